@@ -1,0 +1,26 @@
+//! The console's system status check.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the status card shows. Nothing here is sensitive: the same facts `/readyz` reveals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReport {
+    pub version: String,
+    pub database: String,
+    pub database_reachable: bool,
+    pub checked_at: String,
+}
+
+#[server(prefix = "/app/fn")]
+pub async fn system_status() -> Result<StatusReport, ServerFnError> {
+    let state = use_context::<crate::state::AppState>()
+        .ok_or_else(|| ServerFnError::new("the application state is missing"))?;
+    let reachable = state.store.ping().await.is_ok();
+    Ok(StatusReport {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        database: state.store.backend().as_str().to_owned(),
+        database_reachable: reachable,
+        checked_at: state.clock.now().format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    })
+}

@@ -1,0 +1,123 @@
+//! Audit events: every registration attempt, accepted or rejected with its reason, and every
+//! change to a client, kept per workspace.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::WorkspaceRef;
+use super::oauth::UnknownValue;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditEventType {
+    /// A client was registered through the DCR endpoint.
+    DcrCreated,
+    /// A registration request was refused.
+    DcrRejected,
+    /// An administrator deleted a client.
+    ClientDeleted,
+}
+
+impl AuditEventType {
+    pub const ALL: [Self; 3] = [Self::DcrCreated, Self::DcrRejected, Self::ClientDeleted];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DcrCreated => "dcr_created",
+            Self::DcrRejected => "dcr_rejected",
+            Self::ClientDeleted => "client_deleted",
+        }
+    }
+}
+
+impl FromStr for AuditEventType {
+    type Err = UnknownValue;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|t| t.as_str() == value).ok_or_else(|| UnknownValue(value.to_owned()))
+    }
+}
+
+impl fmt::Display for AuditEventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether the attempt succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+        }
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = UnknownValue;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "success" => Ok(Self::Success),
+            "failure" => Ok(Self::Failure),
+            other => Err(UnknownValue(other.to_owned())),
+        }
+    }
+}
+
+/// An event to record. Never carries secrets or tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAuditEvent {
+    pub workspace: WorkspaceRef,
+    pub event_type: AuditEventType,
+    pub outcome: Outcome,
+    pub client_id: Option<String>,
+    /// The wire error code of a rejection.
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    pub software_id: Option<String>,
+    pub org_id: Option<String>,
+    /// Subject DN of the client certificate presented, if any.
+    pub client_cert_subject: Option<String>,
+    pub remote_addr: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A recorded event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: i64,
+    #[serde(flatten)]
+    pub event: NewAuditEvent,
+}
+
+/// Which events a list shows, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    pub event_type: Option<AuditEventType>,
+    pub outcome: Option<Outcome>,
+    /// Show events older than this id (for paging).
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
+impl AuditFilter {
+    pub const MAX_LIMIT: u32 = 500;
+
+    pub fn effective_limit(&self) -> u32 {
+        match self.limit {
+            0 => 100,
+            n => n.min(Self::MAX_LIMIT),
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! OAuth clients as the console and admin API see them: a summary for lists, details for one.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::oauth::TokenEndpointAuthMethod;
+
+/// A client in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSummary {
+    pub client_id: String,
+    pub name: Option<String>,
+    /// Registered through the DCR endpoint (shown with a DCR label), not created by an admin.
+    pub dynamically_registered: bool,
+    pub software_id: Option<String>,
+    pub org_id: Option<String>,
+    pub org_name: Option<String>,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One client with everything it registered. `metadata` is the registration as returned to the
+/// client, without secrets; `software_statement` is the SSA it presented.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientDetails {
+    #[serde(flatten)]
+    pub summary: ClientSummary,
+    pub metadata: Value,
+    pub software_statement: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which clients a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientFilter {
+    #[default]
+    All,
+    /// Only dynamically registered clients.
+    Dynamic,
+    /// Only clients an administrator created.
+    Manual,
+}
+
+impl ClientFilter {
+    /// From the admin API's `?dcr=true|false`.
+    pub fn from_dcr_flag(dcr: Option<bool>) -> Self {
+        match dcr {
+            None => Self::All,
+            Some(true) => Self::Dynamic,
+            Some(false) => Self::Manual,
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! The DCR settings of a workspace (DESIGN.md, "DCR settings"): whether the register endpoint is
+//! on and how it is protected. A change applies to the next request.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::jwks::PublicJwks;
+use super::workspace::{Profile, SettingsError};
+
+/// A URL a key set is fetched from. Parsing checks the shape; whether plain `http` is allowed
+/// depends on the deployment and is checked by [`JwksUri::check_transport`].
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct JwksUri(Url);
+
+impl JwksUri {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let url = Url::parse(text.trim()).map_err(|e| format!("not an absolute URL ({e})"))?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err("must use https".to_owned());
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err("must name a host".to_owned());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("must not carry credentials".to_owned());
+        }
+        if url.fragment().is_some() {
+            return Err("must not have a fragment".to_owned());
+        }
+        if text.len() > 2048 {
+            return Err("must be at most 2048 characters".to_owned());
+        }
+        Ok(Self(url))
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// `https` always; plain `http` only to a loopback host, and only when the deployment
+    /// allows it (`--allow-insecure-jwks-uris`, for tests and local sandboxes).
+    pub fn check_transport(&self, allow_insecure_loopback: bool) -> Result<(), String> {
+        match self.0.scheme() {
+            "https" => Ok(()),
+            "http" if allow_insecure_loopback && self.is_loopback() => Ok(()),
+            "http" if allow_insecure_loopback => Err("plain http is allowed only for loopback hosts".to_owned()),
+            _ => Err("must use https".to_owned()),
+        }
+    }
+
+    fn is_loopback(&self) -> bool {
+        match self.0.host() {
+            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+            None => false,
+        }
+    }
+}
+
+impl TryFrom<String> for JwksUri {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<JwksUri> for String {
+    fn from(value: JwksUri) -> Self {
+        value.0.into()
+    }
+}
+
+impl fmt::Debug for JwksUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JwksUri({})", self.0)
+    }
+}
+
+impl fmt::Display for JwksUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
+/// Where verification keys come from: a key set given inline, or a URL to fetch it from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum KeySource {
+    Jwks(PublicJwks),
+    JwksUri(JwksUri),
+}
+
+/// Which keys verify a signed registration request.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RequestSigningKeys {
+    /// The TPP's own keys, named by its software statement (`software_jwks_endpoint`, or an
+    /// inline `software_jwks`): the holder-of-key proof of the OB directory specification.
+    #[default]
+    SoftwareStatement,
+    Jwks(PublicJwks),
+    JwksUri(JwksUri),
+}
+
+/// How a workspace's register endpoint is governed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DcrSettings {
+    /// Off: the endpoint is not advertised and answers 403 `access_denied`.
+    pub enabled: bool,
+    /// Requires a single-use bearer token with the `dcr_register` scope.
+    #[serde(default)]
+    pub protect_by_access_token: bool,
+    /// Requires a `software_statement`, verified with `software_statement_keys`.
+    pub require_software_statement: bool,
+    #[serde(default)]
+    pub software_statement_keys: Option<KeySource>,
+    /// SSA `iss` values the workspace trusts (e.g. `OpenBanking Ltd`).
+    #[serde(default)]
+    pub trusted_ssa_issuers: Vec<String>,
+    /// Requires the body to be a JWS (`application/jose` or `application/jwt`).
+    pub require_signed_request: bool,
+    #[serde(default)]
+    pub request_signing_keys: RequestSigningKeys,
+    /// Requires a client certificate that chains to the workspace's trusted CAs.
+    pub require_mtls: bool,
+}
+
+impl DcrSettings {
+    /// What a new workspace starts with: off, and for Open Banking UK the full OB protections
+    /// ready to go once keys and issuers are configured.
+    pub fn defaults_for(profile: Profile) -> Self {
+        let obuk = profile == Profile::OpenbankingUk;
+        Self {
+            enabled: false,
+            protect_by_access_token: false,
+            require_software_statement: obuk,
+            software_statement_keys: None,
+            trusted_ssa_issuers: Vec::new(),
+            require_signed_request: obuk,
+            request_signing_keys: RequestSigningKeys::SoftwareStatement,
+            require_mtls: obuk,
+        }
+    }
+
+    /// Rules across fields, checked on save. Key sources are always checked; what an enabled
+    /// endpoint needs to work binds only once `enabled` is on, so a partial setup can be saved.
+    pub fn validate(&self, allow_insecure_jwks_uris: bool) -> Result<(), SettingsError> {
+        if let Some(KeySource::JwksUri(uri)) = &self.software_statement_keys {
+            uri.check_transport(allow_insecure_jwks_uris)
+                .map_err(|m| SettingsError::new("software_statement_keys.jwks_uri", m))?;
+        }
+        if let RequestSigningKeys::JwksUri(uri) = &self.request_signing_keys {
+            uri.check_transport(allow_insecure_jwks_uris)
+                .map_err(|m| SettingsError::new("request_signing_keys.jwks_uri", m))?;
+        }
+        if let Some(bad) = self.trusted_ssa_issuers.iter().find(|i| i.trim().is_empty() || i.len() > 256) {
+            return Err(SettingsError::new("trusted_ssa_issuers", format!("'{bad}' is not a usable issuer")));
+        }
+        if !self.enabled {
+            return Ok(());
+        }
+        if self.require_software_statement {
+            if self.software_statement_keys.is_none() {
+                return Err(SettingsError::new(
+                    "software_statement_keys",
+                    "required while software statements are required: give a JWKS or a JWKS URI",
+                ));
+            }
+            if self.trusted_ssa_issuers.is_empty() {
+                return Err(SettingsError::new(
+                    "trusted_ssa_issuers",
+                    "name at least one issuer while software statements are required",
+                ));
+            }
+        }
+        if self.require_signed_request
+            && self.request_signing_keys == RequestSigningKeys::SoftwareStatement
+            && !self.require_software_statement
+        {
+            return Err(SettingsError::new(
+                "request_signing_keys",
+                "keys from the software statement need software statements to be required; \
+                 require them, or give a JWKS or a JWKS URI",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn jwks() -> serde_json::Value {
+        let c = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc";
+        json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "x": c, "y": c}]})
+    }
+
+    fn enabled_obuk() -> serde_json::Value {
+        json!({
+            "enabled": true,
+            "require_software_statement": true,
+            "software_statement_keys": {"jwks": jwks()},
+            "trusted_ssa_issuers": ["OpenBanking Ltd"],
+            "require_signed_request": true,
+            "request_signing_keys": "software_statement",
+            "require_mtls": true
+        })
+    }
+
+    fn parse(value: serde_json::Value) -> Result<DcrSettings, String> {
+        serde_json::from_value::<DcrSettings>(value).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn parses_the_documented_shape() {
+        let settings = parse(enabled_obuk()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(settings.validate(false), Ok(()));
+        assert!(matches!(settings.software_statement_keys, Some(KeySource::Jwks(_))));
+        assert_eq!(settings.request_signing_keys, RequestSigningKeys::SoftwareStatement);
+
+        let mut uri = enabled_obuk();
+        uri["request_signing_keys"] = json!({"jwks_uri": "https://keys.tpp.example/jwks"});
+        assert!(matches!(parse(uri).map(|s| s.request_signing_keys), Ok(RequestSigningKeys::JwksUri(_))));
+    }
+
+    #[test]
+    fn refuses_unknown_fields_and_bad_keys() {
+        let mut unknown = enabled_obuk();
+        unknown["colour"] = json!("red");
+        assert!(parse(unknown).is_err());
+
+        let mut private = enabled_obuk();
+        private["software_statement_keys"]["jwks"]["keys"][0]["d"] = json!("secret");
+        assert!(parse(private).is_err_and(|e| e.contains("private key material")));
+
+        let mut not_url = enabled_obuk();
+        not_url["software_statement_keys"] = json!({"jwks_uri": "keys.example"});
+        assert!(parse(not_url).is_err());
+    }
+
+    #[test]
+    fn jwks_uris_need_https_unless_loopback_is_allowed() {
+        let uri = |s: &str| JwksUri::parse(s).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(uri("https://a.example/j").check_transport(false), Ok(()));
+        assert!(uri("http://127.0.0.1:9/j").check_transport(false).is_err());
+        assert_eq!(uri("http://127.0.0.1:9/j").check_transport(true), Ok(()));
+        assert_eq!(uri("http://localhost:9/j").check_transport(true), Ok(()));
+        assert!(uri("http://a.example/j").check_transport(true).is_err());
+        assert!(JwksUri::parse("ftp://a.example/j").is_err());
+        assert!(JwksUri::parse("https://user:pw@a.example/j").is_err());
+    }
+
+    #[test]
+    fn cross_field_rules_name_their_field() {
+        let field = |mutate: &dyn Fn(&mut serde_json::Value)| {
+            let mut value = enabled_obuk();
+            mutate(&mut value);
+            parse(value).ok().and_then(|s| s.validate(false).err()).map(|e| e.field)
+        };
+        assert_eq!(field(&|v| v["software_statement_keys"] = json!(null)).as_deref(), Some("software_statement_keys"));
+        assert_eq!(field(&|v| v["trusted_ssa_issuers"] = json!([])).as_deref(), Some("trusted_ssa_issuers"));
+        assert_eq!(
+            field(&|v| v["software_statement_keys"] = json!({"jwks_uri": "http://a.example/j"})).as_deref(),
+            Some("software_statement_keys.jwks_uri")
+        );
+        assert_eq!(
+            field(&|v| {
+                v["require_software_statement"] = json!(false);
+            })
+            .as_deref(),
+            Some("request_signing_keys")
+        );
+    }
+
+    #[test]
+    fn defaults_are_off_and_valid() {
+        let obuk = DcrSettings::defaults_for(Profile::OpenbankingUk);
+        assert!(!obuk.enabled && obuk.require_mtls && obuk.require_signed_request);
+        assert_eq!(obuk.validate(false), Ok(()));
+        let generic = DcrSettings::defaults_for(Profile::Generic);
+        assert_eq!(generic.validate(false), Ok(()));
+        let enabled_without_keys = DcrSettings { enabled: true, ..obuk };
+        assert!(enabled_without_keys.validate(false).is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! Pure types shared by the console (also compiled to wasm) and the server: identifiers,
+//! workspace and DCR settings, key sets, clients and audit events. No I/O lives here.
+
+pub mod audit;
+pub mod client;
+pub mod dcr;
+pub mod ids;
+pub mod jwks;
+pub mod oauth;
+pub mod urls;
+pub mod workspace;

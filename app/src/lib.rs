@@ -1,0 +1,24 @@
+//! Onboard's admin console (Leptos, server-rendered and hydrated) and everything the console
+//! and the protocol server share: domain types, console services and storage.
+//!
+//! Modules behind the `ssr` feature run only on the server; `domain`, `api` and `ui` are also
+//! compiled to wasm for the browser.
+
+pub mod api;
+pub mod domain;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
+pub mod jwks_client;
+#[cfg(feature = "ssr")]
+pub mod secrets;
+#[cfg(feature = "ssr")]
+pub mod services;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
+pub mod storage;
+
+pub use ui::{App, shell};

@@ -1,0 +1,123 @@
+//! Secrets Onboard issues (client secrets, registration access tokens, admin API keys): made
+//! from the OS random source, shown once, stored only as SHA-256 hashes and compared in
+//! constant time. They are 256-bit random values, so a fast hash is the right one.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// A secret in clear text. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret given from outside (e.g. an admin API key from the command line).
+    pub fn from_given(value: String) -> Self {
+        Self(value)
+    }
+
+    /// 32 random bytes, base64url: 43 characters (fits OBUK's 36-character limit only when
+    /// shortened; see [`Secret::generate_client_secret`]).
+    pub fn generate() -> Self {
+        Self(URL_SAFE_NO_PAD.encode(random_bytes::<32>()))
+    }
+
+    /// A client secret within OBUK's `client_secret` limit of 36 characters: 27 random bytes
+    /// (216 bits) encode to exactly 36 base64url characters.
+    pub fn generate_client_secret() -> Self {
+        Self(URL_SAFE_NO_PAD.encode(random_bytes::<27>()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn hash(&self) -> SecretHash {
+        SecretHash(hex(&Sha256::digest(self.0.as_bytes())))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The stored form of a secret: lowercase hex SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretHash(String);
+
+impl SecretHash {
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `candidate` hashes to this value, compared in constant time.
+    pub fn matches(&self, candidate: &str) -> bool {
+        let computed = Secret(candidate.to_owned()).hash();
+        bool::from(computed.0.as_bytes().ct_eq(self.0.as_bytes()))
+    }
+}
+
+/// A new random client id (UUID v4, as OBUK's `client_id` is String(36)).
+pub fn new_client_id() -> String {
+    uuid::Builder::from_random_bytes(random_bytes::<16>()).into_uuid().to_string()
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0_u8; N];
+    // The OS random source failing is not something a security product can continue past.
+    #[expect(clippy::expect_used, reason = "no secret can be made without the OS random source")]
+    getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
+    bytes
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_secrets_fit_obuk_and_differ() {
+        let a = Secret::generate_client_secret();
+        assert_eq!(a.expose().len(), 36);
+        assert_ne!(a, Secret::generate_client_secret());
+        assert_eq!(Secret::generate().expose().len(), 43);
+    }
+
+    #[test]
+    fn hashes_match_only_their_secret() {
+        let secret = Secret::generate();
+        let stored = secret.hash();
+        assert!(stored.matches(secret.expose()));
+        assert!(!stored.matches("something else"));
+        assert_eq!(stored.as_str().len(), 64);
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let secret = Secret::from_given("hunter2-hunter2".to_owned());
+        assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn client_ids_are_uuid_v4() {
+        let id = new_client_id();
+        let parsed = uuid::Uuid::parse_str(&id).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed.get_version_num(), 4);
+    }
+}

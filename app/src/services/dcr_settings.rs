@@ -1,0 +1,21 @@
+//! Reading and replacing a workspace's DCR settings.
+
+use super::ServiceError;
+use super::workspaces::get_workspace;
+use crate::domain::dcr::DcrSettings;
+use crate::domain::ids::WorkspaceRef;
+use crate::state::AppState;
+
+pub async fn get_dcr_settings(state: &AppState, at: &WorkspaceRef) -> Result<DcrSettings, ServiceError> {
+    Ok(get_workspace(state, at).await?.dcr)
+}
+
+/// Replaces the DCR settings. Keys were validated when `settings` was parsed; the rules across
+/// fields are checked here, and nothing is saved unless all pass.
+pub async fn update_dcr_settings(state: &AppState, at: &WorkspaceRef, settings: DcrSettings) -> Result<DcrSettings, ServiceError> {
+    settings.validate(state.deployment.allow_insecure_jwks_uris)?;
+    if !state.store.update_dcr_settings(at, &settings, state.clock.now()).await? {
+        return Err(ServiceError::NotFound("workspace"));
+    }
+    Ok(settings)
+}

@@ -1,0 +1,44 @@
+//! The one application state: handed to axum handlers and, through Leptos context, to server
+//! functions. Nothing reads global state or the environment after startup.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::clock::Clock;
+use crate::domain::ids::WorkspaceRef;
+use crate::domain::urls::WorkspaceUrls;
+use crate::domain::workspace::Profile;
+use crate::jwks_client::JwksClient;
+use crate::storage::Store;
+
+/// Facts about this deployment that shape URLs and policies.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// Base of every issuer and endpoint URL, e.g. `https://localhost:8443`.
+    pub public_url: String,
+    /// Lets JWKS URIs use plain http to loopback hosts (tests and local sandboxes).
+    pub allow_insecure_jwks_uris: bool,
+}
+
+impl Deployment {
+    pub fn urls(&self, workspace: &WorkspaceRef, profile: Profile) -> WorkspaceUrls {
+        WorkspaceUrls::new(&self.public_url, workspace, profile)
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub jwks: Arc<JwksClient>,
+    pub deployment: Arc<Deployment>,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

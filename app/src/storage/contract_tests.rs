@@ -1,0 +1,249 @@
+//! The [`Store`] contract, written once and run against SQLite and PostgreSQL.
+//!
+//! PostgreSQL runs when `ONBOARD_TEST_POSTGRES_URL` names a server where the tests may create
+//! databases (`make test` starts a throwaway one). With `ONBOARD_REQUIRE_POSTGRES=1` (also set
+//! by `make test`) a missing URL fails the tests instead of skipping the backend.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::json;
+use sqlx::Connection as _;
+
+use super::*;
+use crate::domain::audit::{AuditEventType, Outcome};
+use crate::domain::dcr::DcrSettings;
+use crate::domain::ids::WorkspaceId;
+use crate::domain::oauth::TokenEndpointAuthMethod;
+use crate::domain::workspace::Profile;
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_790_000_000 + seconds, 0).single().unwrap_or_default()
+}
+
+fn tenant() -> TenantId {
+    TenantId::parse("default").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn workspace_ref(id: &str) -> WorkspaceRef {
+    WorkspaceRef { tenant: tenant(), workspace: WorkspaceId::parse(id).unwrap_or_else(|e| panic!("{e}")) }
+}
+
+fn workspace(id: &str, profile: Profile) -> Workspace {
+    let reference = workspace_ref(id);
+    Workspace {
+        tenant: reference.tenant,
+        id: reference.workspace,
+        name: format!("Workspace {id}"),
+        profile,
+        settings: WorkspaceSettings::defaults_for(profile, "https://as.example/default/x"),
+        dcr: DcrSettings::defaults_for(profile),
+        created_at: at(0),
+        updated_at: at(0),
+    }
+}
+
+fn audit(ws: &WorkspaceRef, event_type: AuditEventType, outcome: Outcome, second: i64) -> NewAuditEvent {
+    NewAuditEvent {
+        workspace: ws.clone(),
+        event_type,
+        outcome,
+        client_id: None,
+        error: (outcome == Outcome::Failure).then(|| "invalid_client_metadata".to_owned()),
+        error_description: None,
+        software_id: Some("sw1".to_owned()),
+        org_id: Some("org1".to_owned()),
+        client_cert_subject: Some("CN=tpp".to_owned()),
+        remote_addr: Some("127.0.0.1:5000".to_owned()),
+        created_at: at(second),
+    }
+}
+
+fn client(ws: &WorkspaceRef, id: &str, dynamic: bool, second: i64) -> NewClient {
+    NewClient {
+        workspace: ws.clone(),
+        summary: ClientSummary {
+            client_id: id.to_owned(),
+            name: Some(format!("Client {id}")),
+            dynamically_registered: dynamic,
+            software_id: Some("sw1".to_owned()),
+            org_id: Some("org1".to_owned()),
+            org_name: Some("TPP Ltd".to_owned()),
+            token_endpoint_auth_method: TokenEndpointAuthMethod::PrivateKeyJwt,
+            created_at: at(second),
+        },
+        metadata: json!({"client_id": id, "scope": "accounts"}),
+        software_statement: Some("a.b.c".to_owned()),
+        client_secret_hash: None,
+        registration_access_token_hash: Some(format!("hash-{id}")),
+    }
+}
+
+fn guard(ws: &WorkspaceRef, jti: &str, expires_at: i64) -> ReplayGuard {
+    ReplayGuard { workspace: ws.clone(), issuer: "sw1".to_owned(), jti: jti.to_owned(), expires_at }
+}
+
+/// A store of each backend under test, freshly migrated and empty.
+async fn stores() -> Vec<(Arc<dyn Store>, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("sqlite://{}/contract.db", dir.path().display());
+    let sqlite = connect(&url).await.unwrap_or_else(|e| panic!("sqlite: {e}"));
+    let mut stores = vec![(sqlite, Some(dir))];
+    if let Some(postgres) = fresh_postgres().await {
+        stores.push((postgres, None));
+    }
+    for (store, _) in &stores {
+        store.migrate().await.unwrap_or_else(|e| panic!("{}: {e}", store.backend().as_str()));
+        store.ensure_tenant(&tenant(), "Default", at(0)).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    stores
+}
+
+async fn fresh_postgres() -> Option<Arc<dyn Store>> {
+    let Ok(server) = std::env::var("ONBOARD_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("ONBOARD_REQUIRE_POSTGRES").is_err(),
+            "ONBOARD_REQUIRE_POSTGRES is set but ONBOARD_TEST_POSTGRES_URL is not"
+        );
+        return None;
+    };
+    let name = format!("contract_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&server).await.unwrap_or_else(|e| panic!("postgres: {e}"));
+    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap_or_else(|e| panic!("{e}"));
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
+    Some(connect(&format!("{base}/{name}")).await.unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn ok<T>(result: Result<T, StoreError>) -> T {
+    result.unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn workspaces_are_created_read_listed_and_updated() {
+    for (store, _dir) in stores().await {
+        let obuk = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&obuk).await);
+        assert!(matches!(store.insert_workspace(&obuk).await, Err(StoreError::Conflict)));
+
+        let mut orphan = workspace("orphan", Profile::Generic);
+        orphan.tenant = TenantId::parse("nobody").unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(store.insert_workspace(&orphan).await, Err(StoreError::NotFound)));
+
+        assert_eq!(ok(store.workspace(&obuk.reference()).await).as_ref(), Some(&obuk));
+        assert_eq!(ok(store.workspace(&workspace_ref("missing")).await), None);
+        assert!(ok(store.tenant_exists(&tenant()).await));
+
+        let mut dcr = obuk.dcr.clone();
+        dcr.enabled = true;
+        assert!(ok(store.update_dcr_settings(&obuk.reference(), &dcr, at(5)).await));
+        let mut settings = obuk.settings.clone();
+        settings.org_id = Some("0015800001HQQrZAAX".to_owned());
+        assert!(ok(store.update_workspace_settings(&obuk.reference(), &settings, at(6)).await));
+        assert!(!ok(store.update_dcr_settings(&workspace_ref("missing"), &dcr, at(6)).await));
+
+        let read = ok(store.workspace(&obuk.reference()).await).unwrap_or_else(|| panic!("workspace vanished"));
+        assert_eq!((read.dcr, read.settings, read.updated_at), (dcr, settings, at(6)));
+
+        let generic = Workspace { created_at: at(1), ..workspace("generic", Profile::Generic) };
+        ok(store.insert_workspace(&generic).await);
+        ok(store.register_client(&client(&obuk.reference(), "c1", true, 7), None, &audit(&obuk.reference(), AuditEventType::DcrCreated, Outcome::Success, 7)).await);
+        let listed = ok(store.workspaces(&tenant()).await);
+        let summary: Vec<_> = listed.iter().map(|w| (w.id.as_str(), w.dcr_enabled, w.client_count)).collect();
+        assert_eq!(summary, vec![("obuk", true, 1), ("generic", false, 0)]);
+    }
+}
+
+#[tokio::test]
+async fn registration_writes_client_guard_and_audit_together() {
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let at_ws = ws.reference();
+
+        let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 1);
+        ok(store.register_client(&client(&at_ws, "c1", true, 1), Some(&guard(&at_ws, "j1", 100)), &created).await);
+
+        // A replayed jti writes nothing: no client, no audit event.
+        let replay = store.register_client(&client(&at_ws, "c2", true, 2), Some(&guard(&at_ws, "j1", 100)), &created).await;
+        assert!(matches!(replay, Err(StoreError::Replayed)), "{replay:?}");
+        assert_eq!(ok(store.client(&at_ws, "c2").await), None);
+        assert_eq!(ok(store.audit_events(&at_ws, &AuditFilter::default()).await).len(), 1);
+
+        // The same jti from another workspace is another request.
+        ok(store.insert_workspace(&workspace("other", Profile::OpenbankingUk)).await);
+        let other = workspace_ref("other");
+        ok(store.register_client(&client(&other, "c3", true, 3), Some(&guard(&other, "j1", 100)), &audit(&other, AuditEventType::DcrCreated, Outcome::Success, 3)).await);
+
+        let details = ok(store.client(&at_ws, "c1").await).unwrap_or_else(|| panic!("client missing"));
+        assert_eq!(details.metadata["scope"], "accounts");
+        assert_eq!(details.software_statement.as_deref(), Some("a.b.c"));
+        assert!(details.summary.dynamically_registered);
+        assert_eq!(ok(store.client(&other, "c1").await), None, "clients are scoped to their workspace");
+
+        assert_eq!(ok(store.purge_expired_replay_guards(99).await), 0);
+        assert_eq!(ok(store.purge_expired_replay_guards(101).await), 2);
+        ok(store.register_client(&client(&at_ws, "c4", true, 4), Some(&guard(&at_ws, "j1", 200)), &created).await);
+    }
+}
+
+#[tokio::test]
+async fn clients_are_listed_filtered_and_deleted() {
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let at_ws = ws.reference();
+        let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
+        ok(store.register_client(&client(&at_ws, "old", true, 1), None, &created).await);
+        ok(store.register_client(&client(&at_ws, "manual", false, 2), None, &created).await);
+        ok(store.register_client(&client(&at_ws, "new", true, 3), None, &created).await);
+
+        let ids = |list: Vec<ClientSummary>| list.into_iter().map(|c| c.client_id).collect::<Vec<_>>();
+        assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::All).await)), ["new", "manual", "old"]);
+        assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::Dynamic).await)), ["new", "old"]);
+        assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::Manual).await)), ["manual"]);
+
+        let deleted = audit(&at_ws, AuditEventType::ClientDeleted, Outcome::Success, 9);
+        assert!(ok(store.delete_client(&at_ws, "old", &deleted).await));
+        assert!(!ok(store.delete_client(&at_ws, "old", &deleted).await));
+        assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::Dynamic).await)), ["new"]);
+        let events = ok(store.audit_events(&at_ws, &AuditFilter { event_type: Some(AuditEventType::ClientDeleted), ..AuditFilter::default() }).await);
+        assert_eq!(events.len(), 1, "one audit event per actual deletion");
+    }
+}
+
+#[tokio::test]
+async fn audit_events_are_newest_first_and_filterable() {
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let at_ws = ws.reference();
+        for second in 0..5 {
+            let outcome = if second % 2 == 0 { Outcome::Failure } else { Outcome::Success };
+            let kind = if outcome == Outcome::Failure { AuditEventType::DcrRejected } else { AuditEventType::DcrCreated };
+            ok(store.record_audit_event(&audit(&at_ws, kind, outcome, second)).await);
+        }
+        let all = ok(store.audit_events(&at_ws, &AuditFilter::default()).await);
+        let seconds: Vec<_> = all.iter().map(|e| e.event.created_at).collect();
+        assert_eq!(seconds, (0..5).rev().map(at).collect::<Vec<_>>());
+        assert_eq!(all[0].event, audit(&at_ws, AuditEventType::DcrRejected, Outcome::Failure, 4));
+
+        let rejected = ok(store.audit_events(&at_ws, &AuditFilter { event_type: Some(AuditEventType::DcrRejected), ..AuditFilter::default() }).await);
+        assert_eq!(rejected.len(), 3);
+        let successes = ok(store.audit_events(&at_ws, &AuditFilter { outcome: Some(Outcome::Success), ..AuditFilter::default() }).await);
+        assert_eq!(successes.len(), 2);
+        let page = ok(store.audit_events(&at_ws, &AuditFilter { before_id: Some(all[1].id), limit: 2, ..AuditFilter::default() }).await);
+        assert_eq!(page.iter().map(|e| e.id).collect::<Vec<_>>(), vec![all[2].id, all[3].id]);
+        assert!(ok(store.audit_events(&workspace_ref("elsewhere"), &AuditFilter::default()).await).is_empty());
+    }
+}
+
+#[tokio::test]
+async fn the_admin_api_key_is_replaced_not_added() {
+    for (store, _dir) in stores().await {
+        assert!(ok(store.admin_api_key_hashes().await).is_empty());
+        ok(store.replace_admin_api_key("h1", at(0)).await);
+        ok(store.replace_admin_api_key("h2", at(1)).await);
+        assert_eq!(ok(store.admin_api_key_hashes().await), vec!["h2".to_owned()]);
+        ok(store.ping().await);
+    }
+}

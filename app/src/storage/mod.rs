@@ -1,0 +1,160 @@
+//! The one module that talks SQL: the [`Store`] trait and its SQLite and PostgreSQL
+//! implementations, chosen by the database URL's scheme at startup.
+
+mod sql;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
+use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
+use crate::domain::dcr::DcrSettings;
+use crate::domain::ids::{TenantId, WorkspaceRef};
+use crate::domain::workspace::{Workspace, WorkspaceSettings, WorkspaceSummary};
+
+pub use sql::{PostgresStore, SqliteStore};
+
+/// Which database a store writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("a row with this key already exists")]
+    Conflict,
+    #[error("the request's jti has been used before")]
+    Replayed,
+    #[error("the tenant or workspace does not exist")]
+    NotFound,
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL (use sqlite:... or postgres://...)")]
+    UnsupportedUrl,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A client to insert, with what only the store may see: hashes of its secrets.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub workspace: WorkspaceRef,
+    pub summary: ClientSummary,
+    pub metadata: Value,
+    pub software_statement: Option<String>,
+    pub client_secret_hash: Option<String>,
+    pub registration_access_token_hash: Option<String>,
+}
+
+/// A registration request's `jti`, recorded so it is never accepted twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayGuard {
+    pub workspace: WorkspaceRef,
+    pub issuer: String,
+    pub jti: String,
+    /// Epoch seconds after which the record may be purged (the request has expired by then).
+    pub expires_at: i64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Applies the backend's migrations.
+    async fn migrate(&self) -> Result<(), StoreError>;
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Creates the tenant if it does not exist.
+    async fn ensure_tenant(&self, id: &TenantId, name: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn tenant_exists(&self, id: &TenantId) -> Result<bool, StoreError>;
+
+    /// Inserts a workspace; [`StoreError::Conflict`] if its id is taken, [`StoreError::NotFound`]
+    /// if its tenant does not exist.
+    async fn insert_workspace(&self, workspace: &Workspace) -> Result<(), StoreError>;
+    async fn workspace(&self, at: &WorkspaceRef) -> Result<Option<Workspace>, StoreError>;
+    async fn workspaces(&self, tenant: &TenantId) -> Result<Vec<WorkspaceSummary>, StoreError>;
+    /// Returns false if the workspace does not exist.
+    async fn update_workspace_settings(
+        &self,
+        at: &WorkspaceRef,
+        settings: &WorkspaceSettings,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Returns false if the workspace does not exist.
+    async fn update_dcr_settings(&self, at: &WorkspaceRef, dcr: &DcrSettings, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Records the replay guard, the client and the audit event in one transaction.
+    /// [`StoreError::Replayed`] if the guard exists; then nothing is written.
+    async fn register_client(
+        &self,
+        client: &NewClient,
+        replay: Option<&ReplayGuard>,
+        audit: &NewAuditEvent,
+    ) -> Result<(), StoreError>;
+    async fn clients(&self, at: &WorkspaceRef, filter: ClientFilter) -> Result<Vec<ClientSummary>, StoreError>;
+    async fn client(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<ClientDetails>, StoreError>;
+    /// Deletes the client and records the audit event; false if there was no such client.
+    async fn delete_client(&self, at: &WorkspaceRef, client_id: &str, audit: &NewAuditEvent) -> Result<bool, StoreError>;
+
+    async fn record_audit_event(&self, event: &NewAuditEvent) -> Result<(), StoreError>;
+    async fn audit_events(&self, at: &WorkspaceRef, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// Makes `key_hash` the (single) admin API key.
+    async fn replace_admin_api_key(&self, key_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn admin_api_key_hashes(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Deletes replay guards whose request expired before `now_epoch`; returns how many.
+    async fn purge_expired_replay_guards(&self, now_epoch: i64) -> Result<u64, StoreError>;
+}
+
+/// Opens the store a database URL names: `sqlite:` (file created if missing, WAL mode) or
+/// `postgres://`.
+pub async fn connect(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        let options = sqlx::postgres::PgConnectOptions::from_str(database_url)?;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        Ok(Arc::new(PostgresStore::new(pool)))
+    } else if database_url.starts_with("sqlite:") {
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(database_url)?
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            // FULL: a registration that got its 201 survives a power loss, not just a crash.
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        Ok(Arc::new(SqliteStore::new(pool)))
+    } else {
+        Err(StoreError::UnsupportedUrl)
+    }
+}
+
+#[cfg(test)]
+mod contract_tests;

@@ -1,0 +1,427 @@
+//! The SQL behind [`Store`], written once and instantiated for SQLite and PostgreSQL. Both
+//! backends take the same statements (`$n` placeholders, `on conflict`, standard types); only
+//! the pool type and the migration directory differ, so a macro stamps out the two impls.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::Row as _;
+use sqlx::types::Json;
+
+use super::{Backend, NewClient, ReplayGuard, Store, StoreError};
+use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
+use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
+use crate::domain::dcr::DcrSettings;
+use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
+use crate::domain::workspace::{Profile, Workspace, WorkspaceSettings, WorkspaceSummary};
+
+/// Maps constraint violations to the errors callers act on.
+fn classify(error: sqlx::Error, on_unique: StoreError) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => on_unique,
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
+        _ => StoreError::Database(error),
+    }
+}
+
+fn corrupt(what: &str) -> impl FnOnce(String) -> StoreError + '_ {
+    move |detail| StoreError::Corrupt(format!("{what}: {detail}"))
+}
+
+fn parse_profile(text: &str) -> Result<Profile, StoreError> {
+    serde_json::from_value(Value::String(text.to_owned())).map_err(|e| corrupt("workspace.profile")(e.to_string()))
+}
+
+fn parse_tenant(text: String) -> Result<TenantId, StoreError> {
+    TenantId::parse(text).map_err(|e| corrupt("tenant id")(e.to_string()))
+}
+
+fn parse_workspace_id(text: String) -> Result<WorkspaceId, StoreError> {
+    WorkspaceId::parse(text).map_err(|e| corrupt("workspace id")(e.to_string()))
+}
+
+fn filter_flag(filter: ClientFilter) -> Option<bool> {
+    match filter {
+        ClientFilter::All => None,
+        ClientFilter::Dynamic => Some(true),
+        ClientFilter::Manual => Some(false),
+    }
+}
+
+macro_rules! sql_store {
+    ($(#[$doc:meta])* $name:ident, $db:ty, $backend:expr, $migrations:literal) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name {
+            pool: sqlx::Pool<$db>,
+        }
+
+        impl $name {
+            pub fn new(pool: sqlx::Pool<$db>) -> Self {
+                Self { pool }
+            }
+
+            fn workspace_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Workspace, StoreError> {
+                Ok(Workspace {
+                    tenant: parse_tenant(row.try_get("tenant_id")?)?,
+                    id: parse_workspace_id(row.try_get("id")?)?,
+                    name: row.try_get("name")?,
+                    profile: parse_profile(row.try_get::<&str, _>("profile")?)?,
+                    settings: row.try_get::<Json<WorkspaceSettings>, _>("settings")?.0,
+                    dcr: row.try_get::<Json<DcrSettings>, _>("dcr_settings")?.0,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            }
+
+            fn client_summary_from_row(row: &<$db as sqlx::Database>::Row) -> Result<ClientSummary, StoreError> {
+                let method: &str = row.try_get("token_endpoint_auth_method")?;
+                Ok(ClientSummary {
+                    client_id: row.try_get("client_id")?,
+                    name: row.try_get("name")?,
+                    dynamically_registered: row.try_get("dynamically_registered")?,
+                    software_id: row.try_get("software_id")?,
+                    org_id: row.try_get("org_id")?,
+                    org_name: row.try_get("org_name")?,
+                    token_endpoint_auth_method: method
+                        .parse()
+                        .map_err(|e: crate::domain::oauth::UnknownValue| corrupt("client.token_endpoint_auth_method")(e.to_string()))?,
+                    created_at: row.try_get("created_at")?,
+                })
+            }
+
+            fn audit_event_from_row(row: &<$db as sqlx::Database>::Row) -> Result<AuditEvent, StoreError> {
+                let event_type: &str = row.try_get("event_type")?;
+                let outcome: &str = row.try_get("outcome")?;
+                Ok(AuditEvent {
+                    id: row.try_get("id")?,
+                    event: NewAuditEvent {
+                        workspace: WorkspaceRef {
+                            tenant: parse_tenant(row.try_get("tenant_id")?)?,
+                            workspace: parse_workspace_id(row.try_get("workspace_id")?)?,
+                        },
+                        event_type: event_type.parse().map_err(|e: crate::domain::oauth::UnknownValue| corrupt("audit_event.event_type")(e.to_string()))?,
+                        outcome: outcome.parse().map_err(|e: crate::domain::oauth::UnknownValue| corrupt("audit_event.outcome")(e.to_string()))?,
+                        client_id: row.try_get("client_id")?,
+                        error: row.try_get("error")?,
+                        error_description: row.try_get("error_description")?,
+                        software_id: row.try_get("software_id")?,
+                        org_id: row.try_get("org_id")?,
+                        client_cert_subject: row.try_get("client_cert_subject")?,
+                        remote_addr: row.try_get("remote_addr")?,
+                        created_at: row.try_get("created_at")?,
+                    },
+                })
+            }
+
+            async fn insert_audit_event<'e, E>(executor: E, event: &NewAuditEvent) -> Result<(), StoreError>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query(
+                    "insert into audit_event (tenant_id, workspace_id, event_type, outcome, client_id, error, \
+                     error_description, software_id, org_id, client_cert_subject, remote_addr, created_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(event.workspace.tenant.as_str())
+                .bind(event.workspace.workspace.as_str())
+                .bind(event.event_type.as_str())
+                .bind(event.outcome.as_str())
+                .bind(event.client_id.as_deref())
+                .bind(event.error.as_deref())
+                .bind(event.error_description.as_deref())
+                .bind(event.software_id.as_deref())
+                .bind(event.org_id.as_deref())
+                .bind(event.client_cert_subject.as_deref())
+                .bind(event.remote_addr.as_deref())
+                .bind(event.created_at)
+                .execute(executor)
+                .await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl Store for $name {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            async fn migrate(&self) -> Result<(), StoreError> {
+                sqlx::migrate!($migrations).run(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("select 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn ensure_tenant(&self, id: &TenantId, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+                sqlx::query("insert into tenant (id, name, created_at) values ($1, $2, $3) on conflict (id) do nothing")
+                    .bind(id.as_str())
+                    .bind(name)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn tenant_exists(&self, id: &TenantId) -> Result<bool, StoreError> {
+                let found = sqlx::query("select 1 from tenant where id = $1")
+                    .bind(id.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(found.is_some())
+            }
+
+            async fn insert_workspace(&self, workspace: &Workspace) -> Result<(), StoreError> {
+                sqlx::query(
+                    "insert into workspace (tenant_id, id, name, profile, settings, dcr_settings, created_at, updated_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(workspace.tenant.as_str())
+                .bind(workspace.id.as_str())
+                .bind(&workspace.name)
+                .bind(workspace.profile.as_str())
+                .bind(Json(&workspace.settings))
+                .bind(Json(&workspace.dcr))
+                .bind(workspace.created_at)
+                .bind(workspace.updated_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| classify(e, StoreError::Conflict))?;
+                Ok(())
+            }
+
+            async fn workspace(&self, at: &WorkspaceRef) -> Result<Option<Workspace>, StoreError> {
+                let row = sqlx::query(
+                    "select tenant_id, id, name, profile, settings, dcr_settings, created_at, updated_at \
+                     from workspace where tenant_id = $1 and id = $2",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::workspace_from_row).transpose()
+            }
+
+            async fn workspaces(&self, tenant: &TenantId) -> Result<Vec<WorkspaceSummary>, StoreError> {
+                let rows = sqlx::query(
+                    "select w.tenant_id, w.id, w.name, w.profile, w.dcr_settings, \
+                     (select count(*) from client c where c.tenant_id = w.tenant_id and c.workspace_id = w.id) as client_count \
+                     from workspace w where w.tenant_id = $1 order by w.created_at, w.id",
+                )
+                .bind(tenant.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(WorkspaceSummary {
+                            tenant: parse_tenant(row.try_get("tenant_id")?)?,
+                            id: parse_workspace_id(row.try_get("id")?)?,
+                            name: row.try_get("name")?,
+                            profile: parse_profile(row.try_get::<&str, _>("profile")?)?,
+                            dcr_enabled: row.try_get::<Json<DcrSettings>, _>("dcr_settings")?.0.enabled,
+                            client_count: row.try_get("client_count")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn update_workspace_settings(
+                &self,
+                at: &WorkspaceRef,
+                settings: &WorkspaceSettings,
+                now: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                let done = sqlx::query("update workspace set settings = $1, updated_at = $2 where tenant_id = $3 and id = $4")
+                    .bind(Json(settings))
+                    .bind(now)
+                    .bind(at.tenant.as_str())
+                    .bind(at.workspace.as_str())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn update_dcr_settings(&self, at: &WorkspaceRef, dcr: &DcrSettings, now: DateTime<Utc>) -> Result<bool, StoreError> {
+                let done = sqlx::query("update workspace set dcr_settings = $1, updated_at = $2 where tenant_id = $3 and id = $4")
+                    .bind(Json(dcr))
+                    .bind(now)
+                    .bind(at.tenant.as_str())
+                    .bind(at.workspace.as_str())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn register_client(
+                &self,
+                client: &NewClient,
+                replay: Option<&ReplayGuard>,
+                audit: &NewAuditEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                if let Some(guard) = replay {
+                    sqlx::query(
+                        "insert into replay_guard (tenant_id, workspace_id, issuer, jti, expires_at) values ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(guard.workspace.tenant.as_str())
+                    .bind(guard.workspace.workspace.as_str())
+                    .bind(&guard.issuer)
+                    .bind(&guard.jti)
+                    .bind(guard.expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| classify(e, StoreError::Replayed))?;
+                }
+                let summary = &client.summary;
+                sqlx::query(
+                    "insert into client (client_id, tenant_id, workspace_id, name, dynamically_registered, software_id, \
+                     org_id, org_name, token_endpoint_auth_method, metadata, software_statement, client_secret_hash, \
+                     registration_access_token_hash, created_at, updated_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+                )
+                .bind(&summary.client_id)
+                .bind(client.workspace.tenant.as_str())
+                .bind(client.workspace.workspace.as_str())
+                .bind(summary.name.as_deref())
+                .bind(summary.dynamically_registered)
+                .bind(summary.software_id.as_deref())
+                .bind(summary.org_id.as_deref())
+                .bind(summary.org_name.as_deref())
+                .bind(summary.token_endpoint_auth_method.as_str())
+                .bind(Json(&client.metadata))
+                .bind(client.software_statement.as_deref())
+                .bind(client.client_secret_hash.as_deref())
+                .bind(client.registration_access_token_hash.as_deref())
+                .bind(summary.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| classify(e, StoreError::Conflict))?;
+                Self::insert_audit_event(&mut *tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn clients(&self, at: &WorkspaceRef, filter: ClientFilter) -> Result<Vec<ClientSummary>, StoreError> {
+                let rows = sqlx::query(
+                    "select client_id, name, dynamically_registered, software_id, org_id, org_name, \
+                     token_endpoint_auth_method, created_at from client \
+                     where tenant_id = $1 and workspace_id = $2 and ($3 is null or dynamically_registered = $3) \
+                     order by created_at desc, client_id",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .bind(filter_flag(filter))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::client_summary_from_row).collect()
+            }
+
+            async fn client(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<ClientDetails>, StoreError> {
+                let row = sqlx::query(
+                    "select client_id, name, dynamically_registered, software_id, org_id, org_name, \
+                     token_endpoint_auth_method, metadata, software_statement, created_at, updated_at from client \
+                     where tenant_id = $1 and workspace_id = $2 and client_id = $3",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref()
+                    .map(|row| {
+                        Ok(ClientDetails {
+                            summary: Self::client_summary_from_row(row)?,
+                            metadata: row.try_get::<Json<Value>, _>("metadata")?.0,
+                            software_statement: row.try_get("software_statement")?,
+                            updated_at: row.try_get("updated_at")?,
+                        })
+                    })
+                    .transpose()
+            }
+
+            async fn delete_client(&self, at: &WorkspaceRef, client_id: &str, audit: &NewAuditEvent) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("delete from client where tenant_id = $1 and workspace_id = $2 and client_id = $3")
+                    .bind(at.tenant.as_str())
+                    .bind(at.workspace.as_str())
+                    .bind(client_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                Self::insert_audit_event(&mut *tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn record_audit_event(&self, event: &NewAuditEvent) -> Result<(), StoreError> {
+                Self::insert_audit_event(&self.pool, event).await
+            }
+
+            async fn audit_events(&self, at: &WorkspaceRef, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
+                let rows = sqlx::query(
+                    "select id, tenant_id, workspace_id, event_type, outcome, client_id, error, error_description, \
+                     software_id, org_id, client_cert_subject, remote_addr, created_at from audit_event \
+                     where tenant_id = $1 and workspace_id = $2 and ($3 is null or event_type = $3) \
+                     and ($4 is null or outcome = $4) and ($5 is null or id < $5) \
+                     order by id desc limit $6",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .bind(filter.event_type.map(|t| t.as_str()))
+                .bind(filter.outcome.map(|o| o.as_str()))
+                .bind(filter.before_id)
+                .bind(i64::from(filter.effective_limit()))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::audit_event_from_row).collect()
+            }
+
+            async fn replace_admin_api_key(&self, key_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+                sqlx::query(
+                    "insert into admin_api_key (id, key_hash, created_at) values ('primary', $1, $2) \
+                     on conflict (id) do update set key_hash = excluded.key_hash, created_at = excluded.created_at",
+                )
+                .bind(key_hash)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn admin_api_key_hashes(&self) -> Result<Vec<String>, StoreError> {
+                let rows = sqlx::query("select key_hash from admin_api_key").fetch_all(&self.pool).await?;
+                rows.iter().map(|row| Ok(row.try_get("key_hash")?)).collect()
+            }
+
+            async fn purge_expired_replay_guards(&self, now_epoch: i64) -> Result<u64, StoreError> {
+                let done = sqlx::query("delete from replay_guard where expires_at < $1")
+                    .bind(now_epoch)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+
+sql_store!(
+    /// The embedded default: a SQLite file in WAL mode.
+    SqliteStore,
+    sqlx::Sqlite,
+    Backend::Sqlite,
+    "../migrations/sqlite"
+);
+
+sql_store!(
+    /// The scale-out store: one PostgreSQL shared by every instance.
+    PostgresStore,
+    sqlx::Postgres,
+    Backend::Postgres,
+    "../migrations/postgres"
+);

@@ -1,0 +1,73 @@
+//! The console's landing page: system status, and where to go next.
+
+use leptos::prelude::*;
+
+use super::TopBar;
+use crate::api::status::{StatusReport, system_status};
+
+#[component]
+pub fn StatusPage() -> impl IntoView {
+    let checks = RwSignal::new(1_u32);
+    let status = Resource::new(move || checks.get(), |_| system_status());
+    view! {
+        <TopBar />
+        <main class="page">
+            <h1>"Console"</h1>
+            <p class="lead">
+                "Onboard registers third-party providers through OAuth 2.0 Dynamic Client Registration "
+                "(Open Banking UK DCR v3.2). Workspaces are configured through the admin API today; "
+                "the console's sign-in and workspace pages come next."
+            </p>
+            <section class="card" aria-labelledby="status-title">
+                <div class="card-header">
+                    <h2 id="status-title">"System status"</h2>
+                    <button
+                        id="check-status"
+                        class="button secondary"
+                        on:click=move |_| checks.update(|n| *n += 1)
+                    >
+                        "Check again"
+                    </button>
+                </div>
+                <Transition fallback=|| view! { <p class="muted">"Checking…"</p> }>
+                    {move || {
+                        status
+                            .get()
+                            .map(|result| match result {
+                                Ok(status) => view! { <StatusTable status check=checks.get() /> }.into_any(),
+                                Err(error) => {
+                                    view! { <p class="error">"Status unavailable: " {error.to_string()}</p> }
+                                        .into_any()
+                                }
+                            })
+                    }}
+                </Transition>
+            </section>
+            <section class="card">
+                <h2>"Next steps"</h2>
+                <ol class="steps">
+                    <li>"Configure a workspace's DCR settings with the admin API (see the README)."</li>
+                    <li>"Point TPPs at the workspace's discovery document."</li>
+                    <li>"Watch registrations arrive in the audit log."</li>
+                </ol>
+            </section>
+        </main>
+    }
+}
+
+#[component]
+fn StatusTable(status: StatusReport, check: u32) -> impl IntoView {
+    let (badge, label) = if status.database_reachable { ("badge ok", "reachable") } else { ("badge bad", "unreachable") };
+    view! {
+        <dl class="facts" id="status-facts">
+            <dt>"Version"</dt>
+            <dd>{status.version}</dd>
+            <dt>"Database"</dt>
+            <dd>
+                {status.database} " " <span class=badge>{label}</span>
+            </dd>
+            <dt>"Checked"</dt>
+            <dd id="status-checked">{status.checked_at} " (check " {check} ")"</dd>
+        </dl>
+    }
+}

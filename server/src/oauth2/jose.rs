@@ -1,0 +1,193 @@
+//! Compact JWS (RFC 7515 §7.1): parsing, the algorithm allow-list of FAPI 1 Part 2 §8.6 (PS256
+//! and ES256 only: never `none`, HS*, or RS256), and signature verification with a public key
+//! set. Headers that try to bring their own keys (`jwk`, `jku`, `x5u`, `x5c`) are ignored: keys
+//! come only from the workspace's configuration or the software statement.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde_json::{Map, Value};
+
+use app::domain::jwks::{PublicJwk, PublicJwks, PublicKeyMaterial};
+
+use super::strict_json;
+
+/// The JWS algorithms Onboard accepts anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JwsAlgorithm {
+    /// RSASSA-PSS with SHA-256 (RFC 7518 §3.5).
+    Ps256,
+    /// ECDSA with P-256 and SHA-256 (RFC 7518 §3.4).
+    Es256,
+}
+
+impl JwsAlgorithm {
+    pub const ALL: [Self; 2] = [Self::Ps256, Self::Es256];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "PS256" => Some(Self::Ps256),
+            "ES256" => Some(Self::Es256),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ps256 => "PS256",
+            Self::Es256 => "ES256",
+        }
+    }
+
+    fn fits(self, material: &PublicKeyMaterial) -> bool {
+        matches!(
+            (self, material),
+            (Self::Ps256, PublicKeyMaterial::Rsa { .. }) | (Self::Es256, PublicKeyMaterial::EcP256 { .. })
+        )
+    }
+
+    fn backend(self) -> Algorithm {
+        match self {
+            Self::Ps256 => Algorithm::PS256,
+            Self::Es256 => Algorithm::ES256,
+        }
+    }
+}
+
+impl fmt::Display for JwsAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwsError {
+    #[error("is not a compact JWS (three base64url segments)")]
+    NotCompact,
+    #[error("has a JOSE header that is not a base64url JSON object ({0})")]
+    BadHeader(String),
+    #[error("has a payload that is not a base64url JSON object ({0})")]
+    BadPayload(String),
+    #[error("has no \"alg\" header")]
+    MissingAlgorithm,
+    #[error("uses alg \"{0}\", which is not allowed; use PS256 or ES256")]
+    AlgorithmNotAllowed(String),
+    #[error("has a \"crit\" header naming extensions Onboard does not support")]
+    CriticalHeader,
+    #[error("names kid \"{0}\", which is not among the signing keys")]
+    UnknownKid(String),
+    #[error("has no kid and no signing key fits its algorithm")]
+    NoCandidateKey,
+    #[error("has a signature that no key verifies")]
+    BadSignature,
+}
+
+/// A parsed, not yet verified, compact JWS whose payload is a JSON object.
+#[derive(Clone)]
+pub struct CompactJws {
+    header: Map<String, Value>,
+    claims: Map<String, Value>,
+    signing_input_len: usize,
+    text: String,
+}
+
+impl fmt::Debug for CompactJws {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompactJws").field("header", &self.header).finish_non_exhaustive()
+    }
+}
+
+impl CompactJws {
+    /// Parses the structure: three base64url segments, a JSON object header and payload.
+    pub fn parse(text: &str) -> Result<Self, JwsError> {
+        let text = text.trim();
+        let mut segments = text.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (segments.next(), segments.next(), segments.next(), segments.next())
+        else {
+            return Err(JwsError::NotCompact);
+        };
+        if header.is_empty() || payload.is_empty() || signature.is_empty() {
+            return Err(JwsError::NotCompact);
+        }
+        let header = decode_object(header).map_err(JwsError::BadHeader)?;
+        let claims = decode_object(payload).map_err(JwsError::BadPayload)?;
+        URL_SAFE_NO_PAD.decode(signature).map_err(|_| JwsError::NotCompact)?;
+        Ok(Self { header, claims, signing_input_len: text.len() - signature.len() - 1, text: text.to_owned() })
+    }
+
+    /// The `alg` header, if it is one Onboard accepts.
+    pub fn algorithm(&self) -> Result<JwsAlgorithm, JwsError> {
+        let name = self.header.get("alg").and_then(Value::as_str).ok_or(JwsError::MissingAlgorithm)?;
+        JwsAlgorithm::parse(name).ok_or_else(|| JwsError::AlgorithmNotAllowed(name.to_owned()))
+    }
+
+    /// Checks the header can be processed: an allowed `alg` and no `crit` (RFC 7515 §4.1.11).
+    pub fn check_header(&self) -> Result<JwsAlgorithm, JwsError> {
+        let algorithm = self.algorithm()?;
+        if self.header.contains_key("crit") {
+            return Err(JwsError::CriticalHeader);
+        }
+        Ok(algorithm)
+    }
+
+    pub fn kid(&self) -> Option<&str> {
+        self.header.get("kid").and_then(Value::as_str)
+    }
+
+    /// The claims, unverified. Use only to find the keys that verify them.
+    pub fn unverified_claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Verifies the signature with the key named by `kid`, or (without a `kid`) with each
+    /// signing key that fits the algorithm. Returns the now trusted claims.
+    pub fn verify(&self, keys: &PublicJwks) -> Result<&Map<String, Value>, JwsError> {
+        let algorithm = self.check_header()?;
+        let candidates: Vec<&PublicJwk> = match self.kid() {
+            Some(kid) => {
+                let key = keys.find(kid).filter(|k| k.is_for_signing()).ok_or_else(|| JwsError::UnknownKid(kid.to_owned()))?;
+                vec![key]
+            }
+            None => keys.keys().iter().filter(|k| k.is_for_signing() && algorithm.fits(&k.material)).collect(),
+        };
+        if candidates.is_empty() {
+            return Err(JwsError::NoCandidateKey);
+        }
+        let (signing_input, signature) = self.text.split_at(self.signing_input_len);
+        let signature = &signature[1..];
+        for key in candidates {
+            if verifies(key, algorithm, signing_input.as_bytes(), signature) {
+                return Ok(&self.claims);
+            }
+        }
+        Err(JwsError::BadSignature)
+    }
+}
+
+fn verifies(key: &PublicJwk, algorithm: JwsAlgorithm, signing_input: &[u8], signature: &str) -> bool {
+    if !algorithm.fits(&key.material) || key.alg.as_deref().is_some_and(|alg| alg != algorithm.as_str()) {
+        return false;
+    }
+    let decoding_key = match &key.material {
+        PublicKeyMaterial::Rsa { n, e } => DecodingKey::from_rsa_components(n, e),
+        PublicKeyMaterial::EcP256 { x, y } => DecodingKey::from_ec_components(x, y),
+    };
+    decoding_key
+        .and_then(|decoding_key| jsonwebtoken::crypto::verify(signature, signing_input, &decoding_key, algorithm.backend()))
+        .unwrap_or(false)
+}
+
+fn decode_object(segment: &str) -> Result<Map<String, Value>, String> {
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| "not base64url".to_owned())?;
+    strict_json::parse_object(&bytes).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,132 @@
+//! JSON parsing for untrusted protocol input: objects with duplicate member names are refused
+//! (RFC 7515 §4 and RFC 7519 §4 allow refusing them, and accepting "last one wins" lets two
+//! parsers disagree about what was signed), and nesting is bounded.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+const MAX_DEPTH: usize = 32;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StrictJsonError {
+    #[error("is not valid JSON ({0})")]
+    Syntax(String),
+    #[error("is not a JSON object")]
+    NotAnObject,
+}
+
+/// Parses `bytes` as a JSON object, refusing duplicate member names at any depth.
+pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, StrictJsonError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = deserializer
+        .deserialize_any(StrictVisitor { depth: 0 })
+        .map_err(|e| StrictJsonError::Syntax(e.to_string()))?;
+    deserializer.end().map_err(|e| StrictJsonError::Syntax(e.to_string()))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(StrictJsonError::NotAnObject),
+    }
+}
+
+struct StrictVisitor {
+    depth: usize,
+}
+
+struct StrictValue(Value);
+
+impl<'de> de::DeserializeSeed<'de> for StrictVisitor {
+    type Value = StrictValue;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<StrictValue, D::Error> {
+        deserializer.deserialize_any(self).map(StrictValue)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let depth = self.nested::<A::Error>()?;
+        let mut items = Vec::new();
+        while let Some(StrictValue(item)) = seq.next_element_seed(StrictVisitor { depth })? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let depth = self.nested::<A::Error>()?;
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            if map.contains_key(&key) {
+                return Err(de::Error::custom(format!("duplicate member \"{key}\"")));
+            }
+            let StrictValue(value) = access.next_value_seed(StrictVisitor { depth })?;
+            map.insert(key, value);
+        }
+        Ok(Value::Object(map))
+    }
+}
+
+impl StrictVisitor {
+    fn nested<E: de::Error>(&self) -> Result<usize, E> {
+        if self.depth >= MAX_DEPTH {
+            return Err(E::custom(format!("nested deeper than {MAX_DEPTH} levels")));
+        }
+        Ok(self.depth + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ordinary_objects() {
+        let map = parse_object(br#"{"a": 1, "b": [true, null, {"c": "d"}], "e": 1.5}"#).unwrap_or_default();
+        assert_eq!(map.len(), 3);
+        assert_eq!(map["b"][2]["c"], "d");
+    }
+
+    #[test]
+    fn refuses_duplicates_at_any_depth() {
+        assert!(parse_object(br#"{"a": 1, "a": 2}"#).is_err_and(|e| e.to_string().contains("duplicate member \"a\"")));
+        assert!(parse_object(br#"{"x": [{"k": 1, "k": 1}]}"#).is_err());
+    }
+
+    #[test]
+    fn refuses_non_objects_trailing_data_and_deep_nesting() {
+        assert_eq!(parse_object(b"[1]"), Err(StrictJsonError::NotAnObject));
+        assert!(matches!(parse_object(br#"{"a":1} x"#), Err(StrictJsonError::Syntax(_))));
+        assert!(matches!(parse_object(b"\xff"), Err(StrictJsonError::Syntax(_))));
+        let deep = format!("{}{}", "{\"a\":".repeat(40), "1".to_owned() + &"}".repeat(40));
+        assert!(matches!(parse_object(deep.as_bytes()), Err(StrictJsonError::Syntax(_))));
+    }
+}
