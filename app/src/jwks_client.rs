@@ -41,7 +41,8 @@ pub enum JwksFetchError {
 struct CacheEntry {
     keys: Arc<PublicJwks>,
     fresh_until: DateTime<Utc>,
-    last_fetch: DateTime<Utc>,
+    /// When an unknown `kid` last caused a fetch; such fetches happen at most once a minute.
+    last_unknown_kid_fetch: Option<DateTime<Utc>>,
 }
 
 pub struct JwksClient {
@@ -67,18 +68,20 @@ impl JwksClient {
         self.check_allowed(uri)?;
         let now = self.clock.now();
         let cached = self.cached(uri, kid, now);
-        if let Some(Lookup::Use(keys)) = cached {
-            return Ok(keys);
-        }
+        let last_unknown_kid_fetch = match &cached {
+            Some(Lookup::Use(keys)) => return Ok(keys.clone()),
+            Some(Lookup::UnknownKid(_)) => Some(now),
+            _ => None,
+        };
         match self.fetch(uri).await {
             Ok((keys, ttl)) => {
                 let keys = Arc::new(keys);
-                let entry = CacheEntry { keys: keys.clone(), fresh_until: now + ttl, last_fetch: now };
+                let entry = CacheEntry { keys: keys.clone(), fresh_until: now + ttl, last_unknown_kid_fetch };
                 self.lock().insert(uri.as_str().to_owned(), entry);
                 Ok(keys)
             }
             Err(error) => match cached {
-                Some(Lookup::Stale(keys)) => {
+                Some(Lookup::Stale(keys) | Lookup::UnknownKid(keys)) => {
                     tracing::warn!(%error, "serving the last good key set while its host fails");
                     Ok(keys)
                 }
@@ -103,10 +106,11 @@ impl JwksClient {
         let entry = cache.get_mut(uri.as_str())?;
         let has_kid = kid.is_none_or(|kid| entry.keys.find(kid).is_some());
         if now < entry.fresh_until {
-            if has_kid || now - entry.last_fetch < UNKNOWN_KID_REFETCH_INTERVAL {
+            let refetched_recently = entry.last_unknown_kid_fetch.is_some_and(|at| now - at < UNKNOWN_KID_REFETCH_INTERVAL);
+            if has_kid || refetched_recently {
                 return Some(Lookup::Use(entry.keys.clone()));
             }
-            return Some(Lookup::Stale(entry.keys.clone()));
+            return Some(Lookup::UnknownKid(entry.keys.clone()));
         }
         (now < entry.fresh_until + STALE_GRACE).then(|| Lookup::Stale(entry.keys.clone()))
     }
@@ -150,8 +154,10 @@ impl JwksClient {
 enum Lookup {
     /// Fresh enough to use without fetching.
     Use(Arc<PublicJwks>),
-    /// Worth refreshing; usable if the refresh fails.
+    /// Past its freshness: refresh, but usable if the refresh fails.
     Stale(Arc<PublicJwks>),
+    /// Fresh, but without the `kid` asked for: refresh (rate-limited), else use as is.
+    UnknownKid(Arc<PublicJwks>),
 }
 
 /// The cache lifetime a `Cache-Control` header asks for, kept within sane bounds.
@@ -181,9 +187,103 @@ fn describe(error: &reqwest::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
     use reqwest::header::HeaderValue;
+    use serde_json::json;
 
     use super::*;
+    use crate::clock::FixedClock;
+
+    /// A key host whose answer the test controls; counts fetches.
+    #[derive(Clone, Default)]
+    struct Host {
+        fetches: Arc<AtomicUsize>,
+        kids: Arc<Mutex<Vec<&'static str>>>,
+        status: Arc<Mutex<u16>>,
+        padding: Arc<Mutex<usize>>,
+    }
+
+    fn key(kid: &str) -> serde_json::Value {
+        let c = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc";
+        json!({"kty": "EC", "crv": "P-256", "kid": kid, "x": c, "y": c})
+    }
+
+    async fn serve(host: Host) -> String {
+        async fn jwks(axum::extract::State(host): axum::extract::State<Host>) -> axum::response::Response {
+            host.fetches.fetch_add(1, Ordering::SeqCst);
+            let status = *host.status.lock().unwrap_or_else(PoisonError::into_inner);
+            let kids = host.kids.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            let padding = "x".repeat(*host.padding.lock().unwrap_or_else(PoisonError::into_inner));
+            let body = json!({"keys": kids.iter().map(|k| key(k)).collect::<Vec<_>>(), "padding": padding});
+            (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), [("cache-control", "max-age=600")], axum::Json(body)).into_response()
+        }
+        *host.status.lock().unwrap_or_else(PoisonError::into_inner) = 200;
+        let router = axum::Router::new().route("/jwks", axum::routing::get(jwks)).with_state(host);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        format!("http://{addr}/jwks")
+    }
+
+    fn start() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_795_316_679, 0).unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn caches_refetches_for_unknown_kids_once_a_minute_and_serves_stale_keys_when_down() {
+        let host = Host::default();
+        host.kids.lock().unwrap_or_else(PoisonError::into_inner).push("k1");
+        let uri = JwksUri::parse(&serve(host.clone()).await).unwrap_or_else(|e| panic!("{e}"));
+        let clock = Arc::new(FixedClock::new(start()));
+        let client = JwksClient::new(clock.clone(), true).unwrap_or_else(|e| panic!("{e}"));
+        let fetches = || host.fetches.load(Ordering::SeqCst);
+        let get = |kid: &'static str| {
+            let client = &client;
+            let uri = &uri;
+            async move { client.get(uri, Some(kid)).await.map(|keys| keys.key_ids().iter().map(|k| (*k).to_owned()).collect::<Vec<_>>()) }
+        };
+
+        assert_eq!(get("k1").await, Ok(vec!["k1".to_owned()]));
+        assert_eq!(get("k1").await.map(|_| fetches()), Ok(1), "served from the cache");
+
+        host.kids.lock().unwrap_or_else(PoisonError::into_inner).push("k2");
+        assert_eq!(get("k2").await.map(|k| k.len()), Ok(2), "an unknown kid fetches again");
+        assert_eq!(fetches(), 2);
+        assert!(get("k3").await.is_ok());
+        assert_eq!(fetches(), 2, "at most one unknown-kid fetch a minute");
+        clock.advance(chrono::Duration::seconds(61));
+        assert!(get("k3").await.is_ok());
+        assert_eq!(fetches(), 3);
+
+        clock.advance(chrono::Duration::seconds(600));
+        assert!(get("k1").await.is_ok());
+        assert_eq!(fetches(), 4, "max-age=600 has passed");
+
+        *host.status.lock().unwrap_or_else(PoisonError::into_inner) = 500;
+        clock.advance(chrono::Duration::seconds(601));
+        assert!(get("k1").await.is_ok(), "the last good set is served while the host fails");
+        clock.advance(chrono::Duration::hours(25));
+        assert_eq!(get("k1").await, Err(JwksFetchError::Status { uri: uri.to_string(), status: 500 }));
+    }
+
+    #[tokio::test]
+    async fn refuses_oversized_sets_and_disallowed_uris() {
+        let host = Host::default();
+        host.kids.lock().unwrap_or_else(PoisonError::into_inner).push("k1");
+        *host.padding.lock().unwrap_or_else(PoisonError::into_inner) = MAX_BODY_BYTES;
+        let uri = JwksUri::parse(&serve(host).await).unwrap_or_else(|e| panic!("{e}"));
+        let clock = Arc::new(FixedClock::new(start()));
+        let client = JwksClient::new(clock.clone(), true).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(client.get(&uri, None).await, Err(JwksFetchError::TooLarge { .. })));
+
+        let strict = JwksClient::new(clock, false).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(strict.get(&uri, None).await, Err(JwksFetchError::NotAllowed { .. })));
+        let remote = JwksUri::parse("http://keys.example/jwks").unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(client.get(&remote, None).await, Err(JwksFetchError::NotAllowed { .. })));
+    }
 
     #[test]
     fn ttl_follows_max_age_within_bounds() {

@@ -1,1 +1,74 @@
-fn main() {}
+//! The `onboard` binary.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser as _;
+use tracing_subscriber::EnvFilter;
+
+use app::clock::SystemClock;
+use onboard::cli::{Cli, Command, LogFormat};
+use onboard::startup;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let result = match cli.command {
+        Some(Command::Migrate(database)) => migrate(&database).await,
+        Some(Command::Serve(serve)) => run(&serve).await,
+        None => run(&cli.serve).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &onboard::cli::ServeArgs) -> anyhow::Result<()> {
+    let running = startup::start(args, Arc::new(SystemClock)).await?;
+    if let Some(ca) = &running.dev_ca {
+        tracing::info!(ca = %ca.display(), "using a development TLS certificate; clients should trust this CA");
+    }
+    wait_for_signal().await;
+    tracing::info!("shutting down; draining open connections");
+    running.stop().await;
+    Ok(())
+}
+
+async fn migrate(database: &onboard::cli::DatabaseArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&database.data_dir)?;
+    let store = app::storage::connect(&database.url()).await?;
+    store.migrate().await?;
+    tracing::info!(database = store.backend().as_str(), "migrations applied");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let sigterm = async {
+        match terminate.as_mut() {
+            Some(signal) => {
+                signal.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        () = sigterm => {}
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

@@ -55,6 +55,12 @@ impl UnverifiedSoftwareStatement {
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
+
+    /// A claim as the statement asserts it, before verification; for audit records only.
+    pub fn claimed(&self, name: &str) -> Option<String> {
+        let value = self.jws.unverified_claims().get(name)?.as_str()?;
+        Some(value.chars().take(128).collect())
+    }
 }
 
 /// `organisation_competent_authority_claims`: the TPP's authorisation by its national

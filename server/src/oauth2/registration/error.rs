@@ -44,6 +44,8 @@ pub enum RegistrationError {
     SignedRequestRequired,
     #[error("request body: {0}")]
     MalformedJson(String),
+    #[error("request body: larger than {limit_kib} KiB")]
+    BodyTooLarge { limit_kib: usize },
     #[error("Registration Request JWT is invalid: the request {0}")]
     MalformedRequestJwt(JwsError),
 

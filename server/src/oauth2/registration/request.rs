@@ -100,18 +100,20 @@ pub fn inspect_software_statement(
     }
 }
 
-/// Where the keys that verify a signed request come from.
+/// Where the keys that verify a signed request come from. A URI the workspace configured is
+/// the bank's responsibility when it fails; one the software statement names is the TPP's.
 #[derive(Debug, Clone)]
 pub enum RequestKeySource {
     Keys(PublicJwks),
-    Uri(JwksUri),
+    ConfiguredUri(JwksUri),
+    SoftwareStatementUri(JwksUri),
 }
 
 /// Step 4a: the keys for the request signature, per the workspace's `request_signing_keys`.
 pub fn request_key_source(dcr: &DcrSettings, ssa: Option<&SoftwareStatement>) -> Result<RequestKeySource, RegistrationError> {
     match &dcr.request_signing_keys {
         RequestSigningKeys::Jwks(keys) => Ok(RequestKeySource::Keys(keys.clone())),
-        RequestSigningKeys::JwksUri(uri) => Ok(RequestKeySource::Uri(uri.clone())),
+        RequestSigningKeys::JwksUri(uri) => Ok(RequestKeySource::ConfiguredUri(uri.clone())),
         RequestSigningKeys::SoftwareStatement => {
             let ssa = ssa.ok_or(RegistrationError::SoftwareStatementMissing)?;
             software_statement_keys(ssa)?.ok_or(RegistrationError::SoftwareStatementNamesNoKeys)
@@ -124,7 +126,7 @@ pub fn request_key_source(dcr: &DcrSettings, ssa: Option<&SoftwareStatement>) ->
 pub(super) fn software_statement_keys(ssa: &SoftwareStatement) -> Result<Option<RequestKeySource>, RegistrationError> {
     if let Some(endpoint) = &ssa.jwks_endpoint {
         let uri = JwksUri::parse(endpoint).map_err(|_| RegistrationError::SoftwareJwksEndpointInvalid(endpoint.clone()))?;
-        return Ok(Some(RequestKeySource::Uri(uri)));
+        return Ok(Some(RequestKeySource::SoftwareStatementUri(uri)));
     }
     if let Some(inline) = &ssa.inline_jwks {
         let keys = PublicJwks::parse(inline, Strictness::SkipUnsupported).map_err(|e| {

@@ -503,7 +503,9 @@ fn client_keys(
 ) -> Result<(Option<String>, Option<Value>), RegistrationError> {
     let keys = match ssa {
         Some(ssa) => match software_statement_keys(ssa)? {
-            Some(RequestKeySource::Uri(uri)) => (Some(uri.as_str().to_owned()), None),
+            Some(RequestKeySource::SoftwareStatementUri(uri) | RequestKeySource::ConfiguredUri(uri)) => {
+                (Some(uri.as_str().to_owned()), None)
+            }
             Some(RequestKeySource::Keys(keys)) => (None, Some(keys.as_json().clone())),
             None => (None, None),
         },

@@ -1,0 +1,50 @@
+//! What a first start sets up: tenant `default` with the Open Banking UK workspace `obuk`
+//! (DCR off), and the admin API key.
+
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+
+use app::domain::ids::{TenantId, WorkspaceId};
+use app::domain::workspace::Profile;
+use app::secrets::Secret;
+use app::services::workspaces;
+use app::state::AppState;
+
+pub const DEFAULT_TENANT: &str = "default";
+pub const DEFAULT_WORKSPACE: &str = "obuk";
+pub const ADMIN_API_KEY_FILE: &str = "admin-api-key";
+const MIN_ADMIN_API_KEY_LEN: usize = 32;
+
+/// Creates the default tenant and workspace unless they exist.
+pub async fn seed(state: &AppState) -> anyhow::Result<()> {
+    let tenant = TenantId::parse(DEFAULT_TENANT)?;
+    state.store.ensure_tenant(&tenant, "Default", state.clock.now()).await?;
+    let workspace = WorkspaceId::parse(DEFAULT_WORKSPACE)?;
+    workspaces::ensure_workspace(state, &tenant, &workspace, "Open Banking UK", Profile::OpenbankingUk)
+        .await
+        .context("creating the default workspace")?;
+    Ok(())
+}
+
+/// Makes `given` the admin API key; without one, keeps the stored key, or on first start
+/// generates one and writes it (owner-readable only) to `<data-dir>/admin-api-key`.
+pub async fn admin_api_key(state: &AppState, given: Option<&str>, data_dir: &Path) -> anyhow::Result<()> {
+    let now = state.clock.now();
+    if let Some(key) = given {
+        if key.len() < MIN_ADMIN_API_KEY_LEN {
+            bail!("--admin-api-key must be at least {MIN_ADMIN_API_KEY_LEN} characters");
+        }
+        state.store.replace_admin_api_key(Secret::from_given(key.to_owned()).hash().as_str(), now).await?;
+        return Ok(());
+    }
+    if !state.store.admin_api_key_hashes().await?.is_empty() {
+        return Ok(());
+    }
+    let key = Secret::generate();
+    let path = data_dir.join(ADMIN_API_KEY_FILE);
+    crate::tls::dev_certificates::write(&path, &format!("{}\n", key.expose()), true)?;
+    state.store.replace_admin_api_key(key.hash().as_str(), now).await?;
+    tracing::info!(path = %path.display(), "generated an admin API key");
+    Ok(())
+}

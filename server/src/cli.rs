@@ -1,0 +1,87 @@
+//! The `onboard` command line. Every flag can also be given as an `ONBOARD_*` environment
+//! variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "onboard",
+    version,
+    about = "Dynamic client registration (OBUK DCR v3.2) for banks, with an admin console",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Without a command, `onboard` serves; these are the `serve` flags.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Log format.
+    #[arg(long, env = "ONBOARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start Onboard (the default when no command is given).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Directory for the embedded database, development certificates and the generated admin
+    /// API key.
+    #[arg(long, env = "ONBOARD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Database URL: `sqlite:PATH` or `postgres://...` [default: a SQLite file in the data dir].
+    #[arg(long, env = "ONBOARD_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    pub fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("onboard.db").display()))
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Address of the plain HTTP listener (the console and the same routes without TLS).
+    #[arg(long, env = "ONBOARD_HTTP_ADDR", default_value = "127.0.0.1:3000")]
+    pub http_addr: SocketAddr,
+    /// Address of the HTTPS listener, which asks TPPs for a client certificate.
+    #[arg(long, env = "ONBOARD_HTTPS_ADDR", default_value = "127.0.0.1:8443")]
+    pub https_addr: SocketAddr,
+    /// Base of every issuer and endpoint URL in discovery.
+    #[arg(long, env = "ONBOARD_PUBLIC_URL", default_value = "https://localhost:8443")]
+    pub public_url: String,
+    /// Server certificate chain (PEM) [default: a development certificate in <data-dir>/tls].
+    #[arg(long, env = "ONBOARD_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Server private key (PEM).
+    #[arg(long, env = "ONBOARD_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Key for the admin REST API (at least 32 characters; stored hashed). Without one, a key
+    /// is generated on first start and written to <data-dir>/admin-api-key.
+    #[arg(long, env = "ONBOARD_ADMIN_API_KEY", hide_env_values = true)]
+    pub admin_api_key: Option<String>,
+    /// Let JWKS URIs use plain http to loopback hosts (for tests and local sandboxes).
+    #[arg(long, env = "ONBOARD_ALLOW_INSECURE_JWKS_URIS")]
+    pub allow_insecure_jwks_uris: bool,
+    /// Where the console's compiled assets are (cargo-leptos's site root).
+    #[arg(long, env = "ONBOARD_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}

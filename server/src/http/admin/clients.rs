@@ -1,0 +1,58 @@
+//! `/tenants/{tenant}/workspaces/{workspace}/clients[/{client_id}]`: list, read, delete.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use app::domain::client::{ClientDetails, ClientFilter};
+use app::services::clients;
+
+use super::{AdminCaller, query};
+use crate::http::error::WireError;
+use crate::http::extract::WorkspacePath;
+use crate::state::ServerState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientQuery {
+    /// `true`: only dynamically registered clients; `false`: only manual ones.
+    dcr: Option<bool>,
+}
+
+#[derive(Deserialize)]
+pub struct ClientPath {
+    client_id: String,
+}
+
+pub async fn list(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+    parsed: Result<Query<ClientQuery>, QueryRejection>,
+) -> Result<Json<Value>, WireError> {
+    let filter = ClientFilter::from_dcr_flag(query(parsed)?.dcr);
+    let list = clients::list_clients(&state.app, &at, filter).await?;
+    Ok(Json(json!({ "clients": list })))
+}
+
+pub async fn get(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+    Path(ClientPath { client_id }): Path<ClientPath>,
+) -> Result<Json<ClientDetails>, WireError> {
+    Ok(Json(clients::get_client(&state.app, &at, &client_id).await?))
+}
+
+pub async fn delete(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+    Path(ClientPath { client_id }): Path<ClientPath>,
+) -> Result<StatusCode, WireError> {
+    clients::delete_client(&state.app, &at, &client_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

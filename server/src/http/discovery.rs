@@ -1,0 +1,41 @@
+//! `GET /{tenant}/{workspace}/.well-known/openid-configuration` (OpenID Connect Discovery 1.0
+//! §3, RFC 8414 §2), with the fields the OBUK conformance tool reads (OBUK-DCR.md §6.3).
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use app::domain::workspace::Profile;
+
+use super::error::WireError;
+use super::extract::WorkspacePath;
+use crate::oauth2::jose::JwsAlgorithm;
+use crate::state::ServerState;
+
+pub async fn get(State(state): State<ServerState>, WorkspacePath(at): WorkspacePath) -> Result<Json<Value>, WireError> {
+    let workspace = state.app.store.workspace(&at).await.map_err(WireError::internal)?.ok_or_else(|| WireError::not_found("workspace"))?;
+    let urls = state.app.deployment.urls(&at, workspace.profile);
+    let settings = &workspace.settings;
+    // PS256 first: the conformance tool signs with the first one listed.
+    let algorithms: Vec<&str> = JwsAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
+    let mut document = json!({
+        "issuer": urls.issuer,
+        "token_endpoint": urls.token,
+        "token_endpoint_auth_methods_supported": settings.token_endpoint_auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported": algorithms,
+        "request_object_signing_alg_values_supported": algorithms,
+        "id_token_signing_alg_values_supported": algorithms,
+        "response_types_supported": ["code", "code id_token"],
+        "grant_types_supported": settings.grant_types,
+        "scopes_supported": settings.scopes,
+        "tls_client_certificate_bound_access_tokens": workspace.profile == Profile::OpenbankingUk,
+    });
+    let mut aliases = json!({ "token_endpoint": urls.token });
+    // An endpoint that is switched off is not advertised (DESIGN.md, DCR settings).
+    if workspace.dcr.enabled {
+        document["registration_endpoint"] = json!(urls.registration);
+        aliases["registration_endpoint"] = json!(urls.registration);
+    }
+    document["mtls_endpoint_aliases"] = aliases;
+    Ok(Json(document))
+}

@@ -1,0 +1,97 @@
+//! The one place that turns errors into HTTP responses. Every error body is JSON
+//! `{"error", "error_description"}` with `Cache-Control: no-store`; internal details are logged
+//! once and never sent.
+
+use std::fmt::Display;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use app::services::ServiceError;
+
+use crate::oauth2::registration::RegistrationError;
+
+#[derive(Debug)]
+pub struct WireError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+    /// `WWW-Authenticate` challenge for 401s (RFC 6750 §3).
+    challenge: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+impl WireError {
+    pub fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        Self { status, error, description: description.into(), challenge: None }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    pub fn access_denied(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "access_denied", description)
+    }
+
+    pub fn unauthorized(realm_challenge: &'static str, description: impl Into<String>) -> Self {
+        Self { challenge: Some(realm_challenge), ..Self::new(StatusCode::UNAUTHORIZED, "invalid_token", description) }
+    }
+
+    pub fn unavailable(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", description)
+    }
+
+    /// An unexpected failure: logged with its detail, answered generically.
+    pub fn internal(detail: impl Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the server could not complete the request")
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl IntoResponse for WireError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { error: self.error, error_description: &self.description };
+        let mut response = (self.status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(challenge) = self.challenge {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        response
+    }
+}
+
+/// Registration errors: 400 with the RFC 7591 §3.2.2 code.
+impl From<RegistrationError> for WireError {
+    fn from(error: RegistrationError) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, error.code().as_str(), error.description())
+    }
+}
+
+/// Console and admin service errors.
+impl From<ServiceError> for WireError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::NotFound(what) => Self::not_found(what),
+            ServiceError::Invalid(invalid) => Self::invalid_request(invalid.to_string()),
+            ServiceError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            ServiceError::Store(store) => Self::internal(store),
+        }
+    }
+}

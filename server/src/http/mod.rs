@@ -1,0 +1,49 @@
+//! The HTTP surface: per-workspace protocol endpoints, the admin REST API, operations
+//! endpoints and the console, on one router served by both listeners.
+
+pub mod admin;
+mod console;
+mod discovery;
+pub mod error;
+pub mod extract;
+mod operations;
+mod registration;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use app::domain::urls::OBUK_REGISTRATION_PATH;
+
+use self::error::WireError;
+use crate::state::ServerState;
+
+pub use registration::BODY_LIMIT as REGISTRATION_BODY_LIMIT;
+
+pub fn router(state: ServerState) -> Router {
+    let api = Router::new()
+        .route("/{tenant}/{workspace}/.well-known/openid-configuration", get(discovery::get))
+        .route(&format!("/{{tenant}}/{{workspace}}/{OBUK_REGISTRATION_PATH}"), post(registration::post))
+        .merge(admin::router())
+        .route("/healthz", get(operations::healthz))
+        .route("/readyz", get(operations::readyz))
+        .method_not_allowed_fallback(method_not_allowed)
+        // Protocol and admin responses carry client data and are never cached.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    Router::new()
+        .merge(api)
+        .merge(console::router(&state))
+        .fallback(not_found)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> WireError {
+    WireError::not_found("resource")
+}
+
+async fn method_not_allowed() -> WireError {
+    WireError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "this method is not allowed here")
+}

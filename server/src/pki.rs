@@ -1,0 +1,135 @@
+//! Small X.509 authority: the development CA and server certificate made on first start, and
+//! the transport certificates the test suites and the TPP toolkit issue to TPPs.
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType,
+};
+use rustls::pki_types::CertificateDer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    #[error("certificate generation failed: {0}")]
+    Rcgen(#[from] rcgen::Error),
+    #[error("'{0}' is neither a DNS name nor an IP address")]
+    BadHost(String),
+}
+
+/// A certificate and its private key, as PEM.
+#[derive(Clone)]
+pub struct IssuedCertificate {
+    pub cert_pem: String,
+    pub key_pem: String,
+    pub der: CertificateDer<'static>,
+}
+
+impl std::fmt::Debug for IssuedCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedCertificate").finish_non_exhaustive()
+    }
+}
+
+/// A certificate authority that can issue server and client certificates.
+pub struct CertificateAuthority {
+    issuer: Issuer<'static, KeyPair>,
+    cert_pem: String,
+    key_pem: String,
+}
+
+impl CertificateAuthority {
+    /// A new CA (ECDSA P-256), valid for ten years from `now`.
+    pub fn generate(common_name: &str, now: DateTime<Utc>) -> Result<Self, PkiError> {
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = name(&[(DnType::CommonName, common_name), (DnType::OrganizationName, "Onboard")]);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        set_validity(&mut params, now, Duration::days(3650));
+        let certificate = params.self_signed(&key)?;
+        let cert_pem = certificate.pem();
+        let key_pem = key.serialize_pem();
+        Ok(Self { issuer: Issuer::new(params, key), cert_pem, key_pem })
+    }
+
+    /// A CA from its certificate and key PEM.
+    pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Self, PkiError> {
+        let key = KeyPair::from_pem(key_pem)?;
+        let issuer = Issuer::from_ca_cert_pem(cert_pem, key)?;
+        Ok(Self { issuer, cert_pem: cert_pem.to_owned(), key_pem: key_pem.to_owned() })
+    }
+
+    pub fn cert_pem(&self) -> &str {
+        &self.cert_pem
+    }
+
+    pub fn key_pem(&self) -> &str {
+        &self.key_pem
+    }
+
+    /// A TLS server certificate (RSA-2048, so TLS 1.2 can use the FAPI ECDHE-RSA suites) for
+    /// the given DNS names and IP addresses, valid for 825 days.
+    pub fn issue_server(&self, hosts: &[&str], now: DateTime<Utc>) -> Result<IssuedCertificate, PkiError> {
+        let key = KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = name(&[(DnType::CommonName, hosts.first().copied().unwrap_or("localhost"))]);
+        params.subject_alt_names = hosts.iter().map(|host| san(host)).collect::<Result<_, _>>()?;
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        set_validity(&mut params, now, Duration::days(825));
+        self.sign(params, key)
+    }
+
+    /// A TLS client (transport) certificate with the given subject, valid for a year.
+    pub fn issue_client(&self, subject: &[(DnType, &str)], now: DateTime<Utc>) -> Result<IssuedCertificate, PkiError> {
+        self.issue_client_valid(subject, now - Duration::days(1), now + Duration::days(365))
+    }
+
+    /// A client certificate with an explicit validity window (for expired-certificate tests).
+    pub fn issue_client_valid(
+        &self,
+        subject: &[(DnType, &str)],
+        not_before: DateTime<Utc>,
+        not_after: DateTime<Utc>,
+    ) -> Result<IssuedCertificate, PkiError> {
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = name(subject);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.not_before = offset(not_before);
+        params.not_after = offset(not_after);
+        self.sign(params, key)
+    }
+
+    fn sign(&self, params: CertificateParams, key: KeyPair) -> Result<IssuedCertificate, PkiError> {
+        let certificate = params.signed_by(&key, &self.issuer)?;
+        Ok(IssuedCertificate { cert_pem: certificate.pem(), key_pem: key.serialize_pem(), der: certificate.der().clone() })
+    }
+}
+
+fn name(parts: &[(DnType, &str)]) -> DistinguishedName {
+    let mut name = DistinguishedName::new();
+    for (kind, value) in parts {
+        name.push(kind.clone(), *value);
+    }
+    name
+}
+
+fn san(host: &str) -> Result<SanType, PkiError> {
+    if let Ok(ip) = host.parse() {
+        return Ok(SanType::IpAddress(ip));
+    }
+    host.to_owned().try_into().map(SanType::DnsName).map_err(|_| PkiError::BadHost(host.to_owned()))
+}
+
+fn set_validity(params: &mut CertificateParams, now: DateTime<Utc>, lifetime: Duration) {
+    params.not_before = offset(now - Duration::days(1));
+    params.not_after = offset(now + lifetime);
+}
+
+fn offset(at: DateTime<Utc>) -> time::OffsetDateTime {
+    let month = u8::try_from(at.month()).unwrap_or(1);
+    let day = u8::try_from(at.day()).unwrap_or(1);
+    rcgen::date_time_ymd(at.year(), month, day)
+}

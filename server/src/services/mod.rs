@@ -1,0 +1,4 @@
+//! Protocol use cases that need I/O between their pure steps.
+
+pub mod keys;
+pub mod registration;

@@ -1,0 +1,144 @@
+//! Starting Onboard: open and migrate the store, seed the embedded default, prepare TLS, bind
+//! both listeners and serve until stopped.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use leptos::config::{Env, LeptosOptions};
+use rustls::ServerConfig;
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use url::Url;
+
+use app::clock::Clock;
+use app::jwks_client::JwksClient;
+use app::state::{AppState, Deployment};
+
+use crate::cli::ServeArgs;
+use crate::state::ServerState;
+use crate::tls::client_trust::ClientTrust;
+use crate::tls::dev_certificates;
+use crate::{bootstrap, http, listener, tls};
+
+/// How often used request `jti`s past their expiry are purged.
+const REPLAY_PURGE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// A started server.
+pub struct Running {
+    pub http_addr: SocketAddr,
+    pub https_addr: SocketAddr,
+    /// The development CA clients should trust, when no certificate was given.
+    pub dev_ca: Option<PathBuf>,
+    pub state: ServerState,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, drains open connections and waits for the listeners to finish.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Builds the state: opens and migrates the store and seeds the embedded default. Nothing is
+/// bound yet, so tests can drive the router in-process.
+pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<ServerState> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let data_dir = &args.database.data_dir;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+
+    let store = app::storage::connect(&args.database.url()).await.context("opening the database")?;
+    store.migrate().await.context("migrating the database")?;
+    let public_url = public_url(&args.public_url)?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name("console")
+        .site_root(args.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .env(Env::PROD)
+        .site_addr(args.http_addr)
+        .build();
+    let app = AppState {
+        store,
+        clock: clock.clone(),
+        jwks: Arc::new(JwksClient::new(clock.clone(), args.allow_insecure_jwks_uris)?),
+        deployment: Arc::new(Deployment { public_url: public_url.clone(), allow_insecure_jwks_uris: args.allow_insecure_jwks_uris }),
+        leptos_options,
+    };
+    bootstrap::seed(&app).await?;
+    bootstrap::admin_api_key(&app, args.admin_api_key.as_deref(), data_dir).await?;
+    Ok(ServerState { app, client_trust: Arc::new(ClientTrust::new(tls::provider())) })
+}
+
+/// Prepares the state, then binds both listeners and serves in the background.
+pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    let state = prepare(args, clock.clone()).await?;
+    let public_url = state.app.deployment.public_url.clone();
+    let host = Url::parse(&public_url).ok().and_then(|u| u.host_str().map(str::to_owned));
+    let (tls_config, dev_ca) = tls_config(args, host.as_deref(), clock.as_ref())?;
+    let http_listener = TcpListener::bind(args.http_addr).await.with_context(|| format!("binding {}", args.http_addr))?;
+    let https_listener = TcpListener::bind(args.https_addr).await.with_context(|| format!("binding {}", args.https_addr))?;
+    let http_addr = http_listener.local_addr()?;
+    let https_addr = https_listener.local_addr()?;
+
+    let router = http::router(state.clone());
+    let (shutdown, stopped) = watch::channel(false);
+    let tasks = vec![
+        tokio::spawn(listener::serve(http_listener, None, router.clone(), stopped.clone())),
+        tokio::spawn(listener::serve(https_listener, Some(tls_config), router, stopped.clone())),
+        tokio::spawn(purge_replay_guards(state.clone(), stopped)),
+    ];
+    tracing::info!(%http_addr, %https_addr, %public_url, database = state.app.store.backend().as_str(), "Onboard is serving");
+    Ok(Running { http_addr, https_addr, dev_ca, state, shutdown, tasks })
+}
+
+fn public_url(text: &str) -> anyhow::Result<String> {
+    let url = Url::parse(text).with_context(|| format!("--public-url {text} is not an absolute URL"))?;
+    if !matches!(url.scheme(), "https" | "http") || url.query().is_some() || url.fragment().is_some() {
+        bail!("--public-url must be an http(s) URL without query or fragment");
+    }
+    if url.scheme() == "http" {
+        tracing::warn!("--public-url uses plain http; TPPs need https with mutual TLS");
+    }
+    Ok(text.trim_end_matches('/').to_owned())
+}
+
+fn tls_config(args: &ServeArgs, public_host: Option<&str>, clock: &dyn Clock) -> anyhow::Result<(Arc<ServerConfig>, Option<PathBuf>)> {
+    let (cert, key, dev_ca) = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => (cert.clone(), key.clone(), None),
+        _ => {
+            let dev = dev_certificates::ensure(&args.database.data_dir.join("tls"), public_host, clock.now())?;
+            (dev.cert, dev.key, Some(dev.ca))
+        }
+    };
+    let chain = CertificateDer::pem_file_iter(&cert)
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .with_context(|| format!("reading the certificate chain {}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(&key).with_context(|| format!("reading the private key {}", key.display()))?;
+    let config = tls::server_config(chain, key).context("building the TLS configuration")?;
+    Ok((Arc::new(config), dev_ca))
+}
+
+/// Deletes replay records of requests that have expired (they would fail the `exp` check).
+async fn purge_replay_guards(state: ServerState, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(REPLAY_PURGE_INTERVAL) => {}
+            _ = stopped.changed() => return,
+        }
+        match state.app.store.purge_expired_replay_guards(state.app.clock.now().timestamp()).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "purged expired replay records"),
+            Err(error) => tracing::warn!(%error, "could not purge replay records"),
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Per-workspace client certificate trust: does the presented chain lead to one of the
+//! workspace's trusted CAs, is it valid now, and is it meant for client authentication. The
+//! verifier built from a workspace's CA bundle is cached, keyed by the bundle itself.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::ClientCertVerifier;
+use rustls::{CertificateError, RootCertStore};
+use x509_parser::prelude::{FromDer as _, X509Certificate};
+
+use crate::oauth2::registration::ClientCertificateCheck;
+
+/// More distinct CA bundles than this and the cache starts over.
+const MAX_CACHED_BUNDLES: usize = 256;
+
+pub struct ClientTrust {
+    provider: Arc<CryptoProvider>,
+    verifiers: Mutex<HashMap<String, Option<Arc<dyn ClientCertVerifier>>>>,
+}
+
+impl ClientTrust {
+    pub fn new(provider: Arc<CryptoProvider>) -> Self {
+        Self { provider, verifiers: Mutex::new(HashMap::new()) }
+    }
+
+    /// Judges the chain a client presented (leaf first) against a workspace's CA bundle.
+    pub fn check(
+        &self,
+        chain: Option<&[CertificateDer<'static>]>,
+        trusted_ca_pem: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> ClientCertificateCheck {
+        let Some((leaf, intermediates)) = chain.and_then(<[_]>::split_first) else {
+            return ClientCertificateCheck::Absent;
+        };
+        let subject = subject_dn(leaf);
+        let untrusted = |reason: &str| ClientCertificateCheck::Untrusted { subject: subject.clone(), reason: reason.to_owned() };
+        let Some(pem) = trusted_ca_pem else {
+            return untrusted("this workspace trusts no client certificate authorities (trusted_client_ca_pem is not set)");
+        };
+        let Some(verifier) = self.verifier(pem) else {
+            return untrusted("this workspace's trusted_client_ca_pem holds no usable CA certificate");
+        };
+        let seconds = u64::try_from(now.timestamp()).unwrap_or_default();
+        match verifier.verify_client_cert(leaf, intermediates, UnixTime::since_unix_epoch(Duration::from_secs(seconds))) {
+            Ok(_) => ClientCertificateCheck::Trusted { subject: subject.unwrap_or_default() },
+            Err(rustls::Error::InvalidCertificate(error)) => untrusted(&describe(&error)),
+            Err(_) => untrusted("the certificate could not be verified"),
+        }
+    }
+
+    fn verifier(&self, pem: &str) -> Option<Arc<dyn ClientCertVerifier>> {
+        let mut cache = self.verifiers.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(cached) = cache.get(pem) {
+            return cached.clone();
+        }
+        if cache.len() >= MAX_CACHED_BUNDLES {
+            cache.clear();
+        }
+        let built = self.build(pem);
+        cache.insert(pem.to_owned(), built.clone());
+        built
+    }
+
+    fn build(&self, pem: &str) -> Option<Arc<dyn ClientCertVerifier>> {
+        let mut roots = RootCertStore::empty();
+        let certificates = CertificateDer::pem_slice_iter(pem.as_bytes()).filter_map(Result::ok);
+        let (added, _) = roots.add_parsable_certificates(certificates);
+        if added == 0 {
+            return None;
+        }
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), self.provider.clone()).build().ok()
+    }
+}
+
+fn describe(error: &CertificateError) -> String {
+    match error {
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => "the certificate has expired".to_owned(),
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => "the certificate is not valid yet".to_owned(),
+        CertificateError::UnknownIssuer => "the certificate is not issued by a CA this workspace trusts".to_owned(),
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            "the certificate is not meant for TLS client authentication".to_owned()
+        }
+        CertificateError::Revoked => "the certificate is revoked".to_owned(),
+        other => format!("the certificate is not acceptable ({other:?})"),
+    }
+}
+
+/// The subject of a DER certificate as an RFC 4514 string (most specific RDN first).
+pub fn subject_dn(der: &CertificateDer<'_>) -> Option<String> {
+    let (_, certificate) = X509Certificate::from_der(der).ok()?;
+    let registry = x509_parser::objects::oid_registry();
+    let mut rdns: Vec<_> = certificate.subject().iter().collect();
+    rdns.reverse();
+    let rdns: Vec<String> = rdns
+        .into_iter()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|attribute| {
+                    let oid = attribute.attr_type();
+                    let name = x509_parser::objects::oid2abbrev(oid, registry).map_or_else(|_| oid.to_id_string(), str::to_owned);
+                    let value = attribute.as_str().map_or_else(|_| "#".to_owned(), escape_rfc4514);
+                    format!("{name}={value}")
+                })
+                .collect::<Vec<_>>()
+                .join("+")
+        })
+        .collect();
+    Some(rdns.join(","))
+}
+
+/// RFC 4514 §2.4 escaping of an attribute value.
+fn escape_rfc4514(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let last = value.chars().count().saturating_sub(1);
+    for (index, c) in value.chars().enumerate() {
+        let special = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
+            || (index == 0 && (c == '#' || c == ' '))
+            || (index == last && c == ' ');
+        if special {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use rcgen::DnType;
+
+    use super::*;
+    use crate::pki::CertificateAuthority;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_795_316_679, 0).unwrap_or_default()
+    }
+
+    fn chain(der: &CertificateDer<'static>) -> Vec<CertificateDer<'static>> {
+        vec![der.clone()]
+    }
+
+    #[test]
+    fn judges_chains_against_the_workspace_bundle() {
+        let ca = CertificateAuthority::generate("Test CA", now()).unwrap_or_else(|e| panic!("{e}"));
+        let other = CertificateAuthority::generate("Other CA", now()).unwrap_or_else(|e| panic!("{e}"));
+        let subject = [(DnType::CommonName, "tpp, ltd"), (DnType::OrganizationName, "OpenBanking"), (DnType::CountryName, "GB")];
+        let good = ca.issue_client(&subject, now()).unwrap_or_else(|e| panic!("{e}"));
+        let foreign = other.issue_client(&subject, now()).unwrap_or_else(|e| panic!("{e}"));
+        let expired = ca
+            .issue_client_valid(&subject, now() - Duration::days(30), now() - Duration::days(2))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let trust = ClientTrust::new(crate::tls::provider());
+
+        assert_eq!(trust.check(None, Some(ca.cert_pem()), now()), ClientCertificateCheck::Absent);
+        assert_eq!(
+            trust.check(Some(&chain(&good.der)), Some(ca.cert_pem()), now()),
+            ClientCertificateCheck::Trusted { subject: "C=GB,O=OpenBanking,CN=tpp\\, ltd".to_owned() }
+        );
+        let reason = |check: ClientCertificateCheck| match check {
+            ClientCertificateCheck::Untrusted { reason, .. } => reason,
+            other => panic!("expected untrusted, got {other:?}"),
+        };
+        assert!(reason(trust.check(Some(&chain(&foreign.der)), Some(ca.cert_pem()), now())).contains("not issued by a CA"));
+        assert!(reason(trust.check(Some(&chain(&expired.der)), Some(ca.cert_pem()), now())).contains("expired"));
+        assert!(reason(trust.check(Some(&chain(&good.der)), None, now())).contains("trusts no client"));
+        assert!(reason(trust.check(Some(&chain(&good.der)), Some("garbage"), now())).contains("no usable CA"));
+        let both = format!("{}{}", other.cert_pem(), ca.cert_pem());
+        assert!(matches!(trust.check(Some(&chain(&good.der)), Some(&both), now()), ClientCertificateCheck::Trusted { .. }));
+    }
+
+    #[test]
+    fn escapes_rfc4514_specials() {
+        assert_eq!(escape_rfc4514("a,b+c"), "a\\,b\\+c");
+        assert_eq!(escape_rfc4514(" lead"), "\\ lead");
+        assert_eq!(escape_rfc4514("#x"), "\\#x");
+    }
+}

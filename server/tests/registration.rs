@@ -1,0 +1,296 @@
+//! Registration over real TLS connections, against a running server: the mutual TLS rules,
+//! the protocol's errors on the wire, the audit trail, and DCR settings that change behaviour
+//! on the next request without a restart.
+
+mod support;
+
+use axum::http::StatusCode;
+use onboard::oauth2::jose::JwsAlgorithm;
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::{ADMIN_WORKSPACE, Ecosystem, ORG_ID, SOFTWARE_ID, TestServer, WORKSPACE, assert_registration_error};
+
+async fn configured(algorithm: JwsAlgorithm) -> (TestServer, Ecosystem) {
+    let server = TestServer::start().await;
+    let ecosystem = Ecosystem::new(algorithm).await;
+    ecosystem.configure(&server).await;
+    (server, ecosystem)
+}
+
+#[tokio::test]
+async fn a_tpp_registers_over_mutual_tls_and_the_admin_api_lists_it() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let client = server.client(Some(&tpp.transport));
+    let (status, body) = server.register(&client, "application/jose", tpp.request()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let client_id = body["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(uuid::Uuid::parse_str(&client_id).map(|u| u.get_version_num()).ok(), Some(4));
+    assert!(body["client_id_issued_at"].is_i64());
+    assert!(body.get("client_secret").is_none(), "no secret for tls_client_auth");
+    assert_eq!(body["token_endpoint_auth_method"], "tls_client_auth");
+    assert_eq!(body["scope"], "accounts openid");
+    assert_eq!(body["scopes"], json!(["accounts", "openid"]));
+    assert_eq!(body["software_id"], SOFTWARE_ID);
+    assert_eq!(body["org_id"], ORG_ID);
+    assert_eq!(body["software_roles"], json!(["AISP", "PISP", "CBPII"]));
+    assert_eq!(body["jwks_uri"], tpp.tpp_jwks_uri());
+    assert!(body["software_statement"].as_str().is_some_and(|s| s.split('.').count() == 3));
+    assert!(body["registration_access_token"].as_str().is_some_and(|t| t.len() >= 43));
+    assert_eq!(body["registration_client_uri"], format!("https://localhost:8443{WORKSPACE}/openbankinguk/dcr/v3.2/register/{client_id}"));
+
+    let (status, listed) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients?dcr=true"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let clients = listed["clients"].as_array().unwrap();
+    assert_eq!(clients.len(), 1);
+    assert_eq!(clients[0]["client_id"], client_id.as_str());
+    assert_eq!(clients[0]["dynamically_registered"], true);
+    assert_eq!(clients[0]["org_name"], "EXAMPLE TPP LIMITED");
+    let (_, manual) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients?dcr=false"), None).await;
+    assert_eq!(manual["clients"], json!([]));
+
+    let (_, details) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients/{client_id}"), None).await;
+    assert!(details["metadata"].get("registration_access_token").is_none(), "secrets are not stored in metadata");
+    assert_eq!(details["metadata"]["client_id"], client_id.as_str());
+
+    let events = server.audit_events("?type=dcr_created").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["client_id"], client_id.as_str());
+    assert_eq!(events[0]["client_cert_subject"], format!("C=GB,O=OpenBanking,OU={ORG_ID},CN={SOFTWARE_ID}"));
+}
+
+#[tokio::test]
+async fn es256_tpps_register_with_private_key_jwt() {
+    let (server, tpp) = configured(JwsAlgorithm::Es256).await;
+    let request = tpp.request_with(|claims| {
+        claims["token_endpoint_auth_method"] = json!("private_key_jwt");
+        claims["token_endpoint_auth_signing_alg"] = json!("ES256");
+        claims.as_object_mut().map(|c| c.remove("tls_client_auth_subject_dn"));
+    });
+    let (status, body) = server.register(&server.client(Some(&tpp.transport)), "application/jwt", request).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["token_endpoint_auth_signing_alg"], "ES256");
+}
+
+#[tokio::test]
+async fn mutual_tls_is_required_and_judged_per_workspace() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+
+    let (status, body) = server.register(&server.client(None), "application/jose", tpp.request()).await;
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
+    assert!(body["error_description"].as_str().unwrap().contains("client certificate"));
+
+    let stranger_ca = onboard::pki::CertificateAuthority::generate("Unknown CA", chrono::Utc::now()).unwrap();
+    let stranger = stranger_ca.issue_client(&[(rcgen::DnType::CommonName, "intruder")], chrono::Utc::now()).unwrap();
+    let (status, body) = server.register(&server.client(Some(&stranger)), "application/jose", tpp.request()).await;
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
+    assert!(body["error_description"].as_str().unwrap().contains("not issued by a CA this workspace trusts"));
+
+    // The plain listener has no client certificate to offer.
+    let plain = reqwest::Client::new()
+        .post(format!("{}{WORKSPACE}/openbankinguk/dcr/v3.2/register", server.http))
+        .header("content-type", "application/jose")
+        .body(tpp.request())
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = support::decode(plain).await;
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
+
+    // Refusals are audited with their reason and the certificate presented.
+    let rejected = server.audit_events("?type=dcr_rejected").await;
+    assert_eq!(rejected.len(), 3);
+    assert!(rejected.iter().any(|e| e["client_cert_subject"] == "CN=intruder"));
+    assert!(rejected.iter().all(|e| e["error"] == "invalid_client_metadata" && e["outcome"] == "failure"));
+}
+
+#[tokio::test]
+async fn a_replayed_request_is_refused_and_writes_nothing() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let client = server.client(Some(&tpp.transport));
+    let request = tpp.request();
+    let (status, _) = server.register(&client, "application/jose", request.clone()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = server.register(&client, "application/jose", request).await;
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
+    assert!(body["error_description"].as_str().unwrap().contains("jti"));
+    let (_, listed) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients"), None).await;
+    assert_eq!(listed["clients"].as_array().map(Vec::len), Some(1));
+}
+
+/// One case per stage of the pipeline, each asserting status and `error` on the wire.
+#[tokio::test]
+async fn each_kind_of_rejection_reaches_the_wire_in_rfc7591_form() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let client = server.client(Some(&tpp.transport));
+    let other_tpp_key = onboard::tpp::keys::SigningKey::generate(JwsAlgorithm::Ps256, "tpp-sig-1").unwrap();
+    let rogue_directory = onboard::tpp::keys::SigningKey::generate(JwsAlgorithm::Ps256, "directory-1").unwrap();
+    let now = chrono::Utc::now().timestamp();
+
+    let mut untrusted_issuer = tpp.ssa_claims();
+    untrusted_issuer["iss"] = json!("Rogue Directory");
+    let mut revoked = tpp.ssa_claims();
+    revoked["org_status"] = json!("Revoked");
+
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("expired", tpp.request_with(|c| { c["iat"] = json!(now - 7200); c["exp"] = json!(now - 3600); }), "invalid_client_metadata"),
+        ("wrong audience", tpp.request_with(|c| c["aud"] = json!("not-the-bank")), "invalid_client_metadata"),
+        ("issuer not software_id", tpp.request_with(|c| c["iss"] = json!("SomeoneElse")), "invalid_client_metadata"),
+        ("redirect not in SSA", tpp.request_with(|c| c["redirect_uris"] = json!(["https://abc.com"])), "invalid_redirect_uri"),
+        ("redirect over http", tpp.request_with(|c| c["redirect_uris"] = json!(["http://tpp.example.com/callback"])), "invalid_redirect_uri"),
+        ("auth method not allowed", tpp.request_with(|c| { c["token_endpoint_auth_method"] = json!("client_secret_basic"); c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn")); }), "invalid_client_metadata"),
+        ("DN missing", tpp.request_with(|c| { c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn")); }), "invalid_client_metadata"),
+        ("RS256 id token alg", tpp.request_with(|c| c["id_token_signed_response_alg"] = json!("RS256")), "invalid_client_metadata"),
+        ("implicit response types", tpp.request_with(|c| c["response_types"] = json!(["id_token", "token"])), "invalid_client_metadata"),
+        ("unknown grant", tpp.request_with(|c| c["grant_types"] = json!(["password"])), "invalid_client_metadata"),
+        ("scope beyond workspace", tpp.request_with(|c| c["scope"] = json!("accounts admin")), "invalid_client_metadata"),
+        ("application type", tpp.request_with(|c| c["application_type"] = json!("native")), "invalid_client_metadata"),
+        ("signed by another key", other_tpp_key.sign(&tpp.request_claims(&tpp.ssa())).unwrap(), "invalid_client_metadata"),
+        ("SSA from an untrusted issuer", tpp.tpp_key.sign(&tpp.request_claims(&tpp.directory_key.sign(&untrusted_issuer).unwrap())).unwrap(), "unapproved_software_statement"),
+        ("SSA of a revoked organisation", tpp.tpp_key.sign(&tpp.request_claims(&tpp.directory_key.sign(&revoked).unwrap())).unwrap(), "unapproved_software_statement"),
+        ("SSA signed by another key", tpp.tpp_key.sign(&tpp.request_claims(&rogue_directory.sign(&tpp.ssa_claims()).unwrap())).unwrap(), "invalid_software_statement"),
+        ("SSA missing", tpp.request_with(|c| { c.as_object_mut().map(|m| m.remove("software_statement")); }), "invalid_software_statement"),
+    ];
+    let count = cases.len();
+    for (name, request, error) in cases {
+        let (status, body) = server.register(&client, "application/jose", request).await;
+        assert_eq!(body["error"], error, "{name}: {body}");
+        assert_registration_error(status, &body, StatusCode::BAD_REQUEST, error);
+    }
+    assert_eq!(server.audit_events("?type=dcr_rejected&limit=100").await.len(), count, "every refusal is audited");
+    let (_, listed) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients"), None).await;
+    assert_eq!(listed["clients"], json!([]), "no refusal registers anything");
+}
+
+#[tokio::test]
+async fn bodies_are_checked_for_type_and_size() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let client = server.client(Some(&tpp.transport));
+    let (status, body) = server.register(&client, "text/plain", tpp.request()).await;
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
+    let (status, body) = server.register(&client, "application/json", "{}").await;
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
+    let (status, body) = server.register(&client, "application/jose", "a".repeat(70 * 1024)).await;
+    assert_registration_error(status, &body, StatusCode::PAYLOAD_TOO_LARGE, "invalid_client_metadata");
+    let (status, body) = server.register(&client, "application/jose", "not.a.jws").await;
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
+}
+
+#[tokio::test]
+async fn unknown_workspaces_and_paths_answer_404_json() {
+    let server = TestServer::start().await;
+    let client = server.client(None);
+    for path in ["/default/nope/.well-known/openid-configuration", "/default/obuk/nothing-here", "/Bad Tenant/x/.well-known/openid-configuration"] {
+        let response = client.get(format!("{}{path}", server.https)).send().await.unwrap();
+        let (status, body) = support::decode(response).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body["error"], "not_found", "{path}");
+    }
+    let response = client.get(server.register_url()).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+}
+
+/// Every DCR setting takes effect on the next request, without a restart.
+#[tokio::test]
+async fn settings_change_behaviour_on_the_next_request() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let with_cert = server.client(Some(&tpp.transport));
+    let without_cert = server.client(None);
+    let discovery = format!("{}{WORKSPACE}/.well-known/openid-configuration", server.https);
+    let mut settings = tpp.dcr_settings();
+
+    // enabled: off → 403 and not advertised; on → advertised.
+    settings["enabled"] = json!(false);
+    server.put_dcr(settings.clone()).await;
+    let (status, body) = server.register(&with_cert, "application/jose", tpp.request()).await;
+    assert_eq!((status, body["error"].clone()), (StatusCode::FORBIDDEN, json!("access_denied")));
+    let document: Value = without_cert.get(&discovery).send().await.unwrap().json().await.unwrap();
+    assert!(document.get("registration_endpoint").is_none());
+    settings["enabled"] = json!(true);
+    server.put_dcr(settings.clone()).await;
+    let document: Value = without_cert.get(&discovery).send().await.unwrap().json().await.unwrap();
+    assert_eq!(document["registration_endpoint"], format!("https://localhost:8443{WORKSPACE}/openbankinguk/dcr/v3.2/register"));
+
+    // require_mtls: off → a connection without a certificate may register.
+    settings["require_mtls"] = json!(false);
+    server.put_dcr(settings.clone()).await;
+    let (status, body) = server.register(&without_cert, "application/jose", tpp.request()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // require_signed_request: off → plain RFC 7591 JSON is accepted.
+    settings["require_signed_request"] = json!(false);
+    server.put_dcr(settings.clone()).await;
+    let mut plain = tpp.request_claims(&tpp.ssa());
+    for claim in ["iss", "iat", "exp", "aud", "jti"] {
+        plain.as_object_mut().map(|c| c.remove(claim));
+    }
+    let (status, body) = server.register(&with_cert, "application/json", plain.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // trusted_ssa_issuers: the directory is no longer trusted.
+    settings["trusted_ssa_issuers"] = json!(["Another Directory"]);
+    server.put_dcr(settings.clone()).await;
+    let (status, body) = server.register(&with_cert, "application/jose", tpp.request()).await;
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "unapproved_software_statement");
+
+    // software_statement_keys as inline JWKS instead of a URI.
+    settings["trusted_ssa_issuers"] = json!([support::DIRECTORY]);
+    settings["software_statement_keys"] = json!({"jwks": tpp.directory_key.public_jwks()});
+    server.put_dcr(settings.clone()).await;
+    let (status, body) = server.register(&with_cert, "application/jose", tpp.request()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // No software statement required, request verified with configured keys.
+    settings["require_software_statement"] = json!(false);
+    settings["request_signing_keys"] = json!({"jwks": tpp.tpp_key.public_jwks()});
+    server.put_dcr(settings.clone()).await;
+    let request = tpp.request_with(|c| {
+        c.as_object_mut().map(|m| m.remove("software_statement"));
+    });
+    let (status, body) = server.register(&with_cert, "application/jose", request).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body.get("software_statement").is_none());
+
+    // protect_by_access_token: without a dcr_register token nothing is authorised.
+    settings["protect_by_access_token"] = json!(true);
+    server.put_dcr(settings).await;
+    let response = with_cert.post(server.register_url()).header("content-type", "application/jose").body(tpp.request()).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    assert!(response.headers().get("www-authenticate").is_some_and(|v| v.to_str().unwrap_or_default().starts_with("Bearer")));
+}
+
+#[tokio::test]
+async fn tpp_keys_are_cached_and_refetched_for_an_unknown_kid() {
+    let (server, mut tpp) = configured(JwsAlgorithm::Ps256).await;
+    let client = server.client(Some(&tpp.transport));
+    for _ in 0..3 {
+        let (status, body) = server.register(&client, "application/jose", tpp.request()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    assert_eq!(tpp.tpp_fetches(), 1, "the TPP's key set is fetched once and cached");
+
+    // The TPP rotates to a new key: the unknown kid triggers one fresh fetch.
+    tpp.tpp_key = onboard::tpp::keys::SigningKey::generate(JwsAlgorithm::Ps256, "tpp-sig-2").unwrap();
+    tpp.published.lock().unwrap().tpp = tpp.tpp_key.public_jwks();
+    let (status, body) = server.register(&client, "application/jose", tpp.request()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(tpp.tpp_fetches(), 2);
+}
+
+#[tokio::test]
+async fn unreachable_key_hosts_are_reported_by_whose_they_are() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let client = server.client(Some(&tpp.transport));
+    tpp.published.lock().unwrap().down = true;
+    // The bank's own directory key URI is down: the server cannot decide now (503).
+    let (status, body) = server.register(&client, "application/jose", tpp.request()).await;
+    assert_eq!((status, body["error"].clone()), (StatusCode::SERVICE_UNAVAILABLE, json!("temporarily_unavailable")), "{body}");
+
+    // With the directory keys inline, only the TPP's endpoint is down: the TPP's problem (400).
+    let mut settings = tpp.dcr_settings();
+    settings["software_statement_keys"] = json!({"jwks": tpp.directory_key.public_jwks()});
+    server.put_dcr(settings).await;
+    let (status, body) = server.register(&client, "application/jose", tpp.request()).await;
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
+    assert!(body["error_description"].as_str().unwrap().contains("could not be verified"));
+}

@@ -1,0 +1,317 @@
+//! Shared pieces of the full-server tests: an Onboard server on random loopback ports, a
+//! directory and a TPP with their own keys, a JWKS host for both, transport certificates from a
+//! test CA, and HTTPS clients with and without a client certificate.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use chrono::Utc;
+use rcgen::DnType;
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use serde_json::{Value, json};
+
+use app::clock::SystemClock;
+use onboard::cli::{DatabaseArgs, ServeArgs};
+use onboard::oauth2::jose::JwsAlgorithm;
+use onboard::pki::{CertificateAuthority, IssuedCertificate};
+use onboard::startup::{self, Running};
+use onboard::tpp::keys::SigningKey;
+
+pub const ADMIN_KEY: &str = "test-admin-key-0123456789abcdef-0123456789";
+pub const ORG_ID: &str = "0015800001HQQrZAAX";
+pub const SOFTWARE_ID: &str = "oQ4KoaavpOuoE7rvQsZEOV";
+pub const DIRECTORY: &str = "OpenBanking Ltd";
+pub const WORKSPACE: &str = "/default/obuk";
+/// The same workspace under the admin API (`/api/admin/v1/tenants` + this).
+pub const ADMIN_WORKSPACE: &str = "/default/workspaces/obuk";
+
+/// An Onboard server on random ports with its own data directory.
+pub struct TestServer {
+    pub running: Running,
+    pub dir: tempfile::TempDir,
+    pub http: String,
+    pub https: String,
+    pub dev_ca_pem: String,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let args = serve_args(dir.path().to_owned());
+        let running = startup::start(&args, Arc::new(SystemClock)).await.unwrap();
+        let dev_ca_pem = std::fs::read_to_string(running.dev_ca.as_ref().unwrap()).unwrap();
+        Self {
+            http: format!("http://{}", running.http_addr),
+            https: format!("https://{}", running.https_addr),
+            running,
+            dir,
+            dev_ca_pem,
+        }
+    }
+
+    pub fn args(&self) -> ServeArgs {
+        serve_args(self.dir.path().to_owned())
+    }
+
+    /// The admin API, over the plain listener.
+    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = reqwest::Client::new()
+            .request(method, format!("{}/api/admin/v1/tenants{path}", self.http))
+            .bearer_auth(ADMIN_KEY);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        decode(request.send().await.unwrap()).await
+    }
+
+    pub async fn put_dcr(&self, settings: Value) {
+        let (status, body) = self.admin(reqwest::Method::PUT, &format!("{ADMIN_WORKSPACE}/dcr"), Some(settings)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    pub async fn patch_workspace(&self, patch: Value) {
+        let (status, body) = self.admin(reqwest::Method::PATCH, ADMIN_WORKSPACE, Some(patch)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// An HTTPS client that trusts the development CA, presenting `identity` if given.
+    pub fn client(&self, identity: Option<&IssuedCertificate>) -> reqwest::Client {
+        tls_client(&self.dev_ca_pem, identity)
+    }
+
+    pub fn register_url(&self) -> String {
+        format!("{}{WORKSPACE}/openbankinguk/dcr/v3.2/register", self.https)
+    }
+
+    /// POSTs a registration body with a content type; returns status and JSON body.
+    pub async fn register(&self, client: &reqwest::Client, content_type: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+        let response = client.post(self.register_url()).header("content-type", content_type).body(body).send().await.unwrap();
+        decode(response).await
+    }
+
+    pub async fn audit_events(&self, query: &str) -> Vec<Value> {
+        let (status, body) = self.admin(reqwest::Method::GET, &format!("{ADMIN_WORKSPACE}/audit-events{query}"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        body["audit_events"].as_array().cloned().unwrap()
+    }
+}
+
+pub fn serve_args(data_dir: PathBuf) -> ServeArgs {
+    ServeArgs {
+        database: DatabaseArgs { data_dir, database_url: None },
+        http_addr: "127.0.0.1:0".parse().unwrap(),
+        https_addr: "127.0.0.1:0".parse().unwrap(),
+        public_url: "https://localhost:8443".to_owned(),
+        tls_cert: None,
+        tls_key: None,
+        admin_api_key: Some(ADMIN_KEY.to_owned()),
+        allow_insecure_jwks_uris: true,
+        site_root: "target/site".to_owned(),
+    }
+}
+
+pub async fn decode(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+    let text = response.text().await.unwrap();
+    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    (status, body)
+}
+
+pub fn tls_client(ca_pem: &str, identity: Option<&IssuedCertificate>) -> reqwest::Client {
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(certificate.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    let config = match identity {
+        Some(identity) => {
+            let chain = CertificateDer::pem_slice_iter(identity.cert_pem.as_bytes()).collect::<Result<Vec<_>, _>>().unwrap();
+            let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes()).unwrap();
+            builder.with_client_auth_cert(chain, key).unwrap()
+        }
+        None => builder.with_no_client_auth(),
+    };
+    reqwest::Client::builder().tls_backend_preconfigured(config).build().unwrap()
+}
+
+/// What the JWKS host serves, and how often each set was fetched.
+#[derive(Default)]
+pub struct Published {
+    pub directory: Value,
+    pub tpp: Value,
+    pub tpp_fetches: usize,
+    pub down: bool,
+}
+
+/// A directory, a TPP and the plain-http loopback host publishing their key sets.
+pub struct Ecosystem {
+    pub directory_key: SigningKey,
+    pub tpp_key: SigningKey,
+    pub transport_ca: CertificateAuthority,
+    pub transport: IssuedCertificate,
+    pub published: Arc<Mutex<Published>>,
+    pub jwks_host: SocketAddr,
+}
+
+impl Ecosystem {
+    pub async fn new(tpp_algorithm: JwsAlgorithm) -> Self {
+        let directory_key = SigningKey::generate(JwsAlgorithm::Ps256, "directory-1").unwrap();
+        let tpp_key = SigningKey::generate(tpp_algorithm, "tpp-sig-1").unwrap();
+        let transport_ca = CertificateAuthority::generate("Test Transport CA", Utc::now()).unwrap();
+        let transport = transport_ca
+            .issue_client(&[(DnType::CommonName, SOFTWARE_ID), (DnType::OrganizationalUnitName, ORG_ID), (DnType::OrganizationName, "OpenBanking"), (DnType::CountryName, "GB")], Utc::now())
+            .unwrap();
+        let published = Arc::new(Mutex::new(Published {
+            directory: directory_key.public_jwks(),
+            tpp: tpp_key.public_jwks(),
+            ..Published::default()
+        }));
+        let jwks_host = serve_jwks(published.clone()).await;
+        Self { directory_key, tpp_key, transport_ca, transport, published, jwks_host }
+    }
+
+    pub fn directory_jwks_uri(&self) -> String {
+        format!("http://{}/directory.jwks", self.jwks_host)
+    }
+
+    pub fn tpp_jwks_uri(&self) -> String {
+        format!("http://{}/tpp/{SOFTWARE_ID}.jwks", self.jwks_host)
+    }
+
+    /// The DCR settings of a fully protected Open Banking UK workspace trusting this directory.
+    pub fn dcr_settings(&self) -> Value {
+        json!({
+            "enabled": true,
+            "require_software_statement": true,
+            "software_statement_keys": {"jwks_uri": self.directory_jwks_uri()},
+            "trusted_ssa_issuers": [DIRECTORY],
+            "require_signed_request": true,
+            "request_signing_keys": "software_statement",
+            "require_mtls": true
+        })
+    }
+
+    /// General settings: the bank's org id and the TPP transport CA.
+    pub fn workspace_settings(&self) -> Value {
+        json!({"org_id": ORG_ID, "trusted_client_ca_pem": self.transport_ca.cert_pem()})
+    }
+
+    pub fn ssa_claims(&self) -> Value {
+        json!({
+            "iss": DIRECTORY,
+            "iat": Utc::now().timestamp() - 60,
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "software_environment": "sandbox",
+            "software_mode": "Test",
+            "software_id": SOFTWARE_ID,
+            "software_client_id": SOFTWARE_ID,
+            "software_client_name": "Example TPP (Sandbox)",
+            "software_redirect_uris": ["https://tpp.example.com/callback"],
+            "software_roles": ["AISP", "PISP", "CBPII"],
+            "organisation_competent_authority_claims": {
+                "authority_id": "OBGBR", "registration_id": "Unknown0015800001HQQrZAAX", "status": "Active",
+                "authorisations": [{"member_state": "GB", "roles": ["PISP", "AISP", "CBPII"]}]
+            },
+            "org_status": "Active",
+            "org_id": ORG_ID,
+            "org_name": "EXAMPLE TPP LIMITED",
+            "software_jwks_endpoint": self.tpp_jwks_uri()
+        })
+    }
+
+    pub fn ssa(&self) -> String {
+        self.directory_key.sign(&self.ssa_claims()).unwrap()
+    }
+
+    /// The claims the conformance tool sends for `tls_client_auth` (OBUK-DCR.md §3.4).
+    pub fn request_claims(&self, ssa: &str) -> Value {
+        let now = Utc::now().timestamp();
+        json!({
+            "iss": SOFTWARE_ID,
+            "aud": ORG_ID,
+            "iat": now,
+            "exp": now + 3600,
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "grant_types": ["authorization_code", "client_credentials"],
+            "application_type": "web",
+            "redirect_uris": ["https://tpp.example.com/callback"],
+            "token_endpoint_auth_method": "tls_client_auth",
+            "tls_client_auth_subject_dn": format!("CN={SOFTWARE_ID},OU={ORG_ID},O=OpenBanking,C=GB"),
+            "software_statement": ssa,
+            "scope": "accounts openid",
+            "request_object_signing_alg": "PS256",
+            "id_token_signed_response_alg": "PS256",
+            "response_types": ["code id_token", "code"]
+        })
+    }
+
+    /// A signed registration request with `change` applied to the tool's claims.
+    pub fn request_with(&self, change: impl FnOnce(&mut Value)) -> String {
+        let mut claims = self.request_claims(&self.ssa());
+        change(&mut claims);
+        self.tpp_key.sign(&claims).unwrap()
+    }
+
+    pub fn request(&self) -> String {
+        self.request_with(|_| {})
+    }
+
+    /// Configures `server`'s default workspace to trust this ecosystem, with DCR on.
+    pub async fn configure(&self, server: &TestServer) {
+        server.patch_workspace(self.workspace_settings()).await;
+        server.put_dcr(self.dcr_settings()).await;
+    }
+
+    pub fn tpp_fetches(&self) -> usize {
+        self.published.lock().unwrap().tpp_fetches
+    }
+}
+
+async fn serve_jwks(published: Arc<Mutex<Published>>) -> SocketAddr {
+    async fn directory(State(published): State<Arc<Mutex<Published>>>) -> impl IntoResponse {
+        let published = published.lock().unwrap();
+        if published.down {
+            return (StatusCode::SERVICE_UNAVAILABLE, Json(Value::Null));
+        }
+        (StatusCode::OK, Json(published.directory.clone()))
+    }
+    async fn tpp(State(published): State<Arc<Mutex<Published>>>, Path(_): Path<String>) -> impl IntoResponse {
+        let mut published = published.lock().unwrap();
+        if published.down {
+            return (StatusCode::SERVICE_UNAVAILABLE, Json(Value::Null));
+        }
+        published.tpp_fetches += 1;
+        (StatusCode::OK, Json(published.tpp.clone()))
+    }
+    let router = axum::Router::new()
+        .route("/directory.jwks", axum::routing::get(directory))
+        .route("/tpp/{file}", axum::routing::get(tpp))
+        .with_state(published);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}
+
+/// Asserts an RFC 7591 error body: exactly `error` and `error_description` (the conformance
+/// tool's fork decodes it with unknown fields forbidden).
+pub fn assert_registration_error(status: StatusCode, body: &Value, expected_status: StatusCode, expected_error: &str) {
+    assert_eq!(status, expected_status, "{body}");
+    let object = body.as_object().unwrap_or_else(|| panic!("not a JSON object: {body}"));
+    let mut members: Vec<&str> = object.keys().map(String::as_str).collect();
+    members.sort_unstable();
+    assert_eq!(members, ["error", "error_description"], "{body}");
+    assert_eq!(body["error"], expected_error, "{body}");
+}
