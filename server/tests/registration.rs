@@ -80,8 +80,8 @@ async fn mutual_tls_is_required_and_judged_per_workspace() {
     assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
     assert!(body["error_description"].as_str().unwrap().contains("client certificate"));
 
-    let stranger_ca = onboard::pki::CertificateAuthority::generate("Unknown CA", chrono::Utc::now()).unwrap();
-    let stranger = stranger_ca.issue_client(&[(rcgen::DnType::CommonName, "intruder")], chrono::Utc::now()).unwrap();
+    let stranger_ca = onboard::pki::CertificateAuthority::generate("Unknown CA", support::now()).unwrap();
+    let stranger = stranger_ca.issue_client(&[(rcgen::DnType::CommonName, "intruder")], support::now()).unwrap();
     let (status, body) = server.register(&server.client(Some(&stranger)), "application/jose", tpp.request()).await;
     assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
     assert!(body["error_description"].as_str().unwrap().contains("not issued by a CA this workspace trusts"));
@@ -125,7 +125,7 @@ async fn each_kind_of_rejection_reaches_the_wire_in_rfc7591_form() {
     let client = server.client(Some(&tpp.transport));
     let other_tpp_key = onboard::tpp::keys::SigningKey::generate(JwsAlgorithm::Ps256, "tpp-sig-1").unwrap();
     let rogue_directory = onboard::tpp::keys::SigningKey::generate(JwsAlgorithm::Ps256, "directory-1").unwrap();
-    let now = chrono::Utc::now().timestamp();
+    let now = support::now().timestamp();
 
     let mut untrusted_issuer = tpp.ssa_claims();
     untrusted_issuer["iss"] = json!("Rogue Directory");

@@ -26,14 +26,6 @@ pub async fn post(
     body: Body,
 ) -> Result<Response, WireError> {
     let workspace = obuk_workspace(&state, &at).await?;
-    if workspace.dcr.protect_by_access_token {
-        // Registration tokens (`dcr_register`) are issued by the token endpoint, which this
-        // release does not serve yet: with the setting on, no request can be authorised.
-        return Err(WireError::unauthorized(
-            "Bearer error=\"invalid_token\"",
-            "this workspace requires a dcr_register access token for registration",
-        ));
-    }
     let body = match read_body(body, BODY_LIMIT).await {
         Ok(bytes) => bytes,
         Err(BodyError::TooLarge { limit }) => {
@@ -48,6 +40,7 @@ pub async fn post(
     match registration::register(&state, &workspace, incoming).await {
         Ok(registered) => Ok((StatusCode::CREATED, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(registered)).into_response()),
         Err(Failure::Disabled) => Err(WireError::access_denied("dynamic client registration is disabled for this workspace")),
+        Err(Failure::TokenRequired) => Err(WireError::unauthorized("Bearer error=\"invalid_token\"", registration::TOKEN_REQUIRED)),
         Err(Failure::Rejected(error)) => Err(error.into()),
         Err(Failure::Unavailable(detail)) => Err(WireError::unavailable(detail)),
         Err(Failure::Internal(detail)) => Err(WireError::internal(detail)),

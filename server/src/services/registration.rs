@@ -33,6 +33,8 @@ pub struct Incoming {
 pub enum Failure {
     /// DCR is switched off for the workspace.
     Disabled,
+    /// The workspace requires a `dcr_register` access token and none was valid.
+    TokenRequired,
     /// The request broke a rule; the TPP can fix it.
     Rejected(RegistrationError),
     /// Keys the workspace depends on could not be fetched; retrying later may work.
@@ -51,12 +53,15 @@ impl Failure {
     fn audit_code(&self) -> (&'static str, String) {
         match self {
             Self::Disabled => ("access_denied", "dynamic client registration is disabled for this workspace".to_owned()),
+            Self::TokenRequired => ("invalid_token", TOKEN_REQUIRED.to_owned()),
             Self::Rejected(error) => (error.code().as_str(), error.description()),
             Self::Unavailable(detail) => ("temporarily_unavailable", detail.clone()),
             Self::Internal(_) => ("server_error", "the server could not complete the request".to_owned()),
         }
     }
 }
+
+pub const TOKEN_REQUIRED: &str = "this workspace requires a dcr_register access token for registration";
 
 /// Who attempted the registration, as far as is known; recorded in the audit log.
 #[derive(Debug, Default)]
@@ -107,6 +112,11 @@ async fn validate(
     let dcr = &workspace.dcr;
     if !dcr.enabled {
         return Err(Failure::Disabled);
+    }
+    if dcr.protect_by_access_token {
+        // `dcr_register` tokens come from the token endpoint, which this release does not
+        // serve yet: with the setting on, no request can be authorised.
+        return Err(Failure::TokenRequired);
     }
     pipeline::check_transport(dcr, certificate)?;
     let request = RegistrationRequest::parse(incoming.content_type.as_deref(), &incoming.body, dcr)?;

@@ -12,7 +12,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use chrono::Utc;
+use app::clock::Clock as _;
+use chrono::{DateTime, Utc};
 use rcgen::DnType;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -32,6 +33,11 @@ pub const DIRECTORY: &str = "OpenBanking Ltd";
 pub const WORKSPACE: &str = "/default/obuk";
 /// The same workspace under the admin API (`/api/admin/v1/tenants` + this).
 pub const ADMIN_WORKSPACE: &str = "/default/workspaces/obuk";
+
+/// The real time, read through the one clock the server uses too.
+pub fn now() -> DateTime<Utc> {
+    SystemClock.now()
+}
 
 /// An Onboard server on random ports with its own data directory.
 pub struct TestServer {
@@ -169,9 +175,9 @@ impl Ecosystem {
     pub async fn new(tpp_algorithm: JwsAlgorithm) -> Self {
         let directory_key = SigningKey::generate(JwsAlgorithm::Ps256, "directory-1").unwrap();
         let tpp_key = SigningKey::generate(tpp_algorithm, "tpp-sig-1").unwrap();
-        let transport_ca = CertificateAuthority::generate("Test Transport CA", Utc::now()).unwrap();
+        let transport_ca = CertificateAuthority::generate("Test Transport CA", now()).unwrap();
         let transport = transport_ca
-            .issue_client(&[(DnType::CommonName, SOFTWARE_ID), (DnType::OrganizationalUnitName, ORG_ID), (DnType::OrganizationName, "OpenBanking"), (DnType::CountryName, "GB")], Utc::now())
+            .issue_client(&[(DnType::CommonName, SOFTWARE_ID), (DnType::OrganizationalUnitName, ORG_ID), (DnType::OrganizationName, "OpenBanking"), (DnType::CountryName, "GB")], now())
             .unwrap();
         let published = Arc::new(Mutex::new(Published {
             directory: directory_key.public_jwks(),
@@ -211,7 +217,7 @@ impl Ecosystem {
     pub fn ssa_claims(&self) -> Value {
         json!({
             "iss": DIRECTORY,
-            "iat": Utc::now().timestamp() - 60,
+            "iat": now().timestamp() - 60,
             "jti": uuid::Uuid::new_v4().to_string(),
             "software_environment": "sandbox",
             "software_mode": "Test",
@@ -237,7 +243,7 @@ impl Ecosystem {
 
     /// The claims the conformance tool sends for `tls_client_auth` (OBUK-DCR.md §3.4).
     pub fn request_claims(&self, ssa: &str) -> Value {
-        let now = Utc::now().timestamp();
+        let now = now().timestamp();
         json!({
             "iss": SOFTWARE_ID,
             "aud": ORG_ID,

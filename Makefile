@@ -1,0 +1,46 @@
+# Onboard. On a fresh Debian machine with rustup's Rust, `make run` and `make test` are the only
+# set-up commands: each installs what it needs first (scripts/setup-toolchain.sh).
+
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/onboard/target
+# cargo-leptos builds debug binaries with exactly this RUSTFLAGS; giving `cargo test` and
+# `cargo clippy` the same lets them reuse its dependency builds instead of compiling a second set.
+LEPTOS_RUSTFLAGS := --cfg erase_components
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+RUN_ARGS ?=
+
+.PHONY: run build test lint unit-tests e2e setup setup-rust clean-data help
+
+help:
+	@echo "make run    build and start Onboard on its embedded default (SQLite in ./data)"
+	@echo "make test   every check CI runs: format, lints, unit, contract (SQLite and PostgreSQL),"
+	@echo "            full-server and browser tests"
+
+setup:
+	@scripts/setup-toolchain.sh all
+
+setup-rust:
+	@scripts/setup-toolchain.sh rust-tools
+
+build: setup-rust
+	cargo leptos build
+
+run: build
+	$(CARGO_TARGET_DIR)/debug/onboard serve --site-root target/site $(RUN_ARGS)
+
+test: setup lint build unit-tests e2e
+	@echo "make test: all checks passed"
+
+lint:
+	cargo fmt --all --check
+	RUSTFLAGS="$(LEPTOS_RUSTFLAGS)" cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+
+unit-tests:
+	RUSTFLAGS="$(LEPTOS_RUSTFLAGS)" scripts/with-postgres.sh cargo test -p app -p server --features app/ssr
+
+e2e:
+	scripts/e2e.sh
+
+clean-data:
+	rm -rf data

@@ -1,0 +1,208 @@
+//! The admin REST API, driven in-process through the router (no listener), on SQLite with a
+//! fixed clock.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{DateTime, Utc};
+use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+use app::clock::FixedClock;
+use onboard::http::router;
+use onboard::oauth2::jose::JwsAlgorithm;
+use onboard::tpp::keys::SigningKey;
+use support::{ADMIN_KEY, serve_args};
+
+const BASE: &str = "/api/admin/v1/tenants/default/workspaces";
+
+struct Admin {
+    router: axum::Router,
+    _dir: tempfile::TempDir,
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_795_316_679, 0).unwrap()
+}
+
+impl Admin {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let state = onboard::startup::prepare(&serve_args(dir.path().to_owned()), Arc::new(FixedClock::new(now()))).await.unwrap();
+        Self { router: router(state), _dir: dir }
+    }
+
+    async fn call(&self, method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(key) = key {
+            request = request.header("authorization", format!("Bearer {key}"));
+        }
+        let request = match body {
+            Some(body) => request.header("content-type", "application/json").body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn as_admin(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.call(method, path, Some(ADMIN_KEY), body).await
+    }
+}
+
+#[tokio::test]
+async fn the_api_key_is_required() {
+    let admin = Admin::new().await;
+    for key in [None, Some("wrong-key-wrong-key-wrong-key-wrong-key"), Some("")] {
+        let (status, body) = admin.call("GET", BASE, key, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{key:?}");
+        assert_eq!(body["error"], "invalid_token");
+    }
+    let (status, body) = admin.as_admin("GET", BASE, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["workspaces"][0]["id"], "obuk", "the embedded default exists");
+    assert_eq!(body["workspaces"][0]["profile"], "openbanking_uk");
+    assert_eq!(body["workspaces"][0]["dcr_enabled"], false);
+}
+
+#[tokio::test]
+async fn workspaces_are_created_and_validated() {
+    let admin = Admin::new().await;
+    let (status, created) = admin.as_admin("POST", BASE, Some(json!({"id": "sandbox", "name": "Sandbox", "profile": "generic"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["settings"]["accepted_audiences"], json!(["https://localhost:8443/default/sandbox"]));
+    assert_eq!(created["endpoints"]["registration"], "https://localhost:8443/default/sandbox/oauth2/register");
+    assert_eq!(created["dcr"]["enabled"], false);
+    assert_eq!(created["created_at"], "2026-11-22T03:04:39Z");
+
+    let (status, _) = admin.as_admin("POST", BASE, Some(json!({"id": "sandbox", "name": "Again", "profile": "generic"}))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let bad = [
+        (json!({"id": "Bad Id", "name": "x", "profile": "generic"}), "id"),
+        (json!({"id": "ok", "name": "", "profile": "generic"}), "name"),
+        (json!({"id": "ok", "name": "x", "profile": "psd3"}), "profile"),
+        (json!({"id": "ok", "name": "x", "profile": "generic", "extra": 1}), "extra"),
+    ];
+    for (body, field) in bad {
+        let (status, error) = admin.as_admin("POST", BASE, Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}");
+        assert!(error["error_description"].as_str().unwrap().contains(field), "{field}: {error}");
+    }
+    let (status, _) = admin.as_admin("GET", "/api/admin/v1/tenants/nobody/workspaces", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = admin.as_admin("GET", &format!("{BASE}/missing"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn general_settings_are_patched_and_checked() {
+    let admin = Admin::new().await;
+    let path = format!("{BASE}/obuk");
+    let ca = onboard::pki::CertificateAuthority::generate("Transport CA", now()).unwrap();
+    let (status, body) = admin.as_admin("PATCH", &path, Some(json!({"org_id": "0015800001HQQrZAAX", "trusted_client_ca_pem": ca.cert_pem()}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["settings"]["org_id"], "0015800001HQQrZAAX");
+    assert_eq!(body["settings"]["token_endpoint_auth_methods"], json!(["tls_client_auth", "private_key_jwt"]));
+
+    let leaf = ca.issue_client(&[(rcgen::DnType::CommonName, "leaf")], now()).unwrap();
+    let refused = [
+        json!({"trusted_client_ca_pem": "not a certificate"}),
+        json!({"trusted_client_ca_pem": leaf.cert_pem}),
+        json!({"scopes": ["openid"]}),
+        json!({"token_endpoint_auth_methods": ["magic"]}),
+        json!({"colour": "red"}),
+    ];
+    for patch in refused {
+        let (status, body) = admin.as_admin("PATCH", &path, Some(patch.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{patch}: {body}");
+    }
+    let (_, unchanged) = admin.as_admin("GET", &path, None).await;
+    assert_eq!(unchanged["settings"]["scopes"], json!(["openid", "accounts", "payments", "fundsconfirmations"]));
+}
+
+#[tokio::test]
+async fn dcr_settings_are_validated_and_nothing_is_saved_on_error() {
+    let admin = Admin::new().await;
+    let path = format!("{BASE}/obuk/dcr");
+    let (status, defaults) = admin.as_admin("GET", &path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(defaults["request_signing_keys"], "software_statement");
+
+    let key = SigningKey::generate(JwsAlgorithm::Es256, "dir-1").unwrap();
+    let good = json!({
+        "enabled": true,
+        "require_software_statement": true,
+        "software_statement_keys": {"jwks": key.public_jwks()},
+        "trusted_ssa_issuers": ["OpenBanking Ltd"],
+        "require_signed_request": true,
+        "request_signing_keys": "software_statement",
+        "require_mtls": true
+    });
+    let mut private = good.clone();
+    private["software_statement_keys"]["jwks"]["keys"][0]["d"] = json!("c2VjcmV0");
+    let mut malformed = good.clone();
+    malformed["software_statement_keys"] = json!({"jwks": {"keys": "nope"}});
+    let mut plain_http = good.clone();
+    plain_http["software_statement_keys"] = json!({"jwks_uri": "http://keys.example.com/jwks"});
+    let mut unknown = good.clone();
+    unknown["require_everything"] = json!(true);
+    let mut no_issuers = good.clone();
+    no_issuers["trusted_ssa_issuers"] = json!([]);
+    let cases = [
+        (private, "software_statement_keys.jwks", "private key material"),
+        (malformed, "software_statement_keys.jwks", "\"keys\" array"),
+        (plain_http, "software_statement_keys.jwks_uri", "loopback"),
+        (unknown, "require_everything", "unknown field"),
+        (no_issuers, "trusted_ssa_issuers", "at least one issuer"),
+    ];
+    for (body, field, problem) in cases {
+        let (status, error) = admin.as_admin("PUT", &path, Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {error}");
+        let description = error["error_description"].as_str().unwrap();
+        assert!(description.contains(field) && description.contains(problem), "{field}: {description}");
+        let (_, current) = admin.as_admin("GET", &path, None).await;
+        assert_eq!(current, defaults, "nothing is saved after a refused update ({field})");
+    }
+
+    let (status, saved) = admin.as_admin("PUT", &path, Some(good.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (_, read_back) = admin.as_admin("GET", &path, None).await;
+    assert_eq!(read_back["software_statement_keys"], good["software_statement_keys"]);
+    assert_eq!(read_back["enabled"], true);
+
+    let (status, _) = admin.call("PUT", &path, Some(ADMIN_KEY), None).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn clients_and_audit_queries_are_validated() {
+    let admin = Admin::new().await;
+    let (status, body) = admin.as_admin("GET", &format!("{BASE}/obuk/clients?dcr=maybe"), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_request");
+    let (status, body) = admin.as_admin("GET", &format!("{BASE}/obuk/audit-events?type=nonsense"), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = admin.as_admin("GET", &format!("{BASE}/obuk/audit-events?type=dcr_rejected&outcome=failure&limit=5"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["audit_events"], json!([]));
+    let (status, _) = admin.as_admin("DELETE", &format!("{BASE}/obuk/clients/unknown"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn operations_endpoints_answer() {
+    let admin = Admin::new().await;
+    let (status, body) = admin.call("GET", "/healthz", None, None).await;
+    assert_eq!((status, body["status"].clone()), (StatusCode::OK, json!("ok")));
+    let (status, body) = admin.call("GET", "/readyz", None, None).await;
+    assert_eq!((status, body["database"].clone()), (StatusCode::OK, json!("sqlite")));
+}

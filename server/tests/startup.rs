@@ -1,0 +1,130 @@
+//! Starting Onboard: the embedded default on first start, what a restart reuses, and the same
+//! registration on PostgreSQL.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use reqwest::Method;
+use serde_json::json;
+
+use app::clock::SystemClock;
+use onboard::oauth2::jose::JwsAlgorithm;
+use onboard::startup;
+use support::{ADMIN_WORKSPACE, Ecosystem, TestServer, serve_args};
+
+#[tokio::test]
+async fn the_first_start_creates_the_embedded_default_and_a_restart_reuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = serve_args(dir.path().to_owned());
+    args.admin_api_key = None;
+
+    let first = startup::start(&args, Arc::new(SystemClock)).await.unwrap();
+    let ca_path = first.dev_ca.clone().unwrap();
+    assert_eq!(ca_path, dir.path().join("tls/dev-ca.pem"));
+    let ca = std::fs::read_to_string(&ca_path).unwrap();
+    let server_cert = std::fs::read_to_string(dir.path().join("tls/server.pem")).unwrap();
+    let key_file = dir.path().join("admin-api-key");
+    let key = std::fs::read_to_string(&key_file).unwrap().trim().to_owned();
+    assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::metadata(dir.path().join("tls/server-key.pem")).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(dir.path().join("onboard.db").exists(), "SQLite in the data directory by default");
+
+    let workspace = reqwest::Client::new()
+        .get(format!("http://{}/api/admin/v1/tenants{ADMIN_WORKSPACE}", first.http_addr))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(workspace.status().as_u16(), 200);
+    let workspace: serde_json::Value = workspace.json().await.unwrap();
+    assert_eq!((workspace["profile"].as_str(), workspace["dcr"]["enabled"].as_bool()), (Some("openbanking_uk"), Some(false)));
+
+    // The HTTPS listener presents the development certificate, trusted through dev-ca.pem.
+    let discovery = support::tls_client(&ca, None)
+        .get(format!("https://{}/default/obuk/.well-known/openid-configuration", first.https_addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(discovery.status().as_u16(), 200);
+    first.stop().await;
+
+    let second = startup::start(&args, Arc::new(SystemClock)).await.unwrap();
+    assert_eq!(std::fs::read_to_string(&ca_path).unwrap(), ca, "the CA is reused");
+    assert_eq!(std::fs::read_to_string(dir.path().join("tls/server.pem")).unwrap(), server_cert);
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap().trim(), key, "the admin key is kept");
+    let status = reqwest::Client::new()
+        .get(format!("http://{}/api/admin/v1/tenants/default/workspaces", second.http_addr))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 200);
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn a_short_admin_api_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = serve_args(dir.path().to_owned());
+    args.admin_api_key = Some("too-short".to_owned());
+    let error = startup::start(&args, Arc::new(SystemClock)).await.err().unwrap();
+    assert!(error.to_string().contains("at least 32 characters"), "{error}");
+}
+
+#[tokio::test]
+async fn a_given_admin_api_key_replaces_the_generated_one() {
+    let server = TestServer::start().await;
+    let (status, _) = server.admin(Method::GET, "/default/workspaces", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let stale = reqwest::Client::new()
+        .get(format!("{}/api/admin/v1/tenants/default/workspaces", server.http))
+        .bearer_auth("another-key-another-key-another-key-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status().as_u16(), 401);
+    assert!(stale.headers().get("www-authenticate").is_some());
+}
+
+/// The same registration, with PostgreSQL as the store (run when `make test` provides one).
+#[tokio::test]
+async fn registration_works_on_postgresql() {
+    let Some(url) = fresh_postgres_database().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = serve_args(dir.path().to_owned());
+    args.database.database_url = Some(url);
+    let running = startup::start(&args, Arc::new(SystemClock)).await.unwrap();
+    let server = TestServer {
+        http: format!("http://{}", running.http_addr),
+        https: format!("https://{}", running.https_addr),
+        dev_ca_pem: std::fs::read_to_string(running.dev_ca.as_ref().unwrap()).unwrap(),
+        running,
+        dir,
+    };
+    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
+    tpp.configure(&server).await;
+    let client = server.client(Some(&tpp.transport));
+    let request = tpp.request();
+    let (status, body) = server.register(&client, "application/jose", request.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = server.register(&client, "application/jose", request).await;
+    assert_eq!((status, body["error"].clone()), (StatusCode::BAD_REQUEST, json!("invalid_client_metadata")));
+    assert_eq!(server.audit_events("").await.len(), 2);
+}
+
+async fn fresh_postgres_database() -> Option<String> {
+    use sqlx::Connection as _;
+    let Ok(server) = std::env::var("ONBOARD_TEST_POSTGRES_URL") else {
+        assert!(std::env::var("ONBOARD_REQUIRE_POSTGRES").is_err(), "ONBOARD_REQUIRE_POSTGRES is set but ONBOARD_TEST_POSTGRES_URL is not");
+        return None;
+    };
+    let name = format!("startup_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
+    Some(format!("{base}/{name}"))
+}
