@@ -21,8 +21,9 @@ const DEFAULT_TTL: chrono::Duration = chrono::Duration::minutes(5);
 const MIN_TTL: chrono::Duration = chrono::Duration::seconds(30);
 const MAX_TTL: chrono::Duration = chrono::Duration::hours(24);
 const UNKNOWN_KID_REFETCH_INTERVAL: chrono::Duration = chrono::Duration::minutes(1);
-/// How long past its freshness a set may still be served when the host cannot be reached.
-const STALE_GRACE: chrono::Duration = chrono::Duration::hours(24);
+/// How long past its freshness a set may still be served when the host cannot be reached: long
+/// enough to ride out an outage, short enough that a key withdrawn from the set stops working.
+const STALE_GRACE: chrono::Duration = chrono::Duration::hours(1);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwksFetchError {
@@ -139,8 +140,8 @@ impl JwksClient {
             }
             body.extend_from_slice(&chunk);
         }
-        let json: serde_json::Value = serde_json::from_slice(&body)
-            .map_err(|_| JwksFetchError::Invalid { uri: name(), error: JwksError::NotAKeySet })?;
+        let json: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|_| JwksFetchError::Invalid { uri: name(), error: JwksError::NotAKeySet })?;
         let keys = PublicJwks::parse(&json, Strictness::SkipUnsupported)
             .map_err(|error| JwksFetchError::Invalid { uri: name(), error })?;
         Ok((keys, ttl))
@@ -167,10 +168,14 @@ fn cache_ttl(header: Option<&reqwest::header::HeaderValue>) -> chrono::Duration 
     if directives.clone().any(|d| d.eq_ignore_ascii_case("no-store") || d.eq_ignore_ascii_case("no-cache")) {
         return MIN_TTL;
     }
-    directives
-        .filter_map(|d| d.strip_prefix("max-age="))
-        .find_map(|seconds| seconds.parse::<i64>().ok())
-        .map_or(DEFAULT_TTL, |seconds| chrono::Duration::seconds(seconds).clamp(MIN_TTL, MAX_TTL))
+    directives.filter_map(|d| d.strip_prefix("max-age=")).find_map(|seconds| seconds.parse::<u64>().ok()).map_or(
+        DEFAULT_TTL,
+        |seconds| {
+            // Clamped before conversion: a huge max-age from a TPP's host must not overflow.
+            let bounded = seconds.clamp(MIN_TTL.num_seconds().unsigned_abs(), MAX_TTL.num_seconds().unsigned_abs());
+            chrono::Duration::seconds(i64::try_from(bounded).unwrap_or(i64::MAX))
+        },
+    )
 }
 
 fn describe(error: &reqwest::Error) -> String {
@@ -218,7 +223,8 @@ mod tests {
             let kids = host.kids.lock().unwrap_or_else(PoisonError::into_inner).clone();
             let padding = "x".repeat(*host.padding.lock().unwrap_or_else(PoisonError::into_inner));
             let body = json!({"keys": kids.iter().map(|k| key(k)).collect::<Vec<_>>(), "padding": padding});
-            (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), [("cache-control", "max-age=600")], axum::Json(body)).into_response()
+            (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), [("cache-control", "max-age=600")], axum::Json(body))
+                .into_response()
         }
         *host.status.lock().unwrap_or_else(PoisonError::into_inner) = 200;
         let router = axum::Router::new().route("/jwks", axum::routing::get(jwks)).with_state(host);
@@ -243,7 +249,9 @@ mod tests {
         let get = |kid: &'static str| {
             let client = &client;
             let uri = &uri;
-            async move { client.get(uri, Some(kid)).await.map(|keys| keys.key_ids().iter().map(|k| (*k).to_owned()).collect::<Vec<_>>()) }
+            async move {
+                client.get(uri, Some(kid)).await.map(|keys| keys.key_ids().iter().map(|k| (*k).to_owned()).collect::<Vec<_>>())
+            }
         };
 
         assert_eq!(get("k1").await, Ok(vec!["k1".to_owned()]));
@@ -265,7 +273,7 @@ mod tests {
         *host.status.lock().unwrap_or_else(PoisonError::into_inner) = 500;
         clock.advance(chrono::Duration::seconds(601));
         assert!(get("k1").await.is_ok(), "the last good set is served while the host fails");
-        clock.advance(chrono::Duration::hours(25));
+        clock.advance(chrono::Duration::minutes(61));
         assert_eq!(get("k1").await, Err(JwksFetchError::Status { uri: uri.to_string(), status: 500 }));
     }
 
@@ -294,5 +302,7 @@ mod tests {
         assert_eq!(ttl("max-age=99999999"), MAX_TTL);
         assert_eq!(ttl("no-store"), MIN_TTL);
         assert_eq!(ttl("private"), DEFAULT_TTL);
+        assert_eq!(ttl("max-age=99999999999999999999"), DEFAULT_TTL, "unparsable: ignored");
+        assert_eq!(ttl("max-age=9999999999999999"), MAX_TTL, "huge: clamped, never a panic");
     }
 }

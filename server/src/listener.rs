@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::Request;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
 use rustls::pki_types::CertificateDer;
@@ -49,24 +49,31 @@ pub async fn serve(listener: TcpListener, tls: Option<Arc<ServerConfig>>, router
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let watcher = graceful.watcher();
         match &acceptor {
             None => {
                 let connection = Connection { remote_addr: Some(remote_addr), client_chain: None };
-                spawn_connection(&graceful, stream, connection, router);
+                tokio::spawn(serve_connection(watcher, stream, connection, router));
             }
+            // The handshake runs in the connection's own task, so a slow or silent client never
+            // holds up the accept loop.
             Some(acceptor) => {
-                let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
-                match handshake {
-                    Ok(Ok(tls)) => {
-                        let client_chain = tls.get_ref().1.peer_certificates().map(|chain| {
-                            chain.iter().map(|c| c.clone().into_owned()).collect::<Vec<_>>().into()
-                        });
-                        let connection = Connection { remote_addr: Some(remote_addr), client_chain };
-                        spawn_connection(&graceful, tls, connection, router);
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => {
+                            let client_chain = tls
+                                .get_ref()
+                                .1
+                                .peer_certificates()
+                                .map(|chain| chain.iter().map(|c| c.clone().into_owned()).collect::<Vec<_>>().into());
+                            let connection = Connection { remote_addr: Some(remote_addr), client_chain };
+                            serve_connection(watcher, tls, connection, router).await;
+                        }
+                        Ok(Err(error)) => tracing::debug!(%error, %remote_addr, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%remote_addr, "TLS handshake timed out"),
                     }
-                    Ok(Err(error)) => tracing::debug!(%error, %remote_addr, "TLS handshake failed"),
-                    Err(_) => tracing::debug!(%remote_addr, "TLS handshake timed out"),
-                }
+                });
             }
         }
     }
@@ -75,7 +82,7 @@ pub async fn serve(listener: TcpListener, tls: Option<Arc<ServerConfig>>, router
     }
 }
 
-fn spawn_connection<S>(graceful: &GracefulShutdown, stream: S, connection: Connection, router: Router)
+async fn serve_connection<S>(watcher: Watcher, stream: S, connection: Connection, router: Router)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -85,10 +92,7 @@ where
     });
     let builder = auto::Builder::new(TokioExecutor::new());
     let serving = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
-    let watched = graceful.watch(serving.into_owned());
-    tokio::spawn(async move {
-        if let Err(error) = watched.await {
-            tracing::debug!(%error, "connection ended with an error");
-        }
-    });
+    if let Err(error) = watcher.watch(serving.into_owned()).await {
+        tracing::debug!(%error, "connection ended with an error");
+    }
 }

@@ -77,7 +77,7 @@ impl CertificateAuthority {
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
         set_validity(&mut params, now, Duration::days(825));
-        self.sign(params, key)
+        self.sign(&params, &key)
     }
 
     /// A TLS client (transport) certificate with the given subject, valid for a year.
@@ -99,11 +99,11 @@ impl CertificateAuthority {
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.not_before = offset(not_before);
         params.not_after = offset(not_after);
-        self.sign(params, key)
+        self.sign(&params, &key)
     }
 
-    fn sign(&self, params: CertificateParams, key: KeyPair) -> Result<IssuedCertificate, PkiError> {
-        let certificate = params.signed_by(&key, &self.issuer)?;
+    fn sign(&self, params: &CertificateParams, key: &KeyPair) -> Result<IssuedCertificate, PkiError> {
+        let certificate = params.signed_by(key, &self.issuer)?;
         Ok(IssuedCertificate { cert_pem: certificate.pem(), key_pem: key.serialize_pem(), der: certificate.der().clone() })
     }
 }

@@ -27,7 +27,7 @@ use crate::tls::dev_certificates;
 use crate::{bootstrap, http, listener, tls};
 
 /// How often used request `jti`s past their expiry are purged.
-const REPLAY_PURGE_INTERVAL: Duration = Duration::from_secs(600);
+const REPLAY_PURGE_INTERVAL: Duration = Duration::from_mins(10);
 
 /// A started server.
 pub struct Running {
@@ -71,7 +71,10 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
         store,
         clock: clock.clone(),
         jwks: Arc::new(JwksClient::new(clock.clone(), args.allow_insecure_jwks_uris)?),
-        deployment: Arc::new(Deployment { public_url: public_url.clone(), allow_insecure_jwks_uris: args.allow_insecure_jwks_uris }),
+        deployment: Arc::new(Deployment {
+            public_url: public_url.clone(),
+            allow_insecure_jwks_uris: args.allow_insecure_jwks_uris,
+        }),
         leptos_options,
     };
     bootstrap::seed(&app).await?;
@@ -112,13 +115,16 @@ fn public_url(text: &str) -> anyhow::Result<String> {
     Ok(text.trim_end_matches('/').to_owned())
 }
 
-fn tls_config(args: &ServeArgs, public_host: Option<&str>, clock: &dyn Clock) -> anyhow::Result<(Arc<ServerConfig>, Option<PathBuf>)> {
-    let (cert, key, dev_ca) = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => (cert.clone(), key.clone(), None),
-        _ => {
-            let dev = dev_certificates::ensure(&args.database.data_dir.join("tls"), public_host, clock.now())?;
-            (dev.cert, dev.key, Some(dev.ca))
-        }
+fn tls_config(
+    args: &ServeArgs,
+    public_host: Option<&str>,
+    clock: &dyn Clock,
+) -> anyhow::Result<(Arc<ServerConfig>, Option<PathBuf>)> {
+    let (cert, key, dev_ca) = if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        (cert.clone(), key.clone(), None)
+    } else {
+        let dev = dev_certificates::ensure(&args.database.data_dir.join("tls"), public_host, clock.now())?;
+        (dev.cert, dev.key, Some(dev.ca))
     };
     let chain = CertificateDer::pem_file_iter(&cert)
         .and_then(Iterator::collect::<Result<Vec<_>, _>>)

@@ -1,7 +1,7 @@
 //! The admin REST API, driven in-process through the router (no listener), on SQLite with a
 //! fixed clock.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 mod support;
 
@@ -34,7 +34,8 @@ fn now() -> DateTime<Utc> {
 impl Admin {
     async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let state = onboard::startup::prepare(&serve_args(dir.path().to_owned()), Arc::new(FixedClock::new(now()))).await.unwrap();
+        let state =
+            onboard::startup::prepare(&serve_args(dir.path().to_owned()), Arc::new(FixedClock::new(now()))).await.unwrap();
         Self { router: router(state), _dir: dir }
     }
 
@@ -77,7 +78,8 @@ async fn the_api_key_is_required() {
 #[tokio::test]
 async fn workspaces_are_created_and_validated() {
     let admin = Admin::new().await;
-    let (status, created) = admin.as_admin("POST", BASE, Some(json!({"id": "sandbox", "name": "Sandbox", "profile": "generic"}))).await;
+    let (status, created) =
+        admin.as_admin("POST", BASE, Some(json!({"id": "sandbox", "name": "Sandbox", "profile": "generic"}))).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["settings"]["accepted_audiences"], json!(["https://localhost:8443/default/sandbox"]));
     assert_eq!(created["endpoints"]["registration"], "https://localhost:8443/default/sandbox/oauth2/register");
@@ -108,7 +110,9 @@ async fn general_settings_are_patched_and_checked() {
     let admin = Admin::new().await;
     let path = format!("{BASE}/obuk");
     let ca = onboard::pki::CertificateAuthority::generate("Transport CA", now()).unwrap();
-    let (status, body) = admin.as_admin("PATCH", &path, Some(json!({"org_id": "0015800001HQQrZAAX", "trusted_client_ca_pem": ca.cert_pem()}))).await;
+    let (status, body) = admin
+        .as_admin("PATCH", &path, Some(json!({"org_id": "0015800001HQQrZAAX", "trusted_client_ca_pem": ca.cert_pem()})))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["settings"]["org_id"], "0015800001HQQrZAAX");
     assert_eq!(body["settings"]["token_endpoint_auth_methods"], json!(["tls_client_auth", "private_key_jwt"]));
@@ -157,6 +161,13 @@ async fn dcr_settings_are_validated_and_nothing_is_saved_on_error() {
     unknown["require_everything"] = json!(true);
     let mut no_issuers = good.clone();
     no_issuers["trusted_ssa_issuers"] = json!([]);
+    let (status, body) = admin.as_admin("PUT", &path, Some(good.clone())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "mutual TLS without trusted CAs: {body}");
+    assert!(body["error_description"].as_str().unwrap().starts_with("require_mtls:"), "{body}");
+    let ca = onboard::pki::CertificateAuthority::generate("Transport CA", now()).unwrap();
+    let (status, _) =
+        admin.as_admin("PATCH", &format!("{BASE}/obuk"), Some(json!({"trusted_client_ca_pem": ca.cert_pem()}))).await;
+    assert_eq!(status, StatusCode::OK);
     let cases = [
         (private, "software_statement_keys.jwks", "private key material"),
         (malformed, "software_statement_keys.jwks", "\"keys\" array"),
@@ -181,6 +192,8 @@ async fn dcr_settings_are_validated_and_nothing_is_saved_on_error() {
 
     let (status, _) = admin.call("PUT", &path, Some(ADMIN_KEY), None).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (status, body) = admin.as_admin("PATCH", &format!("{BASE}/obuk"), Some(json!({"trusted_client_ca_pem": null}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "the CAs mutual TLS depends on cannot be removed: {body}");
 }
 
 #[tokio::test]
@@ -191,7 +204,8 @@ async fn clients_and_audit_queries_are_validated() {
     assert_eq!(body["error"], "invalid_request");
     let (status, body) = admin.as_admin("GET", &format!("{BASE}/obuk/audit-events?type=nonsense"), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, body) = admin.as_admin("GET", &format!("{BASE}/obuk/audit-events?type=dcr_rejected&outcome=failure&limit=5"), None).await;
+    let (status, body) =
+        admin.as_admin("GET", &format!("{BASE}/obuk/audit-events?type=dcr_rejected&outcome=failure&limit=5"), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["audit_events"], json!([]));
     let (status, _) = admin.as_admin("DELETE", &format!("{BASE}/obuk/clients/unknown"), None).await;

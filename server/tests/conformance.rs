@@ -1,7 +1,9 @@
 //! The OBIE DCR conformance tool's registration scenarios (OBUK-DCR.md §6.4, and the
-//! SecureApiGateway fork's additions of §6.5), reproduced as black-box tests over mutual TLS:
+//! `SecureApiGateway` fork's additions of §6.5), reproduced as black-box tests over mutual TLS:
 //! DCR-001, every DCR-004 case, DCR-011, DCR-012 and DCR-013. Error bodies are checked as the
 //! fork checks them: exactly `error` and `error_description`, with its expected wording.
+
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 mod support;
 
@@ -26,7 +28,8 @@ async fn configured() -> (TestServer, Ecosystem, reqwest::Client) {
 #[tokio::test]
 async fn dcr_001_validate_oidc_config_registration_url() {
     let (server, _tpp, _) = configured().await;
-    let response = server.client(None).get(format!("{}{WORKSPACE}/.well-known/openid-configuration", server.https)).send().await.unwrap();
+    let response =
+        server.client(None).get(format!("{}{WORKSPACE}/.well-known/openid-configuration", server.https)).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let document: Value = response.json().await.unwrap();
     let registration = url::Url::parse(document["registration_endpoint"].as_str().unwrap()).unwrap();
@@ -73,20 +76,20 @@ async fn dcr_004_invalid_registration_requests_fail() {
     let (status, body) = server.register(&client, "application/jose", request).await;
     assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_redirect_uri");
     assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("invalid registration request redirect_uris value, must match or be a subset of the software_redirect_uris"),
+        body["error_description"].as_str().unwrap().contains(
+            "invalid registration request redirect_uris value, must match or be a subset of the software_redirect_uris"
+        ),
         "{body}"
     );
 }
 
-/// DCR-011: invalid response_types fail with 400, and the body decodes as JSON.
+/// DCR-011: invalid `response_types` fail with 400, and the body decodes as JSON.
 #[tokio::test]
 async fn dcr_011_invalid_response_types_fail_with_a_json_body() {
     let (server, tpp, client) = configured().await;
     let request = tpp.request_with(|c| c["response_types"] = json!(["id_token", "token"]));
-    let response = client.post(server.register_url()).header("content-type", "application/jose").body(request).send().await.unwrap();
+    let response =
+        client.post(server.register_url()).header("content-type", "application/jose").body(request).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 400);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
     let body: Value = serde_json::from_str(&response.text().await.unwrap()).expect("the 400 body must be valid JSON");
@@ -101,7 +104,13 @@ async fn dcr_012_request_signed_with_the_wrong_key_fails() {
     let request = wrong.sign(&tpp.request_claims(&tpp.ssa())).unwrap();
     let (status, body) = server.register(&client, "application/jose", request).await;
     assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
-    assert!(body["error_description"].as_str().unwrap().contains("Registration Request JWT is invalid: Expected JWT to have a valid signature"), "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("Registration Request JWT is invalid: Expected JWT to have a valid signature"),
+        "{body}"
+    );
 }
 
 /// DCR-013 (fork): a software statement re-signed with a random key (header and kid kept), and
@@ -115,7 +124,10 @@ async fn dcr_013_software_statement_with_an_invalid_signature_fails() {
     let (status, body) = server.register(&client, "application/jose", request).await;
     assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_software_statement");
     assert!(
-        body["error_description"].as_str().unwrap().contains("Registration Request contains an invalid software_statement, Expected JWT to have a valid signature"),
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("Registration Request contains an invalid software_statement, Expected JWT to have a valid signature"),
         "{body}"
     );
 

@@ -2,6 +2,8 @@
 //! the protocol's errors on the wire, the audit trail, and DCR settings that change behaviour
 //! on the next request without a restart.
 
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
 mod support;
 
 use axum::http::StatusCode;
@@ -37,7 +39,10 @@ async fn a_tpp_registers_over_mutual_tls_and_the_admin_api_lists_it() {
     assert_eq!(body["jwks_uri"], tpp.tpp_jwks_uri());
     assert!(body["software_statement"].as_str().is_some_and(|s| s.split('.').count() == 3));
     assert!(body["registration_access_token"].as_str().is_some_and(|t| t.len() >= 43));
-    assert_eq!(body["registration_client_uri"], format!("https://localhost:8443{WORKSPACE}/openbankinguk/dcr/v3.2/register/{client_id}"));
+    assert_eq!(
+        body["registration_client_uri"],
+        format!("https://localhost:8443{WORKSPACE}/openbankinguk/dcr/v3.2/register/{client_id}")
+    );
 
     let (status, listed) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients?dcr=true"), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -133,23 +138,73 @@ async fn each_kind_of_rejection_reaches_the_wire_in_rfc7591_form() {
     revoked["org_status"] = json!("Revoked");
 
     let cases: Vec<(&str, String, &str)> = vec![
-        ("expired", tpp.request_with(|c| { c["iat"] = json!(now - 7200); c["exp"] = json!(now - 3600); }), "invalid_client_metadata"),
+        (
+            "expired",
+            tpp.request_with(|c| {
+                c["iat"] = json!(now - 7200);
+                c["exp"] = json!(now - 3600);
+            }),
+            "invalid_client_metadata",
+        ),
         ("wrong audience", tpp.request_with(|c| c["aud"] = json!("not-the-bank")), "invalid_client_metadata"),
         ("issuer not software_id", tpp.request_with(|c| c["iss"] = json!("SomeoneElse")), "invalid_client_metadata"),
         ("redirect not in SSA", tpp.request_with(|c| c["redirect_uris"] = json!(["https://abc.com"])), "invalid_redirect_uri"),
-        ("redirect over http", tpp.request_with(|c| c["redirect_uris"] = json!(["http://tpp.example.com/callback"])), "invalid_redirect_uri"),
-        ("auth method not allowed", tpp.request_with(|c| { c["token_endpoint_auth_method"] = json!("client_secret_basic"); c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn")); }), "invalid_client_metadata"),
-        ("DN missing", tpp.request_with(|c| { c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn")); }), "invalid_client_metadata"),
-        ("RS256 id token alg", tpp.request_with(|c| c["id_token_signed_response_alg"] = json!("RS256")), "invalid_client_metadata"),
-        ("implicit response types", tpp.request_with(|c| c["response_types"] = json!(["id_token", "token"])), "invalid_client_metadata"),
+        (
+            "redirect over http",
+            tpp.request_with(|c| c["redirect_uris"] = json!(["http://tpp.example.com/callback"])),
+            "invalid_redirect_uri",
+        ),
+        (
+            "auth method not allowed",
+            tpp.request_with(|c| {
+                c["token_endpoint_auth_method"] = json!("client_secret_basic");
+                c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn"));
+            }),
+            "invalid_client_metadata",
+        ),
+        (
+            "DN missing",
+            tpp.request_with(|c| {
+                c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn"));
+            }),
+            "invalid_client_metadata",
+        ),
+        (
+            "RS256 id token alg",
+            tpp.request_with(|c| c["id_token_signed_response_alg"] = json!("RS256")),
+            "invalid_client_metadata",
+        ),
+        (
+            "implicit response types",
+            tpp.request_with(|c| c["response_types"] = json!(["id_token", "token"])),
+            "invalid_client_metadata",
+        ),
         ("unknown grant", tpp.request_with(|c| c["grant_types"] = json!(["password"])), "invalid_client_metadata"),
         ("scope beyond workspace", tpp.request_with(|c| c["scope"] = json!("accounts admin")), "invalid_client_metadata"),
         ("application type", tpp.request_with(|c| c["application_type"] = json!("native")), "invalid_client_metadata"),
         ("signed by another key", other_tpp_key.sign(&tpp.request_claims(&tpp.ssa())).unwrap(), "invalid_client_metadata"),
-        ("SSA from an untrusted issuer", tpp.tpp_key.sign(&tpp.request_claims(&tpp.directory_key.sign(&untrusted_issuer).unwrap())).unwrap(), "unapproved_software_statement"),
-        ("SSA of a revoked organisation", tpp.tpp_key.sign(&tpp.request_claims(&tpp.directory_key.sign(&revoked).unwrap())).unwrap(), "unapproved_software_statement"),
-        ("SSA signed by another key", tpp.tpp_key.sign(&tpp.request_claims(&rogue_directory.sign(&tpp.ssa_claims()).unwrap())).unwrap(), "invalid_software_statement"),
-        ("SSA missing", tpp.request_with(|c| { c.as_object_mut().map(|m| m.remove("software_statement")); }), "invalid_software_statement"),
+        (
+            "SSA from an untrusted issuer",
+            tpp.tpp_key.sign(&tpp.request_claims(&tpp.directory_key.sign(&untrusted_issuer).unwrap())).unwrap(),
+            "unapproved_software_statement",
+        ),
+        (
+            "SSA of a revoked organisation",
+            tpp.tpp_key.sign(&tpp.request_claims(&tpp.directory_key.sign(&revoked).unwrap())).unwrap(),
+            "unapproved_software_statement",
+        ),
+        (
+            "SSA signed by another key",
+            tpp.tpp_key.sign(&tpp.request_claims(&rogue_directory.sign(&tpp.ssa_claims()).unwrap())).unwrap(),
+            "invalid_software_statement",
+        ),
+        (
+            "SSA missing",
+            tpp.request_with(|c| {
+                c.as_object_mut().map(|m| m.remove("software_statement"));
+            }),
+            "invalid_software_statement",
+        ),
     ];
     let count = cases.len();
     for (name, request, error) in cases {
@@ -180,7 +235,11 @@ async fn bodies_are_checked_for_type_and_size() {
 async fn unknown_workspaces_and_paths_answer_404_json() {
     let server = TestServer::start().await;
     let client = server.client(None);
-    for path in ["/default/nope/.well-known/openid-configuration", "/default/obuk/nothing-here", "/Bad Tenant/x/.well-known/openid-configuration"] {
+    for path in [
+        "/default/nope/.well-known/openid-configuration",
+        "/default/obuk/nothing-here",
+        "/Bad Tenant/x/.well-known/openid-configuration",
+    ] {
         let response = client.get(format!("{}{path}", server.https)).send().await.unwrap();
         let (status, body) = support::decode(response).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
@@ -254,7 +313,13 @@ async fn settings_change_behaviour_on_the_next_request() {
     // protect_by_access_token: without a dcr_register token nothing is authorised.
     settings["protect_by_access_token"] = json!(true);
     server.put_dcr(settings).await;
-    let response = with_cert.post(server.register_url()).header("content-type", "application/jose").body(tpp.request()).send().await.unwrap();
+    let response = with_cert
+        .post(server.register_url())
+        .header("content-type", "application/jose")
+        .body(tpp.request())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 401);
     assert!(response.headers().get("www-authenticate").is_some_and(|v| v.to_str().unwrap_or_default().starts_with("Bearer")));
 }

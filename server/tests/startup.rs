@@ -1,6 +1,8 @@
 //! Starting Onboard: the embedded default on first start, what a restart reuses, and the same
 //! registration on PostgreSQL.
 
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
 mod support;
 
 use std::os::unix::fs::PermissionsExt as _;
@@ -119,7 +121,10 @@ async fn registration_works_on_postgresql() {
 async fn fresh_postgres_database() -> Option<String> {
     use sqlx::Connection as _;
     let Ok(server) = std::env::var("ONBOARD_TEST_POSTGRES_URL") else {
-        assert!(std::env::var("ONBOARD_REQUIRE_POSTGRES").is_err(), "ONBOARD_REQUIRE_POSTGRES is set but ONBOARD_TEST_POSTGRES_URL is not");
+        assert!(
+            std::env::var("ONBOARD_REQUIRE_POSTGRES").is_err(),
+            "ONBOARD_REQUIRE_POSTGRES is set but ONBOARD_TEST_POSTGRES_URL is not"
+        );
         return None;
     };
     let name = format!("startup_{}", uuid::Uuid::new_v4().simple());
@@ -127,4 +132,15 @@ async fn fresh_postgres_database() -> Option<String> {
     sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
     let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
     Some(format!("{base}/{name}"))
+}
+
+/// A client that connects and never starts its TLS handshake must not hold up anyone else
+/// (the handshake runs in the connection's own task; its timeout is 10 s).
+#[tokio::test]
+async fn a_silent_client_does_not_hold_up_the_tls_listener() {
+    let server = TestServer::start().await;
+    let _silent = tokio::net::TcpStream::connect(server.running.https_addr).await.unwrap();
+    let url = format!("{}/default/obuk/.well-known/openid-configuration", server.https);
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(8), server.client(None).get(url).send()).await;
+    assert!(answered.is_ok_and(|response| response.is_ok_and(|r| r.status().is_success())));
 }

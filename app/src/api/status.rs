@@ -14,8 +14,7 @@ pub struct StatusReport {
 
 #[server(prefix = "/app/fn")]
 pub async fn system_status() -> Result<StatusReport, ServerFnError> {
-    let state = use_context::<crate::state::AppState>()
-        .ok_or_else(|| ServerFnError::new("the application state is missing"))?;
+    let state = use_context::<crate::state::AppState>().ok_or_else(|| ServerFnError::new("the application state is missing"))?;
     let reachable = state.store.ping().await.is_ok();
     Ok(StatusReport {
         version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -113,6 +113,7 @@ pub enum RequestSigningKeys {
 
 /// How a workspace's register endpoint is governed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[expect(clippy::struct_excessive_bools, reason = "each switch is a documented, independent DCR setting")]
 #[serde(deny_unknown_fields)]
 pub struct DcrSettings {
     /// Off: the endpoint is not advertised and answers 403 `access_denied`.
@@ -160,8 +161,7 @@ impl DcrSettings {
                 .map_err(|m| SettingsError::new("software_statement_keys.jwks_uri", m))?;
         }
         if let RequestSigningKeys::JwksUri(uri) = &self.request_signing_keys {
-            uri.check_transport(allow_insecure_jwks_uris)
-                .map_err(|m| SettingsError::new("request_signing_keys.jwks_uri", m))?;
+            uri.check_transport(allow_insecure_jwks_uris).map_err(|m| SettingsError::new("request_signing_keys.jwks_uri", m))?;
         }
         if let Some(bad) = self.trusted_ssa_issuers.iter().find(|i| i.trim().is_empty() || i.len() > 256) {
             return Err(SettingsError::new("trusted_ssa_issuers", format!("'{bad}' is not a usable issuer")));

@@ -114,7 +114,7 @@ mod tests {
         assert_eq!(TenantId::parse("a".repeat(64)), Err(SlugError::TooLong));
         assert_eq!(TenantId::parse("Bank"), Err(SlugError::InvalidCharacter));
         assert_eq!(TenantId::parse("a/b"), Err(SlugError::InvalidCharacter));
-        assert_eq!(TenantId::parse("..") , Err(SlugError::InvalidCharacter));
+        assert_eq!(TenantId::parse(".."), Err(SlugError::InvalidCharacter));
         assert_eq!(TenantId::parse("-a"), Err(SlugError::BadEdge));
         assert_eq!(TenantId::parse("a-"), Err(SlugError::BadEdge));
     }

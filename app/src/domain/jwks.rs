@@ -101,18 +101,14 @@ pub struct PublicJwks {
 impl fmt::Debug for PublicJwks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kids: Vec<_> = self.keys.iter().map(|k| k.kid.as_deref().unwrap_or("-")).collect();
-        f.debug_struct("PublicJwks").field("kids", &kids).finish()
+        f.debug_struct("PublicJwks").field("kids", &kids).finish_non_exhaustive()
     }
 }
 
 impl PublicJwks {
     /// Parses and validates a key set.
     pub fn parse(json: &Value, strictness: Strictness) -> Result<Self, JwksError> {
-        let keys = json
-            .as_object()
-            .and_then(|set| set.get("keys"))
-            .and_then(Value::as_array)
-            .ok_or(JwksError::NotAKeySet)?;
+        let keys = json.as_object().and_then(|set| set.get("keys")).and_then(Value::as_array).ok_or(JwksError::NotAKeySet)?;
         if keys.len() > MAX_KEYS {
             return Err(JwksError::TooManyKeys);
         }
@@ -122,17 +118,15 @@ impl PublicJwks {
             let key = key.as_object().ok_or(JwksError::NotAnObject { index })?;
             match parse_key(index, key) {
                 Ok(jwk) => {
-                    if let Some(kid) = &jwk.kid {
-                        if !kids.insert(kid.clone()) {
-                            return Err(JwksError::DuplicateKid { kid: kid.clone() });
-                        }
+                    if let Some(kid) = &jwk.kid
+                        && !kids.insert(kid.clone())
+                    {
+                        return Err(JwksError::DuplicateKid { kid: kid.clone() });
                     }
                     parsed.push(jwk);
                 }
                 Err(
-                    JwksError::UnsupportedKeyType { .. }
-                    | JwksError::UnsupportedCurve { .. }
-                    | JwksError::RsaKeyTooShort { .. },
+                    JwksError::UnsupportedKeyType { .. } | JwksError::UnsupportedCurve { .. } | JwksError::RsaKeyTooShort { .. },
                 ) if strictness == Strictness::SkipUnsupported => {}
                 Err(error) => return Err(error),
             }
@@ -279,13 +273,13 @@ mod tests {
         json!({"kty": "RSA", "kid": kid, "use": "sig", "n": rsa_modulus(bits), "e": "AQAB"})
     }
 
-    fn parse(keys: Value) -> Result<PublicJwks, JwksError> {
+    fn parse(keys: &Value) -> Result<PublicJwks, JwksError> {
         PublicJwks::parse(&json!({ "keys": keys }), Strictness::Strict)
     }
 
     #[test]
     fn accepts_rsa_and_p256_keys() {
-        let set = parse(json!([rsa_key("r1", 2048), ec_key("e1")])).unwrap_or_else(|e| panic!("{e}"));
+        let set = parse(&json!([rsa_key("r1", 2048), ec_key("e1")])).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(set.key_ids(), vec!["r1", "e1"]);
         assert!(set.find("r1").is_some_and(PublicJwk::is_for_signing));
         assert!(matches!(set.find("e1").map(|k| &k.material), Some(PublicKeyMaterial::EcP256 { .. })));
@@ -294,30 +288,45 @@ mod tests {
     #[test]
     fn rejects_each_malformed_shape() {
         let cases: Vec<(Value, JwksError)> = vec![
-            (json!({"kty": "RSA", "n": rsa_modulus(2048), "e": "AQAB", "d": "x"}), JwksError::PrivateMaterial { index: 0, member: "d" }),
+            (
+                json!({"kty": "RSA", "n": rsa_modulus(2048), "e": "AQAB", "d": "x"}),
+                JwksError::PrivateMaterial { index: 0, member: "d" },
+            ),
             (json!({"kty": "oct", "k": "c2VjcmV0"}), JwksError::PrivateMaterial { index: 0, member: "k" }),
             (json!({"kty": "OKP", "crv": "Ed25519", "x": "AA"}), JwksError::UnsupportedKeyType { index: 0, kty: "OKP".into() }),
-            (json!({"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"}), JwksError::UnsupportedCurve { index: 0, crv: "P-384".into() }),
+            (
+                json!({"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"}),
+                JwksError::UnsupportedCurve { index: 0, crv: "P-384".into() },
+            ),
             (json!({"kty": "RSA", "e": "AQAB"}), JwksError::MissingMember { index: 0, member: "n" }),
             (json!({"kty": "RSA", "n": "***", "e": "AQAB"}), JwksError::BadEncoding { index: 0, member: "n" }),
             (rsa_key("short", 1024), JwksError::RsaKeyTooShort { index: 0, bits: 1024 }),
-            (json!({"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}), JwksError::BadCoordinateLength { index: 0, member: "x" }),
-            (json!({"kty": "RSA", "n": rsa_modulus(2048), "e": "AQAB", "x5c": "nope"}), JwksError::BadCertificateChain { index: 0 }),
-            (json!({"kty": "RSA", "n": rsa_modulus(2048), "e": "AQAB", "kid": 7}), JwksError::NotAString { index: 0, member: "kid" }),
+            (
+                json!({"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}),
+                JwksError::BadCoordinateLength { index: 0, member: "x" },
+            ),
+            (
+                json!({"kty": "RSA", "n": rsa_modulus(2048), "e": "AQAB", "x5c": "nope"}),
+                JwksError::BadCertificateChain { index: 0 },
+            ),
+            (
+                json!({"kty": "RSA", "n": rsa_modulus(2048), "e": "AQAB", "kid": 7}),
+                JwksError::NotAString { index: 0, member: "kid" },
+            ),
             (json!("a string"), JwksError::NotAnObject { index: 0 }),
         ];
         for (key, expected) in cases {
-            assert_eq!(parse(json!([key])), Err(expected));
+            assert_eq!(parse(&json!([key])), Err(expected));
         }
     }
 
     #[test]
     fn rejects_set_level_problems() {
         assert_eq!(PublicJwks::parse(&json!([]), Strictness::Strict), Err(JwksError::NotAKeySet));
-        assert_eq!(parse(json!([])), Err(JwksError::Empty));
-        assert_eq!(parse(json!([ec_key("a"), ec_key("a")])), Err(JwksError::DuplicateKid { kid: "a".into() }));
+        assert_eq!(parse(&json!([])), Err(JwksError::Empty));
+        assert_eq!(parse(&json!([ec_key("a"), ec_key("a")])), Err(JwksError::DuplicateKid { kid: "a".into() }));
         let many: Vec<Value> = (0..=MAX_KEYS).map(|i| ec_key(&i.to_string())).collect();
-        assert_eq!(parse(Value::Array(many)), Err(JwksError::TooManyKeys));
+        assert_eq!(parse(&Value::Array(many)), Err(JwksError::TooManyKeys));
     }
 
     #[test]

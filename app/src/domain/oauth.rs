@@ -87,10 +87,7 @@ macro_rules! wire_enum_traits {
         impl FromStr for $ty {
             type Err = UnknownValue;
             fn from_str(value: &str) -> Result<Self, Self::Err> {
-                Self::ALL
-                    .into_iter()
-                    .find(|candidate| candidate.as_str() == value)
-                    .ok_or_else(|| UnknownValue(value.to_owned()))
+                Self::ALL.into_iter().find(|candidate| candidate.as_str() == value).ok_or_else(|| UnknownValue(value.to_owned()))
             }
         }
 

@@ -62,10 +62,7 @@ impl WorkspaceSettings {
                 accepted_audiences: vec![issuer.to_owned()],
                 org_id: None,
                 trusted_client_ca_pem: None,
-                token_endpoint_auth_methods: vec![
-                    TokenEndpointAuthMethod::TlsClientAuth,
-                    TokenEndpointAuthMethod::PrivateKeyJwt,
-                ],
+                token_endpoint_auth_methods: vec![TokenEndpointAuthMethod::TlsClientAuth, TokenEndpointAuthMethod::PrivateKeyJwt],
                 grant_types: GrantType::ALL.to_vec(),
                 scopes: ["openid", "accounts", "payments", "fundsconfirmations"].map(str::to_owned).to_vec(),
                 role_scopes: BTreeMap::from([
@@ -128,13 +125,20 @@ impl WorkspaceSettings {
         if let Some(bad) = self.accepted_audiences.iter().find(|a| a.trim().is_empty() || a.len() > 512) {
             return Err(SettingsError::new("accepted_audiences", format!("'{bad}' is not a usable audience")));
         }
-        if let Some(org_id) = &self.org_id {
-            if org_id.len() > 64 || !org_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(SettingsError::new("org_id", "must be up to 64 letters, digits, '-' or '_'"));
-            }
+        if let Some(org_id) = &self.org_id
+            && (org_id.len() > 64 || !org_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        {
+            return Err(SettingsError::new("org_id", "must be up to 64 letters, digits, '-' or '_'"));
         }
         if self.token_endpoint_auth_methods.is_empty() {
             return Err(SettingsError::new("token_endpoint_auth_methods", "at least one method is required"));
+        }
+        if self.token_endpoint_auth_methods.contains(&TokenEndpointAuthMethod::ClientSecretJwt) {
+            // Its HMAC needs the secret itself, and Onboard keeps only a hash of secrets.
+            return Err(SettingsError::new(
+                "token_endpoint_auth_methods",
+                "client_secret_jwt is not supported: client secrets are stored only as hashes",
+            ));
         }
         if self.grant_types.is_empty() {
             return Err(SettingsError::new("grant_types", "at least one grant type is required"));
@@ -179,6 +183,7 @@ pub struct WorkspaceSettingsPatch {
 }
 
 /// Distinguishes a field set to `null` (`Some(None)`) from an absent one (`None`).
+#[expect(clippy::option_option, reason = "absent, null and a value are three different patches")]
 fn double_option<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(deserializer).map(Some)
 }
@@ -263,8 +268,7 @@ mod tests {
 
     #[test]
     fn patch_changes_only_what_it_names() {
-        let patch: WorkspaceSettingsPatch =
-            serde_json::from_str(r#"{"org_id": "0015800001HQQrZAAX"}"#).unwrap_or_default();
+        let patch: WorkspaceSettingsPatch = serde_json::from_str(r#"{"org_id": "0015800001HQQrZAAX"}"#).unwrap_or_default();
         let next = obuk().patched(patch).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(next.org_id.as_deref(), Some("0015800001HQQrZAAX"));
         assert_eq!(next.scopes, obuk().scopes);
@@ -289,6 +293,10 @@ mod tests {
         assert_eq!(field(r#"{"accepted_audiences": [" "]}"#).as_deref(), Some("accepted_audiences"));
         assert_eq!(field(r#"{"org_id": "has space"}"#).as_deref(), Some("org_id"));
         assert_eq!(field(r#"{"token_endpoint_auth_methods": []}"#).as_deref(), Some("token_endpoint_auth_methods"));
+        assert_eq!(
+            field(r#"{"token_endpoint_auth_methods": ["client_secret_jwt"]}"#).as_deref(),
+            Some("token_endpoint_auth_methods")
+        );
         assert_eq!(field(r#"{"grant_types": []}"#).as_deref(), Some("grant_types"));
         assert_eq!(field(r#"{"scopes": ["bad scope"]}"#).as_deref(), Some("scopes"));
         assert_eq!(field(r#"{"scopes": ["openid"]}"#).as_deref(), Some("role_scopes.AISP"));

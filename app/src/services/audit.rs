@@ -6,7 +6,11 @@ use crate::domain::audit::{AuditEvent, AuditFilter};
 use crate::domain::ids::WorkspaceRef;
 use crate::state::AppState;
 
-pub async fn list_audit_events(state: &AppState, at: &WorkspaceRef, filter: &AuditFilter) -> Result<Vec<AuditEvent>, ServiceError> {
+pub async fn list_audit_events(
+    state: &AppState,
+    at: &WorkspaceRef,
+    filter: &AuditFilter,
+) -> Result<Vec<AuditEvent>, ServiceError> {
     get_workspace(state, at).await?;
     Ok(state.store.audit_events(at, filter).await?)
 }

@@ -32,9 +32,5 @@ pub async fn delete_client(state: &AppState, at: &WorkspaceRef, client_id: &str)
         remote_addr: None,
         created_at: state.clock.now(),
     };
-    if state.store.delete_client(at, client_id, &event).await? {
-        Ok(())
-    } else {
-        Err(ServiceError::NotFound("client"))
-    }
+    if state.store.delete_client(at, client_id, &event).await? { Ok(()) } else { Err(ServiceError::NotFound("client")) }
 }

@@ -4,6 +4,7 @@ use super::ServiceError;
 use super::workspaces::get_workspace;
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::WorkspaceRef;
+use crate::domain::workspace::SettingsError;
 use crate::state::AppState;
 
 pub async fn get_dcr_settings(state: &AppState, at: &WorkspaceRef) -> Result<DcrSettings, ServiceError> {
@@ -12,8 +13,20 @@ pub async fn get_dcr_settings(state: &AppState, at: &WorkspaceRef) -> Result<Dcr
 
 /// Replaces the DCR settings. Keys were validated when `settings` was parsed; the rules across
 /// fields are checked here, and nothing is saved unless all pass.
-pub async fn update_dcr_settings(state: &AppState, at: &WorkspaceRef, settings: DcrSettings) -> Result<DcrSettings, ServiceError> {
+pub async fn update_dcr_settings(
+    state: &AppState,
+    at: &WorkspaceRef,
+    settings: DcrSettings,
+) -> Result<DcrSettings, ServiceError> {
     settings.validate(state.deployment.allow_insecure_jwks_uris)?;
+    let workspace = get_workspace(state, at).await?;
+    if settings.enabled && settings.require_mtls && workspace.settings.trusted_client_ca_pem.is_none() {
+        return Err(SettingsError::new(
+            "require_mtls",
+            "no client certificate can be trusted yet: set trusted_client_ca_pem in the workspace's general settings first",
+        )
+        .into());
+    }
     if !state.store.update_dcr_settings(at, &settings, state.clock.now()).await? {
         return Err(ServiceError::NotFound("workspace"));
     }

@@ -72,8 +72,16 @@ pub async fn update_settings(
 ) -> Result<Workspace, ServiceError> {
     let mut workspace = get_workspace(state, at).await?;
     let settings = workspace.settings.patched(patch)?;
-    if let Some(pem) = &settings.trusted_client_ca_pem {
-        check_ca_bundle(pem)?;
+    match &settings.trusted_client_ca_pem {
+        Some(pem) => check_ca_bundle(pem)?,
+        None if workspace.dcr.enabled && workspace.dcr.require_mtls => {
+            return Err(SettingsError::new(
+                "trusted_client_ca_pem",
+                "registration requires mutual TLS, which needs trusted CAs; turn require_mtls off first",
+            )
+            .into());
+        }
+        None => {}
     }
     let now = state.clock.now();
     if !state.store.update_workspace_settings(at, &settings, now).await? {
@@ -100,7 +108,10 @@ pub fn check_ca_bundle(pem: &str) -> Result<(), SettingsError> {
         let (_, certificate) = X509Certificate::from_der(&block.contents)
             .map_err(|_| SettingsError::new(field, format!("certificate {position} cannot be parsed")))?;
         if !certificate.is_ca() {
-            return Err(SettingsError::new(field, format!("certificate {position} ({}) is not a CA certificate", certificate.subject())));
+            return Err(SettingsError::new(
+                field,
+                format!("certificate {position} ({}) is not a CA certificate", certificate.subject()),
+            ));
         }
         count += 1;
     }

@@ -146,7 +146,13 @@ async fn workspaces_are_created_read_listed_and_updated() {
 
         let generic = Workspace { created_at: at(1), ..workspace("generic", Profile::Generic) };
         ok(store.insert_workspace(&generic).await);
-        ok(store.register_client(&client(&obuk.reference(), "c1", true, 7), None, &audit(&obuk.reference(), AuditEventType::DcrCreated, Outcome::Success, 7)).await);
+        ok(store
+            .register_client(
+                &client(&obuk.reference(), "c1", true, 7),
+                None,
+                &audit(&obuk.reference(), AuditEventType::DcrCreated, Outcome::Success, 7),
+            )
+            .await);
         let listed = ok(store.workspaces(&tenant()).await);
         let summary: Vec<_> = listed.iter().map(|w| (w.id.as_str(), w.dcr_enabled, w.client_count)).collect();
         assert_eq!(summary, vec![("obuk", true, 1), ("generic", false, 0)]);
@@ -172,7 +178,13 @@ async fn registration_writes_client_guard_and_audit_together() {
         // The same jti from another workspace is another request.
         ok(store.insert_workspace(&workspace("other", Profile::OpenbankingUk)).await);
         let other = workspace_ref("other");
-        ok(store.register_client(&client(&other, "c3", true, 3), Some(&guard(&other, "j1", 100)), &audit(&other, AuditEventType::DcrCreated, Outcome::Success, 3)).await);
+        ok(store
+            .register_client(
+                &client(&other, "c3", true, 3),
+                Some(&guard(&other, "j1", 100)),
+                &audit(&other, AuditEventType::DcrCreated, Outcome::Success, 3),
+            )
+            .await);
 
         let details = ok(store.client(&at_ws, "c1").await).unwrap_or_else(|| panic!("client missing"));
         assert_eq!(details.metadata["scope"], "accounts");
@@ -206,7 +218,9 @@ async fn clients_are_listed_filtered_and_deleted() {
         assert!(ok(store.delete_client(&at_ws, "old", &deleted).await));
         assert!(!ok(store.delete_client(&at_ws, "old", &deleted).await));
         assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::Dynamic).await)), ["new"]);
-        let events = ok(store.audit_events(&at_ws, &AuditFilter { event_type: Some(AuditEventType::ClientDeleted), ..AuditFilter::default() }).await);
+        let events = ok(store
+            .audit_events(&at_ws, &AuditFilter { event_type: Some(AuditEventType::ClientDeleted), ..AuditFilter::default() })
+            .await);
         assert_eq!(events.len(), 1, "one audit event per actual deletion");
     }
 }
@@ -227,11 +241,15 @@ async fn audit_events_are_newest_first_and_filterable() {
         assert_eq!(seconds, (0..5).rev().map(at).collect::<Vec<_>>());
         assert_eq!(all[0].event, audit(&at_ws, AuditEventType::DcrRejected, Outcome::Failure, 4));
 
-        let rejected = ok(store.audit_events(&at_ws, &AuditFilter { event_type: Some(AuditEventType::DcrRejected), ..AuditFilter::default() }).await);
+        let rejected = ok(store
+            .audit_events(&at_ws, &AuditFilter { event_type: Some(AuditEventType::DcrRejected), ..AuditFilter::default() })
+            .await);
         assert_eq!(rejected.len(), 3);
-        let successes = ok(store.audit_events(&at_ws, &AuditFilter { outcome: Some(Outcome::Success), ..AuditFilter::default() }).await);
+        let successes =
+            ok(store.audit_events(&at_ws, &AuditFilter { outcome: Some(Outcome::Success), ..AuditFilter::default() }).await);
         assert_eq!(successes.len(), 2);
-        let page = ok(store.audit_events(&at_ws, &AuditFilter { before_id: Some(all[1].id), limit: 2, ..AuditFilter::default() }).await);
+        let page =
+            ok(store.audit_events(&at_ws, &AuditFilter { before_id: Some(all[1].id), limit: 2, ..AuditFilter::default() }).await);
         assert_eq!(page.iter().map(|e| e.id).collect::<Vec<_>>(), vec![all[2].id, all[3].id]);
         assert!(ok(store.audit_events(&workspace_ref("elsewhere"), &AuditFilter::default()).await).is_empty());
     }

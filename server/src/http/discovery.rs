@@ -13,7 +13,8 @@ use crate::oauth2::jose::JwsAlgorithm;
 use crate::state::ServerState;
 
 pub async fn get(State(state): State<ServerState>, WorkspacePath(at): WorkspacePath) -> Result<Json<Value>, WireError> {
-    let workspace = state.app.store.workspace(&at).await.map_err(WireError::internal)?.ok_or_else(|| WireError::not_found("workspace"))?;
+    let workspace =
+        state.app.store.workspace(&at).await.map_err(WireError::internal)?.ok_or_else(|| WireError::not_found("workspace"))?;
     let urls = state.app.deployment.urls(&at, workspace.profile);
     let settings = &workspace.settings;
     // PS256 first: the conformance tool signs with the first one listed.

@@ -37,7 +37,8 @@ impl<S: Send + Sync> FromRequestParts<S> for TenantPath {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, WireError> {
         let params = path_params(parts, state).await;
-        let tenant = params.get("tenant").and_then(|t| TenantId::parse(t.as_str()).ok()).ok_or_else(|| WireError::not_found("tenant"))?;
+        let tenant =
+            params.get("tenant").and_then(|t| TenantId::parse(t.as_str()).ok()).ok_or_else(|| WireError::not_found("tenant"))?;
         Ok(Self(tenant))
     }
 }
@@ -100,12 +101,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AdminJson<T> {
             ));
         }
         let bytes = read_body(request.into_body(), ADMIN_BODY_LIMIT).await.map_err(|error| match error {
-            BodyError::TooLarge { .. } => {
-                WireError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "the request body is larger than 1 MiB")
-            }
+            BodyError::TooLarge { .. } => WireError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                "the request body is larger than 1 MiB",
+            ),
             BodyError::Unreadable => WireError::invalid_request("the request body could not be read"),
         })?;
-        let object = strict_json::parse_object(&bytes).map_err(|e| WireError::invalid_request(format!("the request body {e}")))?;
+        let object =
+            strict_json::parse_object(&bytes).map_err(|e| WireError::invalid_request(format!("the request body {e}")))?;
         serde_path_to_error::deserialize(serde_json::Value::Object(object)).map(Self).map_err(|error| {
             let path = error.path().to_string();
             let field = if path == "." { "body".to_owned() } else { path };

@@ -18,7 +18,10 @@ pub async fn readyz(State(state): State<ServerState>) -> (StatusCode, Json<Value
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready", "database": state.app.store.backend().as_str() }))),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": state.app.store.backend().as_str() })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": state.app.store.backend().as_str() })),
+            )
         }
     }
 }

@@ -38,9 +38,13 @@ pub async fn post(
     };
     let incoming = Incoming { content_type: content_type(&headers), body, connection };
     match registration::register(&state, &workspace, incoming).await {
-        Ok(registered) => Ok((StatusCode::CREATED, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(registered)).into_response()),
+        Ok(registered) => {
+            Ok((StatusCode::CREATED, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(registered)).into_response())
+        }
         Err(Failure::Disabled) => Err(WireError::access_denied("dynamic client registration is disabled for this workspace")),
-        Err(Failure::TokenRequired) => Err(WireError::unauthorized("Bearer error=\"invalid_token\"", registration::TOKEN_REQUIRED)),
+        Err(Failure::TokenRequired) => {
+            Err(WireError::unauthorized("Bearer error=\"invalid_token\"", registration::TOKEN_REQUIRED))
+        }
         Err(Failure::Rejected(error)) => Err(error.into()),
         Err(Failure::Unavailable(detail)) => Err(WireError::unavailable(detail)),
         Err(Failure::Internal(detail)) => Err(WireError::internal(detail)),

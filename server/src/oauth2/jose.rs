@@ -42,10 +42,7 @@ impl JwsAlgorithm {
     }
 
     fn fits(self, material: &PublicKeyMaterial) -> bool {
-        matches!(
-            (self, material),
-            (Self::Ps256, PublicKeyMaterial::Rsa { .. }) | (Self::Es256, PublicKeyMaterial::EcP256 { .. })
-        )
+        matches!((self, material), (Self::Ps256, PublicKeyMaterial::Rsa { .. }) | (Self::Es256, PublicKeyMaterial::EcP256 { .. }))
     }
 
     fn backend(self) -> Algorithm {
@@ -135,6 +132,10 @@ impl CompactJws {
 
     pub fn kid(&self) -> Option<&str> {
         self.header.get("kid").and_then(Value::as_str)
+    }
+
+    pub fn typ(&self) -> Option<&str> {
+        self.header.get("typ").and_then(Value::as_str)
     }
 
     /// The claims, unverified. Use only to find the keys that verify them.

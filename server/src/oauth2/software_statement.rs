@@ -15,7 +15,7 @@ use super::registration::RegistrationError;
 
 /// SSA claims that are copied into the registration response as top-level members (OBUK DCR
 /// v3.2 §Data Mapping: "each of these is flattened out"), limited to the OB-documented ones.
-pub const FLATTENED_CLAIMS: [&str; 22] = [
+pub const FLATTENED_CLAIMS: [&str; 23] = [
     "software_id",
     "software_client_id",
     "software_client_name",
@@ -38,6 +38,7 @@ pub const FLATTENED_CLAIMS: [&str; 22] = [
     "org_name",
     "org_contacts",
     "org_jwks_endpoint",
+    "org_jwks_revoked_endpoint",
 ];
 
 /// A software statement whose issuer is trusted, awaiting signature verification.
@@ -82,13 +83,16 @@ pub struct Authorisation {
 }
 
 impl CompetentAuthorityClaims {
+    /// Whether any authorisation covers `role` (the directory specification notes that case
+    /// varies between statements, so roles compare case-insensitively).
     pub fn authorises(&self, role: &str) -> bool {
-        self.authorisations.iter().any(|a| a.roles.iter().any(|r| r == role))
+        self.authorisations.iter().any(|a| a.roles.iter().any(|r| r.eq_ignore_ascii_case(role)))
     }
 }
 
 /// The typed claims Onboard reads; the rest are kept in `claims` for the response.
 #[derive(Debug, Deserialize)]
+#[expect(clippy::struct_field_names, reason = "the names are the OB claim names")]
 struct Claims {
     software_id: Option<String>,
     iat: Option<i64>,
@@ -139,6 +143,15 @@ pub fn inspect(text: &str, trusted_issuers: &[String]) -> Result<UnverifiedSoftw
         other => RegistrationError::SoftwareStatementMalformed(other),
     })?;
     jws.check_header().map_err(RegistrationError::SoftwareStatementMalformed)?;
+    // OB directory specification: the SSA header's `typ` MUST be JWT.
+    if let Some(typ) = jws.typ()
+        && !typ.eq_ignore_ascii_case("JWT")
+    {
+        return Err(RegistrationError::SoftwareStatementClaimInvalid {
+            claim: "typ (header)".to_owned(),
+            problem: format!("is '{typ}'; a software statement is a JWT"),
+        });
+    }
     let issuer = jws
         .unverified_claims()
         .get("iss")
@@ -146,7 +159,7 @@ pub fn inspect(text: &str, trusted_issuers: &[String]) -> Result<UnverifiedSoftw
         .filter(|iss| !iss.is_empty())
         .ok_or(RegistrationError::SoftwareStatementIssuerMissing)?
         .to_owned();
-    if !trusted_issuers.iter().any(|trusted| *trusted == issuer) {
+    if !trusted_issuers.contains(&issuer) {
         return Err(RegistrationError::SoftwareStatementIssuerNotTrusted(issuer));
     }
     Ok(UnverifiedSoftwareStatement { jws, issuer })
@@ -168,10 +181,10 @@ pub fn verify(
         RegistrationError::SoftwareStatementClaimInvalid { claim: e.path().to_string(), problem: e.inner().to_string() }
     })?;
     let now = now.timestamp();
-    if claims.exp.is_some_and(|exp| now > exp + CLOCK_SKEW_SECONDS) {
+    if claims.exp.is_some_and(|exp| now > exp.saturating_add(CLOCK_SKEW_SECONDS)) {
         return Err(RegistrationError::SoftwareStatementExpired);
     }
-    if claims.iat.is_some_and(|iat| iat > now + CLOCK_SKEW_SECONDS) {
+    if claims.iat.is_some_and(|iat| iat > now.saturating_add(CLOCK_SKEW_SECONDS)) {
         return Err(RegistrationError::SoftwareStatementFromTheFuture);
     }
     let software_id = claims.software_id.ok_or_else(|| RegistrationError::SoftwareStatementClaimInvalid {

@@ -20,9 +20,7 @@ pub enum StrictJsonError {
 /// Parses `bytes` as a JSON object, refusing duplicate member names at any depth.
 pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, StrictJsonError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = deserializer
-        .deserialize_any(StrictVisitor { depth: 0 })
-        .map_err(|e| StrictJsonError::Syntax(e.to_string()))?;
+    let value = deserializer.deserialize_any(StrictVisitor { depth: 0 }).map_err(|e| StrictJsonError::Syntax(e.to_string()))?;
     deserializer.end().map_err(|e| StrictJsonError::Syntax(e.to_string()))?;
     match value {
         Value::Object(map) => Ok(map),

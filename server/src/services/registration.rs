@@ -214,9 +214,10 @@ async fn store(
 
 async fn record_rejection(state: &ServerState, workspace: &Workspace, failure: &Failure, attempt: &Attempt, now: DateTime<Utc>) {
     let (error, description) = failure.audit_code();
-    match failure {
-        Failure::Internal(detail) => tracing::error!(workspace = %workspace.reference(), %detail, "registration failed"),
-        _ => tracing::info!(workspace = %workspace.reference(), error, %description, "registration refused"),
+    if let Failure::Internal(detail) = failure {
+        tracing::error!(workspace = %workspace.reference(), %detail, "registration failed");
+    } else {
+        tracing::info!(workspace = %workspace.reference(), error, %description, "registration refused");
     }
     let event = NewAuditEvent {
         workspace: workspace.reference(),

@@ -99,7 +99,8 @@ impl SigningKey {
         let alg = header.get("alg").and_then(Value::as_str).unwrap_or_default();
         let backend_alg: jsonwebtoken::Algorithm = alg.parse().map_err(KeyError::Sign)?;
         let signing_input = format!("{}.{}", b64(header), b64(claims));
-        let signature = jsonwebtoken::crypto::sign(signing_input.as_bytes(), &self.encoding, backend_alg).map_err(KeyError::Sign)?;
+        let signature =
+            jsonwebtoken::crypto::sign(signing_input.as_bytes(), &self.encoding, backend_alg).map_err(KeyError::Sign)?;
         Ok(format!("{signing_input}.{signature}"))
     }
 }

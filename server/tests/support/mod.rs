@@ -2,17 +2,24 @@
 //! directory and a TPP with their own keys, a JWKS host for both, transport certificates from a
 //! test CA, and HTTPS clients with and without a client certificate.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::missing_panics_doc,
+    clippy::unused_self,
+    reason = "shared by several test crates, each using a part"
+)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use app::clock::Clock as _;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use app::clock::Clock as _;
 use chrono::{DateTime, Utc};
 use rcgen::DnType;
 use rustls::pki_types::pem::PemObject as _;
@@ -69,9 +76,8 @@ impl TestServer {
 
     /// The admin API, over the plain listener.
     pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = reqwest::Client::new()
-            .request(method, format!("{}/api/admin/v1/tenants{path}", self.http))
-            .bearer_auth(ADMIN_KEY);
+        let mut request =
+            reqwest::Client::new().request(method, format!("{}/api/admin/v1/tenants{path}", self.http)).bearer_auth(ADMIN_KEY);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -98,7 +104,12 @@ impl TestServer {
     }
 
     /// POSTs a registration body with a content type; returns status and JSON body.
-    pub async fn register(&self, client: &reqwest::Client, content_type: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+    pub async fn register(
+        &self,
+        client: &reqwest::Client,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
         let response = client.post(self.register_url()).header("content-type", content_type).body(body).send().await.unwrap();
         decode(response).await
     }
@@ -177,7 +188,15 @@ impl Ecosystem {
         let tpp_key = SigningKey::generate(tpp_algorithm, "tpp-sig-1").unwrap();
         let transport_ca = CertificateAuthority::generate("Test Transport CA", now()).unwrap();
         let transport = transport_ca
-            .issue_client(&[(DnType::CommonName, SOFTWARE_ID), (DnType::OrganizationalUnitName, ORG_ID), (DnType::OrganizationName, "OpenBanking"), (DnType::CountryName, "GB")], now())
+            .issue_client(
+                &[
+                    (DnType::CommonName, SOFTWARE_ID),
+                    (DnType::OrganizationalUnitName, ORG_ID),
+                    (DnType::OrganizationName, "OpenBanking"),
+                    (DnType::CountryName, "GB"),
+                ],
+                now(),
+            )
             .unwrap();
         let published = Arc::new(Mutex::new(Published {
             directory: directory_key.public_jwks(),

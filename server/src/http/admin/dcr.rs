@@ -11,7 +11,11 @@ use crate::http::error::WireError;
 use crate::http::extract::{AdminJson, WorkspacePath};
 use crate::state::ServerState;
 
-pub async fn get(_: AdminCaller, State(state): State<ServerState>, WorkspacePath(at): WorkspacePath) -> Result<Json<DcrSettings>, WireError> {
+pub async fn get(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+) -> Result<Json<DcrSettings>, WireError> {
     Ok(Json(dcr_settings::get_dcr_settings(&state.app, &at).await?))
 }
 

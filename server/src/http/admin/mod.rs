@@ -58,5 +58,7 @@ impl FromRequestParts<ServerState> for AdminCaller {
 
 /// Query strings are parsed by serde; a bad one is a JSON 400, not axum's plain text.
 fn query<T>(parsed: Result<axum::extract::Query<T>, QueryRejection>) -> Result<T, WireError> {
-    parsed.map(|axum::extract::Query(q)| q).map_err(|rejection| WireError::invalid_request(format!("query: {}", rejection.body_text())))
+    parsed
+        .map(|axum::extract::Query(q)| q)
+        .map_err(|rejection| WireError::invalid_request(format!("query: {}", rejection.body_text())))
 }

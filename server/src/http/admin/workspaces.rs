@@ -49,7 +49,11 @@ impl WorkspaceView {
     }
 }
 
-pub async fn list(_: AdminCaller, State(state): State<ServerState>, TenantPath(tenant): TenantPath) -> Result<Json<Value>, WireError> {
+pub async fn list(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    TenantPath(tenant): TenantPath,
+) -> Result<Json<Value>, WireError> {
     let list = workspaces::list_workspaces(&state.app, &tenant).await?;
     Ok(Json(json!({ "workspaces": list })))
 }
@@ -64,7 +68,11 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(WorkspaceView::new(&state, workspace))))
 }
 
-pub async fn get(_: AdminCaller, State(state): State<ServerState>, WorkspacePath(at): WorkspacePath) -> Result<Json<WorkspaceView>, WireError> {
+pub async fn get(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+) -> Result<Json<WorkspaceView>, WireError> {
     let workspace = workspaces::get_workspace(&state.app, &at).await?;
     Ok(Json(WorkspaceView::new(&state, workspace)))
 }

@@ -37,8 +37,8 @@ fn verify(token: &str, keys: &PublicJwks) -> Result<Map<String, Value>, JwsError
     CompactJws::parse(token)?.verify(keys).cloned()
 }
 
-fn signed(key: &SigningKey, header: Value) -> String {
-    key.sign_with_header(&header, &claims()).unwrap_or_else(|e| panic!("{e}"))
+fn signed(key: &SigningKey, header: &Value) -> String {
+    key.sign_with_header(header, &claims()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
@@ -53,7 +53,7 @@ fn verifies_ps256_and_es256_by_kid() {
 #[test]
 fn without_kid_tries_each_fitting_key() {
     let keys = jwks_of(&[ec_key(), rsa_key()]);
-    let token = signed(rsa_key(), json!({"alg": "PS256"}));
+    let token = signed(rsa_key(), &json!({"alg": "PS256"}));
     assert!(verify(&token, &keys).is_ok());
 }
 
@@ -67,14 +67,14 @@ fn a_different_key_with_the_same_kid_fails() {
 fn unknown_kid_and_missing_keys_are_reported() {
     let token = ec_key().sign(&claims()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(verify(&token, &jwks_of(&[rsa_key()])), Err(JwsError::UnknownKid("ec-1".into())));
-    let no_kid = signed(ec_key(), json!({"alg": "ES256"}));
+    let no_kid = signed(ec_key(), &json!({"alg": "ES256"}));
     assert_eq!(verify(&no_kid, &jwks_of(&[rsa_key()])), Err(JwsError::NoCandidateKey));
 }
 
 #[test]
 fn only_fapi_algorithms_are_accepted() {
     let keys = jwks_of(&[rsa_key()]);
-    let rs256 = signed(rsa_key(), json!({"alg": "RS256", "kid": "rsa-1"}));
+    let rs256 = signed(rsa_key(), &json!({"alg": "RS256", "kid": "rsa-1"}));
     assert_eq!(verify(&rs256, &keys), Err(JwsError::AlgorithmNotAllowed("RS256".into())));
 
     let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
@@ -107,7 +107,7 @@ fn keys_carried_in_the_header_are_ignored() {
 
 #[test]
 fn critical_headers_are_refused() {
-    let token = signed(rsa_key(), json!({"alg": "PS256", "kid": "rsa-1", "crit": ["exp"], "exp": 1}));
+    let token = signed(rsa_key(), &json!({"alg": "PS256", "kid": "rsa-1", "crit": ["exp"], "exp": 1}));
     assert_eq!(verify(&token, &jwks_of(&[rsa_key()])), Err(JwsError::CriticalHeader));
 }
 
@@ -115,7 +115,7 @@ fn critical_headers_are_refused() {
 fn malformed_structures_are_refused() {
     let b64 = |s: &str| URL_SAFE_NO_PAD.encode(s);
     let cases = [
-        "".to_owned(),
+        String::new(),
         "a.b".to_owned(),
         "a.b.c.d".to_owned(),
         format!("{}.{}.***", b64("{}"), b64("{}")),

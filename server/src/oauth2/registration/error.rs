@@ -72,9 +72,13 @@ pub enum RegistrationError {
     OrganisationNotActive(String),
     #[error("software_statement: organisation_competent_authority_claims status is '{0}'; it must be Active")]
     CompetentAuthorityNotActive(String),
-    #[error("software_statement: organisation_competent_authority_claims hold no authorisation for role {role}, which scope '{scope}' needs")]
+    #[error(
+        "software_statement: organisation_competent_authority_claims hold no authorisation for role {role}, which scope '{scope}' needs"
+    )]
     RoleNotAuthorised { role: String, scope: String },
-    #[error("software_statement: names neither software_jwks_endpoint nor software_jwks, so the request signature cannot be verified")]
+    #[error(
+        "software_statement: names neither software_jwks_endpoint nor software_jwks, so the request signature cannot be verified"
+    )]
     SoftwareStatementNamesNoKeys,
     #[error("software_statement: software_jwks_endpoint '{0}' is not an https URL")]
     SoftwareJwksEndpointInvalid(String),
@@ -108,7 +112,9 @@ pub enum RegistrationError {
     // Metadata (step 6).
     #[error("redirect_uris: '{uri}' {problem}")]
     RedirectUriInvalid { uri: String, problem: &'static str },
-    #[error("invalid registration request redirect_uris value, must match or be a subset of the software_redirect_uris ('{0}' is not listed)")]
+    #[error(
+        "invalid registration request redirect_uris value, must match or be a subset of the software_redirect_uris ('{0}' is not listed)"
+    )]
     RedirectUriNotInSoftwareStatement(String),
     #[error("redirect_uris: at least one is required with the authorization_code grant type")]
     RedirectUrisRequired,
@@ -132,11 +138,15 @@ pub enum RegistrationError {
     GrantTypeNotAllowed(String),
     #[error("scope: '{0}' is not offered by this workspace")]
     ScopeNotOffered(String),
-    #[error("registration request contains scopes not allowed for the presented software statement ('{scope}' needs one of the roles: {roles})")]
+    #[error(
+        "registration request contains scopes not allowed for the presented software statement ('{scope}' needs one of the roles: {roles})"
+    )]
     ScopeNotAllowedByRoles { scope: String, roles: String },
     #[error("application_type: must be web or mobile, not '{0}'")]
     ApplicationTypeInvalid(String),
-    #[error("token_endpoint_auth_method private_key_jwt: the client's keys are unknown; the software statement must name software_jwks_endpoint or software_jwks")]
+    #[error(
+        "token_endpoint_auth_method private_key_jwt: the client's keys are unknown; the software statement must name software_jwks_endpoint or software_jwks"
+    )]
     ClientKeysRequired,
 }
 
@@ -165,9 +175,10 @@ impl RegistrationError {
         }
     }
 
-    /// The `error_description`, within the 500 characters the OB swagger allows.
+    /// The `error_description`: within the 500 characters the OB swagger allows, and with
+    /// control characters from echoed input replaced, so it is safe in logs and audit records.
     pub fn description(&self) -> String {
-        let mut text = self.to_string();
+        let mut text: String = self.to_string().chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
         if text.len() > 500 {
             let mut end = 497;
             while !text.is_char_boundary(end) {

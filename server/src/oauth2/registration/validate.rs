@@ -127,7 +127,7 @@ pub fn validate(
     let response_types = check_response_types(claims.response_types.as_deref(), authorization_code, obuk)?;
     let redirect_uris = check_redirect_uris(claims.redirect_uris.as_deref(), ssa, policy.profile, authorization_code)?;
     let scopes = check_scopes(claims.scope.as_deref(), ssa, policy.settings)?;
-    let application_type = check_application_type(claims.application_type.as_deref())?;
+    let application_type = check_application_type(claims.application_type.as_deref(), obuk)?;
     let (jwks_uri, jwks) = client_keys(&claims, ssa, method)?;
 
     let metadata = ClientMetadata {
@@ -164,17 +164,21 @@ fn check_jwt_claims(
 ) -> Result<ReplayKey, RegistrationError> {
     let exp = claims.exp.ok_or(RegistrationError::ClaimMissing("exp"))?;
     let iat = claims.iat.ok_or(RegistrationError::ClaimMissing("iat"))?;
-    if now > exp + CLOCK_SKEW_SECONDS {
+    // Widened so hostile values near i64::MIN/MAX cannot wrap around a comparison.
+    let (now_wide, exp_wide, iat_wide, skew) =
+        (i128::from(now), i128::from(exp), i128::from(iat), i128::from(CLOCK_SKEW_SECONDS));
+    if now_wide > exp_wide + skew {
         return Err(RegistrationError::Expired);
     }
-    if iat > now + CLOCK_SKEW_SECONDS {
+    if iat_wide > now_wide + skew {
         return Err(RegistrationError::IssuedInTheFuture);
     }
-    if exp <= iat {
+    if exp_wide <= iat_wide {
         return Err(RegistrationError::ClaimInvalid { claim: "exp".to_owned(), problem: "must be later than iat".to_owned() });
     }
-    if exp - iat > MAX_REQUEST_LIFETIME_SECONDS {
-        return Err(RegistrationError::LifetimeTooLong { seconds: exp - iat, max: MAX_REQUEST_LIFETIME_SECONDS });
+    if exp_wide - iat_wide > i128::from(MAX_REQUEST_LIFETIME_SECONDS) {
+        let seconds = i64::try_from(exp_wide - iat_wide).unwrap_or(i64::MAX);
+        return Err(RegistrationError::LifetimeTooLong { seconds, max: MAX_REQUEST_LIFETIME_SECONDS });
     }
 
     let audiences = claims.aud.as_ref().ok_or(RegistrationError::ClaimMissing("aud"))?.values();
@@ -198,12 +202,12 @@ fn check_jwt_claims(
             problem: "invalid issuer claim; it must be the software_id: 1 to 22 letters or digits".to_owned(),
         });
     }
-    if let Some(ssa) = ssa {
-        if iss != ssa.software_id {
-            return Err(RegistrationError::IssuerNotSoftwareId { expected: ssa.software_id.clone() });
-        }
+    if let Some(ssa) = ssa
+        && iss != ssa.software_id
+    {
+        return Err(RegistrationError::IssuerNotSoftwareId { expected: ssa.software_id.clone() });
     }
-    Ok(ReplayKey { issuer: iss.to_owned(), jti: jti.to_owned(), keep_until: exp + CLOCK_SKEW_SECONDS })
+    Ok(ReplayKey { issuer: iss.to_owned(), jti: jti.to_owned(), keep_until: exp.saturating_add(CLOCK_SKEW_SECONDS) })
 }
 
 fn check_software_id(
@@ -291,7 +295,10 @@ fn check_grant_types(
     let requested: Vec<&str> = match requested {
         Some(list) if !list.is_empty() => list.iter().map(String::as_str).collect(),
         Some(_) => {
-            return Err(RegistrationError::ClaimInvalid { claim: "grant_types".to_owned(), problem: "must not be empty".to_owned() });
+            return Err(RegistrationError::ClaimInvalid {
+                claim: "grant_types".to_owned(),
+                problem: "must not be empty".to_owned(),
+            });
         }
         None if obuk => return Err(RegistrationError::ClaimMissing("grant_types")),
         // RFC 7591 §2: the default is authorization_code.
@@ -311,25 +318,35 @@ fn check_grant_types(
     Ok(grants)
 }
 
-/// FAPI 1 Part 2 §5.2.2-2: `code id_token`, or `code` (with JARM); OBUK allows only these.
-fn check_response_types(requested: Option<&[String]>, authorization_code: bool, obuk: bool) -> Result<Vec<String>, RegistrationError> {
+/// FAPI 1 Part 2 §5.2.2-2: `code id_token`, or `code` (with JARM); OBUK allows only these. A
+/// response type is a set of tokens (OAuth 2.0 Multiple Response Types §2), so `id_token code`
+/// is `code id_token`.
+fn check_response_types(
+    requested: Option<&[String]>,
+    authorization_code: bool,
+    obuk: bool,
+) -> Result<Vec<String>, RegistrationError> {
     let requested = match requested {
-        Some(list) => list.to_vec(),
-        None if !authorization_code => Vec::new(),
+        Some(list) if !list.is_empty() => list.to_vec(),
+        _ if !authorization_code => Vec::new(),
         // OBUK DCR v3.2: the default is "code id_token"; RFC 7591 §2: "code".
-        None if obuk => vec!["code id_token".to_owned()],
-        None => vec!["code".to_owned()],
+        _ if obuk => vec!["code id_token".to_owned()],
+        _ => vec!["code".to_owned()],
     };
     let mut types: Vec<String> = Vec::new();
     for value in requested {
-        if value != "code" && value != "code id_token" {
-            return Err(RegistrationError::ResponseTypeNotAllowed(value));
-        }
+        let mut tokens: Vec<&str> = value.split(' ').filter(|t| !t.is_empty()).collect();
+        tokens.sort_unstable();
+        let normalised = match tokens.as_slice() {
+            ["code"] => "code",
+            ["code", "id_token"] => "code id_token",
+            _ => return Err(RegistrationError::ResponseTypeNotAllowed(value)),
+        };
         if !authorization_code {
             return Err(RegistrationError::ResponseTypeNeedsAuthorizationCode(value));
         }
-        if !types.contains(&value) {
-            types.push(value);
+        if !types.iter().any(|t| t == normalised) {
+            types.push(normalised.to_owned());
         }
     }
     Ok(types)
@@ -351,10 +368,10 @@ fn check_redirect_uris(
     let mut unique: Vec<String> = Vec::new();
     for uri in uris {
         check_redirect_uri(&uri, profile)?;
-        if let Some(ssa) = ssa {
-            if !ssa.redirect_uris.contains(&uri) {
-                return Err(RegistrationError::RedirectUriNotInSoftwareStatement(uri));
-            }
+        if let Some(ssa) = ssa
+            && !ssa.redirect_uris.contains(&uri)
+        {
+            return Err(RegistrationError::RedirectUriNotInSoftwareStatement(uri));
         }
         if !unique.contains(&uri) {
             unique.push(uri);
@@ -388,14 +405,20 @@ fn check_redirect_uri(uri: &str, profile: Profile) -> Result<(), RegistrationErr
     Ok(())
 }
 
+/// `localhost` in any spelling (`LOCALHOST`, `localhost.`, `x.localhost`), loopback and
+/// unspecified addresses, and their IPv4-mapped IPv6 forms.
 fn is_local_host(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(domain)) => {
-            let domain = domain.to_ascii_lowercase();
+            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
             domain == "localhost" || domain.ends_with(".localhost")
         }
         Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_unspecified(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback() || v4.is_unspecified())
+        }
         None => true,
     }
 }
@@ -410,11 +433,11 @@ fn check_scopes(
 ) -> Result<Vec<String>, RegistrationError> {
     let scopes: BTreeSet<String> = match (requested, ssa) {
         (Some(scope), _) if !scope.trim().is_empty() => scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-        (_, Some(ssa)) => ssa
-            .roles
+        (_, Some(ssa)) => settings
+            .role_scopes
             .iter()
-            .filter_map(|role| settings.role_scopes.get(role))
-            .flatten()
+            .filter(|(role, _)| holds_authorised_role(ssa, role))
+            .flat_map(|(_, scopes)| scopes)
             .filter(|scope| settings.scopes.contains(scope))
             .cloned()
             .collect(),
@@ -422,7 +445,10 @@ fn check_scopes(
     };
     for scope in &scopes {
         if !is_scope_token(scope) {
-            return Err(RegistrationError::ClaimInvalid { claim: "scope".to_owned(), problem: format!("'{scope}' is not a scope token") });
+            return Err(RegistrationError::ClaimInvalid {
+                claim: "scope".to_owned(),
+                problem: format!("'{scope}' is not a scope token"),
+            });
         }
         if !settings.scopes.contains(scope) {
             return Err(RegistrationError::ScopeNotOffered(scope.clone()));
@@ -441,22 +467,38 @@ fn check_scopes(
 }
 
 fn check_scope_roles(scope: &str, ssa: &SoftwareStatement, settings: &WorkspaceSettings) -> Result<(), RegistrationError> {
-    let granting: Vec<&String> = settings.role_scopes.iter().filter(|(_, scopes)| scopes.iter().any(|s| s == scope)).map(|(role, _)| role).collect();
-    let held: Vec<&String> = granting.iter().copied().filter(|role| ssa.roles.contains(role)).collect();
+    let granting: Vec<&String> =
+        settings.role_scopes.iter().filter(|(_, scopes)| scopes.iter().any(|s| s == scope)).map(|(role, _)| role).collect();
+    let held: Vec<&String> = granting.iter().copied().filter(|role| holds_role(ssa, role)).collect();
     if held.is_empty() {
-        let roles = if granting.is_empty() { "none".to_owned() } else { granting.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ") };
+        let roles = if granting.is_empty() {
+            "none".to_owned()
+        } else {
+            granting.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+        };
         return Err(RegistrationError::ScopeNotAllowedByRoles { scope: scope.to_owned(), roles });
     }
-    if let Some(authority) = &ssa.competent_authority {
-        if !held.iter().any(|role| authority.authorises(role)) {
-            return Err(RegistrationError::RoleNotAuthorised { role: held[0].clone(), scope: scope.to_owned() });
-        }
+    if !held.iter().any(|role| holds_authorised_role(ssa, role)) {
+        return Err(RegistrationError::RoleNotAuthorised { role: held[0].clone(), scope: scope.to_owned() });
     }
     Ok(())
 }
 
-fn check_application_type(value: Option<&str>) -> Result<ApplicationType, RegistrationError> {
+/// Whether the statement's `software_roles` include `role` (case varies between directories).
+fn holds_role(ssa: &SoftwareStatement, role: &str) -> bool {
+    ssa.roles.iter().any(|held| held.eq_ignore_ascii_case(role))
+}
+
+/// Whether the statement holds `role` and, when it carries competent authority claims, they
+/// authorise it.
+fn holds_authorised_role(ssa: &SoftwareStatement, role: &str) -> bool {
+    holds_role(ssa, role) && ssa.competent_authority.as_ref().is_none_or(|authority| authority.authorises(role))
+}
+
+/// OBUK: required (1..1); elsewhere OIDC Registration's default `web` applies.
+fn check_application_type(value: Option<&str>, required: bool) -> Result<ApplicationType, RegistrationError> {
     match value {
+        None if required => Err(RegistrationError::ClaimMissing("application_type")),
         None | Some("web") => Ok(ApplicationType::Web),
         Some("mobile") => Ok(ApplicationType::Mobile),
         Some(other) => Err(RegistrationError::ApplicationTypeInvalid(other.to_owned())),
@@ -495,41 +537,41 @@ fn check_contacts(contacts: Option<Vec<String>>) -> Result<Vec<String>, Registra
 }
 
 /// The client's public keys: those its software statement names, or (without one) those it
-/// registers itself. `private_key_jwt` needs some.
+/// registers itself. `private_key_jwt` and `self_signed_tls_client_auth` need some.
 fn client_keys(
     claims: &RequestClaims,
     ssa: Option<&SoftwareStatement>,
     method: TokenEndpointAuthMethod,
 ) -> Result<(Option<String>, Option<Value>), RegistrationError> {
-    let keys = match ssa {
-        Some(ssa) => match software_statement_keys(ssa)? {
-            Some(RequestKeySource::SoftwareStatementUri(uri) | RequestKeySource::ConfiguredUri(uri)) => {
-                (Some(uri.as_str().to_owned()), None)
-            }
-            Some(RequestKeySource::Keys(keys)) => (None, Some(keys.as_json().clone())),
-            None => (None, None),
-        },
-        None => {
-            let jwks_uri = check_https_uri("jwks_uri", claims.jwks_uri.clone())?;
-            let jwks = match &claims.jwks {
-                Some(json) => Some(
-                    PublicJwks::parse(json, Strictness::Strict)
-                        .map_err(|e| RegistrationError::ClaimInvalid { claim: "jwks".to_owned(), problem: e.to_string() })?
-                        .as_json()
-                        .clone(),
-                ),
-                None => None,
-            };
-            if jwks_uri.is_some() && jwks.is_some() {
-                // RFC 7591 §2: "MUST NOT both be present".
-                return Err(RegistrationError::ClaimInvalid { claim: "jwks".to_owned(), problem: "may not be given with jwks_uri".to_owned() });
-            }
-            (jwks_uri, jwks)
+    let keys = match ssa.map(software_statement_keys).transpose()?.flatten() {
+        Some(RequestKeySource::SoftwareStatementUri(uri) | RequestKeySource::ConfiguredUri(uri)) => {
+            (Some(uri.as_str().to_owned()), None)
         }
+        Some(RequestKeySource::Keys(keys)) => (None, Some(keys.as_json().clone())),
+        None if ssa.is_some() => (None, None),
+        None => registered_keys(claims)?,
     };
     let needs_keys = matches!(method, TokenEndpointAuthMethod::PrivateKeyJwt | TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
     if needs_keys && keys.0.is_none() && keys.1.is_none() {
         return Err(RegistrationError::ClientKeysRequired);
     }
     Ok(keys)
+}
+
+/// `jwks_uri` or `jwks` from the request itself (RFC 7591 §2: never both).
+fn registered_keys(claims: &RequestClaims) -> Result<(Option<String>, Option<Value>), RegistrationError> {
+    let jwks_uri = check_https_uri("jwks_uri", claims.jwks_uri.clone())?;
+    let jwks = claims
+        .jwks
+        .as_ref()
+        .map(|json| PublicJwks::parse(json, Strictness::Strict).map(|keys| keys.as_json().clone()))
+        .transpose()
+        .map_err(|e| RegistrationError::ClaimInvalid { claim: "jwks".to_owned(), problem: e.to_string() })?;
+    if jwks_uri.is_some() && jwks.is_some() {
+        return Err(RegistrationError::ClaimInvalid {
+            claim: "jwks".to_owned(),
+            problem: "may not be given with jwks_uri".to_owned(),
+        });
+    }
+    Ok((jwks_uri, jwks))
 }
