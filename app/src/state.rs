@@ -11,6 +11,7 @@ use crate::domain::ids::WorkspaceRef;
 use crate::domain::urls::WorkspaceUrls;
 use crate::domain::workspace::Profile;
 use crate::jwks_client::JwksClient;
+use crate::services::signing_keys::SigningKeyFactory;
 use crate::storage::Store;
 
 /// Facts about this deployment that shape URLs and policies.
@@ -34,6 +35,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub jwks: Arc<JwksClient>,
     pub deployment: Arc<Deployment>,
+    /// Makes workspace signing keys (the cryptography lives in the server).
+    pub signing_key_factory: Arc<dyn SigningKeyFactory>,
     pub leptos_options: LeptosOptions,
 }
 

@@ -11,3 +11,4 @@ pub mod startup;
 pub mod state;
 pub mod tls;
 pub mod tpp;
+pub mod workspace_keys;

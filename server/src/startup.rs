@@ -24,6 +24,7 @@ use crate::cli::ServeArgs;
 use crate::state::ServerState;
 use crate::tls::client_trust::ClientTrust;
 use crate::tls::dev_certificates;
+use crate::workspace_keys::WorkspaceKeyFactory;
 use crate::{bootstrap, http, listener, tls};
 
 /// How often used request `jti`s past their expiry are purged.
@@ -75,6 +76,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
             public_url: public_url.clone(),
             allow_insecure_jwks_uris: args.allow_insecure_jwks_uris,
         }),
+        signing_key_factory: Arc::new(WorkspaceKeyFactory),
         leptos_options,
     };
     bootstrap::seed(&app).await?;

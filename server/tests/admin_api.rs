@@ -88,6 +88,17 @@ async fn workspaces_are_created_and_validated() {
 
     let (status, _) = admin.as_admin("POST", BASE, Some(json!({"id": "sandbox", "name": "Again", "profile": "generic"}))).await;
     assert_eq!(status, StatusCode::CONFLICT);
+
+    // Each workspace has its own signing key, published and never exposed in private form.
+    let (status, jwks) = admin.call("GET", "/default/sandbox/.well-known/jwks.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, default_jwks) = admin.call("GET", "/default/obuk/.well-known/jwks.json", None, None).await;
+    assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(1));
+    assert_ne!(jwks["keys"][0]["kid"], default_jwks["keys"][0]["kid"]);
+    assert!(jwks["keys"][0].get("d").is_none());
+    assert!(!created.to_string().contains("PRIVATE KEY"));
+    let (status, _) = admin.call("GET", "/default/missing/.well-known/jwks.json", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let bad = [
         (json!({"id": "Bad Id", "name": "x", "profile": "generic"}), "id"),
         (json!({"id": "ok", "name": "", "profile": "generic"}), "name"),

@@ -40,6 +40,17 @@ async fn dcr_001_validate_oidc_config_registration_url() {
     assert_eq!(document["token_endpoint_auth_methods_supported"], json!(["tls_client_auth", "private_key_jwt"]));
     assert_eq!(document["tls_client_certificate_bound_access_tokens"], true);
     assert!(document["token_endpoint"].is_string());
+    let jwks: Value = server
+        .client(None)
+        .get(document["jwks_uri"].as_str().unwrap().replace("https://localhost:8443", &server.https))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(1), "{jwks}");
+    assert_eq!(jwks["keys"][0]["alg"], "PS256");
     assert_eq!(document["mtls_endpoint_aliases"]["registration_endpoint"], document["registration_endpoint"]);
 }
 

@@ -7,5 +7,6 @@ pub mod dcr;
 pub mod ids;
 pub mod jwks;
 pub mod oauth;
+pub mod signing;
 pub mod urls;
 pub mod workspace;

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod clients;
 pub mod dcr_settings;
+pub mod signing_keys;
 pub mod workspaces;
 
 use crate::domain::workspace::SettingsError;
@@ -19,4 +20,6 @@ pub enum ServiceError {
     Conflict(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
 }

@@ -2,9 +2,10 @@
 
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
-use super::ServiceError;
+use super::{ServiceError, signing_keys};
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
+use crate::domain::signing::SigningAlgorithm;
 use crate::domain::workspace::{
     NewWorkspace, Profile, SettingsError, Workspace, WorkspaceSettings, WorkspaceSettingsPatch, WorkspaceSummary,
 };
@@ -25,7 +26,7 @@ pub async fn list_workspaces(state: &AppState, tenant: &TenantId) -> Result<Vec<
     Ok(state.store.workspaces(tenant).await?)
 }
 
-/// Creates a workspace with the defaults of its profile (DCR off).
+/// Creates a workspace with the defaults of its profile (DCR off) and its first signing key.
 pub async fn create_workspace(state: &AppState, tenant: &TenantId, new: NewWorkspace) -> Result<Workspace, ServiceError> {
     new.validate()?;
     let now = state.clock.now();
@@ -42,7 +43,10 @@ pub async fn create_workspace(state: &AppState, tenant: &TenantId, new: NewWorks
         updated_at: now,
     };
     match state.store.insert_workspace(&workspace).await {
-        Ok(()) => Ok(workspace),
+        Ok(()) => {
+            signing_keys::create_signing_key(state, &at, SigningAlgorithm::Ps256).await?;
+            Ok(workspace)
+        }
         Err(StoreError::Conflict) => Err(ServiceError::Conflict(format!("workspace '{}' already exists", at.workspace))),
         Err(StoreError::NotFound) => Err(ServiceError::NotFound("tenant")),
         Err(other) => Err(other.into()),
@@ -59,7 +63,10 @@ pub async fn ensure_workspace(
 ) -> Result<(), ServiceError> {
     let new = NewWorkspace { id: id.clone(), name: name.to_owned(), profile };
     match create_workspace(state, tenant, new).await {
-        Ok(_) | Err(ServiceError::Conflict(_)) => Ok(()),
+        Ok(_) => Ok(()),
+        Err(ServiceError::Conflict(_)) => {
+            signing_keys::ensure_signing_key(state, &WorkspaceRef { tenant: tenant.clone(), workspace: id.clone() }).await
+        }
         Err(other) => Err(other),
     }
 }

@@ -256,6 +256,33 @@ async fn audit_events_are_newest_first_and_filterable() {
 }
 
 #[tokio::test]
+async fn signing_keys_belong_to_their_workspace_newest_first() {
+    use crate::domain::signing::{SigningAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let key = |kid: &str, second: i64| WorkspaceSigningKey {
+            workspace: ws.reference(),
+            material: SigningKeyMaterial {
+                kid: kid.to_owned(),
+                algorithm: SigningAlgorithm::Ps256,
+                private_key_pem: "-----BEGIN PRIVATE KEY-----".to_owned(),
+                public_jwk: json!({"kid": kid, "kty": "RSA"}),
+            },
+            created_at: at(second),
+        };
+        ok(store.insert_signing_key(&key("old", 1)).await);
+        ok(store.insert_signing_key(&key("new", 2)).await);
+        assert!(matches!(store.insert_signing_key(&key("new", 3)).await, Err(StoreError::Conflict)));
+        let kids: Vec<_> = ok(store.signing_keys(&ws.reference()).await).into_iter().map(|k| k.material.kid).collect();
+        assert_eq!(kids, ["new", "old"]);
+        let stored = ok(store.signing_keys(&ws.reference()).await).remove(0);
+        assert_eq!((stored.material.public_jwk, stored.created_at), (json!({"kid": "new", "kty": "RSA"}), at(2)));
+        assert!(ok(store.signing_keys(&workspace_ref("other")).await).is_empty());
+    }
+}
+
+#[tokio::test]
 async fn the_admin_api_key_is_replaced_not_added() {
     for (store, _dir) in stores().await {
         assert!(ok(store.admin_api_key_hashes().await).is_empty());

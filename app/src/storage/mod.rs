@@ -15,6 +15,7 @@ use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{TenantId, WorkspaceRef};
+use crate::domain::signing::WorkspaceSigningKey;
 use crate::domain::workspace::{Workspace, WorkspaceSettings, WorkspaceSummary};
 
 pub use sql::{PostgresStore, SqliteStore};
@@ -121,6 +122,10 @@ pub trait Store: Send + Sync + 'static {
     /// Makes `key_hash` the (single) admin API key.
     async fn replace_admin_api_key(&self, key_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
     async fn admin_api_key_hashes(&self) -> Result<Vec<String>, StoreError>;
+
+    async fn insert_signing_key(&self, key: &WorkspaceSigningKey) -> Result<(), StoreError>;
+    /// The workspace's keys in use, newest first.
+    async fn signing_keys(&self, at: &WorkspaceRef) -> Result<Vec<WorkspaceSigningKey>, StoreError>;
 
     /// Deletes replay guards whose request expired before `now_epoch`; returns how many.
     async fn purge_expired_replay_guards(&self, now_epoch: i64) -> Result<u64, StoreError>;

@@ -13,6 +13,7 @@ use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
+use crate::domain::signing::{SigningAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
 use crate::domain::workspace::{Profile, Workspace, WorkspaceSettings, WorkspaceSummary};
 
 /// Maps constraint violations to the errors callers act on.
@@ -397,6 +398,51 @@ macro_rules! sql_store {
             async fn admin_api_key_hashes(&self) -> Result<Vec<String>, StoreError> {
                 let rows = sqlx::query("select key_hash from admin_api_key").fetch_all(&self.pool).await?;
                 rows.iter().map(|row| Ok(row.try_get("key_hash")?)).collect()
+            }
+
+            async fn insert_signing_key(&self, key: &WorkspaceSigningKey) -> Result<(), StoreError> {
+                sqlx::query(
+                    "insert into signing_key (kid, tenant_id, workspace_id, algorithm, private_key_pem, public_jwk, created_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&key.material.kid)
+                .bind(key.workspace.tenant.as_str())
+                .bind(key.workspace.workspace.as_str())
+                .bind(key.material.algorithm.as_str())
+                .bind(&key.material.private_key_pem)
+                .bind(Json(&key.material.public_jwk))
+                .bind(key.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| classify(e, StoreError::Conflict))?;
+                Ok(())
+            }
+
+            async fn signing_keys(&self, at: &WorkspaceRef) -> Result<Vec<WorkspaceSigningKey>, StoreError> {
+                let rows = sqlx::query(
+                    "select kid, algorithm, private_key_pem, public_jwk, created_at from signing_key \
+                     where tenant_id = $1 and workspace_id = $2 and retired_at is null order by created_at desc, kid",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let algorithm: &str = row.try_get("algorithm")?;
+                        Ok(WorkspaceSigningKey {
+                            workspace: at.clone(),
+                            material: SigningKeyMaterial {
+                                kid: row.try_get("kid")?,
+                                algorithm: SigningAlgorithm::parse(algorithm)
+                                    .ok_or_else(|| StoreError::Corrupt(format!("signing_key.algorithm: {algorithm}")))?,
+                                private_key_pem: row.try_get("private_key_pem")?,
+                                public_jwk: row.try_get::<Json<Value>, _>("public_jwk")?.0,
+                            },
+                            created_at: row.try_get("created_at")?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn purge_expired_replay_guards(&self, now_epoch: i64) -> Result<u64, StoreError> {

@@ -22,6 +22,7 @@ pub async fn get(State(state): State<ServerState>, WorkspacePath(at): WorkspaceP
     let mut document = json!({
         "issuer": urls.issuer,
         "token_endpoint": urls.token,
+        "jwks_uri": urls.jwks,
         "token_endpoint_auth_methods_supported": settings.token_endpoint_auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": algorithms,
         "request_object_signing_alg_values_supported": algorithms,

@@ -92,6 +92,7 @@ impl From<ServiceError> for WireError {
             ServiceError::Invalid(invalid) => Self::invalid_request(invalid.to_string()),
             ServiceError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
             ServiceError::Store(store) => Self::internal(store),
+            ServiceError::Internal(detail) => Self::internal(detail),
         }
     }
 }

@@ -6,6 +6,7 @@ mod console;
 mod discovery;
 pub mod error;
 pub mod extract;
+mod jwks;
 mod operations;
 mod registration;
 
@@ -25,6 +26,7 @@ pub use registration::BODY_LIMIT as REGISTRATION_BODY_LIMIT;
 pub fn router(state: ServerState) -> Router {
     let api = Router::new()
         .route("/{tenant}/{workspace}/.well-known/openid-configuration", get(discovery::get))
+        .route("/{tenant}/{workspace}/.well-known/jwks.json", get(jwks::get))
         .route(&format!("/{{tenant}}/{{workspace}}/{OBUK_REGISTRATION_PATH}"), post(registration::post))
         .merge(admin::router())
         .route("/healthz", get(operations::healthz))

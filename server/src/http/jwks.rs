@@ -1,0 +1,22 @@
+//! `GET /{tenant}/{workspace}/.well-known/jwks.json`: the workspace's public signing keys
+//! (RFC 7517 §5), the `jwks_uri` of its discovery document.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use app::services::{signing_keys, workspaces};
+
+use super::error::WireError;
+use super::extract::WorkspacePath;
+use crate::state::ServerState;
+
+pub async fn get(State(state): State<ServerState>, WorkspacePath(at): WorkspacePath) -> Result<Response, WireError> {
+    workspaces::get_workspace(&state.app, &at).await?;
+    let jwks = signing_keys::public_jwks(&state.app, &at).await?;
+    let mut response = Json(jwks).into_response();
+    // Public and safe to cache briefly; a rotation adds the new key before it is used.
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    Ok(response)
+}
