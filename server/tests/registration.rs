@@ -217,6 +217,40 @@ async fn each_kind_of_rejection_reaches_the_wire_in_rfc7591_form() {
     assert_eq!(listed["clients"], json!([]), "no refusal registers anything");
 }
 
+fn with(mut claims: Value, name: &str, value: Value) -> Value {
+    claims[name] = value;
+    claims
+}
+
+fn without(mut claims: Value, name: &str) -> Value {
+    claims.as_object_mut().map(|m| m.remove(name));
+    claims
+}
+
+/// Client secrets are issued only for the `client_secret_*` methods (where the workspace
+/// allows them), fit OBUK's 36 characters, and are never stored or shown again.
+#[tokio::test]
+async fn client_secrets_are_issued_once_and_kept_only_as_hashes() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    server
+        .patch_workspace(json!({"token_endpoint_auth_methods": ["tls_client_auth", "private_key_jwt", "client_secret_basic"]}))
+        .await;
+    let request = tpp.request_with(|c| {
+        c["token_endpoint_auth_method"] = json!("client_secret_basic");
+        c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn"));
+    });
+    let (status, body) = server.register(&server.client(Some(&tpp.transport)), "application/jose", request).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let secret = body["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(secret.len(), 36);
+    assert_eq!(body["client_secret_expires_at"], 0);
+    let (_, details) =
+        server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients/{}", body["client_id"].as_str().unwrap()), None).await;
+    assert!(!details.to_string().contains(&secret), "the secret is not stored or shown");
+    let database = std::fs::read(server.dir.path().join("onboard.db")).unwrap();
+    assert!(!database.windows(secret.len()).any(|window| window == secret.as_bytes()), "only a hash reaches the database");
+}
+
 #[tokio::test]
 async fn bodies_are_checked_for_type_and_size() {
     let (server, tpp) = configured(JwsAlgorithm::Ps256).await;

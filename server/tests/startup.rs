@@ -144,3 +144,32 @@ async fn a_silent_client_does_not_hold_up_the_tls_listener() {
     let answered = tokio::time::timeout(std::time::Duration::from_secs(8), server.client(None).get(url).send()).await;
     assert!(answered.is_ok_and(|response| response.is_ok_and(|r| r.status().is_success())));
 }
+
+/// TLS 1.3, or TLS 1.2 with only the ECDHE-RSA AES-GCM suites FAPI 1 permits.
+#[tokio::test]
+async fn the_https_listener_offers_only_fapi_protocols_and_suites() {
+    use rustls::crypto::aws_lc_rs::cipher_suite;
+    let server = TestServer::start().await;
+    let url = format!("{}/healthz", server.https);
+    let connect = |suite: rustls::SupportedCipherSuite, version: &'static rustls::SupportedProtocolVersion| {
+        let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+        provider.cipher_suites = vec![suite];
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add_parsable_certificates(
+            rustls::pki_types::CertificateDer::pem_slice_iter(server.dev_ca_pem.as_bytes()).filter_map(Result::ok),
+        );
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let client = reqwest::Client::builder().tls_backend_preconfigured(config).build().unwrap();
+        let url = url.clone();
+        async move { client.get(url).send().await.is_ok_and(|r| r.status().is_success()) }
+    };
+    use rustls::pki_types::pem::PemObject as _;
+    assert!(connect(cipher_suite::TLS13_AES_128_GCM_SHA256, &rustls::version::TLS13).await);
+    assert!(connect(cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, &rustls::version::TLS12).await);
+    assert!(connect(cipher_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, &rustls::version::TLS12).await);
+    assert!(!connect(cipher_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, &rustls::version::TLS12).await);
+}
