@@ -132,79 +132,53 @@ async fn each_kind_of_rejection_reaches_the_wire_in_rfc7591_form() {
     let rogue_directory = onboard::tpp::keys::SigningKey::generate(JwsAlgorithm::Ps256, "directory-1").unwrap();
     let now = support::now().timestamp();
 
-    let mut untrusted_issuer = tpp.ssa_claims();
-    untrusted_issuer["iss"] = json!("Rogue Directory");
-    let mut revoked = tpp.ssa_claims();
-    revoked["org_status"] = json!("Revoked");
-
+    let drop = |name: &'static str| {
+        move |c: &mut Value| {
+            c.as_object_mut().map(|m| m.remove(name));
+        }
+    };
+    let resigned_ssa = |claims: Value| tpp.tpp_key.sign(&tpp.request_claims(&tpp.directory_key.sign(&claims).unwrap())).unwrap();
+    #[rustfmt::skip]
     let cases: Vec<(&str, String, &str)> = vec![
-        (
-            "expired",
-            tpp.request_with(|c| {
-                c["iat"] = json!(now - 7200);
-                c["exp"] = json!(now - 3600);
-            }),
-            "invalid_client_metadata",
-        ),
+        ("expired", tpp.request_with(|c| { c["iat"] = json!(now - 7200); c["exp"] = json!(now - 3600); }), "invalid_client_metadata"),
+        ("no exp", tpp.request_with(drop("exp")), "invalid_client_metadata"),
+        ("no iat", tpp.request_with(drop("iat")), "invalid_client_metadata"),
+        ("issued in the future", tpp.request_with(|c| { c["iat"] = json!(now + 600); c["exp"] = json!(now + 1200); }), "invalid_client_metadata"),
+        ("valid for more than an hour", tpp.request_with(|c| c["exp"] = json!(c["iat"].as_i64().unwrap() + 3601)), "invalid_client_metadata"),
+        ("no jti", tpp.request_with(drop("jti")), "invalid_client_metadata"),
+        ("no aud", tpp.request_with(drop("aud")), "invalid_client_metadata"),
         ("wrong audience", tpp.request_with(|c| c["aud"] = json!("not-the-bank")), "invalid_client_metadata"),
         ("issuer not software_id", tpp.request_with(|c| c["iss"] = json!("SomeoneElse")), "invalid_client_metadata"),
+        ("software_id mismatch", tpp.request_with(|c| c["software_id"] = json!("AnotherSoftware")), "invalid_client_metadata"),
+        ("claim of the wrong type", tpp.request_with(|c| c["redirect_uris"] = json!("https://tpp.example.com/callback")), "invalid_client_metadata"),
         ("redirect not in SSA", tpp.request_with(|c| c["redirect_uris"] = json!(["https://abc.com"])), "invalid_redirect_uri"),
-        (
-            "redirect over http",
-            tpp.request_with(|c| c["redirect_uris"] = json!(["http://tpp.example.com/callback"])),
-            "invalid_redirect_uri",
-        ),
-        (
-            "auth method not allowed",
-            tpp.request_with(|c| {
-                c["token_endpoint_auth_method"] = json!("client_secret_basic");
-                c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn"));
-            }),
-            "invalid_client_metadata",
-        ),
-        (
-            "DN missing",
-            tpp.request_with(|c| {
-                c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn"));
-            }),
-            "invalid_client_metadata",
-        ),
-        (
-            "RS256 id token alg",
-            tpp.request_with(|c| c["id_token_signed_response_alg"] = json!("RS256")),
-            "invalid_client_metadata",
-        ),
-        (
-            "implicit response types",
-            tpp.request_with(|c| c["response_types"] = json!(["id_token", "token"])),
-            "invalid_client_metadata",
-        ),
+        ("redirect over http", tpp.request_with(|c| c["redirect_uris"] = json!(["http://tpp.example.com/callback"])), "invalid_redirect_uri"),
+        ("redirect to localhost", tpp.request_with(|c| c["redirect_uris"] = json!(["https://localhost/callback"])), "invalid_redirect_uri"),
+        ("redirect with fragment", tpp.request_with(|c| c["redirect_uris"] = json!(["https://tpp.example.com/callback#x"])), "invalid_redirect_uri"),
+        ("auth method not allowed", tpp.request_with(|c| { c["token_endpoint_auth_method"] = json!("client_secret_basic"); drop("tls_client_auth_subject_dn")(c); }), "invalid_client_metadata"),
+        ("DN missing", tpp.request_with(drop("tls_client_auth_subject_dn")), "invalid_client_metadata"),
+        ("DN with private_key_jwt", tpp.request_with(|c| { c["token_endpoint_auth_method"] = json!("private_key_jwt"); c["token_endpoint_auth_signing_alg"] = json!("PS256"); }), "invalid_client_metadata"),
+        ("private_key_jwt without alg", tpp.request_with(|c| { c["token_endpoint_auth_method"] = json!("private_key_jwt"); drop("tls_client_auth_subject_dn")(c); }), "invalid_client_metadata"),
+        ("assertion alg with tls_client_auth", tpp.request_with(|c| c["token_endpoint_auth_signing_alg"] = json!("PS256")), "invalid_client_metadata"),
+        ("RS256 id token alg", tpp.request_with(|c| c["id_token_signed_response_alg"] = json!("RS256")), "invalid_client_metadata"),
+        ("request object alg none", tpp.request_with(|c| c["request_object_signing_alg"] = json!("none")), "invalid_client_metadata"),
+        ("implicit response types", tpp.request_with(|c| c["response_types"] = json!(["id_token", "token"])), "invalid_client_metadata"),
+        ("code without authorization_code", tpp.request_with(|c| c["grant_types"] = json!(["client_credentials"])), "invalid_client_metadata"),
+        ("no grant types", tpp.request_with(drop("grant_types")), "invalid_client_metadata"),
         ("unknown grant", tpp.request_with(|c| c["grant_types"] = json!(["password"])), "invalid_client_metadata"),
         ("scope beyond workspace", tpp.request_with(|c| c["scope"] = json!("accounts admin")), "invalid_client_metadata"),
+        ("no application type", tpp.request_with(drop("application_type")), "invalid_client_metadata"),
         ("application type", tpp.request_with(|c| c["application_type"] = json!("native")), "invalid_client_metadata"),
         ("signed by another key", other_tpp_key.sign(&tpp.request_claims(&tpp.ssa())).unwrap(), "invalid_client_metadata"),
-        (
-            "SSA from an untrusted issuer",
-            tpp.tpp_key.sign(&tpp.request_claims(&tpp.directory_key.sign(&untrusted_issuer).unwrap())).unwrap(),
-            "unapproved_software_statement",
-        ),
-        (
-            "SSA of a revoked organisation",
-            tpp.tpp_key.sign(&tpp.request_claims(&tpp.directory_key.sign(&revoked).unwrap())).unwrap(),
-            "unapproved_software_statement",
-        ),
-        (
-            "SSA signed by another key",
-            tpp.tpp_key.sign(&tpp.request_claims(&rogue_directory.sign(&tpp.ssa_claims()).unwrap())).unwrap(),
-            "invalid_software_statement",
-        ),
-        (
-            "SSA missing",
-            tpp.request_with(|c| {
-                c.as_object_mut().map(|m| m.remove("software_statement"));
-            }),
-            "invalid_software_statement",
-        ),
+        ("SSA missing", tpp.request_with(drop("software_statement")), "invalid_software_statement"),
+        ("SSA signed by another key", tpp.tpp_key.sign(&tpp.request_claims(&rogue_directory.sign(&tpp.ssa_claims()).unwrap())).unwrap(), "invalid_software_statement"),
+        ("SSA from an untrusted issuer", resigned_ssa(with(tpp.ssa_claims(), "iss", json!("Rogue Directory"))), "unapproved_software_statement"),
+        ("SSA of a revoked organisation", resigned_ssa(with(tpp.ssa_claims(), "org_status", json!("Revoked"))), "unapproved_software_statement"),
+        ("SSA expired", resigned_ssa(with(tpp.ssa_claims(), "exp", json!(now - 3600))), "invalid_software_statement"),
+        ("SSA authorisation withdrawn", resigned_ssa(with(tpp.ssa_claims(), "organisation_competent_authority_claims", json!({"status": "Withdrawn", "authorisations": []}))), "unapproved_software_statement"),
+        ("role not authorised", resigned_ssa(with(tpp.ssa_claims(), "organisation_competent_authority_claims", json!({"status": "Active", "authorisations": [{"member_state": "GB", "roles": ["PISP"]}]}))), "unapproved_software_statement"),
+        ("scope beyond the SSA roles", resigned_ssa(with(tpp.ssa_claims(), "software_roles", json!(["PISP"]))), "invalid_client_metadata"),
+        ("SSA naming no keys", resigned_ssa(without(tpp.ssa_claims(), "software_jwks_endpoint")), "invalid_software_statement"),
     ];
     let count = cases.len();
     for (name, request, error) in cases {

@@ -149,6 +149,7 @@ async fn a_silent_client_does_not_hold_up_the_tls_listener() {
 #[tokio::test]
 async fn the_https_listener_offers_only_fapi_protocols_and_suites() {
     use rustls::crypto::aws_lc_rs::cipher_suite;
+    use rustls::pki_types::pem::PemObject as _;
     let server = TestServer::start().await;
     let url = format!("{}/healthz", server.https);
     let connect = |suite: rustls::SupportedCipherSuite, version: &'static rustls::SupportedProtocolVersion| {
@@ -167,7 +168,6 @@ async fn the_https_listener_offers_only_fapi_protocols_and_suites() {
         let url = url.clone();
         async move { client.get(url).send().await.is_ok_and(|r| r.status().is_success()) }
     };
-    use rustls::pki_types::pem::PemObject as _;
     assert!(connect(cipher_suite::TLS13_AES_128_GCM_SHA256, &rustls::version::TLS13).await);
     assert!(connect(cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, &rustls::version::TLS12).await);
     assert!(connect(cipher_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, &rustls::version::TLS12).await);
