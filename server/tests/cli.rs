@@ -1,0 +1,52 @@
+//! The `onboard` binary's command line: documented flags, their environment variables, and
+//! `onboard migrate`.
+
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+use std::process::Command;
+
+fn onboard() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_onboard"))
+}
+
+#[test]
+fn help_documents_every_serve_flag_with_its_environment_variable() {
+    let output = onboard().args(["serve", "--help"]).output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for (flag, env) in [
+        ("--data-dir", "ONBOARD_DATA_DIR"),
+        ("--database-url", "ONBOARD_DATABASE_URL"),
+        ("--http-addr", "ONBOARD_HTTP_ADDR"),
+        ("--https-addr", "ONBOARD_HTTPS_ADDR"),
+        ("--public-url", "ONBOARD_PUBLIC_URL"),
+        ("--tls-cert", "ONBOARD_TLS_CERT"),
+        ("--tls-key", "ONBOARD_TLS_KEY"),
+        ("--admin-api-key", "ONBOARD_ADMIN_API_KEY"),
+        ("--allow-insecure-jwks-uris", "ONBOARD_ALLOW_INSECURE_JWKS_URIS"),
+    ] {
+        assert!(help.contains(flag) && help.contains(env), "{flag} / {env} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn migrate_creates_the_database_named_by_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = onboard().arg("migrate").env("ONBOARD_DATA_DIR", dir.path()).env("RUST_LOG", "info").output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(dir.path().join("onboard.db").exists());
+    // Running it again is a no-op.
+    assert!(onboard().arg("migrate").env("ONBOARD_DATA_DIR", dir.path()).status().unwrap().success());
+}
+
+#[test]
+fn an_unusable_configuration_fails_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = onboard()
+        .args(["serve", "--public-url", "not a url", "--http-addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0"])
+        .env("ONBOARD_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--public-url"), "{}", String::from_utf8_lossy(&output.stderr));
+}
