@@ -8,5 +8,6 @@ pub mod ids;
 pub mod jwks;
 pub mod oauth;
 pub mod signing;
+pub mod token;
 pub mod urls;
 pub mod workspace;

@@ -283,6 +283,55 @@ async fn signing_keys_belong_to_their_workspace_newest_first() {
 }
 
 #[tokio::test]
+async fn access_tokens_are_found_by_hash_revoked_once_and_end_with_their_client() {
+    use crate::domain::token::AccessTokenRecord;
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let at_ws = ws.reference();
+        let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
+        ok(store.register_client(&client(&at_ws, "c1", true, 1), None, &created).await);
+        let token = AccessTokenRecord {
+            jti: "t1".to_owned(),
+            workspace: at_ws.clone(),
+            client_id: "c1".to_owned(),
+            scope: "accounts openid".to_owned(),
+            certificate_thumbprint: Some("thumb".to_owned()),
+            issued_at: at(2),
+            expires_at: 1_790_003_602,
+            revoked: false,
+        };
+        ok(store.insert_access_token(&token, "hash-1").await);
+        assert_eq!(ok(store.access_token_by_hash("hash-1").await), Some(token.clone()));
+        assert_eq!(ok(store.access_token_by_hash("hash-2").await), None);
+        assert!(ok(store.revoke_access_token("t1", at(3)).await));
+        assert!(!ok(store.revoke_access_token("t1", at(4)).await), "revoking twice changes nothing");
+        assert!(ok(store.access_token_by_hash("hash-1").await).is_some_and(|t| t.revoked));
+
+        let credentials = ok(store.client_credentials(&at_ws, "c1").await);
+        assert_eq!(credentials.and_then(|c| c.registration_access_token_hash), Some("hash-c1".to_owned()));
+
+        let mut renewed = client(&at_ws, "c1", true, 1);
+        renewed.metadata = json!({"client_id": "c1", "scope": "payments"});
+        let updated = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 5);
+        assert!(ok(store.update_client(&renewed, Some(&guard(&at_ws, "j9", 100)), &updated).await));
+        assert_eq!(
+            ok(store.client(&at_ws, "c1").await).map(|c| (c.metadata["scope"].clone(), c.updated_at)),
+            Some((json!("payments"), at(5)))
+        );
+        assert!(matches!(
+            store.update_client(&renewed, Some(&guard(&at_ws, "j9", 100)), &updated).await,
+            Err(StoreError::Replayed)
+        ));
+        assert!(!ok(store.update_client(&client(&at_ws, "ghost", true, 1), None, &updated).await));
+
+        ok(store.insert_access_token(&AccessTokenRecord { jti: "t2".to_owned(), ..token }, "hash-2").await);
+        assert!(ok(store.delete_client(&at_ws, "c1", &updated).await));
+        assert_eq!(ok(store.access_token_by_hash("hash-2").await), None, "deleting the client ends its tokens");
+    }
+}
+
+#[tokio::test]
 async fn the_admin_api_key_is_replaced_not_added() {
     for (store, _dir) in stores().await {
         assert!(ok(store.admin_api_key_hashes().await).is_empty());

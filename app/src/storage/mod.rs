@@ -16,6 +16,7 @@ use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{TenantId, WorkspaceRef};
 use crate::domain::signing::WorkspaceSigningKey;
+use crate::domain::token::{AccessTokenRecord, StoredCredentials};
 use crate::domain::workspace::{Workspace, WorkspaceSettings, WorkspaceSummary};
 
 pub use sql::{PostgresStore, SqliteStore};
@@ -115,6 +116,22 @@ pub trait Store: Send + Sync + 'static {
     async fn client(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<ClientDetails>, StoreError>;
     /// Deletes the client and records the audit event; false if there was no such client.
     async fn delete_client(&self, at: &WorkspaceRef, client_id: &str, audit: &NewAuditEvent) -> Result<bool, StoreError>;
+
+    /// The hashes of the client's secrets.
+    async fn client_credentials(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<StoredCredentials>, StoreError>;
+    /// Replaces a client's registration (RFC 7592 PUT) and records the replay guard and audit
+    /// event in one transaction; false if there is no such client.
+    async fn update_client(
+        &self,
+        client: &NewClient,
+        replay: Option<&ReplayGuard>,
+        audit: &NewAuditEvent,
+    ) -> Result<bool, StoreError>;
+
+    async fn insert_access_token(&self, token: &AccessTokenRecord, token_hash: &str) -> Result<(), StoreError>;
+    async fn access_token_by_hash(&self, token_hash: &str) -> Result<Option<AccessTokenRecord>, StoreError>;
+    /// Returns false if the token was unknown or already revoked.
+    async fn revoke_access_token(&self, jti: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
     async fn record_audit_event(&self, event: &NewAuditEvent) -> Result<(), StoreError>;
     async fn audit_events(&self, at: &WorkspaceRef, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;

@@ -14,6 +14,7 @@ use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
 use crate::domain::signing::{SigningAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
+use crate::domain::token::{AccessTokenRecord, StoredCredentials};
 use crate::domain::workspace::{Profile, Workspace, WorkspaceSettings, WorkspaceSummary};
 
 /// Maps constraint violations to the errors callers act on.
@@ -358,6 +359,127 @@ macro_rules! sql_store {
                 Self::insert_audit_event(&mut *tx, audit).await?;
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            async fn client_credentials(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<StoredCredentials>, StoreError> {
+                let row = sqlx::query(
+                    "select client_secret_hash, registration_access_token_hash from client \
+                     where tenant_id = $1 and workspace_id = $2 and client_id = $3",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|row| {
+                    Ok(StoredCredentials {
+                        client_secret_hash: row.try_get("client_secret_hash")?,
+                        registration_access_token_hash: row.try_get("registration_access_token_hash")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn update_client(
+                &self,
+                client: &NewClient,
+                replay: Option<&ReplayGuard>,
+                audit: &NewAuditEvent,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                if let Some(guard) = replay {
+                    sqlx::query(
+                        "insert into replay_guard (tenant_id, workspace_id, issuer, jti, expires_at) values ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(guard.workspace.tenant.as_str())
+                    .bind(guard.workspace.workspace.as_str())
+                    .bind(&guard.issuer)
+                    .bind(&guard.jti)
+                    .bind(guard.expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| classify(e, StoreError::Replayed))?;
+                }
+                let summary = &client.summary;
+                let done = sqlx::query(
+                    "update client set name = $1, software_id = $2, org_id = $3, org_name = $4, token_endpoint_auth_method = $5, \
+                     metadata = $6, software_statement = $7, updated_at = $8 \
+                     where tenant_id = $9 and workspace_id = $10 and client_id = $11",
+                )
+                .bind(summary.name.as_deref())
+                .bind(summary.software_id.as_deref())
+                .bind(summary.org_id.as_deref())
+                .bind(summary.org_name.as_deref())
+                .bind(summary.token_endpoint_auth_method.as_str())
+                .bind(Json(&client.metadata))
+                .bind(client.software_statement.as_deref())
+                .bind(audit.created_at)
+                .bind(client.workspace.tenant.as_str())
+                .bind(client.workspace.workspace.as_str())
+                .bind(&summary.client_id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                Self::insert_audit_event(&mut *tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn insert_access_token(&self, token: &AccessTokenRecord, token_hash: &str) -> Result<(), StoreError> {
+                sqlx::query(
+                    "insert into access_token (jti, token_hash, tenant_id, workspace_id, client_id, scope, certificate_thumbprint, \
+                     issued_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&token.jti)
+                .bind(token_hash)
+                .bind(token.workspace.tenant.as_str())
+                .bind(token.workspace.workspace.as_str())
+                .bind(&token.client_id)
+                .bind(&token.scope)
+                .bind(token.certificate_thumbprint.as_deref())
+                .bind(token.issued_at)
+                .bind(token.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| classify(e, StoreError::Conflict))?;
+                Ok(())
+            }
+
+            async fn access_token_by_hash(&self, token_hash: &str) -> Result<Option<AccessTokenRecord>, StoreError> {
+                let row = sqlx::query(
+                    "select jti, tenant_id, workspace_id, client_id, scope, certificate_thumbprint, issued_at, expires_at, \
+                     revoked_at is not null as revoked from access_token where token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|row| {
+                    Ok(AccessTokenRecord {
+                        jti: row.try_get("jti")?,
+                        workspace: WorkspaceRef {
+                            tenant: parse_tenant(row.try_get("tenant_id")?)?,
+                            workspace: parse_workspace_id(row.try_get("workspace_id")?)?,
+                        },
+                        client_id: row.try_get("client_id")?,
+                        scope: row.try_get("scope")?,
+                        certificate_thumbprint: row.try_get("certificate_thumbprint")?,
+                        issued_at: row.try_get("issued_at")?,
+                        expires_at: row.try_get("expires_at")?,
+                        revoked: row.try_get("revoked")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn revoke_access_token(&self, jti: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+                let done = sqlx::query("update access_token set revoked_at = $1 where jti = $2 and revoked_at is null")
+                    .bind(now)
+                    .bind(jti)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn record_audit_event(&self, event: &NewAuditEvent) -> Result<(), StoreError> {

@@ -2,6 +2,7 @@
 //! error codes. No axum, sqlx, reqwest or clock calls in here: keys arrive already fetched and
 //! the time arrives as `now`, so every rule is testable with plain values.
 
+pub mod dn;
 pub mod jose;
 pub mod registration;
 pub mod software_statement;
