@@ -3,6 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -30,6 +31,19 @@ impl SigningKeyFactory for WorkspaceKeyFactory {
             public_jwk: key.public_jwk().clone(),
         })
     }
+}
+
+/// Signs `claims` with a workspace key: header `{"alg", "kid", "typ": "at+jwt"}` (RFC 9068 §2.1).
+pub fn sign_access_token(key: &SigningKeyMaterial, claims: &impl serde::Serialize) -> Result<String, String> {
+    let (algorithm, encoding) = match key.algorithm {
+        SigningAlgorithm::Ps256 => (jsonwebtoken::Algorithm::PS256, EncodingKey::from_rsa_pem(key.private_key_pem.as_bytes())),
+        SigningAlgorithm::Es256 => (jsonwebtoken::Algorithm::ES256, EncodingKey::from_ec_pem(key.private_key_pem.as_bytes())),
+    };
+    let encoding = encoding.map_err(|e| format!("the workspace key {} is unusable: {e}", key.kid))?;
+    let mut header = Header::new(algorithm);
+    header.kid = Some(key.kid.clone());
+    header.typ = Some("at+jwt".to_owned());
+    jsonwebtoken::encode(&header, claims, &encoding).map_err(|e| format!("signing failed: {e}"))
 }
 
 /// RFC 7638 §3: SHA-256 over the key's required members in lexicographic order, base64url.

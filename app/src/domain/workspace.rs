@@ -51,6 +51,14 @@ pub struct WorkspaceSettings {
     pub scopes: Vec<String>,
     /// Which scopes each software role (`software_roles` of an SSA) may request.
     pub role_scopes: BTreeMap<String, Vec<String>>,
+    /// Lifetime of the access tokens the workspace issues.
+    #[serde(default = "default_access_token_ttl")]
+    pub access_token_ttl_seconds: u32,
+}
+
+/// One hour, the usual lifetime of a client credentials token.
+fn default_access_token_ttl() -> u32 {
+    3600
 }
 
 impl WorkspaceSettings {
@@ -65,6 +73,7 @@ impl WorkspaceSettings {
                 token_endpoint_auth_methods: vec![TokenEndpointAuthMethod::TlsClientAuth, TokenEndpointAuthMethod::PrivateKeyJwt],
                 grant_types: GrantType::ALL.to_vec(),
                 scopes: ["openid", "accounts", "payments", "fundsconfirmations"].map(str::to_owned).to_vec(),
+                access_token_ttl_seconds: default_access_token_ttl(),
                 role_scopes: BTreeMap::from([
                     ("AISP".to_owned(), vec!["accounts".to_owned(), openid()]),
                     ("PISP".to_owned(), vec!["payments".to_owned(), openid()]),
@@ -84,6 +93,7 @@ impl WorkspaceSettings {
                 grant_types: GrantType::ALL.to_vec(),
                 scopes: vec![openid()],
                 role_scopes: BTreeMap::new(),
+                access_token_ttl_seconds: default_access_token_ttl(),
             },
         }
     }
@@ -112,6 +122,9 @@ impl WorkspaceSettings {
         if let Some(v) = patch.role_scopes {
             next.role_scopes = v;
         }
+        if let Some(v) = patch.access_token_ttl_seconds {
+            next.access_token_ttl_seconds = v;
+        }
         next.validate()?;
         Ok(next)
     }
@@ -139,6 +152,9 @@ impl WorkspaceSettings {
                 "token_endpoint_auth_methods",
                 "client_secret_jwt is not supported: client secrets are stored only as hashes",
             ));
+        }
+        if !(60..=86_400).contains(&self.access_token_ttl_seconds) {
+            return Err(SettingsError::new("access_token_ttl_seconds", "must be between 60 and 86400 seconds"));
         }
         if self.grant_types.is_empty() {
             return Err(SettingsError::new("grant_types", "at least one grant type is required"));
@@ -180,6 +196,7 @@ pub struct WorkspaceSettingsPatch {
     pub grant_types: Option<Vec<GrantType>>,
     pub scopes: Option<Vec<String>>,
     pub role_scopes: Option<BTreeMap<String, Vec<String>>>,
+    pub access_token_ttl_seconds: Option<u32>,
 }
 
 /// Distinguishes a field set to `null` (`Some(None)`) from an absent one (`None`).
@@ -298,6 +315,7 @@ mod tests {
             Some("token_endpoint_auth_methods")
         );
         assert_eq!(field(r#"{"grant_types": []}"#).as_deref(), Some("grant_types"));
+        assert_eq!(field(r#"{"access_token_ttl_seconds": 5}"#).as_deref(), Some("access_token_ttl_seconds"));
         assert_eq!(field(r#"{"scopes": ["bad scope"]}"#).as_deref(), Some("scopes"));
         assert_eq!(field(r#"{"scopes": ["openid"]}"#).as_deref(), Some("role_scopes.AISP"));
     }

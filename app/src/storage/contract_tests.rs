@@ -192,8 +192,10 @@ async fn registration_writes_client_guard_and_audit_together() {
         assert!(details.summary.dynamically_registered);
         assert_eq!(ok(store.client(&other, "c1").await), None, "clients are scoped to their workspace");
 
+        ok(store.insert_replay_guard(&guard(&at_ws, "assertion-1", 100)).await);
+        assert!(matches!(store.insert_replay_guard(&guard(&at_ws, "assertion-1", 100)).await, Err(StoreError::Replayed)));
         assert_eq!(ok(store.purge_expired_replay_guards(99).await), 0);
-        assert_eq!(ok(store.purge_expired_replay_guards(101).await), 2);
+        assert_eq!(ok(store.purge_expired_replay_guards(101).await), 3);
         ok(store.register_client(&client(&at_ws, "c4", true, 4), Some(&guard(&at_ws, "j1", 200)), &created).await);
     }
 }

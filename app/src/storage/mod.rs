@@ -128,6 +128,8 @@ pub trait Store: Send + Sync + 'static {
         audit: &NewAuditEvent,
     ) -> Result<bool, StoreError>;
 
+    /// Records a used `jti`; [`StoreError::Replayed`] if it was used before.
+    async fn insert_replay_guard(&self, guard: &ReplayGuard) -> Result<(), StoreError>;
     async fn insert_access_token(&self, token: &AccessTokenRecord, token_hash: &str) -> Result<(), StoreError>;
     async fn access_token_by_hash(&self, token_hash: &str) -> Result<Option<AccessTokenRecord>, StoreError>;
     /// Returns false if the token was unknown or already revoked.

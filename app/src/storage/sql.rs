@@ -427,6 +427,19 @@ macro_rules! sql_store {
                 Ok(true)
             }
 
+            async fn insert_replay_guard(&self, guard: &ReplayGuard) -> Result<(), StoreError> {
+                sqlx::query("insert into replay_guard (tenant_id, workspace_id, issuer, jti, expires_at) values ($1, $2, $3, $4, $5)")
+                    .bind(guard.workspace.tenant.as_str())
+                    .bind(guard.workspace.workspace.as_str())
+                    .bind(&guard.issuer)
+                    .bind(&guard.jti)
+                    .bind(guard.expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| classify(e, StoreError::Replayed))?;
+                Ok(())
+            }
+
             async fn insert_access_token(&self, token: &AccessTokenRecord, token_hash: &str) -> Result<(), StoreError> {
                 sqlx::query(
                     "insert into access_token (jti, token_hash, tenant_id, workspace_id, client_id, scope, certificate_thumbprint, \

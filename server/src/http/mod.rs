@@ -9,6 +9,7 @@ pub mod extract;
 mod jwks;
 mod operations;
 mod registration;
+mod token;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -28,6 +29,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/{tenant}/{workspace}/.well-known/openid-configuration", get(discovery::get))
         .route("/{tenant}/{workspace}/.well-known/jwks.json", get(jwks::get))
         .route(&format!("/{{tenant}}/{{workspace}}/{OBUK_REGISTRATION_PATH}"), post(registration::post))
+        .route("/{tenant}/{workspace}/oauth2/token", post(token::post))
         .merge(admin::router())
         .route("/healthz", get(operations::healthz))
         .route("/readyz", get(operations::readyz))

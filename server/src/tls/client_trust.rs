@@ -15,6 +15,7 @@ use rustls::server::danger::ClientCertVerifier;
 use rustls::{CertificateError, RootCertStore};
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
+use crate::oauth2::dn::DistinguishedName;
 use crate::oauth2::registration::ClientCertificateCheck;
 
 /// More distinct CA bundles than this and the cache starts over.
@@ -118,6 +119,17 @@ pub fn subject_dn(der: &CertificateDer<'_>) -> Option<String> {
     Some(rdns.join(","))
 }
 
+/// The subject of a DER certificate as attributes, for comparing with a registered DN.
+pub fn subject_name(der: &CertificateDer<'_>) -> Option<DistinguishedName> {
+    let (_, certificate) = X509Certificate::from_der(der).ok()?;
+    let attributes: Vec<(String, String)> = certificate
+        .subject()
+        .iter_attributes()
+        .filter_map(|attribute| Some((attribute.attr_type().to_id_string(), attribute.as_str().ok()?.to_owned())))
+        .collect();
+    Some(DistinguishedName::from_attributes(attributes.iter().map(|(oid, value)| (oid.clone(), value.as_str()))))
+}
+
 /// RFC 4514 §2.4 escaping of an attribute value.
 fn escape_rfc4514(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -175,6 +187,7 @@ mod tests {
         assert!(reason(trust.check(Some(&chain(&expired.der)), Some(ca.cert_pem()), now())).contains("expired"));
         assert!(reason(trust.check(Some(&chain(&good.der)), None, now())).contains("trusts no client"));
         assert!(reason(trust.check(Some(&chain(&good.der)), Some("garbage"), now())).contains("no usable CA"));
+        assert_eq!(subject_name(&good.der), DistinguishedName::parse("CN=tpp\\, ltd,O=OpenBanking,C=GB").ok());
         let both = format!("{}{}", other.cert_pem(), ca.cert_pem());
         assert!(matches!(trust.check(Some(&chain(&good.der)), Some(&both), now()), ClientCertificateCheck::Trusted { .. }));
     }

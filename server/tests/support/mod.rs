@@ -90,7 +90,11 @@ impl TestServer {
     }
 
     pub async fn patch_workspace(&self, patch: Value) {
-        let (status, body) = self.admin(reqwest::Method::PATCH, ADMIN_WORKSPACE, Some(patch)).await;
+        self.patch_workspace_at(ADMIN_WORKSPACE, patch).await;
+    }
+
+    pub async fn patch_workspace_at(&self, admin_path: &str, patch: Value) {
+        let (status, body) = self.admin(reqwest::Method::PATCH, admin_path, Some(patch)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
@@ -339,4 +343,53 @@ pub fn assert_registration_error(status: StatusCode, body: &Value, expected_stat
     members.sort_unstable();
     assert_eq!(members, ["error", "error_description"], "{body}");
     assert_eq!(body["error"], expected_error, "{body}");
+}
+
+impl Ecosystem {
+    /// Registers the tool's `tls_client_auth` client (with `change` applied); returns the 201 body.
+    pub async fn register(&self, server: &TestServer, change: impl FnOnce(&mut Value)) -> Value {
+        let client = server.client(Some(&self.transport));
+        let (status, body) = server.register(&client, "application/jose", self.request_with(change)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// A `private_key_jwt` assertion as the conformance tool signs it: no `kid`, `aud` = the
+    /// token endpoint, `exp` = `iat` + 30 minutes.
+    pub fn client_assertion(&self, client_id: &str, audience: &str) -> String {
+        let now = now().timestamp();
+        let claims = json!({"iss": client_id, "sub": client_id, "aud": audience, "iat": now, "exp": now + 1800, "jti": uuid::Uuid::new_v4().to_string()});
+        let alg = self.tpp_key.algorithm().as_str();
+        self.tpp_key.sign_with_header(&json!({"alg": alg, "typ": "JWT"}), &claims).unwrap()
+    }
+}
+
+impl TestServer {
+    pub fn token_url(&self) -> String {
+        format!("{}{WORKSPACE}/oauth2/token", self.https)
+    }
+
+    /// POSTs a token request form; returns status, body and the response headers.
+    pub async fn token(
+        &self,
+        client: &reqwest::Client,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        let mut request = client.post(self.token_url()).form(form);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        let response = request.send().await.unwrap();
+        let headers = response.headers().clone();
+        let (status, body) = decode(response).await;
+        (status, body, headers)
+    }
+}
+
+/// The claims of a JWT, without verifying it (the tests verify separately where it matters).
+pub fn jwt_claims(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }

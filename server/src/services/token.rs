@@ -1,0 +1,214 @@
+//! The client credentials grant (RFC 6749 §4.4): find the client, authenticate it with its
+//! registered method (fetching its keys, recording its assertion's `jti`), and issue an access
+//! token signed with the workspace's key, bound to the client's certificate (RFC 8705 §3), and
+//! recorded so that revocation and deletion end it at once.
+
+use chrono::Duration;
+use serde::Serialize;
+
+use app::domain::dcr::JwksUri;
+use app::domain::jwks::{PublicJwks, Strictness};
+use app::domain::oauth::TokenEndpointAuthMethod;
+use app::domain::token::AccessTokenRecord;
+use app::domain::workspace::{Profile, Workspace};
+use app::secrets::{Secret, SecretHash};
+use app::storage::{ReplayGuard, StoreError};
+
+use crate::listener::Connection;
+use crate::oauth2::client_auth::{self, RegisteredClient};
+use crate::oauth2::registration::ClientCertificateCheck;
+use crate::oauth2::token::{
+    AccessTokenClaims, Confirmation, PresentedCredentials, TokenError, TokenRequest, certificate_thumbprint, granted_scopes,
+};
+use crate::state::ServerState;
+use crate::tls::client_trust::subject_name;
+use crate::workspace_keys::sign_access_token;
+
+/// RFC 6749 §5.1.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+}
+
+#[derive(Debug)]
+pub enum TokenFailure {
+    Rejected(TokenError),
+    Internal(String),
+}
+
+impl From<TokenError> for TokenFailure {
+    fn from(error: TokenError) -> Self {
+        Self::Rejected(error)
+    }
+}
+
+fn internal(detail: impl std::fmt::Display) -> TokenFailure {
+    TokenFailure::Internal(detail.to_string())
+}
+
+pub async fn issue(
+    state: &ServerState,
+    workspace: &Workspace,
+    form: &[u8],
+    authorization: Option<&str>,
+    connection: &Connection,
+) -> Result<TokenResponse, TokenFailure> {
+    let request = TokenRequest::parse(form, authorization)?;
+    if request.grant_type != "client_credentials" {
+        return Err(TokenError::UnsupportedGrantType(request.grant_type).into());
+    }
+    let client = authenticate(state, workspace, &request.credentials, connection).await?;
+    client_auth::check_grant(&client)?;
+    let scopes = granted_scopes(request.scope.as_deref(), &client.scopes)?;
+    let certificate = connection.client_chain.as_ref().and_then(|chain| chain.first());
+    if certificate.is_none() && workspace.profile == Profile::OpenbankingUk {
+        // FAPI 1 Part 2 §5.2.2-5: only sender-constrained tokens, which need the certificate.
+        return Err(TokenError::InvalidRequest(
+            "a client certificate is required: access tokens are bound to it (RFC 8705)".to_owned(),
+        )
+        .into());
+    }
+    mint(state, workspace, &client.client_id, scopes, certificate.map(|c| certificate_thumbprint(c))).await
+}
+
+/// Finds the client named by the request and checks its credentials with its registered method.
+async fn authenticate(
+    state: &ServerState,
+    workspace: &Workspace,
+    credentials: &PresentedCredentials,
+    connection: &Connection,
+) -> Result<RegisteredClient, TokenFailure> {
+    let at = workspace.reference();
+    let client_id = client_auth::claimed_client_id(credentials)?;
+    let unknown = || TokenFailure::Rejected(TokenError::InvalidClient("client authentication failed".to_owned()));
+    let details = state.app.store.client(&at, &client_id).await.map_err(internal)?.ok_or_else(unknown)?;
+    let client = RegisteredClient::from_metadata(&details.metadata).map_err(internal)?;
+    client_auth::check_method(credentials, client.token_endpoint_auth_method)?;
+    if !workspace.settings.token_endpoint_auth_methods.contains(&client.token_endpoint_auth_method) {
+        return Err(TokenError::InvalidClient(format!(
+            "{} is no longer allowed by this workspace",
+            client.token_endpoint_auth_method.as_str()
+        ))
+        .into());
+    }
+    let now = state.app.clock.now();
+    match credentials {
+        PresentedCredentials::Basic { secret, .. } | PresentedCredentials::Post { secret, .. } => {
+            let stored = state.app.store.client_credentials(&at, &client_id).await.map_err(internal)?.ok_or_else(unknown)?;
+            let matches = stored.client_secret_hash.is_some_and(|hash| SecretHash::from_stored(hash).matches(secret));
+            if !matches {
+                return Err(unknown());
+            }
+        }
+        PresentedCredentials::Assertion { assertion, .. } => {
+            let keys = client_keys(state, &client, assertion).await?;
+            let urls = state.app.deployment.urls(&at, workspace.profile);
+            let used = client_auth::check_assertion(assertion, &keys, &client_id, &[&urls.token, &urls.issuer], now.timestamp())?;
+            let guard = ReplayGuard {
+                workspace: at.clone(),
+                issuer: format!("client_assertion:{client_id}"),
+                jti: used.jti,
+                expires_at: used.keep_until,
+            };
+            match state.app.store.insert_replay_guard(&guard).await {
+                Ok(()) => {}
+                Err(StoreError::Replayed) => {
+                    return Err(TokenError::InvalidClient("client assertion: its jti has been used before".to_owned()).into());
+                }
+                Err(other) => return Err(internal(other)),
+            }
+        }
+        PresentedCredentials::Certificate { .. } => authenticate_certificate(state, workspace, &client, connection, now)?,
+    }
+    Ok(client)
+}
+
+fn authenticate_certificate(
+    state: &ServerState,
+    workspace: &Workspace,
+    client: &RegisteredClient,
+    connection: &Connection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), TokenFailure> {
+    let chain = connection.client_chain.as_deref();
+    let leaf = chain.and_then(<[_]>::first).ok_or_else(|| {
+        TokenFailure::Rejected(TokenError::InvalidClient("a client certificate is required (mutual TLS)".to_owned()))
+    })?;
+    if client.token_endpoint_auth_method == TokenEndpointAuthMethod::SelfSignedTlsClientAuth {
+        let keys =
+            client.jwks.as_ref().and_then(|jwks| PublicJwks::parse(jwks, Strictness::SkipUnsupported).ok()).ok_or_else(|| {
+                TokenFailure::Rejected(TokenError::InvalidClient("the client registered no certificates (jwks)".to_owned()))
+            })?;
+        return Ok(client_auth::check_self_signed(leaf, &keys)?);
+    }
+    match state.client_trust.check(chain, workspace.settings.trusted_client_ca_pem.as_deref(), now) {
+        ClientCertificateCheck::Trusted { .. } => {}
+        ClientCertificateCheck::Untrusted { reason, .. } => {
+            return Err(TokenError::InvalidClient(format!("client certificate: {reason}")).into());
+        }
+        ClientCertificateCheck::Absent => {
+            return Err(TokenError::InvalidClient("a client certificate is required".to_owned()).into());
+        }
+    }
+    let subject = subject_name(leaf)
+        .ok_or_else(|| TokenFailure::Rejected(TokenError::InvalidClient("the client certificate cannot be read".to_owned())))?;
+    Ok(client_auth::check_subject_dn(client.tls_client_auth_subject_dn.as_deref(), &subject)?)
+}
+
+/// The client's public keys: its registered `jwks`, or its `jwks_uri` (fetched, cached).
+async fn client_keys(state: &ServerState, client: &RegisteredClient, assertion: &str) -> Result<PublicJwks, TokenFailure> {
+    let refused = |why: String| TokenFailure::Rejected(TokenError::InvalidClient(format!("client assertion: {why}")));
+    if let Some(jwks) = &client.jwks {
+        return PublicJwks::parse(jwks, Strictness::SkipUnsupported)
+            .map_err(|e| refused(format!("the client's keys are unusable: {e}")));
+    }
+    let uri = client.jwks_uri.as_deref().ok_or_else(|| refused("the client registered no keys".to_owned()))?;
+    let uri = JwksUri::parse(uri).map_err(|e| refused(format!("the client's jwks_uri is unusable: {e}")))?;
+    let kid = crate::oauth2::jose::CompactJws::parse(assertion).ok().and_then(|jws| jws.kid().map(str::to_owned));
+    state.app.jwks.get(&uri, kid.as_deref()).await.map(|keys| (*keys).clone()).map_err(|e| refused(e.to_string()))
+}
+
+async fn mint(
+    state: &ServerState,
+    workspace: &Workspace,
+    client_id: &str,
+    scopes: Vec<String>,
+    thumbprint: Option<String>,
+) -> Result<TokenResponse, TokenFailure> {
+    let at = workspace.reference();
+    let key = state.app.store.signing_keys(&at).await.map_err(internal)?.into_iter().next();
+    let key = key.ok_or_else(|| internal(format!("workspace {at} has no signing key")))?;
+    let now = state.app.clock.now();
+    let lifetime = i64::from(workspace.settings.access_token_ttl_seconds);
+    let issuer = state.app.deployment.urls(&at, workspace.profile).issuer;
+    let scope = scopes.join(" ");
+    let claims = AccessTokenClaims {
+        iss: issuer.clone(),
+        sub: client_id.to_owned(),
+        aud: issuer,
+        client_id: client_id.to_owned(),
+        scope: scope.clone(),
+        iat: now.timestamp(),
+        exp: (now + Duration::seconds(lifetime)).timestamp(),
+        jti: app::secrets::new_client_id(),
+        cnf: thumbprint.clone().map(|x5t_s256| Confirmation { x5t_s256 }),
+    };
+    let token = sign_access_token(&key.material, &claims).map_err(internal)?;
+    let record = AccessTokenRecord {
+        jti: claims.jti.clone(),
+        workspace: at.clone(),
+        client_id: client_id.to_owned(),
+        scope: scope.clone(),
+        certificate_thumbprint: thumbprint,
+        issued_at: now,
+        expires_at: claims.exp,
+        revoked: false,
+    };
+    let hash = Secret::from_given(token.clone()).hash();
+    state.app.store.insert_access_token(&record, hash.as_str()).await.map_err(internal)?;
+    tracing::info!(workspace = %at, %client_id, jti = %claims.jti, "access token issued");
+    Ok(TokenResponse { access_token: token, token_type: "Bearer", expires_in: lifetime, scope })
+}

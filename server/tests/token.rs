@@ -1,0 +1,243 @@
+//! The token endpoint over real mutual TLS: every client authentication method accepted and
+//! refused, certificate-bound tokens signed with the workspace key, and RFC 6749 §5.2 errors.
+
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+mod support;
+
+use axum::http::StatusCode;
+use onboard::oauth2::jose::{CompactJws, JwsAlgorithm};
+use onboard::oauth2::token::certificate_thumbprint;
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::{ADMIN_WORKSPACE, Ecosystem, TestServer, WORKSPACE, jwt_claims};
+
+async fn configured(algorithm: JwsAlgorithm) -> (TestServer, Ecosystem) {
+    let server = TestServer::start().await;
+    let tpp = Ecosystem::new(algorithm).await;
+    tpp.configure(&server).await;
+    (server, tpp)
+}
+
+/// A token request's form parameters.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
+fn assert_token_error(status: StatusCode, body: &Value, expected_status: StatusCode, expected: &str) {
+    assert_eq!((status, body["error"].as_str()), (expected_status, Some(expected)), "{body}");
+}
+
+#[tokio::test]
+async fn tls_client_auth_gets_a_certificate_bound_token_signed_by_the_workspace() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let mtls = server.client(Some(&tpp.transport));
+    // Exactly what the conformance tool sends for tls_client_auth.
+    let (status, body, headers) =
+        server.token(&mtls, &[("client_id", &client_id), ("grant_type", "client_credentials"), ("scope", "")], None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600, "an integer");
+    assert_eq!(body["scope"], "accounts openid", "no scope asked: the registered ones");
+
+    let token = body["access_token"].as_str().unwrap();
+    let claims = jwt_claims(token);
+    assert_eq!(claims["iss"], "https://localhost:8443/default/obuk");
+    assert_eq!((claims["sub"].as_str(), claims["client_id"].as_str()), (Some(client_id.as_str()), Some(client_id.as_str())));
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
+    assert_eq!(claims["cnf"]["x5t#S256"], certificate_thumbprint(&tpp.transport.der));
+    assert!(claims["jti"].is_string());
+
+    let jwks: Value =
+        mtls.get(format!("{}{WORKSPACE}/.well-known/jwks.json", server.https)).send().await.unwrap().json().await.unwrap();
+    let keys = app::domain::jwks::PublicJwks::parse(&jwks, app::domain::jwks::Strictness::Strict).unwrap();
+    assert!(CompactJws::parse(token).unwrap().verify(&keys).is_ok(), "signed by the published workspace key");
+}
+
+#[tokio::test]
+async fn private_key_jwt_works_as_the_conformance_tool_sends_it() {
+    for algorithm in [JwsAlgorithm::Ps256, JwsAlgorithm::Es256] {
+        let (server, tpp) = configured(algorithm).await;
+        let registered = tpp
+            .register(&server, |c| {
+                c["token_endpoint_auth_method"] = json!("private_key_jwt");
+                c["token_endpoint_auth_signing_alg"] = json!(algorithm.as_str());
+                c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn"));
+            })
+            .await;
+        let client_id = registered["client_id"].as_str().unwrap();
+        let mtls = server.client(Some(&tpp.transport));
+        let assertion = tpp.client_assertion(
+            client_id,
+            &registered["registration_client_uri"]
+                .as_str()
+                .unwrap()
+                .replace(&format!("openbankinguk/dcr/v3.2/register/{client_id}"), "oauth2/token"),
+        );
+        // No client_id parameter, no kid, scope=openid as the fork sends.
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("scope", "openid"),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", assertion.as_str()),
+        ];
+        let (status, body, _) = server.token(&mtls, &form, None).await;
+        assert_eq!(status, StatusCode::OK, "{algorithm}: {body}");
+        assert_eq!(body["scope"], "openid");
+
+        // The same assertion again is a replay.
+        let (status, body, headers) = server.token(&mtls, &form, None).await;
+        assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+        assert!(headers.get("www-authenticate").is_some());
+
+        // Signed by another key.
+        let impostor = Ecosystem::new(algorithm).await;
+        let forged = impostor.client_assertion(client_id, "https://localhost:8443/default/obuk/oauth2/token");
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", forged.as_str()),
+        ];
+        let (status, body, _) = server.token(&mtls, &form, None).await;
+        assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+
+        // Without a certificate the token could not be bound (FAPI: sender-constrained only).
+        let assertion = tpp.client_assertion(client_id, "https://localhost:8443/default/obuk");
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", assertion.as_str()),
+        ];
+        let (status, body, _) = server.token(&server.client(None), &form, None).await;
+        assert_token_error(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
+    }
+}
+
+#[tokio::test]
+async fn certificate_authentication_is_refused_for_the_wrong_subject_or_ca() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let wrong_dn = tpp.register(&server, |c| c["tls_client_auth_subject_dn"] = json!("CN=someone-else,O=OpenBanking,C=GB")).await;
+    let right = tpp.register(&server, |_| {}).await;
+    let mtls = server.client(Some(&tpp.transport));
+    let wrong_id = wrong_dn["client_id"].as_str().unwrap();
+    let right_id = right["client_id"].as_str().unwrap();
+
+    let (status, body, _) = server.token(&mtls, &[("client_id", wrong_id), ("grant_type", "client_credentials")], None).await;
+    assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+
+    let stranger_ca = onboard::pki::CertificateAuthority::generate("Unknown CA", support::now()).unwrap();
+    let subject = [
+        (rcgen::DnType::CommonName, support::SOFTWARE_ID),
+        (rcgen::DnType::OrganizationalUnitName, support::ORG_ID),
+        (rcgen::DnType::OrganizationName, "OpenBanking"),
+        (rcgen::DnType::CountryName, "GB"),
+    ];
+    let lookalike = stranger_ca.issue_client(&subject, support::now()).unwrap();
+    let right_form = [("client_id", right_id), ("grant_type", "client_credentials")];
+    let (status, body, _) = server.token(&server.client(Some(&lookalike)), &right_form, None).await;
+    assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+
+    let (status, body, _) = server.token(&server.client(None), &right_form, None).await;
+    assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+
+    let (status, _, _) = server.token(&mtls, &right_form, None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn grants_scopes_and_requests_follow_rfc6749() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let code_only = tpp.register(&server, |c| c["grant_types"] = json!(["authorization_code"])).await["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mtls = server.client(Some(&tpp.transport));
+
+    let cases: Vec<(Form, StatusCode, &str)> = vec![
+        (vec![("client_id", &client_id), ("grant_type", "password")], StatusCode::BAD_REQUEST, "unsupported_grant_type"),
+        (
+            vec![("client_id", &client_id), ("grant_type", "client_credentials"), ("scope", "payments")],
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+        ),
+        (vec![("client_id", &code_only), ("grant_type", "client_credentials")], StatusCode::BAD_REQUEST, "unauthorized_client"),
+        (vec![("client_id", "no-such-client"), ("grant_type", "client_credentials")], StatusCode::UNAUTHORIZED, "invalid_client"),
+        (vec![("grant_type", "client_credentials")], StatusCode::UNAUTHORIZED, "invalid_client"),
+        (vec![("client_id", &client_id)], StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            vec![("client_id", &client_id), ("grant_type", "client_credentials"), ("client_secret", "guess")],
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+    ];
+    for (form, status_expected, error) in cases {
+        let (status, body, headers) = server.token(&mtls, &form, None).await;
+        assert_token_error(status, &body, status_expected, error);
+        assert_eq!(headers["cache-control"], "no-store");
+    }
+    let response = mtls.post(server.token_url()).json(&json!({"grant_type": "client_credentials"})).send().await.unwrap();
+    assert_eq!(support::decode(response).await.1["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn client_secrets_work_only_where_the_workspace_allows_them() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    server.patch_workspace(json!({"token_endpoint_auth_methods": ["tls_client_auth", "private_key_jwt", "client_secret_basic", "client_secret_post"]})).await;
+    let basic = tpp
+        .register(&server, |c| {
+            c["token_endpoint_auth_method"] = json!("client_secret_basic");
+            c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn"));
+        })
+        .await;
+    let post = tpp
+        .register(&server, |c| {
+            c["token_endpoint_auth_method"] = json!("client_secret_post");
+            c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn"));
+        })
+        .await;
+    let mtls = server.client(Some(&tpp.transport));
+    let (basic_id, basic_secret) = (basic["client_id"].as_str().unwrap(), basic["client_secret"].as_str().unwrap());
+    let (status, body, _) = server.token(&mtls, &[("grant_type", "client_credentials")], Some((basic_id, basic_secret))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body, headers) = server.token(&mtls, &[("grant_type", "client_credentials")], Some((basic_id, "wrong"))).await;
+    assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+    assert!(headers["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", post["client_id"].as_str().unwrap()),
+        ("client_secret", post["client_secret"].as_str().unwrap()),
+    ];
+    let (status, body, _) = server.token(&mtls, &form, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The wrong method for the client: its secret in a Basic header.
+    let (status, body, _) = server.token(&mtls, &[("grant_type", "client_credentials")], Some((form[1].1, form[2].1))).await;
+    assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+
+    // The workspace withdraws the method: its clients can no longer use it.
+    server.patch_workspace(json!({"token_endpoint_auth_methods": ["tls_client_auth", "private_key_jwt"]})).await;
+    let (status, body, _) = server.token(&mtls, &[("grant_type", "client_credentials")], Some((basic_id, basic_secret))).await;
+    assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+}
+
+#[tokio::test]
+async fn a_client_of_one_workspace_gets_nothing_from_another() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let (status, _) = server
+        .admin(Method::POST, "/default/workspaces", Some(json!({"id": "other", "name": "Other", "profile": "openbanking_uk"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    server.patch_workspace_at("/default/workspaces/other", tpp.workspace_settings()).await;
+    let response = server
+        .client(Some(&tpp.transport))
+        .post(format!("{}/default/other/oauth2/token", server.https))
+        .form(&[("client_id", client_id.as_str()), ("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = support::decode(response).await;
+    assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+    let _ = ADMIN_WORKSPACE;
+}
