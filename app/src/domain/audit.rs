@@ -18,17 +18,27 @@ pub enum AuditEventType {
     DcrCreated,
     /// A registration request was refused.
     DcrRejected,
+    /// A client read its registration (RFC 7592 GET); with outcome failure, a refused attempt.
+    DcrRead,
+    /// A client updated its registration (RFC 7592 PUT).
+    DcrUpdated,
+    /// A client deleted its registration (RFC 7592 DELETE).
+    DcrDeleted,
     /// An administrator deleted a client.
     ClientDeleted,
 }
 
 impl AuditEventType {
-    pub const ALL: [Self; 3] = [Self::DcrCreated, Self::DcrRejected, Self::ClientDeleted];
+    pub const ALL: [Self; 6] =
+        [Self::DcrCreated, Self::DcrRejected, Self::DcrRead, Self::DcrUpdated, Self::DcrDeleted, Self::ClientDeleted];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::DcrCreated => "dcr_created",
             Self::DcrRejected => "dcr_rejected",
+            Self::DcrRead => "dcr_read",
+            Self::DcrUpdated => "dcr_updated",
+            Self::DcrDeleted => "dcr_deleted",
             Self::ClientDeleted => "client_deleted",
         }
     }

@@ -310,6 +310,8 @@ async fn access_tokens_are_found_by_hash_revoked_once_and_end_with_their_client(
         assert!(!ok(store.revoke_access_token("t1", at(4)).await), "revoking twice changes nothing");
         assert!(ok(store.access_token_by_hash("hash-1").await).is_some_and(|t| t.revoked));
 
+        assert_eq!(ok(store.client_id_by_registration_token(&at_ws, "hash-c1").await), Some("c1".to_owned()));
+        assert_eq!(ok(store.client_id_by_registration_token(&workspace_ref("other"), "hash-c1").await), None);
         let credentials = ok(store.client_credentials(&at_ws, "c1").await);
         assert_eq!(credentials.and_then(|c| c.registration_access_token_hash), Some("hash-c1".to_owned()));
 

@@ -361,6 +361,18 @@ macro_rules! sql_store {
                 Ok(true)
             }
 
+            async fn client_id_by_registration_token(&self, at: &WorkspaceRef, token_hash: &str) -> Result<Option<String>, StoreError> {
+                let row = sqlx::query(
+                    "select client_id from client where tenant_id = $1 and workspace_id = $2 and registration_access_token_hash = $3",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|row| Ok(row.try_get("client_id")?)).transpose()
+            }
+
             async fn client_credentials(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<StoredCredentials>, StoreError> {
                 let row = sqlx::query(
                     "select client_secret_hash, registration_access_token_hash from client \

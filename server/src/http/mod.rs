@@ -29,6 +29,10 @@ pub fn router(state: ServerState) -> Router {
         .route("/{tenant}/{workspace}/.well-known/openid-configuration", get(discovery::get))
         .route("/{tenant}/{workspace}/.well-known/jwks.json", get(jwks::get))
         .route(&format!("/{{tenant}}/{{workspace}}/{OBUK_REGISTRATION_PATH}"), post(registration::post))
+        .route(
+            &format!("/{{tenant}}/{{workspace}}/{OBUK_REGISTRATION_PATH}/{{client_id}}"),
+            get(registration::get).put(registration::put).delete(registration::delete),
+        )
         .route("/{tenant}/{workspace}/oauth2/token", post(token::post))
         .merge(admin::router())
         .route("/healthz", get(operations::healthz))

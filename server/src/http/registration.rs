@@ -1,10 +1,12 @@
-//! `POST /{tenant}/{workspace}/openbankinguk/dcr/v3.2/register` (OBUK DCR v3.2 §Register).
+//! `/{tenant}/{workspace}/openbankinguk/dcr/v3.2/register[/{client_id}]` (OBUK DCR v3.2):
+//! POST registers; GET, PUT and DELETE manage a registration (RFC 7592).
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 
 use app::domain::workspace::{Profile, Workspace};
 
@@ -12,6 +14,7 @@ use super::error::WireError;
 use super::extract::{BodyError, WorkspacePath, content_type, read_body};
 use crate::listener::Connection;
 use crate::oauth2::registration::RegistrationError;
+use crate::services::management::{self, Refusal};
 use crate::services::registration::{self, Failure, Incoming};
 use crate::state::ServerState;
 
@@ -26,30 +29,109 @@ pub async fn post(
     body: Body,
 ) -> Result<Response, WireError> {
     let workspace = obuk_workspace(&state, &at).await?;
-    let body = match read_body(body, BODY_LIMIT).await {
-        Ok(bytes) => bytes,
+    let incoming = incoming(&state, &workspace, &headers, body, connection).await?;
+    match registration::register(&state, &workspace, incoming).await {
+        Ok(registered) => Ok((StatusCode::CREATED, Json(registered)).into_response()),
+        Err(failure) => Err(failure_to_wire(failure)),
+    }
+}
+
+/// GET `/register/{client_id}`.
+pub async fn get(
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+    Path(ClientPath { client_id }): Path<ClientPath>,
+    connection: Connection,
+    headers: HeaderMap,
+) -> Result<Response, WireError> {
+    let workspace = obuk_workspace(&state, &at).await?;
+    match management::read(&state, &workspace, &client_id, authorization(&headers), &connection).await {
+        Ok(registration) => Ok(Json(registration).into_response()),
+        Err(refusal) => Err(refusal_to_wire(refusal)),
+    }
+}
+
+/// PUT `/register/{client_id}`: a complete, signed registration request.
+pub async fn put(
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+    Path(ClientPath { client_id }): Path<ClientPath>,
+    connection: Connection,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, WireError> {
+    let workspace = obuk_workspace(&state, &at).await?;
+    let incoming = incoming(&state, &workspace, &headers, body, connection).await?;
+    match management::update(&state, &workspace, &client_id, authorization(&headers), incoming).await {
+        Ok(registration) => Ok(Json(registration).into_response()),
+        Err(refusal) => Err(refusal_to_wire(refusal)),
+    }
+}
+
+/// DELETE `/register/{client_id}`: 204, and the client's tokens stop working at once.
+pub async fn delete(
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+    Path(ClientPath { client_id }): Path<ClientPath>,
+    connection: Connection,
+    headers: HeaderMap,
+) -> Result<StatusCode, WireError> {
+    let workspace = obuk_workspace(&state, &at).await?;
+    match management::delete(&state, &workspace, &client_id, authorization(&headers), &connection).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(refusal) => Err(refusal_to_wire(refusal)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ClientPath {
+    client_id: String,
+}
+
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+}
+
+/// Reads a registration body (at most 64 KiB); an oversized one is refused and audited.
+async fn incoming(
+    state: &ServerState,
+    workspace: &Workspace,
+    headers: &HeaderMap,
+    body: Body,
+    connection: Connection,
+) -> Result<Incoming, WireError> {
+    match read_body(body, BODY_LIMIT).await {
+        Ok(body) => Ok(Incoming { content_type: content_type(headers), body, connection }),
         Err(BodyError::TooLarge { limit }) => {
             let error = RegistrationError::BodyTooLarge { limit_kib: limit / 1024 };
             let wire = WireError::new(StatusCode::PAYLOAD_TOO_LARGE, error.code().as_str(), error.description());
-            registration::record_refusal(&state, &workspace, error, &connection).await;
-            return Err(wire);
+            registration::record_refusal(state, workspace, error, &connection).await;
+            Err(wire)
         }
-        Err(BodyError::Unreadable) => return Err(WireError::invalid_request("the request body could not be read")),
-    };
-    let incoming = Incoming { content_type: content_type(&headers), body, connection };
-    match registration::register(&state, &workspace, incoming).await {
-        Ok(registered) => {
-            Ok((StatusCode::CREATED, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(registered)).into_response())
-        }
-        Err(Failure::Disabled) => Err(WireError::access_denied("dynamic client registration is disabled for this workspace")),
-        Err(Failure::TokenRequired) => {
-            Err(WireError::unauthorized("Bearer error=\"invalid_token\"", registration::TOKEN_REQUIRED))
-        }
-        Err(Failure::Rejected(error)) => Err(error.into()),
-        Err(Failure::Unavailable(detail)) => Err(WireError::unavailable(detail)),
-        Err(Failure::Internal(detail)) => Err(WireError::internal(detail)),
+        Err(BodyError::Unreadable) => Err(WireError::invalid_request("the request body could not be read")),
     }
 }
+
+fn failure_to_wire(failure: Failure) -> WireError {
+    match failure {
+        Failure::Disabled => WireError::access_denied("dynamic client registration is disabled for this workspace"),
+        Failure::TokenRequired => WireError::unauthorized(INVALID_TOKEN_CHALLENGE, registration::TOKEN_REQUIRED),
+        Failure::Rejected(error) => error.into(),
+        Failure::Unavailable(detail) => WireError::unavailable(detail),
+        Failure::Internal(detail) => WireError::internal(detail),
+    }
+}
+
+/// OBUK swagger: 401 carries `WWW-Authenticate: Bearer ...`; 403 is a token of another client.
+fn refusal_to_wire(refusal: Refusal) -> WireError {
+    match refusal {
+        Refusal::Unauthorized(why) => WireError::unauthorized(INVALID_TOKEN_CHALLENGE, why),
+        Refusal::Forbidden => WireError::access_denied(Refusal::FORBIDDEN),
+        Refusal::Registration(failure) => failure_to_wire(failure),
+    }
+}
+
+const INVALID_TOKEN_CHALLENGE: &str = "Bearer error=\"invalid_token\"";
 
 /// The workspace at `at`, if it exists and follows the Open Banking UK profile.
 async fn obuk_workspace(state: &ServerState, at: &app::domain::ids::WorkspaceRef) -> Result<Workspace, WireError> {

@@ -1,5 +1,6 @@
 //! Protocol use cases that need I/O between their pure steps.
 
 pub mod keys;
+pub mod management;
 pub mod registration;
 pub mod token;

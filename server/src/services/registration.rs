@@ -50,7 +50,7 @@ impl From<RegistrationError> for Failure {
 }
 
 impl Failure {
-    fn audit_code(&self) -> (&'static str, String) {
+    pub(crate) fn audit_code(&self) -> (&'static str, String) {
         match self {
             Self::Disabled => ("access_denied", "dynamic client registration is disabled for this workspace".to_owned()),
             Self::TokenRequired => ("invalid_token", TOKEN_REQUIRED.to_owned()),
@@ -65,11 +65,40 @@ pub const TOKEN_REQUIRED: &str = "this workspace requires a dcr_register access 
 
 /// Who attempted the registration, as far as is known; recorded in the audit log.
 #[derive(Debug, Default)]
-struct Attempt {
-    software_id: Option<String>,
-    org_id: Option<String>,
-    client_cert_subject: Option<String>,
-    remote_addr: Option<String>,
+pub(crate) struct Attempt {
+    /// The client concerned, when the operation names one.
+    pub client_id: Option<String>,
+    pub software_id: Option<String>,
+    pub org_id: Option<String>,
+    pub client_cert_subject: Option<String>,
+    pub remote_addr: Option<String>,
+}
+
+impl Attempt {
+    pub(crate) fn new(connection: &Connection, certificate: &ClientCertificateCheck) -> Self {
+        Self {
+            client_cert_subject: certificate.subject().map(str::to_owned),
+            remote_addr: connection.remote_addr.map(|a| a.to_string()),
+            ..Self::default()
+        }
+    }
+
+    /// The audit event of this attempt.
+    pub(crate) fn event(&self, workspace: &Workspace, event_type: AuditEventType, now: DateTime<Utc>) -> NewAuditEvent {
+        NewAuditEvent {
+            workspace: workspace.reference(),
+            event_type,
+            outcome: Outcome::Success,
+            client_id: self.client_id.clone(),
+            error: None,
+            error_description: None,
+            software_id: self.software_id.clone(),
+            org_id: self.org_id.clone(),
+            client_cert_subject: self.client_cert_subject.clone(),
+            remote_addr: self.remote_addr.clone(),
+            created_at: now,
+        }
+    }
 }
 
 /// Runs a registration; returns the 201 body.
@@ -80,13 +109,12 @@ pub async fn register(state: &ServerState, workspace: &Workspace, incoming: Inco
         workspace.settings.trusted_client_ca_pem.as_deref(),
         now,
     );
-    let mut attempt = Attempt {
-        client_cert_subject: certificate.subject().map(str::to_owned),
-        remote_addr: incoming.connection.remote_addr.map(|a| a.to_string()),
-        ..Attempt::default()
-    };
-    let outcome = match validate(state, workspace, &incoming, &certificate, now, &mut attempt).await {
-        Ok(validated) => store(state, workspace, &validated, now, &attempt).await,
+    let mut attempt = Attempt::new(&incoming.connection, &certificate);
+    let outcome = match admit(workspace) {
+        Ok(()) => match validate(state, workspace, &incoming, &certificate, now, &mut attempt).await {
+            Ok(validated) => store(state, workspace, &validated, now, &attempt).await,
+            Err(failure) => Err(failure),
+        },
         Err(failure) => Err(failure),
     };
     if let Err(failure) = &outcome {
@@ -101,7 +129,20 @@ pub async fn record_refusal(state: &ServerState, workspace: &Workspace, error: R
     record_rejection(state, workspace, &Failure::Rejected(error), &attempt, state.app.clock.now()).await;
 }
 
-async fn validate(
+/// New registrations need DCR switched on and, where required, a registration token.
+fn admit(workspace: &Workspace) -> Result<(), Failure> {
+    if !workspace.dcr.enabled {
+        return Err(Failure::Disabled);
+    }
+    if workspace.dcr.protect_by_access_token {
+        // `dcr_register` tokens are not issued yet: with the setting on, nothing is authorised.
+        return Err(Failure::TokenRequired);
+    }
+    Ok(())
+}
+
+/// The whole validation pipeline of a registration request (POST and PUT alike).
+pub(crate) async fn validate(
     state: &ServerState,
     workspace: &Workspace,
     incoming: &Incoming,
@@ -110,14 +151,6 @@ async fn validate(
     attempt: &mut Attempt,
 ) -> Result<ValidatedRegistration, Failure> {
     let dcr = &workspace.dcr;
-    if !dcr.enabled {
-        return Err(Failure::Disabled);
-    }
-    if dcr.protect_by_access_token {
-        // `dcr_register` tokens come from the token endpoint, which this release does not
-        // serve yet: with the setting on, no request can be authorised.
-        return Err(Failure::TokenRequired);
-    }
     pipeline::check_transport(dcr, certificate)?;
     let request = RegistrationRequest::parse(incoming.content_type.as_deref(), &incoming.body, dcr)?;
     let ssa = match pipeline::inspect_software_statement(&request, dcr)? {
@@ -149,62 +182,26 @@ async fn store(
     now: DateTime<Utc>,
     attempt: &Attempt,
 ) -> Result<Map<String, Value>, Failure> {
-    let at = workspace.reference();
-    let metadata = &validated.metadata;
-    let ssa = validated.software_statement.as_ref();
-    let client_id = secrets::new_client_id();
-    let client_secret = metadata.token_endpoint_auth_method.uses_client_secret().then(Secret::generate_client_secret);
+    let method = validated.metadata.token_endpoint_auth_method;
+    let client_secret = method.uses_client_secret().then(Secret::generate_client_secret);
     let registration_access_token = Secret::generate();
-    let registration_client_uri = state.app.deployment.urls(&at, workspace.profile).client_configuration(&client_id);
-    let body = pipeline::response(
-        validated,
-        &IssuedCredentials {
-            client_id: &client_id,
-            issued_at: now.timestamp(),
-            client_secret: client_secret.as_ref().map(Secret::expose),
-            registration_access_token: registration_access_token.expose(),
-            registration_client_uri: &registration_client_uri,
-        },
-    );
-    let client = NewClient {
-        workspace: at.clone(),
-        summary: ClientSummary {
-            client_id: client_id.clone(),
-            name: metadata.client_name.clone(),
-            dynamically_registered: true,
-            software_id: metadata.software_id.clone(),
-            org_id: ssa.and_then(|s| s.org_id.clone()),
-            org_name: ssa.and_then(|s| s.org_name.clone()),
-            token_endpoint_auth_method: metadata.token_endpoint_auth_method,
-            created_at: now,
-        },
-        metadata: pipeline::stored_metadata(&body),
-        software_statement: ssa.map(|s| s.compact.clone()),
-        client_secret_hash: client_secret.as_ref().map(|s| s.hash().as_str().to_owned()),
-        registration_access_token_hash: Some(registration_access_token.hash().as_str().to_owned()),
+    let issue = Issue {
+        client_id: secrets::new_client_id(),
+        issued_at: now,
+        client_secret: client_secret.as_ref(),
+        registration_access_token: Some(&registration_access_token),
     };
-    let replay = validated.replay.as_ref().map(|key| ReplayGuard {
-        workspace: at.clone(),
-        issuer: key.issuer.clone(),
-        jti: key.jti.clone(),
-        expires_at: key.keep_until,
-    });
-    let event = NewAuditEvent {
-        workspace: at.clone(),
-        event_type: AuditEventType::DcrCreated,
-        outcome: Outcome::Success,
-        client_id: Some(client_id.clone()),
-        error: None,
-        error_description: None,
-        software_id: client.summary.software_id.clone(),
-        org_id: client.summary.org_id.clone(),
-        client_cert_subject: attempt.client_cert_subject.clone(),
-        remote_addr: attempt.remote_addr.clone(),
-        created_at: now,
-    };
+    let (body, mut client) = registered_client(state, workspace, validated, &issue);
+    client.client_secret_hash = client_secret.as_ref().map(|s| s.hash().as_str().to_owned());
+    client.registration_access_token_hash = Some(registration_access_token.hash().as_str().to_owned());
+    let replay = replay_guard(workspace, validated);
+    let mut event = attempt.event(workspace, AuditEventType::DcrCreated, now);
+    event.client_id = Some(issue.client_id.clone());
+    event.software_id.clone_from(&client.summary.software_id);
+    event.org_id.clone_from(&client.summary.org_id);
     match state.app.store.register_client(&client, replay.as_ref(), &event).await {
         Ok(()) => {
-            tracing::info!(workspace = %at, %client_id, software_id = ?client.summary.software_id, "client registered");
+            tracing::info!(workspace = %workspace.reference(), client_id = %issue.client_id, software_id = ?client.summary.software_id, "client registered");
             Ok(body)
         }
         Err(StoreError::Replayed) => Err(Failure::Rejected(RegistrationError::Replayed)),
@@ -212,27 +209,97 @@ async fn store(
     }
 }
 
-async fn record_rejection(state: &ServerState, workspace: &Workspace, failure: &Failure, attempt: &Attempt, now: DateTime<Utc>) {
-    let (error, description) = failure.audit_code();
+/// What a registration issues: its id, and the secrets shown once.
+pub(crate) struct Issue<'a> {
+    pub client_id: String,
+    pub issued_at: DateTime<Utc>,
+    pub client_secret: Option<&'a Secret>,
+    pub registration_access_token: Option<&'a Secret>,
+}
+
+/// The response body and the stored client of a validated registration (secret hashes left
+/// for the caller, which knows whether they are new or kept).
+pub(crate) fn registered_client(
+    state: &ServerState,
+    workspace: &Workspace,
+    validated: &ValidatedRegistration,
+    issue: &Issue<'_>,
+) -> (Map<String, Value>, NewClient) {
+    let at = workspace.reference();
+    let metadata = &validated.metadata;
+    let ssa = validated.software_statement.as_ref();
+    let registration_client_uri = state.app.deployment.urls(&at, workspace.profile).client_configuration(&issue.client_id);
+    let body = pipeline::response(
+        validated,
+        &IssuedCredentials {
+            client_id: &issue.client_id,
+            issued_at: issue.issued_at.timestamp(),
+            client_secret: issue.client_secret.map(Secret::expose),
+            registration_access_token: issue.registration_access_token.map(Secret::expose),
+            registration_client_uri: &registration_client_uri,
+        },
+    );
+    let client = NewClient {
+        workspace: at,
+        summary: ClientSummary {
+            client_id: issue.client_id.clone(),
+            name: metadata.client_name.clone(),
+            dynamically_registered: true,
+            software_id: metadata.software_id.clone(),
+            org_id: ssa.and_then(|s| s.org_id.clone()),
+            org_name: ssa.and_then(|s| s.org_name.clone()),
+            token_endpoint_auth_method: metadata.token_endpoint_auth_method,
+            created_at: issue.issued_at,
+        },
+        metadata: pipeline::stored_metadata(&body),
+        software_statement: ssa.map(|s| s.compact.clone()),
+        client_secret_hash: None,
+        registration_access_token_hash: None,
+    };
+    (body, client)
+}
+
+/// The replay record of a signed request.
+pub(crate) fn replay_guard(workspace: &Workspace, validated: &ValidatedRegistration) -> Option<ReplayGuard> {
+    validated.replay.as_ref().map(|key| ReplayGuard {
+        workspace: workspace.reference(),
+        issuer: key.issuer.clone(),
+        jti: key.jti.clone(),
+        expires_at: key.keep_until,
+    })
+}
+
+pub(crate) async fn record_rejection(
+    state: &ServerState,
+    workspace: &Workspace,
+    failure: &Failure,
+    attempt: &Attempt,
+    now: DateTime<Utc>,
+) {
     if let Failure::Internal(detail) = failure {
         tracing::error!(workspace = %workspace.reference(), %detail, "registration failed");
-    } else {
-        tracing::info!(workspace = %workspace.reference(), error, %description, "registration refused");
     }
-    let event = NewAuditEvent {
-        workspace: workspace.reference(),
-        event_type: AuditEventType::DcrRejected,
-        outcome: Outcome::Failure,
-        client_id: None,
-        error: Some(error.to_owned()),
-        error_description: Some(description),
-        software_id: attempt.software_id.clone(),
-        org_id: attempt.org_id.clone(),
-        client_cert_subject: attempt.client_cert_subject.clone(),
-        remote_addr: attempt.remote_addr.clone(),
-        created_at: now,
-    };
+    let (error, description) = failure.audit_code();
+    record_failure(state, workspace, AuditEventType::DcrRejected, error, description, attempt, now).await;
+}
+
+/// Logs a refused operation and records it as a failed audit event of `event_type`, with the
+/// wire error code and description the client was given.
+pub(crate) async fn record_failure(
+    state: &ServerState,
+    workspace: &Workspace,
+    event_type: AuditEventType,
+    error: &str,
+    description: String,
+    attempt: &Attempt,
+    now: DateTime<Utc>,
+) {
+    tracing::info!(workspace = %workspace.reference(), error, %description, operation = event_type.as_str(), "registration operation refused");
+    let mut event = attempt.event(workspace, event_type, now);
+    event.outcome = Outcome::Failure;
+    event.error = Some(error.to_owned());
+    event.error_description = Some(description);
     if let Err(error) = state.app.store.record_audit_event(&event).await {
-        tracing::error!(%error, "could not record the audit event of a refused registration");
+        tracing::error!(%error, "could not record the audit event of a refused operation");
     }
 }

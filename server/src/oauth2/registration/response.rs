@@ -12,7 +12,8 @@ pub struct IssuedCredentials<'a> {
     pub issued_at: i64,
     /// Only for the `client_secret_*` methods.
     pub client_secret: Option<&'a str>,
-    pub registration_access_token: &'a str,
+    /// Issued at registration; an update keeps the existing one and returns none.
+    pub registration_access_token: Option<&'a str>,
     pub registration_client_uri: &'a str,
 }
 
@@ -41,7 +42,9 @@ pub fn response(registration: &ValidatedRegistration, issued: &IssuedCredentials
         // OBUK: "Set to zero if the client_secret does not expire".
         body.insert("client_secret_expires_at".to_owned(), json!(0));
     }
-    body.insert("registration_access_token".to_owned(), json!(issued.registration_access_token));
+    if let Some(token) = issued.registration_access_token {
+        body.insert("registration_access_token".to_owned(), json!(token));
+    }
     body.insert("registration_client_uri".to_owned(), json!(issued.registration_client_uri));
     body
 }

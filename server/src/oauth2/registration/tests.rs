@@ -629,7 +629,7 @@ fn the_response_flattens_the_statement_and_hides_secrets_from_storage() {
         client_id: "6fd9aca5-50d2-45db-9c6e-072d70584ab8",
         issued_at: NOW,
         client_secret: Some("s3cret"),
-        registration_access_token: "rat",
+        registration_access_token: Some("rat"),
         registration_client_uri: "https://as.example/default/obuk/openbankinguk/dcr/v3.2/register/6fd9aca5",
     };
     let body = response(&registered, &issued);

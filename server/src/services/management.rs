@@ -1,0 +1,276 @@
+//! Registration management (OBUK DCR v3.2 §GET/PUT/DELETE, RFC 7592): a client reads, replaces
+//! or deletes its own registration with a bearer token — an access token issued to it by
+//! `client_credentials`, or its `registration_access_token`. Unknown clients and bad tokens get
+//! 401 (and an access token presented for an unknown client is revoked); a valid token of
+//! another client gets 403. Every operation is an audit event.
+
+use serde_json::{Map, Value};
+
+use app::domain::audit::AuditEventType;
+use app::domain::client::ClientDetails;
+use app::domain::workspace::Workspace;
+use app::secrets::{Secret, SecretHash};
+use app::storage::StoreError;
+
+use super::registration::{self, Attempt, Failure, Incoming, Issue};
+use crate::listener::Connection;
+use crate::oauth2::registration::{ClientCertificateCheck, RegistrationError};
+use crate::oauth2::token::certificate_thumbprint;
+use crate::state::ServerState;
+
+/// Why a management request was refused.
+#[derive(Debug)]
+pub enum Refusal {
+    /// 401 with `WWW-Authenticate: Bearer`.
+    Unauthorized(&'static str),
+    /// 403: the token belongs to another client.
+    Forbidden,
+    /// A PUT body broke a registration rule, or the pipeline could not run.
+    Registration(Failure),
+}
+
+impl From<Failure> for Refusal {
+    fn from(failure: Failure) -> Self {
+        Self::Registration(failure)
+    }
+}
+
+impl Refusal {
+    pub const FORBIDDEN: &str = "the token was issued to another client";
+
+    /// The wire error code and description, as recorded in the audit log.
+    fn audit_code(&self) -> (&'static str, String) {
+        match self {
+            Self::Unauthorized(why) => ("invalid_token", (*why).to_owned()),
+            Self::Forbidden => ("access_denied", Self::FORBIDDEN.to_owned()),
+            Self::Registration(failure) => failure.audit_code(),
+        }
+    }
+}
+
+/// GET: the registration as it was returned at registration, without secrets.
+pub async fn read(
+    state: &ServerState,
+    workspace: &Workspace,
+    client_id: &str,
+    authorization: Option<&str>,
+    connection: &Connection,
+) -> Result<Value, Refusal> {
+    let attempt = attempt(state, workspace, client_id, connection);
+    let outcome = authorize(state, workspace, client_id, authorization, connection).await;
+    audit(state, workspace, AuditEventType::DcrRead, &outcome, &attempt).await;
+    Ok(outcome?.metadata)
+}
+
+/// DELETE: the client and every token issued to it end at once.
+pub async fn delete(
+    state: &ServerState,
+    workspace: &Workspace,
+    client_id: &str,
+    authorization: Option<&str>,
+    connection: &Connection,
+) -> Result<(), Refusal> {
+    let attempt = attempt(state, workspace, client_id, connection);
+    let outcome = match authorize(state, workspace, client_id, authorization, connection).await {
+        Ok(client) => {
+            let mut event = attempt.event(workspace, AuditEventType::DcrDeleted, state.app.clock.now());
+            event.software_id.clone_from(&client.summary.software_id);
+            event.org_id.clone_from(&client.summary.org_id);
+            match state.app.store.delete_client(&workspace.reference(), client_id, &event).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => Err(Refusal::Unauthorized("unknown client")),
+                Err(error) => Err(Refusal::Registration(Failure::Internal(error.to_string()))),
+            }
+        }
+        Err(refusal) => Err(refusal),
+    };
+    audit(state, workspace, AuditEventType::DcrDeleted, &outcome, &attempt).await;
+    outcome
+}
+
+/// PUT: a complete registration request, validated by exactly the POST pipeline; the client
+/// keeps its id, its secrets and its tokens.
+pub async fn update(
+    state: &ServerState,
+    workspace: &Workspace,
+    client_id: &str,
+    authorization: Option<&str>,
+    incoming: Incoming,
+) -> Result<Value, Refusal> {
+    let connection = incoming.connection.clone();
+    let mut attempt = attempt(state, workspace, client_id, &connection);
+    let outcome = match authorize(state, workspace, client_id, authorization, &connection).await {
+        Ok(existing) => replace(state, workspace, &existing, &incoming, &mut attempt).await,
+        Err(refusal) => Err(refusal),
+    };
+    audit(state, workspace, AuditEventType::DcrUpdated, &outcome, &attempt).await;
+    outcome
+}
+
+async fn replace(
+    state: &ServerState,
+    workspace: &Workspace,
+    existing: &ClientDetails,
+    incoming: &Incoming,
+    attempt: &mut Attempt,
+) -> Result<Value, Refusal> {
+    let now = state.app.clock.now();
+    let certificate = certificate_check(state, workspace, &incoming.connection, now);
+    let validated = registration::validate(state, workspace, incoming, &certificate, now, attempt).await?;
+    let client_id = &existing.summary.client_id;
+    if claimed_client_id(incoming).is_some_and(|named| named != *client_id) {
+        return Err(invalid("client_id", "must be the client_id of the registration being updated").into());
+    }
+    if validated.metadata.software_id != existing.summary.software_id {
+        return Err(invalid("software_id", "cannot change").into());
+    }
+    let credentials = state.app.store.client_credentials(&workspace.reference(), client_id).await.map_err(internal)?;
+    let credentials = credentials.ok_or(Refusal::Unauthorized("unknown client"))?;
+    if validated.metadata.token_endpoint_auth_method.uses_client_secret() && credentials.client_secret_hash.is_none() {
+        return Err(
+            invalid("token_endpoint_auth_method", "cannot change to a client secret method: register a new client").into()
+        );
+    }
+    let issue = Issue {
+        client_id: client_id.clone(),
+        issued_at: existing.summary.created_at,
+        client_secret: None,
+        registration_access_token: None,
+    };
+    let (body, mut client) = registration::registered_client(state, workspace, &validated, &issue);
+    client.client_secret_hash = credentials.client_secret_hash;
+    client.registration_access_token_hash = credentials.registration_access_token_hash;
+    let replay = registration::replay_guard(workspace, &validated);
+    let event = attempt.event(workspace, AuditEventType::DcrUpdated, now);
+    match state.app.store.update_client(&client, replay.as_ref(), &event).await {
+        Ok(true) => Ok(Value::Object(strip_secrets(body))),
+        Ok(false) => Err(Refusal::Unauthorized("unknown client")),
+        Err(StoreError::Replayed) => Err(Failure::Rejected(RegistrationError::Replayed).into()),
+        Err(other) => Err(internal(other)),
+    }
+}
+
+/// Checks the bearer token: an active access token of this workspace issued to this client
+/// (and, if bound, presented with its certificate), or this client's registration access token.
+async fn authorize(
+    state: &ServerState,
+    workspace: &Workspace,
+    client_id: &str,
+    authorization: Option<&str>,
+    connection: &Connection,
+) -> Result<ClientDetails, Refusal> {
+    let at = workspace.reference();
+    let token = bearer(authorization).ok_or(Refusal::Unauthorized("a bearer token is required"))?;
+    let hash = Secret::from_given(token.to_owned()).hash();
+    let now = state.app.clock.now();
+    let client = state.app.store.client(&at, client_id).await.map_err(internal)?;
+
+    if let Some(record) = state.app.store.access_token_by_hash(hash.as_str()).await.map_err(internal)? {
+        if record.workspace != at || !record.is_active(now) {
+            return Err(Refusal::Unauthorized("the access token is not valid"));
+        }
+        if let Some(bound) = &record.certificate_thumbprint {
+            let presented =
+                connection.client_chain.as_ref().and_then(|chain| chain.first()).map(|der| certificate_thumbprint(der));
+            if presented.as_deref() != Some(bound.as_str()) {
+                return Err(Refusal::Unauthorized("the access token is bound to another certificate"));
+            }
+        }
+        let Some(client) = client else {
+            // OBUK DCR v3.2: "the ASPSP responds with an Unauthorized status code and
+            // immediately revokes the access token".
+            if let Err(error) = state.app.store.revoke_access_token(&record.jti, now).await {
+                tracing::warn!(%error, "could not revoke a token presented for an unknown client");
+            }
+            return Err(Refusal::Unauthorized("unknown client"));
+        };
+        if record.client_id != client_id {
+            return Err(Refusal::Forbidden);
+        }
+        return Ok(client);
+    }
+
+    let Some(client) = client else { return Err(Refusal::Unauthorized("unknown client")) };
+    let credentials = state.app.store.client_credentials(&at, client_id).await.map_err(internal)?;
+    let own = credentials
+        .and_then(|c| c.registration_access_token_hash)
+        .is_some_and(|stored| SecretHash::from_stored(stored).matches(token));
+    if own {
+        return Ok(client);
+    }
+    match state.app.store.client_id_by_registration_token(&at, hash.as_str()).await.map_err(internal)? {
+        Some(_) => Err(Refusal::Forbidden),
+        None => Err(Refusal::Unauthorized("the token is not valid")),
+    }
+}
+
+fn bearer(authorization: Option<&str>) -> Option<&str> {
+    let (scheme, token) = authorization?.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+fn certificate_check(
+    state: &ServerState,
+    workspace: &Workspace,
+    connection: &Connection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ClientCertificateCheck {
+    state.client_trust.check(connection.client_chain.as_deref(), workspace.settings.trusted_client_ca_pem.as_deref(), now)
+}
+
+fn attempt(state: &ServerState, workspace: &Workspace, client_id: &str, connection: &Connection) -> Attempt {
+    let certificate = certificate_check(state, workspace, connection, state.app.clock.now());
+    Attempt { client_id: Some(client_id.to_owned()), ..Attempt::new(connection, &certificate) }
+}
+
+/// The `client_id` claim of a PUT body (the conformance tool's fork sends it), unverified.
+fn claimed_client_id(incoming: &Incoming) -> Option<String> {
+    let text = std::str::from_utf8(&incoming.body).ok()?;
+    let claims = match crate::oauth2::jose::CompactJws::parse(text) {
+        Ok(jws) => jws.unverified_claims().clone(),
+        Err(_) => crate::oauth2::strict_json::parse_object(&incoming.body).ok()?,
+    };
+    claims.get("client_id").and_then(Value::as_str).map(str::to_owned)
+}
+
+fn strip_secrets(mut body: Map<String, Value>) -> Map<String, Value> {
+    body.remove("client_secret");
+    body.remove("registration_access_token");
+    body
+}
+
+fn invalid(claim: &str, problem: &str) -> Failure {
+    Failure::Rejected(RegistrationError::ClaimInvalid { claim: claim.to_owned(), problem: problem.to_owned() })
+}
+
+fn internal(error: impl std::fmt::Display) -> Refusal {
+    Refusal::Registration(Failure::Internal(error.to_string()))
+}
+
+/// Success is recorded with the operation itself (delete, update) or here (read); refusals here.
+async fn audit<T>(
+    state: &ServerState,
+    workspace: &Workspace,
+    event_type: AuditEventType,
+    outcome: &Result<T, Refusal>,
+    attempt: &Attempt,
+) {
+    let now = state.app.clock.now();
+    match outcome {
+        Ok(_) if event_type == AuditEventType::DcrRead => {
+            let event = attempt.event(workspace, event_type, now);
+            if let Err(error) = state.app.store.record_audit_event(&event).await {
+                tracing::error!(%error, "could not record a registration read");
+            }
+        }
+        Ok(_) => {}
+        Err(refusal) => {
+            if let Refusal::Registration(Failure::Internal(detail)) = refusal {
+                tracing::error!(workspace = %workspace.reference(), %detail, "registration management failed");
+            }
+            let (error, description) = refusal.audit_code();
+            registration::record_failure(state, workspace, event_type, error, description, attempt, now).await;
+        }
+    }
+}

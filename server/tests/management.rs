@@ -1,0 +1,291 @@
+//! Registration management as the OBIE conformance tool exercises it (OBUK-DCR.md §6.4, §6.5):
+//! DCR-002, 003, 005, 007, 008, 009 and 010, once with `tls_client_auth` and once with
+//! `private_key_jwt`, and the fork's `registration_access_token` variant; plus the rules the
+//! tool does not test: 403 for another client's token, certificate binding, workspaces apart.
+
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+mod support;
+
+use axum::http::StatusCode;
+use onboard::oauth2::jose::JwsAlgorithm;
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::{Ecosystem, TestServer, WORKSPACE};
+
+#[derive(Clone, Copy, Debug)]
+enum Auth {
+    TlsClientAuth,
+    PrivateKeyJwt,
+}
+
+struct Tool {
+    server: TestServer,
+    tpp: Ecosystem,
+    mtls: reqwest::Client,
+}
+
+impl Tool {
+    async fn new() -> Self {
+        let server = TestServer::start().await;
+        let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
+        tpp.configure(&server).await;
+        let mtls = server.client(Some(&tpp.transport));
+        Self { server, tpp, mtls }
+    }
+
+    fn claims(auth: Auth) -> impl Fn(&mut Value) {
+        move |c: &mut Value| {
+            if let Auth::PrivateKeyJwt = auth {
+                c["token_endpoint_auth_method"] = json!("private_key_jwt");
+                c["token_endpoint_auth_signing_alg"] = json!("PS256");
+                c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn"));
+            }
+        }
+    }
+
+    /// "Register software client": 201 with a client_id.
+    async fn register(&self, auth: Auth) -> Value {
+        self.tpp.register(&self.server, Self::claims(auth)).await
+    }
+
+    /// "Retrieve client credentials grant": 200 with a JSON token.
+    async fn token(&self, auth: Auth, client_id: &str) -> String {
+        let assertion;
+        let form: Vec<(&str, &str)> = match auth {
+            Auth::TlsClientAuth => vec![("client_id", client_id), ("grant_type", "client_credentials"), ("scope", "")],
+            Auth::PrivateKeyJwt => {
+                assertion = self
+                    .tpp
+                    .client_assertion(client_id, &self.server.token_url().replace(&self.server.https, "https://localhost:8443"));
+                vec![
+                    ("grant_type", "client_credentials"),
+                    ("scope", ""),
+                    ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                    ("client_assertion", assertion.as_str()),
+                ]
+            }
+        };
+        let (status, body, _) = self.server.token(&self.mtls, &form, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["expires_in"].is_i64());
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    fn url(&self, client_id: &str) -> String {
+        format!("{}/{client_id}", self.server.register_url())
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        client_id: &str,
+        bearer: &str,
+        body: Option<String>,
+    ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        let mut request = self.mtls.request(method, self.url(client_id)).header("authorization", format!("Bearer {bearer}"));
+        if let Some(body) = body {
+            request = request.header("content-type", "application/jose").body(body);
+        }
+        let response = request.send().await.unwrap();
+        let headers = response.headers().clone();
+        let (status, body) = support::decode(response).await;
+        (status, body, headers)
+    }
+
+    /// A freshly signed claim set with the same metadata (new jti, iat, exp).
+    fn update_body(&self, auth: Auth, change: impl FnOnce(&mut Value)) -> String {
+        let adjust = Self::claims(auth);
+        self.tpp.request_with(|c| {
+            adjust(c);
+            change(c);
+        })
+    }
+}
+
+fn assert_unauthorized(status: StatusCode, headers: &reqwest::header::HeaderMap) {
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let challenge = headers.get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(challenge.starts_with("Bearer "), "WWW-Authenticate matches ^Bearer .*: {challenge:?}");
+}
+
+/// The upstream tool's GET schema (OBUK-DCR.md §6.6 item 5).
+fn assert_tool_schema(body: &Value) {
+    let text = |name: &str| body[name].as_str().unwrap_or_else(|| panic!("{name} must be a string: {body}"));
+    let client_id = text("client_id");
+    assert!((1..=36).contains(&client_id.len()));
+    if let Some(secret) = body.get("client_secret") {
+        assert!(secret.as_str().is_some_and(|s| (1..=36).contains(&s.len())));
+    }
+    for uri in body["redirect_uris"].as_array().unwrap() {
+        let uri = url::Url::parse(uri.as_str().unwrap()).unwrap();
+        assert!(uri.scheme() == "https" && uri.host_str() != Some("localhost") && uri.fragment().is_none());
+    }
+    let method = text("token_endpoint_auth_method");
+    assert!(
+        ["private_key_jwt", "client_secret_jwt", "client_secret_basic", "client_secret_post", "tls_client_auth"]
+            .contains(&method)
+    );
+    for grant in body["grant_types"].as_array().unwrap() {
+        assert!(["client_credentials", "authorization_code", "refresh_token"].contains(&grant.as_str().unwrap()));
+    }
+    for response_type in body["response_types"].as_array().unwrap() {
+        assert!(["code", "code id_token"].contains(&response_type.as_str().unwrap()));
+    }
+    assert!(onboard::oauth2::software_statement::is_base62_id(text("software_id")));
+    assert!((1..=256).contains(&text("scope").len()));
+    assert!(!text("software_statement").is_empty());
+    assert!(["web", "mobile"].contains(&text("application_type")));
+    for alg in ["id_token_signed_response_alg", "request_object_signing_alg"] {
+        assert!((1..=5).contains(&text(alg).len()));
+    }
+    match method {
+        "private_key_jwt" => assert!((1..=5).contains(&text("token_endpoint_auth_signing_alg").len())),
+        "tls_client_auth" => assert!(text("tls_client_auth_subject_dn").len() <= 128),
+        _ => {}
+    }
+    assert!(body["client_id_issued_at"].is_i64());
+}
+
+#[tokio::test]
+async fn the_conformance_tools_management_scenarios_pass() {
+    let tool = Tool::new().await;
+    for auth in [Auth::TlsClientAuth, Auth::PrivateKeyJwt] {
+        // DCR-002 and DCR-005: register, token, retrieve (schema), delete.
+        let registered = tool.register(auth).await;
+        let client_id = registered["client_id"].as_str().unwrap().to_owned();
+        let token = tool.token(auth, &client_id).await;
+        let (status, body, _) = tool.call(Method::GET, &client_id, &token, None).await;
+        assert_eq!(status, StatusCode::OK, "{auth:?}: {body}");
+        assert_tool_schema(&body);
+        assert!(body.get("registration_access_token").is_none() && body.get("client_secret").is_none());
+
+        // DCR-007: an empty bearer token.
+        let response = tool.mtls.get(tool.url(&client_id)).header("authorization", "Bearer ").send().await.unwrap();
+        assert_unauthorized(StatusCode::from_u16(response.status().as_u16()).unwrap(), response.headers());
+
+        // DCR-008: a complete, freshly signed claim set without client_id → 200.
+        let (status, body, _) = tool
+            .call(Method::PUT, &client_id, &token, Some(tool.update_body(auth, |c| c["scope"] = json!("payments openid"))))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{auth:?}: {body}");
+        assert_eq!((body["client_id"].as_str(), body["scope"].as_str()), (Some(client_id.as_str()), Some("openid payments")));
+        assert_eq!(body["client_id_issued_at"], registered["client_id_issued_at"], "the client keeps its identity");
+        let (status, _, _) = tool.call(Method::GET, &client_id, &token, None).await;
+        assert_eq!(status, StatusCode::OK, "an update keeps the client's tokens");
+
+        // DCR-003, DCR-009, DCR-010: delete, then the old token gets 401 on GET, PUT, DELETE.
+        let (status, _, _) = tool.call(Method::DELETE, &client_id, &token, None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, _, headers) = tool.call(Method::GET, &client_id, &token, None).await;
+        assert_unauthorized(status, &headers);
+        let (status, _, headers) = tool.call(Method::PUT, &client_id, &token, Some(tool.update_body(auth, |_| {}))).await;
+        assert_unauthorized(status, &headers);
+        let (status, _, headers) = tool.call(Method::DELETE, &client_id, &token, None).await;
+        assert_unauthorized(status, &headers);
+    }
+}
+
+#[tokio::test]
+async fn the_registration_access_token_manages_the_registration_too() {
+    let tool = Tool::new().await;
+    let registered = tool.register(Auth::TlsClientAuth).await;
+    let client_id = registered["client_id"].as_str().unwrap().to_owned();
+    let rat = registered["registration_access_token"].as_str().unwrap().to_owned();
+    let (status, _, _) = tool.call(Method::GET, &client_id, &rat, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, headers) = tool.call(Method::GET, &client_id, "invalid-access-token-123", None).await;
+    assert_unauthorized(status, &headers);
+    // The fork's PUT includes client_id.
+    let body = tool.update_body(Auth::TlsClientAuth, |c| c["client_id"] = json!(client_id));
+    let (status, body, _) = tool.call(Method::PUT, &client_id, &rat, Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let other = tool.update_body(Auth::TlsClientAuth, |c| c["client_id"] = json!("someone-else"));
+    let (status, body, _) = tool.call(Method::PUT, &client_id, &rat, Some(other)).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_client_metadata")));
+    let (status, _, _) = tool.call(Method::DELETE, &client_id, &rat, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, headers) = tool.call(Method::GET, &client_id, &rat, None).await;
+    assert_unauthorized(status, &headers);
+}
+
+#[tokio::test]
+async fn a_valid_token_of_another_client_is_forbidden_and_an_unknown_client_revokes_it() {
+    let tool = Tool::new().await;
+    let a = tool.register(Auth::TlsClientAuth).await["client_id"].as_str().unwrap().to_owned();
+    let b = tool.register(Auth::TlsClientAuth).await;
+    let (b_id, b_rat) =
+        (b["client_id"].as_str().unwrap().to_owned(), b["registration_access_token"].as_str().unwrap().to_owned());
+    let token_a = tool.token(Auth::TlsClientAuth, &a).await;
+
+    let (status, body, _) = tool.call(Method::GET, &b_id, &token_a, None).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("access_denied")));
+    let (status, _, _) = tool.call(Method::GET, &a, &b_rat, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another client's registration access token");
+
+    let (status, _, headers) = tool.call(Method::GET, "no-such-client", &token_a, None).await;
+    assert_unauthorized(status, &headers);
+    let (status, _, headers) = tool.call(Method::GET, &a, &token_a, None).await;
+    assert_unauthorized(status, &headers);
+    let (status, _, _) = tool.call(Method::GET, &b_id, &b_rat, None).await;
+    assert_eq!(status, StatusCode::OK, "b is untouched");
+}
+
+#[tokio::test]
+async fn a_bound_token_works_only_with_its_certificate_and_only_in_its_workspace() {
+    let tool = Tool::new().await;
+    let client_id = tool.register(Auth::TlsClientAuth).await["client_id"].as_str().unwrap().to_owned();
+    let token = tool.token(Auth::TlsClientAuth, &client_id).await;
+    let other_cert = tool.tpp.transport_ca.issue_client(&[(rcgen::DnType::CommonName, "another")], support::now()).unwrap();
+    for client in [tool.server.client(Some(&other_cert)), tool.server.client(None)] {
+        let response = client.get(tool.url(&client_id)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 401, "a bound token needs its certificate");
+    }
+
+    let (status, _) = tool
+        .server
+        .admin(Method::POST, "/default/workspaces", Some(json!({"id": "other", "name": "Other", "profile": "openbanking_uk"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let elsewhere = format!("{}/default/other/openbankinguk/dcr/v3.2/register/{client_id}", tool.server.https);
+    let response = tool.mtls.get(elsewhere).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 401, "a token of one workspace never works in another");
+}
+
+#[tokio::test]
+async fn updates_follow_the_registration_rules_and_every_operation_is_audited() {
+    let tool = Tool::new().await;
+    let client_id = tool.register(Auth::TlsClientAuth).await["client_id"].as_str().unwrap().to_owned();
+    let token = tool.token(Auth::TlsClientAuth, &client_id).await;
+    let refused = [
+        (tool.update_body(Auth::TlsClientAuth, |c| c["redirect_uris"] = json!(["https://abc.com"])), "invalid_redirect_uri"),
+        (tool.update_body(Auth::TlsClientAuth, |c| c["response_types"] = json!(["token"])), "invalid_client_metadata"),
+        (tool.update_body(Auth::TlsClientAuth, |c| c["software_id"] = json!("AnotherSoftwareId")), "invalid_client_metadata"),
+    ];
+    for (body, error) in refused {
+        let (status, body, _) = tool.call(Method::PUT, &client_id, &token, Some(body)).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some(error)), "{body}");
+    }
+    let update = tool.update_body(Auth::TlsClientAuth, |_| {});
+    let (status, _, _) = tool.call(Method::PUT, &client_id, &token, Some(update.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body, _) = tool.call(Method::PUT, &client_id, &token, Some(update)).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_client_metadata")), "a replayed update");
+    let (status, _, _) = tool.call(Method::GET, &client_id, &token, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = tool.call(Method::DELETE, &client_id, &token, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    let events = tool.server.audit_events("?limit=100").await;
+    let count = |kind: &str, outcome: &str| {
+        events
+            .iter()
+            .filter(|e| e["event_type"] == kind && e["outcome"] == outcome && e["client_id"] == client_id.as_str())
+            .count()
+    };
+    assert_eq!(count("dcr_updated", "success"), 1);
+    assert_eq!(count("dcr_updated", "failure"), 4);
+    assert_eq!(count("dcr_read", "success"), 1);
+    assert_eq!(count("dcr_deleted", "success"), 1);
+    let _ = WORKSPACE;
+}
