@@ -44,7 +44,7 @@ impl Tool {
         }
     }
 
-    /// "Register software client": 201 with a client_id.
+    /// "Register software client": 201 with a `client_id`.
     async fn register(&self, auth: Auth) -> Value {
         self.tpp.register(&self.server, Self::claims(auth)).await
     }
