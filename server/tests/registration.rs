@@ -367,3 +367,108 @@ async fn unreachable_key_hosts_are_reported_by_whose_they_are() {
     assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
     assert!(body["error_description"].as_str().unwrap().contains("could not be verified"));
 }
+
+/// "Protect by access token": a `dcr_register` token, issued to a manually created client,
+/// admits exactly one registration.
+#[tokio::test]
+async fn protect_by_access_token_admits_one_registration_per_dcr_register_token() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let portal_cert = tpp
+        .transport_ca
+        .issue_client(
+            &[(rcgen::DnType::CommonName, "onboarding-portal"), (rcgen::DnType::OrganizationName, "Bank")],
+            support::now(),
+        )
+        .unwrap();
+    let new_portal = json!({
+        "name": "Onboarding portal",
+        "scopes": ["dcr_register"],
+        "token_endpoint_auth_method": "tls_client_auth",
+        "tls_client_auth_subject_dn": "CN=onboarding-portal,O=Bank"
+    });
+    let (status, portal) = server.admin(Method::POST, &format!("{ADMIN_WORKSPACE}/clients"), Some(new_portal)).await;
+    assert_eq!(status, StatusCode::CREATED, "{portal}");
+    assert_eq!(portal["dynamically_registered"], false);
+    assert!(portal.get("client_secret").is_none());
+    let mut settings = tpp.dcr_settings();
+    settings["protect_by_access_token"] = json!(true);
+    server.put_dcr(settings).await;
+
+    let portal_client = server.client(Some(&portal_cert));
+    let form =
+        [("client_id", portal["client_id"].as_str().unwrap()), ("grant_type", "client_credentials"), ("scope", "dcr_register")];
+    let (status, issued, _) = server.token(&portal_client, &form, None).await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let token = issued["access_token"].as_str().unwrap();
+
+    let register = |bearer: Option<String>| {
+        let mut request =
+            portal_client.post(server.register_url()).header("content-type", "application/jose").body(tpp.request());
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        request.send()
+    };
+    let response = register(None).await.unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    assert!(response.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    let (status, registered) = support::decode(register(Some(token.to_owned())).await.unwrap()).await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let (status, body) = support::decode(register(Some(token.to_owned())).await.unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_token")), "the token is single use");
+
+    // A TPP's own token never carries dcr_register.
+    let tpp_form = [
+        ("client_id", registered["client_id"].as_str().unwrap()),
+        ("grant_type", "client_credentials"),
+        ("scope", "dcr_register"),
+    ];
+    let (status, body, _) = server.token(&server.client(Some(&tpp.transport)), &tpp_form, None).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_scope")));
+    let (_, manual) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients?dcr=false"), None).await;
+    assert_eq!(manual["clients"].as_array().map(Vec::len), Some(1));
+    assert_eq!(server.audit_events("?type=dcr_rejected").await.iter().filter(|e| e["error"] == "invalid_token").count(), 2);
+}
+
+#[tokio::test]
+async fn manual_clients_are_validated_and_their_secret_is_shown_once() {
+    let server = TestServer::start().await;
+    let clients = format!("{ADMIN_WORKSPACE}/clients");
+    let refused = [
+        (
+            json!({"name": "x", "scopes": ["nonsense"], "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": "CN=x"}),
+            "scopes",
+        ),
+        (
+            json!({"name": "x", "scopes": ["dcr_register"], "token_endpoint_auth_method": "client_secret_basic"}),
+            "token_endpoint_auth_method",
+        ),
+        (json!({"name": "x", "scopes": ["dcr_register"], "token_endpoint_auth_method": "private_key_jwt"}), "jwks"),
+        (
+            json!({"name": "x", "scopes": ["dcr_register"], "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": "garbage"}),
+            "tls_client_auth_subject_dn",
+        ),
+        (
+            json!({"name": "", "scopes": ["dcr_register"], "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": "CN=x"}),
+            "name",
+        ),
+    ];
+    for (body, field) in refused {
+        let (status, error) = server.admin(Method::POST, &clients, Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {error}");
+        assert!(error["error_description"].as_str().unwrap().starts_with(field), "{field}: {error}");
+    }
+    server
+        .patch_workspace(json!({"token_endpoint_auth_methods": ["tls_client_auth", "private_key_jwt", "client_secret_basic"]}))
+        .await;
+    let (status, created) = server
+        .admin(Method::POST, &clients, Some(json!({"name": "Portal", "scopes": ["dcr_register", "accounts"], "token_endpoint_auth_method": "client_secret_basic"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let secret = created["client_secret"].as_str().unwrap();
+    assert_eq!(secret.len(), 36);
+    let (_, read) = server.admin(Method::GET, &format!("{clients}/{}", created["client_id"].as_str().unwrap()), None).await;
+    assert!(!read.to_string().contains(secret));
+    assert_eq!(read["metadata"]["grant_types"], json!(["client_credentials"]));
+    assert_eq!(server.audit_events("?type=client_created").await.len(), 1);
+}

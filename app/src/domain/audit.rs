@@ -24,14 +24,13 @@ pub enum AuditEventType {
     DcrUpdated,
     /// A client deleted its registration (RFC 7592 DELETE).
     DcrDeleted,
+    /// An administrator created a client.
+    ClientCreated,
     /// An administrator deleted a client.
     ClientDeleted,
 }
 
 impl AuditEventType {
-    pub const ALL: [Self; 6] =
-        [Self::DcrCreated, Self::DcrRejected, Self::DcrRead, Self::DcrUpdated, Self::DcrDeleted, Self::ClientDeleted];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Self::DcrCreated => "dcr_created",
@@ -39,6 +38,7 @@ impl AuditEventType {
             Self::DcrRead => "dcr_read",
             Self::DcrUpdated => "dcr_updated",
             Self::DcrDeleted => "dcr_deleted",
+            Self::ClientCreated => "client_created",
             Self::ClientDeleted => "client_deleted",
         }
     }
@@ -46,8 +46,9 @@ impl AuditEventType {
 
 impl FromStr for AuditEventType {
     type Err = UnknownValue;
+    /// Parsed by the serde derive, which knows every variant.
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|t| t.as_str() == value).ok_or_else(|| UnknownValue(value.to_owned()))
+        serde_json::from_value(serde_json::Value::String(value.to_owned())).map_err(|_| UnknownValue(value.to_owned()))
     }
 }
 
@@ -129,5 +130,21 @@ impl AuditFilter {
             0 => 100,
             n => n.min(Self::MAX_LIMIT),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_serde_and_as_str() {
+        use AuditEventType as T;
+        for kind in [T::DcrCreated, T::DcrRejected, T::DcrRead, T::DcrUpdated, T::DcrDeleted, T::ClientCreated, T::ClientDeleted]
+        {
+            assert_eq!(kind.as_str().parse::<T>(), Ok(kind));
+            assert_eq!(serde_json::to_value(kind).ok(), Some(serde_json::Value::String(kind.as_str().to_owned())));
+        }
+        assert!("nonsense".parse::<T>().is_err());
     }
 }

@@ -53,3 +53,21 @@ impl ClientFilter {
         }
     }
 }
+
+/// A client an administrator creates (not through DCR), such as the bank's own onboarding
+/// portal that obtains `dcr_register` tokens.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewManualClient {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// The client's keys, for `private_key_jwt` (exactly one of `jwks` and `jwks_uri`).
+    #[serde(default)]
+    pub jwks: Option<crate::domain::jwks::PublicJwks>,
+    #[serde(default)]
+    pub jwks_uri: Option<crate::domain::dcr::JwksUri>,
+    /// The certificate subject, for `tls_client_auth`.
+    #[serde(default)]
+    pub tls_client_auth_subject_dn: Option<String>,
+}

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod client;
 pub mod dcr;
+pub mod dn;
 pub mod ids;
 pub mod jwks;
 pub mod oauth;

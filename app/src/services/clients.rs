@@ -1,11 +1,22 @@
 //! Listing, reading and deleting a workspace's clients.
 
+use serde_json::json;
+
 use super::ServiceError;
 use super::workspaces::get_workspace;
 use crate::domain::audit::{AuditEventType, NewAuditEvent, Outcome};
-use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
+use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary, NewManualClient};
+use crate::domain::dn::DistinguishedName;
 use crate::domain::ids::WorkspaceRef;
+use crate::domain::oauth::{TokenEndpointAuthMethod, is_scope_token};
+use crate::domain::workspace::{SettingsError, Workspace};
+use crate::secrets::{self, Secret};
 use crate::state::AppState;
+use crate::storage::NewClient;
+
+/// The scope of the single-use tokens that authorise a dynamic registration; only manual
+/// clients may hold it.
+pub const DCR_REGISTER_SCOPE: &str = "dcr_register";
 
 pub async fn list_clients(state: &AppState, at: &WorkspaceRef, filter: ClientFilter) -> Result<Vec<ClientSummary>, ServiceError> {
     get_workspace(state, at).await?;
@@ -33,4 +44,129 @@ pub async fn delete_client(state: &AppState, at: &WorkspaceRef, client_id: &str)
         created_at: state.clock.now(),
     };
     if state.store.delete_client(at, client_id, &event).await? { Ok(()) } else { Err(ServiceError::NotFound("client")) }
+}
+
+/// Creates a client as an administrator. A generated secret (for `client_secret_basic`) is
+/// returned once; only its hash is kept.
+pub async fn create_manual_client(
+    state: &AppState,
+    at: &WorkspaceRef,
+    new: NewManualClient,
+) -> Result<(ClientDetails, Option<Secret>), ServiceError> {
+    let workspace = get_workspace(state, at).await?;
+    check_manual_client(&workspace, &new, state.deployment.allow_insecure_jwks_uris)?;
+    let now = state.clock.now();
+    let client_id = secrets::new_client_id();
+    let secret =
+        (new.token_endpoint_auth_method == TokenEndpointAuthMethod::ClientSecretBasic).then(Secret::generate_client_secret);
+    let name = new.name.trim().to_owned();
+    let mut metadata = json!({
+        "client_id": client_id,
+        "client_id_issued_at": now.timestamp(),
+        "client_name": name,
+        "token_endpoint_auth_method": new.token_endpoint_auth_method,
+        "grant_types": ["client_credentials"],
+        "scope": new.scopes.join(" "),
+        "scopes": new.scopes,
+    });
+    if let Some(jwks) = &new.jwks {
+        metadata["jwks"] = jwks.as_json().clone();
+    }
+    if let Some(uri) = &new.jwks_uri {
+        metadata["jwks_uri"] = json!(uri.as_str());
+    }
+    if let Some(dn) = &new.tls_client_auth_subject_dn {
+        metadata["tls_client_auth_subject_dn"] = json!(dn);
+    }
+    let summary = ClientSummary {
+        client_id: client_id.clone(),
+        name: Some(name),
+        dynamically_registered: false,
+        software_id: None,
+        org_id: None,
+        org_name: None,
+        token_endpoint_auth_method: new.token_endpoint_auth_method,
+        created_at: now,
+    };
+    let client = NewClient {
+        workspace: at.clone(),
+        summary: summary.clone(),
+        metadata: metadata.clone(),
+        software_statement: None,
+        client_secret_hash: secret.as_ref().map(|s| s.hash().as_str().to_owned()),
+        registration_access_token_hash: None,
+    };
+    let event = NewAuditEvent {
+        workspace: at.clone(),
+        event_type: AuditEventType::ClientCreated,
+        outcome: Outcome::Success,
+        client_id: Some(client_id),
+        error: None,
+        error_description: None,
+        software_id: None,
+        org_id: None,
+        client_cert_subject: None,
+        remote_addr: None,
+        created_at: now,
+    };
+    state.store.register_client(&client, None, None, &event).await?;
+    Ok((ClientDetails { summary, metadata, software_statement: None, updated_at: now }, secret))
+}
+
+fn check_manual_client(
+    workspace: &Workspace,
+    new: &NewManualClient,
+    allow_insecure_jwks_uris: bool,
+) -> Result<(), SettingsError> {
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(SettingsError::new("name", "must be 1 to 80 characters"));
+    }
+    if new.scopes.is_empty() {
+        return Err(SettingsError::new("scopes", "at least one scope is required"));
+    }
+    if let Some(bad) =
+        new.scopes.iter().find(|s| !is_scope_token(s) || (*s != DCR_REGISTER_SCOPE && !workspace.settings.scopes.contains(s)))
+    {
+        return Err(SettingsError::new("scopes", format!("'{bad}' is neither dcr_register nor one of the workspace's scopes")));
+    }
+    let method = new.token_endpoint_auth_method;
+    if !matches!(
+        method,
+        TokenEndpointAuthMethod::ClientSecretBasic
+            | TokenEndpointAuthMethod::PrivateKeyJwt
+            | TokenEndpointAuthMethod::TlsClientAuth
+    ) {
+        return Err(SettingsError::new(
+            "token_endpoint_auth_method",
+            "must be client_secret_basic, private_key_jwt or tls_client_auth",
+        ));
+    }
+    if !workspace.settings.token_endpoint_auth_methods.contains(&method) {
+        return Err(SettingsError::new(
+            "token_endpoint_auth_method",
+            format!("{} is not allowed by this workspace's token_endpoint_auth_methods", method.as_str()),
+        ));
+    }
+    let keys = usize::from(new.jwks.is_some()) + usize::from(new.jwks_uri.is_some());
+    match method {
+        TokenEndpointAuthMethod::PrivateKeyJwt if keys != 1 => {
+            Err(SettingsError::new("jwks", "give exactly one of jwks and jwks_uri"))
+        }
+        TokenEndpointAuthMethod::PrivateKeyJwt => match &new.jwks_uri {
+            Some(uri) => uri.check_transport(allow_insecure_jwks_uris).map_err(|m| SettingsError::new("jwks_uri", m)),
+            None => Ok(()),
+        },
+        _ if keys != 0 => Err(SettingsError::new("jwks", "keys are only for private_key_jwt")),
+        TokenEndpointAuthMethod::TlsClientAuth => {
+            let dn = new.tls_client_auth_subject_dn.as_deref().unwrap_or_default();
+            DistinguishedName::parse(dn)
+                .map(|_| ())
+                .map_err(|e| SettingsError::new("tls_client_auth_subject_dn", format!("the name {e}")))
+        }
+        _ if new.tls_client_auth_subject_dn.is_some() => {
+            Err(SettingsError::new("tls_client_auth_subject_dn", "is only for tls_client_auth"))
+        }
+        _ => Ok(()),
+    }
 }

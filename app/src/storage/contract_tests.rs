@@ -150,6 +150,7 @@ async fn workspaces_are_created_read_listed_and_updated() {
             .register_client(
                 &client(&obuk.reference(), "c1", true, 7),
                 None,
+                None,
                 &audit(&obuk.reference(), AuditEventType::DcrCreated, Outcome::Success, 7),
             )
             .await);
@@ -167,10 +168,10 @@ async fn registration_writes_client_guard_and_audit_together() {
         let at_ws = ws.reference();
 
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 1);
-        ok(store.register_client(&client(&at_ws, "c1", true, 1), Some(&guard(&at_ws, "j1", 100)), &created).await);
+        ok(store.register_client(&client(&at_ws, "c1", true, 1), Some(&guard(&at_ws, "j1", 100)), None, &created).await);
 
         // A replayed jti writes nothing: no client, no audit event.
-        let replay = store.register_client(&client(&at_ws, "c2", true, 2), Some(&guard(&at_ws, "j1", 100)), &created).await;
+        let replay = store.register_client(&client(&at_ws, "c2", true, 2), Some(&guard(&at_ws, "j1", 100)), None, &created).await;
         assert!(matches!(replay, Err(StoreError::Replayed)), "{replay:?}");
         assert_eq!(ok(store.client(&at_ws, "c2").await), None);
         assert_eq!(ok(store.audit_events(&at_ws, &AuditFilter::default()).await).len(), 1);
@@ -182,6 +183,7 @@ async fn registration_writes_client_guard_and_audit_together() {
             .register_client(
                 &client(&other, "c3", true, 3),
                 Some(&guard(&other, "j1", 100)),
+                None,
                 &audit(&other, AuditEventType::DcrCreated, Outcome::Success, 3),
             )
             .await);
@@ -196,7 +198,7 @@ async fn registration_writes_client_guard_and_audit_together() {
         assert!(matches!(store.insert_replay_guard(&guard(&at_ws, "assertion-1", 100)).await, Err(StoreError::Replayed)));
         assert_eq!(ok(store.purge_expired_replay_guards(99).await), 0);
         assert_eq!(ok(store.purge_expired_replay_guards(101).await), 3);
-        ok(store.register_client(&client(&at_ws, "c4", true, 4), Some(&guard(&at_ws, "j1", 200)), &created).await);
+        ok(store.register_client(&client(&at_ws, "c4", true, 4), Some(&guard(&at_ws, "j1", 200)), None, &created).await);
     }
 }
 
@@ -207,9 +209,9 @@ async fn clients_are_listed_filtered_and_deleted() {
         ok(store.insert_workspace(&ws).await);
         let at_ws = ws.reference();
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
-        ok(store.register_client(&client(&at_ws, "old", true, 1), None, &created).await);
-        ok(store.register_client(&client(&at_ws, "manual", false, 2), None, &created).await);
-        ok(store.register_client(&client(&at_ws, "new", true, 3), None, &created).await);
+        ok(store.register_client(&client(&at_ws, "old", true, 1), None, None, &created).await);
+        ok(store.register_client(&client(&at_ws, "manual", false, 2), None, None, &created).await);
+        ok(store.register_client(&client(&at_ws, "new", true, 3), None, None, &created).await);
 
         let ids = |list: Vec<ClientSummary>| list.into_iter().map(|c| c.client_id).collect::<Vec<_>>();
         assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::All).await)), ["new", "manual", "old"]);
@@ -292,7 +294,7 @@ async fn access_tokens_are_found_by_hash_revoked_once_and_end_with_their_client(
         ok(store.insert_workspace(&ws).await);
         let at_ws = ws.reference();
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
-        ok(store.register_client(&client(&at_ws, "c1", true, 1), None, &created).await);
+        ok(store.register_client(&client(&at_ws, "c1", true, 1), None, None, &created).await);
         let token = AccessTokenRecord {
             jti: "t1".to_owned(),
             workspace: at_ws.clone(),

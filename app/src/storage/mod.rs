@@ -43,6 +43,8 @@ pub enum StoreError {
     Conflict,
     #[error("the request's jti has been used before")]
     Replayed,
+    #[error("the access token was already used or revoked")]
+    TokenUsed,
     #[error("the tenant or workspace does not exist")]
     NotFound,
     #[error("stored data could not be read: {0}")]
@@ -104,12 +106,15 @@ pub trait Store: Send + Sync + 'static {
     /// Returns false if the workspace does not exist.
     async fn update_dcr_settings(&self, at: &WorkspaceRef, dcr: &DcrSettings, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
-    /// Records the replay guard, the client and the audit event in one transaction.
-    /// [`StoreError::Replayed`] if the guard exists; then nothing is written.
+    /// Records the replay guard, the client and the audit event in one transaction, revoking
+    /// `consumed_token` (the jti of a single-use registration token) in the same transaction.
+    /// [`StoreError::Replayed`] if the guard exists, [`StoreError::TokenUsed`] if the token was
+    /// already revoked; then nothing is written.
     async fn register_client(
         &self,
         client: &NewClient,
         replay: Option<&ReplayGuard>,
+        consumed_token: Option<&str>,
         audit: &NewAuditEvent,
     ) -> Result<(), StoreError>;
     async fn clients(&self, at: &WorkspaceRef, filter: ClientFilter) -> Result<Vec<ClientSummary>, StoreError>;

@@ -262,9 +262,20 @@ macro_rules! sql_store {
                 &self,
                 client: &NewClient,
                 replay: Option<&ReplayGuard>,
+                consumed_token: Option<&str>,
                 audit: &NewAuditEvent,
             ) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await?;
+                if let Some(jti) = consumed_token {
+                    let done = sqlx::query("update access_token set revoked_at = $1 where jti = $2 and revoked_at is null")
+                        .bind(audit.created_at)
+                        .bind(jti)
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::TokenUsed);
+                    }
+                }
                 if let Some(guard) = replay {
                     sqlx::query(
                         "insert into replay_guard (tenant_id, workspace_id, issuer, jti, expires_at) values ($1, $2, $3, $4, $5)",

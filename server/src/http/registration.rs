@@ -101,7 +101,12 @@ async fn incoming(
     connection: Connection,
 ) -> Result<Incoming, WireError> {
     match read_body(body, BODY_LIMIT).await {
-        Ok(body) => Ok(Incoming { content_type: content_type(headers), body, connection }),
+        Ok(body) => Ok(Incoming {
+            authorization: authorization(headers).map(str::to_owned),
+            content_type: content_type(headers),
+            body,
+            connection,
+        }),
         Err(BodyError::TooLarge { limit }) => {
             let error = RegistrationError::BodyTooLarge { limit_kib: limit / 1024 };
             let wire = WireError::new(StatusCode::PAYLOAD_TOO_LARGE, error.code().as_str(), error.description());

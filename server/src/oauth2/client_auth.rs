@@ -10,9 +10,9 @@ use app::domain::jwks::PublicJwks;
 use app::domain::oauth::{GrantType, TokenEndpointAuthMethod};
 
 use super::CLOCK_SKEW_SECONDS;
-use super::dn::DistinguishedName;
 use super::jose::CompactJws;
 use super::token::{PresentedCredentials, TokenError};
+use app::domain::dn::DistinguishedName;
 
 /// OBUK / FAPI: an assertion may be valid for at most 30 minutes; the conformance tool signs
 /// `exp = iat + 1800` exactly.

@@ -3,7 +3,6 @@
 //! the time arrives as `now`, so every rule is testable with plain values.
 
 pub mod client_auth;
-pub mod dn;
 pub mod jose;
 pub mod registration;
 pub mod software_statement;

@@ -19,10 +19,13 @@ use crate::oauth2::registration::{
     ValidatedRegistration,
 };
 use crate::oauth2::software_statement;
+use crate::oauth2::token::certificate_thumbprint;
 use crate::state::ServerState;
 
 /// A registration request as it arrived.
 pub struct Incoming {
+    /// The `Authorization` header, for workspaces that protect registration with a token.
+    pub authorization: Option<String>,
     pub content_type: Option<String>,
     pub body: Bytes,
     pub connection: Connection,
@@ -61,7 +64,9 @@ impl Failure {
     }
 }
 
-pub const TOKEN_REQUIRED: &str = "this workspace requires a dcr_register access token for registration";
+pub const TOKEN_REQUIRED: &str = "registration requires a valid, unused dcr_register access token";
+
+pub use app::services::clients::DCR_REGISTER_SCOPE;
 
 /// Who attempted the registration, as far as is known; recorded in the audit log.
 #[derive(Debug, Default)]
@@ -110,9 +115,9 @@ pub async fn register(state: &ServerState, workspace: &Workspace, incoming: Inco
         now,
     );
     let mut attempt = Attempt::new(&incoming.connection, &certificate);
-    let outcome = match admit(workspace) {
-        Ok(()) => match validate(state, workspace, &incoming, &certificate, now, &mut attempt).await {
-            Ok(validated) => store(state, workspace, &validated, now, &attempt).await,
+    let outcome = match admit(state, workspace, &incoming, now).await {
+        Ok(consumed_token) => match validate(state, workspace, &incoming, &certificate, now, &mut attempt).await {
+            Ok(validated) => store(state, workspace, &validated, consumed_token.as_deref(), now, &attempt).await,
             Err(failure) => Err(failure),
         },
         Err(failure) => Err(failure),
@@ -129,16 +134,43 @@ pub async fn record_refusal(state: &ServerState, workspace: &Workspace, error: R
     record_rejection(state, workspace, &Failure::Rejected(error), &attempt, state.app.clock.now()).await;
 }
 
-/// New registrations need DCR switched on and, where required, a registration token.
-fn admit(workspace: &Workspace) -> Result<(), Failure> {
+/// New registrations need DCR switched on and, where the workspace protects registration with
+/// a token, a `dcr_register` access token issued by `client_credentials` to one of its manually
+/// created clients, presented with the certificate it is bound to. Returns the token's jti, to
+/// be consumed with the registration.
+async fn admit(
+    state: &ServerState,
+    workspace: &Workspace,
+    incoming: &Incoming,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, Failure> {
     if !workspace.dcr.enabled {
         return Err(Failure::Disabled);
     }
-    if workspace.dcr.protect_by_access_token {
-        // `dcr_register` tokens are not issued yet: with the setting on, nothing is authorised.
+    if !workspace.dcr.protect_by_access_token {
+        return Ok(None);
+    }
+    let internal = |e: StoreError| Failure::Internal(e.to_string());
+    let token = incoming
+        .authorization
+        .as_deref()
+        .and_then(|header| header.split_once(' '))
+        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .map(|(_, token)| token.trim())
+        .ok_or(Failure::TokenRequired)?;
+    let hash = Secret::from_given(token.to_owned()).hash();
+    let record = state.app.store.access_token_by_hash(hash.as_str()).await.map_err(internal)?.ok_or(Failure::TokenRequired)?;
+    let presented =
+        incoming.connection.client_chain.as_ref().and_then(|chain| chain.first()).map(|der| certificate_thumbprint(der));
+    let bound_ok = record.certificate_thumbprint.as_ref().is_none_or(|bound| presented.as_ref() == Some(bound));
+    if record.workspace != workspace.reference() || !record.is_active(now) || !record.has_scope(DCR_REGISTER_SCOPE) || !bound_ok {
         return Err(Failure::TokenRequired);
     }
-    Ok(())
+    let issuer = state.app.store.client(&workspace.reference(), &record.client_id).await.map_err(internal)?;
+    if issuer.is_none_or(|client| client.summary.dynamically_registered) {
+        return Err(Failure::TokenRequired);
+    }
+    Ok(Some(record.jti))
 }
 
 /// The whole validation pipeline of a registration request (POST and PUT alike).
@@ -179,6 +211,7 @@ async fn store(
     state: &ServerState,
     workspace: &Workspace,
     validated: &ValidatedRegistration,
+    consumed_token: Option<&str>,
     now: DateTime<Utc>,
     attempt: &Attempt,
 ) -> Result<Map<String, Value>, Failure> {
@@ -199,12 +232,13 @@ async fn store(
     event.client_id = Some(issue.client_id.clone());
     event.software_id.clone_from(&client.summary.software_id);
     event.org_id.clone_from(&client.summary.org_id);
-    match state.app.store.register_client(&client, replay.as_ref(), &event).await {
+    match state.app.store.register_client(&client, replay.as_ref(), consumed_token, &event).await {
         Ok(()) => {
             tracing::info!(workspace = %workspace.reference(), client_id = %issue.client_id, software_id = ?client.summary.software_id, "client registered");
             Ok(body)
         }
         Err(StoreError::Replayed) => Err(Failure::Rejected(RegistrationError::Replayed)),
+        Err(StoreError::TokenUsed) => Err(Failure::TokenRequired),
         Err(other) => Err(Failure::Internal(other.to_string())),
     }
 }

@@ -15,8 +15,8 @@ use rustls::server::danger::ClientCertVerifier;
 use rustls::{CertificateError, RootCertStore};
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
-use crate::oauth2::dn::DistinguishedName;
 use crate::oauth2::registration::ClientCertificateCheck;
+use app::domain::dn::DistinguishedName;
 
 /// More distinct CA bundles than this and the cache starts over.
 const MAX_CACHED_BUNDLES: usize = 256;

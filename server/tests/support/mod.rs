@@ -57,6 +57,8 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> Self {
+        // Server logs go to the test's captured output, shown when a test fails.
+        let _ = tracing_subscriber::fmt().with_env_filter("info").with_test_writer().try_init();
         let dir = tempfile::tempdir().unwrap();
         let args = serve_args(dir.path().to_owned());
         let running = startup::start(&args, Arc::new(SystemClock)).await.unwrap();
@@ -120,7 +122,7 @@ impl TestServer {
 
     pub async fn audit_events(&self, query: &str) -> Vec<Value> {
         let (status, body) = self.admin(reqwest::Method::GET, &format!("{ADMIN_WORKSPACE}/audit-events{query}"), None).await;
-        assert_eq!(status, StatusCode::OK);
+        assert_eq!(status, StatusCode::OK, "{body}");
         body["audit_events"].as_array().cloned().unwrap()
     }
 }

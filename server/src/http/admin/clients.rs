@@ -7,12 +7,12 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use app::domain::client::{ClientDetails, ClientFilter};
+use app::domain::client::{ClientDetails, ClientFilter, NewManualClient};
 use app::services::clients;
 
 use super::{AdminCaller, query};
 use crate::http::error::WireError;
-use crate::http::extract::WorkspacePath;
+use crate::http::extract::{AdminJson, WorkspacePath};
 use crate::state::ServerState;
 
 #[derive(Deserialize)]
@@ -36,6 +36,21 @@ pub async fn list(
     let filter = ClientFilter::from_dcr_flag(query(parsed)?.dcr);
     let list = clients::list_clients(&state.app, &at, filter).await?;
     Ok(Json(json!({ "clients": list })))
+}
+
+/// Creates a manual client; a generated secret appears in this response only.
+pub async fn create(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+    AdminJson(new): AdminJson<NewManualClient>,
+) -> Result<(StatusCode, Json<Value>), WireError> {
+    let (client, secret) = clients::create_manual_client(&state.app, &at, new).await?;
+    let mut body = serde_json::to_value(&client).map_err(WireError::internal)?;
+    if let Some(secret) = secret {
+        body["client_secret"] = json!(secret.expose());
+    }
+    Ok((StatusCode::CREATED, Json(body)))
 }
 
 pub async fn get(

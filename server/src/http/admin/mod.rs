@@ -26,7 +26,7 @@ pub fn router() -> Router<ServerState> {
         .route("/api/admin/v1/tenants/{tenant}/workspaces", get(workspaces::list).post(workspaces::create))
         .route(workspace, get(workspaces::get).patch(workspaces::update))
         .route(&format!("{workspace}/dcr"), get(dcr::get).put(dcr::put))
-        .route(&format!("{workspace}/clients"), get(clients::list))
+        .route(&format!("{workspace}/clients"), get(clients::list).post(clients::create))
         .route(&format!("{workspace}/clients/{{client_id}}"), get(clients::get).delete(clients::delete))
         .route(&format!("{workspace}/audit-events"), get(audit_events::list))
 }

@@ -25,7 +25,7 @@ const ALIASES: [(&str, &str); 15] = [
     ("e", "1.2.840.113549.1.9.1"),
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum DnError {
     #[error("is empty")]
     Empty,
