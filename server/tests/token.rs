@@ -241,3 +241,74 @@ async fn a_client_of_one_workspace_gets_nothing_from_another() {
     assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
     let _ = ADMIN_WORKSPACE;
 }
+
+/// Introspection (RFC 7662) and revocation (RFC 7009): TPPs see and end only their own
+/// tokens; the bank's resource servers (manual clients) may introspect any token.
+#[tokio::test]
+async fn introspection_and_revocation_respect_ownership_and_deletion() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let mtls = server.client(Some(&tpp.transport));
+    let a = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let b = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let token_of = |client_id: String| {
+        let server = &server;
+        let mtls = &mtls;
+        async move {
+            let (status, body, _) =
+                server.token(mtls, &[("client_id", &client_id), ("grant_type", "client_credentials")], None).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let (token_a, token_a2, token_b) = (token_of(a.clone()).await, token_of(a.clone()).await, token_of(b.clone()).await);
+
+    let rs_cert = tpp
+        .transport_ca
+        .issue_client(&[(rcgen::DnType::CommonName, "accounts-api"), (rcgen::DnType::OrganizationName, "Bank")], support::now())
+        .unwrap();
+    let new_rs = json!({"name": "Accounts API", "scopes": ["accounts"], "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": "CN=accounts-api,O=Bank"});
+    let (status, resource_server) = server.admin(Method::POST, &format!("{ADMIN_WORKSPACE}/clients"), Some(new_rs)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let rs_id = resource_server["client_id"].as_str().unwrap().to_owned();
+    let rs = server.client(Some(&rs_cert));
+
+    let endpoint = |name: &str| format!("{}{WORKSPACE}/oauth2/{name}", server.https);
+    let call = |client: &reqwest::Client, name: &str, caller: &str, token: &str| {
+        client.post(endpoint(name)).form(&[("client_id", caller.to_owned()), ("token", token.to_owned())]).send()
+    };
+    let active = |response: reqwest::Response| async move {
+        let (status, body) = support::decode(response).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["active"].as_bool().unwrap()
+    };
+
+    let (status, own) = support::decode(call(&mtls, "introspect", &a, &token_a).await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (own["active"].as_bool(), own["client_id"].as_str(), own["token_type"].as_str()),
+        (Some(true), Some(a.as_str()), Some("Bearer"))
+    );
+    assert_eq!(own["cnf"]["x5t#S256"], certificate_thumbprint(&tpp.transport.der));
+    assert!(!active(call(&mtls, "introspect", &a, &token_b).await.unwrap()).await, "a TPP never sees another TPP's token");
+    assert!(active(call(&rs, "introspect", &rs_id, &token_b).await.unwrap()).await, "a resource server sees every token");
+    assert!(!active(call(&rs, "introspect", &rs_id, "not-a-token").await.unwrap()).await);
+
+    let (status, body) = support::decode(call(&mtls, "revoke", &b, &token_a).await.unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("unauthorized_client")));
+    let (status, _) = support::decode(call(&mtls, "revoke", &a, &token_a).await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!active(call(&rs, "introspect", &rs_id, &token_a).await.unwrap()).await, "revoked at once");
+    let (status, _) = support::decode(call(&mtls, "revoke", &a, "unknown-token").await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "unknown tokens are not an error");
+    let management = mtls.get(format!("{}/{a}", server.register_url())).bearer_auth(&token_a).send().await.unwrap();
+    assert_eq!(management.status().as_u16(), 401);
+
+    assert!(active(call(&rs, "introspect", &rs_id, &token_a2).await.unwrap()).await);
+    let (status, _) = server.admin(Method::DELETE, &format!("{ADMIN_WORKSPACE}/clients/{a}"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(!active(call(&rs, "introspect", &rs_id, &token_a2).await.unwrap()).await, "a deleted client's tokens are inactive");
+
+    let unauthenticated = mtls.post(endpoint("introspect")).form(&[("token", token_b.as_str())]).send().await.unwrap();
+    let (status, body) = support::decode(unauthenticated).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
+}

@@ -23,6 +23,8 @@ pub async fn get(State(state): State<ServerState>, WorkspacePath(at): WorkspaceP
         "issuer": urls.issuer,
         "token_endpoint": urls.token,
         "jwks_uri": urls.jwks,
+        "introspection_endpoint": urls.introspection,
+        "revocation_endpoint": urls.revocation,
         "token_endpoint_auth_methods_supported": settings.token_endpoint_auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": algorithms,
         "request_object_signing_alg_values_supported": algorithms,
@@ -32,7 +34,11 @@ pub async fn get(State(state): State<ServerState>, WorkspacePath(at): WorkspaceP
         "scopes_supported": settings.scopes,
         "tls_client_certificate_bound_access_tokens": workspace.profile == Profile::OpenbankingUk,
     });
-    let mut aliases = json!({ "token_endpoint": urls.token });
+    let mut aliases = json!({
+        "token_endpoint": urls.token,
+        "introspection_endpoint": urls.introspection,
+        "revocation_endpoint": urls.revocation,
+    });
     // An endpoint that is switched off is not advertised (DESIGN.md, DCR settings).
     if workspace.dcr.enabled {
         document["registration_endpoint"] = json!(urls.registration);

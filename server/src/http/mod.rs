@@ -6,9 +6,12 @@ mod console;
 mod discovery;
 pub mod error;
 pub mod extract;
+mod introspection;
 mod jwks;
+mod oauth_form;
 mod operations;
 mod registration;
+mod revocation;
 mod token;
 
 use axum::Router;
@@ -34,6 +37,8 @@ pub fn router(state: ServerState) -> Router {
             get(registration::get).put(registration::put).delete(registration::delete),
         )
         .route("/{tenant}/{workspace}/oauth2/token", post(token::post))
+        .route("/{tenant}/{workspace}/oauth2/introspect", post(introspection::post))
+        .route("/{tenant}/{workspace}/oauth2/revoke", post(revocation::post))
         .merge(admin::router())
         .route("/healthz", get(operations::healthz))
         .route("/readyz", get(operations::readyz))

@@ -71,9 +71,33 @@ impl TokenRequest {
     /// Parses a form body and an optional `Authorization` header value.
     pub fn parse(form: &[u8], authorization: Option<&str>) -> Result<Self, TokenError> {
         let params = single_valued(form)?;
-        let get = |name: &str| params.get(name).map(String::as_str).filter(|v| !v.is_empty());
-        let grant_type =
-            get("grant_type").ok_or_else(|| TokenError::InvalidRequest("grant_type is required".to_owned()))?.to_owned();
+        let grant_type = param(&params, "grant_type")
+            .ok_or_else(|| TokenError::InvalidRequest("grant_type is required".to_owned()))?
+            .to_owned();
+        let credentials = PresentedCredentials::from_params(&params, authorization)?;
+        Ok(Self { grant_type, scope: param(&params, "scope").map(str::to_owned), credentials })
+    }
+}
+
+/// A request that names a token: introspection (RFC 7662 §2.1) and revocation (RFC 7009 §2.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenReference {
+    pub token: String,
+    pub credentials: PresentedCredentials,
+}
+
+impl TokenReference {
+    pub fn parse(form: &[u8], authorization: Option<&str>) -> Result<Self, TokenError> {
+        let params = single_valued(form)?;
+        let token = param(&params, "token").ok_or_else(|| TokenError::InvalidRequest("token is required".to_owned()))?.to_owned();
+        Ok(Self { token, credentials: PresentedCredentials::from_params(&params, authorization)? })
+    }
+}
+
+impl PresentedCredentials {
+    /// The client authentication of a request (RFC 6749 §2.3): exactly one method.
+    fn from_params(params: &HashMap<String, String>, authorization: Option<&str>) -> Result<Self, TokenError> {
+        let get = |name: &str| param(params, name);
         let basic = authorization.map(parse_basic).transpose()?;
         let methods = [basic.is_some(), get("client_secret").is_some(), get("client_assertion").is_some()];
         if methods.iter().filter(|used| **used).count() > 1 {
@@ -81,27 +105,32 @@ impl TokenRequest {
             return Err(TokenError::InvalidRequest("more than one client authentication method was used".to_owned()));
         }
         let form_client_id = get("client_id").map(str::to_owned);
-        let credentials = if let Some((client_id, secret)) = basic {
+        if let Some((client_id, secret)) = basic {
             if form_client_id.as_ref().is_some_and(|id| *id != client_id) {
                 return Err(TokenError::InvalidRequest("client_id differs from the authenticated client".to_owned()));
             }
-            PresentedCredentials::Basic { client_id, secret }
-        } else if let Some(secret) = get("client_secret") {
+            return Ok(Self::Basic { client_id, secret });
+        }
+        if let Some(secret) = get("client_secret") {
             let client_id =
                 form_client_id.ok_or_else(|| TokenError::InvalidClient("client_id is required with client_secret".to_owned()))?;
-            PresentedCredentials::Post { client_id, secret: secret.to_owned() }
-        } else if let Some(assertion) = get("client_assertion") {
+            return Ok(Self::Post { client_id, secret: secret.to_owned() });
+        }
+        if let Some(assertion) = get("client_assertion") {
             if get("client_assertion_type") != Some(JWT_BEARER_ASSERTION) {
                 return Err(TokenError::InvalidRequest(format!("client_assertion_type must be {JWT_BEARER_ASSERTION}")));
             }
-            PresentedCredentials::Assertion { assertion: assertion.to_owned(), client_id: form_client_id }
-        } else if let Some(client_id) = form_client_id {
-            PresentedCredentials::Certificate { client_id }
-        } else {
-            return Err(TokenError::InvalidClient("client authentication is required".to_owned()));
-        };
-        Ok(Self { grant_type, scope: get("scope").map(str::to_owned), credentials })
+            return Ok(Self::Assertion { assertion: assertion.to_owned(), client_id: form_client_id });
+        }
+        form_client_id
+            .map(|client_id| Self::Certificate { client_id })
+            .ok_or_else(|| TokenError::InvalidClient("client authentication is required".to_owned()))
     }
+}
+
+/// A parameter's value; empty counts as absent.
+fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    params.get(name).map(String::as_str).filter(|v| !v.is_empty())
 }
 
 /// RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once."
@@ -220,6 +249,14 @@ mod tests {
         assert_eq!(wrong_type.map(|_| ()).map_err(|e| e.code()), Err("invalid_request"));
         let not_basic = TokenRequest::parse(b"grant_type=client_credentials", Some("Bearer abc"));
         assert_eq!(not_basic.map(|_| ()).map_err(|e| e.status()), Err(401));
+    }
+
+    #[test]
+    fn token_references_need_a_token_and_credentials() {
+        let reference = TokenReference::parse(b"token=abc&client_id=c1", None);
+        assert_eq!(reference.map(|r| r.token), Ok("abc".to_owned()));
+        assert_eq!(TokenReference::parse(b"client_id=c1", None).map(|_| ()).map_err(|e| e.code()), Err("invalid_request"));
+        assert_eq!(TokenReference::parse(b"token=abc", None).map(|_| ()).map_err(|e| e.code()), Err("invalid_client"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Protocol use cases that need I/O between their pure steps.
 
+pub mod introspection;
 pub mod keys;
 pub mod management;
 pub mod registration;
+pub mod revocation;
 pub mod token;

@@ -45,7 +45,7 @@ impl From<TokenError> for TokenFailure {
     }
 }
 
-fn internal(detail: impl std::fmt::Display) -> TokenFailure {
+pub(crate) fn internal(detail: impl std::fmt::Display) -> TokenFailure {
     TokenFailure::Internal(detail.to_string())
 }
 
@@ -60,7 +60,7 @@ pub async fn issue(
     if request.grant_type != "client_credentials" {
         return Err(TokenError::UnsupportedGrantType(request.grant_type).into());
     }
-    let client = authenticate(state, workspace, &request.credentials, connection).await?;
+    let client = authenticate(state, workspace, &request.credentials, connection).await?.client;
     client_auth::check_grant(&client)?;
     let scopes = granted_scopes(request.scope.as_deref(), &client.scopes)?;
     let certificate = connection.client_chain.as_ref().and_then(|chain| chain.first());
@@ -74,13 +74,20 @@ pub async fn issue(
     mint(state, workspace, &client.client_id, scopes, certificate.map(|c| certificate_thumbprint(c))).await
 }
 
+/// A client whose credentials checked out.
+pub(crate) struct Authenticated {
+    pub client: RegisteredClient,
+    /// Registered through DCR (a TPP), rather than created by an administrator.
+    pub dynamically_registered: bool,
+}
+
 /// Finds the client named by the request and checks its credentials with its registered method.
-async fn authenticate(
+pub(crate) async fn authenticate(
     state: &ServerState,
     workspace: &Workspace,
     credentials: &PresentedCredentials,
     connection: &Connection,
-) -> Result<RegisteredClient, TokenFailure> {
+) -> Result<Authenticated, TokenFailure> {
     let at = workspace.reference();
     let client_id = client_auth::claimed_client_id(credentials)?;
     let unknown = || TokenFailure::Rejected(TokenError::InvalidClient("client authentication failed".to_owned()));
@@ -123,7 +130,7 @@ async fn authenticate(
         }
         PresentedCredentials::Certificate { .. } => authenticate_certificate(state, workspace, &client, connection, now)?,
     }
-    Ok(client)
+    Ok(Authenticated { client, dynamically_registered: details.summary.dynamically_registered })
 }
 
 fn authenticate_certificate(

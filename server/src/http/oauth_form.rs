@@ -1,0 +1,65 @@
+//! What the form-encoded OAuth endpoints (token, introspection, revocation) share: reading the
+//! form body, and answering errors as RFC 6749 §5.2 describes, never cached.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::json;
+
+use super::error::WireError;
+use super::extract::read_body;
+use crate::oauth2::token::TokenError;
+use crate::services::token::TokenFailure;
+
+const BODY_LIMIT: usize = 16 * 1024;
+
+/// The `application/x-www-form-urlencoded` body (at most 16 KiB) and the `Authorization` header.
+pub(super) async fn read_form(headers: &HeaderMap, body: Body) -> Result<(Bytes, Option<String>), TokenError> {
+    let is_form = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+    });
+    if !is_form {
+        return Err(TokenError::InvalidRequest("the body must be application/x-www-form-urlencoded".to_owned()));
+    }
+    let form = read_body(body, BODY_LIMIT)
+        .await
+        .map_err(|_| TokenError::InvalidRequest("the body is unreadable or larger than 16 KiB".to_owned()))?;
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    Ok((form, authorization))
+}
+
+/// A successful JSON answer, never cached.
+pub(super) fn success(body: &impl Serialize) -> Response {
+    let mut response = (StatusCode::OK, Json(body)).into_response();
+    no_store(&mut response);
+    response
+}
+
+/// The answer to a failed request.
+pub(super) fn failure(failure: TokenFailure, used_basic: bool) -> Result<Response, WireError> {
+    match failure {
+        TokenFailure::Rejected(error) => Ok(error_response(&error, used_basic)),
+        TokenFailure::Internal(detail) => Err(WireError::internal(detail)),
+    }
+}
+
+/// An RFC 6749 §5.2 error. A failed client authentication is a 401 with a challenge for the
+/// scheme the client used (Basic when it sent credentials in the header).
+pub(super) fn error_response(error: &TokenError, used_basic: bool) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = (status, Json(json!({"error": error.code(), "error_description": error.to_string()}))).into_response();
+    no_store(&mut response);
+    if matches!(error, TokenError::InvalidClient(_)) {
+        let challenge = if used_basic { "Basic realm=\"onboard\"" } else { "Bearer realm=\"onboard\"" };
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    }
+    response
+}
+
+fn no_store(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}

@@ -1,0 +1,49 @@
+//! Token introspection (RFC 7662): what an access token is, for an authenticated client. A
+//! TPP may introspect only its own tokens; clients an administrator created (the bank's
+//! resource servers) may introspect any token of the workspace. Anything else is inactive.
+
+use serde_json::{Value, json};
+
+use app::domain::workspace::Workspace;
+use app::secrets::Secret;
+
+use super::token::{TokenFailure, authenticate, internal};
+use crate::listener::Connection;
+use crate::oauth2::token::TokenReference;
+use crate::state::ServerState;
+
+pub async fn introspect(
+    state: &ServerState,
+    workspace: &Workspace,
+    form: &[u8],
+    authorization: Option<&str>,
+    connection: &Connection,
+) -> Result<Value, TokenFailure> {
+    let request = TokenReference::parse(form, authorization)?;
+    let caller = authenticate(state, workspace, &request.credentials, connection).await?;
+    let hash = Secret::from_given(request.token).hash();
+    let record = state.app.store.access_token_by_hash(hash.as_str()).await.map_err(internal)?;
+    let now = state.app.clock.now();
+    let visible = |client_id: &str| !caller.dynamically_registered || client_id == caller.client.client_id;
+    let Some(record) = record.filter(|r| r.workspace == workspace.reference() && r.is_active(now) && visible(&r.client_id))
+    else {
+        return Ok(json!({ "active": false }));
+    };
+    let issuer = state.app.deployment.urls(&workspace.reference(), workspace.profile).issuer;
+    let mut response = json!({
+        "active": true,
+        "scope": record.scope,
+        "client_id": record.client_id,
+        "token_type": "Bearer",
+        "exp": record.expires_at,
+        "iat": record.issued_at.timestamp(),
+        "sub": record.client_id,
+        "aud": issuer,
+        "iss": issuer,
+        "jti": record.jti,
+    });
+    if let Some(thumbprint) = record.certificate_thumbprint {
+        response["cnf"] = json!({ "x5t#S256": thumbprint });
+    }
+    Ok(response)
+}
