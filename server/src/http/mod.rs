@@ -20,9 +20,10 @@ use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use app::domain::urls::OBUK_REGISTRATION_PATH;
+use app::domain::urls::{GENERIC_REGISTRATION_PATH, OBUK_REGISTRATION_PATH};
 
 use self::error::WireError;
+use self::registration::{Endpoint, Obuk, Rfc7591};
 use crate::state::ServerState;
 
 pub use registration::BODY_LIMIT as REGISTRATION_BODY_LIMIT;
@@ -31,11 +32,8 @@ pub fn router(state: ServerState) -> Router {
     let api = Router::new()
         .route("/{tenant}/{workspace}/.well-known/openid-configuration", get(discovery::get))
         .route("/{tenant}/{workspace}/.well-known/jwks.json", get(jwks::get))
-        .route(&format!("/{{tenant}}/{{workspace}}/{OBUK_REGISTRATION_PATH}"), post(registration::post))
-        .route(
-            &format!("/{{tenant}}/{{workspace}}/{OBUK_REGISTRATION_PATH}/{{client_id}}"),
-            get(registration::get).put(registration::put).delete(registration::delete),
-        )
+        .merge(registration_routes::<Obuk>(OBUK_REGISTRATION_PATH))
+        .merge(registration_routes::<Rfc7591>(GENERIC_REGISTRATION_PATH))
         .route("/{tenant}/{workspace}/oauth2/token", post(token::post))
         .route("/{tenant}/{workspace}/oauth2/introspect", post(introspection::post))
         .route("/{tenant}/{workspace}/oauth2/revoke", post(revocation::post))
@@ -51,6 +49,14 @@ pub fn router(state: ServerState) -> Router {
         .fallback(not_found)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// POST `{path}`, and GET, PUT, DELETE `{path}/{client_id}`, under every workspace.
+fn registration_routes<E: Endpoint>(path: &str) -> Router<ServerState> {
+    Router::new().route(&format!("/{{tenant}}/{{workspace}}/{path}"), post(registration::post::<E>)).route(
+        &format!("/{{tenant}}/{{workspace}}/{path}/{{client_id}}"),
+        get(registration::get::<E>).put(registration::put::<E>).delete(registration::delete::<E>),
+    )
 }
 
 async fn not_found() -> WireError {

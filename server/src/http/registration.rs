@@ -1,5 +1,6 @@
-//! `/{tenant}/{workspace}/openbankinguk/dcr/v3.2/register[/{client_id}]` (OBUK DCR v3.2):
-//! POST registers; GET, PUT and DELETE manage a registration (RFC 7592).
+//! The registration endpoints: POST registers; GET, PUT and DELETE manage a registration
+//! (RFC 7592). Each profile has its own path, `openbankinguk/dcr/v3.2/register` (OBUK DCR v3.2)
+//! and `oauth2/register` (plain RFC 7591), served by the same handlers and the same pipeline.
 
 use axum::Json;
 use axum::body::Body;
@@ -21,14 +22,34 @@ use crate::state::ServerState;
 /// Registration requests are small; 64 KiB leaves room for a large software statement.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-pub async fn post(
+/// A registration endpoint, by the profile of the workspaces it serves.
+pub trait Endpoint: Send + Sync + 'static {
+    const PROFILE: Profile;
+    const NAME: &'static str;
+}
+
+/// `/{tenant}/{workspace}/openbankinguk/dcr/v3.2/register`.
+pub struct Obuk;
+impl Endpoint for Obuk {
+    const PROFILE: Profile = Profile::OpenbankingUk;
+    const NAME: &'static str = "Open Banking UK workspace";
+}
+
+/// `/{tenant}/{workspace}/oauth2/register`.
+pub struct Rfc7591;
+impl Endpoint for Rfc7591 {
+    const PROFILE: Profile = Profile::Generic;
+    const NAME: &'static str = "generic workspace";
+}
+
+pub async fn post<E: Endpoint>(
     State(state): State<ServerState>,
     WorkspacePath(at): WorkspacePath,
     connection: Connection,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, WireError> {
-    let workspace = obuk_workspace(&state, &at).await?;
+    let workspace = workspace::<E>(&state, &at).await?;
     let incoming = incoming(&state, &workspace, &headers, body, connection).await?;
     match registration::register(&state, &workspace, incoming).await {
         Ok(registered) => Ok((StatusCode::CREATED, Json(registered)).into_response()),
@@ -37,14 +58,14 @@ pub async fn post(
 }
 
 /// GET `/register/{client_id}`.
-pub async fn get(
+pub async fn get<E: Endpoint>(
     State(state): State<ServerState>,
     WorkspacePath(at): WorkspacePath,
     Path(ClientPath { client_id }): Path<ClientPath>,
     connection: Connection,
     headers: HeaderMap,
 ) -> Result<Response, WireError> {
-    let workspace = obuk_workspace(&state, &at).await?;
+    let workspace = workspace::<E>(&state, &at).await?;
     match management::read(&state, &workspace, &client_id, authorization(&headers), &connection).await {
         Ok(registration) => Ok(Json(registration).into_response()),
         Err(refusal) => Err(refusal_to_wire(refusal)),
@@ -52,7 +73,7 @@ pub async fn get(
 }
 
 /// PUT `/register/{client_id}`: a complete, signed registration request.
-pub async fn put(
+pub async fn put<E: Endpoint>(
     State(state): State<ServerState>,
     WorkspacePath(at): WorkspacePath,
     Path(ClientPath { client_id }): Path<ClientPath>,
@@ -60,7 +81,7 @@ pub async fn put(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, WireError> {
-    let workspace = obuk_workspace(&state, &at).await?;
+    let workspace = workspace::<E>(&state, &at).await?;
     let incoming = incoming(&state, &workspace, &headers, body, connection).await?;
     match management::update(&state, &workspace, &client_id, authorization(&headers), incoming).await {
         Ok(registration) => Ok(Json(registration).into_response()),
@@ -69,14 +90,14 @@ pub async fn put(
 }
 
 /// DELETE `/register/{client_id}`: 204, and the client's tokens stop working at once.
-pub async fn delete(
+pub async fn delete<E: Endpoint>(
     State(state): State<ServerState>,
     WorkspacePath(at): WorkspacePath,
     Path(ClientPath { client_id }): Path<ClientPath>,
     connection: Connection,
     headers: HeaderMap,
 ) -> Result<StatusCode, WireError> {
-    let workspace = obuk_workspace(&state, &at).await?;
+    let workspace = workspace::<E>(&state, &at).await?;
     match management::delete(&state, &workspace, &client_id, authorization(&headers), &connection).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(refusal) => Err(refusal_to_wire(refusal)),
@@ -138,8 +159,8 @@ fn refusal_to_wire(refusal: Refusal) -> WireError {
 
 const INVALID_TOKEN_CHALLENGE: &str = "Bearer error=\"invalid_token\"";
 
-/// The workspace at `at`, if it exists and follows the Open Banking UK profile.
-async fn obuk_workspace(state: &ServerState, at: &app::domain::ids::WorkspaceRef) -> Result<Workspace, WireError> {
+/// The workspace at `at`, if it exists and follows the endpoint's profile.
+async fn workspace<E: Endpoint>(state: &ServerState, at: &app::domain::ids::WorkspaceRef) -> Result<Workspace, WireError> {
     let workspace = state.app.store.workspace(at).await.map_err(WireError::internal)?;
-    workspace.filter(|w| w.profile == Profile::OpenbankingUk).ok_or_else(|| WireError::not_found("Open Banking UK workspace"))
+    workspace.filter(|w| w.profile == E::PROFILE).ok_or_else(|| WireError::not_found(E::NAME))
 }

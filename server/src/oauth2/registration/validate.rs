@@ -126,7 +126,7 @@ pub fn validate(
     let authorization_code = grant_types.contains(&GrantType::AuthorizationCode);
     let response_types = check_response_types(claims.response_types.as_deref(), authorization_code, obuk)?;
     let redirect_uris = check_redirect_uris(claims.redirect_uris.as_deref(), ssa, policy.profile, authorization_code)?;
-    let scopes = check_scopes(claims.scope.as_deref(), ssa, policy.settings)?;
+    let scopes = check_scopes(claims.scope.as_deref(), ssa, policy)?;
     let application_type = check_application_type(claims.application_type.as_deref(), obuk)?;
     let (jwks_uri, jwks) = client_keys(&claims, ssa, method)?;
 
@@ -425,12 +425,14 @@ fn is_local_host(url: &Url) -> bool {
 
 /// Scopes: offered by the workspace and, with a software statement, granted by one of its
 /// `software_roles` (through the workspace's role→scope map) that the competent authority has
-/// authorised. Absent: every scope the statement's roles allow.
+/// authorised. Absent: every scope the statement's roles allow; without a statement, required
+/// in OBUK and the workspace's scopes elsewhere (RFC 7591 §2 lets the server choose a default).
 fn check_scopes(
     requested: Option<&str>,
     ssa: Option<&SoftwareStatement>,
-    settings: &WorkspaceSettings,
+    policy: &RegistrationPolicy<'_>,
 ) -> Result<Vec<String>, RegistrationError> {
+    let settings = policy.settings;
     let scopes: BTreeSet<String> = match (requested, ssa) {
         (Some(scope), _) if !scope.trim().is_empty() => scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
         (_, Some(ssa)) => settings
@@ -441,7 +443,8 @@ fn check_scopes(
             .filter(|scope| settings.scopes.contains(scope))
             .cloned()
             .collect(),
-        (_, None) => return Err(RegistrationError::ClaimMissing("scope")),
+        (_, None) if policy.profile == Profile::OpenbankingUk => return Err(RegistrationError::ClaimMissing("scope")),
+        (_, None) => settings.scopes.iter().cloned().collect(),
     };
     for scope in &scopes {
         if !is_scope_token(scope) {

@@ -1,0 +1,116 @@
+//! The generic profile: plain RFC 7591 registration and RFC 7592 management at
+//! `/{tenant}/{workspace}/oauth2/register`, governed by the same DCR settings, without the
+//! FAPI and OBUK rules.
+
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+mod support;
+
+use axum::http::StatusCode;
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::TestServer;
+
+async fn generic_workspace() -> (TestServer, String) {
+    let server = TestServer::start().await;
+    let (status, body) = server
+        .admin(Method::POST, "/default/workspaces", Some(json!({"id": "apps", "name": "Apps", "profile": "generic"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, dcr) = server.admin(Method::GET, "/default/workspaces/apps/dcr", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((dcr["require_signed_request"].as_bool(), dcr["require_mtls"].as_bool()), (Some(false), Some(false)));
+    let mut enabled = dcr.clone();
+    enabled["enabled"] = json!(true);
+    let (status, _) = server.admin(Method::PUT, "/default/workspaces/apps/dcr", Some(enabled)).await;
+    assert_eq!(status, StatusCode::OK);
+    let register = format!("{}/default/apps/oauth2/register", server.https);
+    (server, register)
+}
+
+async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    support::decode(request.send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn a_client_registers_with_json_and_manages_itself_with_its_registration_token() {
+    let (server, register) = generic_workspace().await;
+    let client = server.client(None);
+    let metadata = json!({"client_name": "Budget app", "redirect_uris": ["http://localhost:8080/callback"], "grant_types": ["client_credentials", "authorization_code"]});
+    let (status, registered) = send(client.post(&register).json(&metadata)).await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    assert_eq!(registered["token_endpoint_auth_method"], "client_secret_basic", "the RFC 7591 default");
+    assert_eq!(registered["response_types"], json!(["code"]));
+    assert_eq!(registered["scope"], "openid", "the workspace's scopes when none are asked for");
+    assert_eq!(registered["client_secret"].as_str().map(str::len), Some(36));
+    assert!(registered.get("tls_client_certificate_bound_access_tokens").is_some_and(|v| v == false));
+    let client_id = registered["client_id"].as_str().unwrap();
+    let rat = registered["registration_access_token"].as_str().unwrap();
+    assert_eq!(registered["registration_client_uri"], format!("https://localhost:8443/default/apps/oauth2/register/{client_id}"));
+
+    let manage = format!("{register}/{client_id}");
+    let (status, read) = send(client.get(&manage).bearer_auth(rat)).await;
+    assert_eq!((status, read["client_name"].as_str()), (StatusCode::OK, Some("Budget app")));
+    assert!(read.get("client_secret").is_none());
+
+    let mut changed = metadata.clone();
+    changed["client_name"] = json!("Budget app 2");
+    let (status, updated) = send(client.put(&manage).bearer_auth(rat).json(&changed)).await;
+    assert_eq!((status, updated["client_name"].as_str()), (StatusCode::OK, Some("Budget app 2")), "{updated}");
+
+    // The client's secret gets tokens, with no certificate needed outside OBUK.
+    let token_url = format!("{}/default/apps/oauth2/token", server.https);
+    let (status, token) = send(
+        client
+            .post(&token_url)
+            .basic_auth(client_id, registered["client_secret"].as_str())
+            .form(&[("grant_type", "client_credentials")]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    assert!(support::jwt_claims(token["access_token"].as_str().unwrap()).get("cnf").is_none(), "no certificate, no binding");
+
+    let (status, _) = send(client.delete(&manage).bearer_auth(rat)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = send(client.get(&manage).bearer_auth(rat)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn profiles_keep_to_their_own_endpoints_and_rules() {
+    let (server, register) = generic_workspace().await;
+    let client = server.client(None);
+    let obuk_path_on_generic = format!("{}/default/apps/openbankinguk/dcr/v3.2/register", server.https);
+    let (status, _) = send(client.post(obuk_path_on_generic).json(&json!({}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let generic_path_on_obuk = format!("{}/default/obuk/oauth2/register", server.https);
+    let (status, _) = send(client.post(generic_path_on_obuk).json(&json!({}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let discovery: Value = client
+        .get(format!("{}/default/apps/.well-known/openid-configuration", server.https))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["registration_endpoint"], "https://localhost:8443/default/apps/oauth2/register");
+    assert_eq!(discovery["tls_client_certificate_bound_access_tokens"], false);
+
+    let refused = [
+        (json!({"redirect_uris": ["http://app.example/callback"]}), "invalid_redirect_uri"),
+        (json!({"redirect_uris": ["https://app.example/cb#fragment"]}), "invalid_redirect_uri"),
+        (json!({"grant_types": ["authorization_code"]}), "invalid_redirect_uri"),
+        (json!({"grant_types": ["client_credentials"], "scope": "admin"}), "invalid_client_metadata"),
+        (json!({"token_endpoint_auth_method": "client_secret_jwt"}), "invalid_client_metadata"),
+        (
+            json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt"}),
+            "invalid_client_metadata",
+        ),
+    ];
+    for (metadata, error) in refused {
+        let (status, body) = send(client.post(&register).json(&metadata)).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some(error)), "{metadata}: {body}");
+    }
+}
