@@ -108,6 +108,18 @@ impl CertificateAuthority {
     }
 }
 
+/// A self-signed TLS client certificate (for `self_signed_tls_client_auth`), valid for a year.
+pub fn self_signed_client(subject: &[(DnType, &str)], now: DateTime<Utc>) -> Result<IssuedCertificate, PkiError> {
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    let mut params = CertificateParams::default();
+    params.distinguished_name = name(subject);
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    set_validity(&mut params, now, Duration::days(365));
+    let certificate = params.self_signed(&key)?;
+    Ok(IssuedCertificate { cert_pem: certificate.pem(), key_pem: key.serialize_pem(), der: certificate.der().clone() })
+}
+
 fn name(parts: &[(DnType, &str)]) -> DistinguishedName {
     let mut name = DistinguishedName::new();
     for (kind, value) in parts {

@@ -114,3 +114,35 @@ async fn profiles_keep_to_their_own_endpoints_and_rules() {
         assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some(error)), "{metadata}: {body}");
     }
 }
+
+/// `self_signed_tls_client_auth` (RFC 8705 §2.2): the certificate is one the client registered
+/// in its JWKS (`x5c`), with no CA involved.
+#[tokio::test]
+async fn a_self_signed_certificate_authenticates_the_client_that_registered_it() {
+    use base64::Engine as _;
+    let (server, register) = generic_workspace().await;
+    let methods = json!({"token_endpoint_auth_methods": ["client_secret_basic", "self_signed_tls_client_auth"]});
+    let (status, _) = server.admin(Method::PATCH, "/default/workspaces/apps", Some(methods)).await;
+    assert_eq!(status, StatusCode::OK);
+    let certificate = onboard::pki::self_signed_client(&[(rcgen::DnType::CommonName, "device-42")], support::now()).unwrap();
+    let key = onboard::tpp::keys::SigningKey::generate(onboard::oauth2::jose::JwsAlgorithm::Es256, "unused").unwrap();
+    let mut jwk = key.public_jwk().clone();
+    jwk["use"] = json!("tls");
+    jwk["x5c"] = json!([base64::engine::general_purpose::STANDARD.encode(&certificate.der)]);
+    let metadata = json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "self_signed_tls_client_auth", "jwks": {"keys": [jwk]}});
+    let (status, registered) = send(server.client(None).post(&register).json(&metadata)).await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let client_id = registered["client_id"].as_str().unwrap();
+
+    let token_url = format!("{}/default/apps/oauth2/token", server.https);
+    let form = [("client_id", client_id), ("grant_type", "client_credentials")];
+    let (status, token) = send(server.client(Some(&certificate)).post(&token_url).form(&form)).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    assert_eq!(
+        support::jwt_claims(token["access_token"].as_str().unwrap())["cnf"]["x5t#S256"],
+        onboard::oauth2::token::certificate_thumbprint(&certificate.der)
+    );
+    let stranger = onboard::pki::self_signed_client(&[(rcgen::DnType::CommonName, "device-42")], support::now()).unwrap();
+    let (status, body) = send(server.client(Some(&stranger)).post(&token_url).form(&form)).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
+}

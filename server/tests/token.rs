@@ -101,6 +101,18 @@ async fn private_key_jwt_works_as_the_conformance_tool_sends_it() {
         let (status, body, _) = server.token(&mtls, &form, None).await;
         assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
 
+        // An expired assertion.
+        let now = support::now().timestamp();
+        let expired_claims = json!({"iss": client_id, "sub": client_id, "aud": "https://localhost:8443/default/obuk", "iat": now - 4000, "exp": now - 3000, "jti": "expired-1"});
+        let expired = tpp.tpp_key.sign_with_header(&json!({"alg": algorithm.as_str()}), &expired_claims).unwrap();
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", expired.as_str()),
+        ];
+        let (status, body, _) = server.token(&mtls, &form, None).await;
+        assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+
         // Without a certificate the token could not be bound (FAPI: sender-constrained only).
         let assertion = tpp.client_assertion(client_id, "https://localhost:8443/default/obuk");
         let form = [

@@ -111,7 +111,8 @@ pub(crate) async fn authenticate(
             }
         }
         PresentedCredentials::Assertion { assertion, .. } => {
-            let keys = client_keys(state, &client, assertion).await?;
+            let kid = crate::oauth2::jose::CompactJws::parse(assertion).ok().and_then(|jws| jws.kid().map(str::to_owned));
+            let keys = client_keys(state, &client, kid.as_deref()).await?;
             let urls = state.app.deployment.urls(&at, workspace.profile);
             let used = client_auth::check_assertion(assertion, &keys, &client_id, &[&urls.token, &urls.issuer], now.timestamp())?;
             let guard = ReplayGuard {
@@ -128,12 +129,12 @@ pub(crate) async fn authenticate(
                 Err(other) => return Err(internal(other)),
             }
         }
-        PresentedCredentials::Certificate { .. } => authenticate_certificate(state, workspace, &client, connection, now)?,
+        PresentedCredentials::Certificate { .. } => authenticate_certificate(state, workspace, &client, connection, now).await?,
     }
     Ok(Authenticated { client, dynamically_registered: details.summary.dynamically_registered })
 }
 
-fn authenticate_certificate(
+async fn authenticate_certificate(
     state: &ServerState,
     workspace: &Workspace,
     client: &RegisteredClient,
@@ -165,17 +166,17 @@ fn authenticate_certificate(
     Ok(client_auth::check_subject_dn(client.tls_client_auth_subject_dn.as_deref(), &subject)?)
 }
 
-/// The client's public keys: its registered `jwks`, or its `jwks_uri` (fetched, cached).
-async fn client_keys(state: &ServerState, client: &RegisteredClient, assertion: &str) -> Result<PublicJwks, TokenFailure> {
-    let refused = |why: String| TokenFailure::Rejected(TokenError::InvalidClient(format!("client assertion: {why}")));
+/// The client's public keys: its registered `jwks`, or its `jwks_uri` (fetched, cached, and
+/// fetched again for an unknown `kid`).
+async fn client_keys(state: &ServerState, client: &RegisteredClient, kid: Option<&str>) -> Result<PublicJwks, TokenFailure> {
+    let refused = |why: String| TokenFailure::Rejected(TokenError::InvalidClient(format!("client keys: {why}")));
     if let Some(jwks) = &client.jwks {
         return PublicJwks::parse(jwks, Strictness::SkipUnsupported)
             .map_err(|e| refused(format!("the client's keys are unusable: {e}")));
     }
     let uri = client.jwks_uri.as_deref().ok_or_else(|| refused("the client registered no keys".to_owned()))?;
     let uri = JwksUri::parse(uri).map_err(|e| refused(format!("the client's jwks_uri is unusable: {e}")))?;
-    let kid = crate::oauth2::jose::CompactJws::parse(assertion).ok().and_then(|jws| jws.kid().map(str::to_owned));
-    state.app.jwks.get(&uri, kid.as_deref()).await.map(|keys| (*keys).clone()).map_err(|e| refused(e.to_string()))
+    state.app.jwks.get(&uri, kid).await.map(|keys| (*keys).clone()).map_err(|e| refused(e.to_string()))
 }
 
 async fn mint(
