@@ -146,10 +146,7 @@ async fn authenticate_certificate(
         TokenFailure::Rejected(TokenError::InvalidClient("a client certificate is required (mutual TLS)".to_owned()))
     })?;
     if client.token_endpoint_auth_method == TokenEndpointAuthMethod::SelfSignedTlsClientAuth {
-        let keys =
-            client.jwks.as_ref().and_then(|jwks| PublicJwks::parse(jwks, Strictness::SkipUnsupported).ok()).ok_or_else(|| {
-                TokenFailure::Rejected(TokenError::InvalidClient("the client registered no certificates (jwks)".to_owned()))
-            })?;
+        let keys = client_keys(state, client, None).await?;
         return Ok(client_auth::check_self_signed(leaf, &keys)?);
     }
     match state.client_trust.check(chain, workspace.settings.trusted_client_ca_pem.as_deref(), now) {
