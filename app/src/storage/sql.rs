@@ -116,6 +116,23 @@ macro_rules! sql_store {
                 })
             }
 
+            /// Records a used `jti`; [`StoreError::Replayed`] if it is there already.
+            async fn insert_guard<'e, E>(executor: E, guard: &ReplayGuard) -> Result<(), StoreError>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query("insert into replay_guard (tenant_id, workspace_id, issuer, jti, expires_at) values ($1, $2, $3, $4, $5)")
+                    .bind(guard.workspace.tenant.as_str())
+                    .bind(guard.workspace.workspace.as_str())
+                    .bind(&guard.issuer)
+                    .bind(&guard.jti)
+                    .bind(guard.expires_at)
+                    .execute(executor)
+                    .await
+                    .map_err(|e| classify(e, StoreError::Replayed))?;
+                Ok(())
+            }
+
             async fn insert_audit_event<'e, E>(executor: E, event: &NewAuditEvent) -> Result<(), StoreError>
             where
                 E: sqlx::Executor<'e, Database = $db>,
@@ -277,17 +294,7 @@ macro_rules! sql_store {
                     }
                 }
                 if let Some(guard) = replay {
-                    sqlx::query(
-                        "insert into replay_guard (tenant_id, workspace_id, issuer, jti, expires_at) values ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(guard.workspace.tenant.as_str())
-                    .bind(guard.workspace.workspace.as_str())
-                    .bind(&guard.issuer)
-                    .bind(&guard.jti)
-                    .bind(guard.expires_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| classify(e, StoreError::Replayed))?;
+                    Self::insert_guard(&mut *tx, guard).await?;
                 }
                 let summary = &client.summary;
                 sqlx::query(
@@ -411,17 +418,7 @@ macro_rules! sql_store {
             ) -> Result<bool, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 if let Some(guard) = replay {
-                    sqlx::query(
-                        "insert into replay_guard (tenant_id, workspace_id, issuer, jti, expires_at) values ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(guard.workspace.tenant.as_str())
-                    .bind(guard.workspace.workspace.as_str())
-                    .bind(&guard.issuer)
-                    .bind(&guard.jti)
-                    .bind(guard.expires_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| classify(e, StoreError::Replayed))?;
+                    Self::insert_guard(&mut *tx, guard).await?;
                 }
                 let summary = &client.summary;
                 let done = sqlx::query(
@@ -451,16 +448,7 @@ macro_rules! sql_store {
             }
 
             async fn insert_replay_guard(&self, guard: &ReplayGuard) -> Result<(), StoreError> {
-                sqlx::query("insert into replay_guard (tenant_id, workspace_id, issuer, jti, expires_at) values ($1, $2, $3, $4, $5)")
-                    .bind(guard.workspace.tenant.as_str())
-                    .bind(guard.workspace.workspace.as_str())
-                    .bind(&guard.issuer)
-                    .bind(&guard.jti)
-                    .bind(guard.expires_at)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| classify(e, StoreError::Replayed))?;
-                Ok(())
+                Self::insert_guard(&self.pool, guard).await
             }
 
             async fn insert_access_token(&self, token: &AccessTokenRecord, token_hash: &str) -> Result<(), StoreError> {

@@ -1,22 +1,49 @@
-//! What the form-encoded OAuth endpoints (token, introspection, revocation) share: reading the
-//! form body, and answering errors as RFC 6749 §5.2 describes, never cached.
+//! What the form-encoded OAuth endpoints (token, introspection, revocation) share: the
+//! [`OAuthForm`] extractor (workspace, form body, `Authorization` header), and answers in the
+//! format RFC 6749 §5.2 describes, never cached.
 
 use axum::Json;
 use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
+use app::domain::workspace::Workspace;
+use app::services::workspaces;
+
 use super::error::WireError;
-use super::extract::read_body;
+use super::extract::{WorkspacePath, read_body};
 use crate::oauth2::token::TokenError;
 use crate::services::token::TokenFailure;
+use crate::state::ServerState;
 
 const BODY_LIMIT: usize = 16 * 1024;
 
+/// A form-encoded OAuth request to a workspace: its workspace, its body, and its
+/// `Authorization` header. A refusal is already a response in the protocol's format.
+pub(super) struct OAuthForm {
+    pub workspace: Workspace,
+    pub form: Bytes,
+    pub authorization: Option<String>,
+}
+
+impl FromRequest<ServerState> for OAuthForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &ServerState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let WorkspacePath(at) =
+            WorkspacePath::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        let workspace = workspaces::get_workspace(&state.app, &at).await.map_err(|e| WireError::from(e).into_response())?;
+        let (form, authorization) = read_form(&parts.headers, Body::new(body)).await.map_err(|e| error_response(&e, false))?;
+        Ok(Self { workspace, form, authorization })
+    }
+}
+
 /// The `application/x-www-form-urlencoded` body (at most 16 KiB) and the `Authorization` header.
-pub(super) async fn read_form(headers: &HeaderMap, body: Body) -> Result<(Bytes, Option<String>), TokenError> {
+async fn read_form(headers: &HeaderMap, body: Body) -> Result<(Bytes, Option<String>), TokenError> {
     let is_form = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
         ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
     });
@@ -47,7 +74,7 @@ pub(super) fn failure(failure: TokenFailure, used_basic: bool) -> Result<Respons
 
 /// An RFC 6749 §5.2 error. A failed client authentication is a 401 with a challenge for the
 /// scheme the client used (Basic when it sent credentials in the header).
-pub(super) fn error_response(error: &TokenError, used_basic: bool) -> Response {
+fn error_response(error: &TokenError, used_basic: bool) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = (status, Json(json!({"error": error.code(), "error_description": error.to_string()}))).into_response();
     no_store(&mut response);
