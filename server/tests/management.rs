@@ -253,6 +253,30 @@ async fn a_bound_token_works_only_with_its_certificate_and_only_in_its_workspace
 }
 
 #[tokio::test]
+async fn switched_off_registration_keeps_reads_and_deletes_but_refuses_changes() {
+    let tool = Tool::new().await;
+    let registered = tool.register(Auth::TlsClientAuth).await;
+    let client_id = registered["client_id"].as_str().unwrap().to_owned();
+    let rat = registered["registration_access_token"].as_str().unwrap().to_owned();
+    let mut settings = tool.tpp.dcr_settings();
+    settings["enabled"] = json!(false);
+    tool.server.put_dcr(settings).await;
+    let (status, body, _) = tool.call(Method::PUT, &client_id, &rat, Some(tool.update_body(Auth::TlsClientAuth, |_| {}))).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("access_denied")));
+    let (status, _, _) = tool.call(Method::GET, &client_id, &rat, None).await;
+    assert_eq!(status, StatusCode::OK);
+    // Without any token the challenge carries no error code (RFC 6750 §3.1).
+    let response = tool.mtls.get(tool.url(&client_id)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    assert_eq!(response.headers()["www-authenticate"], "Bearer realm=\"onboard\"");
+    // Without a trusted certificate an OBUK workspace refuses even the registration token.
+    let response = tool.server.client(None).get(tool.url(&client_id)).bearer_auth(&rat).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    let (status, _, _) = tool.call(Method::DELETE, &client_id, &rat, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
 async fn updates_follow_the_registration_rules_and_every_operation_is_audited() {
     let tool = Tool::new().await;
     let client_id = tool.register(Auth::TlsClientAuth).await["client_id"].as_str().unwrap().to_owned();

@@ -417,6 +417,20 @@ async fn protect_by_access_token_admits_one_registration_per_dcr_register_token(
     let (status, body) = support::decode(register(Some(token.to_owned())).await.unwrap()).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_token")), "the token is single use");
 
+    // The onboarding token manages nothing, and the portal (a manual client) is not reachable
+    // through the DCR management endpoint at all.
+    let portal_url = format!("{}/{}", server.register_url(), portal["client_id"].as_str().unwrap());
+    let (status, _) = support::decode(portal_client.get(&portal_url).bearer_auth(token).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let fresh = server.token(&portal_client, &form, None).await.1["access_token"].as_str().unwrap().to_owned();
+    let (status, _) = support::decode(portal_client.delete(&portal_url).bearer_auth(&fresh).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let registered_url = format!("{}/{}", server.register_url(), registered["client_id"].as_str().unwrap());
+    let (status, _) = support::decode(portal_client.get(&registered_url).bearer_auth(&fresh).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a dcr_register token is not a management token");
+    let (_, manual) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients?dcr=false"), None).await;
+    assert_eq!(manual["clients"].as_array().map(Vec::len), Some(1), "the portal still exists");
+
     // A TPP's own token never carries dcr_register.
     let tpp_form = [
         ("client_id", registered["client_id"].as_str().unwrap()),

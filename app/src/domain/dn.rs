@@ -6,23 +6,44 @@
 
 use std::collections::BTreeSet;
 
-/// Short names of RFC 4514 §3 and the attributes open banking certificates carry.
-const ALIASES: [(&str, &str); 15] = [
+/// Attribute names of RFC 4514 §3, X.520 and the EV / PSD2 certificate profiles, each with
+/// its OID (compared lower-case). Any other attribute can be written as a dotted OID.
+const ALIASES: [(&str, &str); 35] = [
     ("cn", "2.5.4.3"),
     ("commonname", "2.5.4.3"),
     ("sn", "2.5.4.4"),
+    ("surname", "2.5.4.4"),
     ("serialnumber", "2.5.4.5"),
     ("c", "2.5.4.6"),
+    ("countryname", "2.5.4.6"),
     ("l", "2.5.4.7"),
+    ("localityname", "2.5.4.7"),
     ("st", "2.5.4.8"),
+    ("stateorprovincename", "2.5.4.8"),
     ("street", "2.5.4.9"),
+    ("streetaddress", "2.5.4.9"),
     ("o", "2.5.4.10"),
+    ("organizationname", "2.5.4.10"),
     ("ou", "2.5.4.11"),
+    ("organizationalunitname", "2.5.4.11"),
+    ("title", "2.5.4.12"),
+    ("businesscategory", "2.5.4.15"),
+    ("postalcode", "2.5.4.17"),
+    ("name", "2.5.4.41"),
+    ("givenname", "2.5.4.42"),
+    ("initials", "2.5.4.43"),
+    ("generationqualifier", "2.5.4.44"),
+    ("dnqualifier", "2.5.4.46"),
+    ("pseudonym", "2.5.4.65"),
     ("organizationidentifier", "2.5.4.97"),
     ("dc", "0.9.2342.19200300.100.1.25"),
     ("uid", "0.9.2342.19200300.100.1.1"),
     ("emailaddress", "1.2.840.113549.1.9.1"),
     ("e", "1.2.840.113549.1.9.1"),
+    ("jurisdictionlocalityname", "1.3.6.1.4.1.311.60.2.1.1"),
+    ("jurisdictionstateorprovincename", "1.3.6.1.4.1.311.60.2.1.2"),
+    ("jurisdictioncountryname", "1.3.6.1.4.1.311.60.2.1.3"),
+    ("jurisdictionc", "1.3.6.1.4.1.311.60.2.1.3"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
@@ -147,6 +168,10 @@ mod tests {
         );
         assert_eq!(dn(r"CN=caf\C3\A9"), dn("CN=café"));
         assert_eq!(dn("CN=a+OU=b,C=GB"), dn("OU=b,CN=a,C=GB"));
+        assert_eq!(
+            dn("businessCategory=Private Organization,jurisdictionC=GB"),
+            dn("2.5.4.15=private organization,1.3.6.1.4.1.311.60.2.1.3=gb")
+        );
     }
 
     #[test]

@@ -12,6 +12,6 @@ use crate::state::ServerState;
 pub async fn post(State(state): State<ServerState>, connection: Connection, form: OAuthForm) -> Result<Response, WireError> {
     match introspection::introspect(&state, &form.workspace, &form.form, form.authorization.as_deref(), &connection).await {
         Ok(answer) => Ok(success(&answer)),
-        Err(error) => failure(error, form.authorization.is_some()),
+        Err(error) => failure(error),
     }
 }

@@ -37,7 +37,7 @@ impl FromRequest<ServerState> for OAuthForm {
         let WorkspacePath(at) =
             WorkspacePath::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
         let workspace = workspaces::get_workspace(&state.app, &at).await.map_err(|e| WireError::from(e).into_response())?;
-        let (form, authorization) = read_form(&parts.headers, Body::new(body)).await.map_err(|e| error_response(&e, false))?;
+        let (form, authorization) = read_form(&parts.headers, Body::new(body)).await.map_err(|e| error_response(&e))?;
         Ok(Self { workspace, form, authorization })
     }
 }
@@ -65,22 +65,22 @@ pub(super) fn success(body: &impl Serialize) -> Response {
 }
 
 /// The answer to a failed request.
-pub(super) fn failure(failure: TokenFailure, used_basic: bool) -> Result<Response, WireError> {
+pub(super) fn failure(failure: TokenFailure) -> Result<Response, WireError> {
     match failure {
-        TokenFailure::Rejected(error) => Ok(error_response(&error, used_basic)),
+        TokenFailure::Rejected(error) => Ok(error_response(&error)),
         TokenFailure::Internal(detail) => Err(WireError::internal(detail)),
     }
 }
 
-/// An RFC 6749 §5.2 error. A failed client authentication is a 401 with a challenge for the
-/// scheme the client used (Basic when it sent credentials in the header).
-fn error_response(error: &TokenError, used_basic: bool) -> Response {
+/// An RFC 6749 §5.2 error. A failed client authentication is a 401 with a Basic challenge: the
+/// only `Authorization` scheme clients authenticate with here (certificates and assertions
+/// have no HTTP scheme of their own).
+fn error_response(error: &TokenError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = (status, Json(json!({"error": error.code(), "error_description": error.to_string()}))).into_response();
     no_store(&mut response);
     if matches!(error, TokenError::InvalidClient(_)) {
-        let challenge = if used_basic { "Basic realm=\"onboard\"" } else { "Bearer realm=\"onboard\"" };
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"onboard\""));
     }
     response
 }

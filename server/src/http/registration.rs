@@ -151,8 +151,10 @@ fn failure_to_wire(failure: Failure) -> WireError {
 /// OBUK swagger: 401 carries `WWW-Authenticate: Bearer ...`; 403 is a token of another client.
 fn refusal_to_wire(refusal: Refusal) -> WireError {
     match refusal {
+        Refusal::TokenMissing => WireError::unauthorized("Bearer realm=\"onboard\"", "a bearer token is required"),
         Refusal::Unauthorized(why) => WireError::unauthorized(INVALID_TOKEN_CHALLENGE, why),
         Refusal::Forbidden => WireError::access_denied(Refusal::FORBIDDEN),
+        Refusal::Disabled => WireError::access_denied("dynamic client registration is disabled for this workspace"),
         Refusal::Registration(failure) => failure_to_wire(failure),
     }
 }

@@ -13,6 +13,6 @@ use crate::state::ServerState;
 pub async fn post(State(state): State<ServerState>, connection: Connection, form: OAuthForm) -> Result<Response, WireError> {
     match revocation::revoke(&state, &form.workspace, &form.form, form.authorization.as_deref(), &connection).await {
         Ok(()) => Ok(success(&json!({}))),
-        Err(error) => failure(error, form.authorization.is_some()),
+        Err(error) => failure(error),
     }
 }

@@ -24,6 +24,8 @@ pub struct RegisteredClient {
     pub client_id: String,
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     pub tls_client_auth_subject_dn: Option<String>,
+    /// The algorithm its assertions must be signed with (OIDC Registration §2).
+    pub token_endpoint_auth_signing_alg: Option<String>,
     pub jwks_uri: Option<String>,
     pub jwks: Option<Value>,
     #[serde(default)]
@@ -87,18 +89,25 @@ struct AssertionClaims {
     jti: Option<String>,
 }
 
-/// Checks a `private_key_jwt` assertion: signature with the client's keys (by `kid`, or each
-/// key when there is none), `iss` = `sub` = the client, `aud` the token endpoint or the issuer,
-/// not expired, at most 30 minutes long, with a `jti`.
+/// Checks a `private_key_jwt` assertion: signed with the registered algorithm by the client's
+/// keys (by `kid`, or each key when there is none), `iss` = `sub` = the client, `aud` the token
+/// endpoint or the issuer, not expired, at most 30 minutes long, with a `jti`.
 pub fn check_assertion(
     assertion: &str,
     keys: &PublicJwks,
-    client_id: &str,
+    client: &RegisteredClient,
     audiences: &[&str],
     now: i64,
 ) -> Result<AssertionUse, TokenError> {
+    let client_id = client.client_id.as_str();
     let invalid = |why: &str| TokenError::InvalidClient(format!("client assertion: {why}"));
     let jws = CompactJws::parse(assertion).map_err(|e| invalid(&format!("the JWT {e}")))?;
+    if let Some(registered) = &client.token_endpoint_auth_signing_alg {
+        let used = jws.algorithm().map_err(|e| invalid(&format!("the JWT {e}")))?;
+        if used.as_str() != registered {
+            return Err(invalid(&format!("it is signed with {used}; the client registered {registered}")));
+        }
+    }
     let claims = jws.verify(keys).map_err(|e| invalid(&format!("the JWT {e}")))?;
     let claims: AssertionClaims = serde_json::from_value(Value::Object(claims.clone())).map_err(|e| invalid(&e.to_string()))?;
     if claims.iss.as_deref() != Some(client_id) || claims.sub.as_deref() != Some(client_id) {
@@ -180,8 +189,21 @@ mod tests {
         rsa_key().sign_with_header(&json!({"alg": "PS256", "typ": "JWT"}), &claims).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    fn client(alg: Option<&str>) -> RegisteredClient {
+        RegisteredClient {
+            client_id: "c1".to_owned(),
+            token_endpoint_auth_method: TokenEndpointAuthMethod::PrivateKeyJwt,
+            tls_client_auth_subject_dn: None,
+            token_endpoint_auth_signing_alg: alg.map(str::to_owned),
+            jwks_uri: None,
+            jwks: None,
+            grant_types: vec![GrantType::ClientCredentials],
+            scopes: vec![],
+        }
+    }
+
     fn check(token: &str) -> Result<AssertionUse, TokenError> {
-        check_assertion(token, &jwks_of(&[ec_key(), rsa_key()]), "c1", &[TOKEN, ISSUER], NOW)
+        check_assertion(token, &jwks_of(&[ec_key(), rsa_key()]), &client(Some("PS256")), &[TOKEN, ISSUER], NOW)
     }
 
     #[test]
@@ -241,6 +263,16 @@ mod tests {
             let error = check(&token).err().unwrap_or_else(|| panic!("{name}: accepted"));
             assert_eq!((error.code(), error.status()), ("invalid_client", 401), "{name}");
         }
+    }
+
+    #[test]
+    fn the_registered_signing_algorithm_is_enforced() {
+        let es256 =
+            ec_key().sign(&json!({"iss": "c1", "sub": "c1", "aud": TOKEN, "exp": NOW + 60, "jti": "x"})).unwrap_or_default();
+        let keys = jwks_of(&[ec_key(), rsa_key()]);
+        assert!(check_assertion(&es256, &keys, &client(Some("PS256")), &[TOKEN], NOW).is_err());
+        assert!(check_assertion(&es256, &keys, &client(Some("ES256")), &[TOKEN], NOW).is_ok());
+        assert!(check_assertion(&es256, &keys, &client(None), &[TOKEN], NOW).is_ok());
     }
 
     #[test]

@@ -8,21 +8,27 @@ use serde_json::{Map, Value};
 
 use app::domain::audit::AuditEventType;
 use app::domain::client::ClientDetails;
-use app::domain::workspace::Workspace;
+use app::domain::workspace::{Profile, Workspace};
 use app::secrets::{Secret, SecretHash};
 use app::storage::StoreError;
 
-use super::registration::{self, Attempt, Failure, Incoming, Issue};
+use super::registration::{self, Attempt, DCR_REGISTER_SCOPE, Failure, Incoming, Issue};
 use crate::listener::Connection;
 use crate::oauth2::registration::{ClientCertificateCheck, RegistrationError};
 use crate::oauth2::token::certificate_thumbprint;
 use crate::state::ServerState;
 
+const DISABLED: &str = "dynamic client registration is disabled for this workspace";
+
 /// Why a management request was refused.
 #[derive(Debug)]
 pub enum Refusal {
-    /// 401 with `WWW-Authenticate: Bearer`.
+    /// 401 with `WWW-Authenticate: Bearer` and no error code (RFC 6750 §3.1): no token at all.
+    TokenMissing,
+    /// 401 with `WWW-Authenticate: Bearer error="invalid_token"`.
     Unauthorized(&'static str),
+    /// 403: registration is switched off for the workspace, so nothing may change.
+    Disabled,
     /// 403: the token belongs to another client.
     Forbidden,
     /// A PUT body broke a registration rule, or the pipeline could not run.
@@ -41,7 +47,9 @@ impl Refusal {
     /// The wire error code and description, as recorded in the audit log.
     fn audit_code(&self) -> (&'static str, String) {
         match self {
+            Self::TokenMissing => ("invalid_token", "a bearer token is required".to_owned()),
             Self::Unauthorized(why) => ("invalid_token", (*why).to_owned()),
+            Self::Disabled => ("access_denied", DISABLED.to_owned()),
             Self::Forbidden => ("access_denied", Self::FORBIDDEN.to_owned()),
             Self::Registration(failure) => failure.audit_code(),
         }
@@ -100,6 +108,8 @@ pub async fn update(
     let connection = incoming.connection.clone();
     let mut attempt = attempt(state, workspace, client_id, &connection);
     let outcome = match authorize(state, workspace, client_id, authorization, &connection).await {
+        // Switched off, registration changes nothing; clients can still read and delete theirs.
+        Ok(_) if !workspace.dcr.enabled => Err(Refusal::Disabled),
         Ok(existing) => replace(state, workspace, &existing, &incoming, &mut attempt).await,
         Err(refusal) => Err(refusal),
     };
@@ -138,7 +148,9 @@ async fn replace(
         registration_access_token: None,
     };
     let (body, mut client) = registration::registered_client(state, workspace, &validated, &issue);
-    client.client_secret_hash = credentials.client_secret_hash;
+    // A secret belongs to the secret methods: leaving them forgets it, so it cannot come back.
+    client.client_secret_hash =
+        credentials.client_secret_hash.filter(|_| validated.metadata.token_endpoint_auth_method.uses_client_secret());
     client.registration_access_token_hash = credentials.registration_access_token_hash;
     let replay = registration::replay_guard(workspace, &validated);
     let event = attempt.event(workspace, AuditEventType::DcrUpdated, now);
@@ -150,8 +162,11 @@ async fn replace(
     }
 }
 
-/// Checks the bearer token: an active access token of this workspace issued to this client
-/// (and, if bound, presented with its certificate), or this client's registration access token.
+/// Checks the caller: in an OBUK workspace that requires mutual TLS, a trusted client
+/// certificate; then the bearer token: an active access token of this workspace issued to this
+/// client (and, if bound, presented with its certificate), or this client's registration access
+/// token. Only dynamically registered clients are managed here: administrators' clients are not
+/// reachable through this endpoint, and a `dcr_register` token authorises nothing but one POST.
 async fn authorize(
     state: &ServerState,
     workspace: &Workspace,
@@ -160,13 +175,19 @@ async fn authorize(
     connection: &Connection,
 ) -> Result<ClientDetails, Refusal> {
     let at = workspace.reference();
-    let token = bearer(authorization).ok_or(Refusal::Unauthorized("a bearer token is required"))?;
-    let hash = Secret::from_given(token.to_owned()).hash();
     let now = state.app.clock.now();
-    let client = state.app.store.client(&at, client_id).await.map_err(internal)?;
+    let needs_certificate = workspace.profile == Profile::OpenbankingUk && workspace.dcr.require_mtls;
+    if needs_certificate
+        && !matches!(certificate_check(state, workspace, connection, now), ClientCertificateCheck::Trusted { .. })
+    {
+        return Err(Refusal::Unauthorized("mutual TLS with a trusted client certificate is required"));
+    }
+    let token = bearer(authorization).ok_or(Refusal::TokenMissing)?;
+    let hash = Secret::from_given(token.to_owned()).hash();
+    let client = state.app.store.client(&at, client_id).await.map_err(internal)?.filter(|c| c.summary.dynamically_registered);
 
     if let Some(record) = state.app.store.access_token_by_hash(hash.as_str()).await.map_err(internal)? {
-        if record.workspace != at || !record.is_active(now) {
+        if record.workspace != at || !record.is_active(now) || record.has_scope(DCR_REGISTER_SCOPE) {
             return Err(Refusal::Unauthorized("the access token is not valid"));
         }
         if let Some(bound) = &record.certificate_thumbprint {

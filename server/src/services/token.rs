@@ -82,7 +82,26 @@ pub(crate) struct Authenticated {
 }
 
 /// Finds the client named by the request and checks its credentials with its registered method.
+/// Every authentication failure gets the same `invalid_client` answer, so that nobody learns
+/// which clients exist or how they authenticate; the reason goes to the log.
 pub(crate) async fn authenticate(
+    state: &ServerState,
+    workspace: &Workspace,
+    credentials: &PresentedCredentials,
+    connection: &Connection,
+) -> Result<Authenticated, TokenFailure> {
+    match identify(state, workspace, credentials, connection).await {
+        Err(TokenFailure::Rejected(TokenError::InvalidClient(reason))) => {
+            tracing::info!(workspace = %workspace.reference(), %reason, "client authentication failed");
+            Err(TokenError::InvalidClient(AUTHENTICATION_FAILED.to_owned()).into())
+        }
+        other => other,
+    }
+}
+
+const AUTHENTICATION_FAILED: &str = "client authentication failed";
+
+async fn identify(
     state: &ServerState,
     workspace: &Workspace,
     credentials: &PresentedCredentials,
@@ -90,7 +109,7 @@ pub(crate) async fn authenticate(
 ) -> Result<Authenticated, TokenFailure> {
     let at = workspace.reference();
     let client_id = client_auth::claimed_client_id(credentials)?;
-    let unknown = || TokenFailure::Rejected(TokenError::InvalidClient("client authentication failed".to_owned()));
+    let unknown = || TokenFailure::Rejected(TokenError::InvalidClient("unknown client or wrong secret".to_owned()));
     let details = state.app.store.client(&at, &client_id).await.map_err(internal)?.ok_or_else(unknown)?;
     let client = RegisteredClient::from_metadata(&details.metadata).map_err(internal)?;
     client_auth::check_method(credentials, client.token_endpoint_auth_method)?;
@@ -114,7 +133,7 @@ pub(crate) async fn authenticate(
             let kid = crate::oauth2::jose::CompactJws::parse(assertion).ok().and_then(|jws| jws.kid().map(str::to_owned));
             let keys = client_keys(state, &client, kid.as_deref()).await?;
             let urls = state.app.deployment.urls(&at, workspace.profile);
-            let used = client_auth::check_assertion(assertion, &keys, &client_id, &[&urls.token, &urls.issuer], now.timestamp())?;
+            let used = client_auth::check_assertion(assertion, &keys, &client, &[&urls.token, &urls.issuer], now.timestamp())?;
             let guard = ReplayGuard {
                 workspace: at.clone(),
                 issuer: format!("client_assertion:{client_id}"),

@@ -119,14 +119,16 @@ pub fn subject_dn(der: &CertificateDer<'_>) -> Option<String> {
     Some(rdns.join(","))
 }
 
-/// The subject of a DER certificate as attributes, for comparing with a registered DN.
+/// The subject of a DER certificate as attributes, for comparing with a registered DN. `None`
+/// if any attribute's value cannot be read: dropping it would let a longer name pass as a
+/// shorter one.
 pub fn subject_name(der: &CertificateDer<'_>) -> Option<DistinguishedName> {
     let (_, certificate) = X509Certificate::from_der(der).ok()?;
     let attributes: Vec<(String, String)> = certificate
         .subject()
         .iter_attributes()
-        .filter_map(|attribute| Some((attribute.attr_type().to_id_string(), attribute.as_str().ok()?.to_owned())))
-        .collect();
+        .map(|attribute| Some((attribute.attr_type().to_id_string(), attribute.as_str().ok()?.to_owned())))
+        .collect::<Option<_>>()?;
     Some(DistinguishedName::from_attributes(attributes.iter().map(|(oid, value)| (oid.clone(), value.as_str()))))
 }
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use url::Url;
 
+use app::domain::dn::DistinguishedName;
 use app::domain::jwks::{PublicJwks, Strictness};
 use app::domain::oauth::{GrantType, TokenEndpointAuthMethod, is_scope_token};
 use app::domain::workspace::{Profile, WorkspaceSettings};
@@ -250,12 +251,13 @@ fn check_subject_dn(dn: Option<&str>, method: TokenEndpointAuthMethod) -> Result
     match (dn, method) {
         (None, TokenEndpointAuthMethod::TlsClientAuth) => Err(RegistrationError::SubjectDnRequired),
         (Some(dn), TokenEndpointAuthMethod::TlsClientAuth) => {
+            let invalid =
+                |problem: String| RegistrationError::ClaimInvalid { claim: "tls_client_auth_subject_dn".to_owned(), problem };
             if dn.trim().is_empty() || dn.len() > MAX_SUBJECT_DN_LEN || dn.chars().any(char::is_control) {
-                return Err(RegistrationError::ClaimInvalid {
-                    claim: "tls_client_auth_subject_dn".to_owned(),
-                    problem: format!("must be a distinguished name of 1 to {MAX_SUBJECT_DN_LEN} characters"),
-                });
+                return Err(invalid(format!("must be a distinguished name of 1 to {MAX_SUBJECT_DN_LEN} characters")));
             }
+            // A name that cannot be parsed could never match a certificate.
+            DistinguishedName::parse(dn).map_err(|e| invalid(format!("is not an RFC 4514 distinguished name: it {e}")))?;
             Ok(Some(dn.to_owned()))
         }
         (Some(_), _) => Err(RegistrationError::SubjectDnNotAllowed),
