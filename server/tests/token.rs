@@ -324,3 +324,24 @@ async fn introspection_and_revocation_respect_ownership_and_deletion() {
     let (status, body) = support::decode(unauthenticated).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
 }
+
+/// Access tokens are signed with PS256 by default; ES256 is selectable per workspace, and its
+/// key is published next to the RSA one.
+#[tokio::test]
+async fn the_token_signing_algorithm_is_selectable() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    server.patch_workspace(json!({"access_token_signing_alg": "ES256", "access_token_ttl_seconds": 600})).await;
+    let mtls = server.client(Some(&tpp.transport));
+    let (status, body, _) = server.token(&mtls, &[("client_id", &client_id), ("grant_type", "client_credentials")], None).await;
+    assert_eq!((status, body["expires_in"].as_i64()), (StatusCode::OK, Some(600)), "{body}");
+    let token = body["access_token"].as_str().unwrap();
+    let jws = CompactJws::parse(token).unwrap();
+    assert_eq!(jws.algorithm(), Ok(JwsAlgorithm::Es256));
+    let jwks: Value =
+        mtls.get(format!("{}{WORKSPACE}/.well-known/jwks.json", server.https)).send().await.unwrap().json().await.unwrap();
+    let algs: Vec<&str> = jwks["keys"].as_array().unwrap().iter().filter_map(|k| k["alg"].as_str()).collect();
+    assert_eq!(algs, ["ES256", "PS256"], "newest first");
+    let keys = app::domain::jwks::PublicJwks::parse(&jwks, app::domain::jwks::Strictness::Strict).unwrap();
+    assert!(jws.verify(&keys).is_ok());
+}

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::dcr::DcrSettings;
 use super::ids::{TenantId, WorkspaceId, WorkspaceRef};
 use super::oauth::{GrantType, TokenEndpointAuthMethod, is_scope_token};
+use super::signing::SigningAlgorithm;
 
 /// Which rule set a workspace's endpoints apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -54,6 +55,13 @@ pub struct WorkspaceSettings {
     /// Lifetime of the access tokens the workspace issues.
     #[serde(default = "default_access_token_ttl")]
     pub access_token_ttl_seconds: u32,
+    /// The algorithm the workspace signs access tokens with.
+    #[serde(default = "default_signing_alg")]
+    pub access_token_signing_alg: SigningAlgorithm,
+}
+
+fn default_signing_alg() -> SigningAlgorithm {
+    SigningAlgorithm::Ps256
 }
 
 /// One hour, the usual lifetime of a client credentials token.
@@ -74,6 +82,7 @@ impl WorkspaceSettings {
                 grant_types: GrantType::ALL.to_vec(),
                 scopes: ["openid", "accounts", "payments", "fundsconfirmations"].map(str::to_owned).to_vec(),
                 access_token_ttl_seconds: default_access_token_ttl(),
+                access_token_signing_alg: default_signing_alg(),
                 role_scopes: BTreeMap::from([
                     ("AISP".to_owned(), vec!["accounts".to_owned(), openid()]),
                     ("PISP".to_owned(), vec!["payments".to_owned(), openid()]),
@@ -94,6 +103,7 @@ impl WorkspaceSettings {
                 scopes: vec![openid()],
                 role_scopes: BTreeMap::new(),
                 access_token_ttl_seconds: default_access_token_ttl(),
+                access_token_signing_alg: default_signing_alg(),
             },
         }
     }
@@ -124,6 +134,9 @@ impl WorkspaceSettings {
         }
         if let Some(v) = patch.access_token_ttl_seconds {
             next.access_token_ttl_seconds = v;
+        }
+        if let Some(v) = patch.access_token_signing_alg {
+            next.access_token_signing_alg = v;
         }
         next.validate()?;
         Ok(next)
@@ -197,6 +210,7 @@ pub struct WorkspaceSettingsPatch {
     pub scopes: Option<Vec<String>>,
     pub role_scopes: Option<BTreeMap<String, Vec<String>>>,
     pub access_token_ttl_seconds: Option<u32>,
+    pub access_token_signing_alg: Option<SigningAlgorithm>,
 }
 
 /// Distinguishes a field set to `null` (`Some(None)`) from an absent one (`None`).

@@ -29,10 +29,10 @@ pub async fn create_signing_key(state: &AppState, at: &WorkspaceRef, algorithm: 
     Ok(())
 }
 
-/// Makes a signing key unless the workspace has one (for workspaces created before keys were).
-pub async fn ensure_signing_key(state: &AppState, at: &WorkspaceRef) -> Result<(), ServiceError> {
-    if state.store.signing_keys(at).await?.is_empty() {
-        create_signing_key(state, at, SigningAlgorithm::Ps256).await?;
+/// Makes a signing key for `algorithm` unless the workspace has one.
+pub async fn ensure_signing_key(state: &AppState, at: &WorkspaceRef, algorithm: SigningAlgorithm) -> Result<(), ServiceError> {
+    if !state.store.signing_keys(at).await?.iter().any(|key| key.material.algorithm == algorithm) {
+        create_signing_key(state, at, algorithm).await?;
     }
     Ok(())
 }

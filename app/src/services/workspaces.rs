@@ -5,7 +5,6 @@ use x509_parser::prelude::{FromDer as _, X509Certificate};
 use super::{ServiceError, signing_keys};
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
-use crate::domain::signing::SigningAlgorithm;
 use crate::domain::workspace::{
     NewWorkspace, Profile, SettingsError, Workspace, WorkspaceSettings, WorkspaceSettingsPatch, WorkspaceSummary,
 };
@@ -44,7 +43,7 @@ pub async fn create_workspace(state: &AppState, tenant: &TenantId, new: NewWorks
     };
     match state.store.insert_workspace(&workspace).await {
         Ok(()) => {
-            signing_keys::create_signing_key(state, &at, SigningAlgorithm::Ps256).await?;
+            signing_keys::create_signing_key(state, &at, workspace.settings.access_token_signing_alg).await?;
             Ok(workspace)
         }
         Err(StoreError::Conflict) => Err(ServiceError::Conflict(format!("workspace '{}' already exists", at.workspace))),
@@ -65,7 +64,9 @@ pub async fn ensure_workspace(
     match create_workspace(state, tenant, new).await {
         Ok(_) => Ok(()),
         Err(ServiceError::Conflict(_)) => {
-            signing_keys::ensure_signing_key(state, &WorkspaceRef { tenant: tenant.clone(), workspace: id.clone() }).await
+            let at = WorkspaceRef { tenant: tenant.clone(), workspace: id.clone() };
+            let algorithm = get_workspace(state, &at).await?.settings.access_token_signing_alg;
+            signing_keys::ensure_signing_key(state, &at, algorithm).await
         }
         Err(other) => Err(other),
     }
@@ -89,6 +90,10 @@ pub async fn update_settings(
             .into());
         }
         None => {}
+    }
+    let algorithm = settings.access_token_signing_alg;
+    if algorithm != workspace.settings.access_token_signing_alg {
+        signing_keys::ensure_signing_key(state, at, algorithm).await?;
     }
     let now = state.clock.now();
     if !state.store.update_workspace_settings(at, &settings, now).await? {

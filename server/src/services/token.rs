@@ -203,8 +203,10 @@ async fn mint(
     thumbprint: Option<String>,
 ) -> Result<TokenResponse, TokenFailure> {
     let at = workspace.reference();
-    let key = state.app.store.signing_keys(&at).await.map_err(internal)?.into_iter().next();
-    let key = key.ok_or_else(|| internal(format!("workspace {at} has no signing key")))?;
+    let algorithm = workspace.settings.access_token_signing_alg;
+    let keys = state.app.store.signing_keys(&at).await.map_err(internal)?;
+    let key = keys.into_iter().find(|key| key.material.algorithm == algorithm);
+    let key = key.ok_or_else(|| internal(format!("workspace {at} has no {} signing key", algorithm.as_str())))?;
     let now = state.app.clock.now();
     let lifetime = i64::from(workspace.settings.access_token_ttl_seconds);
     let issuer = state.app.deployment.urls(&at, workspace.profile).issuer;
