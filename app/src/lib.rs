@@ -11,6 +11,8 @@ pub mod ui;
 #[cfg(feature = "ssr")]
 pub mod clock;
 #[cfg(feature = "ssr")]
+pub mod console_sessions;
+#[cfg(feature = "ssr")]
 pub mod jwks_client;
 #[cfg(feature = "ssr")]
 pub mod secrets;

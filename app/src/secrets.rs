@@ -71,6 +71,11 @@ pub fn new_client_id() -> String {
     uuid::Builder::from_random_bytes(random_bytes::<16>()).into_uuid().to_string()
 }
 
+/// A fresh 16-byte salt for password hashing.
+pub fn random_salt() -> [u8; 16] {
+    random_bytes::<16>()
+}
+
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0_u8; N];
     // The OS random source failing is not something a security product can continue past.

@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use app::domain::ids::{TenantId, WorkspaceId};
 use app::domain::workspace::Profile;
 use app::secrets::Secret;
-use app::services::workspaces;
+use app::services::{accounts, workspaces};
 use app::state::AppState;
 
 pub const DEFAULT_TENANT: &str = "default";
@@ -24,6 +24,14 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     workspaces::ensure_workspace(state, &tenant, &workspace, "Open Banking UK", Profile::OpenbankingUk)
         .await
         .context("creating the default workspace")?;
+    Ok(())
+}
+
+/// Creates the console administrator named on the command line, unless it exists.
+pub async fn administrator(state: &AppState, email: Option<&str>, password: Option<&str>) -> anyhow::Result<()> {
+    if let (Some(email), Some(password)) = (email, password) {
+        accounts::ensure_administrator(state, email, password).await.context("creating the console administrator")?;
+    }
     Ok(())
 }
 

@@ -30,6 +30,23 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Manage console administrators.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a console administrator. The password comes from --password (or its environment
+    /// variable), else from the first line of standard input.
+    CreateUser {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "ONBOARD_ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -78,10 +95,26 @@ pub struct ServeArgs {
     /// is generated on first start and written to <data-dir>/admin-api-key.
     #[arg(long, env = "ONBOARD_ADMIN_API_KEY", hide_env_values = true)]
     pub admin_api_key: Option<String>,
+    /// E-mail address of a console administrator to create on start (unless it exists).
+    #[arg(long, env = "ONBOARD_ADMIN_EMAIL", requires = "admin_password")]
+    pub admin_email: Option<String>,
+    /// Password of that administrator (at least 12 characters; stored as an argon2id hash).
+    #[arg(long, env = "ONBOARD_ADMIN_PASSWORD", hide_env_values = true, requires = "admin_email")]
+    pub admin_password: Option<String>,
     /// Let JWKS URIs use plain http to loopback hosts (for tests and local sandboxes).
     #[arg(long, env = "ONBOARD_ALLOW_INSECURE_JWKS_URIS")]
     pub allow_insecure_jwks_uris: bool,
     /// Where the console's compiled assets are (cargo-leptos's site root).
     #[arg(long, env = "ONBOARD_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+}
+
+impl ServeArgs {
+    /// The defaults of `serve` with this database: for commands that need the application state
+    /// but serve nothing.
+    pub fn for_database(database: DatabaseArgs) -> Self {
+        let mut args = Cli::parse_from(["onboard"]).serve;
+        args.database = database;
+        args
+    }
 }

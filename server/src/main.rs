@@ -7,7 +7,7 @@ use clap::Parser as _;
 use tracing_subscriber::EnvFilter;
 
 use app::clock::SystemClock;
-use onboard::cli::{Cli, Command, LogFormat};
+use onboard::cli::{AdminCommand, Cli, Command, LogFormat};
 use onboard::startup;
 
 #[tokio::main]
@@ -16,6 +16,9 @@ async fn main() -> ExitCode {
     init_logging(cli.log_format);
     let result = match cli.command {
         Some(Command::Migrate(database)) => migrate(&database).await,
+        Some(Command::Admin(AdminCommand::CreateUser { database, email, password })) => {
+            create_user(&database, &email, password).await
+        }
         Some(Command::Serve(serve)) => run(&serve).await,
         None => run(&cli.serve).await,
     };
@@ -44,6 +47,22 @@ async fn migrate(database: &onboard::cli::DatabaseArgs) -> anyhow::Result<()> {
     let store = app::storage::connect(&database.url()).await?;
     store.migrate().await?;
     tracing::info!(database = store.backend().as_str(), "migrations applied");
+    Ok(())
+}
+
+async fn create_user(database: &onboard::cli::DatabaseArgs, email: &str, password: Option<String>) -> anyhow::Result<()> {
+    let password = match password {
+        Some(password) => password,
+        None => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let args = onboard::cli::ServeArgs::for_database(database.clone());
+    let state = startup::prepare(&args, Arc::new(SystemClock)).await?;
+    let administrator = app::services::accounts::create_administrator(&state.app, email, &password).await?;
+    tracing::info!(email = %administrator.email, "administrator created");
     Ok(())
 }
 

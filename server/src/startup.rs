@@ -81,6 +81,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
     };
     bootstrap::seed(&app).await?;
     bootstrap::admin_api_key(&app, args.admin_api_key.as_deref(), data_dir).await?;
+    bootstrap::administrator(&app, args.admin_email.as_deref(), args.admin_password.as_deref()).await?;
     Ok(ServerState { app, client_trust: Arc::new(ClientTrust::new(tls::provider())) })
 }
 

@@ -50,3 +50,33 @@ fn an_unusable_configuration_fails_with_a_message() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--public-url"), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+#[test]
+fn admin_create_user_reads_the_password_from_standard_input() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = onboard()
+        .args(["admin", "create-user", "--email", "ops@bank.example"])
+        .env("ONBOARD_DATA_DIR", dir.path())
+        .env_remove("ONBOARD_ADMIN_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a long enough password\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let again = onboard()
+        .args(["admin", "create-user", "--email", "ops@bank.example", "--password", "another long password"])
+        .env("ONBOARD_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "the address is taken");
+    let short = onboard()
+        .args(["admin", "create-user", "--email", "x@bank.example", "--password", "short"])
+        .env("ONBOARD_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+}

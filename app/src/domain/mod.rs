@@ -1,6 +1,7 @@
 //! Pure types shared by the console (also compiled to wasm) and the server: identifiers,
 //! workspace and DCR settings, key sets, clients and audit events. No I/O lives here.
 
+pub mod account;
 pub mod audit;
 pub mod client;
 pub mod dcr;

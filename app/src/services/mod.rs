@@ -1,6 +1,7 @@
 //! Console and admin use cases as plain async functions over [`AppState`]: the admin REST API
 //! and the console's server functions both call these, so no rule exists twice.
 
+pub mod accounts;
 pub mod audit;
 pub mod clients;
 pub mod dcr_settings;

@@ -338,6 +338,42 @@ async fn access_tokens_are_found_by_hash_revoked_once_and_end_with_their_client(
 }
 
 #[tokio::test]
+async fn administrators_and_sessions_are_kept() {
+    use crate::domain::account::AdminUser;
+    for (store, _dir) in stores().await {
+        let user = AdminUser {
+            id: "u1".to_owned(),
+            email: "admin@bank.example".to_owned(),
+            password_hash: "$argon2id$...".to_owned(),
+            failed_logins: 0,
+            locked_until: None,
+            created_at: at(0),
+        };
+        ok(store.insert_admin_user(&user).await);
+        assert!(matches!(
+            store.insert_admin_user(&AdminUser { id: "u2".to_owned(), ..user.clone() }).await,
+            Err(StoreError::Conflict)
+        ));
+        assert_eq!(ok(store.admin_user_by_email("admin@bank.example").await).as_ref(), Some(&user));
+        ok(store.update_admin_login_state("u1", 3, Some(500)).await);
+        let locked = ok(store.admin_user_by_id("u1").await).unwrap_or_else(|| panic!("user missing"));
+        assert_eq!((locked.failed_logins, locked.locked_until), (3, Some(500)));
+
+        let data = json!({"administrator": {"id": "u1"}});
+        ok(store.insert_session("s1", &data, 1000).await);
+        assert!(matches!(store.insert_session("s1", &data, 1000).await, Err(StoreError::Conflict)));
+        assert_eq!(ok(store.load_session("s1", 999).await), Some((data.clone(), 1000)));
+        assert_eq!(ok(store.load_session("s1", 1000).await), None, "expired");
+        ok(store.save_session("s1", &json!({}), 2000).await);
+        assert_eq!(ok(store.load_session("s1", 1500).await), Some((json!({}), 2000)));
+        ok(store.save_session("s2", &data, 10).await);
+        assert_eq!(ok(store.purge_expired_sessions(100).await), 1);
+        ok(store.delete_session("s1").await);
+        assert_eq!(ok(store.load_session("s1", 0).await), None);
+    }
+}
+
+#[tokio::test]
 async fn the_admin_api_key_is_replaced_not_added() {
     for (store, _dir) in stores().await {
         assert!(ok(store.admin_api_key_hashes().await).is_empty());

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::domain::account::AdminUser;
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
 use crate::domain::dcr::DcrSettings;
@@ -152,6 +153,22 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_signing_key(&self, key: &WorkspaceSigningKey) -> Result<(), StoreError>;
     /// The workspace's keys in use, newest first.
     async fn signing_keys(&self, at: &WorkspaceRef) -> Result<Vec<WorkspaceSigningKey>, StoreError>;
+
+    /// Inserts an administrator; [`StoreError::Conflict`] if the e-mail address is taken.
+    async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError>;
+    async fn admin_user_by_email(&self, email: &str) -> Result<Option<AdminUser>, StoreError>;
+    async fn admin_user_by_id(&self, id: &str) -> Result<Option<AdminUser>, StoreError>;
+    /// Records the outcome of a sign-in: the failure count and the lock, as decided by the caller.
+    async fn update_admin_login_state(&self, id: &str, failed_logins: i32, locked_until: Option<i64>) -> Result<(), StoreError>;
+
+    /// Inserts a session; [`StoreError::Conflict`] if the id is taken.
+    async fn insert_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError>;
+    /// Inserts or replaces a session.
+    async fn save_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError>;
+    /// The session's data, if it exists and has not expired at `now_epoch`.
+    async fn load_session(&self, id: &str, now_epoch: i64) -> Result<Option<(Value, i64)>, StoreError>;
+    async fn delete_session(&self, id: &str) -> Result<(), StoreError>;
+    async fn purge_expired_sessions(&self, now_epoch: i64) -> Result<u64, StoreError>;
 
     /// Deletes replay guards whose request expired before `now_epoch`; returns how many.
     async fn purge_expired_replay_guards(&self, now_epoch: i64) -> Result<u64, StoreError>;

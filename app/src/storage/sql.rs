@@ -9,6 +9,7 @@ use sqlx::Row as _;
 use sqlx::types::Json;
 
 use super::{Backend, NewClient, ReplayGuard, Store, StoreError};
+use crate::domain::account::AdminUser;
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
 use crate::domain::dcr::DcrSettings;
@@ -113,6 +114,17 @@ macro_rules! sql_store {
                         remote_addr: row.try_get("remote_addr")?,
                         created_at: row.try_get("created_at")?,
                     },
+                })
+            }
+
+            fn admin_user_from_row(row: &<$db as sqlx::Database>::Row) -> Result<AdminUser, StoreError> {
+                Ok(AdminUser {
+                    id: row.try_get("id")?,
+                    email: row.try_get("email")?,
+                    password_hash: row.try_get("password_hash")?,
+                    failed_logins: row.try_get("failed_logins")?,
+                    locked_until: row.try_get("locked_until")?,
+                    created_at: row.try_get("created_at")?,
                 })
             }
 
@@ -589,6 +601,93 @@ macro_rules! sql_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError> {
+                sqlx::query(
+                    "insert into admin_user (id, email, password_hash, failed_logins, locked_until, created_at) values ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&user.id)
+                .bind(&user.email)
+                .bind(&user.password_hash)
+                .bind(user.failed_logins)
+                .bind(user.locked_until)
+                .bind(user.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| classify(e, StoreError::Conflict))?;
+                Ok(())
+            }
+
+            async fn admin_user_by_email(&self, email: &str) -> Result<Option<AdminUser>, StoreError> {
+                let row = sqlx::query(
+                    "select id, email, password_hash, failed_logins, locked_until, created_at from admin_user where email = $1",
+                )
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::admin_user_from_row).transpose()
+            }
+
+            async fn admin_user_by_id(&self, id: &str) -> Result<Option<AdminUser>, StoreError> {
+                let row = sqlx::query("select id, email, password_hash, failed_logins, locked_until, created_at from admin_user where id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::admin_user_from_row).transpose()
+            }
+
+            async fn update_admin_login_state(&self, id: &str, failed_logins: i32, locked_until: Option<i64>) -> Result<(), StoreError> {
+                sqlx::query("update admin_user set failed_logins = $1, locked_until = $2 where id = $3")
+                    .bind(failed_logins)
+                    .bind(locked_until)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn insert_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError> {
+                sqlx::query("insert into console_session (id, data, expires_at) values ($1, $2, $3)")
+                    .bind(id)
+                    .bind(Json(data))
+                    .bind(expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| classify(e, StoreError::Conflict))?;
+                Ok(())
+            }
+
+            async fn save_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError> {
+                sqlx::query(
+                    "insert into console_session (id, data, expires_at) values ($1, $2, $3) \
+                     on conflict (id) do update set data = excluded.data, expires_at = excluded.expires_at",
+                )
+                .bind(id)
+                .bind(Json(data))
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn load_session(&self, id: &str, now_epoch: i64) -> Result<Option<(Value, i64)>, StoreError> {
+                let row = sqlx::query("select data, expires_at from console_session where id = $1 and expires_at > $2")
+                    .bind(id)
+                    .bind(now_epoch)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|row| Ok((row.try_get::<Json<Value>, _>("data")?.0, row.try_get("expires_at")?))).transpose()
+            }
+
+            async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
+                sqlx::query("delete from console_session where id = $1").bind(id).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn purge_expired_sessions(&self, now_epoch: i64) -> Result<u64, StoreError> {
+                let done = sqlx::query("delete from console_session where expires_at <= $1").bind(now_epoch).execute(&self.pool).await?;
+                Ok(done.rows_affected())
             }
 
             async fn purge_expired_replay_guards(&self, now_epoch: i64) -> Result<u64, StoreError> {

@@ -34,6 +34,8 @@ use onboard::startup::{self, Running};
 use onboard::tpp::keys::SigningKey;
 
 pub const ADMIN_KEY: &str = "test-admin-key-0123456789abcdef-0123456789";
+pub const ADMIN_EMAIL: &str = "admin@bank.example";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 pub const ORG_ID: &str = "0015800001HQQrZAAX";
 pub const SOFTWARE_ID: &str = "oQ4KoaavpOuoE7rvQsZEOV";
 pub const DIRECTORY: &str = "OpenBanking Ltd";
@@ -136,6 +138,8 @@ pub fn serve_args(data_dir: PathBuf) -> ServeArgs {
         tls_cert: None,
         tls_key: None,
         admin_api_key: Some(ADMIN_KEY.to_owned()),
+        admin_email: Some(ADMIN_EMAIL.to_owned()),
+        admin_password: Some(ADMIN_PASSWORD.to_owned()),
         allow_insecure_jwks_uris: true,
         site_root: "target/site".to_owned(),
     }

@@ -1,0 +1,52 @@
+//! Console administrators.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// An administrator as stored. The password hash never leaves the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminUser {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub failed_logins: i32,
+    /// Epoch seconds until which sign-in is refused.
+    pub locked_until: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Who is signed in to the console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Administrator {
+    pub id: String,
+    pub email: String,
+}
+
+/// Normalises an e-mail address for lookup: trimmed, lower-case.
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A plausible e-mail address: something@something.something, no spaces, at most 254 characters.
+pub fn is_email(email: &str) -> bool {
+    let email = email.trim();
+    email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_addresses() {
+        assert!(is_email("admin@bank.example"));
+        assert!(!is_email("admin"));
+        assert!(!is_email("admin@localhost"));
+        assert!(!is_email("a b@bank.example"));
+        assert_eq!(normalise_email(" Admin@Bank.Example "), "admin@bank.example");
+    }
+}

@@ -1,0 +1,113 @@
+//! Console administrators: creating them, and signing in. Passwords are argon2id hashes made
+//! and checked off the async runtime. Five failed sign-ins in a row lock the account for a
+//! quarter of an hour; an unknown e-mail costs the same work as a wrong password, so timing
+//! does not reveal which accounts exist.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use chrono::Duration;
+
+use super::ServiceError;
+use crate::domain::account::{AdminUser, Administrator, is_email, normalise_email};
+use crate::domain::workspace::SettingsError;
+use crate::secrets;
+use crate::state::AppState;
+use crate::storage::StoreError;
+
+pub const MIN_PASSWORD_LEN: usize = 12;
+const MAX_PASSWORD_LEN: usize = 1024;
+const MAX_FAILED_SIGN_INS: i32 = 5;
+const LOCK_DURATION: Duration = Duration::minutes(15);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignInError {
+    #[error("the e-mail address or password is not right")]
+    Invalid,
+    #[error("too many failed sign-ins: try again in {minutes} minute(s)")]
+    Locked { minutes: i64 },
+    #[error("sign-in is unavailable: {0}")]
+    Internal(String),
+}
+
+/// Creates an administrator.
+pub async fn create_administrator(state: &AppState, email: &str, password: &str) -> Result<Administrator, ServiceError> {
+    if !is_email(email) {
+        return Err(SettingsError::new("email", "is not an e-mail address").into());
+    }
+    if password.chars().count() < MIN_PASSWORD_LEN || password.len() > MAX_PASSWORD_LEN {
+        return Err(SettingsError::new("password", format!("must be at least {MIN_PASSWORD_LEN} characters")).into());
+    }
+    let password_hash = hash(password.to_owned()).await.map_err(ServiceError::Internal)?;
+    let user = AdminUser {
+        id: secrets::new_client_id(),
+        email: normalise_email(email),
+        password_hash,
+        failed_logins: 0,
+        locked_until: None,
+        created_at: state.clock.now(),
+    };
+    match state.store.insert_admin_user(&user).await {
+        Ok(()) => Ok(Administrator { id: user.id, email: user.email }),
+        Err(StoreError::Conflict) => Err(ServiceError::Conflict(format!("an administrator {} exists already", user.email))),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Creates the administrator unless one with this e-mail exists (for `--admin-email`).
+pub async fn ensure_administrator(state: &AppState, email: &str, password: &str) -> Result<(), ServiceError> {
+    match create_administrator(state, email, password).await {
+        Ok(_) | Err(ServiceError::Conflict(_)) => Ok(()),
+        Err(other) => Err(other),
+    }
+}
+
+/// Checks an e-mail address and password.
+pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Administrator, SignInError> {
+    let internal = |e: StoreError| SignInError::Internal(e.to_string());
+    let now = state.clock.now().timestamp();
+    let Some(user) = state.store.admin_user_by_email(&normalise_email(email)).await.map_err(internal)? else {
+        // The same work as a wrong password, so the answer's timing says nothing.
+        let _ = hash(password.to_owned()).await;
+        return Err(SignInError::Invalid);
+    };
+    if let Some(until) = user.locked_until.filter(|until| *until > now) {
+        return Err(SignInError::Locked { minutes: (until - now + 59) / 60 });
+    }
+    if verify(password.to_owned(), user.password_hash.clone()).await {
+        if user.failed_logins > 0 || user.locked_until.is_some() {
+            state.store.update_admin_login_state(&user.id, 0, None).await.map_err(internal)?;
+        }
+        return Ok(Administrator { id: user.id, email: user.email });
+    }
+    let failed = user.failed_logins + 1;
+    if failed >= MAX_FAILED_SIGN_INS {
+        let until = now + LOCK_DURATION.num_seconds();
+        state.store.update_admin_login_state(&user.id, 0, Some(until)).await.map_err(internal)?;
+        tracing::warn!(user = %user.id, "administrator locked after repeated failed sign-ins");
+        return Err(SignInError::Locked { minutes: LOCK_DURATION.num_minutes() });
+    }
+    state.store.update_admin_login_state(&user.id, failed, None).await.map_err(internal)?;
+    Err(SignInError::Invalid)
+}
+
+/// The administrator a session names, if the account still exists.
+pub async fn administrator(state: &AppState, id: &str) -> Result<Option<Administrator>, ServiceError> {
+    Ok(state.store.admin_user_by_id(id).await?.map(|user| Administrator { id: user.id, email: user.email }))
+}
+
+async fn hash(password: String) -> Result<String, String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::encode_b64(&secrets::random_salt()).map_err(|e| e.to_string())?;
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+async fn verify(password: String, stored: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&stored).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .unwrap_or(false)
+}
