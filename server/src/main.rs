@@ -51,13 +51,12 @@ async fn migrate(database: &onboard::cli::DatabaseArgs) -> anyhow::Result<()> {
 }
 
 async fn create_user(database: &onboard::cli::DatabaseArgs, email: &str, password: Option<String>) -> anyhow::Result<()> {
-    let password = match password {
-        Some(password) => password,
-        None => {
-            let mut line = String::new();
-            std::io::stdin().read_line(&mut line)?;
-            line.trim_end_matches(['\r', '\n']).to_owned()
-        }
+    let password = if let Some(password) = password {
+        password
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
     };
     let args = onboard::cli::ServeArgs::for_database(database.clone());
     let state = startup::prepare(&args, Arc::new(SystemClock)).await?;
