@@ -11,8 +11,11 @@ bin="$target/debug/onboard"
 data=$(mktemp -d)
 http_port=${E2E_HTTP_PORT:-3460}
 https_port=${E2E_HTTPS_PORT:-8460}
+export E2E_ADMIN_EMAIL="e2e-admin@bank.example" E2E_ADMIN_PASSWORD="e2e password $(date +%s)"
 "$bin" serve --data-dir "$data" --http-addr "127.0.0.1:$http_port" --https-addr "127.0.0.1:$https_port" \
-  --public-url "https://localhost:$https_port" --site-root "$here/target/site" >"$data/onboard.log" 2>&1 &
+  --public-url "https://localhost:$https_port" --site-root "$here/target/site" \
+  --admin-email "$E2E_ADMIN_EMAIL" --admin-password "$E2E_ADMIN_PASSWORD" \
+  --allow-insecure-jwks-uris >"$data/onboard.log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
 trap cleanup EXIT INT TERM
@@ -28,5 +31,5 @@ export BASE_URL="http://127.0.0.1:$http_port"
 export ONBOARD_ADMIN_API_KEY_FILE="$data/admin-api-key"
 status=0
 npx playwright test || status=$?
-[ $status -eq 0 ] || { echo "--- onboard log ---" >&2; tail -n 50 "$data/onboard.log" >&2; }
+[ $status -eq 0 ] || { echo "--- onboard log ---" >&2; grep -B2 -A8 -E "ERROR|WARN" "$data/onboard.log" | tail -n 80 >&2; }
 exit $status

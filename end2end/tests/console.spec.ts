@@ -1,51 +1,211 @@
 import { expect, test } from "@playwright/test";
+import { admin, signIn, snapshot, uniqueId, watchForErrors } from "./helpers";
 
-// Any script error or console error (a failed hydration shows up here) fails the test.
-test.beforeEach(async ({ page }) => {
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+// A JWKS with one P-256 public key, as a directory would publish it.
+const directoryJwks = JSON.stringify(
+  {
+    keys: [
+      {
+        kty: "EC",
+        crv: "P-256",
+        kid: "directory-1",
+        use: "sig",
+        x: "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        y: "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+      },
+    ],
+  },
+  null,
+  2,
+);
+
+test.describe("signing in", () => {
+  test("pages need a session and send visitors to sign in", async ({ page }) => {
+    const problems = watchForErrors(page);
+    await page.goto("/app/default/workspaces");
+    await expect(page).toHaveURL(/\/app\/login\?next=%2Fapp%2Fdefault%2Fworkspaces/);
+    await expect(page.getByRole("heading", { name: "Sign in to the console" })).toBeVisible();
+    await snapshot(page, "login");
+    expect(problems).toEqual([]);
   });
-  (page as unknown as { problems: string[] }).problems = problems;
+
+  test("a wrong password is refused with a message, the right one gets in", async ({ page }) => {
+    await page.goto("/app/login");
+    await page.getByLabel("E-mail address").fill(admin.email);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("alert")).toContainText("not right");
+    await expect(page).toHaveURL(/\/app\/login/);
+
+    await signIn(page);
+    await expect(page.getByRole("heading", { name: "Workspaces" })).toBeVisible();
+    await expect(page.getByText(admin.email)).toBeVisible();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/app\/login/);
+    await page.goto("/app/default/workspaces");
+    await expect(page).toHaveURL(/\/app\/login/);
+  });
+
+  test("server functions refuse requests without a session", async ({ request }) => {
+    const response = await request.post("/app/fn/list_workspaces", {
+      form: { tenant: "default" },
+      headers: { Origin: "http://127.0.0.1:3460" },
+    });
+    expect(response.status()).toBe(401);
+    const crossSite = await request.post("/app/fn/sign_in", {
+      form: { email: admin.email, password: admin.password },
+      headers: { Origin: "https://evil.example" },
+    });
+    expect(crossSite.status()).toBe(403);
+  });
 });
 
-test.afterEach(async ({ page }) => {
-  const problems = (page as unknown as { problems: string[] }).problems;
-  expect(problems, problems.join("\n")).toEqual([]);
-});
+test.describe("workspaces", () => {
+  test.beforeEach(async ({ page }) => {
+    await signIn(page);
+  });
 
-test("the console is served and hydrates", async ({ page }) => {
-  await page.goto("/");
-  await expect(page).toHaveURL(/\/app$/);
-  await expect(page).toHaveTitle("Onboard");
-  await expect(page.getByRole("heading", { name: "System status" })).toBeVisible();
-  await expect(page.locator("#status-facts")).toContainText("reachable");
-  await expect(page.locator("#status-checked")).toContainText("(check 1)");
+  test("the directory lists workspaces and creates one, with errors at the field", async ({ page }) => {
+    const problems = watchForErrors(page, [/status of 4\d\d/]);
+    await expect(page.locator("#workspace-cards")).toContainText("Open Banking UK");
+    await snapshot(page, "workspaces");
 
-  // A click before the wasm has loaded does nothing, so retry until hydration answers.
-  const button = page.getByRole("button", { name: "Check again" });
-  await expect(async () => {
-    await button.click();
-    await expect(page.locator("#status-checked")).not.toContainText("(check 1)", { timeout: 500 });
-  }).toPass({ timeout: 15_000 });
-  await expect(page.locator("#status-checked")).toContainText(/\(check [2-9]\)/);
+    await page.getByLabel("Id").fill("obuk");
+    await page.getByLabel("Name").fill("Duplicate");
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await expect(page.locator(".field-error")).toContainText("already exists");
 
-  await page.screenshot({ path: "screenshots/status.png", fullPage: true });
+    const id = uniqueId("sandbox");
+    await page.getByLabel("Id").fill(id);
+    await page.getByLabel("Name").fill("Sandbox");
+    await page.getByLabel("Profile").selectOption("generic");
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await expect(page).toHaveURL(new RegExp(`/app/default/workspaces/${id}/dcr`));
+    await expect(page.getByRole("heading", { name: "Dynamic client registration" })).toBeVisible();
+    expect(problems).toEqual([]);
+  });
+
+  test("DCR settings are saved and kept; a bad JWKS is refused at its field and nothing changes", async ({ page }) => {
+    const problems = watchForErrors(page, [/status of 4\d\d/]);
+    const id = uniqueId("dcr");
+    await page.getByLabel("Id").fill(id);
+    await page.getByLabel("Name").fill("DCR test");
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await expect(page).toHaveURL(new RegExp(`${id}/dcr`));
+    await expect(page.locator("#registration-endpoint")).toHaveValue(new RegExp(`/default/${id}/openbankinguk/dcr/v3.2/register`));
+
+    // A private key pasted as the directory's keys: refused at the field, nothing saved.
+    await page.getByRole("switch", { name: "Enable dynamic client registration" }).check();
+    await page.getByLabel("Trusted issuers").fill("OpenBanking Ltd");
+    await page.locator("#ssa-jwks").fill(directoryJwks.replace('"use": "sig"', '"use": "sig", "d": "secret"'));
+    await page.getByRole("switch", { name: "Require mutual TLS" }).uncheck();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(page.locator(".field-error")).toContainText("private key material");
+    await page.reload();
+    await expect(page.getByRole("switch", { name: "Enable dynamic client registration" })).not.toBeChecked();
+
+    // Software statement and signed body with a pasted JWKS: saved, and kept after a reload.
+    await page.getByRole("switch", { name: "Enable dynamic client registration" }).check();
+    await page.getByLabel("Trusted issuers").fill("OpenBanking Ltd");
+    await page.locator("#ssa-jwks").fill(directoryJwks);
+    await page.getByRole("switch", { name: "Signed request body" }).check();
+    await page.getByRole("switch", { name: "Require mutual TLS" }).uncheck();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "DCR settings saved" })).toBeVisible();
+    await snapshot(page, "dcr-settings");
+    await page.reload();
+    await expect(page.getByRole("switch", { name: "Enable dynamic client registration" })).toBeChecked();
+    await expect(page.getByRole("switch", { name: "Protected by software statement" })).toBeChecked();
+    await expect(page.getByRole("switch", { name: "Signed request body" })).toBeChecked();
+    await expect(page.locator("#ssa-jwks")).toHaveValue(/directory-1/);
+    await expect(page.getByLabel("Trusted issuers")).toHaveValue("OpenBanking Ltd");
+    await expect(page.locator(".sidebar")).toContainText("DCR on");
+
+    // A JWKS URI can be tried before saving: the key ids it serves, or why it failed.
+    await page.locator("#ssa-keys-jwks_uri").check();
+    await page.locator("#ssa-jwks-uri").fill(new URL("/default/obuk/.well-known/jwks.json", page.url()).href);
+    await page.getByRole("button", { name: "Test" }).first().click();
+    await expect(page.locator(".probe.ok")).toContainText(/Found 1 key: [A-Za-z0-9_-]{43}/);
+    await page.locator("#ssa-jwks-uri").fill(new URL("/default/no-such-workspace/.well-known/jwks.json", page.url()).href);
+    await page.getByRole("button", { name: "Test" }).first().click();
+    await expect(page.locator(".probe.error")).toBeVisible();
+    expect(problems).toEqual([]);
+  });
+
+  test("a registration made through the API appears with the DCR label, opens, and is deleted; refusals are in the audit log", async ({ page, request }) => {
+    const problems = watchForErrors(page, [/status of 4\d\d/]);
+    const id = uniqueId("apps");
+    await page.getByLabel("Id").fill(id);
+    await page.getByLabel("Name").fill("Apps");
+    await page.getByLabel("Profile").selectOption("generic");
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await expect(page).toHaveURL(new RegExp(`${id}/dcr`));
+    await page.getByRole("switch", { name: "Enable dynamic client registration" }).check();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "DCR settings saved" })).toBeVisible();
+
+    const register = `/default/${id}/oauth2/register`;
+    const accepted = await request.post(register, {
+      data: { client_name: "Budget Planner", grant_types: ["client_credentials"], scope: "openid" },
+    });
+    expect(accepted.status()).toBe(201);
+    const clientId = (await accepted.json()).client_id as string;
+    const refused = await request.post(register, { data: { redirect_uris: ["http://app.example/callback"] } });
+    expect(refused.status()).toBe(400);
+
+    await page.getByRole("link", { name: "Applications" }).click();
+    const row = page.locator("#applications tr", { hasText: "Budget Planner" });
+    await expect(row).toContainText("DCR");
+    await expect(row).toContainText(clientId);
+    await snapshot(page, "applications");
+    await page.getByRole("link", { name: "DCR", exact: true }).click();
+    await expect(page.locator("#applications")).toContainText("Budget Planner");
+    await page.getByRole("link", { name: "Manual", exact: true }).click();
+    await expect(page.getByText("No applications match.")).toBeVisible();
+
+    await page.getByRole("link", { name: "DCR", exact: true }).click();
+    await page.getByRole("link", { name: "Budget Planner" }).click();
+    await expect(page.getByRole("heading", { name: "Budget Planner" })).toBeVisible();
+    await expect(page.locator("#metadata")).toContainText(clientId);
+    await snapshot(page, "application");
+    await page.getByRole("button", { name: "Delete application" }).click();
+    await page.getByRole("button", { name: "Yes, delete" }).click();
+    await expect(page).toHaveURL(new RegExp(`${id}/applications`));
+    await expect(page.getByText("No applications match.")).toBeVisible();
+
+    await page.getByRole("link", { name: "Audit log" }).click();
+    await page.getByLabel("Outcome").selectOption("failure");
+    await page.getByRole("button", { name: "Filter" }).click();
+    const rejection = page.locator("#audit-events tr", { hasText: "Registration refused" });
+    await expect(rejection).toContainText("invalid_redirect_uri");
+    await expect(rejection).toContainText("plain http only for a loopback address");
+    await snapshot(page, "audit-log");
+    expect(problems).toEqual([]);
+  });
+
+  test("a manual client's secret is shown once", async ({ page }) => {
+    const problems = watchForErrors(page, [/status of 4\d\d/]);
+    await page.goto("/app/default/workspaces/obuk/general");
+    await page.locator("#check-client_secret_basic").check();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "General settings saved" })).toBeVisible();
+    await snapshot(page, "general-settings");
+
+    await page.goto("/app/default/workspaces/obuk/applications");
+    await page.getByRole("button", { name: "New manual client" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("Onboarding portal");
+    await page.getByLabel("Authentication").selectOption("client_secret_basic");
+    await page.getByRole("button", { name: "Create client" }).click();
+    await expect(page.locator("#created-client-secret")).toHaveValue(/^[A-Za-z0-9_-]{36}$/);
+    await expect(page.locator("#applications")).toContainText("Onboarding portal");
+    await expect(page.locator("#applications tr", { hasText: "Onboarding portal" })).toContainText("Manual");
+    expect(problems).toEqual([]);
+  });
 });
 
 test("the console is readable on a phone", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.goto("/app");
-  await expect(page.getByRole("heading", { name: "Console" })).toBeVisible();
-  await page.screenshot({ path: "screenshots/status-phone.png", fullPage: true });
-});
-
-test("unknown pages answer with a way back", async ({ page }) => {
-  const response = await page.goto("/app/nowhere");
-  expect(response?.status()).toBe(404);
-  await expect(page.getByRole("link", { name: "Go to the console" })).toBeVisible();
-  // The browser reports the 404 document itself as a console error: expected here.
-  const problems = (page as unknown as { problems: string[] }).problems;
-  problems.splice(0, problems.length, ...problems.filter((p) => !p.includes("status of 404")));
+  await signIn(page, "/app/default/workspaces/obuk/dcr");
+  await expect(page.getByRole("heading", { name: "Dynamic client registration" })).toBeVisible();
+  await snapshot(page, "dcr-phone");
 });

@@ -1,5 +1,5 @@
 //! What a first start sets up: tenant `default` with the Open Banking UK workspace `obuk`
-//! (DCR off), and the admin API key.
+//! (DCR off), the admin API key, and the first console administrator.
 
 use std::path::Path;
 
@@ -8,12 +8,14 @@ use anyhow::{Context as _, bail};
 use app::domain::ids::{TenantId, WorkspaceId};
 use app::domain::workspace::Profile;
 use app::secrets::Secret;
-use app::services::{accounts, workspaces};
+use app::services::{ServiceError, accounts, workspaces};
 use app::state::AppState;
 
 pub const DEFAULT_TENANT: &str = "default";
 pub const DEFAULT_WORKSPACE: &str = "obuk";
 pub const ADMIN_API_KEY_FILE: &str = "admin-api-key";
+pub const CONSOLE_ADMIN_FILE: &str = "console-admin";
+pub const FIRST_ADMIN_EMAIL: &str = "admin@onboard.localhost";
 const MIN_ADMIN_API_KEY_LEN: usize = 32;
 
 /// Creates the default tenant and workspace unless they exist.
@@ -32,6 +34,27 @@ pub async fn administrator(state: &AppState, email: Option<&str>, password: Opti
     if let (Some(email), Some(password)) = (email, password) {
         accounts::ensure_administrator(state, email, password).await.context("creating the console administrator")?;
     }
+    Ok(())
+}
+
+/// On a server's first start with no administrator at all, creates [`FIRST_ADMIN_EMAIL`] with a
+/// generated password and writes both (owner-readable only) to `<data-dir>/console-admin`, so
+/// the console of a fresh `make run` can be signed in to.
+pub async fn first_administrator(state: &AppState, data_dir: &Path) -> anyhow::Result<()> {
+    if state.store.admin_user_count().await? > 0 {
+        return Ok(());
+    }
+    let password = Secret::generate();
+    match accounts::create_administrator(state, FIRST_ADMIN_EMAIL, password.expose()).await {
+        Ok(_) => {}
+        // Another instance sharing the database won the race; its file has the password.
+        Err(ServiceError::Conflict(_)) => return Ok(()),
+        Err(other) => return Err(other).context("creating the first console administrator"),
+    }
+    let path = data_dir.join(CONSOLE_ADMIN_FILE);
+    let contents = format!("email: {FIRST_ADMIN_EMAIL}\npassword: {}\n", password.expose());
+    crate::tls::dev_certificates::write(&path, &contents, true)?;
+    tracing::info!(path = %path.display(), email = FIRST_ADMIN_EMAIL, "created the first console administrator");
     Ok(())
 }
 

@@ -88,6 +88,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
 /// Prepares the state, then binds both listeners and serves in the background.
 pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
     let state = prepare(args, clock.clone()).await?;
+    bootstrap::first_administrator(&state.app, &args.database.data_dir).await?;
     let public_url = state.app.deployment.public_url.clone();
     let host = Url::parse(&public_url).ok().and_then(|u| u.host_str().map(str::to_owned));
     let (tls_config, dev_ca) = tls_config(args, host.as_deref(), clock.as_ref())?;
@@ -96,11 +97,10 @@ pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
     let http_addr = http_listener.local_addr()?;
     let https_addr = https_listener.local_addr()?;
 
-    let router = http::router(state.clone());
     let (shutdown, stopped) = watch::channel(false);
     let tasks = vec![
-        tokio::spawn(listener::serve(http_listener, None, router.clone(), stopped.clone())),
-        tokio::spawn(listener::serve(https_listener, Some(tls_config), router, stopped.clone())),
+        tokio::spawn(listener::serve(http_listener, None, http::router(state.clone(), false), stopped.clone())),
+        tokio::spawn(listener::serve(https_listener, Some(tls_config), http::router(state.clone(), true), stopped.clone())),
         tokio::spawn(purge_replay_guards(state.clone(), stopped)),
     ];
     tracing::info!(%http_addr, %https_addr, %public_url, database = state.app.store.backend().as_str(), "Onboard is serving");

@@ -36,7 +36,7 @@ impl Admin {
         let dir = tempfile::tempdir().unwrap();
         let state =
             onboard::startup::prepare(&serve_args(dir.path().to_owned()), Arc::new(FixedClock::new(now()))).await.unwrap();
-        Self { router: router(state), _dir: dir }
+        Self { router: router(state, false), _dir: dir }
     }
 
     async fn call(&self, method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {

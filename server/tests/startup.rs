@@ -13,6 +13,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use app::clock::SystemClock;
+use app::services::accounts;
 use onboard::oauth2::jose::JwsAlgorithm;
 use onboard::startup;
 use support::{ADMIN_WORKSPACE, Ecosystem, TestServer, serve_args};
@@ -22,6 +23,7 @@ async fn the_first_start_creates_the_embedded_default_and_a_restart_reuses_it() 
     let dir = tempfile::tempdir().unwrap();
     let mut args = serve_args(dir.path().to_owned());
     args.admin_api_key = None;
+    (args.admin_email, args.admin_password) = (None, None);
 
     let first = startup::start(&args, Arc::new(SystemClock)).await.unwrap();
     let ca_path = first.dev_ca.clone().unwrap();
@@ -33,6 +35,14 @@ async fn the_first_start_creates_the_embedded_default_and_a_restart_reuses_it() 
     assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
     assert_eq!(std::fs::metadata(dir.path().join("tls/server-key.pem")).unwrap().permissions().mode() & 0o777, 0o600);
     assert!(dir.path().join("onboard.db").exists(), "SQLite in the data directory by default");
+
+    // Nobody can sign in to a console without an administrator: the first start makes one.
+    let admin_file = dir.path().join("console-admin");
+    assert_eq!(std::fs::metadata(&admin_file).unwrap().permissions().mode() & 0o777, 0o600);
+    let credentials = std::fs::read_to_string(&admin_file).unwrap();
+    let password = credentials.lines().find_map(|line| line.strip_prefix("password: ")).unwrap().to_owned();
+    assert!(credentials.contains("email: admin@onboard.localhost"), "{credentials}");
+    assert!(accounts::sign_in(&first.state.app, "admin@onboard.localhost", &password).await.is_ok());
 
     let workspace = reqwest::Client::new()
         .get(format!("http://{}/api/admin/v1/tenants{ADMIN_WORKSPACE}", first.http_addr))
@@ -57,6 +67,7 @@ async fn the_first_start_creates_the_embedded_default_and_a_restart_reuses_it() 
     assert_eq!(std::fs::read_to_string(&ca_path).unwrap(), ca, "the CA is reused");
     assert_eq!(std::fs::read_to_string(dir.path().join("tls/server.pem")).unwrap(), server_cert);
     assert_eq!(std::fs::read_to_string(&key_file).unwrap().trim(), key, "the admin key is kept");
+    assert_eq!(std::fs::read_to_string(&admin_file).unwrap(), credentials, "no second administrator");
     let status = reqwest::Client::new()
         .get(format!("http://{}/api/admin/v1/tenants/default/workspaces", second.http_addr))
         .bearer_auth(&key)

@@ -1,4 +1,11 @@
-//! Server functions: thin wrappers that take the state, authorize, call a service and map the
-//! error. Their arguments and results are the domain's serde types.
+//! Server functions: thin wrappers that take the state, check the session, call a service and
+//! map the error. Their arguments and results are the domain's serde types.
 
+pub mod applications;
+pub mod audit;
+pub mod auth;
+pub mod dcr;
+pub mod general;
+pub mod session;
 pub mod status;
+pub mod workspaces;

@@ -12,7 +12,7 @@ pub struct StatusReport {
     pub checked_at: String,
 }
 
-#[server(prefix = "/app/fn")]
+#[server(prefix = "/app/fn", endpoint = "system_status")]
 pub async fn system_status() -> Result<StatusReport, ServerFnError> {
     let state = use_context::<crate::state::AppState>().ok_or_else(|| ServerFnError::new("the application state is missing"))?;
     let reachable = state.store.ping().await.is_ok();

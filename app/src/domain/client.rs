@@ -18,6 +18,9 @@ pub struct ClientSummary {
     pub org_name: Option<String>,
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     pub created_at: DateTime<Utc>,
+    /// When the client last obtained an access token, if ever.
+    #[serde(default)]
+    pub last_token_at: Option<DateTime<Utc>>,
 }
 
 /// One client with everything it registered. `metadata` is the registration as returned to the

@@ -87,6 +87,7 @@ pub async fn create_manual_client(
         org_name: None,
         token_endpoint_auth_method: new.token_endpoint_auth_method,
         created_at: now,
+        last_token_at: None,
     };
     let client = NewClient {
         workspace: at.clone(),

@@ -71,6 +71,7 @@ fn client(ws: &WorkspaceRef, id: &str, dynamic: bool, second: i64) -> NewClient 
             org_name: Some("TPP Ltd".to_owned()),
             token_endpoint_auth_method: TokenEndpointAuthMethod::PrivateKeyJwt,
             created_at: at(second),
+            last_token_at: None,
         },
         metadata: json!({"client_id": id, "scope": "accounts"}),
         software_statement: Some("a.b.c".to_owned()),
@@ -307,6 +308,8 @@ async fn access_tokens_are_found_by_hash_revoked_once_and_end_with_their_client(
         };
         ok(store.insert_access_token(&token, "hash-1").await);
         assert_eq!(ok(store.access_token_by_hash("hash-1").await), Some(token.clone()));
+        let listed = ok(store.clients(&at_ws, ClientFilter::All).await);
+        assert_eq!(listed[0].last_token_at, Some(at(2)), "the list shows when a client last got a token");
         assert_eq!(ok(store.access_token_by_hash("hash-2").await), None);
         assert!(ok(store.revoke_access_token("t1", at(3)).await));
         assert!(!ok(store.revoke_access_token("t1", at(4)).await), "revoking twice changes nothing");
@@ -349,7 +352,9 @@ async fn administrators_and_sessions_are_kept() {
             locked_until: None,
             created_at: at(0),
         };
+        assert_eq!(ok(store.admin_user_count().await), 0);
         ok(store.insert_admin_user(&user).await);
+        assert_eq!(ok(store.admin_user_count().await), 1);
         assert!(matches!(
             store.insert_admin_user(&AdminUser { id: "u2".to_owned(), ..user.clone() }).await,
             Err(StoreError::Conflict)

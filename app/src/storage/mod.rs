@@ -158,6 +158,7 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError>;
     async fn admin_user_by_email(&self, email: &str) -> Result<Option<AdminUser>, StoreError>;
     async fn admin_user_by_id(&self, id: &str) -> Result<Option<AdminUser>, StoreError>;
+    async fn admin_user_count(&self) -> Result<i64, StoreError>;
     /// Records the outcome of a sign-in: the failure count and the lock, as decided by the caller.
     async fn update_admin_login_state(&self, id: &str, failed_logins: i32, locked_until: Option<i64>) -> Result<(), StoreError>;
 

@@ -86,6 +86,7 @@ macro_rules! sql_store {
                     software_id: row.try_get("software_id")?,
                     org_id: row.try_get("org_id")?,
                     org_name: row.try_get("org_name")?,
+                    last_token_at: row.try_get("last_token_at")?,
                     token_endpoint_auth_method: method
                         .parse()
                         .map_err(|e: crate::domain::oauth::UnknownValue| corrupt("client.token_endpoint_auth_method")(e.to_string()))?,
@@ -339,10 +340,11 @@ macro_rules! sql_store {
 
             async fn clients(&self, at: &WorkspaceRef, filter: ClientFilter) -> Result<Vec<ClientSummary>, StoreError> {
                 let rows = sqlx::query(
-                    "select client_id, name, dynamically_registered, software_id, org_id, org_name, \
-                     token_endpoint_auth_method, created_at from client \
-                     where tenant_id = $1 and workspace_id = $2 and ($3 is null or dynamically_registered = $3) \
-                     order by created_at desc, client_id",
+                    "select c.client_id, c.name, c.dynamically_registered, c.software_id, c.org_id, c.org_name, \
+                     c.token_endpoint_auth_method, c.created_at, \
+                     (select max(a.issued_at) from access_token a where a.client_id = c.client_id) as last_token_at from client c \
+                     where c.tenant_id = $1 and c.workspace_id = $2 and ($3 is null or c.dynamically_registered = $3) \
+                     order by c.created_at desc, c.client_id",
                 )
                 .bind(at.tenant.as_str())
                 .bind(at.workspace.as_str())
@@ -354,9 +356,10 @@ macro_rules! sql_store {
 
             async fn client(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<ClientDetails>, StoreError> {
                 let row = sqlx::query(
-                    "select client_id, name, dynamically_registered, software_id, org_id, org_name, \
-                     token_endpoint_auth_method, metadata, software_statement, created_at, updated_at from client \
-                     where tenant_id = $1 and workspace_id = $2 and client_id = $3",
+                    "select c.client_id, c.name, c.dynamically_registered, c.software_id, c.org_id, c.org_name, \
+                     c.token_endpoint_auth_method, c.metadata, c.software_statement, c.created_at, c.updated_at, \
+                     (select max(a.issued_at) from access_token a where a.client_id = c.client_id) as last_token_at from client c \
+                     where c.tenant_id = $1 and c.workspace_id = $2 and c.client_id = $3",
                 )
                 .bind(at.tenant.as_str())
                 .bind(at.workspace.as_str())
@@ -635,6 +638,10 @@ macro_rules! sql_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 row.as_ref().map(Self::admin_user_from_row).transpose()
+            }
+
+            async fn admin_user_count(&self) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar::<_, i64>("select count(*) from admin_user").fetch_one(&self.pool).await?)
             }
 
             async fn update_admin_login_state(&self, id: &str, failed_logins: i32, locked_until: Option<i64>) -> Result<(), StoreError> {

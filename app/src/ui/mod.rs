@@ -1,13 +1,21 @@
 //! The console's pages and components.
 
+mod components;
+mod directory;
+mod layout;
+mod login;
 mod status_page;
+mod workspace;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
+use directory::WorkspaceDirectory;
+use login::LoginPage;
 use status_page::StatusPage;
+use workspace::{ApplicationPage, ApplicationsPage, AuditLogPage, DcrSettingsPage, GeneralSettingsPage, WorkspaceLayout};
 
 /// The console's icon (the brand mark), inline so it costs no request.
 const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%230f1b2d'/%3E%3Cpath d='M8 3l5 5-5 5-5-5z' fill='%236ea0ff'/%3E%3C/svg%3E";
@@ -37,12 +45,22 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/console.css" />
-        <Title text="Onboard" />
+        <Title formatter=|text: String| if text.is_empty() { "Onboard".to_owned() } else { format!("{text} · Onboard") } />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/app") view=StatusPage />
-                <Route path=path!("/app/*any") view=NotFound />
                 <Route path=path!("/") view=|| view! { <Redirect path="/app" /> } />
+                <Route path=path!("/app") view=|| view! { <Redirect path="/app/default/workspaces" /> } />
+                <Route path=path!("/app/login") view=LoginPage />
+                <Route path=path!("/app/status") view=StatusPage />
+                <Route path=path!("/app/:tenant/workspaces") view=WorkspaceDirectory />
+                <ParentRoute path=path!("/app/:tenant/workspaces/:workspace") view=WorkspaceLayout>
+                    <Route path=path!("") view=|| view! { <Redirect path="dcr" /> } />
+                    <Route path=path!("dcr") view=DcrSettingsPage />
+                    <Route path=path!("general") view=GeneralSettingsPage />
+                    <Route path=path!("applications") view=ApplicationsPage />
+                    <Route path=path!("applications/:client_id") view=ApplicationPage />
+                    <Route path=path!("audit") view=AuditLogPage />
+                </ParentRoute>
             </Routes>
         </Router>
     }
@@ -55,27 +73,15 @@ fn NotFound() -> impl IntoView {
         response.set_status(axum::http::StatusCode::NOT_FOUND);
     }
     view! {
-        <TopBar />
-        <main class="page narrow">
-            <h1>"Page not found"</h1>
-            <p>
-                "There is nothing at this address. "
-                <a href="/app">"Go to the console"</a>
-            </p>
+        <Title text="Not found" />
+        <main class="auth">
+            <div class="auth-card">
+                <h1>"Page not found"</h1>
+                <p class="muted">"There is nothing at this address."</p>
+                <a class="button" href="/app">
+                    "Go to the console"
+                </a>
+            </div>
         </main>
-    }
-}
-
-/// The bar across the top of every page.
-#[component]
-pub fn TopBar() -> impl IntoView {
-    view! {
-        <header class="topbar">
-            <a class="brand" href="/app">
-                <span class="brand-mark" aria-hidden="true">"◆"</span>
-                "Onboard"
-            </a>
-            <span class="topbar-note">"Dynamic client registration for Open Banking"</span>
-        </header>
     }
 }

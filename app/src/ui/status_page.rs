@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::TopBar;
+use super::layout::TopBar;
 use crate::api::status::{StatusReport, system_status};
 
 #[component]

@@ -15,7 +15,9 @@ mod revocation;
 mod token;
 
 use axum::Router;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -28,7 +30,8 @@ use crate::state::ServerState;
 
 pub use registration::BODY_LIMIT as REGISTRATION_BODY_LIMIT;
 
-pub fn router(state: ServerState) -> Router {
+/// The router of one listener; `secure_cookies` is true on the HTTPS listener.
+pub fn router(state: ServerState, secure_cookies: bool) -> Router {
     let api = Router::new()
         .route("/{tenant}/{workspace}/.well-known/openid-configuration", get(discovery::get))
         .route("/{tenant}/{workspace}/.well-known/jwks.json", get(jwks::get))
@@ -45,7 +48,7 @@ pub fn router(state: ServerState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     Router::new()
         .merge(api)
-        .merge(console::router(&state))
+        .merge(console::router(&state, secure_cookies))
         .fallback(not_found)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -59,8 +62,12 @@ fn registration_routes<E: Endpoint>(path: &str) -> Router<ServerState> {
     )
 }
 
-async fn not_found() -> WireError {
-    WireError::not_found("resource")
+/// Nothing here: under `/app` the console's not-found page, elsewhere a JSON 404.
+async fn not_found(State(state): State<ServerState>, request: Request) -> Response {
+    if request.uri().path().starts_with("/app/") {
+        return console::not_found_page(state, request).await;
+    }
+    WireError::not_found("resource").into_response()
 }
 
 async fn method_not_allowed() -> WireError {

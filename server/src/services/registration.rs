@@ -284,6 +284,7 @@ pub(crate) fn registered_client(
             org_name: ssa.and_then(|s| s.org_name.clone()),
             token_endpoint_auth_method: metadata.token_endpoint_auth_method,
             created_at: issue.issued_at,
+            last_token_at: None,
         },
         metadata: pipeline::stored_metadata(&body),
         software_statement: ssa.map(|s| s.compact.clone()),

@@ -1,0 +1,200 @@
+//! Server functions of a workspace's Applications view.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::client::ClientSummary;
+
+/// Clients shown per page.
+pub const PAGE_SIZE: usize = 20;
+
+/// One page of the Applications table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationsPage {
+    pub rows: Vec<ClientSummary>,
+    pub total: usize,
+    pub page: usize,
+    pub pages: usize,
+}
+
+/// The page of `clients` to show: those whose name or client id contains `search` (ignoring
+/// case); pages count from 1 and an out-of-range page shows the nearest one.
+pub fn select_page(clients: Vec<ClientSummary>, search: &str, page: usize) -> ApplicationsPage {
+    let needle = search.trim().to_lowercase();
+    let matching: Vec<ClientSummary> = clients
+        .into_iter()
+        .filter(|c| {
+            needle.is_empty()
+                || c.client_id.to_lowercase().contains(&needle)
+                || c.name.as_deref().is_some_and(|n| n.to_lowercase().contains(&needle))
+        })
+        .collect();
+    let total = matching.len();
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    let rows = matching.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
+    ApplicationsPage { rows, total, page, pages }
+}
+
+/// One application with everything it registered, for the detail page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationDetail {
+    pub summary: ClientSummary,
+    /// The registration, pretty-printed JSON.
+    pub metadata: String,
+    /// The software statement's claims, decoded and pretty-printed.
+    pub software_statement_claims: Option<String>,
+}
+
+/// What creating a manual client returns: the client, and its secret (shown once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedClient {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+}
+
+/// The manual client form.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ManualClientForm {
+    pub name: String,
+    /// Space-separated.
+    pub scopes: String,
+    pub token_endpoint_auth_method: String,
+    pub tls_client_auth_subject_dn: String,
+    pub jwks: String,
+    pub jwks_uri: String,
+}
+
+#[server(prefix = "/app/fn", endpoint = "list_applications")]
+pub async fn list_applications(
+    tenant: String,
+    workspace: String,
+    filter: String,
+    search: String,
+    page: usize,
+) -> Result<ApplicationsPage, ServerFnError> {
+    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::domain::client::ClientFilter;
+    require_administrator().await?;
+    let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
+    let filter = match filter.as_str() {
+        "dcr" => ClientFilter::Dynamic,
+        "manual" => ClientFilter::Manual,
+        _ => ClientFilter::All,
+    };
+    let clients = crate::services::clients::list_clients(&app_state()?, &at, filter).await.map_err(user_error)?;
+    Ok(select_page(clients, &search, page))
+}
+
+#[server(prefix = "/app/fn", endpoint = "get_application")]
+pub async fn get_application(tenant: String, workspace: String, client_id: String) -> Result<ApplicationDetail, ServerFnError> {
+    use crate::api::session::{app_state, require_administrator, user_error};
+    require_administrator().await?;
+    let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
+    let client = crate::services::clients::get_client(&app_state()?, &at, &client_id).await.map_err(user_error)?;
+    let software_statement_claims = client.software_statement.as_deref().and_then(decode_claims);
+    Ok(ApplicationDetail {
+        metadata: serde_json::to_string_pretty(&client.metadata).unwrap_or_default(),
+        summary: client.summary,
+        software_statement_claims,
+    })
+}
+
+/// The payload of a compact JWS, pretty-printed (it was verified when it was registered).
+#[cfg(feature = "ssr")]
+fn decode_claims(compact: &str) -> Option<String> {
+    use base64::Engine as _;
+    let payload = compact.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    serde_json::to_string_pretty(&value).ok()
+}
+
+#[server(prefix = "/app/fn", endpoint = "delete_application")]
+pub async fn delete_application(tenant: String, workspace: String, client_id: String) -> Result<(), ServerFnError> {
+    use crate::api::session::{app_state, require_administrator, user_error};
+    let administrator = require_administrator().await?;
+    let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
+    crate::services::clients::delete_client(&app_state()?, &at, &client_id).await.map_err(user_error)?;
+    tracing::info!(workspace = %at, %client_id, administrator = %administrator.email, "client deleted in the console");
+    leptos_axum::redirect(&format!("/app/{tenant}/workspaces/{workspace}/applications"));
+    Ok(())
+}
+
+#[server(prefix = "/app/fn", endpoint = "create_manual_client", input = Json)]
+pub async fn create_manual_client(
+    tenant: String,
+    workspace: String,
+    form: ManualClientForm,
+) -> Result<CreatedClient, ServerFnError> {
+    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::domain::client::NewManualClient;
+    use crate::domain::dcr::JwksUri;
+    use crate::domain::jwks::{PublicJwks, Strictness};
+    require_administrator().await?;
+    let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
+    let invalid = |field: &str, message: String| crate::api::session::invalid(format!("{field}: {message}"));
+    let method = form.token_endpoint_auth_method.parse().map_err(|e| invalid("token_endpoint_auth_method", format!("{e}")))?;
+    let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+    let new = NewManualClient {
+        name: form.name,
+        scopes: form.scopes.split_whitespace().map(str::to_owned).collect(),
+        token_endpoint_auth_method: method,
+        jwks: text(&form.jwks)
+            .map(|j| PublicJwks::parse_str(&j, Strictness::Strict))
+            .transpose()
+            .map_err(|e| invalid("jwks", e.to_string()))?,
+        jwks_uri: text(&form.jwks_uri).map(|u| JwksUri::parse(&u)).transpose().map_err(|e| invalid("jwks_uri", e))?,
+        tls_client_auth_subject_dn: text(&form.tls_client_auth_subject_dn),
+    };
+    let (client, secret) = crate::services::clients::create_manual_client(&app_state()?, &at, new).await.map_err(user_error)?;
+    Ok(CreatedClient { client_id: client.summary.client_id, client_secret: secret.map(|s| s.expose().to_owned()) })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+
+    use super::*;
+    use crate::domain::oauth::TokenEndpointAuthMethod;
+
+    fn client(n: usize) -> ClientSummary {
+        ClientSummary {
+            client_id: format!("id-{n:03}"),
+            name: Some(if n.is_multiple_of(2) { format!("Even app {n}") } else { format!("Odd app {n}") }),
+            dynamically_registered: true,
+            software_id: None,
+            org_id: None,
+            org_name: None,
+            token_endpoint_auth_method: TokenEndpointAuthMethod::PrivateKeyJwt,
+            created_at: DateTime::from_timestamp(0, 0).unwrap_or_default(),
+            last_token_at: None,
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn software_statement_claims_are_decoded_for_display() {
+        use base64::Engine as _;
+        let encode = |json: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+        let compact = format!("{}.{}.c2ln", encode(r#"{"alg":"PS256"}"#), encode(r#"{"software_id":"abc","org_name":"TPP"}"#));
+        let claims = decode_claims(&compact).unwrap_or_default();
+        assert!(claims.contains("\"software_id\": \"abc\""), "{claims}");
+        assert_eq!(decode_claims("not a jws"), None);
+        assert_eq!(decode_claims(&format!("{}.bm90IGpzb24.c2ln", encode("{}"))), None);
+    }
+
+    #[test]
+    fn pages_searches_and_clamps() {
+        let all: Vec<_> = (0..45).map(client).collect();
+        let first = select_page(all.clone(), "", 1);
+        assert_eq!((first.rows.len(), first.total, first.pages), (20, 45, 3));
+        let last = select_page(all.clone(), "", 9);
+        assert_eq!((last.page, last.rows.len()), (3, 5));
+        let even = select_page(all.clone(), "EVEN", 1);
+        assert_eq!(even.total, 23);
+        assert_eq!(select_page(all.clone(), "id-044", 1).rows.len(), 1);
+        assert_eq!(select_page(Vec::new(), "", 1).pages, 1);
+    }
+}

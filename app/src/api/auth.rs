@@ -1,0 +1,71 @@
+//! Signing in and out of the console.
+
+use leptos::prelude::*;
+
+use crate::domain::account::Administrator;
+
+/// Where to go after signing in: only a console path, never another site.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(path)
+            if path.starts_with("/app/") && !path.starts_with("/app/login") && !path.contains("//") && !path.contains('\\') =>
+        {
+            path
+        }
+        _ => "/app",
+    }
+}
+
+#[server(prefix = "/app/fn", endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
+    use crate::api::session::{ADMINISTRATOR, app_state, session};
+    use crate::services::accounts::{self, SignInError};
+    let state = app_state()?;
+    match accounts::sign_in(&state, &email, &password).await {
+        Ok(administrator) => {
+            let session = session().await?;
+            // A new session id at sign-in, so a planted cookie gains nothing.
+            session.cycle_id().await.map_err(|e| ServerFnError::new(e.to_string()))?;
+            session.insert(ADMINISTRATOR, &administrator).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+            tracing::info!(administrator = %administrator.email, "signed in to the console");
+            leptos_axum::redirect(safe_next(next.as_deref()));
+            Ok(())
+        }
+        Err(SignInError::Internal(detail)) => {
+            tracing::error!(%detail, "sign-in failed");
+            Err(ServerFnError::new("Sign-in is unavailable right now."))
+        }
+        Err(locked @ SignInError::Locked { .. }) => {
+            Err(crate::api::session::refused(axum::http::StatusCode::TOO_MANY_REQUESTS, locked.to_string()))
+        }
+        Err(refusal) => Err(crate::api::session::invalid(refusal.to_string())),
+    }
+}
+
+#[server(prefix = "/app/fn", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), ServerFnError> {
+    let session = crate::api::session::session().await?;
+    session.flush().await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect("/app/login");
+    Ok(())
+}
+
+#[server(prefix = "/app/fn", endpoint = "current_administrator")]
+pub async fn current_administrator() -> Result<Administrator, ServerFnError> {
+    crate::api::session::require_administrator().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_console_paths_are_followed() {
+        assert_eq!(safe_next(Some("/app/default/workspaces")), "/app/default/workspaces");
+        for hostile in ["https://evil.example", "//evil.example", "/app//evil.example", "/app/\\evil", "/api/admin", "/app/login"]
+        {
+            assert_eq!(safe_next(Some(hostile)), "/app", "{hostile}");
+        }
+        assert_eq!(safe_next(None), "/app");
+    }
+}

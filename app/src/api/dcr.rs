@@ -1,0 +1,147 @@
+//! Server functions of a workspace's DCR tab.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+/// The DCR settings as the tab edits them: keys as text, issuers one per line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(clippy::struct_excessive_bools, reason = "one per switch of the tab, as the settings have them")]
+pub struct DcrForm {
+    pub enabled: bool,
+    pub protect_by_access_token: bool,
+    pub require_software_statement: bool,
+    /// `none`, `jwks` or `jwks_uri`.
+    pub ssa_keys_kind: String,
+    pub ssa_jwks: String,
+    pub ssa_jwks_uri: String,
+    pub trusted_ssa_issuers: String,
+    pub require_signed_request: bool,
+    /// `software_statement`, `jwks` or `jwks_uri`.
+    pub request_keys_kind: String,
+    pub request_jwks: String,
+    pub request_jwks_uri: String,
+    pub require_mtls: bool,
+}
+
+#[cfg(feature = "ssr")]
+impl DcrForm {
+    fn from_settings(settings: &crate::domain::dcr::DcrSettings) -> Self {
+        use crate::domain::dcr::{KeySource, RequestSigningKeys};
+        let pretty = |jwks: &crate::domain::jwks::PublicJwks| serde_json::to_string_pretty(jwks.as_json()).unwrap_or_default();
+        let (ssa_keys_kind, ssa_jwks, ssa_jwks_uri) = match &settings.software_statement_keys {
+            None => ("none", String::new(), String::new()),
+            Some(KeySource::Jwks(jwks)) => ("jwks", pretty(jwks), String::new()),
+            Some(KeySource::JwksUri(uri)) => ("jwks_uri", String::new(), uri.to_string()),
+        };
+        let (request_keys_kind, request_jwks, request_jwks_uri) = match &settings.request_signing_keys {
+            RequestSigningKeys::SoftwareStatement => ("software_statement", String::new(), String::new()),
+            RequestSigningKeys::Jwks(jwks) => ("jwks", pretty(jwks), String::new()),
+            RequestSigningKeys::JwksUri(uri) => ("jwks_uri", String::new(), uri.to_string()),
+        };
+        Self {
+            enabled: settings.enabled,
+            protect_by_access_token: settings.protect_by_access_token,
+            require_software_statement: settings.require_software_statement,
+            ssa_keys_kind: ssa_keys_kind.to_owned(),
+            ssa_jwks,
+            ssa_jwks_uri,
+            trusted_ssa_issuers: settings.trusted_ssa_issuers.join("\n"),
+            require_signed_request: settings.require_signed_request,
+            request_keys_kind: request_keys_kind.to_owned(),
+            request_jwks,
+            request_jwks_uri,
+            require_mtls: settings.require_mtls,
+        }
+    }
+
+    /// The settings this form describes; a problem names the form field it concerns.
+    fn to_settings(&self) -> Result<crate::domain::dcr::DcrSettings, ServerFnError> {
+        use crate::domain::dcr::{DcrSettings, JwksUri, KeySource, RequestSigningKeys};
+        use crate::domain::jwks::{PublicJwks, Strictness};
+        let jwks = |field: &str, text: &str| {
+            PublicJwks::parse_str(text, Strictness::Strict).map_err(|e| crate::api::session::invalid(format!("{field}: {e}")))
+        };
+        let uri =
+            |field: &str, text: &str| JwksUri::parse(text).map_err(|e| crate::api::session::invalid(format!("{field}: {e}")));
+        let software_statement_keys = match self.ssa_keys_kind.as_str() {
+            "jwks" => Some(KeySource::Jwks(jwks("ssa_jwks", &self.ssa_jwks)?)),
+            "jwks_uri" => Some(KeySource::JwksUri(uri("ssa_jwks_uri", &self.ssa_jwks_uri)?)),
+            _ => None,
+        };
+        let request_signing_keys = match self.request_keys_kind.as_str() {
+            "jwks" => RequestSigningKeys::Jwks(jwks("request_jwks", &self.request_jwks)?),
+            "jwks_uri" => RequestSigningKeys::JwksUri(uri("request_jwks_uri", &self.request_jwks_uri)?),
+            _ => RequestSigningKeys::SoftwareStatement,
+        };
+        Ok(DcrSettings {
+            enabled: self.enabled,
+            protect_by_access_token: self.protect_by_access_token,
+            require_software_statement: self.require_software_statement,
+            software_statement_keys,
+            trusted_ssa_issuers: self
+                .trusted_ssa_issuers
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            require_signed_request: self.require_signed_request,
+            request_signing_keys,
+            require_mtls: self.require_mtls,
+        })
+    }
+}
+
+/// Names a settings error by the form field it concerns.
+#[cfg(feature = "ssr")]
+fn form_field(field: &str, form: &DcrForm) -> String {
+    let key_field = |prefix: &str, kind: &str| match kind {
+        "jwks" => format!("{prefix}_jwks"),
+        "jwks_uri" => format!("{prefix}_jwks_uri"),
+        _ => format!("{prefix}_keys_kind"),
+    };
+    match field {
+        f if f.starts_with("software_statement_keys") => key_field("ssa", &form.ssa_keys_kind),
+        f if f.starts_with("request_signing_keys") => key_field("request", &form.request_keys_kind),
+        other => other.to_owned(),
+    }
+}
+
+#[server(prefix = "/app/fn", endpoint = "get_dcr_form")]
+pub async fn get_dcr_form(tenant: String, workspace: String) -> Result<DcrForm, ServerFnError> {
+    use crate::api::session::{app_state, require_administrator, user_error};
+    require_administrator().await?;
+    let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
+    let settings = crate::services::dcr_settings::get_dcr_settings(&app_state()?, &at).await.map_err(user_error)?;
+    Ok(DcrForm::from_settings(&settings))
+}
+
+#[server(prefix = "/app/fn", endpoint = "save_dcr_settings", input = Json)]
+pub async fn save_dcr_settings(tenant: String, workspace: String, form: DcrForm) -> Result<DcrForm, ServerFnError> {
+    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::services::ServiceError;
+    let administrator = require_administrator().await?;
+    let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
+    let settings = form.to_settings()?;
+    match crate::services::dcr_settings::update_dcr_settings(&app_state()?, &at, settings).await {
+        Ok(saved) => {
+            tracing::info!(workspace = %at, administrator = %administrator.email, "DCR settings saved in the console");
+            Ok(DcrForm::from_settings(&saved))
+        }
+        Err(ServiceError::Invalid(invalid)) => {
+            Err(crate::api::session::invalid(format!("{}: {}", form_field(&invalid.field, &form), invalid.message)))
+        }
+        Err(other) => Err(user_error(other)),
+    }
+}
+
+/// Fetches a JWKS URI now; the key ids found, or why it failed.
+#[server(prefix = "/app/fn", endpoint = "test_jwks_uri")]
+pub async fn test_jwks_uri(uri: String) -> Result<Vec<String>, ServerFnError> {
+    use crate::api::session::{app_state, require_administrator};
+    require_administrator().await?;
+    let uri = crate::domain::dcr::JwksUri::parse(&uri).map_err(|e| crate::api::session::invalid(format!("the URI {e}")))?;
+    let keys = app_state()?.jwks.probe(&uri).await.map_err(|e| crate::api::session::invalid(e.to_string()))?;
+    Ok(keys.keys().iter().map(|key| key.kid.clone().unwrap_or_else(|| "(no kid)".to_owned())).collect())
+}

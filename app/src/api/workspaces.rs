@@ -1,0 +1,80 @@
+//! Server functions of the workspace directory and the workspace header.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::urls::WorkspaceUrls;
+use crate::domain::workspace::{Profile, WorkspaceSummary};
+
+/// What the workspace pages show in their header and sidebar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceHeader {
+    pub tenant: String,
+    pub id: String,
+    pub name: String,
+    pub profile: Profile,
+    pub dcr_enabled: bool,
+    pub urls: WorkspaceUrls,
+}
+
+#[server(prefix = "/app/fn", endpoint = "list_workspaces")]
+pub async fn list_workspaces(tenant: String) -> Result<Vec<WorkspaceSummary>, ServerFnError> {
+    use crate::api::session::{app_state, require_administrator, user_error};
+    require_administrator().await?;
+    let tenant = crate::domain::ids::TenantId::parse(tenant)
+        .map_err(|_| crate::api::session::refused(axum::http::StatusCode::NOT_FOUND, "tenant not found"))?;
+    crate::services::workspaces::list_workspaces(&app_state()?, &tenant).await.map_err(user_error)
+}
+
+#[server(prefix = "/app/fn", endpoint = "create_workspace")]
+pub async fn create_workspace(tenant: String, id: String, name: String, profile: String) -> Result<(), ServerFnError> {
+    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::domain::ids::{TenantId, WorkspaceId};
+    use crate::domain::workspace::NewWorkspace;
+    require_administrator().await?;
+    let tenant = TenantId::parse(tenant)
+        .map_err(|_| crate::api::session::refused(axum::http::StatusCode::NOT_FOUND, "tenant not found"))?;
+    let id = WorkspaceId::parse(id.trim()).map_err(|e| crate::api::session::invalid(format!("id: {e}")))?;
+    let profile = match profile.as_str() {
+        "openbanking_uk" => Profile::OpenbankingUk,
+        "generic" => Profile::Generic,
+        _ => return Err(crate::api::session::invalid("profile: choose Open Banking UK or generic")),
+    };
+    let workspace = crate::services::workspaces::create_workspace(&app_state()?, &tenant, NewWorkspace { id, name, profile })
+        .await
+        .map_err(|e| match e {
+            crate::services::ServiceError::Conflict(message) => {
+                crate::api::session::refused(axum::http::StatusCode::CONFLICT, format!("id: {message}"))
+            }
+            other => user_error(other),
+        })?;
+    leptos_axum::redirect(&format!("/app/{}/workspaces/{}/dcr", workspace.tenant, workspace.id));
+    Ok(())
+}
+
+#[server(prefix = "/app/fn", endpoint = "workspace_overview")]
+pub async fn workspace_overview(tenant: String, workspace: String) -> Result<WorkspaceHeader, ServerFnError> {
+    use crate::api::session::{app_state, require_administrator, user_error};
+    require_administrator().await?;
+    let state = app_state()?;
+    let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
+    let workspace = crate::services::workspaces::get_workspace(&state, &at).await.map_err(user_error)?;
+    Ok(WorkspaceHeader {
+        tenant: workspace.tenant.to_string(),
+        id: workspace.id.to_string(),
+        name: workspace.name.clone(),
+        profile: workspace.profile,
+        dcr_enabled: workspace.dcr.enabled,
+        urls: state.deployment.urls(&at, workspace.profile),
+    })
+}
+
+/// The workspace a page's path names.
+#[cfg(feature = "ssr")]
+pub fn workspace_ref(tenant: &str, workspace: &str) -> Result<crate::domain::ids::WorkspaceRef, ServerFnError> {
+    use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
+    match (TenantId::parse(tenant), WorkspaceId::parse(workspace)) {
+        (Ok(tenant), Ok(workspace)) => Ok(WorkspaceRef { tenant, workspace }),
+        _ => Err(crate::api::session::refused(axum::http::StatusCode::NOT_FOUND, "workspace not found")),
+    }
+}

@@ -1,0 +1,131 @@
+//! Small pieces the console's pages share: messages from server functions, field errors, page
+//! headers, badges, copy buttons.
+
+use leptos::prelude::*;
+
+/// The message a server function failed with, without the framework's prefix.
+pub fn error_message(error: &ServerFnError) -> String {
+    match error {
+        ServerFnError::ServerError(message) => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Splits a settings error "field: message" into the field it concerns and the message.
+pub fn field_error(error: &ServerFnError) -> (Option<String>, String) {
+    let message = error_message(error);
+    match message.split_once(": ") {
+        Some((field, rest)) if !field.contains(' ') && !field.is_empty() => (Some(field.to_owned()), rest.to_owned()),
+        _ => (None, message),
+    }
+}
+
+/// A message under a form field, shown when the last error concerns `field`.
+#[component]
+pub fn FieldMessage(field: &'static str, error: Signal<Option<(Option<String>, String)>>) -> impl IntoView {
+    move || {
+        error.get().filter(|(f, _)| f.as_deref().is_some_and(|f| f == field || f.starts_with(&format!("{field}.")))).map(
+            |(_, message)| {
+                view! {
+                    <p class="field-error" role="alert">
+                        {message}
+                    </p>
+                }
+            },
+        )
+    }
+}
+
+/// The form-level message for errors that name no field of the form.
+#[component]
+pub fn FormMessage(error: Signal<Option<(Option<String>, String)>>, fields: &'static [&'static str]) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .filter(|(field, _)| {
+                field.as_deref().is_none_or(|f| !fields.iter().any(|known| f == *known || f.starts_with(&format!("{known}."))))
+            })
+            .map(|(field, message)| {
+                let text = match field {
+                    Some(field) => format!("{field}: {message}"),
+                    None => message,
+                };
+                view! {
+                    <div class="alert error" role="alert">
+                        {text}
+                    </div>
+                }
+            })
+    }
+}
+
+/// A pill label.
+#[component]
+pub fn Badge(#[prop(into)] text: String, tone: &'static str) -> impl IntoView {
+    view! { <span class=format!("badge {tone}")>{text}</span> }
+}
+
+/// How a client came to be: registered by a TPP through DCR, or created in the console.
+#[component]
+pub fn RegistrationBadge(dynamically_registered: bool) -> impl IntoView {
+    if dynamically_registered {
+        view! { <Badge text="DCR" tone="dcr" /> }
+    } else {
+        view! { <Badge text="Manual" tone="neutral" /> }
+    }
+}
+
+/// Whether a workspace accepts dynamic registrations.
+#[component]
+pub fn DcrBadge(enabled: bool) -> impl IntoView {
+    if enabled {
+        view! { <Badge text="DCR on" tone="ok" /> }
+    } else {
+        view! { <Badge text="DCR off" tone="neutral" /> }
+    }
+}
+
+/// "1 application", "3 applications".
+pub fn application_count<N: std::fmt::Display + PartialEq + From<u8> + Copy>(count: N) -> String {
+    if count == N::from(1) { "1 application".to_owned() } else { format!("{count} applications") }
+}
+
+/// A value, or a muted dash where there is none.
+pub fn or_dash(value: Option<String>) -> String {
+    value.unwrap_or_else(|| "—".to_owned())
+}
+
+/// A read-only value with a button that copies it.
+#[component]
+pub fn CopyField(#[prop(into)] label: String, #[prop(into)] value: String, #[prop(into)] id: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let text = value.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            if let Some(window) = web_sys_window() {
+                let _ = window.navigator().clipboard().write_text(&text);
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &text;
+        copied.set(true);
+    };
+    let label_for = id.clone();
+    view! {
+        <div class="copy-field">
+            <label for=label_for>{label}</label>
+            <div class="copy-row">
+                <input id=id readonly value=value class="mono" />
+                <button type="button" class="button secondary small" on:click=copy>
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+            </div>
+        </div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn web_sys_window() -> Option<web_sys::Window> {
+    web_sys::window()
+}

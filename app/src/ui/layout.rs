@@ -1,0 +1,33 @@
+//! The frame around signed-in pages: the top bar with the administrator and sign-out, and
+//! (on workspace pages) the sidebar.
+
+use leptos::prelude::*;
+
+use crate::api::auth::{SignOut, current_administrator};
+
+#[component]
+pub fn TopBar() -> impl IntoView {
+    let administrator = Resource::new(|| (), |()| current_administrator());
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/app">
+                <span class="brand-mark" aria-hidden="true">
+                    "◆"
+                </span>
+                "Onboard"
+            </a>
+            <span class="topbar-note">"Dynamic client registration for Open Banking"</span>
+            <div class="topbar-user">
+                <Transition fallback=|| ()>
+                    {move || administrator.get().and_then(Result::ok).map(|admin| view! { <span class="who">{admin.email}</span> })}
+                </Transition>
+                <ActionForm action=sign_out>
+                    <button type="submit" class="button ghost small">
+                        "Sign out"
+                    </button>
+                </ActionForm>
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,241 @@
+//! The Applications view: the workspace's clients, with a DCR label on those registered
+//! dynamically; filter, search, pages; and creating a manual client.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_query_map;
+
+use super::use_workspace_path;
+use crate::api::applications::{CreatedClient, ManualClientForm, create_manual_client, list_applications};
+use crate::domain::client::ClientSummary;
+use crate::ui::components::{
+    CopyField, FieldMessage, FormMessage, RegistrationBadge, application_count, error_message, field_error, or_dash,
+};
+
+#[component]
+pub fn ApplicationsPage() -> impl IntoView {
+    let path = use_workspace_path();
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        query.read().get("filter").filter(|f| f == "dcr" || f == "manual").unwrap_or_else(|| "all".to_owned())
+    });
+    let search = Memo::new(move |_| query.read().get("q").unwrap_or_default());
+    let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1_usize));
+    let created = RwSignal::new(None::<CreatedClient>);
+    let applications = Resource::new(
+        move || (path.get(), filter.get(), search.get(), page.get(), created.get().map(|c| c.client_id)),
+        |(path, filter, search, page, _)| list_applications(path.tenant, path.workspace, filter, search, page),
+    );
+    let tab = move |value: &'static str, label: &'static str| {
+        let href = move || format!("{}?filter={value}&q={}", path.get().href("applications"), search.get());
+        view! {
+            <A href=href attr:class=move || if filter.get() == value { "tab active" } else { "tab" } attr:aria-current=move || (filter.get() == value).then_some("page")>
+                {label}
+            </A>
+        }
+    };
+    view! {
+        <Title text="Applications" />
+        <div class="page-header">
+            <div>
+                <h1>"Applications"</h1>
+                <p class="lead">"Clients of this workspace: registered by TPPs through DCR, or created here."</p>
+            </div>
+        </div>
+        <div class="toolbar">
+            <nav class="tabs" aria-label="Filter applications">
+                {tab("all", "All")}
+                {tab("dcr", "DCR")}
+                {tab("manual", "Manual")}
+            </nav>
+            <Form method="GET" action="" attr:class="search" attr:role="search">
+                <input type="hidden" name="filter" value=move || filter.get() />
+                <label for="app-search" class="sr-only">"Search by name or client id"</label>
+                <input id="app-search" type="search" name="q" placeholder="Search by name or client id" value=move || search.get() />
+                <button type="submit" class="button secondary small">"Search"</button>
+            </Form>
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading applications…"</p> }>
+            {move || {
+                applications
+                    .get()
+                    .map(|result| match result {
+                        Ok(listing) => {
+                            let path = path.get();
+                            let pager = (listing.pages > 1).then(|| {
+                                let at = |p: usize| format!("{}?filter={}&q={}&page={p}", path.href("applications"), filter.get(), search.get());
+                                view! {
+                                    <nav class="pager" aria-label="Pages">
+                                        {(listing.page > 1).then(|| view! { <A href=at(listing.page - 1)>"← Previous"</A> })}
+                                        <span>{format!("Page {} of {}", listing.page, listing.pages)}</span>
+                                        {(listing.page < listing.pages).then(|| view! { <A href=at(listing.page + 1)>"Next →"</A> })}
+                                    </nav>
+                                }
+                            });
+                            view! {
+                                <p class="muted">{application_count(listing.total)}</p>
+                                <ApplicationsTable rows=listing.rows base=path.href("applications") />
+                                {pager}
+                            }
+                                .into_any()
+                        }
+                        Err(error) => view! { <div class="alert error">{error_message(&error)}</div> }.into_any(),
+                    })
+            }}
+        </Transition>
+        <NewManualClient created />
+    }
+}
+
+fn format_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+#[component]
+fn ApplicationsTable(rows: Vec<ClientSummary>, base: String) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <div class="empty">"No applications match."</div> }.into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="table" id="applications">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Client ID"</th>
+                        <th scope="col">"Type"</th>
+                        <th scope="col">"Software ID"</th>
+                        <th scope="col">"Organisation"</th>
+                        <th scope="col">"Authentication"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Last token"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|client| {
+                            let href = format!("{base}/{}", client.client_id);
+                            let name = client.name.clone().unwrap_or_else(|| "(unnamed)".to_owned());
+                            view! {
+                                <tr>
+                                    <td>
+                                        <A href=href>{name}</A>
+                                    </td>
+                                    <td class="mono small">{client.client_id.clone()}</td>
+                                    <td>
+                                        <RegistrationBadge dynamically_registered=client.dynamically_registered />
+                                    </td>
+                                    <td class="mono small">{or_dash(client.software_id.clone())}</td>
+                                    <td>{or_dash(client.org_name.clone().or(client.org_id.clone()))}</td>
+                                    <td class="mono small">{client.token_endpoint_auth_method.as_str()}</td>
+                                    <td class="nowrap">{format_time(client.created_at)}</td>
+                                    <td class="nowrap">{client.last_token_at.map_or_else(|| "never".to_owned(), format_time)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// A client created by an administrator (such as the portal that obtains `dcr_register` tokens).
+#[component]
+fn NewManualClient(created: RwSignal<Option<CreatedClient>>) -> impl IntoView {
+    let path = use_workspace_path();
+    let open = RwSignal::new(false);
+    let name = RwSignal::new(String::new());
+    let scopes = RwSignal::new("dcr_register".to_owned());
+    let method = RwSignal::new("tls_client_auth".to_owned());
+    let dn = RwSignal::new(String::new());
+    let jwks = RwSignal::new(String::new());
+    let jwks_uri = RwSignal::new(String::new());
+    let create = Action::new(move |form: &ManualClientForm| {
+        let form = form.clone();
+        let path = path.get_untracked();
+        async move { create_manual_client(path.tenant, path.workspace, form).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(client)) = create.value().get() {
+            created.set(Some(client));
+        }
+    });
+    let error = Signal::derive(move || create.value().get().and_then(Result::err).map(|e| field_error(&e)));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        create.dispatch(ManualClientForm {
+            name: name.get(),
+            scopes: scopes.get(),
+            token_endpoint_auth_method: method.get(),
+            tls_client_auth_subject_dn: dn.get(),
+            jwks: jwks.get(),
+            jwks_uri: jwks_uri.get(),
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="manual-client">
+            <div class="card-header">
+                <h2 id="manual-client">"Manual clients"</h2>
+                <button type="button" class="button secondary small" on:click=move |_| open.update(|o| *o = !*o) aria-expanded=move || open.get().to_string()>
+                    {move || if open.get() { "Close" } else { "New manual client" }}
+                </button>
+            </div>
+            <p class="hint">"For the bank's own software: the onboarding portal that obtains dcr_register tokens, or a resource server that introspects tokens."</p>
+            {move || {
+                created.get().map(|client| {
+                    view! {
+                        <div class="alert ok" role="status" id="created-client">
+                            <p>"Client created. Copy its credentials now: the secret is not shown again."</p>
+                            <CopyField label="Client ID" value=client.client_id.clone() id="created-client-id" />
+                            {client.client_secret.clone().map(|secret| view! { <CopyField label="Client secret" value=secret id="created-client-secret" /> })}
+                        </div>
+                    }
+                })
+            }}
+            <form class="form-grid" class:hidden=move || !open.get() on:submit=submit novalidate>
+                <div class="field">
+                    <label for="mc-name">"Name"</label>
+                    <input id="mc-name" bind:value=name required />
+                    <FieldMessage field="name" error />
+                </div>
+                <div class="field">
+                    <label for="mc-scopes">"Scopes"</label>
+                    <input id="mc-scopes" bind:value=scopes />
+                    <FieldMessage field="scopes" error />
+                </div>
+                <div class="field">
+                    <label for="mc-method">"Authentication"</label>
+                    <select id="mc-method" on:change=move |ev| method.set(event_target_value(&ev)) prop:value=method>
+                        <option value="tls_client_auth">"tls_client_auth (certificate)"</option>
+                        <option value="private_key_jwt">"private_key_jwt (signed assertion)"</option>
+                        <option value="client_secret_basic">"client_secret_basic (secret)"</option>
+                    </select>
+                    <FieldMessage field="token_endpoint_auth_method" error />
+                </div>
+                <div class="field" class:hidden=move || method.get() != "tls_client_auth">
+                    <label for="mc-dn">"Certificate subject DN"</label>
+                    <input id="mc-dn" class="mono" bind:value=dn placeholder="CN=onboarding-portal,O=Bank" />
+                    <FieldMessage field="tls_client_auth_subject_dn" error />
+                </div>
+                <div class="field span-2" class:hidden=move || method.get() != "private_key_jwt">
+                    <label for="mc-jwks">"JWKS"</label>
+                    <textarea id="mc-jwks" class="mono" rows="4" bind:value=jwks></textarea>
+                    <FieldMessage field="jwks" error />
+                    <label for="mc-jwks-uri">"or JWKS URI"</label>
+                    <input id="mc-jwks-uri" type="url" bind:value=jwks_uri />
+                    <FieldMessage field="jwks_uri" error />
+                </div>
+                <FormMessage error fields=&["name", "scopes", "token_endpoint_auth_method", "tls_client_auth_subject_dn", "jwks", "jwks_uri"] />
+                <div class="form-actions">
+                    <button type="submit" class="button" disabled=move || create.pending().get()>
+                        {move || if create.pending().get() { "Creating…" } else { "Create client" }}
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,283 @@
+//! The DCR tab: switch registration on and choose how the register endpoint is protected.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{HeaderResource, Toast, use_workspace_path};
+use crate::api::dcr::{DcrForm, get_dcr_form, save_dcr_settings, test_jwks_uri};
+use crate::ui::components::{CopyField, FieldMessage, FormMessage, error_message, field_error};
+
+const FIELDS: &[&str] = &[
+    "enabled",
+    "protect_by_access_token",
+    "require_software_statement",
+    "ssa_keys_kind",
+    "ssa_jwks",
+    "ssa_jwks_uri",
+    "trusted_ssa_issuers",
+    "require_signed_request",
+    "request_keys_kind",
+    "request_jwks",
+    "request_jwks_uri",
+    "require_mtls",
+];
+
+#[component]
+pub fn DcrSettingsPage() -> impl IntoView {
+    let path = use_workspace_path();
+    let form = Resource::new(move || path.get(), |p| get_dcr_form(p.tenant, p.workspace));
+    view! {
+        <Title text="Dynamic client registration" />
+        <div class="page-header">
+            <div>
+                <h1>"Dynamic client registration"</h1>
+                <p class="lead">"How third-party providers register with this workspace, and what protects the register endpoint."</p>
+            </div>
+        </div>
+        <Endpoints />
+        <Transition fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
+            {move || {
+                form.get()
+                    .map(|result| match result {
+                        Ok(initial) => view! { <DcrEditor initial /> }.into_any(),
+                        Err(error) => view! { <div class="alert error">{error_message(&error)}</div> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+/// The registration endpoint and discovery URLs, ready to copy.
+#[component]
+fn Endpoints() -> impl IntoView {
+    let header = expect_context::<HeaderResource>();
+    view! {
+        <section class="card" aria-labelledby="endpoints">
+            <h2 id="endpoints">"Endpoints"</h2>
+            <Transition fallback=|| ()>
+                {move || {
+                    header.get().and_then(Result::ok).map(|header| {
+                        view! {
+                            <div class="copy-grid">
+                                <CopyField label="Registration endpoint" value=header.urls.registration id="registration-endpoint" />
+                                <CopyField label="Discovery document" value=header.urls.discovery id="discovery-url" />
+                            </div>
+                        }
+                    })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn DcrEditor(initial: DcrForm) -> impl IntoView {
+    let path = use_workspace_path();
+    let header = expect_context::<HeaderResource>();
+    let enabled = RwSignal::new(initial.enabled);
+    let protect_by_access_token = RwSignal::new(initial.protect_by_access_token);
+    let require_software_statement = RwSignal::new(initial.require_software_statement);
+    let ssa_keys_kind =
+        RwSignal::new(if initial.ssa_keys_kind == "none" { "jwks".to_owned() } else { initial.ssa_keys_kind.clone() });
+    let ssa_jwks = RwSignal::new(initial.ssa_jwks.clone());
+    let ssa_jwks_uri = RwSignal::new(initial.ssa_jwks_uri.clone());
+    let trusted_ssa_issuers = RwSignal::new(initial.trusted_ssa_issuers.clone());
+    let require_signed_request = RwSignal::new(initial.require_signed_request);
+    let request_keys_kind = RwSignal::new(initial.request_keys_kind.clone());
+    let request_jwks = RwSignal::new(initial.request_jwks.clone());
+    let request_jwks_uri = RwSignal::new(initial.request_jwks_uri.clone());
+    let require_mtls = RwSignal::new(initial.require_mtls);
+
+    let current = move || DcrForm {
+        enabled: enabled.get(),
+        protect_by_access_token: protect_by_access_token.get(),
+        require_software_statement: require_software_statement.get(),
+        // Keys are kept only while software statements are required or given.
+        ssa_keys_kind: if require_software_statement.get()
+            || !ssa_jwks.get().trim().is_empty()
+            || !ssa_jwks_uri.get().trim().is_empty()
+        {
+            ssa_keys_kind.get()
+        } else {
+            "none".to_owned()
+        },
+        ssa_jwks: ssa_jwks.get(),
+        ssa_jwks_uri: ssa_jwks_uri.get(),
+        trusted_ssa_issuers: trusted_ssa_issuers.get(),
+        require_signed_request: require_signed_request.get(),
+        request_keys_kind: request_keys_kind.get(),
+        request_jwks: request_jwks.get(),
+        request_jwks_uri: request_jwks_uri.get(),
+        require_mtls: require_mtls.get(),
+    };
+    let save = Action::new(move |form: &DcrForm| {
+        let form = form.clone();
+        let path = path.get_untracked();
+        async move { save_dcr_settings(path.tenant, path.workspace, form).await }
+    });
+    let error = Signal::derive(move || save.value().get().and_then(Result::err).map(|e| field_error(&e)));
+    let saved = Signal::derive(move || matches!(save.value().get(), Some(Ok(_))) && !save.pending().get());
+    Effect::new(move |_| {
+        if saved.get() {
+            header.refetch();
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(current());
+    };
+    view! {
+        <form class="settings" on:submit=submit novalidate>
+            <section class="card">
+                <Switch id="dcr-enabled" label="Enable dynamic client registration" checked=enabled>
+                    "Off: the register endpoint is not advertised in discovery and refuses new registrations."
+                </Switch>
+                <div class="field">
+                    <label for="dcr-policy">"Dynamic client registration policy"</label>
+                    <select id="dcr-policy" disabled>
+                        <option>"No policy"</option>
+                    </select>
+                    <p class="hint">"This workspace has no policies yet; every registration is checked by the built-in rules."</p>
+                </div>
+            </section>
+
+            <section class="card">
+                <Switch id="dcr-protect-token" label="Protect by access token" checked=protect_by_access_token>
+                    "Registration needs a single-use token with the dcr_register scope, issued to one of this workspace's manual clients."
+                </Switch>
+            </section>
+
+            <section class="card">
+                <Switch id="dcr-ssa" label="Protected by software statement" checked=require_software_statement>
+                    "Registration needs a software statement signed by a trusted directory."
+                </Switch>
+                <div class="nested" class:hidden=move || !require_software_statement.get()>
+                    <div class="field">
+                        <label for="ssa-issuers">"Trusted issuers"</label>
+                        <textarea id="ssa-issuers" rows="2" bind:value=trusted_ssa_issuers placeholder="OpenBanking Ltd"></textarea>
+                        <p class="hint">"One per line: the software statement's iss."</p>
+                        <FieldMessage field="trusted_ssa_issuers" error />
+                    </div>
+                    <KeysInput prefix="ssa" label="Software statement keys" kind=ssa_keys_kind jwks=ssa_jwks jwks_uri=ssa_jwks_uri from_statement=false error />
+                </div>
+            </section>
+
+            <section class="card">
+                <Switch id="dcr-signed" label="Signed request body" checked=require_signed_request>
+                    "The request must be a JWS (application/jose or application/jwt)."
+                </Switch>
+                <div class="nested" class:hidden=move || !require_signed_request.get()>
+                    <KeysInput prefix="request" label="Request signing keys" kind=request_keys_kind jwks=request_jwks jwks_uri=request_jwks_uri from_statement=true error />
+                </div>
+            </section>
+
+            <section class="card">
+                <Switch id="dcr-mtls" label="Require mutual TLS" checked=require_mtls>
+                    "A client certificate issued by one of the trusted CAs of the General settings."
+                </Switch>
+                <FieldMessage field="require_mtls" error />
+            </section>
+
+            <FormMessage error fields=FIELDS />
+            <div class="form-actions sticky">
+                <button type="submit" class="button" id="save-dcr" disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { "Save changes" }}
+                </button>
+            </div>
+            <Toast show=saved text="DCR settings saved" />
+        </form>
+    }
+}
+
+/// A labelled switch (a checkbox styled as one) with a description.
+#[component]
+fn Switch(id: &'static str, label: &'static str, checked: RwSignal<bool>, children: Children) -> impl IntoView {
+    view! {
+        <div class="switch-row">
+            <label class="switch" for=id>
+                <input type="checkbox" role="switch" id=id bind:checked=checked />
+                <span class="switch-track" aria-hidden="true"></span>
+                <span class="switch-label">{label}</span>
+            </label>
+            <p class="hint">{children()}</p>
+        </div>
+    }
+}
+
+/// Where keys come from: a JWKS pasted in, a JWKS URI (testable from the page), or (for request
+/// signatures) the TPP's keys named by its software statement.
+#[component]
+fn KeysInput(
+    prefix: &'static str,
+    label: &'static str,
+    kind: RwSignal<String>,
+    jwks: RwSignal<String>,
+    jwks_uri: RwSignal<String>,
+    from_statement: bool,
+    error: Signal<Option<(Option<String>, String)>>,
+) -> impl IntoView {
+    let radio = move |value: &'static str, text: &'static str| {
+        let id = format!("{prefix}-keys-{value}");
+        let label_for = id.clone();
+        view! {
+            <label class="radio" for=label_for>
+                <input type="radio" id=id name=format!("{prefix}_keys_kind") value=value prop:checked=move || kind.get() == value on:change=move |_| kind.set(value.to_owned()) />
+                {text}
+            </label>
+        }
+    };
+    let probe = Action::new(|uri: &String| test_jwks_uri(uri.clone()));
+    let jwks_field = match prefix {
+        "ssa" => "ssa_jwks",
+        _ => "request_jwks",
+    };
+    let uri_field = match prefix {
+        "ssa" => "ssa_jwks_uri",
+        _ => "request_jwks_uri",
+    };
+    let kind_field = match prefix {
+        "ssa" => "ssa_keys_kind",
+        _ => "request_keys_kind",
+    };
+    view! {
+        <fieldset class="field">
+            <legend>{label}</legend>
+            <div class="radios">
+                {from_statement.then(|| radio("software_statement", "From the software statement (software_jwks_endpoint)"))}
+                {radio("jwks", "JWKS")}
+                {radio("jwks_uri", "JWKS URI")}
+            </div>
+            <FieldMessage field=kind_field error />
+            <div class:hidden=move || kind.get() != "jwks">
+                <label for=format!("{prefix}-jwks") class="sr-only">{format!("{label} (JWKS)")}</label>
+                <textarea id=format!("{prefix}-jwks") class="mono" rows="6" bind:value=jwks placeholder="{\"keys\": [ ... ]}"></textarea>
+                <FieldMessage field=jwks_field error />
+            </div>
+            <div class:hidden=move || kind.get() != "jwks_uri">
+                <label for=format!("{prefix}-jwks-uri") class="sr-only">{format!("{label} (JWKS URI)")}</label>
+                <div class="copy-row">
+                    <input id=format!("{prefix}-jwks-uri") type="url" bind:value=jwks_uri placeholder="https://keystore.example/jwks.json" />
+                    <button type="button" class="button secondary small" on:click=move |_| { probe.dispatch(jwks_uri.get()); } disabled=move || probe.pending().get()>
+                        {move || if probe.pending().get() { "Testing…" } else { "Test" }}
+                    </button>
+                </div>
+                <FieldMessage field=uri_field error />
+                {move || {
+                    probe.value().get().map(|result| match result {
+                        Ok(kids) => view! { <p class="probe ok" role="status">{keys_found(&kids)}</p> }.into_any(),
+                        Err(e) => view! { <p class="probe error" role="alert">{error_message(&e)}</p> }.into_any(),
+                    })
+                }}
+            </div>
+        </fieldset>
+    }
+}
+
+/// What a JWKS URI test found, e.g. "Found 2 keys: a, b".
+fn keys_found(kids: &[String]) -> String {
+    match kids {
+        [] => "The key set is empty.".to_owned(),
+        [kid] => format!("Found 1 key: {kid}"),
+        kids => format!("Found {} keys: {}", kids.len(), kids.join(", ")),
+    }
+}

@@ -1,0 +1,185 @@
+//! The General tab: audiences, organisation id, trusted client CAs, authentication methods,
+//! grant types, scopes, the role→scope map, and access token lifetime and algorithm.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{Toast, use_workspace_path};
+use crate::api::general::{GeneralForm, get_general_form, save_general_settings};
+use crate::domain::oauth::{GrantType, TokenEndpointAuthMethod};
+use crate::ui::components::{FieldMessage, FormMessage, error_message, field_error};
+
+const FIELDS: &[&str] = &[
+    "accepted_audiences",
+    "org_id",
+    "trusted_client_ca_pem",
+    "token_endpoint_auth_methods",
+    "grant_types",
+    "scopes",
+    "role_scopes",
+    "access_token_ttl_seconds",
+    "access_token_signing_alg",
+];
+
+#[component]
+pub fn GeneralSettingsPage() -> impl IntoView {
+    let path = use_workspace_path();
+    let form = Resource::new(move || path.get(), |p| get_general_form(p.tenant, p.workspace));
+    view! {
+        <Title text="General settings" />
+        <div class="page-header">
+            <div>
+                <h1>"General settings"</h1>
+                <p class="lead">"What this workspace accepts from clients, and how it issues tokens."</p>
+            </div>
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
+            {move || {
+                form.get()
+                    .map(|result| match result {
+                        Ok(initial) => view! { <GeneralEditor initial /> }.into_any(),
+                        Err(error) => view! { <div class="alert error">{error_message(&error)}</div> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
+    let path = use_workspace_path();
+    let accepted_audiences = RwSignal::new(initial.accepted_audiences.clone());
+    let org_id = RwSignal::new(initial.org_id.clone());
+    let trusted_client_ca_pem = RwSignal::new(initial.trusted_client_ca_pem.clone());
+    let methods = RwSignal::new(initial.token_endpoint_auth_methods.clone());
+    let grants = RwSignal::new(initial.grant_types.clone());
+    let scopes = RwSignal::new(initial.scopes.clone());
+    let role_scopes = RwSignal::new(initial.role_scopes.clone());
+    let ttl = RwSignal::new(initial.access_token_ttl_seconds.to_string());
+    let algorithm = RwSignal::new(initial.access_token_signing_alg.clone());
+    let save = Action::new(move |form: &GeneralForm| {
+        let form = form.clone();
+        let path = path.get_untracked();
+        async move { save_general_settings(path.tenant, path.workspace, form).await }
+    });
+    let error = Signal::derive(move || save.value().get().and_then(Result::err).map(|e| field_error(&e)));
+    let saved = Signal::derive(move || matches!(save.value().get(), Some(Ok(_))) && !save.pending().get());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(GeneralForm {
+            accepted_audiences: accepted_audiences.get(),
+            org_id: org_id.get(),
+            trusted_client_ca_pem: trusted_client_ca_pem.get(),
+            token_endpoint_auth_methods: methods.get(),
+            grant_types: grants.get(),
+            scopes: scopes.get(),
+            role_scopes: role_scopes.get(),
+            access_token_ttl_seconds: ttl.get().trim().parse().unwrap_or(0),
+            access_token_signing_alg: algorithm.get(),
+        });
+    };
+    view! {
+        <form class="settings" on:submit=submit novalidate>
+            <section class="card">
+                <h2>"Registration requests"</h2>
+                <div class="field">
+                    <label for="audiences">"Accepted audiences"</label>
+                    <textarea id="audiences" rows="2" bind:value=accepted_audiences></textarea>
+                    <p class="hint">"Values a registration request's aud may take, one per line (the organisation id below is accepted too)."</p>
+                    <FieldMessage field="accepted_audiences" error />
+                </div>
+                <div class="field">
+                    <label for="org-id">"Organisation id"</label>
+                    <input id="org-id" bind:value=org_id placeholder="0015800001HQQrZAAX" />
+                    <FieldMessage field="org_id" error />
+                </div>
+                <div class="field">
+                    <label for="trusted-cas">"Trusted client CAs"</label>
+                    <textarea id="trusted-cas" class="mono" rows="6" bind:value=trusted_client_ca_pem placeholder="-----BEGIN CERTIFICATE-----"></textarea>
+                    <p class="hint">"PEM certificates of the CAs that issue TPP transport certificates."</p>
+                    <FieldMessage field="trusted_client_ca_pem" error />
+                </div>
+            </section>
+            <section class="card">
+                <h2>"Clients"</h2>
+                <fieldset class="field">
+                    <legend>"Token endpoint authentication methods"</legend>
+                    <div class="checks">
+                        {TokenEndpointAuthMethod::ALL
+                            .into_iter()
+                            .filter(|m| *m != TokenEndpointAuthMethod::ClientSecretJwt)
+                            .map(|method| view! { <CheckboxInList list=methods value=method.as_str() /> })
+                            .collect_view()}
+                    </div>
+                    <FieldMessage field="token_endpoint_auth_methods" error />
+                </fieldset>
+                <fieldset class="field">
+                    <legend>"Grant types"</legend>
+                    <div class="checks">
+                        {GrantType::ALL.into_iter().map(|grant| view! { <CheckboxInList list=grants value=grant.as_str() /> }).collect_view()}
+                    </div>
+                    <FieldMessage field="grant_types" error />
+                </fieldset>
+                <div class="field">
+                    <label for="scopes">"Scopes"</label>
+                    <input id="scopes" bind:value=scopes />
+                    <p class="hint">"Space-separated."</p>
+                    <FieldMessage field="scopes" error />
+                </div>
+                <div class="field">
+                    <label for="role-scopes">"Scopes by software role"</label>
+                    <textarea id="role-scopes" class="mono" rows="4" bind:value=role_scopes></textarea>
+                    <p class="hint">"One role per line, e.g. AISP: accounts openid."</p>
+                    <FieldMessage field="role_scopes" error />
+                </div>
+            </section>
+            <section class="card">
+                <h2>"Access tokens"</h2>
+                <div class="form-grid">
+                    <div class="field">
+                        <label for="ttl">"Lifetime (seconds)"</label>
+                        <input id="ttl" type="number" min="60" max="86400" bind:value=ttl />
+                        <FieldMessage field="access_token_ttl_seconds" error />
+                    </div>
+                    <div class="field">
+                        <label for="algorithm">"Signing algorithm"</label>
+                        <select id="algorithm" on:change=move |ev| algorithm.set(event_target_value(&ev)) prop:value=algorithm>
+                            <option value="PS256">"PS256"</option>
+                            <option value="ES256">"ES256"</option>
+                        </select>
+                        <FieldMessage field="access_token_signing_alg" error />
+                    </div>
+                </div>
+            </section>
+            <FormMessage error fields=FIELDS />
+            <div class="form-actions sticky">
+                <button type="submit" class="button" id="save-general" disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { "Save changes" }}
+                </button>
+            </div>
+            <Toast show=saved text="General settings saved" />
+        </form>
+    }
+}
+
+/// A checkbox that adds `value` to, or removes it from, `list`.
+#[component]
+fn CheckboxInList(list: RwSignal<Vec<String>>, value: &'static str) -> impl IntoView {
+    let id = format!("check-{value}");
+    let toggle = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        list.update(|items| {
+            items.retain(|item| item != value);
+            if on {
+                items.push(value.to_owned());
+            }
+        });
+    };
+    let label_for = id.clone();
+    view! {
+        <label class="check" for=label_for>
+            <input type="checkbox" id=id prop:checked=move || list.get().iter().any(|item| item == value) on:change=toggle />
+            <span class="mono">{value}</span>
+        </label>
+    }
+}

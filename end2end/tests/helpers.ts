@@ -1,0 +1,44 @@
+import { expect, type Page } from "@playwright/test";
+
+export const admin = {
+  email: process.env.E2E_ADMIN_EMAIL ?? "admin@bank.example",
+  password: process.env.E2E_ADMIN_PASSWORD ?? "correct horse battery staple",
+};
+
+/** Signs in through the form, waiting for hydration so the form is handled by the app. */
+export async function signIn(page: Page, next = "/app/default/workspaces") {
+  await page.goto(`/app/login?next=${encodeURIComponent(next)}`);
+  await page.getByLabel("E-mail address").fill(admin.email);
+  await page.getByLabel("Password").fill(admin.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(new RegExp(next.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+}
+
+/** A fresh workspace id for one test. */
+export function uniqueId(prefix: string) {
+  return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+}
+
+/** Collects page and console errors; a test fails if any happen (a failed hydration shows here). */
+export function watchForErrors(page: Page, allow: RegExp[] = []) {
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error" && !allow.some((pattern) => pattern.test(message.text()))) {
+      problems.push(`console error: ${message.text()}`);
+    }
+  });
+  return problems;
+}
+
+/**
+ * Saves a screenshot of the whole page as a screen that tall would show it: the viewport grows to
+ * the page's height first, so the sticky top bar and save bar sit where they belong.
+ */
+export async function snapshot(page: Page, name: string) {
+  const viewport = page.viewportSize() ?? { width: 1280, height: 720 };
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: viewport.width, height: Math.max(height, viewport.height) });
+  await page.screenshot({ path: `screenshots/${name}.png` });
+  await page.setViewportSize(viewport);
+}

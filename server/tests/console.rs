@@ -1,0 +1,139 @@
+//! The console's sessions over the wire: who may call server functions, the cookie's
+//! attributes, a new session id at sign-in, sign-out ending the session on the server, the lock
+//! after repeated failures, and the refusal of cross-site requests.
+
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+mod support;
+
+use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response, StatusCode};
+use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer};
+
+/// A browser-like caller without a cookie jar, so each test sees and sends cookies itself.
+fn client() -> Client {
+    Client::builder().redirect(Policy::none()).build().unwrap()
+}
+
+/// The `onboard_session=...` pair a response sets, and the whole header.
+fn session_cookie(response: &Response) -> (String, String) {
+    let header = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("onboard_session="))
+        .unwrap_or_else(|| panic!("no session cookie in {:?}", response.headers()))
+        .to_owned();
+    (header.split(';').next().unwrap().to_owned(), header)
+}
+
+async fn sign_in(base: &str, client: &Client, cookie: Option<&str>, password: &str) -> Response {
+    let mut request = client
+        .post(format!("{base}/app/fn/sign_in"))
+        .header(ORIGIN, base)
+        .header("accept", "application/json")
+        .form(&[("email", ADMIN_EMAIL), ("password", password)]);
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    request.send().await.unwrap()
+}
+
+async fn list_workspaces(base: &str, client: &Client, cookie: Option<&str>) -> StatusCode {
+    let mut request = client.post(format!("{base}/app/fn/list_workspaces")).header(ORIGIN, base).form(&[("tenant", "default")]);
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    request.send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn a_session_is_made_at_sign_in_renewed_on_each_sign_in_and_ended_by_sign_out() {
+    let server = TestServer::start().await;
+    let (base, client) = (server.http.clone(), client());
+
+    // Pages send visitors to sign in, keeping where they were going; server functions say 401.
+    let page = client.get(format!("{base}/app/default/workspaces/obuk/dcr")).send().await.unwrap();
+    assert!(page.status().is_redirection(), "{}", page.status());
+    assert_eq!(page.headers()[LOCATION], "/app/login?next=%2Fapp%2Fdefault%2Fworkspaces%2Fobuk%2Fdcr");
+    assert_eq!(list_workspaces(&base, &client, None).await, StatusCode::UNAUTHORIZED);
+
+    let first = sign_in(&base, &client, None, ADMIN_PASSWORD).await;
+    assert!(first.status().is_success() || first.status().is_redirection(), "{}", first.status());
+    let (cookie, header) = session_cookie(&first);
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/app"] {
+        assert!(header.contains(attribute), "{attribute} missing from {header}");
+    }
+    assert!(!header.contains("Secure"), "plain HTTP cannot keep a Secure cookie: {header}");
+    assert_eq!(list_workspaces(&base, &client, Some(&cookie)).await, StatusCode::OK);
+    let page = client.get(format!("{base}/app/default/workspaces")).header(COOKIE, &cookie).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+
+    // Signing in again with that cookie gives a new id and ends the old one.
+    let second = sign_in(&base, &client, Some(&cookie), ADMIN_PASSWORD).await;
+    let (renewed, _) = session_cookie(&second);
+    assert_ne!(renewed, cookie);
+    assert_eq!(list_workspaces(&base, &client, Some(&cookie)).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(list_workspaces(&base, &client, Some(&renewed)).await, StatusCode::OK);
+
+    // Signing out ends the session on the server, not just in the browser.
+    let out = client.post(format!("{base}/app/fn/sign_out")).header(ORIGIN, &base).header(COOKIE, &renewed).send().await.unwrap();
+    assert!(out.status().is_success() || out.status().is_redirection(), "{}", out.status());
+    assert_eq!(list_workspaces(&base, &client, Some(&renewed)).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn over_https_the_session_cookie_is_secure() {
+    let server = TestServer::start().await;
+    let base = server.https.clone();
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .add_root_certificate(reqwest::Certificate::from_pem(server.dev_ca_pem.as_bytes()).unwrap())
+        .use_rustls_tls()
+        .build()
+        .unwrap();
+    let response = sign_in(&base, &client, None, ADMIN_PASSWORD).await;
+    let (_, header) = session_cookie(&response);
+    assert!(header.contains("Secure"), "{header}");
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_with_a_clear_message() {
+    let server = TestServer::start().await;
+    let (base, client) = (server.http.clone(), client());
+    for _ in 0..4 {
+        let refused = sign_in(&base, &client, None, "not the password").await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        assert!(refused.text().await.unwrap().contains("is not right"));
+    }
+    let locked = sign_in(&base, &client, None, "not the password").await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.text().await.unwrap().contains("too many failed sign-ins: try again in 15 minute(s)"));
+    let still_locked = sign_in(&base, &client, None, ADMIN_PASSWORD).await;
+    assert_eq!(still_locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(still_locked.headers().get(SET_COOKIE).is_none(), "no session for a locked account");
+}
+
+#[tokio::test]
+async fn cross_site_and_origin_less_changes_are_refused() {
+    let server = TestServer::start().await;
+    let (base, client) = (server.http.clone(), client());
+    let signed_in = sign_in(&base, &client, None, ADMIN_PASSWORD).await;
+    let (cookie, _) = session_cookie(&signed_in);
+    for origin in [Some("https://evil.example"), Some("null"), None] {
+        let mut request = client.post(format!("{base}/app/fn/create_workspace")).header(COOKIE, &cookie).form(&[
+            ("tenant", "default"),
+            ("id", "planted"),
+            ("name", "Planted"),
+            ("profile", "generic"),
+        ]);
+        if let Some(origin) = origin {
+            request = request.header(ORIGIN, origin);
+        }
+        assert_eq!(request.send().await.unwrap().status(), StatusCode::FORBIDDEN, "{origin:?}");
+    }
+    let (status, _) = server.admin(reqwest::Method::GET, "/default/workspaces/planted", None).await;
+    assert_eq!(status.as_u16(), 404, "nothing was created");
+}
