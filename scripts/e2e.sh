@@ -30,6 +30,6 @@ cd "$here/end2end"
 export BASE_URL="http://127.0.0.1:$http_port"
 export ONBOARD_ADMIN_API_KEY_FILE="$data/admin-api-key"
 status=0
-npx playwright test || status=$?
+npx playwright test "$@" || status=$?
 [ $status -eq 0 ] || { echo "--- onboard log ---" >&2; grep -B2 -A8 -E "ERROR|WARN" "$data/onboard.log" | tail -n 80 >&2; }
 exit $status

@@ -46,6 +46,25 @@ test.describe("signing in", () => {
     await expect(page).toHaveURL(/\/app\/login/);
   });
 
+  test("the sign-in form works from the keyboard alone", async ({ page }) => {
+    await page.goto("/app/login");
+    await expect(page.getByLabel("E-mail address")).toBeFocused();
+    await page.keyboard.type(admin.email);
+    await page.keyboard.press("Tab");
+    await expect(page.getByLabel("Password")).toBeFocused();
+    await page.keyboard.type(admin.password);
+    await page.keyboard.press("Enter");
+    await expect(page.getByRole("heading", { name: "Workspaces" })).toBeVisible();
+    // Tab reaches the page's controls, and the focused one shows a focus ring.
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => {
+      const element = document.activeElement as HTMLElement;
+      return { tag: element.tagName, ring: getComputedStyle(element).outlineStyle };
+    });
+    expect(["A", "BUTTON", "INPUT", "SELECT"]).toContain(focused.tag);
+    expect(focused.ring).not.toBe("none");
+  });
+
   test("server functions refuse requests without a session", async ({ request }) => {
     const response = await request.post("/app/fn/list_workspaces", {
       form: { tenant: "default" },
@@ -101,6 +120,7 @@ test.describe("workspaces", () => {
     await page.getByRole("switch", { name: "Require mutual TLS" }).uncheck();
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect(page.locator(".field-error")).toContainText("private key material");
+    await expect(page.getByRole("status").filter({ hasText: "Not saved" })).toBeVisible();
     await page.reload();
     await expect(page.getByRole("switch", { name: "Enable dynamic client registration" })).not.toBeChecked();
 

@@ -95,6 +95,40 @@ pub fn or_dash(value: Option<String>) -> String {
     value.unwrap_or_else(|| "—".to_owned())
 }
 
+/// How long a toast stays up.
+const TOAST_SECONDS: u64 = 4;
+
+/// A toast in the corner for a few seconds after a save: `outcome` is `Some(true)` when the
+/// save succeeded, `Some(false)` when it failed (the form shows why), `None` before or while
+/// saving.
+#[component]
+pub fn SaveToast(#[prop(into)] outcome: Signal<Option<bool>>, saved: &'static str) -> impl IntoView {
+    let visible = RwSignal::new(false);
+    // Each save restarts the timer; an older timer must not hide a newer toast.
+    let shown = StoredValue::new(0_u64);
+    Effect::new(move |_| {
+        if outcome.get().is_some() {
+            let generation = shown.get_value() + 1;
+            shown.set_value(generation);
+            visible.set(true);
+            set_timeout(
+                move || {
+                    if shown.get_value() == generation {
+                        visible.set(false);
+                    }
+                },
+                std::time::Duration::from_secs(TOAST_SECONDS),
+            );
+        }
+    });
+    let failed = move || outcome.get() == Some(false);
+    view! {
+        <div class="toast" class:visible=visible class:error=failed role="status" aria-live="polite">
+            {move || if failed() { "Not saved: the form shows what to fix" } else { saved }}
+        </div>
+    }
+}
+
 /// A read-only value with a button that copies it.
 #[component]
 pub fn CopyField(#[prop(into)] label: String, #[prop(into)] value: String, #[prop(into)] id: String) -> impl IntoView {

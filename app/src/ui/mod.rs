@@ -10,6 +10,7 @@ mod workspace;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::hooks::use_location;
 use leptos_router::path;
 
 use directory::WorkspaceDirectory;
@@ -47,6 +48,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/console.css" />
         <Title formatter=|text: String| if text.is_empty() { "Onboard".to_owned() } else { format!("{text} · Onboard") } />
         <Router>
+            <FocusOnNavigate />
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/app" /> } />
                 <Route path=path!("/app") view=|| view! { <Redirect path="/app/default/workspaces" /> } />
@@ -63,6 +65,33 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+/// After a navigation inside the console, moves the keyboard focus to the new page's `main`, so
+/// keyboard and screen reader users go on from the page's content instead of from an element
+/// that is gone.
+#[component]
+fn FocusOnNavigate() -> impl IntoView {
+    let location = use_location();
+    Effect::new(move |previous: Option<String>| {
+        let path = location.pathname.get();
+        if previous.is_some_and(|previous| previous != path) {
+            request_animation_frame(focus_main);
+        }
+        path
+    });
+}
+
+fn focus_main() {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast as _;
+        let main = document().query_selector("main").ok().flatten().and_then(|main| main.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(main) = main {
+            let _ = main.set_attribute("tabindex", "-1");
+            let _ = main.focus();
+        }
     }
 }
 

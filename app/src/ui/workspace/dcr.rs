@@ -3,9 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{HeaderResource, Toast, use_workspace_path};
+use super::{HeaderResource, use_workspace_path};
 use crate::api::dcr::{DcrForm, get_dcr_form, save_dcr_settings, test_jwks_uri};
-use crate::ui::components::{CopyField, FieldMessage, FormMessage, error_message, field_error};
+use crate::ui::components::{CopyField, FieldMessage, FormMessage, SaveToast, error_message, field_error};
 
 const FIELDS: &[&str] = &[
     "enabled",
@@ -116,9 +116,10 @@ fn DcrEditor(initial: DcrForm) -> impl IntoView {
         async move { save_dcr_settings(path.tenant, path.workspace, form).await }
     });
     let error = Signal::derive(move || save.value().get().and_then(Result::err).map(|e| field_error(&e)));
-    let saved = Signal::derive(move || matches!(save.value().get(), Some(Ok(_))) && !save.pending().get());
+    let outcome =
+        Signal::derive(move || if save.pending().get() { None } else { save.value().get().map(|result| result.is_ok()) });
     Effect::new(move |_| {
-        if saved.get() {
+        if outcome.get() == Some(true) {
             header.refetch();
         }
     });
@@ -184,7 +185,7 @@ fn DcrEditor(initial: DcrForm) -> impl IntoView {
                     {move || if save.pending().get() { "Saving…" } else { "Save changes" }}
                 </button>
             </div>
-            <Toast show=saved text="DCR settings saved" />
+            <SaveToast outcome=outcome saved="DCR settings saved" />
         </form>
     }
 }

@@ -4,10 +4,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{Toast, use_workspace_path};
+use super::use_workspace_path;
 use crate::api::general::{GeneralForm, get_general_form, save_general_settings};
 use crate::domain::oauth::{GrantType, TokenEndpointAuthMethod};
-use crate::ui::components::{FieldMessage, FormMessage, error_message, field_error};
+use crate::ui::components::{FieldMessage, FormMessage, SaveToast, error_message, field_error};
 
 const FIELDS: &[&str] = &[
     "accepted_audiences",
@@ -63,7 +63,8 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
         async move { save_general_settings(path.tenant, path.workspace, form).await }
     });
     let error = Signal::derive(move || save.value().get().and_then(Result::err).map(|e| field_error(&e)));
-    let saved = Signal::derive(move || matches!(save.value().get(), Some(Ok(_))) && !save.pending().get());
+    let outcome =
+        Signal::derive(move || if save.pending().get() { None } else { save.value().get().map(|result| result.is_ok()) });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         save.dispatch(GeneralForm {
@@ -157,7 +158,7 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
                     {move || if save.pending().get() { "Saving…" } else { "Save changes" }}
                 </button>
             </div>
-            <Toast show=saved text="General settings saved" />
+            <SaveToast outcome=outcome saved="General settings saved" />
         </form>
     }
 }

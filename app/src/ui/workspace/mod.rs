@@ -98,13 +98,3 @@ pub fn WorkspaceLayout() -> impl IntoView {
         </div>
     }
 }
-
-/// A short-lived confirmation after a save.
-#[component]
-pub fn Toast(#[prop(into)] show: Signal<bool>, #[prop(into)] text: String) -> impl IntoView {
-    view! {
-        <div class="toast" class:visible=show role="status" aria-live="polite">
-            {text}
-        </div>
-    }
-}
