@@ -39,6 +39,6 @@ export async function snapshot(page: Page, name: string) {
   const viewport = page.viewportSize() ?? { width: 1280, height: 720 };
   const height = await page.evaluate(() => document.documentElement.scrollHeight);
   await page.setViewportSize({ width: viewport.width, height: Math.max(height, viewport.height) });
-  await page.screenshot({ path: `screenshots/${name}.png` });
+  await page.screenshot({ path: `screenshots/${name}.png`, animations: "disabled" });
   await page.setViewportSize(viewport);
 }

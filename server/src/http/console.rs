@@ -5,8 +5,8 @@
 //! state-changing requests must come from the console's own origin.
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use leptos::prelude::provide_context;
@@ -43,7 +43,7 @@ pub(super) fn router(state: &ServerState, secure_cookies: bool) -> Router<Server
             move || app::shell(options.clone())
         })
         .layer(middleware::from_fn(require_sign_in))
-        .layer(middleware::from_fn(same_origin))
+        .layer(middleware::from_fn_with_state(ConsoleOrigin::new(secure_cookies, &state.app.deployment.public_url), same_origin))
         .layer(sessions)
         .nest_service(&format!("/{}", options.site_pkg_dir), ServeDir::new(assets))
 }
@@ -73,53 +73,88 @@ async fn require_sign_in(session: Session, request: Request, next: Next) -> Resp
     Redirect::to(&format!("/app/login?next={next_param}")).into_response()
 }
 
-/// Refuses cross-site state changes: a non-GET request must carry an `Origin` (or `Referer`)
-/// of the host it was sent to.
-async fn same_origin(request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) || is_same_origin(request.headers()) {
+/// Where the console is served from, as browsers name it in `Origin`: the listener's own
+/// scheme with the authority the request was sent to, or the public URL (for a proxy in front).
+#[derive(Debug, Clone)]
+struct ConsoleOrigin {
+    scheme: &'static str,
+    public: Option<String>,
+}
+
+impl ConsoleOrigin {
+    fn new(https: bool, public_url: &str) -> Self {
+        Self { scheme: if https { "https" } else { "http" }, public: origin_of(public_url) }
+    }
+
+    /// The origin `request` was addressed to: HTTP/2 names the authority in the URI, HTTP/1.1
+    /// in `Host`.
+    fn of_request(&self, request: &Request) -> Option<String> {
+        let authority = match request.uri().authority() {
+            Some(authority) => authority.as_str().to_owned(),
+            None => request.headers().get(header::HOST)?.to_str().ok()?.to_owned(),
+        };
+        origin_of(&format!("{}://{authority}", self.scheme))
+    }
+
+    /// Whether the request's `Origin` (or, without one, its `Referer`) is the console's own.
+    fn allows(&self, request: &Request) -> bool {
+        let headers = request.headers();
+        let source = headers.get(header::ORIGIN).or_else(|| headers.get(header::REFERER)).and_then(|v| v.to_str().ok());
+        let Some(source) = source.and_then(origin_of) else { return false };
+        self.of_request(request).is_some_and(|own| own == source) || self.public.as_ref().is_some_and(|public| *public == source)
+    }
+}
+
+/// The serialised origin of a URL (scheme, host, port; default ports left out), if it has one.
+fn origin_of(url: &str) -> Option<String> {
+    let origin = url::Url::parse(url).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
+/// Refuses cross-site state changes: a request other than GET, HEAD or OPTIONS must come from
+/// the console's own origin.
+async fn same_origin(State(origin): State<ConsoleOrigin>, request: Request, next: Next) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) || origin.allows(&request) {
         return next.run(request).await;
     }
     WireError::new(StatusCode::FORBIDDEN, "access_denied", "cross-site requests are refused").into_response()
 }
 
-fn is_same_origin(headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else { return false };
-    let source = headers.get(header::ORIGIN).or_else(|| headers.get(header::REFERER)).and_then(|v| v.to_str().ok());
-    source.and_then(|s| url::Url::parse(s).ok()).is_some_and(|url| {
-        let authority = match url.port() {
-            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
-            None => url.host_str().unwrap_or_default().to_owned(),
-        };
-        authority.eq_ignore_ascii_case(host)
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
+    use axum::body::Body;
 
     use super::*;
 
-    fn headers(host: &str, origin: Option<&str>, referer: Option<&str>) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::HOST, HeaderValue::from_str(host).unwrap_or(HeaderValue::from_static("x")));
-        if let Some(origin) = origin {
-            headers.insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap_or(HeaderValue::from_static("x")));
+    fn request(uri: &str, host: Option<&str>, origin: Option<&str>, referer: Option<&str>) -> Request {
+        let mut builder = Request::post(uri);
+        for (name, value) in [(header::HOST, host), (header::ORIGIN, origin), (header::REFERER, referer)] {
+            if let Some(value) = value {
+                builder = builder.header(name, value);
+            }
         }
-        if let Some(referer) = referer {
-            headers.insert(header::REFERER, HeaderValue::from_str(referer).unwrap_or(HeaderValue::from_static("x")));
-        }
-        headers
+        builder.body(Body::empty()).unwrap_or_default()
     }
 
     #[test]
     fn only_the_consoles_own_origin_may_change_state() {
-        assert!(is_same_origin(&headers("127.0.0.1:3000", Some("http://127.0.0.1:3000"), None)));
-        assert!(is_same_origin(&headers("bank.example", Some("https://bank.example"), None)));
-        assert!(is_same_origin(&headers("127.0.0.1:3000", None, Some("http://127.0.0.1:3000/app/login"))));
-        assert!(!is_same_origin(&headers("127.0.0.1:3000", Some("http://evil.example"), None)));
-        assert!(!is_same_origin(&headers("127.0.0.1:3000", Some("http://127.0.0.1:3001"), None)));
-        assert!(!is_same_origin(&headers("127.0.0.1:3000", None, None)));
-        assert!(!is_same_origin(&headers("127.0.0.1:3000", Some("null"), None)));
+        let plain = ConsoleOrigin::new(false, "https://bank.example");
+        let tls = ConsoleOrigin::new(true, "https://bank.example");
+        let allowed = |origin: &ConsoleOrigin, request: Request| origin.allows(&request);
+        // HTTP/1.1: the authority is in Host.
+        assert!(allowed(&plain, request("/app/fn/x", Some("127.0.0.1:3000"), Some("http://127.0.0.1:3000"), None)));
+        assert!(allowed(&plain, request("/app/fn/x", Some("127.0.0.1:3000"), None, Some("http://127.0.0.1:3000/app/login"))));
+        // HTTP/2: the authority is in the URI and there is no Host.
+        assert!(allowed(&tls, request("https://localhost:8443/app/fn/x", None, Some("https://localhost:8443"), None)));
+        assert!(allowed(&tls, request("https://bank.example/app/fn/x", None, Some("https://bank.example:443"), None)));
+        // The public URL, for a proxy that rewrites Host.
+        assert!(allowed(&plain, request("/app/fn/x", Some("10.0.0.7:3000"), Some("https://bank.example"), None)));
+
+        assert!(!allowed(&tls, request("https://localhost:8443/app/fn/x", None, Some("http://localhost:8443"), None)), "scheme");
+        assert!(!allowed(&plain, request("/app/fn/x", Some("127.0.0.1:3000"), Some("http://evil.example"), None)));
+        assert!(!allowed(&plain, request("/app/fn/x", Some("127.0.0.1:3000"), Some("http://127.0.0.1:3001"), None)));
+        assert!(!allowed(&plain, request("/app/fn/x", Some("127.0.0.1:3000"), Some("null"), None)));
+        assert!(!allowed(&plain, request("/app/fn/x", Some("127.0.0.1:3000"), None, None)));
+        assert!(!allowed(&plain, request("/app/fn/x", None, Some("http://127.0.0.1:3000"), None)), "no authority at all");
     }
 }
