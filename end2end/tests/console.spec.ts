@@ -55,7 +55,8 @@ test.describe("signing in", () => {
     await page.keyboard.type(admin.password);
     await page.keyboard.press("Enter");
     await expect(page.getByRole("heading", { name: "Workspaces" })).toBeVisible();
-    // Tab reaches the page's controls, and the focused one shows a focus ring.
+    // Focus moves to the new page's content; Tab goes on from there, with a focus ring.
+    await expect(page.locator("main")).toBeFocused();
     await page.keyboard.press("Tab");
     const focused = await page.evaluate(() => {
       const element = document.activeElement as HTMLElement;
@@ -65,10 +66,10 @@ test.describe("signing in", () => {
     expect(focused.ring).not.toBe("none");
   });
 
-  test("server functions refuse requests without a session", async ({ request }) => {
+  test("server functions refuse requests without a session", async ({ request, baseURL }) => {
     const response = await request.post("/app/fn/list_workspaces", {
       form: { tenant: "default" },
-      headers: { Origin: "http://127.0.0.1:3460" },
+      headers: { Origin: new URL(baseURL ?? "").origin },
     });
     expect(response.status()).toBe(401);
     const crossSite = await request.post("/app/fn/sign_in", {

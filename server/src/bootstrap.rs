@@ -44,16 +44,23 @@ pub async fn first_administrator(state: &AppState, data_dir: &Path) -> anyhow::R
     if state.store.admin_user_count().await? > 0 {
         return Ok(());
     }
+    // The password is written down before the account exists, so it cannot be lost.
     let password = Secret::generate();
-    match accounts::create_administrator(state, FIRST_ADMIN_EMAIL, password.expose()).await {
-        Ok(_) => {}
-        // Another instance sharing the database won the race; its file has the password.
-        Err(ServiceError::Conflict(_)) => return Ok(()),
-        Err(other) => return Err(other).context("creating the first console administrator"),
-    }
     let path = data_dir.join(CONSOLE_ADMIN_FILE);
     let contents = format!("email: {FIRST_ADMIN_EMAIL}\npassword: {}\n", password.expose());
     crate::tls::dev_certificates::write(&path, &contents, true)?;
+    match accounts::create_administrator(state, FIRST_ADMIN_EMAIL, password.expose()).await {
+        Ok(_) => {}
+        // Another instance sharing the database won the race; its file has the password.
+        Err(ServiceError::Conflict(_)) => {
+            let _ = std::fs::remove_file(&path);
+            return Ok(());
+        }
+        Err(other) => {
+            let _ = std::fs::remove_file(&path);
+            return Err(other).context("creating the first console administrator");
+        }
+    }
     tracing::info!(path = %path.display(), email = FIRST_ADMIN_EMAIL, "created the first console administrator");
     Ok(())
 }

@@ -62,3 +62,39 @@ async fn five_failures_lock_the_account_for_fifteen_minutes() {
     }
     assert!(accounts::sign_in(&state.app, ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
 }
+
+#[tokio::test]
+async fn parallel_guesses_cannot_get_past_the_limit() {
+    let (state, _, _dir) = prepared().await;
+    let guesses = (0..12).map(|n| {
+        let app = state.app.clone();
+        tokio::spawn(async move { accounts::sign_in(&app, ADMIN_EMAIL, &format!("wrong password {n}")).await })
+    });
+    let mut invalid = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            Err(SignInError::Invalid) => invalid += 1,
+            Err(SignInError::Locked { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(invalid <= 4, "{invalid} passwords were checked before the lock");
+    assert!(matches!(accounts::sign_in(&state.app, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Locked { .. })));
+}
+
+#[tokio::test]
+async fn a_sign_in_ends_after_twelve_hours_however_busy_the_session() {
+    use app::api::session::{SIGN_IN_LIFETIME, record_sign_in, signed_in_administrator};
+    use app::clock::Clock as _;
+    use app::console_sessions::ConsoleSessionStore;
+    let (state, clock, _dir) = prepared().await;
+    let administrator = accounts::sign_in(&state.app, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    let sessions = Arc::new(ConsoleSessionStore::new(state.app.store.clone(), state.app.clock.clone()));
+    let session = tower_sessions::Session::new(None, sessions, None);
+    record_sign_in(&session, administrator.clone(), clock.now().timestamp()).await.unwrap();
+    assert_eq!(signed_in_administrator(&session, &state.app).await.unwrap(), Some(administrator));
+    clock.advance(SIGN_IN_LIFETIME);
+    assert!(signed_in_administrator(&session, &state.app).await.unwrap().is_some(), "still within the lifetime");
+    clock.advance(Duration::seconds(1));
+    assert_eq!(signed_in_administrator(&session, &state.app).await.unwrap(), None);
+}

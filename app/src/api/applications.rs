@@ -74,7 +74,8 @@ pub async fn list_applications(
     search: String,
     page: usize,
 ) -> Result<ApplicationsPage, ServerFnError> {
-    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_administrator};
     use crate::domain::client::ClientFilter;
     require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
@@ -89,7 +90,8 @@ pub async fn list_applications(
 
 #[server(prefix = "/app/fn", endpoint = "get_application")]
 pub async fn get_application(tenant: String, workspace: String, client_id: String) -> Result<ApplicationDetail, ServerFnError> {
-    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_administrator};
     require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let client = crate::services::clients::get_client(&app_state()?, &at, &client_id).await.map_err(user_error)?;
@@ -113,7 +115,8 @@ fn decode_claims(compact: &str) -> Option<String> {
 
 #[server(prefix = "/app/fn", endpoint = "delete_application")]
 pub async fn delete_application(tenant: String, workspace: String, client_id: String) -> Result<(), ServerFnError> {
-    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_administrator};
     let administrator = require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     crate::services::clients::delete_client(&app_state()?, &at, &client_id).await.map_err(user_error)?;
@@ -128,13 +131,14 @@ pub async fn create_manual_client(
     workspace: String,
     form: ManualClientForm,
 ) -> Result<CreatedClient, ServerFnError> {
-    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_administrator};
     use crate::domain::client::NewManualClient;
     use crate::domain::dcr::JwksUri;
     use crate::domain::jwks::{PublicJwks, Strictness};
     require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
-    let invalid = |field: &str, message: String| crate::api::session::invalid(format!("{field}: {message}"));
+    let invalid = |field: &str, message: String| crate::api::errors::invalid(format!("{field}: {message}"));
     let method = form.token_endpoint_auth_method.parse().map_err(|e| invalid("token_endpoint_auth_method", format!("{e}")))?;
     let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
     let new = NewManualClient {

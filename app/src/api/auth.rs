@@ -4,11 +4,16 @@ use leptos::prelude::*;
 
 use crate::domain::account::Administrator;
 
-/// Where to go after signing in: only a console path, never another site.
+/// Where to go after signing in: only a console path, never another site, and nothing that
+/// cannot stand in a `Location` header as it is.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(path)
-            if path.starts_with("/app/") && !path.starts_with("/app/login") && !path.contains("//") && !path.contains('\\') =>
+            if path.starts_with("/app/")
+                && !path.starts_with("/app/login")
+                && !path.contains("//")
+                && !path.contains('\\')
+                && path.bytes().all(|byte| byte.is_ascii_graphic()) =>
         {
             path
         }
@@ -18,34 +23,28 @@ pub fn safe_next(next: Option<&str>) -> &str {
 
 #[server(prefix = "/app/fn", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
-    use crate::api::session::{ADMINISTRATOR, app_state, session};
+    use crate::api::errors::{internal, invalid, refused};
+    use crate::api::session::{app_state, record_sign_in, session};
     use crate::services::accounts::{self, SignInError};
     let state = app_state()?;
     match accounts::sign_in(&state, &email, &password).await {
         Ok(administrator) => {
-            let session = session().await?;
-            // A new session id at sign-in, so a planted cookie gains nothing.
-            session.cycle_id().await.map_err(|e| ServerFnError::new(e.to_string()))?;
-            session.insert(ADMINISTRATOR, &administrator).await.map_err(|e| ServerFnError::new(e.to_string()))?;
-            tracing::info!(administrator = %administrator.email, "signed in to the console");
+            let email = administrator.email.clone();
+            record_sign_in(&session().await?, administrator, state.clock.now().timestamp()).await.map_err(internal)?;
+            tracing::info!(administrator = %email, "signed in to the console");
             leptos_axum::redirect(safe_next(next.as_deref()));
             Ok(())
         }
-        Err(SignInError::Internal(detail)) => {
-            tracing::error!(%detail, "sign-in failed");
-            Err(ServerFnError::new("Sign-in is unavailable right now."))
-        }
-        Err(locked @ SignInError::Locked { .. }) => {
-            Err(crate::api::session::refused(axum::http::StatusCode::TOO_MANY_REQUESTS, locked.to_string()))
-        }
-        Err(refusal) => Err(crate::api::session::invalid(refusal.to_string())),
+        Err(SignInError::Internal(detail)) => Err(internal(detail)),
+        Err(locked @ SignInError::Locked { .. }) => Err(refused(axum::http::StatusCode::TOO_MANY_REQUESTS, locked.to_string())),
+        Err(refusal) => Err(invalid(refusal.to_string())),
     }
 }
 
 #[server(prefix = "/app/fn", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), ServerFnError> {
     let session = crate::api::session::session().await?;
-    session.flush().await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    session.flush().await.map_err(crate::api::errors::internal)?;
     leptos_axum::redirect("/app/login");
     Ok(())
 }
@@ -62,8 +61,17 @@ mod tests {
     #[test]
     fn only_console_paths_are_followed() {
         assert_eq!(safe_next(Some("/app/default/workspaces")), "/app/default/workspaces");
-        for hostile in ["https://evil.example", "//evil.example", "/app//evil.example", "/app/\\evil", "/api/admin", "/app/login"]
-        {
+        for hostile in [
+            "https://evil.example",
+            "//evil.example",
+            "/app//evil.example",
+            "/app/\\evil",
+            "/api/admin",
+            "/app/login",
+            "/app/x\n",
+            "/app/a b",
+            "/app/é",
+        ] {
             assert_eq!(safe_next(Some(hostile)), "/app", "{hostile}");
         }
         assert_eq!(safe_next(None), "/app");

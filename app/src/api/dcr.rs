@@ -60,19 +60,21 @@ impl DcrForm {
         use crate::domain::dcr::{DcrSettings, JwksUri, KeySource, RequestSigningKeys};
         use crate::domain::jwks::{PublicJwks, Strictness};
         let jwks = |field: &str, text: &str| {
-            PublicJwks::parse_str(text, Strictness::Strict).map_err(|e| crate::api::session::invalid(format!("{field}: {e}")))
+            PublicJwks::parse_str(text, Strictness::Strict).map_err(|e| crate::api::errors::invalid(format!("{field}: {e}")))
         };
         let uri =
-            |field: &str, text: &str| JwksUri::parse(text).map_err(|e| crate::api::session::invalid(format!("{field}: {e}")));
+            |field: &str, text: &str| JwksUri::parse(text).map_err(|e| crate::api::errors::invalid(format!("{field}: {e}")));
         let software_statement_keys = match self.ssa_keys_kind.as_str() {
             "jwks" => Some(KeySource::Jwks(jwks("ssa_jwks", &self.ssa_jwks)?)),
             "jwks_uri" => Some(KeySource::JwksUri(uri("ssa_jwks_uri", &self.ssa_jwks_uri)?)),
-            _ => None,
+            "none" | "" => None,
+            other => return Err(crate::api::errors::invalid(format!("ssa_keys_kind: '{other}' is not a key source"))),
         };
         let request_signing_keys = match self.request_keys_kind.as_str() {
             "jwks" => RequestSigningKeys::Jwks(jwks("request_jwks", &self.request_jwks)?),
             "jwks_uri" => RequestSigningKeys::JwksUri(uri("request_jwks_uri", &self.request_jwks_uri)?),
-            _ => RequestSigningKeys::SoftwareStatement,
+            "software_statement" => RequestSigningKeys::SoftwareStatement,
+            other => return Err(crate::api::errors::invalid(format!("request_keys_kind: '{other}' is not a key source"))),
         };
         Ok(DcrSettings {
             enabled: self.enabled,
@@ -110,7 +112,8 @@ fn form_field(field: &str, form: &DcrForm) -> String {
 
 #[server(prefix = "/app/fn", endpoint = "get_dcr_form")]
 pub async fn get_dcr_form(tenant: String, workspace: String) -> Result<DcrForm, ServerFnError> {
-    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_administrator};
     require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let settings = crate::services::dcr_settings::get_dcr_settings(&app_state()?, &at).await.map_err(user_error)?;
@@ -119,7 +122,8 @@ pub async fn get_dcr_form(tenant: String, workspace: String) -> Result<DcrForm, 
 
 #[server(prefix = "/app/fn", endpoint = "save_dcr_settings", input = Json)]
 pub async fn save_dcr_settings(tenant: String, workspace: String, form: DcrForm) -> Result<DcrForm, ServerFnError> {
-    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_administrator};
     use crate::services::ServiceError;
     let administrator = require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
@@ -130,7 +134,7 @@ pub async fn save_dcr_settings(tenant: String, workspace: String, form: DcrForm)
             Ok(DcrForm::from_settings(&saved))
         }
         Err(ServiceError::Invalid(invalid)) => {
-            Err(crate::api::session::invalid(format!("{}: {}", form_field(&invalid.field, &form), invalid.message)))
+            Err(crate::api::errors::invalid(format!("{}: {}", form_field(&invalid.field, &form), invalid.message)))
         }
         Err(other) => Err(user_error(other)),
     }
@@ -141,7 +145,7 @@ pub async fn save_dcr_settings(tenant: String, workspace: String, form: DcrForm)
 pub async fn test_jwks_uri(uri: String) -> Result<Vec<String>, ServerFnError> {
     use crate::api::session::{app_state, require_administrator};
     require_administrator().await?;
-    let uri = crate::domain::dcr::JwksUri::parse(&uri).map_err(|e| crate::api::session::invalid(format!("the URI {e}")))?;
-    let keys = app_state()?.jwks.probe(&uri).await.map_err(|e| crate::api::session::invalid(e.to_string()))?;
+    let uri = crate::domain::dcr::JwksUri::parse(&uri).map_err(|e| crate::api::errors::invalid(format!("the URI {e}")))?;
+    let keys = app_state()?.jwks.probe(&uri).await.map_err(|e| crate::api::errors::invalid(e.to_string()))?;
     Ok(keys.keys().iter().map(|key| key.kid.clone().unwrap_or_else(|| "(no kid)".to_owned())).collect())
 }

@@ -44,7 +44,7 @@ impl GeneralForm {
 
     fn to_patch(&self) -> Result<crate::domain::workspace::WorkspaceSettingsPatch, ServerFnError> {
         use crate::domain::workspace::WorkspaceSettingsPatch;
-        let invalid = |field: &str, message: String| crate::api::session::invalid(format!("{field}: {message}"));
+        let invalid = |field: &str, message: String| crate::api::errors::invalid(format!("{field}: {message}"));
         let lines = |text: &str| text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect::<Vec<_>>();
         let optional = |text: &str| Some(Some(text.trim().to_owned()).filter(|t| !t.is_empty()));
         let methods = self
@@ -83,7 +83,8 @@ impl GeneralForm {
 
 #[server(prefix = "/app/fn", endpoint = "get_general_form")]
 pub async fn get_general_form(tenant: String, workspace: String) -> Result<GeneralForm, ServerFnError> {
-    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_administrator};
     require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let workspace = crate::services::workspaces::get_workspace(&app_state()?, &at).await.map_err(user_error)?;
@@ -92,7 +93,8 @@ pub async fn get_general_form(tenant: String, workspace: String) -> Result<Gener
 
 #[server(prefix = "/app/fn", endpoint = "save_general_settings", input = Json)]
 pub async fn save_general_settings(tenant: String, workspace: String, form: GeneralForm) -> Result<GeneralForm, ServerFnError> {
-    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_administrator};
     let administrator = require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let saved = crate::services::workspaces::update_settings(&app_state()?, &at, form.to_patch()?).await.map_err(user_error)?;

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod dcr;
+pub mod errors;
 pub mod general;
 pub mod session;
 pub mod status;

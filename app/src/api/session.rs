@@ -1,69 +1,72 @@
 //! What every server function starts with: the application state and the signed-in
-//! administrator. Without a session a server function answers 401.
+//! administrator. A sign-in lasts while the session is used (the cookie's idle expiry) but at
+//! most [`SIGN_IN_LIFETIME`], and only while the account exists; without one a server function
+//! answers 401.
 
-#[cfg(feature = "ssr")]
+#![cfg(feature = "ssr")]
+
+use chrono::Duration;
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
 
-#[cfg(feature = "ssr")]
+use super::errors::{internal, refused};
 use crate::domain::account::Administrator;
-#[cfg(feature = "ssr")]
+use crate::services::accounts;
 use crate::state::AppState;
 
-/// The session key under which the signed-in administrator is kept.
-pub const ADMINISTRATOR: &str = "administrator";
+/// The longest a sign-in lasts, however busy its session.
+pub const SIGN_IN_LIFETIME: Duration = Duration::hours(12);
 
-/// The application state, provided to server functions by the server.
-#[cfg(feature = "ssr")]
-pub fn app_state() -> Result<AppState, ServerFnError> {
-    use_context::<AppState>().ok_or_else(|| ServerFnError::new("the application state is missing"))
+/// The session key of the sign-in.
+const SIGN_IN: &str = "sign_in";
+
+/// What a session keeps about its sign-in.
+#[derive(Debug, Serialize, Deserialize)]
+struct SignInRecord {
+    administrator: Administrator,
+    /// Seconds since the epoch.
+    at: i64,
 }
 
-#[cfg(feature = "ssr")]
-pub async fn session() -> Result<tower_sessions::Session, ServerFnError> {
-    leptos_axum::extract::<tower_sessions::Session>().await.map_err(|e| ServerFnError::new(format!("no session: {e}")))
+/// The application state, provided to server functions by the server.
+pub fn app_state() -> Result<AppState, ServerFnError> {
+    use_context::<AppState>().ok_or_else(|| internal("the application state is missing"))
+}
+
+pub async fn session() -> Result<Session, ServerFnError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| internal(format!("no session: {e}")))
+}
+
+/// Records a sign-in under a new session id, so a session id planted before gains nothing.
+pub async fn record_sign_in(
+    session: &Session,
+    administrator: Administrator,
+    now: i64,
+) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session.insert(SIGN_IN, SignInRecord { administrator, at: now }).await
+}
+
+/// The administrator `session` is signed in as: none when it never was, when the sign-in is
+/// older than [`SIGN_IN_LIFETIME`] (the session is then ended), or when the account is gone.
+/// An error is the session store or the database failing.
+pub async fn signed_in_administrator(session: &Session, state: &AppState) -> Result<Option<Administrator>, String> {
+    let Some(record) = session.get::<SignInRecord>(SIGN_IN).await.map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    if state.clock.now().timestamp() - record.at > SIGN_IN_LIFETIME.num_seconds() {
+        session.flush().await.map_err(|e| e.to_string())?;
+        return Ok(None);
+    }
+    accounts::administrator(state, &record.administrator.id).await.map_err(|e| e.to_string())
 }
 
 /// The signed-in administrator, or a 401.
-#[cfg(feature = "ssr")]
 pub async fn require_administrator() -> Result<Administrator, ServerFnError> {
-    let signed_in = session().await?.get::<Administrator>(ADMINISTRATOR).await.ok().flatten();
-    signed_in.ok_or_else(|| {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(axum::http::StatusCode::UNAUTHORIZED);
-        }
-        ServerFnError::new("Your session has ended. Sign in again.")
-    })
-}
-
-/// A request the console refuses (bad input, a conflict): answered with `status`, and the
-/// message shown at the form.
-#[cfg(feature = "ssr")]
-pub fn refused(status: axum::http::StatusCode, message: impl Into<String>) -> ServerFnError {
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(status);
-    }
-    ServerFnError::new(message.into())
-}
-
-/// Input the console refuses: 400 with the message (often "field: problem").
-#[cfg(feature = "ssr")]
-pub fn invalid(message: impl Into<String>) -> ServerFnError {
-    refused(axum::http::StatusCode::BAD_REQUEST, message)
-}
-
-/// Maps a service error to what the console shows: field problems and conflicts verbatim,
-/// anything else generically (the detail goes to the log).
-#[cfg(feature = "ssr")]
-pub fn user_error(error: crate::services::ServiceError) -> ServerFnError {
-    use crate::services::ServiceError;
-    use axum::http::StatusCode;
-    match error {
-        ServiceError::Invalid(problem) => invalid(problem.to_string()),
-        ServiceError::Conflict(message) => refused(StatusCode::CONFLICT, message),
-        ServiceError::NotFound(what) => refused(StatusCode::NOT_FOUND, format!("{what} not found")),
-        other => {
-            tracing::error!(error = %other, "console request failed");
-            ServerFnError::new("Something went wrong on the server; the details are in its log.")
-        }
+    match signed_in_administrator(&session().await?, &app_state()?).await {
+        Ok(Some(administrator)) => Ok(administrator),
+        Ok(None) => Err(refused(axum::http::StatusCode::UNAUTHORIZED, "Your session has ended. Sign in again.")),
+        Err(detail) => Err(internal(detail)),
     }
 }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// What the status card shows. Nothing here is sensitive: the same facts `/readyz` reveals.
+/// What the status page shows an administrator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusReport {
     pub version: String,
@@ -14,7 +14,9 @@ pub struct StatusReport {
 
 #[server(prefix = "/app/fn", endpoint = "system_status")]
 pub async fn system_status() -> Result<StatusReport, ServerFnError> {
-    let state = use_context::<crate::state::AppState>().ok_or_else(|| ServerFnError::new("the application state is missing"))?;
+    use crate::api::session::{app_state, require_administrator};
+    require_administrator().await?;
+    let state = app_state()?;
     let reachable = state.store.ping().await.is_ok();
     Ok(StatusReport {
         version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -19,32 +19,31 @@ pub struct WorkspaceHeader {
 
 #[server(prefix = "/app/fn", endpoint = "list_workspaces")]
 pub async fn list_workspaces(tenant: String) -> Result<Vec<WorkspaceSummary>, ServerFnError> {
-    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_administrator};
     require_administrator().await?;
     let tenant = crate::domain::ids::TenantId::parse(tenant)
-        .map_err(|_| crate::api::session::refused(axum::http::StatusCode::NOT_FOUND, "tenant not found"))?;
+        .map_err(|_| crate::api::errors::refused(axum::http::StatusCode::NOT_FOUND, "tenant not found"))?;
     crate::services::workspaces::list_workspaces(&app_state()?, &tenant).await.map_err(user_error)
 }
 
 #[server(prefix = "/app/fn", endpoint = "create_workspace")]
 pub async fn create_workspace(tenant: String, id: String, name: String, profile: String) -> Result<(), ServerFnError> {
-    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_administrator};
     use crate::domain::ids::{TenantId, WorkspaceId};
     use crate::domain::workspace::NewWorkspace;
     require_administrator().await?;
     let tenant = TenantId::parse(tenant)
-        .map_err(|_| crate::api::session::refused(axum::http::StatusCode::NOT_FOUND, "tenant not found"))?;
-    let id = WorkspaceId::parse(id.trim()).map_err(|e| crate::api::session::invalid(format!("id: {e}")))?;
-    let profile = match profile.as_str() {
-        "openbanking_uk" => Profile::OpenbankingUk,
-        "generic" => Profile::Generic,
-        _ => return Err(crate::api::session::invalid("profile: choose Open Banking UK or generic")),
-    };
+        .map_err(|_| crate::api::errors::refused(axum::http::StatusCode::NOT_FOUND, "tenant not found"))?;
+    let id = WorkspaceId::parse(id.trim()).map_err(|e| crate::api::errors::invalid(format!("id: {e}")))?;
+    let profile =
+        Profile::parse(&profile).ok_or_else(|| crate::api::errors::invalid("profile: choose Open Banking UK or generic"))?;
     let workspace = crate::services::workspaces::create_workspace(&app_state()?, &tenant, NewWorkspace { id, name, profile })
         .await
         .map_err(|e| match e {
             crate::services::ServiceError::Conflict(message) => {
-                crate::api::session::refused(axum::http::StatusCode::CONFLICT, format!("id: {message}"))
+                crate::api::errors::refused(axum::http::StatusCode::CONFLICT, format!("id: {message}"))
             }
             other => user_error(other),
         })?;
@@ -54,7 +53,8 @@ pub async fn create_workspace(tenant: String, id: String, name: String, profile:
 
 #[server(prefix = "/app/fn", endpoint = "workspace_overview")]
 pub async fn workspace_overview(tenant: String, workspace: String) -> Result<WorkspaceHeader, ServerFnError> {
-    use crate::api::session::{app_state, require_administrator, user_error};
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_administrator};
     require_administrator().await?;
     let state = app_state()?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
@@ -75,6 +75,6 @@ pub fn workspace_ref(tenant: &str, workspace: &str) -> Result<crate::domain::ids
     use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
     match (TenantId::parse(tenant), WorkspaceId::parse(workspace)) {
         (Ok(tenant), Ok(workspace)) => Ok(WorkspaceRef { tenant, workspace }),
-        _ => Err(crate::api::session::refused(axum::http::StatusCode::NOT_FOUND, "workspace not found")),
+        _ => Err(crate::api::errors::refused(axum::http::StatusCode::NOT_FOUND, "workspace not found")),
     }
 }

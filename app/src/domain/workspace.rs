@@ -22,6 +22,13 @@ pub enum Profile {
 }
 
 impl Profile {
+    pub const ALL: [Self; 2] = [Self::OpenbankingUk, Self::Generic];
+
+    /// The profile named `name` (as `as_str` spells it).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|profile| profile.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::OpenbankingUk => "openbanking_uk",

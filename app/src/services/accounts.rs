@@ -61,9 +61,13 @@ pub async fn ensure_administrator(state: &AppState, email: &str, password: &str)
     }
 }
 
-/// Checks an e-mail address and password.
+/// Checks an e-mail address and password. Each attempt is counted before the password is
+/// checked, so parallel guesses cannot get past the limit.
 pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Administrator, SignInError> {
     let internal = |e: StoreError| SignInError::Internal(e.to_string());
+    if password.len() > MAX_PASSWORD_LEN {
+        return Err(SignInError::Invalid);
+    }
     let now = state.clock.now().timestamp();
     let Some(user) = state.store.admin_user_by_email(&normalise_email(email)).await.map_err(internal)? else {
         // The same work as a wrong password, so the answer's timing says nothing.
@@ -73,20 +77,22 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ad
     if let Some(until) = user.locked_until.filter(|until| *until > now) {
         return Err(SignInError::Locked { minutes: (until - now + 59) / 60 });
     }
+    let attempt = state.store.count_sign_in_attempt(&user.id).await.map_err(internal)?;
+    let lock = || async {
+        state.store.update_admin_login_state(&user.id, 0, Some(now + LOCK_DURATION.num_seconds())).await.map_err(internal)?;
+        tracing::warn!(user = %user.id, "administrator locked after repeated failed sign-ins");
+        Err(SignInError::Locked { minutes: LOCK_DURATION.num_minutes() })
+    };
+    if attempt > MAX_FAILED_SIGN_INS {
+        return lock().await;
+    }
     if verify(password.to_owned(), user.password_hash.clone()).await {
-        if user.failed_logins > 0 || user.locked_until.is_some() {
-            state.store.update_admin_login_state(&user.id, 0, None).await.map_err(internal)?;
-        }
+        state.store.update_admin_login_state(&user.id, 0, None).await.map_err(internal)?;
         return Ok(Administrator { id: user.id, email: user.email });
     }
-    let failed = user.failed_logins + 1;
-    if failed >= MAX_FAILED_SIGN_INS {
-        let until = now + LOCK_DURATION.num_seconds();
-        state.store.update_admin_login_state(&user.id, 0, Some(until)).await.map_err(internal)?;
-        tracing::warn!(user = %user.id, "administrator locked after repeated failed sign-ins");
-        return Err(SignInError::Locked { minutes: LOCK_DURATION.num_minutes() });
+    if attempt == MAX_FAILED_SIGN_INS {
+        return lock().await;
     }
-    state.store.update_admin_login_state(&user.id, failed, None).await.map_err(internal)?;
     Err(SignInError::Invalid)
 }
 
@@ -95,7 +101,12 @@ pub async fn administrator(state: &AppState, id: &str) -> Result<Option<Administ
     Ok(state.store.admin_user_by_id(id).await?.map(|user| Administrator { id: user.id, email: user.email }))
 }
 
+/// At most this many argon2 computations at once (each takes 19 MiB): a flood of sign-ins
+/// waits instead of exhausting memory.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 async fn hash(password: String) -> Result<String, String> {
+    let _permit = HASHING.acquire().await.map_err(|e| e.to_string())?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::encode_b64(&secrets::random_salt()).map_err(|e| e.to_string())?;
         Argon2::default().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|e| e.to_string())
@@ -105,6 +116,7 @@ async fn hash(password: String) -> Result<String, String> {
 }
 
 async fn verify(password: String, stored: String) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else { return false };
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&stored).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })

@@ -90,6 +90,12 @@ pub fn application_count<N: std::fmt::Display + PartialEq + From<u8> + Copy>(cou
     if count == N::from(1) { "1 application".to_owned() } else { format!("{count} applications") }
 }
 
+/// `base` with a query string of `pairs`, each encoded (a search may hold `&`, `#` or `%`).
+pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    format!("{base}?{query}")
+}
+
 /// A value, or a muted dash where there is none.
 pub fn or_dash(value: Option<String>) -> String {
     value.unwrap_or_else(|| "—".to_owned())
@@ -162,4 +168,22 @@ pub fn CopyField(#[prop(into)] label: String, #[prop(into)] value: String, #[pro
 #[cfg(feature = "hydrate")]
 fn web_sys_window() -> Option<web_sys::Window> {
     web_sys::window()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(with_query("/a", &[("q", "x&y=#1 %"), ("page", "2")]), "/a?q=x%26y%3D%231+%25&page=2");
+    }
+
+    #[test]
+    fn counts_read_naturally() {
+        assert_eq!(
+            (application_count(1_usize), application_count(0_i64), application_count(3_i64)),
+            ("1 application".to_owned(), "0 applications".to_owned(), "3 applications".to_owned())
+        );
+    }
 }

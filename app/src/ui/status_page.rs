@@ -1,6 +1,7 @@
-//! The console's landing page: system status, and where to go next.
+//! `/app/status`: the server's version and whether its database answers.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 use super::layout::TopBar;
 use crate::api::status::{StatusReport, system_status};
@@ -12,12 +13,9 @@ pub fn StatusPage() -> impl IntoView {
     view! {
         <TopBar />
         <main class="page">
-            <h1>"Console"</h1>
-            <p class="lead">
-                "Onboard registers third-party providers through OAuth 2.0 Dynamic Client Registration "
-                "(Open Banking UK DCR v3.2). Workspaces are configured through the admin API today; "
-                "the console's sign-in and workspace pages come next."
-            </p>
+            <Title text="System status" />
+            <h1>"System status"</h1>
+            <p class="lead">"The version of this server, and whether its database answers."</p>
             <section class="card" aria-labelledby="status-title">
                 <div class="card-header">
                     <h2 id="status-title">"System status"</h2>
@@ -42,14 +40,6 @@ pub fn StatusPage() -> impl IntoView {
                             })
                     }}
                 </Transition>
-            </section>
-            <section class="card">
-                <h2>"Next steps"</h2>
-                <ol class="steps">
-                    <li>"Configure a workspace's DCR settings with the admin API (see the README)."</li>
-                    <li>"Point TPPs at the workspace's discovery document."</li>
-                    <li>"Watch registrations arrive in the audit log."</li>
-                </ol>
             </section>
         </main>
     }

@@ -15,9 +15,9 @@ use tower_http::services::ServeDir;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
-use app::api::session::ADMINISTRATOR;
+use app::api::session::signed_in_administrator;
 use app::console_sessions::ConsoleSessionStore;
-use app::domain::account::Administrator;
+use app::state::AppState;
 
 use super::error::WireError;
 use crate::state::ServerState;
@@ -42,7 +42,7 @@ pub(super) fn router(state: &ServerState, secure_cookies: bool) -> Router<Server
             let options = options.clone();
             move || app::shell(options.clone())
         })
-        .layer(middleware::from_fn(require_sign_in))
+        .layer(middleware::from_fn_with_state(state.app.clone(), require_sign_in))
         .layer(middleware::from_fn_with_state(ConsoleOrigin::new(secure_cookies, &state.app.deployment.public_url), same_origin))
         .layer(sessions)
         .nest_service(&format!("/{}", options.site_pkg_dir), ServeDir::new(assets))
@@ -62,15 +62,28 @@ pub(super) async fn not_found_page(state: ServerState, request: Request) -> Resp
 
 /// Pages need a signed-in administrator; the sign-in page and server functions (which answer
 /// 401 themselves) do not.
-async fn require_sign_in(session: Session, request: Request, next: Next) -> Response {
+async fn require_sign_in(State(app): State<AppState>, session: Session, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let open = path == "/app/login" || path.starts_with("/app/fn/") || request.method() != Method::GET;
-    if open || session.get::<Administrator>(ADMINISTRATOR).await.ok().flatten().is_some() {
+    if path == "/app/login" || path.starts_with("/app/fn/") || request.method() != Method::GET {
         return next.run(request).await;
     }
-    let target = request.uri().path_and_query().map_or("/app", |p| p.as_str());
-    let next_param: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
-    Redirect::to(&format!("/app/login?next={next_param}")).into_response()
+    match signed_in_administrator(&session, &app).await {
+        Ok(Some(_)) => next.run(request).await,
+        Ok(None) => {
+            let target = request.uri().path_and_query().map_or("/app", |p| p.as_str());
+            let next_param: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+            Redirect::to(&format!("/app/login?next={next_param}")).into_response()
+        }
+        Err(detail) => {
+            tracing::error!(error = %detail, "console sessions are unavailable");
+            WireError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the console cannot check sign-ins right now",
+            )
+            .into_response()
+        }
+    }
 }
 
 /// Where the console is served from, as browsers name it in `Origin`: the listener's own

@@ -71,5 +71,10 @@ pub fn write(path: &Path, contents: &str, private: bool) -> Result<(), DevCertif
         options.mode(0o600);
     }
     let mut file = options.open(path).map_err(io)?;
+    if private {
+        // The mode above applies only to a new file; an existing one is narrowed too.
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(fs::Permissions::from_mode(0o600)).map_err(io)?;
+    }
     file.write_all(contents.as_bytes()).map_err(io)
 }

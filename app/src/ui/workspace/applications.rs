@@ -10,7 +10,7 @@ use super::use_workspace_path;
 use crate::api::applications::{CreatedClient, ManualClientForm, create_manual_client, list_applications};
 use crate::domain::client::ClientSummary;
 use crate::ui::components::{
-    CopyField, FieldMessage, FormMessage, RegistrationBadge, application_count, error_message, field_error, or_dash,
+    CopyField, FieldMessage, FormMessage, RegistrationBadge, application_count, error_message, field_error, or_dash, with_query,
 };
 
 #[component]
@@ -28,7 +28,7 @@ pub fn ApplicationsPage() -> impl IntoView {
         |(path, filter, search, page, _)| list_applications(path.tenant, path.workspace, filter, search, page),
     );
     let tab = move |value: &'static str, label: &'static str| {
-        let href = move || format!("{}?filter={value}&q={}", path.get().href("applications"), search.get());
+        let href = move || with_query(&path.get().href("applications"), &[("filter", value), ("q", &search.get())]);
         view! {
             <A href=href attr:class=move || if filter.get() == value { "tab active" } else { "tab" } attr:aria-current=move || (filter.get() == value).then_some("page")>
                 {label}
@@ -64,7 +64,9 @@ pub fn ApplicationsPage() -> impl IntoView {
                         Ok(listing) => {
                             let path = path.get();
                             let pager = (listing.pages > 1).then(|| {
-                                let at = |p: usize| format!("{}?filter={}&q={}&page={p}", path.href("applications"), filter.get(), search.get());
+                                let at = |p: usize| {
+                                    with_query(&path.href("applications"), &[("filter", &filter.get()), ("q", &search.get()), ("page", &p.to_string())])
+                                };
                                 view! {
                                     <nav class="pager" aria-label="Pages">
                                         {(listing.page > 1).then(|| view! { <A href=at(listing.page - 1)>"← Previous"</A> })}
@@ -199,12 +201,12 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>) -> impl IntoView {
             <form class="form-grid" class:hidden=move || !open.get() on:submit=submit novalidate>
                 <div class="field">
                     <label for="mc-name">"Name"</label>
-                    <input id="mc-name" bind:value=name required />
+                    <input id="mc-name" value=name.get_untracked() bind:value=name required />
                     <FieldMessage field="name" error />
                 </div>
                 <div class="field">
                     <label for="mc-scopes">"Scopes"</label>
-                    <input id="mc-scopes" bind:value=scopes />
+                    <input id="mc-scopes" value=scopes.get_untracked() bind:value=scopes />
                     <FieldMessage field="scopes" error />
                 </div>
                 <div class="field">
@@ -218,15 +220,15 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>) -> impl IntoView {
                 </div>
                 <div class="field" class:hidden=move || method.get() != "tls_client_auth">
                     <label for="mc-dn">"Certificate subject DN"</label>
-                    <input id="mc-dn" class="mono" bind:value=dn placeholder="CN=onboarding-portal,O=Bank" />
+                    <input id="mc-dn" class="mono" value=dn.get_untracked() bind:value=dn placeholder="CN=onboarding-portal,O=Bank" />
                     <FieldMessage field="tls_client_auth_subject_dn" error />
                 </div>
                 <div class="field span-2" class:hidden=move || method.get() != "private_key_jwt">
                     <label for="mc-jwks">"JWKS"</label>
-                    <textarea id="mc-jwks" class="mono" rows="4" bind:value=jwks></textarea>
+                    <textarea id="mc-jwks" class="mono" rows="4" bind:value=jwks>{jwks.get_untracked()}</textarea>
                     <FieldMessage field="jwks" error />
                     <label for="mc-jwks-uri">"or JWKS URI"</label>
-                    <input id="mc-jwks-uri" type="url" bind:value=jwks_uri />
+                    <input id="mc-jwks-uri" type="url" value=jwks_uri.get_untracked() bind:value=jwks_uri />
                     <FieldMessage field="jwks_uri" error />
                 </div>
                 <FormMessage error fields=&["name", "scopes", "token_endpoint_auth_method", "tls_client_auth_subject_dn", "jwks", "jwks_uri"] />

@@ -7,9 +7,9 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use super::use_workspace_path;
-use crate::api::audit::list_audit_events;
+use crate::api::audit::{AuditPage, list_audit_events};
 use crate::domain::audit::{AuditEvent, Outcome};
-use crate::ui::components::{Badge, error_message, or_dash};
+use crate::ui::components::{Badge, error_message, or_dash, with_query};
 
 const TYPES: [(&str, &str); 7] = [
     ("dcr_created", "Registered"),
@@ -63,13 +63,24 @@ pub fn AuditLogPage() -> impl IntoView {
                 events
                     .get()
                     .map(|result| match result {
-                        Ok(events) => {
-                            let older = events.last().filter(|_| events.len() == 50).map(|last| {
-                                format!("{}?outcome={}&type={}&before={}", path.get().href("audit"), outcome.get(), event_type.get(), last.id)
-                            });
+                        Ok(AuditPage { events, older_than }) => {
+                            let link = |before: Option<i64>| {
+                                let (outcome, event_type) = (outcome.get(), event_type.get());
+                                let before = before.map(|id| id.to_string()).unwrap_or_default();
+                                let mut pairs = vec![("outcome", outcome.as_str()), ("type", event_type.as_str())];
+                                if !before.is_empty() {
+                                    pairs.push(("before", &before));
+                                }
+                                with_query(&path.get().href("audit"), &pairs)
+                            };
+                            let newest = before.get().is_some().then(|| link(None));
+                            let older = older_than.map(|id| link(Some(id)));
                             view! {
                                 <EventsTable events />
-                                {older.map(|href| view! { <nav class="pager"><A href=href>"Older events →"</A></nav> })}
+                                <nav class="pager" aria-label="Pages">
+                                    {newest.map(|href| view! { <A href=href>"← Newest events"</A> })}
+                                    {older.map(|href| view! { <A href=href>"Older events →"</A> })}
+                                </nav>
                             }
                                 .into_any()
                         }

@@ -155,7 +155,7 @@ fn DcrEditor(initial: DcrForm) -> impl IntoView {
                 <div class="nested" class:hidden=move || !require_software_statement.get()>
                     <div class="field">
                         <label for="ssa-issuers">"Trusted issuers"</label>
-                        <textarea id="ssa-issuers" rows="2" bind:value=trusted_ssa_issuers placeholder="OpenBanking Ltd"></textarea>
+                        <textarea id="ssa-issuers" rows="2" bind:value=trusted_ssa_issuers placeholder="OpenBanking Ltd">{trusted_ssa_issuers.get_untracked()}</textarea>
                         <p class="hint">"One per line: the software statement's iss."</p>
                         <FieldMessage field="trusted_ssa_issuers" error />
                     </div>
@@ -196,7 +196,7 @@ fn Switch(id: &'static str, label: &'static str, checked: RwSignal<bool>, childr
     view! {
         <div class="switch-row">
             <label class="switch" for=id>
-                <input type="checkbox" role="switch" id=id bind:checked=checked />
+                <input type="checkbox" role="switch" id=id checked=checked.get_untracked() bind:checked=checked />
                 <span class="switch-track" aria-hidden="true"></span>
                 <span class="switch-label">{label}</span>
             </label>
@@ -222,7 +222,7 @@ fn KeysInput(
         let label_for = id.clone();
         view! {
             <label class="radio" for=label_for>
-                <input type="radio" id=id name=format!("{prefix}_keys_kind") value=value prop:checked=move || kind.get() == value on:change=move |_| kind.set(value.to_owned()) />
+                <input type="radio" id=id name=format!("{prefix}_keys_kind") value=value checked=kind.get_untracked() == value prop:checked=move || kind.get() == value on:change=move |_| kind.set(value.to_owned()) />
                 {text}
             </label>
         }
@@ -251,13 +251,13 @@ fn KeysInput(
             <FieldMessage field=kind_field error />
             <div class:hidden=move || kind.get() != "jwks">
                 <label for=format!("{prefix}-jwks") class="sr-only">{format!("{label} (JWKS)")}</label>
-                <textarea id=format!("{prefix}-jwks") class="mono" rows="6" bind:value=jwks placeholder="{\"keys\": [ ... ]}"></textarea>
+                <textarea id=format!("{prefix}-jwks") class="mono" rows="6" bind:value=jwks placeholder="{\"keys\": [ ... ]}">{jwks.get_untracked()}</textarea>
                 <FieldMessage field=jwks_field error />
             </div>
             <div class:hidden=move || kind.get() != "jwks_uri">
                 <label for=format!("{prefix}-jwks-uri") class="sr-only">{format!("{label} (JWKS URI)")}</label>
                 <div class="copy-row">
-                    <input id=format!("{prefix}-jwks-uri") type="url" bind:value=jwks_uri placeholder="https://keystore.example/jwks.json" />
+                    <input id=format!("{prefix}-jwks-uri") type="url" value=jwks_uri.get_untracked() bind:value=jwks_uri placeholder="https://keystore.example/jwks.json" />
                     <button type="button" class="button secondary small" on:click=move |_| { probe.dispatch(jwks_uri.get()); } disabled=move || probe.pending().get()>
                         {move || if probe.pending().get() { "Testing…" } else { "Test" }}
                     </button>

@@ -85,18 +85,18 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
                 <h2>"Registration requests"</h2>
                 <div class="field">
                     <label for="audiences">"Accepted audiences"</label>
-                    <textarea id="audiences" rows="2" bind:value=accepted_audiences></textarea>
+                    <textarea id="audiences" rows="2" bind:value=accepted_audiences>{accepted_audiences.get_untracked()}</textarea>
                     <p class="hint">"Values a registration request's aud may take, one per line (the organisation id below is accepted too)."</p>
                     <FieldMessage field="accepted_audiences" error />
                 </div>
                 <div class="field">
                     <label for="org-id">"Organisation id"</label>
-                    <input id="org-id" bind:value=org_id placeholder="0015800001HQQrZAAX" />
+                    <input id="org-id" value=org_id.get_untracked() bind:value=org_id placeholder="0015800001HQQrZAAX" />
                     <FieldMessage field="org_id" error />
                 </div>
                 <div class="field">
                     <label for="trusted-cas">"Trusted client CAs"</label>
-                    <textarea id="trusted-cas" class="mono" rows="6" bind:value=trusted_client_ca_pem placeholder="-----BEGIN CERTIFICATE-----"></textarea>
+                    <textarea id="trusted-cas" class="mono" rows="6" bind:value=trusted_client_ca_pem placeholder="-----BEGIN CERTIFICATE-----">{trusted_client_ca_pem.get_untracked()}</textarea>
                     <p class="hint">"PEM certificates of the CAs that issue TPP transport certificates."</p>
                     <FieldMessage field="trusted_client_ca_pem" error />
                 </div>
@@ -123,13 +123,13 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
                 </fieldset>
                 <div class="field">
                     <label for="scopes">"Scopes"</label>
-                    <input id="scopes" bind:value=scopes />
+                    <input id="scopes" value=scopes.get_untracked() bind:value=scopes />
                     <p class="hint">"Space-separated."</p>
                     <FieldMessage field="scopes" error />
                 </div>
                 <div class="field">
                     <label for="role-scopes">"Scopes by software role"</label>
-                    <textarea id="role-scopes" class="mono" rows="4" bind:value=role_scopes></textarea>
+                    <textarea id="role-scopes" class="mono" rows="4" bind:value=role_scopes>{role_scopes.get_untracked()}</textarea>
                     <p class="hint">"One role per line, e.g. AISP: accounts openid."</p>
                     <FieldMessage field="role_scopes" error />
                 </div>
@@ -139,14 +139,16 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
                 <div class="form-grid">
                     <div class="field">
                         <label for="ttl">"Lifetime (seconds)"</label>
-                        <input id="ttl" type="number" min="60" max="86400" bind:value=ttl />
+                        <input id="ttl" type="number" min="60" max="86400" value=ttl.get_untracked() bind:value=ttl />
                         <FieldMessage field="access_token_ttl_seconds" error />
                     </div>
                     <div class="field">
                         <label for="algorithm">"Signing algorithm"</label>
                         <select id="algorithm" on:change=move |ev| algorithm.set(event_target_value(&ev)) prop:value=algorithm>
-                            <option value="PS256">"PS256"</option>
-                            <option value="ES256">"ES256"</option>
+                            {["PS256", "ES256"]
+                                .into_iter()
+                                .map(|alg| view! { <option value=alg selected=algorithm.get_untracked() == alg>{alg}</option> })
+                                .collect_view()}
                         </select>
                         <FieldMessage field="access_token_signing_alg" error />
                     </div>
@@ -179,7 +181,13 @@ fn CheckboxInList(list: RwSignal<Vec<String>>, value: &'static str) -> impl Into
     let label_for = id.clone();
     view! {
         <label class="check" for=label_for>
-            <input type="checkbox" id=id prop:checked=move || list.get().iter().any(|item| item == value) on:change=toggle />
+            <input
+                type="checkbox"
+                id=id
+                checked=list.get_untracked().iter().any(|item| item == value)
+                prop:checked=move || list.get().iter().any(|item| item == value)
+                on:change=toggle
+            />
             <span class="mono">{value}</span>
         </label>
     }
