@@ -170,14 +170,26 @@ test.describe("workspaces", () => {
       data: { client_name: "Budget Planner", grant_types: ["client_credentials"], scope: "openid" },
     });
     expect(accepted.status()).toBe(201);
-    const clientId = (await accepted.json()).client_id as string;
+    const registration = await accepted.json();
+    const clientId = registration.client_id as string;
     const refused = await request.post(register, { data: { redirect_uris: ["http://app.example/callback"] } });
     expect(refused.status()).toBe(400);
+    // The client gets a token, which the Applications view shows as its last.
+    const basic = `Basic ${Buffer.from(`${clientId}:${registration.client_secret}`).toString("base64")}`;
+    const issued = await request.post(`/default/${id}/oauth2/token`, {
+      form: { grant_type: "client_credentials", scope: "openid" },
+      headers: { Authorization: basic },
+    });
+    expect(issued.status()).toBe(200);
+    const accessToken = (await issued.json()).access_token as string;
+    const management = `${register}/${clientId}`;
+    expect((await request.get(management, { headers: { Authorization: `Bearer ${accessToken}` } })).status()).toBe(200);
 
     await page.getByRole("link", { name: "Applications" }).click();
     const row = page.locator("#applications tr", { hasText: "Budget Planner" });
     await expect(row).toContainText("DCR");
     await expect(row).toContainText(clientId);
+    await expect(row.locator("td").last()).not.toHaveText("never");
     await snapshot(page, "applications");
     await page.getByRole("link", { name: "DCR", exact: true }).click();
     await expect(page.locator("#applications")).toContainText("Budget Planner");
@@ -193,6 +205,13 @@ test.describe("workspaces", () => {
     await page.getByRole("button", { name: "Yes, delete" }).click();
     await expect(page).toHaveURL(new RegExp(`${id}/applications`));
     await expect(page.getByText("No applications match.")).toBeVisible();
+    // Deleted: its token no longer opens its registration, and its secret gets no new token.
+    expect((await request.get(management, { headers: { Authorization: `Bearer ${accessToken}` } })).status()).toBe(401);
+    const again = await request.post(`/default/${id}/oauth2/token`, {
+      form: { grant_type: "client_credentials", scope: "openid" },
+      headers: { Authorization: basic },
+    });
+    expect(again.status()).toBe(401);
 
     await page.getByRole("link", { name: "Audit log" }).click();
     await page.getByLabel("Outcome").selectOption("failure");

@@ -179,7 +179,7 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>) -> impl IntoView {
         });
     };
     view! {
-        <section class="card" aria-labelledby="manual-client">
+        <section class="card manual-clients" aria-labelledby="manual-client">
             <div class="card-header">
                 <h2 id="manual-client">"Manual clients"</h2>
                 <button type="button" class="button secondary small" on:click=move |_| open.update(|o| *o = !*o) aria-expanded=move || open.get().to_string()>
