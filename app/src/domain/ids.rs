@@ -84,6 +84,11 @@ slug_id!(
     WorkspaceId
 );
 
+slug_id!(
+    /// A DCR policy within a workspace.
+    PolicyId
+);
+
 /// The full address of a workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct WorkspaceRef {

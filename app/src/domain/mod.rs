@@ -9,6 +9,7 @@ pub mod dn;
 pub mod ids;
 pub mod jwks;
 pub mod oauth;
+pub mod policy;
 pub mod signing;
 pub mod token;
 pub mod urls;

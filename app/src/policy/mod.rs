@@ -1,0 +1,128 @@
+//! Evaluating DCR policies (server side): a policy compiled once per version, then checked
+//! against each registration's input document. Both languages give the same kind of outcome:
+//! the checks made, in order, and the rejection if one failed.
+
+mod cache;
+mod rego;
+mod validators;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use cache::PolicyCache;
+pub use rego::{CompiledRego, EVALUATION_LIMIT, RegoVerdict};
+pub use validators::CompiledValidators;
+
+use crate::domain::policy::{PolicyBody, PolicyErrorCode, ValidatorRule};
+use crate::domain::workspace::SettingsError;
+
+/// What a Rego policy rejects with (validator rules name their own code).
+pub const REGO_ERROR_CODE: PolicyErrorCode = PolicyErrorCode::InvalidClientMetadata;
+/// What the TPP is told when a policy could not be evaluated (the reason goes to the log).
+pub const UNEVALUABLE: &str = "the registration could not be checked against the workspace's policy";
+
+/// A policy ready to evaluate.
+#[derive(Debug, Clone)]
+pub enum CompiledPolicy {
+    Validators(CompiledValidators),
+    Rego(Box<CompiledRego>),
+}
+
+/// One check a policy made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyCheck {
+    pub name: String,
+    pub passed: bool,
+    /// Why it failed, in the words the TPP would be given.
+    pub detail: Option<String>,
+}
+
+/// Why a policy refused a registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRejection {
+    pub code: PolicyErrorCode,
+    pub description: String,
+    /// For the log only: why the policy could not be evaluated.
+    pub internal: Option<String>,
+}
+
+/// Every check made, in order, and the rejection if any failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyOutcome {
+    pub checks: Vec<PolicyCheck>,
+    pub rejection: Option<PolicyRejection>,
+}
+
+impl CompiledPolicy {
+    /// Compiles a policy; a problem names the part of the body it concerns.
+    pub fn compile(body: &PolicyBody) -> Result<Self, SettingsError> {
+        body.check_shape()?;
+        match body {
+            PolicyBody::Validators(rules) => CompiledValidators::compile(rules).map(Self::Validators),
+            PolicyBody::Rego(module) => CompiledRego::compile(module).map(|rego| Self::Rego(Box::new(rego))),
+        }
+    }
+
+    pub fn evaluate(&self, input: &Value) -> PolicyOutcome {
+        match self {
+            Self::Validators(validators) => validator_outcome(validators, input),
+            Self::Rego(rego) => rego_outcome(rego, input),
+        }
+    }
+}
+
+fn validator_outcome(validators: &CompiledValidators, input: &Value) -> PolicyOutcome {
+    let outcomes = validators.check(input);
+    let rejection = outcomes.iter().find(|outcome| !outcome.passed).map(|failed| PolicyRejection {
+        code: failed.rule.error_code,
+        description: failed.rule.error_description.clone(),
+        internal: None,
+    });
+    let checks = outcomes
+        .iter()
+        .map(|outcome| PolicyCheck {
+            name: describe(outcome.rule),
+            passed: outcome.passed,
+            detail: (!outcome.passed)
+                .then(|| format!("{}: {}", outcome.rule.error_code.as_str(), outcome.rule.error_description)),
+        })
+        .collect();
+    PolicyOutcome { checks, rejection }
+}
+
+/// The rule in words, e.g. `software_statement.software_roles in ["AISP","PISP"]`.
+fn describe(rule: &ValidatorRule) -> String {
+    if rule.comparator.takes_value() {
+        format!("{} {} {}", rule.field, rule.comparator.as_str(), rule.value)
+    } else {
+        format!("{} {}", rule.field, rule.comparator.as_str())
+    }
+}
+
+fn rego_outcome(rego: &CompiledRego, input: &Value) -> PolicyOutcome {
+    let rejection =
+        |description: String, internal: Option<String>| PolicyRejection { code: REGO_ERROR_CODE, description, internal };
+    match rego.evaluate(input) {
+        Ok(verdict) => {
+            let denied = (!verdict.deny.is_empty()).then(|| verdict.deny.join("; "));
+            let checks = vec![
+                PolicyCheck {
+                    name: "allow".to_owned(),
+                    passed: verdict.allow,
+                    detail: (!verdict.allow).then(|| "allow is not true".to_owned()),
+                },
+                PolicyCheck { name: "deny".to_owned(), passed: denied.is_none(), detail: denied.clone() },
+            ];
+            let rejection = match (verdict.allow, denied) {
+                (_, Some(messages)) => Some(rejection(messages, None)),
+                (false, None) => Some(rejection("the registration is not allowed by the workspace's policy".to_owned(), None)),
+                (true, None) => None,
+            };
+            PolicyOutcome { checks, rejection }
+        }
+        Err(reason) => PolicyOutcome {
+            checks: vec![PolicyCheck { name: "evaluation".to_owned(), passed: false, detail: Some(reason.clone()) }],
+            rejection: Some(rejection(UNEVALUABLE.to_owned(), Some(reason))),
+        },
+    }
+}
