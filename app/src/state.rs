@@ -11,6 +11,8 @@ use crate::domain::ids::WorkspaceRef;
 use crate::domain::urls::WorkspaceUrls;
 use crate::domain::workspace::Profile;
 use crate::jwks_client::JwksClient;
+use crate::policy::PolicyCache;
+use crate::services::dry_run::RegistrationDryRun;
 use crate::services::signing_keys::SigningKeyFactory;
 use crate::storage::Store;
 
@@ -37,6 +39,10 @@ pub struct AppState {
     pub deployment: Arc<Deployment>,
     /// Makes workspace signing keys (the cryptography lives in the server).
     pub signing_key_factory: Arc<dyn SigningKeyFactory>,
+    /// DCR policies, compiled once per version.
+    pub policies: Arc<PolicyCache>,
+    /// Runs the registration pipeline without writing (the pipeline lives in the server).
+    pub dry_run: Arc<dyn RegistrationDryRun>,
     pub leptos_options: LeptosOptions,
 }
 

@@ -21,6 +21,7 @@ use app::jwks_client::JwksClient;
 use app::state::{AppState, Deployment};
 
 use crate::cli::ServeArgs;
+use crate::services::dry_run::PipelineDryRun;
 use crate::state::ServerState;
 use crate::tls::client_trust::ClientTrust;
 use crate::tls::dev_certificates;
@@ -68,6 +69,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
         .env(Env::PROD)
         .site_addr(args.http_addr)
         .build();
+    let client_trust = Arc::new(ClientTrust::new(tls::provider()));
     let app = AppState {
         store,
         clock: clock.clone(),
@@ -77,12 +79,14 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
             allow_insecure_jwks_uris: args.allow_insecure_jwks_uris,
         }),
         signing_key_factory: Arc::new(WorkspaceKeyFactory),
+        policies: Arc::new(app::policy::PolicyCache::default()),
+        dry_run: Arc::new(PipelineDryRun { client_trust: client_trust.clone() }),
         leptos_options,
     };
     bootstrap::seed(&app).await?;
     bootstrap::admin_api_key(&app, args.admin_api_key.as_deref(), data_dir).await?;
     bootstrap::administrator(&app, args.admin_email.as_deref(), args.admin_password.as_deref()).await?;
-    Ok(ServerState { app, client_trust: Arc::new(ClientTrust::new(tls::provider())) })
+    Ok(ServerState { app, client_trust })
 }
 
 /// Prepares the state, then binds both listeners and serves in the background.

@@ -22,6 +22,8 @@ pub struct DcrForm {
     pub request_jwks: String,
     pub request_jwks_uri: String,
     pub require_mtls: bool,
+    /// A policy id, or empty for none.
+    pub policy_id: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -52,6 +54,7 @@ impl DcrForm {
             request_jwks,
             request_jwks_uri,
             require_mtls: settings.require_mtls,
+            policy_id: settings.policy_id.as_ref().map(ToString::to_string).unwrap_or_default(),
         }
     }
 
@@ -91,6 +94,13 @@ impl DcrForm {
             require_signed_request: self.require_signed_request,
             request_signing_keys,
             require_mtls: self.require_mtls,
+            policy_id: match self.policy_id.trim() {
+                "" => None,
+                id => Some(
+                    crate::domain::ids::PolicyId::parse(id)
+                        .map_err(|e| crate::api::errors::invalid(format!("policy_id: {e}")))?,
+                ),
+            },
         })
     }
 }

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::ids::PolicyId;
 use super::jwks::PublicJwks;
 use super::workspace::{Profile, SettingsError};
 
@@ -134,6 +135,9 @@ pub struct DcrSettings {
     pub request_signing_keys: RequestSigningKeys,
     /// Requires a client certificate that chains to the workspace's trusted CAs.
     pub require_mtls: bool,
+    /// The DCR policy every registration must also pass, if any (a policy of this workspace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<PolicyId>,
 }
 
 impl DcrSettings {
@@ -150,6 +154,7 @@ impl DcrSettings {
             require_signed_request: obuk,
             request_signing_keys: RequestSigningKeys::SoftwareStatement,
             require_mtls: obuk,
+            policy_id: None,
         }
     }
 

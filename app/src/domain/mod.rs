@@ -6,6 +6,7 @@ pub mod audit;
 pub mod client;
 pub mod dcr;
 pub mod dn;
+pub mod dry_run;
 pub mod ids;
 pub mod jwks;
 pub mod oauth;

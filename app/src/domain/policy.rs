@@ -284,6 +284,15 @@ impl PolicyDraft {
     }
 }
 
+/// A policy to create: its id (unique in the workspace, it appears in the DCR settings) and
+/// the draft.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewPolicy {
+    pub id: PolicyId,
+    #[serde(flatten)]
+    pub draft: PolicyDraft,
+}
+
 /// A stored policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Policy {

@@ -27,6 +27,11 @@ pub async fn update_dcr_settings(
         )
         .into());
     }
+    if let Some(id) = &settings.policy_id
+        && state.store.policy(at, id).await?.is_none()
+    {
+        return Err(SettingsError::new("policy_id", format!("this workspace has no policy '{id}'")).into());
+    }
     if !state.store.update_dcr_settings(at, &settings, state.clock.now()).await? {
         return Err(ServiceError::NotFound("workspace"));
     }

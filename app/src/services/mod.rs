@@ -5,6 +5,8 @@ pub mod accounts;
 pub mod audit;
 pub mod clients;
 pub mod dcr_settings;
+pub mod dry_run;
+pub mod policies;
 pub mod signing_keys;
 pub mod workspaces;
 

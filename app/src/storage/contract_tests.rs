@@ -171,6 +171,10 @@ async fn registration_writes_client_guard_and_audit_together() {
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 1);
         ok(store.register_client(&client(&at_ws, "c1", true, 1), Some(&guard(&at_ws, "j1", 100)), None, &created).await);
 
+        assert!(ok(store.replay_guard_exists(&guard(&at_ws, "j1", 100)).await));
+        assert!(!ok(store.replay_guard_exists(&guard(&at_ws, "j2", 100)).await));
+        assert!(!ok(store.replay_guard_exists(&guard(&workspace_ref("other"), "j1", 100)).await));
+
         // A replayed jti writes nothing: no client, no audit event.
         let replay = store.register_client(&client(&at_ws, "c2", true, 2), Some(&guard(&at_ws, "j1", 100)), None, &created).await;
         assert!(matches!(replay, Err(StoreError::Replayed)), "{replay:?}");
@@ -388,5 +392,50 @@ async fn the_admin_api_key_is_replaced_not_added() {
         ok(store.replace_admin_api_key("h2", at(1)).await);
         assert_eq!(ok(store.admin_api_key_hashes().await), vec!["h2".to_owned()]);
         ok(store.ping().await);
+    }
+}
+
+#[tokio::test]
+async fn policies_are_kept_per_workspace() {
+    use crate::domain::policy::{PolicyBody, PolicyDraft};
+    for (store, _dir) in stores().await {
+        let obuk = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&obuk).await);
+        let at_obuk = obuk.reference();
+        let id = PolicyId::parse("roles").unwrap_or_else(|e| panic!("{e}"));
+        let rules = serde_json::from_value(json!([{
+            "field": "software_statement.software_roles", "comparator": "in", "value": ["AISP"],
+            "error_code": "unapproved_software_statement", "error_description": "AISP only"
+        }]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let policy = Policy {
+            id: id.clone(),
+            name: "Roles".to_owned(),
+            body: PolicyBody::Validators(rules),
+            created_at: at(1),
+            updated_at: at(1),
+        };
+        ok(store.insert_policy(&at_obuk, &policy).await);
+        assert!(matches!(store.insert_policy(&at_obuk, &policy).await, Err(StoreError::Conflict)));
+        assert!(matches!(store.insert_policy(&workspace_ref("missing"), &policy).await, Err(StoreError::NotFound)));
+        assert_eq!(ok(store.policy(&at_obuk, &id).await).as_ref(), Some(&policy));
+        assert_eq!(ok(store.policies(&workspace_ref("missing")).await), vec![]);
+
+        let draft = PolicyDraft { name: "Rego roles".to_owned(), body: PolicyBody::Rego("package onboard".to_owned()) };
+        assert!(ok(store.update_policy(&at_obuk, &id, &draft, at(2)).await));
+        let updated = ok(store.policy(&at_obuk, &id).await).unwrap_or_else(|| panic!("policy vanished"));
+        assert_eq!(
+            (updated.name.as_str(), &updated.body, updated.created_at, updated.updated_at),
+            ("Rego roles", &draft.body, at(1), at(2))
+        );
+        let other = PolicyId::parse("other").unwrap_or_else(|e| panic!("{e}"));
+        assert!(!ok(store.update_policy(&at_obuk, &other, &draft, at(2)).await));
+
+        ok(store.insert_policy(&at_obuk, &Policy { id: other.clone(), name: "A first".to_owned(), ..policy.clone() }).await);
+        let names: Vec<String> = ok(store.policies(&at_obuk).await).into_iter().map(|p| p.name).collect();
+        assert_eq!(names, ["A first", "Rego roles"]);
+        assert!(ok(store.delete_policy(&at_obuk, &id).await));
+        assert!(!ok(store.delete_policy(&at_obuk, &id).await));
+        assert_eq!(ok(store.policy(&at_obuk, &id).await), None);
     }
 }

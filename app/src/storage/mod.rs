@@ -15,7 +15,8 @@ use crate::domain::account::AdminUser;
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
 use crate::domain::dcr::DcrSettings;
-use crate::domain::ids::{TenantId, WorkspaceRef};
+use crate::domain::ids::{PolicyId, TenantId, WorkspaceRef};
+use crate::domain::policy::{Policy, PolicyDraft};
 use crate::domain::signing::WorkspaceSigningKey;
 use crate::domain::token::{AccessTokenRecord, StoredCredentials};
 use crate::domain::workspace::{Workspace, WorkspaceSettings, WorkspaceSummary};
@@ -153,6 +154,26 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_signing_key(&self, key: &WorkspaceSigningKey) -> Result<(), StoreError>;
     /// The workspace's keys in use, newest first.
     async fn signing_keys(&self, at: &WorkspaceRef) -> Result<Vec<WorkspaceSigningKey>, StoreError>;
+
+    /// Whether this `jti` is recorded (the check a dry run makes without writing).
+    async fn replay_guard_exists(&self, guard: &ReplayGuard) -> Result<bool, StoreError>;
+
+    /// Inserts a policy; [`StoreError::Conflict`] if the id is taken in the workspace,
+    /// [`StoreError::NotFound`] if the workspace does not exist.
+    async fn insert_policy(&self, at: &WorkspaceRef, policy: &Policy) -> Result<(), StoreError>;
+    /// The workspace's policies, by name.
+    async fn policies(&self, at: &WorkspaceRef) -> Result<Vec<Policy>, StoreError>;
+    async fn policy(&self, at: &WorkspaceRef, id: &PolicyId) -> Result<Option<Policy>, StoreError>;
+    /// Replaces a policy's name and body; false if it does not exist.
+    async fn update_policy(
+        &self,
+        at: &WorkspaceRef,
+        id: &PolicyId,
+        draft: &PolicyDraft,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// False if it did not exist.
+    async fn delete_policy(&self, at: &WorkspaceRef, id: &PolicyId) -> Result<bool, StoreError>;
 
     /// Inserts an administrator; [`StoreError::Conflict`] if the e-mail address is taken.
     async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError>;

@@ -13,7 +13,8 @@ use crate::domain::account::AdminUser;
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
 use crate::domain::dcr::DcrSettings;
-use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
+use crate::domain::ids::{PolicyId, TenantId, WorkspaceId, WorkspaceRef};
+use crate::domain::policy::{Policy, PolicyBody, PolicyDraft};
 use crate::domain::signing::{SigningAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
 use crate::domain::token::{AccessTokenRecord, StoredCredentials};
 use crate::domain::workspace::{Profile, Workspace, WorkspaceSettings, WorkspaceSummary};
@@ -115,6 +116,16 @@ macro_rules! sql_store {
                         remote_addr: row.try_get("remote_addr")?,
                         created_at: row.try_get("created_at")?,
                     },
+                })
+            }
+
+            fn policy_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Policy, StoreError> {
+                Ok(Policy {
+                    id: PolicyId::parse(row.try_get::<String, _>("id")?).map_err(|e| corrupt("dcr_policy.id")(e.to_string()))?,
+                    name: row.try_get("name")?,
+                    body: row.try_get::<Json<PolicyBody>, _>("body")?.0,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
                 })
             }
 
@@ -604,6 +615,88 @@ macro_rules! sql_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn replay_guard_exists(&self, guard: &ReplayGuard) -> Result<bool, StoreError> {
+                let row = sqlx::query("select 1 from replay_guard where tenant_id = $1 and workspace_id = $2 and issuer = $3 and jti = $4")
+                    .bind(guard.workspace.tenant.as_str())
+                    .bind(guard.workspace.workspace.as_str())
+                    .bind(&guard.issuer)
+                    .bind(&guard.jti)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.is_some())
+            }
+
+            async fn insert_policy(&self, at: &WorkspaceRef, policy: &Policy) -> Result<(), StoreError> {
+                sqlx::query(
+                    "insert into dcr_policy (tenant_id, workspace_id, id, name, language, body, created_at, updated_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .bind(policy.id.as_str())
+                .bind(&policy.name)
+                .bind(policy.body.language())
+                .bind(Json(&policy.body))
+                .bind(policy.created_at)
+                .bind(policy.updated_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| classify(e, StoreError::Conflict))?;
+                Ok(())
+            }
+
+            async fn policies(&self, at: &WorkspaceRef) -> Result<Vec<Policy>, StoreError> {
+                let rows = sqlx::query(
+                    "select id, name, body, created_at, updated_at from dcr_policy \
+                     where tenant_id = $1 and workspace_id = $2 order by name, id",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::policy_from_row).collect()
+            }
+
+            async fn policy(&self, at: &WorkspaceRef, id: &PolicyId) -> Result<Option<Policy>, StoreError> {
+                let row = sqlx::query(
+                    "select id, name, body, created_at, updated_at from dcr_policy \
+                     where tenant_id = $1 and workspace_id = $2 and id = $3",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::policy_from_row).transpose()
+            }
+
+            async fn update_policy(&self, at: &WorkspaceRef, id: &PolicyId, draft: &PolicyDraft, now: DateTime<Utc>) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "update dcr_policy set name = $1, language = $2, body = $3, updated_at = $4 \
+                     where tenant_id = $5 and workspace_id = $6 and id = $7",
+                )
+                .bind(&draft.name)
+                .bind(draft.body.language())
+                .bind(Json(&draft.body))
+                .bind(now)
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .bind(id.as_str())
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete_policy(&self, at: &WorkspaceRef, id: &PolicyId) -> Result<bool, StoreError> {
+                let done = sqlx::query("delete from dcr_policy where tenant_id = $1 and workspace_id = $2 and id = $3")
+                    .bind(at.tenant.as_str())
+                    .bind(at.workspace.as_str())
+                    .bind(id.as_str())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError> {

@@ -16,6 +16,7 @@ use super::extract::{BodyError, WorkspacePath, content_type, read_body};
 use crate::listener::Connection;
 use crate::oauth2::registration::RegistrationError;
 use crate::services::management::{self, Refusal};
+use crate::services::policy_check;
 use crate::services::registration::{self, Failure, Incoming};
 use crate::state::ServerState;
 
@@ -127,6 +128,7 @@ async fn incoming(
             content_type: content_type(headers),
             body,
             connection,
+            headers: policy_check::policy_headers(headers),
         }),
         Err(BodyError::TooLarge { limit }) => {
             let error = RegistrationError::BodyTooLarge { limit_kib: limit / 1024 };
@@ -140,11 +142,13 @@ async fn incoming(
 
 fn failure_to_wire(failure: Failure) -> WireError {
     match failure {
-        Failure::Disabled => WireError::access_denied("dynamic client registration is disabled for this workspace"),
         Failure::TokenRequired => WireError::unauthorized(INVALID_TOKEN_CHALLENGE, registration::TOKEN_REQUIRED),
-        Failure::Rejected(error) => error.into(),
-        Failure::Unavailable(detail) => WireError::unavailable(detail),
         Failure::Internal(detail) => WireError::internal(detail),
+        other => {
+            let status = StatusCode::from_u16(other.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let (error, description) = other.audit_code();
+            WireError::new(status, error, description)
+        }
     }
 }
 

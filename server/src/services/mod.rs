@@ -1,8 +1,10 @@
 //! Protocol use cases that need I/O between their pure steps.
 
+pub mod dry_run;
 pub mod introspection;
 pub mod keys;
 pub mod management;
+pub mod policy_check;
 pub mod registration;
 pub mod revocation;
 pub mod token;

@@ -2,17 +2,21 @@
 //! in between (client certificate trust, key fetching, storage), and an audit event for every
 //! attempt.
 
+use std::collections::BTreeMap;
+
 use axum::body::Bytes;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use app::domain::audit::{AuditEventType, NewAuditEvent, Outcome};
 use app::domain::client::ClientSummary;
+use app::domain::dry_run::{CheckOutcome, Stage, Trace};
+use app::domain::ids::PolicyId;
 use app::domain::workspace::Workspace;
 use app::secrets::{self, Secret};
 use app::storage::{NewClient, ReplayGuard, StoreError};
 
-use super::keys;
+use super::{keys, policy_check};
 use crate::listener::Connection;
 use crate::oauth2::registration::{
     self as pipeline, ClientCertificateCheck, IssuedCredentials, RegistrationError, RegistrationPolicy, RegistrationRequest,
@@ -21,6 +25,7 @@ use crate::oauth2::registration::{
 use crate::oauth2::software_statement;
 use crate::oauth2::token::certificate_thumbprint;
 use crate::state::ServerState;
+use crate::tls::client_trust;
 
 /// A registration request as it arrived.
 pub struct Incoming {
@@ -29,6 +34,8 @@ pub struct Incoming {
     pub content_type: Option<String>,
     pub body: Bytes,
     pub connection: Connection,
+    /// The headers a DCR policy may read ([`policy_check::POLICY_HEADERS`]).
+    pub headers: BTreeMap<String, String>,
 }
 
 /// Why no client was registered.
@@ -53,6 +60,24 @@ impl From<RegistrationError> for Failure {
 }
 
 impl Failure {
+    /// "code: description", as the audit log and a dry run show it.
+    pub(crate) fn detail(&self) -> String {
+        let (code, description) = self.audit_code();
+        format!("{code}: {description}")
+    }
+
+    /// The HTTP status the register endpoint answers with.
+    pub(crate) fn status(&self) -> u16 {
+        match self {
+            Self::Disabled => 403,
+            Self::TokenRequired => 401,
+            Self::Rejected(_) => 400,
+            Self::Unavailable(_) => 503,
+            Self::Internal(_) => 500,
+        }
+    }
+
+    /// The wire error code and description the client is given.
     pub(crate) fn audit_code(&self) -> (&'static str, String) {
         match self {
             Self::Disabled => ("access_denied", "dynamic client registration is disabled for this workspace".to_owned()),
@@ -182,29 +207,98 @@ pub(crate) async fn validate(
     now: DateTime<Utc>,
     attempt: &mut Attempt,
 ) -> Result<ValidatedRegistration, Failure> {
+    validate_traced(state, workspace, incoming, certificate, now, attempt, &mut Trace::default(), None).await
+}
+
+/// [`validate`], recording every check in `trace`; a dry run may name a policy to check
+/// `instead` of the attached one.
+#[expect(clippy::too_many_arguments, reason = "the pipeline's inputs, each distinct; a struct would only rename them")]
+pub(crate) async fn validate_traced(
+    state: &ServerState,
+    workspace: &Workspace,
+    incoming: &Incoming,
+    certificate: &ClientCertificateCheck,
+    now: DateTime<Utc>,
+    attempt: &mut Attempt,
+    trace: &mut Trace,
+    instead: Option<&PolicyId>,
+) -> Result<ValidatedRegistration, Failure> {
     let dcr = &workspace.dcr;
-    pipeline::check_transport(dcr, certificate)?;
-    let request = RegistrationRequest::parse(incoming.content_type.as_deref(), &incoming.body, dcr)?;
-    let ssa = match pipeline::inspect_software_statement(&request, dcr)? {
-        Some(unverified) => {
-            attempt.software_id = unverified.claimed("software_id");
-            attempt.org_id = unverified.claimed("org_id");
-            let keys = keys::software_statement_keys(&state.app.jwks, dcr, unverified.kid()).await?;
-            Some(software_statement::verify(unverified, &keys, now)?)
-        }
-        None => None,
+    step(trace, Stage::Transport, "client certificate", pipeline::check_transport(dcr, certificate))?;
+    let request = step(
+        trace,
+        Stage::Body,
+        "content type and shape",
+        RegistrationRequest::parse(incoming.content_type.as_deref(), &incoming.body, dcr),
+    )?;
+    let inspected = step(
+        trace,
+        Stage::SoftwareStatement,
+        "present, well-formed, from a trusted issuer",
+        pipeline::inspect_software_statement(&request, dcr),
+    )?;
+    let ssa = if let Some(unverified) = inspected {
+        attempt.software_id = unverified.claimed("software_id");
+        attempt.org_id = unverified.claimed("org_id");
+        let keys = step(
+            trace,
+            Stage::SoftwareStatement,
+            "the issuer's keys are available",
+            keys::software_statement_keys(&state.app.jwks, dcr, unverified.kid()).await,
+        )?;
+        Some(step(
+            trace,
+            Stage::SoftwareStatement,
+            "signature, validity and organisation",
+            software_statement::verify(unverified, &keys, now),
+        )?)
+    } else {
+        trace.skip(Stage::SoftwareStatement, "software statement", "none was sent, and this workspace does not require one");
+        None
     };
     let claims = match &request {
         RegistrationRequest::Signed(jws) => {
-            let source = pipeline::request_key_source(dcr, ssa.as_ref())?;
-            let keys = keys::request_keys(&state.app.jwks, source, jws.kid()).await?;
-            pipeline::verify_request(jws, &keys)?.clone()
+            let source = step(
+                trace,
+                Stage::Signature,
+                "the request's signing keys are known",
+                pipeline::request_key_source(dcr, ssa.as_ref()),
+            )?;
+            let keys = step(
+                trace,
+                Stage::Signature,
+                "the signing keys are available",
+                keys::request_keys(&state.app.jwks, source, jws.kid()).await,
+            )?;
+            step(trace, Stage::Signature, "the request's signature", pipeline::verify_request(jws, &keys))?.clone()
         }
-        RegistrationRequest::Plain(claims) => claims.clone(),
+        RegistrationRequest::Plain(claims) => {
+            trace.skip(
+                Stage::Signature,
+                "the request's signature",
+                "the request is not signed, and this workspace does not require it",
+            );
+            claims.clone()
+        }
     };
     let policy = RegistrationPolicy { profile: workspace.profile, settings: &workspace.settings };
     let signed = matches!(request, RegistrationRequest::Signed(_));
-    Ok(pipeline::validate(&claims, signed, ssa.as_ref(), &policy, now)?)
+    let validated = pipeline::validate_traced(&claims, signed, ssa.as_ref(), &policy, now, trace)?;
+    let facts =
+        incoming.connection.client_chain.as_ref().and_then(|chain| chain.first()).and_then(client_trust::certificate_facts);
+    let input = policy_check::policy_input(workspace, &claims, ssa.as_ref(), facts.as_ref(), &incoming.headers);
+    policy_check::check_policy(state, workspace, input, instead, trace).await?;
+    Ok(validated)
+}
+
+/// Records one step's result in `trace` (a failure with its wire code) and hands it back.
+fn step<T, E: Into<Failure>>(trace: &mut Trace, stage: Stage, name: &str, result: Result<T, E>) -> Result<T, Failure> {
+    let result = result.map_err(Into::into);
+    match &result {
+        Ok(_) => trace.pass(stage, name),
+        Err(failure) => trace.push(stage, name, CheckOutcome::Failed, Some(failure.detail())),
+    }
+    result
 }
 
 async fn store(

@@ -3,6 +3,7 @@
 //! verifier built from a workspace's CA bundle is cached, keyed by the bundle itself.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -99,8 +100,40 @@ fn describe(error: &CertificateError) -> String {
 /// The subject of a DER certificate as an RFC 4514 string (most specific RDN first).
 pub fn subject_dn(der: &CertificateDer<'_>) -> Option<String> {
     let (_, certificate) = X509Certificate::from_der(der).ok()?;
+    Some(rfc4514(certificate.subject()))
+}
+
+/// What a DCR policy may read about the client certificate.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CertificateFacts {
+    pub subject_dn: String,
+    pub issuer_dn: String,
+    /// Lowercase hex.
+    pub serial: String,
+    /// RFC 3339.
+    pub not_after: String,
+    /// The base64url SHA-256 of the DER certificate (the `x5t#S256` tokens are bound to).
+    pub sha256: String,
+}
+
+pub fn certificate_facts(der: &CertificateDer<'_>) -> Option<CertificateFacts> {
+    let (_, certificate) = X509Certificate::from_der(der).ok()?;
+    let not_after = chrono::DateTime::from_timestamp(certificate.validity().not_after.timestamp(), 0)?;
+    Some(CertificateFacts {
+        subject_dn: rfc4514(certificate.subject()),
+        issuer_dn: rfc4514(certificate.issuer()),
+        serial: certificate.raw_serial().iter().fold(String::new(), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        }),
+        not_after: not_after.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        sha256: crate::oauth2::token::certificate_thumbprint(der),
+    })
+}
+
+fn rfc4514(name: &x509_parser::x509::X509Name<'_>) -> String {
     let registry = x509_parser::objects::oid_registry();
-    let mut rdns: Vec<_> = certificate.subject().iter().collect();
+    let mut rdns: Vec<_> = name.iter().collect();
     rdns.reverse();
     let rdns: Vec<String> = rdns
         .into_iter()
@@ -116,7 +149,7 @@ pub fn subject_dn(der: &CertificateDer<'_>) -> Option<String> {
                 .join("+")
         })
         .collect();
-    Some(rdns.join(","))
+    rdns.join(",")
 }
 
 /// The subject of a DER certificate as attributes, for comparing with a registered DN. `None`

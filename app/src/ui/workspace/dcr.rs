@@ -5,6 +5,7 @@ use leptos_meta::Title;
 
 use super::{HeaderResource, use_workspace_path};
 use crate::api::dcr::{DcrForm, get_dcr_form, save_dcr_settings, test_jwks_uri};
+use crate::api::policies::{PolicySummary, list_policies};
 use crate::ui::components::{CopyField, FieldMessage, FormMessage, SaveToast, error_message, field_error};
 
 const FIELDS: &[&str] = &[
@@ -20,12 +21,14 @@ const FIELDS: &[&str] = &[
     "request_jwks",
     "request_jwks_uri",
     "require_mtls",
+    "policy_id",
 ];
 
 #[component]
 pub fn DcrSettingsPage() -> impl IntoView {
     let path = use_workspace_path();
     let form = Resource::new(move || path.get(), |p| get_dcr_form(p.tenant, p.workspace));
+    let policies = Resource::new(move || path.get(), |p| list_policies(p.tenant, p.workspace));
     view! {
         <Title text="Dynamic client registration" />
         <div class="page-header">
@@ -37,11 +40,10 @@ pub fn DcrSettingsPage() -> impl IntoView {
         <Endpoints />
         <Transition fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
             {move || {
-                form.get()
-                    .map(|result| match result {
-                        Ok(initial) => view! { <DcrEditor initial /> }.into_any(),
-                        Err(error) => view! { <div class="alert error">{error_message(&error)}</div> }.into_any(),
-                    })
+                form.get().zip(policies.get()).map(|loaded| match loaded {
+                    (Ok(initial), Ok(policies)) => view! { <DcrEditor initial policies /> }.into_any(),
+                    (Err(error), _) | (_, Err(error)) => view! { <div class="alert error">{error_message(&error)}</div> }.into_any(),
+                })
             }}
         </Transition>
     }
@@ -71,7 +73,7 @@ fn Endpoints() -> impl IntoView {
 }
 
 #[component]
-fn DcrEditor(initial: DcrForm) -> impl IntoView {
+fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
     let path = use_workspace_path();
     let header = expect_context::<HeaderResource>();
     let enabled = RwSignal::new(initial.enabled);
@@ -87,6 +89,7 @@ fn DcrEditor(initial: DcrForm) -> impl IntoView {
     let request_jwks = RwSignal::new(initial.request_jwks.clone());
     let request_jwks_uri = RwSignal::new(initial.request_jwks_uri.clone());
     let require_mtls = RwSignal::new(initial.require_mtls);
+    let policy_id = RwSignal::new(initial.policy_id.clone());
 
     let current = move || DcrForm {
         enabled: enabled.get(),
@@ -109,6 +112,7 @@ fn DcrEditor(initial: DcrForm) -> impl IntoView {
         request_jwks: request_jwks.get(),
         request_jwks_uri: request_jwks_uri.get(),
         require_mtls: require_mtls.get(),
+        policy_id: policy_id.get(),
     };
     let save = Action::new(move |form: &DcrForm| {
         let form = form.clone();
@@ -135,10 +139,32 @@ fn DcrEditor(initial: DcrForm) -> impl IntoView {
                 </Switch>
                 <div class="field">
                     <label for="dcr-policy">"Dynamic client registration policy"</label>
-                    <select id="dcr-policy" disabled>
-                        <option>"No policy"</option>
+                    <select
+                        id="dcr-policy"
+                        disabled=policies.is_empty() && initial.policy_id.is_empty()
+                        on:change=move |ev| policy_id.set(event_target_value(&ev))
+                        prop:value=policy_id
+                    >
+                        <option value="" selected=initial.policy_id.is_empty()>
+                            "No policy: the built-in rules only"
+                        </option>
+                        {policies
+                            .iter()
+                            .map(|policy| {
+                                let selected = policy.id == initial.policy_id;
+                                let label = format!("{} ({})", policy.name, policy.language);
+                                view! { <option value=policy.id.clone() selected=selected>{label}</option> }
+                            })
+                            .collect_view()}
                     </select>
-                    <p class="hint">"This workspace has no policies yet; every registration is checked by the built-in rules."</p>
+                    <p class="hint">
+                        {if policies.is_empty() {
+                            "This workspace has no policies yet: create one under Policies. Every registration is checked by the built-in rules."
+                        } else {
+                            "Checked after the built-in rules on every registration; its first failing rule refuses the registration."
+                        }}
+                    </p>
+                    <FieldMessage field="policy_id" error />
                 </div>
             </section>
 

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 
 use app::domain::dcr::DcrSettings;
+use app::domain::dry_run::{DryRunReport, DryRunRequest};
 use app::services::dcr_settings;
 
 use super::AdminCaller;
@@ -29,4 +30,15 @@ pub async fn put(
     AdminJson(settings): AdminJson<DcrSettings>,
 ) -> Result<Json<DcrSettings>, WireError> {
     Ok(Json(dcr_settings::update_dcr_settings(&state.app, &at, settings).await?))
+}
+
+/// Runs a registration request through the whole pipeline without writing anything, and
+/// reports every check with the answer the register endpoint would give.
+pub async fn dry_run(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+    AdminJson(request): AdminJson<DryRunRequest>,
+) -> Result<Json<DryRunReport>, WireError> {
+    Ok(Json(crate::services::dry_run::run(&state, &at, request).await?))
 }

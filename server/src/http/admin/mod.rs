@@ -4,6 +4,7 @@
 mod audit_events;
 mod clients;
 mod dcr;
+mod policies;
 mod workspaces;
 
 use axum::Router;
@@ -11,7 +12,7 @@ use axum::extract::FromRequestParts;
 use axum::extract::rejection::QueryRejection;
 use axum::http::header;
 use axum::http::request::Parts;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use app::secrets::SecretHash;
 
@@ -26,8 +27,11 @@ pub fn router() -> Router<ServerState> {
         .route("/api/admin/v1/tenants/{tenant}/workspaces", get(workspaces::list).post(workspaces::create))
         .route(workspace, get(workspaces::get).patch(workspaces::update))
         .route(&format!("{workspace}/dcr"), get(dcr::get).put(dcr::put))
+        .route(&format!("{workspace}/dcr/dry-run"), post(dcr::dry_run))
         .route(&format!("{workspace}/clients"), get(clients::list).post(clients::create))
         .route(&format!("{workspace}/clients/{{client_id}}"), get(clients::get).delete(clients::delete))
+        .route(&format!("{workspace}/policies"), get(policies::list).post(policies::create))
+        .route(&format!("{workspace}/policies/{{policy_id}}"), get(policies::get).put(policies::put).delete(policies::delete))
         .route(&format!("{workspace}/audit-events"), get(audit_events::list))
 }
 

@@ -2,6 +2,8 @@
 //! code and a description that names the claim and the rule (OBUK-DCR.md §1.3). Where the
 //! conformance tool's fork checks a wording, the description carries it.
 
+use app::domain::policy::PolicyErrorCode;
+
 use crate::oauth2::jose::JwsError;
 
 /// The `error` codes of RFC 7591 §3.2.2 that OBUK DCR v3.2 uses.
@@ -148,6 +150,10 @@ pub enum RegistrationError {
         "token_endpoint_auth_method private_key_jwt: the client's keys are unknown; the software statement must name software_jwks_endpoint or software_jwks"
     )]
     ClientKeysRequired,
+
+    // The workspace's DCR policy (after the built-in rules).
+    #[error("{description}")]
+    RefusedByPolicy { code: PolicyErrorCode, description: String },
 }
 
 impl RegistrationError {
@@ -171,8 +177,18 @@ impl RegistrationError {
             | E::OrganisationNotActive(_)
             | E::CompetentAuthorityNotActive(_)
             | E::RoleNotAuthorised { .. } => ErrorCode::UnapprovedSoftwareStatement,
+            E::RefusedByPolicy { code, .. } => match code {
+                PolicyErrorCode::UnapprovedSoftwareStatement => ErrorCode::UnapprovedSoftwareStatement,
+                PolicyErrorCode::InvalidRedirectUri => ErrorCode::InvalidRedirectUri,
+                PolicyErrorCode::InvalidClientMetadata => ErrorCode::InvalidClientMetadata,
+            },
             _ => ErrorCode::InvalidClientMetadata,
         }
+    }
+
+    /// "code: description", as a dry run shows a failed check.
+    pub fn detail(&self) -> String {
+        format!("{}: {}", self.code().as_str(), self.description())
     }
 
     /// The `error_description`: within the 500 characters the OB swagger allows, and with

@@ -22,5 +22,6 @@ pub use request::{
 };
 pub use response::{IssuedCredentials, response, stored_metadata};
 pub use validate::{
-    ApplicationType, ClientMetadata, MAX_REQUEST_LIFETIME_SECONDS, RegistrationPolicy, ReplayKey, ValidatedRegistration, validate,
+    ApplicationType, ClientMetadata, MAX_REQUEST_LIFETIME_SECONDS, RegistrationPolicy, ReplayKey, ValidatedRegistration,
+    validate, validate_traced,
 };

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use app::domain::dn::DistinguishedName;
+use app::domain::dry_run::{CheckOutcome, Stage, Trace};
 use app::domain::jwks::{PublicJwks, Strictness};
 use app::domain::oauth::{GrantType, TokenEndpointAuthMethod, is_scope_token};
 use app::domain::workspace::{Profile, WorkspaceSettings};
@@ -109,27 +110,75 @@ pub fn validate(
     policy: &RegistrationPolicy<'_>,
     now: DateTime<Utc>,
 ) -> Result<ValidatedRegistration, RegistrationError> {
-    let claims: RequestClaims = serde_path_to_error::deserialize(Value::Object(claims.clone()))
-        .map_err(|e| RegistrationError::ClaimInvalid { claim: e.path().to_string(), problem: e.inner().to_string() })?;
+    validate_traced(claims, signed, ssa, policy, now, &mut Trace::default())
+}
+
+/// [`validate`], recording each rule in `trace` as it passes or fails.
+pub fn validate_traced(
+    claims: &Map<String, Value>,
+    signed: bool,
+    ssa: Option<&SoftwareStatement>,
+    policy: &RegistrationPolicy<'_>,
+    now: DateTime<Utc>,
+    trace: &mut Trace,
+) -> Result<ValidatedRegistration, RegistrationError> {
+    let claims: RequestClaims = trace_rule(
+        trace,
+        "the claims have the registration's types",
+        serde_path_to_error::deserialize(Value::Object(claims.clone()))
+            .map_err(|e| RegistrationError::ClaimInvalid { claim: e.path().to_string(), problem: e.inner().to_string() }),
+    )?;
     let obuk = policy.profile == Profile::OpenbankingUk;
 
-    let replay = if signed { Some(check_jwt_claims(&claims, ssa, policy, now.timestamp())?) } else { None };
-    let software_id = check_software_id(claims.software_id.as_deref(), ssa, obuk)?;
+    let replay = if signed {
+        Some(trace_rule(
+            trace,
+            "exp, iat, aud, jti and iss of the signed request",
+            check_jwt_claims(&claims, ssa, policy, now.timestamp()),
+        )?)
+    } else {
+        None
+    };
+    let software_id = trace_rule(trace, "software_id", check_software_id(claims.software_id.as_deref(), ssa, obuk))?;
 
-    let method = check_auth_method(claims.token_endpoint_auth_method.as_deref(), policy.settings, obuk)?;
-    let tls_client_auth_subject_dn = check_subject_dn(claims.tls_client_auth_subject_dn.as_deref(), method)?;
-    let token_endpoint_auth_signing_alg = check_assertion_alg(claims.token_endpoint_auth_signing_alg.as_deref(), method)?;
-    let id_token_signed_response_alg =
-        check_alg("id_token_signed_response_alg", claims.id_token_signed_response_alg.as_deref(), obuk)?;
-    let request_object_signing_alg = check_alg("request_object_signing_alg", claims.request_object_signing_alg.as_deref(), obuk)?;
+    let method = trace_rule(
+        trace,
+        "token_endpoint_auth_method is allowed",
+        check_auth_method(claims.token_endpoint_auth_method.as_deref(), policy.settings, obuk),
+    )?;
+    let tls_client_auth_subject_dn =
+        trace_rule(trace, "tls_client_auth_subject_dn", check_subject_dn(claims.tls_client_auth_subject_dn.as_deref(), method))?;
+    let token_endpoint_auth_signing_alg = trace_rule(
+        trace,
+        "token_endpoint_auth_signing_alg",
+        check_assertion_alg(claims.token_endpoint_auth_signing_alg.as_deref(), method),
+    )?;
+    let id_token_signed_response_alg = trace_rule(
+        trace,
+        "id_token_signed_response_alg",
+        check_alg("id_token_signed_response_alg", claims.id_token_signed_response_alg.as_deref(), obuk),
+    )?;
+    let request_object_signing_alg = trace_rule(
+        trace,
+        "request_object_signing_alg",
+        check_alg("request_object_signing_alg", claims.request_object_signing_alg.as_deref(), obuk),
+    )?;
 
-    let grant_types = check_grant_types(claims.grant_types.as_deref(), policy.settings, obuk)?;
+    let grant_types =
+        trace_rule(trace, "grant_types are allowed", check_grant_types(claims.grant_types.as_deref(), policy.settings, obuk))?;
     let authorization_code = grant_types.contains(&GrantType::AuthorizationCode);
-    let response_types = check_response_types(claims.response_types.as_deref(), authorization_code, obuk)?;
-    let redirect_uris = check_redirect_uris(claims.redirect_uris.as_deref(), ssa, policy.profile, authorization_code)?;
-    let scopes = check_scopes(claims.scope.as_deref(), ssa, policy)?;
-    let application_type = check_application_type(claims.application_type.as_deref(), obuk)?;
-    let (jwks_uri, jwks) = client_keys(&claims, ssa, method)?;
+    let response_types =
+        trace_rule(trace, "response_types", check_response_types(claims.response_types.as_deref(), authorization_code, obuk))?;
+    let redirect_uris = trace_rule(
+        trace,
+        "redirect_uris",
+        check_redirect_uris(claims.redirect_uris.as_deref(), ssa, policy.profile, authorization_code),
+    )?;
+    let scopes = trace_rule(trace, "scope is allowed", check_scopes(claims.scope.as_deref(), ssa, policy))?;
+    let application_type =
+        trace_rule(trace, "application_type", check_application_type(claims.application_type.as_deref(), obuk))?;
+    let (jwks_uri, jwks) = trace_rule(trace, "the client's keys", client_keys(&claims, ssa, method))?;
+    let descriptive = trace_rule(trace, "client_name, URIs and contacts", descriptive_metadata(claims, ssa))?;
 
     let metadata = ClientMetadata {
         redirect_uris,
@@ -143,17 +192,47 @@ pub fn validate(
         id_token_signed_response_alg,
         request_object_signing_alg,
         software_id,
+        client_name: descriptive.client_name,
+        client_uri: descriptive.client_uri,
+        logo_uri: descriptive.logo_uri,
+        policy_uri: descriptive.policy_uri,
+        tos_uri: descriptive.tos_uri,
+        contacts: descriptive.contacts,
+        jwks_uri,
+        jwks,
+        tls_client_certificate_bound_access_tokens: obuk,
+    };
+    Ok(ValidatedRegistration { metadata, software_statement: ssa.cloned(), replay })
+}
+
+/// Records one rule's result as a claims check (the detail carries the wire error code).
+fn trace_rule<T>(trace: &mut Trace, name: &str, result: Result<T, RegistrationError>) -> Result<T, RegistrationError> {
+    match &result {
+        Ok(_) => trace.pass(Stage::Claims, name),
+        Err(error) => trace.push(Stage::Claims, name, CheckOutcome::Failed, Some(error.detail())),
+    }
+    result
+}
+
+/// The metadata that only describes the client.
+struct Descriptive {
+    client_name: Option<String>,
+    client_uri: Option<String>,
+    logo_uri: Option<String>,
+    policy_uri: Option<String>,
+    tos_uri: Option<String>,
+    contacts: Vec<String>,
+}
+
+fn descriptive_metadata(claims: RequestClaims, ssa: Option<&SoftwareStatement>) -> Result<Descriptive, RegistrationError> {
+    Ok(Descriptive {
         client_name: check_text("client_name", claims.client_name, 255)?.or_else(|| ssa.and_then(|s| s.client_name.clone())),
         client_uri: check_https_uri("client_uri", claims.client_uri)?,
         logo_uri: check_https_uri("logo_uri", claims.logo_uri)?,
         policy_uri: check_https_uri("policy_uri", claims.policy_uri)?,
         tos_uri: check_https_uri("tos_uri", claims.tos_uri)?,
         contacts: check_contacts(claims.contacts)?,
-        jwks_uri,
-        jwks,
-        tls_client_certificate_bound_access_tokens: obuk,
-    };
-    Ok(ValidatedRegistration { metadata, software_statement: ssa.cloned(), replay })
+    })
 }
 
 /// `exp`, `iat`, `aud`, `jti` and `iss` of a signed request (RFC 7519 §4.1; OBUK §2.4 step 5).

@@ -1,0 +1,71 @@
+//! A workspace's DCR policies: created, read, replaced and deleted. Every write compiles the
+//! policy first, so what is stored always evaluates; a policy attached to the register endpoint
+//! cannot be deleted.
+
+use super::ServiceError;
+use super::workspaces::get_workspace;
+use crate::domain::ids::{PolicyId, WorkspaceRef};
+use crate::domain::policy::{NewPolicy, Policy, PolicyBody, PolicyDraft};
+use crate::policy::CompiledPolicy;
+use crate::state::AppState;
+use crate::storage::StoreError;
+
+pub async fn list_policies(state: &AppState, at: &WorkspaceRef) -> Result<Vec<Policy>, ServiceError> {
+    get_workspace(state, at).await?;
+    Ok(state.store.policies(at).await?)
+}
+
+pub async fn get_policy(state: &AppState, at: &WorkspaceRef, id: &PolicyId) -> Result<Policy, ServiceError> {
+    state.store.policy(at, id).await?.ok_or(ServiceError::NotFound("policy"))
+}
+
+pub async fn create_policy(state: &AppState, at: &WorkspaceRef, new: NewPolicy) -> Result<Policy, ServiceError> {
+    let draft = checked(new.draft).await?;
+    let now = state.clock.now();
+    let policy = Policy { id: new.id, name: draft.name, body: draft.body, created_at: now, updated_at: now };
+    match state.store.insert_policy(at, &policy).await {
+        Ok(()) => Ok(policy),
+        Err(StoreError::Conflict) => Err(ServiceError::Conflict(format!("a policy '{}' exists already", policy.id))),
+        Err(StoreError::NotFound) => Err(ServiceError::NotFound("workspace")),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Replaces a policy's name and body; the next registration uses the new version.
+pub async fn update_policy(
+    state: &AppState,
+    at: &WorkspaceRef,
+    id: &PolicyId,
+    draft: PolicyDraft,
+) -> Result<Policy, ServiceError> {
+    let draft = checked(draft).await?;
+    if !state.store.update_policy(at, id, &draft, state.clock.now()).await? {
+        return Err(ServiceError::NotFound("policy"));
+    }
+    get_policy(state, at, id).await
+}
+
+pub async fn delete_policy(state: &AppState, at: &WorkspaceRef, id: &PolicyId) -> Result<(), ServiceError> {
+    if get_workspace(state, at).await?.dcr.policy_id.as_ref() == Some(id) {
+        return Err(ServiceError::Conflict(format!(
+            "policy '{id}' protects the register endpoint: choose another policy or none in the DCR settings first"
+        )));
+    }
+    if !state.store.delete_policy(at, id).await? {
+        return Err(ServiceError::NotFound("policy"));
+    }
+    state.policies.forget(at, id);
+    Ok(())
+}
+
+/// A draft with its name trimmed, after its shape checks and compilation pass. Compiling Rego
+/// evaluates it once (bounded by the evaluation limit), so it runs off the async runtime.
+async fn checked(mut draft: PolicyDraft) -> Result<PolicyDraft, ServiceError> {
+    draft.name = draft.name.trim().to_owned();
+    draft.check()?;
+    let body: PolicyBody = draft.body.clone();
+    tokio::task::spawn_blocking(move || CompiledPolicy::compile(&body).map(drop))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))??;
+    Ok(draft)
+}

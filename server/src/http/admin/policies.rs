@@ -1,0 +1,75 @@
+//! `/tenants/{tenant}/workspaces/{workspace}/policies[/{policy_id}]`: a workspace's DCR
+//! policies. A body that does not compile (a bad pattern, a Rego syntax error with its line
+//! and column) is a 400 naming the field, and nothing is saved.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use app::domain::ids::PolicyId;
+use app::domain::policy::{NewPolicy, Policy, PolicyDraft};
+use app::services::policies;
+
+use super::AdminCaller;
+use crate::http::error::WireError;
+use crate::http::extract::{AdminJson, WorkspacePath};
+use crate::state::ServerState;
+
+#[derive(Deserialize)]
+pub struct PolicyPath {
+    policy_id: String,
+}
+
+impl PolicyPath {
+    fn id(&self) -> Result<PolicyId, WireError> {
+        PolicyId::parse(self.policy_id.clone()).map_err(|_| WireError::not_found("policy"))
+    }
+}
+
+pub async fn list(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+) -> Result<Json<Value>, WireError> {
+    Ok(Json(json!({ "policies": policies::list_policies(&state.app, &at).await? })))
+}
+
+pub async fn create(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+    AdminJson(new): AdminJson<NewPolicy>,
+) -> Result<(StatusCode, Json<Policy>), WireError> {
+    Ok((StatusCode::CREATED, Json(policies::create_policy(&state.app, &at, new).await?)))
+}
+
+pub async fn get(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+    Path(path): Path<PolicyPath>,
+) -> Result<Json<Policy>, WireError> {
+    Ok(Json(policies::get_policy(&state.app, &at, &path.id()?).await?))
+}
+
+pub async fn put(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+    Path(path): Path<PolicyPath>,
+    AdminJson(draft): AdminJson<PolicyDraft>,
+) -> Result<Json<Policy>, WireError> {
+    Ok(Json(policies::update_policy(&state.app, &at, &path.id()?, draft).await?))
+}
+
+pub async fn delete(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+    Path(path): Path<PolicyPath>,
+) -> Result<StatusCode, WireError> {
+    policies::delete_policy(&state.app, &at, &path.id()?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,116 @@
+//! The last stage of a registration: the workspace's DCR policy, evaluated on the input
+//! document every policy reads. A policy that is missing, does not compile or cannot be
+//! evaluated refuses the registration (the reason goes to the log), so a broken policy never
+//! lets a registration through.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use serde_json::{Map, Value, json};
+
+use app::domain::dry_run::{CheckOutcome, Stage, Trace};
+use app::domain::ids::PolicyId;
+use app::domain::policy::PolicyErrorCode;
+use app::domain::workspace::Workspace;
+use app::policy::{CompiledPolicy, PolicyOutcome, UNEVALUABLE};
+
+use super::registration::Failure;
+use crate::oauth2::registration::RegistrationError;
+use crate::oauth2::software_statement::SoftwareStatement;
+use crate::state::ServerState;
+use crate::tls::client_trust::CertificateFacts;
+
+/// The request headers a policy may read. Never credentials: `Authorization` is not among them.
+pub const POLICY_HEADERS: [&str; 5] =
+    ["content-type", "user-agent", "x-fapi-interaction-id", "x-fapi-financial-id", "x-forwarded-for"];
+
+/// The longest header value a policy sees.
+const MAX_HEADER_LEN: usize = 1024;
+
+/// The [`POLICY_HEADERS`] a request carries, by lowercase name.
+pub fn policy_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
+    POLICY_HEADERS
+        .into_iter()
+        .filter_map(|name| {
+            let value = headers.get(name)?.to_str().ok()?;
+            Some((name.to_owned(), value.chars().take(MAX_HEADER_LEN).collect()))
+        })
+        .collect()
+}
+
+/// The document every policy reads: `{request, software_statement, client_certificate,
+/// headers, workspace}` (absent parts are `null`).
+pub fn policy_input(
+    workspace: &Workspace,
+    claims: &Map<String, Value>,
+    ssa: Option<&SoftwareStatement>,
+    certificate: Option<&CertificateFacts>,
+    headers: &BTreeMap<String, String>,
+) -> Value {
+    json!({
+        "request": claims,
+        "software_statement": ssa.map(|s| &s.claims),
+        "client_certificate": certificate,
+        "headers": headers,
+        "workspace": {"id": workspace.id.as_str(), "profile": workspace.profile.as_str()},
+    })
+}
+
+/// Evaluates the policy the DCR settings name (or `instead`, for a dry run), recording each of
+/// its checks. No policy: nothing to check.
+pub async fn check_policy(
+    state: &ServerState,
+    workspace: &Workspace,
+    input: Value,
+    instead: Option<&PolicyId>,
+    trace: &mut Trace,
+) -> Result<(), Failure> {
+    let Some(id) = instead.or(workspace.dcr.policy_id.as_ref()) else {
+        trace.skip(Stage::Policy, "DCR policy", "no policy is attached to the register endpoint");
+        return Ok(());
+    };
+    let at = workspace.reference();
+    let compiled = match state.app.store.policy(&at, id).await {
+        Ok(Some(policy)) => state.app.policies.compiled(&at, &policy).map_err(|e| format!("policy '{id}' does not compile: {e}")),
+        Ok(None) => Err(format!("policy '{id}' does not exist")),
+        Err(error) => return Err(Failure::Internal(error.to_string())),
+    };
+    let outcome = match compiled {
+        Ok(compiled) => evaluate(compiled, input).await,
+        Err(reason) => Err(reason),
+    };
+    match outcome {
+        Ok(outcome) => record(trace, id, outcome),
+        Err(reason) => {
+            tracing::warn!(workspace = %at, policy = %id, %reason, "registration refused: the policy could not be evaluated");
+            trace.push(Stage::Policy, format!("policy '{id}'"), CheckOutcome::Failed, Some(reason));
+            Err(refused(PolicyErrorCode::InvalidClientMetadata, UNEVALUABLE.to_owned()))
+        }
+    }
+}
+
+/// Evaluates off the async runtime: a Rego policy may compute for up to its time limit.
+async fn evaluate(compiled: Arc<CompiledPolicy>, input: Value) -> Result<PolicyOutcome, String> {
+    tokio::task::spawn_blocking(move || compiled.evaluate(&input)).await.map_err(|e| format!("the evaluation stopped: {e}"))
+}
+
+fn record(trace: &mut Trace, id: &PolicyId, outcome: PolicyOutcome) -> Result<(), Failure> {
+    for check in outcome.checks {
+        let result = if check.passed { CheckOutcome::Passed } else { CheckOutcome::Failed };
+        trace.push(Stage::Policy, format!("{id}: {}", check.name), result, check.detail);
+    }
+    match outcome.rejection {
+        None => Ok(()),
+        Some(rejection) => {
+            if let Some(reason) = &rejection.internal {
+                tracing::warn!(policy = %id, %reason, "registration refused: the policy could not be evaluated");
+            }
+            Err(refused(rejection.code, rejection.description))
+        }
+    }
+}
+
+fn refused(code: PolicyErrorCode, description: String) -> Failure {
+    Failure::Rejected(RegistrationError::RefusedByPolicy { code, description })
+}

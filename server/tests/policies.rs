@@ -1,0 +1,309 @@
+//! DCR policies over the wire: managed through the admin API, attached in the DCR settings,
+//! enforced on the next registration (validator rules and Rego, failing closed), and a dry run
+//! that agrees with the register endpoint.
+
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+mod support;
+
+use axum::http::StatusCode;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use onboard::oauth2::jose::JwsAlgorithm;
+use support::{ADMIN_WORKSPACE, Ecosystem, TestServer};
+
+const POLICIES: &str = "/default/workspaces/obuk/policies";
+
+fn aisp_only() -> Value {
+    json!({
+        "id": "aisp-only",
+        "name": "AISP software only",
+        "language": "validators",
+        "body": [{
+            "field": "software_statement.software_roles",
+            "comparator": "in",
+            "value": ["AISP"],
+            "error_code": "unapproved_software_statement",
+            "error_description": "only account information software may register here"
+        }]
+    })
+}
+
+async fn attach(server: &TestServer, tpp: &Ecosystem, policy_id: Option<&str>) {
+    let mut settings = tpp.dcr_settings();
+    if let Some(id) = policy_id {
+        settings["policy_id"] = json!(id);
+    }
+    server.put_dcr(settings).await;
+}
+
+async fn create(server: &TestServer, policy: Value) -> (StatusCode, Value) {
+    server.admin(Method::POST, POLICIES, Some(policy)).await
+}
+
+#[tokio::test]
+async fn policies_are_managed_through_the_admin_api() {
+    let server = TestServer::start().await;
+    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
+    tpp.configure(&server).await;
+
+    let (status, created) = create(&server, aisp_only()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!((created["language"].as_str(), created["body"][0]["comparator"].as_str()), (Some("validators"), Some("in")));
+    assert_eq!(create(&server, aisp_only()).await.0, StatusCode::CONFLICT);
+
+    let (status, listed) = server.admin(Method::GET, POLICIES, None).await;
+    assert_eq!((status, listed["policies"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
+
+    // A body that does not compile names its field, and nothing is saved.
+    let mut bad_pattern = aisp_only();
+    bad_pattern["id"] = json!("bad");
+    bad_pattern["body"][0] = json!({"field": "request.client_name", "comparator": "regex", "value": "(unclosed",
+        "error_code": "invalid_client_metadata", "error_description": "x"});
+    let (status, body) = create(&server, bad_pattern).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{body}");
+    assert!(body["error_description"].as_str().unwrap().starts_with("body[0].value: "), "{body}");
+    let rego =
+        json!({"id": "broken", "name": "Broken", "language": "rego", "body": "package onboard\n\nallow if {\n  input.x ==\n"});
+    let (status, body) = create(&server, rego).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let description = body["error_description"].as_str().unwrap();
+    assert!(description.starts_with("body: line ") && description.contains(", column "), "{description}");
+    assert_eq!(server.admin(Method::GET, &format!("{POLICIES}/broken"), None).await.0, StatusCode::NOT_FOUND);
+
+    // Attaching needs a policy that exists; an attached policy cannot be deleted.
+    let mut unknown = tpp.dcr_settings();
+    unknown["policy_id"] = json!("missing");
+    let (status, body) = server.admin(Method::PUT, &format!("{ADMIN_WORKSPACE}/dcr"), Some(unknown)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error_description"].as_str().unwrap().starts_with("policy_id: "), "{body}");
+    attach(&server, &tpp, Some("aisp-only")).await;
+    assert_eq!(server.admin(Method::DELETE, &format!("{POLICIES}/aisp-only"), None).await.0, StatusCode::CONFLICT);
+
+    let mut renamed = aisp_only();
+    renamed.as_object_mut().unwrap().remove("id");
+    renamed["name"] = json!("Renamed");
+    let (status, updated) = server.admin(Method::PUT, &format!("{POLICIES}/aisp-only"), Some(renamed)).await;
+    assert_eq!((status, updated["name"].as_str()), (StatusCode::OK, Some("Renamed")));
+
+    attach(&server, &tpp, None).await;
+    assert_eq!(server.admin(Method::DELETE, &format!("{POLICIES}/aisp-only"), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(server.admin(Method::GET, &format!("{POLICIES}/aisp-only"), None).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_policy_refuses_registrations_and_a_change_applies_to_the_next_one() {
+    let server = TestServer::start().await;
+    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
+    tpp.configure(&server).await;
+    create(&server, aisp_only()).await;
+    attach(&server, &tpp, Some("aisp-only")).await;
+
+    // The tool's software statement holds AISP, PISP and CBPII roles.
+    let client = server.client(Some(&tpp.transport));
+    let (status, body) = server.register(&client, "application/jose", tpp.request()).await;
+    support::assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "unapproved_software_statement");
+    assert_eq!(body["error_description"], "only account information software may register here");
+    let refused = server.audit_events("?type=dcr_rejected").await;
+    assert_eq!(refused[0]["error_description"], "only account information software may register here");
+
+    let mut widened = aisp_only();
+    widened.as_object_mut().unwrap().remove("id");
+    widened["body"][0]["value"] = json!(["AISP", "PISP", "CBPII"]);
+    let (status, _) = server.admin(Method::PUT, &format!("{POLICIES}/aisp-only"), Some(widened)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = server.register(&client, "application/jose", tpp.request()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn rego_policies_allow_deny_and_fail_closed() {
+    let server = TestServer::start().await;
+    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
+    tpp.configure(&server).await;
+    let module = r#"package onboard
+
+default allow := false
+
+allow if input.client_certificate.subject_dn != ""
+
+deny contains msg if {
+    some uri in input.request.redirect_uris
+    not startswith(uri, concat("", [input.software_statement.software_client_uri, "/"]))
+    msg := sprintf("redirect URI %s is not on the TPP's own site", [uri])
+}
+
+"#;
+    let (status, body) = create(&server, json!({"id": "own-site", "name": "Own site", "language": "rego", "body": module})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    attach(&server, &tpp, Some("own-site")).await;
+    let client = server.client(Some(&tpp.transport));
+    let register = |change: Value| {
+        let request = tpp.request_with(|claims| {
+            for (key, value) in change.as_object().unwrap() {
+                claims[key] = value.clone();
+            }
+        });
+        let client = client.clone();
+        let server = &server;
+        async move { server.register(&client, "application/jose", request).await }
+    };
+
+    // The SSA's software_client_uri is not set by the tool, so every redirect URI is denied.
+    let (status, body) = register(json!({})).await;
+    support::assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
+    assert_eq!(body["error_description"], "redirect URI https://tpp.example.com/callback is not on the TPP's own site");
+
+    // Without redirect URIs nothing is denied, and allow holds: registered.
+    let (status, body) =
+        register(json!({"redirect_uris": [], "grant_types": ["client_credentials"], "response_types": []})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn a_policy_that_cannot_be_evaluated_refuses_the_registration() {
+    let server = TestServer::start().await;
+    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
+    tpp.configure(&server).await;
+    let module = r#"package onboard
+
+allow if {
+    input.request.client_name == "spin"
+    some i in numbers.range(1, 5000)
+    some j in numbers.range(1, 5000)
+    i * j == -1
+}
+
+# Two values for one complete rule: an evaluation error, on demand.
+allow if {
+    input.request.client_name == "broken"
+    conflict == 1
+}
+
+conflict := 1 if input.request.client_name == "broken"
+
+conflict := 2 if input.request.client_name == "broken"
+"#;
+    let (status, body) = create(&server, json!({"id": "fragile", "name": "Fragile", "language": "rego", "body": module})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    attach(&server, &tpp, Some("fragile")).await;
+    let client = server.client(Some(&tpp.transport));
+    for client_name in ["spin", "broken", "plain"] {
+        let request = tpp.request_with(|claims| claims["client_name"] = json!(client_name));
+        let (status, body) = server.register(&client, "application/jose", request).await;
+        support::assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
+        let expected = if client_name == "plain" {
+            "the registration is not allowed by the workspace's policy"
+        } else {
+            "the registration could not be checked against the workspace's policy"
+        };
+        assert_eq!(body["error_description"], expected, "{client_name}");
+    }
+}
+
+/// One dry run through the admin API.
+async fn dry_run(server: &TestServer, request: Value) -> Value {
+    let (status, report) = server.admin(Method::POST, &format!("{ADMIN_WORKSPACE}/dcr/dry-run"), Some(request)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    report
+}
+
+#[tokio::test]
+async fn the_dry_run_agrees_with_the_register_endpoint() {
+    let server = TestServer::start().await;
+    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
+    tpp.configure(&server).await;
+    let mut policy = aisp_only();
+    policy["body"][0]["value"] = json!(["AISP", "PISP", "CBPII"]);
+    policy["body"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"field": "request.client_name", "comparator": "not_equals", "value": "Forbidden App",
+            "error_code": "invalid_client_metadata", "error_description": "that name is taken"}));
+    create(&server, policy).await;
+    attach(&server, &tpp, Some("aisp-only")).await;
+
+    let now = support::now().timestamp();
+    let cases: Vec<(&str, String, bool)> = vec![
+        ("accepted", tpp.request(), true),
+        ("expired", tpp.request_with(|c| c["exp"] = json!(now - 600)), true),
+        ("wrong audience", tpp.request_with(|c| c["aud"] = json!("someone-else")), true),
+        ("policy rule", tpp.request_with(|c| c["client_name"] = json!("Forbidden App")), true),
+        ("bad redirect", tpp.request_with(|c| c["redirect_uris"] = json!(["https://evil.example/cb"])), true),
+        ("no certificate", tpp.request(), false),
+        ("not a jws", "not.a.jws".to_owned(), true),
+    ];
+    let client_pem = tpp.transport.cert_pem.clone();
+    let replayed = cases[0].1.clone();
+    for (name, request, with_certificate) in cases {
+        let mut ask = json!({"request": request});
+        if with_certificate {
+            ask["client_certificate_pem"] = json!(client_pem);
+        }
+        let report = dry_run(&server, ask).await;
+        let client = server.client(with_certificate.then_some(&tpp.transport));
+        let (status, body) = server.register(&client, "application/jose", request).await;
+        assert_eq!(report["status"].as_u64(), Some(u64::from(status.as_u16())), "{name}: {report} vs {body}");
+        if status == StatusCode::CREATED {
+            assert_eq!(report["accepted"], true, "{name}");
+        } else {
+            assert_eq!((&report["error"], &report["error_description"]), (&body["error"], &body["error_description"]), "{name}");
+            let failed: Vec<&Value> = report["checks"].as_array().unwrap().iter().filter(|c| c["outcome"] == "failed").collect();
+            assert_eq!(failed.len(), 1, "{name}: one failing check stops the pipeline: {report}");
+        }
+    }
+
+    // The accepted request was registered above: now it is a replay, for both.
+    let report = dry_run(&server, json!({"request": replayed, "client_certificate_pem": client_pem})).await;
+    let (status, body) = server.register(&server.client(Some(&tpp.transport)), "application/jose", replayed).await;
+    assert_eq!((report["status"].as_u64(), &report["error_description"]), (Some(400), &body["error_description"]));
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_dry_run_shows_every_check_and_writes_nothing() {
+    let server = TestServer::start().await;
+    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
+    tpp.configure(&server).await;
+    create(&server, aisp_only()).await;
+
+    // A policy can be tried before it is attached.
+    let report = dry_run(
+        &server,
+        json!({"request": tpp.request(), "client_certificate_pem": tpp.transport.cert_pem, "policy_id": "aisp-only"}),
+    )
+    .await;
+    assert_eq!((report["accepted"].as_bool(), report["error"].as_str()), (Some(false), Some("unapproved_software_statement")));
+    let stages: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["stage"].as_str().unwrap()).collect();
+    for stage in ["admission", "transport", "body", "software_statement", "signature", "claims", "policy"] {
+        assert!(stages.contains(&stage), "{stage} missing from {stages:?}");
+    }
+    let policy_check = report["checks"].as_array().unwrap().iter().find(|c| c["stage"] == "policy").unwrap();
+    assert_eq!(policy_check["outcome"], "failed");
+    assert!(policy_check["name"].as_str().unwrap().contains("software_statement.software_roles in"), "{policy_check}");
+
+    // Nothing was written: no client, no audit event, and the same request still registers.
+    let (_, clients) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients"), None).await;
+    assert_eq!(clients["clients"].as_array().map(Vec::len), Some(0));
+    assert!(server.audit_events("").await.is_empty());
+
+    // Decoded claims plus a software statement: sent as JSON, which this workspace refuses.
+    let claims = tpp.request_claims(&tpp.ssa());
+    let mut claims = claims.as_object().unwrap().clone();
+    let ssa = claims.remove("software_statement").unwrap();
+    let report =
+        dry_run(&server, json!({"request": claims, "software_statement": ssa, "client_certificate_pem": tpp.transport.cert_pem}))
+            .await;
+    assert_eq!(report["error"], "invalid_client_metadata");
+    assert!(report["error_description"].as_str().unwrap().contains("requires a signed registration request"), "{report}");
+
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            &format!("{ADMIN_WORKSPACE}/dcr/dry-run"),
+            Some(json!({"request": "a.b.c", "client_certificate_pem": "nonsense"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
