@@ -307,3 +307,77 @@ async fn the_dry_run_shows_every_check_and_writes_nothing() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
+
+/// A request signed by the tool's TPP, with a software statement changed by `ssa` and claims
+/// changed by `request`.
+fn request_with_ssa(tpp: &Ecosystem, ssa: impl FnOnce(&mut Value), request: impl FnOnce(&mut Value)) -> String {
+    let mut ssa_claims = tpp.ssa_claims();
+    ssa(&mut ssa_claims);
+    let statement = tpp.directory_key.sign(&ssa_claims).unwrap();
+    let mut claims = tpp.request_claims(&statement);
+    request(&mut claims);
+    tpp.tpp_key.sign(&claims).unwrap()
+}
+
+#[tokio::test]
+async fn the_sample_policies_do_what_the_readme_says() {
+    let server = TestServer::start().await;
+    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
+    tpp.configure(&server).await;
+    for sample in [
+        include_str!("../policies/aisp-pisp-only.json"),
+        include_str!("../policies/tls-client-auth-only.json"),
+        include_str!("../policies/org-allow-list.json"),
+        include_str!("../policies/own-domain-redirects.json"),
+    ] {
+        let (status, body) = create(&server, serde_json::from_str(sample).unwrap()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let verdict = |policy: &'static str, request: String| {
+        let ask = json!({"request": request, "client_certificate_pem": tpp.transport.cert_pem, "policy_id": policy});
+        let server = &server;
+        async move {
+            let report = dry_run(server, ask).await;
+            (report["error"].as_str().map(str::to_owned), report["error_description"].as_str().map(str::to_owned))
+        }
+    };
+    let accepted = (None, None);
+    let refused = |code: &str, description: &str| (Some(code.to_owned()), Some(description.to_owned()));
+
+    // The tool's software statement holds the CBPII role too.
+    assert_eq!(
+        verdict("aisp-pisp-only", tpp.request()).await,
+        refused("unapproved_software_statement", "only account information and payment initiation software may register")
+    );
+    let aisp = request_with_ssa(&tpp, |s| s["software_roles"] = json!(["AISP"]), |c| c["scope"] = json!("accounts openid"));
+    assert_eq!(verdict("aisp-pisp-only", aisp).await, accepted);
+
+    assert_eq!(verdict("tls-client-auth-only", tpp.request()).await, accepted);
+    let key_jwt = tpp.request_with(|c| {
+        c["token_endpoint_auth_method"] = json!("private_key_jwt");
+        c["token_endpoint_auth_signing_alg"] = json!("PS256");
+        c.as_object_mut().unwrap().remove("tls_client_auth_subject_dn");
+    });
+    assert_eq!(
+        verdict("tls-client-auth-only", key_jwt).await,
+        refused("invalid_client_metadata", "token_endpoint_auth_method must be tls_client_auth")
+    );
+
+    assert_eq!(verdict("org-allow-list", tpp.request()).await, accepted);
+    let stranger = request_with_ssa(&tpp, |s| s["org_id"] = json!("0015800001ZZZZZZZZ"), |_| {});
+    assert_eq!(
+        verdict("org-allow-list", stranger).await,
+        refused("unapproved_software_statement", "this organisation is not onboarded yet; contact the bank's TPP support")
+    );
+
+    let own_site = request_with_ssa(&tpp, |s| s["software_client_uri"] = json!("https://tpp.example.com"), |_| {});
+    assert_eq!(verdict("own-domain-redirects", own_site).await, accepted);
+    let elsewhere = request_with_ssa(&tpp, |s| s["software_client_uri"] = json!("https://other-tpp.example"), |_| {});
+    assert_eq!(
+        verdict("own-domain-redirects", elsewhere).await,
+        refused(
+            "invalid_client_metadata",
+            "redirect URI https://tpp.example.com/callback is not on the TPP's own domain (software_client_uri)"
+        )
+    );
+}

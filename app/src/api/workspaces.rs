@@ -14,6 +14,8 @@ pub struct WorkspaceHeader {
     pub name: String,
     pub profile: Profile,
     pub dcr_enabled: bool,
+    /// The policy attached to the register endpoint, if any.
+    pub policy_id: Option<String>,
     pub urls: WorkspaceUrls,
 }
 
@@ -65,6 +67,7 @@ pub async fn workspace_overview(tenant: String, workspace: String) -> Result<Wor
         name: workspace.name.clone(),
         profile: workspace.profile,
         dcr_enabled: workspace.dcr.enabled,
+        policy_id: workspace.dcr.policy_id.as_ref().map(ToString::to_string),
         urls: state.deployment.urls(&at, workspace.profile),
     })
 }

@@ -22,7 +22,7 @@ pub fn field_error(error: &ServerFnError) -> (Option<String>, String) {
 
 /// A message under a form field, shown when the last error concerns `field`.
 #[component]
-pub fn FieldMessage(field: &'static str, error: Signal<Option<(Option<String>, String)>>) -> impl IntoView {
+pub fn FieldMessage(#[prop(into)] field: String, error: Signal<Option<(Option<String>, String)>>) -> impl IntoView {
     move || {
         error.get().filter(|(f, _)| f.as_deref().is_some_and(|f| f == field || f.starts_with(&format!("{field}.")))).map(
             |(_, message)| {

@@ -16,7 +16,10 @@ use leptos_router::path;
 use directory::WorkspaceDirectory;
 use login::LoginPage;
 use status_page::StatusPage;
-use workspace::{ApplicationPage, ApplicationsPage, AuditLogPage, DcrSettingsPage, GeneralSettingsPage, WorkspaceLayout};
+use workspace::{
+    ApplicationPage, ApplicationsPage, AuditLogPage, DcrSettingsPage, DryRunPage, EditPolicyPage, GeneralSettingsPage,
+    NewPolicyPage, PoliciesPage, WorkspaceLayout,
+};
 
 /// The console's icon (the brand mark), inline so it costs no request.
 const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%230f1b2d'/%3E%3Cpath d='M8 3l5 5-5 5-5-5z' fill='%236ea0ff'/%3E%3C/svg%3E";
@@ -59,6 +62,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="dcr" /> } />
                     <Route path=path!("dcr") view=DcrSettingsPage />
                     <Route path=path!("general") view=GeneralSettingsPage />
+                    <Route path=path!("policies") view=PoliciesPage />
+                    <Route path=path!("policies/new") view=NewPolicyPage />
+                    <Route path=path!("policies/:policy_id/edit") view=EditPolicyPage />
+                    <Route path=path!("dry-run") view=DryRunPage />
                     <Route path=path!("applications") view=ApplicationsPage />
                     <Route path=path!("applications/:client_id") view=ApplicationPage />
                     <Route path=path!("audit") view=AuditLogPage />

@@ -231,30 +231,38 @@ pub(crate) async fn validate_traced(
         "content type and shape",
         RegistrationRequest::parse(incoming.content_type.as_deref(), &incoming.body, dcr),
     )?;
-    let inspected = step(
-        trace,
-        Stage::SoftwareStatement,
-        "present, well-formed, from a trusted issuer",
-        pipeline::inspect_software_statement(&request, dcr),
-    )?;
-    let ssa = if let Some(unverified) = inspected {
-        attempt.software_id = unverified.claimed("software_id");
-        attempt.org_id = unverified.claimed("org_id");
-        let keys = step(
-            trace,
-            Stage::SoftwareStatement,
-            "the issuer's keys are available",
-            keys::software_statement_keys(&state.app.jwks, dcr, unverified.kid()).await,
-        )?;
-        Some(step(
-            trace,
-            Stage::SoftwareStatement,
-            "signature, validity and organisation",
-            software_statement::verify(unverified, &keys, now),
-        )?)
-    } else {
-        trace.skip(Stage::SoftwareStatement, "software statement", "none was sent, and this workspace does not require one");
-        None
+    let inspected = pipeline::inspect_software_statement(&request, dcr).map_err(Failure::from);
+    let ssa = match inspected {
+        Err(failure) => {
+            trace.push(
+                Stage::SoftwareStatement,
+                "present, well-formed, from a trusted issuer",
+                CheckOutcome::Failed,
+                Some(failure.detail()),
+            );
+            return Err(failure);
+        }
+        Ok(None) => {
+            trace.skip(Stage::SoftwareStatement, "software statement", "none was sent, and this workspace does not require one");
+            None
+        }
+        Ok(Some(unverified)) => {
+            trace.pass(Stage::SoftwareStatement, "present, well-formed, from a trusted issuer");
+            attempt.software_id = unverified.claimed("software_id");
+            attempt.org_id = unverified.claimed("org_id");
+            let keys = step(
+                trace,
+                Stage::SoftwareStatement,
+                "the issuer's keys are available",
+                keys::software_statement_keys(&state.app.jwks, dcr, unverified.kid()).await,
+            )?;
+            Some(step(
+                trace,
+                Stage::SoftwareStatement,
+                "signature, validity and organisation",
+                software_statement::verify(unverified, &keys, now),
+            )?)
+        }
     };
     let claims = match &request {
         RegistrationRequest::Signed(jws) => {

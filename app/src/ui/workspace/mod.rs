@@ -4,7 +4,9 @@ mod application;
 mod applications;
 mod audit;
 mod dcr;
+mod dry_run;
 mod general;
+mod policies;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
@@ -18,7 +20,9 @@ pub use application::ApplicationPage;
 pub use applications::ApplicationsPage;
 pub use audit::AuditLogPage;
 pub use dcr::DcrSettingsPage;
+pub use dry_run::DryRunPage;
 pub use general::GeneralSettingsPage;
+pub use policies::{EditPolicyPage, NewPolicyPage, PoliciesPage};
 
 /// The tenant and workspace a page's path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +84,12 @@ pub fn WorkspaceLayout() -> impl IntoView {
                 <ul class="sidebar-links">
                     <li>
                         <A href=link("dcr")>"Dynamic client registration"</A>
+                    </li>
+                    <li>
+                        <A href=link("policies")>"Policies"</A>
+                    </li>
+                    <li>
+                        <A href=link("dry-run")>"Dry run"</A>
                     </li>
                     <li>
                         <A href=link("applications")>"Applications"</A>

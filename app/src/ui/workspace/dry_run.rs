@@ -1,0 +1,179 @@
+//! The Dry run page: a registration request goes through the whole pipeline without writing
+//! anything, and every check is shown in order with its outcome.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::use_workspace_path;
+use crate::api::dry_run::dry_run_registration;
+use crate::api::policies::{PolicySummary, list_policies};
+use crate::domain::dry_run::{CheckOutcome, DryRunBody, DryRunReport, DryRunRequest, PipelineCheck};
+use crate::domain::ids::PolicyId;
+use crate::ui::components::{FieldMessage, FormMessage, error_message, field_error};
+
+#[component]
+pub fn DryRunPage() -> impl IntoView {
+    let path = use_workspace_path();
+    let policies = Resource::new(move || path.get(), |p| list_policies(p.tenant, p.workspace));
+    view! {
+        <Title text="Dry run" />
+        <div class="page-header">
+            <div>
+                <h1>"Dry run"</h1>
+                <p class="lead">
+                    "Send a registration request through every check of the register endpoint, and see each one pass or fail. Nothing is registered, recorded or audited."
+                </p>
+            </div>
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                policies
+                    .get()
+                    .map(|result| match result {
+                        Ok(policies) => view! { <DryRunForm policies /> }.into_any(),
+                        Err(error) => view! { <div class="alert error">{error_message(&error)}</div> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+/// Reads the request box: a JSON object is claims, anything else a compact JWS.
+fn request_body(text: &str) -> DryRunBody {
+    match serde_json::from_str::<serde_json::Value>(text.trim()) {
+        Ok(serde_json::Value::Object(claims)) => DryRunBody::Claims(claims),
+        _ => DryRunBody::Jws(text.trim().to_owned()),
+    }
+}
+
+#[component]
+fn DryRunForm(policies: Vec<PolicySummary>) -> impl IntoView {
+    let path = use_workspace_path();
+    let request = RwSignal::new(String::new());
+    let software_statement = RwSignal::new(String::new());
+    let certificate = RwSignal::new(String::new());
+    let policy = RwSignal::new(String::new());
+    let run = Action::new(move |ask: &DryRunRequest| {
+        let ask = ask.clone();
+        let path = path.get_untracked();
+        async move { dry_run_registration(path.tenant, path.workspace, ask).await }
+    });
+    let error = Signal::derive(move || run.value().get().and_then(Result::err).map(|e| field_error(&e)));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = |signal: RwSignal<String>| Some(signal.get()).filter(|t| !t.trim().is_empty());
+        run.dispatch(DryRunRequest {
+            request: request_body(&request.get()),
+            software_statement: text(software_statement),
+            client_certificate_pem: text(certificate),
+            policy_id: PolicyId::parse(policy.get()).ok(),
+        });
+    };
+    view! {
+        <form class="settings" on:submit=submit novalidate>
+            <section class="card">
+                <div class="field">
+                    <label for="dry-request">"Registration request"</label>
+                    <textarea
+                        id="dry-request"
+                        class="mono"
+                        rows="6"
+                        spellcheck="false"
+                        bind:value=request
+                        placeholder="eyJhbGciOiJQUzI1NiIs… (the signed JWT a TPP sends), or the claims as JSON"
+                    ></textarea>
+                    <FieldMessage field="request" error />
+                </div>
+                <div class="form-grid">
+                    <div class="field">
+                        <label for="dry-ssa">"Software statement (optional)"</label>
+                        <textarea id="dry-ssa" class="mono" rows="4" spellcheck="false" bind:value=software_statement></textarea>
+                        <p class="hint">"Added to JSON claims; a signed request carries its own."</p>
+                        <FieldMessage field="software_statement" error />
+                    </div>
+                    <div class="field">
+                        <label for="dry-certificate">"Client certificate (optional)"</label>
+                        <textarea
+                            id="dry-certificate"
+                            class="mono"
+                            rows="4"
+                            spellcheck="false"
+                            bind:value=certificate
+                            placeholder="-----BEGIN CERTIFICATE-----"
+                        ></textarea>
+                        <p class="hint">"The transport certificate the TPP would present, as PEM."</p>
+                        <FieldMessage field="client_certificate_pem" error />
+                    </div>
+                </div>
+                <div class="field">
+                    <label for="dry-policy">"Policy"</label>
+                    <select id="dry-policy" on:change=move |ev| policy.set(event_target_value(&ev)) prop:value=policy>
+                        <option value="">"The one attached to the register endpoint"</option>
+                        {policies
+                            .into_iter()
+                            .map(|p| view! { <option value=p.id.clone()>{format!("{} ({})", p.name, p.language)}</option> })
+                            .collect_view()}
+                    </select>
+                    <p class="hint">"Try a policy before attaching it."</p>
+                </div>
+            </section>
+            <FormMessage error fields=&["request", "software_statement", "client_certificate_pem"] />
+            <div class="form-actions">
+                <button type="submit" class="button" id="run-dry-run" disabled=move || run.pending().get()>
+                    {move || if run.pending().get() { "Running…" } else { "Run the checks" }}
+                </button>
+            </div>
+        </form>
+        {move || run.value().get().and_then(Result::ok).map(|report| view! { <Report report /> })}
+    }
+}
+
+#[component]
+fn Report(report: DryRunReport) -> impl IntoView {
+    let verdict = if report.accepted {
+        view! {
+            <div class="verdict accepted" role="status">
+                <strong>"Accepted"</strong>
+                " — the endpoint would register this client (201)."
+            </div>
+        }
+        .into_any()
+    } else {
+        let error = report.error.clone().unwrap_or_default();
+        let description = report.error_description.clone().unwrap_or_default();
+        view! {
+            <div class="verdict refused" role="status">
+                <strong>{format!("Refused ({})", report.status)}</strong>
+                <span class="mono">{error}</span>
+                <span>{description}</span>
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="card" aria-labelledby="report-title" id="dry-run-report">
+            <h2 id="report-title">"Result"</h2>
+            {verdict}
+            <ol class="checks">{report.checks.into_iter().map(|check| view! { <CheckRow check /> }).collect_view()}</ol>
+        </section>
+    }
+}
+
+#[component]
+fn CheckRow(check: PipelineCheck) -> impl IntoView {
+    let (class, mark, label) = match check.outcome {
+        CheckOutcome::Passed => ("check passed", "✓", "passed"),
+        CheckOutcome::Failed => ("check failed", "✗", "failed"),
+        CheckOutcome::Skipped => ("check skipped", "–", "skipped"),
+    };
+    view! {
+        <li class=class>
+            <span class="check-mark" aria-label=label>
+                {mark}
+            </span>
+            <span class="check-stage">{check.stage.label()}</span>
+            <span class="check-name">{check.name}</span>
+            {check.detail.map(|detail| view! { <span class="check-detail">{detail}</span> })}
+        </li>
+    }
+}
