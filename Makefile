@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 RUN_ARGS ?=
 
-.PHONY: run build test lint unit-tests e2e setup setup-rust clean-data help
+.PHONY: run build test lint unit-tests e2e setup setup-rust clean-data help prune
 
 help:
 	@echo "make run    build and start Onboard on its embedded default (SQLite in ./data)"
@@ -29,8 +29,12 @@ build: setup-rust
 run: build
 	$(CARGO_TARGET_DIR)/debug/onboard serve --site-root target/site $(RUN_ARGS)
 
-test: setup lint build unit-tests e2e
+test: setup prune lint build unit-tests e2e
 	@echo "make test: all checks passed"
+
+# Repeated CI runs from fresh clones grow the shared build cache; keep it bounded.
+prune:
+	@scripts/prune-target.sh
 
 lint:
 	cargo fmt --all --check
