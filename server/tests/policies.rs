@@ -363,6 +363,16 @@ async fn the_sample_policies_do_what_the_readme_says() {
         refused("invalid_client_metadata", "token_endpoint_auth_method must be tls_client_auth")
     );
 
+    // A certificate counts only when it chains to a trusted CA: a self-signed one is absent.
+    let mut open_transport = tpp.dcr_settings();
+    open_transport["require_mtls"] = json!(false);
+    server.put_dcr(open_transport).await;
+    let self_signed = onboard::pki::self_signed_client(&[(rcgen::DnType::CommonName, support::SOFTWARE_ID)], support::now()).unwrap();
+    let ask = json!({"request": tpp.request(), "client_certificate_pem": self_signed.cert_pem, "policy_id": "tls-client-auth-only"});
+    let report = dry_run(&server, ask).await;
+    assert_eq!(report["error_description"], "register over mutual TLS with a certificate from a trusted CA", "{report}");
+    server.put_dcr(tpp.dcr_settings()).await;
+
     assert_eq!(verdict("org-allow-list", tpp.request()).await, accepted);
     let stranger = request_with_ssa(&tpp, |s| s["org_id"] = json!("0015800001ZZZZZZZZ"), |_| {});
     assert_eq!(
@@ -370,6 +380,15 @@ async fn the_sample_policies_do_what_the_readme_says() {
         refused("unapproved_software_statement", "this organisation is not onboarded yet; contact the bank's TPP support")
     );
 
+    // Leaving redirect_uris out registers the software statement's, which are checked too.
+    let unnamed = request_with_ssa(&tpp, |s| s["software_client_uri"] = json!("https://other-tpp.example"), |c| c["redirect_uris"] = json!([]));
+    assert_eq!(
+        verdict("own-domain-redirects", unnamed).await,
+        refused(
+            "invalid_client_metadata",
+            "redirect URI https://tpp.example.com/callback is not on the TPP's own domain (software_client_uri)"
+        )
+    );
     let own_site = request_with_ssa(&tpp, |s| s["software_client_uri"] = json!("https://tpp.example.com"), |_| {});
     assert_eq!(verdict("own-domain-redirects", own_site).await, accepted);
     let elsewhere = request_with_ssa(&tpp, |s| s["software_client_uri"] = json!("https://other-tpp.example"), |_| {});

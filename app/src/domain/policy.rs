@@ -58,7 +58,8 @@ pub enum Comparator {
     NotIn,
     Contains,
     ContainsAll,
-    /// A wildcard pattern: `*` stands for any characters, `\*` for a literal star.
+    /// A wildcard pattern: `*` stands for any characters, `\*` for a literal star and `\\` for a
+    /// literal backslash.
     Matches,
     Present,
     Absent,
@@ -145,6 +146,10 @@ impl FieldPath {
             return Err("must be a path of 1 to 256 characters, e.g. request.scope".to_owned());
         }
         let mut steps = Vec::new();
+        let root = text.split(['.', '[']).next().unwrap_or_default();
+        if !INPUT_PARTS.contains(&root) {
+            return Err(format!("'{text}' must start with one of: {}", INPUT_PARTS.join(", ")));
+        }
         for part in text.split('.') {
             let (key, mut indices) = match part.find('[') {
                 Some(at) => (&part[..at], &part[at..]),
@@ -249,6 +254,10 @@ impl PolicyBody {
     /// The checks that need no compiler: sizes, and each rule's value and description. Rego
     /// syntax and regular expressions are checked when the policy is compiled.
     pub fn check_shape(&self) -> Result<(), SettingsError> {
+        // PostgreSQL's jsonb cannot hold NUL, and no rule or module needs one.
+        if serde_json::to_string(self).is_ok_and(|json| json.contains("\\u0000")) {
+            return Err(SettingsError::new("body", "must not contain NUL characters"));
+        }
         match self {
             Self::Validators(rules) if rules.is_empty() => Err(SettingsError::new("body", "add at least one rule")),
             Self::Validators(rules) if rules.len() > MAX_RULES => {
@@ -304,9 +313,15 @@ pub struct Policy {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The fields of the input document every policy reads, for the console's suggestions. The
-/// document is `{"request", "software_statement", "client_certificate", "headers",
-/// "workspace"}`; `request` holds every claim the TPP sent, including ones not listed here.
+/// The parts of the input document every policy reads: `request` (the claims as the TPP sent
+/// them, including ones not listed in [`INPUT_FIELDS`]), `registration` (the metadata that will
+/// be registered, after defaults: e.g. the software statement's redirect URIs when the request
+/// names none), `software_statement` (the verified SSA's claims), `client_certificate` (a
+/// certificate that chains to a trusted CA, else absent), `headers` and `workspace`.
+pub const INPUT_PARTS: [&str; 6] =
+    ["request", "registration", "software_statement", "client_certificate", "headers", "workspace"];
+
+/// The fields of the input document, for the console's suggestions.
 pub const INPUT_FIELDS: &[&str] = &[
     "request.iss",
     "request.aud",
@@ -323,6 +338,14 @@ pub const INPUT_FIELDS: &[&str] = &[
     "request.id_token_signed_response_alg",
     "request.request_object_signing_alg",
     "request.contacts",
+    "registration.redirect_uris",
+    "registration.token_endpoint_auth_method",
+    "registration.grant_types",
+    "registration.response_types",
+    "registration.scope",
+    "registration.application_type",
+    "registration.software_id",
+    "registration.client_name",
     "software_statement.iss",
     "software_statement.software_id",
     "software_statement.software_client_name",
@@ -356,15 +379,26 @@ mod tests {
 
     #[test]
     fn paths_parse_and_resolve() {
-        let document = json!({"request": {"redirect_uris": ["https://a", "https://b"], "scope": null}, "x": {"y-z": 1}});
+        let document = json!({"request": {"redirect_uris": ["https://a", "https://b"], "scope": null}, "headers": {"x-y": "1"}});
         let resolve = |path: &str| FieldPath::parse(path).ok().and_then(|p| p.resolve(&document).cloned());
         assert_eq!(resolve("request.redirect_uris[1]"), Some(json!("https://b")));
         assert_eq!(resolve("request.redirect_uris"), Some(json!(["https://a", "https://b"])));
-        assert_eq!(resolve("x.y-z"), Some(json!(1)));
+        assert_eq!(resolve("headers.x-y"), Some(json!("1")));
         assert_eq!(resolve("request.scope"), None, "null counts as absent");
         assert_eq!(resolve("request.redirect_uris[5]"), None);
         assert_eq!(resolve("request.missing.deeper"), None);
-        for bad in ["", "request..scope", "request.[0]", "a[x]", "a[0", "a[0]b", ".a", "a b"] {
+        for bad in [
+            "",
+            "request..scope",
+            "request.[0]",
+            "request[x]",
+            "request[0",
+            "request[0]b",
+            ".request",
+            "request.a b",
+            "softwre_statement.org_id",
+            "x.y-z",
+        ] {
             assert!(FieldPath::parse(bad).is_err(), "{bad}");
         }
     }

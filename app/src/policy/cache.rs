@@ -1,19 +1,18 @@
-//! Compiled policies kept per version, so a registration does not parse its workspace's policy
-//! again. A policy's version is its `updated_at`; an edit is picked up by the next request.
+//! Compiled policies, kept so a registration does not parse its workspace's policy again. An
+//! entry is used only while the stored body is exactly the one it was compiled from, so an
+//! edit is picked up by the next request however close in time it came.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-use chrono::{DateTime, Utc};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::CompiledPolicy;
 use crate::domain::ids::{PolicyId, WorkspaceRef};
-use crate::domain::policy::Policy;
+use crate::domain::policy::{Policy, PolicyBody};
 use crate::domain::workspace::SettingsError;
 
 type Key = (WorkspaceRef, PolicyId);
-/// A compiled policy and the version (`updated_at`) it was compiled from.
-type Entry = (DateTime<Utc>, Arc<CompiledPolicy>);
+/// A compiled policy and the body it was compiled from.
+type Entry = (PolicyBody, Arc<CompiledPolicy>);
 
 #[derive(Debug, Default)]
 pub struct PolicyCache {
@@ -21,16 +20,17 @@ pub struct PolicyCache {
 }
 
 impl PolicyCache {
-    /// The compiled form of this version of `policy`.
+    /// The compiled form of `policy` as it is now. Compiling a Rego module evaluates it once,
+    /// so call this off the async runtime.
     pub fn compiled(&self, at: &WorkspaceRef, policy: &Policy) -> Result<Arc<CompiledPolicy>, SettingsError> {
         let key = (at.clone(), policy.id.clone());
-        if let Some((version, compiled)) = self.lock().get(&key)
-            && *version == policy.updated_at
+        if let Some((body, compiled)) = self.lock().get(&key)
+            && *body == policy.body
         {
             return Ok(compiled.clone());
         }
         let compiled = Arc::new(CompiledPolicy::compile(&policy.body)?);
-        self.lock().insert(key, (policy.updated_at, compiled.clone()));
+        self.lock().insert(key, (policy.body.clone(), compiled.clone()));
         Ok(compiled)
     }
 
@@ -39,7 +39,39 @@ impl PolicyCache {
         self.lock().remove(&(at.clone(), id.clone()));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Entry>> {
-        self.compiled.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, HashMap<Key, Entry>> {
+        self.compiled.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+
+    use super::*;
+    use crate::domain::ids::{TenantId, WorkspaceId};
+
+    #[test]
+    fn an_edit_is_compiled_even_within_the_same_second() {
+        let at = WorkspaceRef {
+            tenant: TenantId::parse("default").unwrap_or_else(|e| panic!("{e}")),
+            workspace: WorkspaceId::parse("obuk").unwrap_or_else(|e| panic!("{e}")),
+        };
+        let same_time = DateTime::from_timestamp(0, 0).unwrap_or_default();
+        let policy = |module: &str| Policy {
+            id: PolicyId::parse("p").unwrap_or_else(|e| panic!("{e}")),
+            name: "p".to_owned(),
+            body: PolicyBody::Rego(module.to_owned()),
+            created_at: same_time,
+            updated_at: same_time,
+        };
+        let cache = PolicyCache::default();
+        let input = serde_json::json!({});
+        let first = cache.compiled(&at, &policy("package onboard\n\nallow := true\n")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(first.evaluate(&input).rejection.is_none());
+        let again = cache.compiled(&at, &policy("package onboard\n\nallow := true\n")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(Arc::ptr_eq(&first, &again), "the same body is compiled once");
+        let edited = cache.compiled(&at, &policy("package onboard\n\nallow := false\n")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(edited.evaluate(&input).rejection.is_some());
     }
 }

@@ -12,8 +12,13 @@ use serde_json::Value;
 
 use crate::domain::workspace::SettingsError;
 
-/// The longest one evaluation may run.
+/// The longest one evaluation may run: `allow` and `deny` get half each.
 pub const EVALUATION_LIMIT: Duration = Duration::from_millis(100);
+/// The most numbers `numbers.range` and `numbers.range_step` may make (regorus allocates the
+/// whole range at once, before its timer can stop it).
+pub const MAX_RANGE: i64 = 10_000;
+/// The widest shift `bits.lsh` may make (regorus's numbers grow without bound).
+const MAX_SHIFT: i64 = 63;
 /// The file name syntax errors are reported against.
 const SOURCE_NAME: &str = "policy.rego";
 /// What regorus answers for a rule the module does not define.
@@ -52,21 +57,22 @@ impl CompiledRego {
         let problem = |message: String| SettingsError::new("body", message);
         let mut engine = Engine::new();
         engine.set_execution_timer_config(ExecutionTimerConfig {
-            limit,
+            limit: limit / 2,
             check_interval: NonZeroU32::new(32).unwrap_or(NonZeroU32::MIN),
         });
+        bound_allocating_builtins(&mut engine).map_err(|e| problem(e.to_string()))?;
         let package =
             engine.add_policy(SOURCE_NAME.to_owned(), module.to_owned()).map_err(|e| problem(syntax_error(&e.to_string())))?;
         let allow = format!("{package}.allow");
         let deny = format!("{package}.deny");
-        let mut probe = engine.clone();
-        probe.set_input(RegoValue::new_object());
-        match probe.eval_rule(allow.clone()) {
+        // The probe runs on the engine kept for evaluations, so its analysis is done once, here.
+        engine.set_input(RegoValue::new_object());
+        match engine.eval_rule(allow.clone()) {
             Ok(_) => {}
             Err(e) if e.to_string() == UNDEFINED_RULE => return Err(problem(format!("{package} must define allow"))),
             Err(e) => return Err(problem(format!("evaluating on an empty input failed: {e}"))),
         }
-        let deny = match probe.eval_rule(deny.clone()) {
+        let deny = match engine.eval_rule(deny.clone()) {
             Ok(_) => Some(deny),
             Err(e) if e.to_string() == UNDEFINED_RULE => None,
             Err(e) => return Err(problem(format!("evaluating deny on an empty input failed: {e}"))),
@@ -86,6 +92,50 @@ impl CompiledRego {
         };
         Ok(RegoVerdict { allow, deny })
     }
+}
+
+/// Replaces the builtins that allocate in one step, beyond the timer's reach, with bounded
+/// versions (extensions are looked up before builtins).
+fn bound_allocating_builtins(engine: &mut Engine) -> anyhow::Result<()> {
+    engine.add_extension("numbers.range".to_owned(), 2, Box::new(|args: Vec<RegoValue>| range(&args, 1)))?;
+    engine.add_extension(
+        "numbers.range_step".to_owned(),
+        3,
+        Box::new(|args: Vec<RegoValue>| {
+            let step = integer(&args, 2)?;
+            anyhow::ensure!(step > 0, "numbers.range_step: the step must be a positive integer");
+            range(&args, step)
+        }),
+    )?;
+    engine.add_extension(
+        "bits.lsh".to_owned(),
+        2,
+        Box::new(|args: Vec<RegoValue>| {
+            let (value, shift) = (integer(&args, 0)?, integer(&args, 1)?);
+            anyhow::ensure!((0..=MAX_SHIFT).contains(&shift), "bits.lsh: shifts of at most {MAX_SHIFT} bits");
+            Ok(value.checked_shl(u32::try_from(shift)?).map_or(RegoValue::Undefined, RegoValue::from))
+        }),
+    )?;
+    Ok(())
+}
+
+fn integer(args: &[RegoValue], at: usize) -> anyhow::Result<i64> {
+    args.get(at).ok_or_else(|| anyhow::anyhow!("missing argument"))?.as_i64()
+}
+
+/// `numbers.range` (`step` 1) and `numbers.range_step`: from the first argument to the second,
+/// both included, at most [`MAX_RANGE`] numbers.
+fn range(args: &[RegoValue], step: i64) -> anyhow::Result<RegoValue> {
+    let (from, to) = (integer(args, 0)?, integer(args, 1)?);
+    let count = from.abs_diff(to) / step.unsigned_abs() + 1;
+    anyhow::ensure!(count <= MAX_RANGE.unsigned_abs(), "numbers.range: at most {MAX_RANGE} numbers");
+    let step = usize::try_from(step)?;
+    let numbers: Vec<RegoValue> = if from <= to {
+        (from..=to).step_by(step).map(RegoValue::from).collect()
+    } else {
+        (to..=from).rev().step_by(step).map(RegoValue::from).collect()
+    };
+    Ok(RegoValue::from(numbers))
 }
 
 /// The messages of a `deny` set (undefined counts as none).
@@ -189,6 +239,19 @@ deny contains msg if {
         assert!(policy.evaluate(&json!({"n": 1})).is_ok_and(|v| v.allow));
         let outcome = policy.evaluate(&json!({"n": 0}));
         assert!(outcome.is_err() || outcome.is_ok_and(|v| !v.passed()), "never an acceptance");
+    }
+
+    #[test]
+    fn ranges_are_bounded_before_they_allocate() {
+        let policy = compiled("package onboard\n\nallow if count(numbers.range(1, input.n)) == input.n\n");
+        assert!(policy.evaluate(&json!({"n": 10_000})).is_ok_and(|v| v.allow));
+        let error = policy.evaluate(&json!({"n": 100_000_000_000_i64})).err().unwrap_or_default();
+        assert!(error.contains("at most 10000 numbers"), "{error}");
+        let steps = compiled("package onboard\n\nallow if numbers.range_step(10, 1, 3) == [10, 7, 4, 1]\n");
+        assert!(steps.evaluate(&json!({})).is_ok_and(|v| v.allow));
+        let shift = compiled("package onboard\n\nallow if bits.lsh(1, input.n) > 0\n");
+        assert!(shift.evaluate(&json!({"n": 62})).is_ok_and(|v| v.allow));
+        assert!(shift.evaluate(&json!({"n": 1_000_000})).is_err());
     }
 
     #[test]

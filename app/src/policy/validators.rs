@@ -3,7 +3,7 @@
 //! one decides the verdict.
 //!
 //! A rule on a field the document lacks fails, except `absent`, `not_equals` and `not_in`:
-//! an allow-list cannot be satisfied by leaving the field out.
+//! an allow-list cannot be satisfied by leaving the field out, nor by an empty list.
 
 use regex::{Regex, RegexBuilder};
 use serde_json::Value;
@@ -77,7 +77,8 @@ fn passes(compiled: &CompiledRule, found: Option<&Value>) -> bool {
         (Comparator::NotIn, None) => true,
         (Comparator::Equals, Some(found)) => found == value,
         (Comparator::In, Some(found)) => each(found, listed),
-        (Comparator::NotIn, Some(found)) => each(found, |item| !listed(item)),
+        (Comparator::NotIn, Some(Value::Array(items))) => !items.iter().any(listed),
+        (Comparator::NotIn, Some(found)) => !listed(found),
         (Comparator::Contains, Some(Value::Array(items))) => items.contains(value),
         (Comparator::Contains, Some(Value::String(text))) => value.as_str().is_some_and(|part| text.contains(part)),
         (Comparator::ContainsAll, Some(Value::Array(items))) => {
@@ -90,23 +91,25 @@ fn passes(compiled: &CompiledRule, found: Option<&Value>) -> bool {
     }
 }
 
-/// `test` on every element of an array, or on the value itself.
+/// `test` on every element of an array, or on the value itself. An empty array passes no
+/// allow-list: nothing in it was checked.
 fn each(found: &Value, test: impl Fn(&Value) -> bool) -> bool {
     match found {
-        Value::Array(items) => items.iter().all(test),
+        Value::Array(items) => !items.is_empty() && items.iter().all(test),
         single => test(single),
     }
 }
 
-/// A wildcard pattern as an anchored regular expression: `*` is any characters, `\*` a star.
+/// A wildcard pattern as an anchored regular expression: `*` is any characters, `\*` a star,
+/// `\\` a backslash.
 fn wildcard_regex(wildcard: &str) -> String {
     let mut source = String::from("(?s)^");
     let mut chars = wildcard.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' if chars.peek() == Some(&'*') => {
-                chars.next();
-                source.push_str(r"\*");
+            '\\' if matches!(chars.peek(), Some('*' | '\\')) => {
+                let escaped = chars.next().unwrap_or('\\');
+                source.push_str(&regex::escape(escaped.encode_utf8(&mut [0; 4])));
             }
             '*' => source.push_str(".*"),
             other => source.push_str(&regex::escape(other.encode_utf8(&mut [0; 4]))),
@@ -128,9 +131,11 @@ mod tests {
                 "scope": "openid accounts",
                 "redirect_uris": ["https://app.tpp.example/cb", "https://app.tpp.example/cb2"],
                 "token_endpoint_auth_method": "tls_client_auth",
-                "grant_types": ["client_credentials", "authorization_code"]
+                "grant_types": ["client_credentials", "authorization_code"],
+                "empty": []
             },
-            "software_statement": {"software_roles": ["AISP", "PISP"], "org_id": "0015800001HQQrZAAX", "name": "a*b"}
+            "software_statement": {"software_roles": ["AISP", "PISP"], "org_id": "0015800001HQQrZAAX", "name": "a*b", "path": "C:\\dir"},
+            "registration": {}
         })
     }
 
@@ -164,6 +169,8 @@ mod tests {
         assert!(check("software_statement.org_id", "in", json!(["0015800001HQQrZAAX"])));
         assert!(!check("software_statement.org_id", "in", json!(["other"])));
         assert!(!check("request.missing", "in", json!(["x"])), "an allow-list needs the field");
+        assert!(!check("request.empty", "in", json!(["x"])), "nor an empty list");
+        assert!(check("request.empty", "not_in", json!(["x"])));
         assert!(check("software_statement.software_roles", "not_in", json!(["CBPII"])));
         assert!(!check("software_statement.software_roles", "not_in", json!(["PISP"])));
         assert!(check("request.missing", "not_in", json!(["x"])));
@@ -189,6 +196,8 @@ mod tests {
         assert!(check("software_statement.name", "matches", json!(r"a\*b")));
         assert!(!check("request.token_endpoint_auth_method", "matches", json!(r"tls\*")));
         assert!(check("request.token_endpoint_auth_method", "matches", json!("tls*auth")));
+        assert!(check("software_statement.path", "matches", json!(r"C:\\*")), "a backslash, then a wildcard");
+        assert!(!check("request.empty", "matches", json!("*")), "an empty list matches nothing");
         assert!(!check("request.token_endpoint_auth_method", "matches", json!("tls.client.auth")), "dots are literal");
     }
 

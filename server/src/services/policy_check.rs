@@ -10,13 +10,13 @@ use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
 
 use app::domain::dry_run::{CheckOutcome, Stage, Trace};
-use app::domain::ids::PolicyId;
-use app::domain::policy::PolicyErrorCode;
+use app::domain::ids::{PolicyId, WorkspaceRef};
+use app::domain::policy::{Policy, PolicyErrorCode};
 use app::domain::workspace::Workspace;
-use app::policy::{CompiledPolicy, PolicyOutcome, UNEVALUABLE};
+use app::policy::{PolicyCache, PolicyOutcome, UNEVALUABLE};
 
 use super::registration::Failure;
-use crate::oauth2::registration::RegistrationError;
+use crate::oauth2::registration::{ClientMetadata, RegistrationError};
 use crate::oauth2::software_statement::SoftwareStatement;
 use crate::state::ServerState;
 use crate::tls::client_trust::CertificateFacts;
@@ -39,17 +39,24 @@ pub fn policy_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The document every policy reads: `{request, software_statement, client_certificate,
-/// headers, workspace}` (absent parts are `null`).
+/// The document every policy reads: `{request, registration, software_statement,
+/// client_certificate, headers, workspace}` (absent parts are `null`). `client_certificate` is
+/// there only when the certificate chains to one of the workspace's trusted CAs.
 pub fn policy_input(
     workspace: &Workspace,
     claims: &Map<String, Value>,
+    registration: &ClientMetadata,
     ssa: Option<&SoftwareStatement>,
     certificate: Option<&CertificateFacts>,
     headers: &BTreeMap<String, String>,
 ) -> Value {
+    let mut registered = serde_json::to_value(registration).unwrap_or(Value::Null);
+    if let Some(fields) = registered.as_object_mut() {
+        fields.insert("scope".to_owned(), Value::String(registration.scopes.join(" ")));
+    }
     json!({
         "request": claims,
+        "registration": registered,
         "software_statement": ssa.map(|s| &s.claims),
         "client_certificate": certificate,
         "headers": headers,
@@ -71,14 +78,13 @@ pub async fn check_policy(
         return Ok(());
     };
     let at = workspace.reference();
-    let compiled = match state.app.store.policy(&at, id).await {
-        Ok(Some(policy)) => state.app.policies.compiled(&at, &policy).map_err(|e| format!("policy '{id}' does not compile: {e}")),
-        Ok(None) => Err(format!("policy '{id}' does not exist")),
+    let policy = match state.app.store.policy(&at, id).await {
+        Ok(policy) => policy,
         Err(error) => return Err(Failure::Internal(error.to_string())),
     };
-    let outcome = match compiled {
-        Ok(compiled) => evaluate(compiled, input).await,
-        Err(reason) => Err(reason),
+    let outcome = match policy {
+        Some(policy) => evaluate(state.app.policies.clone(), at.clone(), policy, input).await,
+        None => Err(format!("policy '{id}' does not exist")),
     };
     match outcome {
         Ok(outcome) => record(trace, id, outcome),
@@ -90,9 +96,15 @@ pub async fn check_policy(
     }
 }
 
-/// Evaluates off the async runtime: a Rego policy may compute for up to its time limit.
-async fn evaluate(compiled: Arc<CompiledPolicy>, input: Value) -> Result<PolicyOutcome, String> {
-    tokio::task::spawn_blocking(move || compiled.evaluate(&input)).await.map_err(|e| format!("the evaluation stopped: {e}"))
+/// Compiles (when the cache does not hold this version) and evaluates, off the async runtime:
+/// a Rego policy may compute for up to its time limit.
+async fn evaluate(cache: Arc<PolicyCache>, at: WorkspaceRef, policy: Policy, input: Value) -> Result<PolicyOutcome, String> {
+    tokio::task::spawn_blocking(move || {
+        let compiled = cache.compiled(&at, &policy).map_err(|e| format!("policy '{}' does not compile: {e}", policy.id))?;
+        Ok(compiled.evaluate(&input))
+    })
+    .await
+    .map_err(|e| format!("the evaluation stopped: {e}"))?
 }
 
 fn record(trace: &mut Trace, id: &PolicyId, outcome: PolicyOutcome) -> Result<(), Failure> {
