@@ -27,6 +27,7 @@ test("a validator policy refuses a registration with its rule's description, and
   await rules.nth(0).getByLabel("Field").fill("request.client_name");
   await rules.nth(0).getByLabel("Comparator").selectOption("not_equals");
   await rules.nth(0).getByLabel("Value").fill("Forbidden App");
+  await expect(rules.nth(0).locator(".value-preview")).toHaveText('Compared with the text "Forbidden App".');
   await rules.nth(0).getByLabel("Error description").fill("that name is reserved");
   await page.getByRole("button", { name: "Add rule" }).click();
   await rules.nth(1).getByLabel("Field").fill("request.grant_types");

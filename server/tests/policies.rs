@@ -308,6 +308,65 @@ async fn the_dry_run_shows_every_check_and_writes_nothing() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
+#[tokio::test]
+async fn the_dry_run_sees_headers_as_the_endpoint_does_and_says_what_it_leaves_out() {
+    let server = TestServer::start().await;
+    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
+    tpp.configure(&server).await;
+    let rule = |field: &str, value: &str, description: &str| {
+        json!({"field": field, "comparator": "equals", "value": value,
+            "error_code": "invalid_client_metadata", "error_description": description})
+    };
+    let policy = json!({"id": "fapi-headers", "name": "FAPI headers", "language": "validators", "body": [
+        rule("headers.content-type", "application/jose", "send a signed request"),
+        rule("headers.x-fapi-financial-id", "0015800001041RE", "unknown financial institution"),
+    ]});
+    assert_eq!(create(&server, policy).await.0, StatusCode::CREATED);
+    attach(&server, &tpp, Some("fapi-headers")).await;
+
+    // Without the header, both refuse at the second rule; with it, both accept.
+    let ask =
+        |headers: Value| json!({"request": tpp.request(), "client_certificate_pem": tpp.transport.cert_pem, "headers": headers});
+    let report = dry_run(&server, ask(json!({}))).await;
+    assert_eq!(report["error_description"], "unknown financial institution", "{report}");
+    let (status, body) = server.register(&server.client(Some(&tpp.transport)), "application/jose", tpp.request()).await;
+    assert_eq!((status, &body["error_description"]), (StatusCode::BAD_REQUEST, &report["error_description"]));
+    let report = dry_run(&server, ask(json!({"X-FAPI-Financial-ID": "0015800001041RE"}))).await;
+    assert_eq!(report["accepted"], true, "{report}");
+    assert!(report.get("warnings").is_none(), "{report}");
+    let response = server
+        .client(Some(&tpp.transport))
+        .post(server.register_url())
+        .header("content-type", "application/jose")
+        .header("x-fapi-financial-id", "0015800001041RE")
+        .body(tpp.request())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    // Headers a policy cannot read, and policies the workspace lacks, are named.
+    for (ask, field) in [
+        (ask(json!({"authorization": "Bearer x"})), "headers: "),
+        (ask(json!({"content-type": "application/json"})), "headers: "),
+        (json!({"request": tpp.request(), "policy_id": "missing"}), "policy_id: "),
+    ] {
+        let (status, body) = server.admin(Method::POST, &format!("{ADMIN_WORKSPACE}/dcr/dry-run"), Some(ask)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body["error_description"].as_str().unwrap().starts_with(field), "{body}");
+    }
+
+    // An endpoint that takes dcr_register tokens: an accepted dry run says a token is needed.
+    let mut settings = tpp.dcr_settings();
+    settings["policy_id"] = json!("fapi-headers");
+    settings["protect_by_access_token"] = json!(true);
+    let (status, body) = server.admin(Method::PUT, &format!("{ADMIN_WORKSPACE}/dcr"), Some(settings)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let report = dry_run(&server, ask(json!({"x-fapi-financial-id": "0015800001041RE"}))).await;
+    assert_eq!(report["accepted"], true, "{report}");
+    assert!(report["warnings"][0].as_str().unwrap().contains("dcr_register access token"), "{report}");
+}
+
 /// A request signed by the tool's TPP, with a software statement changed by `ssa` and claims
 /// changed by `request`.
 fn request_with_ssa(tpp: &Ecosystem, ssa: impl FnOnce(&mut Value), request: impl FnOnce(&mut Value)) -> String {
@@ -367,8 +426,10 @@ async fn the_sample_policies_do_what_the_readme_says() {
     let mut open_transport = tpp.dcr_settings();
     open_transport["require_mtls"] = json!(false);
     server.put_dcr(open_transport).await;
-    let self_signed = onboard::pki::self_signed_client(&[(rcgen::DnType::CommonName, support::SOFTWARE_ID)], support::now()).unwrap();
-    let ask = json!({"request": tpp.request(), "client_certificate_pem": self_signed.cert_pem, "policy_id": "tls-client-auth-only"});
+    let self_signed =
+        onboard::pki::self_signed_client(&[(rcgen::DnType::CommonName, support::SOFTWARE_ID)], support::now()).unwrap();
+    let ask =
+        json!({"request": tpp.request(), "client_certificate_pem": self_signed.cert_pem, "policy_id": "tls-client-auth-only"});
     let report = dry_run(&server, ask).await;
     assert_eq!(report["error_description"], "register over mutual TLS with a certificate from a trusted CA", "{report}");
     server.put_dcr(tpp.dcr_settings()).await;
@@ -381,7 +442,11 @@ async fn the_sample_policies_do_what_the_readme_says() {
     );
 
     // Leaving redirect_uris out registers the software statement's, which are checked too.
-    let unnamed = request_with_ssa(&tpp, |s| s["software_client_uri"] = json!("https://other-tpp.example"), |c| c["redirect_uris"] = json!([]));
+    let unnamed = request_with_ssa(
+        &tpp,
+        |s| s["software_client_uri"] = json!("https://other-tpp.example"),
+        |c| c["redirect_uris"] = json!([]),
+    );
     assert_eq!(
         verdict("own-domain-redirects", unnamed).await,
         refused(

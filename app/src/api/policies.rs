@@ -57,48 +57,76 @@ pub struct PolicyForm {
     pub rego: String,
 }
 
-/// A rule's value from the editor's text: lists for `in`, `not_in` and `contains_all` (one item
-/// per comma or line), the text itself for patterns, nothing for `present` and `absent`, and
-/// otherwise JSON where the text is JSON (`42`, `true`, `["a"]`) or else the text as a string.
-pub fn rule_value(comparator: Comparator, text: &str) -> Value {
-    let scalar = |item: &str| match serde_json::from_str::<Value>(item) {
-        Ok(value @ (Value::Number(_) | Value::Bool(_) | Value::String(_))) => value,
-        _ => Value::String(item.to_owned()),
-    };
-    match comparator {
-        Comparator::Present | Comparator::Absent => Value::Null,
-        Comparator::Matches | Comparator::Regex => Value::String(text.trim().to_owned()),
-        Comparator::In | Comparator::NotIn | Comparator::ContainsAll => match serde_json::from_str::<Value>(text.trim()) {
-            Ok(list @ Value::Array(_)) => list,
-            _ => Value::Array(text.split([',', '\n']).map(str::trim).filter(|item| !item.is_empty()).map(scalar).collect()),
-        },
-        Comparator::Equals | Comparator::NotEquals | Comparator::Contains => {
-            let text = text.trim();
-            if text.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_owned()))
-            }
-        }
+/// What marks a rule's value as JSON in the editor: `json:42`, `json:true`, `json:["a,b"]`.
+pub const JSON_PREFIX: &str = "json:";
+
+/// A rule's value from the editor's text. Plain text is always text, never coerced: a list for
+/// `in`, `not_in` and `contains_all` (one item per comma or line, trimmed), the text exactly as
+/// written for `matches` and `regex`, nothing for `present` and `absent`, and otherwise the
+/// trimmed text. Text after [`JSON_PREFIX`] is JSON, for numbers, booleans, or items with commas.
+pub fn rule_value(comparator: Comparator, text: &str) -> Result<Value, String> {
+    if matches!(comparator, Comparator::Present | Comparator::Absent) {
+        return Ok(Value::Null);
     }
+    if let Some(json) = text.trim_start().strip_prefix(JSON_PREFIX) {
+        return serde_json::from_str(json).map_err(|e| format!("not JSON after {JSON_PREFIX}: {e}"));
+    }
+    Ok(match comparator {
+        Comparator::Matches | Comparator::Regex => Value::String(text.to_owned()),
+        Comparator::In | Comparator::NotIn | Comparator::ContainsAll => Value::Array(
+            text.split([',', '\n'])
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(|item| Value::String(item.to_owned()))
+                .collect(),
+        ),
+        _ if text.trim().is_empty() => Value::Null,
+        _ => Value::String(text.trim().to_owned()),
+    })
 }
 
-/// The editor's text for a rule's value: plain words where they read back the same, JSON
-/// otherwise; the inverse of [`rule_value`].
+/// The editor's text for a rule's value: plain words where they read back the same, JSON after
+/// [`JSON_PREFIX`] otherwise; the inverse of [`rule_value`].
 pub fn value_text(comparator: Comparator, value: &Value) -> String {
     let plain = |value: &Value| {
         matches!(value, Value::String(text)
-            if !text.is_empty() && text.trim() == text && !text.contains([',', '\n']) && serde_json::from_str::<Value>(text).is_err())
+            if !text.is_empty() && text.trim() == text && !text.contains([',', '\n']) && !text.starts_with(JSON_PREFIX))
     };
     match (comparator, value) {
         (_, Value::Null) => String::new(),
-        (Comparator::Matches | Comparator::Regex, Value::String(text)) => text.clone(),
-        (Comparator::In | Comparator::NotIn | Comparator::ContainsAll, Value::Array(items)) if items.iter().all(plain) => {
+        (Comparator::Matches | Comparator::Regex, Value::String(text)) if !text.trim_start().starts_with(JSON_PREFIX) => {
+            text.clone()
+        }
+        (Comparator::In | Comparator::NotIn | Comparator::ContainsAll, Value::Array(items))
+            if !items.is_empty() && items.iter().all(plain) =>
+        {
             items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
         }
-        (_, Value::String(text)) if plain(value) => text.clone(),
-        (_, other) => other.to_string(),
+        (Comparator::Equals | Comparator::NotEquals | Comparator::Contains, Value::String(_)) if plain(value) => {
+            value.as_str().unwrap_or_default().to_owned()
+        }
+        (_, other) => format!("{JSON_PREFIX}{other}"),
     }
+}
+
+/// What the editor says a rule compares with, so a typed value is never a surprise:
+/// `Compared with the text "42".`, `Compared with the number 42.`.
+pub fn describe_value(comparator: Comparator, text: &str) -> String {
+    let value = match rule_value(comparator, text) {
+        Err(problem) => return problem,
+        Ok(_) if !comparator.takes_value() => return String::new(),
+        Ok(Value::Null) => return "No value yet.".to_owned(),
+        Ok(value) => value,
+    };
+    let what = match &value {
+        Value::String(_) => "the text",
+        Value::Number(_) => "the number",
+        Value::Bool(_) => "the boolean",
+        Value::Array(items) if items.len() == 1 => "a list of 1:",
+        Value::Array(items) => return format!("Compared with a list of {}: {value}.", items.len()),
+        Value::Object(_) | Value::Null => "the JSON",
+    };
+    format!("Compared with {what} {value}.")
 }
 
 #[cfg(feature = "ssr")]
@@ -139,7 +167,7 @@ impl PolicyForm {
                         Ok(ValidatorRule {
                             field: FieldPath::parse(&rule.field).map_err(|e| at("field", e))?,
                             comparator,
-                            value: rule_value(comparator, &rule.value),
+                            value: rule_value(comparator, &rule.value).map_err(|e| at("value", e))?,
                             error_code: PolicyErrorCode::parse(&rule.error_code)
                                 .ok_or_else(|| at("error_code", "choose an error code".to_owned()))?,
                             error_description: rule.error_description.trim().to_owned(),
@@ -242,18 +270,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn values_are_typed_by_their_comparator() {
-        assert_eq!(rule_value(Comparator::In, "AISP, PISP"), json!(["AISP", "PISP"]));
-        assert_eq!(rule_value(Comparator::NotIn, "a\nb\n"), json!(["a", "b"]));
-        assert_eq!(rule_value(Comparator::In, r#"["x", 2]"#), json!(["x", 2]));
-        assert_eq!(rule_value(Comparator::ContainsAll, "1, true, x"), json!([1, true, "x"]));
-        assert_eq!(rule_value(Comparator::Equals, "tls_client_auth"), json!("tls_client_auth"));
-        assert_eq!(rule_value(Comparator::Equals, "42"), json!(42));
-        assert_eq!(rule_value(Comparator::Equals, r#""42""#), json!("42"));
-        assert_eq!(rule_value(Comparator::Equals, " "), Value::Null);
-        assert_eq!(rule_value(Comparator::Matches, " https://*.tpp.example/* "), json!("https://*.tpp.example/*"));
-        assert_eq!(rule_value(Comparator::Regex, "^[0-9]+$"), json!("^[0-9]+$"));
-        assert_eq!(rule_value(Comparator::Present, "ignored"), Value::Null);
+    fn plain_text_is_text_and_json_is_asked_for() {
+        let value = |comparator, text: &str| rule_value(comparator, text).unwrap_or_default();
+        assert_eq!(value(Comparator::In, "AISP, PISP"), json!(["AISP", "PISP"]));
+        assert_eq!(value(Comparator::NotIn, "a\nb\n"), json!(["a", "b"]));
+        assert_eq!(value(Comparator::ContainsAll, "1, true, x"), json!(["1", "true", "x"]));
+        assert_eq!(value(Comparator::In, r#"json:["x", 2]"#), json!(["x", 2]));
+        assert_eq!(value(Comparator::Equals, "tls_client_auth"), json!("tls_client_auth"));
+        assert_eq!(value(Comparator::Equals, " 42 "), json!("42"));
+        assert_eq!(value(Comparator::Equals, "true"), json!("true"));
+        assert_eq!(value(Comparator::Equals, "json:42"), json!(42));
+        assert_eq!(value(Comparator::Equals, " json:true"), json!(true));
+        assert_eq!(value(Comparator::Equals, " "), Value::Null);
+        assert_eq!(value(Comparator::Matches, " https://*.tpp.example/*"), json!(" https://*.tpp.example/*"));
+        assert_eq!(value(Comparator::Regex, "^[0-9]+$ "), json!("^[0-9]+$ "));
+        assert_eq!(value(Comparator::Present, "ignored"), Value::Null);
+        let error = rule_value(Comparator::Equals, "json:[1,").err().unwrap_or_default();
+        assert!(error.starts_with("not JSON after json:"), "{error}");
     }
 
     #[test]
@@ -261,15 +294,31 @@ mod tests {
         for (comparator, value) in [
             (Comparator::In, json!(["AISP", "PISP"])),
             (Comparator::In, json!(["a,b", "c"])),
+            (Comparator::In, json!([])),
             (Comparator::ContainsAll, json!([1, "x", true])),
             (Comparator::Equals, json!("tls_client_auth")),
             (Comparator::Equals, json!("42")),
             (Comparator::Equals, json!(42)),
+            (Comparator::Equals, json!(" padded ")),
+            (Comparator::Equals, json!("json:not really")),
             (Comparator::NotEquals, json!(["a"])),
+            (Comparator::Contains, json!(false)),
             (Comparator::Matches, json!("https://*")),
+            (Comparator::Regex, json!(" x ")),
             (Comparator::Absent, Value::Null),
         ] {
-            assert_eq!(rule_value(comparator, &value_text(comparator, &value)), value, "{comparator:?} {value}");
+            let text = value_text(comparator, &value);
+            assert_eq!(rule_value(comparator, &text), Ok(value.clone()), "{comparator:?} {value} as {text}");
         }
+    }
+
+    #[test]
+    fn the_editor_says_what_a_value_is() {
+        assert_eq!(describe_value(Comparator::Equals, "42"), r#"Compared with the text "42"."#);
+        assert_eq!(describe_value(Comparator::Equals, "json:42"), "Compared with the number 42.");
+        assert_eq!(describe_value(Comparator::In, "AISP, PISP"), r#"Compared with a list of 2: ["AISP","PISP"]."#);
+        assert_eq!(describe_value(Comparator::Equals, ""), "No value yet.");
+        assert_eq!(describe_value(Comparator::Present, ""), "");
+        assert!(describe_value(Comparator::Equals, "json:{").starts_with("not JSON"));
     }
 }

@@ -2,7 +2,7 @@
 //! by rule. The server fills a [`Trace`] while it runs the same pipeline a real registration
 //! runs, so the two cannot disagree.
 
-use std::fmt::Display;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -81,12 +81,18 @@ impl Trace {
         self.push(stage, name, CheckOutcome::Skipped, Some(reason.into()));
     }
 
-    /// Records `result` as the outcome of the check `name` and hands it back, so a pipeline
-    /// step reads `trace.check(stage, name, step(..))?`.
-    pub fn check<T, E: Display>(&mut self, stage: Stage, name: impl Into<String>, result: Result<T, E>) -> Result<T, E> {
+    /// Records `result` as the outcome of the check `name` (a failure described by `detail`)
+    /// and hands it back, so a pipeline step reads `trace.record(stage, name, step(..), ..)?`.
+    pub fn record<T, E>(
+        &mut self,
+        stage: Stage,
+        name: impl Into<String>,
+        result: Result<T, E>,
+        detail: impl FnOnce(&E) -> String,
+    ) -> Result<T, E> {
         match &result {
             Ok(_) => self.pass(stage, name),
-            Err(error) => self.push(stage, name, CheckOutcome::Failed, Some(error.to_string())),
+            Err(error) => self.push(stage, name, CheckOutcome::Failed, Some(detail(error))),
         }
         result
     }
@@ -121,6 +127,10 @@ pub struct DryRunRequest {
     /// attaching it).
     #[serde(default)]
     pub policy_id: Option<PolicyId>,
+    /// Request headers a policy reads (`user-agent`, `x-fapi-interaction-id`,
+    /// `x-fapi-financial-id`, `x-forwarded-for`); `content-type` follows from `request`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// What the register endpoint would answer, and every check that led there.
@@ -134,6 +144,10 @@ pub struct DryRunReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
     pub checks: Vec<PipelineCheck>,
+    /// What the verdict leaves out, e.g. an access token the endpoint requires and a dry run
+    /// cannot present.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[cfg(test)]
@@ -145,9 +159,10 @@ mod tests {
     #[test]
     fn a_trace_records_each_check_and_hands_results_back() {
         let mut trace = Trace::default();
-        assert_eq!(trace.check(Stage::Body, "is JSON", Ok::<_, String>(1)), Ok(1));
+        assert_eq!(trace.record(Stage::Body, "is JSON", Ok::<_, String>(1), String::clone), Ok(1));
         trace.skip(Stage::Admission, "token", "a dry run presents no token");
-        assert_eq!(trace.check(Stage::Claims, "aud", Err::<(), _>("aud: not accepted")), Err("aud: not accepted"));
+        let refused = trace.record(Stage::Claims, "aud", Err::<(), _>("not accepted"), |e| format!("aud: {e}"));
+        assert_eq!(refused, Err("not accepted"));
         let failure = trace.first_failure().map(|check| (check.name.as_str(), check.detail.as_deref()));
         assert_eq!(failure, Some(("aud", Some("aud: not accepted"))));
         assert_eq!(trace.checks.len(), 3);

@@ -2,7 +2,7 @@
 //! after the built-in rules on every registration. A policy is either an ordered list of
 //! validator rules or a Rego module; both read the same input document (see
 //! [`INPUT_FIELDS`]). This module holds the shapes and their checks; evaluation lives in
-//! `crate::policy` (server side).
+//! `crate::policy` (built with the `ssr` feature only).
 
 use std::fmt;
 
@@ -18,7 +18,7 @@ pub const MAX_RULES: usize = 100;
 /// The largest Rego module accepted, in bytes.
 pub const MAX_REGO_LEN: usize = 64 * 1024;
 const MAX_NAME_LEN: usize = 100;
-const MAX_DESCRIPTION_LEN: usize = 500;
+pub const MAX_DESCRIPTION_LEN: usize = 500;
 const MAX_PATTERN_LEN: usize = 1000;
 
 /// The error a failing rule rejects a registration with (RFC 7591 §3.2.2, OBUK DCR).

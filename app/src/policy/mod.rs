@@ -1,4 +1,4 @@
-//! Evaluating DCR policies (server side): a policy compiled once per version, then checked
+//! Evaluating DCR policies (built with the `ssr` feature only): a policy compiled once per version, then checked
 //! against each registration's input document. Both languages give the same kind of outcome:
 //! the checks made, in order, and the rejection if one failed.
 
@@ -13,7 +13,7 @@ pub use cache::PolicyCache;
 pub use rego::{CompiledRego, EVALUATION_LIMIT, RegoVerdict};
 pub use validators::CompiledValidators;
 
-use crate::domain::policy::{PolicyBody, PolicyErrorCode, ValidatorRule};
+use crate::domain::policy::{MAX_DESCRIPTION_LEN, PolicyBody, PolicyErrorCode, ValidatorRule};
 use crate::domain::workspace::SettingsError;
 
 /// What a Rego policy rejects with (validator rules name their own code).
@@ -99,12 +99,23 @@ fn describe(rule: &ValidatorRule) -> String {
     }
 }
 
+/// A description a TPP can be given: control characters as spaces, at most
+/// [`MAX_DESCRIPTION_LEN`] characters (a `deny` message may quote the request at any length).
+fn one_line(text: &str) -> String {
+    let mut line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_DESCRIPTION_LEN).collect();
+    if text.chars().nth(MAX_DESCRIPTION_LEN).is_some() {
+        line.pop();
+        line.push('…');
+    }
+    line
+}
+
 fn rego_outcome(rego: &CompiledRego, input: &Value) -> PolicyOutcome {
     let rejection =
         |description: String, internal: Option<String>| PolicyRejection { code: REGO_ERROR_CODE, description, internal };
     match rego.evaluate(input) {
         Ok(verdict) => {
-            let denied = (!verdict.deny.is_empty()).then(|| verdict.deny.join("; "));
+            let denied = (!verdict.deny.is_empty()).then(|| one_line(&verdict.deny.join("; ")));
             let checks = vec![
                 PolicyCheck {
                     name: "allow".to_owned(),
@@ -124,5 +135,19 @@ fn rego_outcome(rego: &CompiledRego, input: &Value) -> PolicyOutcome {
             checks: vec![PolicyCheck { name: "evaluation".to_owned(), passed: false, detail: Some(reason.clone()) }],
             rejection: Some(rejection(UNEVALUABLE.to_owned(), Some(reason))),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deny_messages_are_cut_to_one_bounded_line() {
+        assert_eq!(one_line("a\nb\tc"), "a b c");
+        let long = "x".repeat(MAX_DESCRIPTION_LEN + 10);
+        let cut = one_line(&long);
+        assert_eq!((cut.chars().count(), cut.ends_with('…')), (MAX_DESCRIPTION_LEN, true));
+        assert_eq!(one_line(&long[..MAX_DESCRIPTION_LEN]), long[..MAX_DESCRIPTION_LEN]);
     }
 }

@@ -6,6 +6,7 @@ use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::WorkspaceRef;
 use crate::domain::workspace::SettingsError;
 use crate::state::AppState;
+use crate::storage::DcrSettingsWrite;
 
 pub async fn get_dcr_settings(state: &AppState, at: &WorkspaceRef) -> Result<DcrSettings, ServiceError> {
     Ok(get_workspace(state, at).await?.dcr)
@@ -27,13 +28,13 @@ pub async fn update_dcr_settings(
         )
         .into());
     }
-    if let Some(id) = &settings.policy_id
-        && state.store.policy(at, id).await?.is_none()
-    {
-        return Err(SettingsError::new("policy_id", format!("this workspace has no policy '{id}'")).into());
-    }
-    if !state.store.update_dcr_settings(at, &settings, state.clock.now()).await? {
-        return Err(ServiceError::NotFound("workspace"));
+    match state.store.update_dcr_settings(at, &settings, state.clock.now()).await? {
+        DcrSettingsWrite::Saved => {}
+        DcrSettingsWrite::NoWorkspace => return Err(ServiceError::NotFound("workspace")),
+        DcrSettingsWrite::NoPolicy => {
+            let id = settings.policy_id.as_ref().map(ToString::to_string).unwrap_or_default();
+            return Err(SettingsError::new("policy_id", format!("this workspace has no policy '{id}'")).into());
+        }
     }
     Ok(settings)
 }

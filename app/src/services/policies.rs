@@ -8,7 +8,7 @@ use crate::domain::ids::{PolicyId, WorkspaceRef};
 use crate::domain::policy::{NewPolicy, Policy, PolicyBody, PolicyDraft};
 use crate::policy::CompiledPolicy;
 use crate::state::AppState;
-use crate::storage::StoreError;
+use crate::storage::{PolicyDeletion, StoreError};
 
 pub async fn list_policies(state: &AppState, at: &WorkspaceRef) -> Result<Vec<Policy>, ServiceError> {
     get_workspace(state, at).await?;
@@ -46,16 +46,17 @@ pub async fn update_policy(
 }
 
 pub async fn delete_policy(state: &AppState, at: &WorkspaceRef, id: &PolicyId) -> Result<(), ServiceError> {
-    if get_workspace(state, at).await?.dcr.policy_id.as_ref() == Some(id) {
-        return Err(ServiceError::Conflict(format!(
+    get_workspace(state, at).await?;
+    match state.store.delete_policy(at, id).await? {
+        PolicyDeletion::Deleted => {
+            state.policies.forget(at, id);
+            Ok(())
+        }
+        PolicyDeletion::NotFound => Err(ServiceError::NotFound("policy")),
+        PolicyDeletion::Attached => Err(ServiceError::Conflict(format!(
             "policy '{id}' protects the register endpoint: choose another policy or none in the DCR settings first"
-        )));
+        ))),
     }
-    if !state.store.delete_policy(at, id).await? {
-        return Err(ServiceError::NotFound("policy"));
-    }
-    state.policies.forget(at, id);
-    Ok(())
 }
 
 /// A draft with its name trimmed, after its shape checks and compilation pass. Compiling Rego

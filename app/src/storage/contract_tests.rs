@@ -136,11 +136,11 @@ async fn workspaces_are_created_read_listed_and_updated() {
 
         let mut dcr = obuk.dcr.clone();
         dcr.enabled = true;
-        assert!(ok(store.update_dcr_settings(&obuk.reference(), &dcr, at(5)).await));
+        assert_eq!(ok(store.update_dcr_settings(&obuk.reference(), &dcr, at(5)).await), DcrSettingsWrite::Saved);
         let mut settings = obuk.settings.clone();
         settings.org_id = Some("0015800001HQQrZAAX".to_owned());
         assert!(ok(store.update_workspace_settings(&obuk.reference(), &settings, at(6)).await));
-        assert!(!ok(store.update_dcr_settings(&workspace_ref("missing"), &dcr, at(6)).await));
+        assert_eq!(ok(store.update_dcr_settings(&workspace_ref("missing"), &dcr, at(6)).await), DcrSettingsWrite::NoWorkspace);
 
         let read = ok(store.workspace(&obuk.reference()).await).unwrap_or_else(|| panic!("workspace vanished"));
         assert_eq!((read.dcr, read.settings, read.updated_at), (dcr, settings, at(6)));
@@ -434,8 +434,67 @@ async fn policies_are_kept_per_workspace() {
         ok(store.insert_policy(&at_obuk, &Policy { id: other.clone(), name: "A first".to_owned(), ..policy.clone() }).await);
         let names: Vec<String> = ok(store.policies(&at_obuk).await).into_iter().map(|p| p.name).collect();
         assert_eq!(names, ["A first", "Rego roles"]);
-        assert!(ok(store.delete_policy(&at_obuk, &id).await));
-        assert!(!ok(store.delete_policy(&at_obuk, &id).await));
+
+        // Settings can name only a policy the workspace has, and a named policy stays.
+        let mut dcr = obuk.dcr.clone();
+        dcr.policy_id = Some(PolicyId::parse("nowhere").unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(ok(store.update_dcr_settings(&at_obuk, &dcr, at(3)).await), DcrSettingsWrite::NoPolicy);
+        assert_eq!(ok(store.workspace(&at_obuk).await).map(|w| w.dcr), Some(obuk.dcr.clone()), "nothing written");
+        dcr.policy_id = Some(id.clone());
+        assert_eq!(ok(store.update_dcr_settings(&at_obuk, &dcr, at(3)).await), DcrSettingsWrite::Saved);
+        assert_eq!(ok(store.delete_policy(&at_obuk, &id).await), PolicyDeletion::Attached);
+        assert_eq!(ok(store.delete_policy(&at_obuk, &other).await), PolicyDeletion::Deleted);
+        dcr.policy_id = None;
+        assert_eq!(ok(store.update_dcr_settings(&at_obuk, &dcr, at(4)).await), DcrSettingsWrite::Saved);
+        assert_eq!(ok(store.delete_policy(&at_obuk, &id).await), PolicyDeletion::Deleted);
+        assert_eq!(ok(store.delete_policy(&at_obuk, &id).await), PolicyDeletion::NotFound);
         assert_eq!(ok(store.policy(&at_obuk, &id).await), None);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attaching_and_deleting_a_policy_at_once_cannot_both_win() {
+    use crate::domain::policy::PolicyBody;
+    for (store, _dir) in stores().await {
+        let obuk = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&obuk).await);
+        let at_obuk = obuk.reference();
+        for round in 0..20 {
+            let id = PolicyId::parse(format!("race-{round}")).unwrap_or_else(|e| panic!("{e}"));
+            let policy = Policy {
+                id: id.clone(),
+                name: "Race".to_owned(),
+                body: PolicyBody::Rego("package onboard".to_owned()),
+                created_at: at(1),
+                updated_at: at(1),
+            };
+            ok(store.insert_policy(&at_obuk, &policy).await);
+            let mut dcr = obuk.dcr.clone();
+            dcr.policy_id = Some(id.clone());
+            let (attach, delete) = {
+                let (store_a, store_d, at_a, at_d, id_d) =
+                    (store.clone(), store.clone(), at_obuk.clone(), at_obuk.clone(), id.clone());
+                tokio::join!(
+                    tokio::spawn(async move { store_a.update_dcr_settings(&at_a, &dcr, at(2)).await }),
+                    tokio::spawn(async move { store_d.delete_policy(&at_d, &id_d).await })
+                )
+            };
+            let attach = ok(attach.unwrap_or_else(|e| panic!("{e}")));
+            let delete = ok(delete.unwrap_or_else(|e| panic!("{e}")));
+            let outcome = (attach, delete);
+            assert!(
+                outcome == (DcrSettingsWrite::Saved, PolicyDeletion::Attached)
+                    || outcome == (DcrSettingsWrite::NoPolicy, PolicyDeletion::Deleted),
+                "{}: round {round}: {outcome:?}",
+                store.backend().as_str()
+            );
+            let named = ok(store.workspace(&at_obuk).await).and_then(|w| w.dcr.policy_id);
+            if let Some(named) = named {
+                assert!(ok(store.policy(&at_obuk, &named).await).is_some(), "settings name a deleted policy");
+            }
+            let mut detached = obuk.dcr.clone();
+            detached.policy_id = None;
+            ok(store.update_dcr_settings(&at_obuk, &detached, at(3)).await);
+        }
     }
 }

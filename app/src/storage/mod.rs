@@ -39,6 +39,24 @@ impl Backend {
     }
 }
 
+/// What became of a DCR settings write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DcrSettingsWrite {
+    Saved,
+    NoWorkspace,
+    /// The settings name a policy the workspace does not have; nothing was written.
+    NoPolicy,
+}
+
+/// What became of a policy deletion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyDeletion {
+    Deleted,
+    NotFound,
+    /// The DCR settings name the policy; nothing was deleted.
+    Attached,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("a row with this key already exists")]
@@ -105,8 +123,14 @@ pub trait Store: Send + Sync + 'static {
         settings: &WorkspaceSettings,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// Returns false if the workspace does not exist.
-    async fn update_dcr_settings(&self, at: &WorkspaceRef, dcr: &DcrSettings, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Saves the settings unless the workspace is missing or they name a policy it lacks,
+    /// checked in the transaction that writes them (see [`Store::delete_policy`]).
+    async fn update_dcr_settings(
+        &self,
+        at: &WorkspaceRef,
+        dcr: &DcrSettings,
+        now: DateTime<Utc>,
+    ) -> Result<DcrSettingsWrite, StoreError>;
 
     /// Records the replay guard, the client and the audit event in one transaction, revoking
     /// `consumed_token` (the jti of a single-use registration token) in the same transaction.
@@ -172,8 +196,9 @@ pub trait Store: Send + Sync + 'static {
         draft: &PolicyDraft,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// False if it did not exist.
-    async fn delete_policy(&self, at: &WorkspaceRef, id: &PolicyId) -> Result<bool, StoreError>;
+    /// Deletes the policy unless the workspace's DCR settings name it. The check and the delete
+    /// hold the workspace row, as a settings write does, so neither can slip past the other.
+    async fn delete_policy(&self, at: &WorkspaceRef, id: &PolicyId) -> Result<PolicyDeletion, StoreError>;
 
     /// Inserts an administrator; [`StoreError::Conflict`] if the e-mail address is taken.
     async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError>;

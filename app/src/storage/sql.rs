@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::Row as _;
 use sqlx::types::Json;
 
-use super::{Backend, NewClient, ReplayGuard, Store, StoreError};
+use super::{Backend, DcrSettingsWrite, NewClient, PolicyDeletion, ReplayGuard, Store, StoreError};
 use crate::domain::account::AdminUser;
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
@@ -288,15 +288,37 @@ macro_rules! sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn update_dcr_settings(&self, at: &WorkspaceRef, dcr: &DcrSettings, now: DateTime<Utc>) -> Result<bool, StoreError> {
+            async fn update_dcr_settings(
+                &self,
+                at: &WorkspaceRef,
+                dcr: &DcrSettings,
+                now: DateTime<Utc>,
+            ) -> Result<DcrSettingsWrite, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                // Writing the row first holds it against a concurrent policy deletion.
                 let done = sqlx::query("update workspace set dcr_settings = $1, updated_at = $2 where tenant_id = $3 and id = $4")
                     .bind(Json(dcr))
                     .bind(now)
                     .bind(at.tenant.as_str())
                     .bind(at.workspace.as_str())
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(done.rows_affected() == 1)
+                if done.rows_affected() != 1 {
+                    return Ok(DcrSettingsWrite::NoWorkspace);
+                }
+                if let Some(id) = &dcr.policy_id {
+                    let found = sqlx::query("select 1 from dcr_policy where tenant_id = $1 and workspace_id = $2 and id = $3")
+                        .bind(at.tenant.as_str())
+                        .bind(at.workspace.as_str())
+                        .bind(id.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if found.is_none() {
+                        return Ok(DcrSettingsWrite::NoPolicy);
+                    }
+                }
+                tx.commit().await?;
+                Ok(DcrSettingsWrite::Saved)
             }
 
             async fn register_client(
@@ -689,14 +711,33 @@ macro_rules! sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn delete_policy(&self, at: &WorkspaceRef, id: &PolicyId) -> Result<bool, StoreError> {
+            async fn delete_policy(&self, at: &WorkspaceRef, id: &PolicyId) -> Result<PolicyDeletion, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                // Hold the workspace row, as a DCR settings write does, then read the settings.
+                sqlx::query("update workspace set updated_at = updated_at where tenant_id = $1 and id = $2")
+                    .bind(at.tenant.as_str())
+                    .bind(at.workspace.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                let attached = sqlx::query(
+                    "select 1 from workspace where tenant_id = $1 and id = $2 and dcr_settings ->> 'policy_id' = $3",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                if attached.is_some() {
+                    return Ok(PolicyDeletion::Attached);
+                }
                 let done = sqlx::query("delete from dcr_policy where tenant_id = $1 and workspace_id = $2 and id = $3")
                     .bind(at.tenant.as_str())
                     .bind(at.workspace.as_str())
                     .bind(id.as_str())
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(done.rows_affected() == 1)
+                tx.commit().await?;
+                Ok(if done.rows_affected() == 1 { PolicyDeletion::Deleted } else { PolicyDeletion::NotFound })
             }
 
             async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError> {

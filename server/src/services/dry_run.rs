@@ -18,6 +18,7 @@ use app::services::dry_run::RegistrationDryRun;
 use app::services::workspaces::get_workspace;
 use app::state::AppState;
 
+use super::policy_check::{CONTENT_TYPE, POLICY_HEADERS, select_headers};
 use super::registration::{self, Attempt, Failure, Incoming};
 use crate::listener::Connection;
 use crate::oauth2::registration::RegistrationError;
@@ -29,6 +30,14 @@ const MAX_CHAIN: usize = 8;
 
 pub async fn run(state: &ServerState, at: &WorkspaceRef, request: DryRunRequest) -> Result<DryRunReport, ServiceError> {
     let workspace = get_workspace(&state.app, at).await?;
+    if let Some(id) = &request.policy_id {
+        state
+            .app
+            .store
+            .policy(at, id)
+            .await?
+            .ok_or_else(|| SettingsError::new("policy_id", "no such policy in this workspace"))?;
+    }
     let now = state.app.clock.now();
     let chain = request.client_certificate_pem.as_deref().map(certificate_chain).transpose()?;
     let (content_type, body) = body(request.request, request.software_statement)?;
@@ -37,13 +46,23 @@ pub async fn run(state: &ServerState, at: &WorkspaceRef, request: DryRunRequest)
         content_type: Some(content_type.to_owned()),
         body,
         connection: Connection { remote_addr: None, client_chain: chain.map(Arc::from) },
-        headers: BTreeMap::new(),
+        headers: headers(&request.headers, content_type)?,
     };
 
     let mut trace = Trace::default();
     // Admission comes first at the endpoint; here its failures are noted and the pipeline still
     // runs, so an administrator sees what would follow once registration is switched on.
-    let admitted = admission(&workspace.dcr, &mut trace);
+    let admitted = trace.record(
+        Stage::Admission,
+        "dynamic client registration is enabled",
+        if workspace.dcr.enabled { Ok(()) } else { Err(Failure::Disabled) },
+        Failure::detail,
+    );
+    let mut warnings = Vec::new();
+    if workspace.dcr.protect_by_access_token {
+        trace.skip(Stage::Admission, "a dcr_register access token", "a dry run presents no token");
+        warnings.push(TOKEN_WARNING.to_owned());
+    }
     let certificate = state.client_trust.check(
         incoming.connection.client_chain.as_deref(),
         workspace.settings.trusted_client_ca_pem.as_deref(),
@@ -66,45 +85,49 @@ pub async fn run(state: &ServerState, at: &WorkspaceRef, request: DryRunRequest)
         Err(_) => Ok(()),
     };
     let outcome = admitted.and(validated.map(drop)).and(replay);
-    Ok(report(outcome, trace))
+    Ok(DryRunReport { warnings, ..report(outcome, trace) })
 }
 
-/// DCR must be on; a `dcr_register` token cannot be presented in a dry run.
-fn admission(dcr: &app::domain::dcr::DcrSettings, trace: &mut Trace) -> Result<(), Failure> {
-    let enabled = if dcr.enabled { Ok(()) } else { Err(Failure::Disabled) };
-    let enabled = trace
-        .check(Stage::Admission, "dynamic client registration is enabled", enabled.map_err(Detailed))
-        .map_err(|Detailed(failure)| failure);
-    if dcr.protect_by_access_token {
-        trace.skip(
-            Stage::Admission,
-            "a dcr_register access token",
-            "the endpoint requires one; a dry run presents none, so this check is left out",
-        );
-    }
-    enabled
-}
+/// Why a dry run's verdict is not the whole answer when the endpoint takes `dcr_register` tokens.
+const TOKEN_WARNING: &str = "The register endpoint also requires a dcr_register access token, which a dry run does not \
+     present: a real request needs a valid, unused one or it gets 401 invalid_token.";
 
-/// A failure shown as "code: description".
-struct Detailed(Failure);
-
-impl std::fmt::Display for Detailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0.detail())
+/// The headers a policy would read: those given, which must be ones a policy reads, and the
+/// content type the body is sent with (as the real endpoint sees it).
+fn headers(given: &BTreeMap<String, String>, content_type: &str) -> Result<BTreeMap<String, String>, ServiceError> {
+    let settable: Vec<&str> = POLICY_HEADERS.into_iter().filter(|name| *name != CONTENT_TYPE).collect();
+    let mut named = BTreeMap::new();
+    for (name, value) in given {
+        let name = name.trim().to_ascii_lowercase();
+        if !settable.contains(&name.as_str()) {
+            let problem = format!("'{name}' is not a header a policy reads; give any of: {}", settable.join(", "));
+            return Err(SettingsError::new("headers", problem).into());
+        }
+        named.insert(name, value.trim().to_owned());
     }
+    let mut headers = select_headers(|name| named.get(name).map(String::as_str));
+    headers.insert(CONTENT_TYPE.to_owned(), content_type.to_owned());
+    Ok(headers)
 }
 
 /// The replay check a real registration makes when it stores the client, made read-only.
 async fn not_replayed(state: &ServerState, guard: Option<app::storage::ReplayGuard>, trace: &mut Trace) -> Result<(), Failure> {
     let Some(guard) = guard else { return Ok(()) };
     let seen = state.app.store.replay_guard_exists(&guard).await.map_err(|e| Failure::Internal(e.to_string()))?;
-    let result = if seen { Err(Detailed(Failure::Rejected(RegistrationError::Replayed))) } else { Ok(()) };
-    trace.check(Stage::Claims, "jti was not used before", result).map_err(|Detailed(failure)| failure)
+    let result = if seen { Err(Failure::Rejected(RegistrationError::Replayed)) } else { Ok(()) };
+    trace.record(Stage::Claims, "jti was not used before", result, Failure::detail)
 }
 
 fn report(outcome: Result<(), Failure>, trace: Trace) -> DryRunReport {
     match outcome {
-        Ok(()) => DryRunReport { accepted: true, status: 201, error: None, error_description: None, checks: trace.checks },
+        Ok(()) => DryRunReport {
+            accepted: true,
+            status: 201,
+            error: None,
+            error_description: None,
+            checks: trace.checks,
+            warnings: Vec::new(),
+        },
         Err(failure) => {
             let (error, description) = failure.audit_code();
             DryRunReport {
@@ -113,6 +136,7 @@ fn report(outcome: Result<(), Failure>, trace: Trace) -> DryRunReport {
                 error: Some(error.to_owned()),
                 error_description: Some(description),
                 checks: trace.checks,
+                warnings: Vec::new(),
             }
         }
     }
@@ -178,6 +202,22 @@ mod tests {
         assert_eq!(report(Err(Failure::Disabled), Trace::default()).status, 403);
         assert!(matches!(body(DryRunBody::Jws("a.b.c".to_owned()), Some("s".to_owned())), Err(ServiceError::Invalid(_))));
         assert!(matches!(certificate_chain("not pem"), Err(ServiceError::Invalid(_))));
+    }
+
+    #[test]
+    fn headers_are_those_a_policy_reads_and_the_bodys_content_type() {
+        let given = BTreeMap::from([("User-Agent".to_owned(), " tpp/1.0 ".to_owned())]);
+        assert_eq!(
+            headers(&given, "application/jose").unwrap_or_default(),
+            BTreeMap::from([
+                ("content-type".to_owned(), "application/jose".to_owned()),
+                ("user-agent".to_owned(), "tpp/1.0".to_owned())
+            ])
+        );
+        for refused in ["authorization", "content-type", "x-other"] {
+            let given = BTreeMap::from([(refused.to_owned(), "x".to_owned())]);
+            assert!(matches!(headers(&given, "application/json"), Err(ServiceError::Invalid(_))), "{refused}");
+        }
     }
 
     #[test]

@@ -23,19 +23,24 @@ use crate::tls::client_trust::CertificateFacts;
 
 /// The request headers a policy may read. Never credentials: `Authorization` is not among them.
 pub const POLICY_HEADERS: [&str; 5] =
-    ["content-type", "user-agent", "x-fapi-interaction-id", "x-fapi-financial-id", "x-forwarded-for"];
+    [CONTENT_TYPE, "user-agent", "x-fapi-interaction-id", "x-fapi-financial-id", "x-forwarded-for"];
 
 /// The longest header value a policy sees.
 const MAX_HEADER_LEN: usize = 1024;
 
+/// The header a request's body type is read from.
+pub const CONTENT_TYPE: &str = "content-type";
+
 /// The [`POLICY_HEADERS`] a request carries, by lowercase name.
 pub fn policy_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
+    select_headers(|name| headers.get(name).and_then(|value| value.to_str().ok()))
+}
+
+/// The [`POLICY_HEADERS`] `value_of` gives, each cut to [`MAX_HEADER_LEN`] characters.
+pub fn select_headers<'a>(value_of: impl Fn(&str) -> Option<&'a str>) -> BTreeMap<String, String> {
     POLICY_HEADERS
         .into_iter()
-        .filter_map(|name| {
-            let value = headers.get(name)?.to_str().ok()?;
-            Some((name.to_owned(), value.chars().take(MAX_HEADER_LEN).collect()))
-        })
+        .filter_map(|name| Some((name.to_owned(), value_of(name)?.chars().take(MAX_HEADER_LEN).collect())))
         .collect()
 }
 

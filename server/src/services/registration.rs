@@ -307,12 +307,7 @@ pub(crate) async fn validate_traced(
 
 /// Records one step's result in `trace` (a failure with its wire code) and hands it back.
 fn step<T, E: Into<Failure>>(trace: &mut Trace, stage: Stage, name: &str, result: Result<T, E>) -> Result<T, Failure> {
-    let result = result.map_err(Into::into);
-    match &result {
-        Ok(_) => trace.pass(stage, name),
-        Err(failure) => trace.push(stage, name, CheckOutcome::Failed, Some(failure.detail())),
-    }
-    result
+    trace.record(stage, name, result.map_err(Into::into), Failure::detail)
 }
 
 async fn store(

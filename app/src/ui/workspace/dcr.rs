@@ -90,6 +90,9 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
     let request_jwks_uri = RwSignal::new(initial.request_jwks_uri.clone());
     let require_mtls = RwSignal::new(initial.require_mtls);
     let policy_id = RwSignal::new(initial.policy_id.clone());
+    // Settings naming a policy that is gone refuse every registration; say so rather than hide it.
+    let missing_policy =
+        Some(initial.policy_id.clone()).filter(|id| !id.is_empty() && !policies.iter().any(|policy| policy.id == *id));
 
     let current = move || DcrForm {
         enabled: enabled.get(),
@@ -156,9 +159,14 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                                 view! { <option value=policy.id.clone() selected=selected>{label}</option> }
                             })
                             .collect_view()}
+                        {missing_policy.clone().map(|id| {
+                            view! { <option value=id.clone() selected=true>{format!("Missing: {id}")}</option> }
+                        })}
                     </select>
                     <p class="hint">
-                        {if policies.is_empty() {
+                        {if missing_policy.is_some() {
+                            "The policy these settings name does not exist, so every registration is refused: choose another, or none."
+                        } else if policies.is_empty() {
                             "This workspace has no policies yet: create one under Policies. Every registration is checked by the built-in rules."
                         } else {
                             "Checked after the built-in rules on every registration; its first failing rule refuses the registration."

@@ -1,6 +1,8 @@
 //! The Dry run page: a registration request goes through the whole pipeline without writing
 //! anything, and every check is shown in order with its outcome.
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -38,6 +40,19 @@ pub fn DryRunPage() -> impl IntoView {
     }
 }
 
+/// Reads the headers box: one `name: value` per line (a line without a colon is a name, which
+/// the server names in its answer if a policy cannot read it).
+fn request_headers(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| match line.split_once(':') {
+            Some((name, value)) => (name.trim().to_owned(), value.trim().to_owned()),
+            None => (line.to_owned(), String::new()),
+        })
+        .collect()
+}
+
 /// Reads the request box: a JSON object is claims, anything else a compact JWS.
 fn request_body(text: &str) -> DryRunBody {
     match serde_json::from_str::<serde_json::Value>(text.trim()) {
@@ -53,6 +68,7 @@ fn DryRunForm(policies: Vec<PolicySummary>) -> impl IntoView {
     let software_statement = RwSignal::new(String::new());
     let certificate = RwSignal::new(String::new());
     let policy = RwSignal::new(String::new());
+    let headers = RwSignal::new(String::new());
     let run = Action::new(move |ask: &DryRunRequest| {
         let ask = ask.clone();
         let path = path.get_untracked();
@@ -67,6 +83,7 @@ fn DryRunForm(policies: Vec<PolicySummary>) -> impl IntoView {
             software_statement: text(software_statement),
             client_certificate_pem: text(certificate),
             policy_id: PolicyId::parse(policy.get()).ok(),
+            headers: request_headers(&headers.get()),
         });
     };
     view! {
@@ -105,6 +122,20 @@ fn DryRunForm(policies: Vec<PolicySummary>) -> impl IntoView {
                         <FieldMessage field="client_certificate_pem" error />
                     </div>
                 </div>
+                <div class="form-grid">
+                <div class="field">
+                    <label for="dry-headers">"Request headers (optional)"</label>
+                    <textarea
+                        id="dry-headers"
+                        class="mono"
+                        rows="3"
+                        spellcheck="false"
+                        bind:value=headers
+                        placeholder="x-fapi-financial-id: 001580000103UAvAAM"
+                    ></textarea>
+                    <p class="hint">"One name: value per line, for policies that read headers: user-agent, x-fapi-interaction-id, x-fapi-financial-id, x-forwarded-for."</p>
+                    <FieldMessage field="headers" error />
+                </div>
                 <div class="field">
                     <label for="dry-policy">"Policy"</label>
                     <select id="dry-policy" on:change=move |ev| policy.set(event_target_value(&ev)) prop:value=policy>
@@ -115,9 +146,11 @@ fn DryRunForm(policies: Vec<PolicySummary>) -> impl IntoView {
                             .collect_view()}
                     </select>
                     <p class="hint">"Try a policy before attaching it."</p>
+                    <FieldMessage field="policy_id" error />
+                </div>
                 </div>
             </section>
-            <FormMessage error fields=&["request", "software_statement", "client_certificate_pem"] />
+            <FormMessage error fields=&["request", "software_statement", "client_certificate_pem", "headers", "policy_id"] />
             <div class="form-actions">
                 <button type="submit" class="button" id="run-dry-run" disabled=move || run.pending().get()>
                     {move || if run.pending().get() { "Running…" } else { "Run the checks" }}
@@ -131,10 +164,15 @@ fn DryRunForm(policies: Vec<PolicySummary>) -> impl IntoView {
 #[component]
 fn Report(report: DryRunReport) -> impl IntoView {
     let verdict = if report.accepted {
+        let outcome = if report.warnings.is_empty() {
+            " — the endpoint would register this client (201)."
+        } else {
+            " — the endpoint would register this client (201), given what is noted below."
+        };
         view! {
             <div class="verdict accepted" role="status">
                 <strong>"Accepted"</strong>
-                " — the endpoint would register this client (201)."
+                {outcome}
             </div>
         }
         .into_any()
@@ -154,6 +192,13 @@ fn Report(report: DryRunReport) -> impl IntoView {
         <section class="card" aria-labelledby="report-title" id="dry-run-report">
             <h2 id="report-title">"Result"</h2>
             {verdict}
+            {(!report.warnings.is_empty()).then(|| {
+                view! {
+                    <ul class="alert warning verdict-warnings">
+                        {report.warnings.into_iter().map(|warning| view! { <li>{warning}</li> }).collect_view()}
+                    </ul>
+                }
+            })}
             <ol class="checks">{report.checks.into_iter().map(|check| view! { <CheckRow check /> }).collect_view()}</ol>
         </section>
     }

@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::{HeaderResource, use_workspace_path};
-use crate::api::policies::{DeletePolicy, PolicyForm, RuleForm, get_policy_form, list_policies, save_policy};
+use crate::api::policies::{DeletePolicy, PolicyForm, RuleForm, describe_value, get_policy_form, list_policies, save_policy};
 use crate::domain::policy::{Comparator, INPUT_FIELDS, PolicyErrorCode};
 use crate::ui::components::{Badge, FieldMessage, FormMessage, SaveToast, error_message, field_error};
 
@@ -285,7 +285,7 @@ fn PolicyEditor(initial: PolicyForm, create: bool) -> impl IntoView {
                     </button>
                 </div>
                 <p class="hint spaced">
-                    "A rule reads a field of the input document (request, software_statement, client_certificate, headers, workspace). A field the document lacks fails every comparator but absent, not_equals and not_in."
+                    "A rule reads a field of the input document (request, registration, software_statement, client_certificate, headers, workspace). A field the document lacks fails every comparator but absent, not_equals and not_in."
                 </p>
                 <FieldMessage field="rules" error />
                 <ol class="rules">
@@ -341,10 +341,16 @@ fn RuleEditor(
     let remove = move |_| rules.update(|rows| rows.retain(|r| r.key != row.key));
     let takes_value = move || Comparator::parse(&row.comparator.get()).is_none_or(Comparator::takes_value);
     let value_hint = move || match Comparator::parse(&row.comparator.get()) {
-        Some(Comparator::In | Comparator::NotIn | Comparator::ContainsAll) => "A list: items separated by commas, or JSON.",
-        Some(Comparator::Matches) => "A wildcard pattern: * is any characters, \\* a star.",
+        Some(Comparator::In | Comparator::NotIn | Comparator::ContainsAll) => {
+            "Items separated by commas or lines; json:[…] for items holding commas."
+        }
+        Some(Comparator::Matches) => "A wildcard pattern: * is any characters, \\* a star, \\\\ a backslash.",
         Some(Comparator::Regex) => "A regular expression, e.g. ^0015800001[A-Za-z0-9]{8}$",
-        _ => "Text, or JSON for numbers, booleans and lists.",
+        _ => "Text, compared exactly; json:42 or json:true for a number or a boolean.",
+    };
+    let compared_with = move || {
+        let comparator = Comparator::parse(&row.comparator.get()).unwrap_or(Comparator::Equals);
+        row.value.with(|text| describe_value(comparator, text))
     };
     let prefix = format!("rule-{}", row.key);
     let ids = move |part: &str| format!("{prefix}-{part}");
@@ -400,6 +406,7 @@ fn RuleEditor(
                     <label for=ids("value")>"Value"</label>
                     <input id=ids("value") class="mono" value=row.value.get_untracked() bind:value=row.value />
                     <p class="hint">{value_hint}</p>
+                    <p class="hint value-preview" aria-live="polite">{compared_with}</p>
                     {move || view! { <FieldMessage field=field_at("value")() error /> }}
                 </div>
                 <div class="field">

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use app::domain::dn::DistinguishedName;
-use app::domain::dry_run::{CheckOutcome, Stage, Trace};
+use app::domain::dry_run::{Stage, Trace};
 use app::domain::jwks::{PublicJwks, Strictness};
 use app::domain::oauth::{GrantType, TokenEndpointAuthMethod, is_scope_token};
 use app::domain::workspace::{Profile, WorkspaceSettings};
@@ -207,11 +207,7 @@ pub fn validate_traced(
 
 /// Records one rule's result as a claims check (the detail carries the wire error code).
 fn trace_rule<T>(trace: &mut Trace, name: &str, result: Result<T, RegistrationError>) -> Result<T, RegistrationError> {
-    match &result {
-        Ok(_) => trace.pass(Stage::Claims, name),
-        Err(error) => trace.push(Stage::Claims, name, CheckOutcome::Failed, Some(error.detail())),
-    }
-    result
+    trace.record(Stage::Claims, name, result, RegistrationError::detail)
 }
 
 /// The metadata that only describes the client.
