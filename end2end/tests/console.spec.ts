@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { admin, signIn, snapshot, uniqueId, watchForErrors } from "./helpers";
+import { admin, open, signIn, snapshot, uniqueId, watchForErrors } from "./helpers";
 
 // A JWKS with one P-256 public key, as a directory would publish it.
 const directoryJwks = JSON.stringify(
@@ -22,7 +22,7 @@ const directoryJwks = JSON.stringify(
 test.describe("signing in", () => {
   test("pages need a session and send visitors to sign in", async ({ page }) => {
     const problems = watchForErrors(page);
-    await page.goto("/app/default/workspaces");
+    await open(page, "/app/default/workspaces");
     await expect(page).toHaveURL(/\/app\/login\?next=%2Fapp%2Fdefault%2Fworkspaces/);
     await expect(page.getByRole("heading", { name: "Sign in to the console" })).toBeVisible();
     await snapshot(page, "login");
@@ -30,7 +30,7 @@ test.describe("signing in", () => {
   });
 
   test("a wrong password is refused with a message, the right one gets in", async ({ page }) => {
-    await page.goto("/app/login");
+    await open(page, "/app/login");
     await page.getByLabel("E-mail address").fill(admin.email);
     await page.getByLabel("Password").fill("not the password");
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -42,12 +42,12 @@ test.describe("signing in", () => {
     await expect(page.getByText(admin.email)).toBeVisible();
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page).toHaveURL(/\/app\/login/);
-    await page.goto("/app/default/workspaces");
+    await open(page, "/app/default/workspaces");
     await expect(page).toHaveURL(/\/app\/login/);
   });
 
   test("the sign-in form works from the keyboard alone", async ({ page }) => {
-    await page.goto("/app/login");
+    await open(page, "/app/login");
     await expect(page.getByLabel("E-mail address")).toBeFocused();
     await page.keyboard.type(admin.email);
     await page.keyboard.press("Tab");
@@ -225,13 +225,13 @@ test.describe("workspaces", () => {
 
   test("a manual client's secret is shown once", async ({ page }) => {
     const problems = watchForErrors(page, [/status of 4\d\d/]);
-    await page.goto("/app/default/workspaces/obuk/general");
+    await open(page, "/app/default/workspaces/obuk/general");
     await page.locator("#check-client_secret_basic").check();
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect(page.getByRole("status").filter({ hasText: "General settings saved" })).toBeVisible();
     await snapshot(page, "general-settings");
 
-    await page.goto("/app/default/workspaces/obuk/applications");
+    await open(page, "/app/default/workspaces/obuk/applications");
     await page.getByRole("button", { name: "New manual client" }).click();
     await page.getByLabel("Name", { exact: true }).fill("Onboarding portal");
     await page.getByLabel("Authentication").selectOption("client_secret_basic");

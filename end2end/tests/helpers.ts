@@ -5,9 +5,15 @@ export const admin = {
   password: process.env.E2E_ADMIN_PASSWORD ?? "correct horse battery staple",
 };
 
+/** Opens a console page and waits until it is hydrated, so its forms are handled by the app. */
+export async function open(page: Page, path: string) {
+  await page.goto(path);
+  await page.locator("body[data-hydrated]").waitFor();
+}
+
 /** Signs in through the form, waiting for hydration so the form is handled by the app. */
 export async function signIn(page: Page, next = "/app/default/workspaces") {
-  await page.goto(`/app/login?next=${encodeURIComponent(next)}`);
+  await open(page, `/app/login?next=${encodeURIComponent(next)}`);
   await page.getByLabel("E-mail address").fill(admin.email);
   await page.getByLabel("Password").fill(admin.password);
   await page.getByRole("button", { name: "Sign in" }).click();

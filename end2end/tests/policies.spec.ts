@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { signIn, snapshot, uniqueId, watchForErrors } from "./helpers";
+import { open, signIn, snapshot, uniqueId, watchForErrors } from "./helpers";
 
 test.beforeEach(async ({ page }) => {
   await signIn(page);
@@ -94,7 +94,7 @@ test("a validator policy refuses a registration with its rule's description, and
 
 test("a Rego policy with a syntax error is refused with its line, and nothing is saved", async ({ page }) => {
   const problems = watchForErrors(page, [/status of 4\d\d/]);
-  await page.goto("/app/default/workspaces/obuk/policies/new");
+  await open(page, "/app/default/workspaces/obuk/policies/new");
   await page.getByLabel("Name").fill("Broken Rego");
   await page.getByLabel("Id", { exact: true }).fill(uniqueId("rego"));
   await page.getByLabel("Rego", { exact: true }).check();

@@ -14,6 +14,8 @@ pub enum PkiError {
     Rcgen(#[from] rcgen::Error),
     #[error("'{0}' is neither a DNS name nor an IP address")]
     BadHost(String),
+    #[error("not a usable certificate signing request: {0}")]
+    BadRequest(rcgen::Error),
 }
 
 /// A certificate and its private key, as PEM.
@@ -93,10 +95,7 @@ impl CertificateAuthority {
         not_after: DateTime<Utc>,
     ) -> Result<IssuedCertificate, PkiError> {
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
-        let mut params = CertificateParams::default();
-        params.distinguished_name = name(subject);
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let mut params = client_params(subject);
         params.not_before = offset(not_before);
         params.not_after = offset(not_after);
         self.sign(&params, &key)
@@ -106,18 +105,54 @@ impl CertificateAuthority {
         let certificate = params.signed_by(key, &self.issuer)?;
         Ok(IssuedCertificate { cert_pem: certificate.pem(), key_pem: key.serialize_pem(), der: certificate.der().clone() })
     }
+
+    /// A transport certificate for the key of `csr_pem`, whose signature proves the requester
+    /// holds that key. The subject and lifetime are the authority's to set (a year); whatever
+    /// else the request asks for is ignored. Returns the certificate's PEM.
+    pub fn issue_client_for_request(
+        &self,
+        csr_pem: &str,
+        subject: &[(DnType, &str)],
+        now: DateTime<Utc>,
+    ) -> Result<String, PkiError> {
+        let mut request = rcgen::CertificateSigningRequestParams::from_pem(csr_pem).map_err(PkiError::BadRequest)?;
+        request.params = client_params(subject);
+        set_validity(&mut request.params, now, Duration::days(365));
+        Ok(request.signed_by(&self.issuer)?.pem())
+    }
 }
 
 /// A self-signed TLS client certificate (for `self_signed_tls_client_auth`), valid for a year.
 pub fn self_signed_client(subject: &[(DnType, &str)], now: DateTime<Utc>) -> Result<IssuedCertificate, PkiError> {
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    let mut params = client_params(subject);
+    set_validity(&mut params, now, Duration::days(365));
+    let certificate = params.self_signed(&key)?;
+    Ok(IssuedCertificate { cert_pem: certificate.pem(), key_pem: key.serialize_pem(), der: certificate.der().clone() })
+}
+
+/// A new transport key (P-256) and a certificate signing request for it with `subject`, both
+/// PEM: what a TPP sends a directory to be issued a transport certificate.
+pub fn transport_key_and_request(subject: &[(DnType, &str)]) -> Result<(String, String), PkiError> {
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    let request = client_params(subject).serialize_request(&key)?;
+    Ok((key.serialize_pem(), request.pem()?))
+}
+
+/// A self-signed transport certificate for an existing key (PEM), valid for a year.
+pub fn self_signed_for_key(key_pem: &str, subject: &[(DnType, &str)], now: DateTime<Utc>) -> Result<String, PkiError> {
+    let key = KeyPair::from_pem(key_pem)?;
+    let mut params = client_params(subject);
+    set_validity(&mut params, now, Duration::days(365));
+    Ok(params.self_signed(&key)?.pem())
+}
+
+fn client_params(subject: &[(DnType, &str)]) -> CertificateParams {
     let mut params = CertificateParams::default();
     params.distinguished_name = name(subject);
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    set_validity(&mut params, now, Duration::days(365));
-    let certificate = params.self_signed(&key)?;
-    Ok(IssuedCertificate { cert_pem: certificate.pem(), key_pem: key.serialize_pem(), der: certificate.der().clone() })
+    params
 }
 
 fn name(parts: &[(DnType, &str)]) -> DistinguishedName {

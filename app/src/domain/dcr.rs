@@ -135,6 +135,11 @@ pub struct DcrSettings {
     pub request_signing_keys: RequestSigningKeys,
     /// Requires a client certificate that chains to the workspace's trusted CAs.
     pub require_mtls: bool,
+    /// Trusts the tenant's sandbox directory besides the configured keys and CAs: its
+    /// software statements, its transport certificates and its software's key sets. For test
+    /// workspaces; off unless switched on.
+    #[serde(default)]
+    pub trust_sandbox_directory: bool,
     /// The DCR policy every registration must also pass, if any (a policy of this workspace).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_id: Option<PolicyId>,
@@ -154,6 +159,7 @@ impl DcrSettings {
             require_signed_request: obuk,
             request_signing_keys: RequestSigningKeys::SoftwareStatement,
             require_mtls: obuk,
+            trust_sandbox_directory: false,
             policy_id: None,
         }
     }
@@ -174,17 +180,17 @@ impl DcrSettings {
         if !self.enabled {
             return Ok(());
         }
-        if self.require_software_statement {
+        if self.require_software_statement && !self.trust_sandbox_directory {
             if self.software_statement_keys.is_none() {
                 return Err(SettingsError::new(
                     "software_statement_keys",
-                    "required while software statements are required: give a JWKS or a JWKS URI",
+                    "required while software statements are required: give a JWKS or a JWKS URI, or trust the sandbox directory",
                 ));
             }
             if self.trusted_ssa_issuers.is_empty() {
                 return Err(SettingsError::new(
                     "trusted_ssa_issuers",
-                    "name at least one issuer while software statements are required",
+                    "name at least one issuer while software statements are required, or trust the sandbox directory",
                 ));
             }
         }

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod jwks;
 pub mod oauth;
 pub mod policy;
+pub mod sandbox;
 pub mod signing;
 pub mod token;
 pub mod urls;

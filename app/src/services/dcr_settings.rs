@@ -21,10 +21,12 @@ pub async fn update_dcr_settings(
 ) -> Result<DcrSettings, ServiceError> {
     settings.validate(state.deployment.allow_insecure_jwks_uris)?;
     let workspace = get_workspace(state, at).await?;
-    if settings.enabled && settings.require_mtls && workspace.settings.trusted_client_ca_pem.is_none() {
+    let trusts_a_ca = workspace.settings.trusted_client_ca_pem.is_some() || settings.trust_sandbox_directory;
+    if settings.enabled && settings.require_mtls && !trusts_a_ca {
         return Err(SettingsError::new(
             "require_mtls",
-            "no client certificate can be trusted yet: set trusted_client_ca_pem in the workspace's general settings first",
+            "no client certificate can be trusted yet: set trusted_client_ca_pem in the workspace's general settings, \
+             or trust the sandbox directory",
         )
         .into());
     }

@@ -498,3 +498,36 @@ async fn attaching_and_deleting_a_policy_at_once_cannot_both_win() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_tenant_has_one_sandbox_directory_and_its_software() {
+    use crate::domain::sandbox::{SandboxDirectoryKeys, SandboxSoftware, SoftwareDetails};
+    for (store, _dir) in stores().await {
+        assert_eq!(ok(store.sandbox_directory(&tenant()).await), None);
+        let keys = |tag: &str| SandboxDirectoryKeys {
+            signing_key_pem: format!("signing {tag}"),
+            ca_cert_pem: format!("ca {tag}"),
+            ca_key_pem: format!("ca key {tag}"),
+            created_at: at(1),
+        };
+        assert_eq!(ok(store.ensure_sandbox_directory(&tenant(), &keys("first")).await), keys("first"));
+        assert_eq!(ok(store.ensure_sandbox_directory(&tenant(), &keys("second")).await), keys("first"), "the first one stays");
+        assert_eq!(ok(store.sandbox_directory(&tenant()).await), Some(keys("first")));
+
+        let software = |name: &str| SandboxSoftware {
+            details: SoftwareDetails {
+                software_id: "BudgetPlanner".to_owned(),
+                org_id: "org-1".to_owned(),
+                client_name: name.to_owned(),
+                roles: vec!["AISP".to_owned()],
+                redirect_uris: vec!["https://tpp.example/cb".to_owned()],
+            },
+            jwks: json!({"keys": []}),
+            created_at: at(2),
+        };
+        ok(store.put_sandbox_software(&tenant(), &software("First")).await);
+        ok(store.put_sandbox_software(&tenant(), &software("Second")).await);
+        assert_eq!(ok(store.sandbox_software(&tenant(), "BudgetPlanner").await), Some(software("Second")));
+        assert_eq!(ok(store.sandbox_software(&tenant(), "other").await), None);
+    }
+}

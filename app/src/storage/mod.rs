@@ -17,6 +17,7 @@ use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{PolicyId, TenantId, WorkspaceRef};
 use crate::domain::policy::{Policy, PolicyDraft};
+use crate::domain::sandbox::{SandboxDirectoryKeys, SandboxSoftware};
 use crate::domain::signing::WorkspaceSigningKey;
 use crate::domain::token::{AccessTokenRecord, StoredCredentials};
 use crate::domain::workspace::{Workspace, WorkspaceSettings, WorkspaceSummary};
@@ -199,6 +200,19 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the policy unless the workspace's DCR settings name it. The check and the delete
     /// hold the workspace row, as a settings write does, so neither can slip past the other.
     async fn delete_policy(&self, at: &WorkspaceRef, id: &PolicyId) -> Result<PolicyDeletion, StoreError>;
+
+    /// The tenant's sandbox directory, if it has been made.
+    async fn sandbox_directory(&self, tenant: &TenantId) -> Result<Option<SandboxDirectoryKeys>, StoreError>;
+    /// Stores the tenant's sandbox directory unless one exists; either way returns the one
+    /// stored, so instances racing to make it agree on one.
+    async fn ensure_sandbox_directory(
+        &self,
+        tenant: &TenantId,
+        keys: &SandboxDirectoryKeys,
+    ) -> Result<SandboxDirectoryKeys, StoreError>;
+    /// Stores sandbox software, replacing any with the same software id.
+    async fn put_sandbox_software(&self, tenant: &TenantId, software: &SandboxSoftware) -> Result<(), StoreError>;
+    async fn sandbox_software(&self, tenant: &TenantId, software_id: &str) -> Result<Option<SandboxSoftware>, StoreError>;
 
     /// Inserts an administrator; [`StoreError::Conflict`] if the e-mail address is taken.
     async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError>;

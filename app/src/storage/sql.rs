@@ -15,6 +15,7 @@ use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{PolicyId, TenantId, WorkspaceId, WorkspaceRef};
 use crate::domain::policy::{Policy, PolicyBody, PolicyDraft};
+use crate::domain::sandbox::{SandboxDirectoryKeys, SandboxSoftware};
 use crate::domain::signing::{SigningAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
 use crate::domain::token::{AccessTokenRecord, StoredCredentials};
 use crate::domain::workspace::{Profile, Workspace, WorkspaceSettings, WorkspaceSummary};
@@ -738,6 +739,68 @@ macro_rules! sql_store {
                     .await?;
                 tx.commit().await?;
                 Ok(if done.rows_affected() == 1 { PolicyDeletion::Deleted } else { PolicyDeletion::NotFound })
+            }
+
+            async fn sandbox_directory(&self, tenant: &TenantId) -> Result<Option<SandboxDirectoryKeys>, StoreError> {
+                let row = sqlx::query(
+                    "select signing_key_pem, ca_cert_pem, ca_key_pem, created_at from sandbox_directory where tenant_id = $1",
+                )
+                .bind(tenant.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|row| {
+                    Ok(SandboxDirectoryKeys {
+                        signing_key_pem: row.try_get("signing_key_pem")?,
+                        ca_cert_pem: row.try_get("ca_cert_pem")?,
+                        ca_key_pem: row.try_get("ca_key_pem")?,
+                        created_at: row.try_get("created_at")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn ensure_sandbox_directory(
+                &self,
+                tenant: &TenantId,
+                keys: &SandboxDirectoryKeys,
+            ) -> Result<SandboxDirectoryKeys, StoreError> {
+                sqlx::query(
+                    "insert into sandbox_directory (tenant_id, signing_key_pem, ca_cert_pem, ca_key_pem, created_at) \
+                     values ($1, $2, $3, $4, $5) on conflict (tenant_id) do nothing",
+                )
+                .bind(tenant.as_str())
+                .bind(&keys.signing_key_pem)
+                .bind(&keys.ca_cert_pem)
+                .bind(&keys.ca_key_pem)
+                .bind(keys.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| classify(e, StoreError::Conflict))?;
+                self.sandbox_directory(tenant).await?.ok_or(StoreError::NotFound)
+            }
+
+            async fn put_sandbox_software(&self, tenant: &TenantId, software: &SandboxSoftware) -> Result<(), StoreError> {
+                sqlx::query(
+                    "insert into sandbox_software (tenant_id, software_id, document, created_at) values ($1, $2, $3, $4) \
+                     on conflict (tenant_id, software_id) do update set document = excluded.document, created_at = excluded.created_at",
+                )
+                .bind(tenant.as_str())
+                .bind(&software.details.software_id)
+                .bind(Json(software))
+                .bind(software.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| classify(e, StoreError::Conflict))?;
+                Ok(())
+            }
+
+            async fn sandbox_software(&self, tenant: &TenantId, software_id: &str) -> Result<Option<SandboxSoftware>, StoreError> {
+                let row = sqlx::query("select document from sandbox_software where tenant_id = $1 and software_id = $2")
+                    .bind(tenant.as_str())
+                    .bind(software_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|row| row.try_get::<Json<SandboxSoftware>, _>("document")).transpose()?.map(|json| json.0))
             }
 
             async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError> {

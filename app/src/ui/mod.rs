@@ -47,6 +47,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser, once the page is hydrated: mark the page so scripts
+    // (and the end-to-end tests) know its forms are live.
+    Effect::new(|| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/console.css" />
         <Title formatter=|text: String| if text.is_empty() { "Onboard".to_owned() } else { format!("{text} · Onboard") } />

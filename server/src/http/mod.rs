@@ -12,6 +12,7 @@ mod oauth_form;
 mod operations;
 mod registration;
 mod revocation;
+mod sandbox;
 mod token;
 
 use axum::Router;
@@ -40,6 +41,9 @@ pub fn router(state: ServerState, secure_cookies: bool) -> Router {
         .route("/{tenant}/{workspace}/oauth2/token", post(token::post))
         .route("/{tenant}/{workspace}/oauth2/introspect", post(introspection::post))
         .route("/{tenant}/{workspace}/oauth2/revoke", post(revocation::post))
+        .route("/{tenant}/.sandbox/directory/jwks.json", get(sandbox::directory_jwks))
+        .route("/{tenant}/.sandbox/directory/ca.pem", get(sandbox::directory_ca))
+        .route("/{tenant}/.sandbox/software/{software_id}/jwks.json", get(sandbox::software_jwks))
         .merge(admin::router())
         .route("/healthz", get(operations::healthz))
         .route("/readyz", get(operations::readyz))

@@ -37,6 +37,8 @@ impl FromRequest<ServerState> for OAuthForm {
         let WorkspacePath(at) =
             WorkspacePath::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
         let workspace = workspaces::get_workspace(&state.app, &at).await.map_err(|e| WireError::from(e).into_response())?;
+        let workspace =
+            crate::services::sandbox::trusting(state, workspace).await.map_err(|e| WireError::internal(e).into_response())?;
         let (form, authorization) = read_form(&parts.headers, Body::new(body)).await.map_err(|e| error_response(&e))?;
         Ok(Self { workspace, form, authorization })
     }

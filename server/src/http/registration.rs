@@ -165,8 +165,10 @@ fn refusal_to_wire(refusal: Refusal) -> WireError {
 
 const INVALID_TOKEN_CHALLENGE: &str = "Bearer error=\"invalid_token\"";
 
-/// The workspace at `at`, if it exists and follows the endpoint's profile.
+/// The workspace at `at`, if it exists and follows the endpoint's profile, with the sandbox
+/// directory's trust added when its settings ask for it.
 async fn workspace<E: Endpoint>(state: &ServerState, at: &app::domain::ids::WorkspaceRef) -> Result<Workspace, WireError> {
     let workspace = state.app.store.workspace(at).await.map_err(WireError::internal)?;
-    workspace.filter(|w| w.profile == E::PROFILE).ok_or_else(|| WireError::not_found(E::NAME))
+    let workspace = workspace.filter(|w| w.profile == E::PROFILE).ok_or_else(|| WireError::not_found(E::NAME))?;
+    crate::services::sandbox::trusting(state, workspace).await.map_err(WireError::internal)
 }

@@ -29,7 +29,7 @@ use crate::tls::client_trust::ClientTrust;
 const MAX_CHAIN: usize = 8;
 
 pub async fn run(state: &ServerState, at: &WorkspaceRef, request: DryRunRequest) -> Result<DryRunReport, ServiceError> {
-    let workspace = get_workspace(&state.app, at).await?;
+    let workspace = super::sandbox::trusting(state, get_workspace(&state.app, at).await?).await?;
     if let Some(id) = &request.policy_id {
         state
             .app

@@ -3,39 +3,63 @@
 
 use std::sync::Arc;
 
-use app::domain::dcr::{DcrSettings, KeySource};
+use app::domain::dcr::KeySource;
 use app::domain::jwks::PublicJwks;
-use app::jwks_client::{JwksClient, JwksFetchError};
+use app::domain::workspace::Workspace;
+use app::jwks_client::JwksFetchError;
 
 use super::registration::Failure;
+use super::sandbox;
 use crate::oauth2::registration::{RegistrationError, RequestKeySource};
+use crate::state::ServerState;
 
-/// The directory keys that verify software statements.
+/// The directory keys that verify a software statement from `issuer`: the sandbox directory's
+/// when the workspace trusts it and the statement claims to be its, else the configured ones.
 pub async fn software_statement_keys(
-    jwks: &JwksClient,
-    dcr: &DcrSettings,
+    state: &ServerState,
+    workspace: &Workspace,
+    issuer: Option<&str>,
     kid: Option<&str>,
 ) -> Result<Arc<PublicJwks>, Failure> {
-    match &dcr.software_statement_keys {
+    if let Some(keys) = sandbox::statement_keys(state, workspace, issuer).await.map_err(|e| Failure::Internal(e.to_string()))? {
+        return Ok(keys);
+    }
+    match &workspace.dcr.software_statement_keys {
         Some(KeySource::Jwks(keys)) => Ok(Arc::new(keys.clone())),
-        Some(KeySource::JwksUri(uri)) => jwks.get(uri, kid).await.map_err(|error| unavailable("software statement", &error)),
+        Some(KeySource::JwksUri(uri)) => {
+            state.app.jwks.get(uri, kid).await.map_err(|error| unavailable("software statement", &error))
+        }
         None => Err(Failure::Rejected(RegistrationError::SoftwareStatementSignatureInvalid(
             "this workspace has no software statement keys configured".to_owned(),
         ))),
     }
 }
 
-/// The keys that verify the request's own signature.
-pub async fn request_keys(jwks: &JwksClient, source: RequestKeySource, kid: Option<&str>) -> Result<Arc<PublicJwks>, Failure> {
+/// The keys that verify the request's own signature. A `software_jwks_endpoint` of the
+/// trusted sandbox directory is read from the store, not fetched.
+pub async fn request_keys(
+    state: &ServerState,
+    workspace: &Workspace,
+    source: RequestKeySource,
+    kid: Option<&str>,
+) -> Result<Arc<PublicJwks>, Failure> {
+    let jwks = &state.app.jwks;
     match source {
         RequestKeySource::Keys(keys) => Ok(Arc::new(keys)),
         RequestKeySource::ConfiguredUri(uri) => jwks.get(&uri, kid).await.map_err(|error| unavailable("request signing", &error)),
-        RequestKeySource::SoftwareStatementUri(uri) => jwks.get(&uri, kid).await.map_err(|error| {
-            Failure::Rejected(match error {
-                JwksFetchError::NotAllowed { .. } => RegistrationError::SoftwareJwksEndpointInvalid(uri.to_string()),
-                other => RegistrationError::RequestKeysUnavailable(other.to_string()),
+        RequestKeySource::SoftwareStatementUri(uri) => {
+            match sandbox::local_software_jwks(state, workspace, &uri.to_string()).await {
+                Ok(Some(keys)) => return Ok(keys),
+                Ok(None) => {}
+                Err(error) => return Err(Failure::Rejected(RegistrationError::RequestKeysUnavailable(error.to_string()))),
+            }
+            jwks.get(&uri, kid).await.map_err(|error| {
+                Failure::Rejected(match error {
+                    JwksFetchError::NotAllowed { .. } => RegistrationError::SoftwareJwksEndpointInvalid(uri.to_string()),
+                    other => RegistrationError::RequestKeysUnavailable(other.to_string()),
+                })
             })
-        }),
+        }
     }
 }
 

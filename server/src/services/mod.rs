@@ -7,4 +7,5 @@ pub mod management;
 pub mod policy_check;
 pub mod registration;
 pub mod revocation;
+pub mod sandbox;
 pub mod token;

@@ -254,7 +254,7 @@ pub(crate) async fn validate_traced(
                 trace,
                 Stage::SoftwareStatement,
                 "the issuer's keys are available",
-                keys::software_statement_keys(&state.app.jwks, dcr, unverified.kid()).await,
+                keys::software_statement_keys(state, workspace, unverified.claimed("iss").as_deref(), unverified.kid()).await,
             )?;
             Some(step(
                 trace,
@@ -276,7 +276,7 @@ pub(crate) async fn validate_traced(
                 trace,
                 Stage::Signature,
                 "the signing keys are available",
-                keys::request_keys(&state.app.jwks, source, jws.kid()).await,
+                keys::request_keys(state, workspace, source, jws.kid()).await,
             )?;
             step(trace, Stage::Signature, "the request's signature", pipeline::verify_request(jws, &keys))?.clone()
         }

@@ -111,3 +111,32 @@ fn backend(algorithm: JwsAlgorithm) -> jsonwebtoken::Algorithm {
         JwsAlgorithm::Es256 => jsonwebtoken::Algorithm::ES256,
     }
 }
+
+/// A transport certificate's public key as a JWK with `use: tls` and the certificate in `x5c`,
+/// as a directory publishes it in the TPP's key set. EC P-256 and RSA keys.
+pub fn transport_jwk(cert_pem: &str, kid: &str) -> Result<Value, String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    use x509_parser::public_key::PublicKey;
+
+    let der = CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(|e| format!("not a PEM certificate: {e}"))?;
+    let (_, certificate) = x509_parser::parse_x509_certificate(&der).map_err(|e| format!("not a certificate: {e}"))?;
+    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+    let mut jwk = match certificate.public_key().parsed().map_err(|e| format!("unreadable public key: {e}"))? {
+        PublicKey::EC(point) if point.data().len() == 65 && point.data().first() == Some(&4) => {
+            let (x, y) = point.data()[1..].split_at(32);
+            serde_json::json!({"kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y)})
+        }
+        PublicKey::RSA(rsa) => {
+            let unsigned = |bytes: &[u8]| b64(bytes.strip_prefix(&[0]).unwrap_or(bytes));
+            serde_json::json!({"kty": "RSA", "n": unsigned(rsa.modulus), "e": unsigned(rsa.exponent)})
+        }
+        _ => return Err("only P-256 and RSA transport keys are supported".to_owned()),
+    };
+    jwk["kid"] = Value::String(kid.to_owned());
+    jwk["use"] = Value::String("tls".to_owned());
+    jwk["x5c"] = serde_json::json!([STANDARD.encode(der.as_ref())]);
+    Ok(jwk)
+}

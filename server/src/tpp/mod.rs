@@ -1,5 +1,6 @@
-//! The TPP side of registration, built in: signing keys and signed requests and software
-//! statements. The test suites use it to act as a TPP and a directory; the `onboard tpp`
-//! toolkit builds on it.
+//! The TPP side of registration, built in: signing keys, software statement and registration
+//! claims, and the `onboard tpp` toolkit's bundle and client. The test suites use it to act as
+//! a TPP and a directory.
 
+pub mod claims;
 pub mod keys;

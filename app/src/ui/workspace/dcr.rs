@@ -21,6 +21,7 @@ const FIELDS: &[&str] = &[
     "request_jwks",
     "request_jwks_uri",
     "require_mtls",
+    "trust_sandbox_directory",
     "policy_id",
 ];
 
@@ -89,6 +90,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
     let request_jwks = RwSignal::new(initial.request_jwks.clone());
     let request_jwks_uri = RwSignal::new(initial.request_jwks_uri.clone());
     let require_mtls = RwSignal::new(initial.require_mtls);
+    let trust_sandbox_directory = RwSignal::new(initial.trust_sandbox_directory);
     let policy_id = RwSignal::new(initial.policy_id.clone());
     // Settings naming a policy that is gone refuse every registration; say so rather than hide it.
     let missing_policy =
@@ -115,6 +117,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
         request_jwks: request_jwks.get(),
         request_jwks_uri: request_jwks_uri.get(),
         require_mtls: require_mtls.get(),
+        trust_sandbox_directory: trust_sandbox_directory.get(),
         policy_id: policy_id.get(),
     };
     let save = Action::new(move |form: &DcrForm| {
@@ -211,6 +214,13 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                     "A client certificate issued by one of the trusted CAs of the General settings."
                 </Switch>
                 <FieldMessage field="require_mtls" error />
+            </section>
+
+            <section class="card">
+                <Switch id="dcr-sandbox" label="Trust the sandbox directory" checked=trust_sandbox_directory>
+                    "For test workspaces: software statements, transport certificates and key sets from this tenant's sandbox directory are accepted besides the ones configured above. Never on a production workspace."
+                </Switch>
+                <FieldMessage field="trust_sandbox_directory" error />
             </section>
 
             <FormMessage error fields=FIELDS />

@@ -5,6 +5,7 @@ mod audit_events;
 mod clients;
 mod dcr;
 mod policies;
+mod sandbox;
 mod workspaces;
 
 use axum::Router;
@@ -33,6 +34,7 @@ pub fn router() -> Router<ServerState> {
         .route(&format!("{workspace}/policies"), get(policies::list).post(policies::create))
         .route(&format!("{workspace}/policies/{{policy_id}}"), get(policies::get).put(policies::put).delete(policies::delete))
         .route(&format!("{workspace}/audit-events"), get(audit_events::list))
+        .route("/api/admin/v1/tenants/{tenant}/sandbox/software", post(sandbox::enrol))
 }
 
 /// Proof that the request carries the admin API key.

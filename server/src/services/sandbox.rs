@@ -1,0 +1,230 @@
+//! A tenant's sandbox directory: made on first use, it enrols sandbox software (a software
+//! statement signed by its key, a transport certificate issued by its CA for the TPP's own key)
+//! and publishes key sets. A workspace whose DCR settings trust it sees its issuer, keys and CA
+//! added to its own ([`trusting`]).
+
+use std::sync::Arc;
+
+use rcgen::DnType;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use app::domain::ids::TenantId;
+use app::domain::jwks::{PublicJwks, Strictness};
+use app::domain::sandbox::{SANDBOX_ISSUER, SandboxDirectoryKeys, SandboxSoftware, SandboxUrls, SoftwareDetails};
+use app::domain::workspace::{SettingsError, Workspace};
+use app::services::ServiceError;
+use app::storage::StoreError;
+
+use crate::oauth2::jose::JwsAlgorithm;
+use crate::pki::CertificateAuthority;
+use crate::state::ServerState;
+use crate::tpp::claims;
+use crate::tpp::keys::{SigningKey, transport_jwk};
+
+/// The key id of a sandbox directory's signing key.
+const DIRECTORY_KID: &str = "sandbox-directory";
+
+/// A tenant's sandbox directory, ready to sign and issue.
+pub struct SandboxDirectory {
+    signing: SigningKey,
+    authority: CertificateAuthority,
+    urls: SandboxUrls,
+}
+
+impl SandboxDirectory {
+    fn open(keys: &SandboxDirectoryKeys, urls: SandboxUrls) -> Result<Self, ServiceError> {
+        let broken = |e: String| ServiceError::Internal(format!("the sandbox directory's keys are unusable: {e}"));
+        Ok(Self {
+            signing: SigningKey::from_pem(JwsAlgorithm::Ps256, DIRECTORY_KID, &keys.signing_key_pem)
+                .map_err(|e| broken(e.to_string()))?,
+            authority: CertificateAuthority::from_pem(&keys.ca_cert_pem, &keys.ca_key_pem).map_err(|e| broken(e.to_string()))?,
+            urls,
+        })
+    }
+
+    /// The key set software statements are verified with.
+    pub fn public_jwks(&self) -> Value {
+        self.signing.public_jwks()
+    }
+
+    pub fn ca_pem(&self) -> &str {
+        self.authority.cert_pem()
+    }
+}
+
+/// The tenant's sandbox directory if it has been made: what its public endpoints show, so an
+/// anonymous request never makes one.
+pub async fn existing_directory(state: &ServerState, tenant: &TenantId) -> Result<SandboxDirectory, ServiceError> {
+    let keys = state.app.store.sandbox_directory(tenant).await?.ok_or(ServiceError::NotFound("sandbox directory"))?;
+    SandboxDirectory::open(&keys, SandboxUrls::new(&state.app.deployment.public_url, tenant))
+}
+
+/// The tenant's sandbox directory, made (keys generated off the async runtime) on first use.
+pub async fn directory(state: &ServerState, tenant: &TenantId) -> Result<SandboxDirectory, ServiceError> {
+    let urls = SandboxUrls::new(&state.app.deployment.public_url, tenant);
+    if let Some(keys) = state.app.store.sandbox_directory(tenant).await? {
+        return SandboxDirectory::open(&keys, urls);
+    }
+    if !state.app.store.tenant_exists(tenant).await? {
+        return Err(ServiceError::NotFound("tenant"));
+    }
+    let now = state.app.clock.now();
+    let made = tokio::task::spawn_blocking(move || -> Result<SandboxDirectoryKeys, String> {
+        let signing = SigningKey::generate(JwsAlgorithm::Ps256, DIRECTORY_KID).map_err(|e| e.to_string())?;
+        let authority = CertificateAuthority::generate("Onboard Sandbox Transport CA", now).map_err(|e| e.to_string())?;
+        Ok(SandboxDirectoryKeys {
+            signing_key_pem: signing.private_pem().to_owned(),
+            ca_cert_pem: authority.cert_pem().to_owned(),
+            ca_key_pem: authority.key_pem().to_owned(),
+            created_at: now,
+        })
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.to_string()))?
+    .map_err(ServiceError::Internal)?;
+    let kept = state.app.store.ensure_sandbox_directory(tenant, &made).await?;
+    tracing::info!(%tenant, "sandbox directory created");
+    SandboxDirectory::open(&kept, urls)
+}
+
+/// What a TPP sends to be enrolled: its details, its public signing keys, and a certificate
+/// signing request for its transport key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolmentRequest {
+    #[serde(flatten)]
+    pub details: SoftwareDetails,
+    /// The TPP's public signing keys (`use: sig`), published at its `software_jwks_endpoint`.
+    pub signing_jwks: Value,
+    pub transport_csr_pem: String,
+}
+
+/// What the directory hands back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Enrolment {
+    pub software_statement: String,
+    pub transport_certificate_pem: String,
+    pub transport_subject_dn: String,
+    pub directory_ca_pem: String,
+    pub software_jwks_endpoint: String,
+    pub directory_jwks_uri: String,
+    pub issuer: String,
+}
+
+/// Enrols (or re-enrols) software: checks the request, issues its transport certificate,
+/// publishes its key set and signs its software statement.
+pub async fn enrol(state: &ServerState, tenant: &TenantId, request: EnrolmentRequest) -> Result<Enrolment, ServiceError> {
+    request.details.check()?;
+    let signing = PublicJwks::parse(&request.signing_jwks, Strictness::Strict)
+        .map_err(|e| SettingsError::new("signing_jwks", e.to_string()))?;
+    if signing.keys().is_empty() {
+        return Err(SettingsError::new("signing_jwks", "give at least one public signing key").into());
+    }
+    let directory = directory(state, tenant).await?;
+    let now = state.app.clock.now();
+    let details = request.details;
+    let subject = [
+        (DnType::CommonName, details.software_id.as_str()),
+        (DnType::OrganizationalUnitName, details.org_id.as_str()),
+        (DnType::OrganizationName, "Onboard Sandbox"),
+        (DnType::CountryName, "GB"),
+    ];
+    let certificate = directory
+        .authority
+        .issue_client_for_request(&request.transport_csr_pem, &subject, now)
+        .map_err(|e| SettingsError::new("transport_csr_pem", e.to_string()))?;
+    let tls = transport_jwk(&certificate, &format!("{}-tls", details.software_id)).map_err(ServiceError::Internal)?;
+    let mut keys = signing.as_json()["keys"].as_array().cloned().unwrap_or_default();
+    keys.push(tls);
+    let software = SandboxSoftware { details: details.clone(), jwks: json!({ "keys": keys }), created_at: now };
+    state.app.store.put_sandbox_software(tenant, &software).await?;
+
+    let jwks_endpoint = directory.urls.software_jwks(&details.software_id);
+    let statement = claims::software_statement(&details, SANDBOX_ISSUER, &jwks_endpoint, now);
+    let software_statement = directory.signing.sign(&statement).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    tracing::info!(%tenant, software_id = %details.software_id, org_id = %details.org_id, "sandbox software enrolled");
+    Ok(Enrolment {
+        software_statement,
+        transport_certificate_pem: certificate,
+        transport_subject_dn: subject_dn(&subject),
+        directory_ca_pem: directory.ca_pem().to_owned(),
+        software_jwks_endpoint: jwks_endpoint,
+        directory_jwks_uri: directory.urls.directory_jwks(),
+        issuer: SANDBOX_ISSUER.to_owned(),
+    })
+}
+
+/// `CN=...,OU=...,O=...,C=...`, as `tls_client_auth_subject_dn` names the certificate (the
+/// values are identifiers and fixed words, so none needs escaping).
+fn subject_dn(subject: &[(DnType, &str)]) -> String {
+    let label = |kind: &DnType| match kind {
+        DnType::CommonName => "CN",
+        DnType::OrganizationalUnitName => "OU",
+        DnType::OrganizationName => "O",
+        _ => "C",
+    };
+    subject.iter().map(|(kind, value)| format!("{}={value}", label(kind))).collect::<Vec<_>>().join(",")
+}
+
+/// A sandbox software's published key set.
+pub async fn software_jwks(state: &ServerState, tenant: &TenantId, software_id: &str) -> Result<Value, ServiceError> {
+    let software = state.app.store.sandbox_software(tenant, software_id).await?.ok_or(ServiceError::NotFound("software"))?;
+    Ok(software.jwks)
+}
+
+/// The workspace as its protocol endpoints see it: when its DCR settings trust the sandbox
+/// directory, the directory's issuer joins the trusted issuers and its CA the trusted client
+/// CAs. Software statement keys are chosen by issuer ([`statement_keys`]).
+pub async fn trusting(state: &ServerState, mut workspace: Workspace) -> Result<Workspace, StoreError> {
+    if !workspace.dcr.trust_sandbox_directory {
+        return Ok(workspace);
+    }
+    let Some(keys) = state.app.store.sandbox_directory(&workspace.tenant).await? else {
+        return Ok(workspace);
+    };
+    workspace.dcr.trusted_ssa_issuers.push(SANDBOX_ISSUER.to_owned());
+    let bundle = match workspace.settings.trusted_client_ca_pem.take() {
+        Some(own) => format!("{}\n{}", own.trim_end(), keys.ca_cert_pem),
+        None => keys.ca_cert_pem,
+    };
+    workspace.settings.trusted_client_ca_pem = Some(bundle);
+    Ok(workspace)
+}
+
+/// The sandbox directory's keys, for a software statement its issuer claims to be from, when
+/// `workspace` trusts it; `None` sends the caller to the workspace's own keys.
+pub async fn statement_keys(
+    state: &ServerState,
+    workspace: &Workspace,
+    issuer: Option<&str>,
+) -> Result<Option<Arc<PublicJwks>>, ServiceError> {
+    if !workspace.dcr.trust_sandbox_directory || issuer != Some(SANDBOX_ISSUER) {
+        return Ok(None);
+    }
+    let keys = match existing_directory(state, &workspace.tenant).await {
+        Ok(directory) => directory.public_jwks(),
+        // No directory yet: nothing it signed can be genuine; the configured keys will refuse it.
+        Err(ServiceError::NotFound(_)) => return Ok(None),
+        Err(other) => return Err(other),
+    };
+    let parsed = PublicJwks::parse(&keys, Strictness::SkipUnsupported).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(Some(Arc::new(parsed)))
+}
+
+/// The key set at a sandbox `software_jwks_endpoint` of the workspace's tenant, read from the
+/// store rather than fetched; `None` when `uri` is not one.
+pub async fn local_software_jwks(
+    state: &ServerState,
+    workspace: &Workspace,
+    uri: &str,
+) -> Result<Option<Arc<PublicJwks>>, ServiceError> {
+    if !workspace.dcr.trust_sandbox_directory {
+        return Ok(None);
+    }
+    let urls = SandboxUrls::new(&state.app.deployment.public_url, &workspace.tenant);
+    let Some(software_id) = urls.software_id_of(uri) else { return Ok(None) };
+    let jwks = software_jwks(state, &workspace.tenant, &software_id).await?;
+    let parsed = PublicJwks::parse(&jwks, Strictness::SkipUnsupported).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(Some(Arc::new(parsed)))
+}
