@@ -33,6 +33,87 @@ pub enum Command {
     /// Manage console administrators.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Act as a TPP: make keys, a certificate and a software statement, and register.
+    #[command(subcommand)]
+    Tpp(TppCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TppCommand {
+    /// Make a TPP bundle in --dir: a signing key, a transport key and certificate, the TPP's
+    /// JWKS, and (with --sandbox) a software statement from the tenant's sandbox directory.
+    Init(TppInitArgs),
+    /// Print a signed registration request (a compact JWS) built from the bundle.
+    Request {
+        #[arg(long, default_value = "tpp")]
+        dir: PathBuf,
+        /// The request's `aud`: the bank's organisation id or the workspace's issuer URL.
+        #[arg(long)]
+        audience: String,
+    },
+    /// Register at the workspace the discovery document describes, over mutual TLS; the
+    /// client's credentials are kept in the bundle for `token`.
+    Register {
+        #[arg(long, default_value = "tpp")]
+        dir: PathBuf,
+        /// The workspace's discovery URL (`.../.well-known/openid-configuration`).
+        #[arg(long)]
+        discovery: String,
+        /// CA certificate(s) to trust for the server's TLS certificate, besides the system's
+        /// (e.g. `data/tls/dev-ca.pem`).
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+    },
+    /// Get an access token with client credentials, over mutual TLS.
+    Token {
+        #[arg(long, default_value = "tpp")]
+        dir: PathBuf,
+        /// Scopes to ask for [default: the registered ones].
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TppInitArgs {
+    /// Where the bundle is written (created if missing).
+    #[arg(long, default_value = "tpp")]
+    pub dir: PathBuf,
+    /// 1 to 22 letters or digits.
+    #[arg(long)]
+    pub software_id: String,
+    #[arg(long)]
+    pub org_id: String,
+    #[arg(long, default_value = "Sandbox TPP")]
+    pub client_name: String,
+    /// Comma-separated: AISP, PISP, CBPII.
+    #[arg(long, value_delimiter = ',', default_value = "AISP,PISP")]
+    pub roles: Vec<String>,
+    #[arg(long, required = true)]
+    pub redirect_uri: Vec<String>,
+    /// The request signing algorithm.
+    #[arg(long, value_enum, default_value_t = TppAlgorithm::Ps256)]
+    pub alg: TppAlgorithm,
+    /// An Onboard server whose sandbox directory enrols the software (its admin API base,
+    /// e.g. `http://127.0.0.1:3000`). Without it, the transport certificate is self-signed and
+    /// no software statement is made.
+    #[arg(long)]
+    pub sandbox: Option<String>,
+    #[arg(long, default_value = "default")]
+    pub tenant: String,
+    /// The admin API key of that server.
+    #[arg(long, env = "ONBOARD_ADMIN_API_KEY", hide_env_values = true)]
+    pub admin_api_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TppAlgorithm {
+    #[value(name = "PS256")]
+    Ps256,
+    #[value(name = "ES256")]
+    Es256,
 }
 
 #[derive(Debug, Subcommand)]

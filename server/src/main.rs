@@ -20,6 +20,7 @@ async fn main() -> ExitCode {
             create_user(&database, &email, password).await
         }
         Some(Command::Serve(serve)) => run(&serve).await,
+        Some(Command::Tpp(command)) => onboard::tpp::toolkit::run(command).await,
         None => run(&cli.serve).await,
     };
     match result {

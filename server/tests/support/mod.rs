@@ -59,10 +59,26 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server whose public URL is its own HTTPS listener, so the URLs its discovery document
+    /// names can be called (a free port is picked first).
+    pub async fn start_public() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Self::start_with(|args| {
+            args.https_addr = format!("127.0.0.1:{port}").parse().unwrap();
+            args.public_url = format!("https://localhost:{port}");
+        })
+        .await
+    }
+
+    pub async fn start_with(change: impl FnOnce(&mut ServeArgs)) -> Self {
         // Server logs go to the test's captured output, shown when a test fails.
         let _ = tracing_subscriber::fmt().with_env_filter("info").with_test_writer().try_init();
         let dir = tempfile::tempdir().unwrap();
-        let args = serve_args(dir.path().to_owned());
+        let mut args = serve_args(dir.path().to_owned());
+        change(&mut args);
         let running = startup::start(&args, Arc::new(SystemClock)).await.unwrap();
         let dev_ca_pem = std::fs::read_to_string(running.dev_ca.as_ref().unwrap()).unwrap();
         Self {
