@@ -43,6 +43,10 @@ pub enum TppCommand {
     /// Make a TPP bundle in --dir: a signing key, a transport key and certificate, the TPP's
     /// JWKS, and (with --sandbox) a software statement from the tenant's sandbox directory.
     Init(TppInitArgs),
+    /// Make the bundle's software statement again: a fresh one from the sandbox directory that
+    /// enrolled it (--sandbox), or one signed with a given key (--key, --issuer). It is written
+    /// to the bundle's `ssa.jwt` and printed.
+    Ssa(TppSsaArgs),
     /// Print a signed registration request (a compact JWS) built from the bundle.
     Request {
         #[arg(long, default_value = "tpp")]
@@ -50,19 +54,21 @@ pub enum TppCommand {
         /// The request's `aud`: the bank's organisation id or the workspace's issuer URL.
         #[arg(long)]
         audience: String,
+        #[command(flatten)]
+        request: TppRequestArgs,
     },
     /// Register at the workspace the discovery document describes, over mutual TLS; the
-    /// client's credentials are kept in the bundle for `token`.
+    /// client and its registration access token are kept in the bundle's `client.json`.
     Register {
         #[arg(long, default_value = "tpp")]
         dir: PathBuf,
         /// The workspace's discovery URL (`.../.well-known/openid-configuration`).
         #[arg(long)]
         discovery: String,
-        /// CA certificate(s) to trust for the server's TLS certificate, besides the system's
-        /// (e.g. `data/tls/dev-ca.pem`).
-        #[arg(long)]
-        ca_file: Option<PathBuf>,
+        #[command(flatten)]
+        tls: TppTlsArgs,
+        #[command(flatten)]
+        request: TppRequestArgs,
     },
     /// Get an access token with client credentials, over mutual TLS.
     Token {
@@ -71,9 +77,90 @@ pub enum TppCommand {
         /// Scopes to ask for [default: the registered ones].
         #[arg(long)]
         scope: Option<String>,
-        #[arg(long)]
-        ca_file: Option<PathBuf>,
+        #[command(flatten)]
+        tls: TppTlsArgs,
     },
+    /// Read the registration back from the server.
+    Get {
+        #[arg(long, default_value = "tpp")]
+        dir: PathBuf,
+        #[command(flatten)]
+        tls: TppTlsArgs,
+    },
+    /// Replace the registration with a new signed request.
+    Update {
+        #[arg(long, default_value = "tpp")]
+        dir: PathBuf,
+        #[command(flatten)]
+        tls: TppTlsArgs,
+        #[command(flatten)]
+        request: TppRequestArgs,
+    },
+    /// Delete the registration; the client's tokens stop working.
+    Delete {
+        #[arg(long, default_value = "tpp")]
+        dir: PathBuf,
+        #[command(flatten)]
+        tls: TppTlsArgs,
+    },
+}
+
+/// How a TPP command reaches the server's HTTPS listener.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TppTlsArgs {
+    /// CA certificate(s) to trust for the server's TLS certificate, besides the system's
+    /// (e.g. `data/tls/dev-ca.pem`).
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// What a registration request asks for, beyond the bundle.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TppRequestArgs {
+    /// The scopes to ask for [default: from the roles: AISP accounts, PISP payments, CBPII
+    /// fundsconfirmations, and openid].
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Authenticate at the token endpoint with a signed client assertion instead of the
+    /// transport certificate.
+    #[arg(long)]
+    pub private_key_jwt: bool,
+    /// A JSON file holding an object whose members replace the request's claims (`null`
+    /// removes one), e.g. `{"aud": "another bank", "exp": null}`.
+    #[arg(long)]
+    pub claims: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TppSsaArgs {
+    #[arg(long, default_value = "tpp")]
+    pub dir: PathBuf,
+    /// The Onboard server whose sandbox directory enrolled the software (as for `init`).
+    #[arg(long, required_unless_present = "key", conflicts_with = "key")]
+    pub sandbox: Option<String>,
+    #[arg(long, default_value = "default")]
+    pub tenant: String,
+    #[arg(long, env = "ONBOARD_ADMIN_API_KEY", hide_env_values = true)]
+    pub admin_api_key: Option<String>,
+    /// A private key (PEM) to sign the statement with, as a directory of your own would.
+    #[arg(long, requires = "issuer")]
+    pub key: Option<PathBuf>,
+    /// The key's algorithm.
+    #[arg(long, value_enum, default_value_t = TppAlgorithm::Ps256)]
+    pub alg: TppAlgorithm,
+    /// The statement's `kid` header.
+    #[arg(long, default_value = "directory")]
+    pub kid: String,
+    /// The statement's `iss`, as the workspace's trusted issuers name it.
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// The statement's `software_jwks_endpoint`, where the TPP's key set is published
+    /// [default: the bundle's key set, inline as `software_jwks`].
+    #[arg(long)]
+    pub jwks_endpoint: Option<String>,
+    /// A JSON file of members that replace the statement's claims (`null` removes one).
+    #[arg(long)]
+    pub claims: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -114,6 +201,15 @@ pub enum TppAlgorithm {
     Ps256,
     #[value(name = "ES256")]
     Es256,
+}
+
+impl TppAlgorithm {
+    pub fn jws(self) -> crate::oauth2::jose::JwsAlgorithm {
+        match self {
+            Self::Ps256 => crate::oauth2::jose::JwsAlgorithm::Ps256,
+            Self::Es256 => crate::oauth2::jose::JwsAlgorithm::Es256,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -129,6 +129,36 @@ pub struct SandboxSoftware {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a TPP sends the directory to be enrolled: its details, its public signing keys, and a
+/// certificate signing request for its transport key. No private key leaves the TPP.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolmentRequest {
+    #[serde(flatten)]
+    pub details: SoftwareDetails,
+    /// The TPP's public signing keys (`use: sig`), published at its `software_jwks_endpoint`.
+    pub signing_jwks: Value,
+    pub transport_csr_pem: String,
+}
+
+/// What the directory hands back on enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    pub software_statement: String,
+    pub transport_certificate_pem: String,
+    pub transport_subject_dn: String,
+    pub directory_ca_pem: String,
+    pub software_jwks_endpoint: String,
+    pub directory_jwks_uri: String,
+    pub issuer: String,
+}
+
+/// A fresh software statement for enrolled software.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedStatement {
+    pub software_statement: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,12 +6,14 @@
 use std::sync::Arc;
 
 use rcgen::DnType;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use app::domain::ids::TenantId;
 use app::domain::jwks::{PublicJwks, Strictness};
-use app::domain::sandbox::{SANDBOX_ISSUER, SandboxDirectoryKeys, SandboxSoftware, SandboxUrls, SoftwareDetails};
+use app::domain::sandbox::{
+    Enrolment, EnrolmentRequest, IssuedStatement, SANDBOX_ISSUER, SandboxDirectoryKeys, SandboxSoftware, SandboxUrls,
+    SoftwareDetails,
+};
 use app::domain::workspace::{SettingsError, Workspace};
 use app::services::ServiceError;
 use app::storage::StoreError;
@@ -51,6 +53,13 @@ impl SandboxDirectory {
     pub fn ca_pem(&self) -> &str {
         self.authority.cert_pem()
     }
+
+    /// A software statement for `details`, signed now.
+    fn statement(&self, details: &SoftwareDetails, now: chrono::DateTime<chrono::Utc>) -> Result<String, ServiceError> {
+        let jwks_endpoint = self.urls.software_jwks(&details.software_id);
+        let claims = claims::software_statement(details, SANDBOX_ISSUER, Some(&jwks_endpoint), now);
+        self.signing.sign(&claims).map_err(|e| ServiceError::Internal(e.to_string()))
+    }
 }
 
 /// The tenant's sandbox directory if it has been made: what its public endpoints show, so an
@@ -88,30 +97,6 @@ pub async fn directory(state: &ServerState, tenant: &TenantId) -> Result<Sandbox
     SandboxDirectory::open(&kept, urls)
 }
 
-/// What a TPP sends to be enrolled: its details, its public signing keys, and a certificate
-/// signing request for its transport key.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EnrolmentRequest {
-    #[serde(flatten)]
-    pub details: SoftwareDetails,
-    /// The TPP's public signing keys (`use: sig`), published at its `software_jwks_endpoint`.
-    pub signing_jwks: Value,
-    pub transport_csr_pem: String,
-}
-
-/// What the directory hands back.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Enrolment {
-    pub software_statement: String,
-    pub transport_certificate_pem: String,
-    pub transport_subject_dn: String,
-    pub directory_ca_pem: String,
-    pub software_jwks_endpoint: String,
-    pub directory_jwks_uri: String,
-    pub issuer: String,
-}
-
 /// Enrols (or re-enrols) software: checks the request, issues its transport certificate,
 /// publishes its key set and signs its software statement.
 pub async fn enrol(state: &ServerState, tenant: &TenantId, request: EnrolmentRequest) -> Result<Enrolment, ServiceError> {
@@ -140,9 +125,8 @@ pub async fn enrol(state: &ServerState, tenant: &TenantId, request: EnrolmentReq
     let software = SandboxSoftware { details: details.clone(), jwks: json!({ "keys": keys }), created_at: now };
     state.app.store.put_sandbox_software(tenant, &software).await?;
 
+    let software_statement = directory.statement(&details, now)?;
     let jwks_endpoint = directory.urls.software_jwks(&details.software_id);
-    let statement = claims::software_statement(&details, SANDBOX_ISSUER, &jwks_endpoint, now);
-    let software_statement = directory.signing.sign(&statement).map_err(|e| ServiceError::Internal(e.to_string()))?;
     tracing::info!(%tenant, software_id = %details.software_id, org_id = %details.org_id, "sandbox software enrolled");
     Ok(Enrolment {
         software_statement,
@@ -153,6 +137,16 @@ pub async fn enrol(state: &ServerState, tenant: &TenantId, request: EnrolmentReq
         directory_jwks_uri: directory.urls.directory_jwks(),
         issuer: SANDBOX_ISSUER.to_owned(),
     })
+}
+
+/// A fresh software statement for software the directory has enrolled (a statement's `iat`
+/// ages; registration refuses old ones when a workspace bounds their age).
+pub async fn issue_statement(state: &ServerState, tenant: &TenantId, software_id: &str) -> Result<IssuedStatement, ServiceError> {
+    let software = state.app.store.sandbox_software(tenant, software_id).await?.ok_or(ServiceError::NotFound("software"))?;
+    let directory = existing_directory(state, tenant).await?;
+    let software_statement = directory.statement(&software.details, state.app.clock.now())?;
+    tracing::info!(%tenant, %software_id, "sandbox software statement issued");
+    Ok(IssuedStatement { software_statement })
 }
 
 /// `CN=...,OU=...,O=...,C=...`, as `tls_client_auth_subject_dn` names the certificate (the

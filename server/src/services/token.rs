@@ -131,7 +131,7 @@ async fn identify(
         }
         PresentedCredentials::Assertion { assertion, .. } => {
             let kid = crate::oauth2::jose::CompactJws::parse(assertion).ok().and_then(|jws| jws.kid().map(str::to_owned));
-            let keys = client_keys(state, &client, kid.as_deref()).await?;
+            let keys = client_keys(state, workspace, &client, kid.as_deref()).await?;
             let urls = state.app.deployment.urls(&at, workspace.profile);
             let used = client_auth::check_assertion(assertion, &keys, &client, &[&urls.token, &urls.issuer], now.timestamp())?;
             let guard = ReplayGuard {
@@ -165,7 +165,7 @@ async fn authenticate_certificate(
         TokenFailure::Rejected(TokenError::InvalidClient("a client certificate is required (mutual TLS)".to_owned()))
     })?;
     if client.token_endpoint_auth_method == TokenEndpointAuthMethod::SelfSignedTlsClientAuth {
-        let keys = client_keys(state, client, None).await?;
+        let keys = client_keys(state, workspace, client, None).await?;
         return Ok(client_auth::check_self_signed(leaf, &keys)?);
     }
     match state.client_trust.check(chain, workspace.settings.trusted_client_ca_pem.as_deref(), now) {
@@ -183,14 +183,23 @@ async fn authenticate_certificate(
 }
 
 /// The client's public keys: its registered `jwks`, or its `jwks_uri` (fetched, cached, and
-/// fetched again for an unknown `kid`).
-async fn client_keys(state: &ServerState, client: &RegisteredClient, kid: Option<&str>) -> Result<PublicJwks, TokenFailure> {
+/// fetched again for an unknown `kid`; read from the store when it is the trusted sandbox
+/// directory's).
+async fn client_keys(
+    state: &ServerState,
+    workspace: &Workspace,
+    client: &RegisteredClient,
+    kid: Option<&str>,
+) -> Result<PublicJwks, TokenFailure> {
     let refused = |why: String| TokenFailure::Rejected(TokenError::InvalidClient(format!("client keys: {why}")));
     if let Some(jwks) = &client.jwks {
         return PublicJwks::parse(jwks, Strictness::SkipUnsupported)
             .map_err(|e| refused(format!("the client's keys are unusable: {e}")));
     }
     let uri = client.jwks_uri.as_deref().ok_or_else(|| refused("the client registered no keys".to_owned()))?;
+    if let Some(keys) = super::sandbox::local_software_jwks(state, workspace, uri).await.map_err(|e| refused(e.to_string()))? {
+        return Ok((*keys).clone());
+    }
     let uri = JwksUri::parse(uri).map_err(|e| refused(format!("the client's jwks_uri is unusable: {e}")))?;
     state.app.jwks.get(&uri, kid).await.map(|keys| (*keys).clone()).map_err(|e| refused(e.to_string()))
 }

@@ -9,9 +9,10 @@ use app::domain::sandbox::SoftwareDetails;
 /// How long a registration request is valid for.
 const REQUEST_LIFETIME_SECONDS: i64 = 300;
 
-/// A software statement's claims for `software`, issued by `issuer` now.
-pub fn software_statement(software: &SoftwareDetails, issuer: &str, jwks_endpoint: &str, now: DateTime<Utc>) -> Value {
-    json!({
+/// A software statement's claims for `software`, issued by `issuer` now; without a
+/// `jwks_endpoint`, registration requests must be verified with keys the workspace holds.
+pub fn software_statement(software: &SoftwareDetails, issuer: &str, jwks_endpoint: Option<&str>, now: DateTime<Utc>) -> Value {
+    let mut claims = json!({
         "iss": issuer,
         "iat": now.timestamp(),
         "jti": uuid::Uuid::new_v4().to_string(),
@@ -22,7 +23,6 @@ pub fn software_statement(software: &SoftwareDetails, issuer: &str, jwks_endpoin
         "software_client_name": software.client_name,
         "software_redirect_uris": software.redirect_uris,
         "software_roles": software.roles,
-        "software_jwks_endpoint": jwks_endpoint,
         "organisation_competent_authority_claims": {
             "authority_id": "OBGBR",
             "registration_id": format!("Sandbox{}", software.org_id),
@@ -32,7 +32,11 @@ pub fn software_statement(software: &SoftwareDetails, issuer: &str, jwks_endpoin
         "org_status": "Active",
         "org_id": software.org_id,
         "org_name": software.client_name,
-    })
+    });
+    if let Some(endpoint) = jwks_endpoint {
+        claims["software_jwks_endpoint"] = json!(endpoint);
+    }
+    claims
 }
 
 /// What a registration request asks for beyond the software statement.
@@ -80,6 +84,19 @@ pub fn registration_request(
     claims
 }
 
+/// Replaces members of `claims` with those of `overrides`; a `null` removes the member. This is
+/// how a TPP tries requests the defaults would not make (another `aud`, no `exp`, ...).
+pub fn apply_overrides(claims: &mut Value, overrides: &serde_json::Map<String, Value>) {
+    let Some(members) = claims.as_object_mut() else { return };
+    for (name, value) in overrides {
+        if value.is_null() {
+            members.remove(name);
+        } else {
+            members.insert(name.clone(), value.clone());
+        }
+    }
+}
+
 /// The scopes the roles grant (AISP: accounts, PISP: payments, CBPII: fundsconfirmations),
 /// with `openid`.
 pub fn scope_for_roles(roles: &[String]) -> String {
@@ -98,6 +115,14 @@ pub fn scope_for_roles(roles: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overrides_replace_and_remove_members() {
+        let mut claims = json!({"aud": "bank", "exp": 1, "scope": "openid"});
+        let overrides = json!({"aud": "other", "exp": null, "extra": true});
+        apply_overrides(&mut claims, overrides.as_object().unwrap_or_else(|| unreachable!()));
+        assert_eq!(claims, json!({"aud": "other", "scope": "openid", "extra": true}));
+    }
 
     #[test]
     fn scopes_follow_roles() {

@@ -1,7 +1,8 @@
 //! The TPP side of registration, built in: signing keys, software statement and registration
-//! claims, and the `onboard tpp` toolkit's bundle and client. The test suites use it to act as
-//! a TPP and a directory.
+//! claims, a TPP's bundle, and the `onboard tpp` toolkit's calls. The test suites use it to act
+//! as a TPP and a directory.
 
+pub mod bundle;
 pub mod claims;
 pub mod keys;
 pub mod toolkit;

@@ -1,63 +1,86 @@
-//! `onboard tpp`: a TPP's bundle on disk, and the calls a TPP makes. Every failure names the
-//! step that failed and, when a server answered, its `error` and `error_description`.
+//! `onboard tpp`: the calls a TPP makes with its bundle. Every failure names the step that
+//! failed and, when a server answered, its `error` and `error_description`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
-use rcgen::DnType;
+use reqwest::header::CONTENT_TYPE;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use app::clock::{Clock as _, SystemClock};
-use app::domain::sandbox::SoftwareDetails;
+use app::domain::sandbox::{Enrolment, EnrolmentRequest, IssuedStatement, SoftwareDetails};
 
-use super::claims::{self, RegistrationAsk};
-use super::keys::{SigningKey, transport_jwk};
-use crate::cli::{TppAlgorithm, TppCommand, TppInitArgs};
-use crate::oauth2::jose::JwsAlgorithm;
-use crate::pki;
+use super::bundle::{self, Bundle, NewKeys, RequestOptions, SSA_FILE};
+use super::claims;
+use super::keys::SigningKey;
+use crate::cli::{TppCommand, TppInitArgs, TppRequestArgs, TppSsaArgs, TppTlsArgs};
 
-const SOFTWARE_FILE: &str = "software.json";
-const SIGNING_KEY_FILE: &str = "signing-key.pem";
-const TRANSPORT_KEY_FILE: &str = "transport-key.pem";
-const TRANSPORT_CERT_FILE: &str = "transport.pem";
-const JWKS_FILE: &str = "jwks.json";
-const SSA_FILE: &str = "ssa.jwt";
-const DIRECTORY_CA_FILE: &str = "directory-ca.pem";
 const CLIENT_FILE: &str = "client.json";
+const JOSE: &str = "application/jose";
+const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// How long a token request's client assertion is valid for.
+const ASSERTION_LIFETIME_SECONDS: i64 = 60;
 
-/// What the bundle says about its software, besides the key files.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Software {
-    #[serde(flatten)]
-    details: SoftwareDetails,
-    /// `PS256` or `ES256`.
-    algorithm: String,
-    signing_kid: String,
-    transport_subject_dn: String,
-}
-
-/// A registered client, as `register` keeps it for `token`.
+/// `client.json`: a registered client, as `register` keeps it for the commands that follow.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Registered {
     client_id: String,
+    issuer: String,
     token_endpoint: String,
+    token_endpoint_auth_method: String,
     scope: Option<String>,
     registration_client_uri: Option<String>,
+    registration_access_token: Option<String>,
+}
+
+impl Registered {
+    fn read(dir: &Path) -> anyhow::Result<Self> {
+        let text = bundle::read_file(dir, CLIENT_FILE).context("register first: the bundle has no client")?;
+        serde_json::from_str(&text).with_context(|| format!("reading {CLIENT_FILE}"))
+    }
+
+    /// Keeps it, owner-readable only: it holds the registration access token.
+    fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        bundle::write_file(dir, CLIENT_FILE, &serde_json::to_string_pretty(self)?, true)
+    }
+
+    /// Takes what a registration (or its update) answered.
+    fn absorb(&mut self, answer: &Value) {
+        let text = |name: &str| answer[name].as_str().map(str::to_owned);
+        self.scope = text("scope").or(self.scope.take());
+        if let Some(method) = text("token_endpoint_auth_method") {
+            self.token_endpoint_auth_method = method;
+        }
+        self.registration_client_uri = text("registration_client_uri").or(self.registration_client_uri.take());
+        self.registration_access_token = text("registration_access_token").or(self.registration_access_token.take());
+    }
+
+    fn management_uri(&self) -> anyhow::Result<&str> {
+        self.registration_client_uri.as_deref().ok_or_else(|| anyhow!("the registration answer named no registration_client_uri"))
+    }
 }
 
 pub async fn run(command: TppCommand) -> anyhow::Result<()> {
     match command {
         TppCommand::Init(args) => init(&args).await,
-        TppCommand::Request { dir, audience } => {
-            println!("{}", signed_request(&dir, &audience)?);
+        TppCommand::Ssa(args) => ssa(&args).await,
+        TppCommand::Request { dir, audience, request } => {
+            let options = request_options(&request)?;
+            println!("{}", Bundle::read(&dir)?.registration_request(&audience, &options, SystemClock.now())?);
             Ok(())
         }
-        TppCommand::Register { dir, discovery, ca_file } => register(&dir, &discovery, ca_file.as_deref()).await,
-        TppCommand::Token { dir, scope, ca_file } => token(&dir, scope.as_deref(), ca_file.as_deref()).await,
+        TppCommand::Register { dir, discovery, tls, request } => register(&dir, &discovery, &tls, &request).await,
+        TppCommand::Token { dir, scope, tls } => {
+            print(&token(&dir, scope.as_deref(), &tls).await?);
+            Ok(())
+        }
+        TppCommand::Get { dir, tls } => manage(&dir, &tls, Management::Get).await,
+        TppCommand::Update { dir, tls, request } => manage(&dir, &tls, Management::Update(request_options(&request)?)).await,
+        TppCommand::Delete { dir, tls } => manage(&dir, &tls, Management::Delete).await,
     }
 }
 
@@ -70,78 +93,95 @@ async fn init(args: &TppInitArgs) -> anyhow::Result<()> {
         redirect_uris: args.redirect_uri.clone(),
     };
     details.check().map_err(|e| anyhow!("--{}: {}", e.field.replace('_', "-"), e.message))?;
-    let algorithm = match args.alg {
-        TppAlgorithm::Ps256 => JwsAlgorithm::Ps256,
-        TppAlgorithm::Es256 => JwsAlgorithm::Es256,
+    let algorithm = args.alg.jws();
+    let keys = tokio::task::spawn_blocking(move || NewKeys::generate(details, algorithm)).await??;
+    let bundle = match &args.sandbox {
+        Some(server) => {
+            let key = admin_key(args.admin_api_key.as_deref())?;
+            let enrolment: Enrolment = enrol(server, &args.tenant, key, &keys.enrolment_request()).await?;
+            keys.enrolled(enrolment)?
+        }
+        None => keys.self_signed(SystemClock.now())?,
     };
-    let signing_kid = format!("{}-sig", details.software_id);
-    let signing = SigningKey::generate(algorithm, &signing_kid).context("making the signing key")?;
-    let subject = [(DnType::CommonName, details.software_id.as_str()), (DnType::OrganizationalUnitName, details.org_id.as_str())];
-    let (transport_key, csr) = pki::transport_key_and_request(&subject).context("making the transport key")?;
-    std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
-
-    let (certificate, subject_dn) = if let Some(server) = &args.sandbox {
-        let enrolment = enrol(args, server, &details, &signing, &csr).await?;
-        let field = |name: &str| enrolment[name].as_str().map(str::to_owned).ok_or_else(|| anyhow!("the enrolment lacks {name}"));
-        write(&args.dir, SSA_FILE, &field("software_statement")?, false)?;
-        write(&args.dir, DIRECTORY_CA_FILE, &field("directory_ca_pem")?, false)?;
-        (field("transport_certificate_pem")?, field("transport_subject_dn")?)
-    } else {
-        let certificate = pki::self_signed_for_key(&transport_key, &subject, SystemClock.now()).context("self-signing")?;
-        (certificate, format!("CN={},OU={}", details.software_id, details.org_id))
-    };
-    let tls = transport_jwk(&certificate, &format!("{}-tls", details.software_id)).map_err(|e| anyhow!(e))?;
-    let jwks = json!({"keys": [signing.public_jwk(), tls]});
-    write(&args.dir, SIGNING_KEY_FILE, signing.private_pem(), true)?;
-    write(&args.dir, TRANSPORT_KEY_FILE, &transport_key, true)?;
-    write(&args.dir, TRANSPORT_CERT_FILE, &certificate, false)?;
-    write(&args.dir, JWKS_FILE, &serde_json::to_string_pretty(&jwks)?, false)?;
-    let software = Software { details, algorithm: algorithm.as_str().to_owned(), signing_kid, transport_subject_dn: subject_dn };
-    write(&args.dir, SOFTWARE_FILE, &serde_json::to_string_pretty(&software)?, false)?;
+    bundle.write(&args.dir)?;
     println!("TPP bundle written to {}", args.dir.display());
     if args.sandbox.is_none() {
-        println!("The transport certificate is self-signed, and there is no software statement: enrol with --sandbox for both.");
+        println!(
+            "The transport certificate is self-signed and there is no software statement: enrol with --sandbox for both, or sign one with `onboard tpp ssa --key`."
+        );
     }
     Ok(())
 }
 
+fn admin_key(given: Option<&str>) -> anyhow::Result<&str> {
+    given.ok_or_else(|| anyhow!("--sandbox needs --admin-api-key (or ONBOARD_ADMIN_API_KEY)"))
+}
+
 /// Asks the sandbox directory of `server` to enrol the software.
-async fn enrol(
-    args: &TppInitArgs,
-    server: &str,
-    details: &SoftwareDetails,
-    signing: &SigningKey,
-    csr: &str,
-) -> anyhow::Result<Value> {
-    let key =
-        args.admin_api_key.as_deref().ok_or_else(|| anyhow!("--sandbox needs --admin-api-key (or ONBOARD_ADMIN_API_KEY)"))?;
-    let mut request = serde_json::to_value(details)?;
-    request["signing_jwks"] = signing.public_jwks();
-    request["transport_csr_pem"] = json!(csr);
-    let url = format!("{}/api/admin/v1/tenants/{}/sandbox/software", server.trim_end_matches('/'), args.tenant);
-    let response = reqwest::Client::new().post(&url).bearer_auth(key).json(&request).send().await;
-    answer("enrolling with the sandbox directory", response).await
+async fn enrol(server: &str, tenant: &str, key: &str, request: &EnrolmentRequest) -> anyhow::Result<Enrolment> {
+    let url = format!("{}/api/admin/v1/tenants/{tenant}/sandbox/software", server.trim_end_matches('/'));
+    let response = reqwest::Client::new().post(&url).bearer_auth(key).json(request).send().await;
+    let answer = answer("enrolling with the sandbox directory", response).await?;
+    serde_json::from_value(answer).context("enrolling with the sandbox directory: an unexpected answer")
 }
 
-fn signed_request(dir: &Path, audience: &str) -> anyhow::Result<String> {
-    let software = read_software(dir)?;
-    let statement = read(dir, SSA_FILE).context("the bundle has no software statement: make it with `init --sandbox`")?;
-    let algorithm = JwsAlgorithm::parse(&software.algorithm).ok_or_else(|| anyhow!("{SOFTWARE_FILE}: unknown algorithm"))?;
-    let signing = SigningKey::from_pem(algorithm, &software.signing_kid, &read(dir, SIGNING_KEY_FILE)?)?;
-    let scope = claims::scope_for_roles(&software.details.roles);
-    let ask = RegistrationAsk {
-        audience,
-        token_endpoint_auth_method: "tls_client_auth",
-        subject_dn: &software.transport_subject_dn,
-        algorithm: algorithm.as_str(),
-        scope: &scope,
+async fn ssa(args: &TppSsaArgs) -> anyhow::Result<()> {
+    let mut bundle = Bundle::read(&args.dir)?;
+    let statement = match (&args.sandbox, &args.key) {
+        (Some(server), _) => {
+            let key = admin_key(args.admin_api_key.as_deref())?;
+            let url = format!(
+                "{}/api/admin/v1/tenants/{}/sandbox/software/{}/statements",
+                server.trim_end_matches('/'),
+                args.tenant,
+                bundle.software.details.software_id
+            );
+            let response = reqwest::Client::new().post(&url).bearer_auth(key).send().await;
+            let issued: IssuedStatement = serde_json::from_value(answer("asking the sandbox directory", response).await?)
+                .context("asking the sandbox directory: an unexpected answer")?;
+            issued.software_statement
+        }
+        (None, Some(key_file)) => {
+            let pem = std::fs::read_to_string(key_file).with_context(|| format!("reading {}", key_file.display()))?;
+            let key = SigningKey::from_pem(args.alg.jws(), &args.kid, &pem)?;
+            let issuer = args.issuer.as_deref().ok_or_else(|| anyhow!("--key needs --issuer"))?;
+            let mut statement =
+                claims::software_statement(&bundle.software.details, issuer, args.jwks_endpoint.as_deref(), SystemClock.now());
+            if args.jwks_endpoint.is_none() {
+                statement["software_jwks"] = bundle.jwks.clone();
+            }
+            if let Some(overrides) = args.claims.as_deref().map(read_overrides).transpose()? {
+                claims::apply_overrides(&mut statement, &overrides);
+            }
+            key.sign(&statement)?
+        }
+        (None, None) => bail!("give --sandbox or --key"),
     };
-    let request = claims::registration_request(&software.details, statement.trim(), &ask, SystemClock.now());
-    Ok(signing.sign(&request)?)
+    bundle::write_file(&args.dir, SSA_FILE, &statement, false)?;
+    bundle.software_statement = Some(statement);
+    println!("{}", bundle.software_statement.unwrap_or_default());
+    Ok(())
 }
 
-async fn register(dir: &Path, discovery_url: &str, ca_file: Option<&Path>) -> anyhow::Result<()> {
-    let client = mtls_client(dir, ca_file)?;
+fn request_options(args: &TppRequestArgs) -> anyhow::Result<RequestOptions> {
+    Ok(RequestOptions {
+        scope: args.scope.clone(),
+        private_key_jwt: args.private_key_jwt,
+        overrides: args.claims.as_deref().map(read_overrides).transpose()?,
+    })
+}
+
+fn read_overrides(path: &Path) -> anyhow::Result<Map<String, Value>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    match serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))? {
+        Value::Object(members) => Ok(members),
+        _ => bail!("{}: give a JSON object", path.display()),
+    }
+}
+
+async fn register(dir: &Path, discovery_url: &str, tls: &TppTlsArgs, request: &TppRequestArgs) -> anyhow::Result<()> {
+    let bundle = Bundle::read(dir)?;
+    let client = mtls_client(&bundle, tls)?;
     let discovery = answer("reading the discovery document", client.get(discovery_url).send().await).await?;
     let endpoint = |name: &str| {
         discovery[name]
@@ -151,48 +191,98 @@ async fn register(dir: &Path, discovery_url: &str, ca_file: Option<&Path>) -> an
     };
     let (registration_endpoint, token_endpoint, issuer) =
         (endpoint("registration_endpoint")?, endpoint("token_endpoint")?, endpoint("issuer")?);
-    let request = signed_request(dir, &issuer)?;
-    let response =
-        client.post(&registration_endpoint).header(reqwest::header::CONTENT_TYPE, "application/jose").body(request).send().await;
+    let signed = bundle.registration_request(&issuer, &request_options(request)?, SystemClock.now())?;
+    let response = client.post(&registration_endpoint).header(CONTENT_TYPE, JOSE).body(signed).send().await;
     let registered = answer("registering", response).await?;
-    println!("{}", serde_json::to_string_pretty(&registered)?);
-    let client_id = registered["client_id"].as_str().ok_or_else(|| anyhow!("the registration answer has no client_id"))?;
-    let kept = Registered {
+    print(&registered);
+    let client_id = registered["client_id"].as_str().ok_or_else(|| anyhow!("registering: the answer has no client_id"))?;
+    let mut kept = Registered {
         client_id: client_id.to_owned(),
+        issuer,
         token_endpoint,
-        scope: registered["scope"].as_str().map(str::to_owned),
-        registration_client_uri: registered["registration_client_uri"].as_str().map(str::to_owned),
+        token_endpoint_auth_method: "tls_client_auth".to_owned(),
+        scope: None,
+        registration_client_uri: None,
+        registration_access_token: None,
     };
-    write(dir, CLIENT_FILE, &serde_json::to_string_pretty(&kept)?, true)?;
-    Ok(())
+    kept.absorb(&registered);
+    kept.write(dir)
 }
 
-async fn token(dir: &Path, scope: Option<&str>, ca_file: Option<&Path>) -> anyhow::Result<()> {
-    let registered: Registered =
-        serde_json::from_str(&read(dir, CLIENT_FILE).context("register first: no client in the bundle")?)?;
-    let client = mtls_client(dir, ca_file)?;
-    let mut form = vec![("grant_type", "client_credentials"), ("client_id", registered.client_id.as_str())];
+/// A client-credentials token, over mutual TLS; with `private_key_jwt`, a signed assertion
+/// authenticates the client.
+async fn token(dir: &Path, scope: Option<&str>, tls: &TppTlsArgs) -> anyhow::Result<Value> {
+    let registered = Registered::read(dir)?;
+    let bundle = Bundle::read(dir)?;
+    let client = mtls_client(&bundle, tls)?;
+    let mut form = vec![("grant_type", "client_credentials".to_owned()), ("client_id", registered.client_id.clone())];
     if let Some(scope) = scope.or(registered.scope.as_deref()) {
-        form.push(("scope", scope));
+        form.push(("scope", scope.to_owned()));
+    }
+    if registered.token_endpoint_auth_method == "private_key_jwt" {
+        let now = SystemClock.now().timestamp();
+        let assertion = bundle.signing_key()?.sign(&json!({
+            "iss": registered.client_id, "sub": registered.client_id, "aud": registered.token_endpoint,
+            "iat": now, "exp": now + ASSERTION_LIFETIME_SECONDS, "jti": uuid::Uuid::new_v4().to_string(),
+        }))?;
+        form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE.to_owned()));
+        form.push(("client_assertion", assertion));
     }
     let response = client.post(&registered.token_endpoint).form(&form).send().await;
-    let token = answer("getting a token", response).await?;
-    println!("{}", serde_json::to_string_pretty(&token)?);
+    answer("getting a token", response).await
+}
+
+enum Management {
+    Get,
+    Update(RequestOptions),
+    Delete,
+}
+
+/// GET, PUT or DELETE at the client's `registration_client_uri`, with its registration access
+/// token (or, when it has none, a client-credentials token).
+async fn manage(dir: &Path, tls: &TppTlsArgs, operation: Management) -> anyhow::Result<()> {
+    let mut registered = Registered::read(dir)?;
+    let bundle = Bundle::read(dir)?;
+    let client = mtls_client(&bundle, tls)?;
+    let uri = registered.management_uri()?.to_owned();
+    let bearer = match &registered.registration_access_token {
+        Some(token) => token.clone(),
+        None => token(dir, None, tls).await?["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("getting a token: the answer has no access_token"))?,
+    };
+    match operation {
+        Management::Get => print(&answer("reading the registration", client.get(&uri).bearer_auth(&bearer).send().await).await?),
+        Management::Update(options) => {
+            let signed = bundle.registration_request(&registered.issuer, &options, SystemClock.now())?;
+            let response = client.put(&uri).bearer_auth(&bearer).header(CONTENT_TYPE, JOSE).body(signed).send().await;
+            let updated = answer("updating the registration", response).await?;
+            print(&updated);
+            registered.absorb(&updated);
+            registered.write(dir)?;
+        }
+        Management::Delete => {
+            answer("deleting the registration", client.delete(&uri).bearer_auth(&bearer).send().await).await?;
+            std::fs::remove_file(dir.join(CLIENT_FILE)).with_context(|| format!("removing {CLIENT_FILE}"))?;
+            println!("Deleted client {}", registered.client_id);
+        }
+    }
     Ok(())
 }
 
 /// An HTTPS client presenting the bundle's transport certificate, trusting the system's roots
-/// and `ca_file`.
-fn mtls_client(dir: &Path, ca_file: Option<&Path>) -> anyhow::Result<reqwest::Client> {
+/// and the `--ca-file`.
+fn mtls_client(bundle: &Bundle, tls: &TppTlsArgs) -> anyhow::Result<reqwest::Client> {
     let mut roots = rustls::RootCertStore::empty();
-    if let Some(ca_file) = ca_file {
+    if let Some(ca_file) = &tls.ca_file {
         let pem = std::fs::read(ca_file).with_context(|| format!("reading {}", ca_file.display()))?;
         for certificate in CertificateDer::pem_slice_iter(&pem) {
             roots.add(certificate.context("reading the CA file")?)?;
         }
     }
-    let chain = CertificateDer::pem_slice_iter(read(dir, TRANSPORT_CERT_FILE)?.as_bytes()).collect::<Result<Vec<_>, _>>()?;
-    let key = PrivateKeyDer::from_pem_slice(read(dir, TRANSPORT_KEY_FILE)?.as_bytes())?;
+    let chain = CertificateDer::pem_slice_iter(bundle.transport_certificate_pem.as_bytes()).collect::<Result<Vec<_>, _>>()?;
+    let key = PrivateKeyDer::from_pem_slice(bundle.transport_key_pem.as_bytes())?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -201,43 +291,23 @@ fn mtls_client(dir: &Path, ca_file: Option<&Path>) -> anyhow::Result<reqwest::Cl
     Ok(reqwest::Client::builder().tls_backend_preconfigured(config).build()?)
 }
 
-/// The JSON a server answered with, or an error naming `step` and the server's own words.
+/// The JSON a server answered with (`null` for an empty answer), or an error naming `step` and
+/// the server's own words.
 async fn answer(step: &str, response: reqwest::Result<reqwest::Response>) -> anyhow::Result<Value> {
     let response = response.with_context(|| format!("{step}: the request failed"))?;
     let status = response.status();
     let text = response.text().await.with_context(|| format!("{step}: the answer could not be read"))?;
-    let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    let body: Value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
     if status.is_success() {
         return Ok(body);
     }
     match (body["error"].as_str(), body["error_description"].as_str()) {
         (Some(error), description) => bail!("{step}: {status}: {error}: {}", description.unwrap_or("")),
+        _ if body.is_null() => bail!("{step}: {status}"),
         _ => bail!("{step}: {status}: {body}"),
     }
 }
 
-fn read_software(dir: &Path) -> anyhow::Result<Software> {
-    Ok(serde_json::from_str(&read(dir, SOFTWARE_FILE)?)?)
-}
-
-fn read(dir: &Path, name: &str) -> anyhow::Result<String> {
-    let path = dir.join(name);
-    std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
-}
-
-/// Writes a bundle file; private keys and credentials readable by the owner only.
-fn write(dir: &Path, name: &str, contents: &str, private: bool) -> anyhow::Result<PathBuf> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let path = dir.join(name);
-    let mode = if private { 0o600 } else { 0o644 };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode)
-        .open(&path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.write_all(contents.as_bytes())?;
-    Ok(path)
+fn print(answer: &Value) {
+    println!("{}", serde_json::to_string_pretty(answer).unwrap_or_default());
 }

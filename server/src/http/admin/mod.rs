@@ -35,6 +35,7 @@ pub fn router() -> Router<ServerState> {
         .route(&format!("{workspace}/policies/{{policy_id}}"), get(policies::get).put(policies::put).delete(policies::delete))
         .route(&format!("{workspace}/audit-events"), get(audit_events::list))
         .route("/api/admin/v1/tenants/{tenant}/sandbox/software", post(sandbox::enrol))
+        .route("/api/admin/v1/tenants/{tenant}/sandbox/software/{software_id}/statements", post(sandbox::issue_statement))
 }
 
 /// Proof that the request carries the admin API key.

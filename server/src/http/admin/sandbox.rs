@@ -1,15 +1,18 @@
 //! `/tenants/{tenant}/sandbox/software`: enrols software with the tenant's sandbox directory,
 //! as `onboard tpp init --sandbox` does: a software statement, and a transport certificate for
 //! the TPP's own key (sent as a certificate signing request). No private key leaves the TPP.
+//! `/tenants/{tenant}/sandbox/software/{software_id}/statements`: a fresh statement for it.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 use super::AdminCaller;
 use crate::http::error::WireError;
 use crate::http::extract::{AdminJson, TenantPath};
-use crate::services::sandbox::{self, Enrolment, EnrolmentRequest};
+use app::domain::sandbox::{Enrolment, EnrolmentRequest, IssuedStatement};
+
+use crate::services::sandbox;
 use crate::state::ServerState;
 
 pub async fn enrol(
@@ -19,4 +22,13 @@ pub async fn enrol(
     AdminJson(request): AdminJson<EnrolmentRequest>,
 ) -> Result<(StatusCode, Json<Enrolment>), WireError> {
     Ok((StatusCode::CREATED, Json(sandbox::enrol(&state, &tenant, request).await?)))
+}
+
+pub async fn issue_statement(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    TenantPath(tenant): TenantPath,
+    Path((_, software_id)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<IssuedStatement>), WireError> {
+    Ok((StatusCode::CREATED, Json(sandbox::issue_statement(&state, &tenant, &software_id).await?)))
 }
