@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 RUN_ARGS ?=
 
-.PHONY: run build test lint unit-tests e2e setup setup-rust clean-data help prune
+.PHONY: run build test lint unit-tests e2e quickstart setup setup-rust clean-data help prune
 
 help:
 	@echo "make run    build and start Onboard on its embedded default (SQLite in ./data)"
@@ -27,9 +27,9 @@ build: setup-rust
 	cargo leptos build
 
 run: build
-	$(CARGO_TARGET_DIR)/debug/onboard serve --site-root target/site $(RUN_ARGS)
+	$(CARGO_TARGET_DIR)/debug/onboard serve --site-root target/site --sandbox-workspace $(RUN_ARGS)
 
-test: setup prune lint build unit-tests e2e
+test: setup prune lint build unit-tests e2e quickstart
 	@echo "make test: all checks passed"
 
 # Repeated CI runs from fresh clones grow the shared build cache; keep it bounded.
@@ -45,6 +45,10 @@ unit-tests:
 
 e2e:
 	scripts/e2e.sh
+
+# The README's TPP quick-start, run as written.
+quickstart:
+	scripts/quickstart.sh
 
 clean-data:
 	rm -rf data

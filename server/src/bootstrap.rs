@@ -1,18 +1,22 @@
 //! What a first start sets up: tenant `default` with the Open Banking UK workspace `obuk`
-//! (DCR off), the admin API key, and the first console administrator.
+//! (DCR off), the admin API key, and the first console administrator; and, when asked, a
+//! `sandbox` workspace that trusts the tenant's sandbox directory.
 
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
 
+use app::domain::dcr::DcrSettings;
+use app::domain::ids::WorkspaceRef;
 use app::domain::ids::{TenantId, WorkspaceId};
-use app::domain::workspace::Profile;
+use app::domain::workspace::{NewWorkspace, Profile};
 use app::secrets::Secret;
-use app::services::{ServiceError, accounts, workspaces};
+use app::services::{ServiceError, accounts, dcr_settings, workspaces};
 use app::state::AppState;
 
 pub const DEFAULT_TENANT: &str = "default";
 pub const DEFAULT_WORKSPACE: &str = "obuk";
+pub const SANDBOX_WORKSPACE: &str = "sandbox";
 pub const ADMIN_API_KEY_FILE: &str = "admin-api-key";
 pub const CONSOLE_ADMIN_FILE: &str = "console-admin";
 pub const FIRST_ADMIN_EMAIL: &str = "admin@onboard.localhost";
@@ -26,6 +30,25 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     workspaces::ensure_workspace(state, &tenant, &workspace, "Open Banking UK", Profile::OpenbankingUk)
         .await
         .context("creating the default workspace")?;
+    Ok(())
+}
+
+/// Creates the `sandbox` workspace of tenant `default` unless it exists: OBUK DCR switched on,
+/// with a software statement, a signed request and mutual TLS required, and the sandbox
+/// directory trusted, so TPPs enrolled there register at once. Settings an administrator has
+/// changed since are left alone.
+pub async fn sandbox_workspace(state: &AppState) -> anyhow::Result<()> {
+    let at = WorkspaceRef { tenant: TenantId::parse(DEFAULT_TENANT)?, workspace: WorkspaceId::parse(SANDBOX_WORKSPACE)? };
+    let new = NewWorkspace { id: at.workspace.clone(), name: "Sandbox".to_owned(), profile: Profile::OpenbankingUk };
+    match workspaces::create_workspace(state, &at.tenant, new).await {
+        Ok(_) => {}
+        Err(ServiceError::Conflict(_)) => return Ok(()),
+        Err(other) => return Err(other).context("creating the sandbox workspace"),
+    }
+    let settings =
+        DcrSettings { enabled: true, trust_sandbox_directory: true, ..DcrSettings::defaults_for(Profile::OpenbankingUk) };
+    dcr_settings::update_dcr_settings(state, &at, settings).await.context("configuring the sandbox workspace")?;
+    tracing::info!(workspace = %at, "created the sandbox workspace, which trusts the sandbox directory");
     Ok(())
 }
 

@@ -278,6 +278,11 @@ pub struct ServeArgs {
     /// Password of that administrator (at least 12 characters; stored as an argon2id hash).
     #[arg(long, env = "ONBOARD_ADMIN_PASSWORD", hide_env_values = true, requires = "admin_email")]
     pub admin_password: Option<String>,
+    /// Create, on start, a `sandbox` workspace (tenant `default`) with OBUK DCR on and the
+    /// sandbox directory trusted, unless it exists. `make run` sets it; a production
+    /// deployment leaves it off.
+    #[arg(long, env = "ONBOARD_SANDBOX_WORKSPACE")]
+    pub sandbox_workspace: bool,
     /// Let JWKS URIs use plain http to loopback hosts (for tests and local sandboxes).
     #[arg(long, env = "ONBOARD_ALLOW_INSECURE_JWKS_URIS")]
     pub allow_insecure_jwks_uris: bool,

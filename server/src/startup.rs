@@ -84,6 +84,9 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
         leptos_options,
     };
     bootstrap::seed(&app).await?;
+    if args.sandbox_workspace {
+        bootstrap::sandbox_workspace(&app).await?;
+    }
     bootstrap::admin_api_key(&app, args.admin_api_key.as_deref(), data_dir).await?;
     bootstrap::administrator(&app, args.admin_email.as_deref(), args.admin_password.as_deref()).await?;
     Ok(ServerState { app, client_trust })

@@ -157,6 +157,7 @@ pub fn serve_args(data_dir: PathBuf) -> ServeArgs {
         admin_email: Some(ADMIN_EMAIL.to_owned()),
         admin_password: Some(ADMIN_PASSWORD.to_owned()),
         allow_insecure_jwks_uris: true,
+        sandbox_workspace: false,
         site_root: "target/site".to_owned(),
     }
 }
