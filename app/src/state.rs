@@ -13,6 +13,7 @@ use crate::domain::workspace::Profile;
 use crate::jwks_client::JwksClient;
 use crate::policy::PolicyCache;
 use crate::services::dry_run::RegistrationDryRun;
+use crate::services::sandbox_tpps::SandboxTppMaker;
 use crate::services::signing_keys::SigningKeyFactory;
 use crate::storage::Store;
 
@@ -43,6 +44,8 @@ pub struct AppState {
     pub policies: Arc<PolicyCache>,
     /// Runs the registration pipeline without writing (the pipeline lives in the server).
     pub dry_run: Arc<dyn RegistrationDryRun>,
+    /// Makes and registers the console's sandbox TPPs (keys and pipeline live in the server).
+    pub sandbox_tpps: Arc<dyn SandboxTppMaker>,
     pub leptos_options: LeptosOptions,
 }
 

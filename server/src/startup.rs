@@ -22,6 +22,7 @@ use app::state::{AppState, Deployment};
 
 use crate::cli::ServeArgs;
 use crate::services::dry_run::PipelineDryRun;
+use crate::services::sandbox_tpps::ConsoleSandboxTpps;
 use crate::state::ServerState;
 use crate::tls::client_trust::ClientTrust;
 use crate::tls::dev_certificates;
@@ -81,6 +82,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
         signing_key_factory: Arc::new(WorkspaceKeyFactory),
         policies: Arc::new(app::policy::PolicyCache::default()),
         dry_run: Arc::new(PipelineDryRun { client_trust: client_trust.clone() }),
+        sandbox_tpps: Arc::new(ConsoleSandboxTpps { client_trust: client_trust.clone() }),
         leptos_options,
     };
     bootstrap::seed(&app).await?;

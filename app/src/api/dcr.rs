@@ -69,7 +69,14 @@ impl DcrForm {
         };
         let uri =
             |field: &str, text: &str| JwksUri::parse(text).map_err(|e| crate::api::errors::invalid(format!("{field}: {e}")));
+        // No keys given is no keys configured: whether some are needed is the settings' rule
+        // (a workspace trusting the sandbox directory may have none of its own).
+        let ssa_given = match self.ssa_keys_kind.as_str() {
+            "jwks" => &self.ssa_jwks,
+            _ => &self.ssa_jwks_uri,
+        };
         let software_statement_keys = match self.ssa_keys_kind.as_str() {
+            _ if ssa_given.trim().is_empty() => None,
             "jwks" => Some(KeySource::Jwks(jwks("ssa_jwks", &self.ssa_jwks)?)),
             "jwks_uri" => Some(KeySource::JwksUri(uri("ssa_jwks_uri", &self.ssa_jwks_uri)?)),
             "none" | "" => None,

@@ -9,6 +9,7 @@ pub mod dry_run;
 pub mod errors;
 pub mod general;
 pub mod policies;
+pub mod sandbox;
 pub mod session;
 pub mod status;
 pub mod workspaces;

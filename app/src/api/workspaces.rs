@@ -14,6 +14,8 @@ pub struct WorkspaceHeader {
     pub name: String,
     pub profile: Profile,
     pub dcr_enabled: bool,
+    /// Its DCR settings trust the tenant's sandbox directory.
+    pub trusts_sandbox_directory: bool,
     /// The policy attached to the register endpoint, if any.
     pub policy_id: Option<String>,
     pub urls: WorkspaceUrls,
@@ -24,8 +26,7 @@ pub async fn list_workspaces(tenant: String) -> Result<Vec<WorkspaceSummary>, Se
     use crate::api::errors::user_error;
     use crate::api::session::{app_state, require_administrator};
     require_administrator().await?;
-    let tenant = crate::domain::ids::TenantId::parse(tenant)
-        .map_err(|_| crate::api::errors::refused(axum::http::StatusCode::NOT_FOUND, "tenant not found"))?;
+    let tenant = tenant_id(&tenant)?;
     crate::services::workspaces::list_workspaces(&app_state()?, &tenant).await.map_err(user_error)
 }
 
@@ -33,11 +34,10 @@ pub async fn list_workspaces(tenant: String) -> Result<Vec<WorkspaceSummary>, Se
 pub async fn create_workspace(tenant: String, id: String, name: String, profile: String) -> Result<(), ServerFnError> {
     use crate::api::errors::user_error;
     use crate::api::session::{app_state, require_administrator};
-    use crate::domain::ids::{TenantId, WorkspaceId};
+    use crate::domain::ids::WorkspaceId;
     use crate::domain::workspace::NewWorkspace;
     require_administrator().await?;
-    let tenant = TenantId::parse(tenant)
-        .map_err(|_| crate::api::errors::refused(axum::http::StatusCode::NOT_FOUND, "tenant not found"))?;
+    let tenant = tenant_id(&tenant)?;
     let id = WorkspaceId::parse(id.trim()).map_err(|e| crate::api::errors::invalid(format!("id: {e}")))?;
     let profile =
         Profile::parse(&profile).ok_or_else(|| crate::api::errors::invalid("profile: choose Open Banking UK or generic"))?;
@@ -67,9 +67,17 @@ pub async fn workspace_overview(tenant: String, workspace: String) -> Result<Wor
         name: workspace.name.clone(),
         profile: workspace.profile,
         dcr_enabled: workspace.dcr.enabled,
+        trusts_sandbox_directory: workspace.dcr.trust_sandbox_directory,
         policy_id: workspace.dcr.policy_id.as_ref().map(ToString::to_string),
         urls: state.deployment.urls(&at, workspace.profile),
     })
+}
+
+/// The tenant a page's path names; an invalid one is not found.
+#[cfg(feature = "ssr")]
+pub fn tenant_id(tenant: &str) -> Result<crate::domain::ids::TenantId, ServerFnError> {
+    crate::domain::ids::TenantId::parse(tenant)
+        .map_err(|_| crate::api::errors::refused(axum::http::StatusCode::NOT_FOUND, "tenant not found"))
 }
 
 /// The workspace a page's path names.

@@ -129,6 +129,35 @@ pub struct SandboxSoftware {
     pub created_at: DateTime<Utc>,
 }
 
+/// A line of the console's sandbox TPP list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxSoftwareSummary {
+    #[serde(flatten)]
+    pub details: SoftwareDetails,
+    pub created_at: DateTime<Utc>,
+    /// The server holds its bundle: it can be downloaded and registered from the console.
+    pub held: bool,
+}
+
+/// A sandbox TPP the console makes: the server generates its keys and holds its bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewSandboxTpp {
+    #[serde(flatten)]
+    pub details: SoftwareDetails,
+    /// `PS256` or `ES256`, for its request signing key.
+    pub algorithm: String,
+}
+
+/// What registering a sandbox TPP at a workspace came to: the endpoint's status and answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxRegistration {
+    pub status: u16,
+    /// The client registered, when it was.
+    pub client_id: Option<String>,
+    /// The answer, pretty-printed JSON; a registration access token is not shown.
+    pub answer: String,
+}
+
 /// What a TPP sends the directory to be enrolled: its details, its public signing keys, and a
 /// certificate signing request for its transport key. No private key leaves the TPP.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod dcr_settings;
 pub mod dry_run;
 pub mod policies;
+pub mod sandbox_tpps;
 pub mod signing_keys;
 pub mod workspaces;
 

@@ -17,7 +17,7 @@ use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{PolicyId, TenantId, WorkspaceRef};
 use crate::domain::policy::{Policy, PolicyDraft};
-use crate::domain::sandbox::{SandboxDirectoryKeys, SandboxSoftware};
+use crate::domain::sandbox::{SandboxDirectoryKeys, SandboxSoftware, SandboxSoftwareSummary};
 use crate::domain::signing::WorkspaceSigningKey;
 use crate::domain::token::{AccessTokenRecord, StoredCredentials};
 use crate::domain::workspace::{Workspace, WorkspaceSettings, WorkspaceSummary};
@@ -210,9 +210,21 @@ pub trait Store: Send + Sync + 'static {
         tenant: &TenantId,
         keys: &SandboxDirectoryKeys,
     ) -> Result<SandboxDirectoryKeys, StoreError>;
-    /// Stores sandbox software, replacing any with the same software id.
-    async fn put_sandbox_software(&self, tenant: &TenantId, software: &SandboxSoftware) -> Result<(), StoreError>;
+    /// Stores sandbox software, replacing any with the same software id, with the bundle the
+    /// server holds for it (console-made sandbox TPPs) or none.
+    async fn put_sandbox_software(
+        &self,
+        tenant: &TenantId,
+        software: &SandboxSoftware,
+        held_bundle: Option<&str>,
+    ) -> Result<(), StoreError>;
     async fn sandbox_software(&self, tenant: &TenantId, software_id: &str) -> Result<Option<SandboxSoftware>, StoreError>;
+    /// The tenant's sandbox software, newest first.
+    async fn sandbox_software_list(&self, tenant: &TenantId) -> Result<Vec<SandboxSoftwareSummary>, StoreError>;
+    /// The bundle the server holds for sandbox software, if it holds one.
+    async fn sandbox_held_bundle(&self, tenant: &TenantId, software_id: &str) -> Result<Option<String>, StoreError>;
+    /// Deletes sandbox software (its key set stops being published); false if there was none.
+    async fn delete_sandbox_software(&self, tenant: &TenantId, software_id: &str) -> Result<bool, StoreError>;
 
     /// Inserts an administrator; [`StoreError::Conflict`] if the e-mail address is taken.
     async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError>;

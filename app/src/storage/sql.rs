@@ -15,7 +15,7 @@ use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{PolicyId, TenantId, WorkspaceId, WorkspaceRef};
 use crate::domain::policy::{Policy, PolicyBody, PolicyDraft};
-use crate::domain::sandbox::{SandboxDirectoryKeys, SandboxSoftware};
+use crate::domain::sandbox::{SandboxDirectoryKeys, SandboxSoftware, SandboxSoftwareSummary};
 use crate::domain::signing::{SigningAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
 use crate::domain::token::{AccessTokenRecord, StoredCredentials};
 use crate::domain::workspace::{Profile, Workspace, WorkspaceSettings, WorkspaceSummary};
@@ -779,14 +779,21 @@ macro_rules! sql_store {
                 self.sandbox_directory(tenant).await?.ok_or(StoreError::NotFound)
             }
 
-            async fn put_sandbox_software(&self, tenant: &TenantId, software: &SandboxSoftware) -> Result<(), StoreError> {
+            async fn put_sandbox_software(
+                &self,
+                tenant: &TenantId,
+                software: &SandboxSoftware,
+                held_bundle: Option<&str>,
+            ) -> Result<(), StoreError> {
                 sqlx::query(
-                    "insert into sandbox_software (tenant_id, software_id, document, created_at) values ($1, $2, $3, $4) \
-                     on conflict (tenant_id, software_id) do update set document = excluded.document, created_at = excluded.created_at",
+                    "insert into sandbox_software (tenant_id, software_id, document, held_bundle, created_at) \
+                     values ($1, $2, $3, $4, $5) on conflict (tenant_id, software_id) do update \
+                     set document = excluded.document, held_bundle = excluded.held_bundle, created_at = excluded.created_at",
                 )
                 .bind(tenant.as_str())
                 .bind(&software.details.software_id)
                 .bind(Json(software))
+                .bind(held_bundle)
                 .bind(software.created_at)
                 .execute(&self.pool)
                 .await
@@ -801,6 +808,44 @@ macro_rules! sql_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 Ok(row.map(|row| row.try_get::<Json<SandboxSoftware>, _>("document")).transpose()?.map(|json| json.0))
+            }
+
+            async fn sandbox_software_list(&self, tenant: &TenantId) -> Result<Vec<SandboxSoftwareSummary>, StoreError> {
+                let rows = sqlx::query(
+                    "select document, held_bundle is not null as held from sandbox_software where tenant_id = $1 \
+                     order by created_at desc, software_id",
+                )
+                .bind(tenant.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let software = row.try_get::<Json<SandboxSoftware>, _>("document")?.0;
+                        Ok(SandboxSoftwareSummary {
+                            details: software.details,
+                            created_at: software.created_at,
+                            held: row.try_get("held")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn sandbox_held_bundle(&self, tenant: &TenantId, software_id: &str) -> Result<Option<String>, StoreError> {
+                let row = sqlx::query("select held_bundle from sandbox_software where tenant_id = $1 and software_id = $2")
+                    .bind(tenant.as_str())
+                    .bind(software_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|row| row.try_get::<Option<String>, _>("held_bundle")).transpose()?.flatten())
+            }
+
+            async fn delete_sandbox_software(&self, tenant: &TenantId, software_id: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query("delete from sandbox_software where tenant_id = $1 and software_id = $2")
+                    .bind(tenant.as_str())
+                    .bind(software_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError> {

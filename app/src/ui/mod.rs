@@ -18,7 +18,7 @@ use login::LoginPage;
 use status_page::StatusPage;
 use workspace::{
     ApplicationPage, ApplicationsPage, AuditLogPage, DcrSettingsPage, DryRunPage, EditPolicyPage, GeneralSettingsPage,
-    NewPolicyPage, PoliciesPage, WorkspaceLayout,
+    NewPolicyPage, PoliciesPage, SandboxTppsPage, WorkspaceLayout,
 };
 
 /// The console's icon (the brand mark), inline so it costs no request.
@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("policies/new") view=NewPolicyPage />
                     <Route path=path!("policies/:policy_id/edit") view=EditPolicyPage />
                     <Route path=path!("dry-run") view=DryRunPage />
+                    <Route path=path!("sandbox-tpps") view=SandboxTppsPage />
                     <Route path=path!("applications") view=ApplicationsPage />
                     <Route path=path!("applications/:client_id") view=ApplicationPage />
                     <Route path=path!("audit") view=AuditLogPage />

@@ -38,6 +38,7 @@ pub(super) fn router(state: &ServerState, secure_cookies: bool) -> Router<Server
         .with_path("/app")
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
     Router::new()
+        .route("/app/{tenant}/sandbox/{software_id}/bundle.zip", axum::routing::get(super::console_bundle::download))
         .leptos_routes_with_context(state, generate_route_list(app::App), move || provide_context(app_state.clone()), {
             let options = options.clone();
             move || app::shell(options.clone())

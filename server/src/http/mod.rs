@@ -3,6 +3,7 @@
 
 pub mod admin;
 mod console;
+mod console_bundle;
 mod discovery;
 pub mod error;
 pub mod extract;

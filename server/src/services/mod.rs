@@ -8,4 +8,5 @@ pub mod policy_check;
 pub mod registration;
 pub mod revocation;
 pub mod sandbox;
+pub mod sandbox_tpps;
 pub mod token;

@@ -97,9 +97,22 @@ pub async fn directory(state: &ServerState, tenant: &TenantId) -> Result<Sandbox
     SandboxDirectory::open(&kept, urls)
 }
 
-/// Enrols (or re-enrols) software: checks the request, issues its transport certificate,
-/// publishes its key set and signs its software statement.
+/// Enrols (or re-enrols) software a TPP holds the keys of: checks the request, issues its
+/// transport certificate, publishes its key set and signs its software statement.
 pub async fn enrol(state: &ServerState, tenant: &TenantId, request: EnrolmentRequest) -> Result<Enrolment, ServiceError> {
+    let (software, enrolment) = certify(state, tenant, request).await?;
+    state.app.store.put_sandbox_software(tenant, &software, None).await?;
+    tracing::info!(%tenant, software_id = %software.details.software_id, org_id = %software.details.org_id, "sandbox software enrolled");
+    Ok(enrolment)
+}
+
+/// What enrolling `request` comes to, written nowhere yet: the software as the directory keeps
+/// it, and what the directory hands back.
+pub async fn certify(
+    state: &ServerState,
+    tenant: &TenantId,
+    request: EnrolmentRequest,
+) -> Result<(SandboxSoftware, Enrolment), ServiceError> {
     request.details.check()?;
     let signing = PublicJwks::parse(&request.signing_jwks, Strictness::Strict)
         .map_err(|e| SettingsError::new("signing_jwks", e.to_string()))?;
@@ -122,21 +135,16 @@ pub async fn enrol(state: &ServerState, tenant: &TenantId, request: EnrolmentReq
     let tls = transport_jwk(&certificate, &format!("{}-tls", details.software_id)).map_err(ServiceError::Internal)?;
     let mut keys = signing.as_json()["keys"].as_array().cloned().unwrap_or_default();
     keys.push(tls);
-    let software = SandboxSoftware { details: details.clone(), jwks: json!({ "keys": keys }), created_at: now };
-    state.app.store.put_sandbox_software(tenant, &software).await?;
-
-    let software_statement = directory.statement(&details, now)?;
-    let jwks_endpoint = directory.urls.software_jwks(&details.software_id);
-    tracing::info!(%tenant, software_id = %details.software_id, org_id = %details.org_id, "sandbox software enrolled");
-    Ok(Enrolment {
-        software_statement,
+    let enrolment = Enrolment {
+        software_statement: directory.statement(&details, now)?,
         transport_certificate_pem: certificate,
         transport_subject_dn: subject_dn(&subject),
         directory_ca_pem: directory.ca_pem().to_owned(),
-        software_jwks_endpoint: jwks_endpoint,
+        software_jwks_endpoint: directory.urls.software_jwks(&details.software_id),
         directory_jwks_uri: directory.urls.directory_jwks(),
         issuer: SANDBOX_ISSUER.to_owned(),
-    })
+    };
+    Ok((SandboxSoftware { details, jwks: json!({ "keys": keys }), created_at: now }, enrolment))
 }
 
 /// A fresh software statement for software the directory has enrolled (a statement's `iat`

@@ -416,3 +416,56 @@ pub fn jwt_claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
+
+/// A signed-in console administrator, calling server functions as the browser does.
+pub struct ConsoleSession {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub cookie: String,
+}
+
+impl ConsoleSession {
+    pub async fn sign_in(server: &TestServer) -> Self {
+        let base = server.http.clone();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let response = client
+            .post(format!("{base}/app/fn/sign_in"))
+            .header(reqwest::header::ORIGIN, &base)
+            .header("accept", "application/json")
+            .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        let cookie = response
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.starts_with("onboard_session=").then(|| v.split(';').next().unwrap().to_owned()))
+            .expect("a session cookie");
+        Self { base, client, cookie }
+    }
+
+    /// A server function with form-encoded arguments.
+    pub async fn call(&self, function: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let request = self.post(function).form(form);
+        decode(request.send().await.unwrap()).await
+    }
+
+    /// A server function with JSON arguments (`input = Json`).
+    pub async fn call_json(&self, function: &str, arguments: &Value) -> (StatusCode, Value) {
+        decode(self.post(function).json(arguments).send().await.unwrap()).await
+    }
+
+    fn post(&self, function: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(format!("{}/app/fn/{function}", self.base))
+            .header(reqwest::header::ORIGIN, &self.base)
+            .header(reqwest::header::COOKIE, &self.cookie)
+    }
+
+    /// A GET of a console address with the session.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).header(reqwest::header::COOKIE, &self.cookie).send().await.unwrap()
+    }
+}

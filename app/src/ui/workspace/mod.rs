@@ -7,6 +7,7 @@ mod dcr;
 mod dry_run;
 mod general;
 mod policies;
+mod sandbox;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
@@ -23,6 +24,7 @@ pub use dcr::DcrSettingsPage;
 pub use dry_run::DryRunPage;
 pub use general::GeneralSettingsPage;
 pub use policies::{EditPolicyPage, NewPolicyPage, PoliciesPage};
+pub use sandbox::SandboxTppsPage;
 
 /// The tenant and workspace a page's path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +92,9 @@ pub fn WorkspaceLayout() -> impl IntoView {
                     </li>
                     <li>
                         <A href=link("dry-run")>"Dry run"</A>
+                    </li>
+                    <li>
+                        <A href=link("sandbox-tpps")>"Sandbox TPPs"</A>
                     </li>
                     <li>
                         <A href=link("applications")>"Applications"</A>
