@@ -27,10 +27,12 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{Value, json};
 
 use app::clock::SystemClock;
+use app::domain::sandbox::SoftwareDetails;
 use onboard::cli::{DatabaseArgs, ServeArgs};
 use onboard::oauth2::jose::JwsAlgorithm;
 use onboard::pki::{CertificateAuthority, IssuedCertificate};
 use onboard::startup::{self, Running};
+use onboard::tpp::claims as tpp_claims;
 use onboard::tpp::keys::SigningKey;
 
 pub const ADMIN_KEY: &str = "test-admin-key-0123456789abcdef-0123456789";
@@ -199,6 +201,17 @@ pub struct Published {
     pub down: bool,
 }
 
+/// The software of the conformance tool's examples.
+fn software() -> SoftwareDetails {
+    SoftwareDetails {
+        software_id: SOFTWARE_ID.to_owned(),
+        org_id: ORG_ID.to_owned(),
+        client_name: "Example TPP (Sandbox)".to_owned(),
+        roles: ["AISP", "PISP", "CBPII"].map(str::to_owned).to_vec(),
+        redirect_uris: vec!["https://tpp.example.com/callback".to_owned()],
+    }
+}
+
 /// A directory, a TPP and the plain-http loopback host publishing their key sets.
 pub struct Ecosystem {
     pub directory_key: SigningKey,
@@ -260,53 +273,45 @@ impl Ecosystem {
         json!({"org_id": ORG_ID, "trusted_client_ca_pem": self.transport_ca.cert_pem()})
     }
 
+    /// The statement the conformance tool's directory signs: the built-in TPP toolkit's claims
+    /// for this software, with that directory's names.
     pub fn ssa_claims(&self) -> Value {
-        json!({
-            "iss": DIRECTORY,
-            "iat": now().timestamp() - 60,
-            "jti": uuid::Uuid::new_v4().to_string(),
-            "software_environment": "sandbox",
-            "software_mode": "Test",
-            "software_id": SOFTWARE_ID,
-            "software_client_id": SOFTWARE_ID,
-            "software_client_name": "Example TPP (Sandbox)",
-            "software_redirect_uris": ["https://tpp.example.com/callback"],
-            "software_roles": ["AISP", "PISP", "CBPII"],
+        let issued = now() - chrono::Duration::seconds(60);
+        let mut claims = tpp_claims::software_statement(&software(), DIRECTORY, Some(&self.tpp_jwks_uri()), issued);
+        let directory_names = json!({
+            "org_name": "EXAMPLE TPP LIMITED",
             "organisation_competent_authority_claims": {
                 "authority_id": "OBGBR", "registration_id": "Unknown0015800001HQQrZAAX", "status": "Active",
                 "authorisations": [{"member_state": "GB", "roles": ["PISP", "AISP", "CBPII"]}]
-            },
-            "org_status": "Active",
-            "org_id": ORG_ID,
-            "org_name": "EXAMPLE TPP LIMITED",
-            "software_jwks_endpoint": self.tpp_jwks_uri()
-        })
+            }
+        });
+        tpp_claims::apply_overrides(&mut claims, directory_names.as_object().unwrap());
+        claims
     }
 
     pub fn ssa(&self) -> String {
         self.directory_key.sign(&self.ssa_claims()).unwrap()
     }
 
-    /// The claims the conformance tool sends for `tls_client_auth` (OBUK-DCR.md §3.4).
+    /// The claims the conformance tool sends for `tls_client_auth` (OBUK-DCR.md §3.4): the
+    /// toolkit's request, with the tool's lifetime, grant types and response types.
     pub fn request_claims(&self, ssa: &str) -> Value {
-        let now = now().timestamp();
-        json!({
-            "iss": SOFTWARE_ID,
-            "aud": ORG_ID,
-            "iat": now,
-            "exp": now + 3600,
-            "jti": uuid::Uuid::new_v4().to_string(),
+        let subject_dn = format!("CN={SOFTWARE_ID},OU={ORG_ID},O=OpenBanking,C=GB");
+        let ask = tpp_claims::RegistrationAsk {
+            audience: ORG_ID,
+            token_endpoint_auth_method: "tls_client_auth",
+            subject_dn: &subject_dn,
+            algorithm: "PS256",
+            scope: "accounts openid",
+        };
+        let mut claims = tpp_claims::registration_request(&software(), ssa, &ask, now());
+        let tool = json!({
+            "exp": now().timestamp() + 3600,
             "grant_types": ["authorization_code", "client_credentials"],
-            "application_type": "web",
-            "redirect_uris": ["https://tpp.example.com/callback"],
-            "token_endpoint_auth_method": "tls_client_auth",
-            "tls_client_auth_subject_dn": format!("CN={SOFTWARE_ID},OU={ORG_ID},O=OpenBanking,C=GB"),
-            "software_statement": ssa,
-            "scope": "accounts openid",
-            "request_object_signing_alg": "PS256",
-            "id_token_signed_response_alg": "PS256",
             "response_types": ["code id_token", "code"]
-        })
+        });
+        tpp_claims::apply_overrides(&mut claims, tool.as_object().unwrap());
+        claims
     }
 
     /// A signed registration request with `change` applied to the tool's claims.
