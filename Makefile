@@ -10,12 +10,13 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 RUN_ARGS ?=
 
-.PHONY: run build test lint unit-tests e2e quickstart setup setup-rust clean-data help prune
+.PHONY: run build test lint unit-tests e2e quickstart bench setup setup-rust clean-data help prune
 
 help:
 	@echo "make run    build and start Onboard on its embedded default (SQLite in ./data)"
 	@echo "make test   every check CI runs: format, lints, unit, contract (SQLite and PostgreSQL),"
 	@echo "            full-server and browser tests"
+	@echo "make bench  Onboard (release) against the peer oidc-provider; BENCH_DB=postgres for PostgreSQL"
 
 setup:
 	@scripts/setup-toolchain.sh all
@@ -45,6 +46,10 @@ unit-tests:
 
 e2e:
 	scripts/e2e.sh
+
+# Onboard against the peer (oidc-provider) on this machine; not part of `make test`.
+bench:
+	scripts/bench.sh
 
 # The README's TPP quick-start, run as written.
 quickstart:

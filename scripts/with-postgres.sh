@@ -2,7 +2,8 @@
 # Runs a command with a throwaway PostgreSQL server: initdb in a temp dir, a free loopback port,
 # ONBOARD_TEST_POSTGRES_URL pointing at it, and the server stopped and deleted afterwards, also
 # when the command fails. PostgreSQL refuses to run as root, so as root it runs as `postgres`
-# (or a dedicated system user created for it).
+# (or a dedicated system user created for it). fsync is off (tests need no durability) unless
+# PG_FSYNC=on, as the benchmarks set it.
 set -euo pipefail
 
 find_bin() {
@@ -32,7 +33,7 @@ mkdir -p "$dir/data" "$dir/sock"
 "${as_db_user[@]}" "$INITDB" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1 ||
   { cat "$dir/initdb.log" >&2; exit 1; }
 "${as_db_user[@]}" "$PG_CTL" -D "$dir/data" -l "$dir/postgres.log" -w \
-  -o "-k $dir/sock -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null ||
+  -o "-k $dir/sock -p $port -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c max_connections=300" start >/dev/null ||
   { cat "$dir/postgres.log" >&2; exit 1; }
 
 export ONBOARD_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"

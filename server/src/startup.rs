@@ -23,10 +23,10 @@ use app::state::{AppState, Deployment};
 use crate::cli::ServeArgs;
 use crate::services::dry_run::PipelineDryRun;
 use crate::services::sandbox_tpps::ConsoleSandboxTpps;
-use crate::state::ServerState;
+use crate::state::{ProtocolParts, ServerState};
 use crate::tls::client_trust::ClientTrust;
 use crate::tls::dev_certificates;
-use crate::workspace_keys::WorkspaceKeyFactory;
+use crate::workspace_keys::{TokenSigners, WorkspaceKeyFactory};
 use crate::{bootstrap, http, listener, tls};
 
 /// How often used request `jti`s past their expiry are purged.
@@ -70,7 +70,10 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
         .env(Env::PROD)
         .site_addr(args.http_addr)
         .build();
-    let client_trust = Arc::new(ClientTrust::new(tls::provider()));
+    let protocol = ProtocolParts {
+        client_trust: Arc::new(ClientTrust::new(tls::provider())),
+        token_signers: Arc::new(TokenSigners::default()),
+    };
     let app = AppState {
         store,
         clock: clock.clone(),
@@ -81,8 +84,8 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
         }),
         signing_key_factory: Arc::new(WorkspaceKeyFactory),
         policies: Arc::new(app::policy::PolicyCache::default()),
-        dry_run: Arc::new(PipelineDryRun { client_trust: client_trust.clone() }),
-        sandbox_tpps: Arc::new(ConsoleSandboxTpps { client_trust: client_trust.clone() }),
+        dry_run: Arc::new(PipelineDryRun { protocol: protocol.clone() }),
+        sandbox_tpps: Arc::new(ConsoleSandboxTpps { protocol: protocol.clone() }),
         leptos_options,
     };
     bootstrap::seed(&app).await?;
@@ -91,7 +94,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
     }
     bootstrap::admin_api_key(&app, args.admin_api_key.as_deref(), data_dir).await?;
     bootstrap::administrator(&app, args.admin_email.as_deref(), args.admin_password.as_deref()).await?;
-    Ok(ServerState { app, client_trust })
+    Ok(ServerState::new(app, protocol))
 }
 
 /// Prepares the state, then binds both listeners and serves in the background.

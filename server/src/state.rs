@@ -9,11 +9,26 @@ use leptos::config::LeptosOptions;
 use app::state::AppState;
 
 use crate::tls::client_trust::ClientTrust;
+use crate::workspace_keys::TokenSigners;
 
 #[derive(Clone)]
 pub struct ServerState {
     pub app: AppState,
+    pub protocol: ProtocolParts,
+}
+
+/// What only the protocol endpoints need besides the application state; the console's
+/// services that run the protocol (dry run, sandbox TPPs) hold a copy.
+#[derive(Clone)]
+pub struct ProtocolParts {
     pub client_trust: Arc<ClientTrust>,
+    pub token_signers: Arc<TokenSigners>,
+}
+
+impl ServerState {
+    pub fn new(app: AppState, protocol: ProtocolParts) -> Self {
+        Self { app, protocol }
+    }
 }
 
 impl FromRef<ServerState> for AppState {

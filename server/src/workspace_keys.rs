@@ -1,9 +1,15 @@
-//! Making a workspace's signing keys: RSA-2048 for PS256 or P-256 for ES256, identified by
-//! their RFC 7638 JWK thumbprint.
+//! A workspace's signing keys: made (RSA-2048 for PS256 or P-256 for ES256, identified by
+//! their RFC 7638 JWK thumbprint), and used to sign access tokens, parsed once.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{EncodingKey, Header};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, RSA_PSS_SHA256, RsaKeyPair};
+use rustls::pki_types::PrivatePkcs8KeyDer;
+use rustls::pki_types::pem::PemObject as _;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -33,17 +39,64 @@ impl SigningKeyFactory for WorkspaceKeyFactory {
     }
 }
 
-/// Signs `claims` with a workspace key: header `{"alg", "kid", "typ": "at+jwt"}` (RFC 9068 §2.1).
-pub fn sign_access_token(key: &SigningKeyMaterial, claims: &impl serde::Serialize) -> Result<String, String> {
-    let (algorithm, encoding) = match key.algorithm {
-        SigningAlgorithm::Ps256 => (jsonwebtoken::Algorithm::PS256, EncodingKey::from_rsa_pem(key.private_key_pem.as_bytes())),
-        SigningAlgorithm::Es256 => (jsonwebtoken::Algorithm::ES256, EncodingKey::from_ec_pem(key.private_key_pem.as_bytes())),
-    };
-    let encoding = encoding.map_err(|e| format!("the workspace key {} is unusable: {e}", key.kid))?;
-    let mut header = Header::new(algorithm);
-    header.kid = Some(key.kid.clone());
-    header.typ = Some("at+jwt".to_owned());
-    jsonwebtoken::encode(&header, claims, &encoding).map_err(|e| format!("signing failed: {e}"))
+/// Workspace signing keys parsed once and kept by `kid`. A key's `kid` is its thumbprint, so
+/// an entry never goes stale; parsing a PEM for every token would triple its signing cost.
+#[derive(Default)]
+pub struct TokenSigners {
+    parsed: RwLock<HashMap<String, Arc<ParsedKey>>>,
+    rng: SystemRandom,
+}
+
+enum ParsedKey {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+}
+
+/// More keys than any deployment holds: past it the cache starts again rather than grow.
+const MAX_PARSED_KEYS: usize = 4096;
+
+impl TokenSigners {
+    /// Signs `claims` with a workspace key: header `{"alg", "kid", "typ": "at+jwt"}` (RFC 9068
+    /// §2.1).
+    pub fn sign_access_token(&self, key: &SigningKeyMaterial, claims: &impl serde::Serialize) -> Result<String, String> {
+        let parsed = self.parsed(key)?;
+        let header = json!({"alg": key.algorithm.as_str(), "kid": key.kid, "typ": "at+jwt"});
+        let claims = serde_json::to_vec(claims).map_err(|e| format!("the claims cannot be serialised: {e}"))?;
+        let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims));
+        let failed = |e: aws_lc_rs::error::Unspecified| format!("signing failed: {e}");
+        let signature = match parsed.as_ref() {
+            ParsedKey::Rsa(pair) => {
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(&RSA_PSS_SHA256, &self.rng, input.as_bytes(), &mut signature).map_err(failed)?;
+                signature
+            }
+            ParsedKey::Ec(pair) => pair.sign(&self.rng, input.as_bytes()).map_err(failed)?.as_ref().to_vec(),
+        };
+        Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+    }
+
+    fn parsed(&self, key: &SigningKeyMaterial) -> Result<Arc<ParsedKey>, String> {
+        if let Some(parsed) = self.parsed.read().map_err(|_| "the key cache is poisoned")?.get(&key.kid) {
+            return Ok(parsed.clone());
+        }
+        let unusable = |e: String| format!("the workspace key {} is unusable: {e}", key.kid);
+        let der = PrivatePkcs8KeyDer::from_pem_slice(key.private_key_pem.as_bytes()).map_err(|e| unusable(e.to_string()))?;
+        let parsed = Arc::new(match key.algorithm {
+            SigningAlgorithm::Ps256 => {
+                ParsedKey::Rsa(RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).map_err(|e| unusable(e.to_string()))?)
+            }
+            SigningAlgorithm::Es256 => ParsedKey::Ec(
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der.secret_pkcs8_der())
+                    .map_err(|e| unusable(e.to_string()))?,
+            ),
+        });
+        let mut cache = self.parsed.write().map_err(|_| "the key cache is poisoned")?;
+        if cache.len() >= MAX_PARSED_KEYS {
+            cache.clear();
+        }
+        cache.insert(key.kid.clone(), parsed.clone());
+        Ok(parsed)
+    }
 }
 
 /// RFC 7638 §3: SHA-256 over the key's required members in lexicographic order, base64url.
@@ -70,6 +123,23 @@ mod tests {
         let expected = URL_SAFE_NO_PAD.encode(Sha256::digest(br#"{"crv":"P-256","kty":"EC","x":"AAAA","y":"BBBB"}"#));
         assert_eq!(thumbprint(&jwk), Some(expected));
         assert_eq!(thumbprint(&json!({"kty": "oct", "k": "x"})), None);
+    }
+
+    #[test]
+    fn access_tokens_verify_with_the_published_key() {
+        use app::domain::jwks::{PublicJwks, Strictness};
+        let signers = TokenSigners::default();
+        for algorithm in [SigningAlgorithm::Ps256, SigningAlgorithm::Es256] {
+            let key = WorkspaceKeyFactory.generate(algorithm).unwrap_or_else(|e| panic!("{e}"));
+            let keys =
+                PublicJwks::parse(&json!({"keys": [key.public_jwk]}), Strictness::Strict).unwrap_or_else(|e| panic!("{e}"));
+            for _ in 0..2 {
+                let token = signers.sign_access_token(&key, &json!({"sub": "c1"})).unwrap_or_else(|e| panic!("{e}"));
+                let jws = crate::oauth2::jose::CompactJws::parse(&token).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!((jws.kid(), jws.typ()), (Some(key.kid.as_str()), Some("at+jwt")));
+                assert_eq!(jws.verify(&keys).map(|claims| claims["sub"].clone()), Ok(json!("c1")));
+            }
+        }
     }
 
     #[test]

@@ -22,8 +22,7 @@ use super::policy_check::{CONTENT_TYPE, POLICY_HEADERS, select_headers};
 use super::registration::{self, Attempt, Failure, Incoming};
 use crate::listener::Connection;
 use crate::oauth2::registration::RegistrationError;
-use crate::state::ServerState;
-use crate::tls::client_trust::ClientTrust;
+use crate::state::{ProtocolParts, ServerState};
 
 /// The most certificates a dry run's chain may hold.
 const MAX_CHAIN: usize = 8;
@@ -63,7 +62,7 @@ pub async fn run(state: &ServerState, at: &WorkspaceRef, request: DryRunRequest)
         trace.skip(Stage::Admission, "a dcr_register access token", "a dry run presents no token");
         warnings.push(TOKEN_WARNING.to_owned());
     }
-    let certificate = state.client_trust.check(
+    let certificate = state.protocol.client_trust.check(
         incoming.connection.client_chain.as_deref(),
         workspace.settings.trusted_client_ca_pem.as_deref(),
         now,
@@ -176,13 +175,13 @@ fn certificate_chain(pem: &str) -> Result<Vec<CertificateDer<'static>>, ServiceE
 
 /// The console's way in: the same dry run, reached through the application state.
 pub struct PipelineDryRun {
-    pub client_trust: Arc<ClientTrust>,
+    pub protocol: ProtocolParts,
 }
 
 #[async_trait]
 impl RegistrationDryRun for PipelineDryRun {
     async fn dry_run(&self, state: &AppState, at: &WorkspaceRef, request: DryRunRequest) -> Result<DryRunReport, ServiceError> {
-        let server = ServerState { app: state.clone(), client_trust: self.client_trust.clone() };
+        let server = ServerState::new(state.clone(), self.protocol.clone());
         run(&server, at, request).await
     }
 }

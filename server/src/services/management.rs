@@ -237,7 +237,11 @@ fn certificate_check(
     connection: &Connection,
     now: chrono::DateTime<chrono::Utc>,
 ) -> ClientCertificateCheck {
-    state.client_trust.check(connection.client_chain.as_deref(), workspace.settings.trusted_client_ca_pem.as_deref(), now)
+    state.protocol.client_trust.check(
+        connection.client_chain.as_deref(),
+        workspace.settings.trusted_client_ca_pem.as_deref(),
+        now,
+    )
 }
 
 fn attempt(state: &ServerState, workspace: &Workspace, client_id: &str, connection: &Connection) -> Attempt {

@@ -134,7 +134,7 @@ impl Attempt {
 /// Runs a registration; returns the 201 body.
 pub async fn register(state: &ServerState, workspace: &Workspace, incoming: Incoming) -> Result<Map<String, Value>, Failure> {
     let now = state.app.clock.now();
-    let certificate = state.client_trust.check(
+    let certificate = state.protocol.client_trust.check(
         incoming.connection.client_chain.as_deref(),
         workspace.settings.trusted_client_ca_pem.as_deref(),
         now,

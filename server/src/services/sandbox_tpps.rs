@@ -24,8 +24,7 @@ use super::registration::{self, Failure, Incoming};
 use super::sandbox;
 use crate::listener::Connection;
 use crate::oauth2::jose::JwsAlgorithm;
-use crate::state::ServerState;
-use crate::tls::client_trust::ClientTrust;
+use crate::state::{ProtocolParts, ServerState};
 use crate::tpp::bundle::{Bundle, NewKeys, RequestOptions};
 
 /// What the registration answer shows instead of the registration access token: the console
@@ -33,12 +32,12 @@ use crate::tpp::bundle::{Bundle, NewKeys, RequestOptions};
 const WITHHELD: &str = "(issued; not shown in the console)";
 
 pub struct ConsoleSandboxTpps {
-    pub client_trust: Arc<ClientTrust>,
+    pub protocol: ProtocolParts,
 }
 
 impl ConsoleSandboxTpps {
     fn server(&self, state: &AppState) -> ServerState {
-        ServerState { app: state.clone(), client_trust: self.client_trust.clone() }
+        ServerState::new(state.clone(), self.protocol.clone())
     }
 }
 

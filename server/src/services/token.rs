@@ -22,7 +22,6 @@ use crate::oauth2::token::{
 };
 use crate::state::ServerState;
 use crate::tls::client_trust::subject_name;
-use crate::workspace_keys::sign_access_token;
 
 /// RFC 6749 §5.1.
 #[derive(Debug, Serialize)]
@@ -168,7 +167,7 @@ async fn authenticate_certificate(
         let keys = client_keys(state, workspace, client, None).await?;
         return Ok(client_auth::check_self_signed(leaf, &keys)?);
     }
-    match state.client_trust.check(chain, workspace.settings.trusted_client_ca_pem.as_deref(), now) {
+    match state.protocol.client_trust.check(chain, workspace.settings.trusted_client_ca_pem.as_deref(), now) {
         ClientCertificateCheck::Trusted { .. } => {}
         ClientCertificateCheck::Untrusted { reason, .. } => {
             return Err(TokenError::InvalidClient(format!("client certificate: {reason}")).into());
@@ -231,7 +230,7 @@ async fn mint(
         jti: app::secrets::new_client_id(),
         cnf: thumbprint.clone().map(|x5t_s256| Confirmation { x5t_s256 }),
     };
-    let token = sign_access_token(&key.material, &claims).map_err(internal)?;
+    let token = state.protocol.token_signers.sign_access_token(&key.material, &claims).map_err(internal)?;
     let record = AccessTokenRecord {
         jti: claims.jti.clone(),
         workspace: at.clone(),
