@@ -207,6 +207,47 @@ async fn registration_writes_client_guard_and_audit_together() {
     }
 }
 
+/// Group commit: writes that arrive together share a transaction, yet each keeps its own
+/// outcome. A `jti` used twice in one batch registers once; the rest all commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_registrations_each_keep_their_outcome() {
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let at_ws = ws.reference();
+        let attempts = (0..200).map(|i| {
+            let (store, at_ws) = (store.clone(), at_ws.clone());
+            // Requests 0 and 1 carry the same jti; so do 2 and 3.
+            let jti = format!("j{}", if i < 4 { i / 2 } else { i });
+            tokio::spawn(async move {
+                let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 1);
+                store
+                    .register_client(&client(&at_ws, &format!("c{i}"), true, 1), Some(&guard(&at_ws, &jti, 100)), None, &created)
+                    .await
+            })
+        });
+        let outcomes: Vec<Result<(), StoreError>> = futures_util::future::join_all(attempts)
+            .await
+            .into_iter()
+            .map(|joined| joined.unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        let replayed = outcomes.iter().filter(|o| matches!(o, Err(StoreError::Replayed))).count();
+        assert_eq!(replayed, 2, "{outcomes:?}");
+        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 198);
+        let listed = ok(store.clients(&at_ws, ClientFilter::All).await);
+        assert_eq!(listed.len(), 198, "each registration that succeeded is there, and no other");
+        let every_event = AuditFilter { limit: 500, ..AuditFilter::default() };
+        assert_eq!(ok(store.audit_events(&at_ws, &every_event).await).len(), 198);
+        let assertions = (0..50).map(|i| {
+            let (store, at_ws) = (store.clone(), at_ws.clone());
+            tokio::spawn(async move { store.insert_replay_guard(&guard(&at_ws, &format!("a{}", i % 25), 100)).await })
+        });
+        let outcomes: Vec<_> = futures_util::future::join_all(assertions).await.into_iter().flatten().collect();
+        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 25);
+        assert_eq!(outcomes.iter().filter(|o| matches!(o, Err(StoreError::Replayed))).count(), 25);
+    }
+}
+
 #[tokio::test]
 async fn clients_are_listed_filtered_and_deleted() {
     for (store, _dir) in stores().await {

@@ -1,6 +1,7 @@
 //! The one module that talks SQL: the [`Store`] trait and its SQLite and PostgreSQL
 //! implementations, chosen by the database URL's scheme at startup.
 
+mod group_commit;
 mod sql;
 
 use std::str::FromStr;
@@ -76,6 +77,11 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The transaction that held the write could not begin or commit; nothing of it was kept.
+    #[error("database error: the write was not committed: {0}")]
+    NotCommitted(String),
+    #[error("the database writer has stopped")]
+    WriterGone,
 }
 
 /// A client to insert, with what only the store may see: hashes of its secrets.

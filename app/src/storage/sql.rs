@@ -8,6 +8,7 @@ use serde_json::Value;
 use sqlx::Row as _;
 use sqlx::types::Json;
 
+use super::group_commit::{Pending, Queue, Write, next_batch};
 use super::{Backend, DcrSettingsWrite, NewClient, PolicyDeletion, ReplayGuard, Store, StoreError};
 use crate::domain::account::AdminUser;
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
@@ -59,11 +60,72 @@ macro_rules! sql_store {
         #[derive(Clone)]
         pub struct $name {
             pool: sqlx::Pool<$db>,
+            /// The hot paths' writes, group-committed by one writer task.
+            writes: Queue,
         }
 
         impl $name {
+            /// The store over `pool`, with its writer task (spawned on the current runtime).
             pub fn new(pool: sqlx::Pool<$db>) -> Self {
-                Self { pool }
+                let (writes, receiver) = Queue::new();
+                tokio::spawn(Self::writer(pool.clone(), receiver));
+                Self { pool, writes }
+            }
+
+            /// Commits batches of writes until every queue handle is gone.
+            async fn writer(pool: sqlx::Pool<$db>, mut receiver: tokio::sync::mpsc::Receiver<Pending>) {
+                while let Some(batch) = next_batch(&mut receiver).await {
+                    Self::commit_batch(&pool, batch).await;
+                }
+            }
+
+            /// One transaction for the batch, a savepoint for each write: a write that fails is
+            /// undone alone, and every caller hears its outcome only after the commit.
+            async fn commit_batch(pool: &sqlx::Pool<$db>, batch: Vec<Pending>) {
+                let not_committed = |batch: Vec<Pending>, error: sqlx::Error| {
+                    let detail = error.to_string();
+                    tracing::error!(error = %detail, writes = batch.len(), "a batch of writes was not committed");
+                    for pending in batch {
+                        pending.answer(Err(StoreError::NotCommitted(detail.clone())));
+                    }
+                };
+                let mut tx = match pool.begin().await {
+                    Ok(tx) => tx,
+                    Err(error) => return not_committed(batch, error),
+                };
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for pending in &batch {
+                    let outcome = match sqlx::Acquire::begin(&mut tx).await {
+                        Ok(mut savepoint) => match Self::apply(&mut savepoint, &pending.write).await {
+                            Ok(()) => savepoint.commit().await.map_err(StoreError::from),
+                            Err(error) => {
+                                let _ = savepoint.rollback().await;
+                                Err(error)
+                            }
+                        },
+                        Err(error) => Err(error.into()),
+                    };
+                    outcomes.push(outcome);
+                }
+                match tx.commit().await {
+                    Ok(()) => {
+                        for (pending, outcome) in batch.into_iter().zip(outcomes) {
+                            pending.answer(outcome);
+                        }
+                    }
+                    Err(error) => not_committed(batch, error),
+                }
+            }
+
+            async fn apply(tx: &mut sqlx::Transaction<'_, $db>, write: &Write) -> Result<(), StoreError> {
+                match write {
+                    Write::Registration { client, replay, consumed_token, audit } => {
+                        Self::insert_registration(tx, client, replay.as_ref(), consumed_token.as_deref(), audit).await
+                    }
+                    Write::ReplayGuard(guard) => Self::insert_guard(&mut **tx, guard).await,
+                    Write::AccessToken { record, token_hash } => Self::insert_token(&mut **tx, record, token_hash).await,
+                    Write::AuditEvent(event) => Self::insert_audit_event(&mut **tx, event).await,
+                }
             }
 
             fn workspace_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Workspace, StoreError> {
@@ -139,6 +201,78 @@ macro_rules! sql_store {
                     locked_until: row.try_get("locked_until")?,
                     created_at: row.try_get("created_at")?,
                 })
+            }
+
+            /// A registration's rows: the consumed `dcr_register` token, the replay record, the
+            /// client and its audit event, all or nothing.
+            async fn insert_registration(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                client: &NewClient,
+                replay: Option<&ReplayGuard>,
+                consumed_token: Option<&str>,
+                audit: &NewAuditEvent,
+            ) -> Result<(), StoreError> {
+                if let Some(jti) = consumed_token {
+                    let done = sqlx::query("update access_token set revoked_at = $1 where jti = $2 and revoked_at is null")
+                        .bind(audit.created_at)
+                        .bind(jti)
+                        .execute(&mut **tx)
+                        .await?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::TokenUsed);
+                    }
+                }
+                if let Some(guard) = replay {
+                    Self::insert_guard(&mut **tx, guard).await?;
+                }
+                let summary = &client.summary;
+                sqlx::query(
+                    "insert into client (client_id, tenant_id, workspace_id, name, dynamically_registered, software_id, \
+                     org_id, org_name, token_endpoint_auth_method, metadata, software_statement, client_secret_hash, \
+                     registration_access_token_hash, created_at, updated_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+                )
+                .bind(&summary.client_id)
+                .bind(client.workspace.tenant.as_str())
+                .bind(client.workspace.workspace.as_str())
+                .bind(summary.name.as_deref())
+                .bind(summary.dynamically_registered)
+                .bind(summary.software_id.as_deref())
+                .bind(summary.org_id.as_deref())
+                .bind(summary.org_name.as_deref())
+                .bind(summary.token_endpoint_auth_method.as_str())
+                .bind(Json(&client.metadata))
+                .bind(client.software_statement.as_deref())
+                .bind(client.client_secret_hash.as_deref())
+                .bind(client.registration_access_token_hash.as_deref())
+                .bind(summary.created_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| classify(e, StoreError::Conflict))?;
+                Self::insert_audit_event(&mut **tx, audit).await
+            }
+
+            async fn insert_token<'e, E>(executor: E, token: &AccessTokenRecord, token_hash: &str) -> Result<(), StoreError>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query(
+                    "insert into access_token (jti, token_hash, tenant_id, workspace_id, client_id, scope, certificate_thumbprint, \
+                     issued_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&token.jti)
+                .bind(token_hash)
+                .bind(token.workspace.tenant.as_str())
+                .bind(token.workspace.workspace.as_str())
+                .bind(&token.client_id)
+                .bind(&token.scope)
+                .bind(token.certificate_thumbprint.as_deref())
+                .bind(token.issued_at)
+                .bind(token.expires_at)
+                .execute(executor)
+                .await
+                .map_err(|e| classify(e, StoreError::Conflict))?;
+                Ok(())
             }
 
             /// Records a used `jti`; [`StoreError::Replayed`] if it is there already.
@@ -329,47 +463,14 @@ macro_rules! sql_store {
                 consumed_token: Option<&str>,
                 audit: &NewAuditEvent,
             ) -> Result<(), StoreError> {
-                let mut tx = self.pool.begin().await?;
-                if let Some(jti) = consumed_token {
-                    let done = sqlx::query("update access_token set revoked_at = $1 where jti = $2 and revoked_at is null")
-                        .bind(audit.created_at)
-                        .bind(jti)
-                        .execute(&mut *tx)
-                        .await?;
-                    if done.rows_affected() != 1 {
-                        return Err(StoreError::TokenUsed);
-                    }
-                }
-                if let Some(guard) = replay {
-                    Self::insert_guard(&mut *tx, guard).await?;
-                }
-                let summary = &client.summary;
-                sqlx::query(
-                    "insert into client (client_id, tenant_id, workspace_id, name, dynamically_registered, software_id, \
-                     org_id, org_name, token_endpoint_auth_method, metadata, software_statement, client_secret_hash, \
-                     registration_access_token_hash, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
-                )
-                .bind(&summary.client_id)
-                .bind(client.workspace.tenant.as_str())
-                .bind(client.workspace.workspace.as_str())
-                .bind(summary.name.as_deref())
-                .bind(summary.dynamically_registered)
-                .bind(summary.software_id.as_deref())
-                .bind(summary.org_id.as_deref())
-                .bind(summary.org_name.as_deref())
-                .bind(summary.token_endpoint_auth_method.as_str())
-                .bind(Json(&client.metadata))
-                .bind(client.software_statement.as_deref())
-                .bind(client.client_secret_hash.as_deref())
-                .bind(client.registration_access_token_hash.as_deref())
-                .bind(summary.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| classify(e, StoreError::Conflict))?;
-                Self::insert_audit_event(&mut *tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                self.writes
+                    .submit(Write::Registration {
+                        client: Box::new(client.clone()),
+                        replay: replay.cloned(),
+                        consumed_token: consumed_token.map(str::to_owned),
+                        audit: Box::new(audit.clone()),
+                    })
+                    .await
             }
 
             async fn clients(&self, at: &WorkspaceRef, filter: ClientFilter) -> Result<Vec<ClientSummary>, StoreError> {
@@ -497,27 +598,11 @@ macro_rules! sql_store {
             }
 
             async fn insert_replay_guard(&self, guard: &ReplayGuard) -> Result<(), StoreError> {
-                Self::insert_guard(&self.pool, guard).await
+                self.writes.submit(Write::ReplayGuard(guard.clone())).await
             }
 
             async fn insert_access_token(&self, token: &AccessTokenRecord, token_hash: &str) -> Result<(), StoreError> {
-                sqlx::query(
-                    "insert into access_token (jti, token_hash, tenant_id, workspace_id, client_id, scope, certificate_thumbprint, \
-                     issued_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&token.jti)
-                .bind(token_hash)
-                .bind(token.workspace.tenant.as_str())
-                .bind(token.workspace.workspace.as_str())
-                .bind(&token.client_id)
-                .bind(&token.scope)
-                .bind(token.certificate_thumbprint.as_deref())
-                .bind(token.issued_at)
-                .bind(token.expires_at)
-                .execute(&self.pool)
-                .await
-                .map_err(|e| classify(e, StoreError::Conflict))?;
-                Ok(())
+                self.writes.submit(Write::AccessToken { record: token.clone(), token_hash: token_hash.to_owned() }).await
             }
 
             async fn access_token_by_hash(&self, token_hash: &str) -> Result<Option<AccessTokenRecord>, StoreError> {
@@ -556,7 +641,7 @@ macro_rules! sql_store {
             }
 
             async fn record_audit_event(&self, event: &NewAuditEvent) -> Result<(), StoreError> {
-                Self::insert_audit_event(&self.pool, event).await
+                self.writes.submit(Write::AuditEvent(Box::new(event.clone()))).await
             }
 
             async fn audit_events(&self, at: &WorkspaceRef, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
