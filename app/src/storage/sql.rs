@@ -79,42 +79,65 @@ macro_rules! sql_store {
                 }
             }
 
-            /// One transaction for the batch, a savepoint for each write: a write that fails is
-            /// undone alone, and every caller hears its outcome only after the commit.
+            /// One transaction for the batch. Most batches hold no failing write, so they run
+            /// straight through: one round trip per statement, one commit. When a write fails
+            /// (a replayed `jti`, a used token), that attempt is rolled back whole and the batch
+            /// runs again with a savepoint around each write, so only the failing ones are undone.
+            /// Either way every caller hears its outcome only after the commit.
             async fn commit_batch(pool: &sqlx::Pool<$db>, batch: Vec<Pending>) {
-                let not_committed = |batch: Vec<Pending>, error: sqlx::Error| {
-                    let detail = error.to_string();
-                    tracing::error!(error = %detail, writes = batch.len(), "a batch of writes was not committed");
-                    for pending in batch {
-                        pending.answer(Err(StoreError::NotCommitted(detail.clone())));
-                    }
+                let outcome = match Self::run_batch(pool, &batch, false).await {
+                    Ok(Some(outcomes)) => Ok(outcomes),
+                    Ok(None) => Self::run_batch(pool, &batch, true).await.map(Option::unwrap_or_default),
+                    Err(error) => Err(error),
                 };
-                let mut tx = match pool.begin().await {
-                    Ok(tx) => tx,
-                    Err(error) => return not_committed(batch, error),
-                };
-                let mut outcomes = Vec::with_capacity(batch.len());
-                for pending in &batch {
-                    let outcome = match sqlx::Acquire::begin(&mut tx).await {
-                        Ok(mut savepoint) => match Self::apply(&mut savepoint, &pending.write).await {
-                            Ok(()) => savepoint.commit().await.map_err(StoreError::from),
-                            Err(error) => {
-                                let _ = savepoint.rollback().await;
-                                Err(error)
-                            }
-                        },
-                        Err(error) => Err(error.into()),
-                    };
-                    outcomes.push(outcome);
-                }
-                match tx.commit().await {
-                    Ok(()) => {
+                match outcome {
+                    Ok(outcomes) => {
                         for (pending, outcome) in batch.into_iter().zip(outcomes) {
                             pending.answer(outcome);
                         }
                     }
-                    Err(error) => not_committed(batch, error),
+                    Err(error) => {
+                        let detail = error.to_string();
+                        tracing::error!(error = %detail, writes = batch.len(), "a batch of writes was not committed");
+                        for pending in batch {
+                            pending.answer(Err(StoreError::NotCommitted(detail.clone())));
+                        }
+                    }
                 }
+            }
+
+            /// Runs the batch in one transaction and commits it. Without savepoints, the first
+            /// failing write rolls everything back and answers `None` (run it again with them).
+            async fn run_batch(
+                pool: &sqlx::Pool<$db>,
+                batch: &[Pending],
+                savepoints: bool,
+            ) -> Result<Option<Vec<Result<(), StoreError>>>, sqlx::Error> {
+                let mut tx = pool.begin().await?;
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for pending in batch {
+                    if !savepoints {
+                        if Self::apply(&mut tx, &pending.write).await.is_err() {
+                            tx.rollback().await?;
+                            return Ok(None);
+                        }
+                        outcomes.push(Ok(()));
+                        continue;
+                    }
+                    let mut savepoint = sqlx::Acquire::begin(&mut tx).await?;
+                    match Self::apply(&mut savepoint, &pending.write).await {
+                        Ok(()) => {
+                            savepoint.commit().await?;
+                            outcomes.push(Ok(()));
+                        }
+                        Err(error) => {
+                            savepoint.rollback().await?;
+                            outcomes.push(Err(error));
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(Some(outcomes))
             }
 
             async fn apply(tx: &mut sqlx::Transaction<'_, $db>, write: &Write) -> Result<(), StoreError> {
