@@ -37,16 +37,34 @@ pub enum Write {
     AuditEvent(Box<NewAuditEvent>),
 }
 
-/// A write and where its outcome goes.
+/// A write and where its outcome goes: to the caller waiting for it, or (for a write nobody
+/// waits for) to the log when it failed.
 pub struct Pending {
     pub write: Write,
-    reply: oneshot::Sender<Result<(), StoreError>>,
+    reply: Option<oneshot::Sender<Result<(), StoreError>>>,
 }
 
 impl Pending {
     pub fn answer(self, outcome: Result<(), StoreError>) {
-        // The caller may have gone (its request was cancelled); the write stands either way.
-        let _ = self.reply.send(outcome);
+        match (self.reply, outcome) {
+            // The caller may have gone (its request was cancelled); the write stands either way.
+            (Some(reply), outcome) => {
+                let _ = reply.send(outcome);
+            }
+            (None, Err(error)) => tracing::error!(%error, write = self.write.kind(), "a write nobody waited for failed"),
+            (None, Ok(())) => {}
+        }
+    }
+}
+
+impl Write {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Registration { .. } => "registration",
+            Self::ReplayGuard(_) => "replay record",
+            Self::AccessToken { .. } => "access token",
+            Self::AuditEvent(_) => "audit event",
+        }
     }
 }
 
@@ -66,8 +84,25 @@ impl Queue {
     /// Hands `write` to the writer and waits until it is committed (or refused).
     pub async fn submit(&self, write: Write) -> Result<(), StoreError> {
         let (reply, outcome) = oneshot::channel();
-        self.sender.send(Pending { write, reply }).await.map_err(|_| StoreError::WriterGone)?;
+        self.sender.send(Pending { write, reply: Some(reply) }).await.map_err(|_| StoreError::WriterGone)?;
         outcome.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Hands `write` to the writer, in order with the others, without waiting for its commit.
+    pub fn submit_detached(&self, write: Write) {
+        match self.sender.try_send(Pending { write, reply: None }) {
+            Ok(()) => {}
+            // A full queue: wait for room off the caller's path, rather than drop the write.
+            Err(mpsc::error::TrySendError::Full(pending)) => {
+                let sender = self.sender.clone();
+                tokio::spawn(async move {
+                    if sender.send(pending).await.is_err() {
+                        tracing::error!("the database writer has stopped; a write was lost");
+                    }
+                });
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => tracing::error!("the database writer has stopped; a write was lost"),
+        }
     }
 }
 

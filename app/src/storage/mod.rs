@@ -176,6 +176,9 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_access_token(&self, jti: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
     async fn record_audit_event(&self, event: &NewAuditEvent) -> Result<(), StoreError>;
+    /// Records an audit event with the next batch of writes, without waiting for its commit:
+    /// for reads, whose answer does not depend on it. A failure is logged.
+    fn queue_audit_event(&self, event: NewAuditEvent);
     async fn audit_events(&self, at: &WorkspaceRef, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
 
     /// Makes `key_hash` the (single) admin API key.

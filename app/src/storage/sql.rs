@@ -667,6 +667,10 @@ macro_rules! sql_store {
                 self.writes.submit(Write::AuditEvent(Box::new(event.clone()))).await
             }
 
+            fn queue_audit_event(&self, event: NewAuditEvent) {
+                self.writes.submit_detached(Write::AuditEvent(Box::new(event)));
+            }
+
             async fn audit_events(&self, at: &WorkspaceRef, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
                 let rows = sqlx::query(
                     "select id, tenant_id, workspace_id, event_type, outcome, client_id, error, error_description, \

@@ -283,11 +283,9 @@ async fn audit<T>(
 ) {
     let now = state.app.clock.now();
     match outcome {
+        // A read changes nothing, so its answer does not wait for its event's commit.
         Ok(_) if event_type == AuditEventType::DcrRead => {
-            let event = attempt.event(workspace, event_type, now);
-            if let Err(error) = state.app.store.record_audit_event(&event).await {
-                tracing::error!(%error, "could not record a registration read");
-            }
+            state.app.store.queue_audit_event(attempt.event(workspace, event_type, now));
         }
         Ok(_) => {}
         Err(refusal) => {
