@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 RUN_ARGS ?=
 
-.PHONY: run build test lint unit-tests e2e quickstart bench setup setup-rust clean-data help prune
+.PHONY: run build test lint unit-tests e2e quickstart bench bench-micro setup setup-rust clean-data help prune
 
 help:
 	@echo "make run    build and start Onboard on its embedded default (SQLite in ./data)"
@@ -50,6 +50,10 @@ e2e:
 # Onboard against the peer (oidc-provider) on this machine; not part of `make test`.
 bench:
 	scripts/bench.sh
+
+# Criterion micro-benchmarks of the pipeline's CPU-bound steps.
+bench-micro:
+	RUSTFLAGS="$(LEPTOS_RUSTFLAGS)" cargo bench -p server --bench micro
 
 # The README's TPP quick-start, run as written.
 quickstart:

@@ -10,7 +10,8 @@
 # results to $BENCH_DIR (default ~/.cache/onboard/bench/results), the table also to stdout.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-target=${CARGO_TARGET_DIR:-$HOME/.cache/onboard/target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/onboard/target}
+target=$CARGO_TARGET_DIR
 cache=$HOME/.cache/onboard/bench
 results=${BENCH_DIR:-$cache/results}
 secs=${BENCH_SECS:-10}; runs=${BENCH_RUNS:-3}; conc=${BENCH_CONC:-1,64}
