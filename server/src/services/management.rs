@@ -64,8 +64,8 @@ pub async fn read(
     authorization: Option<&str>,
     connection: &Connection,
 ) -> Result<Value, Refusal> {
-    let attempt = attempt(state, workspace, client_id, connection);
-    let outcome = authorize(state, workspace, client_id, authorization, connection).await;
+    let (attempt, certificate) = attempt(state, workspace, client_id, connection);
+    let outcome = authorize(state, workspace, client_id, authorization, connection, &certificate).await;
     audit(state, workspace, AuditEventType::DcrRead, &outcome, &attempt).await;
     Ok(outcome?.metadata)
 }
@@ -78,8 +78,8 @@ pub async fn delete(
     authorization: Option<&str>,
     connection: &Connection,
 ) -> Result<(), Refusal> {
-    let attempt = attempt(state, workspace, client_id, connection);
-    let outcome = match authorize(state, workspace, client_id, authorization, connection).await {
+    let (attempt, certificate) = attempt(state, workspace, client_id, connection);
+    let outcome = match authorize(state, workspace, client_id, authorization, connection, &certificate).await {
         Ok(client) => {
             let mut event = attempt.event(workspace, AuditEventType::DcrDeleted, state.app.clock.now());
             event.software_id.clone_from(&client.summary.software_id);
@@ -106,11 +106,11 @@ pub async fn update(
     incoming: Incoming,
 ) -> Result<Value, Refusal> {
     let connection = incoming.connection.clone();
-    let mut attempt = attempt(state, workspace, client_id, &connection);
-    let outcome = match authorize(state, workspace, client_id, authorization, &connection).await {
+    let (mut attempt, certificate) = attempt(state, workspace, client_id, &connection);
+    let outcome = match authorize(state, workspace, client_id, authorization, &connection, &certificate).await {
         // Switched off, registration changes nothing; clients can still read and delete theirs.
         Ok(_) if !workspace.dcr.enabled => Err(Refusal::Disabled),
-        Ok(existing) => replace(state, workspace, &existing, &incoming, &mut attempt).await,
+        Ok(existing) => replace(state, workspace, &existing, &incoming, &certificate, &mut attempt).await,
         Err(refusal) => Err(refusal),
     };
     audit(state, workspace, AuditEventType::DcrUpdated, &outcome, &attempt).await;
@@ -122,11 +122,11 @@ async fn replace(
     workspace: &Workspace,
     existing: &ClientDetails,
     incoming: &Incoming,
+    certificate: &ClientCertificateCheck,
     attempt: &mut Attempt,
 ) -> Result<Value, Refusal> {
     let now = state.app.clock.now();
-    let certificate = certificate_check(state, workspace, &incoming.connection, now);
-    let validated = registration::validate(state, workspace, incoming, &certificate, now, attempt).await?;
+    let validated = registration::validate(state, workspace, incoming, certificate, now, attempt).await?;
     let client_id = &existing.summary.client_id;
     if claimed_client_id(incoming).is_some_and(|named| named != *client_id) {
         return Err(invalid("client_id", "must be the client_id of the registration being updated").into());
@@ -173,17 +173,21 @@ async fn authorize(
     client_id: &str,
     authorization: Option<&str>,
     connection: &Connection,
+    certificate: &ClientCertificateCheck,
 ) -> Result<ClientDetails, Refusal> {
     let at = workspace.reference();
     let now = state.app.clock.now();
     let needs_certificate = workspace.profile == Profile::OpenbankingUk && workspace.dcr.require_mtls;
-    if needs_certificate
-        && !matches!(certificate_check(state, workspace, connection, now), ClientCertificateCheck::Trusted { .. })
-    {
+    if needs_certificate && !matches!(certificate, ClientCertificateCheck::Trusted { .. }) {
         return Err(Refusal::Unauthorized("mutual TLS with a trusted client certificate is required"));
     }
     let token = bearer(authorization).ok_or(Refusal::TokenMissing)?;
     let hash = Secret::from_given(token.to_owned()).hash();
+    // Access tokens are JWTs; registration access tokens are base64url and hold no '.': only
+    // the store that can hold the presented kind is asked.
+    if !token.contains('.') {
+        return by_registration_access_token(state, &at, client_id, token, &hash).await;
+    }
     let client = state.app.store.client(&at, client_id).await.map_err(internal)?.filter(|c| c.summary.dynamically_registered);
 
     if let Some(record) = state.app.store.access_token_by_hash(hash.as_str()).await.map_err(internal)? {
@@ -211,15 +215,31 @@ async fn authorize(
         return Ok(client);
     }
 
-    let Some(client) = client else { return Err(Refusal::Unauthorized("unknown client")) };
-    let credentials = state.app.store.client_credentials(&at, client_id).await.map_err(internal)?;
-    let own = credentials
-        .and_then(|c| c.registration_access_token_hash)
-        .is_some_and(|stored| SecretHash::from_stored(stored).matches(token));
-    if own {
-        return Ok(client);
+    match client {
+        Some(_) => Err(Refusal::Unauthorized("the access token is not valid")),
+        None => Err(Refusal::Unauthorized("unknown client")),
     }
-    match state.app.store.client_id_by_registration_token(&at, hash.as_str()).await.map_err(internal)? {
+}
+
+/// The client's own registration access token: the stored hash is compared in constant time.
+async fn by_registration_access_token(
+    state: &ServerState,
+    at: &app::domain::ids::WorkspaceRef,
+    client_id: &str,
+    token: &str,
+    hash: &SecretHash,
+) -> Result<ClientDetails, Refusal> {
+    // Only dynamically registered clients hold a registration access token: any other is
+    // unknown here, as is a client that does not exist.
+    let stored = state.app.store.client_credentials(at, client_id).await.map_err(internal)?;
+    let Some(stored) = stored.and_then(|c| c.registration_access_token_hash) else {
+        return Err(Refusal::Unauthorized("unknown client"));
+    };
+    if SecretHash::from_stored(stored).matches(token) {
+        let client = state.app.store.client(at, client_id).await.map_err(internal)?;
+        return client.filter(|c| c.summary.dynamically_registered).ok_or(Refusal::Unauthorized("unknown client"));
+    }
+    match state.app.store.client_id_by_registration_token(at, hash.as_str()).await.map_err(internal)? {
         Some(_) => Err(Refusal::Forbidden),
         None => Err(Refusal::Unauthorized("the token is not valid")),
     }
@@ -244,9 +264,15 @@ fn certificate_check(
     )
 }
 
-fn attempt(state: &ServerState, workspace: &Workspace, client_id: &str, connection: &Connection) -> Attempt {
+/// What the audit log records of a caller, and its certificate's check (made once a request).
+fn attempt(
+    state: &ServerState,
+    workspace: &Workspace,
+    client_id: &str,
+    connection: &Connection,
+) -> (Attempt, ClientCertificateCheck) {
     let certificate = certificate_check(state, workspace, connection, state.app.clock.now());
-    Attempt { client_id: Some(client_id.to_owned()), ..Attempt::new(connection, &certificate) }
+    (Attempt { client_id: Some(client_id.to_owned()), ..Attempt::new(connection, &certificate) }, certificate)
 }
 
 /// The `client_id` claim of a PUT body (the conformance tool's fork sends it), unverified.
