@@ -3,6 +3,7 @@
 
 mod group_commit;
 mod sql;
+mod workspace_cache;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -9,6 +9,7 @@ use sqlx::Row as _;
 use sqlx::types::Json;
 
 use super::group_commit::{Pending, Queue, Write, next_batch};
+use super::workspace_cache::WorkspaceCache;
 use super::{Backend, DcrSettingsWrite, NewClient, PolicyDeletion, ReplayGuard, Store, StoreError};
 use crate::domain::account::AdminUser;
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
@@ -62,6 +63,8 @@ macro_rules! sql_store {
             pool: sqlx::Pool<$db>,
             /// The hot paths' writes, group-committed by one writer task.
             writes: Queue,
+            /// Workspaces read in the last second.
+            workspaces: std::sync::Arc<WorkspaceCache>,
         }
 
         impl $name {
@@ -69,7 +72,7 @@ macro_rules! sql_store {
             pub fn new(pool: sqlx::Pool<$db>) -> Self {
                 let (writes, receiver) = Queue::new();
                 tokio::spawn(Self::writer(pool.clone(), receiver));
-                Self { pool, writes }
+                Self { pool, writes, workspaces: std::sync::Arc::default() }
             }
 
             /// Commits batches of writes until every queue handle is gone.
@@ -396,6 +399,10 @@ macro_rules! sql_store {
             }
 
             async fn workspace(&self, at: &WorkspaceRef) -> Result<Option<Workspace>, StoreError> {
+                if let Some(workspace) = self.workspaces.get(at) {
+                    return Ok(Some(workspace));
+                }
+                let generation = self.workspaces.generation();
                 let row = sqlx::query(
                     "select tenant_id, id, name, profile, settings, dcr_settings, created_at, updated_at \
                      from workspace where tenant_id = $1 and id = $2",
@@ -404,7 +411,11 @@ macro_rules! sql_store {
                 .bind(at.workspace.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
-                row.as_ref().map(Self::workspace_from_row).transpose()
+                let workspace = row.as_ref().map(Self::workspace_from_row).transpose()?;
+                if let Some(workspace) = &workspace {
+                    self.workspaces.put(at, workspace.clone(), generation);
+                }
+                Ok(workspace)
             }
 
             async fn workspaces(&self, tenant: &TenantId) -> Result<Vec<WorkspaceSummary>, StoreError> {
@@ -442,8 +453,9 @@ macro_rules! sql_store {
                     .bind(at.tenant.as_str())
                     .bind(at.workspace.as_str())
                     .execute(&self.pool)
-                    .await?;
-                Ok(done.rows_affected() == 1)
+                    .await;
+                self.workspaces.forget(at);
+                Ok(done?.rows_affected() == 1)
             }
 
             async fn update_dcr_settings(
@@ -476,6 +488,7 @@ macro_rules! sql_store {
                     }
                 }
                 tx.commit().await?;
+                self.workspaces.forget(at);
                 Ok(DcrSettingsWrite::Saved)
             }
 
