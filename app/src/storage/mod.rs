@@ -2,8 +2,8 @@
 //! implementations, chosen by the database URL's scheme at startup.
 
 mod group_commit;
+mod read_cache;
 mod sql;
-mod workspace_cache;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -9,7 +9,7 @@ use sqlx::Row as _;
 use sqlx::types::Json;
 
 use super::group_commit::{Pending, Queue, Write, next_batch};
-use super::workspace_cache::WorkspaceCache;
+use super::read_cache::ReadCache;
 use super::{Backend, DcrSettingsWrite, NewClient, PolicyDeletion, ReplayGuard, Store, StoreError};
 use crate::domain::account::AdminUser;
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
@@ -63,8 +63,9 @@ macro_rules! sql_store {
             pool: sqlx::Pool<$db>,
             /// The hot paths' writes, group-committed by one writer task.
             writes: Queue,
-            /// Workspaces read in the last second.
-            workspaces: std::sync::Arc<WorkspaceCache>,
+            /// Workspaces and their signing keys read in the last second.
+            workspaces: std::sync::Arc<ReadCache<Workspace>>,
+            signing_keys: std::sync::Arc<ReadCache<Vec<WorkspaceSigningKey>>>,
         }
 
         impl $name {
@@ -72,7 +73,7 @@ macro_rules! sql_store {
             pub fn new(pool: sqlx::Pool<$db>) -> Self {
                 let (writes, receiver) = Queue::new();
                 tokio::spawn(Self::writer(pool.clone(), receiver));
-                Self { pool, writes, workspaces: std::sync::Arc::default() }
+                Self { pool, writes, workspaces: std::sync::Arc::default(), signing_keys: std::sync::Arc::default() }
             }
 
             /// Commits batches of writes until every queue handle is gone.
@@ -721,7 +722,7 @@ macro_rules! sql_store {
             }
 
             async fn insert_signing_key(&self, key: &WorkspaceSigningKey) -> Result<(), StoreError> {
-                sqlx::query(
+                let done = sqlx::query(
                     "insert into signing_key (kid, tenant_id, workspace_id, algorithm, private_key_pem, public_jwk, created_at) \
                      values ($1, $2, $3, $4, $5, $6, $7)",
                 )
@@ -733,12 +734,17 @@ macro_rules! sql_store {
                 .bind(Json(&key.material.public_jwk))
                 .bind(key.created_at)
                 .execute(&self.pool)
-                .await
-                .map_err(|e| classify(e, StoreError::Conflict))?;
+                .await;
+                self.signing_keys.forget(&key.workspace);
+                done.map_err(|e| classify(e, StoreError::Conflict))?;
                 Ok(())
             }
 
             async fn signing_keys(&self, at: &WorkspaceRef) -> Result<Vec<WorkspaceSigningKey>, StoreError> {
+                if let Some(keys) = self.signing_keys.get(at) {
+                    return Ok(keys);
+                }
+                let generation = self.signing_keys.generation();
                 let rows = sqlx::query(
                     "select kid, algorithm, private_key_pem, public_jwk, created_at from signing_key \
                      where tenant_id = $1 and workspace_id = $2 and retired_at is null order by created_at desc, kid",
@@ -762,7 +768,8 @@ macro_rules! sql_store {
                             created_at: row.try_get("created_at")?,
                         })
                     })
-                    .collect()
+                    .collect::<Result<Vec<_>, StoreError>>()
+                    .inspect(|keys| self.signing_keys.put(at, keys.clone(), generation))
             }
 
             async fn replay_guard_exists(&self, guard: &ReplayGuard) -> Result<bool, StoreError> {

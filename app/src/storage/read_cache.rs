@@ -1,7 +1,7 @@
-//! Workspaces as the protocol endpoints read them on every request, kept for a second. A write
-//! through this store forgets the entry at once; another instance sharing the database sees a
-//! change within [`TTL`]. A read that raced a write never stores what it read (the write's
-//! generation has moved on).
+//! What the protocol endpoints read about a workspace on every request (the workspace itself,
+//! its signing keys), kept for a second. A write through this store forgets the entry at once;
+//! another instance sharing the database sees a change within [`TTL`]. A read that raced a
+//! write never stores what it read (the write's generation has moved on).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,24 +9,29 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::domain::ids::WorkspaceRef;
-use crate::domain::workspace::Workspace;
 
 /// How long another instance's change may take to be seen here.
 pub const TTL: Duration = Duration::from_secs(1);
 /// More workspaces than a deployment serves at once: past it the cache starts again.
 const MAX_ENTRIES: usize = 10_000;
 
-#[derive(Debug, Default)]
-pub struct WorkspaceCache {
-    entries: Mutex<HashMap<WorkspaceRef, (Instant, Workspace)>>,
+#[derive(Debug)]
+pub struct ReadCache<V> {
+    entries: Mutex<HashMap<WorkspaceRef, (Instant, V)>>,
     generation: AtomicU64,
 }
 
-impl WorkspaceCache {
-    /// The workspace, if it was read less than [`TTL`] ago.
-    pub fn get(&self, at: &WorkspaceRef) -> Option<Workspace> {
+impl<V> Default for ReadCache<V> {
+    fn default() -> Self {
+        Self { entries: Mutex::default(), generation: AtomicU64::default() }
+    }
+}
+
+impl<V: Clone> ReadCache<V> {
+    /// The value, if it was read less than [`TTL`] ago.
+    pub fn get(&self, at: &WorkspaceRef) -> Option<V> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries.get(at).filter(|(read, _)| read.elapsed() < TTL).map(|(_, workspace)| workspace.clone())
+        entries.get(at).filter(|(read, _)| read.elapsed() < TTL).map(|(_, value)| value.clone())
     }
 
     /// Taken before reading the database, and handed to [`Self::put`] after.
@@ -34,8 +39,8 @@ impl WorkspaceCache {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// Keeps `workspace` unless a write happened since `generation` was taken.
-    pub fn put(&self, at: &WorkspaceRef, workspace: Workspace, generation: u64) {
+    /// Keeps `value` unless a write happened since `generation` was taken.
+    pub fn put(&self, at: &WorkspaceRef, value: V, generation: u64) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if self.generation.load(Ordering::Acquire) != generation {
             return;
@@ -43,10 +48,10 @@ impl WorkspaceCache {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(at.clone(), (Instant::now(), workspace));
+        entries.insert(at.clone(), (Instant::now(), value));
     }
 
-    /// After a write to the workspace: the next read goes to the database.
+    /// After a write: the next read goes to the database.
     pub fn forget(&self, at: &WorkspaceRef) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -61,7 +66,7 @@ mod tests {
     use super::*;
     use crate::domain::dcr::DcrSettings;
     use crate::domain::ids::{TenantId, WorkspaceId};
-    use crate::domain::workspace::{Profile, WorkspaceSettings};
+    use crate::domain::workspace::{Profile, Workspace, WorkspaceSettings};
 
     fn workspace(name: &str) -> (WorkspaceRef, Workspace) {
         let at = WorkspaceRef {
@@ -83,7 +88,7 @@ mod tests {
 
     #[test]
     fn a_write_is_seen_at_once_and_a_read_that_raced_it_is_not_kept() {
-        let cache = WorkspaceCache::default();
+        let cache = ReadCache::<Workspace>::default();
         let (at, old) = workspace("old");
         assert!(cache.get(&at).is_none());
         cache.put(&at, old.clone(), cache.generation());
