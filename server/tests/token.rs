@@ -90,6 +90,27 @@ async fn private_key_jwt_works_as_the_conformance_tool_sends_it() {
         assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
         assert!(headers.get("www-authenticate").is_some());
 
+        // An assertion in a request refused after authentication (a scope the client lacks)
+        // is spent all the same: it cannot get a token afterwards.
+        let token_endpoint = "https://localhost:8443/default/obuk/oauth2/token";
+        let spent = tpp.client_assertion(client_id, token_endpoint);
+        let with_scope = |scope: &'static str, assertion: &str| {
+            [
+                ("grant_type", "client_credentials".to_owned()),
+                ("scope", scope.to_owned()),
+                ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned()),
+                ("client_assertion", assertion.to_owned()),
+            ]
+        };
+        let refused = with_scope("payments fundsconfirmations", &spent);
+        let refused: Vec<(&str, &str)> = refused.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, body, _) = server.token(&mtls, &refused, None).await;
+        assert_token_error(status, &body, StatusCode::BAD_REQUEST, "invalid_scope");
+        let retried = with_scope("openid", &spent);
+        let retried: Vec<(&str, &str)> = retried.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, body, _) = server.token(&mtls, &retried, None).await;
+        assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+
         // Signed by another key.
         let impostor = Ecosystem::new(algorithm).await;
         let forged = impostor.client_assertion(client_id, "https://localhost:8443/default/obuk/oauth2/token");

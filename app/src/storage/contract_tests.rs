@@ -351,7 +351,7 @@ async fn access_tokens_are_found_by_hash_revoked_once_and_end_with_their_client(
             expires_at: 1_790_003_602,
             revoked: false,
         };
-        ok(store.insert_access_token(&token, "hash-1").await);
+        ok(store.insert_access_token(&token, "hash-1", None).await);
         assert_eq!(ok(store.access_token_by_hash("hash-1").await), Some(token.clone()));
         let listed = ok(store.clients(&at_ws, ClientFilter::All).await);
         assert_eq!(listed[0].last_token_at, Some(at(2)), "the list shows when a client last got a token");
@@ -379,7 +379,16 @@ async fn access_tokens_are_found_by_hash_revoked_once_and_end_with_their_client(
         ));
         assert!(!ok(store.update_client(&client(&at_ws, "ghost", true, 1), None, &updated).await));
 
-        ok(store.insert_access_token(&AccessTokenRecord { jti: "t2".to_owned(), ..token }, "hash-2").await);
+        ok(store.insert_access_token(&AccessTokenRecord { jti: "t2".to_owned(), ..token.clone() }, "hash-2", None).await);
+        // A token issued for a client assertion whose jti was used before is not kept.
+        let assertion = guard(&at_ws, "assertion-t3", 100);
+        ok(store
+            .insert_access_token(&AccessTokenRecord { jti: "t3".to_owned(), ..token.clone() }, "hash-3", Some(&assertion))
+            .await);
+        let again =
+            store.insert_access_token(&AccessTokenRecord { jti: "t4".to_owned(), ..token }, "hash-4", Some(&assertion)).await;
+        assert!(matches!(again, Err(StoreError::Replayed)), "{again:?}");
+        assert_eq!(ok(store.access_token_by_hash("hash-4").await), None);
         assert!(ok(store.delete_client(&at_ws, "c1", &updated).await));
         assert_eq!(ok(store.access_token_by_hash("hash-2").await), None, "deleting the client ends its tokens");
     }

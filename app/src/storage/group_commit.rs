@@ -30,9 +30,11 @@ pub enum Write {
         audit: Box<NewAuditEvent>,
     },
     ReplayGuard(ReplayGuard),
+    /// An access token, with the replay record of the client assertion it was issued for.
     AccessToken {
         record: AccessTokenRecord,
         token_hash: String,
+        replay: Option<ReplayGuard>,
     },
     AuditEvent(Box<NewAuditEvent>),
 }

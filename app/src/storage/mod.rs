@@ -171,7 +171,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records a used `jti`; [`StoreError::Replayed`] if it was used before.
     async fn insert_replay_guard(&self, guard: &ReplayGuard) -> Result<(), StoreError>;
-    async fn insert_access_token(&self, token: &AccessTokenRecord, token_hash: &str) -> Result<(), StoreError>;
+    async fn insert_access_token(
+        &self,
+        token: &AccessTokenRecord,
+        token_hash: &str,
+        replay: Option<&ReplayGuard>,
+    ) -> Result<(), StoreError>;
     async fn access_token_by_hash(&self, token_hash: &str) -> Result<Option<AccessTokenRecord>, StoreError>;
     /// Returns false if the token was unknown or already revoked.
     async fn revoke_access_token(&self, jti: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;

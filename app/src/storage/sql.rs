@@ -150,7 +150,12 @@ macro_rules! sql_store {
                         Self::insert_registration(tx, client, replay.as_ref(), consumed_token.as_deref(), audit).await
                     }
                     Write::ReplayGuard(guard) => Self::insert_guard(&mut **tx, guard).await,
-                    Write::AccessToken { record, token_hash } => Self::insert_token(&mut **tx, record, token_hash).await,
+                    Write::AccessToken { record, token_hash, replay } => {
+                        if let Some(guard) = replay {
+                            Self::insert_guard(&mut **tx, guard).await?;
+                        }
+                        Self::insert_token(&mut **tx, record, token_hash).await
+                    }
                     Write::AuditEvent(event) => Self::insert_audit_event(&mut **tx, event).await,
                 }
             }
@@ -638,8 +643,14 @@ macro_rules! sql_store {
                 self.writes.submit(Write::ReplayGuard(guard.clone())).await
             }
 
-            async fn insert_access_token(&self, token: &AccessTokenRecord, token_hash: &str) -> Result<(), StoreError> {
-                self.writes.submit(Write::AccessToken { record: token.clone(), token_hash: token_hash.to_owned() }).await
+            async fn insert_access_token(
+                &self,
+                token: &AccessTokenRecord,
+                token_hash: &str,
+                replay: Option<&ReplayGuard>,
+            ) -> Result<(), StoreError> {
+                let write = Write::AccessToken { record: token.clone(), token_hash: token_hash.to_owned(), replay: replay.cloned() };
+                self.writes.submit(write).await
             }
 
             async fn access_token_by_hash(&self, token_hash: &str) -> Result<Option<AccessTokenRecord>, StoreError> {

@@ -59,9 +59,34 @@ pub async fn issue(
     if request.grant_type != "client_credentials" {
         return Err(TokenError::UnsupportedGrantType(request.grant_type).into());
     }
-    let client = authenticate(state, workspace, &request.credentials, connection).await?.client;
-    client_auth::check_grant(&client)?;
-    let scopes = granted_scopes(request.scope.as_deref(), &client.scopes)?;
+    let authenticated = authenticate_with(state, workspace, &request.credentials, connection, Jti::WithTheToken).await?;
+    let assertion = authenticated.unrecorded_jti;
+    let client = authenticated.client;
+    // The assertion's jti is recorded in the same commit as the token; when no token is issued,
+    // it is recorded on its own, so a refused request spends its assertion all the same.
+    let granted = grant(workspace, &client, request.scope.as_deref(), connection);
+    let minted = match granted {
+        Ok((scopes, thumbprint)) => mint(state, workspace, &client.client_id, scopes, thumbprint, assertion.as_ref()).await,
+        Err(refusal) => Err(refusal),
+    };
+    match minted {
+        Err(failure) if !failure.spent_the_assertion() => {
+            record_jti(state, workspace, assertion.as_ref()).await?;
+            Err(failure)
+        }
+        other => other,
+    }
+}
+
+/// What the request may have: its scopes and the certificate its token is bound to.
+fn grant(
+    workspace: &Workspace,
+    client: &RegisteredClient,
+    scope: Option<&str>,
+    connection: &Connection,
+) -> Result<(Vec<String>, Option<String>), TokenFailure> {
+    client_auth::check_grant(client)?;
+    let scopes = granted_scopes(scope, &client.scopes)?;
     let certificate = connection.client_chain.as_ref().and_then(|chain| chain.first());
     if certificate.is_none() && workspace.profile == Profile::OpenbankingUk {
         // FAPI 1 Part 2 §5.2.2-5: only sender-constrained tokens, which need the certificate.
@@ -70,7 +95,7 @@ pub async fn issue(
         )
         .into());
     }
-    mint(state, workspace, &client.client_id, scopes, certificate.map(|c| certificate_thumbprint(c))).await
+    Ok((scopes, certificate.map(|c| certificate_thumbprint(c))))
 }
 
 /// A client whose credentials checked out.
@@ -78,6 +103,40 @@ pub(crate) struct Authenticated {
     pub client: RegisteredClient,
     /// Registered through DCR (a TPP), rather than created by an administrator.
     pub dynamically_registered: bool,
+    /// The client assertion's replay record, when its caller records it ([`Jti::WithTheToken`]).
+    unrecorded_jti: Option<ReplayGuard>,
+}
+
+/// When a client assertion's `jti` is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Jti {
+    /// Before authentication succeeds: introspection and revocation.
+    AtOnce,
+    /// By the token endpoint, in the commit that stores the token (or alone, if none is).
+    WithTheToken,
+}
+
+impl TokenFailure {
+    /// The failure was the assertion's replay, found as its jti was being recorded.
+    fn spent_the_assertion(&self) -> bool {
+        matches!(self, Self::Rejected(TokenError::InvalidClient(reason)) if reason == AUTHENTICATION_FAILED)
+    }
+}
+
+/// Records the assertion's jti on its own; a replay found now refuses the request.
+async fn record_jti(state: &ServerState, workspace: &Workspace, guard: Option<&ReplayGuard>) -> Result<(), TokenFailure> {
+    let Some(guard) = guard else { return Ok(()) };
+    match state.app.store.insert_replay_guard(guard).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::Replayed) => Err(replayed(workspace)),
+        Err(other) => Err(internal(other)),
+    }
+}
+
+/// A client assertion used before: `invalid_client`, like every authentication failure.
+fn replayed(workspace: &Workspace) -> TokenFailure {
+    tracing::info!(workspace = %workspace.reference(), reason = "client assertion: its jti has been used before", "client authentication failed");
+    TokenError::InvalidClient(AUTHENTICATION_FAILED.to_owned()).into()
 }
 
 /// Finds the client named by the request and checks its credentials with its registered method.
@@ -89,7 +148,17 @@ pub(crate) async fn authenticate(
     credentials: &PresentedCredentials,
     connection: &Connection,
 ) -> Result<Authenticated, TokenFailure> {
-    match identify(state, workspace, credentials, connection).await {
+    authenticate_with(state, workspace, credentials, connection, Jti::AtOnce).await
+}
+
+async fn authenticate_with(
+    state: &ServerState,
+    workspace: &Workspace,
+    credentials: &PresentedCredentials,
+    connection: &Connection,
+    jti: Jti,
+) -> Result<Authenticated, TokenFailure> {
+    match identify(state, workspace, credentials, connection, jti).await {
         Err(TokenFailure::Rejected(TokenError::InvalidClient(reason))) => {
             tracing::info!(workspace = %workspace.reference(), %reason, "client authentication failed");
             Err(TokenError::InvalidClient(AUTHENTICATION_FAILED.to_owned()).into())
@@ -105,6 +174,7 @@ async fn identify(
     workspace: &Workspace,
     credentials: &PresentedCredentials,
     connection: &Connection,
+    jti: Jti,
 ) -> Result<Authenticated, TokenFailure> {
     let at = workspace.reference();
     let client_id = client_auth::claimed_client_id(credentials)?;
@@ -120,6 +190,7 @@ async fn identify(
         .into());
     }
     let now = state.app.clock.now();
+    let mut unrecorded_jti = None;
     match credentials {
         PresentedCredentials::Basic { secret, .. } | PresentedCredentials::Post { secret, .. } => {
             let stored = state.app.store.client_credentials(&at, &client_id).await.map_err(internal)?.ok_or_else(unknown)?;
@@ -139,17 +210,21 @@ async fn identify(
                 jti: used.jti,
                 expires_at: used.keep_until,
             };
-            match state.app.store.insert_replay_guard(&guard).await {
-                Ok(()) => {}
-                Err(StoreError::Replayed) => {
-                    return Err(TokenError::InvalidClient("client assertion: its jti has been used before".to_owned()).into());
+            if jti == Jti::WithTheToken {
+                unrecorded_jti = Some(guard);
+            } else {
+                match state.app.store.insert_replay_guard(&guard).await {
+                    Ok(()) => {}
+                    Err(StoreError::Replayed) => {
+                        return Err(TokenError::InvalidClient("client assertion: its jti has been used before".to_owned()).into());
+                    }
+                    Err(other) => return Err(internal(other)),
                 }
-                Err(other) => return Err(internal(other)),
             }
         }
         PresentedCredentials::Certificate { .. } => authenticate_certificate(state, workspace, &client, connection, now).await?,
     }
-    Ok(Authenticated { client, dynamically_registered: details.summary.dynamically_registered })
+    Ok(Authenticated { client, dynamically_registered: details.summary.dynamically_registered, unrecorded_jti })
 }
 
 async fn authenticate_certificate(
@@ -209,6 +284,7 @@ async fn mint(
     client_id: &str,
     scopes: Vec<String>,
     thumbprint: Option<String>,
+    assertion: Option<&ReplayGuard>,
 ) -> Result<TokenResponse, TokenFailure> {
     let at = workspace.reference();
     let algorithm = workspace.settings.access_token_signing_alg;
@@ -242,7 +318,11 @@ async fn mint(
         revoked: false,
     };
     let hash = Secret::from_given(token.clone()).hash();
-    state.app.store.insert_access_token(&record, hash.as_str()).await.map_err(internal)?;
+    match state.app.store.insert_access_token(&record, hash.as_str(), assertion).await {
+        Ok(()) => {}
+        Err(StoreError::Replayed) => return Err(replayed(workspace)),
+        Err(other) => return Err(internal(other)),
+    }
     tracing::info!(workspace = %at, %client_id, jti = %claims.jti, "access token issued");
     Ok(TokenResponse { access_token: token, token_type: "Bearer", expires_in: lifetime, scope })
 }
