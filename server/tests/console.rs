@@ -11,7 +11,7 @@ use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, Ecosystem, ORG_ID, SOFTWARE_ID, TestServer};
+use support::{ADMIN_EMAIL, ADMIN_PASSWORD, ConsoleSession, Ecosystem, ORG_ID, SOFTWARE_ID, TestServer};
 
 /// A browser-like caller without a cookie jar, so each test sees and sends cookies itself.
 fn client() -> Client {
@@ -143,20 +143,6 @@ async fn cross_site_and_origin_less_changes_are_refused() {
     assert_eq!(status.as_u16(), 404, "nothing was created");
 }
 
-/// Calls a console server function as the signed-in browser does; returns status and JSON.
-async fn call(base: &str, client: &Client, cookie: &str, function: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-    let response = client
-        .post(format!("{base}/app/fn/{function}"))
-        .header(ORIGIN, base)
-        .header(COOKIE, cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn an_open_banking_registration_shows_its_organisation_and_software_statement_claims() {
     let server = TestServer::start().await;
@@ -165,25 +151,17 @@ async fn an_open_banking_registration_shows_its_organisation_and_software_statem
     let registered = tpp.register(&server, |_| {}).await;
     let client_id = registered["client_id"].as_str().unwrap();
 
-    let (base, client) = (server.http.clone(), client());
-    let (cookie, _) = session_cookie(&sign_in(&base, &client, None, ADMIN_PASSWORD).await);
+    let console = ConsoleSession::sign_in(&server).await;
     let workspace = [("tenant", "default"), ("workspace", "obuk")];
 
-    let (status, listed) = call(
-        &base,
-        &client,
-        &cookie,
-        "list_applications",
-        &[workspace[0], workspace[1], ("filter", "dcr"), ("search", ""), ("page", "1")],
-    )
-    .await;
+    let (status, listed) =
+        console.call("list_applications", &[workspace[0], workspace[1], ("filter", "dcr"), ("search", ""), ("page", "1")]).await;
     assert_eq!(status, StatusCode::OK, "{listed}");
     let row = &listed["rows"][0];
     assert_eq!((row["client_id"].as_str(), row["dynamically_registered"].as_bool()), (Some(client_id), Some(true)));
     assert_eq!((row["software_id"].as_str(), row["org_id"].as_str()), (Some(SOFTWARE_ID), Some(ORG_ID)));
 
-    let (status, detail) =
-        call(&base, &client, &cookie, "get_application", &[workspace[0], workspace[1], ("client_id", client_id)]).await;
+    let (status, detail) = console.call("get_application", &[workspace[0], workspace[1], ("client_id", client_id)]).await;
     assert_eq!(status, StatusCode::OK, "{detail}");
     let claims: Value = serde_json::from_str(detail["software_statement_claims"].as_str().unwrap()).unwrap();
     assert_eq!((claims["software_id"].as_str(), claims["iss"].as_str()), (Some(SOFTWARE_ID), Some(support::DIRECTORY)));
@@ -191,7 +169,6 @@ async fn an_open_banking_registration_shows_its_organisation_and_software_statem
     assert_eq!(metadata["token_endpoint_auth_method"], "tls_client_auth");
     assert!(metadata.get("registration_access_token").is_none() && metadata.get("client_secret").is_none(), "{metadata}");
 
-    let (status, _) =
-        call(&base, &client, &cookie, "get_application", &[workspace[0], workspace[1], ("client_id", "no-such-client")]).await;
+    let (status, _) = console.call("get_application", &[workspace[0], workspace[1], ("client_id", "no-such-client")]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

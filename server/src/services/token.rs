@@ -64,17 +64,16 @@ pub async fn issue(
     let client = authenticated.client;
     // The assertion's jti is recorded in the same commit as the token; when no token is issued,
     // it is recorded on its own, so a refused request spends its assertion all the same.
-    let granted = grant(workspace, &client, request.scope.as_deref(), connection);
-    let minted = match granted {
-        Ok((scopes, thumbprint)) => mint(state, workspace, &client.client_id, scopes, thumbprint, assertion.as_ref()).await,
+    let signed = match grant(workspace, &client, request.scope.as_deref(), connection) {
+        Ok((scopes, thumbprint)) => sign(state, workspace, &client.client_id, scopes, thumbprint).await,
         Err(refusal) => Err(refusal),
     };
-    match minted {
-        Err(failure) if !failure.spent_the_assertion() => {
+    match signed {
+        Ok(signed) => keep(state, workspace, signed, assertion.as_ref()).await,
+        Err(failure) => {
             record_jti(state, workspace, assertion.as_ref()).await?;
             Err(failure)
         }
-        other => other,
     }
 }
 
@@ -114,13 +113,6 @@ enum Jti {
     AtOnce,
     /// By the token endpoint, in the commit that stores the token (or alone, if none is).
     WithTheToken,
-}
-
-impl TokenFailure {
-    /// The failure was the assertion's replay, found as its jti was being recorded.
-    fn spent_the_assertion(&self) -> bool {
-        matches!(self, Self::Rejected(TokenError::InvalidClient(reason)) if reason == AUTHENTICATION_FAILED)
-    }
 }
 
 /// Records the assertion's jti on its own; a replay found now refuses the request.
@@ -278,14 +270,19 @@ async fn client_keys(
     state.app.jwks.get(&uri, kid).await.map(|keys| (*keys).clone()).map_err(|e| refused(e.to_string()))
 }
 
-async fn mint(
+/// A signed access token, not yet stored.
+struct Signed {
+    record: AccessTokenRecord,
+    response: TokenResponse,
+}
+
+async fn sign(
     state: &ServerState,
     workspace: &Workspace,
     client_id: &str,
     scopes: Vec<String>,
     thumbprint: Option<String>,
-    assertion: Option<&ReplayGuard>,
-) -> Result<TokenResponse, TokenFailure> {
+) -> Result<Signed, TokenFailure> {
     let at = workspace.reference();
     let algorithm = workspace.settings.access_token_signing_alg;
     let keys = state.app.store.signing_keys(&at).await.map_err(internal)?;
@@ -308,8 +305,8 @@ async fn mint(
     };
     let token = state.protocol.token_signers.sign_access_token(&key.material, &claims).map_err(internal)?;
     let record = AccessTokenRecord {
-        jti: claims.jti.clone(),
-        workspace: at.clone(),
+        jti: claims.jti,
+        workspace: at,
         client_id: client_id.to_owned(),
         scope: scope.clone(),
         certificate_thumbprint: thumbprint,
@@ -317,12 +314,23 @@ async fn mint(
         expires_at: claims.exp,
         revoked: false,
     };
-    let hash = Secret::from_given(token.clone()).hash();
-    match state.app.store.insert_access_token(&record, hash.as_str(), assertion).await {
+    Ok(Signed { record, response: TokenResponse { access_token: token, token_type: "Bearer", expires_in: lifetime, scope } })
+}
+
+/// Stores the token (its hash) with the assertion's replay record, in one commit.
+async fn keep(
+    state: &ServerState,
+    workspace: &Workspace,
+    signed: Signed,
+    assertion: Option<&ReplayGuard>,
+) -> Result<TokenResponse, TokenFailure> {
+    let hash = Secret::from_given(signed.response.access_token.clone()).hash();
+    match state.app.store.insert_access_token(&signed.record, hash.as_str(), assertion).await {
         Ok(()) => {}
         Err(StoreError::Replayed) => return Err(replayed(workspace)),
         Err(other) => return Err(internal(other)),
     }
-    tracing::info!(workspace = %at, %client_id, jti = %claims.jti, "access token issued");
-    Ok(TokenResponse { access_token: token, token_type: "Bearer", expires_in: lifetime, scope })
+    let record = &signed.record;
+    tracing::info!(workspace = %record.workspace, client_id = %record.client_id, jti = %record.jti, "access token issued");
+    Ok(signed.response)
 }
