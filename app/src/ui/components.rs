@@ -113,24 +113,34 @@ pub fn SaveToast(#[prop(into)] outcome: Signal<Option<bool>>, saved: &'static st
     // Each save restarts the timer; an older timer must not hide a newer toast.
     let shown = StoredValue::new(0_u64);
     Effect::new(move |_| {
-        if outcome.get().is_some() {
-            let generation = shown.get_value() + 1;
-            shown.set_value(generation);
-            visible.set(true);
-            set_timeout(
-                move || {
-                    if shown.get_value() == generation {
-                        visible.set(false);
-                    }
-                },
-                std::time::Duration::from_secs(TOAST_SECONDS),
-            );
+        // A new save hides the last one's toast, so a toast always speaks of the latest save.
+        if outcome.get().is_none() {
+            visible.set(false);
+            return;
         }
+        let generation = shown.get_value() + 1;
+        shown.set_value(generation);
+        visible.set(true);
+        set_timeout(
+            move || {
+                if shown.get_value() == generation {
+                    visible.set(false);
+                }
+            },
+            std::time::Duration::from_secs(TOAST_SECONDS),
+        );
     });
+    // The live region is empty until a save ends, so screen readers announce the outcome and
+    // nothing claims "saved" before it is.
+    let message = move || match outcome.get() {
+        Some(true) => saved,
+        Some(false) => "Not saved: the form shows what to fix",
+        None => "",
+    };
     let failed = move || outcome.get() == Some(false);
     view! {
         <div class="toast" class:visible=visible class:error=failed role="status" aria-live="polite">
-            {move || if failed() { "Not saved: the form shows what to fix" } else { saved }}
+            {message}
         </div>
     }
 }
