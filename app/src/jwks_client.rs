@@ -1,7 +1,8 @@
 //! Fetches JSON Web Key Sets from URIs (a directory's keys, a TPP's `software_jwks_endpoint`).
 //!
 //! Bounded and cached as DESIGN.md asks: https only (plain http to loopback only when the
-//! deployment allows it), no redirects, a 3 s timeout, a 256 KiB limit; cached for the
+//! deployment allows it), public addresses only unless the deployment lists more networks
+//! ([`crate::outbound`]), no redirects, no proxy, a 3 s timeout, a 256 KiB limit; cached for the
 //! response's `max-age` (5 minutes without one), fetched again when an unknown `kid` arrives
 //! but at most once a minute, and the last good set is served while the host is down.
 
@@ -14,6 +15,7 @@ use chrono::{DateTime, Utc};
 use crate::clock::Clock;
 use crate::domain::dcr::JwksUri;
 use crate::domain::jwks::{JwksError, PublicJwks, Strictness};
+use crate::outbound::{GuardedResolver, OutboundPolicy};
 
 const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -50,18 +52,25 @@ pub struct JwksClient {
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
     allow_insecure_loopback: bool,
+    addresses: Arc<OutboundPolicy>,
     cache: Mutex<HashMap<String, CacheEntry>>,
 }
 
 impl JwksClient {
-    pub fn new(clock: Arc<dyn Clock>, allow_insecure_loopback: bool) -> Result<Self, reqwest::Error> {
+    /// `allow_insecure_loopback` lets plain http reach loopback (and so allows loopback
+    /// addresses); `addresses` says which non-public networks may be reached besides.
+    pub fn new(clock: Arc<dyn Clock>, allow_insecure_loopback: bool, addresses: OutboundPolicy) -> Result<Self, reqwest::Error> {
+        let addresses = Arc::new(if allow_insecure_loopback { addresses.with_loopback() } else { addresses });
         let http = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
             .connect_timeout(FETCH_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the name itself, past the address check.
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver { policy: addresses.clone() }))
             .user_agent(concat!("onboard/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http, clock, allow_insecure_loopback, cache: Mutex::new(HashMap::new()) })
+        Ok(Self { http, clock, allow_insecure_loopback, addresses, cache: Mutex::new(HashMap::new()) })
     }
 
     /// The key set at `uri`, from the cache when fresh and (if `kid` is given) holding it.
@@ -98,8 +107,18 @@ impl JwksClient {
     }
 
     fn check_allowed(&self, uri: &JwksUri) -> Result<(), JwksFetchError> {
-        uri.check_transport(self.allow_insecure_loopback)
-            .map_err(|reason| JwksFetchError::NotAllowed { uri: uri.to_string(), reason })
+        let refuse = |reason: String| JwksFetchError::NotAllowed { uri: uri.to_string(), reason };
+        uri.check_transport(self.allow_insecure_loopback).map_err(refuse)?;
+        // A name is checked when it resolves; an address in the URI is not resolved, so here.
+        let literal = match uri.url().host() {
+            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+            _ => None,
+        };
+        match literal {
+            Some(ip) if !self.addresses.permits(ip) => Err(refuse(format!("{ip} is not an address outbound fetches may reach"))),
+            _ => Ok(()),
+        }
     }
 
     fn cached(&self, uri: &JwksUri, kid: Option<&str>, now: DateTime<Utc>) -> Option<Lookup> {
@@ -181,6 +200,8 @@ fn cache_ttl(header: Option<&reqwest::header::HeaderValue>) -> chrono::Duration 
 fn describe(error: &reqwest::Error) -> String {
     if error.is_timeout() {
         "timed out".to_owned()
+    } else if let Some(refused) = source_of::<crate::outbound::NotPermitted>(error) {
+        refused.to_string()
     } else if error.is_connect() {
         "connection failed".to_owned()
     } else if error.is_redirect() || error.status().is_some_and(|s| s.is_redirection()) {
@@ -188,6 +209,18 @@ fn describe(error: &reqwest::Error) -> String {
     } else {
         "request failed".to_owned()
     }
+}
+
+/// The first error of type `E` in `error`'s chain of sources.
+fn source_of<'e, E: std::error::Error + 'static>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e E> {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(found) = error.downcast_ref::<E>() {
+            return Some(found);
+        }
+        current = error.source();
+    }
+    None
 }
 
 #[cfg(test)]
@@ -244,7 +277,7 @@ mod tests {
         host.kids.lock().unwrap_or_else(PoisonError::into_inner).push("k1");
         let uri = JwksUri::parse(&serve(host.clone()).await).unwrap_or_else(|e| panic!("{e}"));
         let clock = Arc::new(FixedClock::new(start()));
-        let client = JwksClient::new(clock.clone(), true).unwrap_or_else(|e| panic!("{e}"));
+        let client = JwksClient::new(clock.clone(), true, OutboundPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
         let fetches = || host.fetches.load(Ordering::SeqCst);
         let get = |kid: &'static str| {
             let client = &client;
@@ -284,13 +317,41 @@ mod tests {
         *host.padding.lock().unwrap_or_else(PoisonError::into_inner) = MAX_BODY_BYTES;
         let uri = JwksUri::parse(&serve(host).await).unwrap_or_else(|e| panic!("{e}"));
         let clock = Arc::new(FixedClock::new(start()));
-        let client = JwksClient::new(clock.clone(), true).unwrap_or_else(|e| panic!("{e}"));
+        let client = JwksClient::new(clock.clone(), true, OutboundPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(client.get(&uri, None).await, Err(JwksFetchError::TooLarge { .. })));
 
-        let strict = JwksClient::new(clock, false).unwrap_or_else(|e| panic!("{e}"));
+        let strict = JwksClient::new(clock.clone(), false, OutboundPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(strict.get(&uri, None).await, Err(JwksFetchError::NotAllowed { .. })));
         let remote = JwksUri::parse("http://keys.example/jwks").unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(client.get(&remote, None).await, Err(JwksFetchError::NotAllowed { .. })));
+    }
+
+    #[tokio::test]
+    async fn reaches_only_public_addresses_unless_networks_are_listed() {
+        let clock = Arc::new(FixedClock::new(start()));
+        let strict = JwksClient::new(clock.clone(), false, OutboundPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
+        let uri = |s: &str| JwksUri::parse(s).unwrap_or_else(|e| panic!("{e}"));
+        for literal in ["https://127.0.0.1/jwks", "https://169.254.169.254/latest", "https://[::ffff:10.0.0.1]/jwks"] {
+            let refused = strict.get(&uri(literal), None).await;
+            assert!(
+                matches!(&refused, Err(JwksFetchError::NotAllowed { reason, .. }) if reason.contains("not an address outbound fetches may reach")),
+                "{literal}: {refused:?}"
+            );
+        }
+        // A name is judged by what it resolves to, before any connection is made.
+        let refused = strict.get(&uri("https://localhost:9/jwks"), None).await;
+        assert_eq!(
+            refused.err(),
+            Some(JwksFetchError::Unreachable {
+                uri: "https://localhost:9/jwks".to_owned(),
+                reason: "localhost resolves only to addresses outbound fetches may not reach".to_owned()
+            })
+        );
+        // Listed, the same address is tried (and here found closed).
+        let networks = OutboundPolicy::parse_networks(&["127.0.0.0/8".to_owned()]).unwrap_or_else(|e| panic!("{e}"));
+        let listed = JwksClient::new(clock, false, OutboundPolicy::allowing(networks)).unwrap_or_else(|e| panic!("{e}"));
+        let tried = listed.get(&uri("https://127.0.0.1:9/jwks"), None).await;
+        assert!(matches!(&tried, Err(JwksFetchError::Unreachable { reason, .. }) if reason == "connection failed"), "{tried:?}");
     }
 
     #[test]

@@ -286,6 +286,11 @@ pub struct ServeArgs {
     /// Let JWKS URIs use plain http to loopback hosts (for tests and local sandboxes).
     #[arg(long, env = "ONBOARD_ALLOW_INSECURE_JWKS_URIS")]
     pub allow_insecure_jwks_uris: bool,
+    /// Networks besides the public internet that JWKS URIs may reach, in CIDR notation and
+    /// comma-separated (e.g. `10.20.0.0/16,fd00:1::/48`). Private, loopback, link-local and
+    /// other special-purpose addresses are refused otherwise.
+    #[arg(long, env = "ONBOARD_JWKS_ALLOWED_NETWORKS", value_delimiter = ',')]
+    pub jwks_allowed_networks: Vec<String>,
     /// Where the console's compiled assets are (cargo-leptos's site root).
     #[arg(long, env = "ONBOARD_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

@@ -57,6 +57,10 @@ impl Running {
 /// bound yet, so tests can drive the router in-process.
 pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<ServerState> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let jwks_addresses = app::outbound::OutboundPolicy::parse_networks(&args.jwks_allowed_networks)
+        .map(app::outbound::OutboundPolicy::allowing)
+        .map_err(anyhow::Error::msg)
+        .context("--jwks-allowed-networks")?;
     let data_dir = &args.database.data_dir;
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
 
@@ -77,7 +81,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
     let app = AppState {
         store,
         clock: clock.clone(),
-        jwks: Arc::new(JwksClient::new(clock.clone(), args.allow_insecure_jwks_uris)?),
+        jwks: Arc::new(JwksClient::new(clock.clone(), args.allow_insecure_jwks_uris, jwks_addresses)?),
         deployment: Arc::new(Deployment {
             public_url: public_url.clone(),
             allow_insecure_jwks_uris: args.allow_insecure_jwks_uris,

@@ -24,6 +24,7 @@ fn help_documents_every_serve_flag_with_its_environment_variable() {
         ("--tls-key", "ONBOARD_TLS_KEY"),
         ("--admin-api-key", "ONBOARD_ADMIN_API_KEY"),
         ("--allow-insecure-jwks-uris", "ONBOARD_ALLOW_INSECURE_JWKS_URIS"),
+        ("--jwks-allowed-networks", "ONBOARD_JWKS_ALLOWED_NETWORKS"),
     ] {
         assert!(help.contains(flag) && help.contains(env), "{flag} / {env} missing from:\n{help}");
     }
@@ -49,6 +50,16 @@ fn an_unusable_configuration_fails_with_a_message() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--public-url"), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let output = onboard()
+        .args(["serve", "--http-addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0"])
+        .env("ONBOARD_DATA_DIR", dir.path())
+        .env("ONBOARD_JWKS_ALLOWED_NETWORKS", "10.0.0.0/8,intranet")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--jwks-allowed-networks") && stderr.contains("\"intranet\" is not a network"), "{stderr}");
 }
 
 #[test]

@@ -1,0 +1,212 @@
+//! Which addresses Onboard's own outbound fetches (key sets at JWKS URIs) may reach.
+//!
+//! A JWKS URI comes from a TPP or an administrator: followed blindly it would let a caller make
+//! the bank's server probe its own network (SSRF). So a fetch may reach public addresses only;
+//! private, loopback, link-local, shared, documentation and other special-purpose ranges are
+//! refused unless the deployment lists them (`--jwks-allowed-networks`). The check is made on
+//! the addresses the name resolves to, and the connection goes to exactly those addresses, so a
+//! name that resolves differently the second time (DNS rebinding) gains nothing.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use ipnet::IpNet;
+
+/// The networks beyond the public internet that outbound fetches may reach.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboundPolicy {
+    allowed: Vec<IpNet>,
+}
+
+/// Loopback, for deployments that let JWKS URIs point at this machine (tests, local sandboxes).
+pub const LOOPBACK_NETWORKS: [&str; 2] = ["127.0.0.0/8", "::1/128"];
+
+impl OutboundPolicy {
+    /// Public addresses, and `allowed` besides.
+    pub fn allowing(allowed: Vec<IpNet>) -> Self {
+        Self { allowed }
+    }
+
+    /// Parses a list of networks in CIDR notation (`10.1.0.0/16`, `fd00::/8`); a bare address
+    /// stands for itself alone.
+    pub fn parse_networks(list: &[String]) -> Result<Vec<IpNet>, String> {
+        list.iter()
+            .map(|item| {
+                let item = item.trim();
+                IpNet::from_str(item)
+                    .or_else(|_| IpAddr::from_str(item).map(IpNet::from))
+                    .map_err(|_| format!("{item:?} is not a network (e.g. 10.0.0.0/8) or an address"))
+            })
+            .collect()
+    }
+
+    /// This policy with loopback allowed too.
+    #[must_use]
+    pub fn with_loopback(mut self) -> Self {
+        self.allowed.extend(LOOPBACK_NETWORKS.iter().filter_map(|net| IpNet::from_str(net).ok()));
+        self
+    }
+
+    /// Whether a connection to `ip` is allowed.
+    pub fn permits(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        is_public(ip) || self.allowed.iter().any(|net| net.contains(&ip))
+    }
+}
+
+/// An IPv4 address carried in IPv6 (mapped `::ffff:a.b.c.d`, or NAT64 `64:ff9b::a.b.c.d`) is
+/// judged as the IPv4 address it reaches.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return IpAddr::V4(v4);
+            }
+            let octets = v6.octets();
+            if v6.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return IpAddr::V4(Ipv4Addr::new(octets[12], octets[13], octets[14], octets[15]));
+            }
+            IpAddr::V6(v6)
+        }
+        v4 @ IpAddr::V4(_) => v4,
+    }
+}
+
+/// Globally reachable unicast: not in any special-purpose range of the IANA registries.
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || ip.is_multicast()
+        || a == 0 // "this network"
+        || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
+        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking
+        || a >= 240) // reserved
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        || (first & 0xfe00) == 0xfc00 // unique local
+        || (first & 0xffc0) == 0xfe80 // link-local
+        || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
+        || first == 0x2001 && ip.segments()[1] == 0x0db8 // documentation
+        || first == 0x0100 && ip.segments()[1..4] == [0, 0, 0] // discard-only
+        || first == 0x2002 // 6to4: reaches an IPv4 address that is not checked here
+        || ip.segments()[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
+}
+
+/// A resolver for reqwest that answers only with the addresses the policy permits.
+pub struct GuardedResolver {
+    pub policy: Arc<OutboundPolicy>,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.policy.clone();
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let permitted: Vec<SocketAddr> = found.iter().copied().filter(|addr| policy.permits(addr.ip())).collect();
+            if permitted.is_empty() {
+                return Err(Box::new(NotPermitted { host, found: !found.is_empty() }) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(permitted.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// A name that resolved to no address the policy permits.
+#[derive(Debug, thiserror::Error)]
+#[error("{host} {}", if *.found { "resolves only to addresses outbound fetches may not reach" } else { "does not resolve" })]
+pub struct NotPermitted {
+    host: String,
+    found: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn public_addresses_pass_and_special_ranges_do_not() {
+        let policy = OutboundPolicy::default();
+        for public in ["8.8.8.8", "151.101.1.69", "2a00:1450:4009:81f::200e", "64:ff9b::808:808"] {
+            assert!(policy.permits(ip(public)), "{public} is public");
+        }
+        for special in [
+            "127.0.0.1",
+            "10.0.0.5",
+            "172.16.3.4",
+            "192.168.1.1",
+            "169.254.169.254", // cloud metadata
+            "100.64.0.1",
+            "0.0.0.0",
+            "0.1.2.3",
+            "255.255.255.255",
+            "192.0.2.10",
+            "198.18.0.1",
+            "224.0.0.1",
+            "240.0.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a00:1",
+            "2002:7f00:1::",
+            "::7f00:1",
+        ] {
+            assert!(!policy.permits(ip(special)), "{special} is refused");
+        }
+    }
+
+    #[test]
+    fn listed_networks_and_loopback_can_be_allowed() {
+        let networks =
+            OutboundPolicy::parse_networks(&["10.1.0.0/16".to_owned(), " fd00::7 ".to_owned()]).unwrap_or_else(|e| panic!("{e}"));
+        let policy = OutboundPolicy::allowing(networks);
+        assert!(policy.permits(ip("10.1.200.3")));
+        assert!(policy.permits(ip("fd00::7")));
+        assert!(!policy.permits(ip("fd00::8")));
+        assert!(!policy.permits(ip("10.2.0.1")));
+        assert!(!policy.permits(ip("127.0.0.1")));
+        let policy = policy.with_loopback();
+        assert!(policy.permits(ip("127.0.0.1")) && policy.permits(ip("::1")) && policy.permits(ip("::ffff:127.0.0.2")));
+        assert!(OutboundPolicy::parse_networks(&["10.0.0.0/33".to_owned()]).is_err());
+        assert!(OutboundPolicy::parse_networks(&["intranet".to_owned()]).is_err());
+    }
+
+    #[tokio::test]
+    async fn the_resolver_answers_only_with_permitted_addresses() {
+        use reqwest::dns::Resolve as _;
+        let name = |s: &str| reqwest::dns::Name::from_str(s).unwrap_or_else(|_| panic!("{s}"));
+        let strict = GuardedResolver { policy: Arc::new(OutboundPolicy::default()) };
+        let refused = strict.resolve(name("localhost")).await.err().map(|e| e.to_string());
+        assert_eq!(refused.as_deref(), Some("localhost resolves only to addresses outbound fetches may not reach"));
+        let open = GuardedResolver { policy: Arc::new(OutboundPolicy::default().with_loopback()) };
+        let addrs: Vec<SocketAddr> = open.resolve(name("localhost")).await.map(Iterator::collect).unwrap_or_default();
+        assert!(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()));
+    }
+}
