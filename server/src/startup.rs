@@ -22,6 +22,7 @@ use app::state::{AppState, Deployment};
 
 use crate::cli::ServeArgs;
 use crate::services::dry_run::PipelineDryRun;
+use crate::services::rate_limits::RateLimiters;
 use crate::services::sandbox_tpps::ConsoleSandboxTpps;
 use crate::state::{ProtocolParts, ServerState};
 use crate::tls::client_trust::ClientTrust;
@@ -77,6 +78,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
     let protocol = ProtocolParts {
         client_trust: Arc::new(ClientTrust::new(tls::provider())),
         token_signers: Arc::new(TokenSigners::default()),
+        rate_limits: Arc::new(RateLimiters::default()),
     };
     let app = AppState {
         store,
@@ -117,7 +119,7 @@ pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
     let tasks = vec![
         tokio::spawn(listener::serve(http_listener, None, http::router(state.clone(), false), stopped.clone())),
         tokio::spawn(listener::serve(https_listener, Some(tls_config), http::router(state.clone(), true), stopped.clone())),
-        tokio::spawn(purge_replay_guards(state.clone(), stopped)),
+        tokio::spawn(housekeeping(state.clone(), stopped)),
     ];
     tracing::info!(%http_addr, %https_addr, %public_url, database = state.app.store.backend().as_str(), "Onboard is serving");
     Ok(Running { http_addr, https_addr, dev_ca, state, shutdown, tasks })
@@ -153,17 +155,33 @@ fn tls_config(
     Ok((Arc::new(config), dev_ca))
 }
 
-/// Deletes replay records of requests that have expired (they would fail the `exp` check).
-async fn purge_replay_guards(state: ServerState, mut stopped: watch::Receiver<bool>) {
+/// Upkeep, once a minute: forget rate-limited callers whose allowance is full again; every
+/// [`REPLAY_PURGE_INTERVAL`], delete replay records of expired requests (they would fail the
+/// `exp` check anyway) and expired console sessions.
+async fn housekeeping(state: ServerState, mut stopped: watch::Receiver<bool>) {
+    const TICK: Duration = Duration::from_mins(1);
+    let mut since_purge = Duration::ZERO;
     loop {
         tokio::select! {
-            () = tokio::time::sleep(REPLAY_PURGE_INTERVAL) => {}
+            () = tokio::time::sleep(TICK) => {}
             _ = stopped.changed() => return,
         }
-        match state.app.store.purge_expired_replay_guards(state.app.clock.now().timestamp()).await {
+        state.protocol.rate_limits.forget_idle();
+        since_purge += TICK;
+        if since_purge < REPLAY_PURGE_INTERVAL {
+            continue;
+        }
+        since_purge = Duration::ZERO;
+        let now = state.app.clock.now().timestamp();
+        match state.app.store.purge_expired_replay_guards(now).await {
             Ok(0) => {}
             Ok(purged) => tracing::debug!(purged, "purged expired replay records"),
             Err(error) => tracing::warn!(%error, "could not purge replay records"),
+        }
+        match state.app.store.purge_expired_sessions(now).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "purged expired console sessions"),
+            Err(error) => tracing::warn!(%error, "could not purge console sessions"),
         }
     }
 }

@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 
 use app::state::AppState;
 
+use crate::services::rate_limits::RateLimiters;
 use crate::tls::client_trust::ClientTrust;
 use crate::workspace_keys::TokenSigners;
 
@@ -23,6 +24,7 @@ pub struct ServerState {
 pub struct ProtocolParts {
     pub client_trust: Arc<ClientTrust>,
     pub token_signers: Arc<TokenSigners>,
+    pub rate_limits: Arc<RateLimiters>,
 }
 
 impl ServerState {

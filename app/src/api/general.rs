@@ -19,6 +19,7 @@ pub struct GeneralForm {
     pub role_scopes: String,
     pub access_token_ttl_seconds: u32,
     pub access_token_signing_alg: String,
+    pub limits: crate::domain::limits::Limits,
 }
 
 #[cfg(feature = "ssr")]
@@ -39,6 +40,7 @@ impl GeneralForm {
                 .join("\n"),
             access_token_ttl_seconds: settings.access_token_ttl_seconds,
             access_token_signing_alg: settings.access_token_signing_alg.as_str().to_owned(),
+            limits: settings.limits,
         }
     }
 
@@ -77,6 +79,7 @@ impl GeneralForm {
             role_scopes: Some(role_scopes),
             access_token_ttl_seconds: Some(self.access_token_ttl_seconds),
             access_token_signing_alg: Some(algorithm),
+            limits: Some(self.limits),
         })
     }
 }

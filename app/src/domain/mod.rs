@@ -9,6 +9,7 @@ pub mod dn;
 pub mod dry_run;
 pub mod ids;
 pub mod jwks;
+pub mod limits;
 pub mod oauth;
 pub mod policy;
 pub mod sandbox;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dcr::DcrSettings;
 use super::ids::{TenantId, WorkspaceId, WorkspaceRef};
+use super::limits::Limits;
 use super::oauth::{GrantType, TokenEndpointAuthMethod, is_scope_token};
 use super::signing::SigningAlgorithm;
 
@@ -65,6 +66,9 @@ pub struct WorkspaceSettings {
     /// The algorithm the workspace signs access tokens with.
     #[serde(default = "default_signing_alg")]
     pub access_token_signing_alg: SigningAlgorithm,
+    /// Rate limits on the register and token endpoints, the cap on self-registered clients.
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 fn default_signing_alg() -> SigningAlgorithm {
@@ -90,6 +94,7 @@ impl WorkspaceSettings {
                 scopes: ["openid", "accounts", "payments", "fundsconfirmations"].map(str::to_owned).to_vec(),
                 access_token_ttl_seconds: default_access_token_ttl(),
                 access_token_signing_alg: default_signing_alg(),
+                limits: Limits::default(),
                 role_scopes: BTreeMap::from([
                     ("AISP".to_owned(), vec!["accounts".to_owned(), openid()]),
                     ("PISP".to_owned(), vec!["payments".to_owned(), openid()]),
@@ -111,6 +116,7 @@ impl WorkspaceSettings {
                 role_scopes: BTreeMap::new(),
                 access_token_ttl_seconds: default_access_token_ttl(),
                 access_token_signing_alg: default_signing_alg(),
+                limits: Limits::default(),
             },
         }
     }
@@ -144,6 +150,9 @@ impl WorkspaceSettings {
         }
         if let Some(v) = patch.access_token_signing_alg {
             next.access_token_signing_alg = v;
+        }
+        if let Some(v) = patch.limits {
+            next.limits = v;
         }
         next.validate()?;
         Ok(next)
@@ -193,7 +202,7 @@ impl WorkspaceSettings {
                 ));
             }
         }
-        Ok(())
+        self.limits.validate()
     }
 
     /// The values a registration request's `aud` may take.
@@ -218,6 +227,8 @@ pub struct WorkspaceSettingsPatch {
     pub role_scopes: Option<BTreeMap<String, Vec<String>>>,
     pub access_token_ttl_seconds: Option<u32>,
     pub access_token_signing_alg: Option<SigningAlgorithm>,
+    /// Replaces the limits as a whole; members left out take their defaults.
+    pub limits: Option<Limits>,
 }
 
 /// Distinguishes a field set to `null` (`Some(None)`) from an absent one (`None`).

@@ -263,11 +263,13 @@ async fn clients_are_listed_filtered_and_deleted() {
         assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::All).await)), ["new", "manual", "old"]);
         assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::Dynamic).await)), ["new", "old"]);
         assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::Manual).await)), ["manual"]);
+        assert_eq!(ok(store.dynamic_client_count(&at_ws).await), 2);
 
         let deleted = audit(&at_ws, AuditEventType::ClientDeleted, Outcome::Success, 9);
         assert!(ok(store.delete_client(&at_ws, "old", &deleted).await));
         assert!(!ok(store.delete_client(&at_ws, "old", &deleted).await));
         assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::Dynamic).await)), ["new"]);
+        assert_eq!(ok(store.dynamic_client_count(&at_ws).await), 1);
         let events = ok(store
             .audit_events(&at_ws, &AuditFilter { event_type: Some(AuditEventType::ClientDeleted), ..AuditFilter::default() })
             .await);

@@ -531,6 +531,18 @@ macro_rules! sql_store {
                 rows.iter().map(Self::client_summary_from_row).collect()
             }
 
+            async fn dynamic_client_count(&self, at: &WorkspaceRef) -> Result<u64, StoreError> {
+                let count: i64 = sqlx::query_scalar(
+                    "select count(*) from client where tenant_id = $1 and workspace_id = $2 and dynamically_registered = $3",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .bind(true)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(u64::try_from(count).unwrap_or(0))
+            }
+
             async fn client(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<ClientDetails>, StoreError> {
                 let row = sqlx::query(
                     "select c.client_id, c.name, c.dynamically_registered, c.software_id, c.org_id, c.org_name, \

@@ -93,9 +93,20 @@ impl Fixtures {
         })
     }
 
-    /// General settings: the bank's organisation id and the TPPs' transport CA.
+    /// General settings: the bank's organisation id and the TPPs' transport CA. One load
+    /// generator on one address is the point here, so the rate limits are set past what the
+    /// server can do (still counted, so their cost is measured) and the client cap is off.
     pub fn workspace_settings(&self) -> Value {
-        json!({"org_id": ORG_ID, "trusted_client_ca_pem": self.ca.cert_pem()})
+        let rate = 1_000_000;
+        let limits = app::domain::limits::Limits {
+            registrations_per_ip_per_minute: rate,
+            registrations_per_software_per_minute: rate,
+            token_requests_per_ip_per_minute: rate,
+            token_requests_per_client_per_minute: rate,
+            max_dynamic_clients: 0,
+            ..app::domain::limits::Limits::default()
+        };
+        json!({"org_id": ORG_ID, "trusted_client_ca_pem": self.ca.cert_pem(), "limits": limits})
     }
 
     /// Every check on: statement from a trusted directory, signed request verified with the

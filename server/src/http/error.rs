@@ -12,6 +12,7 @@ use serde::Serialize;
 use app::services::ServiceError;
 
 use crate::oauth2::registration::RegistrationError;
+use crate::services::rate_limits::Throttled;
 
 #[derive(Debug)]
 pub struct WireError {
@@ -20,6 +21,8 @@ pub struct WireError {
     description: String,
     /// `WWW-Authenticate` challenge for 401s (RFC 6750 §3).
     challenge: Option<&'static str>,
+    /// `Retry-After` seconds for 429s (RFC 6585 §4).
+    retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -30,7 +33,14 @@ struct ErrorBody<'a> {
 
 impl WireError {
     pub fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
-        Self { status, error, description: description.into(), challenge: None }
+        Self { status, error, description: description.into(), challenge: None, retry_after: None }
+    }
+
+    /// A caller over a rate limit: 429, told when to try again.
+    pub fn throttled(throttled: &Throttled) -> Self {
+        let seconds = throttled.retry_after_seconds();
+        let description = format!("{}; retry after {seconds} s", throttled.rule.description());
+        Self { retry_after: Some(seconds), ..Self::new(StatusCode::TOO_MANY_REQUESTS, "temporarily_unavailable", description) }
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -72,6 +82,9 @@ impl IntoResponse for WireError {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(challenge) = self.challenge {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -70,6 +70,7 @@ pub(super) fn success(body: &impl Serialize) -> Response {
 pub(super) fn failure(failure: TokenFailure) -> Result<Response, WireError> {
     match failure {
         TokenFailure::Rejected(error) => Ok(error_response(&error)),
+        TokenFailure::Throttled(throttled) => Err(WireError::throttled(&throttled)),
         TokenFailure::Internal(detail) => Err(WireError::internal(detail)),
     }
 }

@@ -144,6 +144,7 @@ fn failure_to_wire(failure: Failure) -> WireError {
     match failure {
         Failure::TokenRequired => WireError::unauthorized(INVALID_TOKEN_CHALLENGE, registration::TOKEN_REQUIRED),
         Failure::Internal(detail) => WireError::internal(detail),
+        Failure::Throttled(throttled) => WireError::throttled(&throttled),
         other => {
             let status = StatusCode::from_u16(other.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let (error, description) = other.audit_code();

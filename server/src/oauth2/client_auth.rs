@@ -22,6 +22,9 @@ pub const MAX_ASSERTION_LIFETIME_SECONDS: i64 = 1800;
 #[derive(Debug, Clone, Deserialize)]
 pub struct RegisteredClient {
     pub client_id: String,
+    /// The software it was registered for, when a software statement or its metadata said.
+    #[serde(default)]
+    pub software_id: Option<String>,
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     pub tls_client_auth_subject_dn: Option<String>,
     /// The algorithm its assertions must be signed with (OIDC Registration §2).
@@ -192,6 +195,7 @@ mod tests {
     fn client(alg: Option<&str>) -> RegisteredClient {
         RegisteredClient {
             client_id: "c1".to_owned(),
+            software_id: None,
             token_endpoint_auth_method: TokenEndpointAuthMethod::PrivateKeyJwt,
             tls_client_auth_subject_dn: None,
             token_endpoint_auth_signing_alg: alg.map(str::to_owned),

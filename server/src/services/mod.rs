@@ -5,6 +5,7 @@ pub mod introspection;
 pub mod keys;
 pub mod management;
 pub mod policy_check;
+pub mod rate_limits;
 pub mod registration;
 pub mod revocation;
 pub mod sandbox;

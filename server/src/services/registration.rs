@@ -16,6 +16,7 @@ use app::domain::workspace::Workspace;
 use app::secrets::{self, Secret};
 use app::storage::{NewClient, ReplayGuard, StoreError};
 
+use super::rate_limits::{Rule, Throttled};
 use super::{keys, policy_check};
 use crate::listener::Connection;
 use crate::oauth2::registration::{
@@ -49,6 +50,10 @@ pub enum Failure {
     Rejected(RegistrationError),
     /// Keys the workspace depends on could not be fetched; retrying later may work.
     Unavailable(String),
+    /// Over one of the workspace's rate limits.
+    Throttled(Throttled),
+    /// The workspace holds as many dynamically registered clients as it may.
+    CapReached(u32),
     /// Something unexpected; the detail is for the log only.
     Internal(String),
 }
@@ -69,10 +74,11 @@ impl Failure {
     /// The HTTP status the register endpoint answers with.
     pub(crate) fn status(&self) -> u16 {
         match self {
-            Self::Disabled => 403,
+            Self::Disabled | Self::CapReached(_) => 403,
             Self::TokenRequired => 401,
             Self::Rejected(_) => 400,
             Self::Unavailable(_) => 503,
+            Self::Throttled(_) => 429,
             Self::Internal(_) => 500,
         }
     }
@@ -84,6 +90,10 @@ impl Failure {
             Self::TokenRequired => ("invalid_token", TOKEN_REQUIRED.to_owned()),
             Self::Rejected(error) => (error.code().as_str(), error.description()),
             Self::Unavailable(detail) => ("temporarily_unavailable", detail.clone()),
+            Self::Throttled(throttled) => ("temporarily_unavailable", throttled.rule.description().to_owned()),
+            Self::CapReached(cap) => {
+                ("access_denied", format!("this workspace holds its limit of {cap} dynamically registered clients"))
+            }
             Self::Internal(_) => ("server_error", "the server could not complete the request".to_owned()),
         }
     }
@@ -139,18 +149,54 @@ pub async fn register(state: &ServerState, workspace: &Workspace, incoming: Inco
         workspace.settings.trusted_client_ca_pem.as_deref(),
         now,
     );
+    // Before any work, and never audited: a flood must not become a flood of writes.
+    let address = incoming.connection.remote_addr.map(|a| a.ip());
+    state.protocol.rate_limits.check_address(workspace, Rule::RegistrationsPerIp, address).map_err(throttled(workspace))?;
     let mut attempt = Attempt::new(&incoming.connection, &certificate);
     let outcome = match admit(state, workspace, &incoming, now).await {
         Ok(consumed_token) => match validate(state, workspace, &incoming, &certificate, now, &mut attempt).await {
-            Ok(validated) => store(state, workspace, &validated, consumed_token.as_deref(), now, &attempt).await,
+            Ok(validated) => match within_limits(state, workspace, &validated).await {
+                Ok(()) => store(state, workspace, &validated, consumed_token.as_deref(), now, &attempt).await,
+                Err(failure) => Err(failure),
+            },
             Err(failure) => Err(failure),
         },
         Err(failure) => Err(failure),
     };
+    if let Err(Failure::Throttled(_)) = &outcome {
+        return outcome;
+    }
     if let Err(failure) = &outcome {
         record_rejection(state, workspace, failure, &attempt, now).await;
     }
     outcome
+}
+
+/// The limits a valid registration must still keep: its software's rate (counted once the
+/// statement naming it is verified, so nobody spends another TPP's allowance), and the
+/// workspace's cap on dynamically registered clients. The cap is read before the write, so
+/// registrations racing for the last places may pass it by as many as are in flight.
+async fn within_limits(state: &ServerState, workspace: &Workspace, validated: &ValidatedRegistration) -> Result<(), Failure> {
+    if let Some(software_id) = &validated.metadata.software_id {
+        state.protocol.rate_limits.check(workspace, Rule::RegistrationsPerSoftware, software_id).map_err(throttled(workspace))?;
+    }
+    let cap = workspace.settings.limits.max_dynamic_clients;
+    if cap > 0 {
+        let held =
+            state.app.store.dynamic_client_count(&workspace.reference()).await.map_err(|e| Failure::Internal(e.to_string()))?;
+        if held >= u64::from(cap) {
+            return Err(Failure::CapReached(cap));
+        }
+    }
+    Ok(())
+}
+
+/// Logs a throttled request (without its credentials) and makes it the failure.
+fn throttled(workspace: &Workspace) -> impl Fn(Throttled) -> Failure + '_ {
+    move |throttled| {
+        tracing::info!(workspace = %workspace.reference(), rule = ?throttled.rule, "registration request throttled");
+        Failure::Throttled(throttled)
+    }
 }
 
 /// Records a refused attempt that never reached the pipeline (e.g. an oversized body).

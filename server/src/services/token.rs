@@ -20,6 +20,7 @@ use crate::oauth2::registration::ClientCertificateCheck;
 use crate::oauth2::token::{
     AccessTokenClaims, Confirmation, PresentedCredentials, TokenError, TokenRequest, certificate_thumbprint, granted_scopes,
 };
+use crate::services::rate_limits::{Rule, Throttled};
 use crate::state::ServerState;
 use crate::tls::client_trust::subject_name;
 
@@ -35,12 +36,22 @@ pub struct TokenResponse {
 #[derive(Debug)]
 pub enum TokenFailure {
     Rejected(TokenError),
+    /// Over one of the workspace's rate limits.
+    Throttled(Throttled),
     Internal(String),
 }
 
 impl From<TokenError> for TokenFailure {
     fn from(error: TokenError) -> Self {
         Self::Rejected(error)
+    }
+}
+
+/// Logs a throttled request (without its credentials) and makes it the failure.
+fn throttled(workspace: &Workspace) -> impl Fn(Throttled) -> TokenFailure + '_ {
+    move |throttled| {
+        tracing::info!(workspace = %workspace.reference(), rule = ?throttled.rule, "token request throttled");
+        TokenFailure::Throttled(throttled)
     }
 }
 
@@ -55,6 +66,9 @@ pub async fn issue(
     authorization: Option<&str>,
     connection: &Connection,
 ) -> Result<TokenResponse, TokenFailure> {
+    let limits = &state.protocol.rate_limits;
+    let address = connection.remote_addr.map(|a| a.ip());
+    limits.check_address(workspace, Rule::TokenRequestsPerIp, address).map_err(throttled(workspace))?;
     let request = TokenRequest::parse(form, authorization)?;
     if request.grant_type != "client_credentials" {
         return Err(TokenError::UnsupportedGrantType(request.grant_type).into());
@@ -62,6 +76,13 @@ pub async fn issue(
     let authenticated = authenticate_with(state, workspace, &request.credentials, connection, Jti::WithTheToken).await?;
     let assertion = authenticated.unrecorded_jti;
     let client = authenticated.client;
+    // Counted once authenticated, so nobody spends another client's allowance; by software, so
+    // a TPP's many registrations share one.
+    let counted = client.software_id.as_deref().unwrap_or(&client.client_id);
+    if let Err(over) = limits.check(workspace, Rule::TokenRequestsPerClient, counted) {
+        record_jti(state, workspace, assertion.as_ref()).await?;
+        return Err(throttled(workspace)(over));
+    }
     // The assertion's jti is recorded in the same commit as the token; when no token is issued,
     // it is recorded on its own, so a refused request spends its assertion all the same.
     let signed = match grant(workspace, &client, request.scope.as_deref(), connection) {

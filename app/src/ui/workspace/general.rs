@@ -6,6 +6,7 @@ use leptos_meta::Title;
 
 use super::use_workspace_path;
 use crate::api::general::{GeneralForm, get_general_form, save_general_settings};
+use crate::domain::limits::Limits;
 use crate::domain::oauth::{GrantType, TokenEndpointAuthMethod};
 use crate::ui::components::{FieldMessage, FormMessage, SaveToast, error_message, field_error};
 
@@ -19,6 +20,12 @@ const FIELDS: &[&str] = &[
     "role_scopes",
     "access_token_ttl_seconds",
     "access_token_signing_alg",
+    "limits.registrations_per_ip_per_minute",
+    "limits.registrations_per_software_per_minute",
+    "limits.token_requests_per_ip_per_minute",
+    "limits.token_requests_per_client_per_minute",
+    "limits.max_dynamic_clients",
+    "limits.abandoned_after_days",
 ];
 
 #[component]
@@ -57,6 +64,7 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
     let role_scopes = RwSignal::new(initial.role_scopes.clone());
     let ttl = RwSignal::new(initial.access_token_ttl_seconds.to_string());
     let algorithm = RwSignal::new(initial.access_token_signing_alg.clone());
+    let limits = LimitFields::new(initial.limits);
     let save = Action::new(move |form: &GeneralForm| {
         let form = form.clone();
         let path = path.get_untracked();
@@ -77,6 +85,7 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
             role_scopes: role_scopes.get(),
             access_token_ttl_seconds: ttl.get().trim().parse().unwrap_or(0),
             access_token_signing_alg: algorithm.get(),
+            limits: limits.current(),
         });
     };
     view! {
@@ -154,6 +163,18 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
                     </div>
                 </div>
             </section>
+            <section class="card">
+                <h2>"Limits"</h2>
+                <p class="hint">"Per minute, with a burst of a minute's worth; 0 switches a limit off. Callers over a rate get 429 with Retry-After."</p>
+                <div class="form-grid">
+                    <LimitField id="limit-reg-ip" label="Registrations per IP address" value=limits.registrations_per_ip field="registrations_per_ip_per_minute" error />
+                    <LimitField id="limit-reg-software" label="Registrations per software_id" value=limits.registrations_per_software field="registrations_per_software_per_minute" error />
+                    <LimitField id="limit-token-ip" label="Token requests per IP address" value=limits.token_requests_per_ip field="token_requests_per_ip_per_minute" error />
+                    <LimitField id="limit-token-client" label="Token requests per client" value=limits.token_requests_per_client field="token_requests_per_client_per_minute" error />
+                    <LimitField id="limit-max-clients" label="Dynamically registered clients at most" value=limits.max_dynamic_clients field="max_dynamic_clients" error />
+                    <LimitField id="limit-abandoned" label="Abandoned after days without a token" value=limits.abandoned_after_days field="abandoned_after_days" error />
+                </div>
+            </section>
             <FormMessage error fields=FIELDS />
             <div class="form-actions sticky">
                 <button type="submit" class="button" id="save-general" disabled=move || save.pending().get()>
@@ -162,6 +183,62 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
             </div>
             <SaveToast outcome=outcome saved="General settings saved" />
         </form>
+    }
+}
+
+/// The limits as typed, one text per field.
+#[derive(Clone, Copy)]
+struct LimitFields {
+    registrations_per_ip: RwSignal<String>,
+    registrations_per_software: RwSignal<String>,
+    token_requests_per_ip: RwSignal<String>,
+    token_requests_per_client: RwSignal<String>,
+    max_dynamic_clients: RwSignal<String>,
+    abandoned_after_days: RwSignal<String>,
+}
+
+impl LimitFields {
+    fn new(limits: Limits) -> Self {
+        let field = |value: u32| RwSignal::new(value.to_string());
+        Self {
+            registrations_per_ip: field(limits.registrations_per_ip_per_minute),
+            registrations_per_software: field(limits.registrations_per_software_per_minute),
+            token_requests_per_ip: field(limits.token_requests_per_ip_per_minute),
+            token_requests_per_client: field(limits.token_requests_per_client_per_minute),
+            max_dynamic_clients: field(limits.max_dynamic_clients),
+            abandoned_after_days: field(limits.abandoned_after_days),
+        }
+    }
+
+    /// What is not a number is sent as one too large, which the server refuses at the field
+    /// (read as 0 it would switch the limit off).
+    fn current(self) -> Limits {
+        let number = |text: RwSignal<String>| text.get().trim().parse().unwrap_or(u32::MAX);
+        Limits {
+            registrations_per_ip_per_minute: number(self.registrations_per_ip),
+            registrations_per_software_per_minute: number(self.registrations_per_software),
+            token_requests_per_ip_per_minute: number(self.token_requests_per_ip),
+            token_requests_per_client_per_minute: number(self.token_requests_per_client),
+            max_dynamic_clients: number(self.max_dynamic_clients),
+            abandoned_after_days: number(self.abandoned_after_days),
+        }
+    }
+}
+
+#[component]
+fn LimitField(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    field: &'static str,
+    error: Signal<Option<(Option<String>, String)>>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id type="number" min="0" value=value.get_untracked() bind:value=value />
+            <FieldMessage field=format!("limits.{field}") error />
+        </div>
     }
 }
 

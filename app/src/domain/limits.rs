@@ -1,0 +1,94 @@
+//! How much a workspace takes from one caller, and how many clients may register themselves:
+//! the abuse controls of its register and token endpoints.
+
+use serde::{Deserialize, Serialize};
+
+use super::workspace::SettingsError;
+
+/// Rates are per minute, with a burst of one minute's worth; `0` switches a rate or the cap off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Registration requests (POST) from one client IP address.
+    pub registrations_per_ip_per_minute: u32,
+    /// Registrations of one `software_id`, counted once its software statement is verified.
+    pub registrations_per_software_per_minute: u32,
+    /// Token requests from one client IP address.
+    pub token_requests_per_ip_per_minute: u32,
+    /// Token requests of one authenticated client.
+    pub token_requests_per_client_per_minute: u32,
+    /// Dynamically registered clients the workspace holds at most.
+    pub max_dynamic_clients: u32,
+    /// A dynamically registered client with no token for this many days is abandoned: the
+    /// Applications view lists it for removal.
+    pub abandoned_after_days: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            registrations_per_ip_per_minute: 60,
+            registrations_per_software_per_minute: 20,
+            token_requests_per_ip_per_minute: 1200,
+            token_requests_per_client_per_minute: 600,
+            max_dynamic_clients: 10_000,
+            abandoned_after_days: 90,
+        }
+    }
+}
+
+/// Past this a "limit" protects nothing; a typo is more likely than intent.
+const MAX_RATE: u32 = 1_000_000;
+
+impl Limits {
+    /// No rate limits and no cap (abandonment is still judged after the default days).
+    pub fn off() -> Self {
+        Self {
+            registrations_per_ip_per_minute: 0,
+            registrations_per_software_per_minute: 0,
+            token_requests_per_ip_per_minute: 0,
+            token_requests_per_client_per_minute: 0,
+            max_dynamic_clients: 0,
+            ..Self::default()
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        for (field, value) in [
+            ("registrations_per_ip_per_minute", self.registrations_per_ip_per_minute),
+            ("registrations_per_software_per_minute", self.registrations_per_software_per_minute),
+            ("token_requests_per_ip_per_minute", self.token_requests_per_ip_per_minute),
+            ("token_requests_per_client_per_minute", self.token_requests_per_client_per_minute),
+            ("max_dynamic_clients", self.max_dynamic_clients),
+        ] {
+            if value > MAX_RATE {
+                return Err(SettingsError::new(
+                    format!("limits.{field}"),
+                    format!("must be at most {MAX_RATE} (0 for no limit)"),
+                ));
+            }
+        }
+        if !(1..=3650).contains(&self.abandoned_after_days) {
+            return Err(SettingsError::new("limits.abandoned_after_days", "must be between 1 and 3650 days"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_members_take_their_defaults_and_bounds_are_checked() {
+        let partial: Limits = serde_json::from_str(r#"{"max_dynamic_clients": 5}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(partial, Limits { max_dynamic_clients: 5, ..Limits::default() });
+        assert!(serde_json::from_str::<Limits>(r#"{"max_clients": 5}"#).is_err(), "unknown members are refused");
+        assert_eq!(Limits::default().validate(), Ok(()));
+        assert_eq!(Limits::off().validate(), Ok(()));
+        let error = Limits { token_requests_per_ip_per_minute: 2_000_000, ..Limits::default() }.validate();
+        assert_eq!(error.map_err(|e| e.field), Err("limits.token_requests_per_ip_per_minute".to_owned()));
+        let error = Limits { abandoned_after_days: 0, ..Limits::default() }.validate();
+        assert_eq!(error.map_err(|e| e.field), Err("limits.abandoned_after_days".to_owned()));
+    }
+}
