@@ -195,6 +195,9 @@ test.describe("workspaces", () => {
     await expect(page.locator("#applications")).toContainText("Budget Planner");
     await page.getByRole("link", { name: "Manual", exact: true }).click();
     await expect(page.getByText("No applications match.")).toBeVisible();
+    // Just registered and used: not abandoned.
+    await page.getByRole("link", { name: "Abandoned", exact: true }).click();
+    await expect(page.getByText("No applications match.")).toBeVisible();
 
     await page.getByRole("link", { name: "DCR", exact: true }).click();
     await page.getByRole("link", { name: "Budget Planner" }).click();
@@ -227,8 +230,19 @@ test.describe("workspaces", () => {
     const problems = watchForErrors(page, [/status of 4\d\d/]);
     await open(page, "/app/default/workspaces/obuk/general");
     await page.locator("#check-client_secret_basic").check();
+    // A limit out of bounds is refused at its field, and nothing is saved.
+    await page.getByLabel("Registrations per IP address").fill("2000000");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Not saved" })).toBeVisible();
+    await expect(page.locator(".field", { hasText: "Registrations per IP address" }).locator(".field-error")).toContainText(
+      "must be at most 1000000",
+    );
+    await page.getByLabel("Registrations per IP address").fill("120");
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect(page.getByRole("status").filter({ hasText: "General settings saved" })).toBeVisible();
+    await open(page, "/app/default/workspaces/obuk/general");
+    await expect(page.getByLabel("Registrations per IP address")).toHaveValue("120");
+    await expect(page.locator("#check-client_secret_basic")).toBeChecked();
     await snapshot(page, "general-settings");
 
     await open(page, "/app/default/workspaces/obuk/applications");

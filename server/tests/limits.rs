@@ -131,3 +131,75 @@ async fn limits_are_checked_when_saved() {
     let (_, workspace) = server.admin(Method::GET, ADMIN_WORKSPACE, None).await;
     assert_eq!(workspace["settings"]["limits"]["registrations_per_ip_per_minute"], 60, "defaults, unchanged: {workspace}");
 }
+
+/// A client as the store holds it, registered `days_ago` and never given a token.
+fn stored_client(id: &str, dynamic: bool, days_ago: i64) -> app::storage::NewClient {
+    let at = app::domain::ids::WorkspaceRef {
+        tenant: app::domain::ids::TenantId::parse("default").unwrap(),
+        workspace: app::domain::ids::WorkspaceId::parse("obuk").unwrap(),
+    };
+    app::storage::NewClient {
+        workspace: at,
+        summary: app::domain::client::ClientSummary {
+            client_id: id.to_owned(),
+            name: Some(format!("Client {id}")),
+            dynamically_registered: dynamic,
+            software_id: None,
+            org_id: None,
+            org_name: None,
+            token_endpoint_auth_method: app::domain::oauth::TokenEndpointAuthMethod::ClientSecretBasic,
+            created_at: support::now() - chrono::Duration::days(days_ago),
+            last_token_at: None,
+        },
+        metadata: json!({"client_id": id}),
+        software_statement: None,
+        client_secret_hash: None,
+        registration_access_token_hash: None,
+    }
+}
+
+#[tokio::test]
+async fn abandoned_dcr_clients_are_listed_and_deleted_together_from_the_console() {
+    let server = TestServer::start().await;
+    let store = &server.running.state.app.store;
+    let created = |id: &str| app::domain::audit::NewAuditEvent {
+        workspace: stored_client(id, true, 0).workspace,
+        event_type: app::domain::audit::AuditEventType::DcrCreated,
+        outcome: app::domain::audit::Outcome::Success,
+        client_id: Some(id.to_owned()),
+        error: None,
+        error_description: None,
+        software_id: None,
+        org_id: None,
+        client_cert_subject: None,
+        remote_addr: None,
+        created_at: support::now(),
+    };
+    for (id, dynamic, days_ago) in
+        [("old-tpp-1", true, 200), ("old-tpp-2", true, 91), ("fresh-tpp", true, 10), ("bank-own", false, 400)]
+    {
+        store.register_client(&stored_client(id, dynamic, days_ago), None, None, &created(id)).await.unwrap();
+    }
+    let console = support::ConsoleSession::sign_in(&server).await;
+    let list = |filter: &'static str| {
+        let console = &console;
+        async move {
+            let form = [("tenant", "default"), ("workspace", "obuk"), ("filter", filter), ("search", ""), ("page", "1")];
+            let (status, page) = console.call("list_applications", &form).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            page["rows"].as_array().unwrap().iter().map(|row| row["client_id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list("abandoned").await, ["old-tpp-2", "old-tpp-1"], "DCR clients past 90 days without a token");
+
+    let (status, deleted) = console.call("delete_abandoned_applications", &[("tenant", "default"), ("workspace", "obuk")]).await;
+    assert_eq!((status, deleted), (StatusCode::OK, json!(2)));
+    assert!(list("abandoned").await.is_empty());
+    assert_eq!(list("all").await, ["fresh-tpp", "bank-own"]);
+    let (_, audit) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/audit-events?type=client_deleted"), None).await;
+    assert_eq!(audit["audit_events"].as_array().unwrap().len(), 2, "each deletion is audited");
+
+    // A shorter period, set under Limits, makes the fresh client abandoned too.
+    limit(&server, ADMIN_WORKSPACE, json!({"abandoned_after_days": 7})).await;
+    assert_eq!(list("abandoned").await, ["fresh-tpp"]);
+}

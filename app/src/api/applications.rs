@@ -79,13 +79,27 @@ pub async fn list_applications(
     use crate::domain::client::ClientFilter;
     require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
-    let filter = match filter.as_str() {
-        "dcr" => ClientFilter::Dynamic,
-        "manual" => ClientFilter::Manual,
-        _ => ClientFilter::All,
-    };
-    let clients = crate::services::clients::list_clients(&app_state()?, &at, filter).await.map_err(user_error)?;
+    let state = app_state()?;
+    let clients = match filter.as_str() {
+        "abandoned" => crate::services::clients::abandoned_clients(&state, &at).await,
+        "dcr" => crate::services::clients::list_clients(&state, &at, ClientFilter::Dynamic).await,
+        "manual" => crate::services::clients::list_clients(&state, &at, ClientFilter::Manual).await,
+        _ => crate::services::clients::list_clients(&state, &at, ClientFilter::All).await,
+    }
+    .map_err(user_error)?;
     Ok(select_page(clients, &search, page))
+}
+
+/// Deletes every abandoned client of the workspace; returns how many went.
+#[server(prefix = "/app/fn", endpoint = "delete_abandoned_applications")]
+pub async fn delete_abandoned_applications(tenant: String, workspace: String) -> Result<usize, ServerFnError> {
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_administrator};
+    let administrator = require_administrator().await?;
+    let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
+    let deleted = crate::services::clients::delete_abandoned_clients(&app_state()?, &at).await.map_err(user_error)?;
+    tracing::info!(workspace = %at, deleted, administrator = %administrator.email, "abandoned clients deleted in the console");
+    Ok(deleted)
 }
 
 #[server(prefix = "/app/fn", endpoint = "get_application")]

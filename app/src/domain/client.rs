@@ -23,6 +23,15 @@ pub struct ClientSummary {
     pub last_token_at: Option<DateTime<Utc>>,
 }
 
+impl ClientSummary {
+    /// Registered through DCR and unused for `after_days`: no token since then, or none at all
+    /// since it registered that long ago. Manual clients are the bank's own and never abandoned.
+    pub fn is_abandoned(&self, now: DateTime<Utc>, after_days: u32) -> bool {
+        let last_seen = self.last_token_at.unwrap_or(self.created_at);
+        self.dynamically_registered && now - last_seen >= chrono::Duration::days(i64::from(after_days))
+    }
+}
+
 /// One client with everything it registered. `metadata` is the registration as returned to the
 /// client, without secrets; `software_statement` is the SSA it presented.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,4 +82,32 @@ pub struct NewManualClient {
     /// The certificate subject, for `tls_client_auth`.
     #[serde(default)]
     pub tls_client_auth_subject_dn: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dcr_client_is_abandoned_after_its_days_without_a_token() {
+        let day = |n: i64| DateTime::UNIX_EPOCH + chrono::Duration::days(n);
+        let client = ClientSummary {
+            client_id: "c".to_owned(),
+            name: None,
+            dynamically_registered: true,
+            software_id: None,
+            org_id: None,
+            org_name: None,
+            token_endpoint_auth_method: TokenEndpointAuthMethod::PrivateKeyJwt,
+            created_at: day(0),
+            last_token_at: None,
+        };
+        assert!(!client.is_abandoned(day(89), 90), "registered 89 days ago, never used: not yet");
+        assert!(client.is_abandoned(day(90), 90));
+        let used = ClientSummary { last_token_at: Some(day(50)), ..client.clone() };
+        assert!(!used.is_abandoned(day(139), 90), "a token 89 days ago");
+        assert!(used.is_abandoned(day(140), 90));
+        let manual = ClientSummary { dynamically_registered: false, ..client };
+        assert!(!manual.is_abandoned(day(1000), 90), "the bank's own clients are never abandoned");
+    }
 }

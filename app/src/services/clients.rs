@@ -27,6 +27,35 @@ pub async fn get_client(state: &AppState, at: &WorkspaceRef, client_id: &str) ->
     state.store.client(at, client_id).await?.ok_or(ServiceError::NotFound("client"))
 }
 
+/// The workspace's dynamically registered clients with no token for its
+/// `limits.abandoned_after_days`, newest first.
+pub async fn abandoned_clients(state: &AppState, at: &WorkspaceRef) -> Result<Vec<ClientSummary>, ServiceError> {
+    let workspace = get_workspace(state, at).await?;
+    let (now, days) = (state.clock.now(), workspace.settings.limits.abandoned_after_days);
+    let mut clients = state.store.clients(at, ClientFilter::Dynamic).await?;
+    clients.retain(|client| client.is_abandoned(now, days));
+    Ok(clients)
+}
+
+/// Deletes every abandoned client, each audited as an administrator's deletion; returns how
+/// many. Each is looked at again just before it goes, so one that got a token meanwhile stays.
+pub async fn delete_abandoned_clients(state: &AppState, at: &WorkspaceRef) -> Result<usize, ServiceError> {
+    let days = get_workspace(state, at).await?.settings.limits.abandoned_after_days;
+    let mut deleted = 0;
+    for candidate in abandoned_clients(state, at).await? {
+        let Some(current) = state.store.client(at, &candidate.client_id).await? else { continue };
+        if !current.summary.is_abandoned(state.clock.now(), days) {
+            continue;
+        }
+        match delete_client(state, at, &candidate.client_id).await {
+            Ok(()) => deleted += 1,
+            Err(ServiceError::NotFound(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(deleted)
+}
+
 /// Deletes a client as an administrator; recorded in the audit log.
 pub async fn delete_client(state: &AppState, at: &WorkspaceRef, client_id: &str) -> Result<(), ServiceError> {
     let client = get_client(state, at, client_id).await?;

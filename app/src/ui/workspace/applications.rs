@@ -7,7 +7,9 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use super::use_workspace_path;
-use crate::api::applications::{CreatedClient, ManualClientForm, create_manual_client, list_applications};
+use crate::api::applications::{
+    CreatedClient, ManualClientForm, create_manual_client, delete_abandoned_applications, list_applications,
+};
 use crate::domain::client::ClientSummary;
 use crate::ui::components::{
     CopyField, FieldMessage, FormMessage, RegistrationBadge, application_count, error_message, field_error, or_dash, with_query,
@@ -18,14 +20,20 @@ pub fn ApplicationsPage() -> impl IntoView {
     let path = use_workspace_path();
     let query = use_query_map();
     let filter = Memo::new(move |_| {
-        query.read().get("filter").filter(|f| f == "dcr" || f == "manual").unwrap_or_else(|| "all".to_owned())
+        query
+            .read()
+            .get("filter")
+            .filter(|f| ["dcr", "manual", "abandoned"].contains(&f.as_str()))
+            .unwrap_or_else(|| "all".to_owned())
     });
     let search = Memo::new(move |_| query.read().get("q").unwrap_or_default());
     let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1_usize));
     let created = RwSignal::new(None::<CreatedClient>);
+    // How many abandoned clients the last bulk deletion removed.
+    let cleaned = RwSignal::new(None::<usize>);
     let applications = Resource::new(
-        move || (path.get(), filter.get(), search.get(), page.get(), created.get().map(|c| c.client_id)),
-        |(path, filter, search, page, _)| list_applications(path.tenant, path.workspace, filter, search, page),
+        move || (path.get(), filter.get(), search.get(), page.get(), created.get().map(|c| c.client_id), cleaned.get()),
+        |(path, filter, search, page, _, _)| list_applications(path.tenant, path.workspace, filter, search, page),
     );
     let tab = move |value: &'static str, label: &'static str| {
         let href = move || with_query(&path.get().href("applications"), &[("filter", value), ("q", &search.get())]);
@@ -48,6 +56,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                 {tab("all", "All")}
                 {tab("dcr", "DCR")}
                 {tab("manual", "Manual")}
+                {tab("abandoned", "Abandoned")}
             </nav>
             <Form method="GET" action="" attr:class="search" attr:role="search">
                 <input type="hidden" name="filter" value=move || filter.get() />
@@ -75,8 +84,12 @@ pub fn ApplicationsPage() -> impl IntoView {
                                     </nav>
                                 }
                             });
+                            let cleanup = (filter.get() == "abandoned" && listing.total > 0)
+                                .then(|| view! { <AbandonedCleanup count=listing.total cleaned /> });
                             view! {
+                                {move || cleaned.get().map(|n| view! { <div class="alert ok" role="status">{format!("Deleted {}.", application_count(n))}</div> })}
                                 <p class="muted">{application_count(listing.total)}</p>
+                                {cleanup}
                                 <ApplicationsTable rows=listing.rows base=path.href("applications") />
                                 {pager}
                             }
@@ -87,6 +100,46 @@ pub fn ApplicationsPage() -> impl IntoView {
             }}
         </Transition>
         <NewManualClient created />
+    }
+}
+
+/// Deletes every abandoned client at once, after a confirmation.
+#[component]
+fn AbandonedCleanup(count: usize, cleaned: RwSignal<Option<usize>>) -> impl IntoView {
+    let path = use_workspace_path();
+    let confirming = RwSignal::new(false);
+    let delete = Action::new(move |(): &()| {
+        let path = path.get_untracked();
+        async move { delete_abandoned_applications(path.tenant, path.workspace).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(deleted)) = delete.value().get() {
+            confirming.set(false);
+            cleaned.set(Some(deleted));
+        }
+    });
+    view! {
+        <section class="card danger" aria-labelledby="abandoned-heading">
+            <h2 id="abandoned-heading">"Abandoned clients"</h2>
+            <p class="hint spaced">
+                {format!("{} registered through DCR had no token for the days set under Limits in General settings.", application_count(count))}
+            </p>
+            <button type="button" class="button danger" class:hidden=move || confirming.get() on:click=move |_| confirming.set(true)>
+                "Delete all abandoned"
+            </button>
+            <div class="confirm" class:hidden=move || !confirming.get() role="alertdialog" aria-labelledby="confirm-abandoned">
+                <p id="confirm-abandoned">{format!("Delete {}? Their tokens stop working at once; this cannot be undone.", application_count(count))}</p>
+                <button type="button" class="button danger" id="confirm-abandoned-button" disabled=move || delete.pending().get() on:click=move |_| {
+                    delete.dispatch(());
+                }>
+                    {move || if delete.pending().get() { "Deleting…" } else { "Yes, delete them" }}
+                </button>
+                <button type="button" class="button secondary" on:click=move |_| confirming.set(false)>
+                    "Cancel"
+                </button>
+            </div>
+            {move || delete.value().get().and_then(Result::err).map(|e| view! { <div class="alert error">{error_message(&e)}</div> })}
+        </section>
     }
 }
 
