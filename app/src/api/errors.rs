@@ -29,6 +29,15 @@ pub fn internal(detail: impl std::fmt::Display) -> ServerFnError {
     refused(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on the server; the details are in its log.")
 }
 
+/// The database cannot be reached: 503, and a message that says so (the detail in the log).
+pub fn database_unreachable(detail: impl std::fmt::Display) -> ServerFnError {
+    tracing::error!(error = %detail, "console request failed: the database cannot be reached");
+    refused(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The database cannot be reached right now. Nothing was changed; try again in a moment.",
+    )
+}
+
 /// Maps a service error to what the console shows: field problems and conflicts verbatim,
 /// anything else generically.
 pub fn user_error(error: ServiceError) -> ServerFnError {
@@ -36,6 +45,7 @@ pub fn user_error(error: ServiceError) -> ServerFnError {
         ServiceError::Invalid(problem) => invalid(problem.to_string()),
         ServiceError::Conflict(message) => refused(StatusCode::CONFLICT, message),
         ServiceError::NotFound(what) => refused(StatusCode::NOT_FOUND, format!("{what} not found")),
+        ServiceError::Store(store) if store.is_unreachable() => database_unreachable(store),
         other => internal(other),
     }
 }

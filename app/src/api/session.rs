@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::errors::{internal, refused};
+use super::errors::{database_unreachable, internal, refused};
 use crate::domain::account::Administrator;
 use crate::services::accounts;
 use crate::state::AppState;
@@ -64,9 +64,17 @@ pub async fn signed_in_administrator(session: &Session, state: &AppState) -> Res
 
 /// The signed-in administrator, or a 401.
 pub async fn require_administrator() -> Result<Administrator, ServerFnError> {
-    match signed_in_administrator(&session().await?, &app_state()?).await {
+    let state = app_state()?;
+    match signed_in_administrator(&session().await?, &state).await {
         Ok(Some(administrator)) => Ok(administrator),
         Ok(None) => Err(refused(axum::http::StatusCode::UNAUTHORIZED, "Your session has ended. Sign in again.")),
+        // The session store's errors are text; whether the database is the cause is asked of it.
+        Err(detail) if !database_reachable(&state).await => Err(database_unreachable(detail)),
         Err(detail) => Err(internal(detail)),
     }
+}
+
+/// Whether the database answers within two seconds.
+async fn database_reachable(state: &AppState) -> bool {
+    tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping()).await.is_ok_and(|ping| ping.is_ok())
 }

@@ -85,6 +85,29 @@ pub enum StoreError {
     WriterGone,
 }
 
+impl StoreError {
+    /// The database could not be reached (down, restarting, the network between): a retry
+    /// later may succeed, and nothing was written.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            Self::Database(error) => is_connection_error(error),
+            _ => false,
+        }
+    }
+}
+
+fn is_connection_error(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception), 57P01-57P03 (the server shutting down or
+        // starting up).
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || ["57P01", "57P02", "57P03"].contains(&code.as_ref()))
+        }
+        _ => false,
+    }
+}
+
 /// A client to insert, with what only the store may see: hashes of its secrets.
 #[derive(Debug, Clone)]
 pub struct NewClient {

@@ -63,6 +63,11 @@ impl WireError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", description)
     }
 
+    /// The database cannot be reached: 503, to be retried in a few seconds.
+    pub fn database_unavailable() -> Self {
+        Self { retry_after: Some(5), ..Self::unavailable("the service cannot reach its database; retry in a few seconds") }
+    }
+
     /// An unexpected failure: logged with its detail, answered generically.
     pub fn internal(detail: impl Display) -> Self {
         tracing::error!(error = %detail, "internal error");
