@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use crate::clock::Clock;
 use crate::domain::dcr::JwksUri;
 use crate::domain::jwks::{JwksError, PublicJwks, Strictness};
+use crate::metrics::{JwksLookup, Metrics};
 use crate::outbound::{GuardedResolver, OutboundPolicy};
 
 const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
@@ -54,12 +55,18 @@ pub struct JwksClient {
     allow_insecure_loopback: bool,
     addresses: Arc<OutboundPolicy>,
     cache: Mutex<HashMap<String, CacheEntry>>,
+    metrics: Arc<Metrics>,
 }
 
 impl JwksClient {
     /// `allow_insecure_loopback` lets plain http reach loopback (and so allows loopback
     /// addresses); `addresses` says which non-public networks may be reached besides.
-    pub fn new(clock: Arc<dyn Clock>, allow_insecure_loopback: bool, addresses: OutboundPolicy) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        allow_insecure_loopback: bool,
+        addresses: OutboundPolicy,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, reqwest::Error> {
         let addresses = Arc::new(if allow_insecure_loopback { addresses.with_loopback() } else { addresses });
         let http = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
@@ -70,7 +77,7 @@ impl JwksClient {
             .dns_resolver(Arc::new(GuardedResolver { policy: addresses.clone() }))
             .user_agent(concat!("onboard/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http, clock, allow_insecure_loopback, addresses, cache: Mutex::new(HashMap::new()) })
+        Ok(Self { http, clock, allow_insecure_loopback, addresses, cache: Mutex::new(HashMap::new()), metrics })
     }
 
     /// The key set at `uri`, from the cache when fresh and (if `kid` is given) holding it.
@@ -79,24 +86,30 @@ impl JwksClient {
         let now = self.clock.now();
         let cached = self.cached(uri, kid, now);
         let last_unknown_kid_fetch = match &cached {
-            Some(Lookup::Use(keys)) => return Ok(keys.clone()),
+            Some(Lookup::Use(keys)) => {
+                self.metrics.jwks(JwksLookup::CacheHit);
+                return Ok(keys.clone());
+            }
             Some(Lookup::UnknownKid(_)) => Some(now),
             _ => None,
         };
         match self.fetch(uri).await {
             Ok((keys, ttl)) => {
+                self.metrics.jwks(JwksLookup::Fetched);
                 let keys = Arc::new(keys);
                 let entry = CacheEntry { keys: keys.clone(), fresh_until: now + ttl, last_unknown_kid_fetch };
                 self.lock().insert(uri.as_str().to_owned(), entry);
                 Ok(keys)
             }
-            Err(error) => match cached {
-                Some(Lookup::Stale(keys) | Lookup::UnknownKid(keys)) => {
+            Err(error) => {
+                if let Some(Lookup::Stale(keys) | Lookup::UnknownKid(keys)) = cached {
+                    self.metrics.jwks(JwksLookup::ServedStale);
                     tracing::warn!(%error, "serving the last good key set while its host fails");
-                    Ok(keys)
+                    return Ok(keys);
                 }
-                _ => Err(error),
-            },
+                self.metrics.jwks(JwksLookup::Failed);
+                Err(error)
+            }
         }
     }
 
@@ -267,6 +280,10 @@ mod tests {
         format!("http://{addr}/jwks")
     }
 
+    fn metrics() -> Arc<Metrics> {
+        Arc::new(Metrics::new().unwrap_or_else(|e| panic!("{e}")))
+    }
+
     fn start() -> DateTime<Utc> {
         DateTime::from_timestamp(1_795_316_679, 0).unwrap_or_default()
     }
@@ -277,7 +294,7 @@ mod tests {
         host.kids.lock().unwrap_or_else(PoisonError::into_inner).push("k1");
         let uri = JwksUri::parse(&serve(host.clone()).await).unwrap_or_else(|e| panic!("{e}"));
         let clock = Arc::new(FixedClock::new(start()));
-        let client = JwksClient::new(clock.clone(), true, OutboundPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
+        let client = JwksClient::new(clock.clone(), true, OutboundPolicy::default(), metrics()).unwrap_or_else(|e| panic!("{e}"));
         let fetches = || host.fetches.load(Ordering::SeqCst);
         let get = |kid: &'static str| {
             let client = &client;
@@ -317,10 +334,11 @@ mod tests {
         *host.padding.lock().unwrap_or_else(PoisonError::into_inner) = MAX_BODY_BYTES;
         let uri = JwksUri::parse(&serve(host).await).unwrap_or_else(|e| panic!("{e}"));
         let clock = Arc::new(FixedClock::new(start()));
-        let client = JwksClient::new(clock.clone(), true, OutboundPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
+        let client = JwksClient::new(clock.clone(), true, OutboundPolicy::default(), metrics()).unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(client.get(&uri, None).await, Err(JwksFetchError::TooLarge { .. })));
 
-        let strict = JwksClient::new(clock.clone(), false, OutboundPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
+        let strict =
+            JwksClient::new(clock.clone(), false, OutboundPolicy::default(), metrics()).unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(strict.get(&uri, None).await, Err(JwksFetchError::NotAllowed { .. })));
         let remote = JwksUri::parse("http://keys.example/jwks").unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(client.get(&remote, None).await, Err(JwksFetchError::NotAllowed { .. })));
@@ -329,7 +347,8 @@ mod tests {
     #[tokio::test]
     async fn reaches_only_public_addresses_unless_networks_are_listed() {
         let clock = Arc::new(FixedClock::new(start()));
-        let strict = JwksClient::new(clock.clone(), false, OutboundPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
+        let strict =
+            JwksClient::new(clock.clone(), false, OutboundPolicy::default(), metrics()).unwrap_or_else(|e| panic!("{e}"));
         let uri = |s: &str| JwksUri::parse(s).unwrap_or_else(|e| panic!("{e}"));
         for literal in ["https://127.0.0.1/jwks", "https://169.254.169.254/latest", "https://[::ffff:10.0.0.1]/jwks"] {
             let refused = strict.get(&uri(literal), None).await;
@@ -349,7 +368,8 @@ mod tests {
         );
         // Listed, the same address is tried (and here found closed).
         let networks = OutboundPolicy::parse_networks(&["127.0.0.0/8".to_owned()]).unwrap_or_else(|e| panic!("{e}"));
-        let listed = JwksClient::new(clock, false, OutboundPolicy::allowing(networks)).unwrap_or_else(|e| panic!("{e}"));
+        let listed =
+            JwksClient::new(clock, false, OutboundPolicy::allowing(networks), metrics()).unwrap_or_else(|e| panic!("{e}"));
         let tried = listed.get(&uri("https://127.0.0.1:9/jwks"), None).await;
         assert!(matches!(&tried, Err(JwksFetchError::Unreachable { reason, .. }) if reason == "connection failed"), "{tried:?}");
     }

@@ -15,6 +15,8 @@ pub mod console_sessions;
 #[cfg(feature = "ssr")]
 pub mod jwks_client;
 #[cfg(feature = "ssr")]
+pub mod metrics;
+#[cfg(feature = "ssr")]
 pub mod outbound;
 #[cfg(feature = "ssr")]
 pub mod policy;

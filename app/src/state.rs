@@ -38,6 +38,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub jwks: Arc<JwksClient>,
     pub deployment: Arc<Deployment>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Makes workspace signing keys (the cryptography lives in the server).
     pub signing_key_factory: Arc<dyn SigningKeyFactory>,
     /// DCR policies, compiled once per version.

@@ -286,6 +286,10 @@ pub struct ServeArgs {
     /// Let JWKS URIs use plain http to loopback hosts (for tests and local sandboxes).
     #[arg(long, env = "ONBOARD_ALLOW_INSECURE_JWKS_URIS")]
     pub allow_insecure_jwks_uris: bool,
+    /// Token that non-loopback scrapers of `/metrics` present as `Authorization: Bearer`
+    /// (loopback callers need none). Without it, `/metrics` answers loopback callers only.
+    #[arg(long, env = "ONBOARD_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Networks besides the public internet that JWKS URIs may reach, in CIDR notation and
     /// comma-separated (e.g. `10.20.0.0/16,fd00:1::/48`). Private, loopback, link-local and
     /// other special-purpose addresses are refused otherwise.

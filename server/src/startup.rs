@@ -75,15 +75,18 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
         .env(Env::PROD)
         .site_addr(args.http_addr)
         .build();
+    let metrics = Arc::new(app::metrics::Metrics::new().context("registering the metrics")?);
     let protocol = ProtocolParts {
         client_trust: Arc::new(ClientTrust::new(tls::provider())),
         token_signers: Arc::new(TokenSigners::default()),
         rate_limits: Arc::new(RateLimiters::default()),
+        metrics_token: args.metrics_token.clone().map(|token| Arc::new(app::secrets::Secret::from_given(token).hash())),
     };
     let app = AppState {
         store,
         clock: clock.clone(),
-        jwks: Arc::new(JwksClient::new(clock.clone(), args.allow_insecure_jwks_uris, jwks_addresses)?),
+        jwks: Arc::new(JwksClient::new(clock.clone(), args.allow_insecure_jwks_uris, jwks_addresses, metrics.clone())?),
+        metrics,
         deployment: Arc::new(Deployment {
             public_url: public_url.clone(),
             allow_insecure_jwks_uris: args.allow_insecure_jwks_uris,

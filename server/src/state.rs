@@ -25,6 +25,8 @@ pub struct ProtocolParts {
     pub client_trust: Arc<ClientTrust>,
     pub token_signers: Arc<TokenSigners>,
     pub rate_limits: Arc<RateLimiters>,
+    /// What non-loopback callers of `/metrics` must present (`--metrics-token`), hashed.
+    pub metrics_token: Option<Arc<app::secrets::SecretHash>>,
 }
 
 impl ServerState {

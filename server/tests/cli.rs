@@ -25,6 +25,7 @@ fn help_documents_every_serve_flag_with_its_environment_variable() {
         ("--admin-api-key", "ONBOARD_ADMIN_API_KEY"),
         ("--allow-insecure-jwks-uris", "ONBOARD_ALLOW_INSECURE_JWKS_URIS"),
         ("--jwks-allowed-networks", "ONBOARD_JWKS_ALLOWED_NETWORKS"),
+        ("--metrics-token", "ONBOARD_METRICS_TOKEN"),
     ] {
         assert!(help.contains(flag) && help.contains(env), "{flag} / {env} missing from:\n{help}");
     }

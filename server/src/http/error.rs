@@ -77,6 +77,11 @@ impl WireError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The `error` code of the body.
+    pub fn code(&self) -> &'static str {
+        self.error
+    }
 }
 
 impl IntoResponse for WireError {

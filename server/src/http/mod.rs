@@ -48,7 +48,9 @@ pub fn router(state: ServerState, secure_cookies: bool) -> Router {
         .merge(admin::router())
         .route("/healthz", get(operations::healthz))
         .route("/readyz", get(operations::readyz))
+        .route("/metrics", get(operations::metrics))
         .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), operations::measure))
         .layer(axum::middleware::from_fn_with_state(state.clone(), operations::outage_is_unavailable))
         // Protocol and admin responses carry client data and are never cached.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));

@@ -1,16 +1,21 @@
-//! Operations endpoints: liveness and readiness; and the outage rule of the protocol and
-//! admin endpoints: a failure while the database cannot be reached is a 503, not a 500.
+//! Operations endpoints: liveness, readiness and metrics; the latency measurement of every
+//! route; and the outage rule of the protocol and admin endpoints: a failure while the
+//! database cannot be reached is a 503, not a 500.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use app::secrets::SecretHash;
+
 use super::error::WireError;
+use crate::listener::Connection;
 use crate::state::ServerState;
 
 /// How long a database check may take before the database counts as unreachable.
@@ -54,5 +59,68 @@ pub async fn readyz(State(state): State<ServerState>) -> (StatusCode, Json<Value
         (StatusCode::OK, Json(json!({ "status": "ready", "database": database })))
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": database })))
+    }
+}
+
+/// `GET /metrics`, in the Prometheus text format: to loopback callers (a scraper beside the
+/// server), and to others only with `Authorization: Bearer <--metrics-token>`.
+pub async fn metrics(State(state): State<ServerState>, connection: Connection, headers: HeaderMap) -> Response {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim);
+    let caller = connection.remote_addr.map(|addr| addr.ip());
+    if !may_read_metrics(caller, state.protocol.metrics_token.as_deref(), presented) {
+        return WireError::unauthorized("Bearer realm=\"onboard-metrics\"", "metrics need the metrics token").into_response();
+    }
+    let mut response = state.app.metrics.render().into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    response
+}
+
+/// Loopback callers may; others only with the configured token (none configured: nobody).
+fn may_read_metrics(caller: Option<IpAddr>, expected: Option<&SecretHash>, presented: Option<&str>) -> bool {
+    let local = caller.is_some_and(|ip| ip.to_canonical().is_loopback());
+    local || matches!((expected, presented), (Some(expected), Some(presented)) if expected.matches(presented))
+}
+
+/// Measures each routed request's latency, labelled by its route pattern (never the raw path,
+/// which would make a label per client id).
+pub async fn measure(State(state): State<ServerState>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = match *request.method() {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    };
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    state.app.metrics.request(&route, method, response.status().as_u16(), started.elapsed().as_secs_f64());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_for_loopback_callers_and_holders_of_the_token() {
+        let token = app::secrets::Secret::from_given("scrape-me-0123456789".to_owned()).hash();
+        let remote = Some(IpAddr::from([203, 0, 113, 9]));
+        let loopback = Some(IpAddr::from([127, 0, 0, 1]));
+        let mapped_loopback = Some("::ffff:127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")));
+        assert!(may_read_metrics(loopback, None, None));
+        assert!(may_read_metrics(mapped_loopback, None, None));
+        assert!(!may_read_metrics(remote, None, Some("anything")), "no token configured: loopback only");
+        assert!(!may_read_metrics(remote, Some(&token), None));
+        assert!(!may_read_metrics(remote, Some(&token), Some("scrape-me-wrong")));
+        assert!(may_read_metrics(remote, Some(&token), Some("scrape-me-0123456789")));
+        assert!(!may_read_metrics(None, Some(&token), None));
     }
 }

@@ -51,10 +51,19 @@ pub async fn post<E: Endpoint>(
     body: Body,
 ) -> Result<Response, WireError> {
     let workspace = workspace::<E>(&state, &at).await?;
-    let incoming = incoming(&state, &workspace, &headers, body, connection).await?;
+    let metrics = &state.app.metrics;
+    let incoming = incoming(&state, &workspace, &headers, body, connection)
+        .await
+        .inspect_err(|wire| metrics.registration(&at, Some(wire.code())))?;
     match registration::register(&state, &workspace, incoming).await {
-        Ok(registered) => Ok((StatusCode::CREATED, Json(registered)).into_response()),
-        Err(failure) => Err(failure_to_wire(failure)),
+        Ok(registered) => {
+            metrics.registration(&at, None);
+            Ok((StatusCode::CREATED, Json(registered)).into_response())
+        }
+        Err(failure) => {
+            metrics.registration(&at, Some(failure.audit_code().0));
+            Err(failure_to_wire(failure))
+        }
     }
 }
 

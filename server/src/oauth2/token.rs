@@ -58,6 +58,18 @@ pub enum PresentedCredentials {
     Certificate { client_id: String },
 }
 
+impl PresentedCredentials {
+    /// How the client authenticates, as the metrics name it (both certificate methods are one).
+    pub fn method_label(&self) -> &'static str {
+        match self {
+            Self::Basic { .. } => "client_secret_basic",
+            Self::Post { .. } => "client_secret_post",
+            Self::Assertion { .. } => "private_key_jwt",
+            Self::Certificate { .. } => "certificate",
+        }
+    }
+}
+
 /// A parsed token request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRequest {

@@ -59,6 +59,18 @@ pub(crate) fn internal(detail: impl std::fmt::Display) -> TokenFailure {
     TokenFailure::Internal(detail.to_string())
 }
 
+impl TokenFailure {
+    /// The wire error code the client gets.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Rejected(error) => error.code(),
+            Self::Throttled(_) => "temporarily_unavailable",
+            Self::Internal(_) => "server_error",
+        }
+    }
+}
+
+/// Answers a token request, counted in the metrics by how the client authenticated.
 pub async fn issue(
     state: &ServerState,
     workspace: &Workspace,
@@ -66,10 +78,25 @@ pub async fn issue(
     authorization: Option<&str>,
     connection: &Connection,
 ) -> Result<TokenResponse, TokenFailure> {
+    let mut method = "unknown";
+    let answer = issue_counted(state, workspace, form, authorization, connection, &mut method).await;
+    state.app.metrics.token_request(&workspace.reference(), method, answer.as_ref().err().map(TokenFailure::code));
+    answer
+}
+
+async fn issue_counted(
+    state: &ServerState,
+    workspace: &Workspace,
+    form: &[u8],
+    authorization: Option<&str>,
+    connection: &Connection,
+    method: &mut &'static str,
+) -> Result<TokenResponse, TokenFailure> {
     let limits = &state.protocol.rate_limits;
     let address = connection.remote_addr.map(|a| a.ip());
     limits.check_address(workspace, Rule::TokenRequestsPerIp, address).map_err(throttled(workspace))?;
     let request = TokenRequest::parse(form, authorization)?;
+    *method = request.credentials.method_label();
     if request.grant_type != "client_credentials" {
         return Err(TokenError::UnsupportedGrantType(request.grant_type).into());
     }

@@ -160,6 +160,7 @@ pub fn serve_args(data_dir: PathBuf) -> ServeArgs {
         admin_password: Some(ADMIN_PASSWORD.to_owned()),
         allow_insecure_jwks_uris: true,
         jwks_allowed_networks: Vec::new(),
+        metrics_token: None,
         sandbox_workspace: false,
         site_root: "target/site".to_owned(),
     }
