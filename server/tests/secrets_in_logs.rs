@@ -20,14 +20,14 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-#[tokio::test]
-async fn a_full_session_logs_no_secret_and_sigterm_ends_it_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
+/// The binary on free loopback ports, logging JSON at debug level to `<dir>/onboard.log`;
+/// returns once it is ready.
+async fn start_onboard(dir: &std::path::Path) -> (std::process::Child, u16, u16) {
     let (http_port, https_port) = (free_port(), free_port());
-    let log_path = dir.path().join("onboard.log");
+    let log_path = dir.join("onboard.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_onboard"))
         .arg("serve")
-        .env("ONBOARD_DATA_DIR", dir.path().join("data"))
+        .env("ONBOARD_DATA_DIR", dir.join("data"))
         .env("ONBOARD_HTTP_ADDR", format!("127.0.0.1:{http_port}"))
         .env("ONBOARD_HTTPS_ADDR", format!("127.0.0.1:{https_port}"))
         .env("ONBOARD_PUBLIC_URL", format!("https://localhost:{https_port}"))
@@ -40,18 +40,65 @@ async fn a_full_session_logs_no_secret_and_sigterm_ends_it_cleanly() {
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
         .unwrap();
-    let http = format!("http://127.0.0.1:{http_port}");
     let plain = reqwest::Client::new();
-    let mut up = false;
     for _ in 0..100 {
-        if plain.get(format!("{http}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            up = true;
+        if plain.get(format!("http://127.0.0.1:{http_port}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return (child, http_port, https_port);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server did not start: {}", std::fs::read_to_string(&log_path).unwrap_or_default());
+}
+
+/// A console sign-in, with the password on the wire; returns the session id.
+async fn sign_in(plain: &reqwest::Client, http: &str) -> String {
+    let signed_in = plain
+        .post(format!("{http}/app/fn/sign_in"))
+        .header("origin", http)
+        .header("accept", "application/json")
+        .form(&[("email", "admin@bank.example"), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_in.status().is_success() || signed_in.status().is_redirection(), "{}", signed_in.status());
+    signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("onboard_session=").map(|rest| rest.split(';').next().unwrap_or_default().to_owned()))
+        .expect("a session cookie")
+}
+
+/// `SIGTERM`: the server drains and exits with success within 10 s; returns its log.
+async fn terminate(child: &mut std::process::Child, log_path: &std::path::Path) -> String {
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let mut exited = None;
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            exited = Some(status);
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(up, "the server did not start: {}", std::fs::read_to_string(&log_path).unwrap_or_default());
+    let log = std::fs::read_to_string(log_path).unwrap();
+    let status = exited.unwrap_or_else(|| {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("still running 10 s after SIGTERM:\n{log}")
+    });
+    assert!(status.success(), "{status}:\n{log}");
+    log
+}
 
+#[tokio::test]
+async fn a_full_session_logs_no_secret_and_sigterm_ends_it_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, http_port, https_port) = start_onboard(dir.path()).await;
+    let http = format!("http://127.0.0.1:{http_port}");
+    let plain = reqwest::Client::new();
     let admin = |method: Method, path: &str, body: Option<Value>| {
         let request = plain.request(method, format!("{http}/api/admin/v1/tenants{path}")).bearer_auth(ADMIN_KEY);
         let request = match body {
@@ -70,23 +117,7 @@ async fn a_full_session_logs_no_secret_and_sigterm_ends_it_cleanly() {
     dcr["enabled"] = json!(true);
     admin(Method::PUT, "/default/workspaces/apps/dcr", Some(dcr)).await;
 
-    // A console sign-in, with the password on the wire.
-    let signed_in = plain
-        .post(format!("{http}/app/fn/sign_in"))
-        .header("origin", &http)
-        .header("accept", "application/json")
-        .form(&[("email", "admin@bank.example"), ("password", ADMIN_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert!(signed_in.status().is_success() || signed_in.status().is_redirection(), "{}", signed_in.status());
-    let session_cookie = signed_in
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("onboard_session=").map(|rest| rest.split(';').next().unwrap_or_default().to_owned()))
-        .expect("a session cookie");
+    let session_cookie = sign_in(&plain, &http).await;
 
     let ca = std::fs::read_to_string(dir.path().join("data/tls/dev-ca.pem")).unwrap();
     let tls = support::tls_client(&ca, None);
@@ -134,23 +165,7 @@ async fn a_full_session_logs_no_secret_and_sigterm_ends_it_cleanly() {
         .unwrap();
     assert!(revoked.status().is_success(), "{}", revoked.status());
 
-    // SIGTERM: the server drains and exits with success.
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
-    let mut exited = None;
-    for _ in 0..100 {
-        if let Some(status) = child.try_wait().unwrap() {
-            exited = Some(status);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let log = std::fs::read_to_string(&log_path).unwrap();
-    let status = exited.unwrap_or_else(|| {
-        let _ = child.kill();
-        panic!("still running 10 s after SIGTERM:\n{log}")
-    });
-    assert!(status.success(), "{status}:\n{log}");
-
+    let log = terminate(&mut child, &dir.path().join("onboard.log")).await;
     assert!(log.lines().count() > 20, "debug logging was on:\n{log}");
     assert!(log.lines().all(|line| serde_json::from_str::<Value>(line).is_ok()), "every line is JSON");
     assert!(log.contains(client_id), "the log does name the client, so the search below looks at real lines");
