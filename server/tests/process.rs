@@ -1,7 +1,5 @@
-//! The logs of a whole session carry no secret: the real `onboard` binary at debug level, with
-//! JSON logs, goes through an administrator's sign-in, workspace set-up, a registration, a
-//! token, management with the registration access token, a refused token request and
-//! revocation; then `SIGTERM` ends it cleanly, and its log is searched for every secret used.
+//! The `onboard` binary as a process: what its logs hold, how `SIGTERM` ends it, and what a
+//! `kill -9` in the middle of registrations leaves behind.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
 
@@ -20,11 +18,11 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// The binary on free loopback ports, logging JSON at debug level to `<dir>/onboard.log`;
-/// returns once it is ready.
-async fn start_onboard(dir: &std::path::Path) -> (std::process::Child, u16, u16) {
+/// The binary on free loopback ports with its data in `<dir>/data`, logging JSON at debug level
+/// to `<dir>/<log>`; returns once it is ready.
+async fn start_onboard(dir: &std::path::Path, log: &str) -> (std::process::Child, u16, u16) {
     let (http_port, https_port) = (free_port(), free_port());
-    let log_path = dir.join("onboard.log");
+    let log_path = dir.join(log);
     let mut child = Command::new(env!("CARGO_BIN_EXE_onboard"))
         .arg("serve")
         .env("ONBOARD_DATA_DIR", dir.join("data"))
@@ -50,6 +48,29 @@ async fn start_onboard(dir: &std::path::Path) -> (std::process::Child, u16, u16)
     let _ = child.kill();
     let _ = child.wait();
     panic!("the server did not start: {}", std::fs::read_to_string(&log_path).unwrap_or_default());
+}
+
+/// A call of the admin API, which must succeed; returns its JSON body.
+async fn admin(http: &str, method: Method, path: &str, body: Option<Value>) -> Value {
+    let request = reqwest::Client::new().request(method, format!("{http}/api/admin/v1/tenants{path}")).bearer_auth(ADMIN_KEY);
+    let request = match body {
+        Some(body) => request.json(&body),
+        None => request,
+    };
+    let response = request.send().await.unwrap();
+    assert!(response.status().is_success(), "{path}: {}", response.status());
+    response.json::<Value>().await.unwrap_or(Value::Null)
+}
+
+/// Workspace `apps` (generic profile) with DCR on, and `limits` if given.
+async fn generic_workspace(http: &str, limits: Option<Value>) {
+    admin(http, Method::POST, "/default/workspaces", Some(json!({"id": "apps", "name": "Apps", "profile": "generic"}))).await;
+    let mut dcr = admin(http, Method::GET, "/default/workspaces/apps/dcr", None).await;
+    dcr["enabled"] = json!(true);
+    admin(http, Method::PUT, "/default/workspaces/apps/dcr", Some(dcr)).await;
+    if let Some(limits) = limits {
+        admin(http, Method::PATCH, "/default/workspaces/apps", Some(json!({ "limits": limits }))).await;
+    }
 }
 
 /// A console sign-in, with the password on the wire; returns the session id.
@@ -96,26 +117,10 @@ async fn terminate(child: &mut std::process::Child, log_path: &std::path::Path) 
 #[tokio::test]
 async fn a_full_session_logs_no_secret_and_sigterm_ends_it_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, http_port, https_port) = start_onboard(dir.path()).await;
+    let (mut child, http_port, https_port) = start_onboard(dir.path(), "onboard.log").await;
     let http = format!("http://127.0.0.1:{http_port}");
     let plain = reqwest::Client::new();
-    let admin = |method: Method, path: &str, body: Option<Value>| {
-        let request = plain.request(method, format!("{http}/api/admin/v1/tenants{path}")).bearer_auth(ADMIN_KEY);
-        let request = match body {
-            Some(body) => request.json(&body),
-            None => request,
-        };
-        let path = path.to_owned();
-        async move {
-            let response = request.send().await.unwrap();
-            assert!(response.status().is_success(), "{path}: {}", response.status());
-            response.json::<Value>().await.unwrap_or(Value::Null)
-        }
-    };
-    admin(Method::POST, "/default/workspaces", Some(json!({"id": "apps", "name": "Apps", "profile": "generic"}))).await;
-    let mut dcr = admin(Method::GET, "/default/workspaces/apps/dcr", None).await;
-    dcr["enabled"] = json!(true);
-    admin(Method::PUT, "/default/workspaces/apps/dcr", Some(dcr)).await;
+    generic_workspace(&http, None).await;
 
     let session_cookie = sign_in(&plain, &http).await;
 
@@ -183,4 +188,67 @@ async fn a_full_session_logs_no_secret_and_sigterm_ends_it_cleanly() {
     // An access token's signature alone is unique to it; its claims are logged by jti only.
     let signature = access_token.rsplit('.').next().unwrap();
     assert!(!log.contains(signature), "part of the access token is in the log");
+}
+
+/// Every registration that got its 201 survives a `kill -9` in the middle of a registration
+/// load (SQLite, synchronous=FULL), whole: its client, its registration access token and its
+/// audit event, committed together; and nothing is half-written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_registrations_loses_no_acknowledged_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, http_port, https_port) = start_onboard(dir.path(), "first.log").await;
+    let http = format!("http://127.0.0.1:{http_port}");
+    generic_workspace(&http, Some(serde_json::to_value(app::domain::limits::Limits::off()).unwrap())).await;
+    let ca = std::fs::read_to_string(dir.path().join("data/tls/dev-ca.pem")).unwrap();
+    let register = format!("https://127.0.0.1:{https_port}/default/apps/oauth2/register");
+
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let senders: Vec<_> = (0..8)
+        .map(|_| {
+            let (tls, register, acknowledged) = (support::tls_client(&ca, None), register.clone(), acknowledged.clone());
+            tokio::spawn(async move {
+                let metadata = json!({"client_name": "Load", "grant_types": ["client_credentials"]});
+                // Until the server dies: a refused connection or a cut response ends the loop.
+                while let Ok(response) = tls.post(&register).json(&metadata).send().await {
+                    if response.status().as_u16() != 201 {
+                        continue;
+                    }
+                    let Ok(body) = response.json::<Value>().await else { break };
+                    let id = body["client_id"].as_str().unwrap().to_owned();
+                    let token = body["registration_access_token"].as_str().unwrap().to_owned();
+                    acknowledged.lock().unwrap().push((id, token));
+                }
+            })
+        })
+        .collect();
+    while acknowledged.lock().unwrap().len() < 150 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap(); // SIGKILL, with registrations in flight
+    child.wait().unwrap();
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+
+    let (mut restarted, http_port, https_port) = start_onboard(dir.path(), "second.log").await;
+    let http = format!("http://127.0.0.1:{http_port}");
+    let clients = admin(&http, Method::GET, "/default/workspaces/apps/clients", None).await;
+    let stored: std::collections::HashSet<&str> =
+        clients["clients"].as_array().unwrap().iter().map(|c| c["client_id"].as_str().unwrap()).collect();
+    assert!(stored.len() < 500, "{} clients: more than one page of audit events", stored.len());
+    for (id, _) in &acknowledged {
+        assert!(stored.contains(id.as_str()), "client {id} got a 201 and is gone");
+    }
+    let tls = support::tls_client(&ca, None);
+    let register = format!("https://127.0.0.1:{https_port}/default/apps/oauth2/register");
+    for (id, token) in &acknowledged {
+        let read = tls.get(format!("{register}/{id}")).bearer_auth(token).send().await.unwrap();
+        assert_eq!(read.status().as_u16(), 200, "client {id}'s registration access token");
+    }
+    let audit = admin(&http, Method::GET, "/default/workspaces/apps/audit-events?type=dcr_created&limit=500", None).await;
+    let audited: std::collections::HashSet<&str> =
+        audit["audit_events"].as_array().unwrap().iter().filter_map(|e| e["client_id"].as_str()).collect();
+    assert_eq!(audited, stored, "each stored client has its audit event, and no event lacks its client");
+    terminate(&mut restarted, &dir.path().join("second.log")).await;
 }
