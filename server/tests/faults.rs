@@ -120,14 +120,7 @@ async fn a_database_outage_answers_503_and_service_resumes_when_it_is_back() {
     postgres.start();
     let url = postgres.url();
     let server = TestServer::start_with(|args| args.database.database_url = Some(url)).await;
-    let (status, body) = server
-        .admin(Method::POST, "/default/workspaces", Some(json!({"id": "apps", "name": "Apps", "profile": "generic"})))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (_, mut dcr) = server.admin(Method::GET, "/default/workspaces/apps/dcr", None).await;
-    dcr["enabled"] = json!(true);
-    assert_eq!(server.admin(Method::PUT, "/default/workspaces/apps/dcr", Some(dcr)).await.0, StatusCode::OK);
-    let register = format!("{}/default/apps/oauth2/register", server.https);
+    let register = server.generic_workspace_with_dcr("apps").await;
     let client = server.client(None);
     let metadata = json!({"client_name": "Budget app", "grant_types": ["client_credentials"]});
     let status = |response: reqwest::Response| response.status().as_u16();

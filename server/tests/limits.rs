@@ -36,16 +36,9 @@ async fn client_count(server: &TestServer, admin_workspace: &str) -> usize {
 #[tokio::test]
 async fn registrations_are_limited_per_address_and_capped_per_workspace() {
     let server = TestServer::start().await;
-    let (status, body) = server
-        .admin(Method::POST, "/default/workspaces", Some(json!({"id": "apps", "name": "Apps", "profile": "generic"})))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (_, mut dcr) = server.admin(Method::GET, "/default/workspaces/apps/dcr", None).await;
-    dcr["enabled"] = json!(true);
-    assert_eq!(server.admin(Method::PUT, "/default/workspaces/apps/dcr", Some(dcr)).await.0, StatusCode::OK);
+    let register = server.generic_workspace_with_dcr("apps").await;
     limit(&server, "/default/workspaces/apps", json!({"registrations_per_ip_per_minute": 3, "max_dynamic_clients": 2})).await;
 
-    let register = format!("{}/default/apps/oauth2/register", server.https);
     let client = server.client(None);
     let metadata = json!({"client_name": "Budget app", "grant_types": ["client_credentials"]});
     for _ in 0..2 {

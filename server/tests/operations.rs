@@ -5,24 +5,15 @@
 
 mod support;
 
-use axum::http::StatusCode;
-use reqwest::Method;
 use serde_json::json;
 use support::TestServer;
 
 #[tokio::test]
 async fn metrics_count_registrations_tokens_and_latency_by_route() {
     let server = TestServer::start().await;
-    let (status, body) = server
-        .admin(Method::POST, "/default/workspaces", Some(json!({"id": "apps", "name": "Apps", "profile": "generic"})))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (_, mut dcr) = server.admin(Method::GET, "/default/workspaces/apps/dcr", None).await;
-    dcr["enabled"] = json!(true);
-    assert_eq!(server.admin(Method::PUT, "/default/workspaces/apps/dcr", Some(dcr)).await.0, StatusCode::OK);
+    let register = server.generic_workspace_with_dcr("apps").await;
 
     let client = server.client(None);
-    let register = format!("{}/default/apps/oauth2/register", server.https);
     let metadata = json!({"client_name": "Budget app", "grant_types": ["client_credentials"]});
     let registered: serde_json::Value = client.post(&register).json(&metadata).send().await.unwrap().json().await.unwrap();
     let refused = client.post(&register).json(&json!({"redirect_uris": ["http://app.example/cb"]})).send().await.unwrap();

@@ -111,6 +111,19 @@ impl TestServer {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
+    /// Creates workspace `id` (generic profile) with DCR switched on; returns its register URL.
+    pub async fn generic_workspace_with_dcr(&self, id: &str) -> String {
+        let (status, body) = self
+            .admin(reqwest::Method::POST, "/default/workspaces", Some(json!({"id": id, "name": id, "profile": "generic"})))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (_, mut dcr) = self.admin(reqwest::Method::GET, &format!("/default/workspaces/{id}/dcr"), None).await;
+        dcr["enabled"] = json!(true);
+        let (status, body) = self.admin(reqwest::Method::PUT, &format!("/default/workspaces/{id}/dcr"), Some(dcr)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        format!("{}/default/{id}/oauth2/register", self.https)
+    }
+
     pub async fn patch_workspace(&self, patch: Value) {
         self.patch_workspace_at(ADMIN_WORKSPACE, patch).await;
     }
