@@ -30,11 +30,8 @@ pub async fn get_client(state: &AppState, at: &WorkspaceRef, client_id: &str) ->
 /// The workspace's dynamically registered clients with no token for its
 /// `limits.abandoned_after_days`, newest first.
 pub async fn abandoned_clients(state: &AppState, at: &WorkspaceRef) -> Result<Vec<ClientSummary>, ServiceError> {
-    let workspace = get_workspace(state, at).await?;
-    let (now, days) = (state.clock.now(), workspace.settings.limits.abandoned_after_days);
-    let mut clients = state.store.clients(at, ClientFilter::Dynamic).await?;
-    clients.retain(|client| client.is_abandoned(now, days));
-    Ok(clients)
+    let days = get_workspace(state, at).await?.settings.limits.abandoned_after_days;
+    abandoned_after(state, at, days).await
 }
 
 /// Deletes every abandoned client, each audited as an administrator's deletion; returns how
@@ -42,7 +39,7 @@ pub async fn abandoned_clients(state: &AppState, at: &WorkspaceRef) -> Result<Ve
 pub async fn delete_abandoned_clients(state: &AppState, at: &WorkspaceRef) -> Result<usize, ServiceError> {
     let days = get_workspace(state, at).await?.settings.limits.abandoned_after_days;
     let mut deleted = 0;
-    for candidate in abandoned_clients(state, at).await? {
+    for candidate in abandoned_after(state, at, days).await? {
         let Some(current) = state.store.client(at, &candidate.client_id).await? else { continue };
         if !current.summary.is_abandoned(state.clock.now(), days) {
             continue;
@@ -54,6 +51,13 @@ pub async fn delete_abandoned_clients(state: &AppState, at: &WorkspaceRef) -> Re
         }
     }
     Ok(deleted)
+}
+
+async fn abandoned_after(state: &AppState, at: &WorkspaceRef, days: u32) -> Result<Vec<ClientSummary>, ServiceError> {
+    let now = state.clock.now();
+    let mut clients = state.store.clients(at, ClientFilter::Dynamic).await?;
+    clients.retain(|client| client.is_abandoned(now, days));
+    Ok(clients)
 }
 
 /// Deletes a client as an administrator; recorded in the audit log.
