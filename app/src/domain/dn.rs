@@ -73,7 +73,7 @@ impl DistinguishedName {
             for attribute in split_unescaped(&rdn, &['+'])? {
                 let (kind, value) =
                     attribute.split_once('=').ok_or_else(|| DnError::MissingEquals(attribute.trim().to_owned()))?;
-                attributes.insert((oid(kind.trim())?, normalise(&unescape(value.trim())?)));
+                attributes.insert((oid(kind.trim())?, normalise(&unescape(trim_unescaped(value))?)));
             }
         }
         Ok(Self(attributes))
@@ -118,6 +118,20 @@ fn split_unescaped(text: &str, separators: &[char]) -> Result<Vec<String>, DnErr
     }
     parts.push(current);
     Ok(parts)
+}
+
+/// Removes the spaces around a value that RFC 4514 §3 allows, keeping an escaped one (`\ `):
+/// a value may end in a space only by escaping it.
+fn trim_unescaped(value: &str) -> &str {
+    let value = value.trim_start();
+    let trimmed = value.trim_end();
+    let escapes = trimmed.len() - trimmed.trim_end_matches('\\').len();
+    if escapes.is_multiple_of(2) {
+        return trimmed;
+    }
+    // The last backslash escapes the first whitespace character after it.
+    let escaped = value[trimmed.len()..].chars().next().map_or(0, char::len_utf8);
+    &value[..trimmed.len() + escaped]
 }
 
 /// RFC 4514 §2.4: `\` followed by a special character, or by two hex digits of a UTF-8 byte.
@@ -167,6 +181,14 @@ mod tests {
             DistinguishedName::from_attributes([("2.5.4.3".to_owned(), "TPP, Ltd"), ("2.5.4.10".to_owned(), "x")])
         );
         assert_eq!(dn(r"CN=caf\C3\A9"), dn("CN=café"));
+        assert_eq!(
+            dn(r"CN=\ ,O=a\  ,OU=b\\ "),
+            DistinguishedName::from_attributes([
+                ("2.5.4.3".to_owned(), " "),
+                ("2.5.4.10".to_owned(), "a "),
+                ("2.5.4.11".to_owned(), "b\\"),
+            ])
+        );
         assert_eq!(dn("CN=a+OU=b,C=GB"), dn("OU=b,CN=a,C=GB"));
         assert_eq!(
             dn("businessCategory=Private Organization,jurisdictionC=GB"),

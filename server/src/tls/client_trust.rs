@@ -233,4 +233,39 @@ mod tests {
         assert_eq!(escape_rfc4514(" lead"), "\\ lead");
         assert_eq!(escape_rfc4514("#x"), "\\#x");
     }
+
+    mod properties {
+        use std::sync::OnceLock;
+
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn ca() -> &'static CertificateAuthority {
+            static CA: OnceLock<CertificateAuthority> = OnceLock::new();
+            CA.get_or_init(|| CertificateAuthority::generate("Property CA", now()).unwrap_or_else(|e| panic!("{e}")))
+        }
+
+        /// Attribute values with every character RFC 4514 escapes, spaces at either end and
+        /// non-ASCII letters.
+        fn value() -> impl Strategy<Value = String> {
+            "[ a-zA-Z0-9,+\"\\\\<>;#=éß€]{1,16}"
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// The subject Onboard prints for a certificate (in the console, the audit log and
+            /// errors) is one an administrator can register as `tls_client_auth_subject_dn`:
+            /// parsed, it names exactly the certificate's subject.
+            #[test]
+            fn a_printed_subject_names_the_certificate(common in value(), organisation in value(), unit in value()) {
+                let subject = [(DnType::CommonName, common.as_str()), (DnType::OrganizationName, organisation.as_str()), (DnType::OrganizationalUnitName, unit.as_str())];
+                let issued = ca().issue_client(&subject, now()).unwrap_or_else(|e| panic!("{e}"));
+                let printed = subject_dn(&issued.der).unwrap_or_default();
+                let parsed = DistinguishedName::parse(&printed);
+                prop_assert_eq!(parsed.ok(), subject_name(&issued.der), "printed as {}", printed);
+            }
+        }
+    }
 }
