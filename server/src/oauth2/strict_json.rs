@@ -127,4 +127,52 @@ mod tests {
         let deep = format!("{}{}", "{\"a\":".repeat(40), "1".to_owned() + &"}".repeat(40));
         assert!(matches!(parse_object(deep.as_bytes()), Err(StrictJsonError::Syntax(_))));
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// JSON values nested up to `depth` levels (arrays and objects), scalars at the leaves.
+        fn json(depth: u32) -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                "\\PC{0,12}".prop_map(Value::from),
+            ];
+            leaf.prop_recursive(depth, 64, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::btree_map("\\PC{0,8}", inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        fn object() -> impl Strategy<Value = Map<String, Value>> {
+            prop::collection::btree_map("\\PC{1,8}", json(6), 1..6).prop_map(|m| m.into_iter().collect())
+        }
+
+        proptest! {
+            /// Any object serde writes parses back to itself.
+            #[test]
+            fn parses_what_serde_writes(map in object()) {
+                let text = serde_json::to_vec(&map).unwrap_or_default();
+                prop_assert_eq!(parse_object(&text), Ok(map));
+            }
+
+            /// A member name repeated in one object is refused, however deep the object sits.
+            #[test]
+            fn refuses_a_repeated_member_at_any_depth(map in object(), wrappers in prop::collection::vec(any::<bool>(), 0..12)) {
+                let (first, _) = map.iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap_or_default();
+                let written = serde_json::to_string(&map).unwrap_or_default();
+                let mut text = format!("{{{}:null,{}", Value::from(first), &written[1..]);
+                for in_array in wrappers {
+                    text = if in_array { format!("{{\"a\":[1,{text}]}}") } else { format!("{{\"o\":{text}}}") };
+                }
+                let refusal = parse_object(text.as_bytes()).map(|_| ()).map_err(|e| e.to_string());
+                prop_assert!(refusal.as_ref().is_err_and(|e| e.contains("duplicate member")), "{}: {:?}", text, refusal);
+            }
+        }
+    }
 }

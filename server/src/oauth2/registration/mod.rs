@@ -13,6 +13,8 @@ mod response;
 mod validate;
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;
 
 pub use error::{ErrorCode, RegistrationError};

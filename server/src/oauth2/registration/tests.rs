@@ -14,7 +14,7 @@ use crate::oauth2::jose::tests::{ec_key, jwks_of, other_rsa_key, rsa_key};
 use crate::oauth2::software_statement;
 use crate::tpp::keys::SigningKey;
 
-const NOW: i64 = 1_795_316_679;
+pub(super) const NOW: i64 = 1_795_316_679;
 const ISSUER: &str = "https://as.example/default/obuk";
 const ORG_ID: &str = "0015800001HQQrZAAX";
 const SOFTWARE_ID: &str = "oQ4KoaavpOuoE7rvQsZEOV";
@@ -23,7 +23,7 @@ fn now() -> DateTime<Utc> {
     Utc.timestamp_opt(NOW, 0).single().unwrap_or_default()
 }
 
-fn settings() -> WorkspaceSettings {
+pub(super) fn settings() -> WorkspaceSettings {
     let mut settings = WorkspaceSettings::defaults_for(Profile::OpenbankingUk, ISSUER);
     settings.org_id = Some(ORG_ID.to_owned());
     settings
@@ -88,7 +88,7 @@ fn request_claims() -> Value {
 }
 
 /// A registration as a TPP would send it, with changes to its claims and its statement's.
-struct Case {
+pub(super) struct Case {
     request: Value,
     ssa: Value,
     request_key: &'static SigningKey,
@@ -99,7 +99,7 @@ struct Case {
 }
 
 impl Case {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             request: request_claims(),
             ssa: ssa_claims(),
@@ -111,12 +111,12 @@ impl Case {
         }
     }
 
-    fn claim(mut self, name: &str, value: Value) -> Self {
+    pub(super) fn claim(mut self, name: &str, value: Value) -> Self {
         set(&mut self.request, name, value);
         self
     }
 
-    fn ssa_claim(mut self, name: &str, value: Value) -> Self {
+    pub(super) fn ssa_claim(mut self, name: &str, value: Value) -> Self {
         set(&mut self.ssa, name, value);
         self
     }
@@ -128,7 +128,7 @@ impl Case {
         self.request_key.sign(&request).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    fn run(&self) -> Result<ValidatedRegistration, RegistrationError> {
+    pub(super) fn run(&self) -> Result<ValidatedRegistration, RegistrationError> {
         self.run_body("application/jose", self.signed_body().as_bytes())
     }
 
