@@ -10,12 +10,13 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 RUN_ARGS ?=
 
-.PHONY: run build test lint unit-tests e2e quickstart bench bench-micro setup setup-rust clean-data help prune
+.PHONY: run build test lint unit-tests e2e quickstart fuzz fuzz-smoke bench bench-micro setup setup-rust clean-data help prune
 
 help:
 	@echo "make run    build and start Onboard on its embedded default (SQLite in ./data)"
 	@echo "make test   every check CI runs: format, lints, unit, contract (SQLite and PostgreSQL),"
 	@echo "            full-server and browser tests"
+	@echo "make fuzz   every fuzz target for FUZZ_SECONDS (default 300) each"
 	@echo "make bench  Onboard (release) against the peer oidc-provider; BENCH_DB=postgres for PostgreSQL"
 
 setup:
@@ -30,7 +31,7 @@ build: setup-rust
 run: build
 	$(CARGO_TARGET_DIR)/debug/onboard serve --site-root target/site --sandbox-workspace $(RUN_ARGS)
 
-test: setup prune lint build unit-tests e2e quickstart
+test: setup prune lint build unit-tests fuzz-smoke e2e quickstart
 	@echo "make test: all checks passed"
 
 # Repeated CI runs from fresh clones grow the shared build cache; keep it bounded.
@@ -39,13 +40,22 @@ prune:
 
 lint:
 	cargo fmt --all --check
-	RUSTFLAGS="$(LEPTOS_RUSTFLAGS)" cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+	RUSTFLAGS="$(LEPTOS_RUSTFLAGS)" cargo clippy -p app -p server -p onboard-fuzz --features app/ssr --all-targets -- -D warnings
 
 unit-tests:
 	RUSTFLAGS="$(LEPTOS_RUSTFLAGS)" scripts/with-postgres.sh cargo test -p app -p server --features app/ssr
 
 e2e:
 	scripts/e2e.sh
+
+# cargo-fuzz targets (fuzz/): JWS, JWKS, the registration pipeline, distinguished names, token
+# forms. Bounded: FUZZ_SECONDS per target. `make test` runs a short smoke of each.
+FUZZ_SECONDS ?= 300
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	scripts/fuzz.sh 10
 
 # Onboard against the peer (oidc-provider) on this machine; not part of `make test`.
 bench:

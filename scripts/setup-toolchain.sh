@@ -6,6 +6,7 @@
 set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.11
+CARGO_FUZZ_VERSION=0.13.2
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
@@ -17,6 +18,7 @@ apt_packages() {
   command -v chromium >/dev/null || missing+=(chromium)
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
+  command -v c++ >/dev/null || missing+=(g++) # libFuzzer, for the fuzz targets
   if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     missing+=(postgresql)
   fi
@@ -62,6 +64,14 @@ wasm_bindgen_cli() {
     install_with_downgrade wasm-bindgen-cli "$wb" webpki-roots 1.0.10
 }
 
+cargo_fuzz() {
+  # On stable Rust: the targets run without a sanitizer (`-s none`), which needs no nightly flag;
+  # the code under test forbids `unsafe`, so a sanitizer would find nothing a panic does not.
+  if cargo fuzz --version 2>/dev/null | grep -qx "cargo-fuzz $CARGO_FUZZ_VERSION"; then return; fi
+  log "installing cargo-fuzz $CARGO_FUZZ_VERSION"
+  cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+}
+
 npm_packages() {
   # Playwright (driving Debian's chromium, never a downloaded browser) and npm's binaryen for
   # release builds (Debian's wasm-opt 108 breaks hydration).
@@ -73,7 +83,7 @@ npm_packages() {
 }
 
 case "${1:-all}" in
-  all) apt_packages; wasm_target; cargo_leptos; wasm_bindgen_cli; npm_packages ;;
+  all) apt_packages; wasm_target; cargo_leptos; wasm_bindgen_cli; cargo_fuzz; npm_packages ;;
   rust-tools) wasm_target; cargo_leptos; wasm_bindgen_cli ;;
   *) "$1" ;;
 esac

@@ -94,13 +94,23 @@ impl SigningKey {
     /// (RS256, PS256) for an RSA key or ES256 for a P-256 key. For building negative test
     /// cases, such as the conformance tool's RS256 request.
     pub fn sign_with_header(&self, header: &Value, claims: &Value) -> Result<String, KeyError> {
-        use base64::Engine as _;
-        let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
         let alg = header.get("alg").and_then(Value::as_str).unwrap_or_default();
         let backend_alg: jsonwebtoken::Algorithm = alg.parse().map_err(KeyError::Sign)?;
+        self.sign_compact(header, claims, backend_alg)
+    }
+
+    /// Signs `claims` under `header` exactly as given, with this key's own algorithm whatever
+    /// the header's `alg` says: a token whose header lies about how it was signed.
+    pub fn sign_under_header(&self, header: &Value, claims: &Value) -> Result<String, KeyError> {
+        self.sign_compact(header, claims, backend(self.algorithm))
+    }
+
+    fn sign_compact(&self, header: &Value, claims: &Value, algorithm: jsonwebtoken::Algorithm) -> Result<String, KeyError> {
+        use base64::Engine as _;
+        let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
         let signing_input = format!("{}.{}", b64(header), b64(claims));
         let signature =
-            jsonwebtoken::crypto::sign(signing_input.as_bytes(), &self.encoding, backend_alg).map_err(KeyError::Sign)?;
+            jsonwebtoken::crypto::sign(signing_input.as_bytes(), &self.encoding, algorithm).map_err(KeyError::Sign)?;
         Ok(format!("{signing_input}.{signature}"))
     }
 }
