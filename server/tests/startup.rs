@@ -106,7 +106,7 @@ async fn a_given_admin_api_key_replaces_the_generated_one() {
 /// The same registration, with PostgreSQL as the store (run when `make test` provides one).
 #[tokio::test]
 async fn registration_works_on_postgresql() {
-    let Some(url) = fresh_postgres_database().await else { return };
+    let Some(url) = support::fresh_postgres_database("startup").await else { return };
     let dir = tempfile::tempdir().unwrap();
     let mut args = serve_args(dir.path().to_owned());
     args.database.database_url = Some(url);
@@ -127,22 +127,6 @@ async fn registration_works_on_postgresql() {
     let (status, body) = server.register(&client, "application/jose", request).await;
     assert_eq!((status, body["error"].clone()), (StatusCode::BAD_REQUEST, json!("invalid_client_metadata")));
     assert_eq!(server.audit_events("").await.len(), 2);
-}
-
-async fn fresh_postgres_database() -> Option<String> {
-    use sqlx::Connection as _;
-    let Ok(server) = std::env::var("ONBOARD_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("ONBOARD_REQUIRE_POSTGRES").is_err(),
-            "ONBOARD_REQUIRE_POSTGRES is set but ONBOARD_TEST_POSTGRES_URL is not"
-        );
-        return None;
-    };
-    let name = format!("startup_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
-    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
-    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
-    Some(format!("{base}/{name}"))
 }
 
 /// A client that connects and never starts its TLS handshake must not hold up anyone else

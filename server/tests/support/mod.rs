@@ -179,6 +179,24 @@ pub fn serve_args(data_dir: PathBuf) -> ServeArgs {
     }
 }
 
+/// A new, empty database on the PostgreSQL server of `ONBOARD_TEST_POSTGRES_URL` (as `make
+/// test` starts one); `None` where there is none, unless `ONBOARD_REQUIRE_POSTGRES` is set.
+pub async fn fresh_postgres_database(prefix: &str) -> Option<String> {
+    use sqlx::Connection as _;
+    let Ok(server) = std::env::var("ONBOARD_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("ONBOARD_REQUIRE_POSTGRES").is_err(),
+            "ONBOARD_REQUIRE_POSTGRES is set but ONBOARD_TEST_POSTGRES_URL is not"
+        );
+        return None;
+    };
+    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
+    Some(format!("{base}/{name}"))
+}
+
 pub async fn decode(response: reqwest::Response) -> (StatusCode, Value) {
     let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
     let text = response.text().await.unwrap();
@@ -214,6 +232,8 @@ pub struct Published {
     pub tpp: Value,
     pub tpp_fetches: usize,
     pub down: bool,
+    /// How long the host takes to answer each request.
+    pub delay: std::time::Duration,
 }
 
 /// The software of the conformance tool's examples.
@@ -353,6 +373,8 @@ impl Ecosystem {
 
 async fn serve_jwks(published: Arc<Mutex<Published>>) -> SocketAddr {
     async fn directory(State(published): State<Arc<Mutex<Published>>>) -> impl IntoResponse {
+        let delay = published.lock().unwrap().delay;
+        tokio::time::sleep(delay).await;
         let published = published.lock().unwrap();
         if published.down {
             return (StatusCode::SERVICE_UNAVAILABLE, Json(Value::Null));
@@ -360,6 +382,8 @@ async fn serve_jwks(published: Arc<Mutex<Published>>) -> SocketAddr {
         (StatusCode::OK, Json(published.directory.clone()))
     }
     async fn tpp(State(published): State<Arc<Mutex<Published>>>, Path(_): Path<String>) -> impl IntoResponse {
+        let delay = published.lock().unwrap().delay;
+        tokio::time::sleep(delay).await;
         let mut published = published.lock().unwrap();
         if published.down {
             return (StatusCode::SERVICE_UNAVAILABLE, Json(Value::Null));
