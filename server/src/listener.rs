@@ -77,6 +77,9 @@ pub async fn serve(listener: TcpListener, tls: Option<Arc<ServerConfig>>, router
             }
         }
     }
+    // Closed before draining: new connections are refused at once (a load balancer moves on)
+    // instead of waiting in the backlog for a server that will never accept them.
+    drop(listener);
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
         tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");
     }

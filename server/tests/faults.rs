@@ -1,6 +1,7 @@
-//! Faults: the database going away under a running server, and coming back.
+//! Faults: the database going away under a running server, and coming back; a server stopping
+//! (as on `SIGTERM`) with a request in flight.
 //!
-//! This test runs its own PostgreSQL (the shared one of `make test` must not be stopped), so it
+//! The outage test runs its own PostgreSQL (the shared one of `make test` must not be stopped), so it
 //! needs the server binaries (`initdb`, `pg_ctl`); without them it is skipped, unless
 //! `ONBOARD_REQUIRE_POSTGRES` is set, as `make test` sets it.
 
@@ -13,9 +14,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use onboard::oauth2::jose::JwsAlgorithm;
 use reqwest::Method;
 use serde_json::json;
-use support::TestServer;
+use support::{Ecosystem, TestServer};
 
 /// A throwaway PostgreSQL cluster on a free loopback port, stopped (and deleted) on drop.
 struct Postgres {
@@ -155,4 +157,38 @@ async fn a_database_outage_answers_503_and_service_resumes_when_it_is_back() {
     assert_eq!(status(client.post(&register).json(&metadata).send().await.unwrap()), 201);
     let (_, clients) = server.admin(Method::GET, "/default/workspaces/apps/clients", None).await;
     assert_eq!(clients["clients"].as_array().unwrap().len(), 2, "the refused request stored nothing");
+}
+
+/// Stopping (what `SIGTERM` does) refuses new connections at once and lets a request already in
+/// flight finish: a registration waiting on a slow JWKS host still gets its 201.
+#[tokio::test]
+async fn stopping_drains_requests_in_flight_and_refuses_new_connections() {
+    let TestServer { running, dir: _dir, https, dev_ca_pem, .. } = TestServer::start().await;
+    let tpp = Ecosystem::new(JwsAlgorithm::Es256).await;
+    let admin = |method: Method, path: &str, body: serde_json::Value| {
+        reqwest::Client::new()
+            .request(method, format!("http://{}/api/admin/v1/tenants{path}", running.http_addr))
+            .bearer_auth(support::ADMIN_KEY)
+            .json(&body)
+            .send()
+    };
+    assert!(admin(Method::PATCH, support::ADMIN_WORKSPACE, tpp.workspace_settings()).await.unwrap().status().is_success());
+    let dcr = admin(Method::PUT, &format!("{}/dcr", support::ADMIN_WORKSPACE), tpp.dcr_settings()).await.unwrap();
+    assert!(dcr.status().is_success());
+    tpp.published.lock().unwrap().delay = Duration::from_millis(800);
+
+    let client = support::tls_client(&dev_ca_pem, Some(&tpp.transport));
+    let register = format!("{https}{}/openbankinguk/dcr/v3.2/register", support::WORKSPACE);
+    let in_flight = tokio::spawn(client.post(register).header("content-type", "application/jose").body(tpp.request()).send());
+    // The request now waits on the JWKS host (two fetches, 800 ms each).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let https_addr = running.https_addr;
+    let stopping = tokio::spawn(running.stop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(tokio::net::TcpStream::connect(https_addr).await.is_err(), "a stopping server accepts no connection");
+    assert!(!stopping.is_finished(), "the server waits for the request in flight");
+
+    let response = in_flight.await.unwrap().unwrap();
+    assert_eq!(response.status().as_u16(), 201, "{:?}", response.text().await);
+    tokio::time::timeout(Duration::from_secs(5), stopping).await.unwrap().unwrap();
 }
