@@ -1,6 +1,7 @@
-//! What a first start sets up: tenant `default` with the Open Banking UK workspace `obuk`
-//! (DCR off), the admin API key, and the first console administrator; and, when asked, a
-//! `sandbox` workspace that trusts the tenant's sandbox directory.
+//! What a start sets up and checks: tenant `default` with the Open Banking UK workspace `obuk`
+//! (DCR off), the admin API key, the first console administrator, and private keys sealed
+//! under this server's key encryption key; and, when asked, a `sandbox` workspace that trusts
+//! the tenant's sandbox directory.
 
 use std::path::Path;
 
@@ -13,14 +14,44 @@ use app::domain::workspace::{NewWorkspace, Profile};
 use app::secrets::Secret;
 use app::services::{ServiceError, accounts, dcr_settings, workspaces};
 use app::state::AppState;
+use app::storage::Store;
+
+use crate::sealing::{self, KeyEncryptionKey};
 
 pub const DEFAULT_TENANT: &str = "default";
 pub const DEFAULT_WORKSPACE: &str = "obuk";
 pub const SANDBOX_WORKSPACE: &str = "sandbox";
 pub const ADMIN_API_KEY_FILE: &str = "admin-api-key";
 pub const CONSOLE_ADMIN_FILE: &str = "console-admin";
+pub const KEY_ENCRYPTION_KEY_FILE: &str = "key-encryption-key";
 pub const FIRST_ADMIN_EMAIL: &str = "admin@onboard.localhost";
 const MIN_ADMIN_API_KEY_LEN: usize = 32;
+
+/// Checks that this server's key encryption key opens every stored signing key, and seals any
+/// stored before keys were sealed. Refuses to start with a different KEK than the database's,
+/// rather than fail on the first token.
+pub async fn seal_private_keys(store: &dyn Store, kek: &KeyEncryptionKey) -> anyhow::Result<()> {
+    let mut sealed = 0;
+    for (at, kid, stored) in store.stored_private_keys().await? {
+        match sealing::sealed_with(&stored) {
+            Some(id) if id == kek.id() => {}
+            Some(id) => bail!(
+                "the signing keys in the database are sealed with key encryption key {id}, and this server has {}: \
+                 give every server sharing the database the same --key-encryption-key-file",
+                kek.id()
+            ),
+            None => {
+                let resealed = kek.seal(&stored, &kid).map_err(|e| anyhow::anyhow!("sealing key {kid}: {e}"))?;
+                store.replace_private_key(&at, &kid, &resealed).await?;
+                sealed += 1;
+            }
+        }
+    }
+    if sealed > 0 {
+        tracing::info!(keys = sealed, kek = kek.id(), "sealed signing keys stored in plaintext by an earlier version");
+    }
+    Ok(())
+}
 
 /// Creates the default tenant and workspace unless they exist.
 pub async fn seed(state: &AppState) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ pub mod http;
 pub mod listener;
 pub mod oauth2;
 pub mod pki;
+pub mod sealing;
 pub mod services;
 pub mod startup;
 pub mod state;

@@ -21,6 +21,7 @@ use app::jwks_client::JwksClient;
 use app::state::{AppState, Deployment};
 
 use crate::cli::ServeArgs;
+use crate::sealing::KeyEncryptionKey;
 use crate::services::dry_run::PipelineDryRun;
 use crate::services::rate_limits::RateLimiters;
 use crate::services::sandbox_tpps::ConsoleSandboxTpps;
@@ -67,6 +68,8 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
 
     let store = app::storage::connect(&args.database.url()).await.context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
+    let kek = Arc::new(key_encryption_key(args)?);
+    bootstrap::seal_private_keys(store.as_ref(), &kek).await?;
     let public_url = public_url(&args.public_url)?;
     let leptos_options = LeptosOptions::builder()
         .output_name("console")
@@ -78,7 +81,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
     let metrics = Arc::new(app::metrics::Metrics::new().context("registering the metrics")?);
     let protocol = ProtocolParts {
         client_trust: Arc::new(ClientTrust::new(tls::provider())),
-        token_signers: Arc::new(TokenSigners::default()),
+        token_signers: Arc::new(TokenSigners::new(kek.clone())),
         rate_limits: Arc::new(RateLimiters::default()),
         metrics_token: args.metrics_token.clone().map(|token| Arc::new(app::secrets::Secret::from_given(token).hash())),
     };
@@ -91,7 +94,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
             public_url: public_url.clone(),
             allow_insecure_jwks_uris: args.allow_insecure_jwks_uris,
         }),
-        signing_key_factory: Arc::new(WorkspaceKeyFactory),
+        signing_key_factory: Arc::new(WorkspaceKeyFactory { kek }),
         policies: Arc::new(app::policy::PolicyCache::default()),
         dry_run: Arc::new(PipelineDryRun { protocol: protocol.clone() }),
         sandbox_tpps: Arc::new(ConsoleSandboxTpps { protocol: protocol.clone() }),
@@ -104,6 +107,14 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
     bootstrap::admin_api_key(&app, args.admin_api_key.as_deref(), data_dir).await?;
     bootstrap::administrator(&app, args.admin_email.as_deref(), args.admin_password.as_deref()).await?;
     Ok(ServerState::new(app, protocol))
+}
+
+/// The configured key encryption key, or the data directory's (made on first start).
+fn key_encryption_key(args: &ServeArgs) -> anyhow::Result<KeyEncryptionKey> {
+    match &args.key_encryption_key_file {
+        Some(path) => KeyEncryptionKey::load_or_generate(path, false).context("--key-encryption-key-file"),
+        None => KeyEncryptionKey::load_or_generate(&args.database.data_dir.join(bootstrap::KEY_ENCRYPTION_KEY_FILE), true),
+    }
 }
 
 /// Prepares the state, then binds both listeners and serves in the background.

@@ -1,5 +1,6 @@
 //! A workspace's signing keys: made (RSA-2048 for PS256 or P-256 for ES256, identified by
-//! their RFC 7638 JWK thumbprint), and used to sign access tokens, parsed once.
+//! their RFC 7638 JWK thumbprint) and sealed at once under the key encryption key, then opened
+//! and parsed once to sign access tokens.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,9 +18,13 @@ use app::domain::signing::{SigningAlgorithm, SigningKeyMaterial};
 use app::services::signing_keys::SigningKeyFactory;
 
 use crate::oauth2::jose::JwsAlgorithm;
+use crate::sealing::KeyEncryptionKey;
 use crate::tpp::keys::SigningKey;
 
-pub struct WorkspaceKeyFactory;
+/// Makes workspace keys, sealing each private half before it leaves the factory.
+pub struct WorkspaceKeyFactory {
+    pub kek: Arc<KeyEncryptionKey>,
+}
 
 impl SigningKeyFactory for WorkspaceKeyFactory {
     fn generate(&self, algorithm: SigningAlgorithm) -> Result<SigningKeyMaterial, String> {
@@ -30,19 +35,16 @@ impl SigningKeyFactory for WorkspaceKeyFactory {
         let draft = SigningKey::generate(jws_algorithm, "pending").map_err(|e| e.to_string())?;
         let kid = thumbprint(draft.public_jwk()).ok_or("the new key has no public parameters")?;
         let key = SigningKey::from_pem(jws_algorithm, kid.clone(), draft.private_pem()).map_err(|e| e.to_string())?;
-        Ok(SigningKeyMaterial {
-            kid,
-            algorithm,
-            private_key_pem: key.private_pem().to_owned(),
-            public_jwk: key.public_jwk().clone(),
-        })
+        let sealed_private_key = self.kek.seal(key.private_pem(), &kid).map_err(|e| format!("the new key {e}"))?;
+        Ok(SigningKeyMaterial { kid, algorithm, sealed_private_key, public_jwk: key.public_jwk().clone() })
     }
 }
 
-/// Workspace signing keys parsed once and kept by `kid`. A key's `kid` is its thumbprint, so
-/// an entry never goes stale; parsing a PEM for every token would triple its signing cost.
-#[derive(Default)]
+/// Workspace signing keys opened and parsed once and kept by `kid`. A key's `kid` is its
+/// thumbprint, so an entry never goes stale; parsing a PEM for every token would triple its
+/// signing cost.
 pub struct TokenSigners {
+    kek: Arc<KeyEncryptionKey>,
     parsed: RwLock<HashMap<String, Arc<ParsedKey>>>,
     rng: SystemRandom,
 }
@@ -56,6 +58,10 @@ enum ParsedKey {
 const MAX_PARSED_KEYS: usize = 4096;
 
 impl TokenSigners {
+    pub fn new(kek: Arc<KeyEncryptionKey>) -> Self {
+        Self { kek, parsed: RwLock::default(), rng: SystemRandom::new() }
+    }
+
     /// Signs `claims` with a workspace key: header `{"alg", "kid", "typ": "at+jwt"}` (RFC 9068
     /// §2.1).
     pub fn sign_access_token(&self, key: &SigningKeyMaterial, claims: &impl serde::Serialize) -> Result<String, String> {
@@ -80,7 +86,9 @@ impl TokenSigners {
             return Ok(parsed.clone());
         }
         let unusable = |e: String| format!("the workspace key {} is unusable: {e}", key.kid);
-        let der = PrivatePkcs8KeyDer::from_pem_slice(key.private_key_pem.as_bytes()).map_err(|e| unusable(e.to_string()))?;
+        let pem =
+            self.kek.open(&key.sealed_private_key, &key.kid).map_err(|e| unusable(format!("its sealed private key {e}")))?;
+        let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).map_err(|e| unusable(e.to_string()))?;
         let parsed = Arc::new(match key.algorithm {
             SigningAlgorithm::Ps256 => {
                 ParsedKey::Rsa(RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).map_err(|e| unusable(e.to_string()))?)
@@ -115,6 +123,12 @@ pub fn thumbprint(jwk: &Value) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn factory() -> WorkspaceKeyFactory {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let kek = KeyEncryptionKey::load_or_generate(&dir.path().join("kek"), true).unwrap_or_else(|e| panic!("{e}"));
+        WorkspaceKeyFactory { kek: Arc::new(kek) }
+    }
+
     #[test]
     fn follows_rfc7638_for_ec_keys() {
         // RFC 7638 has an RSA example; this EC key's thumbprint is computed from its canonical
@@ -128,9 +142,10 @@ mod tests {
     #[test]
     fn access_tokens_verify_with_the_published_key() {
         use app::domain::jwks::{PublicJwks, Strictness};
-        let signers = TokenSigners::default();
+        let factory = factory();
+        let signers = TokenSigners::new(factory.kek.clone());
         for algorithm in [SigningAlgorithm::Ps256, SigningAlgorithm::Es256] {
-            let key = WorkspaceKeyFactory.generate(algorithm).unwrap_or_else(|e| panic!("{e}"));
+            let key = factory.generate(algorithm).unwrap_or_else(|e| panic!("{e}"));
             let keys =
                 PublicJwks::parse(&json!({"keys": [key.public_jwk]}), Strictness::Strict).unwrap_or_else(|e| panic!("{e}"));
             for _ in 0..2 {
@@ -143,15 +158,18 @@ mod tests {
     }
 
     #[test]
-    fn new_keys_are_named_by_their_thumbprint_and_publish_no_private_part() {
+    fn new_keys_are_named_by_their_thumbprint_sealed_and_publish_no_private_part() {
+        let factory = factory();
         for algorithm in [SigningAlgorithm::Ps256, SigningAlgorithm::Es256] {
-            let key = WorkspaceKeyFactory.generate(algorithm).unwrap_or_else(|e| panic!("{e}"));
+            let key = factory.generate(algorithm).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(Some(key.kid.clone()), thumbprint(&key.public_jwk));
             assert_eq!(key.public_jwk["kid"], key.kid.as_str());
             assert_eq!(key.public_jwk["alg"], algorithm.as_str());
             assert_eq!(key.public_jwk["use"], "sig");
             assert!(key.public_jwk.get("d").is_none());
-            assert!(key.private_key_pem.contains("PRIVATE KEY"));
+            assert!(!key.sealed_private_key.contains("PRIVATE KEY"), "sealed before it is stored");
+            let opened = factory.kek.open(&key.sealed_private_key, &key.kid).unwrap_or_default();
+            assert!(opened.starts_with("-----BEGIN PRIVATE KEY-----"));
         }
     }
 }

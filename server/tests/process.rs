@@ -174,7 +174,9 @@ async fn a_full_session_logs_no_secret_and_sigterm_ends_it_cleanly() {
     assert!(log.lines().count() > 20, "debug logging was on:\n{log}");
     assert!(log.lines().all(|line| serde_json::from_str::<Value>(line).is_ok()), "every line is JSON");
     assert!(log.contains(client_id), "the log does name the client, so the search below looks at real lines");
+    let kek = std::fs::read_to_string(dir.path().join("data/key-encryption-key")).unwrap();
     for (what, secret) in [
+        ("key encryption key", kek.trim()),
         ("admin API key", ADMIN_KEY),
         ("administrator password", ADMIN_PASSWORD),
         ("session id", session_cookie.as_str()),

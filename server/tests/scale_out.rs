@@ -7,6 +7,7 @@
 mod support;
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 use axum::http::StatusCode;
 use futures_util::future::join_all;
@@ -15,16 +16,28 @@ use serde_json::{Value, json};
 use support::{ConsoleSession, Ecosystem, TestServer, WORKSPACE, tls_client};
 
 use app::domain::limits::Limits;
+use onboard::cli::ServeArgs;
 use onboard::oauth2::jose::JwsAlgorithm;
 
-/// Two servers on one fresh database, started at the same time (both race to set it up), with
-/// the default workspace trusting `tpp`'s ecosystem. `None` without PostgreSQL.
+/// A key encryption key file, as a deployment gives every server.
+fn shared_kek() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kek");
+    onboard::sealing::KeyEncryptionKey::load_or_generate(&path, true).unwrap();
+    (dir, path)
+}
+
+/// Two servers on one fresh database with one key encryption key, started at the same time
+/// (both race to set it up), with the default workspace trusting `tpp`'s ecosystem. `None`
+/// without PostgreSQL.
 async fn pair(tpp: &Ecosystem) -> Option<(TestServer, TestServer)> {
     let url = support::fresh_postgres_database("scale_out").await?;
-    let (a, b) = tokio::join!(
-        TestServer::start_with(|args| args.database.database_url = Some(url.clone())),
-        TestServer::start_with(|args| args.database.database_url = Some(url.clone())),
-    );
+    let (_kek_dir, kek) = shared_kek();
+    let configure = |args: &mut ServeArgs| {
+        args.database.database_url = Some(url.clone());
+        args.key_encryption_key_file = Some(kek.clone());
+    };
+    let (a, b) = tokio::join!(TestServer::start_with(configure), TestServer::start_with(configure));
     tpp.configure(&a).await;
     // Generous limits: the concurrency test comes from one address.
     a.patch_workspace(json!({ "limits": Limits::off() })).await;
@@ -118,4 +131,21 @@ async fn two_hundred_concurrent_registrations_make_two_hundred_clients() {
     assert_eq!(status, StatusCode::OK, "{listed}");
     let stored: BTreeSet<&str> = listed["clients"].as_array().unwrap().iter().filter_map(|c| c["client_id"].as_str()).collect();
     assert!(ids.is_subset(&stored), "every acknowledged client is stored");
+}
+
+/// A server given another key encryption key than the database's keys are sealed with refuses
+/// to start, naming both, instead of failing on its first token.
+#[tokio::test]
+async fn a_server_with_another_key_encryption_key_refuses_to_start() {
+    let Some(url) = support::fresh_postgres_database("scale_out").await else { return };
+    let (_first_dir, first) = shared_kek();
+    let (_second_dir, second) = shared_kek();
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = support::serve_args(dir.path().to_owned());
+    args.database.database_url = Some(url);
+    args.key_encryption_key_file = Some(first);
+    onboard::startup::prepare(&args, std::sync::Arc::new(app::clock::SystemClock)).await.unwrap();
+    args.key_encryption_key_file = Some(second);
+    let refused = onboard::startup::prepare(&args, std::sync::Arc::new(app::clock::SystemClock)).await.err().unwrap();
+    assert!(format!("{refused:#}").contains("sealed with key encryption key"), "{refused:#}");
 }

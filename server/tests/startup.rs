@@ -168,3 +168,46 @@ async fn the_https_listener_offers_only_fapi_protocols_and_suites() {
     assert!(connect(cipher_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, &rustls::version::TLS12).await);
     assert!(!connect(cipher_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, &rustls::version::TLS12).await);
 }
+
+/// Workspace private keys are sealed in the database under the data directory's key encryption
+/// key; a key an earlier version stored in plaintext is sealed on the next start, and still signs.
+#[tokio::test]
+async fn private_keys_are_sealed_at_rest_and_plaintext_ones_are_sealed_on_start() {
+    use sqlx::Connection as _;
+    let dir = tempfile::tempdir().unwrap();
+    let args = serve_args(dir.path().to_owned());
+    let first = startup::start(&args, Arc::new(SystemClock)).await.unwrap();
+    first.stop().await;
+    let kek_file = dir.path().join("key-encryption-key");
+    assert_eq!(std::fs::metadata(&kek_file).unwrap().permissions().mode() & 0o777, 0o600);
+    let kek = onboard::sealing::KeyEncryptionKey::load_or_generate(&kek_file, false).unwrap();
+
+    let url = format!("sqlite:{}", dir.path().join("onboard.db").display());
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let stored: Vec<(String, String)> =
+        sqlx::query_as("select kid, private_key_pem from signing_key").fetch_all(&mut db).await.unwrap();
+    assert!(!stored.is_empty());
+    for (kid, value) in &stored {
+        assert!(!value.contains("PRIVATE KEY"), "sealed at rest: {value}");
+        assert_eq!(onboard::sealing::sealed_with(value), Some(kek.id()));
+        // As an earlier version stored it.
+        let plaintext = kek.open(value, kid).unwrap();
+        sqlx::query("update signing_key set private_key_pem = $1 where kid = $2")
+            .bind(plaintext)
+            .bind(kid)
+            .execute(&mut db)
+            .await
+            .unwrap();
+    }
+
+    let server = TestServer::start_with(|again| *again = serve_args(dir.path().to_owned())).await;
+    let resealed: Vec<(String, String)> =
+        sqlx::query_as("select kid, private_key_pem from signing_key").fetch_all(&mut db).await.unwrap();
+    assert!(resealed.iter().all(|(_, value)| onboard::sealing::sealed_with(value) == Some(kek.id())), "sealed on start");
+    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
+    tpp.configure(&server).await;
+    let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let mtls = server.client(Some(&tpp.transport));
+    let (status, body, _) = server.token(&mtls, &[("client_id", &client_id), ("grant_type", "client_credentials")], None).await;
+    assert_eq!(status, StatusCode::OK, "the resealed key signs: {body}");
+}

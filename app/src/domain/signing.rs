@@ -39,7 +39,9 @@ impl SigningAlgorithm {
 pub struct SigningKeyMaterial {
     pub kid: String,
     pub algorithm: SigningAlgorithm,
-    pub private_key_pem: String,
+    /// The PKCS#8 PEM private key, sealed under the deployment's key encryption key (bound to
+    /// `kid`) by the server before anything sees it; only the token signer opens it.
+    pub sealed_private_key: String,
     /// The public JWK, with `kid`, `use: sig` and `alg`.
     pub public_jwk: Value,
 }

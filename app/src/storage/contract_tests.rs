@@ -318,7 +318,7 @@ async fn signing_keys_belong_to_their_workspace_newest_first() {
             material: SigningKeyMaterial {
                 kid: kid.to_owned(),
                 algorithm: SigningAlgorithm::Ps256,
-                private_key_pem: "-----BEGIN PRIVATE KEY-----".to_owned(),
+                sealed_private_key: format!("sealed:v1:0011223344556677:{kid}"),
                 public_jwk: json!({"kid": kid, "kty": "RSA"}),
             },
             created_at: at(second),

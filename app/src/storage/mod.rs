@@ -219,6 +219,11 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_signing_key(&self, key: &WorkspaceSigningKey) -> Result<(), StoreError>;
     /// The workspace's keys in use, newest first.
     async fn signing_keys(&self, at: &WorkspaceRef) -> Result<Vec<WorkspaceSigningKey>, StoreError>;
+    /// Every stored signing key's workspace, `kid` and private half as stored: what startup
+    /// checks (and seals, for keys stored before sealing) before serving.
+    async fn stored_private_keys(&self) -> Result<Vec<(WorkspaceRef, String, String)>, StoreError>;
+    /// Replaces the stored private half of key `kid` (the same key, sealed).
+    async fn replace_private_key(&self, at: &WorkspaceRef, kid: &str, sealed: &str) -> Result<(), StoreError>;
 
     /// Whether this `jti` is recorded (the check a dry run makes without writing).
     async fn replay_guard_exists(&self, guard: &ReplayGuard) -> Result<bool, StoreError>;

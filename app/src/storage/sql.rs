@@ -753,7 +753,7 @@ macro_rules! sql_store {
                 .bind(key.workspace.tenant.as_str())
                 .bind(key.workspace.workspace.as_str())
                 .bind(key.material.algorithm.as_str())
-                .bind(&key.material.private_key_pem)
+                .bind(&key.material.sealed_private_key)
                 .bind(Json(&key.material.public_jwk))
                 .bind(key.created_at)
                 .execute(&self.pool)
@@ -785,7 +785,7 @@ macro_rules! sql_store {
                                 kid: row.try_get("kid")?,
                                 algorithm: SigningAlgorithm::parse(algorithm)
                                     .ok_or_else(|| StoreError::Corrupt(format!("signing_key.algorithm: {algorithm}")))?,
-                                private_key_pem: row.try_get("private_key_pem")?,
+                                sealed_private_key: row.try_get("private_key_pem")?,
                                 public_jwk: row.try_get::<Json<Value>, _>("public_jwk")?.0,
                             },
                             created_at: row.try_get("created_at")?,
@@ -793,6 +793,32 @@ macro_rules! sql_store {
                     })
                     .collect::<Result<Vec<_>, StoreError>>()
                     .inspect(|keys| self.signing_keys.put(at, keys.clone(), generation))
+            }
+
+            async fn stored_private_keys(&self) -> Result<Vec<(WorkspaceRef, String, String)>, StoreError> {
+                let rows = sqlx::query("select tenant_id, workspace_id, kid, private_key_pem from signing_key order by kid")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let at = WorkspaceRef {
+                            tenant: parse_tenant(row.try_get("tenant_id")?)?,
+                            workspace: parse_workspace_id(row.try_get("workspace_id")?)?,
+                        };
+                        Ok((at, row.try_get("kid")?, row.try_get("private_key_pem")?))
+                    })
+                    .collect()
+            }
+
+            async fn replace_private_key(&self, at: &WorkspaceRef, kid: &str, sealed: &str) -> Result<(), StoreError> {
+                let done = sqlx::query("update signing_key set private_key_pem = $1 where kid = $2")
+                    .bind(sealed)
+                    .bind(kid)
+                    .execute(&self.pool)
+                    .await;
+                self.signing_keys.forget(at);
+                done?;
+                Ok(())
             }
 
             async fn replay_guard_exists(&self, guard: &ReplayGuard) -> Result<bool, StoreError> {

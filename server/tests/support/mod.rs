@@ -174,6 +174,7 @@ pub fn serve_args(data_dir: PathBuf) -> ServeArgs {
         allow_insecure_jwks_uris: true,
         jwks_allowed_networks: Vec::new(),
         metrics_token: None,
+        key_encryption_key_file: None,
         sandbox_workspace: false,
         site_root: "target/site".to_owned(),
     }
