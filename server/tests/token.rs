@@ -366,3 +366,52 @@ async fn the_token_signing_algorithm_is_selectable() {
     let keys = app::domain::jwks::PublicJwks::parse(&jwks, app::domain::jwks::Strictness::Strict).unwrap();
     assert!(jws.verify(&keys).is_ok());
 }
+
+/// Rotating a workspace key: the new key signs every token from then on, the replaced one stays
+/// published (its tokens still verify) and is listed as retiring until a day after the rotation.
+#[tokio::test]
+async fn a_rotated_key_signs_new_tokens_and_the_old_one_stays_published() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let mtls = server.client(Some(&tpp.transport));
+    let token = || async {
+        let (status, body, _) =
+            server.token(&mtls, &[("client_id", &client_id), ("grant_type", "client_credentials")], None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    };
+    let before = token().await;
+    let old_kid = CompactJws::parse(&before).unwrap().kid().unwrap().to_owned();
+
+    let keys_path = format!("{ADMIN_WORKSPACE}/signing-keys");
+    let (status, rotated) = server.admin(Method::POST, &keys_path, Some(json!({"algorithm": "PS256"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{rotated}");
+    let new_kid = rotated["kid"].as_str().unwrap().to_owned();
+    assert_ne!(new_kid, old_kid);
+    assert_eq!(rotated["state"], "signing");
+    assert!(rotated["public_jwk"].get("d").is_none() && rotated.get("sealed_private_key").is_none(), "{rotated}");
+
+    let (_, listed) = server.admin(Method::GET, &keys_path, None).await;
+    let state_of = |kid: &str| listed["signing_keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid).unwrap().clone();
+    assert_eq!(state_of(&new_kid)["state"], "signing");
+    let old = state_of(&old_kid);
+    assert_eq!(old["state"], "retiring", "{old}");
+    let until = chrono::DateTime::parse_from_rfc3339(old["until"].as_str().unwrap()).unwrap();
+    assert!(until > support::now() + chrono::Duration::hours(23), "published for the longest token lifetime: {until}");
+
+    let after = token().await;
+    assert_eq!(CompactJws::parse(&after).unwrap().kid(), Some(new_kid.as_str()), "the new key signs");
+    let jwks: Value =
+        mtls.get(format!("{}{WORKSPACE}/.well-known/jwks.json", server.https)).send().await.unwrap().json().await.unwrap();
+    let keys = app::domain::jwks::PublicJwks::parse(&jwks, app::domain::jwks::Strictness::Strict).unwrap();
+    assert!(keys.find(&old_kid).is_some() && keys.find(&new_kid).is_some(), "{jwks}");
+    for issued in [&before, &after] {
+        assert!(CompactJws::parse(issued).unwrap().verify(&keys).is_ok(), "every unexpired token still verifies");
+    }
+
+    let (status, body) = server.admin(Method::POST, &keys_path, Some(json!({"algorithm": "HS256"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _) =
+        server.admin(Method::POST, "/default/workspaces/nowhere/signing-keys", Some(json!({"algorithm": "ES256"}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

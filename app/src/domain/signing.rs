@@ -52,10 +52,99 @@ impl fmt::Debug for SigningKeyMaterial {
     }
 }
 
+/// A workspace key as the admin API lists it: its public half and where it is in its life.
+#[derive(Debug, Clone, Serialize)]
+pub struct SigningKeyView {
+    pub kid: String,
+    pub algorithm: SigningAlgorithm,
+    pub created_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub state: KeyState,
+    pub public_jwk: Value,
+}
+
 /// A stored signing key.
 #[derive(Debug, Clone)]
 pub struct WorkspaceSigningKey {
     pub workspace: WorkspaceRef,
     pub material: SigningKeyMaterial,
     pub created_at: DateTime<Utc>,
+}
+
+/// How long a replaced key stays published: the longest an access token can live (a day) and
+/// the clock skew verifiers allow, so every token it signed can still be verified.
+pub const REPLACED_KEY_GRACE_SECONDS: i64 = 86_400 + 60;
+
+/// Where a key is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum KeyState {
+    /// The newest key of its algorithm: it signs the workspace's tokens.
+    Signing,
+    /// Replaced, and still published for the tokens it signed until `until`.
+    Retiring { until: DateTime<Utc> },
+    /// Replaced long enough ago that no token it signed is still valid: no longer published.
+    Retired,
+}
+
+impl KeyState {
+    pub fn is_published(self) -> bool {
+        !matches!(self, Self::Retired)
+    }
+}
+
+/// Each key's state at `now`, given a workspace's keys newest first: a key is replaced when a
+/// newer key of its algorithm exists, and retires a grace period after that key was made.
+pub fn key_states(keys: &[WorkspaceSigningKey], now: DateTime<Utc>) -> Vec<KeyState> {
+    keys.iter()
+        .enumerate()
+        .map(|(index, key)| {
+            let successor = keys[..index].iter().rev().find(|newer| newer.material.algorithm == key.material.algorithm);
+            match successor {
+                None => KeyState::Signing,
+                Some(newer) => {
+                    let until = newer.created_at + chrono::Duration::seconds(REPLACED_KEY_GRACE_SECONDS);
+                    if now < until { KeyState::Retiring { until } } else { KeyState::Retired }
+                }
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::ids::{TenantId, WorkspaceId};
+
+    fn key(kid: &str, algorithm: SigningAlgorithm, hours: i64) -> WorkspaceSigningKey {
+        let at = WorkspaceRef {
+            tenant: TenantId::parse("default").unwrap_or_else(|e| panic!("{e}")),
+            workspace: WorkspaceId::parse("obuk").unwrap_or_else(|e| panic!("{e}")),
+        };
+        WorkspaceSigningKey {
+            workspace: at,
+            material: SigningKeyMaterial {
+                kid: kid.to_owned(),
+                algorithm,
+                sealed_private_key: String::new(),
+                public_jwk: json!({"kid": kid}),
+            },
+            created_at: DateTime::from_timestamp(hours * 3600, 0).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn a_replaced_key_stays_published_for_a_day_after_its_successor_is_made() {
+        use SigningAlgorithm::{Es256, Ps256};
+        // Newest first: PS256 rotated at hour 10 and again at hour 40; one ES256 key.
+        let keys = [key("ps-3", Ps256, 40), key("es-1", Es256, 5), key("ps-2", Ps256, 10), key("ps-1", Ps256, 0)];
+        let at_hour = |hours: i64| DateTime::from_timestamp(hours * 3600, 0).unwrap_or_default();
+        let until = |hours: i64| KeyState::Retiring { until: at_hour(hours) + chrono::Duration::seconds(60) };
+        assert_eq!(key_states(&keys, at_hour(41)), [KeyState::Signing, KeyState::Signing, until(64), KeyState::Retired]);
+        assert_eq!(key_states(&keys[2..], at_hour(33)), [KeyState::Signing, until(34)], "before the second rotation");
+        assert_eq!(key_states(&keys, at_hour(65)), [KeyState::Signing, KeyState::Signing, KeyState::Retired, KeyState::Retired]);
+        assert!(!KeyState::Retired.is_published() && until(1).is_published() && KeyState::Signing.is_published());
+    }
 }

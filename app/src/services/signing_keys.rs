@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use super::ServiceError;
 use crate::domain::ids::WorkspaceRef;
-use crate::domain::signing::{SigningAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
+use crate::domain::signing::{KeyState, SigningAlgorithm, SigningKeyMaterial, SigningKeyView, WorkspaceSigningKey, key_states};
+use crate::services::workspaces::get_workspace;
 use crate::state::AppState;
 
 /// Makes new key pairs.
@@ -37,8 +38,45 @@ pub async fn ensure_signing_key(state: &AppState, at: &WorkspaceRef, algorithm: 
     Ok(())
 }
 
-/// The workspace's public keys as a JWKS (RFC 7517 §5).
+/// Rotates the workspace's `algorithm` key: a new key signs its tokens from now on, and the one
+/// it replaces stays published until every token that key signed has expired.
+pub async fn rotate_signing_key(
+    state: &AppState,
+    at: &WorkspaceRef,
+    algorithm: SigningAlgorithm,
+) -> Result<SigningKeyView, ServiceError> {
+    get_workspace(state, at).await?;
+    create_signing_key(state, at, algorithm).await?;
+    let keys = list_signing_keys(state, at).await?;
+    keys.into_iter()
+        .find(|key| key.algorithm == algorithm && key.state == KeyState::Signing)
+        .ok_or_else(|| ServiceError::Internal(format!("the new {} key of {at} is not stored", algorithm.as_str())))
+}
+
+/// The workspace's keys, newest first, with their states.
+pub async fn list_signing_keys(state: &AppState, at: &WorkspaceRef) -> Result<Vec<SigningKeyView>, ServiceError> {
+    get_workspace(state, at).await?;
+    let keys = state.store.signing_keys(at).await?;
+    let states = key_states(&keys, state.clock.now());
+    Ok(keys
+        .into_iter()
+        .zip(states)
+        .map(|(key, state)| SigningKeyView {
+            kid: key.material.kid,
+            algorithm: key.material.algorithm,
+            created_at: key.created_at,
+            state,
+            public_jwk: key.material.public_jwk,
+        })
+        .collect())
+}
+
+/// The workspace's published keys as a JWKS (RFC 7517 §5): those signing, and those replaced
+/// whose tokens may still be valid.
 pub async fn public_jwks(state: &AppState, at: &WorkspaceRef) -> Result<Value, ServiceError> {
-    let keys: Vec<Value> = state.store.signing_keys(at).await?.into_iter().map(|key| key.material.public_jwk).collect();
-    Ok(json!({ "keys": keys }))
+    let keys = state.store.signing_keys(at).await?;
+    let states = key_states(&keys, state.clock.now());
+    let published: Vec<Value> =
+        keys.into_iter().zip(states).filter(|(_, state)| state.is_published()).map(|(key, _)| key.material.public_jwk).collect();
+    Ok(json!({ "keys": published }))
 }

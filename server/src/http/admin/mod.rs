@@ -6,6 +6,7 @@ mod clients;
 mod dcr;
 mod policies;
 mod sandbox;
+mod signing_keys;
 mod workspaces;
 
 use axum::Router;
@@ -34,6 +35,7 @@ pub fn router() -> Router<ServerState> {
         .route(&format!("{workspace}/policies"), get(policies::list).post(policies::create))
         .route(&format!("{workspace}/policies/{{policy_id}}"), get(policies::get).put(policies::put).delete(policies::delete))
         .route(&format!("{workspace}/audit-events"), get(audit_events::list))
+        .route(&format!("{workspace}/signing-keys"), get(signing_keys::list).post(signing_keys::rotate))
         .route("/api/admin/v1/tenants/{tenant}/sandbox/software", post(sandbox::enrol))
         .route("/api/admin/v1/tenants/{tenant}/sandbox/software/{software_id}/statements", post(sandbox::issue_statement))
 }
