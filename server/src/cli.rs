@@ -295,13 +295,12 @@ pub struct ServeArgs {
     /// other special-purpose addresses are refused otherwise.
     #[arg(long, env = "ONBOARD_JWKS_ALLOWED_NETWORKS", value_delimiter = ',')]
     pub jwks_allowed_networks: Vec<String>,
-    /// Where the console's compiled assets are (cargo-leptos's site root).
     /// The key that seals private keys in the database (base64url of 32 random bytes, in a
     /// file). Every server sharing a database needs the same one. Without it, the one in
     /// `<data-dir>/key-encryption-key` is used, made on first start.
     #[arg(long, env = "ONBOARD_KEY_ENCRYPTION_KEY_FILE")]
     pub key_encryption_key_file: Option<PathBuf>,
-
+    /// Where the console's compiled assets are (cargo-leptos's site root).
     #[arg(long, env = "ONBOARD_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
 }

@@ -47,8 +47,9 @@ pub async fn rotate_signing_key(
 ) -> Result<SigningKeyView, ServiceError> {
     get_workspace(state, at).await?;
     create_signing_key(state, at, algorithm).await?;
-    let keys = list_signing_keys(state, at).await?;
-    keys.into_iter()
+    key_views(state, at)
+        .await?
+        .into_iter()
         .find(|key| key.algorithm == algorithm && key.state == KeyState::Signing)
         .ok_or_else(|| ServiceError::Internal(format!("the new {} key of {at} is not stored", algorithm.as_str())))
 }
@@ -56,6 +57,10 @@ pub async fn rotate_signing_key(
 /// The workspace's keys, newest first, with their states.
 pub async fn list_signing_keys(state: &AppState, at: &WorkspaceRef) -> Result<Vec<SigningKeyView>, ServiceError> {
     get_workspace(state, at).await?;
+    key_views(state, at).await
+}
+
+async fn key_views(state: &AppState, at: &WorkspaceRef) -> Result<Vec<SigningKeyView>, ServiceError> {
     let keys = state.store.signing_keys(at).await?;
     let states = key_states(&keys, state.clock.now());
     Ok(keys
