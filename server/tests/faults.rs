@@ -163,7 +163,11 @@ async fn a_database_outage_answers_503_and_service_resumes_when_it_is_back() {
 /// flight finish: a registration waiting on a slow JWKS host still gets its 201.
 #[tokio::test]
 async fn stopping_drains_requests_in_flight_and_refuses_new_connections() {
-    let TestServer { running, dir: _dir, https, dev_ca_pem, .. } = TestServer::start().await;
+    let TestServer { backend: support::Backend::InProcess(running), dir: _dir, https, dev_ca_pem, .. } =
+        TestServer::start().await
+    else {
+        unreachable!("started in process")
+    };
     let tpp = Ecosystem::new(JwsAlgorithm::Es256).await;
     let admin = |method: Method, path: &str, body: serde_json::Value| {
         reqwest::Client::new()
@@ -183,7 +187,7 @@ async fn stopping_drains_requests_in_flight_and_refuses_new_connections() {
     // The request now waits on the JWKS host (two fetches, 800 ms each).
     tokio::time::sleep(Duration::from_millis(400)).await;
     let https_addr = running.https_addr;
-    let stopping = tokio::spawn(running.stop());
+    let stopping = tokio::spawn((*running).stop());
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(tokio::net::TcpStream::connect(https_addr).await.is_err(), "a stopping server accepts no connection");
     assert!(!stopping.is_finished(), "the server waits for the request in flight");

@@ -154,7 +154,7 @@ fn stored_client(id: &str, dynamic: bool, days_ago: i64) -> app::storage::NewCli
 #[tokio::test]
 async fn abandoned_dcr_clients_are_listed_and_deleted_together_from_the_console() {
     let server = TestServer::start().await;
-    let store = &server.running.state.app.store;
+    let store = &server.running().state.app.store;
     let created = |id: &str| app::domain::audit::NewAuditEvent {
         workspace: stored_client(id, true, 0).workspace,
         event_type: app::domain::audit::AuditEventType::DcrCreated,

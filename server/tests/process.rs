@@ -5,49 +5,19 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::{ADMIN_KEY, ADMIN_PASSWORD, ConsoleSession, OnboardProcess, TestServer, serve_args};
 
-const ADMIN_KEY: &str = "log-test-admin-key-0123456789abcdef-XYZ";
-const ADMIN_PASSWORD: &str = "log-test-password-correct-horse";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// The binary on free loopback ports with its data in `<dir>/data`, logging JSON at debug level
-/// to `<dir>/<log>`; returns once it is ready.
-async fn start_onboard(dir: &std::path::Path, log: &str) -> (std::process::Child, u16, u16) {
-    let (http_port, https_port) = (free_port(), free_port());
-    let log_path = dir.join(log);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_onboard"))
-        .arg("serve")
-        .env("ONBOARD_DATA_DIR", dir.join("data"))
-        .env("ONBOARD_HTTP_ADDR", format!("127.0.0.1:{http_port}"))
-        .env("ONBOARD_HTTPS_ADDR", format!("127.0.0.1:{https_port}"))
-        .env("ONBOARD_PUBLIC_URL", format!("https://localhost:{https_port}"))
-        .env("ONBOARD_ADMIN_API_KEY", ADMIN_KEY)
-        .env("ONBOARD_ADMIN_EMAIL", "admin@bank.example")
-        .env("ONBOARD_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("ONBOARD_LOG_FORMAT", "json")
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let plain = reqwest::Client::new();
-    for _ in 0..100 {
-        if plain.get(format!("http://127.0.0.1:{http_port}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return (child, http_port, https_port);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server did not start: {}", std::fs::read_to_string(&log_path).unwrap_or_default());
+/// The binary with its data in `<dir>/data` (and its database at `database_url` if given),
+/// logging to `<dir>/<log>`.
+async fn start_onboard(dir: &Path, database_url: Option<&str>, log: &str) -> OnboardProcess {
+    let mut args = serve_args(dir.join("data"));
+    args.database.database_url = database_url.map(str::to_owned);
+    OnboardProcess::spawn(&args, dir.join(log)).await
 }
 
 /// A call of the admin API, which must succeed; returns its JSON body.
@@ -73,60 +43,16 @@ async fn generic_workspace(http: &str, limits: Option<Value>) {
     }
 }
 
-/// A console sign-in, with the password on the wire; returns the session id.
-async fn sign_in(plain: &reqwest::Client, http: &str) -> String {
-    let signed_in = plain
-        .post(format!("{http}/app/fn/sign_in"))
-        .header("origin", http)
-        .header("accept", "application/json")
-        .form(&[("email", "admin@bank.example"), ("password", ADMIN_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert!(signed_in.status().is_success() || signed_in.status().is_redirection(), "{}", signed_in.status());
-    signed_in
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("onboard_session=").map(|rest| rest.split(';').next().unwrap_or_default().to_owned()))
-        .expect("a session cookie")
-}
-
-/// `SIGTERM`: the server drains and exits with success within 10 s; returns its log.
-async fn terminate(child: &mut std::process::Child, log_path: &std::path::Path) -> String {
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
-    let mut exited = None;
-    for _ in 0..100 {
-        if let Some(status) = child.try_wait().unwrap() {
-            exited = Some(status);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let log = std::fs::read_to_string(log_path).unwrap();
-    let status = exited.unwrap_or_else(|| {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("still running 10 s after SIGTERM:\n{log}")
-    });
-    assert!(status.success(), "{status}:\n{log}");
-    log
-}
-
 #[tokio::test]
 async fn a_full_session_logs_no_secret_and_sigterm_ends_it_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut child, http_port, https_port) = start_onboard(dir.path(), "onboard.log").await;
-    let http = format!("http://127.0.0.1:{http_port}");
-    let plain = reqwest::Client::new();
-    generic_workspace(&http, None).await;
+    let server = TestServer::spawn_with(|_| {}).await;
+    generic_workspace(&server.http, None).await;
 
-    let session_cookie = sign_in(&plain, &http).await;
+    let console = ConsoleSession::sign_in(&server).await;
+    let session_id = console.cookie.strip_prefix("onboard_session=").unwrap();
 
-    let ca = std::fs::read_to_string(dir.path().join("data/tls/dev-ca.pem")).unwrap();
-    let tls = support::tls_client(&ca, None);
-    let base = format!("https://127.0.0.1:{https_port}/default/apps");
+    let tls = server.client(None);
+    let base = format!("{}/default/apps", server.https);
     let registered: Value = tls
         .post(format!("{base}/oauth2/register"))
         .json(&json!({"client_name": "Budget app", "grant_types": ["client_credentials"]}))
@@ -170,16 +96,17 @@ async fn a_full_session_logs_no_secret_and_sigterm_ends_it_cleanly() {
         .unwrap();
     assert!(revoked.status().is_success(), "{}", revoked.status());
 
-    let log = terminate(&mut child, &dir.path().join("onboard.log")).await;
+    let support::Backend::Process(process) = server.backend else { unreachable!() };
+    let log = process.terminate().await;
     assert!(log.lines().count() > 20, "debug logging was on:\n{log}");
     assert!(log.lines().all(|line| serde_json::from_str::<Value>(line).is_ok()), "every line is JSON");
     assert!(log.contains(client_id), "the log does name the client, so the search below looks at real lines");
-    let kek = std::fs::read_to_string(dir.path().join("data/key-encryption-key")).unwrap();
+    let kek = std::fs::read_to_string(server.dir.path().join("key-encryption-key")).unwrap();
     for (what, secret) in [
         ("key encryption key", kek.trim()),
         ("admin API key", ADMIN_KEY),
         ("administrator password", ADMIN_PASSWORD),
-        ("session id", session_cookie.as_str()),
+        ("session id", session_id),
         ("client secret", client_secret),
         ("registration access token", registration_token),
         ("access token", access_token),
@@ -197,12 +124,23 @@ async fn a_full_session_logs_no_secret_and_sigterm_ends_it_cleanly() {
 /// audit event, committed together; and nothing is half-written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_registrations_loses_no_acknowledged_client() {
+    kill_9_during_registrations(None).await;
+}
+
+/// The same on PostgreSQL (run where `make test` provides it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_registrations_on_postgresql_loses_no_acknowledged_client() {
+    let Some(url) = support::fresh_postgres_database("kill_9").await else { return };
+    kill_9_during_registrations(Some(&url)).await;
+}
+
+async fn kill_9_during_registrations(database_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, http_port, https_port) = start_onboard(dir.path(), "first.log").await;
-    let http = format!("http://127.0.0.1:{http_port}");
+    let mut first = start_onboard(dir.path(), database_url, "first.log").await;
+    let http = format!("http://{}", first.http_addr);
     generic_workspace(&http, Some(serde_json::to_value(app::domain::limits::Limits::off()).unwrap())).await;
     let ca = std::fs::read_to_string(dir.path().join("data/tls/dev-ca.pem")).unwrap();
-    let register = format!("https://127.0.0.1:{https_port}/default/apps/oauth2/register");
+    let register = format!("https://{}/default/apps/oauth2/register", first.https_addr);
 
     let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
     let senders: Vec<_> = (0..8)
@@ -226,15 +164,14 @@ async fn kill_9_during_registrations_loses_no_acknowledged_client() {
     while acknowledged.lock().unwrap().len() < 150 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    child.kill().unwrap(); // SIGKILL, with registrations in flight
-    child.wait().unwrap();
+    first.kill(); // SIGKILL, with registrations in flight
     for sender in senders {
         sender.await.unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
 
-    let (mut restarted, http_port, https_port) = start_onboard(dir.path(), "second.log").await;
-    let http = format!("http://127.0.0.1:{http_port}");
+    let restarted = start_onboard(dir.path(), database_url, "second.log").await;
+    let http = format!("http://{}", restarted.http_addr);
     let clients = admin(&http, Method::GET, "/default/workspaces/apps/clients", None).await;
     let stored: std::collections::HashSet<&str> =
         clients["clients"].as_array().unwrap().iter().map(|c| c["client_id"].as_str().unwrap()).collect();
@@ -243,7 +180,7 @@ async fn kill_9_during_registrations_loses_no_acknowledged_client() {
         assert!(stored.contains(id.as_str()), "client {id} got a 201 and is gone");
     }
     let tls = support::tls_client(&ca, None);
-    let register = format!("https://127.0.0.1:{https_port}/default/apps/oauth2/register");
+    let register = format!("https://{}/default/apps/oauth2/register", restarted.https_addr);
     for (id, token) in &acknowledged {
         let read = tls.get(format!("{register}/{id}")).bearer_auth(token).send().await.unwrap();
         assert_eq!(read.status().as_u16(), 200, "client {id}'s registration access token");
@@ -252,5 +189,5 @@ async fn kill_9_during_registrations_loses_no_acknowledged_client() {
     let audited: std::collections::HashSet<&str> =
         audit["audit_events"].as_array().unwrap().iter().filter_map(|e| e["client_id"].as_str()).collect();
     assert_eq!(audited, stored, "each stored client has its audit event, and no event lacks its client");
-    terminate(&mut restarted, &dir.path().join("second.log")).await;
+    restarted.terminate().await;
 }

@@ -1,6 +1,7 @@
-//! Scale-out: two Onboard servers on one PostgreSQL database, as behind a load balancer with no
-//! sticky routing. Each has its own data directory, caches, rate limiters and TLS certificate;
-//! all they share is the database. Runs where `make test` provides PostgreSQL.
+//! Scale-out: two `onboard` processes on one PostgreSQL database, as behind a load balancer with
+//! no sticky routing. Each has its own data directory, caches, rate limiters and TLS certificate;
+//! all they share is the database and the key encryption key. Runs where `make test` provides
+//! PostgreSQL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
 
@@ -27,7 +28,7 @@ fn shared_kek() -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
-/// Two servers on one fresh database with one key encryption key, started at the same time
+/// Two server processes on one fresh database with one key encryption key, started at the same time
 /// (both race to set it up), with the default workspace trusting `tpp`'s ecosystem. `None`
 /// without PostgreSQL.
 async fn pair(tpp: &Ecosystem) -> Option<(TestServer, TestServer)> {
@@ -37,7 +38,7 @@ async fn pair(tpp: &Ecosystem) -> Option<(TestServer, TestServer)> {
         args.database.database_url = Some(url.clone());
         args.key_encryption_key_file = Some(kek.clone());
     };
-    let (a, b) = tokio::join!(TestServer::start_with(configure), TestServer::start_with(configure));
+    let (a, b) = tokio::join!(TestServer::spawn_with(configure), TestServer::spawn_with(configure));
     tpp.configure(&a).await;
     // Generous limits: the concurrency test comes from one address.
     a.patch_workspace(json!({ "limits": Limits::off() })).await;

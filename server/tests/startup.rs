@@ -107,17 +107,7 @@ async fn a_given_admin_api_key_replaces_the_generated_one() {
 #[tokio::test]
 async fn registration_works_on_postgresql() {
     let Some(url) = support::fresh_postgres_database("startup").await else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let mut args = serve_args(dir.path().to_owned());
-    args.database.database_url = Some(url);
-    let running = startup::start(&args, Arc::new(SystemClock)).await.unwrap();
-    let server = TestServer {
-        http: format!("http://{}", running.http_addr),
-        https: format!("https://{}", running.https_addr),
-        dev_ca_pem: std::fs::read_to_string(running.dev_ca.as_ref().unwrap()).unwrap(),
-        running,
-        dir,
-    };
+    let server = TestServer::start_with(|args| args.database.database_url = Some(url)).await;
     let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
     tpp.configure(&server).await;
     let client = server.client(Some(&tpp.transport));
@@ -134,7 +124,7 @@ async fn registration_works_on_postgresql() {
 #[tokio::test]
 async fn a_silent_client_does_not_hold_up_the_tls_listener() {
     let server = TestServer::start().await;
-    let _silent = tokio::net::TcpStream::connect(server.running.https_addr).await.unwrap();
+    let _silent = tokio::net::TcpStream::connect(server.running().https_addr).await.unwrap();
     let url = format!("{}/default/obuk/.well-known/openid-configuration", server.https);
     let answered = tokio::time::timeout(std::time::Duration::from_secs(8), server.client(None).get(url).send()).await;
     assert!(answered.is_ok_and(|response| response.is_ok_and(|r| r.status().is_success())));

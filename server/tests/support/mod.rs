@@ -11,6 +11,8 @@
     reason = "shared by several test crates, each using a part"
 )]
 
+mod process;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -34,6 +36,7 @@ use onboard::pki::{CertificateAuthority, IssuedCertificate};
 use onboard::startup::{self, Running};
 use onboard::tpp::claims as tpp_claims;
 use onboard::tpp::keys::SigningKey;
+pub use process::OnboardProcess;
 
 pub const ADMIN_KEY: &str = "test-admin-key-0123456789abcdef-0123456789";
 pub const ADMIN_EMAIL: &str = "admin@bank.example";
@@ -52,7 +55,7 @@ pub fn now() -> DateTime<Utc> {
 
 /// An Onboard server on random ports with its own data directory.
 pub struct TestServer {
-    pub running: Running,
+    pub backend: Backend,
     pub dir: tempfile::TempDir,
     pub http: String,
     pub https: String,
@@ -86,9 +89,33 @@ impl TestServer {
         Self {
             http: format!("http://{}", running.http_addr),
             https: format!("https://{}", running.https_addr),
-            running,
+            backend: Backend::InProcess(Box::new(running)),
             dir,
             dev_ca_pem,
+        }
+    }
+
+    /// The same server as a separate `onboard` process, logging to `<dir>/onboard.log`.
+    pub async fn spawn_with(change: impl FnOnce(&mut ServeArgs)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = serve_args(dir.path().to_owned());
+        change(&mut args);
+        let process = OnboardProcess::spawn(&args, dir.path().join("onboard.log")).await;
+        let dev_ca_pem = std::fs::read_to_string(dir.path().join("tls/dev-ca.pem")).unwrap();
+        Self {
+            http: format!("http://{}", process.http_addr),
+            https: format!("https://{}", process.https_addr),
+            backend: Backend::Process(process),
+            dir,
+            dev_ca_pem,
+        }
+    }
+
+    /// The server's state, for tests that look inside an in-process server.
+    pub fn running(&self) -> &Running {
+        match &self.backend {
+            Backend::InProcess(running) => running,
+            Backend::Process(_) => panic!("a server in another process has no state to look at"),
         }
     }
 
@@ -158,6 +185,14 @@ impl TestServer {
         assert_eq!(status, StatusCode::OK, "{body}");
         body["audit_events"].as_array().cloned().unwrap()
     }
+}
+
+/// Where a test server runs.
+pub enum Backend {
+    /// In the test's own process, on its runtime.
+    InProcess(Box<Running>),
+    /// As the `onboard` binary.
+    Process(OnboardProcess),
 }
 
 pub fn serve_args(data_dir: PathBuf) -> ServeArgs {
