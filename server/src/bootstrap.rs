@@ -27,28 +27,29 @@ pub const KEY_ENCRYPTION_KEY_FILE: &str = "key-encryption-key";
 pub const FIRST_ADMIN_EMAIL: &str = "admin@onboard.localhost";
 const MIN_ADMIN_API_KEY_LEN: usize = 32;
 
-/// Checks that this server's key encryption key opens every stored signing key, and seals any
+/// Checks that this server's key encryption key opens every stored private key, and seals any
 /// stored before keys were sealed. Refuses to start with a different KEK than the database's,
 /// rather than fail on the first token.
 pub async fn seal_private_keys(store: &dyn Store, kek: &KeyEncryptionKey) -> anyhow::Result<()> {
     let mut sealed = 0;
-    for (at, kid, stored) in store.stored_private_keys().await? {
+    for (slot, stored) in store.stored_private_keys().await? {
         match sealing::sealed_with(&stored) {
             Some(id) if id == kek.id() => {}
             Some(id) => bail!(
-                "the signing keys in the database are sealed with key encryption key {id}, and this server has {}: \
+                "the private keys in the database are sealed with key encryption key {id}, and this server has {}: \
                  give every server sharing the database the same --key-encryption-key-file",
                 kek.id()
             ),
             None => {
-                let resealed = kek.seal(&stored, &kid).map_err(|e| anyhow::anyhow!("sealing key {kid}: {e}"))?;
-                store.replace_private_key(&at, &kid, &resealed).await?;
+                let resealed =
+                    kek.seal(&stored, &slot.sealing_context()).map_err(|e| anyhow::anyhow!("sealing {slot:?}: {e}"))?;
+                store.replace_private_key(&slot, &resealed).await?;
                 sealed += 1;
             }
         }
     }
     if sealed > 0 {
-        tracing::info!(keys = sealed, kek = kek.id(), "sealed signing keys stored in plaintext by an earlier version");
+        tracing::info!(keys = sealed, kek = kek.id(), "sealed private keys stored in plaintext by an earlier version");
     }
     Ok(())
 }

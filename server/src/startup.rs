@@ -83,6 +83,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
         client_trust: Arc::new(ClientTrust::new(tls::provider())),
         token_signers: Arc::new(TokenSigners::new(kek.clone())),
         rate_limits: Arc::new(RateLimiters::default()),
+        kek: kek.clone(),
         metrics_token: args.metrics_token.clone().map(|token| Arc::new(app::secrets::Secret::from_given(token).hash())),
     };
     let app = AppState {

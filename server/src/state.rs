@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 
 use app::state::AppState;
 
+use crate::sealing::KeyEncryptionKey;
 use crate::services::rate_limits::RateLimiters;
 use crate::tls::client_trust::ClientTrust;
 use crate::workspace_keys::TokenSigners;
@@ -25,6 +26,8 @@ pub struct ProtocolParts {
     pub client_trust: Arc<ClientTrust>,
     pub token_signers: Arc<TokenSigners>,
     pub rate_limits: Arc<RateLimiters>,
+    /// Seals the private keys the sandbox directory and sandbox TPPs keep in the database.
+    pub kek: Arc<KeyEncryptionKey>,
     /// What non-loopback callers of `/metrics` must present (`--metrics-token`), hashed.
     pub metrics_token: Option<Arc<app::secrets::SecretHash>>,
 }

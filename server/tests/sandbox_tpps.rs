@@ -156,3 +156,53 @@ async fn software_enrolled_by_the_toolkit_has_no_bundle_to_give() {
     // A path that is no software id never reaches the store or a header.
     assert_eq!(console.get("/app/default/sandbox/..%2Fx/bundle.zip").await.status(), StatusCode::NOT_FOUND);
 }
+
+/// The sandbox directory's signing and CA keys and a held bundle are sealed in the database
+/// under the key encryption key, each bound to its place; values an earlier version stored in
+/// plaintext are sealed on the next start, and the sandbox TPP still registers.
+#[tokio::test]
+async fn sandbox_keys_and_held_bundles_are_sealed_at_rest_and_plaintext_ones_on_start() {
+    use sqlx::Connection as _;
+    let first = TestServer::start().await;
+    let console = ConsoleSession::sign_in(&first).await;
+    let (status, made) = console.call_json("create_sandbox_tpp", &new_tpp("SealedPlanner")).await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    let TestServer { backend: support::Backend::InProcess(running), dir, .. } = first else { unreachable!() };
+    (*running).stop().await;
+
+    let kek = onboard::sealing::KeyEncryptionKey::load_or_generate(&dir.path().join("key-encryption-key"), false).unwrap();
+    let url = format!("sqlite:{}", dir.path().join("onboard.db").display());
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let places = [
+        ("sandbox_directory", "signing_key_pem", "sandbox-directory/default/signing-key", "tenant_id = 'default'"),
+        ("sandbox_directory", "ca_key_pem", "sandbox-directory/default/ca-key", "tenant_id = 'default'"),
+        ("sandbox_software", "held_bundle", "sandbox-bundle/default/SealedPlanner", "software_id = 'SealedPlanner'"),
+    ];
+    for (table, column, context, row) in places {
+        let (stored,): (String,) =
+            sqlx::query_as(&format!("select {column} from {table} where {row}")).fetch_one(&mut db).await.unwrap();
+        assert!(!stored.contains("PRIVATE KEY"), "{column} is sealed at rest: {stored}");
+        assert_eq!(onboard::sealing::sealed_with(&stored), Some(kek.id()));
+        let plaintext = kek.open(&stored, context).unwrap();
+        assert!(plaintext.contains("PRIVATE KEY"), "{column} holds a private key");
+        // As an earlier version stored it.
+        sqlx::query(&format!("update {table} set {column} = $1 where {row}")).bind(plaintext).execute(&mut db).await.unwrap();
+    }
+
+    let server = TestServer::start_with(|again| *again = support::serve_args(dir.path().to_owned())).await;
+    for (table, column, _, row) in places {
+        let (stored,): (String,) =
+            sqlx::query_as(&format!("select {column} from {table} where {row}")).fetch_one(&mut db).await.unwrap();
+        assert_eq!(onboard::sealing::sealed_with(&stored), Some(kek.id()), "{column} is sealed on start");
+    }
+    server
+        .put_dcr(json!({
+            "enabled": true, "require_software_statement": true, "require_signed_request": true,
+            "request_signing_keys": "software_statement", "require_mtls": true, "trust_sandbox_directory": true
+        }))
+        .await;
+    let console = ConsoleSession::sign_in(&server).await;
+    let outcome = register(&console, "obuk", "SealedPlanner").await;
+    assert_eq!(outcome["status"].as_u64(), Some(201), "{outcome}");
+    assert_eq!(console.get("/app/default/sandbox/SealedPlanner/bundle.zip").await.status(), StatusCode::OK);
+}

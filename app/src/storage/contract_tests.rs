@@ -598,3 +598,62 @@ async fn a_tenant_has_one_sandbox_directory_and_its_software() {
         assert_eq!(ok(store.sandbox_software_list(&tenant()).await).len(), 1);
     }
 }
+
+#[tokio::test]
+async fn every_stored_private_key_is_listed_by_its_slot_and_replaced_in_place() {
+    use crate::domain::sandbox::{SandboxDirectoryKeys, SandboxSoftware, SoftwareDetails};
+    use crate::domain::signing::{SigningAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
+    use crate::storage::PrivateKeySlot;
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let material = SigningKeyMaterial {
+            kid: "kid-1".to_owned(),
+            algorithm: SigningAlgorithm::Ps256,
+            sealed_private_key: "workspace key".to_owned(),
+            public_jwk: json!({"kid": "kid-1", "kty": "RSA"}),
+        };
+        ok(store.insert_signing_key(&WorkspaceSigningKey { workspace: ws.reference(), material, created_at: at(1) }).await);
+        let keys = SandboxDirectoryKeys {
+            signing_key_pem: "directory signing key".to_owned(),
+            ca_cert_pem: "ca certificate".to_owned(),
+            ca_key_pem: "ca key".to_owned(),
+            created_at: at(1),
+        };
+        ok(store.ensure_sandbox_directory(&tenant(), &keys).await);
+        let software = |id: &str| SandboxSoftware {
+            details: SoftwareDetails {
+                software_id: id.to_owned(),
+                org_id: "org-1".to_owned(),
+                client_name: id.to_owned(),
+                roles: vec!["AISP".to_owned()],
+                redirect_uris: vec!["https://tpp.example/cb".to_owned()],
+            },
+            jwks: json!({"keys": []}),
+            created_at: at(2),
+        };
+        ok(store.put_sandbox_software(&tenant(), &software("Held"), Some("held bundle")).await);
+        ok(store.put_sandbox_software(&tenant(), &software("Elsewhere"), None).await);
+
+        let slots = [
+            (PrivateKeySlot::WorkspaceSigningKey { at: ws.reference(), kid: "kid-1".to_owned() }, "workspace key"),
+            (PrivateKeySlot::SandboxDirectorySigningKey { tenant: tenant() }, "directory signing key"),
+            (PrivateKeySlot::SandboxDirectoryCaKey { tenant: tenant() }, "ca key"),
+            (PrivateKeySlot::SandboxHeldBundle { tenant: tenant(), software_id: "Held".to_owned() }, "held bundle"),
+        ];
+        let expected: Vec<_> = slots.iter().map(|(slot, value)| (slot.clone(), (*value).to_owned())).collect();
+        assert_eq!(ok(store.stored_private_keys().await), expected, "software without a held bundle has no slot");
+        for (slot, value) in &slots {
+            ok(store.replace_private_key(slot, &format!("sealed {value}")).await);
+        }
+        let replaced: Vec<_> = slots.iter().map(|(slot, value)| (slot.clone(), format!("sealed {value}"))).collect();
+        assert_eq!(ok(store.stored_private_keys().await), replaced);
+        assert_eq!(ok(store.signing_keys(&ws.reference()).await)[0].material.sealed_private_key, "sealed workspace key");
+        let directory = ok(store.sandbox_directory(&tenant()).await).unwrap_or_else(|| panic!("the directory"));
+        assert_eq!(
+            (directory.signing_key_pem.as_str(), directory.ca_cert_pem.as_str()),
+            ("sealed directory signing key", "ca certificate")
+        );
+        assert_eq!(ok(store.sandbox_held_bundle(&tenant(), "Held").await).as_deref(), Some("sealed held bundle"));
+    }
+}

@@ -42,6 +42,33 @@ impl Backend {
     }
 }
 
+/// Where a private key lives in the database: each such value is stored sealed under the key
+/// encryption key, bound to its slot's [`sealing_context`](Self::sealing_context).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrivateKeySlot {
+    /// A workspace's token signing key.
+    WorkspaceSigningKey { at: WorkspaceRef, kid: String },
+    /// The key a tenant's sandbox directory signs software statements with.
+    SandboxDirectorySigningKey { tenant: TenantId },
+    /// The key of a tenant's sandbox transport CA.
+    SandboxDirectoryCaKey { tenant: TenantId },
+    /// The bundle (keys included) the server holds for a console-made sandbox TPP.
+    SandboxHeldBundle { tenant: TenantId, software_id: String },
+}
+
+impl PrivateKeySlot {
+    /// What a sealed value is bound to, so it cannot be moved to another slot. A workspace key's
+    /// is its `kid` (unique across workspaces, being a thumbprint).
+    pub fn sealing_context(&self) -> String {
+        match self {
+            Self::WorkspaceSigningKey { kid, .. } => kid.clone(),
+            Self::SandboxDirectorySigningKey { tenant } => format!("sandbox-directory/{tenant}/signing-key"),
+            Self::SandboxDirectoryCaKey { tenant } => format!("sandbox-directory/{tenant}/ca-key"),
+            Self::SandboxHeldBundle { tenant, software_id } => format!("sandbox-bundle/{tenant}/{software_id}"),
+        }
+    }
+}
+
 /// What became of a DCR settings write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DcrSettingsWrite {
@@ -219,11 +246,12 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_signing_key(&self, key: &WorkspaceSigningKey) -> Result<(), StoreError>;
     /// The workspace's keys in use, newest first.
     async fn signing_keys(&self, at: &WorkspaceRef) -> Result<Vec<WorkspaceSigningKey>, StoreError>;
-    /// Every stored signing key's workspace, `kid` and private half as stored: what startup
-    /// checks (and seals, for keys stored before sealing) before serving.
-    async fn stored_private_keys(&self) -> Result<Vec<(WorkspaceRef, String, String)>, StoreError>;
-    /// Replaces the stored private half of key `kid` (the same key, sealed).
-    async fn replace_private_key(&self, at: &WorkspaceRef, kid: &str, sealed: &str) -> Result<(), StoreError>;
+    /// Every stored private key (workspace signing keys, sandbox directory keys, held sandbox
+    /// bundles) as stored: what startup checks (and seals, for values stored before sealing)
+    /// before serving.
+    async fn stored_private_keys(&self) -> Result<Vec<(PrivateKeySlot, String)>, StoreError>;
+    /// Replaces what a slot holds with the same value, sealed.
+    async fn replace_private_key(&self, slot: &PrivateKeySlot, sealed: &str) -> Result<(), StoreError>;
 
     /// Whether this `jti` is recorded (the check a dry run makes without writing).
     async fn replay_guard_exists(&self, guard: &ReplayGuard) -> Result<bool, StoreError>;

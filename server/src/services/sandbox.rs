@@ -16,10 +16,11 @@ use app::domain::sandbox::{
 };
 use app::domain::workspace::{SettingsError, Workspace};
 use app::services::ServiceError;
-use app::storage::StoreError;
+use app::storage::{PrivateKeySlot, StoreError};
 
 use crate::oauth2::jose::JwsAlgorithm;
 use crate::pki::CertificateAuthority;
+use crate::sealing::KeyEncryptionKey;
 use crate::state::ServerState;
 use crate::tpp::claims;
 use crate::tpp::keys::{SigningKey, transport_jwk};
@@ -35,12 +36,24 @@ pub struct SandboxDirectory {
 }
 
 impl SandboxDirectory {
-    fn open(keys: &SandboxDirectoryKeys, urls: SandboxUrls) -> Result<Self, ServiceError> {
+    /// The directory from its stored keys, opened with the key encryption key.
+    fn open(
+        kek: &KeyEncryptionKey,
+        tenant: &TenantId,
+        keys: &SandboxDirectoryKeys,
+        urls: SandboxUrls,
+    ) -> Result<Self, ServiceError> {
         let broken = |e: String| ServiceError::Internal(format!("the sandbox directory's keys are unusable: {e}"));
+        let signing_slot = PrivateKeySlot::SandboxDirectorySigningKey { tenant: tenant.clone() };
+        let signing_key_pem = kek
+            .open(&keys.signing_key_pem, &signing_slot.sealing_context())
+            .map_err(|e| broken(format!("its signing key {e}")))?;
+        let ca_slot = PrivateKeySlot::SandboxDirectoryCaKey { tenant: tenant.clone() };
+        let ca_key_pem = kek.open(&keys.ca_key_pem, &ca_slot.sealing_context()).map_err(|e| broken(format!("its CA key {e}")))?;
         Ok(Self {
-            signing: SigningKey::from_pem(JwsAlgorithm::Ps256, DIRECTORY_KID, &keys.signing_key_pem)
+            signing: SigningKey::from_pem(JwsAlgorithm::Ps256, DIRECTORY_KID, &signing_key_pem)
                 .map_err(|e| broken(e.to_string()))?,
-            authority: CertificateAuthority::from_pem(&keys.ca_cert_pem, &keys.ca_key_pem).map_err(|e| broken(e.to_string()))?,
+            authority: CertificateAuthority::from_pem(&keys.ca_cert_pem, &ca_key_pem).map_err(|e| broken(e.to_string()))?,
             urls,
         })
     }
@@ -66,26 +79,28 @@ impl SandboxDirectory {
 /// anonymous request never makes one.
 pub async fn existing_directory(state: &ServerState, tenant: &TenantId) -> Result<SandboxDirectory, ServiceError> {
     let keys = state.app.store.sandbox_directory(tenant).await?.ok_or(ServiceError::NotFound("sandbox directory"))?;
-    SandboxDirectory::open(&keys, SandboxUrls::new(&state.app.deployment.public_url, tenant))
+    SandboxDirectory::open(&state.protocol.kek, tenant, &keys, SandboxUrls::new(&state.app.deployment.public_url, tenant))
 }
 
 /// The tenant's sandbox directory, made (keys generated off the async runtime) on first use.
 pub async fn directory(state: &ServerState, tenant: &TenantId) -> Result<SandboxDirectory, ServiceError> {
     let urls = SandboxUrls::new(&state.app.deployment.public_url, tenant);
     if let Some(keys) = state.app.store.sandbox_directory(tenant).await? {
-        return SandboxDirectory::open(&keys, urls);
+        return SandboxDirectory::open(&state.protocol.kek, tenant, &keys, urls);
     }
     if !state.app.store.tenant_exists(tenant).await? {
         return Err(ServiceError::NotFound("tenant"));
     }
     let now = state.app.clock.now();
+    let (kek, owner) = (state.protocol.kek.clone(), tenant.clone());
     let made = tokio::task::spawn_blocking(move || -> Result<SandboxDirectoryKeys, String> {
         let signing = SigningKey::generate(JwsAlgorithm::Ps256, DIRECTORY_KID).map_err(|e| e.to_string())?;
         let authority = CertificateAuthority::generate("Onboard Sandbox Transport CA", now).map_err(|e| e.to_string())?;
+        let seal = |pem: &str, slot: PrivateKeySlot| kek.seal(pem, &slot.sealing_context()).map_err(|e| format!("a new key {e}"));
         Ok(SandboxDirectoryKeys {
-            signing_key_pem: signing.private_pem().to_owned(),
+            signing_key_pem: seal(signing.private_pem(), PrivateKeySlot::SandboxDirectorySigningKey { tenant: owner.clone() })?,
             ca_cert_pem: authority.cert_pem().to_owned(),
-            ca_key_pem: authority.key_pem().to_owned(),
+            ca_key_pem: seal(authority.key_pem(), PrivateKeySlot::SandboxDirectoryCaKey { tenant: owner })?,
             created_at: now,
         })
     })
@@ -94,7 +109,7 @@ pub async fn directory(state: &ServerState, tenant: &TenantId) -> Result<Sandbox
     .map_err(ServiceError::Internal)?;
     let kept = state.app.store.ensure_sandbox_directory(tenant, &made).await?;
     tracing::info!(%tenant, "sandbox directory created");
-    SandboxDirectory::open(&kept, urls)
+    SandboxDirectory::open(&state.protocol.kek, tenant, &kept, urls)
 }
 
 /// Enrols (or re-enrols) software a TPP holds the keys of: checks the request, issues its

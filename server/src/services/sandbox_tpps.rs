@@ -19,6 +19,7 @@ use app::services::ServiceError;
 use app::services::sandbox_tpps::SandboxTppMaker;
 use app::services::workspaces::get_workspace;
 use app::state::AppState;
+use app::storage::PrivateKeySlot;
 
 use super::registration::{self, Failure, Incoming};
 use super::sandbox;
@@ -83,15 +84,24 @@ pub async fn create(state: &ServerState, tenant: &TenantId, new: NewSandboxTpp) 
     let (software, enrolment) = sandbox::certify(state, tenant, keys.enrolment_request()).await?;
     let bundle = keys.enrolled(enrolment).map_err(|e| ServiceError::Internal(format!("{e:#}")))?;
     let held = serde_json::to_string(&bundle).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    state.app.store.put_sandbox_software(tenant, &software, Some(&held)).await?;
+    let slot = PrivateKeySlot::SandboxHeldBundle { tenant: tenant.clone(), software_id: software_id.clone() };
+    let sealed =
+        state.protocol.kek.seal(&held, &slot.sealing_context()).map_err(|e| ServiceError::Internal(format!("the bundle {e}")))?;
+    state.app.store.put_sandbox_software(tenant, &software, Some(&sealed)).await?;
     tracing::info!(%tenant, %software_id, "sandbox TPP created in the console");
     Ok(SandboxSoftwareSummary { details: software.details, created_at: software.created_at, held: true })
 }
 
 /// The held bundle of a sandbox TPP.
 pub async fn held_bundle(state: &ServerState, tenant: &TenantId, software_id: &str) -> Result<Bundle, ServiceError> {
-    let held =
+    let sealed =
         state.app.store.sandbox_held_bundle(tenant, software_id).await?.ok_or(ServiceError::NotFound("sandbox TPP bundle"))?;
+    let slot = PrivateKeySlot::SandboxHeldBundle { tenant: tenant.clone(), software_id: software_id.to_owned() };
+    let held = state
+        .protocol
+        .kek
+        .open(&sealed, &slot.sealing_context())
+        .map_err(|e| ServiceError::Internal(format!("the held bundle {e}")))?;
     serde_json::from_str(&held).map_err(|e| ServiceError::Internal(format!("the held bundle is unreadable: {e}")))
 }
 
