@@ -255,6 +255,43 @@ test.describe("workspaces", () => {
     await expect(page.locator("#applications tr", { hasText: "Onboarding portal" })).toContainText("Manual");
     expect(problems).toEqual([]);
   });
+  test("a signing key is rotated after a confirmation; the replaced one stays published", async ({ page, request }) => {
+    const problems = watchForErrors(page);
+    const id = uniqueId("keys");
+    await page.getByLabel("Id").fill(id);
+    await page.getByLabel("Name").fill("Key rotation");
+    await page.getByLabel("Profile").selectOption("generic");
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await expect(page).toHaveURL(new RegExp(`${id}/dcr`));
+    await open(page, `/app/default/workspaces/${id}/general`);
+
+    const keys = page.locator("#signing-key-list tbody tr");
+    await expect(keys).toHaveCount(1);
+    await expect(keys.nth(0)).toContainText("PS256");
+    await expect(keys.nth(0)).toContainText("Signing");
+    const first = (await keys.nth(0).locator("td").first().innerText()).trim();
+
+    // Cancelling changes nothing; confirming makes a new key.
+    await page.getByRole("button", { name: "Rotate…" }).click();
+    await expect(page.getByRole("alertdialog")).toContainText("Make a new PS256 key?");
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await expect(page.getByRole("alertdialog")).toBeHidden();
+    await expect(keys).toHaveCount(1);
+    await page.getByRole("button", { name: "Rotate…" }).click();
+    await page.getByRole("button", { name: "Yes, rotate" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "New signing key made" })).toBeVisible();
+    await expect(keys).toHaveCount(2);
+    await expect(keys.nth(0)).toContainText("Signing");
+    await expect(keys.nth(1)).toContainText(first);
+    await expect(keys.nth(1)).toContainText("Published until");
+    await snapshot(page, "signing-keys");
+
+    const jwks = await (await request.get(`/default/${id}/.well-known/jwks.json`)).json();
+    const published = jwks.keys.map((key: { kid: string }) => key.kid);
+    const newest = (await keys.nth(0).locator("td").first().innerText()).trim();
+    expect(published).toEqual(expect.arrayContaining([first, newest]));
+    expect(problems).toEqual([]);
+  });
 });
 
 test("the console is readable on a phone", async ({ page }) => {

@@ -415,3 +415,36 @@ async fn a_rotated_key_signs_new_tokens_and_the_old_one_stays_published() {
         server.admin(Method::POST, "/default/workspaces/nowhere/signing-keys", Some(json!({"algorithm": "ES256"}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// The console rotates a key through its server function: only with a session, only for a
+/// known algorithm, and the new key signs the next token.
+#[tokio::test]
+async fn the_console_rotates_a_key_with_a_session_and_a_known_algorithm() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let console = support::ConsoleSession::sign_in(&server).await;
+    let at = [("tenant", "default"), ("workspace", "obuk")];
+    let (status, listed) = console.call("list_signing_keys", &at).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let before = listed.as_array().unwrap().len();
+
+    let anonymous = support::ConsoleSession { cookie: "onboard_session=none".to_owned(), ..console };
+    let (status, _) = anonymous.call("rotate_signing_key", &[at[0], at[1], ("algorithm", "PS256")]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let console = support::ConsoleSession::sign_in(&server).await;
+    let (status, refused) = console.call("rotate_signing_key", &[at[0], at[1], ("algorithm", "HS256")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(console.call("list_signing_keys", &at).await.1.as_array().unwrap().len(), before, "nothing made");
+
+    let (status, rotated) = console.call("rotate_signing_key", &[at[0], at[1], ("algorithm", "PS256")]).await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    assert_eq!(rotated["state"], "signing");
+    let (_, listed) = console.call("list_signing_keys", &at).await;
+    assert_eq!(listed.as_array().unwrap().len(), before + 1);
+    assert_eq!(listed[0]["kid"], rotated["kid"], "newest first");
+    let mtls = server.client(Some(&tpp.transport));
+    let (status, body, _) = server.token(&mtls, &[("client_id", &client_id), ("grant_type", "client_credentials")], None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["access_token"].as_str().unwrap();
+    assert_eq!(CompactJws::parse(token).unwrap().kid(), rotated["kid"].as_str());
+}

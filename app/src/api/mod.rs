@@ -11,5 +11,6 @@ pub mod general;
 pub mod policies;
 pub mod sandbox;
 pub mod session;
+pub mod signing_keys;
 pub mod status;
 pub mod workspaces;

@@ -52,8 +52,9 @@ impl fmt::Debug for SigningKeyMaterial {
     }
 }
 
-/// A workspace key as the admin API lists it: its public half and where it is in its life.
-#[derive(Debug, Clone, Serialize)]
+/// A workspace key as the admin API and the console list it: its public half and where it is
+/// in its life.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SigningKeyView {
     pub kid: String,
     pub algorithm: SigningAlgorithm,
@@ -76,7 +77,7 @@ pub struct WorkspaceSigningKey {
 pub const REPLACED_KEY_GRACE_SECONDS: i64 = 86_400 + 60;
 
 /// Where a key is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum KeyState {
     /// The newest key of its algorithm: it signs the workspace's tokens.

@@ -1,9 +1,11 @@
 //! The General tab: audiences, organisation id, trusted client CAs, authentication methods,
-//! grant types, scopes, the role→scope map, and access token lifetime and algorithm.
+//! grant types, scopes, the role→scope map, access token lifetime and algorithm, limits, and
+//! the signing keys.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::signing_keys::SigningKeysCard;
 use super::use_workspace_path;
 use crate::api::general::{GeneralForm, get_general_form, save_general_settings};
 use crate::domain::limits::Limits;
@@ -49,6 +51,7 @@ pub fn GeneralSettingsPage() -> impl IntoView {
                     })
             }}
         </Transition>
+        <SigningKeysCard />
     }
 }
 

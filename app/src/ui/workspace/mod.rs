@@ -8,6 +8,7 @@ mod dry_run;
 mod general;
 mod policies;
 mod sandbox;
+mod signing_keys;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};

@@ -1,0 +1,124 @@
+//! The General tab's signing keys: the keys the workspace signs access tokens with, where each
+//! is in its life, and a confirmed rotation.
+
+use leptos::prelude::*;
+
+use super::use_workspace_path;
+use crate::api::signing_keys::{list_signing_keys, rotate_signing_key};
+use crate::domain::signing::{KeyState, SigningAlgorithm, SigningKeyView};
+use crate::ui::components::{SaveToast, error_message};
+
+#[component]
+pub fn SigningKeysCard() -> impl IntoView {
+    let path = use_workspace_path();
+    let rotations = RwSignal::new(0_u32);
+    let keys = Resource::new(move || (path.get(), rotations.get()), |(p, _)| list_signing_keys(p.tenant, p.workspace));
+    let algorithm = RwSignal::new(SigningAlgorithm::Ps256.as_str().to_owned());
+    let confirming = RwSignal::new(false);
+    let rotate = Action::new(move |algorithm: &String| {
+        let (path, algorithm) = (path.get_untracked(), algorithm.clone());
+        async move { rotate_signing_key(path.tenant, path.workspace, algorithm).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = rotate.value().get() {
+            confirming.set(false);
+            rotations.update(|n| *n += 1);
+        }
+    });
+    let rotated = Signal::derive(move || {
+        let done = !rotate.pending().get() && rotate.value().get().is_some_and(|result| result.is_ok());
+        done.then_some(true)
+    });
+    view! {
+        <section class="card" id="signing-keys" aria-labelledby="signing-keys-heading">
+            <h2 id="signing-keys-heading">"Signing keys"</h2>
+            <p class="hint spaced">
+                "The keys this workspace signs access tokens with, published at its jwks.json. Rotating makes a new key that signs every token from then on; the key it replaces stays published for a day, until every token it signed has expired."
+            </p>
+            <Transition fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
+                {move || {
+                    keys.get()
+                        .map(|result| match result {
+                            Ok(rows) => view! { <KeysTable rows /> }.into_any(),
+                            Err(error) => view! { <div class="alert error">{error_message(&error)}</div> }.into_any(),
+                        })
+                }}
+            </Transition>
+            <div class="rotate" class:hidden=move || confirming.get()>
+                <label for="rotate-algorithm">"Rotate the key for"</label>
+                <select id="rotate-algorithm" on:change=move |ev| algorithm.set(event_target_value(&ev)) prop:value=algorithm>
+                    {[SigningAlgorithm::Ps256, SigningAlgorithm::Es256]
+                        .into_iter()
+                        .map(|alg| view! { <option value=alg.as_str()>{alg.as_str()}</option> })
+                        .collect_view()}
+                </select>
+                <button type="button" class="button secondary" id="rotate-key" on:click=move |_| confirming.set(true)>
+                    "Rotate…"
+                </button>
+            </div>
+            <div class="confirm" class:hidden=move || !confirming.get() role="alertdialog" aria-labelledby="confirm-rotation">
+                <p id="confirm-rotation">
+                    {move || format!("Make a new {} key? It signs every token from now on; the current one stays published for a day.", algorithm.get())}
+                </p>
+                <button type="button" class="button" id="confirm-rotation-button" disabled=move || rotate.pending().get() on:click=move |_| {
+                    rotate.dispatch(algorithm.get_untracked());
+                }>
+                    {move || if rotate.pending().get() { "Rotating…" } else { "Yes, rotate" }}
+                </button>
+                <button type="button" class="button secondary" on:click=move |_| confirming.set(false)>
+                    "Cancel"
+                </button>
+            </div>
+            {move || rotate.value().get().and_then(Result::err).map(|e| view! { <div class="alert error">{error_message(&e)}</div> })}
+            <SaveToast outcome=rotated saved="New signing key made; it signs from now on" />
+        </section>
+    }
+}
+
+#[component]
+fn KeysTable(rows: Vec<SigningKeyView>) -> impl IntoView {
+    view! {
+        <div class="table-wrap flat">
+            <table class="table" id="signing-key-list">
+                <thead>
+                    <tr>
+                        <th scope="col">"Key ID"</th>
+                        <th scope="col">"Algorithm"</th>
+                        <th scope="col">"Made"</th>
+                        <th scope="col">"State"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|key| {
+                            view! {
+                                <tr>
+                                    <td class="mono small">{key.kid}</td>
+                                    <td class="mono small">{key.algorithm.as_str()}</td>
+                                    <td class="nowrap">{format_time(key.created_at)}</td>
+                                    <td><KeyStateBadge state=key.state /></td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn KeyStateBadge(state: KeyState) -> impl IntoView {
+    match state {
+        KeyState::Signing => view! { <span class="badge ok">"Signing"</span> }.into_any(),
+        KeyState::Retiring { until } => {
+            view! { <span class="badge info">{format!("Published until {}", format_time(until))}</span> }.into_any()
+        }
+        KeyState::Retired => view! { <span class="badge neutral">"Retired"</span> }.into_any(),
+    }
+}
+
+fn format_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
