@@ -27,31 +27,48 @@ pub const KEY_ENCRYPTION_KEY_FILE: &str = "key-encryption-key";
 pub const FIRST_ADMIN_EMAIL: &str = "admin@onboard.localhost";
 const MIN_ADMIN_API_KEY_LEN: usize = 32;
 
-/// Checks that this server's key encryption key opens every stored private key, and seals any
-/// stored before keys were sealed. Refuses to start with a different KEK than the database's,
-/// rather than fail on the first token.
+/// Checks that `kek` opens every stored private key, and seals any stored before keys were
+/// sealed. Refuses to start with a different KEK than the database's, rather than fail on the
+/// first token.
 pub async fn seal_private_keys(store: &dyn Store, kek: &KeyEncryptionKey) -> anyhow::Result<()> {
-    let mut sealed = 0;
-    for (slot, stored) in store.stored_private_keys().await? {
-        match sealing::sealed_with(&stored) {
-            Some(id) if id == kek.id() => {}
-            Some(id) => bail!(
-                "the private keys in the database are sealed with key encryption key {id}, and this server has {}: \
-                 give every server sharing the database the same --key-encryption-key-file",
-                kek.id()
-            ),
-            None => {
-                let resealed =
-                    kek.seal(&stored, &slot.sealing_context()).map_err(|e| anyhow::anyhow!("sealing {slot:?}: {e}"))?;
-                store.replace_private_key(&slot, &resealed).await?;
-                sealed += 1;
-            }
-        }
-    }
+    let sealed = seal_under(store, kek, None).await?;
     if sealed > 0 {
         tracing::info!(keys = sealed, kek = kek.id(), "sealed private keys stored in plaintext by an earlier version");
     }
     Ok(())
+}
+
+/// Seals every stored private key under `target`: those in plaintext, and those sealed under
+/// `previous` (the KEK being replaced); those already under `target` stay as they are, so an
+/// interrupted run can be repeated. A key sealed under any other KEK stops it. Returns how
+/// many keys it sealed.
+pub async fn seal_under(
+    store: &dyn Store,
+    target: &KeyEncryptionKey,
+    previous: Option<&KeyEncryptionKey>,
+) -> anyhow::Result<usize> {
+    let mut sealed = 0;
+    for (slot, stored) in store.stored_private_keys().await? {
+        let context = slot.sealing_context();
+        let plaintext = match sealing::sealed_with(&stored) {
+            Some(id) if id == target.id() => continue,
+            None => stored,
+            Some(id) => match previous {
+                Some(previous) if id == previous.id() => {
+                    previous.open(&stored, &context).map_err(|e| anyhow::anyhow!("opening {slot:?}: it {e}"))?
+                }
+                _ => bail!(
+                    "the private keys in the database are sealed with key encryption key {id}, and this server has {}: \
+                     give every server sharing the database the same --key-encryption-key-file",
+                    target.id()
+                ),
+            },
+        };
+        let resealed = target.seal(&plaintext, &context).map_err(|e| anyhow::anyhow!("sealing {slot:?}: {e}"))?;
+        store.replace_private_key(&slot, &resealed).await?;
+        sealed += 1;
+    }
+    Ok(sealed)
 }
 
 /// Creates the default tenant and workspace unless they exist.

@@ -30,6 +30,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Seal every private key in the database under a new key encryption key. Stop every
+    /// server sharing the database first, and start them with the new key afterwards; running
+    /// it again after an interruption finishes the job.
+    Rekey(RekeyArgs),
     /// Manage console administrators.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -224,6 +228,19 @@ pub enum AdminCommand {
         #[arg(long, env = "ONBOARD_ADMIN_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RekeyArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The key the database's private keys are sealed with now [default: the one in
+    /// <data-dir>/key-encryption-key].
+    #[arg(long, env = "ONBOARD_KEY_ENCRYPTION_KEY_FILE")]
+    pub key_encryption_key_file: Option<PathBuf>,
+    /// The new key, made there (readable by the owner only) if the file does not exist.
+    #[arg(long)]
+    pub new_key_encryption_key_file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -16,6 +16,7 @@ async fn main() -> ExitCode {
     init_logging(cli.log_format);
     let result = match cli.command {
         Some(Command::Migrate(database)) => migrate(&database).await,
+        Some(Command::Rekey(rekey)) => startup::rekey(&rekey).await.map(|_| ()),
         Some(Command::Admin(AdminCommand::CreateUser { database, email, password })) => {
             create_user(&database, &email, password).await
         }

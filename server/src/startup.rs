@@ -2,7 +2,7 @@
 //! both listeners and serve until stopped.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ use app::clock::Clock;
 use app::jwks_client::JwksClient;
 use app::state::{AppState, Deployment};
 
-use crate::cli::ServeArgs;
+use crate::cli::{DatabaseArgs, RekeyArgs, ServeArgs};
 use crate::sealing::KeyEncryptionKey;
 use crate::services::dry_run::PipelineDryRun;
 use crate::services::rate_limits::RateLimiters;
@@ -68,7 +68,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
 
     let store = app::storage::connect(&args.database.url()).await.context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
-    let kek = Arc::new(key_encryption_key(args)?);
+    let kek = Arc::new(key_encryption_key(&args.database, args.key_encryption_key_file.as_deref())?);
     bootstrap::seal_private_keys(store.as_ref(), &kek).await?;
     let public_url = public_url(&args.public_url)?;
     let leptos_options = LeptosOptions::builder()
@@ -111,11 +111,31 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
 }
 
 /// The configured key encryption key, or the data directory's (made on first start).
-fn key_encryption_key(args: &ServeArgs) -> anyhow::Result<KeyEncryptionKey> {
-    match &args.key_encryption_key_file {
+/// The KEK `--key-encryption-key-file` names, or the data directory's (made on first start).
+fn key_encryption_key(database: &DatabaseArgs, file: Option<&Path>) -> anyhow::Result<KeyEncryptionKey> {
+    match file {
         Some(path) => KeyEncryptionKey::load_or_generate(path, false).context("--key-encryption-key-file"),
-        None => KeyEncryptionKey::load_or_generate(&args.database.data_dir.join(bootstrap::KEY_ENCRYPTION_KEY_FILE), true),
+        None => KeyEncryptionKey::load_or_generate(&database.data_dir.join(bootstrap::KEY_ENCRYPTION_KEY_FILE), true),
     }
+}
+
+/// `onboard rekey`: every private key in the database sealed under the new KEK. Returns how
+/// many keys it sealed.
+pub async fn rekey(args: &RekeyArgs) -> anyhow::Result<usize> {
+    let store = app::storage::connect(&args.database.url()).await.context("opening the database")?;
+    store.migrate().await.context("migrating the database")?;
+    let current = key_encryption_key(&args.database, args.key_encryption_key_file.as_deref())?;
+    let new =
+        KeyEncryptionKey::load_or_generate(&args.new_key_encryption_key_file, true).context("--new-key-encryption-key-file")?;
+    let sealed = bootstrap::seal_under(store.as_ref(), &new, Some(&current)).await?;
+    tracing::info!(
+        keys = sealed,
+        from = current.id(),
+        to = new.id(),
+        "private keys sealed under the new key encryption key; start every server with --key-encryption-key-file {}",
+        args.new_key_encryption_key_file.display()
+    );
+    Ok(sealed)
 }
 
 /// Prepares the state, then binds both listeners and serves in the background.

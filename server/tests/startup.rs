@@ -201,3 +201,54 @@ async fn private_keys_are_sealed_at_rest_and_plaintext_ones_are_sealed_on_start(
     let (status, body, _) = server.token(&mtls, &[("client_id", &client_id), ("grant_type", "client_credentials")], None).await;
     assert_eq!(status, StatusCode::OK, "the resealed key signs: {body}");
 }
+
+/// `onboard rekey` seals every private key (workspace keys, the sandbox directory's, held
+/// bundles) under a new key encryption key; a second run has nothing left to do; the old key no
+/// longer starts a server, and the new one does, with every key usable.
+#[tokio::test]
+async fn rekeying_moves_every_private_key_to_the_new_key_encryption_key() {
+    let first = TestServer::start().await;
+    let console = support::ConsoleSession::sign_in(&first).await;
+    let sandbox_tpp = json!({"tenant": "default", "new": {
+        "software_id": "RekeyedPlanner", "org_id": "0015800001SANDBOX", "client_name": "Rekeyed",
+        "roles": ["AISP"], "redirect_uris": ["https://rekeyed.example/cb"], "algorithm": "PS256"
+    }});
+    assert_eq!(console.call_json("create_sandbox_tpp", &sandbox_tpp).await.0, StatusCode::OK);
+    let support::TestServer { backend: support::Backend::InProcess(running), dir, .. } = first else { unreachable!() };
+    (*running).stop().await;
+
+    let keys_dir = tempfile::tempdir().unwrap();
+    let rekey = onboard::cli::RekeyArgs {
+        database: onboard::cli::DatabaseArgs { data_dir: dir.path().to_owned(), database_url: None },
+        key_encryption_key_file: None,
+        new_key_encryption_key_file: keys_dir.path().join("new-kek"),
+    };
+    let sealed = startup::rekey(&rekey).await.unwrap();
+    assert!(sealed >= 4, "the workspace keys, the directory's two and the held bundle: {sealed}");
+    assert_eq!(startup::rekey(&rekey).await.unwrap(), 0, "a second run has nothing left to do");
+    let new = onboard::sealing::KeyEncryptionKey::load_or_generate(&rekey.new_key_encryption_key_file, false).unwrap();
+    let store = app::storage::connect(&rekey.database.url()).await.unwrap();
+    for (slot, stored) in store.stored_private_keys().await.unwrap() {
+        assert_eq!(onboard::sealing::sealed_with(&stored), Some(new.id()), "{slot:?}");
+    }
+
+    let old = serve_args(dir.path().to_owned());
+    let refused = startup::prepare(&old, Arc::new(SystemClock)).await.err().unwrap();
+    assert!(format!("{refused:#}").contains("sealed with key encryption key"), "{refused:#}");
+    let server = TestServer::start_with(|args| {
+        *args = serve_args(dir.path().to_owned());
+        args.key_encryption_key_file = Some(rekey.new_key_encryption_key_file.clone());
+    })
+    .await;
+    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
+    tpp.configure(&server).await;
+    let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let mtls = server.client(Some(&tpp.transport));
+    let (status, body, _) = server.token(&mtls, &[("client_id", &client_id), ("grant_type", "client_credentials")], None).await;
+    assert_eq!(status, StatusCode::OK, "the workspace key opens under the new KEK: {body}");
+    let console = support::ConsoleSession::sign_in(&server).await;
+    let bundle = console.get("/app/default/sandbox/RekeyedPlanner/bundle.zip").await;
+    assert_eq!(bundle.status(), StatusCode::OK, "the held bundle opens under the new KEK");
+    let directory = reqwest::get(format!("{}/default/.sandbox/directory/jwks.json", server.http)).await.unwrap();
+    assert_eq!(directory.status(), StatusCode::OK, "the sandbox directory's keys open under the new KEK");
+}
