@@ -1,6 +1,9 @@
 //! Per-workspace client certificate trust: does the presented chain lead to one of the
 //! workspace's trusted CAs, is it valid now, and is it meant for client authentication. The
-//! verifier built from a workspace's CA bundle is cached, keyed by the bundle itself.
+//! verifier built from a workspace's CA bundle is cached, keyed by the bundle itself; so is
+//! each chain a bundle has accepted, with the window in which every certificate in it is
+//! valid, since nothing else in the verdict changes with time (no revocation lists are used).
+//! A keep-alive TPP pays for the signature checks of its chain once, not on every request.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -14,6 +17,7 @@ use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::WebPkiClientVerifier;
 use rustls::server::danger::ClientCertVerifier;
 use rustls::{CertificateError, RootCertStore};
+use sha2::{Digest as _, Sha256};
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
 use crate::oauth2::registration::ClientCertificateCheck;
@@ -21,15 +25,28 @@ use app::domain::dn::DistinguishedName;
 
 /// More distinct CA bundles than this and the cache starts over.
 const MAX_CACHED_BUNDLES: usize = 256;
+/// More accepted chains than this and their cache starts over.
+const MAX_ACCEPTED_CHAINS: usize = 16_384;
+
+/// A chain a bundle accepted: the leaf's subject, and when every certificate in the chain is
+/// valid (Unix seconds, inclusive).
+#[derive(Clone)]
+struct Accepted {
+    subject: String,
+    not_before: i64,
+    not_after: i64,
+}
 
 pub struct ClientTrust {
     provider: Arc<CryptoProvider>,
     verifiers: Mutex<HashMap<String, Option<Arc<dyn ClientCertVerifier>>>>,
+    /// Keyed by the SHA-256 of the bundle and the chain.
+    accepted: Mutex<HashMap<[u8; 32], Accepted>>,
 }
 
 impl ClientTrust {
     pub fn new(provider: Arc<CryptoProvider>) -> Self {
-        Self { provider, verifiers: Mutex::new(HashMap::new()) }
+        Self { provider, verifiers: Mutex::new(HashMap::new()), accepted: Mutex::new(HashMap::new()) }
     }
 
     /// Judges the chain a client presented (leaf first) against a workspace's CA bundle.
@@ -39,7 +56,45 @@ impl ClientTrust {
         trusted_ca_pem: Option<&str>,
         now: DateTime<Utc>,
     ) -> ClientCertificateCheck {
-        let Some((leaf, intermediates)) = chain.and_then(<[_]>::split_first) else {
+        let Some(chain) = chain.filter(|chain| !chain.is_empty()) else {
+            return ClientCertificateCheck::Absent;
+        };
+        let key = trusted_ca_pem.map(|pem| chain_key(pem, chain));
+        if let Some(subject) = key.as_ref().and_then(|key| self.accepted_at(key, now)) {
+            return ClientCertificateCheck::Trusted { subject };
+        }
+        let check = self.verify(chain, trusted_ca_pem, now);
+        if let (Some(key), ClientCertificateCheck::Trusted { subject }) = (key, &check)
+            && let Some((not_before, not_after)) = validity_window(chain)
+        {
+            self.remember(key, Accepted { subject: subject.clone(), not_before, not_after });
+        }
+        check
+    }
+
+    /// The subject of a chain accepted before, if `now` is within its validity window.
+    fn accepted_at(&self, key: &[u8; 32], now: DateTime<Utc>) -> Option<String> {
+        let accepted = self.accepted.lock().unwrap_or_else(PoisonError::into_inner);
+        let chain = accepted.get(key)?;
+        (chain.not_before..=chain.not_after).contains(&now.timestamp()).then(|| chain.subject.clone())
+    }
+
+    fn remember(&self, key: [u8; 32], chain: Accepted) {
+        let mut accepted = self.accepted.lock().unwrap_or_else(PoisonError::into_inner);
+        if accepted.len() >= MAX_ACCEPTED_CHAINS {
+            accepted.clear();
+        }
+        accepted.insert(key, chain);
+    }
+
+    /// The full check: the chain's signatures, validity, purpose and path to the bundle.
+    fn verify(
+        &self,
+        chain: &[CertificateDer<'static>],
+        trusted_ca_pem: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> ClientCertificateCheck {
+        let Some((leaf, intermediates)) = chain.split_first() else {
             return ClientCertificateCheck::Absent;
         };
         let subject = subject_dn(leaf);
@@ -80,6 +135,25 @@ impl ClientTrust {
         }
         WebPkiClientVerifier::builder_with_provider(Arc::new(roots), self.provider.clone()).build().ok()
     }
+}
+
+/// What identifies a verdict: the bundle and the chain, each part length-prefixed.
+fn chain_key(pem: &str, chain: &[CertificateDer<'_>]) -> [u8; 32] {
+    let mut digest = Sha256::new();
+    for part in std::iter::once(pem.as_bytes()).chain(chain.iter().map(AsRef::as_ref)) {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part);
+    }
+    digest.finalize().into()
+}
+
+/// The latest `notBefore` and the earliest `notAfter` of the chain's certificates.
+fn validity_window(chain: &[CertificateDer<'_>]) -> Option<(i64, i64)> {
+    chain.iter().try_fold((i64::MIN, i64::MAX), |(from, until), der| {
+        let (_, certificate) = X509Certificate::from_der(der).ok()?;
+        let validity = certificate.validity();
+        Some((from.max(validity.not_before.timestamp()), until.min(validity.not_after.timestamp())))
+    })
 }
 
 fn describe(error: &CertificateError) -> String {
@@ -225,6 +299,37 @@ mod tests {
         assert_eq!(subject_name(&good.der), DistinguishedName::parse("CN=tpp\\, ltd,O=OpenBanking,C=GB").ok());
         let both = format!("{}{}", other.cert_pem(), ca.cert_pem());
         assert!(matches!(trust.check(Some(&chain(&good.der)), Some(&both), now()), ClientCertificateCheck::Trusted { .. }));
+    }
+
+    /// An accepted chain is taken from memory only while every certificate in it is valid, and
+    /// only for the bundle that accepted it.
+    #[test]
+    fn a_remembered_chain_is_judged_again_outside_its_validity_or_under_another_bundle() {
+        let ca = CertificateAuthority::generate("Test CA", now()).unwrap_or_else(|e| panic!("{e}"));
+        let other = CertificateAuthority::generate("Other CA", now()).unwrap_or_else(|e| panic!("{e}"));
+        let subject = [(DnType::CommonName, "tpp"), (DnType::CountryName, "GB")];
+        let until = now() + Duration::days(1);
+        let issued = ca.issue_client_valid(&subject, now() - Duration::days(1), until).unwrap_or_else(|e| panic!("{e}"));
+        let trust = ClientTrust::new(crate::tls::provider());
+        let presented = chain(&issued.der);
+        let check = |pem: &str, at: DateTime<Utc>| trust.check(Some(&presented), Some(pem), at);
+
+        assert!(matches!(check(ca.cert_pem(), now()), ClientCertificateCheck::Trusted { .. }));
+        assert_eq!(trust.accepted.lock().map(|a| a.len()).unwrap_or_default(), 1, "remembered");
+        assert!(matches!(check(ca.cert_pem(), now() + Duration::hours(1)), ClientCertificateCheck::Trusted { .. }));
+        let expired = check(ca.cert_pem(), until + Duration::seconds(1));
+        assert!(
+            matches!(&expired, ClientCertificateCheck::Untrusted { reason, .. } if reason.contains("expired")),
+            "{expired:?}"
+        );
+        let early = check(ca.cert_pem(), now() - Duration::days(2));
+        assert!(
+            matches!(&early, ClientCertificateCheck::Untrusted { reason, .. } if reason.contains("not valid yet")),
+            "{early:?}"
+        );
+        let foreign = check(other.cert_pem(), now());
+        assert!(matches!(&foreign, ClientCertificateCheck::Untrusted { reason, .. } if reason.contains("not issued by a CA")));
+        assert_eq!(trust.accepted.lock().map(|a| a.len()).unwrap_or_default(), 1, "refusals are not remembered");
     }
 
     #[test]
