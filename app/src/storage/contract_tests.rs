@@ -364,8 +364,10 @@ async fn access_tokens_are_found_by_hash_revoked_once_and_end_with_their_client(
 
         assert_eq!(ok(store.client_id_by_registration_token(&at_ws, "hash-c1").await), Some("c1".to_owned()));
         assert_eq!(ok(store.client_id_by_registration_token(&workspace_ref("other"), "hash-c1").await), None);
-        let credentials = ok(store.client_credentials(&at_ws, "c1").await);
-        assert_eq!(credentials.and_then(|c| c.registration_access_token_hash), Some("hash-c1".to_owned()));
+        let (details, credentials) = ok(store.client_with_credentials(&at_ws, "c1").await).unwrap_or_else(|| panic!("c1"));
+        assert_eq!(credentials.registration_access_token_hash.as_deref(), Some("hash-c1"));
+        assert_eq!(Some(details), ok(store.client(&at_ws, "c1").await), "the same client as read alone");
+        assert_eq!(ok(store.client_with_credentials(&workspace_ref("other"), "c1").await), None);
 
         let mut renewed = client(&at_ws, "c1", true, 1);
         renewed.metadata = json!({"client_id": "c1", "scope": "payments"});

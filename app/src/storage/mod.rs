@@ -204,14 +204,20 @@ pub trait Store: Send + Sync + 'static {
     async fn clients(&self, at: &WorkspaceRef, filter: ClientFilter) -> Result<Vec<ClientSummary>, StoreError>;
     /// How many dynamically registered clients the workspace holds.
     async fn dynamic_client_count(&self, at: &WorkspaceRef) -> Result<u64, StoreError>;
-    async fn client(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<ClientDetails>, StoreError>;
+    async fn client(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<ClientDetails>, StoreError> {
+        Ok(self.client_with_credentials(at, client_id).await?.map(|(details, _)| details))
+    }
+    /// The client with the hashes of its secrets, read together.
+    async fn client_with_credentials(
+        &self,
+        at: &WorkspaceRef,
+        client_id: &str,
+    ) -> Result<Option<(ClientDetails, StoredCredentials)>, StoreError>;
     /// Deletes the client and records the audit event; false if there was no such client.
     async fn delete_client(&self, at: &WorkspaceRef, client_id: &str, audit: &NewAuditEvent) -> Result<bool, StoreError>;
 
     /// The client whose registration access token has this hash, if any.
     async fn client_id_by_registration_token(&self, at: &WorkspaceRef, token_hash: &str) -> Result<Option<String>, StoreError>;
-    /// The hashes of the client's secrets.
-    async fn client_credentials(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<StoredCredentials>, StoreError>;
     /// Replaces a client's registration (RFC 7592 PUT) and records the replay guard and audit
     /// event in one transaction; false if there is no such client.
     async fn update_client(

@@ -543,10 +543,15 @@ macro_rules! sql_store {
                 Ok(u64::try_from(count).unwrap_or(0))
             }
 
-            async fn client(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<ClientDetails>, StoreError> {
+            async fn client_with_credentials(
+                &self,
+                at: &WorkspaceRef,
+                client_id: &str,
+            ) -> Result<Option<(ClientDetails, StoredCredentials)>, StoreError> {
                 let row = sqlx::query(
                     "select c.client_id, c.name, c.dynamically_registered, c.software_id, c.org_id, c.org_name, \
                      c.token_endpoint_auth_method, c.metadata, c.software_statement, c.created_at, c.updated_at, \
+                     c.client_secret_hash, c.registration_access_token_hash, \
                      (select max(a.issued_at) from access_token a where a.client_id = c.client_id) as last_token_at from client c \
                      where c.tenant_id = $1 and c.workspace_id = $2 and c.client_id = $3",
                 )
@@ -557,12 +562,17 @@ macro_rules! sql_store {
                 .await?;
                 row.as_ref()
                     .map(|row| {
-                        Ok(ClientDetails {
+                        let details = ClientDetails {
                             summary: Self::client_summary_from_row(row)?,
                             metadata: row.try_get::<Json<Value>, _>("metadata")?.0,
                             software_statement: row.try_get("software_statement")?,
                             updated_at: row.try_get("updated_at")?,
-                        })
+                        };
+                        let credentials = StoredCredentials {
+                            client_secret_hash: row.try_get("client_secret_hash")?,
+                            registration_access_token_hash: row.try_get("registration_access_token_hash")?,
+                        };
+                        Ok((details, credentials))
                     })
                     .transpose()
             }
@@ -593,25 +603,6 @@ macro_rules! sql_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(|row| Ok(row.try_get("client_id")?)).transpose()
-            }
-
-            async fn client_credentials(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<StoredCredentials>, StoreError> {
-                let row = sqlx::query(
-                    "select client_secret_hash, registration_access_token_hash from client \
-                     where tenant_id = $1 and workspace_id = $2 and client_id = $3",
-                )
-                .bind(at.tenant.as_str())
-                .bind(at.workspace.as_str())
-                .bind(client_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(|row| {
-                    Ok(StoredCredentials {
-                        client_secret_hash: row.try_get("client_secret_hash")?,
-                        registration_access_token_hash: row.try_get("registration_access_token_hash")?,
-                    })
-                })
-                .transpose()
             }
 
             async fn update_client(

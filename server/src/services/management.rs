@@ -134,8 +134,8 @@ async fn replace(
     if validated.metadata.software_id != existing.summary.software_id {
         return Err(invalid("software_id", "cannot change").into());
     }
-    let credentials = state.app.store.client_credentials(&workspace.reference(), client_id).await.map_err(internal)?;
-    let credentials = credentials.ok_or(Refusal::Unauthorized("unknown client"))?;
+    let stored = state.app.store.client_with_credentials(&workspace.reference(), client_id).await.map_err(internal)?;
+    let (_, credentials) = stored.ok_or(Refusal::Unauthorized("unknown client"))?;
     if validated.metadata.token_endpoint_auth_method.uses_client_secret() && credentials.client_secret_hash.is_none() {
         return Err(
             invalid("token_endpoint_auth_method", "cannot change to a client secret method: register a new client").into()
@@ -231,13 +231,13 @@ async fn by_registration_access_token(
 ) -> Result<ClientDetails, Refusal> {
     // Only dynamically registered clients hold a registration access token: any other is
     // unknown here, as is a client that does not exist.
-    let stored = state.app.store.client_credentials(at, client_id).await.map_err(internal)?;
-    let Some(stored) = stored.and_then(|c| c.registration_access_token_hash) else {
+    let stored = state.app.store.client_with_credentials(at, client_id).await.map_err(internal)?;
+    let Some((client, Some(stored))) = stored.map(|(client, credentials)| (client, credentials.registration_access_token_hash))
+    else {
         return Err(Refusal::Unauthorized("unknown client"));
     };
     if SecretHash::from_stored(stored).matches(token) {
-        let client = state.app.store.client(at, client_id).await.map_err(internal)?;
-        return client.filter(|c| c.summary.dynamically_registered).ok_or(Refusal::Unauthorized("unknown client"));
+        return Some(client).filter(|c| c.summary.dynamically_registered).ok_or(Refusal::Unauthorized("unknown client"));
     }
     match state.app.store.client_id_by_registration_token(at, hash.as_str()).await.map_err(internal)? {
         Some(_) => Err(Refusal::Forbidden),

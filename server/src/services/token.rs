@@ -219,7 +219,8 @@ async fn identify(
     let at = workspace.reference();
     let client_id = client_auth::claimed_client_id(credentials)?;
     let unknown = || TokenFailure::Rejected(TokenError::InvalidClient("unknown client or wrong secret".to_owned()));
-    let details = state.app.store.client(&at, &client_id).await.map_err(internal)?.ok_or_else(unknown)?;
+    let (details, stored) =
+        state.app.store.client_with_credentials(&at, &client_id).await.map_err(internal)?.ok_or_else(unknown)?;
     let client = RegisteredClient::from_metadata(&details.metadata).map_err(internal)?;
     client_auth::check_method(credentials, client.token_endpoint_auth_method)?;
     if !workspace.settings.token_endpoint_auth_methods.contains(&client.token_endpoint_auth_method) {
@@ -233,7 +234,6 @@ async fn identify(
     let mut unrecorded_jti = None;
     match credentials {
         PresentedCredentials::Basic { secret, .. } | PresentedCredentials::Post { secret, .. } => {
-            let stored = state.app.store.client_credentials(&at, &client_id).await.map_err(internal)?.ok_or_else(unknown)?;
             let matches = stored.client_secret_hash.is_some_and(|hash| SecretHash::from_stored(hash).matches(secret));
             if !matches {
                 return Err(unknown());
