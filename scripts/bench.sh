@@ -64,9 +64,10 @@ load() { # label [--database-url URL]
     --out "$results/onboard-$label.md" "${peer_args[@]}" "$@")
 }
 
+# Arguments to this script go to the load generator (e.g. `--scenarios reg-obuk,get-client`).
 if [ "${BENCH_DB:-sqlite}" = postgres ]; then
-  load PostgreSQL --database-url "$ONBOARD_TEST_POSTGRES_URL"
+  load PostgreSQL --database-url "$ONBOARD_TEST_POSTGRES_URL" "$@"
 else
-  load SQLite
+  load SQLite "$@"
 fi
 log "results in $results"
