@@ -5,48 +5,16 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::{ADMIN_KEY, ADMIN_PASSWORD, ConsoleSession, OnboardProcess, TestServer, serve_args};
-
-/// The binary with its data in `<dir>/data` (and its database at `database_url` if given),
-/// logging to `<dir>/<log>`.
-async fn start_onboard(dir: &Path, database_url: Option<&str>, log: &str) -> OnboardProcess {
-    let mut args = serve_args(dir.join("data"));
-    args.database.database_url = database_url.map(str::to_owned);
-    OnboardProcess::spawn(&args, dir.join(log)).await
-}
-
-/// A call of the admin API, which must succeed; returns its JSON body.
-async fn admin(http: &str, method: Method, path: &str, body: Option<Value>) -> Value {
-    let request = reqwest::Client::new().request(method, format!("{http}/api/admin/v1/tenants{path}")).bearer_auth(ADMIN_KEY);
-    let request = match body {
-        Some(body) => request.json(&body),
-        None => request,
-    };
-    let response = request.send().await.unwrap();
-    assert!(response.status().is_success(), "{path}: {}", response.status());
-    response.json::<Value>().await.unwrap_or(Value::Null)
-}
-
-/// Workspace `apps` (generic profile) with DCR on, and `limits` if given.
-async fn generic_workspace(http: &str, limits: Option<Value>) {
-    admin(http, Method::POST, "/default/workspaces", Some(json!({"id": "apps", "name": "Apps", "profile": "generic"}))).await;
-    let mut dcr = admin(http, Method::GET, "/default/workspaces/apps/dcr", None).await;
-    dcr["enabled"] = json!(true);
-    admin(http, Method::PUT, "/default/workspaces/apps/dcr", Some(dcr)).await;
-    if let Some(limits) = limits {
-        admin(http, Method::PATCH, "/default/workspaces/apps", Some(json!({ "limits": limits }))).await;
-    }
-}
+use support::{ADMIN_KEY, ADMIN_PASSWORD, Backend, ConsoleSession, TestServer};
 
 #[tokio::test]
 async fn a_full_session_logs_no_secret_and_sigterm_ends_it_cleanly() {
     let server = TestServer::spawn_with(|_| {}).await;
-    generic_workspace(&server.http, None).await;
+    server.generic_workspace_with_dcr("apps").await;
 
     let console = ConsoleSession::sign_in(&server).await;
     let session_id = console.cookie.strip_prefix("onboard_session=").unwrap();
@@ -96,7 +64,7 @@ async fn a_full_session_logs_no_secret_and_sigterm_ends_it_cleanly() {
         .unwrap();
     assert!(revoked.status().is_success(), "{}", revoked.status());
 
-    let support::Backend::Process(process) = server.backend else { unreachable!() };
+    let Backend::Process(process) = server.backend else { unreachable!() };
     let log = process.terminate().await;
     assert!(log.lines().count() > 20, "debug logging was on:\n{log}");
     assert!(log.lines().all(|line| serde_json::from_str::<Value>(line).is_ok()), "every line is JSON");
@@ -135,12 +103,11 @@ async fn kill_9_during_registrations_on_postgresql_loses_no_acknowledged_client(
 }
 
 async fn kill_9_during_registrations(database_url: Option<&str>) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut first = start_onboard(dir.path(), database_url, "first.log").await;
-    let http = format!("http://{}", first.http_addr);
-    generic_workspace(&http, Some(serde_json::to_value(app::domain::limits::Limits::off()).unwrap())).await;
-    let ca = std::fs::read_to_string(dir.path().join("data/tls/dev-ca.pem")).unwrap();
-    let register = format!("https://{}/default/apps/oauth2/register", first.https_addr);
+    let configure = |args: &mut onboard::cli::ServeArgs| args.database.database_url = database_url.map(str::to_owned);
+    let first = TestServer::spawn_in(tempfile::tempdir().unwrap(), "first.log", configure).await;
+    let register = first.generic_workspace_with_dcr("apps").await;
+    first.patch_workspace_at("/default/workspaces/apps", json!({ "limits": app::domain::limits::Limits::off() })).await;
+    let ca = first.dev_ca_pem.clone();
 
     let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
     let senders: Vec<_> = (0..8)
@@ -164,15 +131,16 @@ async fn kill_9_during_registrations(database_url: Option<&str>) {
     while acknowledged.lock().unwrap().len() < 150 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    first.kill(); // SIGKILL, with registrations in flight
+    let TestServer { backend: Backend::Process(mut process), dir, .. } = first else { unreachable!() };
+    process.kill(); // SIGKILL, with registrations in flight
     for sender in senders {
         sender.await.unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
 
-    let restarted = start_onboard(dir.path(), database_url, "second.log").await;
-    let http = format!("http://{}", restarted.http_addr);
-    let clients = admin(&http, Method::GET, "/default/workspaces/apps/clients", None).await;
+    let restarted = TestServer::spawn_in(dir, "second.log", configure).await;
+    let (status, clients) = restarted.admin(Method::GET, "/default/workspaces/apps/clients", None).await;
+    assert!(status.is_success(), "{clients}");
     let stored: std::collections::HashSet<&str> =
         clients["clients"].as_array().unwrap().iter().map(|c| c["client_id"].as_str().unwrap()).collect();
     assert!(stored.len() < 500, "{} clients: more than one page of audit events", stored.len());
@@ -180,14 +148,17 @@ async fn kill_9_during_registrations(database_url: Option<&str>) {
         assert!(stored.contains(id.as_str()), "client {id} got a 201 and is gone");
     }
     let tls = support::tls_client(&ca, None);
-    let register = format!("https://{}/default/apps/oauth2/register", restarted.https_addr);
+    let register = format!("{}/default/apps/oauth2/register", restarted.https);
     for (id, token) in &acknowledged {
         let read = tls.get(format!("{register}/{id}")).bearer_auth(token).send().await.unwrap();
         assert_eq!(read.status().as_u16(), 200, "client {id}'s registration access token");
     }
-    let audit = admin(&http, Method::GET, "/default/workspaces/apps/audit-events?type=dcr_created&limit=500", None).await;
+    let (status, audit) =
+        restarted.admin(Method::GET, "/default/workspaces/apps/audit-events?type=dcr_created&limit=500", None).await;
+    assert!(status.is_success(), "{audit}");
     let audited: std::collections::HashSet<&str> =
         audit["audit_events"].as_array().unwrap().iter().filter_map(|e| e["client_id"].as_str()).collect();
     assert_eq!(audited, stored, "each stored client has its audit event, and no event lacks its client");
-    restarted.terminate().await;
+    let Backend::Process(process) = restarted.backend else { unreachable!() };
+    process.terminate().await;
 }

@@ -97,10 +97,15 @@ impl TestServer {
 
     /// The same server as a separate `onboard` process, logging to `<dir>/onboard.log`.
     pub async fn spawn_with(change: impl FnOnce(&mut ServeArgs)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::spawn_in(tempfile::tempdir().unwrap(), "onboard.log", change).await
+    }
+
+    /// An `onboard` process on the data in `dir` (a server's, once it has stopped), logging to
+    /// `<dir>/<log>`.
+    pub async fn spawn_in(dir: tempfile::TempDir, log: &str, change: impl FnOnce(&mut ServeArgs)) -> Self {
         let mut args = serve_args(dir.path().to_owned());
         change(&mut args);
-        let process = OnboardProcess::spawn(&args, dir.path().join("onboard.log")).await;
+        let process = OnboardProcess::spawn(&args, dir.path().join(log)).await;
         let dev_ca_pem = std::fs::read_to_string(dir.path().join("tls/dev-ca.pem")).unwrap();
         Self {
             http: format!("http://{}", process.http_addr),
