@@ -181,6 +181,13 @@ async fn registration_writes_client_guard_and_audit_together() {
         assert_eq!(ok(store.client(&at_ws, "c2").await), None);
         assert_eq!(ok(store.audit_events(&at_ws, &AuditFilter::default()).await).len(), 1);
 
+        // A client id taken already is a conflict, and its fresh jti is not spent: the replay
+        // record written in the same query is undone with the client.
+        let taken = store.register_client(&client(&at_ws, "c1", true, 2), Some(&guard(&at_ws, "j5", 100)), None, &created).await;
+        assert!(matches!(taken, Err(StoreError::Conflict)), "{taken:?}");
+        assert!(!ok(store.replay_guard_exists(&guard(&at_ws, "j5", 100)).await));
+        assert_eq!(ok(store.audit_events(&at_ws, &AuditFilter::default()).await).len(), 1);
+
         // The same jti from another workspace is another request.
         ok(store.insert_workspace(&workspace("other", Profile::OpenbankingUk)).await);
         let other = workspace_ref("other");

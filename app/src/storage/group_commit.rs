@@ -1,13 +1,15 @@
 //! Group commit for the writes on the protocol endpoints' hot paths (a registration, a replay
-//! record, an access token, an audit event). Each caller hands its write to one writer task
-//! and waits; the writer takes every write waiting at that moment, applies them in one
-//! transaction, commits once, and only then answers each caller.
+//! record, an access token, an audit event). Each caller hands its write to one writer (a task
+//! on a thread and a connection of its own) and waits; the writer takes every write waiting at
+//! that moment, applies them in one transaction (one query per write), commits once, and only
+//! then answers each caller.
 //!
 //! Nothing is weaker than one transaction per write: a caller hears "done" only after the
 //! commit that holds its write (`synchronous=FULL` on SQLite); a write that fails (a replayed
 //! `jti`, a used token) is undone alone (the batch runs again with a savepoint around each
-//! write) and its caller gets that error, while the others commit; two writes of the same `jti` in one batch meet the same unique
-//! constraint as in two transactions. What changes is that one fsync serves many writes.
+//! write) and its caller gets that error, while the others commit; two writes of the same
+//! `jti` in one batch meet the same unique constraint as in two transactions. What changes is
+//! that one fsync serves many writes.
 
 use tokio::sync::{mpsc, oneshot};
 

@@ -2,6 +2,7 @@
 //! implementations, chosen by the database URL's scheme at startup.
 
 mod group_commit;
+mod one_round_trip;
 mod read_cache;
 mod sql;
 
@@ -350,6 +351,9 @@ pub async fn connect(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
             .busy_timeout(Duration::from_secs(5));
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
             .max_connections(8)
+            // A connection is a file handle in this process: it cannot go stale, so the ping
+            // sqlx sends before lending it out is a wasted round trip to its thread.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;

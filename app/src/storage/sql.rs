@@ -1,6 +1,7 @@
 //! The SQL behind [`Store`], written once and instantiated for SQLite and PostgreSQL. Both
 //! backends take the same statements (`$n` placeholders, `on conflict`, standard types); only
-//! the pool type and the migration directory differ, so a macro stamps out the two impls.
+//! the pool type, the migration directory and the way several statements are sent as one
+//! ([`one_round_trip`]) differ, so a macro stamps out the two impls.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -9,6 +10,7 @@ use sqlx::Row as _;
 use sqlx::types::Json;
 
 use super::group_commit::{Pending, Queue, Write, next_batch};
+use super::one_round_trip;
 use super::read_cache::ReadCache;
 use super::{Backend, DcrSettingsWrite, NewClient, PolicyDeletion, PrivateKeySlot, ReplayGuard, Store, StoreError};
 use crate::domain::account::AdminUser;
@@ -28,6 +30,58 @@ fn classify(error: sqlx::Error, on_unique: StoreError) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => on_unique,
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
         _ => StoreError::Database(error),
+    }
+}
+
+/// Maps the failure of a hot write, which may be several statements: a `jti` recorded already
+/// is a replay, any other duplicate a conflict.
+fn classify_write(error: sqlx::Error) -> StoreError {
+    let replayed = matches!(&error, sqlx::Error::Database(db) if violated_table(db.as_ref()) == Some("replay_guard"));
+    classify(error, if replayed { StoreError::Replayed } else { StoreError::Conflict })
+}
+
+/// The table whose constraint `error` broke. PostgreSQL says so; SQLite names it in its
+/// message (`UNIQUE constraint failed: replay_guard.tenant_id, ...`).
+fn violated_table(error: &dyn sqlx::error::DatabaseError) -> Option<&str> {
+    error.table().or_else(|| {
+        let (_, columns) = error.message().split_once("constraint failed: ")?;
+        columns.split_once('.').map(|(table, _)| table)
+    })
+}
+
+/// How long the group commit writer's connection may sit unused before it is checked.
+const WRITER_IDLE_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The rows the hot paths write, one statement each; [`CombinedWrites`] sends several at once.
+const INSERT_REPLAY_GUARD: &str =
+    "insert into replay_guard (tenant_id, workspace_id, issuer, jti, expires_at) values ($1, $2, $3, $4, $5)";
+const INSERT_CLIENT: &str = "insert into client (client_id, tenant_id, workspace_id, name, dynamically_registered, software_id, \
+     org_id, org_name, token_endpoint_auth_method, metadata, software_statement, client_secret_hash, \
+     registration_access_token_hash, created_at, updated_at) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)";
+const INSERT_ACCESS_TOKEN: &str = "insert into access_token (jti, token_hash, tenant_id, workspace_id, client_id, scope, \
+     certificate_thumbprint, issued_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const INSERT_AUDIT_EVENT: &str = "insert into audit_event (tenant_id, workspace_id, event_type, outcome, client_id, error, \
+     error_description, software_id, org_id, client_cert_subject, remote_addr, created_at) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+/// The group commit writer's writes of several rows, each one query (see [`one_round_trip`]).
+struct CombinedWrites {
+    /// A registration: its replay record, the client, the audit event.
+    guard_client_audit: String,
+    /// A registration without a `jti` to record.
+    client_audit: String,
+    /// An access token and the replay record of its client assertion.
+    guard_token: String,
+}
+
+impl CombinedWrites {
+    fn new(backend: Backend) -> Self {
+        Self {
+            guard_client_audit: one_round_trip::combine(backend, &[INSERT_REPLAY_GUARD, INSERT_CLIENT, INSERT_AUDIT_EVENT]),
+            client_audit: one_round_trip::combine(backend, &[INSERT_CLIENT, INSERT_AUDIT_EVENT]),
+            guard_token: one_round_trip::combine(backend, &[INSERT_REPLAY_GUARD, INSERT_ACCESS_TOKEN]),
+        }
     }
 }
 
@@ -69,31 +123,84 @@ macro_rules! sql_store {
         }
 
         impl $name {
-            /// The store over `pool`, with its writer task (spawned on the current runtime).
+            /// The store over `pool`, with its writer (see [`Self::writer`]).
             pub fn new(pool: sqlx::Pool<$db>) -> Self {
                 let (writes, receiver) = Queue::new();
-                tokio::spawn(Self::writer(pool.clone(), receiver));
+                let options = pool.connect_options();
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                let started = runtime.map_err(|e| e.to_string()).and_then(|runtime| {
+                    std::thread::Builder::new()
+                        .name("onboard-db-writer".to_owned())
+                        .spawn(move || runtime.block_on(Self::writer(options, receiver)))
+                        .map_err(|e| e.to_string())
+                });
+                if let Err(error) = started {
+                    // Every write then fails with `WriterGone`: nothing is acknowledged unwritten.
+                    tracing::error!(%error, "the database writer could not start");
+                }
                 Self { pool, writes, workspaces: std::sync::Arc::default(), signing_keys: std::sync::Arc::default() }
             }
 
             /// Commits batches of writes until every queue handle is gone.
-            async fn writer(pool: sqlx::Pool<$db>, mut receiver: tokio::sync::mpsc::Receiver<Pending>) {
+            ///
+            /// It runs on a thread of its own, so its turn never waits behind the request
+            /// handlers' signature checks on the server's runtime (each of a batch's round trips
+            /// to the database did, and that wait was most of a batch's time), and on a
+            /// connection of its own, whose page cache stays warm from one batch to the next
+            /// (SQLite drops a connection's cache when another one has written). A batch that
+            /// fails outright drops the connection; the next batch opens a fresh one.
+            async fn writer(
+                options: std::sync::Arc<<<$db as sqlx::Database>::Connection as sqlx::Connection>::Options>,
+                mut receiver: tokio::sync::mpsc::Receiver<Pending>,
+            ) {
+                let mut held: Option<(<$db as sqlx::Database>::Connection, std::time::Instant)> = None;
                 while let Some(batch) = next_batch(&mut receiver).await {
-                    Self::commit_batch(&pool, batch).await;
+                    let connection = match Self::still_usable(held.take()).await {
+                        Some(connection) => Ok(connection),
+                        None => <<$db as sqlx::Database>::Connection as sqlx::Connection>::connect_with(&options).await,
+                    };
+                    let outcome = match connection {
+                        Ok(mut connection) => {
+                            let outcome = Self::commit_batch(&mut connection, &batch).await;
+                            if outcome.is_ok() {
+                                held = Some((connection, std::time::Instant::now()));
+                            }
+                            outcome
+                        }
+                        Err(error) => Err(error),
+                    };
+                    Self::answer(batch, outcome);
                 }
             }
 
+            /// The writer's connection, unless it sat unused past [`WRITER_IDLE_CHECK`] and no
+            /// longer answers (the database restarted meanwhile): then no batch is lost to it.
+            async fn still_usable(
+                held: Option<(<$db as sqlx::Database>::Connection, std::time::Instant)>,
+            ) -> Option<<$db as sqlx::Database>::Connection> {
+                let (mut connection, last_used) = held?;
+                if last_used.elapsed() < WRITER_IDLE_CHECK {
+                    return Some(connection);
+                }
+                sqlx::Connection::ping(&mut connection).await.ok().map(|()| connection)
+            }
+
             /// One transaction for the batch. Most batches hold no failing write, so they run
-            /// straight through: one round trip per statement, one commit. When a write fails
-            /// (a replayed `jti`, a used token), that attempt is rolled back whole and the batch
-            /// runs again with a savepoint around each write, so only the failing ones are undone.
-            /// Either way every caller hears its outcome only after the commit.
-            async fn commit_batch(pool: &sqlx::Pool<$db>, batch: Vec<Pending>) {
-                let outcome = match Self::run_batch(pool, &batch, false).await {
-                    Ok(Some(outcomes)) => Ok(outcomes),
-                    Ok(None) => Self::run_batch(pool, &batch, true).await.map(Option::unwrap_or_default),
-                    Err(error) => Err(error),
-                };
+            /// straight through: one query per write, one commit. When a write fails (a replayed
+            /// `jti`, a used token), that attempt is rolled back whole and the batch runs again
+            /// with a savepoint around each write, so only the failing ones are undone.
+            async fn commit_batch(
+                connection: &mut <$db as sqlx::Database>::Connection,
+                batch: &[Pending],
+            ) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
+                match Self::run_batch(connection, batch, false).await? {
+                    Some(outcomes) => Ok(outcomes),
+                    None => Self::run_batch(connection, batch, true).await.map(Option::unwrap_or_default),
+                }
+            }
+
+            /// Tells every caller its write's outcome, which is only ever after the commit.
+            fn answer(batch: Vec<Pending>, outcome: Result<Vec<Result<(), StoreError>>, sqlx::Error>) {
                 match outcome {
                     Ok(outcomes) => {
                         for (pending, outcome) in batch.into_iter().zip(outcomes) {
@@ -113,11 +220,11 @@ macro_rules! sql_store {
             /// Runs the batch in one transaction and commits it. Without savepoints, the first
             /// failing write rolls everything back and answers `None` (run it again with them).
             async fn run_batch(
-                pool: &sqlx::Pool<$db>,
+                connection: &mut <$db as sqlx::Database>::Connection,
                 batch: &[Pending],
                 savepoints: bool,
             ) -> Result<Option<Vec<Result<(), StoreError>>>, sqlx::Error> {
-                let mut tx = pool.begin().await?;
+                let mut tx = sqlx::Connection::begin(connection).await?;
                 let mut outcomes = Vec::with_capacity(batch.len());
                 for pending in batch {
                     if !savepoints {
@@ -151,10 +258,7 @@ macro_rules! sql_store {
                     }
                     Write::ReplayGuard(guard) => Self::insert_guard(&mut **tx, guard).await,
                     Write::AccessToken { record, token_hash, replay } => {
-                        if let Some(guard) = replay {
-                            Self::insert_guard(&mut **tx, guard).await?;
-                        }
-                        Self::insert_token(&mut **tx, record, token_hash).await
+                        Self::insert_token(&mut **tx, record, token_hash, replay.as_ref()).await
                     }
                     Write::AuditEvent(event) => Self::insert_audit_event(&mut **tx, event).await,
                 }
@@ -235,8 +339,15 @@ macro_rules! sql_store {
                 })
             }
 
-            /// A registration's rows: the consumed `dcr_register` token, the replay record, the
-            /// client and its audit event, all or nothing.
+            /// The hot writes' combined statements for this backend, made once.
+            fn combined() -> &'static CombinedWrites {
+                static STATEMENTS: std::sync::OnceLock<CombinedWrites> = std::sync::OnceLock::new();
+                STATEMENTS.get_or_init(|| CombinedWrites::new($backend))
+            }
+
+            /// A registration's rows, all or nothing: the consumed `dcr_register` token (a
+            /// statement of its own, as it must change exactly one row), then the replay record,
+            /// the client and its audit event in one query.
             async fn insert_registration(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 client: &NewClient,
@@ -254,56 +365,30 @@ macro_rules! sql_store {
                         return Err(StoreError::TokenUsed);
                     }
                 }
-                if let Some(guard) = replay {
-                    Self::insert_guard(&mut **tx, guard).await?;
-                }
-                let summary = &client.summary;
-                sqlx::query(
-                    "insert into client (client_id, tenant_id, workspace_id, name, dynamically_registered, software_id, \
-                     org_id, org_name, token_endpoint_auth_method, metadata, software_statement, client_secret_hash, \
-                     registration_access_token_hash, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
-                )
-                .bind(&summary.client_id)
-                .bind(client.workspace.tenant.as_str())
-                .bind(client.workspace.workspace.as_str())
-                .bind(summary.name.as_deref())
-                .bind(summary.dynamically_registered)
-                .bind(summary.software_id.as_deref())
-                .bind(summary.org_id.as_deref())
-                .bind(summary.org_name.as_deref())
-                .bind(summary.token_endpoint_auth_method.as_str())
-                .bind(Json(&client.metadata))
-                .bind(client.software_statement.as_deref())
-                .bind(client.client_secret_hash.as_deref())
-                .bind(client.registration_access_token_hash.as_deref())
-                .bind(summary.created_at)
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| classify(e, StoreError::Conflict))?;
-                Self::insert_audit_event(&mut **tx, audit).await
+                let query = match replay {
+                    Some(guard) => Self::bind_guard(sqlx::query(&Self::combined().guard_client_audit), guard),
+                    None => sqlx::query(&Self::combined().client_audit),
+                };
+                Self::bind_audit_event(Self::bind_client(query, client), audit).execute(&mut **tx).await.map_err(classify_write)?;
+                Ok(())
             }
 
-            async fn insert_token<'e, E>(executor: E, token: &AccessTokenRecord, token_hash: &str) -> Result<(), StoreError>
+            /// An access token, and in the same query the replay record of the assertion it was
+            /// issued for.
+            async fn insert_token<'e, E>(
+                executor: E,
+                token: &AccessTokenRecord,
+                token_hash: &str,
+                replay: Option<&ReplayGuard>,
+            ) -> Result<(), StoreError>
             where
                 E: sqlx::Executor<'e, Database = $db>,
             {
-                sqlx::query(
-                    "insert into access_token (jti, token_hash, tenant_id, workspace_id, client_id, scope, certificate_thumbprint, \
-                     issued_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&token.jti)
-                .bind(token_hash)
-                .bind(token.workspace.tenant.as_str())
-                .bind(token.workspace.workspace.as_str())
-                .bind(&token.client_id)
-                .bind(&token.scope)
-                .bind(token.certificate_thumbprint.as_deref())
-                .bind(token.issued_at)
-                .bind(token.expires_at)
-                .execute(executor)
-                .await
-                .map_err(|e| classify(e, StoreError::Conflict))?;
+                let query = match replay {
+                    Some(guard) => Self::bind_guard(sqlx::query(&Self::combined().guard_token), guard),
+                    None => sqlx::query(INSERT_ACCESS_TOKEN),
+                };
+                Self::bind_token(query, token, token_hash).execute(executor).await.map_err(classify_write)?;
                 Ok(())
             }
 
@@ -312,15 +397,7 @@ macro_rules! sql_store {
             where
                 E: sqlx::Executor<'e, Database = $db>,
             {
-                sqlx::query("insert into replay_guard (tenant_id, workspace_id, issuer, jti, expires_at) values ($1, $2, $3, $4, $5)")
-                    .bind(guard.workspace.tenant.as_str())
-                    .bind(guard.workspace.workspace.as_str())
-                    .bind(&guard.issuer)
-                    .bind(&guard.jti)
-                    .bind(guard.expires_at)
-                    .execute(executor)
-                    .await
-                    .map_err(|e| classify(e, StoreError::Replayed))?;
+                Self::bind_guard(sqlx::query(INSERT_REPLAY_GUARD), guard).execute(executor).await.map_err(classify_write)?;
                 Ok(())
             }
 
@@ -328,26 +405,82 @@ macro_rules! sql_store {
             where
                 E: sqlx::Executor<'e, Database = $db>,
             {
-                sqlx::query(
-                    "insert into audit_event (tenant_id, workspace_id, event_type, outcome, client_id, error, \
-                     error_description, software_id, org_id, client_cert_subject, remote_addr, created_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(event.workspace.tenant.as_str())
-                .bind(event.workspace.workspace.as_str())
-                .bind(event.event_type.as_str())
-                .bind(event.outcome.as_str())
-                .bind(event.client_id.as_deref())
-                .bind(event.error.as_deref())
-                .bind(event.error_description.as_deref())
-                .bind(event.software_id.as_deref())
-                .bind(event.org_id.as_deref())
-                .bind(event.client_cert_subject.as_deref())
-                .bind(event.remote_addr.as_deref())
-                .bind(event.created_at)
-                .execute(executor)
-                .await?;
+                Self::bind_audit_event(sqlx::query(INSERT_AUDIT_EVENT), event).execute(executor).await?;
                 Ok(())
+            }
+
+            /// The binds of [`INSERT_REPLAY_GUARD`], after those `query` has.
+            fn bind_guard<'q>(
+                query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+                guard: &'q ReplayGuard,
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+                query
+                    .bind(guard.workspace.tenant.as_str())
+                    .bind(guard.workspace.workspace.as_str())
+                    .bind(&guard.issuer)
+                    .bind(&guard.jti)
+                    .bind(guard.expires_at)
+            }
+
+            /// The binds of [`INSERT_CLIENT`], after those `query` has.
+            fn bind_client<'q>(
+                query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+                client: &'q NewClient,
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+                let summary = &client.summary;
+                query
+                    .bind(&summary.client_id)
+                    .bind(client.workspace.tenant.as_str())
+                    .bind(client.workspace.workspace.as_str())
+                    .bind(summary.name.as_deref())
+                    .bind(summary.dynamically_registered)
+                    .bind(summary.software_id.as_deref())
+                    .bind(summary.org_id.as_deref())
+                    .bind(summary.org_name.as_deref())
+                    .bind(summary.token_endpoint_auth_method.as_str())
+                    .bind(Json(&client.metadata))
+                    .bind(client.software_statement.as_deref())
+                    .bind(client.client_secret_hash.as_deref())
+                    .bind(client.registration_access_token_hash.as_deref())
+                    .bind(summary.created_at)
+            }
+
+            /// The binds of [`INSERT_ACCESS_TOKEN`], after those `query` has.
+            fn bind_token<'q>(
+                query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+                token: &'q AccessTokenRecord,
+                token_hash: &'q str,
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+                query
+                    .bind(&token.jti)
+                    .bind(token_hash)
+                    .bind(token.workspace.tenant.as_str())
+                    .bind(token.workspace.workspace.as_str())
+                    .bind(&token.client_id)
+                    .bind(&token.scope)
+                    .bind(token.certificate_thumbprint.as_deref())
+                    .bind(token.issued_at)
+                    .bind(token.expires_at)
+            }
+
+            /// The binds of [`INSERT_AUDIT_EVENT`], after those `query` has.
+            fn bind_audit_event<'q>(
+                query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+                event: &'q NewAuditEvent,
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+                query
+                    .bind(event.workspace.tenant.as_str())
+                    .bind(event.workspace.workspace.as_str())
+                    .bind(event.event_type.as_str())
+                    .bind(event.outcome.as_str())
+                    .bind(event.client_id.as_deref())
+                    .bind(event.error.as_deref())
+                    .bind(event.error_description.as_deref())
+                    .bind(event.software_id.as_deref())
+                    .bind(event.org_id.as_deref())
+                    .bind(event.client_cert_subject.as_deref())
+                    .bind(event.remote_addr.as_deref())
+                    .bind(event.created_at)
             }
         }
 
