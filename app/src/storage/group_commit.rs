@@ -1,6 +1,6 @@
 //! Group commit for the writes on the protocol endpoints' hot paths (a registration, a replay
-//! record, an access token, an audit event). Each caller hands its write to one writer (a task
-//! on a thread and a connection of its own) and waits; the writer takes every write waiting at
+//! record, an access token, an audit event). Each caller hands its write to one writer task
+//! (with a database connection of its own) and waits; the writer takes every write waiting at
 //! that moment, applies them in one transaction (one query per write), commits once, and only
 //! then answers each caller.
 //!

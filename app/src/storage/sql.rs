@@ -123,32 +123,18 @@ macro_rules! sql_store {
         }
 
         impl $name {
-            /// The store over `pool`, with its writer (see [`Self::writer`]).
+            /// The store over `pool`, with its writer task (spawned on the current runtime).
             pub fn new(pool: sqlx::Pool<$db>) -> Self {
                 let (writes, receiver) = Queue::new();
-                let options = pool.connect_options();
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-                let started = runtime.map_err(|e| e.to_string()).and_then(|runtime| {
-                    std::thread::Builder::new()
-                        .name("onboard-db-writer".to_owned())
-                        .spawn(move || runtime.block_on(Self::writer(options, receiver)))
-                        .map_err(|e| e.to_string())
-                });
-                if let Err(error) = started {
-                    // Every write then fails with `WriterGone`: nothing is acknowledged unwritten.
-                    tracing::error!(%error, "the database writer could not start");
-                }
+                tokio::spawn(Self::writer(pool.connect_options(), receiver));
                 Self { pool, writes, workspaces: std::sync::Arc::default(), signing_keys: std::sync::Arc::default() }
             }
 
-            /// Commits batches of writes until every queue handle is gone.
-            ///
-            /// It runs on a thread of its own, so its turn never waits behind the request
-            /// handlers' signature checks on the server's runtime (each of a batch's round trips
-            /// to the database did, and that wait was most of a batch's time), and on a
-            /// connection of its own, whose page cache stays warm from one batch to the next
-            /// (SQLite drops a connection's cache when another one has written). A batch that
-            /// fails outright drops the connection; the next batch opens a fresh one.
+            /// Commits batches of writes until every queue handle is gone, on a connection of its
+            /// own: its page cache stays warm from one batch to the next (SQLite empties a
+            /// connection's cache when another connection has written), and no batch waits to
+            /// borrow one. A batch that fails outright drops the connection; the next batch
+            /// opens a fresh one.
             async fn writer(
                 options: std::sync::Arc<<<$db as sqlx::Database>::Connection as sqlx::Connection>::Options>,
                 mut receiver: tokio::sync::mpsc::Receiver<Pending>,
