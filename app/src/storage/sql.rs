@@ -51,6 +51,8 @@ fn violated_table(error: &dyn sqlx::error::DatabaseError) -> Option<&str> {
 
 /// How long the group commit writer's connection may sit unused before it is checked.
 const WRITER_IDLE_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long the writer waits for a new connection: the pool's `acquire_timeout`.
+const WRITER_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The rows the hot paths write, one statement each; [`CombinedWrites`] sends several at once.
 const INSERT_REPLAY_GUARD: &str =
@@ -143,7 +145,7 @@ macro_rules! sql_store {
                 while let Some(batch) = next_batch(&mut receiver).await {
                     let connection = match Self::still_usable(held.take()).await {
                         Some(connection) => Ok(connection),
-                        None => <<$db as sqlx::Database>::Connection as sqlx::Connection>::connect_with(&options).await,
+                        None => Self::connect(&options).await,
                     };
                     let outcome = match connection {
                         Ok(mut connection) => {
@@ -157,6 +159,18 @@ macro_rules! sql_store {
                     };
                     Self::answer(batch, outcome);
                 }
+            }
+
+            /// A fresh connection for the writer, given up after [`WRITER_CONNECT_TIMEOUT`] (as the
+            /// pool gives up lending one) so that an unreachable database fails the batch waiting
+            /// rather than holding it.
+            async fn connect(
+                options: &<<$db as sqlx::Database>::Connection as sqlx::Connection>::Options,
+            ) -> Result<<$db as sqlx::Database>::Connection, sqlx::Error> {
+                let connecting = <<$db as sqlx::Database>::Connection as sqlx::Connection>::connect_with(options);
+                tokio::time::timeout(WRITER_CONNECT_TIMEOUT, connecting).await.unwrap_or_else(|_| {
+                    Err(sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, "connecting to the database timed out")))
+                })
             }
 
             /// The writer's connection, unless it sat unused past [`WRITER_IDLE_CHECK`] and no

@@ -62,37 +62,55 @@ pub struct TestServer {
     pub dev_ca_pem: String,
 }
 
+/// Whether starting failed because a listener's port was taken.
+fn is_address_in_use(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse))
+}
+
 impl TestServer {
     pub async fn start() -> Self {
         Self::start_with(|_| {}).await
     }
 
     /// A server whose public URL is its own HTTPS listener, so the URLs its discovery document
-    /// names can be called (a free port is picked first).
+    /// names can be called. A free port is picked first; as another test's listener may take it
+    /// before the server binds it, a port found taken is given up for another.
     pub async fn start_public() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        Self::start_with(|args| {
-            args.https_addr = format!("127.0.0.1:{port}").parse().unwrap();
-            args.public_url = format!("https://localhost:{port}");
-        })
-        .await
+        let mut attempts = 0;
+        loop {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let started = Self::try_start_with(|args| {
+                args.https_addr = format!("127.0.0.1:{port}").parse().unwrap();
+                args.public_url = format!("https://localhost:{port}");
+            })
+            .await;
+            attempts += 1;
+            match started {
+                Err(error) if attempts < 5 && is_address_in_use(&error) => {}
+                started => return started.unwrap(),
+            }
+        }
     }
 
     pub async fn start_with(change: impl FnOnce(&mut ServeArgs)) -> Self {
+        Self::try_start_with(change).await.unwrap()
+    }
+
+    async fn try_start_with(change: impl FnOnce(&mut ServeArgs)) -> anyhow::Result<Self> {
         // Server logs go to the test's captured output, shown when a test fails.
         let _ = tracing_subscriber::fmt().with_env_filter("info").with_test_writer().try_init();
         let dir = tempfile::tempdir().unwrap();
         let mut args = serve_args(dir.path().to_owned());
         change(&mut args);
-        let running = startup::start(&args, Arc::new(SystemClock)).await.unwrap();
+        let running = startup::start(&args, Arc::new(SystemClock)).await?;
         let dev_ca_pem = std::fs::read_to_string(running.dev_ca.as_ref().unwrap()).unwrap();
-        Self {
+        Ok(Self {
             http: format!("http://{}", running.http_addr),
             https: format!("https://{}", running.https_addr),
             backend: Backend::InProcess(Box::new(running)),
             dir,
             dev_ca_pem,
-        }
+        })
     }
 
     /// The same server as a separate `onboard` process, logging to `<dir>/onboard.log`.
