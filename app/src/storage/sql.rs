@@ -49,6 +49,9 @@ fn violated_table(error: &dyn sqlx::error::DatabaseError) -> Option<&str> {
     })
 }
 
+/// A query with some of its binds.
+type Bound<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>;
+
 /// How long the group commit writer's connection may sit unused before it is checked.
 const WRITER_IDLE_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
 /// How long the writer waits for a new connection: the pool's `acquire_timeout`.
@@ -410,10 +413,7 @@ macro_rules! sql_store {
             }
 
             /// The binds of [`INSERT_REPLAY_GUARD`], after those `query` has.
-            fn bind_guard<'q>(
-                query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
-                guard: &'q ReplayGuard,
-            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+            fn bind_guard<'q>(query: Bound<'q, $db>, guard: &'q ReplayGuard) -> Bound<'q, $db> {
                 query
                     .bind(guard.workspace.tenant.as_str())
                     .bind(guard.workspace.workspace.as_str())
@@ -423,10 +423,7 @@ macro_rules! sql_store {
             }
 
             /// The binds of [`INSERT_CLIENT`], after those `query` has.
-            fn bind_client<'q>(
-                query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
-                client: &'q NewClient,
-            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+            fn bind_client<'q>(query: Bound<'q, $db>, client: &'q NewClient) -> Bound<'q, $db> {
                 let summary = &client.summary;
                 query
                     .bind(&summary.client_id)
@@ -446,11 +443,7 @@ macro_rules! sql_store {
             }
 
             /// The binds of [`INSERT_ACCESS_TOKEN`], after those `query` has.
-            fn bind_token<'q>(
-                query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
-                token: &'q AccessTokenRecord,
-                token_hash: &'q str,
-            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+            fn bind_token<'q>(query: Bound<'q, $db>, token: &'q AccessTokenRecord, token_hash: &'q str) -> Bound<'q, $db> {
                 query
                     .bind(&token.jti)
                     .bind(token_hash)
@@ -464,10 +457,7 @@ macro_rules! sql_store {
             }
 
             /// The binds of [`INSERT_AUDIT_EVENT`], after those `query` has.
-            fn bind_audit_event<'q>(
-                query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
-                event: &'q NewAuditEvent,
-            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+            fn bind_audit_event<'q>(query: Bound<'q, $db>, event: &'q NewAuditEvent) -> Bound<'q, $db> {
                 query
                     .bind(event.workspace.tenant.as_str())
                     .bind(event.workspace.workspace.as_str())
