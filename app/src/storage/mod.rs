@@ -2,6 +2,7 @@
 //! implementations, chosen by the database URL's scheme at startup.
 
 mod group_commit;
+mod held_connections;
 mod one_round_trip;
 mod read_cache;
 mod sql;

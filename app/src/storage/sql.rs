@@ -10,6 +10,7 @@ use sqlx::Row as _;
 use sqlx::types::Json;
 
 use super::group_commit::{Pending, Queue, Write, next_batch};
+use super::held_connections::HeldConnections;
 use super::one_round_trip;
 use super::read_cache::ReadCache;
 use super::{Backend, DcrSettingsWrite, NewClient, PolicyDeletion, PrivateKeySlot, ReplayGuard, Store, StoreError};
@@ -52,10 +53,14 @@ fn violated_table(error: &dyn sqlx::error::DatabaseError) -> Option<&str> {
 /// A query with some of its binds.
 type Bound<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>;
 
-/// How long the group commit writer's connection may sit unused before it is checked.
-const WRITER_IDLE_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
-/// How long the writer waits for a new connection: the pool's `acquire_timeout`.
-const WRITER_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// Connections held for the protocol endpoints' hot reads: as many as the cores that run
+/// them, a few more for PostgreSQL's network waits.
+fn hot_readers(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 4,
+        Backend::Postgres => 8,
+    }
+}
 
 /// The rows the hot paths write, one statement each; [`CombinedWrites`] sends several at once.
 const INSERT_REPLAY_GUARD: &str =
@@ -120,6 +125,8 @@ macro_rules! sql_store {
         #[derive(Clone)]
         pub struct $name {
             pool: sqlx::Pool<$db>,
+            /// The hot paths' reads, on connections lent without the pool's ping on return.
+            readers: std::sync::Arc<HeldConnections<<$db as sqlx::Database>::Connection>>,
             /// The hot paths' writes, group-committed by one writer task.
             writes: Queue,
             /// Workspaces and their signing keys read in the last second.
@@ -131,30 +138,26 @@ macro_rules! sql_store {
             /// The store over `pool`, with its writer task (spawned on the current runtime).
             pub fn new(pool: sqlx::Pool<$db>) -> Self {
                 let (writes, receiver) = Queue::new();
-                tokio::spawn(Self::writer(pool.connect_options(), receiver));
-                Self { pool, writes, workspaces: std::sync::Arc::default(), signing_keys: std::sync::Arc::default() }
+                tokio::spawn(Self::writer(HeldConnections::new(pool.connect_options(), 1), receiver));
+                let readers = std::sync::Arc::new(HeldConnections::new(pool.connect_options(), hot_readers($backend)));
+                Self { pool, readers, writes, workspaces: std::sync::Arc::default(), signing_keys: std::sync::Arc::default() }
             }
 
             /// Commits batches of writes until every queue handle is gone, on a connection of its
             /// own: its page cache stays warm from one batch to the next (SQLite empties a
             /// connection's cache when another connection has written), and no batch waits to
-            /// borrow one. A batch that fails outright drops the connection; the next batch
+            /// borrow one. A batch that fails outright closes the connection; the next batch
             /// opens a fresh one.
             async fn writer(
-                options: std::sync::Arc<<<$db as sqlx::Database>::Connection as sqlx::Connection>::Options>,
+                connection: HeldConnections<<$db as sqlx::Database>::Connection>,
                 mut receiver: tokio::sync::mpsc::Receiver<Pending>,
             ) {
-                let mut held: Option<(<$db as sqlx::Database>::Connection, std::time::Instant)> = None;
                 while let Some(batch) = next_batch(&mut receiver).await {
-                    let connection = match Self::still_usable(held.take()).await {
-                        Some(connection) => Ok(connection),
-                        None => Self::connect(&options).await,
-                    };
-                    let outcome = match connection {
-                        Ok(mut connection) => {
-                            let outcome = Self::commit_batch(&mut connection, &batch).await;
+                    let outcome = match connection.lend().await {
+                        Ok(mut lent) => {
+                            let outcome = Self::commit_batch(&mut lent, &batch).await;
                             if outcome.is_ok() {
-                                held = Some((connection, std::time::Instant::now()));
+                                lent.give_back();
                             }
                             outcome
                         }
@@ -162,30 +165,6 @@ macro_rules! sql_store {
                     };
                     Self::answer(batch, outcome);
                 }
-            }
-
-            /// A fresh connection for the writer, given up after [`WRITER_CONNECT_TIMEOUT`] (as the
-            /// pool gives up lending one) so that an unreachable database fails the batch waiting
-            /// rather than holding it.
-            async fn connect(
-                options: &<<$db as sqlx::Database>::Connection as sqlx::Connection>::Options,
-            ) -> Result<<$db as sqlx::Database>::Connection, sqlx::Error> {
-                let connecting = <<$db as sqlx::Database>::Connection as sqlx::Connection>::connect_with(options);
-                tokio::time::timeout(WRITER_CONNECT_TIMEOUT, connecting).await.unwrap_or_else(|_| {
-                    Err(sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, "connecting to the database timed out")))
-                })
-            }
-
-            /// The writer's connection, unless it sat unused past [`WRITER_IDLE_CHECK`] and no
-            /// longer answers (the database restarted meanwhile): then no batch is lost to it.
-            async fn still_usable(
-                held: Option<(<$db as sqlx::Database>::Connection, std::time::Instant)>,
-            ) -> Option<<$db as sqlx::Database>::Connection> {
-                let (mut connection, last_used) = held?;
-                if last_used.elapsed() < WRITER_IDLE_CHECK {
-                    return Some(connection);
-                }
-                sqlx::Connection::ping(&mut connection).await.ok().map(|()| connection)
             }
 
             /// One transaction for the batch. Most batches hold no failing write, so they run
@@ -671,6 +650,7 @@ macro_rules! sql_store {
                 at: &WorkspaceRef,
                 client_id: &str,
             ) -> Result<Option<(ClientDetails, StoredCredentials)>, StoreError> {
+                let mut reader = self.readers.lend().await?;
                 let row = sqlx::query(
                     "select c.client_id, c.name, c.dynamically_registered, c.software_id, c.org_id, c.org_name, \
                      c.token_endpoint_auth_method, c.metadata, c.software_statement, c.created_at, c.updated_at, \
@@ -681,8 +661,9 @@ macro_rules! sql_store {
                 .bind(at.tenant.as_str())
                 .bind(at.workspace.as_str())
                 .bind(client_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *reader)
                 .await?;
+                reader.give_back();
                 row.as_ref()
                     .map(|row| {
                         let details = ClientDetails {
@@ -717,14 +698,16 @@ macro_rules! sql_store {
             }
 
             async fn client_id_by_registration_token(&self, at: &WorkspaceRef, token_hash: &str) -> Result<Option<String>, StoreError> {
+                let mut reader = self.readers.lend().await?;
                 let row = sqlx::query(
                     "select client_id from client where tenant_id = $1 and workspace_id = $2 and registration_access_token_hash = $3",
                 )
                 .bind(at.tenant.as_str())
                 .bind(at.workspace.as_str())
                 .bind(token_hash)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *reader)
                 .await?;
+                reader.give_back();
                 row.map(|row| Ok(row.try_get("client_id")?)).transpose()
             }
 
@@ -780,13 +763,15 @@ macro_rules! sql_store {
             }
 
             async fn access_token_by_hash(&self, token_hash: &str) -> Result<Option<AccessTokenRecord>, StoreError> {
+                let mut reader = self.readers.lend().await?;
                 let row = sqlx::query(
                     "select jti, tenant_id, workspace_id, client_id, scope, certificate_thumbprint, issued_at, expires_at, \
                      revoked_at is not null as revoked from access_token where token_hash = $1",
                 )
                 .bind(token_hash)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *reader)
                 .await?;
+                reader.give_back();
                 row.map(|row| {
                     Ok(AccessTokenRecord {
                         jti: row.try_get("jti")?,
