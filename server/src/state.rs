@@ -13,8 +13,12 @@ use crate::services::rate_limits::RateLimiters;
 use crate::tls::client_trust::ClientTrust;
 use crate::workspace_keys::TokenSigners;
 
+/// Cloned for every request (axum hands each handler and middleware its own copy), so it is one
+/// shared pointer to [`ServerParts`].
 #[derive(Clone)]
-pub struct ServerState {
+pub struct ServerState(Arc<ServerParts>);
+
+pub struct ServerParts {
     pub app: AppState,
     pub protocol: ProtocolParts,
 }
@@ -34,7 +38,15 @@ pub struct ProtocolParts {
 
 impl ServerState {
     pub fn new(app: AppState, protocol: ProtocolParts) -> Self {
-        Self { app, protocol }
+        Self(Arc::new(ServerParts { app, protocol }))
+    }
+}
+
+impl std::ops::Deref for ServerState {
+    type Target = ServerParts;
+
+    fn deref(&self) -> &ServerParts {
+        &self.0
     }
 }
 
