@@ -27,7 +27,7 @@ async fn a_tpp_registers_over_mutual_tls_and_the_admin_api_lists_it() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
     let client_id = body["client_id"].as_str().unwrap().to_owned();
-    assert_eq!(uuid::Uuid::parse_str(&client_id).map(|u| u.get_version_num()).ok(), Some(4));
+    assert_eq!(uuid::Uuid::parse_str(&client_id).map(|u| u.get_version_num()).ok(), Some(7));
     assert!(body["client_id_issued_at"].is_i64());
     assert!(body.get("client_secret").is_none(), "no secret for tls_client_auth");
     assert_eq!(body["token_endpoint_auth_method"], "tls_client_auth");

@@ -38,13 +38,14 @@ pub async fn create_administrator(state: &AppState, email: &str, password: &str)
         return Err(SettingsError::new("password", format!("must be at least {MIN_PASSWORD_LEN} characters")).into());
     }
     let password_hash = hash(password.to_owned()).await.map_err(ServiceError::Internal)?;
+    let now = state.clock.now();
     let user = AdminUser {
-        id: secrets::new_client_id(),
+        id: secrets::new_time_ordered_id(now),
         email: normalise_email(email),
         password_hash,
         failed_logins: 0,
         locked_until: None,
-        created_at: state.clock.now(),
+        created_at: now,
     };
     match state.store.insert_admin_user(&user).await {
         Ok(()) => Ok(Administrator { id: user.id, email: user.email }),

@@ -89,7 +89,7 @@ pub async fn create_manual_client(
     let workspace = get_workspace(state, at).await?;
     check_manual_client(&workspace, &new, state.deployment.allow_insecure_jwks_uris)?;
     let now = state.clock.now();
-    let client_id = secrets::new_client_id();
+    let client_id = secrets::new_time_ordered_id(now);
     let secret =
         (new.token_endpoint_auth_method == TokenEndpointAuthMethod::ClientSecretBasic).then(Secret::generate_client_secret);
     let name = new.name.trim().to_owned();

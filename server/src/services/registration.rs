@@ -368,7 +368,7 @@ async fn store(
     let client_secret = method.uses_client_secret().then(Secret::generate_client_secret);
     let registration_access_token = Secret::generate();
     let issue = Issue {
-        client_id: secrets::new_client_id(),
+        client_id: secrets::new_time_ordered_id(now),
         issued_at: now,
         client_secret: client_secret.as_ref(),
         registration_access_token: Some(&registration_access_token),

@@ -348,7 +348,7 @@ async fn sign(
         scope: scope.clone(),
         iat: now.timestamp(),
         exp: (now + Duration::seconds(lifetime)).timestamp(),
-        jti: app::secrets::new_client_id(),
+        jti: app::secrets::new_time_ordered_id(now),
         cnf: thumbprint.clone().map(|x5t_s256| Confirmation { x5t_s256 }),
     };
     let token = state.protocol.token_signers.sign_access_token(&key.material, &claims).map_err(internal)?;
