@@ -101,6 +101,12 @@ async fn stores() -> Vec<(Arc<dyn Store>, Option<tempfile::TempDir>)> {
 }
 
 async fn fresh_postgres() -> Option<Arc<dyn Store>> {
+    let url = fresh_postgres_url().await?;
+    Some(connect(&url).await.unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// A new, empty database on the test PostgreSQL server.
+async fn fresh_postgres_url() -> Option<String> {
     let Ok(server) = std::env::var("ONBOARD_TEST_POSTGRES_URL") else {
         assert!(
             std::env::var("ONBOARD_REQUIRE_POSTGRES").is_err(),
@@ -112,11 +118,51 @@ async fn fresh_postgres() -> Option<Arc<dyn Store>> {
     let mut admin = sqlx::PgConnection::connect(&server).await.unwrap_or_else(|e| panic!("postgres: {e}"));
     sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap_or_else(|e| panic!("{e}"));
     let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
-    Some(connect(&format!("{base}/{name}")).await.unwrap_or_else(|e| panic!("{e}")))
+    Some(format!("{base}/{name}"))
 }
 
 fn ok<T>(result: Result<T, StoreError>) -> T {
     result.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A lookup by client id or registration token stays on that unique key in a PostgreSQL table
+/// that grew since it was last analyzed: without statistics, a query naming the workspace too
+/// walked the workspace's index and filtered every client in it.
+#[tokio::test]
+async fn hot_client_lookups_use_their_unique_key_before_statistics_exist() {
+    let Some(url) = fresh_postgres_url().await else { return };
+    let store = connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    ok(store.migrate().await);
+    ok(store.ensure_tenant(&tenant(), "Default", at(0)).await);
+    let obuk = workspace("obuk", Profile::OpenbankingUk);
+    ok(store.insert_workspace(&obuk).await);
+    let mut connection = sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query(
+        "insert into client (client_id, tenant_id, workspace_id, dynamically_registered, token_endpoint_auth_method, \
+         metadata, registration_access_token_hash, created_at, updated_at) \
+         select 'client-' || n, $1, $2, true, 'private_key_jwt', '{}', 'hash-' || n, now(), now() \
+         from generate_series(1, 5000) as n",
+    )
+    .bind(obuk.tenant.as_str())
+    .bind(obuk.id.as_str())
+    .execute(&mut connection)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+
+    for (query, key, index) in [
+        (super::sql::SELECT_CLIENT_WITH_CREDENTIALS, "client-42", "client_pkey"),
+        (super::sql::SELECT_CLIENT_ID_BY_REGISTRATION_TOKEN, "hash-42", "client_registration_access_token_hash_key"),
+    ] {
+        let plan: serde_json::Value = sqlx::query_scalar(&format!("explain (format json) {query}"))
+            .bind(obuk.tenant.as_str())
+            .bind(obuk.id.as_str())
+            .bind(key)
+            .fetch_one(&mut connection)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let plan = plan.to_string();
+        assert!(plan.contains(index) && !plan.contains("client_by_workspace"), "{query}\n{plan}");
+    }
 }
 
 #[tokio::test]

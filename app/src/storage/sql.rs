@@ -62,6 +62,21 @@ fn hot_readers(backend: Backend) -> usize {
     }
 }
 
+/// A client with its secret hashes, found by its unique key and then checked against the
+/// workspace (`$1`, `$2`). Asked for all three at once, PostgreSQL without fresh statistics (a
+/// table that grew since autovacuum last analyzed it) walks the workspace's index and filters
+/// every client in it: 5 ms a lookup at 14k clients, measured after a burst of registrations.
+pub(super) const SELECT_CLIENT_WITH_CREDENTIALS: &str = "with c as materialized (select * from client where client_id = $3) \
+     select c.client_id, c.name, c.dynamically_registered, c.software_id, c.org_id, c.org_name, \
+     c.token_endpoint_auth_method, c.metadata, c.software_statement, c.created_at, c.updated_at, \
+     c.client_secret_hash, c.registration_access_token_hash, \
+     (select max(a.issued_at) from access_token a where a.client_id = c.client_id) as last_token_at from c \
+     where c.tenant_id = $1 and c.workspace_id = $2";
+/// The client holding a registration access token, by the token's unique hash first (as above).
+pub(super) const SELECT_CLIENT_ID_BY_REGISTRATION_TOKEN: &str = "with c as materialized \
+     (select client_id, tenant_id, workspace_id from client where registration_access_token_hash = $3) \
+     select client_id from c where tenant_id = $1 and workspace_id = $2";
+
 /// The rows the hot paths write, one statement each; [`CombinedWrites`] sends several at once.
 const INSERT_REPLAY_GUARD: &str =
     "insert into replay_guard (tenant_id, workspace_id, issuer, jti, expires_at) values ($1, $2, $3, $4, $5)";
@@ -651,13 +666,7 @@ macro_rules! sql_store {
                 client_id: &str,
             ) -> Result<Option<(ClientDetails, StoredCredentials)>, StoreError> {
                 let mut reader = self.readers.lend().await?;
-                let row = sqlx::query(
-                    "select c.client_id, c.name, c.dynamically_registered, c.software_id, c.org_id, c.org_name, \
-                     c.token_endpoint_auth_method, c.metadata, c.software_statement, c.created_at, c.updated_at, \
-                     c.client_secret_hash, c.registration_access_token_hash, \
-                     (select max(a.issued_at) from access_token a where a.client_id = c.client_id) as last_token_at from client c \
-                     where c.tenant_id = $1 and c.workspace_id = $2 and c.client_id = $3",
-                )
+                let row = sqlx::query(SELECT_CLIENT_WITH_CREDENTIALS)
                 .bind(at.tenant.as_str())
                 .bind(at.workspace.as_str())
                 .bind(client_id)
@@ -699,9 +708,7 @@ macro_rules! sql_store {
 
             async fn client_id_by_registration_token(&self, at: &WorkspaceRef, token_hash: &str) -> Result<Option<String>, StoreError> {
                 let mut reader = self.readers.lend().await?;
-                let row = sqlx::query(
-                    "select client_id from client where tenant_id = $1 and workspace_id = $2 and registration_access_token_hash = $3",
-                )
+                let row = sqlx::query(SELECT_CLIENT_ID_BY_REGISTRATION_TOKEN)
                 .bind(at.tenant.as_str())
                 .bind(at.workspace.as_str())
                 .bind(token_hash)
