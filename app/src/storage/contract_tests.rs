@@ -125,7 +125,7 @@ fn ok<T>(result: Result<T, StoreError>) -> T {
     result.unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// A lookup by client id or registration token stays on that unique key in a PostgreSQL table
+/// A lookup (or delete) by client id or registration token stays on that unique key in a PostgreSQL table
 /// that grew since it was last analyzed: without statistics, a query naming the workspace too
 /// walked the workspace's index and filtered every client in it.
 #[tokio::test]
@@ -152,6 +152,7 @@ async fn hot_client_lookups_use_their_unique_key_before_statistics_exist() {
     for (query, key, index) in [
         (super::sql::SELECT_CLIENT_WITH_CREDENTIALS, "client-42", "client_pkey"),
         (super::sql::SELECT_CLIENT_ID_BY_REGISTRATION_TOKEN, "hash-42", "client_registration_access_token_hash_key"),
+        (super::sql::DELETE_CLIENT, "client-42", "client_pkey"),
     ] {
         let plan: serde_json::Value = sqlx::query_scalar(&format!("explain (format json) {query}"))
             .bind(obuk.tenant.as_str())

@@ -77,6 +77,12 @@ pub(super) const SELECT_CLIENT_ID_BY_REGISTRATION_TOKEN: &str = "with c as mater
      (select client_id, tenant_id, workspace_id from client where registration_access_token_hash = $3) \
      select client_id from c where tenant_id = $1 and workspace_id = $2";
 
+/// Deletes a client of the workspace, found by its key first as in
+/// [`SELECT_CLIENT_WITH_CREDENTIALS`] (so does the update in `update_client`).
+pub(super) const DELETE_CLIENT: &str = "delete from client where client_id = (with c as materialized \
+     (select client_id, tenant_id, workspace_id from client where client_id = $3) \
+     select client_id from c where tenant_id = $1 and workspace_id = $2)";
+
 /// The rows the hot paths write, one statement each; [`CombinedWrites`] sends several at once.
 const INSERT_REPLAY_GUARD: &str =
     "insert into replay_guard (tenant_id, workspace_id, issuer, jti, expires_at) values ($1, $2, $3, $4, $5)";
@@ -692,7 +698,7 @@ macro_rules! sql_store {
 
             async fn delete_client(&self, at: &WorkspaceRef, client_id: &str, audit: &NewAuditEvent) -> Result<bool, StoreError> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query("delete from client where tenant_id = $1 and workspace_id = $2 and client_id = $3")
+                let done = sqlx::query(DELETE_CLIENT)
                     .bind(at.tenant.as_str())
                     .bind(at.workspace.as_str())
                     .bind(client_id)
@@ -732,7 +738,9 @@ macro_rules! sql_store {
                 let done = sqlx::query(
                     "update client set name = $1, software_id = $2, org_id = $3, org_name = $4, token_endpoint_auth_method = $5, \
                      metadata = $6, software_statement = $7, updated_at = $8 \
-                     where tenant_id = $9 and workspace_id = $10 and client_id = $11",
+                     where client_id = (with c as materialized \
+                     (select client_id, tenant_id, workspace_id from client where client_id = $11) \
+                     select client_id from c where tenant_id = $9 and workspace_id = $10)",
                 )
                 .bind(summary.name.as_deref())
                 .bind(summary.software_id.as_deref())
