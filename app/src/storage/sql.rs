@@ -53,8 +53,8 @@ fn violated_table(error: &dyn sqlx::error::DatabaseError) -> Option<&str> {
 /// A query with some of its binds.
 type Bound<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>;
 
-/// Connections held for the protocol endpoints' hot reads: as many as the cores that run
-/// them, a few more for PostgreSQL's network waits.
+/// Connections held for the protocol endpoints' hot reads: a SQLite read is a few microseconds
+/// of a core's time, so a few serve them; PostgreSQL's reads also wait on the network.
 fn hot_readers(backend: Backend) -> usize {
     match backend {
         Backend::Sqlite => 4,
