@@ -222,6 +222,11 @@ async fn a_valid_token_of_another_client_is_forbidden_and_an_unknown_client_revo
     assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("access_denied")));
     let (status, _, _) = tool.call(Method::GET, &a, &b_rat, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "another client's registration access token");
+    let b_secret_for_a = format!("{a}~{}", b_rat.rsplit_once('~').unwrap().1);
+    let (status, _, headers) = tool.call(Method::GET, &a, &b_secret_for_a, None).await;
+    assert_unauthorized(status, &headers);
+    let (status, _, headers) = tool.call(Method::GET, &a, &format!("{b_id}~not-its-secret"), None).await;
+    assert_unauthorized(status, &headers);
 
     let (status, _, headers) = tool.call(Method::GET, "no-such-client", &token_a, None).await;
     assert_unauthorized(status, &headers);

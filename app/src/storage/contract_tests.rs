@@ -125,7 +125,7 @@ fn ok<T>(result: Result<T, StoreError>) -> T {
     result.unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// A lookup (or delete) by client id or registration token stays on that unique key in a PostgreSQL table
+/// A lookup (or delete) by client id stays on that unique key in a PostgreSQL table
 /// that grew since it was last analyzed: without statistics, a query naming the workspace too
 /// walked the workspace's index and filtered every client in it.
 #[tokio::test]
@@ -151,7 +151,6 @@ async fn hot_client_lookups_use_their_unique_key_before_statistics_exist() {
 
     for (query, key, index) in [
         (super::sql::SELECT_CLIENT_WITH_CREDENTIALS, "client-42", "client_pkey"),
-        (super::sql::SELECT_CLIENT_ID_BY_REGISTRATION_TOKEN, "hash-42", "client_registration_access_token_hash_key"),
         (super::sql::DELETE_CLIENT, "client-42", "client_pkey"),
     ] {
         let plan: serde_json::Value = sqlx::query_scalar(&format!("explain (format json) {query}"))
@@ -163,6 +162,65 @@ async fn hot_client_lookups_use_their_unique_key_before_statistics_exist() {
             .unwrap_or_else(|e| panic!("{e}"));
         let plan = plan.to_string();
         assert!(plan.contains(index) && !plan.contains("client_by_workspace"), "{query}\n{plan}");
+    }
+}
+
+/// Applies the backend's migrations up to `version` only, as a database made by an older release.
+async fn migrate_until(url: &str, version: i64) {
+    let keep = |migrator: &mut sqlx::migrate::Migrator| {
+        migrator.migrations = migrator.migrations.iter().filter(|m| m.version <= version).cloned().collect::<Vec<_>>().into();
+    };
+    let applied = if url.starts_with("sqlite:") {
+        let mut migrator = sqlx::migrate!("../migrations/sqlite");
+        keep(&mut migrator);
+        let options = url.parse::<sqlx::sqlite::SqliteConnectOptions>().map(|o| o.create_if_missing(true));
+        let mut connection = sqlx::SqliteConnection::connect_with(&options.unwrap_or_else(|e| panic!("{e}"))).await;
+        migrator.run_direct(connection.as_mut().unwrap_or_else(|e| panic!("{e}"))).await
+    } else {
+        let mut migrator = sqlx::migrate!("../migrations/postgres");
+        keep(&mut migrator);
+        let mut connection = sqlx::PgConnection::connect(url).await.unwrap_or_else(|e| panic!("{e}"));
+        migrator.run_direct(&mut connection).await
+    };
+    applied.unwrap_or_else(|e| panic!("{url}: {e}"));
+}
+
+/// Migration 8 drops the unique index of registration token hashes; on SQLite that rebuilds
+/// the client table. Clients, their tokens and the cascade from one to the other survive it.
+#[tokio::test]
+async fn the_client_table_rebuild_keeps_clients_their_tokens_and_the_cascade() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut urls = vec![format!("sqlite://{}/older.db", dir.path().display())];
+    urls.extend(fresh_postgres_url().await);
+    for url in urls {
+        migrate_until(&url, 7).await;
+        let store = connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
+        let at_ws = workspace_ref("obuk");
+        ok(store.ensure_tenant(&tenant(), "Default", at(0)).await);
+        ok(store.insert_workspace(&workspace("obuk", Profile::OpenbankingUk)).await);
+        let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 1);
+        ok(store.register_client(&client(&at_ws, "c1", true, 1), None, None, &created).await);
+        let token = AccessTokenRecord {
+            jti: "t1".to_owned(),
+            workspace: at_ws.clone(),
+            client_id: "c1".to_owned(),
+            scope: "accounts".to_owned(),
+            certificate_thumbprint: None,
+            issued_at: at(2),
+            expires_at: 1_790_003_602,
+            revoked: false,
+        };
+        ok(store.insert_access_token(&token, "token-hash-1", None).await);
+
+        ok(store.migrate().await);
+        let (_, credentials) = ok(store.client_with_credentials(&at_ws, "c1").await).unwrap_or_else(|| panic!("{url}: c1"));
+        assert_eq!(credentials.registration_access_token_hash.as_deref(), Some("hash-c1"), "{url}");
+        assert_eq!(ok(store.access_token_by_hash("token-hash-1").await), Some(token), "{url}");
+        let same_hash = NewClient { registration_access_token_hash: Some("hash-c1".to_owned()), ..client(&at_ws, "c2", true, 3) };
+        ok(store.register_client(&same_hash, None, None, &created).await);
+        assert!(ok(store.delete_client(&at_ws, "c1", &created).await));
+        assert_eq!(ok(store.access_token_by_hash("token-hash-1").await), None, "{url}: deleting a client still ends its tokens");
+        assert!(ok(store.client(&at_ws, "c2").await).is_some(), "{url}");
     }
 }
 
@@ -416,8 +474,6 @@ async fn access_tokens_are_found_by_hash_revoked_once_and_end_with_their_client(
         assert!(!ok(store.revoke_access_token("t1", at(4)).await), "revoking twice changes nothing");
         assert!(ok(store.access_token_by_hash("hash-1").await).is_some_and(|t| t.revoked));
 
-        assert_eq!(ok(store.client_id_by_registration_token(&at_ws, "hash-c1").await), Some("c1".to_owned()));
-        assert_eq!(ok(store.client_id_by_registration_token(&workspace_ref("other"), "hash-c1").await), None);
         let (details, credentials) = ok(store.client_with_credentials(&at_ws, "c1").await).unwrap_or_else(|| panic!("c1"));
         assert_eq!(credentials.registration_access_token_hash.as_deref(), Some("hash-c1"));
         assert_eq!(Some(details), ok(store.client(&at_ws, "c1").await), "the same client as read alone");

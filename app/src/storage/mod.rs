@@ -218,8 +218,6 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the client and records the audit event; false if there was no such client.
     async fn delete_client(&self, at: &WorkspaceRef, client_id: &str, audit: &NewAuditEvent) -> Result<bool, StoreError>;
 
-    /// The client whose registration access token has this hash, if any.
-    async fn client_id_by_registration_token(&self, at: &WorkspaceRef, token_hash: &str) -> Result<Option<String>, StoreError>;
     /// Replaces a client's registration (RFC 7592 PUT) and records the replay guard and audit
     /// event in one transaction; false if there is no such client.
     async fn update_client(

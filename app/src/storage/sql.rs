@@ -62,6 +62,28 @@ fn hot_readers(backend: Backend) -> usize {
     }
 }
 
+/// What runs around the migrations. SQLite changes a column's constraints only by rebuilding
+/// its table, which is done with foreign keys off, lest dropping the old table cascade to the
+/// rows that reference it; that is why migrations get a connection of their own, and why every
+/// reference is checked once they are done. PostgreSQL alters constraints in place and never
+/// turns the checks off.
+struct MigrationChecks {
+    before: Option<&'static str>,
+    /// Lists the rows whose reference points at nothing.
+    dangling_references: Option<&'static str>,
+}
+
+impl MigrationChecks {
+    fn of(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                Self { before: Some("pragma foreign_keys = off"), dangling_references: Some("pragma foreign_key_check") }
+            }
+            Backend::Postgres => Self { before: None, dangling_references: None },
+        }
+    }
+}
+
 /// A client with its secret hashes, found by its unique key and then checked against the
 /// workspace (`$1`, `$2`). Asked for all three at once, PostgreSQL without fresh statistics (a
 /// table that grew since autovacuum last analyzed it) walks the workspace's index and filters
@@ -72,11 +94,6 @@ pub(super) const SELECT_CLIENT_WITH_CREDENTIALS: &str = "with c as materialized 
      c.client_secret_hash, c.registration_access_token_hash, \
      (select max(a.issued_at) from access_token a where a.client_id = c.client_id) as last_token_at from c \
      where c.tenant_id = $1 and c.workspace_id = $2";
-/// The client holding a registration access token, by the token's unique hash first (as above).
-pub(super) const SELECT_CLIENT_ID_BY_REGISTRATION_TOKEN: &str = "with c as materialized \
-     (select client_id, tenant_id, workspace_id from client where registration_access_token_hash = $3) \
-     select client_id from c where tenant_id = $1 and workspace_id = $2";
-
 /// Deletes a client of the workspace, found by its key first as in
 /// [`SELECT_CLIENT_WITH_CREDENTIALS`] (so does the update in `update_client`).
 pub(super) const DELETE_CLIENT: &str = "delete from client where client_id = (with c as materialized \
@@ -480,8 +497,22 @@ macro_rules! sql_store {
                 $backend
             }
 
+            /// On a connection of its own, never lent out: see [`MigrationChecks`].
             async fn migrate(&self) -> Result<(), StoreError> {
-                sqlx::migrate!($migrations).run(&self.pool).await?;
+                let checks = MigrationChecks::of($backend);
+                let mut connection =
+                    <<$db as sqlx::Database>::Connection as sqlx::Connection>::connect_with(&*self.pool.connect_options()).await?;
+                if let Some(before) = checks.before {
+                    sqlx::query(before).execute(&mut connection).await?;
+                }
+                sqlx::migrate!($migrations).run_direct(&mut connection).await?;
+                if let Some(dangling) = checks.dangling_references {
+                    if let Some(row) = sqlx::query(dangling).fetch_optional(&mut connection).await? {
+                        let table: String = row.try_get(0)?;
+                        return Err(StoreError::Corrupt(format!("a migration left a dangling reference in table {table}")));
+                    }
+                }
+                sqlx::Connection::close(connection).await?;
                 Ok(())
             }
 
@@ -710,18 +741,6 @@ macro_rules! sql_store {
                 Self::insert_audit_event(&mut *tx, audit).await?;
                 tx.commit().await?;
                 Ok(true)
-            }
-
-            async fn client_id_by_registration_token(&self, at: &WorkspaceRef, token_hash: &str) -> Result<Option<String>, StoreError> {
-                let mut reader = self.readers.lend().await?;
-                let row = sqlx::query(SELECT_CLIENT_ID_BY_REGISTRATION_TOKEN)
-                .bind(at.tenant.as_str())
-                .bind(at.workspace.as_str())
-                .bind(token_hash)
-                .fetch_optional(&mut *reader)
-                .await?;
-                reader.give_back();
-                row.map(|row| Ok(row.try_get("client_id")?)).transpose()
             }
 
             async fn update_client(

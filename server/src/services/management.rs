@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use app::domain::audit::AuditEventType;
 use app::domain::client::ClientDetails;
 use app::domain::workspace::{Profile, Workspace};
-use app::secrets::{Secret, SecretHash};
+use app::secrets::{self, Secret, SecretHash};
 use app::storage::StoreError;
 
 use super::registration::{self, Attempt, DCR_REGISTER_SCOPE, Failure, Incoming, Issue};
@@ -182,12 +182,12 @@ async fn authorize(
         return Err(Refusal::Unauthorized("mutual TLS with a trusted client certificate is required"));
     }
     let token = bearer(authorization).ok_or(Refusal::TokenMissing)?;
-    let hash = Secret::from_given(token.to_owned()).hash();
-    // Access tokens are JWTs; registration access tokens are base64url and hold no '.': only
-    // the store that can hold the presented kind is asked.
+    // Access tokens are JWTs; registration access tokens hold no '.': only the store that can
+    // hold the presented kind is asked.
     if !token.contains('.') {
-        return by_registration_access_token(state, &at, client_id, token, &hash).await;
+        return by_registration_access_token(state, &at, client_id, token).await;
     }
+    let hash = Secret::from_given(token.to_owned()).hash();
     let client = state.app.store.client(&at, client_id).await.map_err(internal)?.filter(|c| c.summary.dynamically_registered);
 
     if let Some(record) = state.app.store.access_token_by_hash(hash.as_str()).await.map_err(internal)? {
@@ -227,7 +227,6 @@ async fn by_registration_access_token(
     at: &app::domain::ids::WorkspaceRef,
     client_id: &str,
     token: &str,
-    hash: &SecretHash,
 ) -> Result<ClientDetails, Refusal> {
     // Only dynamically registered clients hold a registration access token: any other is
     // unknown here, as is a client that does not exist.
@@ -239,10 +238,17 @@ async fn by_registration_access_token(
     if SecretHash::from_stored(stored).matches(token) {
         return Some(client).filter(|c| c.summary.dynamically_registered).ok_or(Refusal::Unauthorized("unknown client"));
     }
-    match state.app.store.client_id_by_registration_token(at, hash.as_str()).await.map_err(internal)? {
-        Some(_) => Err(Refusal::Forbidden),
-        None => Err(Refusal::Unauthorized("the token is not valid")),
+    // Not this client's token. If it is the valid token of another client of the workspace,
+    // the caller is known but not allowed here.
+    let Some(owner) = secrets::registration_token_client(token).filter(|owner| *owner != client_id) else {
+        return Err(Refusal::Unauthorized("the token is not valid"));
+    };
+    let owner_record = state.app.store.client_with_credentials(at, owner).await.map_err(internal)?;
+    let owner_hash = owner_record.and_then(|(_, credentials)| credentials.registration_access_token_hash);
+    if owner_hash.is_some_and(|stored| SecretHash::from_stored(stored).matches(token)) {
+        return Err(Refusal::Forbidden);
     }
+    Err(Refusal::Unauthorized("the token is not valid"))
 }
 
 fn bearer(authorization: Option<&str>) -> Option<&str> {

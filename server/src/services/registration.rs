@@ -366,9 +366,10 @@ async fn store(
 ) -> Result<Map<String, Value>, Failure> {
     let method = validated.metadata.token_endpoint_auth_method;
     let client_secret = method.uses_client_secret().then(Secret::generate_client_secret);
-    let registration_access_token = Secret::generate();
+    let client_id = secrets::new_time_ordered_id(now);
+    let registration_access_token = secrets::new_registration_access_token(&client_id);
     let issue = Issue {
-        client_id: secrets::new_time_ordered_id(now),
+        client_id,
         issued_at: now,
         client_secret: client_secret.as_ref(),
         registration_access_token: Some(&registration_access_token),
