@@ -73,7 +73,8 @@ fn client(ws: &WorkspaceRef, id: &str, dynamic: bool, second: i64) -> NewClient 
             created_at: at(second),
             last_token_at: None,
         },
-        metadata: json!({"client_id": id, "scope": "accounts"}),
+        // As a registration stores them: the statement it presented is in the metadata too.
+        metadata: json!({"client_id": id, "scope": "accounts", "software_statement": "a.b.c"}),
         software_statement: Some("a.b.c".to_owned()),
         client_secret_hash: None,
         registration_access_token_hash: Some(format!("hash-{id}")),
@@ -306,7 +307,7 @@ async fn registration_writes_client_guard_and_audit_together() {
             .await);
 
         let details = ok(store.client(&at_ws, "c1").await).unwrap_or_else(|| panic!("client missing"));
-        assert_eq!(details.metadata["scope"], "accounts");
+        assert_eq!(details.metadata, client(&at_ws, "c1", true, 1).metadata, "the metadata reads back as written");
         assert_eq!(details.software_statement.as_deref(), Some("a.b.c"));
         assert!(details.summary.dynamically_registered);
         assert_eq!(ok(store.client(&other, "c1").await), None, "clients are scoped to their workspace");
@@ -480,12 +481,13 @@ async fn access_tokens_are_found_by_hash_revoked_once_and_end_with_their_client(
         assert_eq!(ok(store.client_with_credentials(&workspace_ref("other"), "c1").await), None);
 
         let mut renewed = client(&at_ws, "c1", true, 1);
-        renewed.metadata = json!({"client_id": "c1", "scope": "payments"});
+        renewed.metadata = json!({"client_id": "c1", "scope": "payments", "software_statement": "d.e.f"});
+        renewed.software_statement = Some("d.e.f".to_owned());
         let updated = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 5);
         assert!(ok(store.update_client(&renewed, Some(&guard(&at_ws, "j9", 100)), &updated).await));
         assert_eq!(
-            ok(store.client(&at_ws, "c1").await).map(|c| (c.metadata["scope"].clone(), c.updated_at)),
-            Some((json!("payments"), at(5)))
+            ok(store.client(&at_ws, "c1").await).map(|c| (c.metadata, c.software_statement, c.updated_at)),
+            Some((renewed.metadata.clone(), Some("d.e.f".to_owned()), at(5)))
         );
         assert!(matches!(
             store.update_client(&renewed, Some(&guard(&at_ws, "j9", 100)), &updated).await,

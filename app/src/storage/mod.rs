@@ -6,6 +6,7 @@ mod held_connections;
 mod one_round_trip;
 mod read_cache;
 mod sql;
+mod stored_metadata;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -13,6 +13,7 @@ use super::group_commit::{Pending, Queue, Write, next_batch};
 use super::held_connections::HeldConnections;
 use super::one_round_trip;
 use super::read_cache::ReadCache;
+use super::stored_metadata;
 use super::{Backend, DcrSettingsWrite, NewClient, PolicyDeletion, PrivateKeySlot, ReplayGuard, Store, StoreError};
 use crate::domain::account::AdminUser;
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
@@ -452,7 +453,7 @@ macro_rules! sql_store {
                     .bind(summary.org_id.as_deref())
                     .bind(summary.org_name.as_deref())
                     .bind(summary.token_endpoint_auth_method.as_str())
-                    .bind(Json(&client.metadata))
+                    .bind(Json(stored_metadata::for_storage(&client.metadata, client.software_statement.as_deref())))
                     .bind(client.software_statement.as_deref())
                     .bind(client.client_secret_hash.as_deref())
                     .bind(client.registration_access_token_hash.as_deref())
@@ -712,10 +713,12 @@ macro_rules! sql_store {
                 reader.give_back();
                 row.as_ref()
                     .map(|row| {
+                        let software_statement: Option<String> = row.try_get("software_statement")?;
+                        let metadata = row.try_get::<Json<Value>, _>("metadata")?.0;
                         let details = ClientDetails {
                             summary: Self::client_summary_from_row(row)?,
-                            metadata: row.try_get::<Json<Value>, _>("metadata")?.0,
-                            software_statement: row.try_get("software_statement")?,
+                            metadata: stored_metadata::restored(metadata, software_statement.clone()),
+                            software_statement,
                             updated_at: row.try_get("updated_at")?,
                         };
                         let credentials = StoredCredentials {
@@ -766,7 +769,7 @@ macro_rules! sql_store {
                 .bind(summary.org_id.as_deref())
                 .bind(summary.org_name.as_deref())
                 .bind(summary.token_endpoint_auth_method.as_str())
-                .bind(Json(&client.metadata))
+                .bind(Json(stored_metadata::for_storage(&client.metadata, client.software_statement.as_deref())))
                 .bind(client.software_statement.as_deref())
                 .bind(audit.created_at)
                 .bind(client.workspace.tenant.as_str())
