@@ -325,6 +325,12 @@ async fn introspection_and_revocation_respect_ownership_and_deletion() {
     assert!(!active(call(&mtls, "introspect", &a, &token_b).await.unwrap()).await, "a TPP never sees another TPP's token");
     assert!(active(call(&rs, "introspect", &rs_id, &token_b).await.unwrap()).await, "a resource server sees every token");
     assert!(!active(call(&rs, "introspect", &rs_id, "not-a-token").await.unwrap()).await);
+    // Found by its jti, a token counts only if it is the very token issued: another signature
+    // or payload with the same jti is nothing.
+    let (signing_input, signature) = token_b.rsplit_once('.').unwrap();
+    let flipped = if signature.starts_with('A') { "B" } else { "A" };
+    let altered = format!("{signing_input}.{flipped}{}", &signature[1..]);
+    assert!(!active(call(&rs, "introspect", &rs_id, &altered).await.unwrap()).await, "an altered signature");
 
     let (status, body) = support::decode(call(&mtls, "revoke", &b, &token_a).await.unwrap()).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("unauthorized_client")));

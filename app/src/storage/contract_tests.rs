@@ -122,6 +122,10 @@ async fn fresh_postgres_url() -> Option<String> {
     Some(format!("{base}/{name}"))
 }
 
+fn hashed(stored: &str) -> crate::secrets::SecretHash {
+    crate::secrets::SecretHash::from_stored(stored.to_owned())
+}
+
 fn ok<T>(result: Result<T, StoreError>) -> T {
     result.unwrap_or_else(|e| panic!("{e}"))
 }
@@ -186,10 +190,11 @@ async fn migrate_until(url: &str, version: i64) {
     applied.unwrap_or_else(|e| panic!("{url}: {e}"));
 }
 
-/// Migration 8 drops the unique index of registration token hashes; on SQLite that rebuilds
-/// the client table. Clients, their tokens and the cascade from one to the other survive it.
+/// Migrations 8 and 9 drop the unique indexes of registration and access token hashes; on
+/// SQLite that rebuilds the client and access token tables. Clients, their tokens and the
+/// cascade from one to the other survive it.
 #[tokio::test]
-async fn the_client_table_rebuild_keeps_clients_their_tokens_and_the_cascade() {
+async fn the_table_rebuilds_keep_clients_their_tokens_and_the_cascade() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let mut urls = vec![format!("sqlite://{}/older.db", dir.path().display())];
     urls.extend(fresh_postgres_url().await);
@@ -216,11 +221,11 @@ async fn the_client_table_rebuild_keeps_clients_their_tokens_and_the_cascade() {
         ok(store.migrate().await);
         let (_, credentials) = ok(store.client_with_credentials(&at_ws, "c1").await).unwrap_or_else(|| panic!("{url}: c1"));
         assert_eq!(credentials.registration_access_token_hash.as_deref(), Some("hash-c1"), "{url}");
-        assert_eq!(ok(store.access_token_by_hash("token-hash-1").await), Some(token), "{url}");
+        assert_eq!(ok(store.access_token("t1").await), Some((token, hashed("token-hash-1"))), "{url}");
         let same_hash = NewClient { registration_access_token_hash: Some("hash-c1".to_owned()), ..client(&at_ws, "c2", true, 3) };
         ok(store.register_client(&same_hash, None, None, &created).await);
         assert!(ok(store.delete_client(&at_ws, "c1", &created).await));
-        assert_eq!(ok(store.access_token_by_hash("token-hash-1").await), None, "{url}: deleting a client still ends its tokens");
+        assert_eq!(ok(store.access_token("t1").await), None, "{url}: deleting a client still ends its tokens");
         assert!(ok(store.client(&at_ws, "c2").await).is_some(), "{url}");
     }
 }
@@ -467,13 +472,13 @@ async fn access_tokens_are_found_by_hash_revoked_once_and_end_with_their_client(
             revoked: false,
         };
         ok(store.insert_access_token(&token, "hash-1", None).await);
-        assert_eq!(ok(store.access_token_by_hash("hash-1").await), Some(token.clone()));
+        assert_eq!(ok(store.access_token("t1").await), Some((token.clone(), hashed("hash-1"))), "found by jti, with its hash");
         let listed = ok(store.clients(&at_ws, ClientFilter::All).await);
         assert_eq!(listed[0].last_token_at, Some(at(2)), "the list shows when a client last got a token");
-        assert_eq!(ok(store.access_token_by_hash("hash-2").await), None);
+        assert_eq!(ok(store.access_token("t2").await), None);
         assert!(ok(store.revoke_access_token("t1", at(3)).await));
         assert!(!ok(store.revoke_access_token("t1", at(4)).await), "revoking twice changes nothing");
-        assert!(ok(store.access_token_by_hash("hash-1").await).is_some_and(|t| t.revoked));
+        assert!(ok(store.access_token("t1").await).is_some_and(|(t, _)| t.revoked));
 
         let (details, credentials) = ok(store.client_with_credentials(&at_ws, "c1").await).unwrap_or_else(|| panic!("c1"));
         assert_eq!(credentials.registration_access_token_hash.as_deref(), Some("hash-c1"));
@@ -504,9 +509,9 @@ async fn access_tokens_are_found_by_hash_revoked_once_and_end_with_their_client(
         let again =
             store.insert_access_token(&AccessTokenRecord { jti: "t4".to_owned(), ..token }, "hash-4", Some(&assertion)).await;
         assert!(matches!(again, Err(StoreError::Replayed)), "{again:?}");
-        assert_eq!(ok(store.access_token_by_hash("hash-4").await), None);
+        assert_eq!(ok(store.access_token("t4").await), None);
         assert!(ok(store.delete_client(&at_ws, "c1", &updated).await));
-        assert_eq!(ok(store.access_token_by_hash("hash-2").await), None, "deleting the client ends its tokens");
+        assert_eq!(ok(store.access_token("t2").await), None, "deleting the client ends its tokens");
     }
 }
 

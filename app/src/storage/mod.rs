@@ -26,6 +26,7 @@ use crate::domain::sandbox::{SandboxDirectoryKeys, SandboxSoftware, SandboxSoftw
 use crate::domain::signing::WorkspaceSigningKey;
 use crate::domain::token::{AccessTokenRecord, StoredCredentials};
 use crate::domain::workspace::{Workspace, WorkspaceSettings, WorkspaceSummary};
+use crate::secrets::SecretHash;
 
 pub use sql::{PostgresStore, SqliteStore};
 
@@ -236,7 +237,8 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &str,
         replay: Option<&ReplayGuard>,
     ) -> Result<(), StoreError>;
-    async fn access_token_by_hash(&self, token_hash: &str) -> Result<Option<AccessTokenRecord>, StoreError>;
+    /// The access token with this `jti`, and the hash of the token as it was issued.
+    async fn access_token(&self, jti: &str) -> Result<Option<(AccessTokenRecord, SecretHash)>, StoreError>;
     /// Returns false if the token was unknown or already revoked.
     async fn revoke_access_token(&self, jti: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
 

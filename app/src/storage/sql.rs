@@ -25,6 +25,7 @@ use crate::domain::sandbox::{SandboxDirectoryKeys, SandboxSoftware, SandboxSoftw
 use crate::domain::signing::{SigningAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
 use crate::domain::token::{AccessTokenRecord, StoredCredentials};
 use crate::domain::workspace::{Profile, Workspace, WorkspaceSettings, WorkspaceSummary};
+use crate::secrets::SecretHash;
 
 /// Maps constraint violations to the errors callers act on.
 fn classify(error: sqlx::Error, on_unique: StoreError) -> StoreError {
@@ -799,18 +800,18 @@ macro_rules! sql_store {
                 self.writes.submit(write).await
             }
 
-            async fn access_token_by_hash(&self, token_hash: &str) -> Result<Option<AccessTokenRecord>, StoreError> {
+            async fn access_token(&self, jti: &str) -> Result<Option<(AccessTokenRecord, SecretHash)>, StoreError> {
                 let mut reader = self.readers.lend().await?;
                 let row = sqlx::query(
-                    "select jti, tenant_id, workspace_id, client_id, scope, certificate_thumbprint, issued_at, expires_at, \
-                     revoked_at is not null as revoked from access_token where token_hash = $1",
+                    "select jti, token_hash, tenant_id, workspace_id, client_id, scope, certificate_thumbprint, issued_at, \
+                     expires_at, revoked_at is not null as revoked from access_token where jti = $1",
                 )
-                .bind(token_hash)
+                .bind(jti)
                 .fetch_optional(&mut *reader)
                 .await?;
                 reader.give_back();
                 row.map(|row| {
-                    Ok(AccessTokenRecord {
+                    let record = AccessTokenRecord {
                         jti: row.try_get("jti")?,
                         workspace: WorkspaceRef {
                             tenant: parse_tenant(row.try_get("tenant_id")?)?,
@@ -822,7 +823,8 @@ macro_rules! sql_store {
                         issued_at: row.try_get("issued_at")?,
                         expires_at: row.try_get("expires_at")?,
                         revoked: row.try_get("revoked")?,
-                    })
+                    };
+                    Ok((record, SecretHash::from_stored(row.try_get("token_hash")?)))
                 })
                 .transpose()
             }

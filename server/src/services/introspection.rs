@@ -5,9 +5,8 @@
 use serde_json::{Value, json};
 
 use app::domain::workspace::Workspace;
-use app::secrets::Secret;
 
-use super::token::{TokenFailure, authenticate, internal};
+use super::token::{TokenFailure, authenticate, internal, presented_access_token};
 use crate::listener::Connection;
 use crate::oauth2::token::TokenReference;
 use crate::state::ServerState;
@@ -21,8 +20,7 @@ pub async fn introspect(
 ) -> Result<Value, TokenFailure> {
     let request = TokenReference::parse(form, authorization)?;
     let caller = authenticate(state, workspace, &request.credentials, connection).await?;
-    let hash = Secret::from_given(request.token).hash();
-    let record = state.app.store.access_token_by_hash(hash.as_str()).await.map_err(internal)?;
+    let record = presented_access_token(state, &request.token).await.map_err(internal)?;
     let now = state.app.clock.now();
     let visible = |client_id: &str| !caller.dynamically_registered || client_id == caller.client.client_id;
     let Some(record) = record.filter(|r| r.workspace == workspace.reference() && r.is_active(now) && visible(&r.client_id))

@@ -9,10 +9,11 @@ use serde_json::{Map, Value};
 use app::domain::audit::AuditEventType;
 use app::domain::client::ClientDetails;
 use app::domain::workspace::{Profile, Workspace};
-use app::secrets::{self, Secret, SecretHash};
+use app::secrets::{self, SecretHash};
 use app::storage::StoreError;
 
 use super::registration::{self, Attempt, DCR_REGISTER_SCOPE, Failure, Incoming, Issue};
+use super::token;
 use crate::listener::Connection;
 use crate::oauth2::registration::{ClientCertificateCheck, RegistrationError};
 use crate::oauth2::token::certificate_thumbprint;
@@ -187,10 +188,9 @@ async fn authorize(
     if !token.contains('.') {
         return by_registration_access_token(state, &at, client_id, token).await;
     }
-    let hash = Secret::from_given(token.to_owned()).hash();
     let client = state.app.store.client(&at, client_id).await.map_err(internal)?.filter(|c| c.summary.dynamically_registered);
 
-    if let Some(record) = state.app.store.access_token_by_hash(hash.as_str()).await.map_err(internal)? {
+    if let Some(record) = token::presented_access_token(state, token).await.map_err(internal)? {
         if record.workspace != at || !record.is_active(now) || record.has_scope(DCR_REGISTER_SCOPE) {
             return Err(Refusal::Unauthorized("the access token is not valid"));
         }

@@ -17,7 +17,7 @@ use app::secrets::{self, Secret};
 use app::storage::{NewClient, ReplayGuard, StoreError};
 
 use super::rate_limits::{Rule, Throttled};
-use super::{keys, policy_check};
+use super::{keys, policy_check, token};
 use crate::listener::Connection;
 use crate::oauth2::registration::{
     self as pipeline, ClientCertificateCheck, IssuedCredentials, RegistrationError, RegistrationPolicy, RegistrationRequest,
@@ -229,8 +229,7 @@ async fn admit(
         .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
         .map(|(_, token)| token.trim())
         .ok_or(Failure::TokenRequired)?;
-    let hash = Secret::from_given(token.to_owned()).hash();
-    let record = state.app.store.access_token_by_hash(hash.as_str()).await.map_err(internal)?.ok_or(Failure::TokenRequired)?;
+    let record = token::presented_access_token(state, token).await.map_err(internal)?.ok_or(Failure::TokenRequired)?;
     let presented =
         incoming.connection.client_chain.as_ref().and_then(|chain| chain.first()).map(|der| certificate_thumbprint(der));
     let bound_ok = record.certificate_thumbprint.as_ref().is_none_or(|bound| presented.as_ref() == Some(bound));

@@ -2,9 +2,8 @@
 //! tokens are not an error (§2.2); another client's token is refused (§2.1).
 
 use app::domain::workspace::Workspace;
-use app::secrets::Secret;
 
-use super::token::{TokenFailure, authenticate, internal};
+use super::token::{TokenFailure, authenticate, internal, presented_access_token};
 use crate::listener::Connection;
 use crate::oauth2::token::{TokenError, TokenReference};
 use crate::state::ServerState;
@@ -18,8 +17,7 @@ pub async fn revoke(
 ) -> Result<(), TokenFailure> {
     let request = TokenReference::parse(form, authorization)?;
     let caller = authenticate(state, workspace, &request.credentials, connection).await?;
-    let hash = Secret::from_given(request.token).hash();
-    let Some(record) = state.app.store.access_token_by_hash(hash.as_str()).await.map_err(internal)? else {
+    let Some(record) = presented_access_token(state, &request.token).await.map_err(internal)? else {
         return Ok(());
     };
     if record.workspace != workspace.reference() {
