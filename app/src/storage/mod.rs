@@ -244,8 +244,10 @@ pub trait Store: Send + Sync + 'static {
 
     async fn record_audit_event(&self, event: &NewAuditEvent) -> Result<(), StoreError>;
     /// Records an audit event with the next batch of writes, without waiting for its commit:
-    /// for reads, whose answer does not depend on it. A failure is logged.
-    fn queue_audit_event(&self, event: NewAuditEvent);
+    /// for reads, whose answer does not depend on it. Waits only while the writer's queue is
+    /// full, so a writer that falls behind slows the reads rather than piling events up in
+    /// memory. A failure is logged.
+    async fn queue_audit_event(&self, event: NewAuditEvent);
     async fn audit_events(&self, at: &WorkspaceRef, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
 
     /// Makes `key_hash` the (single) admin API key.

@@ -842,8 +842,8 @@ macro_rules! sql_store {
                 self.writes.submit(Write::AuditEvent(Box::new(event.clone()))).await
             }
 
-            fn queue_audit_event(&self, event: NewAuditEvent) {
-                self.writes.submit_detached(Write::AuditEvent(Box::new(event)));
+            async fn queue_audit_event(&self, event: NewAuditEvent) {
+                self.writes.submit_detached(Write::AuditEvent(Box::new(event))).await;
             }
 
             async fn audit_events(&self, at: &WorkspaceRef, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {

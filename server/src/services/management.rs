@@ -315,9 +315,10 @@ async fn audit<T>(
 ) {
     let now = state.app.clock.now();
     match outcome {
-        // A read changes nothing, so its answer does not wait for its event's commit.
+        // A read changes nothing, so its answer does not wait for its event's commit (only for
+        // room in the writer's queue).
         Ok(_) if event_type == AuditEventType::DcrRead => {
-            state.app.store.queue_audit_event(attempt.event(workspace, event_type, now));
+            state.app.store.queue_audit_event(attempt.event(workspace, event_type, now)).await;
         }
         Ok(_) => {}
         Err(refusal) => {
