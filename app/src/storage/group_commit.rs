@@ -19,8 +19,10 @@ use crate::domain::token::AccessTokenRecord;
 
 /// The most writes one transaction takes.
 pub const MAX_BATCH: usize = 256;
-/// Writes waiting for the writer, beyond which callers wait to hand theirs over.
-const QUEUE_DEPTH: usize = 4096;
+/// Writes waiting for the writer, beyond which callers wait to hand theirs over. Enough for
+/// about a second of reads' audit events, so a checkpoint that holds the writer up briefly
+/// does not hold reads up too; at most a few megabytes.
+const QUEUE_DEPTH: usize = 16_384;
 
 /// A write the writer task applies.
 #[derive(Debug)]
