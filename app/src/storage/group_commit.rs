@@ -97,7 +97,7 @@ impl Queue {
     /// Hands `write` to the writer, in order with the others, without waiting for its commit.
     /// A full queue is waited on, neither dropped nor set aside: writes waiting off the
     /// caller's path, one task each, grew without bound while the writer fell behind (peak RSS
-    /// 74, 102, then 113 MB over three runs of GET at 9k/s on PostgreSQL; 50 MB flat now).
+    /// 74, 102, then 113 MB over three runs of GET at 9k/s on PostgreSQL; 58 MB flat now).
     pub async fn submit_detached(&self, write: Write) {
         if self.sender.send(Pending { write, reply: None }).await.is_err() {
             tracing::error!("the database writer has stopped; a write was lost");
