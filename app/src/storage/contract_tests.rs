@@ -81,6 +81,19 @@ fn client(ws: &WorkspaceRef, id: &str, dynamic: bool, second: i64) -> NewClient 
     }
 }
 
+fn token_record(ws: &WorkspaceRef, jti: &str, client_id: &str) -> AccessTokenRecord {
+    AccessTokenRecord {
+        jti: jti.to_owned(),
+        workspace: ws.clone(),
+        client_id: client_id.to_owned(),
+        scope: "accounts openid".to_owned(),
+        certificate_thumbprint: Some("thumb".to_owned()),
+        issued_at: at(2),
+        expires_at: 1_790_003_602,
+        revoked: false,
+    }
+}
+
 fn guard(ws: &WorkspaceRef, jti: &str, expires_at: i64) -> ReplayGuard {
     ReplayGuard { workspace: ws.clone(), issuer: "sw1".to_owned(), jti: jti.to_owned(), expires_at }
 }
@@ -206,16 +219,7 @@ async fn the_table_rebuilds_keep_clients_their_tokens_and_the_cascade() {
         ok(store.insert_workspace(&workspace("obuk", Profile::OpenbankingUk)).await);
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 1);
         ok(store.register_client(&client(&at_ws, "c1", true, 1), None, None, &created).await);
-        let token = AccessTokenRecord {
-            jti: "t1".to_owned(),
-            workspace: at_ws.clone(),
-            client_id: "c1".to_owned(),
-            scope: "accounts".to_owned(),
-            certificate_thumbprint: None,
-            issued_at: at(2),
-            expires_at: 1_790_003_602,
-            revoked: false,
-        };
+        let token = token_record(&at_ws, "t1", "c1");
         ok(store.insert_access_token(&token, "token-hash-1", None).await);
 
         ok(store.migrate().await);
@@ -453,24 +457,14 @@ async fn signing_keys_belong_to_their_workspace_newest_first() {
 }
 
 #[tokio::test]
-async fn access_tokens_are_found_by_hash_revoked_once_and_end_with_their_client() {
-    use crate::domain::token::AccessTokenRecord;
+async fn access_tokens_are_found_by_jti_revoked_once_and_end_with_their_client() {
     for (store, _dir) in stores().await {
         let ws = workspace("obuk", Profile::OpenbankingUk);
         ok(store.insert_workspace(&ws).await);
         let at_ws = ws.reference();
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
         ok(store.register_client(&client(&at_ws, "c1", true, 1), None, None, &created).await);
-        let token = AccessTokenRecord {
-            jti: "t1".to_owned(),
-            workspace: at_ws.clone(),
-            client_id: "c1".to_owned(),
-            scope: "accounts openid".to_owned(),
-            certificate_thumbprint: Some("thumb".to_owned()),
-            issued_at: at(2),
-            expires_at: 1_790_003_602,
-            revoked: false,
-        };
+        let token = token_record(&at_ws, "t1", "c1");
         ok(store.insert_access_token(&token, "hash-1", None).await);
         assert_eq!(ok(store.access_token("t1").await), Some((token.clone(), hashed("hash-1"))), "found by jti, with its hash");
         let listed = ok(store.clients(&at_ws, ClientFilter::All).await);
