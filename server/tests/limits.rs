@@ -66,6 +66,22 @@ async fn registrations_are_limited_per_address_and_capped_per_workspace() {
 }
 
 #[tokio::test]
+async fn registrations_racing_for_the_last_places_never_pass_the_cap() {
+    let server = TestServer::start().await;
+    let register = server.generic_workspace_with_dcr("apps").await;
+    limit(&server, "/default/workspaces/apps", json!({"registrations_per_ip_per_minute": 0, "max_dynamic_clients": 3})).await;
+
+    let client = server.client(None);
+    let metadata = json!({"client_name": "Budget app", "grant_types": ["client_credentials"]});
+    let racing = (0..10).map(|_| client.post(&register).json(&metadata).send());
+    let mut statuses: Vec<u16> =
+        futures_util::future::join_all(racing).await.into_iter().map(|response| response.unwrap().status().as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 201, 201, 403, 403, 403, 403, 403, 403, 403]);
+    assert_eq!(client_count(&server, "/default/workspaces/apps").await, 3);
+}
+
+#[tokio::test]
 async fn a_software_id_is_limited_once_its_statement_is_verified() {
     let server = TestServer::start().await;
     let tpp = Ecosystem::new(onboard::oauth2::jose::JwsAlgorithm::Ps256).await;
@@ -171,7 +187,7 @@ async fn abandoned_dcr_clients_are_listed_and_deleted_together_from_the_console(
     for (id, dynamic, days_ago) in
         [("old-tpp-1", true, 200), ("old-tpp-2", true, 91), ("fresh-tpp", true, 10), ("bank-own", false, 400)]
     {
-        store.register_client(&stored_client(id, dynamic, days_ago), None, None, &created(id)).await.unwrap();
+        store.register_client(&stored_client(id, dynamic, days_ago), None, None, 0, &created(id)).await.unwrap();
     }
     let console = support::ConsoleSession::sign_in(&server).await;
     let list = |filter: &'static str| {

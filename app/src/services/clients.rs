@@ -143,7 +143,8 @@ pub async fn create_manual_client(
         remote_addr: None,
         created_at: now,
     };
-    state.store.register_client(&client, None, None, &event).await?;
+    // A manual client does not count towards the cap on dynamically registered ones.
+    state.store.register_client(&client, None, None, 0, &event).await?;
     Ok((ClientDetails { summary, metadata, software_statement: None, updated_at: now }, secret))
 }
 

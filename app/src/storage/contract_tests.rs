@@ -218,7 +218,8 @@ async fn the_table_rebuilds_keep_clients_their_tokens_and_the_cascade() {
         ok(store.ensure_tenant(&tenant(), "Default", at(0)).await);
         ok(store.insert_workspace(&workspace("obuk", Profile::OpenbankingUk)).await);
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 1);
-        ok(store.register_client(&client(&at_ws, "c1", true, 1), None, None, &created).await);
+        // A manual client: the store's registration of a dynamic one counts it (migration 10).
+        ok(store.register_client(&client(&at_ws, "c1", false, 1), None, None, 0, &created).await);
         let token = token_record(&at_ws, "t1", "c1");
         ok(store.insert_access_token(&token, "token-hash-1", None).await);
 
@@ -227,11 +228,55 @@ async fn the_table_rebuilds_keep_clients_their_tokens_and_the_cascade() {
         assert_eq!(credentials.registration_access_token_hash.as_deref(), Some("hash-c1"), "{url}");
         assert_eq!(ok(store.access_token("t1").await), Some((token, hashed("token-hash-1"))), "{url}");
         let same_hash = NewClient { registration_access_token_hash: Some("hash-c1".to_owned()), ..client(&at_ws, "c2", true, 3) };
-        ok(store.register_client(&same_hash, None, None, &created).await);
+        ok(store.register_client(&same_hash, None, None, 0, &created).await);
         assert!(ok(store.delete_client(&at_ws, "c1", &created).await));
         assert_eq!(ok(store.access_token("t1").await), None, "{url}: deleting a client still ends its tokens");
         assert!(ok(store.client(&at_ws, "c2").await).is_some(), "{url}");
     }
+}
+
+/// Migration 10 counts the dynamically registered clients each workspace already holds, so the
+/// cap holds from the first registration after the upgrade.
+#[tokio::test]
+async fn the_count_of_dynamic_clients_starts_from_those_held_before_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut urls = vec![format!("sqlite://{}/older.db", dir.path().display())];
+    urls.extend(fresh_postgres_url().await);
+    for url in urls {
+        migrate_until(&url, 9).await;
+        let store = connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
+        ok(store.ensure_tenant(&tenant(), "Default", at(0)).await);
+        let (at_ws, other) = (workspace_ref("obuk"), workspace_ref("other"));
+        for id in ["obuk", "other"] {
+            ok(store.insert_workspace(&workspace(id, Profile::OpenbankingUk)).await);
+        }
+        let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 1);
+        // Stored as manual clients (the store's registration of a dynamic one would count it
+        // in a table this schema lacks), then made dynamic as an older release stored them.
+        for (ws, id) in [(&at_ws, "d1"), (&at_ws, "d2"), (&other, "d3"), (&at_ws, "manual")] {
+            ok(store.register_client(&client(ws, id, false, 1), None, None, 0, &created).await);
+        }
+        execute(&url, "update client set dynamically_registered = true where client_id in ('d1', 'd2', 'd3')").await;
+
+        ok(store.migrate().await);
+        assert_eq!(ok(store.dynamic_client_count(&at_ws).await), 2, "{url}");
+        assert_eq!(ok(store.dynamic_client_count(&other).await), 1, "{url}");
+        ok(store.register_client(&client(&at_ws, "d4", true, 2), None, None, 3, &created).await);
+        let past_cap = store.register_client(&client(&at_ws, "d5", true, 2), None, None, 3, &created).await;
+        assert!(matches!(past_cap, Err(StoreError::CapReached)), "{url}: {past_cap:?}");
+    }
+}
+
+/// Runs one statement outside the store, as another program (or an older release) would.
+async fn execute(url: &str, statement: &str) {
+    let done = if url.starts_with("sqlite:") {
+        let mut connection = sqlx::SqliteConnection::connect(url).await.unwrap_or_else(|e| panic!("{e}"));
+        sqlx::raw_sql(statement).execute(&mut connection).await.map(drop)
+    } else {
+        let mut connection = sqlx::PgConnection::connect(url).await.unwrap_or_else(|e| panic!("{e}"));
+        sqlx::raw_sql(statement).execute(&mut connection).await.map(drop)
+    };
+    done.unwrap_or_else(|e| panic!("{statement}: {e}"));
 }
 
 #[tokio::test]
@@ -267,6 +312,7 @@ async fn workspaces_are_created_read_listed_and_updated() {
                 &client(&obuk.reference(), "c1", true, 7),
                 None,
                 None,
+                0,
                 &audit(&obuk.reference(), AuditEventType::DcrCreated, Outcome::Success, 7),
             )
             .await);
@@ -284,21 +330,23 @@ async fn registration_writes_client_guard_and_audit_together() {
         let at_ws = ws.reference();
 
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 1);
-        ok(store.register_client(&client(&at_ws, "c1", true, 1), Some(&guard(&at_ws, "j1", 100)), None, &created).await);
+        ok(store.register_client(&client(&at_ws, "c1", true, 1), Some(&guard(&at_ws, "j1", 100)), None, 0, &created).await);
 
         assert!(ok(store.replay_guard_exists(&guard(&at_ws, "j1", 100)).await));
         assert!(!ok(store.replay_guard_exists(&guard(&at_ws, "j2", 100)).await));
         assert!(!ok(store.replay_guard_exists(&guard(&workspace_ref("other"), "j1", 100)).await));
 
         // A replayed jti writes nothing: no client, no audit event.
-        let replay = store.register_client(&client(&at_ws, "c2", true, 2), Some(&guard(&at_ws, "j1", 100)), None, &created).await;
+        let replay =
+            store.register_client(&client(&at_ws, "c2", true, 2), Some(&guard(&at_ws, "j1", 100)), None, 0, &created).await;
         assert!(matches!(replay, Err(StoreError::Replayed)), "{replay:?}");
         assert_eq!(ok(store.client(&at_ws, "c2").await), None);
         assert_eq!(ok(store.audit_events(&at_ws, &AuditFilter::default()).await).len(), 1);
 
         // A client id taken already is a conflict, and its fresh jti is not spent: the replay
         // record written in the same query is undone with the client.
-        let taken = store.register_client(&client(&at_ws, "c1", true, 2), Some(&guard(&at_ws, "j5", 100)), None, &created).await;
+        let taken =
+            store.register_client(&client(&at_ws, "c1", true, 2), Some(&guard(&at_ws, "j5", 100)), None, 0, &created).await;
         assert!(matches!(taken, Err(StoreError::Conflict)), "{taken:?}");
         assert!(!ok(store.replay_guard_exists(&guard(&at_ws, "j5", 100)).await));
         assert_eq!(ok(store.audit_events(&at_ws, &AuditFilter::default()).await).len(), 1);
@@ -311,6 +359,7 @@ async fn registration_writes_client_guard_and_audit_together() {
                 &client(&other, "c3", true, 3),
                 Some(&guard(&other, "j1", 100)),
                 None,
+                0,
                 &audit(&other, AuditEventType::DcrCreated, Outcome::Success, 3),
             )
             .await);
@@ -325,7 +374,7 @@ async fn registration_writes_client_guard_and_audit_together() {
         assert!(matches!(store.insert_replay_guard(&guard(&at_ws, "assertion-1", 100)).await, Err(StoreError::Replayed)));
         assert_eq!(ok(store.purge_expired_replay_guards(99).await), 0);
         assert_eq!(ok(store.purge_expired_replay_guards(101).await), 3);
-        ok(store.register_client(&client(&at_ws, "c4", true, 4), Some(&guard(&at_ws, "j1", 200)), None, &created).await);
+        ok(store.register_client(&client(&at_ws, "c4", true, 4), Some(&guard(&at_ws, "j1", 200)), None, 0, &created).await);
     }
 }
 
@@ -344,7 +393,13 @@ async fn concurrent_registrations_each_keep_their_outcome() {
             tokio::spawn(async move {
                 let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 1);
                 store
-                    .register_client(&client(&at_ws, &format!("c{i}"), true, 1), Some(&guard(&at_ws, &jti, 100)), None, &created)
+                    .register_client(
+                        &client(&at_ws, &format!("c{i}"), true, 1),
+                        Some(&guard(&at_ws, &jti, 100)),
+                        None,
+                        0,
+                        &created,
+                    )
                     .await
             })
         });
@@ -377,9 +432,9 @@ async fn clients_are_listed_filtered_and_deleted() {
         ok(store.insert_workspace(&ws).await);
         let at_ws = ws.reference();
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
-        ok(store.register_client(&client(&at_ws, "old", true, 1), None, None, &created).await);
-        ok(store.register_client(&client(&at_ws, "manual", false, 2), None, None, &created).await);
-        ok(store.register_client(&client(&at_ws, "new", true, 3), None, None, &created).await);
+        ok(store.register_client(&client(&at_ws, "old", true, 1), None, None, 0, &created).await);
+        ok(store.register_client(&client(&at_ws, "manual", false, 2), None, None, 0, &created).await);
+        ok(store.register_client(&client(&at_ws, "new", true, 3), None, None, 0, &created).await);
 
         let ids = |list: Vec<ClientSummary>| list.into_iter().map(|c| c.client_id).collect::<Vec<_>>();
         assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::All).await)), ["new", "manual", "old"]);
@@ -396,6 +451,70 @@ async fn clients_are_listed_filtered_and_deleted() {
             .audit_events(&at_ws, &AuditFilter { event_type: Some(AuditEventType::ClientDeleted), ..AuditFilter::default() })
             .await);
         assert_eq!(events.len(), 1, "one audit event per actual deletion");
+    }
+}
+
+/// The cap on dynamically registered clients is kept by the registration's own write: past it,
+/// nothing of the registration is stored (client, replay record, audit event); manual clients
+/// do not count; a deletion frees a place, even when a lowered cap left the workspace above it.
+#[tokio::test]
+async fn the_cap_on_dynamic_clients_is_kept_by_the_write() {
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let at_ws = ws.reference();
+        let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
+        let register = |id: &str, cap: u32| {
+            let (store, at_ws, created) = (store.clone(), at_ws.clone(), created.clone());
+            let (client, guard) = (client(&at_ws, id, true, 1), guard(&at_ws, &format!("jti-{id}"), 100));
+            async move { store.register_client(&client, Some(&guard), None, cap, &created).await }
+        };
+        ok(register("c1", 2).await);
+        ok(register("c2", 2).await);
+        ok(store.register_client(&client(&at_ws, "manual", false, 1), None, None, 2, &created).await);
+        assert_eq!(ok(store.dynamic_client_count(&at_ws).await), 2);
+
+        assert!(matches!(register("c3", 2).await, Err(StoreError::CapReached)));
+        assert_eq!(ok(store.client(&at_ws, "c3").await), None);
+        assert!(!ok(store.replay_guard_exists(&guard(&at_ws, "jti-c3", 100)).await), "the refused request's jti is not spent");
+        assert_eq!(ok(store.audit_events(&at_ws, &AuditFilter::default()).await).len(), 3, "nothing audited by the store");
+        ok(register("c3", 3).await);
+        ok(register("unlimited", 0).await);
+
+        // The cap lowered below what the workspace holds: deletions bring it back under.
+        let deleted = audit(&at_ws, AuditEventType::ClientDeleted, Outcome::Success, 9);
+        assert!(matches!(register("c5", 2).await, Err(StoreError::CapReached)));
+        assert!(ok(store.delete_client(&at_ws, "c1", &deleted).await));
+        assert!(ok(store.delete_client(&at_ws, "manual", &deleted).await));
+        assert_eq!(ok(store.dynamic_client_count(&at_ws).await), 3, "a manual client's deletion counts nothing");
+        assert!(ok(store.delete_client(&at_ws, "c2", &deleted).await));
+        assert!(matches!(register("c5", 2).await, Err(StoreError::CapReached)));
+        assert!(ok(store.delete_client(&at_ws, "c3", &deleted).await));
+        ok(register("c5", 2).await);
+        assert_eq!(ok(store.dynamic_client_count(&at_ws).await), 2);
+    }
+}
+
+/// Registrations racing for the last places are group-committed together, and exactly as many
+/// as there are places get one.
+#[tokio::test]
+async fn registrations_racing_for_the_last_places_never_pass_the_cap() {
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let at_ws = ws.reference();
+        let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
+        ok(store.register_client(&client(&at_ws, "first", true, 1), None, None, 5, &created).await);
+        let racing = (0..16).map(|i| {
+            let (store, client, created) = (store.clone(), client(&at_ws, &format!("c{i}"), true, 1), created.clone());
+            tokio::spawn(async move { store.register_client(&client, None, None, 5, &created).await })
+        });
+        let outcomes = futures_util::future::join_all(racing).await;
+        let admitted = outcomes.iter().filter(|o| matches!(o, Ok(Ok(())))).count();
+        let refused = outcomes.iter().filter(|o| matches!(o, Ok(Err(StoreError::CapReached)))).count();
+        assert_eq!((admitted, refused), (4, 12), "{outcomes:?}");
+        assert_eq!(ok(store.clients(&at_ws, ClientFilter::Dynamic).await).len(), 5);
+        assert_eq!(ok(store.dynamic_client_count(&at_ws).await), 5);
     }
 }
 
@@ -463,7 +582,8 @@ async fn access_tokens_are_found_by_jti_revoked_once_and_end_with_their_client()
         ok(store.insert_workspace(&ws).await);
         let at_ws = ws.reference();
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
-        ok(store.register_client(&client(&at_ws, "c1", true, 1), None, None, &created).await);
+        // A manual client: the store's registration of a dynamic one counts it (migration 10).
+        ok(store.register_client(&client(&at_ws, "c1", false, 1), None, None, 0, &created).await);
         let token = token_record(&at_ws, "t1", "c1");
         ok(store.insert_access_token(&token, "hash-1", None).await);
         assert_eq!(ok(store.access_token("t1").await), Some((token.clone(), hashed("hash-1"))), "found by jti, with its hash");

@@ -31,6 +31,7 @@ pub enum Write {
         client: Box<NewClient>,
         replay: Option<ReplayGuard>,
         consumed_token: Option<String>,
+        max_dynamic_clients: u32,
         audit: Box<NewAuditEvent>,
     },
     ReplayGuard(ReplayGuard),

@@ -99,6 +99,8 @@ pub enum StoreError {
     Replayed,
     #[error("the access token was already used or revoked")]
     TokenUsed,
+    #[error("the workspace holds as many dynamically registered clients as its cap allows")]
+    CapReached,
     #[error("the tenant or workspace does not exist")]
     NotFound,
     #[error("stored data could not be read: {0}")]
@@ -195,18 +197,23 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<DcrSettingsWrite, StoreError>;
 
     /// Records the replay guard, the client and the audit event in one transaction, revoking
-    /// `consumed_token` (the jti of a single-use registration token) in the same transaction.
-    /// [`StoreError::Replayed`] if the guard exists, [`StoreError::TokenUsed`] if the token was
-    /// already revoked; then nothing is written.
+    /// `consumed_token` (the jti of a single-use registration token) in the same transaction. A
+    /// dynamically registered client counts towards the workspace's `max_dynamic_clients` (0:
+    /// no cap), checked in that transaction, so registrations racing for the last places never
+    /// pass it. [`StoreError::Replayed`] if the guard exists, [`StoreError::TokenUsed`] if the
+    /// token was already revoked, [`StoreError::CapReached`] if the workspace holds its cap;
+    /// then nothing is written.
     async fn register_client(
         &self,
         client: &NewClient,
         replay: Option<&ReplayGuard>,
         consumed_token: Option<&str>,
+        max_dynamic_clients: u32,
         audit: &NewAuditEvent,
     ) -> Result<(), StoreError>;
     async fn clients(&self, at: &WorkspaceRef, filter: ClientFilter) -> Result<Vec<ClientSummary>, StoreError>;
-    /// How many dynamically registered clients the workspace holds.
+    /// How many dynamically registered clients the workspace holds (a counter the writes keep,
+    /// not a count of its clients).
     async fn dynamic_client_count(&self, at: &WorkspaceRef) -> Result<u64, StoreError>;
     async fn client(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<ClientDetails>, StoreError> {
         Ok(self.client_with_credentials(at, client_id).await?.map(|(details, _)| details))

@@ -37,10 +37,23 @@ fn classify(error: sqlx::Error, on_unique: StoreError) -> StoreError {
 }
 
 /// Maps the failure of a hot write, which may be several statements: a `jti` recorded already
-/// is a replay, any other duplicate a conflict.
+/// is a replay, any other duplicate a conflict, and a client past the workspace's cap breaks
+/// [`WITHIN_CAP`].
 fn classify_write(error: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &error
+        && db.kind() == sqlx::error::ErrorKind::CheckViolation
+        && violated_constraint(db.as_ref()) == Some(WITHIN_CAP)
+    {
+        return StoreError::CapReached;
+    }
     let replayed = matches!(&error, sqlx::Error::Database(db) if violated_table(db.as_ref()) == Some("replay_guard"));
     classify(error, if replayed { StoreError::Replayed } else { StoreError::Conflict })
+}
+
+/// The named constraint `error` broke. PostgreSQL says so; SQLite names it in its message
+/// (`CHECK constraint failed: dynamic_clients_within_cap`).
+fn violated_constraint(error: &dyn sqlx::error::DatabaseError) -> Option<&str> {
+    error.constraint().or_else(|| error.message().split_once("constraint failed: ").map(|(_, name)| name))
 }
 
 /// The table whose constraint `error` broke. PostgreSQL says so; SQLite names it in its
@@ -100,7 +113,7 @@ pub(super) const SELECT_CLIENT_WITH_CREDENTIALS: &str = "with c as materialized 
 /// [`SELECT_CLIENT_WITH_CREDENTIALS`] (so does the update in `update_client`).
 pub(super) const DELETE_CLIENT: &str = "delete from client where client_id = (with c as materialized \
      (select client_id, tenant_id, workspace_id from client where client_id = $3) \
-     select client_id from c where tenant_id = $1 and workspace_id = $2)";
+     select client_id from c where tenant_id = $1 and workspace_id = $2) returning dynamically_registered";
 
 /// The rows the hot paths write, one statement each; [`CombinedWrites`] sends several at once.
 const INSERT_REPLAY_GUARD: &str =
@@ -111,27 +124,50 @@ const INSERT_CLIENT: &str = "insert into client (client_id, tenant_id, workspace
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)";
 const INSERT_ACCESS_TOKEN: &str = "insert into access_token (jti, token_hash, tenant_id, workspace_id, client_id, scope, \
      certificate_thumbprint, issued_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+/// Counts a dynamically registered client in its workspace's `dynamic_client_count` row
+/// (migration 10), checked against the cap in force (`$3`, 0 for none): past it, the row breaks
+/// [`WITHIN_CAP`].
+const COUNT_DYNAMIC_CLIENT: &str = "insert into dynamic_client_count (tenant_id, workspace_id, clients, checked_cap) \
+     values ($1, $2, 1, $3) on conflict (tenant_id, workspace_id) \
+     do update set clients = dynamic_client_count.clients + 1, checked_cap = excluded.checked_cap";
+/// Takes a deleted dynamically registered client out of its workspace's count.
+const UNCOUNT_DYNAMIC_CLIENT: &str =
+    "update dynamic_client_count set clients = clients - 1, checked_cap = 0 where tenant_id = $1 and workspace_id = $2";
+/// The constraint a registration past its workspace's cap breaks.
+const WITHIN_CAP: &str = "dynamic_clients_within_cap";
 const INSERT_AUDIT_EVENT: &str = "insert into audit_event (tenant_id, workspace_id, event_type, outcome, client_id, error, \
      error_description, software_id, org_id, client_cert_subject, remote_addr, created_at) \
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
 /// The group commit writer's writes of several rows, each one query (see [`one_round_trip`]).
 struct CombinedWrites {
-    /// A registration: its replay record, the client, the audit event.
-    guard_client_audit: String,
-    /// A registration without a `jti` to record.
-    client_audit: String,
+    /// A client's registration: its replay record if it has a `jti`, its count if it is
+    /// dynamically registered, the client, the audit event; see [`Self::registration`].
+    registrations: [[String; 2]; 2],
     /// An access token and the replay record of its client assertion.
     guard_token: String,
 }
 
 impl CombinedWrites {
     fn new(backend: Backend) -> Self {
+        let registration = |guarded: bool, counted: bool| {
+            let statements = [
+                guarded.then_some(INSERT_REPLAY_GUARD),
+                counted.then_some(COUNT_DYNAMIC_CLIENT),
+                Some(INSERT_CLIENT),
+                Some(INSERT_AUDIT_EVENT),
+            ];
+            one_round_trip::combine(backend, &statements.into_iter().flatten().collect::<Vec<_>>())
+        };
         Self {
-            guard_client_audit: one_round_trip::combine(backend, &[INSERT_REPLAY_GUARD, INSERT_CLIENT, INSERT_AUDIT_EVENT]),
-            client_audit: one_round_trip::combine(backend, &[INSERT_CLIENT, INSERT_AUDIT_EVENT]),
+            registrations: [false, true].map(|guarded| [false, true].map(|counted| registration(guarded, counted))),
             guard_token: one_round_trip::combine(backend, &[INSERT_REPLAY_GUARD, INSERT_ACCESS_TOKEN]),
         }
+    }
+
+    /// The registration that records a `jti` or not, and counts the client or not.
+    fn registration(&self, guarded: bool, counted: bool) -> &str {
+        &self.registrations[usize::from(guarded)][usize::from(counted)]
     }
 }
 
@@ -275,8 +311,9 @@ macro_rules! sql_store {
 
             async fn apply(tx: &mut sqlx::Transaction<'_, $db>, write: &Write) -> Result<(), StoreError> {
                 match write {
-                    Write::Registration { client, replay, consumed_token, audit } => {
-                        Self::insert_registration(tx, client, replay.as_ref(), consumed_token.as_deref(), audit).await
+                    Write::Registration { client, replay, consumed_token, max_dynamic_clients, audit } => {
+                        Self::insert_registration(tx, client, replay.as_ref(), consumed_token.as_deref(), *max_dynamic_clients, audit)
+                            .await
                     }
                     Write::ReplayGuard(guard) => Self::insert_guard(&mut **tx, guard).await,
                     Write::AccessToken { record, token_hash, replay } => {
@@ -369,12 +406,14 @@ macro_rules! sql_store {
 
             /// A registration's rows, all or nothing: the consumed `dcr_register` token (a
             /// statement of its own, as it must change exactly one row), then the replay record,
-            /// the client and its audit event in one query.
+            /// the workspace's count of dynamically registered clients, the client and its audit
+            /// event in one query.
             async fn insert_registration(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 client: &NewClient,
                 replay: Option<&ReplayGuard>,
                 consumed_token: Option<&str>,
+                max_dynamic_clients: u32,
                 audit: &NewAuditEvent,
             ) -> Result<(), StoreError> {
                 if let Some(jti) = consumed_token {
@@ -387,10 +426,14 @@ macro_rules! sql_store {
                         return Err(StoreError::TokenUsed);
                     }
                 }
-                let query = match replay {
-                    Some(guard) => Self::bind_guard(sqlx::query(&Self::combined().guard_client_audit), guard),
-                    None => sqlx::query(&Self::combined().client_audit),
-                };
+                let counted = client.summary.dynamically_registered;
+                let mut query = sqlx::query(Self::combined().registration(replay.is_some(), counted));
+                if let Some(guard) = replay {
+                    query = Self::bind_guard(query, guard);
+                }
+                if counted {
+                    query = query.bind(client.workspace.tenant.as_str()).bind(client.workspace.workspace.as_str()).bind(i64::from(max_dynamic_clients));
+                }
                 Self::bind_audit_event(Self::bind_client(query, client), audit).execute(&mut **tx).await.map_err(classify_write)?;
                 Ok(())
             }
@@ -659,6 +702,7 @@ macro_rules! sql_store {
                 client: &NewClient,
                 replay: Option<&ReplayGuard>,
                 consumed_token: Option<&str>,
+                max_dynamic_clients: u32,
                 audit: &NewAuditEvent,
             ) -> Result<(), StoreError> {
                 self.writes
@@ -666,6 +710,7 @@ macro_rules! sql_store {
                         client: Box::new(client.clone()),
                         replay: replay.cloned(),
                         consumed_token: consumed_token.map(str::to_owned),
+                        max_dynamic_clients,
                         audit: Box::new(audit.clone()),
                     })
                     .await
@@ -688,15 +733,13 @@ macro_rules! sql_store {
             }
 
             async fn dynamic_client_count(&self, at: &WorkspaceRef) -> Result<u64, StoreError> {
-                let count: i64 = sqlx::query_scalar(
-                    "select count(*) from client where tenant_id = $1 and workspace_id = $2 and dynamically_registered = $3",
-                )
-                .bind(at.tenant.as_str())
-                .bind(at.workspace.as_str())
-                .bind(true)
-                .fetch_one(&self.pool)
-                .await?;
-                Ok(u64::try_from(count).unwrap_or(0))
+                let count: Option<i64> =
+                    sqlx::query_scalar("select clients from dynamic_client_count where tenant_id = $1 and workspace_id = $2")
+                        .bind(at.tenant.as_str())
+                        .bind(at.workspace.as_str())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                u64::try_from(count.unwrap_or(0)).map_err(|e| corrupt("dynamic_client_count.clients")(e.to_string()))
             }
 
             async fn client_with_credentials(
@@ -733,14 +776,15 @@ macro_rules! sql_store {
 
             async fn delete_client(&self, at: &WorkspaceRef, client_id: &str, audit: &NewAuditEvent) -> Result<bool, StoreError> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(DELETE_CLIENT)
+                let deleted: Option<bool> = sqlx::query_scalar(DELETE_CLIENT)
                     .bind(at.tenant.as_str())
                     .bind(at.workspace.as_str())
                     .bind(client_id)
-                    .execute(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
-                if done.rows_affected() == 0 {
-                    return Ok(false);
+                let Some(dynamically_registered) = deleted else { return Ok(false) };
+                if dynamically_registered {
+                    sqlx::query(UNCOUNT_DYNAMIC_CLIENT).bind(at.tenant.as_str()).bind(at.workspace.as_str()).execute(&mut *tx).await?;
                 }
                 Self::insert_audit_event(&mut *tx, audit).await?;
                 tx.commit().await?;

@@ -94,8 +94,9 @@ impl Fixtures {
     }
 
     /// General settings: the bank's organisation id and the TPPs' transport CA. One load
-    /// generator on one address is the point here, so the rate limits are set past what the
-    /// server can do (still counted, so their cost is measured) and the client cap is off.
+    /// generator on one address is the point here, so the rate limits and the cap on
+    /// dynamically registered clients are set past what the server can do (still counted and
+    /// checked, so their cost is measured).
     pub fn workspace_settings(&self) -> Value {
         let rate = 1_000_000;
         let limits = app::domain::limits::Limits {
@@ -103,7 +104,7 @@ impl Fixtures {
             registrations_per_software_per_minute: rate,
             token_requests_per_ip_per_minute: rate,
             token_requests_per_client_per_minute: rate,
-            max_dynamic_clients: 0,
+            max_dynamic_clients: rate,
             ..app::domain::limits::Limits::default()
         };
         json!({"org_id": ORG_ID, "trusted_client_ca_pem": self.ca.cert_pem(), "limits": limits})

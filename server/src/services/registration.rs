@@ -155,7 +155,7 @@ pub async fn register(state: &ServerState, workspace: &Workspace, incoming: Inco
     let mut attempt = Attempt::new(&incoming.connection, &certificate);
     let outcome = match admit(state, workspace, &incoming, now).await {
         Ok(consumed_token) => match validate(state, workspace, &incoming, &certificate, now, &mut attempt).await {
-            Ok(validated) => match within_limits(state, workspace, &validated).await {
+            Ok(validated) => match within_software_rate(state, workspace, &validated) {
                 Ok(()) => store(state, workspace, &validated, consumed_token.as_deref(), now, &attempt).await,
                 Err(failure) => Err(failure),
             },
@@ -172,21 +172,12 @@ pub async fn register(state: &ServerState, workspace: &Workspace, incoming: Inco
     outcome
 }
 
-/// The limits a valid registration must still keep: its software's rate (counted once the
-/// statement naming it is verified, so nobody spends another TPP's allowance), and the
-/// workspace's cap on dynamically registered clients. The cap is read before the write, so
-/// registrations racing for the last places may pass it by as many as are in flight.
-async fn within_limits(state: &ServerState, workspace: &Workspace, validated: &ValidatedRegistration) -> Result<(), Failure> {
+/// The rate a valid registration must still keep: its software's (counted once the statement
+/// naming it is verified, so nobody spends another TPP's allowance). The workspace's cap on
+/// dynamically registered clients is kept by the write itself.
+fn within_software_rate(state: &ServerState, workspace: &Workspace, validated: &ValidatedRegistration) -> Result<(), Failure> {
     if let Some(software_id) = &validated.metadata.software_id {
         state.protocol.rate_limits.check(workspace, Rule::RegistrationsPerSoftware, software_id).map_err(throttled(workspace))?;
-    }
-    let cap = workspace.settings.limits.max_dynamic_clients;
-    if cap > 0 {
-        let held =
-            state.app.store.dynamic_client_count(&workspace.reference()).await.map_err(|e| Failure::Internal(e.to_string()))?;
-        if held >= u64::from(cap) {
-            return Err(Failure::CapReached(cap));
-        }
     }
     Ok(())
 }
@@ -381,13 +372,15 @@ async fn store(
     event.client_id = Some(issue.client_id.clone());
     event.software_id.clone_from(&client.summary.software_id);
     event.org_id.clone_from(&client.summary.org_id);
-    match state.app.store.register_client(&client, replay.as_ref(), consumed_token, &event).await {
+    let cap = workspace.settings.limits.max_dynamic_clients;
+    match state.app.store.register_client(&client, replay.as_ref(), consumed_token, cap, &event).await {
         Ok(()) => {
             tracing::info!(workspace = %workspace.reference(), client_id = %issue.client_id, software_id = ?client.summary.software_id, "client registered");
             Ok(body)
         }
         Err(StoreError::Replayed) => Err(Failure::Rejected(RegistrationError::Replayed)),
         Err(StoreError::TokenUsed) => Err(Failure::TokenRequired),
+        Err(StoreError::CapReached) => Err(Failure::CapReached(cap)),
         Err(other) => Err(Failure::Internal(other.to_string())),
     }
 }
