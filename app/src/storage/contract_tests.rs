@@ -120,7 +120,7 @@ async fn fresh_postgres() -> Option<Arc<dyn Store>> {
 }
 
 /// A new, empty database on the test PostgreSQL server.
-async fn fresh_postgres_url() -> Option<String> {
+pub(super) async fn fresh_postgres_url() -> Option<String> {
     let Ok(server) = std::env::var("ONBOARD_TEST_POSTGRES_URL") else {
         assert!(
             std::env::var("ONBOARD_REQUIRE_POSTGRES").is_err(),
@@ -545,6 +545,38 @@ async fn audit_events_are_newest_first_and_filterable() {
             ok(store.audit_events(&at_ws, &AuditFilter { before_id: Some(all[1].id), limit: 2, ..AuditFilter::default() }).await);
         assert_eq!(page.iter().map(|e| e.id).collect::<Vec<_>>(), vec![all[2].id, all[3].id]);
         assert!(ok(store.audit_events(&workspace_ref("elsewhere"), &AuditFilter::default()).await).is_empty());
+    }
+}
+
+/// Reads' audit events reach the writer faster than it commits, and a batch inserts them many
+/// rows to a statement (64, 32, ... rows): every event is stored once, as it was queued, also
+/// when a write beside them fails and the batch runs again one write at a time.
+#[tokio::test]
+async fn queued_audit_events_are_stored_many_to_a_statement() {
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let at_ws = ws.reference();
+        ok(store.insert_replay_guard(&guard(&at_ws, "used", 100)).await);
+        let event = |n: i64| NewAuditEvent {
+            remote_addr: Some(format!("192.0.2.{n}")),
+            ..audit(&at_ws, AuditEventType::DcrRead, Outcome::Success, n)
+        };
+        let replayed = {
+            let (store, guard) = (store.clone(), guard(&at_ws, "used", 100));
+            tokio::spawn(async move { store.insert_replay_guard(&guard).await })
+        };
+        for n in 0..150 {
+            store.queue_audit_event(event(n)).await;
+        }
+        assert!(matches!(replayed.await, Ok(Err(StoreError::Replayed))));
+        // Committed after (or with) every event queued before it.
+        ok(store.record_audit_event(&event(150)).await);
+
+        let filter = AuditFilter { limit: AuditFilter::MAX_LIMIT, ..AuditFilter::default() };
+        let mut stored: Vec<NewAuditEvent> = ok(store.audit_events(&at_ws, &filter).await).into_iter().map(|e| e.event).collect();
+        stored.sort_by_key(|e| e.created_at);
+        assert_eq!(stored, (0..=150).map(event).collect::<Vec<_>>());
     }
 }
 

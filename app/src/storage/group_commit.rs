@@ -1,8 +1,8 @@
 //! Group commit for the writes on the protocol endpoints' hot paths (a registration, a replay
 //! record, an access token, an audit event). Each caller hands its write to one writer task
 //! (with a database connection of its own) and waits; the writer takes every write waiting at
-//! that moment, applies them in one transaction (one query per write), commits once, and only
-//! then answers each caller.
+//! that moment, applies them in one transaction (one query per write, the audit events many
+//! to a query), commits once, and only then answers each caller.
 //!
 //! Nothing is weaker than one transaction per write: a caller hears "done" only after the
 //! commit that holds its write (`synchronous=FULL` on SQLite); a write that fails (a replayed
@@ -11,7 +11,10 @@
 //! `jti` in one batch meet the same unique constraint as in two transactions. What changes is
 //! that one fsync serves many writes.
 
+use std::time::Duration;
+
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 use super::{NewClient, ReplayGuard, StoreError};
 use crate::domain::audit::NewAuditEvent;
@@ -106,15 +109,106 @@ impl Queue {
     }
 }
 
-/// The next batch: the first write to arrive, and every write already waiting behind it.
+/// How long a batch that nobody waits for (reads' audit events) gathers more writes before it
+/// is committed. Once the events went many to a statement, the writer finished batches sooner,
+/// so they were smaller and more: each commit rewrote the same last pages of the audit table,
+/// and GET at c=64 wrote 23 MB/s against 12 before (9 with the linger).
+pub const LINGER: Duration = Duration::from_millis(10);
+
+/// The next batch: the first write to arrive, and every write already waiting behind it. When
+/// no caller waits for any of them, it gathers more for up to [`LINGER`], and stops as soon as
+/// a write with a caller waiting joins it (or it is full).
 pub async fn next_batch(receiver: &mut mpsc::Receiver<Pending>) -> Option<Vec<Pending>> {
     let first = receiver.recv().await?;
     let mut batch = vec![first];
+    take_waiting(&mut batch, receiver);
+    let deadline = Instant::now() + LINGER;
+    while batch.len() < MAX_BATCH && batch.iter().all(|pending| pending.reply.is_none()) {
+        match tokio::time::timeout_at(deadline, receiver.recv()).await {
+            Ok(Some(pending)) => {
+                batch.push(pending);
+                take_waiting(&mut batch, receiver);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
+/// Adds the writes already waiting in the queue, up to a full batch.
+fn take_waiting(batch: &mut Vec<Pending>, receiver: &mut mpsc::Receiver<Pending>) {
     while batch.len() < MAX_BATCH {
         match receiver.try_recv() {
             Ok(pending) => batch.push(pending),
             Err(_) => break,
         }
     }
-    Some(batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::audit::{AuditEventType, Outcome};
+    use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
+
+    fn event() -> Write {
+        let workspace = WorkspaceRef {
+            tenant: TenantId::parse("default").unwrap_or_else(|e| panic!("{e}")),
+            workspace: WorkspaceId::parse("obuk").unwrap_or_else(|e| panic!("{e}")),
+        };
+        Write::AuditEvent(Box::new(NewAuditEvent {
+            workspace,
+            event_type: AuditEventType::DcrRead,
+            outcome: Outcome::Success,
+            client_id: None,
+            error: None,
+            error_description: None,
+            software_id: None,
+            org_id: None,
+            client_cert_subject: None,
+            remote_addr: None,
+            created_at: chrono::DateTime::default(),
+        }))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn writes_nobody_waits_for_gather_for_the_linger() {
+        let (queue, mut receiver) = Queue::new();
+        queue.submit_detached(event()).await;
+        let later = queue.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(LINGER / 2).await;
+            later.submit_detached(event()).await;
+            tokio::time::sleep(LINGER).await;
+            later.submit_detached(event()).await;
+        });
+        let started = Instant::now();
+        let batch = next_batch(&mut receiver).await.unwrap_or_default();
+        assert_eq!((batch.len(), started.elapsed()), (2, LINGER));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_someone_waits_for_ends_the_linger() {
+        let (queue, mut receiver) = Queue::new();
+        queue.submit_detached(event()).await;
+        let waiting = queue.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(LINGER / 5).await;
+            let _ = waiting.submit(event()).await;
+        });
+        let started = Instant::now();
+        let batch = next_batch(&mut receiver).await.unwrap_or_default();
+        assert_eq!((batch.len(), started.elapsed()), (2, LINGER / 5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_someone_waits_for_goes_at_once() {
+        let (queue, mut receiver) = Queue::new();
+        tokio::spawn(async move {
+            let _ = queue.submit(event()).await;
+        });
+        let started = Instant::now();
+        let batch = next_batch(&mut receiver).await.unwrap_or_default();
+        assert_eq!((batch.len(), started.elapsed()), (1, Duration::ZERO));
+    }
 }

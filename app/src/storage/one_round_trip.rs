@@ -3,6 +3,10 @@
 //! connection's thread and back, and those thread hops, not SQLite, were most of the group
 //! commit writer's time; on PostgreSQL every statement is a network round trip.
 //!
+//! Rows of one table go the same way: [`rows`] makes a one-row `insert` take many, and
+//! [`power_of_two_sizes`] splits a batch's rows so that a handful of statement texts (each
+//! prepared once) serve every batch.
+//!
 //! SQLite runs a string of `;`-separated statements; PostgreSQL takes one statement, so all but
 //! the last become data-modifying `with` clauses. Either way each statement keeps its own `$n`
 //! placeholders, renumbered to follow the previous statement's, so the binds of a combined
@@ -29,6 +33,24 @@ pub fn combine(backend: Backend, statements: &[&str]) -> String {
             if clauses.is_empty() { last.clone() } else { format!("with {}\n{last}", clauses.join(",\n")) }
         }
     }
+}
+
+/// `insert`, a one-row `insert ... values (...)`, made to insert `rows` rows, each row's
+/// placeholders following on from the previous row's. A statement without ` values ` is
+/// returned as it is.
+pub fn rows(insert: &str, rows: usize) -> String {
+    let Some((head, row)) = insert.rsplit_once(" values ") else { return insert.to_owned() };
+    let (_, per_row) = renumber(row, 0);
+    let values: Vec<String> = (0..rows).map(|n| renumber(row, n * per_row).0).collect();
+    format!("{head} values {}", values.join(", "))
+}
+
+/// `n` as a sum of powers of two no larger than `most` (itself a power of two), largest first:
+/// the sizes to insert `n` rows in with statements made by [`rows`].
+pub fn power_of_two_sizes(n: usize, most: usize) -> impl Iterator<Item = usize> {
+    let rest = n % most;
+    std::iter::repeat_n(most, n / most)
+        .chain((0..most.trailing_zeros()).rev().map(|bit| 1 << bit).filter(move |size| rest & size != 0))
 }
 
 /// `statement` with every `$n` made `$(n + offset)`, and the highest `n` it had.
@@ -84,6 +106,24 @@ mod tests {
         assert_eq!(combine(Backend::Sqlite, &[SECOND]), SECOND);
         assert_eq!(combine(Backend::Postgres, &[SECOND]), SECOND);
         assert_eq!(combine(Backend::Postgres, &[]), "");
+    }
+
+    #[test]
+    fn a_one_row_insert_takes_many_rows_with_placeholders_following_on() {
+        assert_eq!(rows(SECOND, 3), "insert into b (x, y, z) values ($1, $2, $2), ($3, $4, $4), ($5, $6, $6)");
+        assert_eq!(rows(SECOND, 1), SECOND);
+        assert_eq!(rows("delete from a", 2), "delete from a");
+    }
+
+    #[test]
+    fn a_batch_is_split_into_powers_of_two_largest_first() {
+        let sizes = |n| power_of_two_sizes(n, 64).collect::<Vec<_>>();
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(37), [32, 4, 1]);
+        assert_eq!(sizes(64), [64]);
+        assert_eq!(sizes(200), [64, 64, 64, 8]);
+        assert_eq!(sizes(127).iter().sum::<usize>(), 127);
     }
 
     #[test]
