@@ -328,14 +328,22 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
         warm_up(&server, &setup, scenario).await?;
         for &conc in &args.conc {
             let client = setup.client(&server, conc)?;
-            for run in 1..=args.runs {
+            let mut run = 1;
+            while run <= args.runs {
                 let guess = rate.get(&conc).copied().unwrap_or(FIRST_GUESS_PER_SECOND);
                 let count = (guess * 1.5 * args.secs as f64) as usize + conc;
                 let (shape, pool) = tokio::task::block_in_place(|| setup.work(scenario, count))?;
                 let mut row = measure(&client, &shape, pool, conc, Duration::from_secs(args.secs), server.pid()).await?;
                 row.scenario = scenario.name();
                 row.run = run;
+                // A run that used up a pool sized by a guess is shorter than the others: it is
+                // run again with a pool sized by the rate it measured.
+                let guessed = !rate.contains_key(&conc);
                 rate.insert(conc, row.rps.max(1.0));
+                if row.exhausted && guessed {
+                    eprintln!("{} c={conc} run {run}: the first guess of the rate was low; running it again", row.scenario);
+                    continue;
+                }
                 eprintln!(
                     "{} c={conc} run {run}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {}, server CPU {:.2} cores, loadgen {:.2}, peak RSS {:.0} MB{}",
                     row.scenario,
@@ -349,6 +357,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
                     if row.exhausted { " (pool ran out)" } else { "" }
                 );
                 rows.push(row);
+                run += 1;
             }
         }
     }
