@@ -347,9 +347,8 @@ macro_rules! sql_store {
                 let mut rest = events.as_slice();
                 for rows in one_round_trip::power_of_two_sizes(events.len(), AUDIT_EVENTS_PER_STATEMENT) {
                     let (these, after) = rest.split_at(rows);
-                    let query = these
-                        .iter()
-                        .fold(sqlx::query(Self::combined().audit_events(rows)), |query, event| Self::bind_audit_event(query, event));
+                    let statement = sqlx::query(Self::combined().audit_events(rows));
+                    let query = these.iter().fold(statement, |query, event| Self::bind_audit_event(query, event));
                     query.execute(&mut **tx).await?;
                     rest = after;
                 }
@@ -359,8 +358,8 @@ macro_rules! sql_store {
             async fn apply(tx: &mut sqlx::Transaction<'_, $db>, write: &Write) -> Result<(), StoreError> {
                 match write {
                     Write::Registration { client, replay, consumed_token, max_dynamic_clients, audit } => {
-                        Self::insert_registration(tx, client, replay.as_ref(), consumed_token.as_deref(), *max_dynamic_clients, audit)
-                            .await
+                        let (replay, consumed_token) = (replay.as_ref(), consumed_token.as_deref());
+                        Self::insert_registration(tx, client, replay, consumed_token, *max_dynamic_clients, audit).await
                     }
                     Write::ReplayGuard(guard) => Self::insert_guard(&mut **tx, guard).await,
                     Write::AccessToken { record, token_hash, replay } => {
@@ -479,7 +478,7 @@ macro_rules! sql_store {
                     query = Self::bind_guard(query, guard);
                 }
                 if counted {
-                    query = query.bind(client.workspace.tenant.as_str()).bind(client.workspace.workspace.as_str()).bind(i64::from(max_dynamic_clients));
+                    query = Self::bind_count(query, &client.workspace, max_dynamic_clients);
                 }
                 Self::bind_audit_event(Self::bind_client(query, client), audit).execute(&mut **tx).await.map_err(classify_write)?;
                 Ok(())
@@ -529,6 +528,11 @@ macro_rules! sql_store {
                     .bind(&guard.issuer)
                     .bind(&guard.jti)
                     .bind(guard.expires_at)
+            }
+
+            /// The binds of [`COUNT_DYNAMIC_CLIENT`], after those `query` has.
+            fn bind_count<'q>(query: Bound<'q, $db>, at: &'q WorkspaceRef, max_dynamic_clients: u32) -> Bound<'q, $db> {
+                query.bind(at.tenant.as_str()).bind(at.workspace.as_str()).bind(i64::from(max_dynamic_clients))
             }
 
             /// The binds of [`INSERT_CLIENT`], after those `query` has.

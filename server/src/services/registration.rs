@@ -330,10 +330,9 @@ pub(crate) async fn validate_traced(
     let validated = pipeline::validate_traced(&claims, signed, ssa.as_ref(), &policy, now, trace)?;
     let input = || {
         // A policy sees a certificate only once it is trusted: a self-signed one proves nothing.
+        let leaf = incoming.connection.client_chain.as_ref().and_then(|chain| chain.first());
         let facts = match certificate {
-            ClientCertificateCheck::Trusted { .. } => {
-                incoming.connection.client_chain.as_ref().and_then(|chain| chain.first()).and_then(client_trust::certificate_facts)
-            }
+            ClientCertificateCheck::Trusted { .. } => leaf.and_then(client_trust::certificate_facts),
             _ => None,
         };
         policy_check::policy_input(workspace, &claims, &validated.metadata, ssa.as_ref(), facts.as_ref(), &incoming.headers)
