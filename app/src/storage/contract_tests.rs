@@ -25,7 +25,7 @@ fn tenant() -> TenantId {
     TenantId::parse("default").unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn workspace_ref(id: &str) -> WorkspaceRef {
+pub(super) fn workspace_ref(id: &str) -> WorkspaceRef {
     WorkspaceRef { tenant: tenant(), workspace: WorkspaceId::parse(id).unwrap_or_else(|e| panic!("{e}")) }
 }
 
@@ -43,7 +43,7 @@ fn workspace(id: &str, profile: Profile) -> Workspace {
     }
 }
 
-fn audit(ws: &WorkspaceRef, event_type: AuditEventType, outcome: Outcome, second: i64) -> NewAuditEvent {
+pub(super) fn audit(ws: &WorkspaceRef, event_type: AuditEventType, outcome: Outcome, second: i64) -> NewAuditEvent {
     NewAuditEvent {
         workspace: ws.clone(),
         event_type,

@@ -147,28 +147,13 @@ fn take_waiting(batch: &mut Vec<Pending>, receiver: &mut mpsc::Receiver<Pending>
 
 #[cfg(test)]
 mod tests {
+    use super::super::contract_tests;
     use super::*;
     use crate::domain::audit::{AuditEventType, Outcome};
-    use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
 
     fn event() -> Write {
-        let workspace = WorkspaceRef {
-            tenant: TenantId::parse("default").unwrap_or_else(|e| panic!("{e}")),
-            workspace: WorkspaceId::parse("obuk").unwrap_or_else(|e| panic!("{e}")),
-        };
-        Write::AuditEvent(Box::new(NewAuditEvent {
-            workspace,
-            event_type: AuditEventType::DcrRead,
-            outcome: Outcome::Success,
-            client_id: None,
-            error: None,
-            error_description: None,
-            software_id: None,
-            org_id: None,
-            client_cert_subject: None,
-            remote_addr: None,
-            created_at: chrono::DateTime::default(),
-        }))
+        let at = contract_tests::workspace_ref("obuk");
+        Write::AuditEvent(Box::new(contract_tests::audit(&at, AuditEventType::DcrRead, Outcome::Success, 0)))
     }
 
     #[tokio::test(start_paused = true)]
