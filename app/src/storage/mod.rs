@@ -213,7 +213,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     async fn clients(&self, at: &WorkspaceRef, filter: ClientFilter) -> Result<Vec<ClientSummary>, StoreError>;
     /// How many dynamically registered clients the workspace holds (a counter the writes keep,
-    /// not a count of its clients).
+    /// not a count of its clients). Registrations check it inside their write; only the tests
+    /// read it.
+    #[cfg(test)]
     async fn dynamic_client_count(&self, at: &WorkspaceRef) -> Result<u64, StoreError>;
     async fn client(&self, at: &WorkspaceRef, client_id: &str) -> Result<Option<ClientDetails>, StoreError> {
         Ok(self.client_with_credentials(at, client_id).await?.map(|(details, _)| details))

@@ -783,6 +783,7 @@ macro_rules! sql_store {
                 rows.iter().map(Self::client_summary_from_row).collect()
             }
 
+            #[cfg(test)]
             async fn dynamic_client_count(&self, at: &WorkspaceRef) -> Result<u64, StoreError> {
                 let count: Option<i64> =
                     sqlx::query_scalar("select clients from dynamic_client_count where tenant_id = $1 and workspace_id = $2")
