@@ -19,11 +19,11 @@ use reqwest::Method;
 use serde_json::json;
 use support::{Ecosystem, TestServer};
 
-/// A throwaway PostgreSQL cluster on a free loopback port, stopped (and deleted) on drop.
+/// A throwaway PostgreSQL cluster listening on a Unix socket in its own directory (no TCP port
+/// another test could take between its stop and start), stopped (and deleted) on drop.
 struct Postgres {
     bin: PathBuf,
     dir: tempfile::TempDir,
-    port: u16,
     /// PostgreSQL refuses to run as root; as root it runs as this user.
     user: Option<&'static str>,
 }
@@ -59,8 +59,7 @@ impl Postgres {
             }
         });
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let postgres = Self { bin, dir, port, user };
+        let postgres = Self { bin, dir, user };
         if let Some(user) = user {
             assert!(Command::new("chown").args(["-R", user]).arg(postgres.dir.path()).status().unwrap().success());
         }
@@ -86,7 +85,7 @@ impl Postgres {
     fn start(&self) {
         let data = self.dir.path().join("data");
         let log = self.dir.path().join("postgres.log");
-        let options = format!("-k {} -p {} -c listen_addresses=127.0.0.1 -c fsync=off", self.dir.path().display(), self.port);
+        let options = format!("-k {} -c listen_addresses='' -c fsync=off", self.dir.path().display());
         self.run("pg_ctl", &["-D", data.to_str().unwrap(), "-l", log.to_str().unwrap(), "-w", "-o", &options, "start"]);
     }
 
@@ -96,7 +95,7 @@ impl Postgres {
     }
 
     fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        format!("postgres://postgres@localhost/postgres?host={}", self.dir.path().display())
     }
 }
 

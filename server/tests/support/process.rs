@@ -18,20 +18,15 @@ pub struct OnboardProcess {
 }
 
 impl OnboardProcess {
-    /// Starts the binary with `args` (a port 0 is replaced by a free port, since the process
-    /// cannot report the one it bound), logging to `log`; returns once `/readyz` answers.
+    /// Starts the binary with `args`, logging to `log`; returns once `/readyz` answers. A port 0
+    /// is left for the process to pick, and the addresses it bound are read from its log: a port
+    /// picked here and handed over could be taken by another test's listener in between.
     pub async fn spawn(args: &ServeArgs, log: PathBuf) -> Self {
-        let mut args = args.clone();
-        for addr in [&mut args.http_addr, &mut args.https_addr] {
-            if addr.port() == 0 {
-                addr.set_port(free_port());
-            }
-        }
         let child = Command::new(env!("CARGO_BIN_EXE_onboard"))
             .arg("serve")
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .envs(environment(&args))
+            .envs(environment(args))
             .env("ONBOARD_LOG_FORMAT", "json")
             .env("RUST_LOG", "debug")
             .stdout(Stdio::null())
@@ -39,11 +34,14 @@ impl OnboardProcess {
             .spawn()
             .unwrap();
         let mut process = Self { child, log, http_addr: args.http_addr, https_addr: args.https_addr };
-        let ready = format!("http://{}/readyz", process.http_addr);
         let plain = reqwest::Client::new();
         for _ in 0..150 {
-            if plain.get(&ready).send().await.is_ok_and(|r| r.status().is_success()) {
-                return process;
+            if let Some((http_addr, https_addr)) = serving_addresses(&process.read_log()) {
+                (process.http_addr, process.https_addr) = (http_addr, https_addr);
+                let ready = format!("http://{http_addr}/readyz");
+                if plain.get(&ready).send().await.is_ok_and(|r| r.status().is_success()) {
+                    return process;
+                }
             }
             if let Some(status) = process.child.try_wait().unwrap() {
                 panic!("the server exited with {status}:\n{}", process.read_log());
@@ -87,8 +85,13 @@ impl Drop for OnboardProcess {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// The HTTP and HTTPS addresses from the log's "Onboard is serving" line, once it is written.
+fn serving_addresses(log: &str) -> Option<(SocketAddr, SocketAddr)> {
+    log.lines().filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok()).find_map(|line| {
+        let fields = line.get("fields").filter(|fields| fields["message"] == "Onboard is serving")?;
+        let address = |name: &str| fields[name].as_str()?.parse().ok();
+        Some((address("http_addr")?, address("https_addr")?))
+    })
 }
 
 /// `args` as the `ONBOARD_*` environment the binary reads them from.
