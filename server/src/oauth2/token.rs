@@ -146,14 +146,31 @@ fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str>
 }
 
 /// RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once."
+/// Every name and value must be UTF-8 once decoded (RFC 6749 Appendix B).
 fn single_valued(form: &[u8]) -> Result<HashMap<String, String>, TokenError> {
     let mut params = HashMap::new();
-    for (name, value) in url::form_urlencoded::parse(form) {
-        if params.insert(name.to_string(), value.into_owned()).is_some() {
+    for pair in form.split(|&byte| byte == b'&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = match pair.iter().position(|&byte| byte == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &[][..]),
+        };
+        let not_utf8 = || TokenError::InvalidRequest("a form parameter is not UTF-8 once percent-decoded".to_owned());
+        let name = form_decode(name).ok_or_else(not_utf8)?;
+        let value = form_decode(value).ok_or_else(not_utf8)?;
+        if params.contains_key(&name) {
             return Err(TokenError::InvalidRequest(format!("parameter '{name}' is repeated")));
         }
+        params.insert(name, value);
     }
     Ok(params)
+}
+
+/// One `application/x-www-form-urlencoded` name or value decoded (`+` is a space), or `None`
+/// when the bytes it stands for are not UTF-8. (`url::form_urlencoded::parse` would put
+/// U+FFFD in their place and carry on.)
+fn form_decode(encoded: &[u8]) -> Option<String> {
+    let spaced: Vec<u8> = encoded.iter().map(|&byte| if byte == b'+' { b' ' } else { byte }).collect();
+    String::from_utf8(percent_encoding::percent_decode(&spaced).collect()).ok()
 }
 
 /// RFC 6749 §2.3.1: Basic credentials are the form-urlencoded client id and secret.
@@ -166,8 +183,7 @@ fn parse_basic(header: &str) -> Result<(String, String), TokenError> {
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
     let text = String::from_utf8(decoded).map_err(|_| malformed())?;
     let (id, secret) = text.split_once(':').ok_or_else(malformed)?;
-    let decode = |part: &str| url::form_urlencoded::parse(format!("x={part}").as_bytes()).next().map(|(_, v)| v.into_owned());
-    match (decode(id), decode(secret)) {
+    match (form_decode(id.as_bytes()), form_decode(secret.as_bytes())) {
         (Some(id), Some(secret)) if !id.is_empty() => Ok((id, secret)),
         _ => Err(malformed()),
     }
@@ -247,6 +263,24 @@ mod tests {
         let header = format!("Basic {}", STANDARD.encode("c%3A1:p%40ss"));
         let basic = TokenRequest::parse(b"grant_type=client_credentials", Some(&header)).map(|r| r.credentials);
         assert_eq!(basic, Ok(PresentedCredentials::Basic { client_id: "c:1".into(), secret: "p@ss".into() }));
+    }
+
+    #[test]
+    fn decodes_the_form_strictly() {
+        let request = parse("grant_type=client_credentials&&scope=a+b%20c&client_id=%C3%A9t%C3%A9").unwrap();
+        assert_eq!(request.scope.as_deref(), Some("a b c"));
+        assert_eq!(request.credentials, PresentedCredentials::Certificate { client_id: "été".into() });
+        assert_eq!(parse("grant_type=client_credentials&client_id").map(|_| ()).map_err(|e| e.code()), Err("invalid_client"));
+        for not_utf8 in ["client_id=%FF", "client_%C3=c1", "client_id=%C3"] {
+            let refused = parse(&format!("grant_type=client_credentials&{not_utf8}"));
+            assert_eq!(
+                refused.map(|_| ()),
+                Err(TokenError::InvalidRequest("a form parameter is not UTF-8 once percent-decoded".into()))
+            );
+        }
+        let header = format!("Basic {}", STANDARD.encode("c1:%FF"));
+        let basic = TokenRequest::parse(b"grant_type=client_credentials", Some(&header));
+        assert_eq!(basic.map(|_| ()).map_err(|e| e.code()), Err("invalid_client"));
     }
 
     #[test]
