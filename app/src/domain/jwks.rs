@@ -62,7 +62,7 @@ pub enum Strictness {
 }
 
 /// The public part of a key, in the form the verifier needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PublicKeyMaterial {
     /// RSA modulus and exponent, base64url as in the JWK.
     Rsa { n: String, e: String },

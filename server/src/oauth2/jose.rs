@@ -7,7 +7,6 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
 
 use app::domain::jwks::{PublicJwk, PublicJwks, PublicKeyMaterial};
@@ -43,13 +42,6 @@ impl JwsAlgorithm {
 
     fn fits(self, material: &PublicKeyMaterial) -> bool {
         matches!((self, material), (Self::Ps256, PublicKeyMaterial::Rsa { .. }) | (Self::Es256, PublicKeyMaterial::EcP256 { .. }))
-    }
-
-    fn backend(self) -> Algorithm {
-        match self {
-            Self::Ps256 => Algorithm::PS256,
-            Self::Es256 => Algorithm::ES256,
-        }
     }
 }
 
@@ -87,6 +79,7 @@ pub struct CompactJws {
     header: Map<String, Value>,
     claims: Map<String, Value>,
     signing_input_len: usize,
+    signature: Vec<u8>,
     text: String,
 }
 
@@ -111,8 +104,9 @@ impl CompactJws {
         }
         let header = decode_object(header).map_err(JwsError::BadHeader)?;
         let claims = decode_object(payload).map_err(JwsError::BadPayload)?;
-        URL_SAFE_NO_PAD.decode(signature).map_err(|_| JwsError::NotCompact)?;
-        Ok(Self { header, claims, signing_input_len: text.len() - signature.len() - 1, text: text.to_owned() })
+        let signing_input_len = text.len() - signature.len() - 1;
+        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| JwsError::NotCompact)?;
+        Ok(Self { header, claims, signing_input_len, signature, text: text.to_owned() })
     }
 
     /// The `alg` header, if it is one Onboard accepts.
@@ -161,10 +155,9 @@ impl CompactJws {
         if candidates.is_empty() {
             return Err(JwsError::NoCandidateKey);
         }
-        let (signing_input, signature) = self.text.split_at(self.signing_input_len);
-        let signature = &signature[1..];
+        let signing_input = &self.text.as_bytes()[..self.signing_input_len];
         for key in candidates {
-            if verifies(key, algorithm, signing_input.as_bytes(), signature) {
+            if verifies(key, algorithm, signing_input, &self.signature) {
                 return Ok(&self.claims);
             }
         }
@@ -172,17 +165,11 @@ impl CompactJws {
     }
 }
 
-fn verifies(key: &PublicJwk, algorithm: JwsAlgorithm, signing_input: &[u8], signature: &str) -> bool {
+fn verifies(key: &PublicJwk, algorithm: JwsAlgorithm, signing_input: &[u8], signature: &[u8]) -> bool {
     if !algorithm.fits(&key.material) || key.alg.as_deref().is_some_and(|alg| alg != algorithm.as_str()) {
         return false;
     }
-    let decoding_key = match &key.material {
-        PublicKeyMaterial::Rsa { n, e } => DecodingKey::from_rsa_components(n, e),
-        PublicKeyMaterial::EcP256 { x, y } => DecodingKey::from_ec_components(x, y),
-    };
-    decoding_key
-        .and_then(|decoding_key| jsonwebtoken::crypto::verify(signature, signing_input, &decoding_key, algorithm.backend()))
-        .unwrap_or(false)
+    parsed_keys::parsed(&key.material).is_some_and(|key| key.verify_sig(signing_input, signature).is_ok())
 }
 
 fn decode_object(segment: &str) -> Result<Map<String, Value>, String> {
@@ -190,5 +177,6 @@ fn decode_object(segment: &str) -> Result<Map<String, Value>, String> {
     strict_json::parse_object(&bytes).map_err(|e| e.to_string())
 }
 
+mod parsed_keys;
 #[cfg(test)]
 pub(crate) mod tests;
