@@ -192,7 +192,8 @@ fn tls_config(
 
 /// Upkeep, once a minute: forget rate-limited callers whose allowance is full again; every
 /// [`REPLAY_PURGE_INTERVAL`], delete replay records of expired requests (they would fail the
-/// `exp` check anyway) and expired console sessions.
+/// `exp` check anyway) and expired console sessions, and erase retired signing keys' private
+/// halves.
 async fn housekeeping(state: ServerState, mut stopped: watch::Receiver<bool>) {
     const TICK: Duration = Duration::from_mins(1);
     let mut since_purge = Duration::ZERO;
@@ -218,5 +219,15 @@ async fn housekeeping(state: ServerState, mut stopped: watch::Receiver<bool>) {
             Ok(purged) => tracing::debug!(purged, "purged expired console sessions"),
             Err(error) => tracing::warn!(%error, "could not purge console sessions"),
         }
+        erase_retired_private_keys(&state).await;
+    }
+}
+
+/// Erases the private half of every signing key that has retired, in the store and in the
+/// token signers' memory.
+pub async fn erase_retired_private_keys(state: &ServerState) {
+    match app::services::signing_keys::erase_retired_private_keys(&state.app).await {
+        Ok(erased) => erased.iter().for_each(|key| state.protocol.token_signers.forget(&key.material.kid)),
+        Err(error) => tracing::warn!(%error, "could not erase retired signing keys"),
     }
 }

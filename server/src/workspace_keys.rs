@@ -36,7 +36,12 @@ impl SigningKeyFactory for WorkspaceKeyFactory {
         let kid = thumbprint(draft.public_jwk()).ok_or("the new key has no public parameters")?;
         let key = SigningKey::from_pem(jws_algorithm, kid.clone(), draft.private_pem()).map_err(|e| e.to_string())?;
         let sealed_private_key = self.kek.seal(key.private_pem(), &kid).map_err(|e| format!("the new key {e}"))?;
-        Ok(SigningKeyMaterial { kid, algorithm, sealed_private_key, public_jwk: key.public_jwk().clone() })
+        Ok(SigningKeyMaterial {
+            kid,
+            algorithm,
+            sealed_private_key: Some(sealed_private_key),
+            public_jwk: key.public_jwk().clone(),
+        })
     }
 }
 
@@ -81,13 +86,23 @@ impl TokenSigners {
         Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
     }
 
+    /// Lets go of a key's parsed private half (its key has retired and been erased).
+    pub fn forget(&self, kid: &str) {
+        if let Ok(mut cache) = self.parsed.write() {
+            cache.remove(kid);
+        }
+    }
+
     fn parsed(&self, key: &SigningKeyMaterial) -> Result<Arc<ParsedKey>, String> {
         if let Some(parsed) = self.parsed.read().map_err(|_| "the key cache is poisoned")?.get(&key.kid) {
             return Ok(parsed.clone());
         }
         let unusable = |e: String| format!("the workspace key {} is unusable: {e}", key.kid);
-        let pem =
-            self.kek.open(&key.sealed_private_key, &key.kid).map_err(|e| unusable(format!("its sealed private key {e}")))?;
+        let sealed = key
+            .sealed_private_key
+            .as_deref()
+            .ok_or_else(|| unusable("it has retired and its private half is erased".to_owned()))?;
+        let pem = self.kek.open(sealed, &key.kid).map_err(|e| unusable(format!("its sealed private key {e}")))?;
         let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).map_err(|e| unusable(e.to_string()))?;
         let parsed = Arc::new(match key.algorithm {
             SigningAlgorithm::Ps256 => {
@@ -167,8 +182,9 @@ mod tests {
             assert_eq!(key.public_jwk["alg"], algorithm.as_str());
             assert_eq!(key.public_jwk["use"], "sig");
             assert!(key.public_jwk.get("d").is_none());
-            assert!(!key.sealed_private_key.contains("PRIVATE KEY"), "sealed before it is stored");
-            let opened = factory.kek.open(&key.sealed_private_key, &key.kid).unwrap_or_default();
+            let sealed = key.sealed_private_key.clone().unwrap_or_default();
+            assert!(!sealed.contains("PRIVATE KEY"), "sealed before it is stored");
+            let opened = factory.kek.open(&sealed, &key.kid).unwrap_or_default();
             assert!(opened.starts_with("-----BEGIN PRIVATE KEY-----"));
         }
     }

@@ -231,3 +231,61 @@ async fn operations_endpoints_answer() {
     let (status, body) = admin.call("GET", "/readyz", None, None).await;
     assert_eq!((status, body["database"].clone()), (StatusCode::OK, json!("sqlite")));
 }
+
+/// A replaced key retires a day (and a minute) after its successor was made. Housekeeping then
+/// erases its private half: the key stays listed, retired, with `private_key_erased`, is no
+/// longer published, can sign nothing, and is not among the keys a rekey re-seals.
+#[tokio::test]
+async fn a_retired_keys_private_half_is_erased_and_the_key_stays_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(now()));
+    let state = onboard::startup::prepare(&serve_args(dir.path().to_owned()), clock.clone()).await.unwrap();
+    let admin = Admin { router: router(state.clone(), false), _dir: dir };
+    let keys_path = format!("{BASE}/obuk/signing-keys");
+    let (_, listed) = admin.as_admin("GET", &keys_path, None).await;
+    let old = listed["signing_keys"].as_array().unwrap().iter().find(|key| key["algorithm"] == "PS256").unwrap().clone();
+    let old_kid = old["kid"].as_str().unwrap().to_owned();
+    clock.advance(chrono::Duration::minutes(5));
+    let (status, rotated) = admin.as_admin("POST", &keys_path, Some(json!({"algorithm": "PS256"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{rotated}");
+    let new_kid = rotated["kid"].as_str().unwrap().to_owned();
+
+    let old_key = || async {
+        let (_, listed) = admin.as_admin("GET", &keys_path, None).await;
+        listed["signing_keys"].as_array().unwrap().iter().find(|key| key["kid"] == old_kid.as_str()).unwrap().clone()
+    };
+    let published = || async {
+        let (_, jwks) = admin.call("GET", "/default/obuk/.well-known/jwks.json", None, None).await;
+        jwks["keys"].as_array().unwrap().iter().map(|key| key["kid"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    clock.advance(chrono::Duration::seconds(app::domain::signing::REPLACED_KEY_GRACE_SECONDS - 1));
+    onboard::startup::erase_retired_private_keys(&state).await;
+    let retiring = old_key().await;
+    assert_eq!(
+        (retiring["state"].as_str(), retiring["private_key_erased"].as_bool()),
+        (Some("retiring"), Some(false)),
+        "{retiring}"
+    );
+    assert!(published().await.contains(&old_kid), "its tokens may still be valid");
+
+    clock.advance(chrono::Duration::seconds(2));
+    onboard::startup::erase_retired_private_keys(&state).await;
+    let retired = old_key().await;
+    assert_eq!((retired["state"].as_str(), retired["private_key_erased"].as_bool()), (Some("retired"), Some(true)), "{retired}");
+    assert_eq!(retired["public_jwk"], old["public_jwk"], "the public half stays listed");
+    assert!(!published().await.contains(&old_kid) && published().await.contains(&new_kid));
+
+    let at = app::domain::ids::WorkspaceRef {
+        tenant: app::domain::ids::TenantId::parse("default").unwrap(),
+        workspace: app::domain::ids::WorkspaceId::parse("obuk").unwrap(),
+    };
+    let stored = state.app.store.signing_keys(&at).await.unwrap();
+    let erased = stored.iter().find(|key| key.material.kid == old_kid).unwrap();
+    assert!(erased.material.sealed_private_key.is_none());
+    let refused = state.protocol.token_signers.sign_access_token(&erased.material, &json!({"sub": "x"})).unwrap_err();
+    assert!(refused.contains("erased"), "{refused}");
+    let slots = state.app.store.stored_private_keys().await.unwrap();
+    assert!(!slots.iter().any(|(slot, _)| format!("{slot:?}").contains(&old_kid)), "nothing left to re-seal");
+    let signing = stored.iter().find(|key| key.material.kid == new_kid).unwrap();
+    assert!(state.protocol.token_signers.sign_access_token(&signing.material, &json!({"sub": "x"})).is_ok());
+}

@@ -40,8 +40,9 @@ pub struct SigningKeyMaterial {
     pub kid: String,
     pub algorithm: SigningAlgorithm,
     /// The PKCS#8 PEM private key, sealed under the deployment's key encryption key (bound to
-    /// `kid`) by the server before anything sees it; only the token signer opens it.
-    pub sealed_private_key: String,
+    /// `kid`) by the server before anything sees it; only the token signer opens it. `None`
+    /// once the key has retired and its private half was erased (see [`keys_to_erase`]).
+    pub sealed_private_key: Option<String>,
     /// The public JWK, with `kid`, `use: sig` and `alg`.
     pub public_jwk: Value,
 }
@@ -61,6 +62,8 @@ pub struct SigningKeyView {
     pub created_at: DateTime<Utc>,
     #[serde(flatten)]
     pub state: KeyState,
+    /// The private half is gone: the key retired, and housekeeping erased it.
+    pub private_key_erased: bool,
     pub public_jwk: Value,
 }
 
@@ -112,6 +115,17 @@ pub fn key_states(keys: &[WorkspaceSigningKey], now: DateTime<Utc>) -> Vec<KeySt
         .collect()
 }
 
+/// The keys whose private half can go: retired at `now` (no token they signed is still valid,
+/// and they are no longer published) and still holding it. `keys` may span workspaces, each
+/// workspace's keys together and newest first.
+pub fn keys_to_erase(keys: &[WorkspaceSigningKey], now: DateTime<Utc>) -> Vec<&WorkspaceSigningKey> {
+    keys.chunk_by(|a, b| a.workspace == b.workspace)
+        .flat_map(|workspace_keys| workspace_keys.iter().zip(key_states(workspace_keys, now)))
+        .filter(|(key, state)| *state == KeyState::Retired && key.material.sealed_private_key.is_some())
+        .map(|(key, _)| key)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -120,16 +134,20 @@ mod tests {
     use crate::domain::ids::{TenantId, WorkspaceId};
 
     fn key(kid: &str, algorithm: SigningAlgorithm, hours: i64) -> WorkspaceSigningKey {
+        key_in("obuk", kid, algorithm, hours)
+    }
+
+    fn key_in(workspace: &str, kid: &str, algorithm: SigningAlgorithm, hours: i64) -> WorkspaceSigningKey {
         let at = WorkspaceRef {
             tenant: TenantId::parse("default").unwrap_or_else(|e| panic!("{e}")),
-            workspace: WorkspaceId::parse("obuk").unwrap_or_else(|e| panic!("{e}")),
+            workspace: WorkspaceId::parse(workspace).unwrap_or_else(|e| panic!("{e}")),
         };
         WorkspaceSigningKey {
             workspace: at,
             material: SigningKeyMaterial {
                 kid: kid.to_owned(),
                 algorithm,
-                sealed_private_key: String::new(),
+                sealed_private_key: Some(format!("sealed {kid}")),
                 public_jwk: json!({"kid": kid}),
             },
             created_at: DateTime::from_timestamp(hours * 3600, 0).unwrap_or_default(),
@@ -147,5 +165,29 @@ mod tests {
         assert_eq!(key_states(&keys[2..], at_hour(33)), [KeyState::Signing, until(34)], "before the second rotation");
         assert_eq!(key_states(&keys, at_hour(65)), [KeyState::Signing, KeyState::Signing, KeyState::Retired, KeyState::Retired]);
         assert!(!KeyState::Retired.is_published() && until(1).is_published() && KeyState::Signing.is_published());
+    }
+
+    #[test]
+    fn only_retired_keys_still_holding_their_private_half_are_erased_workspace_by_workspace() {
+        use SigningAlgorithm::{Es256, Ps256};
+        let at_hour = |hours: i64| DateTime::from_timestamp(hours * 3600, 0).unwrap_or_default();
+        let mut erased = key("ps-1", Ps256, 0);
+        erased.material.sealed_private_key = None;
+        // Two workspaces, each newest first. "other" rotated later than "obuk".
+        let keys = [
+            key("ps-3", Ps256, 40),
+            key("es-1", Es256, 5),
+            key("ps-2", Ps256, 10),
+            erased,
+            key_in("other", "other-2", Ps256, 30),
+            key_in("other", "other-1", Ps256, 1),
+        ];
+        let kids = |hours: i64| {
+            keys_to_erase(&keys, at_hour(hours)).into_iter().map(|key| key.material.kid.as_str()).collect::<Vec<_>>()
+        };
+        assert!(kids(34).is_empty(), "ps-2 and other-1 are still published");
+        assert_eq!(kids(55), ["other-1"], "a day after its successor; ps-1 has nothing left to erase");
+        assert_eq!(kids(65), ["ps-2", "other-1"]);
+        assert!(keys_to_erase(&keys[..2], at_hour(1000)).is_empty(), "keys that sign are never erased");
     }
 }

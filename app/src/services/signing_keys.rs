@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 use super::ServiceError;
 use crate::domain::ids::WorkspaceRef;
-use crate::domain::signing::{KeyState, SigningAlgorithm, SigningKeyMaterial, SigningKeyView, WorkspaceSigningKey, key_states};
+use crate::domain::signing::{
+    KeyState, SigningAlgorithm, SigningKeyMaterial, SigningKeyView, WorkspaceSigningKey, key_states, keys_to_erase,
+};
 use crate::services::workspaces::get_workspace;
 use crate::state::AppState;
 
@@ -71,9 +73,26 @@ async fn key_views(state: &AppState, at: &WorkspaceRef) -> Result<Vec<SigningKey
             algorithm: key.material.algorithm,
             created_at: key.created_at,
             state,
+            private_key_erased: key.material.sealed_private_key.is_none(),
             public_jwk: key.material.public_jwk,
         })
         .collect())
+}
+
+/// Erases the private half of every key that has retired (it signs nothing, no token it signed
+/// is still valid, and it is no longer published): a private key kept past its use is only a
+/// liability. The key stays listed, as retired, with its public half. Returns the keys erased.
+pub async fn erase_retired_private_keys(state: &AppState) -> Result<Vec<WorkspaceSigningKey>, ServiceError> {
+    let keys = state.store.every_signing_key().await?;
+    let now = state.clock.now();
+    let mut erased = Vec::new();
+    for key in keys_to_erase(&keys, now) {
+        if state.store.erase_private_key(&key.workspace, &key.material.kid, now).await? {
+            tracing::info!(workspace = %key.workspace, kid = %key.material.kid, "erased the private half of a retired signing key");
+            erased.push(key.clone());
+        }
+    }
+    Ok(erased)
 }
 
 /// The workspace's published keys as a JWKS (RFC 7517 §5): those signing, and those replaced

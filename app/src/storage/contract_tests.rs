@@ -591,7 +591,7 @@ async fn signing_keys_belong_to_their_workspace_newest_first() {
             material: SigningKeyMaterial {
                 kid: kid.to_owned(),
                 algorithm: SigningAlgorithm::Ps256,
-                sealed_private_key: format!("sealed:v1:0011223344556677:{kid}"),
+                sealed_private_key: Some(format!("sealed:v1:0011223344556677:{kid}")),
                 public_jwk: json!({"kid": kid, "kty": "RSA"}),
             },
             created_at: at(second),
@@ -604,6 +604,62 @@ async fn signing_keys_belong_to_their_workspace_newest_first() {
         let stored = ok(store.signing_keys(&ws.reference()).await).remove(0);
         assert_eq!((stored.material.public_jwk, stored.created_at), (json!({"kid": "new", "kty": "RSA"}), at(2)));
         assert!(ok(store.signing_keys(&workspace_ref("other")).await).is_empty());
+    }
+}
+
+#[tokio::test]
+async fn an_erased_private_key_is_gone_for_good_and_its_key_stays_listed() {
+    use crate::domain::signing::{SigningAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
+    use crate::storage::PrivateKeySlot;
+    for (store, _dir) in stores().await {
+        let (obuk, other) = (workspace("obuk", Profile::OpenbankingUk), workspace("other", Profile::Generic));
+        ok(store.insert_workspace(&obuk).await);
+        ok(store.insert_workspace(&other).await);
+        for (ws, kid, second) in [(&obuk, "old", 1), (&obuk, "new", 2), (&other, "theirs", 3)] {
+            let material = SigningKeyMaterial {
+                kid: kid.to_owned(),
+                algorithm: SigningAlgorithm::Ps256,
+                sealed_private_key: Some(format!("sealed {kid}")),
+                public_jwk: json!({"kid": kid}),
+            };
+            ok(store
+                .insert_signing_key(&WorkspaceSigningKey { workspace: ws.reference(), material, created_at: at(second) })
+                .await);
+        }
+        let every = |keys: Vec<WorkspaceSigningKey>| {
+            keys.into_iter()
+                .map(|key| (key.workspace.workspace.to_string(), key.material.kid, key.material.sealed_private_key))
+                .collect::<Vec<_>>()
+        };
+        let sealed = |kid: &str| Some(format!("sealed {kid}"));
+        let (obuk_name, other_name) = (obuk.id.to_string(), other.id.to_string());
+        assert_eq!(
+            every(ok(store.every_signing_key().await)),
+            [
+                (obuk_name.clone(), "new".to_owned(), sealed("new")),
+                (obuk_name.clone(), "old".to_owned(), sealed("old")),
+                (other_name.clone(), "theirs".to_owned(), sealed("theirs"))
+            ],
+            "each workspace's keys together, newest first"
+        );
+
+        assert!(!ok(store.erase_private_key(&other.reference(), "old", at(9)).await), "not that workspace's key");
+        assert!(ok(store.erase_private_key(&obuk.reference(), "old", at(9)).await));
+        assert!(!ok(store.erase_private_key(&obuk.reference(), "old", at(10)).await), "once");
+        let listed = every(ok(store.signing_keys(&obuk.reference()).await));
+        assert_eq!(
+            listed,
+            [(obuk_name.clone(), "new".to_owned(), sealed("new")), (obuk_name, "old".to_owned(), None)],
+            "still listed, without it"
+        );
+        let slots: Vec<_> = ok(store.stored_private_keys().await)
+            .into_iter()
+            .map(|(slot, _)| match slot {
+                PrivateKeySlot::WorkspaceSigningKey { kid, .. } => kid,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(slots, ["new", "theirs"], "nothing left to re-seal");
     }
 }
 
@@ -875,7 +931,7 @@ async fn every_stored_private_key_is_listed_by_its_slot_and_replaced_in_place() 
         let material = SigningKeyMaterial {
             kid: "kid-1".to_owned(),
             algorithm: SigningAlgorithm::Ps256,
-            sealed_private_key: "workspace key".to_owned(),
+            sealed_private_key: Some("workspace key".to_owned()),
             public_jwk: json!({"kid": "kid-1", "kty": "RSA"}),
         };
         ok(store.insert_signing_key(&WorkspaceSigningKey { workspace: ws.reference(), material, created_at: at(1) }).await);
@@ -913,7 +969,10 @@ async fn every_stored_private_key_is_listed_by_its_slot_and_replaced_in_place() 
         }
         let replaced: Vec<_> = slots.iter().map(|(slot, value)| (slot.clone(), format!("sealed {value}"))).collect();
         assert_eq!(ok(store.stored_private_keys().await), replaced);
-        assert_eq!(ok(store.signing_keys(&ws.reference()).await)[0].material.sealed_private_key, "sealed workspace key");
+        assert_eq!(
+            ok(store.signing_keys(&ws.reference()).await)[0].material.sealed_private_key.as_deref(),
+            Some("sealed workspace key")
+        );
         let directory = ok(store.sandbox_directory(&tenant()).await).unwrap_or_else(|| panic!("the directory"));
         assert_eq!(
             (directory.signing_key_pem.as_str(), directory.ca_cert_pem.as_str()),

@@ -264,10 +264,17 @@ pub trait Store: Send + Sync + 'static {
     async fn admin_api_key_hashes(&self) -> Result<Vec<String>, StoreError>;
 
     async fn insert_signing_key(&self, key: &WorkspaceSigningKey) -> Result<(), StoreError>;
-    /// The workspace's keys in use, newest first.
+    /// The workspace's keys, newest first, the retired ones whose private half was erased
+    /// included (without it).
     async fn signing_keys(&self, at: &WorkspaceRef) -> Result<Vec<WorkspaceSigningKey>, StoreError>;
-    /// Every stored private key (workspace signing keys, sandbox directory keys, held sandbox
-    /// bundles) as stored: what startup checks (and seals, for values stored before sealing)
+    /// Every workspace's keys, each workspace's together and newest first: what housekeeping
+    /// looks through for keys to erase.
+    async fn every_signing_key(&self) -> Result<Vec<WorkspaceSigningKey>, StoreError>;
+    /// Erases a key's private half for good and records when; `false` if it was erased
+    /// already (or there is no such key).
+    async fn erase_private_key(&self, at: &WorkspaceRef, kid: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Every stored private key (workspace signing keys not erased, sandbox directory keys,
+    /// held sandbox bundles) as stored: what startup checks (and seals, for values stored before sealing)
     /// before serving.
     async fn stored_private_keys(&self) -> Result<Vec<(PrivateKeySlot, String)>, StoreError>;
     /// Replaces what a slot holds with the same value, sealed.

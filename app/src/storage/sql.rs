@@ -115,6 +115,11 @@ pub(super) const DELETE_CLIENT: &str = "delete from client where client_id = (wi
      (select client_id, tenant_id, workspace_id from client where client_id = $3) \
      select client_id from c where tenant_id = $1 and workspace_id = $2) returning dynamically_registered";
 
+/// Signing keys, the private half only while the key holds it (an erased key's column is
+/// empty, and `retired_at` says when it was erased).
+const SELECT_SIGNING_KEYS: &str = "select tenant_id, workspace_id, kid, algorithm, \
+     case when retired_at is null then private_key_pem end as private_key_pem, public_jwk, created_at from signing_key";
+
 /// The rows the hot paths write, one statement each; [`CombinedWrites`] sends several at once.
 const INSERT_REPLAY_GUARD: &str =
     "insert into replay_guard (tenant_id, workspace_id, issuer, jti, expires_at) values ($1, $2, $3, $4, $5)";
@@ -430,6 +435,25 @@ macro_rules! sql_store {
                     body: row.try_get::<Json<PolicyBody>, _>("body")?.0,
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
+                })
+            }
+
+            /// A row of [`SELECT_SIGNING_KEYS`].
+            fn signing_key_from_row(row: &<$db as sqlx::Database>::Row) -> Result<WorkspaceSigningKey, StoreError> {
+                let algorithm: &str = row.try_get("algorithm")?;
+                Ok(WorkspaceSigningKey {
+                    workspace: WorkspaceRef {
+                        tenant: parse_tenant(row.try_get("tenant_id")?)?,
+                        workspace: parse_workspace_id(row.try_get("workspace_id")?)?,
+                    },
+                    material: SigningKeyMaterial {
+                        kid: row.try_get("kid")?,
+                        algorithm: SigningAlgorithm::parse(algorithm)
+                            .ok_or_else(|| StoreError::Corrupt(format!("signing_key.algorithm: {algorithm}")))?,
+                        sealed_private_key: row.try_get("private_key_pem")?,
+                        public_jwk: row.try_get::<Json<Value>, _>("public_jwk")?.0,
+                    },
+                    created_at: row.try_get("created_at")?,
                 })
             }
 
@@ -987,7 +1011,7 @@ macro_rules! sql_store {
                 .bind(key.workspace.tenant.as_str())
                 .bind(key.workspace.workspace.as_str())
                 .bind(key.material.algorithm.as_str())
-                .bind(&key.material.sealed_private_key)
+                .bind(key.material.sealed_private_key.as_deref())
                 .bind(Json(&key.material.public_jwk))
                 .bind(key.created_at)
                 .execute(&self.pool)
@@ -1002,36 +1026,39 @@ macro_rules! sql_store {
                     return Ok(keys);
                 }
                 let generation = self.signing_keys.generation();
-                let rows = sqlx::query(
-                    "select kid, algorithm, private_key_pem, public_jwk, created_at from signing_key \
-                     where tenant_id = $1 and workspace_id = $2 and retired_at is null order by created_at desc, kid",
-                )
-                .bind(at.tenant.as_str())
-                .bind(at.workspace.as_str())
-                .fetch_all(&self.pool)
-                .await?;
+                let query = format!("{SELECT_SIGNING_KEYS} where tenant_id = $1 and workspace_id = $2 order by created_at desc, kid");
+                let rows = sqlx::query(&query).bind(at.tenant.as_str()).bind(at.workspace.as_str()).fetch_all(&self.pool).await?;
                 rows.iter()
-                    .map(|row| {
-                        let algorithm: &str = row.try_get("algorithm")?;
-                        Ok(WorkspaceSigningKey {
-                            workspace: at.clone(),
-                            material: SigningKeyMaterial {
-                                kid: row.try_get("kid")?,
-                                algorithm: SigningAlgorithm::parse(algorithm)
-                                    .ok_or_else(|| StoreError::Corrupt(format!("signing_key.algorithm: {algorithm}")))?,
-                                sealed_private_key: row.try_get("private_key_pem")?,
-                                public_jwk: row.try_get::<Json<Value>, _>("public_jwk")?.0,
-                            },
-                            created_at: row.try_get("created_at")?,
-                        })
-                    })
+                    .map(Self::signing_key_from_row)
                     .collect::<Result<Vec<_>, StoreError>>()
                     .inspect(|keys| self.signing_keys.put(at, keys.clone(), generation))
             }
 
+            async fn every_signing_key(&self) -> Result<Vec<WorkspaceSigningKey>, StoreError> {
+                let query = format!("{SELECT_SIGNING_KEYS} order by tenant_id, workspace_id, created_at desc, kid");
+                sqlx::query(&query).fetch_all(&self.pool).await?.iter().map(Self::signing_key_from_row).collect()
+            }
+
+            async fn erase_private_key(&self, at: &WorkspaceRef, kid: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "update signing_key set private_key_pem = '', retired_at = $1 \
+                     where tenant_id = $2 and workspace_id = $3 and kid = $4 and retired_at is null",
+                )
+                .bind(now)
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .bind(kid)
+                .execute(&self.pool)
+                .await;
+                self.signing_keys.forget(at);
+                Ok(done?.rows_affected() == 1)
+            }
+
             async fn stored_private_keys(&self) -> Result<Vec<(PrivateKeySlot, String)>, StoreError> {
                 let mut stored = Vec::new();
-                for row in sqlx::query("select tenant_id, workspace_id, kid, private_key_pem from signing_key order by kid")
+                for row in sqlx::query(
+                    "select tenant_id, workspace_id, kid, private_key_pem from signing_key where retired_at is null order by kid",
+                )
                     .fetch_all(&self.pool)
                     .await?
                 {

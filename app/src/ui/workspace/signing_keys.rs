@@ -33,7 +33,7 @@ pub fn SigningKeysCard() -> impl IntoView {
         <section class="card" id="signing-keys" aria-labelledby="signing-keys-heading">
             <h2 id="signing-keys-heading">"Signing keys"</h2>
             <p class="hint spaced">
-                "The keys this workspace signs access tokens with, published at its jwks.json. Rotating makes a new key that signs every token from then on; the key it replaces stays published for a day, until every token it signed has expired."
+                "The keys this workspace signs access tokens with, published at its jwks.json. Rotating makes a new key that signs every token from then on; the key it replaces stays published for a day, until every token it signed has expired. Then it retires, and its private half is erased."
             </p>
             <Transition fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
                 {move || {
@@ -97,7 +97,7 @@ fn KeysTable(rows: Vec<SigningKeyView>) -> impl IntoView {
                                     <td class="mono small">{key.kid}</td>
                                     <td class="mono small">{key.algorithm.as_str()}</td>
                                     <td class="nowrap">{format_time(key.created_at)}</td>
-                                    <td><KeyStateBadge state=key.state /></td>
+                                    <td><KeyStateBadge state=key.state erased=key.private_key_erased /></td>
                                 </tr>
                             }
                         })
@@ -108,13 +108,16 @@ fn KeysTable(rows: Vec<SigningKeyView>) -> impl IntoView {
     }
 }
 
+/// Where a key is in its life; a retired key says whether its private half is gone yet
+/// (housekeeping erases it within ten minutes of its retirement).
 #[component]
-fn KeyStateBadge(state: KeyState) -> impl IntoView {
+fn KeyStateBadge(state: KeyState, erased: bool) -> impl IntoView {
     match state {
         KeyState::Signing => view! { <span class="badge ok">"Signing"</span> }.into_any(),
         KeyState::Retiring { until } => {
             view! { <span class="badge info">{format!("Published until {}", format_time(until))}</span> }.into_any()
         }
+        KeyState::Retired if erased => view! { <span class="badge neutral">"Retired, private key erased"</span> }.into_any(),
         KeyState::Retired => view! { <span class="badge neutral">"Retired"</span> }.into_any(),
     }
 }
