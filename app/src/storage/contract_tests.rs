@@ -687,10 +687,17 @@ async fn access_tokens_are_found_by_jti_revoked_once_and_end_with_their_client()
         assert_eq!(Some(details), ok(store.client(&at_ws, "c1").await), "the same client as read alone");
         assert_eq!(ok(store.client_with_credentials(&workspace_ref("other"), "c1").await), None);
 
+        let with_secret = NewClient { client_secret_hash: Some("secret-c2".to_owned()), ..client(&at_ws, "c2", false, 1) };
+        ok(store.register_client(&with_secret, None, None, 0, &created).await);
+        let updated = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 5);
+        assert!(ok(store.update_client(&NewClient { client_secret_hash: None, ..with_secret }, None, &updated).await));
+        let (_, credentials) = ok(store.client_with_credentials(&at_ws, "c2").await).unwrap_or_else(|| panic!("c2"));
+        assert_eq!(credentials.client_secret_hash, None, "an update without a secret forgets it");
+        assert_eq!(credentials.registration_access_token_hash.as_deref(), Some("hash-c2"), "and keeps the registration token");
+
         let mut renewed = client(&at_ws, "c1", true, 1);
         renewed.metadata = json!({"client_id": "c1", "scope": "payments", "software_statement": "d.e.f"});
         renewed.software_statement = Some("d.e.f".to_owned());
-        let updated = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 5);
         assert!(ok(store.update_client(&renewed, Some(&guard(&at_ws, "j9", 100)), &updated).await));
         assert_eq!(
             ok(store.client(&at_ws, "c1").await).map(|c| (c.metadata, c.software_statement, c.updated_at)),

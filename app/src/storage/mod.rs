@@ -229,8 +229,9 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the client and records the audit event; false if there was no such client.
     async fn delete_client(&self, at: &WorkspaceRef, client_id: &str, audit: &NewAuditEvent) -> Result<bool, StoreError>;
 
-    /// Replaces a client's registration (RFC 7592 PUT) and records the replay guard and audit
-    /// event in one transaction; false if there is no such client.
+    /// Replaces a client's registration (RFC 7592 PUT), its client secret hash included (none
+    /// forgets it), and records the replay guard and audit event in one transaction; false if
+    /// there is no such client. The registration access token hash is kept.
     async fn update_client(
         &self,
         client: &NewClient,

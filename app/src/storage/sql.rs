@@ -880,7 +880,7 @@ macro_rules! sql_store {
                 let summary = &client.summary;
                 let done = sqlx::query(
                     "update client set name = $1, software_id = $2, org_id = $3, org_name = $4, token_endpoint_auth_method = $5, \
-                     metadata = $6, software_statement = $7, updated_at = $8 \
+                     metadata = $6, software_statement = $7, updated_at = $8, client_secret_hash = $12 \
                      where client_id = (with c as materialized \
                      (select client_id, tenant_id, workspace_id from client where client_id = $11) \
                      select client_id from c where tenant_id = $9 and workspace_id = $10)",
@@ -896,6 +896,7 @@ macro_rules! sql_store {
                 .bind(client.workspace.tenant.as_str())
                 .bind(client.workspace.workspace.as_str())
                 .bind(&summary.client_id)
+                .bind(client.client_secret_hash.as_deref())
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
