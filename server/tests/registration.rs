@@ -486,3 +486,45 @@ async fn manual_clients_are_validated_and_their_secret_is_shown_once() {
     assert_eq!(read["metadata"]["grant_types"], json!(["client_credentials"]));
     assert_eq!(server.audit_events("?type=client_created").await.len(), 1);
 }
+
+/// With the client certificate bound to the software statement (OBUK DCR step 7), only a
+/// transport certificate the software's key set publishes (a `use: tls` key with the
+/// certificate as `x5c[0]`) registers. Another certificate from the same trusted CA, with the
+/// same subject, presenting the very same signed request, is refused, and the setting needs
+/// software statements and mutual TLS to be required.
+#[tokio::test]
+async fn a_bound_workspace_registers_only_over_a_transport_certificate_the_software_publishes() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let mut keys = tpp.tpp_key.public_jwks();
+    let transport_key = onboard::tpp::keys::transport_jwk(&tpp.transport.cert_pem, "tpp-tls-1").unwrap();
+    keys["keys"].as_array_mut().unwrap().push(transport_key);
+    tpp.published.lock().unwrap().tpp = keys;
+    let mut settings = tpp.dcr_settings();
+    settings["bind_transport_certificate"] = json!(true);
+    server.put_dcr(settings.clone()).await;
+
+    let request = tpp.request();
+    let copier = tpp
+        .transport_ca
+        .issue_client(
+            &[
+                (rcgen::DnType::CommonName, SOFTWARE_ID),
+                (rcgen::DnType::OrganizationalUnitName, ORG_ID),
+                (rcgen::DnType::OrganizationName, "OpenBanking"),
+                (rcgen::DnType::CountryName, "GB"),
+            ],
+            support::now(),
+        )
+        .unwrap();
+    let (status, body) = server.register(&server.client(Some(&copier)), "application/jose", request.clone()).await;
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_software_statement");
+    assert!(body["error_description"].as_str().unwrap().starts_with("tls transport cert does not match"), "{body}");
+
+    let (status, body) = server.register(&server.client(Some(&tpp.transport)), "application/jose", request).await;
+    assert_eq!(status, StatusCode::CREATED, "the software's own certificate, same request: {body}");
+
+    settings["require_mtls"] = json!(false);
+    let (status, refused) = server.admin(Method::PUT, &format!("{ADMIN_WORKSPACE}/dcr"), Some(settings)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused.to_string().contains("bind_transport_certificate"), "{refused}");
+}

@@ -22,6 +22,7 @@ pub struct DcrForm {
     pub request_jwks: String,
     pub request_jwks_uri: String,
     pub require_mtls: bool,
+    pub bind_transport_certificate: bool,
     pub trust_sandbox_directory: bool,
     /// A policy id, or empty for none.
     pub policy_id: String,
@@ -55,6 +56,7 @@ impl DcrForm {
             request_jwks,
             request_jwks_uri,
             require_mtls: settings.require_mtls,
+            bind_transport_certificate: settings.bind_transport_certificate,
             trust_sandbox_directory: settings.trust_sandbox_directory,
             policy_id: settings.policy_id.as_ref().map(ToString::to_string).unwrap_or_default(),
         }
@@ -103,6 +105,7 @@ impl DcrForm {
             require_signed_request: self.require_signed_request,
             request_signing_keys,
             require_mtls: self.require_mtls,
+            bind_transport_certificate: self.bind_transport_certificate,
             trust_sandbox_directory: self.trust_sandbox_directory,
             policy_id: match self.policy_id.trim() {
                 "" => None,

@@ -135,6 +135,12 @@ pub struct DcrSettings {
     pub request_signing_keys: RequestSigningKeys,
     /// Requires a client certificate that chains to the workspace's trusted CAs.
     pub require_mtls: bool,
+    /// Requires the client certificate to be one of the software's transport certificates: a
+    /// `use: tls` key, with the certificate as its `x5c[0]`, in the key set the software
+    /// statement names (OBUK DCR step 7). A registration then proves it comes from the software
+    /// the statement describes, not from another TPP holding a copy of its signed request.
+    #[serde(default)]
+    pub bind_transport_certificate: bool,
     /// Trusts the tenant's sandbox directory besides the configured keys and CAs: its
     /// software statements, its transport certificates and its software's key sets. For test
     /// workspaces; off unless switched on.
@@ -159,6 +165,7 @@ impl DcrSettings {
             require_signed_request: obuk,
             request_signing_keys: RequestSigningKeys::SoftwareStatement,
             require_mtls: obuk,
+            bind_transport_certificate: obuk,
             trust_sandbox_directory: false,
             policy_id: None,
         }
@@ -193,6 +200,13 @@ impl DcrSettings {
                     "name at least one issuer while software statements are required, or trust the sandbox directory",
                 ));
             }
+        }
+        if self.bind_transport_certificate && !(self.require_software_statement && self.require_mtls) {
+            return Err(SettingsError::new(
+                "bind_transport_certificate",
+                "binding the client certificate to the software statement needs both software statements and mutual TLS \
+                 to be required",
+            ));
         }
         if self.require_signed_request
             && self.request_signing_keys == RequestSigningKeys::SoftwareStatement

@@ -325,6 +325,22 @@ pub(crate) async fn validate_traced(
             claims.clone()
         }
     };
+    if dcr.bind_transport_certificate {
+        let source = step(trace, Stage::Transport, "the software's key set", pipeline::software_key_source(ssa.as_ref()))?;
+        let software_keys = step(
+            trace,
+            Stage::Transport,
+            "the software's key set is available",
+            keys::request_keys(state, workspace, source, None).await,
+        )?;
+        let leaf = incoming.connection.client_chain.as_ref().and_then(|chain| chain.first()).map(AsRef::as_ref);
+        step(
+            trace,
+            Stage::Transport,
+            "the client certificate is one of the software's transport certificates",
+            pipeline::check_transport_binding(&software_keys, leaf),
+        )?;
+    }
     let policy = RegistrationPolicy { profile: workspace.profile, settings: &workspace.settings };
     let signed = matches!(request, RegistrationRequest::Signed(_));
     let validated = pipeline::validate_traced(&claims, signed, ssa.as_ref(), &policy, now, trace)?;

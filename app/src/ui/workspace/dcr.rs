@@ -21,6 +21,7 @@ const FIELDS: &[&str] = &[
     "request_jwks",
     "request_jwks_uri",
     "require_mtls",
+    "bind_transport_certificate",
     "trust_sandbox_directory",
     "policy_id",
 ];
@@ -90,6 +91,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
     let request_jwks = RwSignal::new(initial.request_jwks.clone());
     let request_jwks_uri = RwSignal::new(initial.request_jwks_uri.clone());
     let require_mtls = RwSignal::new(initial.require_mtls);
+    let bind_transport_certificate = RwSignal::new(initial.bind_transport_certificate);
     let trust_sandbox_directory = RwSignal::new(initial.trust_sandbox_directory);
     let policy_id = RwSignal::new(initial.policy_id.clone());
     // Settings naming a policy that is gone refuse every registration; say so rather than hide it.
@@ -117,6 +119,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
         request_jwks: request_jwks.get(),
         request_jwks_uri: request_jwks_uri.get(),
         require_mtls: require_mtls.get(),
+        bind_transport_certificate: bind_transport_certificate.get(),
         trust_sandbox_directory: trust_sandbox_directory.get(),
         policy_id: policy_id.get(),
     };
@@ -214,6 +217,12 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                     "A client certificate issued by one of the trusted CAs of the General settings."
                 </Switch>
                 <FieldMessage field="require_mtls" error />
+                <div class="nested" class:hidden=move || !require_mtls.get()>
+                    <Switch id="dcr-bind-certificate" label="Bind the certificate to the software statement" checked=bind_transport_certificate>
+                        "The client certificate must be one of the software's transport certificates: a use \"tls\" key, with the certificate in its x5c, in the key set the software statement names. Another TPP cannot then register with a copy of this software's signed request."
+                    </Switch>
+                    <FieldMessage field="bind_transport_certificate" error />
+                </div>
             </section>
 
             <section class="card">

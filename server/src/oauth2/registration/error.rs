@@ -84,6 +84,10 @@ pub enum RegistrationError {
     SoftwareStatementNamesNoKeys,
     #[error("software_statement: software_jwks_endpoint '{0}' is not an https URL")]
     SoftwareJwksEndpointInvalid(String),
+    #[error(
+        "tls transport cert does not match any certs registered in jwks for software statement (no use \"tls\" key has it as its x5c[0])"
+    )]
+    TransportCertificateNotInSoftwareJwks,
 
     // Request signature (step 4).
     #[error("Registration Request JWT is invalid: Expected JWT to have a valid signature ({0})")]
@@ -172,7 +176,8 @@ impl RegistrationError {
             | E::SoftwareStatementExpired
             | E::SoftwareStatementFromTheFuture
             | E::SoftwareStatementNamesNoKeys
-            | E::SoftwareJwksEndpointInvalid(_) => ErrorCode::InvalidSoftwareStatement,
+            | E::SoftwareJwksEndpointInvalid(_)
+            | E::TransportCertificateNotInSoftwareJwks => ErrorCode::InvalidSoftwareStatement,
             E::SoftwareStatementIssuerNotTrusted(_)
             | E::OrganisationNotActive(_)
             | E::CompetentAuthorityNotActive(_)

@@ -4,7 +4,8 @@
 //! The edge runs them in order, doing the I/O in between:
 //! [`check_transport`] → [`RegistrationRequest::parse`] → [`inspect_software_statement`] →
 //! (fetch the issuer's keys) → `software_statement::verify` → [`request_key_source`] →
-//! (fetch the TPP's keys) → [`verify_request`] → [`validate`] → (store) → [`response`].
+//! (fetch the TPP's keys) → [`verify_request`] → [`check_transport_binding`] (with the software's
+//! keys, where the workspace binds the certificate) → [`validate`] → (store) → [`response`].
 
 mod claims;
 mod error;
@@ -19,8 +20,8 @@ mod tests;
 
 pub use error::{ErrorCode, RegistrationError};
 pub use request::{
-    ClientCertificateCheck, RegistrationRequest, RequestKeySource, check_transport, inspect_software_statement,
-    request_key_source, verify_request,
+    ClientCertificateCheck, RegistrationRequest, RequestKeySource, check_transport, check_transport_binding,
+    inspect_software_statement, request_key_source, software_key_source, verify_request,
 };
 pub use response::{IssuedCredentials, response, stored_metadata};
 pub use validate::{

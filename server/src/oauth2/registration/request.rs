@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use app::domain::dcr::{DcrSettings, JwksUri, RequestSigningKeys};
-use app::domain::jwks::{PublicJwks, Strictness};
+use app::domain::jwks::{PublicJwk, PublicJwks, Strictness};
 
 use super::RegistrationError;
 use crate::oauth2::jose::{CompactJws, JwsError};
@@ -114,10 +114,7 @@ pub fn request_key_source(dcr: &DcrSettings, ssa: Option<&SoftwareStatement>) ->
     match &dcr.request_signing_keys {
         RequestSigningKeys::Jwks(keys) => Ok(RequestKeySource::Keys(keys.clone())),
         RequestSigningKeys::JwksUri(uri) => Ok(RequestKeySource::ConfiguredUri(uri.clone())),
-        RequestSigningKeys::SoftwareStatement => {
-            let ssa = ssa.ok_or(RegistrationError::SoftwareStatementMissing)?;
-            software_statement_keys(ssa)?.ok_or(RegistrationError::SoftwareStatementNamesNoKeys)
-        }
+        RequestSigningKeys::SoftwareStatement => software_key_source(ssa),
     }
 }
 
@@ -135,6 +132,26 @@ pub(super) fn software_statement_keys(ssa: &SoftwareStatement) -> Result<Option<
         return Ok(Some(RequestKeySource::Keys(keys)));
     }
     Ok(None)
+}
+
+/// The TPP key set a software statement names, wherever the workspace takes the request's
+/// signing keys from: what the transport certificate is bound to.
+pub fn software_key_source(ssa: Option<&SoftwareStatement>) -> Result<RequestKeySource, RegistrationError> {
+    let ssa = ssa.ok_or(RegistrationError::SoftwareStatementMissing)?;
+    software_statement_keys(ssa)?.ok_or(RegistrationError::SoftwareStatementNamesNoKeys)
+}
+
+/// Step 7: the client certificate (`leaf`, DER) is one of the software's transport
+/// certificates, a `use: tls` key of its key set with that certificate as `x5c[0]`.
+pub fn check_transport_binding(software_keys: &PublicJwks, leaf: Option<&[u8]>) -> Result<(), RegistrationError> {
+    let leaf = leaf.ok_or(RegistrationError::ClientCertificateMissing)?;
+    let is_transport_key =
+        |key: &PublicJwk| key.key_use.as_deref() == Some("tls") && key.x5c.first().is_some_and(|der| der == leaf);
+    if software_keys.keys().iter().any(is_transport_key) {
+        Ok(())
+    } else {
+        Err(RegistrationError::TransportCertificateNotInSoftwareJwks)
+    }
 }
 
 /// Step 4b: the request's signature, with the keys of step 4a. Returns the trusted claims.

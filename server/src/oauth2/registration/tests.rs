@@ -644,3 +644,30 @@ fn the_response_flattens_the_statement_and_hides_secrets_from_storage() {
     assert!(stored.get("client_secret").is_none() && stored.get("registration_access_token").is_none());
     assert_eq!(stored["client_id"], body["client_id"]);
 }
+
+#[test]
+fn the_transport_binding_needs_the_certificate_as_x5c_of_a_tls_key() {
+    use base64::Engine as _;
+    let (ours, theirs) = (b"our transport certificate".as_slice(), b"another certificate".as_slice());
+    let with_x5c = |key_use: &str, der: &[u8]| {
+        let mut jwk = rsa_key().public_jwks()["keys"][0].clone();
+        jwk["kid"] = json!(format!("{key_use}-{}", der.len()));
+        jwk["use"] = json!(key_use);
+        jwk["x5c"] = json!([base64::engine::general_purpose::STANDARD.encode(der)]);
+        jwk
+    };
+    let keys = |jwks: Vec<Value>| PublicJwks::parse(&json!({"keys": jwks}), app::domain::jwks::Strictness::Strict).unwrap();
+    let tls = keys(vec![with_x5c("sig", theirs), with_x5c("tls", ours)]);
+    assert!(check_transport_binding(&tls, Some(ours)).is_ok());
+    assert!(matches!(check_transport_binding(&tls, Some(theirs)), Err(RegistrationError::TransportCertificateNotInSoftwareJwks)));
+    assert!(matches!(check_transport_binding(&tls, None), Err(RegistrationError::ClientCertificateMissing)));
+    let signing_only = keys(vec![with_x5c("sig", ours)]);
+    assert!(
+        matches!(
+            check_transport_binding(&signing_only, Some(ours)),
+            Err(RegistrationError::TransportCertificateNotInSoftwareJwks)
+        ),
+        "a signing key's certificate is not a transport certificate"
+    );
+    assert_eq!(RegistrationError::TransportCertificateNotInSoftwareJwks.code(), ErrorCode::InvalidSoftwareStatement);
+}
