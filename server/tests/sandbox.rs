@@ -95,7 +95,8 @@ async fn enrolled_software_registers_where_the_sandbox_is_trusted_and_nowhere_el
     server.patch_workspace(json!({"org_id": ORG_ID})).await;
     let settings = json!({
         "enabled": true, "require_software_statement": true, "require_signed_request": true,
-        "request_signing_keys": "software_statement", "require_mtls": true, "trust_sandbox_directory": true
+        "request_signing_keys": "software_statement", "require_mtls": true, "trust_sandbox_directory": true,
+        "bind_transport_certificate": true
     });
     let client = server.client(Some(&enrolled.transport));
     let mut untrusting = settings.clone();
@@ -104,6 +105,7 @@ async fn enrolled_software_registers_where_the_sandbox_is_trusted_and_nowhere_el
         json!({"jwks": {"keys": [SigningKey::generate(JwsAlgorithm::Ps256, "other").unwrap().public_jwk()]}});
     untrusting["trusted_ssa_issuers"] = json!(["OpenBanking Ltd"]);
     untrusting["require_mtls"] = json!(false);
+    untrusting["bind_transport_certificate"] = json!(false);
     server.put_dcr(untrusting).await;
     let (status, body) = server.register(&client, "application/jose", registration(&enrolled)).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("unapproved_software_statement")), "{body}");
@@ -113,6 +115,9 @@ async fn enrolled_software_registers_where_the_sandbox_is_trusted_and_nowhere_el
     let (status, body) = server.register(&client, "application/jose", registration(&enrolled)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["software_id"], "BudgetPlanner");
+    // The sandbox's CA is the one mutual TLS relies on: General settings without CAs of their
+    // own still save.
+    server.patch_workspace(json!({"org_id": ORG_ID})).await;
 
     // A certificate the sandbox CA did not issue is still refused.
     let stranger = onboard::pki::self_signed_client(&[(DnType::CommonName, "BudgetPlanner")], support::now()).unwrap();

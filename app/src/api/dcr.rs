@@ -168,7 +168,7 @@ pub async fn save_dcr_settings(tenant: String, workspace: String, form: DcrForm)
 pub async fn test_jwks_uri(uri: String) -> Result<Vec<String>, ServerFnError> {
     use crate::api::session::{app_state, require_administrator};
     require_administrator().await?;
-    let uri = crate::domain::dcr::JwksUri::parse(&uri).map_err(|e| crate::api::errors::invalid(format!("the URI {e}")))?;
+    let uri = crate::domain::dcr::JwksUri::parse(&uri).map_err(|e| crate::api::errors::invalid(format!("The URI {e}")))?;
     let keys = app_state()?.jwks.probe(&uri).await.map_err(|e| crate::api::errors::invalid(e.to_string()))?;
     Ok(keys.keys().iter().map(|key| key.kid.clone().unwrap_or_else(|| "(no kid)".to_owned())).collect())
 }

@@ -25,7 +25,7 @@ pub async fn update_dcr_settings(
     if settings.enabled && settings.require_mtls && !trusts_a_ca {
         return Err(SettingsError::new(
             "require_mtls",
-            "no client certificate can be trusted yet: set trusted_client_ca_pem in the workspace's general settings, \
+            "no client certificate can be trusted yet: add trusted client CAs in the workspace's General settings, \
              or trust the sandbox directory",
         )
         .into());

@@ -82,10 +82,12 @@ pub async fn update_settings(
     let settings = workspace.settings.patched(patch)?;
     match &settings.trusted_client_ca_pem {
         Some(pem) => check_ca_bundle(pem)?,
-        None if workspace.dcr.enabled && workspace.dcr.require_mtls => {
+        // As the DCR settings check it: the sandbox directory's CA counts when it is trusted.
+        None if workspace.dcr.enabled && workspace.dcr.require_mtls && !workspace.dcr.trust_sandbox_directory => {
             return Err(SettingsError::new(
                 "trusted_client_ca_pem",
-                "registration requires mutual TLS, which needs trusted CAs; turn require_mtls off first",
+                "registration requires mutual TLS, which needs trusted client CAs: turn off \"Require mutual TLS\" in the DCR \
+                 settings first, or trust the sandbox directory there",
             )
             .into());
         }

@@ -121,10 +121,12 @@ pub fn SaveToast(#[prop(into)] outcome: Signal<Option<bool>>, saved: &'static st
         let generation = shown.get_value() + 1;
         shown.set_value(generation);
         visible.set(true);
+        // The page may be gone by then (the administrator navigated away): a timer outliving
+        // its signals leaves them alone.
         set_timeout(
             move || {
-                if shown.get_value() == generation {
-                    visible.set(false);
+                if shown.try_get_value() == Some(generation) {
+                    visible.try_set(false);
                 }
             },
             std::time::Duration::from_secs(TOAST_SECONDS),

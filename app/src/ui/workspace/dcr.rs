@@ -144,7 +144,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
         <form class="settings" on:submit=submit novalidate>
             <section class="card">
                 <Switch id="dcr-enabled" label="Enable dynamic client registration" checked=enabled>
-                    "Off: the register endpoint is not advertised in discovery and refuses new registrations."
+                    "When off, the register endpoint is not advertised in discovery and refuses new registrations."
                 </Switch>
                 <div class="field">
                     <label for="dcr-policy">"Dynamic client registration policy"</label>
