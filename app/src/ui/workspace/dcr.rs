@@ -119,7 +119,8 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
         request_jwks: request_jwks.get(),
         request_jwks_uri: request_jwks_uri.get(),
         require_mtls: require_mtls.get(),
-        bind_transport_certificate: bind_transport_certificate.get(),
+        // The binding needs both a certificate and a statement: with either off, so is it.
+        bind_transport_certificate: bind_transport_certificate.get() && require_mtls.get() && require_software_statement.get(),
         trust_sandbox_directory: trust_sandbox_directory.get(),
         policy_id: policy_id.get(),
     };
@@ -217,7 +218,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                     "A client certificate issued by one of the trusted CAs of the General settings."
                 </Switch>
                 <FieldMessage field="require_mtls" error />
-                <div class="nested" class:hidden=move || !require_mtls.get()>
+                <div class="nested" class:hidden=move || !(require_mtls.get() && require_software_statement.get())>
                     <Switch id="dcr-bind-certificate" label="Bind the certificate to the software statement" checked=bind_transport_certificate>
                         "The client certificate must be one of the software's transport certificates: a use \"tls\" key, with the certificate in its x5c, in the key set the software statement names. Another TPP cannot then register with a copy of this software's signed request."
                     </Switch>
