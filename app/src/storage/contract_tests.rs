@@ -549,7 +549,7 @@ async fn audit_events_are_newest_first_and_filterable() {
 }
 
 /// Reads' audit events reach the writer faster than it commits, and a batch inserts them many
-/// rows to a statement (64, 32, ... rows): every event is stored once, as it was queued, also
+/// rows to a statement (8, 4, 2 and 1 rows): every event is stored once, as it was queued, also
 /// when a write beside them fails and the batch runs again one write at a time.
 #[tokio::test]
 async fn queued_audit_events_are_stored_many_to_a_statement() {
