@@ -17,6 +17,6 @@ fuzz_target!(|text: &str| {
         let _ = jws.verify(&fixture.tpp_keys);
     }
     if let Ok(unverified) = software_statement::inspect(text, &[DIRECTORY.to_owned()]) {
-        let _ = software_statement::verify(unverified, &fixture.directory_keys, now());
+        let _ = software_statement::verify(unverified, &fixture.directory_keys, now(), Some(3600));
     }
 });

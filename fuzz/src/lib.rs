@@ -113,7 +113,7 @@ impl Fixture {
         registration::check_transport(&self.dcr, &certificate)?;
         let request = RegistrationRequest::parse(Some(content_type), body, &self.dcr)?;
         let ssa = registration::inspect_software_statement(&request, &self.dcr)?
-            .map(|unverified| software_statement::verify(unverified, &self.directory_keys, now()))
+            .map(|unverified| software_statement::verify(unverified, &self.directory_keys, now(), None))
             .transpose()?;
         let claims = match &request {
             RegistrationRequest::Signed(jws) => match registration::request_key_source(&self.dcr, ssa.as_ref())? {

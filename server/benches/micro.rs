@@ -54,7 +54,7 @@ fn statement_validation(c: &mut Criterion) {
     c.bench_function("software statement: inspect and verify (PS256)", |b| {
         b.iter(|| {
             let unverified = software_statement::inspect(black_box(&statement), &trusted).unwrap();
-            software_statement::verify(unverified, &keys, now()).unwrap()
+            software_statement::verify(unverified, &keys, now(), None).unwrap()
         });
     });
 }

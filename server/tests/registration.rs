@@ -528,3 +528,32 @@ async fn a_bound_workspace_registers_only_over_a_transport_certificate_the_softw
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert!(refused.to_string().contains("bind_transport_certificate"), "{refused}");
 }
+
+/// A workspace may bound how old a software statement is (OB statements carry `iat` but no
+/// `exp`): an older one is refused with `invalid_software_statement`, and the bound is kept
+/// within a minute and a year.
+#[tokio::test]
+async fn a_workspace_may_refuse_old_software_statements() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let mut settings = tpp.dcr_settings();
+    settings["max_software_statement_age_seconds"] = json!(600);
+    server.put_dcr(settings.clone()).await;
+    let (_, saved) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/dcr"), None).await;
+    assert_eq!(saved["max_software_statement_age_seconds"], 600, "{saved}");
+
+    let mut old = tpp.ssa_claims();
+    old["iat"] = json!(support::now().timestamp() - 3600);
+    let old_ssa = tpp.directory_key.sign(&old).unwrap();
+    let request = tpp.tpp_key.sign(&tpp.request_claims(&old_ssa)).unwrap();
+    let mtls = server.client(Some(&tpp.transport));
+    let (status, body) = server.register(&mtls, "application/jose", request).await;
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_software_statement");
+    assert!(body["error_description"].as_str().unwrap().contains("at most 600 seconds old"), "{body}");
+    let (status, body) = server.register(&mtls, "application/jose", tpp.request()).await;
+    assert_eq!(status, StatusCode::CREATED, "a statement a minute old: {body}");
+
+    settings["max_software_statement_age_seconds"] = json!(30);
+    let (status, refused) = server.admin(Method::PUT, &format!("{ADMIN_WORKSPACE}/dcr"), Some(settings)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused.to_string().contains("max_software_statement_age_seconds"), "{refused}");
+}

@@ -214,6 +214,30 @@ async fn grants_scopes_and_requests_follow_rfc6749() {
 }
 
 #[tokio::test]
+async fn what_the_workspace_stops_offering_no_client_gets() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let mtls = server.client(Some(&tpp.transport));
+    let form = |scope| [("client_id", client_id.as_str()), ("grant_type", "client_credentials"), ("scope", scope)];
+    let (status, body, _) = server.token(&mtls, &form("accounts openid"), None).await;
+    assert_eq!((status, body["scope"].as_str()), (StatusCode::OK, Some("accounts openid")), "{body}");
+
+    // The bank stops offering `accounts`: the client registered it, but gets it no more.
+    let role_scopes = json!({"AISP": ["openid"], "PISP": ["payments", "openid"], "CBPII": ["fundsconfirmations", "openid"]});
+    server.patch_workspace(json!({"scopes": ["openid", "payments", "fundsconfirmations"], "role_scopes": role_scopes})).await;
+    let (status, body, _) = server.token(&mtls, &form("accounts openid"), None).await;
+    assert_token_error(status, &body, StatusCode::BAD_REQUEST, "invalid_scope");
+    assert!(body["error_description"].as_str().unwrap().contains("no longer offered"), "{body}");
+    let (status, body, _) = server.token(&mtls, &form(""), None).await;
+    assert_eq!((status, body["scope"].as_str()), (StatusCode::OK, Some("openid")), "{body}");
+
+    // Nor the grant.
+    server.patch_workspace(json!({"grant_types": ["authorization_code", "refresh_token"]})).await;
+    let (status, body, _) = server.token(&mtls, &form(""), None).await;
+    assert_token_error(status, &body, StatusCode::BAD_REQUEST, "unauthorized_client");
+}
+
+#[tokio::test]
 async fn client_secrets_work_only_where_the_workspace_allows_them() {
     let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
     server.patch_workspace(json!({"token_endpoint_auth_methods": ["tls_client_auth", "private_key_jwt", "client_secret_basic", "client_secret_post"]})).await;

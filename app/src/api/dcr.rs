@@ -16,6 +16,8 @@ pub struct DcrForm {
     pub ssa_jwks: String,
     pub ssa_jwks_uri: String,
     pub trusted_ssa_issuers: String,
+    /// Seconds, or empty for no limit.
+    pub max_software_statement_age_seconds: String,
     pub require_signed_request: bool,
     /// `software_statement`, `jwks` or `jwks_uri`.
     pub request_keys_kind: String,
@@ -51,6 +53,10 @@ impl DcrForm {
             ssa_jwks,
             ssa_jwks_uri,
             trusted_ssa_issuers: settings.trusted_ssa_issuers.join("\n"),
+            max_software_statement_age_seconds: settings
+                .max_software_statement_age_seconds
+                .map(|seconds| seconds.to_string())
+                .unwrap_or_default(),
             require_signed_request: settings.require_signed_request,
             request_keys_kind: request_keys_kind.to_owned(),
             request_jwks,
@@ -102,6 +108,14 @@ impl DcrForm {
                 .filter(|l| !l.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            max_software_statement_age_seconds: match self.max_software_statement_age_seconds.trim() {
+                "" => None,
+                seconds => Some(seconds.parse().map_err(|_| {
+                    crate::api::errors::invalid(
+                        "max_software_statement_age_seconds: must be a whole number of seconds, or empty for no limit",
+                    )
+                })?),
+            },
             require_signed_request: self.require_signed_request,
             request_signing_keys,
             require_mtls: self.require_mtls,

@@ -112,6 +112,10 @@ pub enum RequestSigningKeys {
     JwksUri(JwksUri),
 }
 
+/// The limits a maximum software statement age may take, in seconds: a minute (shorter would
+/// refuse statements over ordinary clock skew) to a year.
+pub const MAX_SOFTWARE_STATEMENT_AGE_RANGE: std::ops::RangeInclusive<u32> = 60..=31_536_000;
+
 /// How a workspace's register endpoint is governed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[expect(clippy::struct_excessive_bools, reason = "each switch is a documented, independent DCR setting")]
@@ -129,6 +133,12 @@ pub struct DcrSettings {
     /// SSA `iss` values the workspace trusts (e.g. `OpenBanking Ltd`).
     #[serde(default)]
     pub trusted_ssa_issuers: Vec<String>,
+    /// The oldest a software statement may be, counted from its `iat`, in seconds; none for no
+    /// limit. OB statements carry no `exp`, and the directory specification leaves their
+    /// lifetime to the bank ("pragmatic time ranges", such as a minute for statements fetched
+    /// to register). With a limit, a statement without `iat` is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_software_statement_age_seconds: Option<u32>,
     /// Requires the body to be a JWS (`application/jose` or `application/jwt`).
     pub require_signed_request: bool,
     #[serde(default)]
@@ -162,6 +172,7 @@ impl DcrSettings {
             require_software_statement: obuk,
             software_statement_keys: None,
             trusted_ssa_issuers: Vec::new(),
+            max_software_statement_age_seconds: None,
             require_signed_request: obuk,
             request_signing_keys: RequestSigningKeys::SoftwareStatement,
             require_mtls: obuk,
@@ -183,6 +194,18 @@ impl DcrSettings {
         }
         if let Some(bad) = self.trusted_ssa_issuers.iter().find(|i| i.trim().is_empty() || i.len() > 256) {
             return Err(SettingsError::new("trusted_ssa_issuers", format!("'{bad}' is not a usable issuer")));
+        }
+        if let Some(age) = self.max_software_statement_age_seconds
+            && !MAX_SOFTWARE_STATEMENT_AGE_RANGE.contains(&age)
+        {
+            return Err(SettingsError::new(
+                "max_software_statement_age_seconds",
+                format!(
+                    "must be from {} seconds (one minute) to {} seconds (one year), or empty for no limit",
+                    MAX_SOFTWARE_STATEMENT_AGE_RANGE.start(),
+                    MAX_SOFTWARE_STATEMENT_AGE_RANGE.end()
+                ),
+            ));
         }
         if !self.enabled {
             return Ok(());
@@ -308,6 +331,10 @@ mod tests {
             .as_deref(),
             Some("request_signing_keys")
         );
+        for (age, refused) in [(59, true), (60, false), (31_536_000, false), (31_536_001, true)] {
+            let outcome = field(&|v| v["max_software_statement_age_seconds"] = json!(age));
+            assert_eq!(outcome.is_some(), refused, "{age}: {outcome:?}");
+        }
     }
 
     #[test]

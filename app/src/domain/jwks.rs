@@ -2,7 +2,7 @@
 //! statements and signed registration requests. Parsing here is structural and pure (no crypto
 //! library), so the console can run it too; the server turns keys into verifiers.
 //!
-//! Rules (FAPI 1 Part 1 §5.2.2-5/6 and Part 2 §8.6): RSA keys of at least 2048 bits, EC keys on
+//! Rules (FAPI 1 Part 1 §5.2.2-5/6 and Part 2 §8.6): RSA keys of 2048 to 4096 bits, EC keys on
 //! P-256 (the curve of ES256). Private or symmetric key material is never accepted.
 
 use std::collections::HashSet;
@@ -16,6 +16,9 @@ use serde_json::{Map, Value};
 /// Members that only private (or symmetric) keys carry; RFC 7518 §6.2.2, §6.3.2, §6.4.1.
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 const MIN_RSA_MODULUS_BITS: usize = 2048;
+/// Longer keys make every verification slower for no security a bank needs (a 4096-bit check
+/// is four times a 2048-bit one; 8192 bits, sixteen).
+const MAX_RSA_MODULUS_BITS: usize = 4096;
 const MAX_KEYS: usize = 100;
 
 /// Why a key set was refused. The index names the offending entry of `keys`.
@@ -31,7 +34,7 @@ pub enum JwksError {
     NotAnObject { index: usize },
     #[error("keys[{index}] contains private key material (\"{member}\"); publish public keys only")]
     PrivateMaterial { index: usize, member: &'static str },
-    #[error("keys[{index}]: key type \"{kty}\" is not supported; use RSA (2048 bits or more) or EC P-256")]
+    #[error("keys[{index}]: key type \"{kty}\" is not supported; use RSA (2048 to 4096 bits) or EC P-256")]
     UnsupportedKeyType { index: usize, kty: String },
     #[error("keys[{index}]: curve \"{crv}\" is not supported; use P-256")]
     UnsupportedCurve { index: usize, crv: String },
@@ -41,6 +44,8 @@ pub enum JwksError {
     BadEncoding { index: usize, member: &'static str },
     #[error("keys[{index}]: RSA modulus is {bits} bits; at least {MIN_RSA_MODULUS_BITS} are required")]
     RsaKeyTooShort { index: usize, bits: usize },
+    #[error("keys[{index}]: RSA modulus is {bits} bits; at most {MAX_RSA_MODULUS_BITS} are accepted")]
+    RsaKeyTooLong { index: usize, bits: usize },
     #[error("keys[{index}]: EC coordinate \"{member}\" must be 32 bytes for P-256")]
     BadCoordinateLength { index: usize, member: &'static str },
     #[error("keys[{index}]: \"x5c\" must be an array of base64 DER certificates")]
@@ -126,7 +131,10 @@ impl PublicJwks {
                     parsed.push(jwk);
                 }
                 Err(
-                    JwksError::UnsupportedKeyType { .. } | JwksError::UnsupportedCurve { .. } | JwksError::RsaKeyTooShort { .. },
+                    JwksError::UnsupportedKeyType { .. }
+                    | JwksError::UnsupportedCurve { .. }
+                    | JwksError::RsaKeyTooShort { .. }
+                    | JwksError::RsaKeyTooLong { .. },
                 ) if strictness == Strictness::SkipUnsupported => {}
                 Err(error) => return Err(error),
             }
@@ -187,6 +195,9 @@ fn parse_key(index: usize, key: &Map<String, Value>) -> Result<PublicJwk, JwksEr
             let bits = modulus_bits(&modulus);
             if bits < MIN_RSA_MODULUS_BITS {
                 return Err(JwksError::RsaKeyTooShort { index, bits });
+            }
+            if bits > MAX_RSA_MODULUS_BITS {
+                return Err(JwksError::RsaKeyTooLong { index, bits });
             }
             PublicKeyMaterial::Rsa { n: n.to_owned(), e: e.to_owned() }
         }
@@ -279,8 +290,8 @@ mod tests {
 
     #[test]
     fn accepts_rsa_and_p256_keys() {
-        let set = parse(&json!([rsa_key("r1", 2048), ec_key("e1")])).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(set.key_ids(), vec!["r1", "e1"]);
+        let set = parse(&json!([rsa_key("r1", 2048), ec_key("e1"), rsa_key("r2", 4096)])).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(set.key_ids(), vec!["r1", "e1", "r2"]);
         assert!(set.find("r1").is_some_and(PublicJwk::is_for_signing));
         assert!(matches!(set.find("e1").map(|k| &k.material), Some(PublicKeyMaterial::EcP256 { .. })));
     }
@@ -301,6 +312,7 @@ mod tests {
             (json!({"kty": "RSA", "e": "AQAB"}), JwksError::MissingMember { index: 0, member: "n" }),
             (json!({"kty": "RSA", "n": "***", "e": "AQAB"}), JwksError::BadEncoding { index: 0, member: "n" }),
             (rsa_key("short", 1024), JwksError::RsaKeyTooShort { index: 0, bits: 1024 }),
+            (rsa_key("long", 8192), JwksError::RsaKeyTooLong { index: 0, bits: 8192 }),
             (
                 json!({"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}),
                 JwksError::BadCoordinateLength { index: 0, member: "x" },

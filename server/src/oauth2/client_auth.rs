@@ -89,12 +89,14 @@ struct AssertionClaims {
     aud: Option<Value>,
     exp: Option<i64>,
     iat: Option<i64>,
+    nbf: Option<i64>,
     jti: Option<String>,
 }
 
 /// Checks a `private_key_jwt` assertion: signed with the registered algorithm by the client's
 /// keys (by `kid`, or each key when there is none), `iss` = `sub` = the client, `aud` the token
-/// endpoint or the issuer, not expired, at most 30 minutes long, with a `jti`.
+/// endpoint or the issuer, within its `exp`, `nbf` and `iat`, at most 30 minutes long, with a
+/// `jti`.
 pub fn check_assertion(
     assertion: &str,
     keys: &PublicJwks,
@@ -128,6 +130,9 @@ pub fn check_assertion(
     let exp = claims.exp.ok_or_else(|| invalid("exp is required"))?;
     if now_wide > i128::from(exp) + skew {
         return Err(invalid("it has expired"));
+    }
+    if claims.nbf.is_some_and(|nbf| i128::from(nbf) > now_wide + skew) {
+        return Err(invalid("it is not valid yet (nbf)"));
     }
     let start = match claims.iat {
         Some(iat) if i128::from(iat) > now_wide + skew => return Err(invalid("iat is in the future")),
@@ -165,13 +170,16 @@ pub fn check_self_signed(certificate_der: &[u8], keys: &PublicJwks) -> Result<()
     }
 }
 
-/// The client may use the `client_credentials` grant (RFC 6749 §5.2 `unauthorized_client`).
-pub fn check_grant(client: &RegisteredClient) -> Result<(), TokenError> {
-    if client.grant_types.contains(&GrantType::ClientCredentials) {
-        Ok(())
-    } else {
-        Err(TokenError::UnauthorizedClient("this client is not registered for the client_credentials grant".to_owned()))
+/// The client registered the `client_credentials` grant and the workspace still offers it (RFC
+/// 6749 §5.2 `unauthorized_client`).
+pub fn check_grant(client: &RegisteredClient, offered: &[GrantType]) -> Result<(), TokenError> {
+    if !client.grant_types.contains(&GrantType::ClientCredentials) {
+        return Err(TokenError::UnauthorizedClient("this client is not registered for the client_credentials grant".to_owned()));
     }
+    if !offered.contains(&GrantType::ClientCredentials) {
+        return Err(TokenError::UnauthorizedClient("this workspace no longer offers the client_credentials grant".to_owned()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -214,6 +222,7 @@ mod tests {
     fn accepts_the_tools_assertion_and_the_issuer_as_audience() {
         assert_eq!(check(&assertion(|_| {})), Ok(AssertionUse { jti: "j1".into(), keep_until: NOW + 1800 + 60 }));
         assert!(check(&assertion(|c| c["aud"] = json!([ISSUER, "other"]))).is_ok());
+        assert!(check(&assertion(|c| c["nbf"] = json!(NOW + 60))).is_ok());
         assert!(
             check(&assertion(|c| {
                 c.as_object_mut().map(|m| m.remove("iat"));
@@ -242,6 +251,7 @@ mod tests {
                 }),
             ),
             ("too long", assertion(|c| c["exp"] = json!(NOW + 1801))),
+            ("not valid yet", assertion(|c| c["nbf"] = json!(NOW + 61))),
             (
                 "from the future",
                 assertion(|c| {

@@ -97,6 +97,7 @@ struct Claims {
     software_id: Option<String>,
     iat: Option<i64>,
     exp: Option<i64>,
+    nbf: Option<i64>,
     org_status: Option<String>,
     org_id: Option<String>,
     org_name: Option<String>,
@@ -165,12 +166,14 @@ pub fn inspect(text: &str, trusted_issuers: &[String]) -> Result<UnverifiedSoftw
     Ok(UnverifiedSoftwareStatement { jws, issuer })
 }
 
-/// Step two: the signature verifies with the issuer's keys, the validity window holds and the
-/// organisation is active.
+/// Step two: the signature verifies with the issuer's keys, the validity window holds (and,
+/// with `max_age_seconds`, the statement's `iat` is no older than that) and the organisation is
+/// active.
 pub fn verify(
     unverified: UnverifiedSoftwareStatement,
     keys: &PublicJwks,
     now: DateTime<Utc>,
+    max_age_seconds: Option<u32>,
 ) -> Result<SoftwareStatement, RegistrationError> {
     let claims_map = unverified
         .jws
@@ -180,13 +183,7 @@ pub fn verify(
     let claims: Claims = serde_path_to_error::deserialize(Value::Object(claims_map.clone())).map_err(|e| {
         RegistrationError::SoftwareStatementClaimInvalid { claim: e.path().to_string(), problem: e.inner().to_string() }
     })?;
-    let now = now.timestamp();
-    if claims.exp.is_some_and(|exp| now > exp.saturating_add(CLOCK_SKEW_SECONDS)) {
-        return Err(RegistrationError::SoftwareStatementExpired);
-    }
-    if claims.iat.is_some_and(|iat| iat > now.saturating_add(CLOCK_SKEW_SECONDS)) {
-        return Err(RegistrationError::SoftwareStatementFromTheFuture);
-    }
+    check_validity_window(&claims, now.timestamp(), max_age_seconds)?;
     let software_id = claims.software_id.ok_or_else(|| RegistrationError::SoftwareStatementClaimInvalid {
         claim: "software_id".to_owned(),
         problem: "is required".to_owned(),
@@ -222,6 +219,31 @@ pub fn verify(
         competent_authority: claims.organisation_competent_authority_claims,
         claims: claims_map,
     })
+}
+
+/// `exp`, `nbf` and `iat` (RFC 7519 §4.1.4-6), each with the clock skew allowed, and the
+/// workspace's maximum age, if it sets one.
+fn check_validity_window(claims: &Claims, now: i64, max_age_seconds: Option<u32>) -> Result<(), RegistrationError> {
+    if claims.exp.is_some_and(|exp| now > exp.saturating_add(CLOCK_SKEW_SECONDS)) {
+        return Err(RegistrationError::SoftwareStatementExpired);
+    }
+    if claims.nbf.is_some_and(|nbf| nbf > now.saturating_add(CLOCK_SKEW_SECONDS)) {
+        return Err(RegistrationError::SoftwareStatementNotYetValid);
+    }
+    if claims.iat.is_some_and(|iat| iat > now.saturating_add(CLOCK_SKEW_SECONDS)) {
+        return Err(RegistrationError::SoftwareStatementFromTheFuture);
+    }
+    if let Some(max) = max_age_seconds {
+        let iat = claims.iat.ok_or_else(|| RegistrationError::SoftwareStatementClaimInvalid {
+            claim: "iat".to_owned(),
+            problem: "is required: this workspace limits how old a software statement may be".to_owned(),
+        })?;
+        let age = now.saturating_sub(iat);
+        if age > i64::from(max).saturating_add(CLOCK_SKEW_SECONDS) {
+            return Err(RegistrationError::SoftwareStatementTooOld { age_seconds: age, max_seconds: max });
+        }
+    }
+    Ok(())
 }
 
 /// OB identifiers such as `software_id` and the request `iss`: `^[0-9a-zA-Z]{1,22}$`.

@@ -189,16 +189,24 @@ fn parse_basic(header: &str) -> Result<(String, String), TokenError> {
     }
 }
 
-/// The scopes to grant: the registered ones when none are asked for, else the requested ones,
-/// each of which must be registered (RFC 6749 §3.3).
-pub fn granted_scopes(requested: Option<&str>, registered: &[String]) -> Result<Vec<String>, TokenError> {
+/// The scopes to grant: the registered ones still `offered` when none are asked for, else the
+/// requested ones, each of which must be registered and still offered (RFC 6749 §3.3). A scope
+/// the workspace has stopped offering is granted to no client, whatever it registered.
+pub fn granted_scopes(
+    requested: Option<&str>,
+    registered: &[String],
+    offered: impl Fn(&str) -> bool,
+) -> Result<Vec<String>, TokenError> {
     let Some(requested) = requested.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok(registered.to_vec());
+        return Ok(registered.iter().filter(|scope| offered(scope)).cloned().collect());
     };
     let mut granted: Vec<String> = Vec::new();
     for scope in requested.split(' ').filter(|s| !s.is_empty()) {
         if !registered.iter().any(|r| r == scope) {
             return Err(TokenError::InvalidScope(format!("scope '{scope}' is not registered for this client")));
+        }
+        if !offered(scope) {
+            return Err(TokenError::InvalidScope(format!("scope '{scope}' is no longer offered by this workspace")));
         }
         if !granted.iter().any(|g| g == scope) {
             granted.push(scope.to_owned());
@@ -308,10 +316,24 @@ mod tests {
     #[test]
     fn scopes_default_to_the_registration_and_never_exceed_it() {
         let registered = vec!["accounts".to_owned(), "openid".to_owned()];
-        assert_eq!(granted_scopes(None, &registered), Ok(registered.clone()));
-        assert_eq!(granted_scopes(Some(" "), &registered), Ok(registered.clone()));
-        assert_eq!(granted_scopes(Some("openid openid"), &registered), Ok(vec!["openid".to_owned()]));
-        assert_eq!(granted_scopes(Some("payments"), &registered).map_err(|e| e.code()), Err("invalid_scope"));
+        let all = |_: &str| true;
+        assert_eq!(granted_scopes(None, &registered, all), Ok(registered.clone()));
+        assert_eq!(granted_scopes(Some(" "), &registered, all), Ok(registered.clone()));
+        assert_eq!(granted_scopes(Some("openid openid"), &registered, all), Ok(vec!["openid".to_owned()]));
+        assert_eq!(granted_scopes(Some("payments"), &registered, all).map_err(|e| e.code()), Err("invalid_scope"));
+    }
+
+    #[test]
+    fn scopes_the_workspace_stopped_offering_are_not_granted() {
+        let registered = vec!["accounts".to_owned(), "openid".to_owned()];
+        let offered = |scope: &str| scope == "openid";
+        assert_eq!(granted_scopes(None, &registered, offered), Ok(vec!["openid".to_owned()]));
+        assert_eq!(granted_scopes(Some("openid"), &registered, offered), Ok(vec!["openid".to_owned()]));
+        let withdrawn = granted_scopes(Some("accounts openid"), &registered, offered);
+        assert_eq!(
+            withdrawn,
+            Err(TokenError::InvalidScope("scope 'accounts' is no longer offered by this workspace".to_owned()))
+        );
     }
 
     #[test]

@@ -296,7 +296,7 @@ pub(crate) async fn validate_traced(
                 trace,
                 Stage::SoftwareStatement,
                 "signature, validity and organisation",
-                software_statement::verify(unverified, &keys, now),
+                software_statement::verify(unverified, &keys, now, dcr.max_software_statement_age_seconds),
             )?)
         }
     };

@@ -12,6 +12,7 @@ use app::domain::oauth::TokenEndpointAuthMethod;
 use app::domain::token::AccessTokenRecord;
 use app::domain::workspace::{Profile, Workspace};
 use app::secrets::{Secret, SecretHash};
+use app::services::clients::DCR_REGISTER_SCOPE;
 use app::storage::{ReplayGuard, StoreError};
 
 use crate::listener::Connection;
@@ -133,8 +134,12 @@ fn grant(
     scope: Option<&str>,
     connection: &Connection,
 ) -> Result<(Vec<String>, Option<String>), TokenFailure> {
-    client_auth::check_grant(client)?;
-    let scopes = granted_scopes(scope, &client.scopes)?;
+    let settings = &workspace.settings;
+    client_auth::check_grant(client, &settings.grant_types)?;
+    // dcr_register is not among the workspace's scopes: it is given to manual clients alone.
+    let scopes = granted_scopes(scope, &client.scopes, |scope| {
+        scope == DCR_REGISTER_SCOPE || settings.scopes.iter().any(|offered| offered == scope)
+    })?;
     let certificate = connection.client_chain.as_ref().and_then(|chain| chain.first());
     if certificate.is_none() && workspace.profile == Profile::OpenbankingUk {
         // FAPI 1 Part 2 §5.2.2-5: only sender-constrained tokens, which need the certificate.

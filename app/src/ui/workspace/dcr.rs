@@ -16,6 +16,7 @@ const FIELDS: &[&str] = &[
     "ssa_jwks",
     "ssa_jwks_uri",
     "trusted_ssa_issuers",
+    "max_software_statement_age_seconds",
     "require_signed_request",
     "request_keys_kind",
     "request_jwks",
@@ -86,6 +87,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
     let ssa_jwks = RwSignal::new(initial.ssa_jwks.clone());
     let ssa_jwks_uri = RwSignal::new(initial.ssa_jwks_uri.clone());
     let trusted_ssa_issuers = RwSignal::new(initial.trusted_ssa_issuers.clone());
+    let max_ssa_age = RwSignal::new(initial.max_software_statement_age_seconds.clone());
     let require_signed_request = RwSignal::new(initial.require_signed_request);
     let request_keys_kind = RwSignal::new(initial.request_keys_kind.clone());
     let request_jwks = RwSignal::new(initial.request_jwks.clone());
@@ -114,6 +116,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
         ssa_jwks: ssa_jwks.get(),
         ssa_jwks_uri: ssa_jwks_uri.get(),
         trusted_ssa_issuers: trusted_ssa_issuers.get(),
+        max_software_statement_age_seconds: max_ssa_age.get(),
         require_signed_request: require_signed_request.get(),
         request_keys_kind: request_keys_kind.get(),
         request_jwks: request_jwks.get(),
@@ -201,6 +204,14 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                         <FieldMessage field="trusted_ssa_issuers" error />
                     </div>
                     <KeysInput prefix="ssa" label="Software statement keys" kind=ssa_keys_kind jwks=ssa_jwks jwks_uri=ssa_jwks_uri from_statement=false error />
+                    <div class="form-grid">
+                        <div class="field">
+                            <label for="ssa-max-age">"Maximum statement age (seconds)"</label>
+                            <input id="ssa-max-age" type="number" inputmode="numeric" min="60" max="31536000" step="1" value=max_ssa_age.get_untracked() bind:value=max_ssa_age placeholder="No limit" />
+                            <p class="hint">"Counted from the statement's iat; empty for no limit. The OB directory suggests 60 for statements fetched to register. With a limit, a statement without iat is refused."</p>
+                            <FieldMessage field="max_software_statement_age_seconds" error />
+                        </div>
+                    </div>
                 </div>
             </section>
 

@@ -58,6 +58,25 @@ fn without_kid_tries_each_fitting_key() {
 }
 
 #[test]
+fn without_kid_at_most_a_few_keys_are_tried() {
+    let set = |count: usize| {
+        let keys: Vec<Value> = (0..count)
+            .map(|i| {
+                let mut jwk = rsa_key().public_jwk().clone();
+                jwk["kid"] = json!(format!("rsa-{i}"));
+                jwk
+            })
+            .collect();
+        PublicJwks::parse(&json!({ "keys": keys }), Strictness::Strict).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let token = signed(rsa_key(), &json!({"alg": "PS256"}));
+    assert!(verify(&token, &set(MAX_KIDLESS_CANDIDATES)).is_ok());
+    assert_eq!(verify(&token, &set(MAX_KIDLESS_CANDIDATES + 1)), Err(JwsError::TooManyCandidateKeys(MAX_KIDLESS_CANDIDATES + 1)));
+    let named = rsa_key().sign_with_header(&json!({"alg": "PS256", "kid": "rsa-8"}), &claims()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(verify(&named, &set(MAX_KIDLESS_CANDIDATES + 1)).is_ok());
+}
+
+#[test]
 fn a_different_key_with_the_same_kid_fails() {
     let token = other_rsa_key().sign(&claims()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(verify(&token, &jwks_of(&[rsa_key()])), Err(JwsError::BadSignature));

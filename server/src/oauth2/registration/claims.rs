@@ -26,6 +26,7 @@ pub(super) struct RequestClaims {
     pub iss: Option<String>,
     pub iat: Option<i64>,
     pub exp: Option<i64>,
+    pub nbf: Option<i64>,
     pub aud: Option<Audience>,
     pub jti: Option<String>,
     pub redirect_uris: Option<Vec<String>>,

@@ -70,6 +70,12 @@ pub enum RegistrationError {
     SoftwareStatementExpired,
     #[error("software_statement: is issued in the future (iat)")]
     SoftwareStatementFromTheFuture,
+    #[error("software_statement: is not valid yet (nbf)")]
+    SoftwareStatementNotYetValid,
+    #[error(
+        "software_statement: was issued {age_seconds} seconds ago (iat); this workspace accepts statements at most {max_seconds} seconds old"
+    )]
+    SoftwareStatementTooOld { age_seconds: i64, max_seconds: u32 },
     #[error("software_statement: org_status is '{0}'; only Active organisations may register")]
     OrganisationNotActive(String),
     #[error("software_statement: organisation_competent_authority_claims status is '{0}'; it must be Active")]
@@ -104,6 +110,8 @@ pub enum RegistrationError {
     Expired,
     #[error("iat: the registration request is issued in the future")]
     IssuedInTheFuture,
+    #[error("nbf: the registration request is not valid yet")]
+    NotYetValid,
     #[error("exp: the registration request may be valid for at most {max} seconds after iat, not {seconds}")]
     LifetimeTooLong { seconds: i64, max: i64 },
     #[error("aud: '{0}' is not an audience this workspace accepts")]
@@ -175,6 +183,8 @@ impl RegistrationError {
             | E::SoftwareStatementClaimInvalid { .. }
             | E::SoftwareStatementExpired
             | E::SoftwareStatementFromTheFuture
+            | E::SoftwareStatementNotYetValid
+            | E::SoftwareStatementTooOld { .. }
             | E::SoftwareStatementNamesNoKeys
             | E::SoftwareJwksEndpointInvalid(_)
             | E::TransportCertificateNotInSoftwareJwks => ErrorCode::InvalidSoftwareStatement,

@@ -121,6 +121,12 @@ impl Case {
         self
     }
 
+    /// The workspace accepts software statements at most `seconds` old (the statement is 600).
+    fn max_statement_age(mut self, seconds: u32) -> Self {
+        self.dcr.max_software_statement_age_seconds = Some(seconds);
+        self
+    }
+
     fn signed_body(&self) -> String {
         let ssa = self.ssa_key.sign(&self.ssa).unwrap_or_else(|e| panic!("{e}"));
         let mut request = self.request.clone();
@@ -138,7 +144,7 @@ impl Case {
         let ssa = match inspect_software_statement(&request, &self.dcr)? {
             Some(unverified) => {
                 let Some(KeySource::Jwks(keys)) = &self.dcr.software_statement_keys else { panic!("test uses inline keys") };
-                Some(software_statement::verify(unverified, keys, now())?)
+                Some(software_statement::verify(unverified, keys, now(), self.dcr.max_software_statement_age_seconds)?)
             }
             None => None,
         };
@@ -209,6 +215,14 @@ fn tls_client_auth_and_es256_are_accepted() {
 }
 
 #[test]
+fn validity_windows_allow_the_clock_skew() {
+    // The statement is 600 s old: a 540 s limit with 60 s of skew still takes it.
+    assert!(Case::new().max_statement_age(540).run().is_ok());
+    let at_the_skew = Case::new().claim("nbf", json!(NOW + 60)).ssa_claim("nbf", json!(NOW + 60)).run();
+    assert!(at_the_skew.is_ok(), "{at_the_skew:?}");
+}
+
+#[test]
 fn defaults_come_from_the_software_statement() {
     let registered = Case::new().claim("redirect_uris", Value::Null).claim("scope", Value::Null).run();
     let metadata = registered.unwrap_or_else(|e| panic!("{e}")).metadata;
@@ -274,6 +288,7 @@ fn table() -> Vec<(&'static str, Case, RegistrationError, ErrorCode)> {
             E::IssuedInTheFuture,
             Metadata,
         ),
+        ("not valid yet", Case::new().claim("nbf", json!(NOW + 120)), E::NotYetValid, Metadata),
         (
             "exp before iat",
             Case::new().claim("exp", json!(NOW - 1)),
@@ -521,6 +536,22 @@ fn table() -> Vec<(&'static str, Case, RegistrationError, ErrorCode)> {
             Ssa,
         ),
         ("statement expired", Case::new().ssa_claim("exp", json!(NOW - 3600)), E::SoftwareStatementExpired, Ssa),
+        ("statement not valid yet", Case::new().ssa_claim("nbf", json!(NOW + 120)), E::SoftwareStatementNotYetValid, Ssa),
+        (
+            "statement older than the workspace accepts",
+            Case::new().max_statement_age(539),
+            E::SoftwareStatementTooOld { age_seconds: 600, max_seconds: 539 },
+            Ssa,
+        ),
+        (
+            "statement without iat where its age is limited",
+            Case::new().max_statement_age(3600).ssa_claim("iat", Value::Null),
+            E::SoftwareStatementClaimInvalid {
+                claim: "iat".into(),
+                problem: "is required: this workspace limits how old a software statement may be".into(),
+            },
+            Ssa,
+        ),
         ("statement naming no keys", Case::new().ssa_claim("software_jwks", Value::Null), E::SoftwareStatementNamesNoKeys, Ssa),
         (
             "statement with a bad roles claim",

@@ -231,7 +231,7 @@ fn descriptive_metadata(claims: RequestClaims, ssa: Option<&SoftwareStatement>) 
     })
 }
 
-/// `exp`, `iat`, `aud`, `jti` and `iss` of a signed request (RFC 7519 §4.1; OBUK §2.4 step 5).
+/// `exp`, `iat`, `nbf`, `aud`, `jti` and `iss` of a signed request (RFC 7519 §4.1; OBUK §2.4 step 5).
 fn check_jwt_claims(
     claims: &RequestClaims,
     ssa: Option<&SoftwareStatement>,
@@ -248,6 +248,9 @@ fn check_jwt_claims(
     }
     if iat_wide > now_wide + skew {
         return Err(RegistrationError::IssuedInTheFuture);
+    }
+    if claims.nbf.is_some_and(|nbf| i128::from(nbf) > now_wide + skew) {
+        return Err(RegistrationError::NotYetValid);
     }
     if exp_wide <= iat_wide {
         return Err(RegistrationError::ClaimInvalid { claim: "exp".to_owned(), problem: "must be later than iat".to_owned() });
