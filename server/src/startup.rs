@@ -149,6 +149,13 @@ pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
     let https_listener = TcpListener::bind(args.https_addr).await.with_context(|| format!("binding {}", args.https_addr))?;
     let http_addr = http_listener.local_addr()?;
     let https_addr = https_listener.local_addr()?;
+    if !http_addr.ip().is_loopback() {
+        tracing::warn!(
+            %http_addr,
+            "the plain-HTTP listener serves the console, the admin API and the protocol endpoints without TLS on a \
+             non-loopback address: keep it on a private network, behind a proxy that terminates TLS"
+        );
+    }
 
     let (shutdown, stopped) = watch::channel(false);
     let tasks = vec![

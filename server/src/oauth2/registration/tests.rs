@@ -290,6 +290,18 @@ fn table() -> Vec<(&'static str, Case, RegistrationError, ErrorCode)> {
         ),
         ("not valid yet", Case::new().claim("nbf", json!(NOW + 120)), E::NotYetValid, Metadata),
         (
+            "subject DN over OBUK v3.2's 128 characters",
+            Case::new()
+                .claim("token_endpoint_auth_method", json!("tls_client_auth"))
+                .claim("token_endpoint_auth_signing_alg", Value::Null)
+                .claim("tls_client_auth_subject_dn", json!(format!("CN={},C=GB", "a".repeat(122)))),
+            E::ClaimInvalid {
+                claim: "tls_client_auth_subject_dn".into(),
+                problem: "must be a distinguished name of 1 to 128 characters".into(),
+            },
+            Metadata,
+        ),
+        (
             "exp before iat",
             Case::new().claim("exp", json!(NOW - 1)),
             E::ClaimInvalid { claim: "exp".into(), problem: "must be later than iat".into() },

@@ -24,6 +24,9 @@ use crate::oauth2::software_statement::{SoftwareStatement, is_base62_id};
 /// The longest a registration request may be valid: the conformance tool signs `exp = iat + 1h`.
 pub const MAX_REQUEST_LIFETIME_SECONDS: i64 = 3600;
 const MAX_REDIRECT_URI_LEN: usize = 256;
+/// `tls_client_auth_subject_dn`: String(128) in OBUK DCR v3.2 (the conformance tool checks the
+/// GET response against it); 512 elsewhere, as OBUK v3.4 later allowed.
+const MAX_SUBJECT_DN_LEN_OBUK: usize = 128;
 const MAX_SUBJECT_DN_LEN: usize = 512;
 const MAX_JTI_LEN: usize = 128;
 
@@ -146,8 +149,11 @@ pub fn validate_traced(
         "token_endpoint_auth_method is allowed",
         check_auth_method(claims.token_endpoint_auth_method.as_deref(), policy.settings, obuk),
     )?;
-    let tls_client_auth_subject_dn =
-        trace_rule(trace, "tls_client_auth_subject_dn", check_subject_dn(claims.tls_client_auth_subject_dn.as_deref(), method))?;
+    let tls_client_auth_subject_dn = trace_rule(
+        trace,
+        "tls_client_auth_subject_dn",
+        check_subject_dn(claims.tls_client_auth_subject_dn.as_deref(), method, obuk),
+    )?;
     let token_endpoint_auth_signing_alg = trace_rule(
         trace,
         "token_endpoint_auth_signing_alg",
@@ -325,14 +331,15 @@ fn check_auth_method(
     if settings.token_endpoint_auth_methods.contains(&method) { Ok(method) } else { Err(allowed()) }
 }
 
-fn check_subject_dn(dn: Option<&str>, method: TokenEndpointAuthMethod) -> Result<Option<String>, RegistrationError> {
+fn check_subject_dn(dn: Option<&str>, method: TokenEndpointAuthMethod, obuk: bool) -> Result<Option<String>, RegistrationError> {
     match (dn, method) {
         (None, TokenEndpointAuthMethod::TlsClientAuth) => Err(RegistrationError::SubjectDnRequired),
         (Some(dn), TokenEndpointAuthMethod::TlsClientAuth) => {
             let invalid =
                 |problem: String| RegistrationError::ClaimInvalid { claim: "tls_client_auth_subject_dn".to_owned(), problem };
-            if dn.trim().is_empty() || dn.len() > MAX_SUBJECT_DN_LEN || dn.chars().any(char::is_control) {
-                return Err(invalid(format!("must be a distinguished name of 1 to {MAX_SUBJECT_DN_LEN} characters")));
+            let max = if obuk { MAX_SUBJECT_DN_LEN_OBUK } else { MAX_SUBJECT_DN_LEN };
+            if dn.trim().is_empty() || dn.chars().count() > max || dn.chars().any(char::is_control) {
+                return Err(invalid(format!("must be a distinguished name of 1 to {max} characters")));
             }
             // A name that cannot be parsed could never match a certificate.
             DistinguishedName::parse(dn).map_err(|e| invalid(format!("is not an RFC 4514 distinguished name: it {e}")))?;
