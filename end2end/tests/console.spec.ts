@@ -114,8 +114,15 @@ test.describe("workspaces", () => {
     await expect(page).toHaveURL(new RegExp(`${id}/dcr`));
     await expect(page.locator("#registration-endpoint")).toHaveValue(new RegExp(`/default/${id}/openbankinguk/dcr/v3.2/register`));
 
-    // A private key pasted as the directory's keys: refused at the field, nothing saved.
+    // Switched on with nothing configured: every missing piece is named at once, at its field,
+    // and the first one gets the focus.
     await page.getByRole("switch", { name: "Enable dynamic client registration" }).check();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(page.locator(".field-error")).toHaveCount(3);
+    await expect(page.getByText("3 settings need attention")).toBeVisible();
+    await expect(page.getByLabel("Trusted issuers")).toBeFocused();
+
+    // A private key pasted as the directory's keys: refused at the field, nothing saved.
     await page.getByLabel("Trusted issuers").fill("OpenBanking Ltd");
     await page.locator("#ssa-jwks").fill(directoryJwks.replace('"use": "sig"', '"use": "sig", "d": "secret"'));
     await page.getByRole("switch", { name: "Require mutual TLS" }).uncheck();
@@ -235,7 +242,7 @@ test.describe("workspaces", () => {
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect(page.getByRole("status").filter({ hasText: "Not saved" })).toBeVisible();
     await expect(page.locator(".field", { hasText: "Registrations per IP address" }).locator(".field-error")).toContainText(
-      "must be at most 1000000",
+      "Must be at most 1000000",
     );
     await page.getByLabel("Registrations per IP address").fill("120");
     await page.getByRole("button", { name: "Save changes" }).click();

@@ -47,7 +47,8 @@ test("a validator policy refuses a registration with its rule's description, and
   await rules.nth(1).getByLabel("Value").fill("(unclosed");
   await rules.nth(1).getByLabel("Error description").fill("bad");
   await page.getByRole("button", { name: "Save policy" }).click();
-  await expect(rules.nth(1).locator(".field-error")).toContainText("not a usable pattern");
+  await expect(rules.nth(1).locator(".field-error")).toContainText("Not a usable pattern");
+  await expect(page.locator(".alert.error")).toHaveCount(0);
   await rules.nth(1).getByRole("button", { name: "Remove rule" }).click();
 
   await page.getByRole("button", { name: "Save policy" }).click();
@@ -100,7 +101,7 @@ test("a Rego policy with a syntax error is refused with its line, and nothing is
   await page.getByLabel("Rego", { exact: true }).check();
   await page.getByLabel("Rego module").fill("package onboard\n\nallow if {\n    input.request.scope ==\n");
   await page.getByRole("button", { name: "Save policy" }).click();
-  await expect(page.locator(".field-error")).toContainText(/^line \d+, column \d+: /);
+  await expect(page.locator(".field-error")).toContainText(/^Line \d+, column \d+: /);
   await expect(page).toHaveURL(/policies\/new$/);
   expect(problems).toEqual([]);
 });

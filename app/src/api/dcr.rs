@@ -165,7 +165,15 @@ pub async fn save_dcr_settings(tenant: String, workspace: String, form: DcrForm)
     let administrator = require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let settings = form.to_settings()?;
-    match crate::services::dcr_settings::update_dcr_settings(&app_state()?, &at, settings).await {
+    let state = app_state()?;
+    let problems = crate::services::dcr_settings::dcr_settings_problems(&state, &at, &settings).await.map_err(user_error)?;
+    if !problems.is_empty() {
+        // Each problem names its form field: the form shows them all at once.
+        let each: Vec<String> =
+            problems.iter().map(|problem| format!("{}: {}", form_field(&problem.field, &form), problem.message)).collect();
+        return Err(crate::api::errors::invalid(each.join(&crate::api::PROBLEM_SEPARATOR.to_string())));
+    }
+    match crate::services::dcr_settings::update_dcr_settings(&state, &at, settings).await {
         Ok(saved) => {
             tracing::info!(workspace = %at, administrator = %administrator.email, "DCR settings saved in the console");
             Ok(DcrForm::from_settings(&saved))

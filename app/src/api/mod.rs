@@ -14,3 +14,7 @@ pub mod session;
 pub mod signing_keys;
 pub mod status;
 pub mod workspaces;
+
+/// Between the problems of an error that reports several ("field: problem" each), so that a
+/// form shows each at its field. A record separator: no message holds one.
+pub const PROBLEM_SEPARATOR: char = '\u{1e}';

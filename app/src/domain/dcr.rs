@@ -182,23 +182,33 @@ impl DcrSettings {
         }
     }
 
-    /// Rules across fields, checked on save. Key sources are always checked; what an enabled
-    /// endpoint needs to work binds only once `enabled` is on, so a partial setup can be saved.
+    /// Rules across fields, checked on save: the first that fails. See [`Self::problems`].
     pub fn validate(&self, allow_insecure_jwks_uris: bool) -> Result<(), SettingsError> {
-        if let Some(KeySource::JwksUri(uri)) = &self.software_statement_keys {
-            uri.check_transport(allow_insecure_jwks_uris)
-                .map_err(|m| SettingsError::new("software_statement_keys.jwks_uri", m))?;
+        self.problems(allow_insecure_jwks_uris).into_iter().next().map_or(Ok(()), Err)
+    }
+
+    /// Every rule across fields that fails, in the order of the form. Key sources are always
+    /// checked; what an enabled endpoint needs to work binds only once `enabled` is on, so a
+    /// partial setup can be saved.
+    pub fn problems(&self, allow_insecure_jwks_uris: bool) -> Vec<SettingsError> {
+        let mut problems = Vec::new();
+        if let Some(KeySource::JwksUri(uri)) = &self.software_statement_keys
+            && let Err(message) = uri.check_transport(allow_insecure_jwks_uris)
+        {
+            problems.push(SettingsError::new("software_statement_keys.jwks_uri", message));
         }
-        if let RequestSigningKeys::JwksUri(uri) = &self.request_signing_keys {
-            uri.check_transport(allow_insecure_jwks_uris).map_err(|m| SettingsError::new("request_signing_keys.jwks_uri", m))?;
+        if let RequestSigningKeys::JwksUri(uri) = &self.request_signing_keys
+            && let Err(message) = uri.check_transport(allow_insecure_jwks_uris)
+        {
+            problems.push(SettingsError::new("request_signing_keys.jwks_uri", message));
         }
         if let Some(bad) = self.trusted_ssa_issuers.iter().find(|i| i.trim().is_empty() || i.len() > 256) {
-            return Err(SettingsError::new("trusted_ssa_issuers", format!("'{bad}' is not a usable issuer")));
+            problems.push(SettingsError::new("trusted_ssa_issuers", format!("'{bad}' is not a usable issuer")));
         }
         if let Some(age) = self.max_software_statement_age_seconds
             && !MAX_SOFTWARE_STATEMENT_AGE_RANGE.contains(&age)
         {
-            return Err(SettingsError::new(
+            problems.push(SettingsError::new(
                 "max_software_statement_age_seconds",
                 format!(
                     "must be from {} seconds (one minute) to {} seconds (one year), or empty for no limit",
@@ -208,40 +218,40 @@ impl DcrSettings {
             ));
         }
         if !self.enabled {
-            return Ok(());
+            return problems;
         }
         if self.require_software_statement && !self.trust_sandbox_directory {
-            if self.software_statement_keys.is_none() {
-                return Err(SettingsError::new(
-                    "software_statement_keys",
-                    "required while software statements are required: give a JWKS or a JWKS URI, or trust the sandbox directory",
-                ));
-            }
             if self.trusted_ssa_issuers.is_empty() {
-                return Err(SettingsError::new(
+                problems.push(SettingsError::new(
                     "trusted_ssa_issuers",
                     "name at least one issuer while software statements are required, or trust the sandbox directory",
                 ));
             }
-        }
-        if self.bind_transport_certificate && !(self.require_software_statement && self.require_mtls) {
-            return Err(SettingsError::new(
-                "bind_transport_certificate",
-                "binding the client certificate to the software statement needs both software statements and mutual TLS \
-                 to be required",
-            ));
+            if self.software_statement_keys.is_none() {
+                problems.push(SettingsError::new(
+                    "software_statement_keys",
+                    "required while software statements are required: give a JWKS or a JWKS URI, or trust the sandbox directory",
+                ));
+            }
         }
         if self.require_signed_request
             && self.request_signing_keys == RequestSigningKeys::SoftwareStatement
             && !self.require_software_statement
         {
-            return Err(SettingsError::new(
+            problems.push(SettingsError::new(
                 "request_signing_keys",
                 "keys from the software statement need software statements to be required; \
                  require them, or give a JWKS or a JWKS URI",
             ));
         }
-        Ok(())
+        if self.bind_transport_certificate && !(self.require_software_statement && self.require_mtls) {
+            problems.push(SettingsError::new(
+                "bind_transport_certificate",
+                "binding the client certificate to the software statement needs both software statements and mutual TLS \
+                 to be required",
+            ));
+        }
+        problems
     }
 }
 
@@ -335,6 +345,15 @@ mod tests {
             let outcome = field(&|v| v["max_software_statement_age_seconds"] = json!(age));
             assert_eq!(outcome.is_some(), refused, "{age}: {outcome:?}");
         }
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let enabled = DcrSettings { enabled: true, ..DcrSettings::defaults_for(Profile::OpenbankingUk) };
+        let fields: Vec<String> = enabled.problems(false).into_iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["trusted_ssa_issuers", "software_statement_keys"]);
+        let sandbox = DcrSettings { trust_sandbox_directory: true, ..enabled };
+        assert_eq!(sandbox.problems(false), []);
     }
 
     #[test]

@@ -19,16 +19,8 @@ pub async fn update_dcr_settings(
     at: &WorkspaceRef,
     settings: DcrSettings,
 ) -> Result<DcrSettings, ServiceError> {
-    settings.validate(state.deployment.allow_insecure_jwks_uris)?;
-    let workspace = get_workspace(state, at).await?;
-    let trusts_a_ca = workspace.settings.trusted_client_ca_pem.is_some() || settings.trust_sandbox_directory;
-    if settings.enabled && settings.require_mtls && !trusts_a_ca {
-        return Err(SettingsError::new(
-            "require_mtls",
-            "no client certificate can be trusted yet: add trusted client CAs in the workspace's General settings, \
-             or trust the sandbox directory",
-        )
-        .into());
+    if let Some(problem) = dcr_settings_problems(state, at, &settings).await?.into_iter().next() {
+        return Err(problem.into());
     }
     match state.store.update_dcr_settings(at, &settings, state.clock.now()).await? {
         DcrSettingsWrite::Saved => {}
@@ -39,4 +31,28 @@ pub async fn update_dcr_settings(
         }
     }
     Ok(settings)
+}
+
+/// Every rule `settings` would break in the workspace at `at`, in the order of the console's
+/// form; the console shows them all at once, so that switching registration on is one round
+/// of fixes, not one a save.
+pub async fn dcr_settings_problems(
+    state: &AppState,
+    at: &WorkspaceRef,
+    settings: &DcrSettings,
+) -> Result<Vec<SettingsError>, ServiceError> {
+    let mut problems = settings.problems(state.deployment.allow_insecure_jwks_uris);
+    let workspace = get_workspace(state, at).await?;
+    let trusts_a_ca = workspace.settings.trusted_client_ca_pem.is_some() || settings.trust_sandbox_directory;
+    if settings.enabled && settings.require_mtls && !trusts_a_ca {
+        let mtls = SettingsError::new(
+            "require_mtls",
+            "no client certificate can be trusted yet: add trusted client CAs in the workspace's General settings, \
+             or trust the sandbox directory",
+        );
+        // Before the certificate binding, as the form shows them.
+        let at_binding = problems.iter().position(|p| p.field == "bind_transport_certificate").unwrap_or(problems.len());
+        problems.insert(at_binding, mtls);
+    }
+    Ok(problems)
 }

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::api::PROBLEM_SEPARATOR;
+
 /// The message a server function failed with, without the framework's prefix.
 pub fn error_message(error: &ServerFnError) -> String {
     match error {
@@ -11,28 +13,67 @@ pub fn error_message(error: &ServerFnError) -> String {
     }
 }
 
-/// Splits a settings error "field: message" into the field it concerns and the message.
+/// Splits a settings error "field: message" into the field it concerns and the message. An
+/// error reporting several problems (see [`PROBLEM_SEPARATOR`]) names no field of its own: see
+/// [`problems`].
 pub fn field_error(error: &ServerFnError) -> (Option<String>, String) {
     let message = error_message(error);
-    match message.split_once(": ") {
-        Some((field, rest)) if !field.contains(' ') && !field.is_empty() => (Some(field.to_owned()), rest.to_owned()),
-        _ => (None, message),
+    if message.contains(PROBLEM_SEPARATOR) {
+        return (None, message);
     }
+    split_field(&message)
+}
+
+fn split_field(line: &str) -> (Option<String>, String) {
+    match line.split_once(": ") {
+        Some((field, rest)) if !field.contains(' ') && !field.is_empty() => (Some(field.to_owned()), rest.to_owned()),
+        _ => (None, line.to_owned()),
+    }
+}
+
+/// The problems an error reports: itself, or each of several.
+fn problems((field, message): &(Option<String>, String)) -> Vec<(Option<String>, String)> {
+    match field {
+        None if message.contains(PROBLEM_SEPARATOR) => message.split(PROBLEM_SEPARATOR).map(split_field).collect(),
+        _ => vec![(field.clone(), message.clone())],
+    }
+}
+
+/// A message as a sentence: a first word in lowercase letters gets its capital ("name at
+/// least one issuer" reads "Name at least one issuer"); one that is an identifier
+/// (`token_endpoint_auth_method`, `keys[0]`, `'x'`) is left as it is.
+fn sentence_case(message: &str) -> String {
+    let first_word = message.split(' ').next().unwrap_or_default();
+    if first_word.is_empty() || !first_word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return message.to_owned();
+    }
+    let mut chars = message.chars();
+    chars.next().map(|first| first.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+}
+
+/// Whether a problem's field is `field` or one of its members (`field.member`).
+fn concerns(problem_field: Option<&str>, field: &str) -> bool {
+    problem_field.is_some_and(|f| f == field || f.strip_prefix(field).is_some_and(|rest| rest.starts_with('.')))
+}
+
+/// Whether a problem's field is `field`, a member or an item of it (`field[2].value`), which
+/// the form shows somewhere under `field`.
+fn within(problem_field: Option<&str>, field: &str) -> bool {
+    concerns(problem_field, field) || problem_field.and_then(|f| f.strip_prefix(field)).is_some_and(|rest| rest.starts_with('['))
 }
 
 /// A message under a form field, shown when the last error concerns `field`.
 #[component]
 pub fn FieldMessage(#[prop(into)] field: String, error: Signal<Option<(Option<String>, String)>>) -> impl IntoView {
     move || {
-        error.get().filter(|(f, _)| f.as_deref().is_some_and(|f| f == field || f.starts_with(&format!("{field}.")))).map(
-            |(_, message)| {
-                view! {
-                    <p class="field-error" role="alert">
-                        {message}
-                    </p>
-                }
-            },
-        )
+        let message = error.get().and_then(|error| problems(&error).into_iter().find(|(f, _)| concerns(f.as_deref(), &field)));
+        message.map(|(_, message)| {
+            view! {
+                <p class="field-error" role="alert">
+                    {sentence_case(&message)}
+                </p>
+            }
+        })
     }
 }
 
@@ -40,22 +81,27 @@ pub fn FieldMessage(#[prop(into)] field: String, error: Signal<Option<(Option<St
 #[component]
 pub fn FormMessage(error: Signal<Option<(Option<String>, String)>>, fields: &'static [&'static str]) -> impl IntoView {
     move || {
-        error
-            .get()
-            .filter(|(field, _)| {
-                field.as_deref().is_none_or(|f| !fields.iter().any(|known| f == *known || f.starts_with(&format!("{known}."))))
+        let error = error.get()?;
+        let all = problems(&error);
+        let unplaced: Vec<String> = all
+            .iter()
+            .filter(|(field, _)| !fields.iter().any(|known| within(field.as_deref(), known)))
+            .map(|(field, message)| match field {
+                Some(field) => format!("{field}: {message}"),
+                None => message.clone(),
             })
-            .map(|(field, message)| {
-                let text = match field {
-                    Some(field) => format!("{field}: {message}"),
-                    None => message,
-                };
-                view! {
-                    <div class="alert error" role="alert">
-                        {text}
-                    </div>
-                }
-            })
+            .collect();
+        let text = match (unplaced.as_slice(), all.len()) {
+            ([], 1) => return None,
+            // Each is shown at its field; say how many there are to fix.
+            ([], count) => format!("{count} settings need attention: each says why at its field."),
+            _ => unplaced.join(" "),
+        };
+        Some(view! {
+            <div class="alert error" role="alert">
+                {text}
+            </div>
+        })
     }
 }
 
@@ -118,6 +164,9 @@ pub fn SaveToast(#[prop(into)] outcome: Signal<Option<bool>>, saved: &'static st
             visible.set(false);
             return;
         }
+        if outcome.get() == Some(false) {
+            request_animation_frame(show_first_problem);
+        }
         let generation = shown.get_value() + 1;
         shown.set_value(generation);
         visible.set(true);
@@ -147,6 +196,33 @@ pub fn SaveToast(#[prop(into)] outcome: Signal<Option<bool>>, saved: &'static st
     }
 }
 
+/// After a failed save, brings the first problem into view: the input of the first field with
+/// an error gets the focus (the browser scrolls to it), else the message itself is shown.
+fn show_first_problem() {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast as _;
+        let Some(message) = document().query_selector("form .field-error, form .alert.error").ok().flatten() else {
+            return;
+        };
+        let input = message
+            .closest(".field")
+            .ok()
+            .flatten()
+            .and_then(|field| field.query_selector("input, textarea, select").ok().flatten())
+            .and_then(|input| input.dyn_into::<web_sys::HtmlElement>().ok());
+        match input {
+            Some(input) => {
+                let _ = input.focus();
+            }
+            None => message.scroll_into_view(),
+        }
+    }
+}
+
+/// How long a Copy button says "Copied".
+const COPIED_SECONDS: u64 = 2;
+
 /// A read-only value with a button that copies it.
 #[component]
 pub fn CopyField(#[prop(into)] label: String, #[prop(into)] value: String, #[prop(into)] id: String) -> impl IntoView {
@@ -162,6 +238,7 @@ pub fn CopyField(#[prop(into)] label: String, #[prop(into)] value: String, #[pro
         #[cfg(not(feature = "hydrate"))]
         let _ = &text;
         copied.set(true);
+        set_timeout(move || _ = copied.try_set(false), std::time::Duration::from_secs(COPIED_SECONDS));
     };
     let label_for = id.clone();
     view! {
@@ -185,6 +262,35 @@ fn web_sys_window() -> Option<web_sys::Window> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_may_report_several_problems() {
+        let error: ServerFnError =
+            ServerFnError::ServerError("trusted_ssa_issuers: name one\u{1e}ssa_jwks: required\u{1e}not a field line".to_owned());
+        let parsed = field_error(&error);
+        assert_eq!(parsed.0, None);
+        assert_eq!(
+            problems(&parsed),
+            [
+                (Some("trusted_ssa_issuers".to_owned()), "name one".to_owned()),
+                (Some("ssa_jwks".to_owned()), "required".to_owned()),
+                (None, "not a field line".to_owned())
+            ]
+        );
+        assert!(concerns(Some("limits.registrations"), "limits") && !concerns(Some("limitsx"), "limits"));
+        let one = field_error(&ServerFnError::ServerError("rules[1].value: regex parse error:\n    (unclosed".to_owned()));
+        assert_eq!(problems(&one), [(Some("rules[1].value".to_owned()), "regex parse error:\n    (unclosed".to_owned())]);
+        assert!(within(Some("rules[0].field"), "rules") && !concerns(Some("rules[0].field"), "rules"));
+    }
+
+    #[test]
+    fn field_messages_read_as_sentences() {
+        assert_eq!(sentence_case("name at least one issuer"), "Name at least one issuer");
+        assert_eq!(sentence_case("keys[0] contains private key material"), "keys[0] contains private key material");
+        assert_eq!(sentence_case("token_endpoint_auth_method is not allowed"), "token_endpoint_auth_method is not allowed");
+        assert_eq!(sentence_case("'x' is not a usable issuer"), "'x' is not a usable issuer");
+        assert_eq!(sentence_case(""), "");
+    }
 
     #[test]
     fn query_values_are_encoded() {
