@@ -122,14 +122,23 @@ impl JwksClient {
     fn check_allowed(&self, uri: &JwksUri) -> Result<(), JwksFetchError> {
         let refuse = |reason: String| JwksFetchError::NotAllowed { uri: uri.to_string(), reason };
         uri.check_transport(self.allow_insecure_loopback).map_err(refuse)?;
-        // A name is checked when it resolves; an address in the URI is not resolved, so here.
+        self.check_address(uri).map_err(refuse)
+    }
+
+    /// An address written in the URI must be one fetches may reach (a name is checked when it
+    /// resolves, at each fetch). Settings check this on save, so that a URI every fetch would
+    /// refuse is not saved.
+    pub fn check_address(&self, uri: &JwksUri) -> Result<(), String> {
         let literal = match uri.url().host() {
             Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
             Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
             _ => None,
         };
         match literal {
-            Some(ip) if !self.addresses.permits(ip) => Err(refuse(format!("{ip} is not an address outbound fetches may reach"))),
+            Some(ip) if !self.addresses.permits(ip) => Err(format!(
+                "{ip} is not an address outbound fetches may reach (private and special-purpose networks need \
+                 --jwks-allowed-networks)"
+            )),
             _ => Ok(()),
         }
     }

@@ -168,6 +168,8 @@ async fn dcr_settings_are_validated_and_nothing_is_saved_on_error() {
     malformed["software_statement_keys"] = json!({"jwks": {"keys": "nope"}});
     let mut plain_http = good.clone();
     plain_http["software_statement_keys"] = json!({"jwks_uri": "http://keys.example.com/jwks"});
+    let mut private_address = good.clone();
+    private_address["software_statement_keys"] = json!({"jwks_uri": "https://10.1.2.3/jwks"});
     let mut unknown = good.clone();
     unknown["require_everything"] = json!(true);
     let mut no_issuers = good.clone();
@@ -183,6 +185,7 @@ async fn dcr_settings_are_validated_and_nothing_is_saved_on_error() {
         (private, "software_statement_keys.jwks", "private key material"),
         (malformed, "software_statement_keys.jwks", "\"keys\" array"),
         (plain_http, "software_statement_keys.jwks_uri", "loopback"),
+        (private_address, "software_statement_keys.jwks_uri", "10.1.2.3 is not an address outbound fetches may reach"),
         (unknown, "require_everything", "unknown field"),
         (no_issuers, "trusted_ssa_issuers", "at least one issuer"),
     ];

@@ -172,3 +172,25 @@ async fn an_open_banking_registration_shows_its_organisation_and_software_statem
     let (status, _) = console.call("get_application", &[workspace[0], workspace[1], ("client_id", "no-such-client")]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// A manual client's JWKS URI written with an address no fetch may reach (a private network
+/// the deployment has not listed) is refused when the client is made, not at its first token.
+#[tokio::test]
+async fn a_manual_client_cannot_name_keys_at_an_address_fetches_refuse() {
+    let server = TestServer::start().await;
+    let console = ConsoleSession::sign_in(&server).await;
+    let client = |jwks_uri: &str| {
+        serde_json::json!({
+            "tenant": "default", "workspace": "obuk",
+            "form": {
+                "name": "Resource server", "scopes": "accounts", "token_endpoint_auth_method": "private_key_jwt",
+                "tls_client_auth_subject_dn": "", "jwks": "", "jwks_uri": jwks_uri
+            }
+        })
+    };
+    let (status, refused) = console.call_json("create_manual_client", &client("https://10.1.2.3/jwks")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused.to_string().contains("jwks_uri: 10.1.2.3 is not an address outbound fetches may reach"), "{refused}");
+    let (status, made) = console.call_json("create_manual_client", &client("https://keys.bank.example/jwks")).await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+}

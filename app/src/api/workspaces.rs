@@ -18,6 +18,8 @@ pub struct WorkspaceHeader {
     pub trusts_sandbox_directory: bool,
     /// The policy attached to the register endpoint, if any.
     pub policy_id: Option<String>,
+    /// The client authentication methods the workspace allows (`tls_client_auth`, ...).
+    pub token_endpoint_auth_methods: Vec<String>,
     pub urls: WorkspaceUrls,
 }
 
@@ -69,6 +71,12 @@ pub async fn workspace_overview(tenant: String, workspace: String) -> Result<Wor
         dcr_enabled: workspace.dcr.enabled,
         trusts_sandbox_directory: workspace.dcr.trust_sandbox_directory,
         policy_id: workspace.dcr.policy_id.as_ref().map(ToString::to_string),
+        token_endpoint_auth_methods: workspace
+            .settings
+            .token_endpoint_auth_methods
+            .iter()
+            .map(|method| method.as_str().to_owned())
+            .collect(),
         urls: state.deployment.urls(&at, workspace.profile),
     })
 }

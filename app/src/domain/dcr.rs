@@ -182,6 +182,18 @@ impl DcrSettings {
         }
     }
 
+    /// The JWKS URIs these settings fetch keys from, each with the field that names it.
+    pub fn jwks_uris(&self) -> Vec<(&'static str, &JwksUri)> {
+        let mut uris = Vec::new();
+        if let Some(KeySource::JwksUri(uri)) = &self.software_statement_keys {
+            uris.push(("software_statement_keys.jwks_uri", uri));
+        }
+        if let RequestSigningKeys::JwksUri(uri) = &self.request_signing_keys {
+            uris.push(("request_signing_keys.jwks_uri", uri));
+        }
+        uris
+    }
+
     /// Rules across fields, checked on save: the first that fails. See [`Self::problems`].
     pub fn validate(&self, allow_insecure_jwks_uris: bool) -> Result<(), SettingsError> {
         self.problems(allow_insecure_jwks_uris).into_iter().next().map_or(Ok(()), Err)
@@ -191,17 +203,11 @@ impl DcrSettings {
     /// checked; what an enabled endpoint needs to work binds only once `enabled` is on, so a
     /// partial setup can be saved.
     pub fn problems(&self, allow_insecure_jwks_uris: bool) -> Vec<SettingsError> {
-        let mut problems = Vec::new();
-        if let Some(KeySource::JwksUri(uri)) = &self.software_statement_keys
-            && let Err(message) = uri.check_transport(allow_insecure_jwks_uris)
-        {
-            problems.push(SettingsError::new("software_statement_keys.jwks_uri", message));
-        }
-        if let RequestSigningKeys::JwksUri(uri) = &self.request_signing_keys
-            && let Err(message) = uri.check_transport(allow_insecure_jwks_uris)
-        {
-            problems.push(SettingsError::new("request_signing_keys.jwks_uri", message));
-        }
+        let mut problems: Vec<SettingsError> = self
+            .jwks_uris()
+            .into_iter()
+            .filter_map(|(field, uri)| uri.check_transport(allow_insecure_jwks_uris).err().map(|m| SettingsError::new(field, m)))
+            .collect();
         if let Some(bad) = self.trusted_ssa_issuers.iter().find(|i| i.trim().is_empty() || i.len() > 256) {
             problems.push(SettingsError::new("trusted_ssa_issuers", format!("'{bad}' is not a usable issuer")));
         }

@@ -88,6 +88,9 @@ pub async fn create_manual_client(
 ) -> Result<(ClientDetails, Option<Secret>), ServiceError> {
     let workspace = get_workspace(state, at).await?;
     check_manual_client(&workspace, &new, state.deployment.allow_insecure_jwks_uris)?;
+    if let Some(uri) = &new.jwks_uri {
+        state.jwks.check_address(uri).map_err(|message| SettingsError::new("jwks_uri", message))?;
+    }
     let now = state.clock.now();
     let client_id = secrets::new_time_ordered_id(now);
     let secret =

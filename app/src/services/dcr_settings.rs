@@ -42,6 +42,13 @@ pub async fn dcr_settings_problems(
     settings: &DcrSettings,
 ) -> Result<Vec<SettingsError>, ServiceError> {
     let mut problems = settings.problems(state.deployment.allow_insecure_jwks_uris);
+    for (field, uri) in settings.jwks_uris() {
+        if let Err(message) = state.jwks.check_address(uri)
+            && !problems.iter().any(|problem| problem.field == field)
+        {
+            problems.insert(0, SettingsError::new(field, message));
+        }
+    }
     let workspace = get_workspace(state, at).await?;
     let trusts_a_ca = workspace.settings.trusted_client_ca_pem.is_some() || settings.trust_sandbox_directory;
     if settings.enabled && settings.require_mtls && !trusts_a_ca {

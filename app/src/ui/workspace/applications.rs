@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
-use super::use_workspace_path;
+use super::{HeaderResource, use_workspace_path};
 use crate::api::applications::{
     CreatedClient, ManualClientForm, create_manual_client, delete_abandoned_applications, list_applications,
 };
@@ -28,6 +28,7 @@ pub fn ApplicationsPage() -> impl IntoView {
     });
     let search = Memo::new(move |_| query.read().get("q").unwrap_or_default());
     let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1_usize));
+    let header = expect_context::<HeaderResource>();
     let created = RwSignal::new(None::<CreatedClient>);
     // How many abandoned clients the last bulk deletion removed.
     let cleaned = RwSignal::new(None::<usize>);
@@ -99,9 +100,22 @@ pub fn ApplicationsPage() -> impl IntoView {
                     })
             }}
         </Transition>
-        <NewManualClient created />
+        <Transition fallback=|| ()>
+            {move || {
+                header.get().and_then(Result::ok).map(|header| {
+                    view! { <NewManualClient created allowed_methods=header.token_endpoint_auth_methods /> }
+                })
+            }}
+        </Transition>
     }
 }
+
+/// The methods a manual client may authenticate with, as the form offers them.
+const MANUAL_CLIENT_METHODS: [(&str, &str); 3] = [
+    ("tls_client_auth", "tls_client_auth (certificate)"),
+    ("private_key_jwt", "private_key_jwt (signed assertion)"),
+    ("client_secret_basic", "client_secret_basic (secret)"),
+];
 
 /// Deletes every abandoned client at once, after a confirmation.
 #[component]
@@ -200,12 +214,17 @@ fn ApplicationsTable(rows: Vec<ClientSummary>, base: String) -> impl IntoView {
 
 /// A client created by an administrator (such as the portal that obtains `dcr_register` tokens).
 #[component]
-fn NewManualClient(created: RwSignal<Option<CreatedClient>>) -> impl IntoView {
+fn NewManualClient(created: RwSignal<Option<CreatedClient>>, allowed_methods: Vec<String>) -> impl IntoView {
     let path = use_workspace_path();
     let open = RwSignal::new(false);
     let name = RwSignal::new(String::new());
     let scopes = RwSignal::new("dcr_register".to_owned());
-    let method = RwSignal::new("tls_client_auth".to_owned());
+    // Only what the workspace allows is offered: a client with another method could never get
+    // a token.
+    let offered: Vec<(&'static str, &'static str)> =
+        MANUAL_CLIENT_METHODS.into_iter().filter(|(method, _)| allowed_methods.iter().any(|m| m == method)).collect();
+    let none_offered = offered.is_empty();
+    let method = RwSignal::new(offered.first().map(|(method, _)| (*method).to_owned()).unwrap_or_default());
     let dn = RwSignal::new(String::new());
     let jwks = RwSignal::new(String::new());
     let jwks_uri = RwSignal::new(String::new());
@@ -264,11 +283,12 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="mc-method">"Authentication"</label>
-                    <select id="mc-method" on:change=move |ev| method.set(event_target_value(&ev)) prop:value=method>
-                        <option value="tls_client_auth">"tls_client_auth (certificate)"</option>
-                        <option value="private_key_jwt">"private_key_jwt (signed assertion)"</option>
-                        <option value="client_secret_basic">"client_secret_basic (secret)"</option>
+                    <select id="mc-method" on:change=move |ev| method.set(event_target_value(&ev)) prop:value=method disabled=none_offered>
+                        {offered.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
                     </select>
+                    {none_offered.then(|| view! {
+                        <p class="hint">"This workspace allows none of tls_client_auth, private_key_jwt and client_secret_basic: allow one in General settings first."</p>
+                    })}
                     <FieldMessage field="token_endpoint_auth_method" error />
                 </div>
                 <div class="field" class:hidden=move || method.get() != "tls_client_auth">
@@ -286,7 +306,7 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>) -> impl IntoView {
                 </div>
                 <FormMessage error fields=&["name", "scopes", "token_endpoint_auth_method", "tls_client_auth_subject_dn", "jwks", "jwks_uri"] />
                 <div class="form-actions">
-                    <button type="submit" class="button" disabled=move || create.pending().get()>
+                    <button type="submit" class="button" disabled=move || none_offered || create.pending().get()>
                         {move || if create.pending().get() { "Creating…" } else { "Create client" }}
                     </button>
                 </div>
