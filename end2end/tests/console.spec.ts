@@ -252,6 +252,11 @@ test.describe("workspaces", () => {
     await expect(page.locator(".field", { hasText: "Registrations per IP address" }).locator(".field-error")).toContainText(
       "Must be at most 1000000",
     );
+    await page.getByLabel("Registrations per IP address").fill("-5");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(
+      page.locator(".field", { hasText: "Registrations per IP address" }).locator(".field-error", { hasText: "Must be a whole number, 0 or more" }),
+    ).toBeVisible();
     await page.getByLabel("Registrations per IP address").fill("120");
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect(page.getByRole("status").filter({ hasText: "General settings saved" })).toBeVisible();

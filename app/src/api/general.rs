@@ -19,7 +19,53 @@ pub struct GeneralForm {
     pub role_scopes: String,
     pub access_token_ttl_seconds: u32,
     pub access_token_signing_alg: String,
-    pub limits: crate::domain::limits::Limits,
+    pub limits: LimitsForm,
+}
+
+/// The limits as typed: a text each, so that what is not a whole number is refused with its
+/// own message at its field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitsForm {
+    pub registrations_per_ip_per_minute: String,
+    pub registrations_per_software_per_minute: String,
+    pub token_requests_per_ip_per_minute: String,
+    pub token_requests_per_client_per_minute: String,
+    pub max_dynamic_clients: String,
+    pub abandoned_after_days: String,
+}
+
+impl LimitsForm {
+    pub fn from_limits(limits: &crate::domain::limits::Limits) -> Self {
+        Self {
+            registrations_per_ip_per_minute: limits.registrations_per_ip_per_minute.to_string(),
+            registrations_per_software_per_minute: limits.registrations_per_software_per_minute.to_string(),
+            token_requests_per_ip_per_minute: limits.token_requests_per_ip_per_minute.to_string(),
+            token_requests_per_client_per_minute: limits.token_requests_per_client_per_minute.to_string(),
+            max_dynamic_clients: limits.max_dynamic_clients.to_string(),
+            abandoned_after_days: limits.abandoned_after_days.to_string(),
+        }
+    }
+
+    /// The limits, or the first field that is not a whole number (as "limits.field: problem").
+    pub fn to_limits(&self) -> Result<crate::domain::limits::Limits, String> {
+        let number = |field: &str, text: &str| {
+            text.trim().parse::<u32>().map_err(|_| format!("limits.{field}: must be a whole number, 0 or more"))
+        };
+        Ok(crate::domain::limits::Limits {
+            registrations_per_ip_per_minute: number("registrations_per_ip_per_minute", &self.registrations_per_ip_per_minute)?,
+            registrations_per_software_per_minute: number(
+                "registrations_per_software_per_minute",
+                &self.registrations_per_software_per_minute,
+            )?,
+            token_requests_per_ip_per_minute: number("token_requests_per_ip_per_minute", &self.token_requests_per_ip_per_minute)?,
+            token_requests_per_client_per_minute: number(
+                "token_requests_per_client_per_minute",
+                &self.token_requests_per_client_per_minute,
+            )?,
+            max_dynamic_clients: number("max_dynamic_clients", &self.max_dynamic_clients)?,
+            abandoned_after_days: number("abandoned_after_days", &self.abandoned_after_days)?,
+        })
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -40,7 +86,7 @@ impl GeneralForm {
                 .join("\n"),
             access_token_ttl_seconds: settings.access_token_ttl_seconds,
             access_token_signing_alg: settings.access_token_signing_alg.as_str().to_owned(),
-            limits: settings.limits,
+            limits: LimitsForm::from_limits(&settings.limits),
         }
     }
 
@@ -69,6 +115,7 @@ impl GeneralForm {
         }
         let algorithm = crate::domain::signing::SigningAlgorithm::parse(&self.access_token_signing_alg)
             .ok_or_else(|| invalid("access_token_signing_alg", "choose PS256 or ES256".to_owned()))?;
+        let limits = self.limits.to_limits().map_err(crate::api::errors::invalid)?;
         Ok(WorkspaceSettingsPatch {
             accepted_audiences: Some(lines(&self.accepted_audiences)),
             org_id: optional(&self.org_id),
@@ -79,8 +126,30 @@ impl GeneralForm {
             role_scopes: Some(role_scopes),
             access_token_ttl_seconds: Some(self.access_token_ttl_seconds),
             access_token_signing_alg: Some(algorithm),
-            limits: Some(self.limits),
+            limits: Some(limits),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::limits::Limits;
+
+    #[test]
+    fn limits_round_trip_and_refuse_what_is_not_a_whole_number() {
+        let form = LimitsForm::from_limits(&Limits::default());
+        assert_eq!(form.to_limits(), Ok(Limits::default()));
+        for typed in ["-5", "1.5", "", "ten"] {
+            let bad = LimitsForm { max_dynamic_clients: typed.to_owned(), ..form.clone() };
+            assert_eq!(
+                bad.to_limits(),
+                Err("limits.max_dynamic_clients: must be a whole number, 0 or more".to_owned()),
+                "{typed}"
+            );
+        }
+        let padded = LimitsForm { abandoned_after_days: " 30 ".to_owned(), ..form };
+        assert_eq!(padded.to_limits().map(|l| l.abandoned_after_days), Ok(30));
     }
 }
 

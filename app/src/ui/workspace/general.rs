@@ -7,8 +7,7 @@ use leptos_meta::Title;
 
 use super::signing_keys::SigningKeysCard;
 use super::use_workspace_path;
-use crate::api::general::{GeneralForm, get_general_form, save_general_settings};
-use crate::domain::limits::Limits;
+use crate::api::general::{GeneralForm, LimitsForm, get_general_form, save_general_settings};
 use crate::domain::oauth::{GrantType, TokenEndpointAuthMethod};
 use crate::ui::components::{FieldMessage, FormMessage, SaveToast, error_message, field_error};
 
@@ -67,7 +66,7 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
     let role_scopes = RwSignal::new(initial.role_scopes.clone());
     let ttl = RwSignal::new(initial.access_token_ttl_seconds.to_string());
     let algorithm = RwSignal::new(initial.access_token_signing_alg.clone());
-    let limits = LimitFields::new(initial.limits);
+    let limits = LimitFields::new(&initial.limits);
     let save = Action::new(move |form: &GeneralForm| {
         let form = form.clone();
         let path = path.get_untracked();
@@ -201,29 +200,27 @@ struct LimitFields {
 }
 
 impl LimitFields {
-    fn new(limits: Limits) -> Self {
-        let field = |value: u32| RwSignal::new(value.to_string());
+    fn new(limits: &LimitsForm) -> Self {
+        let field = |value: &String| RwSignal::new(value.clone());
         Self {
-            registrations_per_ip: field(limits.registrations_per_ip_per_minute),
-            registrations_per_software: field(limits.registrations_per_software_per_minute),
-            token_requests_per_ip: field(limits.token_requests_per_ip_per_minute),
-            token_requests_per_client: field(limits.token_requests_per_client_per_minute),
-            max_dynamic_clients: field(limits.max_dynamic_clients),
-            abandoned_after_days: field(limits.abandoned_after_days),
+            registrations_per_ip: field(&limits.registrations_per_ip_per_minute),
+            registrations_per_software: field(&limits.registrations_per_software_per_minute),
+            token_requests_per_ip: field(&limits.token_requests_per_ip_per_minute),
+            token_requests_per_client: field(&limits.token_requests_per_client_per_minute),
+            max_dynamic_clients: field(&limits.max_dynamic_clients),
+            abandoned_after_days: field(&limits.abandoned_after_days),
         }
     }
 
-    /// What is not a number is sent as one too large, which the server refuses at the field
-    /// (read as 0 it would switch the limit off).
-    fn current(self) -> Limits {
-        let number = |text: RwSignal<String>| text.get().trim().parse().unwrap_or(u32::MAX);
-        Limits {
-            registrations_per_ip_per_minute: number(self.registrations_per_ip),
-            registrations_per_software_per_minute: number(self.registrations_per_software),
-            token_requests_per_ip_per_minute: number(self.token_requests_per_ip),
-            token_requests_per_client_per_minute: number(self.token_requests_per_client),
-            max_dynamic_clients: number(self.max_dynamic_clients),
-            abandoned_after_days: number(self.abandoned_after_days),
+    /// As typed: the server says what is not a whole number, at its field.
+    fn current(self) -> LimitsForm {
+        LimitsForm {
+            registrations_per_ip_per_minute: self.registrations_per_ip.get(),
+            registrations_per_software_per_minute: self.registrations_per_software.get(),
+            token_requests_per_ip_per_minute: self.token_requests_per_ip.get(),
+            token_requests_per_client_per_minute: self.token_requests_per_client.get(),
+            max_dynamic_clients: self.max_dynamic_clients.get(),
+            abandoned_after_days: self.abandoned_after_days.get(),
         }
     }
 }
