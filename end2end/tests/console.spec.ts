@@ -310,6 +310,13 @@ test.describe("workspaces", () => {
     const published = jwks.keys.map((key: { kid: string }) => key.kid);
     const newest = (await keys.nth(0).locator("td").first().innerText()).trim();
     expect(published).toEqual(expect.arrayContaining([first, newest]));
+
+    // The audit log says who rotated it, besides the workspace's other changes.
+    await page.locator(".sidebar").getByRole("link", { name: "Audit log" }).click();
+    const rotation = page.locator("#audit-events tr", { hasText: "Signing key rotated" });
+    await expect(rotation).toContainText(newest);
+    await expect(rotation).toContainText(/by \S+@\S+/);
+    await snapshot(page, "audit-log-administration");
     expect(problems).toEqual([]);
   });
 });

@@ -16,6 +16,9 @@ use app::services::{ServiceError, accounts, dcr_settings, workspaces};
 use app::state::AppState;
 use app::storage::Store;
 
+/// The audit log's actor for what Onboard sets up on its own at start (`--sandbox-workspace`).
+const BOOTSTRAP_ACTOR: &str = "onboard at start";
+
 use crate::sealing::{self, KeyEncryptionKey};
 
 pub const DEFAULT_TENANT: &str = "default";
@@ -96,7 +99,9 @@ pub async fn sandbox_workspace(state: &AppState) -> anyhow::Result<()> {
     }
     let settings =
         DcrSettings { enabled: true, trust_sandbox_directory: true, ..DcrSettings::defaults_for(Profile::OpenbankingUk) };
-    dcr_settings::update_dcr_settings(state, &at, settings).await.context("configuring the sandbox workspace")?;
+    dcr_settings::update_dcr_settings(state, &at, settings, BOOTSTRAP_ACTOR)
+        .await
+        .context("configuring the sandbox workspace")?;
     tracing::info!(workspace = %at, "created the sandbox workspace, which trusts the sandbox directory");
     Ok(())
 }

@@ -182,6 +182,8 @@ async fn abandoned_dcr_clients_are_listed_and_deleted_together_from_the_console(
         org_id: None,
         client_cert_subject: None,
         remote_addr: None,
+        actor: None,
+        detail: None,
         created_at: support::now(),
     };
     for (id, dynamic, days_ago) in

@@ -52,6 +52,13 @@ async fn policies_are_managed_through_the_admin_api() {
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!((created["language"].as_str(), created["body"][0]["comparator"].as_str()), (Some("validators"), Some("in")));
     assert_eq!(create(&server, aisp_only()).await.0, StatusCode::CONFLICT);
+    // Administrators' changes are audited with who made them; the refused one is not a change.
+    let saved = server.audit_events("?type=policy_saved").await;
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert_eq!(
+        (saved[0]["actor"].as_str(), saved[0]["detail"].as_str()),
+        (Some("admin API key"), Some("policy aisp-only created"))
+    );
 
     let (status, listed) = server.admin(Method::GET, POLICIES, None).await;
     assert_eq!((status, listed["policies"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
@@ -90,6 +97,15 @@ async fn policies_are_managed_through_the_admin_api() {
     attach(&server, &tpp, None).await;
     assert_eq!(server.admin(Method::DELETE, &format!("{POLICIES}/aisp-only"), None).await.0, StatusCode::NO_CONTENT);
     assert_eq!(server.admin(Method::GET, &format!("{POLICIES}/aisp-only"), None).await.0, StatusCode::NOT_FOUND);
+    let details =
+        |events: Vec<Value>| events.iter().map(|e| e["detail"].as_str().unwrap_or_default().to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        details(server.audit_events("?type=policy_saved").await),
+        ["policy aisp-only changed", "policy aisp-only created"]
+    );
+    assert_eq!(details(server.audit_events("?type=policy_deleted").await), ["policy aisp-only deleted"]);
+    let dcr = details(server.audit_events("?type=dcr_settings_updated").await);
+    assert!(!dcr.is_empty() && dcr.iter().all(|detail| detail == "registration on"), "{dcr:?}");
 }
 
 #[tokio::test]
@@ -286,7 +302,8 @@ async fn the_dry_run_shows_every_check_and_writes_nothing() {
     // Nothing was written: no client, no audit event, and the same request still registers.
     let (_, clients) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients"), None).await;
     assert_eq!(clients["clients"].as_array().map(Vec::len), Some(0));
-    assert!(server.audit_events("").await.is_empty());
+    let events = server.audit_events("").await;
+    assert!(events.iter().all(|event| event["actor"].is_string()), "only the set-up's administration: {events:?}");
 
     // Decoded claims plus a software statement: sent as JSON, which this workspace refuses.
     let claims = tpp.request_claims(&tpp.ssa());

@@ -472,6 +472,11 @@ async fn the_console_rotates_a_key_with_a_session_and_a_known_algorithm() {
     let (_, listed) = console.call("list_signing_keys", &at).await;
     assert_eq!(listed.as_array().unwrap().len(), before + 1);
     assert_eq!(listed[0]["kid"], rotated["kid"], "newest first");
+    // The audit log says who rotated which key.
+    let rotations = server.audit_events("?type=signing_key_rotated").await;
+    assert_eq!(rotations.len(), 1, "{rotations:?}");
+    assert_eq!(rotations[0]["actor"], support::ADMIN_EMAIL);
+    assert_eq!(rotations[0]["detail"], format!("new PS256 key {}", rotated["kid"].as_str().unwrap()));
     let mtls = server.client(Some(&tpp.transport));
     let (status, body, _) = server.token(&mtls, &[("client_id", &client_id), ("grant_type", "client_credentials")], None).await;
     assert_eq!(status, StatusCode::OK, "{body}");

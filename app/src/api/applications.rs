@@ -97,7 +97,8 @@ pub async fn delete_abandoned_applications(tenant: String, workspace: String) ->
     use crate::api::session::{app_state, require_administrator};
     let administrator = require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
-    let deleted = crate::services::clients::delete_abandoned_clients(&app_state()?, &at).await.map_err(user_error)?;
+    let deleted =
+        crate::services::clients::delete_abandoned_clients(&app_state()?, &at, &administrator.email).await.map_err(user_error)?;
     tracing::info!(workspace = %at, deleted, administrator = %administrator.email, "abandoned clients deleted in the console");
     Ok(deleted)
 }
@@ -133,7 +134,7 @@ pub async fn delete_application(tenant: String, workspace: String, client_id: St
     use crate::api::session::{app_state, require_administrator};
     let administrator = require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
-    crate::services::clients::delete_client(&app_state()?, &at, &client_id).await.map_err(user_error)?;
+    crate::services::clients::delete_client(&app_state()?, &at, &client_id, &administrator.email).await.map_err(user_error)?;
     tracing::info!(workspace = %at, %client_id, administrator = %administrator.email, "client deleted in the console");
     leptos_axum::redirect(&format!("/app/{tenant}/workspaces/{workspace}/applications"));
     Ok(())
@@ -150,7 +151,7 @@ pub async fn create_manual_client(
     use crate::domain::client::NewManualClient;
     use crate::domain::dcr::JwksUri;
     use crate::domain::jwks::{PublicJwks, Strictness};
-    require_administrator().await?;
+    let administrator = require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let invalid = |field: &str, message: String| crate::api::errors::invalid(format!("{field}: {message}"));
     let method = form.token_endpoint_auth_method.parse().map_err(|e| invalid("token_endpoint_auth_method", format!("{e}")))?;
@@ -166,7 +167,10 @@ pub async fn create_manual_client(
         jwks_uri: text(&form.jwks_uri).map(|u| JwksUri::parse(&u)).transpose().map_err(|e| invalid("jwks_uri", e))?,
         tls_client_auth_subject_dn: text(&form.tls_client_auth_subject_dn),
     };
-    let (client, secret) = crate::services::clients::create_manual_client(&app_state()?, &at, new).await.map_err(user_error)?;
+    let (client, secret) = crate::services::clients::create_manual_client(&app_state()?, &at, new, &administrator.email)
+        .await
+        .map_err(user_error)?;
+    tracing::info!(workspace = %at, client_id = %client.summary.client_id, administrator = %administrator.email, "manual client created in the console");
     Ok(CreatedClient { client_id: client.summary.client_id, client_secret: secret.map(|s| s.expose().to_owned()) })
 }
 

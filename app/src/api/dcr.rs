@@ -173,7 +173,7 @@ pub async fn save_dcr_settings(tenant: String, workspace: String, form: DcrForm)
             problems.iter().map(|problem| format!("{}: {}", form_field(&problem.field, &form), problem.message)).collect();
         return Err(crate::api::errors::invalid(each.join(&crate::api::PROBLEM_SEPARATOR.to_string())));
     }
-    match crate::services::dcr_settings::update_dcr_settings(&state, &at, settings).await {
+    match crate::services::dcr_settings::update_dcr_settings(&state, &at, settings, &administrator.email).await {
         Ok(saved) => {
             tracing::info!(workspace = %at, administrator = %administrator.email, "DCR settings saved in the console");
             Ok(DcrForm::from_settings(&saved))

@@ -169,7 +169,9 @@ pub async fn save_general_settings(tenant: String, workspace: String, form: Gene
     use crate::api::session::{app_state, require_administrator};
     let administrator = require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
-    let saved = crate::services::workspaces::update_settings(&app_state()?, &at, form.to_patch()?).await.map_err(user_error)?;
+    let saved = crate::services::workspaces::update_settings(&app_state()?, &at, form.to_patch()?, &administrator.email)
+        .await
+        .map_err(user_error)?;
     tracing::info!(workspace = %at, administrator = %administrator.email, "general settings saved in the console");
     Ok(GeneralForm::from_settings(&saved.settings))
 }

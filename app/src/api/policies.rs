@@ -230,9 +230,9 @@ pub async fn save_policy(tenant: String, workspace: String, create: bool, form: 
     let draft = form.to_draft()?;
     let state = app_state()?;
     let saved = if create {
-        policies::create_policy(&state, &at, NewPolicy { id, draft }).await
+        policies::create_policy(&state, &at, NewPolicy { id, draft }, &administrator.email).await
     } else {
-        policies::update_policy(&state, &at, &id, draft).await
+        policies::update_policy(&state, &at, &id, draft, &administrator.email).await
     };
     match saved {
         Ok(policy) => {
@@ -257,7 +257,7 @@ pub async fn delete_policy(tenant: String, workspace: String, id: String) -> Res
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let id =
         crate::domain::ids::PolicyId::parse(id).map_err(|_| refused(axum::http::StatusCode::NOT_FOUND, "policy not found"))?;
-    crate::services::policies::delete_policy(&app_state()?, &at, &id).await.map_err(user_error)?;
+    crate::services::policies::delete_policy(&app_state()?, &at, &id, &administrator.email).await.map_err(user_error)?;
     tracing::info!(workspace = %at, policy = %id, administrator = %administrator.email, "policy deleted in the console");
     leptos_axum::redirect(&format!("/app/{tenant}/workspaces/{workspace}/policies"));
     Ok(())

@@ -23,7 +23,9 @@ pub async fn rotate_signing_key(tenant: String, workspace: String, algorithm: St
     let administrator = require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let algorithm = SigningAlgorithm::parse(&algorithm).ok_or_else(|| invalid("algorithm: choose PS256 or ES256"))?;
-    let key = crate::services::signing_keys::rotate_signing_key(&app_state()?, &at, algorithm).await.map_err(user_error)?;
+    let key = crate::services::signing_keys::rotate_signing_key(&app_state()?, &at, algorithm, &administrator.email)
+        .await
+        .map_err(user_error)?;
     tracing::info!(workspace = %at, kid = %key.kid, administrator = %administrator.email, "signing key rotated in the console");
     Ok(key)
 }

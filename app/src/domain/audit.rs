@@ -1,5 +1,6 @@
-//! Audit events: every registration attempt, accepted or rejected with its reason, and every
-//! change to a client, kept per workspace.
+//! Audit events: every registration attempt, accepted or rejected with its reason, every
+//! change to a client, and every change an administrator makes to the workspace (its settings,
+//! policies and signing keys), kept per workspace.
 
 use std::fmt;
 use std::str::FromStr;
@@ -28,6 +29,16 @@ pub enum AuditEventType {
     ClientCreated,
     /// An administrator deleted a client.
     ClientDeleted,
+    /// An administrator changed the workspace's general settings.
+    SettingsUpdated,
+    /// An administrator changed the workspace's DCR settings.
+    DcrSettingsUpdated,
+    /// An administrator created or changed a DCR policy.
+    PolicySaved,
+    /// An administrator deleted a DCR policy.
+    PolicyDeleted,
+    /// An administrator rotated the workspace's signing key.
+    SigningKeyRotated,
 }
 
 impl AuditEventType {
@@ -40,6 +51,11 @@ impl AuditEventType {
             Self::DcrDeleted => "dcr_deleted",
             Self::ClientCreated => "client_created",
             Self::ClientDeleted => "client_deleted",
+            Self::SettingsUpdated => "settings_updated",
+            Self::DcrSettingsUpdated => "dcr_settings_updated",
+            Self::PolicySaved => "policy_saved",
+            Self::PolicyDeleted => "policy_deleted",
+            Self::SigningKeyRotated => "signing_key_rotated",
         }
     }
 }
@@ -101,7 +117,43 @@ pub struct NewAuditEvent {
     /// Subject DN of the client certificate presented, if any.
     pub client_cert_subject: Option<String>,
     pub remote_addr: Option<String>,
+    /// Who made an administrative change: the administrator's email, or [`ADMIN_API_ACTOR`].
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// What an administrative change was (`policy reserved-names`, `registration on`).
+    #[serde(default)]
+    pub detail: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// The actor of a change made through the admin REST API (its key names nobody).
+pub const ADMIN_API_ACTOR: &str = "admin API key";
+
+impl NewAuditEvent {
+    /// A change an administrator (`actor`) made to the workspace at `workspace`.
+    pub fn administration(
+        workspace: WorkspaceRef,
+        event_type: AuditEventType,
+        actor: &str,
+        detail: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            workspace,
+            event_type,
+            outcome: Outcome::Success,
+            client_id: None,
+            error: None,
+            error_description: None,
+            software_id: None,
+            org_id: None,
+            client_cert_subject: None,
+            remote_addr: None,
+            actor: Some(actor.to_owned()),
+            detail,
+            created_at: now,
+        }
+    }
 }
 
 /// A recorded event.
@@ -140,8 +192,20 @@ mod tests {
     #[test]
     fn names_round_trip_through_serde_and_as_str() {
         use AuditEventType as T;
-        for kind in [T::DcrCreated, T::DcrRejected, T::DcrRead, T::DcrUpdated, T::DcrDeleted, T::ClientCreated, T::ClientDeleted]
-        {
+        for kind in [
+            T::DcrCreated,
+            T::DcrRejected,
+            T::DcrRead,
+            T::DcrUpdated,
+            T::DcrDeleted,
+            T::ClientCreated,
+            T::ClientDeleted,
+            T::SettingsUpdated,
+            T::DcrSettingsUpdated,
+            T::PolicySaved,
+            T::PolicyDeleted,
+            T::SigningKeyRotated,
+        ] {
             assert_eq!(kind.as_str().parse::<T>(), Ok(kind));
             assert_eq!(serde_json::to_value(kind).ok(), Some(serde_json::Value::String(kind.as_str().to_owned())));
         }

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::ServiceError;
 use super::workspaces::get_workspace;
-use crate::domain::audit::{AuditEventType, NewAuditEvent, Outcome};
+use crate::domain::audit::{AuditEventType, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary, NewManualClient};
 use crate::domain::dn::DistinguishedName;
 use crate::domain::ids::WorkspaceRef;
@@ -36,7 +36,7 @@ pub async fn abandoned_clients(state: &AppState, at: &WorkspaceRef) -> Result<Ve
 
 /// Deletes every abandoned client, each audited as an administrator's deletion; returns how
 /// many. Each is looked at again just before it goes, so one that got a token meanwhile stays.
-pub async fn delete_abandoned_clients(state: &AppState, at: &WorkspaceRef) -> Result<usize, ServiceError> {
+pub async fn delete_abandoned_clients(state: &AppState, at: &WorkspaceRef, actor: &str) -> Result<usize, ServiceError> {
     let days = get_workspace(state, at).await?.settings.limits.abandoned_after_days;
     let mut deleted = 0;
     for candidate in abandoned_after(state, at, days).await? {
@@ -44,7 +44,7 @@ pub async fn delete_abandoned_clients(state: &AppState, at: &WorkspaceRef) -> Re
         if !current.summary.is_abandoned(state.clock.now(), days) {
             continue;
         }
-        match delete_client(state, at, &candidate.client_id).await {
+        match delete_client(state, at, &candidate.client_id, actor).await {
             Ok(()) => deleted += 1,
             Err(ServiceError::NotFound(_)) => {}
             Err(other) => return Err(other),
@@ -61,20 +61,13 @@ async fn abandoned_after(state: &AppState, at: &WorkspaceRef, days: u32) -> Resu
 }
 
 /// Deletes a client as an administrator; recorded in the audit log.
-pub async fn delete_client(state: &AppState, at: &WorkspaceRef, client_id: &str) -> Result<(), ServiceError> {
+pub async fn delete_client(state: &AppState, at: &WorkspaceRef, client_id: &str, actor: &str) -> Result<(), ServiceError> {
     let client = get_client(state, at, client_id).await?;
     let event = NewAuditEvent {
-        workspace: at.clone(),
-        event_type: AuditEventType::ClientDeleted,
-        outcome: Outcome::Success,
         client_id: Some(client_id.to_owned()),
-        error: None,
-        error_description: None,
         software_id: client.summary.software_id,
         org_id: client.summary.org_id,
-        client_cert_subject: None,
-        remote_addr: None,
-        created_at: state.clock.now(),
+        ..NewAuditEvent::administration(at.clone(), AuditEventType::ClientDeleted, actor, None, state.clock.now())
     };
     if state.store.delete_client(at, client_id, &event).await? { Ok(()) } else { Err(ServiceError::NotFound("client")) }
 }
@@ -85,6 +78,7 @@ pub async fn create_manual_client(
     state: &AppState,
     at: &WorkspaceRef,
     new: NewManualClient,
+    actor: &str,
 ) -> Result<(ClientDetails, Option<Secret>), ServiceError> {
     let workspace = get_workspace(state, at).await?;
     check_manual_client(&workspace, &new, state.deployment.allow_insecure_jwks_uris)?;
@@ -134,17 +128,8 @@ pub async fn create_manual_client(
         registration_access_token_hash: None,
     };
     let event = NewAuditEvent {
-        workspace: at.clone(),
-        event_type: AuditEventType::ClientCreated,
-        outcome: Outcome::Success,
         client_id: Some(client_id),
-        error: None,
-        error_description: None,
-        software_id: None,
-        org_id: None,
-        client_cert_subject: None,
-        remote_addr: None,
-        created_at: now,
+        ..NewAuditEvent::administration(at.clone(), AuditEventType::ClientCreated, actor, None, now)
     };
     // A manual client does not count towards the cap on dynamically registered ones.
     state.store.register_client(&client, None, None, 0, &event).await?;

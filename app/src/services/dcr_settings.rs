@@ -1,7 +1,9 @@
 //! Reading and replacing a workspace's DCR settings.
 
 use super::ServiceError;
+use super::audit::record_change;
 use super::workspaces::get_workspace;
+use crate::domain::audit::AuditEventType;
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::WorkspaceRef;
 use crate::domain::workspace::SettingsError;
@@ -18,6 +20,7 @@ pub async fn update_dcr_settings(
     state: &AppState,
     at: &WorkspaceRef,
     settings: DcrSettings,
+    actor: &str,
 ) -> Result<DcrSettings, ServiceError> {
     if let Some(problem) = dcr_settings_problems(state, at, &settings).await?.into_iter().next() {
         return Err(problem.into());
@@ -30,6 +33,8 @@ pub async fn update_dcr_settings(
             return Err(SettingsError::new("policy_id", format!("this workspace has no policy '{id}'")).into());
         }
     }
+    let detail = if settings.enabled { "registration on" } else { "registration off" };
+    record_change(state, at, AuditEventType::DcrSettingsUpdated, actor, Some(detail.to_owned())).await;
     Ok(settings)
 }
 

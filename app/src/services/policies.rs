@@ -3,7 +3,9 @@
 //! cannot be deleted.
 
 use super::ServiceError;
+use super::audit::record_change;
 use super::workspaces::get_workspace;
+use crate::domain::audit::AuditEventType;
 use crate::domain::ids::{PolicyId, WorkspaceRef};
 use crate::domain::policy::{NewPolicy, Policy, PolicyBody, PolicyDraft};
 use crate::policy::CompiledPolicy;
@@ -19,12 +21,15 @@ pub async fn get_policy(state: &AppState, at: &WorkspaceRef, id: &PolicyId) -> R
     state.store.policy(at, id).await?.ok_or(ServiceError::NotFound("policy"))
 }
 
-pub async fn create_policy(state: &AppState, at: &WorkspaceRef, new: NewPolicy) -> Result<Policy, ServiceError> {
+pub async fn create_policy(state: &AppState, at: &WorkspaceRef, new: NewPolicy, actor: &str) -> Result<Policy, ServiceError> {
     let draft = checked(new.draft).await?;
     let now = state.clock.now();
     let policy = Policy { id: new.id, name: draft.name, body: draft.body, created_at: now, updated_at: now };
     match state.store.insert_policy(at, &policy).await {
-        Ok(()) => Ok(policy),
+        Ok(()) => {
+            record_change(state, at, AuditEventType::PolicySaved, actor, Some(format!("policy {} created", policy.id))).await;
+            Ok(policy)
+        }
         Err(StoreError::Conflict) => Err(ServiceError::Conflict(format!("a policy '{}' exists already", policy.id))),
         Err(StoreError::NotFound) => Err(ServiceError::NotFound("workspace")),
         Err(other) => Err(other.into()),
@@ -37,19 +42,22 @@ pub async fn update_policy(
     at: &WorkspaceRef,
     id: &PolicyId,
     draft: PolicyDraft,
+    actor: &str,
 ) -> Result<Policy, ServiceError> {
     let draft = checked(draft).await?;
     if !state.store.update_policy(at, id, &draft, state.clock.now()).await? {
         return Err(ServiceError::NotFound("policy"));
     }
+    record_change(state, at, AuditEventType::PolicySaved, actor, Some(format!("policy {id} changed"))).await;
     get_policy(state, at, id).await
 }
 
-pub async fn delete_policy(state: &AppState, at: &WorkspaceRef, id: &PolicyId) -> Result<(), ServiceError> {
+pub async fn delete_policy(state: &AppState, at: &WorkspaceRef, id: &PolicyId, actor: &str) -> Result<(), ServiceError> {
     get_workspace(state, at).await?;
     match state.store.delete_policy(at, id).await? {
         PolicyDeletion::Deleted => {
             state.policies.forget(at, id);
+            record_change(state, at, AuditEventType::PolicyDeleted, actor, Some(format!("policy {id} deleted"))).await;
             Ok(())
         }
         PolicyDeletion::NotFound => Err(ServiceError::NotFound("policy")),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::ServiceError;
+use crate::domain::audit::AuditEventType;
 use crate::domain::ids::WorkspaceRef;
 use crate::domain::signing::{
     KeyState, SigningAlgorithm, SigningKeyMaterial, SigningKeyView, WorkspaceSigningKey, key_states, keys_to_erase,
@@ -46,14 +47,18 @@ pub async fn rotate_signing_key(
     state: &AppState,
     at: &WorkspaceRef,
     algorithm: SigningAlgorithm,
+    actor: &str,
 ) -> Result<SigningKeyView, ServiceError> {
     get_workspace(state, at).await?;
     create_signing_key(state, at, algorithm).await?;
-    key_views(state, at)
+    let signing = key_views(state, at)
         .await?
         .into_iter()
         .find(|key| key.algorithm == algorithm && key.state == KeyState::Signing)
-        .ok_or_else(|| ServiceError::Internal(format!("the new {} key of {at} is not stored", algorithm.as_str())))
+        .ok_or_else(|| ServiceError::Internal(format!("the new {} key of {at} is not stored", algorithm.as_str())))?;
+    let detail = format!("new {} key {}", algorithm.as_str(), signing.kid);
+    super::audit::record_change(state, at, AuditEventType::SigningKeyRotated, actor, Some(detail)).await;
+    Ok(signing)
 }
 
 /// The workspace's keys, newest first, with their states.

@@ -3,6 +3,7 @@
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
 use super::{ServiceError, signing_keys};
+use crate::domain::audit::AuditEventType;
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
 use crate::domain::workspace::{
@@ -77,6 +78,7 @@ pub async fn update_settings(
     state: &AppState,
     at: &WorkspaceRef,
     patch: WorkspaceSettingsPatch,
+    actor: &str,
 ) -> Result<Workspace, ServiceError> {
     let mut workspace = get_workspace(state, at).await?;
     let settings = workspace.settings.patched(patch)?;
@@ -101,6 +103,7 @@ pub async fn update_settings(
     if !state.store.update_workspace_settings(at, &settings, now).await? {
         return Err(ServiceError::NotFound("workspace"));
     }
+    super::audit::record_change(state, at, AuditEventType::SettingsUpdated, actor, None).await;
     workspace.settings = settings;
     workspace.updated_at = now;
     Ok(workspace)

@@ -141,8 +141,8 @@ const UNCOUNT_DYNAMIC_CLIENT: &str =
 /// The constraint a registration past its workspace's cap breaks.
 const WITHIN_CAP: &str = "dynamic_clients_within_cap";
 const INSERT_AUDIT_EVENT: &str = "insert into audit_event (tenant_id, workspace_id, event_type, outcome, client_id, error, \
-     error_description, software_id, org_id, client_cert_subject, remote_addr, created_at) \
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+     error_description, software_id, org_id, client_cert_subject, remote_addr, actor, detail, created_at) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
 /// The most audit events one statement inserts. More is slower on SQLite: sqlx finds each
 /// `$n` by name (`sqlite3_bind_parameter_name` walks a list), so binding a statement costs the
@@ -423,6 +423,8 @@ macro_rules! sql_store {
                         org_id: row.try_get("org_id")?,
                         client_cert_subject: row.try_get("client_cert_subject")?,
                         remote_addr: row.try_get("remote_addr")?,
+                        actor: row.try_get("actor")?,
+                        detail: row.try_get("detail")?,
                         created_at: row.try_get("created_at")?,
                     },
                 })
@@ -607,6 +609,8 @@ macro_rules! sql_store {
                     .bind(event.org_id.as_deref())
                     .bind(event.client_cert_subject.as_deref())
                     .bind(event.remote_addr.as_deref())
+                    .bind(event.actor.as_deref())
+                    .bind(event.detail.as_deref())
                     .bind(event.created_at)
             }
         }
@@ -970,7 +974,7 @@ macro_rules! sql_store {
             async fn audit_events(&self, at: &WorkspaceRef, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
                 let rows = sqlx::query(
                     "select id, tenant_id, workspace_id, event_type, outcome, client_id, error, error_description, \
-                     software_id, org_id, client_cert_subject, remote_addr, created_at from audit_event \
+                     software_id, org_id, client_cert_subject, remote_addr, actor, detail, created_at from audit_event \
                      where tenant_id = $1 and workspace_id = $2 and ($3 is null or event_type = $3) \
                      and ($4 is null or outcome = $4) and ($5 is null or id < $5) \
                      order by id desc limit $6",

@@ -136,6 +136,8 @@ impl Attempt {
             org_id: self.org_id.clone(),
             client_cert_subject: self.client_cert_subject.clone(),
             remote_addr: self.remote_addr.clone(),
+            actor: None,
+            detail: None,
             created_at: now,
         }
     }

@@ -1,5 +1,5 @@
-//! The audit log: registration and management events, newest first, with their outcome and
-//! reason; filter by outcome and type.
+//! The audit log: registration and management events, and administrators' changes, newest
+//! first, with their outcome and reason (or who made a change); filter by outcome and type.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,7 +11,7 @@ use crate::api::audit::{AuditPage, list_audit_events};
 use crate::domain::audit::{AuditEvent, Outcome};
 use crate::ui::components::{Badge, error_message, or_dash, with_query};
 
-const TYPES: [(&str, &str); 7] = [
+const TYPES: [(&str, &str); 12] = [
     ("dcr_created", "Registered"),
     ("dcr_rejected", "Registration refused"),
     ("dcr_read", "Registration read"),
@@ -19,6 +19,11 @@ const TYPES: [(&str, &str); 7] = [
     ("dcr_deleted", "Registration deleted"),
     ("client_created", "Client created"),
     ("client_deleted", "Client deleted"),
+    ("settings_updated", "General settings changed"),
+    ("dcr_settings_updated", "DCR settings changed"),
+    ("policy_saved", "Policy saved"),
+    ("policy_deleted", "Policy deleted"),
+    ("signing_key_rotated", "Signing key rotated"),
 ];
 
 #[component]
@@ -37,7 +42,7 @@ pub fn AuditLogPage() -> impl IntoView {
         <div class="page-header">
             <div>
                 <h1>"Audit log"</h1>
-                <p class="lead">"Every registration attempt and client change, with its outcome and reason."</p>
+                <p class="lead">"Every registration attempt, client change and administrator's change, with its outcome and reason."</p>
             </div>
         </div>
         <Form method="GET" action="" attr:class="toolbar filters">
@@ -111,7 +116,7 @@ fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
                         <th scope="col">"Reason"</th>
                         <th scope="col">"Software / organisation"</th>
                         <th scope="col">"Certificate"</th>
-                        <th scope="col">"From"</th>
+                        <th scope="col">"From / by"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -124,8 +129,13 @@ fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
                             };
                             let (code, detail) = match (event.error, event.error_description) {
                                 (Some(code), description) => (Some(code), description.unwrap_or_default()),
-                                (None, _) => (None, event.client_id.map(|id| format!("client {id}")).unwrap_or_default()),
+                                (None, _) => (
+                                    None,
+                                    event.detail.or_else(|| event.client_id.map(|id| format!("client {id}"))).unwrap_or_default(),
+                                ),
                             };
+                            // An administrator's change says who made it; a protocol request, where it came from.
+                            let from = event.actor.map(|actor| format!("by {actor}")).or(event.remote_addr);
                             let party = if event.software_id.is_none() && event.org_id.is_none() { Some("—") } else { None };
                             view! {
                                 <tr>
@@ -144,7 +154,7 @@ fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
                                         <div class="muted small">{event.org_id}</div>
                                     </td>
                                     <td class="mono small">{or_dash(event.client_cert_subject)}</td>
-                                    <td class="mono small">{or_dash(event.remote_addr)}</td>
+                                    <td class="mono small party">{or_dash(from)}</td>
                                 </tr>
                             }
                         })

@@ -1,5 +1,6 @@
 //! `/tenants/{tenant}/workspaces/{workspace}/clients[/{client_id}]`: list, read, delete.
 
+use app::domain::audit::ADMIN_API_ACTOR;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -45,7 +46,7 @@ pub async fn create(
     WorkspacePath(at): WorkspacePath,
     AdminJson(new): AdminJson<NewManualClient>,
 ) -> Result<(StatusCode, Json<Value>), WireError> {
-    let (client, secret) = clients::create_manual_client(&state.app, &at, new).await?;
+    let (client, secret) = clients::create_manual_client(&state.app, &at, new, ADMIN_API_ACTOR).await?;
     let mut body = serde_json::to_value(&client).map_err(WireError::internal)?;
     if let Some(secret) = secret {
         body["client_secret"] = json!(secret.expose());
@@ -68,6 +69,6 @@ pub async fn delete(
     WorkspacePath(at): WorkspacePath,
     Path(ClientPath { client_id }): Path<ClientPath>,
 ) -> Result<StatusCode, WireError> {
-    clients::delete_client(&state.app, &at, &client_id).await?;
+    clients::delete_client(&state.app, &at, &client_id, ADMIN_API_ACTOR).await?;
     Ok(StatusCode::NO_CONTENT)
 }

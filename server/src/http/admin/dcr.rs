@@ -1,5 +1,6 @@
 //! `/tenants/{tenant}/workspaces/{workspace}/dcr`: a workspace's DCR settings.
 
+use app::domain::audit::ADMIN_API_ACTOR;
 use axum::Json;
 use axum::extract::State;
 
@@ -29,7 +30,7 @@ pub async fn put(
     WorkspacePath(at): WorkspacePath,
     AdminJson(settings): AdminJson<DcrSettings>,
 ) -> Result<Json<DcrSettings>, WireError> {
-    Ok(Json(dcr_settings::update_dcr_settings(&state.app, &at, settings).await?))
+    Ok(Json(dcr_settings::update_dcr_settings(&state.app, &at, settings, ADMIN_API_ACTOR).await?))
 }
 
 /// Runs a registration request through the whole pipeline without writing anything, and

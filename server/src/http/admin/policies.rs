@@ -2,6 +2,7 @@
 //! policies. A body that does not compile (a bad pattern, a Rego syntax error with its line
 //! and column) is a 400 naming the field, and nothing is saved.
 
+use app::domain::audit::ADMIN_API_ACTOR;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -42,7 +43,7 @@ pub async fn create(
     WorkspacePath(at): WorkspacePath,
     AdminJson(new): AdminJson<NewPolicy>,
 ) -> Result<(StatusCode, Json<Policy>), WireError> {
-    Ok((StatusCode::CREATED, Json(policies::create_policy(&state.app, &at, new).await?)))
+    Ok((StatusCode::CREATED, Json(policies::create_policy(&state.app, &at, new, ADMIN_API_ACTOR).await?)))
 }
 
 pub async fn get(
@@ -61,7 +62,7 @@ pub async fn put(
     Path(path): Path<PolicyPath>,
     AdminJson(draft): AdminJson<PolicyDraft>,
 ) -> Result<Json<Policy>, WireError> {
-    Ok(Json(policies::update_policy(&state.app, &at, &path.id()?, draft).await?))
+    Ok(Json(policies::update_policy(&state.app, &at, &path.id()?, draft, ADMIN_API_ACTOR).await?))
 }
 
 pub async fn delete(
@@ -70,6 +71,6 @@ pub async fn delete(
     WorkspacePath(at): WorkspacePath,
     Path(path): Path<PolicyPath>,
 ) -> Result<StatusCode, WireError> {
-    policies::delete_policy(&state.app, &at, &path.id()?).await?;
+    policies::delete_policy(&state.app, &at, &path.id()?, ADMIN_API_ACTOR).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,6 +2,7 @@
 //! access tokens with. POST rotates one algorithm's key: the new key signs from then on, and
 //! the replaced one stays published until every token it signed has expired.
 
+use app::domain::audit::ADMIN_API_ACTOR;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -36,5 +37,5 @@ pub async fn rotate(
     WorkspacePath(at): WorkspacePath,
     AdminJson(rotation): AdminJson<Rotation>,
 ) -> Result<(StatusCode, Json<SigningKeyView>), WireError> {
-    Ok((StatusCode::CREATED, Json(signing_keys::rotate_signing_key(&state.app, &at, rotation.algorithm).await?)))
+    Ok((StatusCode::CREATED, Json(signing_keys::rotate_signing_key(&state.app, &at, rotation.algorithm, ADMIN_API_ACTOR).await?)))
 }

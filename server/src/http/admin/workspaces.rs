@@ -1,5 +1,6 @@
 //! `/tenants/{tenant}/workspaces[/{workspace}]`: list, create, read, and update general settings.
 
+use app::domain::audit::ADMIN_API_ACTOR;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -83,6 +84,6 @@ pub async fn update(
     WorkspacePath(at): WorkspacePath,
     AdminJson(patch): AdminJson<WorkspaceSettingsPatch>,
 ) -> Result<Json<WorkspaceView>, WireError> {
-    let workspace = workspaces::update_settings(&state.app, &at, patch).await?;
+    let workspace = workspaces::update_settings(&state.app, &at, patch, ADMIN_API_ACTOR).await?;
     Ok(Json(WorkspaceView::new(&state, workspace)))
 }
