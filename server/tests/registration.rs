@@ -557,3 +557,36 @@ async fn a_workspace_may_refuse_old_software_statements() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert!(refused.to_string().contains("max_software_statement_age_seconds"), "{refused}");
 }
+
+/// A registration request whose `aud` is the bank's `org_id` is valid at each of the bank's
+/// workspaces that accept it; once one of them has taken it, the others refuse it as a replay,
+/// so whoever holds a copy cannot register the TPP a second time (and get that registration's
+/// access token).
+#[tokio::test]
+async fn a_request_one_workspace_took_is_a_replay_at_the_others() {
+    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            "/default/workspaces",
+            Some(json!({"id": "obuk-two", "name": "Second", "profile": "openbanking_uk"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    server.patch_workspace_at("/default/workspaces/obuk-two", tpp.workspace_settings()).await;
+    let (status, body) = server.admin(Method::PUT, "/default/workspaces/obuk-two/dcr", Some(tpp.dcr_settings())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let request = tpp.request();
+    let mtls = server.client(Some(&tpp.transport));
+    let (status, body) = server.register(&mtls, "application/jose", request.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let second = format!("{}/default/obuk-two/openbankinguk/dcr/v3.2/register", server.https);
+    let response = mtls.post(&second).header("content-type", "application/jose").body(request).send().await.unwrap();
+    let (status, body) = support::decode(response).await;
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
+    assert!(body["error_description"].as_str().unwrap().contains("replayed jti"), "{body}");
+    // A request of its own registers there.
+    let response = mtls.post(&second).header("content-type", "application/jose").body(tpp.request()).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+}

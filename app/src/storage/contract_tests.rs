@@ -97,7 +97,7 @@ fn token_record(ws: &WorkspaceRef, jti: &str, client_id: &str) -> AccessTokenRec
 }
 
 fn guard(ws: &WorkspaceRef, jti: &str, expires_at: i64) -> ReplayGuard {
-    ReplayGuard { workspace: ws.clone(), issuer: "sw1".to_owned(), jti: jti.to_owned(), expires_at }
+    ReplayGuard { scope: ReplayScope::Workspace(ws.clone()), issuer: "sw1".to_owned(), jti: jti.to_owned(), expires_at }
 }
 
 /// A store of each backend under test, freshly migrated and empty.
@@ -393,8 +393,13 @@ async fn registration_writes_client_guard_and_audit_together() {
 
         ok(store.insert_replay_guard(&guard(&at_ws, "assertion-1", 100)).await);
         assert!(matches!(store.insert_replay_guard(&guard(&at_ws, "assertion-1", 100)).await, Err(StoreError::Replayed)));
+        // A tenant-wide record is its own: beside the workspace's, and spent once.
+        let tenant_wide = ReplayGuard { scope: ReplayScope::Tenant(tenant()), ..guard(&at_ws, "assertion-1", 100) };
+        ok(store.insert_replay_guard(&tenant_wide).await);
+        assert!(matches!(store.insert_replay_guard(&tenant_wide).await, Err(StoreError::Replayed)));
+        assert!(ok(store.replay_guard_exists(&tenant_wide).await));
         assert_eq!(ok(store.purge_expired_replay_guards(99).await), 0);
-        assert_eq!(ok(store.purge_expired_replay_guards(101).await), 3);
+        assert_eq!(ok(store.purge_expired_replay_guards(101).await), 4);
         ok(store.register_client(&client(&at_ws, "c4", true, 4), Some(&guard(&at_ws, "j1", 200)), None, 0, &created).await);
     }
 }

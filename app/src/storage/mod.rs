@@ -152,10 +152,42 @@ pub struct NewClient {
     pub registration_access_token_hash: Option<String>,
 }
 
-/// A registration request's `jti`, recorded so it is never accepted twice.
+/// Where a recorded `jti` may not be used again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplayScope {
+    /// One workspace: a client assertion, whose `aud` names that workspace's token endpoint or
+    /// issuer.
+    Workspace(WorkspaceRef),
+    /// Every workspace of the tenant: a registration request, whose `aud` may be the bank's
+    /// `org_id`, which each of the bank's workspaces accepts. A request one of them took is
+    /// then refused by the others too, rather than registering the TPP a second time on behalf
+    /// of whoever copied it.
+    Tenant(TenantId),
+}
+
+impl ReplayScope {
+    pub fn tenant(&self) -> &TenantId {
+        match self {
+            Self::Workspace(at) => &at.tenant,
+            Self::Tenant(tenant) => tenant,
+        }
+    }
+
+    /// The `replay_guard.workspace_id` it is stored under: empty for the whole tenant (no
+    /// workspace id is empty).
+    pub fn workspace_column(&self) -> &str {
+        match self {
+            Self::Workspace(at) => at.workspace.as_str(),
+            Self::Tenant(_) => "",
+        }
+    }
+}
+
+/// A `jti` (of a registration request or a client assertion), recorded so it is never accepted
+/// twice within its scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplayGuard {
-    pub workspace: WorkspaceRef,
+    pub scope: ReplayScope,
     pub issuer: String,
     pub jti: String,
     /// Epoch seconds after which the record may be purged (the request has expired by then).

@@ -549,8 +549,8 @@ macro_rules! sql_store {
             /// The binds of [`INSERT_REPLAY_GUARD`], after those `query` has.
             fn bind_guard<'q>(query: Bound<'q, $db>, guard: &'q ReplayGuard) -> Bound<'q, $db> {
                 query
-                    .bind(guard.workspace.tenant.as_str())
-                    .bind(guard.workspace.workspace.as_str())
+                    .bind(guard.scope.tenant().as_str())
+                    .bind(guard.scope.workspace_column())
                     .bind(&guard.issuer)
                     .bind(&guard.jti)
                     .bind(guard.expires_at)
@@ -1129,8 +1129,8 @@ macro_rules! sql_store {
 
             async fn replay_guard_exists(&self, guard: &ReplayGuard) -> Result<bool, StoreError> {
                 let row = sqlx::query("select 1 from replay_guard where tenant_id = $1 and workspace_id = $2 and issuer = $3 and jti = $4")
-                    .bind(guard.workspace.tenant.as_str())
-                    .bind(guard.workspace.workspace.as_str())
+                    .bind(guard.scope.tenant().as_str())
+                    .bind(guard.scope.workspace_column())
                     .bind(&guard.issuer)
                     .bind(&guard.jti)
                     .fetch_optional(&self.pool)

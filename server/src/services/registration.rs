@@ -14,7 +14,7 @@ use app::domain::dry_run::{CheckOutcome, Stage, Trace};
 use app::domain::ids::PolicyId;
 use app::domain::workspace::Workspace;
 use app::secrets::{self, Secret};
-use app::storage::{NewClient, ReplayGuard, StoreError};
+use app::storage::{NewClient, ReplayGuard, ReplayScope, StoreError};
 
 use super::rate_limits::{Rule, Throttled};
 use super::{keys, policy_check, token};
@@ -454,10 +454,11 @@ pub(crate) fn registered_client(
     (body, client)
 }
 
-/// The replay record of a signed request.
+/// The replay record of a signed request: its `jti` is spent in every workspace of the tenant
+/// (see [`ReplayScope::Tenant`]).
 pub(crate) fn replay_guard(workspace: &Workspace, validated: &ValidatedRegistration) -> Option<ReplayGuard> {
     validated.replay.as_ref().map(|key| ReplayGuard {
-        workspace: workspace.reference(),
+        scope: ReplayScope::Tenant(workspace.tenant.clone()),
         issuer: key.issuer.clone(),
         jti: key.jti.clone(),
         expires_at: key.keep_until,

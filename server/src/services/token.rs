@@ -13,7 +13,7 @@ use app::domain::token::AccessTokenRecord;
 use app::domain::workspace::{Profile, Workspace};
 use app::secrets::{Secret, SecretHash};
 use app::services::clients::DCR_REGISTER_SCOPE;
-use app::storage::{ReplayGuard, StoreError};
+use app::storage::{ReplayGuard, ReplayScope, StoreError};
 
 use crate::listener::Connection;
 use crate::oauth2::client_auth::{self, RegisteredClient};
@@ -251,7 +251,7 @@ async fn identify(
             let urls = state.app.deployment.urls(&at, workspace.profile);
             let used = client_auth::check_assertion(assertion, &keys, &client, &[&urls.token, &urls.issuer], now.timestamp())?;
             let guard = ReplayGuard {
-                workspace: at.clone(),
+                scope: ReplayScope::Workspace(at.clone()),
                 issuer: format!("client_assertion:{client_id}"),
                 jti: used.jti,
                 expires_at: used.keep_until,
