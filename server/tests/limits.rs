@@ -164,6 +164,7 @@ fn stored_client(id: &str, dynamic: bool, days_ago: i64) -> app::storage::NewCli
         software_statement: None,
         client_secret_hash: None,
         registration_access_token_hash: None,
+        registration_access_token_subject: None,
     }
 }
 

@@ -194,6 +194,20 @@ async fn the_registration_access_token_manages_the_registration_too() {
     let rat = registered["registration_access_token"].as_str().unwrap().to_owned();
     let (status, _, _) = tool.call(Method::GET, &client_id, &rat, None).await;
     assert_eq!(status, StatusCode::OK);
+    // The token is bound to the subject of the certificate the client registered with: another
+    // TPP's certificate from the same CA opens nothing, the TPP's renewed one (same subject,
+    // new key) does.
+    let issue = |subject: &[(rcgen::DnType, &str)]| tool.tpp.transport_ca.issue_client(subject, support::now()).unwrap();
+    let tpp_subject = [
+        (rcgen::DnType::CommonName, support::SOFTWARE_ID),
+        (rcgen::DnType::OrganizationalUnitName, support::ORG_ID),
+        (rcgen::DnType::OrganizationName, "OpenBanking"),
+        (rcgen::DnType::CountryName, "GB"),
+    ];
+    for (certificate, expected) in [(issue(&[(rcgen::DnType::CommonName, "another")]), 401), (issue(&tpp_subject), 200)] {
+        let response = tool.server.client(Some(&certificate)).get(tool.url(&client_id)).bearer_auth(&rat).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), expected, "{:?}", certificate.cert_pem.lines().nth(1));
+    }
     let (status, _, headers) = tool.call(Method::GET, &client_id, "invalid-access-token-123", None).await;
     assert_unauthorized(status, &headers);
     // The fork's PUT includes client_id.

@@ -37,4 +37,6 @@ impl AccessTokenRecord {
 pub struct StoredCredentials {
     pub client_secret_hash: Option<String>,
     pub registration_access_token_hash: Option<String>,
+    /// The certificate subject the registration access token is bound to, if any.
+    pub registration_access_token_subject: Option<String>,
 }

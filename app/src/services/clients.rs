@@ -126,6 +126,7 @@ pub async fn create_manual_client(
         software_statement: None,
         client_secret_hash: secret.as_ref().map(|s| s.hash().as_str().to_owned()),
         registration_access_token_hash: None,
+        registration_access_token_subject: None,
     };
     let event = NewAuditEvent {
         client_id: Some(client_id),

@@ -80,6 +80,7 @@ fn client(ws: &WorkspaceRef, id: &str, dynamic: bool, second: i64) -> NewClient 
         software_statement: Some("a.b.c".to_owned()),
         client_secret_hash: None,
         registration_access_token_hash: Some(format!("hash-{id}")),
+        registration_access_token_subject: dynamic.then(|| "CN=tpp".to_owned()),
     }
 }
 
@@ -205,20 +206,25 @@ async fn migrate_until(url: &str, version: i64) {
     applied.unwrap_or_else(|e| panic!("{url}: {e}"));
 }
 
-/// This release's store writes audit events with `actor` and `detail` (migration 11). A test
+/// This release's store writes audit events with `actor` and `detail` (migration 11), and
+/// clients with `registration_access_token_subject` (migration 12). A test
 /// that writes rows with it into an older schema lends the schema those columns first, and
 /// takes them back before migrating, so the migration meets the schema it was written for.
-async fn lend_audit_columns(url: &str) {
-    for column in ["actor", "detail"] {
-        execute(url, &format!("alter table audit_event add column {column} text")).await;
+async fn lend_later_columns(url: &str) {
+    for (table, column) in LENT_COLUMNS {
+        execute(url, &format!("alter table {table} add column {column} text")).await;
     }
 }
 
-async fn take_back_audit_columns(url: &str) {
-    for column in ["actor", "detail"] {
-        execute(url, &format!("alter table audit_event drop column {column}")).await;
+async fn take_back_later_columns(url: &str) {
+    for (table, column) in LENT_COLUMNS {
+        execute(url, &format!("alter table {table} drop column {column}")).await;
     }
 }
+
+/// The columns later migrations (11, 12) add that this release's store writes.
+const LENT_COLUMNS: [(&str, &str); 3] =
+    [("audit_event", "actor"), ("audit_event", "detail"), ("client", "registration_access_token_subject")];
 
 /// Migrations 8 and 9 drop the unique indexes of registration and access token hashes; on
 /// SQLite that rebuilds the client and access token tables. Clients, their tokens and the
@@ -230,7 +236,7 @@ async fn the_table_rebuilds_keep_clients_their_tokens_and_the_cascade() {
     urls.extend(fresh_postgres_url().await);
     for url in urls {
         migrate_until(&url, 7).await;
-        lend_audit_columns(&url).await;
+        lend_later_columns(&url).await;
         let store = connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
         let at_ws = workspace_ref("obuk");
         ok(store.ensure_tenant(&tenant(), "Default", at(0)).await);
@@ -240,7 +246,7 @@ async fn the_table_rebuilds_keep_clients_their_tokens_and_the_cascade() {
         ok(store.register_client(&client(&at_ws, "c1", false, 1), None, None, 0, &created).await);
         let token = token_record(&at_ws, "t1", "c1");
         ok(store.insert_access_token(&token, "token-hash-1", None).await);
-        take_back_audit_columns(&url).await;
+        take_back_later_columns(&url).await;
 
         ok(store.migrate().await);
         let (_, credentials) = ok(store.client_with_credentials(&at_ws, "c1").await).unwrap_or_else(|| panic!("{url}: c1"));
@@ -263,7 +269,7 @@ async fn the_count_of_dynamic_clients_starts_from_those_held_before_the_upgrade(
     urls.extend(fresh_postgres_url().await);
     for url in urls {
         migrate_until(&url, 9).await;
-        lend_audit_columns(&url).await;
+        lend_later_columns(&url).await;
         let store = connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
         ok(store.ensure_tenant(&tenant(), "Default", at(0)).await);
         let (at_ws, other) = (workspace_ref("obuk"), workspace_ref("other"));
@@ -277,7 +283,7 @@ async fn the_count_of_dynamic_clients_starts_from_those_held_before_the_upgrade(
             ok(store.register_client(&client(ws, id, false, 1), None, None, 0, &created).await);
         }
         execute(&url, "update client set dynamically_registered = true where client_id in ('d1', 'd2', 'd3')").await;
-        take_back_audit_columns(&url).await;
+        take_back_later_columns(&url).await;
 
         ok(store.migrate().await);
         assert_eq!(ok(store.dynamic_client_count(&at_ws).await), 2, "{url}");
@@ -389,6 +395,8 @@ async fn registration_writes_client_guard_and_audit_together() {
         assert_eq!(details.metadata, client(&at_ws, "c1", true, 1).metadata, "the metadata reads back as written");
         assert_eq!(details.software_statement.as_deref(), Some("a.b.c"));
         assert!(details.summary.dynamically_registered);
+        let (_, credentials) = ok(store.client_with_credentials(&at_ws, "c1").await).unwrap_or_else(|| panic!("c1"));
+        assert_eq!(credentials.registration_access_token_subject.as_deref(), Some("CN=tpp"));
         assert_eq!(ok(store.client(&other, "c1").await), None, "clients are scoped to their workspace");
 
         ok(store.insert_replay_guard(&guard(&at_ws, "assertion-1", 100)).await);

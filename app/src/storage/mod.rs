@@ -150,6 +150,9 @@ pub struct NewClient {
     pub software_statement: Option<String>,
     pub client_secret_hash: Option<String>,
     pub registration_access_token_hash: Option<String>,
+    /// The subject of the trusted client certificate the client registered over, if any: its
+    /// registration access token works only over a certificate with that subject.
+    pub registration_access_token_subject: Option<String>,
 }
 
 /// Where a recorded `jti` may not be used again.

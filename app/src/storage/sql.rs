@@ -106,7 +106,7 @@ impl MigrationChecks {
 pub(super) const SELECT_CLIENT_WITH_CREDENTIALS: &str = "with c as materialized (select * from client where client_id = $3) \
      select c.client_id, c.name, c.dynamically_registered, c.software_id, c.org_id, c.org_name, \
      c.token_endpoint_auth_method, c.metadata, c.software_statement, c.created_at, c.updated_at, \
-     c.client_secret_hash, c.registration_access_token_hash, \
+     c.client_secret_hash, c.registration_access_token_hash, c.registration_access_token_subject, \
      (select max(a.issued_at) from access_token a where a.client_id = c.client_id) as last_token_at from c \
      where c.tenant_id = $1 and c.workspace_id = $2";
 /// Deletes a client of the workspace, found by its key first as in
@@ -125,8 +125,8 @@ const INSERT_REPLAY_GUARD: &str =
     "insert into replay_guard (tenant_id, workspace_id, issuer, jti, expires_at) values ($1, $2, $3, $4, $5)";
 const INSERT_CLIENT: &str = "insert into client (client_id, tenant_id, workspace_id, name, dynamically_registered, software_id, \
      org_id, org_name, token_endpoint_auth_method, metadata, software_statement, client_secret_hash, \
-     registration_access_token_hash, created_at, updated_at) \
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)";
+     registration_access_token_hash, registration_access_token_subject, created_at, updated_at) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)";
 const INSERT_ACCESS_TOKEN: &str = "insert into access_token (jti, token_hash, tenant_id, workspace_id, client_id, scope, \
      certificate_thumbprint, issued_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 /// Counts a dynamically registered client in its workspace's `dynamic_client_count` row
@@ -578,6 +578,7 @@ macro_rules! sql_store {
                     .bind(client.software_statement.as_deref())
                     .bind(client.client_secret_hash.as_deref())
                     .bind(client.registration_access_token_hash.as_deref())
+                    .bind(client.registration_access_token_subject.as_deref())
                     .bind(summary.created_at)
             }
 
@@ -848,6 +849,7 @@ macro_rules! sql_store {
                         let credentials = StoredCredentials {
                             client_secret_hash: row.try_get("client_secret_hash")?,
                             registration_access_token_hash: row.try_get("registration_access_token_hash")?,
+                            registration_access_token_subject: row.try_get("registration_access_token_subject")?,
                         };
                         Ok((details, credentials))
                     })

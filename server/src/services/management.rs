@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use app::domain::audit::AuditEventType;
 use app::domain::client::ClientDetails;
+use app::domain::dn::DistinguishedName;
 use app::domain::workspace::{Profile, Workspace};
 use app::secrets::{self, SecretHash};
 use app::storage::StoreError;
@@ -186,7 +187,7 @@ async fn authorize(
     // Access tokens are JWTs; registration access tokens hold no '.': only the store that can
     // hold the presented kind is asked.
     if !token.contains('.') {
-        return by_registration_access_token(state, &at, client_id, token).await;
+        return by_registration_access_token(state, &at, client_id, token, certificate).await;
     }
     let client = state.app.store.client(&at, client_id).await.map_err(internal)?.filter(|c| c.summary.dynamically_registered);
 
@@ -221,22 +222,33 @@ async fn authorize(
     }
 }
 
-/// The client's own registration access token: the stored hash is compared in constant time.
+/// The client's own registration access token: the stored hash is compared in constant time,
+/// and a token bound to a certificate subject works only over a trusted certificate with that
+/// subject (compared as a set of attributes).
 async fn by_registration_access_token(
     state: &ServerState,
     at: &app::domain::ids::WorkspaceRef,
     client_id: &str,
     token: &str,
+    certificate: &ClientCertificateCheck,
 ) -> Result<ClientDetails, Refusal> {
     // Only dynamically registered clients hold a registration access token: any other is
     // unknown here, as is a client that does not exist.
     let stored = state.app.store.client_with_credentials(at, client_id).await.map_err(internal)?;
-    let Some((client, Some(stored))) = stored.map(|(client, credentials)| (client, credentials.registration_access_token_hash))
-    else {
-        return Err(Refusal::Unauthorized("unknown client"));
-    };
+    let Some((client, credentials)) = stored else { return Err(Refusal::Unauthorized("unknown client")) };
+    let Some(stored) = credentials.registration_access_token_hash else { return Err(Refusal::Unauthorized("unknown client")) };
     if SecretHash::from_stored(stored).matches(token) {
-        return Some(client).filter(|c| c.summary.dynamically_registered).ok_or(Refusal::Unauthorized("unknown client"));
+        if !client.summary.dynamically_registered {
+            return Err(Refusal::Unauthorized("unknown client"));
+        }
+        if let Some(bound) = &credentials.registration_access_token_subject
+            && !same_subject(bound, certificate)
+        {
+            return Err(Refusal::Unauthorized(
+                "the registration access token is bound to the certificate subject its client registered with",
+            ));
+        }
+        return Ok(client);
     }
     // Not this client's token. If it is the valid token of another client of the workspace,
     // the caller is known but not allowed here.
@@ -249,6 +261,16 @@ async fn by_registration_access_token(
         return Err(Refusal::Forbidden);
     }
     Err(Refusal::Unauthorized("the token is not valid"))
+}
+
+/// Whether `certificate` is trusted and its subject is `bound`, as attribute sets (the order
+/// and spelling of attribute names may differ between a renewed certificate and the first).
+fn same_subject(bound: &str, certificate: &ClientCertificateCheck) -> bool {
+    let ClientCertificateCheck::Trusted { subject } = certificate else { return false };
+    match (DistinguishedName::parse(bound), DistinguishedName::parse(subject)) {
+        (Ok(bound), Ok(presented)) => bound == presented,
+        _ => bound == subject,
+    }
 }
 
 fn bearer(authorization: Option<&str>) -> Option<&str> {

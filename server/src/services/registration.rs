@@ -111,6 +111,8 @@ pub(crate) struct Attempt {
     pub software_id: Option<String>,
     pub org_id: Option<String>,
     pub client_cert_subject: Option<String>,
+    /// The subject of the client certificate, when a trusted CA issued it.
+    pub trusted_certificate_subject: Option<String>,
     pub remote_addr: Option<String>,
 }
 
@@ -118,6 +120,10 @@ impl Attempt {
     pub(crate) fn new(connection: &Connection, certificate: &ClientCertificateCheck) -> Self {
         Self {
             client_cert_subject: certificate.subject().map(str::to_owned),
+            trusted_certificate_subject: match certificate {
+                ClientCertificateCheck::Trusted { subject } => Some(subject.clone()),
+                _ => None,
+            },
             remote_addr: connection.remote_addr.map(|a| a.to_string()),
             ..Self::default()
         }
@@ -385,6 +391,7 @@ async fn store(
     let (body, mut client) = registered_client(state, workspace, validated, &issue);
     client.client_secret_hash = client_secret.as_ref().map(|s| s.hash().as_str().to_owned());
     client.registration_access_token_hash = Some(registration_access_token.hash().as_str().to_owned());
+    client.registration_access_token_subject.clone_from(&attempt.trusted_certificate_subject);
     let replay = replay_guard(workspace, validated);
     let mut event = attempt.event(workspace, AuditEventType::DcrCreated, now);
     event.client_id = Some(issue.client_id.clone());
@@ -450,6 +457,7 @@ pub(crate) fn registered_client(
         software_statement: ssa.map(|s| s.compact.clone()),
         client_secret_hash: None,
         registration_access_token_hash: None,
+        registration_access_token_subject: None,
     };
     (body, client)
 }
