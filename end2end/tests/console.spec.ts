@@ -288,7 +288,7 @@ test.describe("workspaces", () => {
     const keys = page.locator("#signing-key-list tbody tr");
     await expect(keys).toHaveCount(1);
     await expect(keys.nth(0)).toContainText("PS256");
-    await expect(keys.nth(0)).toContainText("Signing");
+    await expect(keys.nth(0)).toContainText("Signs tokens");
     const first = (await keys.nth(0).locator("td").first().innerText()).trim();
 
     // Cancelling changes nothing; confirming makes a new key.
@@ -301,7 +301,7 @@ test.describe("workspaces", () => {
     await page.getByRole("button", { name: "Yes, rotate" }).click();
     await expect(page.getByRole("status").filter({ hasText: "New signing key made" })).toBeVisible();
     await expect(keys).toHaveCount(2);
-    await expect(keys.nth(0)).toContainText("Signing");
+    await expect(keys.nth(0)).toContainText("Signs tokens");
     await expect(keys.nth(1)).toContainText(first);
     await expect(keys.nth(1)).toContainText("Published until");
     await snapshot(page, "signing-keys");

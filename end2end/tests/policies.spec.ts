@@ -78,6 +78,10 @@ test("a validator policy refuses a registration with its rule's description, and
 
   // The dry run shows the same verdict, rule by rule.
   await page.locator(".sidebar").getByRole("link", { name: "Dry run" }).click();
+  // Nothing to check is said at the field, and nothing runs.
+  await page.getByRole("button", { name: "Run the checks" }).click();
+  await expect(page.locator(".field-error")).toContainText("Paste the registration request");
+  await expect(page.locator("#dry-run-report")).toHaveCount(0);
   await page.getByLabel("Registration request").fill(JSON.stringify(claims, null, 2));
   await page.getByRole("button", { name: "Run the checks" }).click();
   const report = page.locator("#dry-run-report");

@@ -439,6 +439,14 @@ async fn a_rotated_key_signs_new_tokens_and_the_old_one_stays_published() {
         assert!(CompactJws::parse(issued).unwrap().verify(&keys).is_ok(), "every unexpired token still verifies");
     }
 
+    // A key of the algorithm the workspace does not sign with is made ready, not put to use.
+    let (status, standby) = server.admin(Method::POST, &keys_path, Some(json!({"algorithm": "ES256"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{standby}");
+    assert_eq!((standby["state"].as_str(), standby["signs_tokens"].as_bool()), (Some("signing"), Some(false)));
+    let (_, listed) = server.admin(Method::GET, &keys_path, None).await;
+    let signers: Vec<&Value> = listed["signing_keys"].as_array().unwrap().iter().filter(|k| k["signs_tokens"] == true).collect();
+    assert_eq!((signers.len(), signers[0]["kid"].as_str()), (1, Some(new_kid.as_str())), "{listed}");
+
     let (status, body) = server.admin(Method::POST, &keys_path, Some(json!({"algorithm": "HS256"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, _) =

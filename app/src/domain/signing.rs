@@ -64,6 +64,9 @@ pub struct SigningKeyView {
     pub state: KeyState,
     /// The private half is gone: the key retired, and housekeeping erased it.
     pub private_key_erased: bool,
+    /// The key that signs the workspace's access tokens now: the signing key of the algorithm
+    /// the workspace's settings name. The newest key of the other algorithm is ready, unused.
+    pub signs_tokens: bool,
     pub public_jwk: Value,
 }
 

@@ -68,6 +68,7 @@ pub async fn list_signing_keys(state: &AppState, at: &WorkspaceRef) -> Result<Ve
 }
 
 async fn key_views(state: &AppState, at: &WorkspaceRef) -> Result<Vec<SigningKeyView>, ServiceError> {
+    let in_use = get_workspace(state, at).await?.settings.access_token_signing_alg;
     let keys = state.store.signing_keys(at).await?;
     let states = key_states(&keys, state.clock.now());
     Ok(keys
@@ -79,6 +80,7 @@ async fn key_views(state: &AppState, at: &WorkspaceRef) -> Result<Vec<SigningKey
             created_at: key.created_at,
             state,
             private_key_erased: key.material.sealed_private_key.is_none(),
+            signs_tokens: state == KeyState::Signing && key.material.algorithm == in_use,
             public_jwk: key.material.public_jwk,
         })
         .collect())

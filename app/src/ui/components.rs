@@ -136,10 +136,13 @@ pub fn application_count<N: std::fmt::Display + PartialEq + From<u8> + Copy>(cou
     if count == N::from(1) { "1 application".to_owned() } else { format!("{count} applications") }
 }
 
-/// `base` with a query string of `pairs`, each encoded (a search may hold `&`, `#` or `%`).
+/// `base` with a query string of `pairs`, each encoded (a search may hold `&`, `#` or `%`);
+/// a pair with an empty value is left out, and so is the `?` when none is left.
 pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
-    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-    format!("{base}?{query}")
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().filter(|(_, value)| !value.is_empty()))
+        .finish();
+    if query.is_empty() { base.to_owned() } else { format!("{base}?{query}") }
 }
 
 /// A value, or a muted dash where there is none.
@@ -295,6 +298,8 @@ mod tests {
     #[test]
     fn query_values_are_encoded() {
         assert_eq!(with_query("/a", &[("q", "x&y=#1 %"), ("page", "2")]), "/a?q=x%26y%3D%231+%25&page=2");
+        assert_eq!(with_query("/a", &[("outcome", ""), ("type", "dcr_read")]), "/a?type=dcr_read");
+        assert_eq!(with_query("/a", &[("q", "")]), "/a");
     }
 
     #[test]

@@ -72,11 +72,7 @@ pub fn AuditLogPage() -> impl IntoView {
                             let link = |before: Option<i64>| {
                                 let (outcome, event_type) = (outcome.get(), event_type.get());
                                 let before = before.map(|id| id.to_string()).unwrap_or_default();
-                                let mut pairs = vec![("outcome", outcome.as_str()), ("type", event_type.as_str())];
-                                if !before.is_empty() {
-                                    pairs.push(("before", &before));
-                                }
-                                with_query(&path.get().href("audit"), &pairs)
+                                with_query(&path.get().href("audit"), &[("outcome", &outcome), ("type", &event_type), ("before", &before)])
                             };
                             let newest = before.get().is_some().then(|| link(None));
                             let older = older_than.map(|id| link(Some(id)));

@@ -53,11 +53,18 @@ fn request_headers(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Reads the request box: a JSON object is claims, anything else a compact JWS.
-fn request_body(text: &str) -> DryRunBody {
-    match serde_json::from_str::<serde_json::Value>(text.trim()) {
-        Ok(serde_json::Value::Object(claims)) => DryRunBody::Claims(claims),
-        _ => DryRunBody::Jws(text.trim().to_owned()),
+/// Reads the request box: a JSON object is claims, anything else a compact JWS. Nothing, or
+/// JSON that does not parse, is said at the field before anything runs ("request: ...").
+fn request_body(text: &str) -> Result<DryRunBody, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("request: paste the registration request: the signed JWT a TPP sends, or its claims as JSON".to_owned());
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(claims)) => Ok(DryRunBody::Claims(claims)),
+        Ok(_) => Err("request: JSON claims must be an object: {\"redirect_uris\": [...], ...}".to_owned()),
+        Err(error) if text.starts_with('{') => Err(format!("request: the claims are not valid JSON ({error})")),
+        Err(_) => Ok(DryRunBody::Jws(text.to_owned())),
     }
 }
 
@@ -74,12 +81,25 @@ fn DryRunForm(policies: Vec<PolicySummary>) -> impl IntoView {
         let path = path.get_untracked();
         async move { dry_run_registration(path.tenant, path.workspace, ask).await }
     });
-    let error = Signal::derive(move || run.value().get().and_then(Result::err).map(|e| field_error(&e)));
+    // A request the form can tell is not one is refused here, without a round trip.
+    let unreadable = RwSignal::new(None::<String>);
+    let error = Signal::derive(move || match unreadable.get() {
+        Some(problem) => Some(field_error(&ServerFnError::new(problem))),
+        None => run.value().get().and_then(Result::err).map(|e| field_error(&e)),
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let text = |signal: RwSignal<String>| Some(signal.get()).filter(|t| !t.trim().is_empty());
+        let body = match request_body(&request.get()) {
+            Ok(body) => body,
+            Err(problem) => {
+                unreadable.set(Some(problem));
+                return;
+            }
+        };
+        unreadable.set(None);
         run.dispatch(DryRunRequest {
-            request: request_body(&request.get()),
+            request: body,
             software_statement: text(software_statement),
             client_certificate_pem: text(certificate),
             policy_id: PolicyId::parse(policy.get()).ok(),
@@ -122,7 +142,18 @@ fn DryRunForm(policies: Vec<PolicySummary>) -> impl IntoView {
                         <FieldMessage field="client_certificate_pem" error />
                     </div>
                 </div>
-                <div class="form-grid">
+                <div class="field">
+                    <label for="dry-policy">"Policy"</label>
+                    <select id="dry-policy" on:change=move |ev| policy.set(event_target_value(&ev)) prop:value=policy>
+                        <option value="">"The one attached to the register endpoint"</option>
+                        {policies
+                            .into_iter()
+                            .map(|p| view! { <option value=p.id.clone()>{format!("{} ({})", p.name, p.language)}</option> })
+                            .collect_view()}
+                    </select>
+                    <p class="hint">"Try a policy before attaching it."</p>
+                    <FieldMessage field="policy_id" error />
+                </div>
                 <div class="field">
                     <label for="dry-headers">"Request headers (optional)"</label>
                     <textarea
@@ -136,19 +167,6 @@ fn DryRunForm(policies: Vec<PolicySummary>) -> impl IntoView {
                     <p class="hint">"One name: value per line, for policies that read headers: user-agent, x-fapi-interaction-id, x-fapi-financial-id, x-forwarded-for."</p>
                     <FieldMessage field="headers" error />
                 </div>
-                <div class="field">
-                    <label for="dry-policy">"Policy"</label>
-                    <select id="dry-policy" on:change=move |ev| policy.set(event_target_value(&ev)) prop:value=policy>
-                        <option value="">"The one attached to the register endpoint"</option>
-                        {policies
-                            .into_iter()
-                            .map(|p| view! { <option value=p.id.clone()>{format!("{} ({})", p.name, p.language)}</option> })
-                            .collect_view()}
-                    </select>
-                    <p class="hint">"Try a policy before attaching it."</p>
-                    <FieldMessage field="policy_id" error />
-                </div>
-                </div>
             </section>
             <FormMessage error fields=&["request", "software_statement", "client_certificate_pem", "headers", "policy_id"] />
             <div class="form-actions">
@@ -157,7 +175,7 @@ fn DryRunForm(policies: Vec<PolicySummary>) -> impl IntoView {
                 </button>
             </div>
         </form>
-        {move || run.value().get().and_then(Result::ok).map(|report| view! { <Report report /> })}
+        {move || unreadable.get().is_none().then(|| run.value().get().and_then(Result::ok).map(|report| view! { <Report report /> }))}
     }
 }
 
@@ -220,5 +238,26 @@ fn CheckRow(check: PipelineCheck) -> impl IntoView {
             <span class="check-name">{check.name}</span>
             {check.detail.map(|detail| view! { <span class="check-detail">{detail}</span> })}
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_box_is_claims_a_jws_or_a_problem_at_its_field() {
+        assert!(
+            matches!(request_body(" {\"client_name\": \"x\"} "), Ok(DryRunBody::Claims(claims)) if claims.contains_key("client_name"))
+        );
+        assert!(
+            matches!(request_body("eyJhbGciOiJQUzI1NiJ9.e30.sig"), Ok(DryRunBody::Jws(jws)) if jws == "eyJhbGciOiJQUzI1NiJ9.e30.sig")
+        );
+        for (text, problem) in
+            [("  ", "paste the registration request"), ("{\"a\": ", "not valid JSON"), ("[1]", "must be an object")]
+        {
+            let refused = request_body(text).err().unwrap_or_default();
+            assert!(refused.starts_with("request: ") && refused.contains(problem), "{text:?}: {refused}");
+        }
     }
 }

@@ -97,7 +97,7 @@ fn KeysTable(rows: Vec<SigningKeyView>) -> impl IntoView {
                                     <td class="mono small">{key.kid}</td>
                                     <td class="mono small">{key.algorithm.as_str()}</td>
                                     <td class="nowrap">{format_time(key.created_at)}</td>
-                                    <td><KeyStateBadge state=key.state erased=key.private_key_erased /></td>
+                                    <td><KeyStateBadge state=key.state erased=key.private_key_erased signs_tokens=key.signs_tokens /></td>
                                 </tr>
                             }
                         })
@@ -108,12 +108,17 @@ fn KeysTable(rows: Vec<SigningKeyView>) -> impl IntoView {
     }
 }
 
-/// Where a key is in its life; a retired key says whether its private half is gone yet
+/// Where a key is in its life: the one that signs tokens says so, and the newest key of the
+/// other algorithm says it is unused; a retired key says whether its private half is gone yet
 /// (housekeeping erases it within ten minutes of its retirement).
 #[component]
-fn KeyStateBadge(state: KeyState, erased: bool) -> impl IntoView {
+fn KeyStateBadge(state: KeyState, erased: bool, signs_tokens: bool) -> impl IntoView {
     match state {
-        KeyState::Signing => view! { <span class="badge ok">"Signing"</span> }.into_any(),
+        KeyState::Signing if signs_tokens => view! { <span class="badge ok">"Signs tokens"</span> }.into_any(),
+        KeyState::Signing => {
+            view! { <span class="badge neutral" title="Used if the General settings switch the signing algorithm to it">"Ready, not in use"</span> }
+                .into_any()
+        }
         KeyState::Retiring { until } => {
             view! { <span class="badge info">{format!("Published until {}", format_time(until))}</span> }.into_any()
         }
