@@ -130,6 +130,12 @@ pub struct NewAuditEvent {
 pub const ADMIN_API_ACTOR: &str = "admin API key";
 
 impl NewAuditEvent {
+    /// Whether it names who acted or what they did: an administrator's change. A protocol
+    /// request's event names neither.
+    pub fn is_attributed(&self) -> bool {
+        self.actor.is_some() || self.detail.is_some()
+    }
+
     /// A change an administrator (`actor`) made to the workspace at `workspace`.
     pub fn administration(
         workspace: WorkspaceRef,

@@ -46,14 +46,15 @@ pub async fn dcr_settings_problems(
     at: &WorkspaceRef,
     settings: &DcrSettings,
 ) -> Result<Vec<SettingsError>, ServiceError> {
-    let mut problems = settings.problems(state.deployment.allow_insecure_jwks_uris);
-    for (field, uri) in settings.jwks_uris() {
-        if let Err(message) = state.jwks.check_address(uri)
-            && !problems.iter().any(|problem| problem.field == field)
-        {
-            problems.insert(0, SettingsError::new(field, message));
-        }
-    }
+    let rules = settings.problems(state.deployment.allow_insecure_jwks_uris);
+    // A URI the rules already refuse (plain http) is not looked at again.
+    let mut problems: Vec<SettingsError> = settings
+        .jwks_uris()
+        .into_iter()
+        .filter(|(field, _)| !rules.iter().any(|problem| problem.field == *field))
+        .filter_map(|(field, uri)| state.jwks.check_address(uri).err().map(|message| SettingsError::new(field, message)))
+        .collect();
+    problems.extend(rules);
     let workspace = get_workspace(state, at).await?;
     let trusts_a_ca = workspace.settings.trusted_client_ca_pem.is_some() || settings.trust_sandbox_directory;
     if settings.enabled && settings.require_mtls && !trusts_a_ca {
