@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
 use app::clock::{Clock as _, SystemClock};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::body::Bytes;
+use reqwest::header::CONTENT_TYPE;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Serialize;
@@ -16,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::Args;
 use super::fixtures::{Fixtures, presign};
+use super::wire::{Connection, Endpoint, Shape};
 
 const ADMIN_KEY: &str = "bench-admin-key-0123456789abcdef-0123456789";
 const WORKSPACE: &str = "bench";
@@ -87,21 +89,6 @@ impl Scenario {
     }
 }
 
-/// A request of a run: the body (if any) is the only part that changes.
-#[derive(Clone)]
-enum Shape {
-    /// POST the next body of a pool (each used once).
-    Post {
-        url: String,
-        content_type: &'static str,
-        bearer: Option<String>,
-    },
-    Get {
-        url: String,
-        bearer: String,
-    },
-}
-
 /// The server under test, stopped when dropped.
 struct Server {
     child: Child,
@@ -160,8 +147,8 @@ impl Server {
         self.child.id()
     }
 
-    fn base(&self) -> String {
-        format!("https://localhost:{}/default/{WORKSPACE}", self.https_port)
+    fn origin(&self) -> String {
+        format!("https://localhost:{}", self.https_port)
     }
 
     async fn admin(&self, method: reqwest::Method, path: &str, body: &Value) -> anyhow::Result<Value> {
@@ -199,12 +186,13 @@ fn peak_rss_mb(pid: u32) -> f64 {
 /// for the token and GET scenarios.
 struct Setup {
     fixtures: Fixtures,
+    origin: String,
     issuer: String,
-    token_endpoint: String,
-    register_endpoint: String,
+    token_path: String,
+    register_path: String,
     pkjwt_client: String,
     tls_client: String,
-    tls_client_uri: String,
+    tls_client_path: String,
     registration_access_token: String,
 }
 
@@ -217,31 +205,37 @@ impl Setup {
         let at = format!("/workspaces/{WORKSPACE}");
         server.admin(reqwest::Method::PATCH, &at, &fixtures.workspace_settings()).await?;
         server.admin(reqwest::Method::PUT, &format!("{at}/dcr"), &fixtures.dcr_settings()).await?;
-        let base = server.base();
+        let origin = server.origin();
+        let base = format!("/default/{WORKSPACE}");
         let mut setup = Self {
-            issuer: base.clone(),
-            token_endpoint: format!("{base}/oauth2/token"),
-            register_endpoint: format!("{base}/openbankinguk/dcr/v3.2/register"),
+            issuer: format!("{origin}{base}"),
+            token_path: format!("{base}/oauth2/token"),
+            register_path: format!("{base}/openbankinguk/dcr/v3.2/register"),
+            origin,
             fixtures,
             pkjwt_client: String::new(),
             tls_client: String::new(),
-            tls_client_uri: String::new(),
+            tls_client_path: String::new(),
             registration_access_token: String::new(),
         };
-        let client = setup.client(server, 1)?;
+        let tls = setup.tls_config(server)?;
+        let localhost = std::net::SocketAddr::from(([127, 0, 0, 1], server.https_port));
+        let client = reqwest::Client::builder().tls_backend_preconfigured(tls).resolve("localhost", localhost).build()?;
         let pkjwt = setup.register_one(&client, true).await?;
         let tls = setup.register_one(&client, false).await?;
         let text =
             |value: &Value, name: &str| value[name].as_str().map(str::to_owned).ok_or_else(|| anyhow!("no {name} in {value}"));
         setup.pkjwt_client = text(&pkjwt, "client_id")?;
         setup.tls_client = text(&tls, "client_id")?;
-        setup.tls_client_uri = text(&tls, "registration_client_uri")?;
+        let uri = text(&tls, "registration_client_uri")?;
+        setup.tls_client_path = uri.strip_prefix(&setup.origin).ok_or_else(|| anyhow!("{uri} is not on the server"))?.to_owned();
         setup.registration_access_token = text(&tls, "registration_access_token")?;
         Ok(setup)
     }
 
-    /// The TPP's HTTP/1.1 client over mutual TLS, with up to `conc` kept-alive connections.
-    fn client(&self, server: &Server, conc: usize) -> anyhow::Result<reqwest::Client> {
+    /// The TPP's TLS configuration: the server's development CA, and the TPP's transport
+    /// certificate as its client certificate.
+    fn tls_config(&self, server: &Server) -> anyhow::Result<rustls::ClientConfig> {
         let dev_ca = std::fs::read(server.data.join("tls/dev-ca.pem"))?;
         let mut roots = rustls::RootCertStore::empty();
         for certificate in CertificateDer::pem_slice_iter(&dev_ca) {
@@ -249,22 +243,21 @@ impl Setup {
         }
         let chain = CertificateDer::pem_slice_iter(self.fixtures.transport.cert_pem.as_bytes()).collect::<Result<Vec<_>, _>>()?;
         let key = PrivateKeyDer::from_pem_slice(self.fixtures.transport.key_pem.as_bytes())?;
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        Ok(rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
             .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
-            .with_client_auth_cert(chain, key)?;
-        let localhost = std::net::SocketAddr::from(([127, 0, 0, 1], server.https_port));
-        Ok(reqwest::Client::builder()
-            .tls_backend_preconfigured(config)
-            .http1_only()
-            .pool_max_idle_per_host(conc)
-            .resolve("localhost", localhost)
-            .build()?)
+            .with_client_auth_cert(chain, key)?)
+    }
+
+    /// Where the measured requests go, over the TPP's mutual TLS.
+    fn endpoint(&self, server: &Server) -> anyhow::Result<Endpoint> {
+        Endpoint::new(self.tls_config(server)?, server.https_port)
     }
 
     async fn register_one(&self, client: &reqwest::Client, private_key_jwt: bool) -> anyhow::Result<Value> {
         let body = self.fixtures.registration(&self.issuer, private_key_jwt, SystemClock.now())?;
-        let response = client.post(&self.register_endpoint).header(CONTENT_TYPE, "application/jose").body(body).send().await?;
+        let url = format!("{}{}", self.origin, self.register_path);
+        let response = client.post(&url).header(CONTENT_TYPE, "application/jose").body(body).send().await?;
         let status = response.status();
         let answer: Value = response.json().await?;
         if status.as_u16() != 201 {
@@ -280,19 +273,20 @@ impl Setup {
             Scenario::Registration => {
                 let (fixtures, issuer) = (&self.fixtures, self.issuer.as_str());
                 let pool = presign(count, || fixtures.registration(issuer, false, now))?;
-                (Shape::Post { url: self.register_endpoint.clone(), content_type: "application/jose", bearer: None }, pool)
+                (Shape::Post { path: self.register_path.clone(), content_type: "application/jose", bearer: None }, pool)
             }
             Scenario::TokenPrivateKeyJwt => {
-                let (fixtures, client, audience) = (&self.fixtures, self.pkjwt_client.as_str(), self.token_endpoint.as_str());
+                let (fixtures, client) = (&self.fixtures, self.pkjwt_client.as_str());
+                let audience = format!("{}{}", self.origin, self.token_path);
                 let pool = presign(count, || {
-                    let assertion = fixtures.assertion(client, audience, now)?;
+                    let assertion = fixtures.assertion(client, &audience, now)?;
                     Ok(format!(
                         "grant_type=client_credentials&client_assertion_type={CLIENT_ASSERTION_TYPE}&client_assertion={assertion}"
                     ))
                 })?;
                 (
                     Shape::Post {
-                        url: self.token_endpoint.clone(),
+                        path: self.token_path.clone(),
                         content_type: "application/x-www-form-urlencoded",
                         bearer: None,
                     },
@@ -300,11 +294,11 @@ impl Setup {
                 )
             }
             Scenario::TokenTlsClientAuth => (
-                Shape::Post { url: self.token_endpoint.clone(), content_type: "application/x-www-form-urlencoded", bearer: None },
+                Shape::Post { path: self.token_path.clone(), content_type: "application/x-www-form-urlencoded", bearer: None },
                 vec![format!("grant_type=client_credentials&client_id={}", self.tls_client)],
             ),
             Scenario::GetRegistration => {
-                (Shape::Get { url: self.tls_client_uri.clone(), bearer: self.registration_access_token.clone() }, Vec::new())
+                (Shape::Get { path: self.tls_client_path.clone(), bearer: self.registration_access_token.clone() }, Vec::new())
             }
         })
     }
@@ -327,13 +321,13 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
         let mut rate = std::collections::HashMap::new();
         warm_up(&server, &setup, scenario).await?;
         for &conc in &args.conc {
-            let client = setup.client(&server, conc)?;
+            let endpoint = setup.endpoint(&server)?;
             let mut run = 1;
             while run <= args.runs {
                 let guess = rate.get(&conc).copied().unwrap_or(FIRST_GUESS_PER_SECOND);
                 let count = (guess * 1.5 * args.secs as f64) as usize + conc;
                 let (shape, pool) = tokio::task::block_in_place(|| setup.work(scenario, count))?;
-                let mut row = measure(&client, &shape, pool, conc, Duration::from_secs(args.secs), server.pid()).await?;
+                let mut row = measure(&endpoint, &shape, pool, conc, Duration::from_secs(args.secs), server.pid()).await?;
                 row.scenario = scenario.name();
                 row.run = run;
                 // A run that used up a pool sized by a guess is shorter than the others: it is
@@ -365,36 +359,42 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
 }
 
 async fn warm_up(server: &Server, setup: &Setup, scenario: Scenario) -> anyhow::Result<()> {
-    let client = setup.client(server, 16)?;
+    let endpoint = setup.endpoint(server)?;
     let (shape, pool) = tokio::task::block_in_place(|| setup.work(scenario, 4000))?;
-    measure(&client, &shape, pool, 16, WARM_UP, server.pid()).await?;
+    measure(&endpoint, &shape, pool, 16, WARM_UP, server.pid()).await?;
     Ok(())
 }
 
-/// One closed-loop run: `conc` workers share the pool (each body used once; a pool of one is
-/// the same body every time) until `length` has passed or the pool is used up.
+/// One closed-loop run: `conc` workers, each on a connection of its own opened before the
+/// clock starts, share the pool (each body used once; a pool of one is the same body every
+/// time) until `length` has passed or the pool is used up.
 async fn measure(
-    client: &reqwest::Client,
+    endpoint: &Endpoint,
     shape: &Shape,
     pool: Vec<String>,
     conc: usize,
     length: Duration,
     server_pid: u32,
 ) -> anyhow::Result<Row> {
-    let pool = Arc::new(pool);
+    let pool: Arc<Vec<Bytes>> = Arc::new(pool.into_iter().map(Bytes::from).collect());
     let next = Arc::new(AtomicUsize::new(0));
+    let mut connections = Vec::with_capacity(conc);
+    for _ in 0..conc {
+        connections.push(Connection::open(endpoint).await?);
+    }
     let (server_cpu, own_cpu) = (cpu_seconds(&server_pid.to_string())?, cpu_seconds("self")?);
     let started = Instant::now();
-    let workers: Vec<_> = (0..conc)
-        .map(|_| {
-            let (client, shape, pool, next) = (client.clone(), shape.clone(), pool.clone(), next.clone());
-            tokio::spawn(async move { worker(&client, &shape, &pool, &next, started + length).await })
+    let workers: Vec<_> = connections
+        .into_iter()
+        .map(|connection| {
+            let (endpoint, shape, pool, next) = (endpoint.clone(), shape.clone(), pool.clone(), next.clone());
+            tokio::spawn(async move { worker(connection, &endpoint, &shape, &pool, &next, started + length).await })
         })
         .collect();
     let mut latencies = Vec::new();
     let (mut errors, mut exhausted) = (0, false);
     for worker in workers {
-        let outcome = worker.await??;
+        let outcome = worker.await?;
         latencies.extend(outcome.latencies);
         errors += outcome.errors;
         exhausted |= outcome.exhausted;
@@ -428,49 +428,47 @@ struct Outcome {
     exhausted: bool,
 }
 
+/// Sends requests on `connection` until `until`; a connection that breaks counts as an error
+/// and is opened again.
 async fn worker(
-    client: &reqwest::Client,
+    connection: Connection,
+    endpoint: &Endpoint,
     shape: &Shape,
-    pool: &[String],
+    pool: &[Bytes],
     next: &AtomicUsize,
     until: Instant,
-) -> anyhow::Result<Outcome> {
+) -> Outcome {
     let mut outcome = Outcome { latencies: Vec::new(), errors: 0, exhausted: false };
+    let mut connection = Some(connection);
     while Instant::now() < until {
-        let request = match shape {
-            Shape::Post { url, content_type, bearer } => {
-                let body = if let [only] = pool {
-                    only.clone()
-                } else if let Some(body) = pool.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    body.clone()
-                } else {
+        let body = match (shape, pool) {
+            (Shape::Get { .. }, _) => None,
+            (Shape::Post { .. }, [only]) => Some(only.clone()),
+            (Shape::Post { .. }, _) => {
+                let Some(body) = pool.get(next.fetch_add(1, Ordering::Relaxed)) else {
                     outcome.exhausted = true;
                     break;
                 };
-                let request = client.post(url).header(CONTENT_TYPE, *content_type).body(body);
-                match bearer {
-                    Some(token) => request.header(AUTHORIZATION, format!("Bearer {token}")),
-                    None => request,
-                }
+                Some(body.clone())
             }
-            Shape::Get { url, bearer } => client.get(url).header(AUTHORIZATION, format!("Bearer {bearer}")),
         };
         let sent = Instant::now();
-        let response = request.send().await;
-        let ok = match response {
-            Ok(response) => {
-                let status = response.status();
-                let body = response.bytes().await;
-                status.is_success() && body.is_ok()
-            }
-            Err(_) => false,
+        let answered = match connection.as_mut() {
+            Some(open) => open.send(endpoint, shape, body).await,
+            None => match Connection::open(endpoint).await {
+                Ok(open) => connection.insert(open).send(endpoint, shape, body).await,
+                Err(error) => Err(error),
+            },
         };
         let micros = u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX);
-        if ok {
-            outcome.latencies.push(micros);
-        } else {
-            outcome.errors += 1;
+        match answered {
+            Ok(true) => outcome.latencies.push(micros),
+            Ok(false) => outcome.errors += 1,
+            Err(_) => {
+                outcome.errors += 1;
+                connection = None;
+            }
         }
     }
-    Ok(outcome)
+    outcome
 }

@@ -75,6 +75,7 @@ impl Fixtures {
         let details = SoftwareDetails {
             software_id: SOFTWARE_ID.to_owned(),
             org_id: ORG_ID.to_owned(),
+            org_name: Some("Bench TPP Ltd".to_owned()),
             client_name: "Bench TPP Payments App".to_owned(),
             roles: vec!["AISP".to_owned(), "PISP".to_owned()],
             redirect_uris: vec!["https://tpp.example.com/cb".to_owned()],

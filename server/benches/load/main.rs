@@ -20,6 +20,7 @@
 mod drive;
 mod fixtures;
 mod report;
+mod wire;
 
 use std::path::PathBuf;
 
