@@ -18,6 +18,7 @@ test("a sandbox TPP is made, refused while the workspace does not trust it, then
   const softwareId = `Budget${Date.now().toString(36)}`;
   await page.getByLabel("Software ID").fill("not an id");
   await page.getByLabel("Organisation ID").fill("0015800001SANDBOX");
+  await page.getByLabel("Organisation name").fill("Budget Planner Ltd");
   await page.getByLabel("Client name").fill("Budget Planner");
   await page.getByLabel("Redirect URIs").fill("https://budget.example/callback");
   await page.getByRole("button", { name: "Make sandbox TPP" }).click();
@@ -28,6 +29,7 @@ test("a sandbox TPP is made, refused while the workspace does not trust it, then
   await expect(page.locator("#sandbox-created")).toContainText(softwareId);
   const row = page.locator("#sandbox-tpps tr", { hasText: softwareId });
   await expect(row).toContainText("AISP, PISP");
+  await expect(row).toContainText("Budget Planner Ltd (0015800001SANDBOX)");
 
   // DCR is off: the endpoint's refusal is shown as it answered.
   await row.getByRole("button", { name: "Register here" }).click();

@@ -67,6 +67,7 @@ pub static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     let software = SoftwareDetails {
         software_id: "oQ4KoaavpOuoE7rvQsZEOV".to_owned(),
         org_id: "0015800001HQQrZAAX".to_owned(),
+        org_name: Some("Budget Planner Ltd".to_owned()),
         client_name: "Fuzz TPP".to_owned(),
         roles: vec!["AISP".to_owned(), "PISP".to_owned()],
         redirect_uris: vec!["https://tpp.example.com/cb".to_owned()],

@@ -29,6 +29,7 @@ fn software() -> SoftwareDetails {
     SoftwareDetails {
         software_id: "BenchSoftware0001".to_owned(),
         org_id: "0015800001HQQrZAAX".to_owned(),
+        org_name: Some("Budget Planner Ltd".to_owned()),
         client_name: "Bench TPP".to_owned(),
         roles: vec!["AISP".to_owned(), "PISP".to_owned()],
         redirect_uris: vec!["https://tpp.example.com/cb".to_owned()],

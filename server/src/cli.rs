@@ -177,6 +177,9 @@ pub struct TppInitArgs {
     pub software_id: String,
     #[arg(long)]
     pub org_id: String,
+    /// The organisation's name (the software statement's `org_name`).
+    #[arg(long, default_value = "Sandbox TPP Ltd")]
+    pub org_name: String,
     #[arg(long, default_value = "Sandbox TPP")]
     pub client_name: String,
     /// Comma-separated: AISP, PISP, CBPII.

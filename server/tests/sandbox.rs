@@ -18,12 +18,13 @@ use onboard::oauth2::jose::JwsAlgorithm;
 use onboard::pki::{IssuedCertificate, transport_key_and_request};
 use onboard::tpp::claims::{self, RegistrationAsk};
 use onboard::tpp::keys::SigningKey;
-use support::{ORG_ID, TestServer, decode};
+use support::{ADMIN_WORKSPACE, ORG_ID, TestServer, decode};
 
 fn details() -> SoftwareDetails {
     SoftwareDetails {
         software_id: "BudgetPlanner".to_owned(),
         org_id: "0015800001SANDBOX".to_owned(),
+        org_name: Some("Budget Planner Ltd".to_owned()),
         client_name: "Budget Planner".to_owned(),
         roles: vec!["AISP".to_owned(), "PISP".to_owned()],
         redirect_uris: vec!["https://budget.example/callback".to_owned()],
@@ -115,6 +116,10 @@ async fn enrolled_software_registers_where_the_sandbox_is_trusted_and_nowhere_el
     let (status, body) = server.register(&client, "application/jose", registration(&enrolled)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["software_id"], "BudgetPlanner");
+    // The statement names the organisation as enrolled, and the client is listed under it.
+    let client_id = body["client_id"].as_str().unwrap();
+    let (_, client) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients/{client_id}"), None).await;
+    assert_eq!(client["org_name"], "Budget Planner Ltd", "{client}");
     // The sandbox's CA is the one mutual TLS relies on: General settings without CAs of their
     // own still save.
     server.patch_workspace(json!({"org_id": ORG_ID})).await;

@@ -137,6 +137,7 @@ async fn software_enrolled_by_the_toolkit_has_no_bundle_to_give() {
         dir: bundle.path().to_owned(),
         software_id: "HeldElsewhere".to_owned(),
         org_id: "org1".to_owned(),
+        org_name: "Sandbox TPP Ltd".to_owned(),
         client_name: "Elsewhere".to_owned(),
         roles: vec!["AISP".to_owned()],
         redirect_uri: vec!["https://elsewhere.example/cb".to_owned()],

@@ -20,6 +20,7 @@ fn init_args(server: &TestServer, dir: &std::path::Path) -> TppInitArgs {
         dir: dir.to_owned(),
         software_id: "BudgetPlanner".to_owned(),
         org_id: "0015800001SANDBOX".to_owned(),
+        org_name: "Budget Planner Ltd".to_owned(),
         client_name: "Budget Planner".to_owned(),
         roles: vec!["AISP".to_owned()],
         redirect_uri: vec!["https://budget.example/callback".to_owned()],
@@ -79,6 +80,12 @@ async fn a_sandbox_bundle_goes_through_the_whole_lifecycle() {
     assert_eq!(std::fs::metadata(dir.join("signing-key.pem")).unwrap().permissions().mode() & 0o777, 0o600);
     let jwks: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("jwks.json")).unwrap()).unwrap();
     assert_eq!((jwks["keys"][0]["use"].as_str(), jwks["keys"][1]["use"].as_str()), (Some("sig"), Some("tls")));
+    let ssa = onboard::oauth2::jose::CompactJws::parse(std::fs::read_to_string(dir.join("ssa.jwt")).unwrap().trim()).unwrap();
+    let names = |claim: &str| ssa.unverified_claims()[claim].as_str().map(str::to_owned);
+    assert_eq!(
+        (names("org_name"), names("software_client_name")),
+        (Some("Budget Planner Ltd".to_owned()), Some("Budget Planner".to_owned()))
+    );
     let tpp = Toolkit::new(&server, &dir);
 
     // DCR is off: the step and the server's words come back.

@@ -79,6 +79,10 @@ impl fmt::Debug for SandboxDirectoryKeys {
 pub struct SoftwareDetails {
     pub software_id: String,
     pub org_id: String,
+    /// The organisation's name, the statement's `org_name`. Software enrolled before it was
+    /// asked for has none; its statements name the organisation by the client name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_name: Option<String>,
     pub client_name: String,
     pub roles: Vec<String>,
     pub redirect_uris: Vec<String>,
@@ -98,10 +102,10 @@ impl SoftwareDetails {
         {
             return Err(SettingsError::new("org_id", "must be 1 to 64 letters, digits, '-' or '_'"));
         }
-        let name = self.client_name.trim();
-        if name.is_empty() || name.len() > MAX_TEXT_LEN || name.chars().any(char::is_control) {
-            return Err(SettingsError::new("client_name", format!("must be 1 to {MAX_TEXT_LEN} characters on one line")));
+        if let Some(org_name) = &self.org_name {
+            one_line_name("org_name", org_name)?;
         }
+        one_line_name("client_name", &self.client_name)?;
         if self.roles.is_empty() || self.roles.iter().any(|role| !SANDBOX_ROLES.contains(&role.as_str())) {
             return Err(SettingsError::new("roles", format!("give one or more of {}", SANDBOX_ROLES.join(", "))));
         }
@@ -113,6 +117,20 @@ impl SoftwareDetails {
         }
         Ok(())
     }
+
+    /// The statement's `org_name`.
+    pub fn organisation_name(&self) -> &str {
+        self.org_name.as_deref().unwrap_or(&self.client_name)
+    }
+}
+
+/// A name of 1 to [`MAX_TEXT_LEN`] characters on one line, not just spaces.
+fn one_line_name(field: &str, name: &str) -> Result<(), SettingsError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > MAX_TEXT_LEN || name.chars().any(char::is_control) {
+        return Err(SettingsError::new(field, format!("must be 1 to {MAX_TEXT_LEN} characters on one line")));
+    }
+    Ok(())
 }
 
 fn is_https_url(text: &str) -> bool {
@@ -196,6 +214,7 @@ mod tests {
         SoftwareDetails {
             software_id: "BudgetPlanner".to_owned(),
             org_id: "0015800001HQQrZAAX".to_owned(),
+            org_name: Some("Budget Planner Ltd".to_owned()),
             client_name: "Budget Planner".to_owned(),
             roles: vec!["AISP".to_owned()],
             redirect_uris: vec!["https://tpp.example/cb".to_owned()],
@@ -228,8 +247,17 @@ mod tests {
         };
         assert_eq!(field(|d| d.software_id = "a/b".to_owned()).as_deref(), Some("software_id"));
         assert_eq!(field(|d| d.org_id = String::new()).as_deref(), Some("org_id"));
+        assert_eq!(field(|d| d.org_name = Some("  ".to_owned())).as_deref(), Some("org_name"));
         assert_eq!(field(|d| d.client_name = "a\nb".to_owned()).as_deref(), Some("client_name"));
         assert_eq!(field(|d| d.roles = vec!["ASPSP".to_owned()]).as_deref(), Some("roles"));
         assert_eq!(field(|d| d.redirect_uris = vec!["http://tpp.example/cb".to_owned()]).as_deref(), Some("redirect_uris"));
+    }
+
+    #[test]
+    fn software_enrolled_without_an_organisation_name_is_named_by_its_client_name() {
+        let stored = r#"{"software_id":"Old","org_id":"org","client_name":"Old App","roles":["AISP"],"redirect_uris":[]}"#;
+        let old: SoftwareDetails = serde_json::from_str(stored).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((old.org_name.as_deref(), old.organisation_name()), (None, "Old App"));
+        assert_eq!(details().organisation_name(), "Budget Planner Ltd");
     }
 }

@@ -935,6 +935,7 @@ async fn a_tenant_has_one_sandbox_directory_and_its_software() {
             details: SoftwareDetails {
                 software_id: "BudgetPlanner".to_owned(),
                 org_id: "org-1".to_owned(),
+                org_name: Some("Org One Ltd".to_owned()),
                 client_name: name.to_owned(),
                 roles: vec!["AISP".to_owned()],
                 redirect_uris: vec!["https://tpp.example/cb".to_owned()],
@@ -990,6 +991,7 @@ async fn every_stored_private_key_is_listed_by_its_slot_and_replaced_in_place() 
             details: SoftwareDetails {
                 software_id: id.to_owned(),
                 org_id: "org-1".to_owned(),
+                org_name: None,
                 client_name: id.to_owned(),
                 roles: vec!["AISP".to_owned()],
                 redirect_uris: vec!["https://tpp.example/cb".to_owned()],

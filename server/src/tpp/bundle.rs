@@ -274,6 +274,7 @@ mod tests {
         SoftwareDetails {
             software_id: "Budget".to_owned(),
             org_id: "org1".to_owned(),
+            org_name: Some("Budget Ltd".to_owned()),
             client_name: "Budget".to_owned(),
             roles: vec!["AISP".to_owned()],
             redirect_uris: vec!["https://budget.example/cb".to_owned()],

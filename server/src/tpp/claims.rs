@@ -31,7 +31,7 @@ pub fn software_statement(software: &SoftwareDetails, issuer: &str, jwks_endpoin
         },
         "org_status": "Active",
         "org_id": software.org_id,
-        "org_name": software.client_name,
+        "org_name": software.organisation_name(),
     });
     if let Some(endpoint) = jwks_endpoint {
         claims["software_jwks_endpoint"] = json!(endpoint);

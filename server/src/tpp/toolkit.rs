@@ -88,6 +88,7 @@ async fn init(args: &TppInitArgs) -> anyhow::Result<()> {
     let details = SoftwareDetails {
         software_id: args.software_id.clone(),
         org_id: args.org_id.clone(),
+        org_name: Some(args.org_name.clone()),
         client_name: args.client_name.clone(),
         roles: args.roles.iter().map(|role| role.trim().to_ascii_uppercase()).collect(),
         redirect_uris: args.redirect_uri.clone(),

@@ -300,6 +300,7 @@ fn software() -> SoftwareDetails {
     SoftwareDetails {
         software_id: SOFTWARE_ID.to_owned(),
         org_id: ORG_ID.to_owned(),
+        org_name: Some("Budget Planner Ltd".to_owned()),
         client_name: "Example TPP (Sandbox)".to_owned(),
         roles: ["AISP", "PISP", "CBPII"].map(str::to_owned).to_vec(),
         redirect_uris: vec!["https://tpp.example.com/callback".to_owned()],

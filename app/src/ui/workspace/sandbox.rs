@@ -182,7 +182,7 @@ fn SandboxRow(tpp: SandboxSoftwareSummary, tried: RwSignal<Option<Tried>>, chang
         <tr>
             <td class="mono small">{software_id.clone()}</td>
             <td>{tpp.details.client_name.clone()}</td>
-            <td class="mono small">{tpp.details.org_id.clone()}</td>
+            <td>{format!("{} ({})", tpp.details.organisation_name(), tpp.details.org_id)}</td>
             <td>{tpp.details.roles.join(", ")}</td>
             <td class="nowrap">{tpp.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
             <td>{actions} {delete_error}</td>
@@ -236,6 +236,7 @@ fn NewSandboxTppForm(changed: RwSignal<u32>) -> impl IntoView {
     let path = use_workspace_path();
     let software_id = RwSignal::new(String::new());
     let org_id = RwSignal::new(String::new());
+    let org_name = RwSignal::new(String::new());
     let client_name = RwSignal::new(String::new());
     let redirect_uris = RwSignal::new(String::new());
     let roles = RwSignal::new(vec!["AISP".to_owned()]);
@@ -257,6 +258,7 @@ fn NewSandboxTppForm(changed: RwSignal<u32>) -> impl IntoView {
             details: SoftwareDetails {
                 software_id: software_id.get().trim().to_owned(),
                 org_id: org_id.get().trim().to_owned(),
+                org_name: Some(org_name.get().trim().to_owned()),
                 client_name: client_name.get().trim().to_owned(),
                 roles: roles.get(),
                 redirect_uris: redirect_uris.get().split_whitespace().map(str::to_owned).collect(),
@@ -317,6 +319,11 @@ fn NewSandboxTppForm(changed: RwSignal<u32>) -> impl IntoView {
                     <FieldMessage field="org_id" error />
                 </div>
                 <div class="field">
+                    <label for="st-org-name">"Organisation name"</label>
+                    <input id="st-org-name" placeholder="Budget Planner Ltd" bind:value=org_name required />
+                    <FieldMessage field="org_name" error />
+                </div>
+                <div class="field">
                     <label for="st-name">"Client name"</label>
                     <input id="st-name" placeholder="Budget Planner" bind:value=client_name required />
                     <FieldMessage field="client_name" error />
@@ -340,7 +347,7 @@ fn NewSandboxTppForm(changed: RwSignal<u32>) -> impl IntoView {
                     <p class="hint">"One per line, https."</p>
                     <FieldMessage field="redirect_uris" error />
                 </div>
-                <FormMessage error fields=&["software_id", "org_id", "client_name", "algorithm", "roles", "redirect_uris"] />
+                <FormMessage error fields=&["software_id", "org_id", "org_name", "client_name", "algorithm", "roles", "redirect_uris"] />
                 <div class="form-actions">
                     <button type="submit" class="button" disabled=move || create.pending().get()>
                         {move || if create.pending().get() { "Making keys…" } else { "Make sandbox TPP" }}
