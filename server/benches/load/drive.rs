@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, anyhow, bail};
 use app::clock::{Clock as _, SystemClock};
 use axum::body::Bytes;
-use reqwest::header::CONTENT_TYPE;
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Serialize;
@@ -273,7 +273,7 @@ impl Setup {
             Scenario::Registration => {
                 let (fixtures, issuer) = (&self.fixtures, self.issuer.as_str());
                 let pool = presign(count, || fixtures.registration(issuer, false, now))?;
-                (Shape::Post { path: self.register_path.clone(), content_type: "application/jose", bearer: None }, pool)
+                (Shape::Post { path: self.register_path.clone(), content_type: "application/jose" }, pool)
             }
             Scenario::TokenPrivateKeyJwt => {
                 let (fixtures, client) = (&self.fixtures, self.pkjwt_client.as_str());
@@ -284,21 +284,15 @@ impl Setup {
                         "grant_type=client_credentials&client_assertion_type={CLIENT_ASSERTION_TYPE}&client_assertion={assertion}"
                     ))
                 })?;
-                (
-                    Shape::Post {
-                        path: self.token_path.clone(),
-                        content_type: "application/x-www-form-urlencoded",
-                        bearer: None,
-                    },
-                    pool,
-                )
+                (Shape::Post { path: self.token_path.clone(), content_type: "application/x-www-form-urlencoded" }, pool)
             }
             Scenario::TokenTlsClientAuth => (
-                Shape::Post { path: self.token_path.clone(), content_type: "application/x-www-form-urlencoded", bearer: None },
+                Shape::Post { path: self.token_path.clone(), content_type: "application/x-www-form-urlencoded" },
                 vec![format!("grant_type=client_credentials&client_id={}", self.tls_client)],
             ),
             Scenario::GetRegistration => {
-                (Shape::Get { path: self.tls_client_path.clone(), bearer: self.registration_access_token.clone() }, Vec::new())
+                let authorization = HeaderValue::try_from(format!("Bearer {}", self.registration_access_token))?;
+                (Shape::Get { path: self.tls_client_path.clone(), authorization }, Vec::new())
             }
         })
     }

@@ -36,15 +36,9 @@ impl Endpoint {
 #[derive(Clone)]
 pub enum Shape {
     /// POST the next body of a pool (each used once).
-    Post {
-        path: String,
-        content_type: &'static str,
-        bearer: Option<String>,
-    },
-    Get {
-        path: String,
-        bearer: String,
-    },
+    Post { path: String, content_type: &'static str },
+    /// GET with a bearer token: `authorization` is the whole header, made once for the run.
+    Get { path: String, authorization: HeaderValue },
 }
 
 /// One kept-alive connection.
@@ -67,22 +61,17 @@ impl Connection {
     pub async fn send(&mut self, endpoint: &Endpoint, shape: &Shape, body: Option<Bytes>) -> anyhow::Result<bool> {
         let host = endpoint.host.clone();
         let request = match shape {
-            Shape::Post { path, content_type, bearer } => {
-                let mut request = Request::builder()
-                    .method(Method::POST)
-                    .uri(path.as_str())
-                    .header(HOST, host)
-                    .header(CONTENT_TYPE, *content_type);
-                if let Some(token) = bearer {
-                    request = request.header(AUTHORIZATION, format!("Bearer {token}"));
-                }
-                request.body(Full::new(body.unwrap_or_default()))?
-            }
-            Shape::Get { path, bearer } => Request::builder()
+            Shape::Post { path, content_type } => Request::builder()
+                .method(Method::POST)
+                .uri(path.as_str())
+                .header(HOST, host)
+                .header(CONTENT_TYPE, *content_type)
+                .body(Full::new(body.unwrap_or_default()))?,
+            Shape::Get { path, authorization } => Request::builder()
                 .method(Method::GET)
                 .uri(path.as_str())
                 .header(HOST, host)
-                .header(AUTHORIZATION, format!("Bearer {bearer}"))
+                .header(AUTHORIZATION, authorization.clone())
                 .body(Full::new(Bytes::new()))?,
         };
         self.sender.ready().await?;
