@@ -10,10 +10,12 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 RUN_ARGS ?=
 
-.PHONY: run build test lint unit-tests e2e quickstart fuzz fuzz-smoke bench bench-micro setup setup-rust clean-data help prune
+.PHONY: run build release run-release test lint unit-tests e2e quickstart fuzz fuzz-smoke bench bench-micro setup setup-rust clean-data help prune
 
 help:
 	@echo "make run    build and start Onboard on its embedded default (SQLite in ./data)"
+	@echo "make release  the optimised build to deploy: server and console in release, the console's"
+	@echo "            assets with Brotli and gzip copies; make run-release starts it"
 	@echo "make test   every check CI runs: format, lints, unit, contract (SQLite and PostgreSQL),"
 	@echo "            full-server and browser tests"
 	@echo "make fuzz   every fuzz target for FUZZ_SECONDS (default 300) each"
@@ -30,6 +32,13 @@ build: setup-rust
 
 run: build
 	$(CARGO_TARGET_DIR)/debug/onboard serve --site-root target/site --sandbox-workspace $(RUN_ARGS)
+
+# Needs the npm binaryen's wasm-opt (make setup installs it; see TOOLCHAIN notes in the README).
+release: setup
+	cargo leptos build --release --precompress
+
+run-release: release
+	$(CARGO_TARGET_DIR)/release/onboard serve --site-root target/site $(RUN_ARGS)
 
 test: setup prune lint build unit-tests fuzz-smoke e2e quickstart
 	@echo "make test: all checks passed"

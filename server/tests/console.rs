@@ -194,3 +194,32 @@ async fn a_manual_client_cannot_name_keys_at_an_address_fetches_refuse() {
     let (status, made) = console.call_json("create_manual_client", &client("https://keys.bank.example/jwks")).await;
     assert_eq!(status, StatusCode::OK, "{made}");
 }
+
+/// A release build leaves compressed copies of the assets beside them: a browser that accepts
+/// Brotli or gzip gets that copy, one that accepts neither gets the file itself, and a file
+/// without copies (a debug build's) is served as it is.
+#[tokio::test]
+async fn compressed_copies_of_the_assets_are_served_to_browsers_that_accept_them() {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    for (file, content) in
+        [("console.wasm", "wasm"), ("console.wasm.br", "brotli"), ("console.wasm.gz", "gzip"), ("console.css", "css")]
+    {
+        std::fs::write(pkg.join(file), content).unwrap();
+    }
+    let root = site.path().display().to_string();
+    let server = TestServer::start_with(|args| args.site_root = root).await;
+    let fetch = |path: &'static str, accept: &'static str| {
+        let url = format!("{}/pkg/{path}", server.http);
+        async move {
+            let response = client().get(url).header("accept-encoding", accept).send().await.unwrap();
+            let encoding = response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned());
+            (response.status(), encoding, response.text().await.unwrap())
+        }
+    };
+    assert_eq!(fetch("console.wasm", "gzip, deflate, br").await, (StatusCode::OK, Some("br".to_owned()), "brotli".to_owned()));
+    assert_eq!(fetch("console.wasm", "gzip").await, (StatusCode::OK, Some("gzip".to_owned()), "gzip".to_owned()));
+    assert_eq!(fetch("console.wasm", "identity").await, (StatusCode::OK, None, "wasm".to_owned()));
+    assert_eq!(fetch("console.css", "gzip, br").await, (StatusCode::OK, None, "css".to_owned()));
+}
