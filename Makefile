@@ -33,8 +33,9 @@ build: setup-rust
 run: build
 	$(CARGO_TARGET_DIR)/debug/onboard serve --site-root target/site --sandbox-workspace $(RUN_ARGS)
 
-# Needs the npm binaryen's wasm-opt (make setup installs it; see TOOLCHAIN notes in the README).
-release: setup
+# A release build runs wasm-opt, which must be npm's binaryen (Debian's breaks hydration).
+release:
+	@scripts/setup-toolchain.sh release-tools
 	cargo leptos build --release --precompress
 
 run-release: release

