@@ -190,7 +190,7 @@ async fn abandoned_dcr_clients_are_listed_and_deleted_together_from_the_console(
     for (id, dynamic, days_ago) in
         [("old-tpp-1", true, 200), ("old-tpp-2", true, 91), ("fresh-tpp", true, 10), ("bank-own", false, 400)]
     {
-        store.register_client(&stored_client(id, dynamic, days_ago), None, None, 0, &created(id)).await.unwrap();
+        store.register_client(stored_client(id, dynamic, days_ago), None, None, 0, &created(id)).await.unwrap();
     }
     let console = support::ConsoleSession::sign_in(&server).await;
     let list = |filter: &'static str| {

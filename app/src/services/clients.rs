@@ -133,7 +133,7 @@ pub async fn create_manual_client(
         ..NewAuditEvent::administration(at.clone(), AuditEventType::ClientCreated, actor, None, now)
     };
     // A manual client does not count towards the cap on dynamically registered ones.
-    state.store.register_client(&client, None, None, 0, &event).await?;
+    state.store.register_client(client, None, None, 0, &event).await?;
     Ok((ClientDetails { summary, metadata, software_statement: None, updated_at: now }, secret))
 }
 

@@ -243,7 +243,7 @@ async fn the_table_rebuilds_keep_clients_their_tokens_and_the_cascade() {
         ok(store.insert_workspace(&workspace("obuk", Profile::OpenbankingUk)).await);
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 1);
         // A manual client: the store's registration of a dynamic one counts it (migration 10).
-        ok(store.register_client(&client(&at_ws, "c1", false, 1), None, None, 0, &created).await);
+        ok(store.register_client(client(&at_ws, "c1", false, 1), None, None, 0, &created).await);
         let token = token_record(&at_ws, "t1", "c1");
         ok(store.insert_access_token(&token, "token-hash-1", None).await);
         take_back_later_columns(&url).await;
@@ -253,7 +253,7 @@ async fn the_table_rebuilds_keep_clients_their_tokens_and_the_cascade() {
         assert_eq!(credentials.registration_access_token_hash.as_deref(), Some("hash-c1"), "{url}");
         assert_eq!(ok(store.access_token("t1").await), Some((token, hashed("token-hash-1"))), "{url}");
         let same_hash = NewClient { registration_access_token_hash: Some("hash-c1".to_owned()), ..client(&at_ws, "c2", true, 3) };
-        ok(store.register_client(&same_hash, None, None, 0, &created).await);
+        ok(store.register_client(same_hash, None, None, 0, &created).await);
         assert!(ok(store.delete_client(&at_ws, "c1", &created).await));
         assert_eq!(ok(store.access_token("t1").await), None, "{url}: deleting a client still ends its tokens");
         assert!(ok(store.client(&at_ws, "c2").await).is_some(), "{url}");
@@ -280,7 +280,7 @@ async fn the_count_of_dynamic_clients_starts_from_those_held_before_the_upgrade(
         // Stored as manual clients (the store's registration of a dynamic one would count it
         // in a table this schema lacks), then made dynamic as an older release stored them.
         for (ws, id) in [(&at_ws, "d1"), (&at_ws, "d2"), (&other, "d3"), (&at_ws, "manual")] {
-            ok(store.register_client(&client(ws, id, false, 1), None, None, 0, &created).await);
+            ok(store.register_client(client(ws, id, false, 1), None, None, 0, &created).await);
         }
         execute(&url, "update client set dynamically_registered = true where client_id in ('d1', 'd2', 'd3')").await;
         take_back_later_columns(&url).await;
@@ -288,8 +288,8 @@ async fn the_count_of_dynamic_clients_starts_from_those_held_before_the_upgrade(
         ok(store.migrate().await);
         assert_eq!(ok(store.dynamic_client_count(&at_ws).await), 2, "{url}");
         assert_eq!(ok(store.dynamic_client_count(&other).await), 1, "{url}");
-        ok(store.register_client(&client(&at_ws, "d4", true, 2), None, None, 3, &created).await);
-        let past_cap = store.register_client(&client(&at_ws, "d5", true, 2), None, None, 3, &created).await;
+        ok(store.register_client(client(&at_ws, "d4", true, 2), None, None, 3, &created).await);
+        let past_cap = store.register_client(client(&at_ws, "d5", true, 2), None, None, 3, &created).await;
         assert!(matches!(past_cap, Err(StoreError::CapReached)), "{url}: {past_cap:?}");
     }
 }
@@ -336,7 +336,7 @@ async fn workspaces_are_created_read_listed_and_updated() {
         ok(store.insert_workspace(&generic).await);
         ok(store
             .register_client(
-                &client(&obuk.reference(), "c1", true, 7),
+                client(&obuk.reference(), "c1", true, 7),
                 None,
                 None,
                 0,
@@ -357,7 +357,7 @@ async fn registration_writes_client_guard_and_audit_together() {
         let at_ws = ws.reference();
 
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 1);
-        ok(store.register_client(&client(&at_ws, "c1", true, 1), Some(&guard(&at_ws, "j1", 100)), None, 0, &created).await);
+        ok(store.register_client(client(&at_ws, "c1", true, 1), Some(&guard(&at_ws, "j1", 100)), None, 0, &created).await);
 
         assert!(ok(store.replay_guard_exists(&guard(&at_ws, "j1", 100)).await));
         assert!(!ok(store.replay_guard_exists(&guard(&at_ws, "j2", 100)).await));
@@ -365,7 +365,7 @@ async fn registration_writes_client_guard_and_audit_together() {
 
         // A replayed jti writes nothing: no client, no audit event.
         let replay =
-            store.register_client(&client(&at_ws, "c2", true, 2), Some(&guard(&at_ws, "j1", 100)), None, 0, &created).await;
+            store.register_client(client(&at_ws, "c2", true, 2), Some(&guard(&at_ws, "j1", 100)), None, 0, &created).await;
         assert!(matches!(replay, Err(StoreError::Replayed)), "{replay:?}");
         assert_eq!(ok(store.client(&at_ws, "c2").await), None);
         assert_eq!(ok(store.audit_events(&at_ws, &AuditFilter::default()).await).len(), 1);
@@ -373,7 +373,7 @@ async fn registration_writes_client_guard_and_audit_together() {
         // A client id taken already is a conflict, and its fresh jti is not spent: the replay
         // record written in the same query is undone with the client.
         let taken =
-            store.register_client(&client(&at_ws, "c1", true, 2), Some(&guard(&at_ws, "j5", 100)), None, 0, &created).await;
+            store.register_client(client(&at_ws, "c1", true, 2), Some(&guard(&at_ws, "j5", 100)), None, 0, &created).await;
         assert!(matches!(taken, Err(StoreError::Conflict)), "{taken:?}");
         assert!(!ok(store.replay_guard_exists(&guard(&at_ws, "j5", 100)).await));
         assert_eq!(ok(store.audit_events(&at_ws, &AuditFilter::default()).await).len(), 1);
@@ -383,7 +383,7 @@ async fn registration_writes_client_guard_and_audit_together() {
         let other = workspace_ref("other");
         ok(store
             .register_client(
-                &client(&other, "c3", true, 3),
+                client(&other, "c3", true, 3),
                 Some(&guard(&other, "j1", 100)),
                 None,
                 0,
@@ -408,7 +408,7 @@ async fn registration_writes_client_guard_and_audit_together() {
         assert!(ok(store.replay_guard_exists(&tenant_wide).await));
         assert_eq!(ok(store.purge_expired_replay_guards(99).await), 0);
         assert_eq!(ok(store.purge_expired_replay_guards(101).await), 4);
-        ok(store.register_client(&client(&at_ws, "c4", true, 4), Some(&guard(&at_ws, "j1", 200)), None, 0, &created).await);
+        ok(store.register_client(client(&at_ws, "c4", true, 4), Some(&guard(&at_ws, "j1", 200)), None, 0, &created).await);
     }
 }
 
@@ -428,7 +428,7 @@ async fn concurrent_registrations_each_keep_their_outcome() {
                 let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 1);
                 store
                     .register_client(
-                        &client(&at_ws, &format!("c{i}"), true, 1),
+                        client(&at_ws, &format!("c{i}"), true, 1),
                         Some(&guard(&at_ws, &jti, 100)),
                         None,
                         0,
@@ -466,9 +466,9 @@ async fn clients_are_listed_filtered_and_deleted() {
         ok(store.insert_workspace(&ws).await);
         let at_ws = ws.reference();
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
-        ok(store.register_client(&client(&at_ws, "old", true, 1), None, None, 0, &created).await);
-        ok(store.register_client(&client(&at_ws, "manual", false, 2), None, None, 0, &created).await);
-        ok(store.register_client(&client(&at_ws, "new", true, 3), None, None, 0, &created).await);
+        ok(store.register_client(client(&at_ws, "old", true, 1), None, None, 0, &created).await);
+        ok(store.register_client(client(&at_ws, "manual", false, 2), None, None, 0, &created).await);
+        ok(store.register_client(client(&at_ws, "new", true, 3), None, None, 0, &created).await);
 
         let ids = |list: Vec<ClientSummary>| list.into_iter().map(|c| c.client_id).collect::<Vec<_>>();
         assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::All).await)), ["new", "manual", "old"]);
@@ -501,11 +501,11 @@ async fn the_cap_on_dynamic_clients_is_kept_by_the_write() {
         let register = |id: &str, cap: u32| {
             let (store, at_ws, created) = (store.clone(), at_ws.clone(), created.clone());
             let (client, guard) = (client(&at_ws, id, true, 1), guard(&at_ws, &format!("jti-{id}"), 100));
-            async move { store.register_client(&client, Some(&guard), None, cap, &created).await }
+            async move { store.register_client(client, Some(&guard), None, cap, &created).await }
         };
         ok(register("c1", 2).await);
         ok(register("c2", 2).await);
-        ok(store.register_client(&client(&at_ws, "manual", false, 1), None, None, 2, &created).await);
+        ok(store.register_client(client(&at_ws, "manual", false, 1), None, None, 2, &created).await);
         assert_eq!(ok(store.dynamic_client_count(&at_ws).await), 2);
 
         assert!(matches!(register("c3", 2).await, Err(StoreError::CapReached)));
@@ -538,10 +538,10 @@ async fn registrations_racing_for_the_last_places_never_pass_the_cap() {
         ok(store.insert_workspace(&ws).await);
         let at_ws = ws.reference();
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
-        ok(store.register_client(&client(&at_ws, "first", true, 1), None, None, 5, &created).await);
+        ok(store.register_client(client(&at_ws, "first", true, 1), None, None, 5, &created).await);
         let racing = (0..16).map(|i| {
             let (store, client, created) = (store.clone(), client(&at_ws, &format!("c{i}"), true, 1), created.clone());
-            tokio::spawn(async move { store.register_client(&client, None, None, 5, &created).await })
+            tokio::spawn(async move { store.register_client(client, None, None, 5, &created).await })
         });
         let outcomes = futures_util::future::join_all(racing).await;
         let admitted = outcomes.iter().filter(|o| matches!(o, Ok(Ok(())))).count();
@@ -708,7 +708,7 @@ async fn access_tokens_are_found_by_jti_revoked_once_and_end_with_their_client()
         let at_ws = ws.reference();
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
         // A manual client: the store's registration of a dynamic one counts it (migration 10).
-        ok(store.register_client(&client(&at_ws, "c1", false, 1), None, None, 0, &created).await);
+        ok(store.register_client(client(&at_ws, "c1", false, 1), None, None, 0, &created).await);
         let token = token_record(&at_ws, "t1", "c1");
         ok(store.insert_access_token(&token, "hash-1", None).await);
         assert_eq!(ok(store.access_token("t1").await), Some((token.clone(), hashed("hash-1"))), "found by jti, with its hash");
@@ -725,7 +725,7 @@ async fn access_tokens_are_found_by_jti_revoked_once_and_end_with_their_client()
         assert_eq!(ok(store.client_with_credentials(&workspace_ref("other"), "c1").await), None);
 
         let with_secret = NewClient { client_secret_hash: Some("secret-c2".to_owned()), ..client(&at_ws, "c2", false, 1) };
-        ok(store.register_client(&with_secret, None, None, 0, &created).await);
+        ok(store.register_client(with_secret.clone(), None, None, 0, &created).await);
         let updated = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 5);
         assert!(ok(store.update_client(&NewClient { client_secret_hash: None, ..with_secret }, None, &updated).await));
         let (_, credentials) = ok(store.client_with_credentials(&at_ws, "c2").await).unwrap_or_else(|| panic!("c2"));

@@ -13,6 +13,7 @@
 
 use std::time::Duration;
 
+use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -31,7 +32,10 @@ const QUEUE_DEPTH: usize = 16_384;
 #[derive(Debug)]
 pub enum Write {
     Registration {
+        /// The client, its `metadata` taken out: the writer binds `metadata` instead.
         client: Box<NewClient>,
+        /// The client's metadata as stored ([`super::stored_metadata::serialized`]).
+        metadata: Box<RawValue>,
         replay: Option<ReplayGuard>,
         consumed_token: Option<String>,
         max_dynamic_clients: u32,

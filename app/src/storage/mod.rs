@@ -240,7 +240,7 @@ pub trait Store: Send + Sync + 'static {
     /// then nothing is written.
     async fn register_client(
         &self,
-        client: &NewClient,
+        client: NewClient,
         replay: Option<&ReplayGuard>,
         consumed_token: Option<&str>,
         max_dynamic_clients: u32,

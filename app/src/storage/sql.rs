@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sqlx::Row as _;
 use sqlx::types::Json;
 
@@ -369,9 +370,9 @@ macro_rules! sql_store {
 
             async fn apply(tx: &mut sqlx::Transaction<'_, $db>, write: &Write) -> Result<(), StoreError> {
                 match write {
-                    Write::Registration { client, replay, consumed_token, max_dynamic_clients, audit } => {
+                    Write::Registration { client, metadata, replay, consumed_token, max_dynamic_clients, audit } => {
                         let (replay, consumed_token) = (replay.as_ref(), consumed_token.as_deref());
-                        Self::insert_registration(tx, client, replay, consumed_token, *max_dynamic_clients, audit).await
+                        Self::insert_registration(tx, client, metadata, replay, consumed_token, *max_dynamic_clients, audit).await
                     }
                     Write::ReplayGuard(guard) => Self::insert_guard(&mut **tx, guard).await,
                     Write::AccessToken { record, token_hash, replay } => {
@@ -490,6 +491,7 @@ macro_rules! sql_store {
             async fn insert_registration(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 client: &NewClient,
+                metadata: &RawValue,
                 replay: Option<&ReplayGuard>,
                 consumed_token: Option<&str>,
                 max_dynamic_clients: u32,
@@ -513,7 +515,7 @@ macro_rules! sql_store {
                 if counted {
                     query = Self::bind_count(query, &client.workspace, max_dynamic_clients);
                 }
-                Self::bind_audit_event(Self::bind_client(query, client), audit).execute(&mut **tx).await.map_err(classify_write)?;
+                Self::bind_audit_event(Self::bind_client(query, client, metadata), audit).execute(&mut **tx).await.map_err(classify_write)?;
                 Ok(())
             }
 
@@ -569,7 +571,8 @@ macro_rules! sql_store {
             }
 
             /// The binds of [`INSERT_CLIENT`], after those `query` has.
-            fn bind_client<'q>(query: Bound<'q, $db>, client: &'q NewClient) -> Bound<'q, $db> {
+            /// `metadata`: the client's, serialized for storage.
+            fn bind_client<'q>(query: Bound<'q, $db>, client: &'q NewClient, metadata: &'q RawValue) -> Bound<'q, $db> {
                 let summary = &client.summary;
                 query
                     .bind(&summary.client_id)
@@ -581,7 +584,7 @@ macro_rules! sql_store {
                     .bind(summary.org_id.as_deref())
                     .bind(summary.org_name.as_deref())
                     .bind(summary.token_endpoint_auth_method.as_str())
-                    .bind(Json(stored_metadata::for_storage(&client.metadata, client.software_statement.as_deref())))
+                    .bind(Json(metadata))
                     .bind(client.software_statement.as_deref())
                     .bind(client.client_secret_hash.as_deref())
                     .bind(client.registration_access_token_hash.as_deref())
@@ -796,15 +799,20 @@ macro_rules! sql_store {
 
             async fn register_client(
                 &self,
-                client: &NewClient,
+                mut client: NewClient,
                 replay: Option<&ReplayGuard>,
                 consumed_token: Option<&str>,
                 max_dynamic_clients: u32,
                 audit: &NewAuditEvent,
             ) -> Result<(), StoreError> {
+                // Serialized here, and the tree dropped here, on the caller's task rather than
+                // the writer's, which every registration waits on.
+                let metadata = stored_metadata::serialized(&client.metadata, client.software_statement.as_deref())?;
+                drop(std::mem::take(&mut client.metadata));
                 self.writes
                     .submit(Write::Registration {
-                        client: Box::new(client.clone()),
+                        client: Box::new(client),
+                        metadata,
                         replay: replay.cloned(),
                         consumed_token: consumed_token.map(str::to_owned),
                         max_dynamic_clients,

@@ -10,6 +10,9 @@
 
 use serde::ser::{Serialize, SerializeMap as _, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::StoreError;
 
 const MEMBER: &str = "software_statement";
 
@@ -22,6 +25,13 @@ pub struct ForStorage<'a> {
 pub fn for_storage<'a>(metadata: &'a Value, statement: Option<&str>) -> ForStorage<'a> {
     let member = metadata.get(MEMBER).and_then(Value::as_str);
     ForStorage { metadata, omit_statement: member.is_some() && member == statement }
+}
+
+/// [`for_storage`], serialized: done by the caller's task before a write goes to the group
+/// commit writer, which every registration waits on and which then only copies the text.
+pub fn serialized(metadata: &Value, statement: Option<&str>) -> Result<Box<RawValue>, StoreError> {
+    serde_json::value::to_raw_value(&for_storage(metadata, statement))
+        .map_err(|e| StoreError::Database(sqlx::Error::Encode(Box::new(e))))
 }
 
 impl Serialize for ForStorage<'_> {

@@ -150,6 +150,11 @@ impl CompactJws {
         &self.text
     }
 
+    /// The compact text and the claims, without copying them (after [`Self::verify`]).
+    pub fn into_text_and_claims(self) -> (String, Map<String, Value>) {
+        (self.text, self.claims)
+    }
+
     /// Verifies the signature with the key named by `kid`, or (without a `kid`) with each
     /// signing key that fits the algorithm. Returns the now trusted claims.
     pub fn verify(&self, keys: &PublicJwks) -> Result<&Map<String, Value>, JwsError> {

@@ -178,9 +178,8 @@ pub fn verify(
     let claims_map = unverified
         .jws
         .verify(keys)
-        .map_err(|e| RegistrationError::SoftwareStatementSignatureInvalid(format!("the software statement {e}")))?
-        .clone();
-    let claims: Claims = serde_path_to_error::deserialize(Value::Object(claims_map.clone())).map_err(|e| {
+        .map_err(|e| RegistrationError::SoftwareStatementSignatureInvalid(format!("the software statement {e}")))?;
+    let claims: Claims = serde_path_to_error::deserialize(claims_map).map_err(|e| {
         RegistrationError::SoftwareStatementClaimInvalid { claim: e.path().to_string(), problem: e.inner().to_string() }
     })?;
     check_validity_window(&claims, now.timestamp(), max_age_seconds)?;
@@ -205,8 +204,9 @@ pub fn verify(
             other => return Err(RegistrationError::CompetentAuthorityNotActive(other.unwrap_or("absent").to_owned())),
         }
     }
+    let (compact, claims_map) = unverified.jws.into_text_and_claims();
     Ok(SoftwareStatement {
-        compact: unverified.jws.as_str().to_owned(),
+        compact,
         issuer: unverified.issuer,
         software_id,
         org_id: claims.org_id,

@@ -322,7 +322,7 @@ pub(crate) async fn validate_traced(
                 "the signing keys are available",
                 keys::request_keys(state, workspace, source, jws.kid()).await,
             )?;
-            step(trace, Stage::Signature, "the request's signature", pipeline::verify_request(jws, &keys))?.clone()
+            step(trace, Stage::Signature, "the request's signature", pipeline::verify_request(jws, &keys))?
         }
         RegistrationRequest::Plain(claims) => {
             trace.skip(
@@ -330,7 +330,7 @@ pub(crate) async fn validate_traced(
                 "the request's signature",
                 "the request is not signed, and this workspace does not require it",
             );
-            claims.clone()
+            claims
         }
     };
     if dcr.bind_transport_certificate {
@@ -351,7 +351,7 @@ pub(crate) async fn validate_traced(
     }
     let policy = RegistrationPolicy { profile: workspace.profile, settings: &workspace.settings };
     let signed = matches!(request, RegistrationRequest::Signed(_));
-    let validated = pipeline::validate_traced(&claims, signed, ssa.as_ref(), &policy, now, trace)?;
+    let validated = pipeline::validate_traced(claims, signed, ssa.as_ref(), &policy, now, trace)?;
     let input = || {
         // A policy sees a certificate only once it is trusted: a self-signed one proves nothing.
         let leaf = incoming.connection.client_chain.as_ref().and_then(|chain| chain.first());
@@ -359,7 +359,7 @@ pub(crate) async fn validate_traced(
             ClientCertificateCheck::Trusted { .. } => leaf.and_then(client_trust::certificate_facts),
             _ => None,
         };
-        policy_check::policy_input(workspace, &claims, &validated.metadata, ssa.as_ref(), facts.as_ref(), &incoming.headers)
+        policy_check::policy_input(workspace, claims, &validated.metadata, ssa.as_ref(), facts.as_ref(), &incoming.headers)
     };
     policy_check::check_policy(state, workspace, input, instead, trace).await?;
     Ok(validated)
@@ -398,9 +398,9 @@ async fn store(
     event.software_id.clone_from(&client.summary.software_id);
     event.org_id.clone_from(&client.summary.org_id);
     let cap = workspace.settings.limits.max_dynamic_clients;
-    match state.app.store.register_client(&client, replay.as_ref(), consumed_token, cap, &event).await {
+    match state.app.store.register_client(client, replay.as_ref(), consumed_token, cap, &event).await {
         Ok(()) => {
-            tracing::info!(workspace = %workspace.reference(), client_id = %issue.client_id, software_id = ?client.summary.software_id, "client registered");
+            tracing::info!(workspace = %workspace.reference(), client_id = %issue.client_id, software_id = ?event.software_id, "client registered");
             Ok(body)
         }
         Err(StoreError::Replayed) => Err(Failure::Rejected(RegistrationError::Replayed)),

@@ -128,7 +128,7 @@ pub fn validate_traced(
     let claims: RequestClaims = trace_rule(
         trace,
         "the claims have the registration's types",
-        serde_path_to_error::deserialize(Value::Object(claims.clone()))
+        serde_path_to_error::deserialize(claims)
             .map_err(|e| RegistrationError::ClaimInvalid { claim: e.path().to_string(), problem: e.inner().to_string() }),
     )?;
     let obuk = policy.profile == Profile::OpenbankingUk;
