@@ -124,7 +124,7 @@ impl Fixture {
             RegistrationRequest::Plain(claims) => claims.clone(),
         };
         let policy = RegistrationPolicy { profile: Profile::OpenbankingUk, settings: &self.settings };
-        registration::validate(&claims, matches!(request, RegistrationRequest::Signed(_)), ssa.as_ref(), &policy, now()).map(Some)
+        registration::validate(&claims, matches!(request, RegistrationRequest::Signed(_)), ssa, &policy, now()).map(Some)
     }
 
     /// What every accepted registration must satisfy, whatever its input.

@@ -351,7 +351,7 @@ pub(crate) async fn validate_traced(
     }
     let policy = RegistrationPolicy { profile: workspace.profile, settings: &workspace.settings };
     let signed = matches!(request, RegistrationRequest::Signed(_));
-    let validated = pipeline::validate_traced(claims, signed, ssa.as_ref(), &policy, now, trace)?;
+    let validated = pipeline::validate_traced(claims, signed, ssa, &policy, now, trace)?;
     let input = || {
         // A policy sees a certificate only once it is trusted: a self-signed one proves nothing.
         let leaf = incoming.connection.client_chain.as_ref().and_then(|chain| chain.first());
@@ -359,7 +359,14 @@ pub(crate) async fn validate_traced(
             ClientCertificateCheck::Trusted { .. } => leaf.and_then(client_trust::certificate_facts),
             _ => None,
         };
-        policy_check::policy_input(workspace, claims, &validated.metadata, ssa.as_ref(), facts.as_ref(), &incoming.headers)
+        policy_check::policy_input(
+            workspace,
+            claims,
+            &validated.metadata,
+            validated.software_statement.as_ref(),
+            facts.as_ref(),
+            &incoming.headers,
+        )
     };
     policy_check::check_policy(state, workspace, input, instead, trace).await?;
     Ok(validated)

@@ -156,7 +156,7 @@ impl Case {
             RegistrationRequest::Plain(claims) => claims.clone(),
         };
         let policy = RegistrationPolicy { profile: Profile::OpenbankingUk, settings: &self.settings };
-        validate(&claims, matches!(request, RegistrationRequest::Signed(_)), ssa.as_ref(), &policy, now())
+        validate(&claims, matches!(request, RegistrationRequest::Signed(_)), ssa, &policy, now())
     }
 
     /// Runs with the software statement's header `typ` set to `typ`.

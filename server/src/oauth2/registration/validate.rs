@@ -109,22 +109,23 @@ pub struct ValidatedRegistration {
 pub fn validate(
     claims: &Map<String, Value>,
     signed: bool,
-    ssa: Option<&SoftwareStatement>,
+    software_statement: Option<SoftwareStatement>,
     policy: &RegistrationPolicy<'_>,
     now: DateTime<Utc>,
 ) -> Result<ValidatedRegistration, RegistrationError> {
-    validate_traced(claims, signed, ssa, policy, now, &mut Trace::default())
+    validate_traced(claims, signed, software_statement, policy, now, &mut Trace::default())
 }
 
 /// [`validate`], recording each rule in `trace` as it passes or fails.
 pub fn validate_traced(
     claims: &Map<String, Value>,
     signed: bool,
-    ssa: Option<&SoftwareStatement>,
+    software_statement: Option<SoftwareStatement>,
     policy: &RegistrationPolicy<'_>,
     now: DateTime<Utc>,
     trace: &mut Trace,
 ) -> Result<ValidatedRegistration, RegistrationError> {
+    let ssa = software_statement.as_ref();
     let claims: RequestClaims = trace_rule(
         trace,
         "the claims have the registration's types",
@@ -208,7 +209,7 @@ pub fn validate_traced(
         jwks,
         tls_client_certificate_bound_access_tokens: obuk,
     };
-    Ok(ValidatedRegistration { metadata, software_statement: ssa.cloned(), replay })
+    Ok(ValidatedRegistration { metadata, software_statement, replay })
 }
 
 /// Records one rule's result as a claims check (the detail carries the wire error code).
