@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::storage::DcrSettingsWrite;
 
 pub async fn get_dcr_settings(state: &AppState, at: &WorkspaceRef) -> Result<DcrSettings, ServiceError> {
-    Ok(get_workspace(state, at).await?.dcr)
+    Ok(get_workspace(state, at).await?.dcr.clone())
 }
 
 /// Replaces the DCR settings. Keys were validated when `settings` was parsed; the rules across

@@ -1,5 +1,7 @@
 //! Creating, reading, listing and configuring workspaces.
 
+use std::sync::Arc;
+
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
 use super::{ServiceError, signing_keys};
@@ -15,7 +17,7 @@ use crate::storage::StoreError;
 const MAX_CA_BUNDLE_BYTES: usize = 1024 * 1024;
 
 /// The workspace at `at`, or [`ServiceError::NotFound`].
-pub async fn get_workspace(state: &AppState, at: &WorkspaceRef) -> Result<Workspace, ServiceError> {
+pub async fn get_workspace(state: &AppState, at: &WorkspaceRef) -> Result<Arc<Workspace>, ServiceError> {
     state.store.workspace(at).await?.ok_or(ServiceError::NotFound("workspace"))
 }
 
@@ -80,7 +82,7 @@ pub async fn update_settings(
     patch: WorkspaceSettingsPatch,
     actor: &str,
 ) -> Result<Workspace, ServiceError> {
-    let mut workspace = get_workspace(state, at).await?;
+    let mut workspace = Arc::unwrap_or_clone(get_workspace(state, at).await?);
     let settings = workspace.settings.patched(patch)?;
     match &settings.trusted_client_ca_pem {
         Some(pem) => check_ca_bundle(pem)?,

@@ -317,7 +317,7 @@ async fn workspaces_are_created_read_listed_and_updated() {
         orphan.tenant = TenantId::parse("nobody").unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(store.insert_workspace(&orphan).await, Err(StoreError::NotFound)));
 
-        assert_eq!(ok(store.workspace(&obuk.reference()).await).as_ref(), Some(&obuk));
+        assert_eq!(ok(store.workspace(&obuk.reference()).await).as_deref(), Some(&obuk));
         assert_eq!(ok(store.workspace(&workspace_ref("missing")).await), None);
         assert!(ok(store.tenant_exists(&tenant()).await));
 
@@ -330,7 +330,7 @@ async fn workspaces_are_created_read_listed_and_updated() {
         assert_eq!(ok(store.update_dcr_settings(&workspace_ref("missing"), &dcr, at(6)).await), DcrSettingsWrite::NoWorkspace);
 
         let read = ok(store.workspace(&obuk.reference()).await).unwrap_or_else(|| panic!("workspace vanished"));
-        assert_eq!((read.dcr, read.settings, read.updated_at), (dcr, settings, at(6)));
+        assert_eq!((&read.dcr, &read.settings, read.updated_at), (&dcr, &settings, at(6)));
 
         let generic = Workspace { created_at: at(1), ..workspace("generic", Profile::Generic) };
         ok(store.insert_workspace(&generic).await);
@@ -856,7 +856,7 @@ async fn policies_are_kept_per_workspace() {
         let mut dcr = obuk.dcr.clone();
         dcr.policy_id = Some(PolicyId::parse("nowhere").unwrap_or_else(|e| panic!("{e}")));
         assert_eq!(ok(store.update_dcr_settings(&at_obuk, &dcr, at(3)).await), DcrSettingsWrite::NoPolicy);
-        assert_eq!(ok(store.workspace(&at_obuk).await).map(|w| w.dcr), Some(obuk.dcr.clone()), "nothing written");
+        assert_eq!(ok(store.workspace(&at_obuk).await).map(|w| w.dcr.clone()), Some(obuk.dcr.clone()), "nothing written");
         dcr.policy_id = Some(id.clone());
         assert_eq!(ok(store.update_dcr_settings(&at_obuk, &dcr, at(3)).await), DcrSettingsWrite::Saved);
         assert_eq!(ok(store.delete_policy(&at_obuk, &id).await), PolicyDeletion::Attached);
@@ -905,7 +905,7 @@ async fn attaching_and_deleting_a_policy_at_once_cannot_both_win() {
                 "{}: round {round}: {outcome:?}",
                 store.backend().as_str()
             );
-            let named = ok(store.workspace(&at_obuk).await).and_then(|w| w.dcr.policy_id);
+            let named = ok(store.workspace(&at_obuk).await).and_then(|w| w.dcr.policy_id.clone());
             if let Some(named) = named {
                 assert!(ok(store.policy(&at_obuk, &named).await).is_some(), "settings name a deleted policy");
             }

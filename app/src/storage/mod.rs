@@ -213,7 +213,7 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a workspace; [`StoreError::Conflict`] if its id is taken, [`StoreError::NotFound`]
     /// if its tenant does not exist.
     async fn insert_workspace(&self, workspace: &Workspace) -> Result<(), StoreError>;
-    async fn workspace(&self, at: &WorkspaceRef) -> Result<Option<Workspace>, StoreError>;
+    async fn workspace(&self, at: &WorkspaceRef) -> Result<Option<Arc<Workspace>>, StoreError>;
     async fn workspaces(&self, tenant: &TenantId) -> Result<Vec<WorkspaceSummary>, StoreError>;
     /// Returns false if the workspace does not exist.
     async fn update_workspace_settings(

@@ -237,7 +237,7 @@ macro_rules! sql_store {
             /// The hot paths' writes, group-committed by one writer task.
             writes: Queue,
             /// Workspaces and their signing keys read in the last second.
-            workspaces: std::sync::Arc<ReadCache<Workspace>>,
+            workspaces: std::sync::Arc<ReadCache<std::sync::Arc<Workspace>>>,
             signing_keys: std::sync::Arc<ReadCache<Vec<WorkspaceSigningKey>>>,
         }
 
@@ -703,7 +703,7 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn workspace(&self, at: &WorkspaceRef) -> Result<Option<Workspace>, StoreError> {
+            async fn workspace(&self, at: &WorkspaceRef) -> Result<Option<std::sync::Arc<Workspace>>, StoreError> {
                 if let Some(workspace) = self.workspaces.get(at) {
                     return Ok(Some(workspace));
                 }
@@ -716,7 +716,7 @@ macro_rules! sql_store {
                 .bind(at.workspace.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
-                let workspace = row.as_ref().map(Self::workspace_from_row).transpose()?;
+                let workspace = row.as_ref().map(Self::workspace_from_row).transpose()?.map(std::sync::Arc::new);
                 if let Some(workspace) = &workspace {
                     self.workspaces.put(at, workspace.clone(), generation);
                 }

@@ -2,6 +2,8 @@
 //! [`OAuthForm`] extractor (workspace, form body, `Authorization` header), and answers in the
 //! format RFC 6749 §5.2 describes, never cached.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -24,7 +26,7 @@ const BODY_LIMIT: usize = 16 * 1024;
 /// A form-encoded OAuth request to a workspace: its workspace, its body, and its
 /// `Authorization` header. A refusal is already a response in the protocol's format.
 pub(super) struct OAuthForm {
-    pub workspace: Workspace,
+    pub workspace: Arc<Workspace>,
     pub form: Bytes,
     pub authorization: Option<String>,
 }

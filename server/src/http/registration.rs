@@ -2,6 +2,8 @@
 //! (RFC 7592). Each profile has its own path, `openbankinguk/dcr/v3.2/register` (OBUK DCR v3.2)
 //! and `oauth2/register` (plain RFC 7591), served by the same handlers and the same pipeline.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -177,7 +179,7 @@ const INVALID_TOKEN_CHALLENGE: &str = "Bearer error=\"invalid_token\"";
 
 /// The workspace at `at`, if it exists and follows the endpoint's profile, with the sandbox
 /// directory's trust added when its settings ask for it.
-async fn workspace<E: Endpoint>(state: &ServerState, at: &app::domain::ids::WorkspaceRef) -> Result<Workspace, WireError> {
+async fn workspace<E: Endpoint>(state: &ServerState, at: &app::domain::ids::WorkspaceRef) -> Result<Arc<Workspace>, WireError> {
     let workspace = state.app.store.workspace(at).await.map_err(WireError::internal)?;
     let workspace = workspace.filter(|w| w.profile == E::PROFILE).ok_or_else(|| WireError::not_found(E::NAME))?;
     crate::services::sandbox::trusting(state, workspace).await.map_err(WireError::internal)

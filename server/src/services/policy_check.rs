@@ -16,8 +16,7 @@ use app::domain::workspace::Workspace;
 use app::policy::{PolicyCache, PolicyOutcome, UNEVALUABLE};
 
 use super::registration::Failure;
-use crate::oauth2::registration::{ClientMetadata, RegistrationError};
-use crate::oauth2::software_statement::SoftwareStatement;
+use crate::oauth2::registration::{RegistrationError, ValidatedRegistration};
 use crate::state::ServerState;
 use crate::tls::client_trust::CertificateFacts;
 
@@ -50,11 +49,11 @@ pub fn select_headers<'a>(value_of: impl Fn(&str) -> Option<&'a str>) -> BTreeMa
 pub fn policy_input(
     workspace: &Workspace,
     claims: &Map<String, Value>,
-    registration: &ClientMetadata,
-    ssa: Option<&SoftwareStatement>,
+    validated: &ValidatedRegistration,
     certificate: Option<&CertificateFacts>,
     headers: &BTreeMap<String, String>,
 ) -> Value {
+    let (registration, ssa) = (&validated.metadata, validated.software_statement.as_ref());
     let mut registered = serde_json::to_value(registration).unwrap_or(Value::Null);
     if let Some(fields) = registered.as_object_mut() {
         fields.insert("scope".to_owned(), Value::String(registration.scopes.join(" ")));

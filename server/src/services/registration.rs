@@ -359,14 +359,7 @@ pub(crate) async fn validate_traced(
             ClientCertificateCheck::Trusted { .. } => leaf.and_then(client_trust::certificate_facts),
             _ => None,
         };
-        policy_check::policy_input(
-            workspace,
-            claims,
-            &validated.metadata,
-            validated.software_statement.as_ref(),
-            facts.as_ref(),
-            &incoming.headers,
-        )
+        policy_check::policy_input(workspace, claims, &validated, facts.as_ref(), &incoming.headers)
     };
     policy_check::check_policy(state, workspace, input, instead, trace).await?;
     Ok(validated)

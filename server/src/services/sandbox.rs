@@ -193,20 +193,22 @@ pub async fn software_jwks(state: &ServerState, tenant: &TenantId, software_id: 
 /// The workspace as its protocol endpoints see it: when its DCR settings trust the sandbox
 /// directory, the directory's issuer joins the trusted issuers and its CA the trusted client
 /// CAs. Software statement keys are chosen by issuer ([`statement_keys`]).
-pub async fn trusting(state: &ServerState, mut workspace: Workspace) -> Result<Workspace, StoreError> {
+pub async fn trusting(state: &ServerState, workspace: Arc<Workspace>) -> Result<Arc<Workspace>, StoreError> {
     if !workspace.dcr.trust_sandbox_directory {
         return Ok(workspace);
     }
     let Some(keys) = state.app.store.sandbox_directory(&workspace.tenant).await? else {
         return Ok(workspace);
     };
+    // The stored workspace is shared (the store keeps it for a second): this view is a copy.
+    let mut workspace = Arc::unwrap_or_clone(workspace);
     workspace.dcr.trusted_ssa_issuers.push(SANDBOX_ISSUER.to_owned());
     let bundle = match workspace.settings.trusted_client_ca_pem.take() {
         Some(own) => format!("{}\n{}", own.trim_end(), keys.ca_cert_pem),
         None => keys.ca_cert_pem,
     };
     workspace.settings.trusted_client_ca_pem = Some(bundle);
-    Ok(workspace)
+    Ok(Arc::new(workspace))
 }
 
 /// The sandbox directory's keys, for a software statement its issuer claims to be from, when

@@ -1,5 +1,7 @@
 //! `/tenants/{tenant}/workspaces[/{workspace}]`: list, create, read, and update general settings.
 
+use std::sync::Arc;
+
 use app::domain::audit::ADMIN_API_ACTOR;
 use axum::Json;
 use axum::extract::State;
@@ -75,7 +77,7 @@ pub async fn get(
     WorkspacePath(at): WorkspacePath,
 ) -> Result<Json<WorkspaceView>, WireError> {
     let workspace = workspaces::get_workspace(&state.app, &at).await?;
-    Ok(Json(WorkspaceView::new(&state, workspace)))
+    Ok(Json(WorkspaceView::new(&state, Arc::unwrap_or_clone(workspace))))
 }
 
 pub async fn update(
