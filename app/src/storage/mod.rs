@@ -213,6 +213,8 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a workspace; [`StoreError::Conflict`] if its id is taken, [`StoreError::NotFound`]
     /// if its tenant does not exist.
     async fn insert_workspace(&self, workspace: &Workspace) -> Result<(), StoreError>;
+    /// The workspace at `at`, shared with the store's one-second read cache (a protocol request
+    /// reads it without copying it; whoever changes it works on a copy).
     async fn workspace(&self, at: &WorkspaceRef) -> Result<Option<Arc<Workspace>>, StoreError>;
     async fn workspaces(&self, tenant: &TenantId) -> Result<Vec<WorkspaceSummary>, StoreError>;
     /// Returns false if the workspace does not exist.
