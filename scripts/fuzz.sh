@@ -19,6 +19,9 @@ corpora=${FUZZ_CORPUS_DIR:-$HOME/.cache/onboard/fuzz}
 # Stable Rust: no sanitizer (see scripts/setup-toolchain.sh); the console's view types need the
 # same cfg as every other build of the app crate.
 export RUSTFLAGS="--cfg erase_components"
+# cargo fuzz builds in the release profile; its link-time optimisation (Cargo.toml) would add
+# minutes to each target's link and nothing to a fuzz run.
+export CARGO_PROFILE_RELEASE_LTO=false
 fuzz() { cargo fuzz "$1" -s none --fuzz-dir fuzz "${@:2}"; }
 
 fuzz build
