@@ -4,7 +4,7 @@
 //! 401 (and an access token presented for an unknown client is revoked); a valid token of
 //! another client gets 403. Every operation is an audit event.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use app::domain::audit::AuditEventType;
 use app::domain::client::ClientDetails;
@@ -143,13 +143,8 @@ async fn replace(
             invalid("token_endpoint_auth_method", "cannot change to a client secret method: register a new client").into()
         );
     }
-    let issue = Issue {
-        client_id: client_id.clone(),
-        issued_at: existing.summary.created_at,
-        client_secret: None,
-        registration_access_token: None,
-    };
-    let (body, mut client) = registration::registered_client(state, workspace, &validated, &issue);
+    let issue = Issue { client_id: client_id.clone(), issued_at: existing.summary.created_at, has_client_secret: false };
+    let mut client = registration::registered_client(state, workspace, &validated, &issue);
     // A secret belongs to the secret methods: leaving them forgets it, so it cannot come back.
     client.client_secret_hash =
         credentials.client_secret_hash.filter(|_| validated.metadata.token_endpoint_auth_method.uses_client_secret());
@@ -157,7 +152,7 @@ async fn replace(
     let replay = registration::replay_guard(workspace, &validated);
     let event = attempt.event(workspace, AuditEventType::DcrUpdated, now);
     match state.app.store.update_client(&client, replay.as_ref(), &event).await {
-        Ok(true) => Ok(Value::Object(strip_secrets(body))),
+        Ok(true) => Ok(client.metadata),
         Ok(false) => Err(Refusal::Unauthorized("unknown client")),
         Err(StoreError::Replayed) => Err(Failure::Rejected(RegistrationError::Replayed).into()),
         Err(other) => Err(internal(other)),
@@ -315,12 +310,6 @@ fn claimed_client_id(incoming: &Incoming) -> Option<String> {
         Err(_) => crate::oauth2::strict_json::parse_object(&incoming.body).ok()?,
     };
     claims.get("client_id").and_then(Value::as_str).map(str::to_owned)
-}
-
-fn strip_secrets(mut body: Map<String, Value>) -> Map<String, Value> {
-    body.remove("client_secret");
-    body.remove("registration_access_token");
-    body
 }
 
 fn invalid(claim: &str, problem: &str) -> Failure {

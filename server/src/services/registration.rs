@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use app::domain::audit::{AuditEventType, NewAuditEvent, Outcome};
 use app::domain::client::ClientSummary;
@@ -21,7 +22,7 @@ use super::{keys, policy_check, token};
 use crate::listener::Connection;
 use crate::oauth2::registration::{
     self as pipeline, ClientCertificateCheck, IssuedCredentials, RegistrationError, RegistrationPolicy, RegistrationRequest,
-    ValidatedRegistration,
+    RegistrationResponse, ValidatedRegistration,
 };
 use crate::oauth2::software_statement;
 use crate::oauth2::token::certificate_thumbprint;
@@ -150,7 +151,7 @@ impl Attempt {
 }
 
 /// Runs a registration; returns the 201 body.
-pub async fn register(state: &ServerState, workspace: &Workspace, incoming: Incoming) -> Result<Map<String, Value>, Failure> {
+pub async fn register(state: &ServerState, workspace: &Workspace, incoming: Incoming) -> Result<Box<RawValue>, Failure> {
     let now = state.app.clock.now();
     let certificate = state.protocol.client_trust.check(
         incoming.connection.client_chain.as_deref(),
@@ -377,18 +378,20 @@ async fn store(
     consumed_token: Option<&str>,
     now: DateTime<Utc>,
     attempt: &Attempt,
-) -> Result<Map<String, Value>, Failure> {
+) -> Result<Box<RawValue>, Failure> {
     let method = validated.metadata.token_endpoint_auth_method;
     let client_secret = method.uses_client_secret().then(Secret::generate_client_secret);
     let client_id = secrets::new_time_ordered_id(now);
     let registration_access_token = secrets::new_registration_access_token(&client_id);
-    let issue = Issue {
-        client_id,
-        issued_at: now,
-        client_secret: client_secret.as_ref(),
-        registration_access_token: Some(&registration_access_token),
-    };
-    let (body, mut client) = registered_client(state, workspace, validated, &issue);
+    let issue = Issue { client_id, issued_at: now, has_client_secret: client_secret.is_some() };
+    let mut client = registered_client(state, workspace, validated, &issue);
+    // Serialized before the client goes to the store, which takes its metadata over.
+    let body = serde_json::value::to_raw_value(&RegistrationResponse {
+        metadata: &client.metadata,
+        client_secret: client_secret.as_ref().map(Secret::expose),
+        registration_access_token: Some(registration_access_token.expose()),
+    })
+    .map_err(|e| Failure::Internal(format!("the registration response: {e}")))?;
     client.client_secret_hash = client_secret.as_ref().map(|s| s.hash().as_str().to_owned());
     client.registration_access_token_hash = Some(registration_access_token.hash().as_str().to_owned());
     client.registration_access_token_subject.clone_from(&attempt.trusted_certificate_subject);
@@ -410,37 +413,37 @@ async fn store(
     }
 }
 
-/// What a registration issues: its id, and the secrets shown once.
-pub(crate) struct Issue<'a> {
+/// What a registration issues (or an update keeps), its secrets aside: they go only into the
+/// 201 ([`RegistrationResponse`]).
+pub(crate) struct Issue {
     pub client_id: String,
     pub issued_at: DateTime<Utc>,
-    pub client_secret: Option<&'a Secret>,
-    pub registration_access_token: Option<&'a Secret>,
+    /// Whether a client secret is issued with it (OBUK: then `client_secret_expires_at` is 0).
+    pub has_client_secret: bool,
 }
 
-/// The response body and the stored client of a validated registration (secret hashes left
-/// for the caller, which knows whether they are new or kept).
+/// The stored client of a validated registration, its metadata what GET will answer (secret
+/// hashes left for the caller, which knows whether they are new or kept).
 pub(crate) fn registered_client(
     state: &ServerState,
     workspace: &Workspace,
     validated: &ValidatedRegistration,
-    issue: &Issue<'_>,
-) -> (Map<String, Value>, NewClient) {
+    issue: &Issue,
+) -> NewClient {
     let at = workspace.reference();
     let metadata = &validated.metadata;
     let ssa = validated.software_statement.as_ref();
     let registration_client_uri = state.app.deployment.urls(&at, workspace.profile).client_configuration(&issue.client_id);
-    let body = pipeline::response(
+    let registered = pipeline::registered_metadata(
         validated,
         &IssuedCredentials {
             client_id: &issue.client_id,
             issued_at: issue.issued_at.timestamp(),
-            client_secret: issue.client_secret.map(Secret::expose),
-            registration_access_token: issue.registration_access_token.map(Secret::expose),
+            has_client_secret: issue.has_client_secret,
             registration_client_uri: &registration_client_uri,
         },
     );
-    let client = NewClient {
+    NewClient {
         workspace: at,
         summary: ClientSummary {
             client_id: issue.client_id.clone(),
@@ -453,13 +456,12 @@ pub(crate) fn registered_client(
             created_at: issue.issued_at,
             last_token_at: None,
         },
-        metadata: pipeline::stored_metadata(&body),
+        metadata: Value::Object(registered),
         software_statement: ssa.map(|s| s.compact.clone()),
         client_secret_hash: None,
         registration_access_token_hash: None,
         registration_access_token_subject: None,
-    };
-    (body, client)
+    }
 }
 
 /// The replay record of a signed request: its `jti` is spent in every workspace of the tenant

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use app::domain::ids::{TenantId, WorkspaceRef};
 use app::domain::sandbox::{NewSandboxTpp, SandboxRegistration, SandboxSoftwareSummary};
@@ -130,7 +130,9 @@ pub async fn register(state: &ServerState, at: &WorkspaceRef, software_id: &str)
         headers: BTreeMap::new(),
     };
     let outcome = match registration::register(state, &workspace, incoming).await {
-        Ok(mut registered) => {
+        Ok(answer) => {
+            let mut registered: Map<String, Value> = serde_json::from_str(answer.get())
+                .map_err(|e| ServiceError::Internal(format!("the registration's answer: {e}")))?;
             if registered.contains_key("registration_access_token") {
                 registered.insert("registration_access_token".to_owned(), Value::from(WITHHELD));
             }

@@ -5,7 +5,8 @@
 //! [`check_transport`] → [`RegistrationRequest::parse`] → [`inspect_software_statement`] →
 //! (fetch the issuer's keys) → `software_statement::verify` → [`request_key_source`] →
 //! (fetch the TPP's keys) → [`verify_request`] → [`check_transport_binding`] (with the software's
-//! keys, where the workspace binds the certificate) → [`validate`] → (store) → [`response`].
+//! keys, where the workspace binds the certificate) → [`validate`] → [`registered_metadata`] →
+//! (store) → [`RegistrationResponse`].
 
 mod claims;
 mod error;
@@ -23,7 +24,7 @@ pub use request::{
     ClientCertificateCheck, RegistrationRequest, RequestKeySource, check_transport, check_transport_binding,
     inspect_software_statement, request_key_source, software_key_source, verify_request,
 };
-pub use response::{IssuedCredentials, response, stored_metadata};
+pub use response::{IssuedCredentials, RegistrationResponse, registered_metadata};
 pub use validate::{
     ApplicationType, ClientMetadata, MAX_REQUEST_LIFETIME_SECONDS, RegistrationPolicy, ReplayKey, ValidatedRegistration,
     validate, validate_traced,

@@ -666,26 +666,35 @@ fn plain_json_is_accepted_when_signed_bodies_are_off() {
 }
 
 #[test]
-fn the_response_flattens_the_statement_and_hides_secrets_from_storage() {
+fn the_response_flattens_the_statement_and_only_the_201_holds_secrets() {
     let registered = Case::new().run().unwrap_or_else(|e| panic!("{e}"));
     let issued = IssuedCredentials {
         client_id: "6fd9aca5-50d2-45db-9c6e-072d70584ab8",
         issued_at: NOW,
-        client_secret: Some("s3cret"),
-        registration_access_token: Some("rat"),
+        has_client_secret: true,
         registration_client_uri: "https://as.example/default/obuk/openbankinguk/dcr/v3.2/register/6fd9aca5",
     };
-    let body = response(&registered, &issued);
-    assert_eq!(body["scope"], "accounts openid");
-    assert_eq!(body["scopes"], json!(["accounts", "openid"]));
-    assert_eq!(body["org_id"], ORG_ID);
-    assert_eq!(body["software_roles"], json!(["AISP", "PISP"]));
-    assert_eq!(body["client_secret_expires_at"], 0);
-    assert!(body["software_statement"].as_str().is_some_and(|s| s.split('.').count() == 3));
-    assert!(body.get("iss").is_none() && body.get("jti").is_none(), "request-only claims are not echoed");
-    let stored = stored_metadata(&body);
+    let stored = Value::Object(registered_metadata(&registered, &issued));
+    assert_eq!(stored["scope"], "accounts openid");
+    assert_eq!(stored["scopes"], json!(["accounts", "openid"]));
+    assert_eq!(stored["org_id"], ORG_ID);
+    assert_eq!(stored["software_roles"], json!(["AISP", "PISP"]));
+    assert_eq!(stored["client_secret_expires_at"], 0);
+    assert!(stored["software_statement"].as_str().is_some_and(|s| s.split('.').count() == 3));
+    assert!(stored.get("iss").is_none() && stored.get("jti").is_none(), "request-only claims are not echoed");
     assert!(stored.get("client_secret").is_none() && stored.get("registration_access_token").is_none());
-    assert_eq!(stored["client_id"], body["client_id"]);
+
+    let response =
+        RegistrationResponse { metadata: &stored, client_secret: Some("s3cret"), registration_access_token: Some("rat") };
+    let body = serde_json::to_value(&response).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((&body["client_secret"], &body["registration_access_token"]), (&json!("s3cret"), &json!("rat")));
+    let mut without_secrets = body.clone();
+    if let Some(members) = without_secrets.as_object_mut() {
+        members.retain(|name, _| name != "client_secret" && name != "registration_access_token");
+    }
+    assert_eq!(without_secrets, stored, "the 201 is the stored metadata and the secrets, nothing else");
+    let no_secret = RegistrationResponse { metadata: &stored, client_secret: None, registration_access_token: None };
+    assert_eq!(serde_json::to_value(&no_secret).unwrap_or_else(|e| panic!("{e}")), stored);
 }
 
 #[test]
