@@ -52,11 +52,18 @@ async fn a_client_registers_with_json_and_manages_itself_with_its_registration_t
     let (status, read) = send(client.get(&manage).bearer_auth(rat)).await;
     assert_eq!((status, read["client_name"].as_str()), (StatusCode::OK, Some("Budget app")));
     assert!(read.get("client_secret").is_none());
+    assert_eq!(read["client_secret_expires_at"], 0, "the secret does not expire");
 
     let mut changed = metadata.clone();
     changed["client_name"] = json!("Budget app 2");
     let (status, updated) = send(client.put(&manage).bearer_auth(rat).json(&changed)).await;
     assert_eq!((status, updated["client_name"].as_str()), (StatusCode::OK, Some("Budget app 2")), "{updated}");
+    assert!(updated.get("client_secret").is_none());
+    let (status, reread) = send(client.get(&manage).bearer_auth(rat)).await;
+    assert_eq!(status, StatusCode::OK);
+    for after_the_update in [&updated, &reread] {
+        assert_eq!(after_the_update["client_secret_expires_at"], 0, "an update keeps the secret, which does not expire");
+    }
 
     // The client's secret gets tokens, with no certificate needed outside OBUK.
     let token_url = format!("{}/default/apps/oauth2/token", server.https);
@@ -145,4 +152,41 @@ async fn a_self_signed_certificate_authenticates_the_client_that_registered_it()
     let stranger = onboard::pki::self_signed_client(&[(rcgen::DnType::CommonName, "device-42")], support::now()).unwrap();
     let (status, body) = send(server.client(Some(&stranger)).post(&token_url).form(&form)).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
+}
+
+/// A client secret belongs to the `client_secret_*` methods: an update to another method
+/// forgets it (the answer no longer speaks of its expiry), and it cannot come back by a later
+/// update, as no new secret is issued on a PUT.
+#[tokio::test]
+async fn leaving_the_secret_methods_forgets_the_secret_for_good() {
+    use base64::Engine as _;
+    let (server, register) = generic_workspace().await;
+    let methods = json!({"token_endpoint_auth_methods": ["client_secret_basic", "self_signed_tls_client_auth"]});
+    let (status, _) = server.admin(Method::PATCH, "/default/workspaces/apps", Some(methods)).await;
+    assert_eq!(status, StatusCode::OK);
+    let client = server.client(None);
+    let with_secret = json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_basic"});
+    let (status, registered) = send(client.post(&register).json(&with_secret)).await;
+    assert_eq!((status, &registered["client_secret_expires_at"]), (StatusCode::CREATED, &json!(0)), "{registered}");
+    let manage = format!("{register}/{}", registered["client_id"].as_str().unwrap());
+    let rat = registered["registration_access_token"].as_str().unwrap();
+
+    let certificate = onboard::pki::self_signed_client(&[(rcgen::DnType::CommonName, "device-7")], support::now()).unwrap();
+    let key = onboard::tpp::keys::SigningKey::generate(onboard::oauth2::jose::JwsAlgorithm::Es256, "unused").unwrap();
+    let mut jwk = key.public_jwk().clone();
+    jwk["use"] = json!("tls");
+    jwk["x5c"] = json!([base64::engine::general_purpose::STANDARD.encode(&certificate.der)]);
+    let self_signed = json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "self_signed_tls_client_auth", "jwks": {"keys": [jwk]}});
+    let (status, updated) = send(client.put(&manage).bearer_auth(rat).json(&self_signed)).await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert!(updated.get("client_secret_expires_at").is_none(), "no secret, no expiry: {updated}");
+
+    let (status, body) = send(client.put(&manage).bearer_auth(rat).json(&with_secret)).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_client_metadata")), "{body}");
+    let token_url = format!("{}/default/apps/oauth2/token", server.https);
+    let form = [("grant_type", "client_credentials")];
+    let client_id = registered["client_id"].as_str().unwrap();
+    let (status, body) =
+        send(client.post(&token_url).basic_auth(client_id, registered["client_secret"].as_str()).form(&form)).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")), "the old secret is gone");
 }

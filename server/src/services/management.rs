@@ -143,11 +143,16 @@ async fn replace(
             invalid("token_endpoint_auth_method", "cannot change to a client secret method: register a new client").into()
         );
     }
-    let issue = Issue { client_id: client_id.clone(), issued_at: existing.summary.created_at, has_client_secret: false };
-    let mut client = registration::registered_client(state, workspace, &validated, &issue);
     // A secret belongs to the secret methods: leaving them forgets it, so it cannot come back.
-    client.client_secret_hash =
+    let kept_secret_hash =
         credentials.client_secret_hash.filter(|_| validated.metadata.token_endpoint_auth_method.uses_client_secret());
+    let issue = Issue {
+        client_id: client_id.clone(),
+        issued_at: existing.summary.created_at,
+        has_client_secret: kept_secret_hash.is_some(),
+    };
+    let mut client = registration::registered_client(state, workspace, &validated, &issue);
+    client.client_secret_hash = kept_secret_hash;
     client.registration_access_token_hash = credentials.registration_access_token_hash;
     let replay = registration::replay_guard(workspace, &validated);
     let event = attempt.event(workspace, AuditEventType::DcrUpdated, now);
