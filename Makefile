@@ -17,7 +17,7 @@ help:
 	@echo "make release  the optimised build to deploy: server and console in release, the console's"
 	@echo "            assets with Brotli and gzip copies; make run-release starts it"
 	@echo "make test   every check CI runs: format, lints, unit, contract (SQLite and PostgreSQL),"
-	@echo "            full-server and browser tests"
+	@echo "            full-server and browser tests, and the release build"
 	@echo "make fuzz   every fuzz target for FUZZ_SECONDS (default 300) each"
 	@echo "make bench  Onboard (release) against the peer oidc-provider; BENCH_DB=postgres for PostgreSQL"
 
@@ -41,7 +41,7 @@ release:
 run-release: release
 	$(CARGO_TARGET_DIR)/release/onboard serve --site-root target/site $(RUN_ARGS)
 
-test: setup prune lint build unit-tests fuzz-smoke e2e quickstart
+test: setup prune lint build unit-tests fuzz-smoke e2e quickstart release
 	@echo "make test: all checks passed"
 
 # Repeated CI runs from fresh clones grow the shared build cache; keep it bounded.
