@@ -72,16 +72,16 @@ async fn key_views(state: &AppState, at: &WorkspaceRef) -> Result<Vec<SigningKey
     let keys = state.store.signing_keys(at).await?;
     let states = key_states(&keys, state.clock.now());
     Ok(keys
-        .into_iter()
+        .iter()
         .zip(states)
         .map(|(key, state)| SigningKeyView {
-            kid: key.material.kid,
+            kid: key.material.kid.clone(),
             algorithm: key.material.algorithm,
             created_at: key.created_at,
             state,
             private_key_erased: key.material.sealed_private_key.is_none(),
             signs_tokens: state == KeyState::Signing && key.material.algorithm == in_use,
-            public_jwk: key.material.public_jwk,
+            public_jwk: key.material.public_jwk.clone(),
         })
         .collect())
 }
@@ -107,7 +107,7 @@ pub async fn erase_retired_private_keys(state: &AppState) -> Result<Vec<Workspac
 pub async fn public_jwks(state: &AppState, at: &WorkspaceRef) -> Result<Value, ServiceError> {
     let keys = state.store.signing_keys(at).await?;
     let states = key_states(&keys, state.clock.now());
-    let published: Vec<Value> =
-        keys.into_iter().zip(states).filter(|(_, state)| state.is_published()).map(|(key, _)| key.material.public_jwk).collect();
+    let published: Vec<&Value> =
+        keys.iter().zip(states).filter(|(_, state)| state.is_published()).map(|(key, _)| &key.material.public_jwk).collect();
     Ok(json!({ "keys": published }))
 }

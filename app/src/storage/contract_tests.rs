@@ -636,9 +636,9 @@ async fn signing_keys_belong_to_their_workspace_newest_first() {
         ok(store.insert_signing_key(&key("old", 1)).await);
         ok(store.insert_signing_key(&key("new", 2)).await);
         assert!(matches!(store.insert_signing_key(&key("new", 3)).await, Err(StoreError::Conflict)));
-        let kids: Vec<_> = ok(store.signing_keys(&ws.reference()).await).into_iter().map(|k| k.material.kid).collect();
+        let kids: Vec<_> = ok(store.signing_keys(&ws.reference()).await).iter().map(|k| k.material.kid.clone()).collect();
         assert_eq!(kids, ["new", "old"]);
-        let stored = ok(store.signing_keys(&ws.reference()).await).remove(0);
+        let stored = ok(store.signing_keys(&ws.reference()).await)[0].clone();
         assert_eq!((stored.material.public_jwk, stored.created_at), (json!({"kid": "new", "kty": "RSA"}), at(2)));
         assert!(ok(store.signing_keys(&workspace_ref("other")).await).is_empty());
     }
@@ -663,15 +663,17 @@ async fn an_erased_private_key_is_gone_for_good_and_its_key_stays_listed() {
                 .insert_signing_key(&WorkspaceSigningKey { workspace: ws.reference(), material, created_at: at(second) })
                 .await);
         }
-        let every = |keys: Vec<WorkspaceSigningKey>| {
-            keys.into_iter()
-                .map(|key| (key.workspace.workspace.to_string(), key.material.kid, key.material.sealed_private_key))
+        let every = |keys: &[WorkspaceSigningKey]| {
+            keys.iter()
+                .map(|key| {
+                    (key.workspace.workspace.to_string(), key.material.kid.clone(), key.material.sealed_private_key.clone())
+                })
                 .collect::<Vec<_>>()
         };
         let sealed = |kid: &str| Some(format!("sealed {kid}"));
         let (obuk_name, other_name) = (obuk.id.to_string(), other.id.to_string());
         assert_eq!(
-            every(ok(store.every_signing_key().await)),
+            every(&ok(store.every_signing_key().await)),
             [
                 (obuk_name.clone(), "new".to_owned(), sealed("new")),
                 (obuk_name.clone(), "old".to_owned(), sealed("old")),
@@ -683,7 +685,7 @@ async fn an_erased_private_key_is_gone_for_good_and_its_key_stays_listed() {
         assert!(!ok(store.erase_private_key(&other.reference(), "old", at(9)).await), "not that workspace's key");
         assert!(ok(store.erase_private_key(&obuk.reference(), "old", at(9)).await));
         assert!(!ok(store.erase_private_key(&obuk.reference(), "old", at(10)).await), "once");
-        let listed = every(ok(store.signing_keys(&obuk.reference()).await));
+        let listed = every(&ok(store.signing_keys(&obuk.reference()).await));
         assert_eq!(
             listed,
             [(obuk_name.clone(), "new".to_owned(), sealed("new")), (obuk_name, "old".to_owned(), None)],

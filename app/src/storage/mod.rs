@@ -303,8 +303,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_signing_key(&self, key: &WorkspaceSigningKey) -> Result<(), StoreError>;
     /// The workspace's keys, newest first, the retired ones whose private half was erased
-    /// included (without it).
-    async fn signing_keys(&self, at: &WorkspaceRef) -> Result<Vec<WorkspaceSigningKey>, StoreError>;
+    /// included (without it). Shared, not copied: every access token looks them up.
+    async fn signing_keys(&self, at: &WorkspaceRef) -> Result<Arc<[WorkspaceSigningKey]>, StoreError>;
     /// Every workspace's keys, each workspace's together and newest first: what housekeeping
     /// looks through for keys to erase.
     async fn every_signing_key(&self) -> Result<Vec<WorkspaceSigningKey>, StoreError>;

@@ -238,7 +238,7 @@ macro_rules! sql_store {
             writes: Queue,
             /// Workspaces and their signing keys read in the last second.
             workspaces: std::sync::Arc<ReadCache<std::sync::Arc<Workspace>>>,
-            signing_keys: std::sync::Arc<ReadCache<Vec<WorkspaceSigningKey>>>,
+            signing_keys: std::sync::Arc<ReadCache<std::sync::Arc<[WorkspaceSigningKey]>>>,
         }
 
         impl $name {
@@ -1053,7 +1053,7 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn signing_keys(&self, at: &WorkspaceRef) -> Result<Vec<WorkspaceSigningKey>, StoreError> {
+            async fn signing_keys(&self, at: &WorkspaceRef) -> Result<std::sync::Arc<[WorkspaceSigningKey]>, StoreError> {
                 if let Some(keys) = self.signing_keys.get(at) {
                     return Ok(keys);
                 }
@@ -1062,7 +1062,7 @@ macro_rules! sql_store {
                 let rows = sqlx::query(&query).bind(at.tenant.as_str()).bind(at.workspace.as_str()).fetch_all(&self.pool).await?;
                 rows.iter()
                     .map(Self::signing_key_from_row)
-                    .collect::<Result<Vec<_>, StoreError>>()
+                    .collect::<Result<std::sync::Arc<[_]>, StoreError>>()
                     .inspect(|keys| self.signing_keys.put(at, keys.clone(), generation))
             }
 

@@ -340,7 +340,7 @@ async fn sign(
     let at = workspace.reference();
     let algorithm = workspace.settings.access_token_signing_alg;
     let keys = state.app.store.signing_keys(&at).await.map_err(internal)?;
-    let key = keys.into_iter().find(|key| key.material.algorithm == algorithm);
+    let key = keys.iter().find(|key| key.material.algorithm == algorithm);
     let key = key.ok_or_else(|| internal(format!("workspace {at} has no {} signing key", algorithm.as_str())))?;
     let now = state.app.clock.now();
     let lifetime = i64::from(workspace.settings.access_token_ttl_seconds);
