@@ -122,21 +122,34 @@ async fn profiles_keep_to_their_own_endpoints_and_rules() {
     }
 }
 
-/// `self_signed_tls_client_auth` (RFC 8705 §2.2): the certificate is one the client registered
-/// in its JWKS (`x5c`), with no CA involved.
-#[tokio::test]
-async fn a_self_signed_certificate_authenticates_the_client_that_registered_it() {
-    use base64::Engine as _;
+/// A generic workspace that also allows `self_signed_tls_client_auth`.
+async fn self_signed_workspace() -> (TestServer, String) {
     let (server, register) = generic_workspace().await;
     let methods = json!({"token_endpoint_auth_methods": ["client_secret_basic", "self_signed_tls_client_auth"]});
     let (status, _) = server.admin(Method::PATCH, "/default/workspaces/apps", Some(methods)).await;
     assert_eq!(status, StatusCode::OK);
-    let certificate = onboard::pki::self_signed_client(&[(rcgen::DnType::CommonName, "device-42")], support::now()).unwrap();
+    (server, register)
+}
+
+/// A self-signed client certificate named `common_name`, and the metadata of a client that
+/// authenticates with it: its JWKS holds the certificate (`x5c`).
+fn self_signed_client(common_name: &str) -> (onboard::pki::IssuedCertificate, Value) {
+    use base64::Engine as _;
+    let certificate = onboard::pki::self_signed_client(&[(rcgen::DnType::CommonName, common_name)], support::now()).unwrap();
     let key = onboard::tpp::keys::SigningKey::generate(onboard::oauth2::jose::JwsAlgorithm::Es256, "unused").unwrap();
     let mut jwk = key.public_jwk().clone();
     jwk["use"] = json!("tls");
     jwk["x5c"] = json!([base64::engine::general_purpose::STANDARD.encode(&certificate.der)]);
     let metadata = json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "self_signed_tls_client_auth", "jwks": {"keys": [jwk]}});
+    (certificate, metadata)
+}
+
+/// `self_signed_tls_client_auth` (RFC 8705 §2.2): the certificate is one the client registered
+/// in its JWKS (`x5c`), with no CA involved.
+#[tokio::test]
+async fn a_self_signed_certificate_authenticates_the_client_that_registered_it() {
+    let (server, register) = self_signed_workspace().await;
+    let (certificate, metadata) = self_signed_client("device-42");
     let (status, registered) = send(server.client(None).post(&register).json(&metadata)).await;
     assert_eq!(status, StatusCode::CREATED, "{registered}");
     let client_id = registered["client_id"].as_str().unwrap();
@@ -159,11 +172,7 @@ async fn a_self_signed_certificate_authenticates_the_client_that_registered_it()
 /// update, as no new secret is issued on a PUT.
 #[tokio::test]
 async fn leaving_the_secret_methods_forgets_the_secret_for_good() {
-    use base64::Engine as _;
-    let (server, register) = generic_workspace().await;
-    let methods = json!({"token_endpoint_auth_methods": ["client_secret_basic", "self_signed_tls_client_auth"]});
-    let (status, _) = server.admin(Method::PATCH, "/default/workspaces/apps", Some(methods)).await;
-    assert_eq!(status, StatusCode::OK);
+    let (server, register) = self_signed_workspace().await;
     let client = server.client(None);
     let with_secret = json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_basic"});
     let (status, registered) = send(client.post(&register).json(&with_secret)).await;
@@ -171,12 +180,7 @@ async fn leaving_the_secret_methods_forgets_the_secret_for_good() {
     let manage = format!("{register}/{}", registered["client_id"].as_str().unwrap());
     let rat = registered["registration_access_token"].as_str().unwrap();
 
-    let certificate = onboard::pki::self_signed_client(&[(rcgen::DnType::CommonName, "device-7")], support::now()).unwrap();
-    let key = onboard::tpp::keys::SigningKey::generate(onboard::oauth2::jose::JwsAlgorithm::Es256, "unused").unwrap();
-    let mut jwk = key.public_jwk().clone();
-    jwk["use"] = json!("tls");
-    jwk["x5c"] = json!([base64::engine::general_purpose::STANDARD.encode(&certificate.der)]);
-    let self_signed = json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "self_signed_tls_client_auth", "jwks": {"keys": [jwk]}});
+    let (_, self_signed) = self_signed_client("device-7");
     let (status, updated) = send(client.put(&manage).bearer_auth(rat).json(&self_signed)).await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert!(updated.get("client_secret_expires_at").is_none(), "no secret, no expiry: {updated}");
