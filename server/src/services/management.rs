@@ -267,6 +267,10 @@ async fn by_registration_access_token(
 /// and spelling of attribute names may differ between a renewed certificate and the first).
 fn same_subject(bound: &str, certificate: &ClientCertificateCheck) -> bool {
     let ClientCertificateCheck::Trusted { subject } = certificate else { return false };
+    // A subject that could not be read binds nothing.
+    if bound.is_empty() || subject.is_empty() {
+        return false;
+    }
     // The same certificate, or one written out alike: no parsing needed.
     if bound == subject {
         return true;

@@ -18,6 +18,7 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::server::danger::ClientCertVerifier;
 use rustls::{CertificateError, RootCertStore};
 use sha2::{Digest as _, Sha256};
+use x509_parser::asn1_rs::{Any, ToDer as _};
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
 use crate::oauth2::registration::ClientCertificateCheck;
@@ -196,10 +197,7 @@ pub fn certificate_facts(der: &CertificateDer<'_>) -> Option<CertificateFacts> {
     Some(CertificateFacts {
         subject_dn: rfc4514(certificate.subject()),
         issuer_dn: rfc4514(certificate.issuer()),
-        serial: certificate.raw_serial().iter().fold(String::new(), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        }),
+        serial: hex(certificate.raw_serial()),
         not_after: not_after.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         sha256: crate::oauth2::token::certificate_thumbprint(der),
     })
@@ -216,7 +214,7 @@ fn rfc4514(name: &x509_parser::x509::X509Name<'_>) -> String {
                 .map(|attribute| {
                     let oid = attribute.attr_type();
                     let name = x509_parser::objects::oid2abbrev(oid, registry).map_or_else(|_| oid.to_id_string(), str::to_owned);
-                    let value = attribute.as_str().map_or_else(|_| "#".to_owned(), escape_rfc4514);
+                    let value = attribute.as_str().map_or_else(|_| hex_encoded(attribute.attr_value()), escape_rfc4514);
                     format!("{name}={value}")
                 })
                 .collect::<Vec<_>>()
@@ -240,6 +238,22 @@ pub fn subject_name(der: &CertificateDer<'_>) -> Option<DistinguishedName> {
 }
 
 /// RFC 4514 §2.4 escaping of an attribute value.
+/// RFC 4514 §2.4: a value with no string form here (a `BMPString`, say) is written as `#` and
+/// the hex of its BER encoding, so that two different values never print alike (a subject
+/// string binds registration access tokens).
+fn hex_encoded(value: &Any<'_>) -> String {
+    let der = value.to_der_vec().unwrap_or_else(|_| value.as_bytes().to_vec());
+    format!("#{}", hex(&der))
+}
+
+/// Lowercase hex.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(2 * bytes.len()), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
+}
+
 fn escape_rfc4514(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let last = value.chars().count().saturating_sub(1);
@@ -330,6 +344,22 @@ mod tests {
         let foreign = check(other.cert_pem(), now());
         assert!(matches!(&foreign, ClientCertificateCheck::Untrusted { reason, .. } if reason.contains("not issued by a CA")));
         assert_eq!(trust.accepted.lock().map(|a| a.len()).unwrap_or_default(), 1, "refusals are not remembered");
+    }
+
+    /// Values x509-parser has no string for print as RFC 4514 hex of their encoding: two
+    /// `BMPString` names differ, as the names do.
+    #[test]
+    fn values_without_a_string_form_print_as_their_encoding() {
+        let subject = |cn: &str| {
+            let mut params = rcgen::CertificateParams::default();
+            let bmp = rcgen::string::BmpString::try_from(cn).unwrap_or_else(|e| panic!("{e}"));
+            params.distinguished_name.push(DnType::CommonName, rcgen::DnValue::BmpString(bmp));
+            let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap_or_else(|e| panic!("{e}"));
+            let certificate = params.self_signed(&key).unwrap_or_else(|e| panic!("{e}"));
+            subject_dn(certificate.der()).unwrap_or_default()
+        };
+        assert_eq!(subject("al"), "CN=#1e040061006c");
+        assert_ne!(subject("alice"), subject("mallory"));
     }
 
     #[test]
