@@ -7,6 +7,7 @@ use app::domain::dcr::KeySource;
 use app::domain::jwks::PublicJwks;
 use app::domain::workspace::Workspace;
 use app::jwks_client::JwksFetchError;
+use app::services::ServiceError;
 
 use super::registration::Failure;
 use super::sandbox;
@@ -51,7 +52,11 @@ pub async fn request_keys(
             match sandbox::local_software_jwks(state, workspace, &uri.to_string()).await {
                 Ok(Some(keys)) => return Ok(keys),
                 Ok(None) => {}
-                Err(error) => return Err(Failure::Rejected(RegistrationError::RequestKeysUnavailable(error.to_string()))),
+                Err(missing @ ServiceError::NotFound(_)) => {
+                    return Err(Failure::Rejected(RegistrationError::RequestKeysUnavailable(missing.to_string())));
+                }
+                // The store failed, not the TPP: a 500 whose detail goes to the log only.
+                Err(error) => return Err(Failure::Internal(error.to_string())),
             }
             jwks.get(&uri, kid).await.map_err(|error| {
                 Failure::Rejected(match error {
