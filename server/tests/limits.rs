@@ -65,6 +65,30 @@ async fn registrations_are_limited_per_address_and_capped_per_workspace() {
     assert_eq!(client.post(&register).json(&metadata).send().await.unwrap().status().as_u16(), 201);
 }
 
+/// A body too large to read is refused (413, audited) as a registration attempt of its
+/// address: past the address's rate it is throttled and written nowhere.
+#[tokio::test]
+async fn oversized_bodies_count_against_the_address_rate() {
+    let server = TestServer::start().await;
+    let register = server.generic_workspace_with_dcr("apps").await;
+    limit(&server, "/default/workspaces/apps", json!({"registrations_per_ip_per_minute": 2})).await;
+
+    let client = server.client(None);
+    let oversized = || client.post(&register).header("content-type", "application/json").body("a".repeat(70 * 1024));
+    for _ in 0..2 {
+        assert_eq!(oversized().send().await.unwrap().status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    assert_throttled(oversized().send().await.unwrap(), "too many registration requests from this address").await;
+    let metadata = json!({"client_name": "Budget app", "grant_types": ["client_credentials"]});
+    assert_throttled(
+        client.post(&register).json(&metadata).send().await.unwrap(),
+        "too many registration requests from this address",
+    )
+    .await;
+    let (_, audit) = server.admin(Method::GET, "/default/workspaces/apps/audit-events?type=dcr_rejected", None).await;
+    assert_eq!(audit["audit_events"].as_array().unwrap().len(), 2, "only the refusals within the rate are audited");
+}
+
 #[tokio::test]
 async fn registrations_racing_for_the_last_places_never_pass_the_cap() {
     let server = TestServer::start().await;

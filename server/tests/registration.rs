@@ -382,7 +382,7 @@ async fn protect_by_access_token_admits_one_registration_per_dcr_register_token(
         .unwrap();
     let new_portal = json!({
         "name": "Onboarding portal",
-        "scopes": ["dcr_register"],
+        "scopes": ["dcr_register", "accounts"],
         "token_endpoint_auth_method": "tls_client_auth",
         "tls_client_auth_subject_dn": "CN=onboarding-portal,O=Bank"
     });
@@ -409,12 +409,22 @@ async fn protect_by_access_token_admits_one_registration_per_dcr_register_token(
         }
         request.send()
     };
+    // RFC 6750 §3.1: no token, a challenge without an error code; a token without the
+    // dcr_register scope, 403 insufficient_scope.
     let response = register(None).await.unwrap();
     assert_eq!(response.status().as_u16(), 401);
-    assert!(response.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    assert_eq!(response.headers()["www-authenticate"], "Bearer realm=\"onboard\"");
+    let accounts_form = [form[0], form[1], ("scope", "accounts")];
+    let accounts_only = server.token(&portal_client, &accounts_form, None).await.1["access_token"].as_str().unwrap().to_owned();
+    let response = register(Some(accounts_only)).await.unwrap();
+    assert_eq!(response.headers()["www-authenticate"], "Bearer error=\"insufficient_scope\", scope=\"dcr_register\"");
+    let (status, body) = support::decode(response).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("insufficient_scope")), "{body}");
     let (status, registered) = support::decode(register(Some(token.to_owned())).await.unwrap()).await;
     assert_eq!(status, StatusCode::CREATED, "{registered}");
-    let (status, body) = support::decode(register(Some(token.to_owned())).await.unwrap()).await;
+    let response = register(Some(token.to_owned())).await.unwrap();
+    assert_eq!(response.headers()["www-authenticate"], "Bearer error=\"invalid_token\"");
+    let (status, body) = support::decode(response).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_token")), "the token is single use");
 
     // The onboarding token manages nothing, and the portal (a manual client) is not reachable
@@ -441,7 +451,9 @@ async fn protect_by_access_token_admits_one_registration_per_dcr_register_token(
     assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_scope")));
     let (_, manual) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients?dcr=false"), None).await;
     assert_eq!(manual["clients"].as_array().map(Vec::len), Some(1));
-    assert_eq!(server.audit_events("?type=dcr_rejected").await.iter().filter(|e| e["error"] == "invalid_token").count(), 2);
+    let refusals = server.audit_events("?type=dcr_rejected").await;
+    assert_eq!(refusals.iter().filter(|e| e["error"] == "invalid_token").count(), 2);
+    assert_eq!(refusals.iter().filter(|e| e["error"] == "insufficient_scope").count(), 1);
 }
 
 #[tokio::test]

@@ -211,6 +211,13 @@ async fn grants_scopes_and_requests_follow_rfc6749() {
     }
     let response = mtls.post(server.token_url()).json(&json!({"grant_type": "client_credentials"})).send().await.unwrap();
     assert_eq!(support::decode(response).await.1["error"], "invalid_request");
+
+    // RFC 6749 §5.2: what a request sends comes back in a description only as %x20-21 /
+    // %x23-5B / %x5D-7E.
+    let (status, body, _) = server.token(&mtls, &[("client_id", client_id.as_str()), ("grant_type", "\"x\\é")], None).await;
+    assert_token_error(status, &body, StatusCode::BAD_REQUEST, "unsupported_grant_type");
+    let description = body["error_description"].as_str().unwrap();
+    assert!(description.starts_with("grant_type ''x/?' is not supported"), "{description}");
 }
 
 #[tokio::test]

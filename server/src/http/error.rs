@@ -59,6 +59,11 @@ impl WireError {
         Self { challenge: Some(realm_challenge), ..Self::new(StatusCode::UNAUTHORIZED, "invalid_token", description) }
     }
 
+    /// RFC 6750 §3.1: a valid token without the scope the request needs (403).
+    pub fn insufficient_scope(challenge: &'static str, description: impl Into<String>) -> Self {
+        Self { challenge: Some(challenge), ..Self::new(StatusCode::FORBIDDEN, "insufficient_scope", description) }
+    }
+
     pub fn unavailable(description: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", description)
     }

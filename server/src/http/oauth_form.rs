@@ -17,6 +17,7 @@ use app::services::workspaces;
 
 use super::error::WireError;
 use super::extract::{WorkspacePath, read_body};
+use crate::oauth2::error_description;
 use crate::oauth2::token::TokenError;
 use crate::services::token::TokenFailure;
 use crate::state::ServerState;
@@ -82,7 +83,9 @@ pub(super) fn failure(failure: TokenFailure) -> Result<Response, WireError> {
 /// have no HTTP scheme of their own).
 fn error_response(error: &TokenError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut response = (status, Json(json!({"error": error.code(), "error_description": error.to_string()}))).into_response();
+    let mut response =
+        (status, Json(json!({"error": error.code(), "error_description": error_description::oauth2(&error.to_string())})))
+            .into_response();
     no_store(&mut response);
     if matches!(error, TokenError::InvalidClient(_)) {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"onboard\""));

@@ -16,10 +16,11 @@ use app::domain::workspace::{Profile, Workspace};
 use super::error::WireError;
 use super::extract::{BodyError, WorkspacePath, content_type, read_body};
 use crate::listener::Connection;
+use crate::oauth2::error_description;
 use crate::oauth2::registration::RegistrationError;
 use crate::services::management::{self, Refusal};
 use crate::services::policy_check;
-use crate::services::registration::{self, Failure, Incoming};
+use crate::services::registration::{self, Failure, Incoming, TokenProblem};
 use crate::state::ServerState;
 
 /// Registration requests are small; 64 KiB leaves room for a large software statement.
@@ -125,7 +126,8 @@ fn authorization(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
 }
 
-/// Reads a registration body (at most 64 KiB); an oversized one is refused and audited.
+/// Reads a registration body (at most 64 KiB); an oversized one is refused, and audited
+/// within the address's registration rate.
 async fn incoming(
     state: &ServerState,
     workspace: &Workspace,
@@ -144,8 +146,10 @@ async fn incoming(
         Err(BodyError::TooLarge { limit }) => {
             let error = RegistrationError::BodyTooLarge { limit_kib: limit / 1024 };
             let wire = WireError::new(StatusCode::PAYLOAD_TOO_LARGE, error.code().as_str(), error.description());
-            registration::record_refusal(state, workspace, error, &connection).await;
-            Err(wire)
+            match registration::refuse_unread(state, workspace, error, &connection).await {
+                Ok(()) => Err(wire),
+                Err(throttled) => Err(failure_to_wire(throttled)),
+            }
         }
         Err(BodyError::Unreadable) => Err(WireError::invalid_request("the request body could not be read")),
     }
@@ -153,13 +157,18 @@ async fn incoming(
 
 fn failure_to_wire(failure: Failure) -> WireError {
     match failure {
-        Failure::TokenRequired => WireError::unauthorized(INVALID_TOKEN_CHALLENGE, registration::TOKEN_REQUIRED),
+        Failure::Token(TokenProblem::Missing) => WireError::unauthorized(REALM_CHALLENGE, registration::TOKEN_REQUIRED),
+        Failure::Token(TokenProblem::Invalid) => WireError::unauthorized(INVALID_TOKEN_CHALLENGE, registration::TOKEN_REQUIRED),
+        Failure::Token(TokenProblem::InsufficientScope) => WireError::insufficient_scope(
+            "Bearer error=\"insufficient_scope\", scope=\"dcr_register\"",
+            registration::INSUFFICIENT_SCOPE,
+        ),
         Failure::Internal(detail) => WireError::internal(detail),
         Failure::Throttled(throttled) => WireError::throttled(&throttled),
         other => {
             let status = StatusCode::from_u16(other.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let (error, description) = other.audit_code();
-            WireError::new(status, error, description)
+            WireError::new(status, error, error_description::registration(&description))
         }
     }
 }
@@ -167,7 +176,7 @@ fn failure_to_wire(failure: Failure) -> WireError {
 /// OBUK swagger: 401 carries `WWW-Authenticate: Bearer ...`; 403 is a token of another client.
 fn refusal_to_wire(refusal: Refusal) -> WireError {
     match refusal {
-        Refusal::TokenMissing => WireError::unauthorized("Bearer realm=\"onboard\"", "a bearer token is required"),
+        Refusal::TokenMissing => WireError::unauthorized(REALM_CHALLENGE, "a bearer token is required"),
         Refusal::Unauthorized(why) => WireError::unauthorized(INVALID_TOKEN_CHALLENGE, why),
         Refusal::Forbidden => WireError::access_denied(Refusal::FORBIDDEN),
         Refusal::Disabled => WireError::access_denied("dynamic client registration is disabled for this workspace"),
@@ -176,6 +185,8 @@ fn refusal_to_wire(refusal: Refusal) -> WireError {
 }
 
 const INVALID_TOKEN_CHALLENGE: &str = "Bearer error=\"invalid_token\"";
+/// RFC 6750 §3.1: a request without a token gets no error code in the challenge.
+const REALM_CHALLENGE: &str = "Bearer realm=\"onboard\"";
 
 /// The workspace at `at`, if it exists and follows the endpoint's profile, with the sandbox
 /// directory's trust added when its settings ask for it.

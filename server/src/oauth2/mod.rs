@@ -3,6 +3,7 @@
 //! the time arrives as `now`, so every rule is testable with plain values.
 
 pub mod client_auth;
+pub mod error_description;
 pub mod jose;
 pub mod registration;
 pub mod software_statement;

@@ -45,8 +45,8 @@ pub struct Incoming {
 pub enum Failure {
     /// DCR is switched off for the workspace.
     Disabled,
-    /// The workspace requires a `dcr_register` access token and none was valid.
-    TokenRequired,
+    /// The workspace requires a `dcr_register` access token, and the request's fell short.
+    Token(TokenProblem),
     /// The request broke a rule; the TPP can fix it.
     Rejected(RegistrationError),
     /// Keys the workspace depends on could not be fetched; retrying later may work.
@@ -75,8 +75,8 @@ impl Failure {
     /// The HTTP status the register endpoint answers with.
     pub(crate) fn status(&self) -> u16 {
         match self {
-            Self::Disabled | Self::CapReached(_) => 403,
-            Self::TokenRequired => 401,
+            Self::Disabled | Self::CapReached(_) | Self::Token(TokenProblem::InsufficientScope) => 403,
+            Self::Token(_) => 401,
             Self::Rejected(_) => 400,
             Self::Unavailable(_) => 503,
             Self::Throttled(_) => 429,
@@ -88,7 +88,8 @@ impl Failure {
     pub(crate) fn audit_code(&self) -> (&'static str, String) {
         match self {
             Self::Disabled => ("access_denied", "dynamic client registration is disabled for this workspace".to_owned()),
-            Self::TokenRequired => ("invalid_token", TOKEN_REQUIRED.to_owned()),
+            Self::Token(TokenProblem::InsufficientScope) => ("insufficient_scope", INSUFFICIENT_SCOPE.to_owned()),
+            Self::Token(_) => ("invalid_token", TOKEN_REQUIRED.to_owned()),
             Self::Rejected(error) => (error.code().as_str(), error.description()),
             Self::Unavailable(detail) => ("temporarily_unavailable", detail.clone()),
             Self::Throttled(throttled) => ("temporarily_unavailable", throttled.rule.description().to_owned()),
@@ -100,7 +101,21 @@ impl Failure {
     }
 }
 
+/// What was wrong with the bearer token of a registration the workspace protects by access
+/// token (RFC 6750 §3.1 answers each differently).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// No bearer token at all.
+    Missing,
+    /// Unknown, expired, revoked, used, of another workspace or client kind, or presented
+    /// without the certificate it is bound to.
+    Invalid,
+    /// A valid token that does not carry the `dcr_register` scope.
+    InsufficientScope,
+}
+
 pub const TOKEN_REQUIRED: &str = "registration requires a valid, unused dcr_register access token";
+pub const INSUFFICIENT_SCOPE: &str = "registration requires an access token with the dcr_register scope";
 
 pub use app::services::clients::DCR_REGISTER_SCOPE;
 
@@ -199,10 +214,20 @@ fn throttled(workspace: &Workspace) -> impl Fn(Throttled) -> Failure + '_ {
     }
 }
 
-/// Records a refused attempt that never reached the pipeline (e.g. an oversized body).
-pub async fn record_refusal(state: &ServerState, workspace: &Workspace, error: RegistrationError, connection: &Connection) {
+/// Refuses an attempt that never reached the pipeline (an oversized body). It counts against
+/// its address's registration rate like any other, and is audited only within that rate: a
+/// flood of large bodies must not become a flood of writes either.
+pub async fn refuse_unread(
+    state: &ServerState,
+    workspace: &Workspace,
+    error: RegistrationError,
+    connection: &Connection,
+) -> Result<(), Failure> {
+    let address = connection.remote_addr.map(|a| a.ip());
+    state.protocol.rate_limits.check_address(workspace, Rule::RegistrationsPerIp, address).map_err(throttled(workspace))?;
     let attempt = Attempt { remote_addr: connection.remote_addr.map(|a| a.to_string()), ..Attempt::default() };
     record_rejection(state, workspace, &Failure::Rejected(error), &attempt, state.app.clock.now()).await;
+    Ok(())
 }
 
 /// New registrations need DCR switched on and, where the workspace protects registration with
@@ -228,17 +253,21 @@ async fn admit(
         .and_then(|header| header.split_once(' '))
         .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
         .map(|(_, token)| token.trim())
-        .ok_or(Failure::TokenRequired)?;
-    let record = token::presented_access_token(state, token).await.map_err(internal)?.ok_or(Failure::TokenRequired)?;
+        .ok_or(Failure::Token(TokenProblem::Missing))?;
+    let invalid = Failure::Token(TokenProblem::Invalid);
+    let record = token::presented_access_token(state, token).await.map_err(internal)?.ok_or(invalid)?;
     let presented =
         incoming.connection.client_chain.as_ref().and_then(|chain| chain.first()).map(|der| certificate_thumbprint(der));
     let bound_ok = record.certificate_thumbprint.as_ref().is_none_or(|bound| presented.as_ref() == Some(bound));
-    if record.workspace != workspace.reference() || !record.is_active(now) || !record.has_scope(DCR_REGISTER_SCOPE) || !bound_ok {
-        return Err(Failure::TokenRequired);
+    if record.workspace != workspace.reference() || !record.is_active(now) || !bound_ok {
+        return Err(Failure::Token(TokenProblem::Invalid));
     }
     let issuer = state.app.store.client(&workspace.reference(), &record.client_id).await.map_err(internal)?;
     if issuer.is_none_or(|client| client.summary.dynamically_registered) {
-        return Err(Failure::TokenRequired);
+        return Err(Failure::Token(TokenProblem::Invalid));
+    }
+    if !record.has_scope(DCR_REGISTER_SCOPE) {
+        return Err(Failure::Token(TokenProblem::InsufficientScope));
     }
     Ok(Some(record.jti))
 }
@@ -407,7 +436,7 @@ async fn store(
             Ok(body)
         }
         Err(StoreError::Replayed) => Err(Failure::Rejected(RegistrationError::Replayed)),
-        Err(StoreError::TokenUsed) => Err(Failure::TokenRequired),
+        Err(StoreError::TokenUsed) => Err(Failure::Token(TokenProblem::Invalid)),
         Err(StoreError::CapReached) => Err(Failure::CapReached(cap)),
         Err(other) => Err(Failure::Internal(other.to_string())),
     }
