@@ -244,6 +244,7 @@ test.describe("workspaces", () => {
       "private_key_jwt (signed assertion)",
     ]);
     await open(page, "/app/default/workspaces/obuk/general");
+    await expect(page.locator("#secret-methods-note")).toContainText("serves manually created clients");
     await page.locator("#check-client_secret_basic").check();
     // A limit out of bounds is refused at its field, and nothing is saved.
     await page.getByLabel("Registrations per IP address").fill("2000000");

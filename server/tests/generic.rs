@@ -42,7 +42,12 @@ async fn a_client_registers_with_json_and_manages_itself_with_its_registration_t
     assert_eq!(registered["token_endpoint_auth_method"], "client_secret_basic", "the RFC 7591 default");
     assert_eq!(registered["response_types"], json!(["code"]));
     assert_eq!(registered["scope"], "openid", "the workspace's scopes when none are asked for");
-    assert_eq!(registered["client_secret"].as_str().map(str::len), Some(36));
+    let secret = registered["client_secret"].as_str().unwrap();
+    assert_eq!(secret.len(), 36);
+    for file in ["onboard.db", "onboard.db-wal"] {
+        let bytes = std::fs::read(server.dir.path().join(file)).unwrap_or_default();
+        assert!(!bytes.windows(secret.len()).any(|window| window == secret.as_bytes()), "only a hash reaches {file}");
+    }
     assert!(registered.get("tls_client_certificate_bound_access_tokens").is_some_and(|v| v == false));
     let client_id = registered["client_id"].as_str().unwrap();
     let rat = registered["registration_access_token"].as_str().unwrap();

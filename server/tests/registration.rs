@@ -201,10 +201,10 @@ fn without(mut claims: Value, name: &str) -> Value {
     claims
 }
 
-/// Client secrets are issued only for the `client_secret_*` methods (where the workspace
-/// allows them), fit OBUK's 36 characters, and are never stored or shown again.
+/// OBUK DCR (FAPI 1 Advanced) registers no `client_secret_*` client, even where the workspace
+/// allows the method for its manually created clients; nothing is stored.
 #[tokio::test]
-async fn client_secrets_are_issued_once_and_kept_only_as_hashes() {
+async fn an_open_banking_workspace_registers_no_secret_clients() {
     let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
     server
         .patch_workspace(json!({"token_endpoint_auth_methods": ["tls_client_auth", "private_key_jwt", "client_secret_basic"]}))
@@ -214,15 +214,13 @@ async fn client_secrets_are_issued_once_and_kept_only_as_hashes() {
         c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn"));
     });
     let (status, body) = server.register(&server.client(Some(&tpp.transport)), "application/jose", request).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let secret = body["client_secret"].as_str().unwrap().to_owned();
-    assert_eq!(secret.len(), 36);
-    assert_eq!(body["client_secret_expires_at"], 0);
-    let (_, details) =
-        server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients/{}", body["client_id"].as_str().unwrap()), None).await;
-    assert!(!details.to_string().contains(&secret), "the secret is not stored or shown");
-    let database = std::fs::read(server.dir.path().join("onboard.db")).unwrap();
-    assert!(!database.windows(secret.len()).any(|window| window == secret.as_bytes()), "only a hash reaches the database");
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
+    assert_eq!(
+        body["error_description"],
+        "token_endpoint_auth_method not supported, must be one of: [tls_client_auth, private_key_jwt]"
+    );
+    let (_, clients) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients"), None).await;
+    assert_eq!(clients["clients"].as_array().map(Vec::len), Some(0));
 }
 
 #[tokio::test]

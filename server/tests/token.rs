@@ -244,44 +244,56 @@ async fn what_the_workspace_stops_offering_no_client_gets() {
     assert_token_error(status, &body, StatusCode::BAD_REQUEST, "unauthorized_client");
 }
 
+/// The secret methods, on a generic workspace (an Open Banking UK one registers no secret
+/// clients): each client authenticates only by its own method, and only while the workspace
+/// allows it.
 #[tokio::test]
 async fn client_secrets_work_only_where_the_workspace_allows_them() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
-    server.patch_workspace(json!({"token_endpoint_auth_methods": ["tls_client_auth", "private_key_jwt", "client_secret_basic", "client_secret_post"]})).await;
-    let basic = tpp
-        .register(&server, |c| {
-            c["token_endpoint_auth_method"] = json!("client_secret_basic");
-            c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn"));
-        })
-        .await;
-    let post = tpp
-        .register(&server, |c| {
-            c["token_endpoint_auth_method"] = json!("client_secret_post");
-            c.as_object_mut().map(|m| m.remove("tls_client_auth_subject_dn"));
-        })
-        .await;
-    let mtls = server.client(Some(&tpp.transport));
-    let (basic_id, basic_secret) = (basic["client_id"].as_str().unwrap(), basic["client_secret"].as_str().unwrap());
-    let (status, body, _) = server.token(&mtls, &[("grant_type", "client_credentials")], Some((basic_id, basic_secret))).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body, headers) = server.token(&mtls, &[("grant_type", "client_credentials")], Some((basic_id, "wrong"))).await;
-    assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
-    assert!(headers["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    let server = TestServer::start().await;
+    let register = server.generic_workspace_with_dcr("apps").await;
+    let token_url = format!("{}/default/apps/oauth2/token", server.https);
+    let client = server.client(None);
+    let registered = |method: &'static str| {
+        let metadata =
+            json!({"client_name": method, "grant_types": ["client_credentials"], "token_endpoint_auth_method": method});
+        let request = client.post(&register).json(&metadata);
+        async move {
+            let (status, body) = support::decode(request.send().await.unwrap()).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            (body["client_id"].as_str().unwrap().to_owned(), body["client_secret"].as_str().unwrap().to_owned())
+        }
+    };
+    let (basic_id, basic_secret) = registered("client_secret_basic").await;
+    let (post_id, post_secret) = registered("client_secret_post").await;
+    let grant = [("grant_type", "client_credentials")];
+    let token = |request: reqwest::RequestBuilder| async move {
+        let response = request.send().await.unwrap();
+        let challenge = response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
+        let (status, body) = support::decode(response).await;
+        (status, body, challenge)
+    };
 
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", post["client_id"].as_str().unwrap()),
-        ("client_secret", post["client_secret"].as_str().unwrap()),
-    ];
-    let (status, body, _) = server.token(&mtls, &form, None).await;
+    let (status, body, _) = token(client.post(&token_url).basic_auth(&basic_id, Some(&basic_secret)).form(&grant)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body, challenge) = token(client.post(&token_url).basic_auth(&basic_id, Some("wrong")).form(&grant)).await;
+    assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+    assert!(challenge.unwrap_or_default().starts_with("Basic"));
+
+    let form = [("grant_type", "client_credentials"), ("client_id", post_id.as_str()), ("client_secret", post_secret.as_str())];
+    let (status, body, _) = token(client.post(&token_url).form(&form)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // The wrong method for the client: its secret in a Basic header.
-    let (status, body, _) = server.token(&mtls, &[("grant_type", "client_credentials")], Some((form[1].1, form[2].1))).await;
+    let (status, body, _) = token(client.post(&token_url).basic_auth(&post_id, Some(&post_secret)).form(&grant)).await;
     assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
 
     // The workspace withdraws the method: its clients can no longer use it.
-    server.patch_workspace(json!({"token_endpoint_auth_methods": ["tls_client_auth", "private_key_jwt"]})).await;
-    let (status, body, _) = server.token(&mtls, &[("grant_type", "client_credentials")], Some((basic_id, basic_secret))).await;
+    server
+        .patch_workspace_at(
+            "/default/workspaces/apps",
+            json!({"token_endpoint_auth_methods": ["tls_client_auth", "private_key_jwt"]}),
+        )
+        .await;
+    let (status, body, _) = token(client.post(&token_url).basic_auth(&basic_id, Some(&basic_secret)).form(&grant)).await;
     assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
 }
 

@@ -6,9 +6,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::signing_keys::SigningKeysCard;
-use super::use_workspace_path;
+use super::{HeaderResource, use_workspace_path};
 use crate::api::general::{GeneralForm, LimitsForm, get_general_form, save_general_settings};
 use crate::domain::oauth::{GrantType, TokenEndpointAuthMethod};
+use crate::domain::workspace::Profile;
 use crate::ui::components::{FieldMessage, FormMessage, SaveToast, error_message, field_error};
 
 const FIELDS: &[&str] = &[
@@ -51,6 +52,26 @@ pub fn GeneralSettingsPage() -> impl IntoView {
             }}
         </Transition>
         <SigningKeysCard />
+    }
+}
+
+/// On an Open Banking UK workspace, a client secret method serves manually created clients
+/// only: its dynamic registrations keep to FAPI 1 Advanced's methods.
+#[component]
+fn SecretMethodsNote() -> impl IntoView {
+    let header = expect_context::<HeaderResource>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                header.get().and_then(Result::ok).filter(|header| header.profile == Profile::OpenbankingUk).map(|_| {
+                    view! {
+                        <p class="hint" id="secret-methods-note">
+                            "Dynamic registrations here use tls_client_auth, self_signed_tls_client_auth or private_key_jwt only (FAPI 1 Advanced); a client secret method serves manually created clients."
+                        </p>
+                    }
+                })
+            }}
+        </Transition>
     }
 }
 
@@ -123,6 +144,7 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
                             .map(|method| view! { <CheckboxInList list=methods value=method.as_str() /> })
                             .collect_view()}
                     </div>
+                    <SecretMethodsNote />
                     <FieldMessage field="token_endpoint_auth_methods" error />
                 </fieldset>
                 <fieldset class="field">

@@ -252,6 +252,24 @@ fn roles_compare_case_insensitively_and_defaults_keep_to_authorised_roles() {
     assert_eq!(only_pisp_authorised.map(|r| r.metadata.scopes).ok(), Some(vec!["openid".to_owned(), "payments".to_owned()]));
 }
 
+/// OBUK DCR (FAPI 1 Advanced) admits no `client_secret_*` method, even where the workspace
+/// allows one for its manually created clients.
+#[test]
+fn secret_methods_are_never_registered_on_an_open_banking_workspace() {
+    let mut case = Case::new()
+        .claim("token_endpoint_auth_method", json!("client_secret_post"))
+        .claim("token_endpoint_auth_signing_alg", Value::Null);
+    case.settings
+        .token_endpoint_auth_methods
+        .extend([TokenEndpointAuthMethod::ClientSecretBasic, TokenEndpointAuthMethod::ClientSecretPost]);
+    assert_eq!(case.error(), RegistrationError::AuthMethodNotAllowed { allowed: "tls_client_auth, private_key_jwt".into() });
+}
+
+#[test]
+fn a_jti_in_upper_case_hex_is_a_uuid_too() {
+    assert!(Case::new().claim("jti", json!("69689137-47DF-4687-9D8E-5D179BED336E")).run().is_ok());
+}
+
 #[test]
 fn a_request_valid_for_exactly_one_hour_is_accepted_and_one_second_more_is_not() {
     assert!(Case::new().claim("exp", json!(NOW + 3600)).run().is_ok());
@@ -318,6 +336,24 @@ fn table() -> Vec<(&'static str, Case, RegistrationError, ErrorCode)> {
         ("no aud", Case::new().claim("aud", Value::Null), E::ClaimMissing("aud"), Metadata),
         ("foreign aud", Case::new().claim("aud", json!("someone-else")), E::AudienceNotAccepted("someone-else".into()), Metadata),
         ("no jti", Case::new().claim("jti", Value::Null), E::ClaimMissing("jti"), Metadata),
+        (
+            "jti not a UUIDv4",
+            Case::new().claim("jti", json!("69689137-47df-1687-9d8e-5d179bed336e")),
+            E::ClaimInvalid {
+                claim: "jti".into(),
+                problem: "must be a UUIDv4 (36 characters, hex digits in either case)".into(),
+            },
+            Metadata,
+        ),
+        (
+            "jti not hyphenated",
+            Case::new().claim("jti", json!("6968913747df46879d8e5d179bed336e")),
+            E::ClaimInvalid {
+                claim: "jti".into(),
+                problem: "must be a UUIDv4 (36 characters, hex digits in either case)".into(),
+            },
+            Metadata,
+        ),
         ("no iss", Case::new().claim("iss", Value::Null), E::ClaimMissing("iss"), Metadata),
         (
             "iss not the software_id",

@@ -280,6 +280,12 @@ fn check_jwt_claims(
             problem: format!("must be 1 to {MAX_JTI_LEN} printable characters"),
         });
     }
+    if policy.profile == Profile::OpenbankingUk && !is_uuid_v4(jti) {
+        return Err(RegistrationError::ClaimInvalid {
+            claim: "jti".to_owned(),
+            problem: "must be a UUIDv4 (36 characters, hex digits in either case)".to_owned(),
+        });
+    }
 
     let iss = claims.iss.as_deref().ok_or(RegistrationError::ClaimMissing("iss"))?;
     if policy.profile == Profile::OpenbankingUk && !is_base62_id(iss) {
@@ -294,6 +300,14 @@ fn check_jwt_claims(
         return Err(RegistrationError::IssuerNotSoftwareId { expected: ssa.software_id.clone() });
     }
     Ok(ReplayKey { issuer: iss.to_owned(), jti: jti.to_owned(), keep_until: exp.saturating_add(CLOCK_SKEW_SECONDS) })
+}
+
+/// OBUK DCR's data dictionary: `jti` is a `String(36)` `UUIDv4`. The swagger's pattern allows hex
+/// digits in either case, and the conformance tool sends lower case.
+fn is_uuid_v4(jti: &str) -> bool {
+    jti.len() == 36
+        && uuid::Uuid::try_parse(jti)
+            .is_ok_and(|id| id.get_version() == Some(uuid::Version::Random) && id.get_variant() == uuid::Variant::RFC4122)
 }
 
 fn check_software_id(
@@ -314,13 +328,18 @@ fn check_software_id(
     }
 }
 
+/// The workspace's methods a registration may choose. On an Open Banking UK workspace (FAPI 1
+/// Advanced) that leaves out the `client_secret_*` methods whatever the settings list: OBUK
+/// DCR admits only `tls_client_auth`, `self_signed_tls_client_auth` and `private_key_jwt`, and
+/// a secret method the workspace allows serves its manually created clients only.
 fn check_auth_method(
     method: Option<&str>,
     settings: &WorkspaceSettings,
     obuk: bool,
 ) -> Result<TokenEndpointAuthMethod, RegistrationError> {
+    let registrable = |method: &TokenEndpointAuthMethod| !(obuk && method.uses_client_secret());
     let allowed = || {
-        let names: Vec<_> = settings.token_endpoint_auth_methods.iter().map(|m| m.as_str()).collect();
+        let names: Vec<_> = settings.token_endpoint_auth_methods.iter().filter(|m| registrable(m)).map(|m| m.as_str()).collect();
         RegistrationError::AuthMethodNotAllowed { allowed: names.join(", ") }
     };
     let method = match method {
@@ -329,7 +348,7 @@ fn check_auth_method(
         // RFC 7591 §2: the default is client_secret_basic.
         None => TokenEndpointAuthMethod::ClientSecretBasic,
     };
-    if settings.token_endpoint_auth_methods.contains(&method) { Ok(method) } else { Err(allowed()) }
+    if registrable(&method) && settings.token_endpoint_auth_methods.contains(&method) { Ok(method) } else { Err(allowed()) }
 }
 
 fn check_subject_dn(dn: Option<&str>, method: TokenEndpointAuthMethod, obuk: bool) -> Result<Option<String>, RegistrationError> {
