@@ -44,10 +44,15 @@ async fn a_client_registers_with_json_and_manages_itself_with_its_registration_t
     assert_eq!(registered["scope"], "openid", "the workspace's scopes when none are asked for");
     let secret = registered["client_secret"].as_str().unwrap();
     assert_eq!(secret.len(), 36);
-    for file in ["onboard.db", "onboard.db-wal"] {
-        let bytes = std::fs::read(server.dir.path().join(file)).unwrap_or_default();
+    let database = std::fs::read(server.dir.path().join("onboard.db")).unwrap();
+    let wal = std::fs::read(server.dir.path().join("onboard.db-wal")).unwrap_or_default();
+    for (file, bytes) in [("onboard.db", database), ("onboard.db-wal", wal)] {
         assert!(!bytes.windows(secret.len()).any(|window| window == secret.as_bytes()), "only a hash reaches {file}");
     }
+    let (_, details) = server
+        .admin(Method::GET, &format!("/default/workspaces/apps/clients/{}", registered["client_id"].as_str().unwrap()), None)
+        .await;
+    assert!(!details.to_string().contains(secret), "the console's view of the client has no secret");
     assert!(registered.get("tls_client_certificate_bound_access_tokens").is_some_and(|v| v == false));
     let client_id = registered["client_id"].as_str().unwrap();
     let rat = registered["registration_access_token"].as_str().unwrap();

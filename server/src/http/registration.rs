@@ -16,7 +16,6 @@ use app::domain::workspace::{Profile, Workspace};
 use super::error::WireError;
 use super::extract::{BodyError, WorkspacePath, content_type, read_body};
 use crate::listener::Connection;
-use crate::oauth2::error_description;
 use crate::oauth2::registration::RegistrationError;
 use crate::services::management::{self, Refusal};
 use crate::services::policy_check;
@@ -168,7 +167,7 @@ fn failure_to_wire(failure: Failure) -> WireError {
         other => {
             let status = StatusCode::from_u16(other.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let (error, description) = other.audit_code();
-            WireError::new(status, error, error_description::registration(&description))
+            WireError::new(status, error, description)
         }
     }
 }

@@ -89,7 +89,7 @@ pub async fn run(state: &ServerState, at: &WorkspaceRef, request: DryRunRequest)
 
 /// Why a dry run's verdict is not the whole answer when the endpoint takes `dcr_register` tokens.
 const TOKEN_WARNING: &str = "The register endpoint also requires a dcr_register access token, which a dry run does not \
-     present: a real request needs a valid, unused one or it gets 401 invalid_token.";
+     present: a real request needs a valid, unused one (401 invalid_token), with the dcr_register scope (403 insufficient_scope).";
 
 /// The headers a policy would read: those given, which must be ones a policy reads, and the
 /// content type the body is sent with (as the real endpoint sees it).

@@ -267,7 +267,7 @@ async fn by_registration_access_token(
 /// and spelling of attribute names may differ between a renewed certificate and the first).
 fn same_subject(bound: &str, certificate: &ClientCertificateCheck) -> bool {
     let ClientCertificateCheck::Trusted { subject } = certificate else { return false };
-    // A subject that could not be read binds nothing.
+    // A subject that could not be read matches nothing.
     if bound.is_empty() || subject.is_empty() {
         return false;
     }
@@ -275,10 +275,21 @@ fn same_subject(bound: &str, certificate: &ClientCertificateCheck) -> bool {
     if bound == subject {
         return true;
     }
+    // A value in RFC 4514's hex form (one with no string form, such as a BMPString) is
+    // compared as written: parsed, `#1e04…` reads as the text of a string value `\#1e04…`.
+    if has_hex_value(bound) || has_hex_value(subject) {
+        return false;
+    }
     match (DistinguishedName::parse(bound), DistinguishedName::parse(subject)) {
         (Ok(bound), Ok(presented)) => bound == presented,
         _ => bound == subject,
     }
+}
+
+/// Whether an RFC 4514 string (as `client_trust` writes it) holds a hex-form value: an
+/// unescaped `#` right after `=`. A string value starting with `#` is written `\#`.
+fn has_hex_value(dn: &str) -> bool {
+    dn.contains("=#")
 }
 
 fn bearer(authorization: Option<&str>) -> Option<&str> {
@@ -352,5 +363,24 @@ async fn audit<T>(
             let (error, description) = refusal.audit_code();
             registration::record_failure(state, workspace, event_type, error, description, attempt, now).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trusted(subject: &str) -> ClientCertificateCheck {
+        ClientCertificateCheck::Trusted { subject: subject.to_owned() }
+    }
+
+    #[test]
+    fn subjects_match_as_attribute_sets_but_hex_values_only_as_written() {
+        assert!(same_subject("CN=tpp,O=Bank", &trusted("O=Bank,CN=tpp")));
+        assert!(same_subject("CN=#1e040061006c", &trusted("CN=#1e040061006c")));
+        assert!(!same_subject("CN=#1e040061006c", &trusted("CN=\\#1e040061006c")), "a BMPString is not the text of its hex");
+        assert!(!same_subject("CN=\\#1e040061006c", &trusted("CN=#1e040061006c")));
+        assert!(!same_subject("", &trusted("")), "an unreadable subject matches nothing");
+        assert!(!same_subject("CN=tpp", &ClientCertificateCheck::Absent));
     }
 }

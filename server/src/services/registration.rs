@@ -20,6 +20,7 @@ use app::storage::{NewClient, ReplayGuard, ReplayScope, StoreError};
 use super::rate_limits::{Rule, Throttled};
 use super::{keys, policy_check, token};
 use crate::listener::Connection;
+use crate::oauth2::error_description;
 use crate::oauth2::registration::{
     self as pipeline, ClientCertificateCheck, IssuedCredentials, RegistrationError, RegistrationPolicy, RegistrationRequest,
     RegistrationResponse, ValidatedRegistration,
@@ -84,8 +85,14 @@ impl Failure {
         }
     }
 
-    /// The wire error code and description the client is given.
+    /// The wire error code and description the client is given (and the audit log and a dry
+    /// run show): printable ASCII, as RFC 7591 §3.2.2 asks, though it echoes the request.
     pub(crate) fn audit_code(&self) -> (&'static str, String) {
+        let (code, description) = self.unsanitised_code();
+        (code, error_description::registration(&description))
+    }
+
+    fn unsanitised_code(&self) -> (&'static str, String) {
         match self {
             Self::Disabled => ("access_denied", "dynamic client registration is disabled for this workspace".to_owned()),
             Self::Token(TokenProblem::InsufficientScope) => ("insufficient_scope", INSUFFICIENT_SCOPE.to_owned()),

@@ -237,7 +237,6 @@ pub fn subject_name(der: &CertificateDer<'_>) -> Option<DistinguishedName> {
     Some(DistinguishedName::from_attributes(attributes.iter().map(|(oid, value)| (oid.clone(), value.as_str()))))
 }
 
-/// RFC 4514 §2.4 escaping of an attribute value.
 /// RFC 4514 §2.4: a value with no string form here (a `BMPString`, say) is written as `#` and
 /// the hex of its BER encoding, so that two different values never print alike (a subject
 /// string binds registration access tokens).
@@ -254,6 +253,7 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
+/// RFC 4514 §2.4 escaping of an attribute value.
 fn escape_rfc4514(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let last = value.chars().count().saturating_sub(1);
