@@ -4,7 +4,6 @@
 //! the KEK id (the first 8 bytes of its SHA-256, hex) tells which KEK a database needs.
 
 use std::fmt;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
@@ -44,10 +43,7 @@ impl KeyEncryptionKey {
             bail!("a key encryption key is {KEY_LEN} bytes (base64url, 43 characters); this one is {}", bytes.len());
         }
         let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| anyhow::anyhow!("not an AES-256 key"))?);
-        let id = Sha256::digest(bytes)[..8].iter().fold(String::new(), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        });
+        let id = app::secrets::hex(&Sha256::digest(bytes)[..8]);
         Ok(Self { key, id })
     }
 

@@ -6,7 +6,6 @@
 //! A keep-alive TPP pays for the signature checks of its chain once, not on every request.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -23,6 +22,7 @@ use x509_parser::prelude::{FromDer as _, X509Certificate};
 
 use crate::oauth2::registration::ClientCertificateCheck;
 use app::domain::dn::DistinguishedName;
+use app::secrets::hex;
 
 /// More distinct CA bundles than this and the cache starts over.
 const MAX_CACHED_BUNDLES: usize = 256;
@@ -243,14 +243,6 @@ pub fn subject_name(der: &CertificateDer<'_>) -> Option<DistinguishedName> {
 fn hex_encoded(value: &Any<'_>) -> String {
     let der = value.to_der_vec().unwrap_or_else(|_| value.as_bytes().to_vec());
     format!("#{}", hex(&der))
-}
-
-/// Lowercase hex.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(2 * bytes.len()), |mut hex, byte| {
-        let _ = write!(hex, "{byte:02x}");
-        hex
-    })
 }
 
 /// RFC 4514 §2.4 escaping of an attribute value.
