@@ -121,6 +121,21 @@ async fn repeated_failures_lock_the_account_with_a_clear_message() {
     assert!(still_locked.headers().get(SET_COOKIE).is_none(), "no session for a locked account");
 }
 
+/// A burst of guesses gets no more password checks than one guess after another: those that
+/// read the account before a parallel guess locked it are refused too, not counted afresh.
+#[tokio::test]
+async fn parallel_guesses_get_no_more_tries_than_the_limit() {
+    let server = TestServer::start().await;
+    let (base, client) = (server.http.clone(), client());
+    let guesses = (0..40).map(|_| sign_in(&base, &client, None, "not the password"));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(guesses).await.iter().map(Response::status).collect();
+    let checked = statuses.iter().filter(|status| **status == StatusCode::BAD_REQUEST).count();
+    let locked = statuses.iter().filter(|status| **status == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, locked), (4, 36), "{statuses:?}");
+    let after = sign_in(&base, &client, None, ADMIN_PASSWORD).await;
+    assert_eq!(after.status(), StatusCode::TOO_MANY_REQUESTS, "the right password waits out the lock");
+}
+
 #[tokio::test]
 async fn cross_site_and_origin_less_changes_are_refused() {
     let server = TestServer::start().await;

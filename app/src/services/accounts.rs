@@ -78,7 +78,10 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ad
     if let Some(until) = user.locked_until.filter(|until| *until > now) {
         return Err(SignInError::Locked { minutes: (until - now + 59) / 60 });
     }
-    let attempt = state.store.count_sign_in_attempt(&user.id).await.map_err(internal)?;
+    let Some(attempt) = state.store.count_sign_in_attempt(&user.id, now).await.map_err(internal)? else {
+        // Locked by a parallel guess since the account was read.
+        return Err(SignInError::Locked { minutes: LOCK_DURATION.num_minutes() });
+    };
     let lock = || async {
         state.store.update_admin_login_state(&user.id, 0, Some(now + LOCK_DURATION.num_seconds())).await.map_err(internal)?;
         tracing::warn!(user = %user.id, "administrator locked after repeated failed sign-ins");

@@ -783,11 +783,13 @@ async fn administrators_and_sessions_are_kept() {
             Err(StoreError::Conflict)
         ));
         assert_eq!(ok(store.admin_user_by_email("admin@bank.example").await).as_ref(), Some(&user));
-        assert_eq!(ok(store.count_sign_in_attempt("u1").await), 1);
-        assert_eq!(ok(store.count_sign_in_attempt("u1").await), 2);
+        assert_eq!(ok(store.count_sign_in_attempt("u1", 100).await), Some(1));
+        assert_eq!(ok(store.count_sign_in_attempt("u1", 100).await), Some(2));
         ok(store.update_admin_login_state("u1", 3, Some(500)).await);
         let locked = ok(store.admin_user_by_id("u1").await).unwrap_or_else(|| panic!("user missing"));
         assert_eq!((locked.failed_logins, locked.locked_until), (3, Some(500)));
+        assert_eq!(ok(store.count_sign_in_attempt("u1", 499).await), None, "locked: not counted");
+        assert_eq!(ok(store.count_sign_in_attempt("u1", 500).await), Some(4), "the lock has run out");
 
         let data = json!({"administrator": {"id": "u1"}});
         ok(store.insert_session("s1", &data, 1000).await);

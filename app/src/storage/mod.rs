@@ -370,8 +370,10 @@ pub trait Store: Send + Sync + 'static {
     async fn admin_user_by_id(&self, id: &str) -> Result<Option<AdminUser>, StoreError>;
     async fn admin_user_count(&self) -> Result<i64, StoreError>;
     /// Counts a sign-in attempt before its password is checked (atomically, so parallel guesses
-    /// each count); returns the count since the last success.
-    async fn count_sign_in_attempt(&self, id: &str) -> Result<i32, StoreError>;
+    /// each count); returns the count since the last success, or `None` without counting while
+    /// the account is locked at `now_epoch` (a guess that read the account before it was
+    /// locked is refused all the same).
+    async fn count_sign_in_attempt(&self, id: &str, now_epoch: i64) -> Result<Option<i32>, StoreError>;
     /// Records the outcome of a sign-in: the failure count and the lock, as decided by the caller.
     async fn update_admin_login_state(&self, id: &str, failed_logins: i32, locked_until: Option<i64>) -> Result<(), StoreError>;
 

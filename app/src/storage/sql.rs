@@ -1400,11 +1400,15 @@ macro_rules! sql_store {
                 Ok(sqlx::query_scalar::<_, i64>("select count(*) from admin_user").fetch_one(&self.pool).await?)
             }
 
-            async fn count_sign_in_attempt(&self, id: &str) -> Result<i32, StoreError> {
-                Ok(sqlx::query_scalar::<_, i32>("update admin_user set failed_logins = failed_logins + 1 where id = $1 returning failed_logins")
-                    .bind(id)
-                    .fetch_one(&self.pool)
-                    .await?)
+            async fn count_sign_in_attempt(&self, id: &str, now_epoch: i64) -> Result<Option<i32>, StoreError> {
+                Ok(sqlx::query_scalar::<_, i32>(
+                    "update admin_user set failed_logins = failed_logins + 1 \
+                     where id = $1 and (locked_until is null or locked_until <= $2) returning failed_logins",
+                )
+                .bind(id)
+                .bind(now_epoch)
+                .fetch_optional(&self.pool)
+                .await?)
             }
 
             async fn update_admin_login_state(&self, id: &str, failed_logins: i32, locked_until: Option<i64>) -> Result<(), StoreError> {
