@@ -125,6 +125,37 @@ async fn a_software_id_is_limited_once_its_statement_is_verified() {
     assert_eq!(client_count(&server, ADMIN_WORKSPACE).await, 1);
 }
 
+/// A software id a registration only claims, with no statement to vouch for it, spends nobody's
+/// allowance: registering twice under another TPP's software id, and asking for tokens with
+/// both clients, leaves that software's registration and token allowances alone.
+#[tokio::test]
+async fn a_claimed_software_id_spends_no_one_elses_allowance() {
+    let server = TestServer::start().await;
+    let register = server.generic_workspace_with_dcr("apps").await;
+    let per_minute = json!({"registrations_per_software_per_minute": 1, "token_requests_per_client_per_minute": 1});
+    limit(&server, "/default/workspaces/apps", per_minute).await;
+
+    let client = server.client(None);
+    let metadata =
+        json!({"client_name": "Copycat", "software_id": "someone-elses-software", "grant_types": ["client_credentials"]});
+    let mut registered = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = support::decode(client.post(&register).json(&metadata).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        registered.push(body);
+    }
+    let token_url = register.replace("/oauth2/register", "/oauth2/token");
+    for body in &registered {
+        let (client_id, secret) = (body["client_id"].as_str().unwrap(), body["client_secret"].as_str());
+        let request = client.post(&token_url).basic_auth(client_id, secret).form(&[("grant_type", "client_credentials")]);
+        let (status, token) = support::decode(request.send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "each client spends its own allowance: {token}");
+    }
+    let (client_id, secret) = (registered[0]["client_id"].as_str().unwrap(), registered[0]["client_secret"].as_str());
+    let over = client.post(&token_url).basic_auth(client_id, secret).form(&[("grant_type", "client_credentials")]);
+    assert_throttled(over.send().await.unwrap(), "too many token requests from this client").await;
+}
+
 #[tokio::test]
 async fn token_requests_are_limited_per_client_and_per_address() {
     let server = TestServer::start().await;

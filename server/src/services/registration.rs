@@ -203,12 +203,17 @@ pub async fn register(state: &ServerState, workspace: &Workspace, incoming: Inco
     outcome
 }
 
-/// The rate a valid registration must still keep: its software's (counted once the statement
-/// naming it is verified, so nobody spends another TPP's allowance). The workspace's cap on
-/// dynamically registered clients is kept by the write itself.
+/// The rate a valid registration must still keep: its software's, when a verified software
+/// statement names it (a software id the request merely claims is not counted, so nobody spends
+/// another TPP's allowance; the address's rate still holds). The workspace's cap on dynamically
+/// registered clients is kept by the write itself.
 fn within_software_rate(state: &ServerState, workspace: &Workspace, validated: &ValidatedRegistration) -> Result<(), Failure> {
-    if let Some(software_id) = &validated.metadata.software_id {
-        state.protocol.rate_limits.check(workspace, Rule::RegistrationsPerSoftware, software_id).map_err(throttled(workspace))?;
+    if let Some(statement) = &validated.software_statement {
+        state
+            .protocol
+            .rate_limits
+            .check(workspace, Rule::RegistrationsPerSoftware, &statement.software_id)
+            .map_err(throttled(workspace))?;
     }
     Ok(())
 }

@@ -105,10 +105,8 @@ async fn issue_counted(
     let authenticated = authenticate_with(state, workspace, &request.credentials, connection, Jti::WithTheToken).await?;
     let assertion = authenticated.unrecorded_jti;
     let client = authenticated.client;
-    // Counted once authenticated, so nobody spends another client's allowance; by software, so
-    // a TPP's many registrations share one.
-    let counted = client.software_id.as_deref().unwrap_or(&client.client_id);
-    if let Err(over) = limits.check(workspace, Rule::TokenRequestsPerClient, counted) {
+    // Counted once authenticated, so nobody spends another client's allowance.
+    if let Err(over) = limits.check(workspace, Rule::TokenRequestsPerClient, &authenticated.allowance) {
         record_jti(state, workspace, assertion.as_ref()).await?;
         return Err(throttled(workspace)(over));
     }
@@ -156,8 +154,21 @@ pub(crate) struct Authenticated {
     pub client: RegisteredClient,
     /// Registered through DCR (a TPP), rather than created by an administrator.
     pub dynamically_registered: bool,
+    /// Whose rate limit its token requests count against ([`allowance`]).
+    allowance: String,
     /// The client assertion's replay record, when its caller records it ([`Jti::WithTheToken`]).
     unrecorded_jti: Option<ReplayGuard>,
+}
+
+/// Whose allowance a client's token requests spend: its software's, when a verified software
+/// statement named the software at registration (a TPP's many registrations share one), else
+/// the client's own. A software id a registration merely claimed counts for nothing: anybody
+/// can claim another TPP's.
+fn allowance(client: &RegisteredClient, statement_verified: bool) -> String {
+    match (&client.software_id, statement_verified) {
+        (Some(software_id), true) => format!("software:{software_id}"),
+        _ => format!("client:{}", client.client_id),
+    }
 }
 
 /// When a client assertion's `jti` is recorded.
@@ -270,7 +281,8 @@ async fn identify(
         }
         PresentedCredentials::Certificate { .. } => authenticate_certificate(state, workspace, &client, connection, now).await?,
     }
-    Ok(Authenticated { client, dynamically_registered: details.summary.dynamically_registered, unrecorded_jti })
+    let allowance = allowance(&client, details.software_statement.is_some());
+    Ok(Authenticated { client, dynamically_registered: details.summary.dynamically_registered, allowance, unrecorded_jti })
 }
 
 async fn authenticate_certificate(
