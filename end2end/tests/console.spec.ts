@@ -158,6 +158,16 @@ test.describe("workspaces", () => {
     await page.locator("#ssa-jwks-uri").fill(new URL("/default/no-such-workspace/.well-known/jwks.json", page.url()).href);
     await page.getByRole("button", { name: "Test" }).first().click();
     await expect(page.locator(".probe.error")).toBeVisible();
+
+    // A problem in a section switched off is still told, in the form's message, and nothing
+    // is saved.
+    await page.locator("#ssa-keys-jwks").check();
+    await page.locator("#request-keys-jwks").check();
+    await page.locator("#request-jwks").fill("not a key set");
+    await page.getByRole("switch", { name: "Signed request body" }).uncheck();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(page.getByRole("alert").filter({ hasText: "request_jwks (in a section switched off)" })).toBeVisible();
+    await expect(page.getByRole("status").filter({ hasText: "Not saved" })).toBeVisible();
     expect(problems).toEqual([]);
   });
 
@@ -261,6 +271,10 @@ test.describe("workspaces", () => {
     await page.getByLabel("Registrations per IP address").fill("120");
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect(page.getByRole("status").filter({ hasText: "General settings saved" })).toBeVisible();
+    // The other tabs follow the saved settings at once, without a reload.
+    await page.locator(".sidebar").getByRole("link", { name: "Applications" }).click();
+    await page.getByRole("button", { name: "New manual client" }).click();
+    await expect(page.getByLabel("Authentication").locator("option")).toContainText(["client_secret_basic (secret)"]);
     await open(page, "/app/default/workspaces/obuk/general");
     await expect(page.getByLabel("Registrations per IP address")).toHaveValue("120");
     await expect(page.locator("#check-client_secret_basic")).toBeChecked();
@@ -269,6 +283,9 @@ test.describe("workspaces", () => {
     await open(page, "/app/default/workspaces/obuk/applications");
     await page.getByRole("button", { name: "New manual client" }).click();
     await page.getByLabel("Name", { exact: true }).fill("Onboarding portal");
+    // Keys typed for another method, then hidden by the change of method, are not sent.
+    await page.getByLabel("Authentication").selectOption("private_key_jwt");
+    await page.locator("#mc-jwks").fill("not a key set");
     await page.getByLabel("Authentication").selectOption("client_secret_basic");
     await page.getByRole("button", { name: "Create client" }).click();
     await expect(page.locator("#created-client-secret")).toHaveValue(/^[A-Za-z0-9_-]{36}$/);

@@ -303,6 +303,11 @@ pub struct ServeArgs {
     /// deployment leaves it off.
     #[arg(long, env = "ONBOARD_SANDBOX_WORKSPACE")]
     pub sandbox_workspace: bool,
+    /// Browsers reach the plain-HTTP listener only through a proxy that terminates TLS (as a
+    /// non-loopback `--http-addr` should be): the console's session cookie is marked `Secure`
+    /// there too, and its origin check expects `https`.
+    #[arg(long, env = "ONBOARD_BEHIND_TLS_PROXY")]
+    pub behind_tls_proxy: bool,
     /// Let JWKS URIs use plain http to loopback hosts (for tests and local sandboxes).
     #[arg(long, env = "ONBOARD_ALLOW_INSECURE_JWKS_URIS")]
     pub allow_insecure_jwks_uris: bool,

@@ -149,17 +149,18 @@ pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
     let https_listener = TcpListener::bind(args.https_addr).await.with_context(|| format!("binding {}", args.https_addr))?;
     let http_addr = http_listener.local_addr()?;
     let https_addr = https_listener.local_addr()?;
-    if !http_addr.ip().is_loopback() {
+    if !http_addr.ip().is_loopback() && !args.behind_tls_proxy {
         tracing::warn!(
             %http_addr,
             "the plain-HTTP listener serves the console, the admin API and the protocol endpoints without TLS on a \
-             non-loopback address: keep it on a private network, behind a proxy that terminates TLS"
+             non-loopback address: keep it on a private network, behind a proxy that terminates TLS, and say so with \
+             --behind-tls-proxy so the console's cookie is Secure"
         );
     }
 
     let (shutdown, stopped) = watch::channel(false);
     let tasks = vec![
-        tokio::spawn(listener::serve(http_listener, None, http::router(state.clone(), false), stopped.clone())),
+        tokio::spawn(listener::serve(http_listener, None, http::router(state.clone(), args.behind_tls_proxy), stopped.clone())),
         tokio::spawn(listener::serve(https_listener, Some(tls_config), http::router(state.clone(), true), stopped.clone())),
         tokio::spawn(housekeeping(state.clone(), stopped)),
     ];

@@ -72,6 +72,10 @@ async fn a_session_is_made_at_sign_in_renewed_on_each_sign_in_and_ended_by_sign_
     assert_eq!(list_workspaces(&base, &client, Some(&cookie)).await, StatusCode::OK);
     let page = client.get(format!("{base}/app/default/workspaces")).header(COOKIE, &cookie).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
+    // Each use moves the idle expiry on: the answer renews the same session for eight hours.
+    let (kept, header) = session_cookie(&page);
+    assert_eq!(kept, cookie);
+    assert!(header.contains("Max-Age=28800"), "{header}");
 
     // Signing in again with that cookie gives a new id and ends the old one.
     let second = sign_in(&base, &client, Some(&cookie), ADMIN_PASSWORD).await;
@@ -102,6 +106,26 @@ async fn over_https_and_http2_the_console_works_and_its_cookie_is_secure() {
     let (cookie, header) = session_cookie(&response);
     assert!(header.contains("Secure"), "{header}");
     assert_eq!(list_workspaces(&base, &client, Some(&cookie)).await, StatusCode::OK);
+}
+
+/// Behind a proxy that terminates TLS (`--behind-tls-proxy`), the plain listener's cookie is
+/// `Secure` too, and the console expects the proxy's https origin.
+#[tokio::test]
+async fn behind_a_tls_proxy_the_plain_listeners_cookie_is_secure() {
+    let server = TestServer::start_with(|args| args.behind_tls_proxy = true).await;
+    let (base, client) = (server.http.clone(), client());
+    let through_the_proxy = client
+        .post(format!("{base}/app/fn/sign_in"))
+        .header(ORIGIN, "https://localhost:8443")
+        .header("accept", "application/json")
+        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let (_, header) = session_cookie(&through_the_proxy);
+    assert!(header.contains("Secure"), "{header}");
+    let plain = sign_in(&base, &client, None, ADMIN_PASSWORD).await;
+    assert_eq!(plain.status(), StatusCode::FORBIDDEN, "a plain http origin is not the console's behind the proxy");
 }
 
 #[tokio::test]

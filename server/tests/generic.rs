@@ -118,6 +118,9 @@ async fn profiles_keep_to_their_own_endpoints_and_rules() {
     let refused = [
         (json!({"redirect_uris": ["http://app.example/callback"]}), "invalid_redirect_uri"),
         (json!({"redirect_uris": ["https://app.example/cb#fragment"]}), "invalid_redirect_uri"),
+        (json!({"redirect_uris": ["javascript:alert(document.cookie)"]}), "invalid_redirect_uri"),
+        (json!({"redirect_uris": ["data:text/html,<script>alert(1)</script>"]}), "invalid_redirect_uri"),
+        (json!({"redirect_uris": ["file:///etc/passwd"]}), "invalid_redirect_uri"),
         (json!({"grant_types": ["authorization_code"]}), "invalid_redirect_uri"),
         (json!({"grant_types": ["client_credentials"], "scope": "admin"}), "invalid_client_metadata"),
         (json!({"token_endpoint_auth_method": "client_secret_jwt"}), "invalid_client_metadata"),
@@ -130,6 +133,10 @@ async fn profiles_keep_to_their_own_endpoints_and_rules() {
         let (status, body) = send(client.post(&register).json(&metadata)).await;
         assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some(error)), "{metadata}: {body}");
     }
+    // A native app's private-use scheme (RFC 8252 §7.1) is its own to receive on.
+    let native = json!({"redirect_uris": ["com.example.budget:/oauth2redirect"], "grant_types": ["authorization_code"]});
+    let (status, body) = send(client.post(&register).json(&native)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
 /// A generic workspace that also allows `self_signed_tls_client_auth`.

@@ -77,16 +77,25 @@ pub fn FieldMessage(#[prop(into)] field: String, error: Signal<Option<(Option<St
     }
 }
 
-/// The form-level message for errors that name no field of the form.
+/// The form-level message for errors that name no field of the form, or a field `hidden` says
+/// is out of sight just now (in a section switched off), whose own message nobody would see.
 #[component]
-pub fn FormMessage(error: Signal<Option<(Option<String>, String)>>, fields: &'static [&'static str]) -> impl IntoView {
+pub fn FormMessage(
+    error: Signal<Option<(Option<String>, String)>>,
+    fields: &'static [&'static str],
+    #[prop(optional, into)] hidden: Option<Signal<Vec<&'static str>>>,
+) -> impl IntoView {
     move || {
         let error = error.get()?;
         let all = problems(&error);
+        let hidden = hidden.map(|hidden| hidden.get()).unwrap_or_default();
+        let out_of_sight = |field: Option<&str>| hidden.iter().any(|out_of_sight| within(field, out_of_sight));
+        let shown_at_its_field = |field: Option<&str>| fields.iter().any(|known| within(field, known)) && !out_of_sight(field);
         let unplaced: Vec<String> = all
             .iter()
-            .filter(|(field, _)| !fields.iter().any(|known| within(field.as_deref(), known)))
+            .filter(|(field, _)| !shown_at_its_field(field.as_deref()))
             .map(|(field, message)| match field {
+                Some(field) if out_of_sight(Some(field)) => format!("{field} (in a section switched off): {message}"),
                 Some(field) => format!("{field}: {message}"),
                 None => message.clone(),
             })

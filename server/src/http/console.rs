@@ -25,8 +25,9 @@ use crate::state::ServerState;
 /// A console session ends after eight hours without use.
 const SESSION_IDLE: time::Duration = time::Duration::hours(8);
 
-/// The console's routes. `secure_cookies` is true on the HTTPS listener.
-pub(super) fn router(state: &ServerState, secure_cookies: bool) -> Router<ServerState> {
+/// The console's routes. `browser_https`: browsers reach this listener over HTTPS (its own
+/// TLS, or a proxy's in front of the plain listener: `--behind-tls-proxy`).
+pub(super) fn router(state: &ServerState, browser_https: bool) -> Router<ServerState> {
     let options = state.app.leptos_options.clone();
     let assets = format!("{}/{}", options.site_root, options.site_pkg_dir);
     let app_state = state.app.clone();
@@ -34,9 +35,12 @@ pub(super) fn router(state: &ServerState, secure_cookies: bool) -> Router<Server
         .with_name("onboard_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(secure_cookies)
+        .with_secure(browser_https)
         .with_path("/app")
-        .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
+        .with_expiry(Expiry::OnInactivity(SESSION_IDLE))
+        // Saved on every signed-in request (an unchanged one included), so the idle expiry
+        // counts from the last use, not from the sign-in.
+        .with_always_save(true);
     Router::new()
         .route("/app/{tenant}/sandbox/{software_id}/bundle.zip", axum::routing::get(super::console_bundle::download))
         .leptos_routes_with_context(state, generate_route_list(app::App), move || provide_context(app_state.clone()), {
@@ -44,7 +48,7 @@ pub(super) fn router(state: &ServerState, secure_cookies: bool) -> Router<Server
             move || app::shell(options.clone())
         })
         .layer(middleware::from_fn_with_state(state.app.clone(), require_sign_in))
-        .layer(middleware::from_fn_with_state(ConsoleOrigin::new(secure_cookies, &state.app.deployment.public_url), same_origin))
+        .layer(middleware::from_fn_with_state(ConsoleOrigin::new(browser_https, &state.app.deployment.public_url), same_origin))
         .layer(sessions)
         .nest_service(&format!("/{}", options.site_pkg_dir), assets_service(&assets))
 }

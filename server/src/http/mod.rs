@@ -32,8 +32,9 @@ use crate::state::ServerState;
 
 pub use registration::BODY_LIMIT as REGISTRATION_BODY_LIMIT;
 
-/// The router of one listener; `secure_cookies` is true on the HTTPS listener.
-pub fn router(state: ServerState, secure_cookies: bool) -> Router {
+/// The router of one listener; `browser_https` when browsers reach it over HTTPS (its own TLS,
+/// or a proxy's).
+pub fn router(state: ServerState, browser_https: bool) -> Router {
     let api = Router::new()
         .route("/{tenant}/{workspace}/.well-known/openid-configuration", get(discovery::get))
         .route("/{tenant}/{workspace}/.well-known/jwks.json", get(jwks::get))
@@ -56,7 +57,7 @@ pub fn router(state: ServerState, secure_cookies: bool) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     Router::new()
         .merge(api)
-        .merge(console::router(&state, secure_cookies))
+        .merge(console::router(&state, browser_https))
         .fallback(not_found)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

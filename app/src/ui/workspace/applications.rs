@@ -241,13 +241,17 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>, allowed_methods: Ve
     let error = Signal::derive(move || create.value().get().and_then(Result::err).map(|e| field_error(&e)));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // Only what the chosen method uses: a subject or keys typed for another method and then
+        // hidden by a change of method would be refused, out of sight.
+        let method = method.get();
+        let for_method = |wanted: &str, value: RwSignal<String>| if method == wanted { value.get() } else { String::new() };
         create.dispatch(ManualClientForm {
             name: name.get(),
             scopes: scopes.get(),
-            token_endpoint_auth_method: method.get(),
-            tls_client_auth_subject_dn: dn.get(),
-            jwks: jwks.get(),
-            jwks_uri: jwks_uri.get(),
+            tls_client_auth_subject_dn: for_method("tls_client_auth", dn),
+            jwks: for_method("private_key_jwt", jwks),
+            jwks_uri: for_method("private_key_jwt", jwks_uri),
+            token_endpoint_auth_method: method,
         });
     };
     view! {

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{HeaderResource, use_workspace_path};
+use super::{HeaderResource, refresh_header_when_saved, use_workspace_path};
 use crate::api::dcr::{DcrForm, get_dcr_form, save_dcr_settings, test_jwks_uri};
 use crate::api::policies::{PolicySummary, list_policies};
 use crate::ui::components::{CopyField, FieldMessage, FormMessage, SaveToast, error_message, field_error};
@@ -78,7 +78,6 @@ fn Endpoints() -> impl IntoView {
 #[component]
 fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
     let path = use_workspace_path();
-    let header = expect_context::<HeaderResource>();
     let enabled = RwSignal::new(initial.enabled);
     let protect_by_access_token = RwSignal::new(initial.protect_by_access_token);
     let require_software_statement = RwSignal::new(initial.require_software_statement);
@@ -100,6 +99,12 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
     let missing_policy =
         Some(initial.policy_id.clone()).filter(|id| !id.is_empty() && !policies.iter().any(|policy| policy.id == *id));
 
+    // While the missing policy is the one chosen (until another is picked), say what it means.
+    let missing_policy_chosen = {
+        let missing = missing_policy.clone();
+        move || missing.as_deref().is_some_and(|id| policy_id.with(|chosen| chosen == id))
+    };
+    let no_policies = policies.is_empty();
     let current = move || DcrForm {
         enabled: enabled.get(),
         protect_by_access_token: protect_by_access_token.get(),
@@ -127,6 +132,26 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
         trust_sandbox_directory: trust_sandbox_directory.get(),
         policy_id: policy_id.get(),
     };
+    // Fields in a section switched off: a problem with one is told with the form's message.
+    let hidden_fields = Signal::derive(move || {
+        let mut hidden = Vec::new();
+        if !require_software_statement.get() {
+            hidden.extend([
+                "ssa_keys_kind",
+                "ssa_jwks",
+                "ssa_jwks_uri",
+                "trusted_ssa_issuers",
+                "max_software_statement_age_seconds",
+            ]);
+        }
+        if !require_signed_request.get() {
+            hidden.extend(["request_keys_kind", "request_jwks", "request_jwks_uri"]);
+        }
+        if !(require_mtls.get() && require_software_statement.get()) {
+            hidden.push("bind_transport_certificate");
+        }
+        hidden
+    });
     let save = Action::new(move |form: &DcrForm| {
         let form = form.clone();
         let path = path.get_untracked();
@@ -135,11 +160,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
     let error = Signal::derive(move || save.value().get().and_then(Result::err).map(|e| field_error(&e)));
     let outcome =
         Signal::derive(move || if save.pending().get() { None } else { save.value().get().map(|result| result.is_ok()) });
-    Effect::new(move |_| {
-        if outcome.get() == Some(true) {
-            header.refetch();
-        }
-    });
+    refresh_header_when_saved(outcome);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         save.dispatch(current());
@@ -174,9 +195,9 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                         })}
                     </select>
                     <p class="hint">
-                        {if missing_policy.is_some() {
+                        {move || if missing_policy_chosen() {
                             "The policy these settings name does not exist, so every registration is refused: choose another, or none."
-                        } else if policies.is_empty() {
+                        } else if no_policies {
                             "This workspace has no policies yet: create one under Policies. Every registration is checked by the built-in rules."
                         } else {
                             "Checked after the built-in rules on every registration; its first failing rule refuses the registration."
@@ -244,7 +265,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                 <FieldMessage field="trust_sandbox_directory" error />
             </section>
 
-            <FormMessage error fields=FIELDS />
+            <FormMessage error fields=FIELDS hidden=hidden_fields />
             <div class="form-actions sticky">
                 <button type="submit" class="button" id="save-dcr" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save changes" }}

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::signing_keys::SigningKeysCard;
-use super::{HeaderResource, use_workspace_path};
+use super::{HeaderResource, refresh_header_when_saved, use_workspace_path};
 use crate::api::general::{GeneralForm, LimitsForm, get_general_form, save_general_settings};
 use crate::domain::oauth::{GrantType, TokenEndpointAuthMethod};
 use crate::domain::workspace::Profile;
@@ -96,6 +96,7 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
     let error = Signal::derive(move || save.value().get().and_then(Result::err).map(|e| field_error(&e)));
     let outcome =
         Signal::derive(move || if save.pending().get() { None } else { save.value().get().map(|result| result.is_ok()) });
+    refresh_header_when_saved(outcome);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         save.dispatch(GeneralForm {

@@ -52,6 +52,17 @@ pub fn use_workspace_path() -> Memo<WorkspacePath> {
 /// The workspace's header data, loaded once by the layout for every page.
 pub type HeaderResource = Resource<Result<WorkspaceHeader, ServerFnError>>;
 
+/// Loads the workspace's header again after each successful save of settings it shows (DCR
+/// on or off, the authentication methods the other tabs offer).
+pub fn refresh_header_when_saved(saved: Signal<Option<bool>>) {
+    let header = expect_context::<HeaderResource>();
+    Effect::new(move |_| {
+        if saved.get() == Some(true) {
+            header.refetch();
+        }
+    });
+}
+
 #[component]
 pub fn WorkspaceLayout() -> impl IntoView {
     let path = use_workspace_path();

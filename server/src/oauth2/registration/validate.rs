@@ -508,9 +508,16 @@ fn check_redirect_uri(uri: &str, profile: Profile) -> Result<(), RegistrationErr
         }
     } else if url.scheme() == "http" && !is_local_host(&url) {
         return Err(invalid("may use plain http only for a loopback address"));
+    } else if BROWSER_LOCAL_SCHEMES.contains(&url.scheme()) {
+        return Err(invalid("must not use a scheme the browser runs or reads locally (javascript, data, file, ...)"));
     }
     Ok(())
 }
+
+/// Schemes whose URLs a browser executes or reads from its own machine instead of fetching:
+/// never where an authorization response may be sent. (A native app's private-use scheme, RFC
+/// 8252 §7.1, is fine.)
+const BROWSER_LOCAL_SCHEMES: [&str; 7] = ["javascript", "vbscript", "data", "file", "blob", "filesystem", "about"];
 
 /// `localhost` in any spelling (`LOCALHOST`, `localhost.`, `x.localhost`), loopback and
 /// unspecified addresses, and their IPv4-mapped IPv6 forms.
