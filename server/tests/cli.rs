@@ -26,6 +26,7 @@ fn help_documents_every_serve_flag_with_its_environment_variable() {
         ("--allow-insecure-jwks-uris", "ONBOARD_ALLOW_INSECURE_JWKS_URIS"),
         ("--jwks-allowed-networks", "ONBOARD_JWKS_ALLOWED_NETWORKS"),
         ("--metrics-token", "ONBOARD_METRICS_TOKEN"),
+        ("--behind-tls-proxy", "ONBOARD_BEHIND_TLS_PROXY"),
     ] {
         assert!(help.contains(flag) && help.contains(env), "{flag} / {env} missing from:\n{help}");
     }
@@ -37,6 +38,9 @@ fn migrate_creates_the_database_named_by_the_environment() {
     let output = onboard().arg("migrate").env("ONBOARD_DATA_DIR", dir.path()).env("RUST_LOG", "info").output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(dir.path().join("onboard.db").exists());
+    // Logged to a pipe, not a terminal: plain text, without colour codes.
+    let log = String::from_utf8(output.stderr).unwrap();
+    assert!(log.contains("migrations applied") && !log.contains('\u{1b}'), "{log:?}");
     // Running it again is a no-op.
     assert!(onboard().arg("migrate").env("ONBOARD_DATA_DIR", dir.path()).status().unwrap().success());
 }
