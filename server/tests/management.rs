@@ -248,6 +248,14 @@ async fn a_valid_token_of_another_client_is_forbidden_and_an_unknown_client_revo
     assert_unauthorized(status, &headers);
     let (status, _, _) = tool.call(Method::GET, &b_id, &b_rat, None).await;
     assert_eq!(status, StatusCode::OK, "b is untouched");
+
+    // A PUT is authorised before its body is read: without a valid token even an oversized
+    // body gets the 401, and a valid token's oversized body the 413.
+    let oversized = "a".repeat(70 * 1024);
+    let (status, _, headers) = tool.call(Method::PUT, &b_id, &format!("{b_id}~not-its-secret"), Some(oversized.clone())).await;
+    assert_unauthorized(status, &headers);
+    let (status, body, _) = tool.call(Method::PUT, &b_id, &b_rat, Some(oversized)).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("invalid_client_metadata")), "{body}");
 }
 
 #[tokio::test]

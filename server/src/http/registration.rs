@@ -94,8 +94,11 @@ pub async fn put<E: Endpoint>(
     body: Body,
 ) -> Result<Response, WireError> {
     let workspace = workspace::<E>(&state, &at).await?;
+    let grant = management::authorize_update(&state, &workspace, &client_id, authorization(&headers), &connection)
+        .await
+        .map_err(refusal_to_wire)?;
     let incoming = incoming(&state, &workspace, &headers, body, connection).await?;
-    match management::update(&state, &workspace, &client_id, authorization(&headers), incoming).await {
+    match management::update(&state, &workspace, grant, incoming).await {
         Ok(registration) => Ok(Json(registration).into_response()),
         Err(refusal) => Err(refusal_to_wire(refusal)),
     }

@@ -98,23 +98,44 @@ pub async fn delete(
     outcome
 }
 
-/// PUT: a complete registration request, validated by exactly the POST pipeline; the client
-/// keeps its id, its secrets and its tokens.
-pub async fn update(
+/// A PUT its caller may make: checked before the body is read, so an unauthorised caller's
+/// body is never read (nor refused as too large before the 401 it is due).
+pub struct UpdateGrant {
+    existing: ClientDetails,
+    attempt: Attempt,
+    certificate: ClientCertificateCheck,
+}
+
+/// PUT, first step: the token must be the client's own, and registration switched on (while
+/// off, clients can still read and delete theirs). A refusal is audited.
+pub async fn authorize_update(
     state: &ServerState,
     workspace: &Workspace,
     client_id: &str,
     authorization: Option<&str>,
+    connection: &Connection,
+) -> Result<UpdateGrant, Refusal> {
+    let (attempt, certificate) = attempt(state, workspace, client_id, connection);
+    let outcome = match authorize(state, workspace, client_id, authorization, connection, &certificate).await {
+        Ok(_) if !workspace.dcr.enabled => Err(Refusal::Disabled),
+        outcome => outcome,
+    };
+    if outcome.is_err() {
+        audit(state, workspace, AuditEventType::DcrUpdated, &outcome, &attempt).await;
+    }
+    outcome.map(|existing| UpdateGrant { existing, attempt, certificate })
+}
+
+/// PUT, second step: a complete registration request, validated by exactly the POST pipeline;
+/// the client keeps its id, its secrets and its tokens.
+pub async fn update(
+    state: &ServerState,
+    workspace: &Workspace,
+    grant: UpdateGrant,
     incoming: Incoming,
 ) -> Result<Value, Refusal> {
-    let connection = incoming.connection.clone();
-    let (mut attempt, certificate) = attempt(state, workspace, client_id, &connection);
-    let outcome = match authorize(state, workspace, client_id, authorization, &connection, &certificate).await {
-        // Switched off, registration changes nothing; clients can still read and delete theirs.
-        Ok(_) if !workspace.dcr.enabled => Err(Refusal::Disabled),
-        Ok(existing) => replace(state, workspace, &existing, &incoming, &certificate, &mut attempt).await,
-        Err(refusal) => Err(refusal),
-    };
+    let UpdateGrant { existing, mut attempt, certificate } = grant;
+    let outcome = replace(state, workspace, &existing, &incoming, &certificate, &mut attempt).await;
     audit(state, workspace, AuditEventType::DcrUpdated, &outcome, &attempt).await;
     outcome
 }
