@@ -146,6 +146,8 @@ pub struct TppSsaArgs {
     pub tenant: String,
     #[arg(long, env = "ONBOARD_ADMIN_API_KEY", hide_env_values = true)]
     pub admin_api_key: Option<String>,
+    #[command(flatten)]
+    pub tls: TppTlsArgs,
     /// A private key (PEM) to sign the statement with, as a directory of your own would.
     #[arg(long, requires = "issuer")]
     pub key: Option<PathBuf>,
@@ -200,6 +202,8 @@ pub struct TppInitArgs {
     /// The admin API key of that server.
     #[arg(long, env = "ONBOARD_ADMIN_API_KEY", hide_env_values = true)]
     pub admin_api_key: Option<String>,
+    #[command(flatten)]
+    pub tls: TppTlsArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -221,14 +225,15 @@ impl TppAlgorithm {
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Create a console administrator. The password comes from --password (or its environment
-    /// variable), else from the first line of standard input.
+    /// Create a console administrator. The password comes from --password, else from the
+    /// first line of standard input (never from `ONBOARD_ADMIN_PASSWORD`, the first
+    /// administrator's, which a shell may still hold).
     CreateUser {
         #[command(flatten)]
         database: DatabaseArgs,
         #[arg(long)]
         email: String,
-        #[arg(long, env = "ONBOARD_ADMIN_PASSWORD", hide_env_values = true)]
+        #[arg(long)]
         password: Option<String>,
     },
 }

@@ -85,6 +85,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
         rate_limits: Arc::new(RateLimiters::default()),
         kek: kek.clone(),
         metrics_token: args.metrics_token.clone().map(|token| Arc::new(app::secrets::Secret::from_given(token).hash())),
+        metrics_for_loopback: !args.behind_tls_proxy,
     };
     let app = AppState {
         store,

@@ -109,7 +109,7 @@ async fn over_https_and_http2_the_console_works_and_its_cookie_is_secure() {
 }
 
 /// Behind a proxy that terminates TLS (`--behind-tls-proxy`), the plain listener's cookie is
-/// `Secure` too, and the console expects the proxy's https origin.
+/// `Secure` too, the console expects the proxy's https origin, and loopback is not trusted.
 #[tokio::test]
 async fn behind_a_tls_proxy_the_plain_listeners_cookie_is_secure() {
     let server = TestServer::start_with(|args| args.behind_tls_proxy = true).await;
@@ -126,6 +126,9 @@ async fn behind_a_tls_proxy_the_plain_listeners_cookie_is_secure() {
     assert!(header.contains("Secure"), "{header}");
     let plain = sign_in(&base, &client, None, ADMIN_PASSWORD).await;
     assert_eq!(plain.status(), StatusCode::FORBIDDEN, "a plain http origin is not the console's behind the proxy");
+    // Through a proxy on this host every caller comes from loopback: metrics need the token.
+    let metrics = client.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

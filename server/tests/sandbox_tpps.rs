@@ -145,6 +145,7 @@ async fn software_enrolled_by_the_toolkit_has_no_bundle_to_give() {
         sandbox: Some(server.http.clone()),
         tenant: "default".to_owned(),
         admin_api_key: Some(support::ADMIN_KEY.to_owned()),
+        tls: onboard::cli::TppTlsArgs::default(),
     };
     toolkit::run(TppCommand::Init(init)).await.unwrap();
     let (_, listed) = console.call("list_sandbox_tpps", &[("tenant", "default")]).await;

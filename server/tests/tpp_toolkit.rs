@@ -25,9 +25,11 @@ fn init_args(server: &TestServer, dir: &std::path::Path) -> TppInitArgs {
         roles: vec!["AISP".to_owned()],
         redirect_uri: vec!["https://budget.example/callback".to_owned()],
         alg: TppAlgorithm::Es256,
-        sandbox: Some(server.http.clone()),
+        // Over HTTPS, trusting the development CA besides the system's roots.
+        sandbox: Some(server.https.clone()),
         tenant: "default".to_owned(),
         admin_api_key: Some(ADMIN_KEY.to_owned()),
+        tls: TppTlsArgs { ca_file: Some(server.dir.path().join("tls/dev-ca.pem")) },
     }
 }
 
@@ -106,6 +108,7 @@ async fn a_sandbox_bundle_goes_through_the_whole_lifecycle() {
         sandbox: Some(server.http.clone()),
         tenant: "default".to_owned(),
         admin_api_key: Some(ADMIN_KEY.to_owned()),
+        tls: TppTlsArgs::default(),
         key: None,
         alg: TppAlgorithm::Ps256,
         kid: "directory".to_owned(),
@@ -156,6 +159,7 @@ async fn a_statement_signed_with_a_given_key_registers_where_that_key_is_trusted
         sandbox: None,
         tenant: "default".to_owned(),
         admin_api_key: None,
+        tls: TppTlsArgs::default(),
         key: Some(key_file),
         alg: TppAlgorithm::Es256,
         kid: "bank-dir".to_owned(),

@@ -70,8 +70,8 @@ pub async fn metrics(State(state): State<ServerState>, connection: Connection, h
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
-    let caller = connection.remote_addr.map(|addr| addr.ip());
-    if !may_read_metrics(caller, state.protocol.metrics_token.as_deref(), presented) {
+    let trusted = trusted_loopback(connection.remote_addr.map(|addr| addr.ip()), state.protocol.metrics_for_loopback);
+    if !may_read_metrics(trusted, state.protocol.metrics_token.as_deref(), presented) {
         return WireError::unauthorized("Bearer realm=\"onboard-metrics\"", "metrics need the metrics token").into_response();
     }
     let mut response = state.app.metrics.render().into_response();
@@ -79,10 +79,16 @@ pub async fn metrics(State(state): State<ServerState>, connection: Connection, h
     response
 }
 
-/// Loopback callers may; others only with the configured token (none configured: nobody).
-fn may_read_metrics(caller: Option<IpAddr>, expected: Option<&SecretHash>, presented: Option<&str>) -> bool {
-    let local = caller.is_some_and(|ip| ip.to_canonical().is_loopback());
-    local || matches!((expected, presented), (Some(expected), Some(presented)) if expected.matches(presented))
+/// Whether the caller is on this host and may be taken at its word: not when a proxy on this
+/// host (`--behind-tls-proxy`) makes every caller look like one.
+fn trusted_loopback(caller: Option<IpAddr>, loopback_is_local: bool) -> bool {
+    loopback_is_local && caller.is_some_and(|ip| ip.to_canonical().is_loopback())
+}
+
+/// A trusted loopback caller may; others only with the configured token (none configured:
+/// nobody).
+fn may_read_metrics(trusted_loopback: bool, expected: Option<&SecretHash>, presented: Option<&str>) -> bool {
+    trusted_loopback || matches!((expected, presented), (Some(expected), Some(presented)) if expected.matches(presented))
 }
 
 /// Measures each routed request's latency, labelled by its route pattern (never the raw path,
@@ -110,17 +116,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn metrics_are_for_loopback_callers_and_holders_of_the_token() {
+    fn metrics_are_for_trusted_loopback_callers_and_holders_of_the_token() {
         let token = app::secrets::Secret::from_given("scrape-me-0123456789".to_owned()).hash();
+        assert!(may_read_metrics(true, None, None));
+        assert!(!may_read_metrics(false, None, Some("anything")), "no token configured: loopback only");
+        assert!(!may_read_metrics(false, Some(&token), None));
+        assert!(!may_read_metrics(false, Some(&token), Some("scrape-me-wrong")));
+        assert!(may_read_metrics(false, Some(&token), Some("scrape-me-0123456789")));
+
         let remote = Some(IpAddr::from([203, 0, 113, 9]));
         let loopback = Some(IpAddr::from([127, 0, 0, 1]));
         let mapped_loopback = Some("::ffff:127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")));
-        assert!(may_read_metrics(loopback, None, None));
-        assert!(may_read_metrics(mapped_loopback, None, None));
-        assert!(!may_read_metrics(remote, None, Some("anything")), "no token configured: loopback only");
-        assert!(!may_read_metrics(remote, Some(&token), None));
-        assert!(!may_read_metrics(remote, Some(&token), Some("scrape-me-wrong")));
-        assert!(may_read_metrics(remote, Some(&token), Some("scrape-me-0123456789")));
-        assert!(!may_read_metrics(None, Some(&token), None));
+        assert!(trusted_loopback(loopback, true) && trusted_loopback(mapped_loopback, true));
+        assert!(!trusted_loopback(remote, true) && !trusted_loopback(None, true));
+        assert!(!trusted_loopback(loopback, false), "behind a proxy on this host, loopback is everyone");
     }
 }

@@ -99,7 +99,7 @@ async fn init(args: &TppInitArgs) -> anyhow::Result<()> {
     let bundle = match &args.sandbox {
         Some(server) => {
             let key = admin_key(args.admin_api_key.as_deref())?;
-            let enrolment: Enrolment = enrol(server, &args.tenant, key, &keys.enrolment_request()).await?;
+            let enrolment: Enrolment = enrol(server, &args.tenant, key, &keys.enrolment_request(), &args.tls).await?;
             keys.enrolled(enrolment)?
         }
         None => keys.self_signed(SystemClock.now())?,
@@ -119,9 +119,9 @@ fn admin_key(given: Option<&str>) -> anyhow::Result<&str> {
 }
 
 /// Asks the sandbox directory of `server` to enrol the software.
-async fn enrol(server: &str, tenant: &str, key: &str, request: &EnrolmentRequest) -> anyhow::Result<Enrolment> {
+async fn enrol(server: &str, tenant: &str, key: &str, request: &EnrolmentRequest, tls: &TppTlsArgs) -> anyhow::Result<Enrolment> {
     let url = format!("{}/api/admin/v1/tenants/{tenant}/sandbox/software", server.trim_end_matches('/'));
-    let response = reqwest::Client::new().post(&url).bearer_auth(key).json(request).send().await;
+    let response = sandbox_client(tls)?.post(&url).bearer_auth(key).json(request).send().await;
     let answer = answer("enrolling with the sandbox directory", response).await?;
     serde_json::from_value(answer).context("enrolling with the sandbox directory: an unexpected answer")
 }
@@ -137,7 +137,7 @@ async fn ssa(args: &TppSsaArgs) -> anyhow::Result<()> {
                 args.tenant,
                 bundle.software.details.software_id
             );
-            let response = reqwest::Client::new().post(&url).bearer_auth(key).send().await;
+            let response = sandbox_client(&args.tls)?.post(&url).bearer_auth(key).send().await;
             let issued: IssuedStatement = serde_json::from_value(answer("asking the sandbox directory", response).await?)
                 .context("asking the sandbox directory: an unexpected answer")?;
             issued.software_statement
@@ -275,21 +275,36 @@ async fn manage(dir: &Path, tls: &TppTlsArgs, operation: Management) -> anyhow::
 /// An HTTPS client presenting the bundle's transport certificate, trusting the system's roots
 /// and the `--ca-file`.
 fn mtls_client(bundle: &Bundle, tls: &TppTlsArgs) -> anyhow::Result<reqwest::Client> {
-    let mut roots = rustls::RootCertStore::empty();
+    let chain = CertificateDer::pem_slice_iter(bundle.transport_certificate_pem.as_bytes()).collect::<Result<Vec<_>, _>>()?;
+    let key = PrivateKeyDer::from_pem_slice(bundle.transport_key_pem.as_bytes())?;
+    let config = trusting(tls)?.with_client_auth_cert(chain, key)?;
+    Ok(reqwest::Client::builder().tls_backend_preconfigured(config).build()?)
+}
+
+/// A client of the sandbox directory's admin API (no client certificate), trusting the
+/// system's roots and the `--ca-file`.
+fn sandbox_client(tls: &TppTlsArgs) -> anyhow::Result<reqwest::Client> {
+    let config = trusting(tls)?.with_no_client_auth();
+    Ok(reqwest::Client::builder().tls_backend_preconfigured(config).build()?)
+}
+
+/// TLS that trusts the system's roots and, besides them, the CA certificates of `--ca-file`
+/// (such as a development server's own CA).
+fn trusting(tls: &TppTlsArgs) -> anyhow::Result<rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>> {
+    let mut extra_roots = Vec::new();
     if let Some(ca_file) = &tls.ca_file {
         let pem = std::fs::read(ca_file).with_context(|| format!("reading {}", ca_file.display()))?;
         for certificate in CertificateDer::pem_slice_iter(&pem) {
-            roots.add(certificate.context("reading the CA file")?)?;
+            extra_roots.push(certificate.context("reading the CA file")?);
         }
     }
-    let chain = CertificateDer::pem_slice_iter(bundle.transport_certificate_pem.as_bytes()).collect::<Result<Vec<_>, _>>()?;
-    let key = PrivateKeyDer::from_pem_slice(bundle.transport_key_pem.as_bytes())?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider.clone())
+        .context("loading the system's trusted certificates")?;
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_client_auth_cert(chain, key)?;
-    Ok(reqwest::Client::builder().tls_backend_preconfigured(config).build()?)
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier)))
 }
 
 /// The JSON a server answered with (`null` for an empty answer), or an error naming `step` and
