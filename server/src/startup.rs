@@ -144,7 +144,13 @@ pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
     let state = prepare(args, clock.clone()).await?;
     bootstrap::first_administrator(&state.app, &args.database.data_dir).await?;
     let public_url = state.app.deployment.public_url.clone();
-    let host = Url::parse(&public_url).ok().and_then(|u| u.host_str().map(str::to_owned));
+    // An IPv6 host without its URL brackets, as certificates name it.
+    let host = Url::parse(&public_url).ok().and_then(|u| {
+        u.host().map(|host| match host {
+            url::Host::Ipv6(ip) => ip.to_string(),
+            other => other.to_string(),
+        })
+    });
     let (tls_config, dev_ca) = tls_config(args, host.as_deref(), clock.as_ref())?;
     let http_listener = TcpListener::bind(args.http_addr).await.with_context(|| format!("binding {}", args.http_addr))?;
     let https_listener = TcpListener::bind(args.https_addr).await.with_context(|| format!("binding {}", args.https_addr))?;
