@@ -348,3 +348,18 @@ async fn updates_follow_the_registration_rules_and_every_operation_is_audited() 
     assert_eq!(count("dcr_deleted", "success"), 1);
     let _ = WORKSPACE;
 }
+
+/// What a refused request names reaches the audit log unverified, whatever it holds: a client
+/// id with U+0000, which PostgreSQL's text cannot store, is recorded rather than lost.
+#[tokio::test]
+async fn a_refusal_naming_a_client_id_with_nul_is_still_audited() {
+    let Some(url) = support::fresh_postgres_database("nul_audit").await else { return };
+    let server = TestServer::start_with(|args| args.database.database_url = Some(url)).await;
+    let response =
+        server.client(None).get(format!("{}/a%00b", server.register_url())).bearer_auth("not-a-token").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let events = server.audit_events("?type=dcr_read").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["client_id"], "a\u{FFFD}b");
+    assert_eq!(events[0]["outcome"], "failure");
+}

@@ -126,6 +126,13 @@ pub struct NewAuditEvent {
     pub created_at: DateTime<Utc>,
 }
 
+/// Text as every store can keep it: U+0000, which PostgreSQL's `text` cannot hold (the event
+/// would be lost), becomes U+FFFD. What a refused request named reaches the audit log
+/// unverified, so this is applied to it.
+pub fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
 /// The actor of a change made through the admin REST API (its key names nobody).
 pub const ADMIN_API_ACTOR: &str = "admin API key";
 

@@ -1,6 +1,8 @@
 //! JSON parsing for untrusted protocol input: objects with duplicate member names are refused
 //! (RFC 7515 §4 and RFC 7519 §4 allow refusing them, and accepting "last one wins" lets two
-//! parsers disagree about what was signed), and nesting is bounded.
+//! parsers disagree about what was signed), nesting is bounded, and strings holding U+0000 are
+//! refused (no claim needs one, and PostgreSQL's `text` and `jsonb` cannot store it: a
+//! registration would be stored on SQLite and fail on PostgreSQL).
 
 use std::fmt;
 
@@ -60,10 +62,12 @@ impl<'de> Visitor<'de> for StrictVisitor {
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
         Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        without_nul(v)?;
         Ok(Value::String(v.to_owned()))
     }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        without_nul(&v)?;
         Ok(Value::String(v))
     }
     fn visit_unit<E>(self) -> Result<Value, E> {
@@ -83,6 +87,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let depth = self.nested::<A::Error>()?;
         let mut map = Map::new();
         while let Some(key) = access.next_key::<String>()? {
+            without_nul(&key)?;
             if map.contains_key(&key) {
                 return Err(de::Error::custom(format!("duplicate member \"{key}\"")));
             }
@@ -91,6 +96,13 @@ impl<'de> Visitor<'de> for StrictVisitor {
         }
         Ok(Value::Object(map))
     }
+}
+
+fn without_nul<E: de::Error>(text: &str) -> Result<(), E> {
+    if text.contains('\0') {
+        return Err(E::custom("a string holds the character U+0000"));
+    }
+    Ok(())
 }
 
 impl StrictVisitor {
@@ -117,6 +129,14 @@ mod tests {
     fn refuses_duplicates_at_any_depth() {
         assert!(parse_object(br#"{"a": 1, "a": 2}"#).is_err_and(|e| e.to_string().contains("duplicate member \"a\"")));
         assert!(parse_object(br#"{"x": [{"k": 1, "k": 1}]}"#).is_err());
+    }
+
+    #[test]
+    fn refuses_nul_in_strings_and_member_names() {
+        for json in [r#"{"client_name": "a\u0000b"}"#, r#"{"a\u0000": 1}"#, r#"{"x": ["\u0000"]}"#] {
+            assert!(parse_object(json.as_bytes()).is_err_and(|e| e.to_string().contains("U+0000")), "{json}");
+        }
+        assert!(parse_object(br#"{"client_name": "a\u0001b"}"#).is_ok());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use app::domain::audit::{AuditEventType, NewAuditEvent, Outcome};
+use app::domain::audit::{AuditEventType, NewAuditEvent, Outcome, storable};
 use app::domain::client::ClientSummary;
 use app::domain::dry_run::{CheckOutcome, Stage, Trace};
 use app::domain::ids::PolicyId;
@@ -158,12 +158,12 @@ impl Attempt {
             workspace: workspace.reference(),
             event_type,
             outcome: Outcome::Success,
-            client_id: self.client_id.clone(),
+            client_id: self.client_id.as_deref().map(storable),
             error: None,
             error_description: None,
-            software_id: self.software_id.clone(),
-            org_id: self.org_id.clone(),
-            client_cert_subject: self.client_cert_subject.clone(),
+            software_id: self.software_id.as_deref().map(storable),
+            org_id: self.org_id.as_deref().map(storable),
+            client_cert_subject: self.client_cert_subject.as_deref().map(storable),
             remote_addr: self.remote_addr.clone(),
             actor: None,
             detail: None,
@@ -545,7 +545,7 @@ pub(crate) async fn record_failure(
     let mut event = attempt.event(workspace, event_type, now);
     event.outcome = Outcome::Failure;
     event.error = Some(error.to_owned());
-    event.error_description = Some(description);
+    event.error_description = Some(storable(&description));
     if let Err(error) = state.app.store.record_audit_event(&event).await {
         tracing::error!(%error, "could not record the audit event of a refused operation");
     }
