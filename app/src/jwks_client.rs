@@ -4,7 +4,10 @@
 //! deployment allows it), public addresses only unless the deployment lists more networks
 //! ([`crate::outbound`]), no redirects, no proxy, a 3 s timeout, a 256 KiB limit; cached for the
 //! response's `max-age` (5 minutes without one), fetched again when an unknown `kid` arrives
-//! but at most once a minute, and the last good set is served while the host is down.
+//! but at most once a minute, and the last good set is served while the host is down. A URI
+//! whose fetch failed is not fetched again for [`RETRY_AFTER_FAILURE`], and while one request
+//! refreshes a stale set the others use it: callers naming made-up `kid`s, or a dead URI,
+//! cannot turn each of their requests into an outbound fetch.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,6 +30,9 @@ const UNKNOWN_KID_REFETCH_INTERVAL: chrono::Duration = chrono::Duration::minutes
 /// How long past its freshness a set may still be served when the host cannot be reached: long
 /// enough to ride out an outage, short enough that a key withdrawn from the set stops working.
 const STALE_GRACE: chrono::Duration = chrono::Duration::hours(1);
+/// How long after a fetch of a URI fails (or after a refresh of its stale set began) it is not
+/// fetched again: the stale set, or the failure, is the answer meanwhile.
+const RETRY_AFTER_FAILURE: chrono::Duration = chrono::Duration::seconds(30);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwksFetchError {
@@ -47,6 +53,8 @@ struct CacheEntry {
     fresh_until: DateTime<Utc>,
     /// When an unknown `kid` last caused a fetch; such fetches happen at most once a minute.
     last_unknown_kid_fetch: Option<DateTime<Utc>>,
+    /// When a refresh of the set, past its freshness, last began.
+    last_stale_refresh: Option<DateTime<Utc>>,
 }
 
 pub struct JwksClient {
@@ -55,6 +63,8 @@ pub struct JwksClient {
     allow_insecure_loopback: bool,
     addresses: Arc<OutboundPolicy>,
     cache: Mutex<HashMap<String, CacheEntry>>,
+    /// The last failed fetch of each URI with no set cached, and why.
+    failures: Mutex<HashMap<String, (DateTime<Utc>, JwksFetchError)>>,
     metrics: Arc<Metrics>,
 }
 
@@ -77,7 +87,15 @@ impl JwksClient {
             .dns_resolver(Arc::new(GuardedResolver { policy: addresses.clone() }))
             .user_agent(concat!("onboard/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http, clock, allow_insecure_loopback, addresses, cache: Mutex::new(HashMap::new()), metrics })
+        Ok(Self {
+            http,
+            clock,
+            allow_insecure_loopback,
+            addresses,
+            cache: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
+            metrics,
+        })
     }
 
     /// The key set at `uri`, from the cache when fresh and (if `kid` is given) holding it.
@@ -93,15 +111,26 @@ impl JwksClient {
             Some(Lookup::UnknownKid(_)) => Some(now),
             _ => None,
         };
+        if cached.is_none()
+            && let Some(error) = self.recent_failure(uri, now)
+        {
+            self.metrics.jwks(JwksLookup::Failed);
+            return Err(error);
+        }
         match self.fetch(uri).await {
             Ok((keys, ttl)) => {
                 self.metrics.jwks(JwksLookup::Fetched);
                 let keys = Arc::new(keys);
-                let entry = CacheEntry { keys: keys.clone(), fresh_until: now + ttl, last_unknown_kid_fetch };
+                let entry =
+                    CacheEntry { keys: keys.clone(), fresh_until: now + ttl, last_unknown_kid_fetch, last_stale_refresh: None };
                 self.lock().insert(uri.as_str().to_owned(), entry);
+                self.failed().remove(uri.as_str());
                 Ok(keys)
             }
             Err(error) => {
+                if cached.is_none() {
+                    self.failed().insert(uri.as_str().to_owned(), (now, error.clone()));
+                }
                 if let Some(Lookup::Stale(keys) | Lookup::UnknownKid(keys)) = cached {
                     self.metrics.jwks(JwksLookup::ServedStale);
                     tracing::warn!(%error, "serving the last good key set while its host fails");
@@ -143,6 +172,8 @@ impl JwksClient {
         }
     }
 
+    /// What the cache holds for `uri`. A refresh it calls for is claimed here, under the lock,
+    /// so the requests meanwhile (and, if it fails, for a while after) use the set instead.
     fn cached(&self, uri: &JwksUri, kid: Option<&str>, now: DateTime<Utc>) -> Option<Lookup> {
         let mut cache = self.lock();
         let entry = cache.get_mut(uri.as_str())?;
@@ -152,9 +183,27 @@ impl JwksClient {
             if has_kid || refetched_recently {
                 return Some(Lookup::Use(entry.keys.clone()));
             }
+            entry.last_unknown_kid_fetch = Some(now);
             return Some(Lookup::UnknownKid(entry.keys.clone()));
         }
-        (now < entry.fresh_until + STALE_GRACE).then(|| Lookup::Stale(entry.keys.clone()))
+        if now >= entry.fresh_until + STALE_GRACE {
+            return None;
+        }
+        if entry.last_stale_refresh.is_some_and(|at| now - at < RETRY_AFTER_FAILURE) {
+            return Some(Lookup::Use(entry.keys.clone()));
+        }
+        entry.last_stale_refresh = Some(now);
+        Some(Lookup::Stale(entry.keys.clone()))
+    }
+
+    /// Why `uri` last failed, if that was within [`RETRY_AFTER_FAILURE`].
+    fn recent_failure(&self, uri: &JwksUri, now: DateTime<Utc>) -> Option<JwksFetchError> {
+        let failures = self.failed();
+        failures.get(uri.as_str()).filter(|(at, _)| now - *at < RETRY_AFTER_FAILURE).map(|(_, error)| error.clone())
+    }
+
+    fn failed(&self) -> std::sync::MutexGuard<'_, HashMap<String, (DateTime<Utc>, JwksFetchError)>> {
+        self.failures.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     async fn fetch(&self, uri: &JwksUri) -> Result<(PublicJwks, chrono::Duration), JwksFetchError> {
@@ -332,8 +381,21 @@ mod tests {
         *host.status.lock().unwrap_or_else(PoisonError::into_inner) = 500;
         clock.advance(chrono::Duration::seconds(601));
         assert!(get("k1").await.is_ok(), "the last good set is served while the host fails");
+        assert_eq!(fetches(), 5);
+        assert!(get("k1").await.is_ok() && get("k9").await.is_ok());
+        assert_eq!(fetches(), 5, "after a failed refresh, the stale set is the answer for a while");
+        clock.advance(chrono::Duration::seconds(31));
+        assert!(get("k1").await.is_ok());
+        assert_eq!(fetches(), 6, "then the host is tried again");
         clock.advance(chrono::Duration::minutes(61));
-        assert_eq!(get("k1").await, Err(JwksFetchError::Status { uri: uri.to_string(), status: 500 }));
+        let failed = Err(JwksFetchError::Status { uri: uri.to_string(), status: 500 });
+        assert_eq!(get("k1").await, failed);
+        assert_eq!(get("k2").await, failed);
+        assert_eq!(fetches(), 7, "a failure is remembered: no fetch per request");
+        *host.status.lock().unwrap_or_else(PoisonError::into_inner) = 200;
+        clock.advance(chrono::Duration::seconds(31));
+        assert!(get("k1").await.is_ok());
+        assert_eq!(fetches(), 8);
     }
 
     #[tokio::test]
