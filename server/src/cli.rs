@@ -109,6 +109,20 @@ pub enum TppCommand {
     },
 }
 
+/// What each listener serves, and to whom.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ListenerArgs {
+    /// Browsers reach the plain-HTTP listener only through a proxy that terminates TLS (as a
+    /// non-loopback `--http-addr` should be): the console's session cookie is marked `Secure`
+    /// there too, and its origin check expects `https`.
+    #[arg(long, env = "ONBOARD_BEHIND_TLS_PROXY")]
+    pub behind_tls_proxy: bool,
+    /// The HTTPS listener (the one TPPs reach) serves the protocol endpoints and health checks
+    /// only: the console, the admin API and `/metrics` stay on the plain listener.
+    #[arg(long, env = "ONBOARD_HTTPS_PROTOCOL_ONLY")]
+    pub https_protocol_only: bool,
+}
+
 /// How a TPP command reaches the server's HTTPS listener.
 #[derive(Debug, Clone, Default, Args)]
 pub struct TppTlsArgs {
@@ -308,11 +322,8 @@ pub struct ServeArgs {
     /// deployment leaves it off.
     #[arg(long, env = "ONBOARD_SANDBOX_WORKSPACE")]
     pub sandbox_workspace: bool,
-    /// Browsers reach the plain-HTTP listener only through a proxy that terminates TLS (as a
-    /// non-loopback `--http-addr` should be): the console's session cookie is marked `Secure`
-    /// there too, and its origin check expects `https`.
-    #[arg(long, env = "ONBOARD_BEHIND_TLS_PROXY")]
-    pub behind_tls_proxy: bool,
+    #[command(flatten)]
+    pub listeners: ListenerArgs,
     /// Let JWKS URIs use plain http to loopback hosts (for tests and local sandboxes).
     #[arg(long, env = "ONBOARD_ALLOW_INSECURE_JWKS_URIS")]
     pub allow_insecure_jwks_uris: bool,

@@ -85,7 +85,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
         rate_limits: Arc::new(RateLimiters::default()),
         kek: kek.clone(),
         metrics_token: args.metrics_token.clone().map(|token| Arc::new(app::secrets::Secret::from_given(token).hash())),
-        metrics_for_loopback: !args.behind_tls_proxy,
+        metrics_for_loopback: !args.listeners.behind_tls_proxy,
     };
     let app = AppState {
         store,
@@ -156,7 +156,7 @@ pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
     let https_listener = TcpListener::bind(args.https_addr).await.with_context(|| format!("binding {}", args.https_addr))?;
     let http_addr = http_listener.local_addr()?;
     let https_addr = https_listener.local_addr()?;
-    if !http_addr.ip().is_loopback() && !args.behind_tls_proxy {
+    if !http_addr.ip().is_loopback() && !args.listeners.behind_tls_proxy {
         tracing::warn!(
             %http_addr,
             "the plain-HTTP listener serves the console, the admin API and the protocol endpoints without TLS on a \
@@ -165,10 +165,12 @@ pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
         );
     }
 
+    let plain = http::Surface { browser_https: args.listeners.behind_tls_proxy, protocol_only: false };
+    let https = http::Surface { browser_https: true, protocol_only: args.listeners.https_protocol_only };
     let (shutdown, stopped) = watch::channel(false);
     let tasks = vec![
-        tokio::spawn(listener::serve(http_listener, None, http::router(state.clone(), args.behind_tls_proxy), stopped.clone())),
-        tokio::spawn(listener::serve(https_listener, Some(tls_config), http::router(state.clone(), true), stopped.clone())),
+        tokio::spawn(listener::serve(http_listener, None, http::router(state.clone(), plain), stopped.clone())),
+        tokio::spawn(listener::serve(https_listener, Some(tls_config), http::router(state.clone(), https), stopped.clone())),
         tokio::spawn(housekeeping(state.clone(), stopped)),
     ];
     tracing::info!(%http_addr, %https_addr, %public_url, database = state.app.store.backend().as_str(), "Onboard is serving");

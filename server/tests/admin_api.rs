@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
 use app::clock::FixedClock;
-use onboard::http::router;
+use onboard::http::{Surface, router};
 use onboard::oauth2::jose::JwsAlgorithm;
 use onboard::tpp::keys::SigningKey;
 use support::{ADMIN_KEY, serve_args};
@@ -36,7 +36,7 @@ impl Admin {
         let dir = tempfile::tempdir().unwrap();
         let state =
             onboard::startup::prepare(&serve_args(dir.path().to_owned()), Arc::new(FixedClock::new(now()))).await.unwrap();
-        Self { router: router(state, false), _dir: dir }
+        Self { router: router(state, Surface::default()), _dir: dir }
     }
 
     async fn call(&self, method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
@@ -243,7 +243,7 @@ async fn a_retired_keys_private_half_is_erased_and_the_key_stays_listed() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(now()));
     let state = onboard::startup::prepare(&serve_args(dir.path().to_owned()), clock.clone()).await.unwrap();
-    let admin = Admin { router: router(state.clone(), false), _dir: dir };
+    let admin = Admin { router: router(state.clone(), Surface::default()), _dir: dir };
     let keys_path = format!("{BASE}/obuk/signing-keys");
     let (_, listed) = admin.as_admin("GET", &keys_path, None).await;
     let old = listed["signing_keys"].as_array().unwrap().iter().find(|key| key["algorithm"] == "PS256").unwrap().clone();

@@ -27,6 +27,7 @@ fn help_documents_every_serve_flag_with_its_environment_variable() {
         ("--jwks-allowed-networks", "ONBOARD_JWKS_ALLOWED_NETWORKS"),
         ("--metrics-token", "ONBOARD_METRICS_TOKEN"),
         ("--behind-tls-proxy", "ONBOARD_BEHIND_TLS_PROXY"),
+        ("--https-protocol-only", "ONBOARD_HTTPS_PROTOCOL_ONLY"),
     ] {
         assert!(help.contains(flag) && help.contains(env), "{flag} / {env} missing from:\n{help}");
     }

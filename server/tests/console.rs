@@ -112,7 +112,7 @@ async fn over_https_and_http2_the_console_works_and_its_cookie_is_secure() {
 /// `Secure` too, the console expects the proxy's https origin, and loopback is not trusted.
 #[tokio::test]
 async fn behind_a_tls_proxy_the_plain_listeners_cookie_is_secure() {
-    let server = TestServer::start_with(|args| args.behind_tls_proxy = true).await;
+    let server = TestServer::start_with(|args| args.listeners.behind_tls_proxy = true).await;
     let (base, client) = (server.http.clone(), client());
     let through_the_proxy = client
         .post(format!("{base}/app/fn/sign_in"))
@@ -129,6 +129,29 @@ async fn behind_a_tls_proxy_the_plain_listeners_cookie_is_secure() {
     // Through a proxy on this host every caller comes from loopback: metrics need the token.
     let metrics = client.get(format!("{base}/metrics")).send().await.unwrap();
     assert_eq!(metrics.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// With `--https-protocol-only`, the listener TPPs reach serves the protocol and nothing of
+/// the bank's own: no console, admin API or metrics; the plain listener keeps them.
+#[tokio::test]
+async fn the_https_listener_can_serve_the_protocol_only() {
+    let server = TestServer::start_with(|args| args.listeners.https_protocol_only = true).await;
+    let tls = server.client(None);
+    let discovery = tls.get(format!("{}/default/obuk/.well-known/openid-configuration", server.https)).send().await.unwrap();
+    assert_eq!(discovery.status(), StatusCode::OK);
+    assert_eq!(tls.get(format!("{}/healthz", server.https)).send().await.unwrap().status(), StatusCode::OK);
+    for path in
+        ["/app/login", "/app/default/workspaces", "/api/admin/v1/tenants/default/workspaces", "/metrics", "/pkg/onboard.js"]
+    {
+        let response = tls.get(format!("{}{path}", server.https)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "not_found", "{path}: {body}");
+    }
+    let (status, _) = server.admin(reqwest::Method::GET, "/default/workspaces", None).await;
+    assert_eq!(status, StatusCode::OK, "the plain listener keeps the admin API");
+    let page = client().get(format!("{}/app/login", server.http)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "and the console");
 }
 
 #[tokio::test]

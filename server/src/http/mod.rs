@@ -1,5 +1,5 @@
 //! The HTTP surface: per-workspace protocol endpoints, the admin REST API, operations
-//! endpoints and the console, on one router served by both listeners.
+//! endpoints and the console, on one router per listener ([`Surface`] says which parts).
 
 pub mod admin;
 mod console;
@@ -32,10 +32,20 @@ use crate::state::ServerState;
 
 pub use registration::BODY_LIMIT as REGISTRATION_BODY_LIMIT;
 
-/// The router of one listener; `browser_https` when browsers reach it over HTTPS (its own TLS,
-/// or a proxy's).
-pub fn router(state: ServerState, browser_https: bool) -> Router {
-    let api = Router::new()
+/// What one listener serves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Surface {
+    /// Browsers reach it over HTTPS (its own TLS, or a proxy's): the console's cookie is
+    /// `Secure` and its origin `https`.
+    pub browser_https: bool,
+    /// The protocol endpoints and health checks only: no console, admin API or metrics
+    /// (`--https-protocol-only`, for the listener TPPs reach).
+    pub protocol_only: bool,
+}
+
+/// The router of one listener.
+pub fn router(state: ServerState, surface: Surface) -> Router {
+    let mut api = Router::new()
         .route("/{tenant}/{workspace}/.well-known/openid-configuration", get(discovery::get))
         .route("/{tenant}/{workspace}/.well-known/jwks.json", get(jwks::get))
         .merge(registration_routes::<Obuk>(OBUK_REGISTRATION_PATH))
@@ -46,21 +56,24 @@ pub fn router(state: ServerState, browser_https: bool) -> Router {
         .route("/{tenant}/.sandbox/directory/jwks.json", get(sandbox::directory_jwks))
         .route("/{tenant}/.sandbox/directory/ca.pem", get(sandbox::directory_ca))
         .route("/{tenant}/.sandbox/software/{software_id}/jwks.json", get(sandbox::software_jwks))
-        .merge(admin::router())
         .route("/healthz", get(operations::healthz))
-        .route("/readyz", get(operations::readyz))
-        .route("/metrics", get(operations::metrics))
+        .route("/readyz", get(operations::readyz));
+    if !surface.protocol_only {
+        api = api.merge(admin::router()).route("/metrics", get(operations::metrics));
+    }
+    let api = api
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), operations::measure))
         .layer(axum::middleware::from_fn_with_state(state.clone(), operations::outage_is_unavailable))
         // Protocol and admin responses carry client data and are never cached.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-    Router::new()
-        .merge(api)
-        .merge(console::router(&state, browser_https))
-        .fallback(not_found)
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+    let router = Router::new().merge(api);
+    let router = if surface.protocol_only {
+        router.fallback(|| async { WireError::not_found("resource").into_response() })
+    } else {
+        router.merge(console::router(&state, surface.browser_https)).fallback(not_found)
+    };
+    router.layer(TraceLayer::new_for_http()).with_state(state)
 }
 
 /// POST `{path}`, and GET, PUT, DELETE `{path}/{client_id}`, under every workspace.

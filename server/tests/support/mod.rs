@@ -230,7 +230,7 @@ pub fn serve_args(data_dir: PathBuf) -> ServeArgs {
         admin_email: Some(ADMIN_EMAIL.to_owned()),
         admin_password: Some(ADMIN_PASSWORD.to_owned()),
         allow_insecure_jwks_uris: true,
-        behind_tls_proxy: false,
+        listeners: onboard::cli::ListenerArgs::default(),
         jwks_allowed_networks: Vec::new(),
         metrics_token: None,
         key_encryption_key_file: None,
