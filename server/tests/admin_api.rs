@@ -292,3 +292,30 @@ async fn a_retired_keys_private_half_is_erased_and_the_key_stays_listed() {
     let signing = stored.iter().find(|key| key.material.kid == new_kid).unwrap();
     assert!(state.protocol.token_signers.sign_access_token(&signing.material, &json!({"sub": "x"})).is_ok());
 }
+
+/// Changes (`PATCH`) of different settings sent at once all stick: each is applied to the settings as
+/// they are when it is written, never to an older read of them.
+#[tokio::test]
+async fn parallel_settings_changes_are_all_kept() {
+    let server = support::TestServer::start().await;
+    let patches = [
+        json!({"org_id": "0015800001HQQrZAAX"}),
+        json!({"access_token_ttl_seconds": 1200}),
+        json!({"accepted_audiences": ["https://bank.example/issuer"]}),
+        json!({"scopes": ["openid", "accounts", "payments", "fundsconfirmations", "extra"]}),
+        json!({"grant_types": ["client_credentials", "refresh_token"]}),
+        json!({"limits": {"registrations_per_ip_per_minute": 77}}),
+    ];
+    let sent = patches.iter().map(|patch| server.admin(reqwest::Method::PATCH, "/default/workspaces/obuk", Some(patch.clone())));
+    for (status, body) in futures_util::future::join_all(sent).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (_, read) = server.admin(reqwest::Method::GET, "/default/workspaces/obuk", None).await;
+    let settings = &read["settings"];
+    assert_eq!(settings["org_id"], "0015800001HQQrZAAX", "{read}");
+    assert_eq!(settings["access_token_ttl_seconds"], 1200, "{read}");
+    assert_eq!(settings["accepted_audiences"], json!(["https://bank.example/issuer"]), "{read}");
+    assert_eq!(settings["scopes"], json!(["openid", "accounts", "payments", "fundsconfirmations", "extra"]), "{read}");
+    assert_eq!(settings["grant_types"], json!(["client_credentials", "refresh_token"]), "{read}");
+    assert_eq!(settings["limits"]["registrations_per_ip_per_minute"], 77, "{read}");
+}

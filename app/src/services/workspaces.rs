@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
 use super::{ServiceError, signing_keys};
@@ -76,13 +78,49 @@ pub async fn ensure_workspace(
 }
 
 /// Applies a partial update to the general settings; nothing is saved unless all of it is valid.
+/// The patch is applied to the settings as they are when written: a change saved meanwhile (by
+/// another administrator, or another instance) is read again and kept, never overwritten.
 pub async fn update_settings(
     state: &AppState,
     at: &WorkspaceRef,
     patch: WorkspaceSettingsPatch,
     actor: &str,
 ) -> Result<Workspace, ServiceError> {
-    let mut workspace = Arc::unwrap_or_clone(get_workspace(state, at).await?);
+    for _ in 0..SETTINGS_WRITE_ATTEMPTS {
+        let mut workspace = Arc::unwrap_or_clone(get_workspace(state, at).await?);
+        let settings = checked_settings(state, at, &workspace, patch.clone()).await?;
+        let now = next_write_time(state.clock.now(), workspace.updated_at);
+        if state.store.update_workspace_settings(at, &settings, workspace.updated_at, now).await? {
+            super::audit::record_change(state, at, AuditEventType::SettingsUpdated, actor, None).await;
+            workspace.settings = settings;
+            workspace.updated_at = now;
+            return Ok(workspace);
+        }
+    }
+    Err(ServiceError::Conflict("the settings kept changing while this change was saved; try again".to_owned()))
+}
+
+/// How many times a settings change is applied again to settings changed meanwhile (each
+/// round, one of the changes racing for the row is saved).
+const SETTINGS_WRITE_ATTEMPTS: usize = 10;
+
+/// When to say a row last written at `previous` is written now: `now` to the microsecond (what
+/// PostgreSQL keeps), but always later than `previous`, so every write moves `updated_at` on
+/// and a write based on an older read is always seen as one.
+fn next_write_time(now: DateTime<Utc>, previous: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::SubsecRound as _;
+    let now = now.trunc_subsecs(6);
+    if now > previous { now } else { previous + chrono::Duration::microseconds(1) }
+}
+
+/// `workspace`'s settings with `patch` applied, if they are valid with its DCR settings; a new
+/// signing algorithm gets its key.
+async fn checked_settings(
+    state: &AppState,
+    at: &WorkspaceRef,
+    workspace: &Workspace,
+    patch: WorkspaceSettingsPatch,
+) -> Result<WorkspaceSettings, ServiceError> {
     let settings = workspace.settings.patched(patch)?;
     match &settings.trusted_client_ca_pem {
         Some(pem) => check_ca_bundle(pem)?,
@@ -101,14 +139,7 @@ pub async fn update_settings(
     if algorithm != workspace.settings.access_token_signing_alg {
         signing_keys::ensure_signing_key(state, at, algorithm).await?;
     }
-    let now = state.clock.now();
-    if !state.store.update_workspace_settings(at, &settings, now).await? {
-        return Err(ServiceError::NotFound("workspace"));
-    }
-    super::audit::record_change(state, at, AuditEventType::SettingsUpdated, actor, None).await;
-    workspace.settings = settings;
-    workspace.updated_at = now;
-    Ok(workspace)
+    Ok(settings)
 }
 
 /// A CA bundle must hold at least one certificate, each a parsable CA certificate.
@@ -138,4 +169,19 @@ pub fn check_ca_bundle(pem: &str) -> Result<(), SettingsError> {
         return Err(SettingsError::new(field, "no PEM certificates found"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_write_moves_updated_at_on_by_at_least_a_microsecond() {
+        let at = |micros: u32, nanos: u32| DateTime::from_timestamp(1_795_316_679, micros * 1000 + nanos).unwrap_or_default();
+        assert_eq!(next_write_time(at(500, 0), at(100, 0)), at(500, 0));
+        assert_eq!(next_write_time(at(500, 999), at(100, 0)), at(500, 0), "to the microsecond");
+        assert_eq!(next_write_time(at(100, 0), at(100, 0)), at(101, 0), "a clock that stands still");
+        assert_eq!(next_write_time(at(100, 400), at(100, 0)), at(101, 0), "within the same microsecond");
+        assert_eq!(next_write_time(at(50, 0), at(100, 0)), at(101, 0), "a clock set back");
+    }
 }

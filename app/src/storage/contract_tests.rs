@@ -326,7 +326,15 @@ async fn workspaces_are_created_read_listed_and_updated() {
         assert_eq!(ok(store.update_dcr_settings(&obuk.reference(), &dcr, at(5)).await), DcrSettingsWrite::Saved);
         let mut settings = obuk.settings.clone();
         settings.org_id = Some("0015800001HQQrZAAX".to_owned());
-        assert!(ok(store.update_workspace_settings(&obuk.reference(), &settings, at(6)).await));
+        let read_at = ok(store.workspace(&obuk.reference()).await).map(|w| w.updated_at).unwrap_or_default();
+        let mut meanwhile = obuk.settings.clone();
+        meanwhile.scopes.push("changed-meanwhile".to_owned());
+        assert!(
+            !ok(store.update_workspace_settings(&obuk.reference(), &meanwhile, at(4), at(6)).await),
+            "a write based on an older read changes nothing"
+        );
+        assert!(ok(store.update_workspace_settings(&obuk.reference(), &settings, read_at, at(6)).await));
+        assert!(!ok(store.update_workspace_settings(&obuk.reference(), &meanwhile, read_at, at(7)).await), "nor a second one");
         assert_eq!(ok(store.update_dcr_settings(&workspace_ref("missing"), &dcr, at(6)).await), DcrSettingsWrite::NoWorkspace);
 
         let read = ok(store.workspace(&obuk.reference()).await).unwrap_or_else(|| panic!("workspace vanished"));

@@ -217,11 +217,14 @@ pub trait Store: Send + Sync + 'static {
     /// reads it without copying it; whoever changes it works on a copy).
     async fn workspace(&self, at: &WorkspaceRef) -> Result<Option<Arc<Workspace>>, StoreError>;
     async fn workspaces(&self, tenant: &TenantId) -> Result<Vec<WorkspaceSummary>, StoreError>;
-    /// Returns false if the workspace does not exist.
+    /// Saves the settings if the workspace is as it was when read (its `updated_at` is still
+    /// `read_at`), so a change made meanwhile is never overwritten; returns false if the
+    /// workspace changed since or does not exist (the read cache then forgets it).
     async fn update_workspace_settings(
         &self,
         at: &WorkspaceRef,
         settings: &WorkspaceSettings,
+        read_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
     /// Saves the settings unless the workspace is missing or they name a policy it lacks,

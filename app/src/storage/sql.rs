@@ -750,13 +750,17 @@ macro_rules! sql_store {
                 &self,
                 at: &WorkspaceRef,
                 settings: &WorkspaceSettings,
+                read_at: DateTime<Utc>,
                 now: DateTime<Utc>,
             ) -> Result<bool, StoreError> {
-                let done = sqlx::query("update workspace set settings = $1, updated_at = $2 where tenant_id = $3 and id = $4")
+                let done = sqlx::query(
+                    "update workspace set settings = $1, updated_at = $2 where tenant_id = $3 and id = $4 and updated_at = $5",
+                )
                     .bind(Json(settings))
                     .bind(now)
                     .bind(at.tenant.as_str())
                     .bind(at.workspace.as_str())
+                    .bind(read_at)
                     .execute(&self.pool)
                     .await;
                 self.workspaces.forget(at);
