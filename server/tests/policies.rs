@@ -88,6 +88,16 @@ async fn policies_are_managed_through_the_admin_api() {
     attach(&server, &tpp, Some("aisp-only")).await;
     assert_eq!(server.admin(Method::DELETE, &format!("{POLICIES}/aisp-only"), None).await.0, StatusCode::CONFLICT);
 
+    // A member the API does not know is refused by name, not dropped: a PUT's id is the path's.
+    let (status, body) = server.admin(Method::PUT, &format!("{POLICIES}/aisp-only"), Some(aisp_only())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error_description"].as_str().unwrap().starts_with("id: unknown field"), "{body}");
+    let mut misspelt = aisp_only();
+    misspelt["id"] = json!("misspelt");
+    misspelt["bdy"] = json!([]);
+    let (status, body) = create(&server, misspelt).await;
+    assert!(status == StatusCode::BAD_REQUEST && body["error_description"].as_str().unwrap().starts_with("bdy: "), "{body}");
+
     let mut renamed = aisp_only();
     renamed.as_object_mut().unwrap().remove("id");
     renamed["name"] = json!("Renamed");

@@ -110,10 +110,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AdminJson<T> {
         })?;
         let object =
             strict_json::parse_object(&bytes).map_err(|e| WireError::invalid_request(format!("the request body {e}")))?;
-        serde_path_to_error::deserialize(serde_json::Value::Object(object)).map(Self).map_err(|error| {
-            let path = error.path().to_string();
-            let field = if path == "." { "body".to_owned() } else { path };
-            WireError::invalid_request(format!("{field}: {}", error.inner()))
-        })
+        admin_value(object).map(Self)
+    }
+}
+
+/// An admin request body as `T`, each deserialization error named by its path.
+pub fn admin_value<T: DeserializeOwned>(object: serde_json::Map<String, serde_json::Value>) -> Result<T, WireError> {
+    serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        WireError::invalid_request(format!("{field}: {}", error.inner()))
+    })
+}
+
+/// Refuses members of an admin request body other than `known`, for types whose flattened
+/// members serde would otherwise drop without a word.
+pub fn only_members(object: &serde_json::Map<String, serde_json::Value>, known: &[&str]) -> Result<(), WireError> {
+    match object.keys().find(|member| !known.contains(&member.as_str())) {
+        Some(unknown) => {
+            Err(WireError::invalid_request(format!("{unknown}: unknown field, expected one of {}", known.join(", "))))
+        }
+        None => Ok(()),
     }
 }

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use app::domain::ids::PolicyId;
 use app::domain::policy::{NewPolicy, Policy, PolicyDraft};
@@ -15,7 +15,7 @@ use app::services::policies;
 
 use super::AdminCaller;
 use crate::http::error::WireError;
-use crate::http::extract::{AdminJson, WorkspacePath};
+use crate::http::extract::{AdminJson, WorkspacePath, admin_value, only_members};
 use crate::state::ServerState;
 
 #[derive(Deserialize)]
@@ -41,8 +41,10 @@ pub async fn create(
     _: AdminCaller,
     State(state): State<ServerState>,
     WorkspacePath(at): WorkspacePath,
-    AdminJson(new): AdminJson<NewPolicy>,
+    AdminJson(body): AdminJson<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<Policy>), WireError> {
+    only_members(&body, &["id", "name", "language", "body"])?;
+    let new: NewPolicy = admin_value(body)?;
     Ok((StatusCode::CREATED, Json(policies::create_policy(&state.app, &at, new, ADMIN_API_ACTOR).await?)))
 }
 
@@ -60,8 +62,11 @@ pub async fn put(
     State(state): State<ServerState>,
     WorkspacePath(at): WorkspacePath,
     Path(path): Path<PolicyPath>,
-    AdminJson(draft): AdminJson<PolicyDraft>,
+    AdminJson(body): AdminJson<Map<String, Value>>,
 ) -> Result<Json<Policy>, WireError> {
+    // The id is the path's: a body naming one (even another) is refused, not ignored.
+    only_members(&body, &["name", "language", "body"])?;
+    let draft: PolicyDraft = admin_value(body)?;
     Ok(Json(policies::update_policy(&state.app, &at, &path.id()?, draft, ADMIN_API_ACTOR).await?))
 }
 
