@@ -35,19 +35,17 @@ pub async fn abandoned_clients(state: &AppState, at: &WorkspaceRef) -> Result<Ve
 }
 
 /// Deletes every abandoned client, each audited as an administrator's deletion; returns how
-/// many. Each is looked at again just before it goes, so one that got a token meanwhile stays.
+/// many. Each goes only if it is still abandoned when its deletion runs (checked by the
+/// statement that deletes it), so one that got a token meanwhile stays.
 pub async fn delete_abandoned_clients(state: &AppState, at: &WorkspaceRef, actor: &str) -> Result<usize, ServiceError> {
     let days = get_workspace(state, at).await?.settings.limits.abandoned_after_days;
     let mut deleted = 0;
     for candidate in abandoned_after(state, at, days).await? {
-        let Some(current) = state.store.client(at, &candidate.client_id).await? else { continue };
-        if !current.summary.is_abandoned(state.clock.now(), days) {
-            continue;
-        }
-        match delete_client(state, at, &candidate.client_id, actor).await {
-            Ok(()) => deleted += 1,
-            Err(ServiceError::NotFound(_)) => {}
-            Err(other) => return Err(other),
+        // Recomputed for each: a long run must not delete one that has stopped being abandoned.
+        let unused_since = state.clock.now() - chrono::Duration::days(i64::from(days));
+        let event = deletion_event(state, at, &candidate, actor);
+        if state.store.delete_unused_client(at, &candidate.client_id, unused_since, &event).await? {
+            deleted += 1;
         }
     }
     Ok(deleted)
@@ -63,13 +61,18 @@ async fn abandoned_after(state: &AppState, at: &WorkspaceRef, days: u32) -> Resu
 /// Deletes a client as an administrator; recorded in the audit log.
 pub async fn delete_client(state: &AppState, at: &WorkspaceRef, client_id: &str, actor: &str) -> Result<(), ServiceError> {
     let client = get_client(state, at, client_id).await?;
-    let event = NewAuditEvent {
-        client_id: Some(client_id.to_owned()),
-        software_id: client.summary.software_id,
-        org_id: client.summary.org_id,
-        ..NewAuditEvent::administration(at.clone(), AuditEventType::ClientDeleted, actor, None, state.clock.now())
-    };
+    let event = deletion_event(state, at, &client.summary, actor);
     if state.store.delete_client(at, client_id, &event).await? { Ok(()) } else { Err(ServiceError::NotFound("client")) }
+}
+
+/// The audit event of an administrator's deletion of `client`.
+fn deletion_event(state: &AppState, at: &WorkspaceRef, client: &ClientSummary, actor: &str) -> NewAuditEvent {
+    NewAuditEvent {
+        client_id: Some(client.client_id.clone()),
+        software_id: client.software_id.clone(),
+        org_id: client.org_id.clone(),
+        ..NewAuditEvent::administration(at.clone(), AuditEventType::ClientDeleted, actor, None, state.clock.now())
+    }
 }
 
 /// Creates a client as an administrator. A generated secret (for `client_secret_basic`) is

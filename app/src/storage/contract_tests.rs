@@ -170,17 +170,15 @@ async fn hot_client_lookups_use_their_unique_key_before_statistics_exist() {
     .await
     .unwrap_or_else(|e| panic!("{e}"));
 
-    for (query, key, index) in [
-        (super::sql::SELECT_CLIENT_WITH_CREDENTIALS, "client-42", "client_pkey"),
-        (super::sql::DELETE_CLIENT, "client-42", "client_pkey"),
+    // DELETE_CLIENT's `$4` (abandoned since) is unset here, as for an ordinary deletion.
+    for (query, key, index, parameters) in [
+        (super::sql::SELECT_CLIENT_WITH_CREDENTIALS, "client-42", "client_pkey", 3),
+        (super::sql::DELETE_CLIENT, "client-42", "client_pkey", 4),
     ] {
-        let plan: serde_json::Value = sqlx::query_scalar(&format!("explain (format json) {query}"))
-            .bind(obuk.tenant.as_str())
-            .bind(obuk.id.as_str())
-            .bind(key)
-            .fetch_one(&mut connection)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let explain = format!("explain (format json) {query}");
+        let statement = sqlx::query_scalar(&explain).bind(obuk.tenant.as_str()).bind(obuk.id.as_str()).bind(key);
+        let statement = if parameters == 4 { statement.bind(None::<DateTime<Utc>>) } else { statement };
+        let plan: serde_json::Value = statement.fetch_one(&mut connection).await.unwrap_or_else(|e| panic!("{e}"));
         let plan = plan.to_string();
         assert!(plan.contains(index) && !plan.contains("client_by_workspace"), "{query}\n{plan}");
     }
@@ -493,6 +491,16 @@ async fn clients_are_listed_filtered_and_deleted() {
             .audit_events(&at_ws, &AuditFilter { event_type: Some(AuditEventType::ClientDeleted), ..AuditFilter::default() })
             .await);
         assert_eq!(events.len(), 1, "one audit event per actual deletion");
+
+        // An abandoned client's deletion holds only while it is abandoned: registered by the
+        // cut-off and given no token since.
+        ok(store.register_client(client(&at_ws, "idle", true, 1), None, None, 0, &created).await);
+        let token = AccessTokenRecord { issued_at: at(5), ..token_record(&at_ws, "t-idle", "idle") };
+        ok(store.insert_access_token(&token, "hash-idle", None).await);
+        assert!(!ok(store.delete_unused_client(&at_ws, "idle", at(4), &deleted).await), "a token since the cut-off");
+        assert!(!ok(store.delete_unused_client(&at_ws, "new", at(2), &deleted).await), "registered after the cut-off");
+        assert!(ok(store.delete_unused_client(&at_ws, "idle", at(5), &deleted).await));
+        assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::Dynamic).await)), ["new"]);
     }
 }
 

@@ -268,6 +268,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<(ClientDetails, StoredCredentials)>, StoreError>;
     /// Deletes the client and records the audit event; false if there was no such client.
     async fn delete_client(&self, at: &WorkspaceRef, client_id: &str, audit: &NewAuditEvent) -> Result<bool, StoreError>;
+    /// [`Store::delete_client`], but only if the client is abandoned: registered by
+    /// `unused_since` and given no token since, checked by the statement that deletes it (so a
+    /// client that gets a token meanwhile stays); false otherwise.
+    async fn delete_unused_client(
+        &self,
+        at: &WorkspaceRef,
+        client_id: &str,
+        unused_since: DateTime<Utc>,
+        audit: &NewAuditEvent,
+    ) -> Result<bool, StoreError>;
 
     /// Replaces a client's registration (RFC 7592 PUT), its client secret hash included (none
     /// forgets it), and records the replay guard and audit event in one transaction; false if

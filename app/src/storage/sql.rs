@@ -112,9 +112,14 @@ pub(super) const SELECT_CLIENT_WITH_CREDENTIALS: &str = "with c as materialized 
      where c.tenant_id = $1 and c.workspace_id = $2";
 /// Deletes a client of the workspace, found by its key first as in
 /// [`SELECT_CLIENT_WITH_CREDENTIALS`] (so does the update in `update_client`).
+/// `$4`, when set: only a client registered by then with no token issued since (abandoned),
+/// checked by the statement that deletes it.
 pub(super) const DELETE_CLIENT: &str = "delete from client where client_id = (with c as materialized \
      (select client_id, tenant_id, workspace_id from client where client_id = $3) \
-     select client_id from c where tenant_id = $1 and workspace_id = $2) returning dynamically_registered";
+     select client_id from c where tenant_id = $1 and workspace_id = $2) \
+     and ($4 is null or (created_at <= $4 and not exists \
+     (select 1 from access_token a where a.client_id = client.client_id and a.issued_at > $4))) \
+     returning dynamically_registered";
 
 /// Signing keys, the private half only while the key holds it (an erased key's column is
 /// empty, and `retired_at` says when it was erased).
@@ -547,6 +552,32 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            /// Deletes the client (with `unused_since`, only if it is abandoned: [`DELETE_CLIENT`])
+            /// and records the audit event; false if no client was deleted.
+            async fn delete_client_if(
+                &self,
+                at: &WorkspaceRef,
+                client_id: &str,
+                unused_since: Option<DateTime<Utc>>,
+                audit: &NewAuditEvent,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let deleted: Option<bool> = sqlx::query_scalar(DELETE_CLIENT)
+                    .bind(at.tenant.as_str())
+                    .bind(at.workspace.as_str())
+                    .bind(client_id)
+                    .bind(unused_since)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(dynamically_registered) = deleted else { return Ok(false) };
+                if dynamically_registered {
+                    sqlx::query(UNCOUNT_DYNAMIC_CLIENT).bind(at.tenant.as_str()).bind(at.workspace.as_str()).execute(&mut *tx).await?;
+                }
+                Self::insert_audit_event(&mut *tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
             async fn insert_audit_event<'e, E>(executor: E, event: &NewAuditEvent) -> Result<(), StoreError>
             where
                 E: sqlx::Executor<'e, Database = $db>,
@@ -886,20 +917,17 @@ macro_rules! sql_store {
             }
 
             async fn delete_client(&self, at: &WorkspaceRef, client_id: &str, audit: &NewAuditEvent) -> Result<bool, StoreError> {
-                let mut tx = self.pool.begin().await?;
-                let deleted: Option<bool> = sqlx::query_scalar(DELETE_CLIENT)
-                    .bind(at.tenant.as_str())
-                    .bind(at.workspace.as_str())
-                    .bind(client_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let Some(dynamically_registered) = deleted else { return Ok(false) };
-                if dynamically_registered {
-                    sqlx::query(UNCOUNT_DYNAMIC_CLIENT).bind(at.tenant.as_str()).bind(at.workspace.as_str()).execute(&mut *tx).await?;
-                }
-                Self::insert_audit_event(&mut *tx, audit).await?;
-                tx.commit().await?;
-                Ok(true)
+                self.delete_client_if(at, client_id, None, audit).await
+            }
+
+            async fn delete_unused_client(
+                &self,
+                at: &WorkspaceRef,
+                client_id: &str,
+                unused_since: DateTime<Utc>,
+                audit: &NewAuditEvent,
+            ) -> Result<bool, StoreError> {
+                self.delete_client_if(at, client_id, Some(unused_since), audit).await
             }
 
             async fn update_client(
