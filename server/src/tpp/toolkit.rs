@@ -2,12 +2,9 @@
 //! failed and, when a server answered, its `error` and `error_description`.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
 use reqwest::header::CONTENT_TYPE;
-use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -275,36 +272,26 @@ async fn manage(dir: &Path, tls: &TppTlsArgs, operation: Management) -> anyhow::
 /// An HTTPS client presenting the bundle's transport certificate, trusting the system's roots
 /// and the `--ca-file`.
 fn mtls_client(bundle: &Bundle, tls: &TppTlsArgs) -> anyhow::Result<reqwest::Client> {
-    let chain = CertificateDer::pem_slice_iter(bundle.transport_certificate_pem.as_bytes()).collect::<Result<Vec<_>, _>>()?;
-    let key = PrivateKeyDer::from_pem_slice(bundle.transport_key_pem.as_bytes())?;
-    let config = trusting(tls)?.with_client_auth_cert(chain, key)?;
-    Ok(reqwest::Client::builder().tls_backend_preconfigured(config).build()?)
+    let identity = format!("{}\n{}", bundle.transport_key_pem, bundle.transport_certificate_pem);
+    let identity = reqwest::Identity::from_pem(identity.as_bytes()).context("reading the transport certificate and key")?;
+    Ok(trusting(tls)?.identity(identity).build()?)
 }
 
 /// A client of the sandbox directory's admin API (no client certificate), trusting the
 /// system's roots and the `--ca-file`.
 fn sandbox_client(tls: &TppTlsArgs) -> anyhow::Result<reqwest::Client> {
-    let config = trusting(tls)?.with_no_client_auth();
-    Ok(reqwest::Client::builder().tls_backend_preconfigured(config).build()?)
+    Ok(trusting(tls)?.build()?)
 }
 
-/// TLS that trusts the system's roots and, besides them, the CA certificates of `--ca-file`
-/// (such as a development server's own CA).
-fn trusting(tls: &TppTlsArgs) -> anyhow::Result<rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>> {
+/// A client builder that trusts the system's roots and, besides them, the CA certificates of
+/// `--ca-file` (such as a development server's own CA).
+fn trusting(tls: &TppTlsArgs) -> anyhow::Result<reqwest::ClientBuilder> {
     let mut extra_roots = Vec::new();
     if let Some(ca_file) = &tls.ca_file {
         let pem = std::fs::read(ca_file).with_context(|| format!("reading {}", ca_file.display()))?;
-        for certificate in CertificateDer::pem_slice_iter(&pem) {
-            extra_roots.push(certificate.context("reading the CA file")?);
-        }
+        extra_roots = reqwest::Certificate::from_pem_bundle(&pem).context("reading the CA file")?;
     }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider.clone())
-        .context("loading the system's trusted certificates")?;
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier)))
+    Ok(reqwest::Client::builder().tls_certs_merge(extra_roots))
 }
 
 /// The JSON a server answered with (`null` for an empty answer), or an error naming `step` and
