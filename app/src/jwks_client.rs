@@ -63,7 +63,8 @@ pub struct JwksClient {
     allow_insecure_loopback: bool,
     addresses: Arc<OutboundPolicy>,
     cache: Mutex<HashMap<String, CacheEntry>>,
-    /// The last failed fetch of each URI with no set cached, and why.
+    /// The last failed fetch of each URI with no set cached, and why; only those within
+    /// [`RETRY_AFTER_FAILURE`] are kept.
     failures: Mutex<HashMap<String, (DateTime<Utc>, JwksFetchError)>>,
     metrics: Arc<Metrics>,
 }
@@ -111,10 +112,10 @@ impl JwksClient {
             Some(Lookup::UnknownKid(_)) => Some(now),
             _ => None,
         };
+        // Not a fetch, so not counted as one.
         if cached.is_none()
             && let Some(error) = self.recent_failure(uri, now)
         {
-            self.metrics.jwks(JwksLookup::Failed);
             return Err(error);
         }
         match self.fetch(uri).await {
@@ -129,7 +130,9 @@ impl JwksClient {
             }
             Err(error) => {
                 if cached.is_none() {
-                    self.failed().insert(uri.as_str().to_owned(), (now, error.clone()));
+                    let mut failures = self.failed();
+                    failures.retain(|_, (at, _)| now - *at < RETRY_AFTER_FAILURE);
+                    failures.insert(uri.as_str().to_owned(), (now, error.clone()));
                 }
                 if let Some(Lookup::Stale(keys) | Lookup::UnknownKid(keys)) = cached {
                     self.metrics.jwks(JwksLookup::ServedStale);
@@ -189,6 +192,7 @@ impl JwksClient {
         if now >= entry.fresh_until + STALE_GRACE {
             return None;
         }
+        // Served from the cache without a fetch (counted as a cache hit).
         if entry.last_stale_refresh.is_some_and(|at| now - at < RETRY_AFTER_FAILURE) {
             return Some(Lookup::Use(entry.keys.clone()));
         }
