@@ -362,4 +362,17 @@ async fn a_refusal_naming_a_client_id_with_nul_is_still_audited() {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["client_id"], "a\u{FFFD}b");
     assert_eq!(events[0]["outcome"], "failure");
+
+    // Where no certificate check comes first, such an id names no client (401), and the query
+    // that would fail on PostgreSQL is never made.
+    let register = server.generic_workspace_with_dcr("apps").await;
+    let client = server.client(None);
+    let response = client.get(format!("{register}/a%00b")).bearer_auth("a~not-its-secret").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let token_url = register.replace("/oauth2/register", "/oauth2/token");
+    let form = [("grant_type", "client_credentials"), ("client_id", "a\u{0}b"), ("client_secret", "whatever")];
+    let response = client.post(&token_url).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let (status, _) = server.admin(reqwest::Method::DELETE, "/default/workspaces/apps/clients/a%00b", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

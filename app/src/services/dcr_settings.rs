@@ -2,7 +2,7 @@
 
 use super::ServiceError;
 use super::audit::record_change;
-use super::workspaces::get_workspace;
+use super::workspaces::{SETTINGS_WRITE_ATTEMPTS, get_workspace, next_write_time};
 use crate::domain::audit::AuditEventType;
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::WorkspaceRef;
@@ -15,27 +15,35 @@ pub async fn get_dcr_settings(state: &AppState, at: &WorkspaceRef) -> Result<Dcr
 }
 
 /// Replaces the DCR settings. Keys were validated when `settings` was parsed; the rules across
-/// fields are checked here, and nothing is saved unless all pass.
+/// fields (some against the general settings) are checked here, and nothing is saved unless
+/// all pass. The write holds only over the workspace the rules were checked against: after a
+/// change meanwhile, they are checked again.
 pub async fn update_dcr_settings(
     state: &AppState,
     at: &WorkspaceRef,
     settings: DcrSettings,
     actor: &str,
 ) -> Result<DcrSettings, ServiceError> {
-    if let Some(problem) = dcr_settings_problems(state, at, &settings).await?.into_iter().next() {
-        return Err(problem.into());
-    }
-    match state.store.update_dcr_settings(at, &settings, state.clock.now()).await? {
-        DcrSettingsWrite::Saved => {}
-        DcrSettingsWrite::NoWorkspace => return Err(ServiceError::NotFound("workspace")),
-        DcrSettingsWrite::NoPolicy => {
-            let id = settings.policy_id.as_ref().map(ToString::to_string).unwrap_or_default();
-            return Err(SettingsError::new("policy_id", format!("this workspace has no policy '{id}'")).into());
+    for _ in 0..SETTINGS_WRITE_ATTEMPTS {
+        let read_at = get_workspace(state, at).await?.updated_at;
+        if let Some(problem) = dcr_settings_problems(state, at, &settings).await?.into_iter().next() {
+            return Err(problem.into());
+        }
+        let now = next_write_time(state.clock.now(), read_at);
+        match state.store.update_dcr_settings(at, &settings, read_at, now).await? {
+            DcrSettingsWrite::Saved => {
+                let detail = if settings.enabled { "registration on" } else { "registration off" };
+                record_change(state, at, AuditEventType::DcrSettingsUpdated, actor, Some(detail.to_owned())).await;
+                return Ok(settings);
+            }
+            DcrSettingsWrite::NotAsRead => {}
+            DcrSettingsWrite::NoPolicy => {
+                let id = settings.policy_id.as_ref().map(ToString::to_string).unwrap_or_default();
+                return Err(SettingsError::new("policy_id", format!("this workspace has no policy '{id}'")).into());
+            }
         }
     }
-    let detail = if settings.enabled { "registration on" } else { "registration off" };
-    record_change(state, at, AuditEventType::DcrSettingsUpdated, actor, Some(detail.to_owned())).await;
-    Ok(settings)
+    Err(ServiceError::Conflict("the workspace kept changing while these settings were saved; try again".to_owned()))
 }
 
 /// Every rule `settings` would break in the workspace at `at`, in the order of the console's

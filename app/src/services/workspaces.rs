@@ -102,12 +102,12 @@ pub async fn update_settings(
 
 /// How many times a settings change is applied again to settings changed meanwhile (each
 /// round, one of the changes racing for the row is saved).
-const SETTINGS_WRITE_ATTEMPTS: usize = 10;
+pub(super) const SETTINGS_WRITE_ATTEMPTS: usize = 10;
 
 /// When to say a row last written at `previous` is written now: `now` to the microsecond (what
 /// PostgreSQL keeps), but always later than `previous`, so every write moves `updated_at` on
 /// and a write based on an older read is always seen as one.
-fn next_write_time(now: DateTime<Utc>, previous: DateTime<Utc>) -> DateTime<Utc> {
+pub(super) fn next_write_time(now: DateTime<Utc>, previous: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::SubsecRound as _;
     let now = now.trunc_subsecs(6);
     if now > previous { now } else { previous + chrono::Duration::microseconds(1) }

@@ -102,6 +102,17 @@ fn guard(ws: &WorkspaceRef, jti: &str, expires_at: i64) -> ReplayGuard {
 }
 
 /// A store of each backend under test, freshly migrated and empty.
+/// Writes DCR settings over the workspace as it is now, as the service does after reading it.
+async fn save_dcr(
+    store: &Arc<dyn Store>,
+    at: &WorkspaceRef,
+    dcr: &DcrSettings,
+    now: DateTime<Utc>,
+) -> Result<DcrSettingsWrite, StoreError> {
+    let read_at = store.workspace(at).await?.map_or(now, |workspace| workspace.updated_at);
+    store.update_dcr_settings(at, dcr, read_at, now).await
+}
+
 async fn stores() -> Vec<(Arc<dyn Store>, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let url = format!("sqlite://{}/contract.db", dir.path().display());
@@ -321,7 +332,9 @@ async fn workspaces_are_created_read_listed_and_updated() {
 
         let mut dcr = obuk.dcr.clone();
         dcr.enabled = true;
-        assert_eq!(ok(store.update_dcr_settings(&obuk.reference(), &dcr, at(5)).await), DcrSettingsWrite::Saved);
+        assert_eq!(ok(save_dcr(&store, &obuk.reference(), &dcr, at(5)).await), DcrSettingsWrite::Saved);
+        let stale = ok(store.update_dcr_settings(&obuk.reference(), &obuk.dcr, at(1), at(6)).await);
+        assert_eq!(stale, DcrSettingsWrite::NotAsRead, "a write based on an older read changes nothing");
         let mut settings = obuk.settings.clone();
         settings.org_id = Some("0015800001HQQrZAAX".to_owned());
         let read_at = ok(store.workspace(&obuk.reference()).await).map(|w| w.updated_at).unwrap_or_default();
@@ -333,7 +346,7 @@ async fn workspaces_are_created_read_listed_and_updated() {
         );
         assert!(ok(store.update_workspace_settings(&obuk.reference(), &settings, read_at, at(6)).await));
         assert!(!ok(store.update_workspace_settings(&obuk.reference(), &meanwhile, read_at, at(7)).await), "nor a second one");
-        assert_eq!(ok(store.update_dcr_settings(&workspace_ref("missing"), &dcr, at(6)).await), DcrSettingsWrite::NoWorkspace);
+        assert_eq!(ok(save_dcr(&store, &workspace_ref("missing"), &dcr, at(6)).await), DcrSettingsWrite::NotAsRead);
 
         let read = ok(store.workspace(&obuk.reference()).await).unwrap_or_else(|| panic!("workspace vanished"));
         assert_eq!((&read.dcr, &read.settings, read.updated_at), (&dcr, &settings, at(6)));
@@ -875,14 +888,14 @@ async fn policies_are_kept_per_workspace() {
         // Settings can name only a policy the workspace has, and a named policy stays.
         let mut dcr = obuk.dcr.clone();
         dcr.policy_id = Some(PolicyId::parse("nowhere").unwrap_or_else(|e| panic!("{e}")));
-        assert_eq!(ok(store.update_dcr_settings(&at_obuk, &dcr, at(3)).await), DcrSettingsWrite::NoPolicy);
+        assert_eq!(ok(save_dcr(&store, &at_obuk, &dcr, at(3)).await), DcrSettingsWrite::NoPolicy);
         assert_eq!(ok(store.workspace(&at_obuk).await).map(|w| w.dcr.clone()), Some(obuk.dcr.clone()), "nothing written");
         dcr.policy_id = Some(id.clone());
-        assert_eq!(ok(store.update_dcr_settings(&at_obuk, &dcr, at(3)).await), DcrSettingsWrite::Saved);
+        assert_eq!(ok(save_dcr(&store, &at_obuk, &dcr, at(3)).await), DcrSettingsWrite::Saved);
         assert_eq!(ok(store.delete_policy(&at_obuk, &id).await), PolicyDeletion::Attached);
         assert_eq!(ok(store.delete_policy(&at_obuk, &other).await), PolicyDeletion::Deleted);
         dcr.policy_id = None;
-        assert_eq!(ok(store.update_dcr_settings(&at_obuk, &dcr, at(4)).await), DcrSettingsWrite::Saved);
+        assert_eq!(ok(save_dcr(&store, &at_obuk, &dcr, at(4)).await), DcrSettingsWrite::Saved);
         assert_eq!(ok(store.delete_policy(&at_obuk, &id).await), PolicyDeletion::Deleted);
         assert_eq!(ok(store.delete_policy(&at_obuk, &id).await), PolicyDeletion::NotFound);
         assert_eq!(ok(store.policy(&at_obuk, &id).await), None);
@@ -912,7 +925,7 @@ async fn attaching_and_deleting_a_policy_at_once_cannot_both_win() {
                 let (store_a, store_d, at_a, at_d, id_d) =
                     (store.clone(), store.clone(), at_obuk.clone(), at_obuk.clone(), id.clone());
                 tokio::join!(
-                    tokio::spawn(async move { store_a.update_dcr_settings(&at_a, &dcr, at(2)).await }),
+                    tokio::spawn(async move { save_dcr(&store_a, &at_a, &dcr, at(2)).await }),
                     tokio::spawn(async move { store_d.delete_policy(&at_d, &id_d).await })
                 )
             };
@@ -931,7 +944,7 @@ async fn attaching_and_deleting_a_policy_at_once_cannot_both_win() {
             }
             let mut detached = obuk.dcr.clone();
             detached.policy_id = None;
-            ok(store.update_dcr_settings(&at_obuk, &detached, at(3)).await);
+            ok(save_dcr(&store, &at_obuk, &detached, at(3)).await);
         }
     }
 }

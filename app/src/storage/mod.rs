@@ -77,7 +77,8 @@ impl PrivateKeySlot {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DcrSettingsWrite {
     Saved,
-    NoWorkspace,
+    /// The workspace is gone, or changed since it was read; nothing was written.
+    NotAsRead,
     /// The settings name a policy the workspace does not have; nothing was written.
     NoPolicy,
 }
@@ -227,12 +228,14 @@ pub trait Store: Send + Sync + 'static {
         read_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// Saves the settings unless the workspace is missing or they name a policy it lacks,
+    /// Saves the settings if the workspace is as it was when read (its `updated_at` is still
+    /// `read_at`, as for [`Store::update_workspace_settings`]) and they name no policy it lacks,
     /// checked in the transaction that writes them (see [`Store::delete_policy`]).
     async fn update_dcr_settings(
         &self,
         at: &WorkspaceRef,
         dcr: &DcrSettings,
+        read_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<DcrSettingsWrite, StoreError>;
 

@@ -112,6 +112,13 @@ pub(super) const SELECT_CLIENT_WITH_CREDENTIALS: &str = "with c as materialized 
      where c.tenant_id = $1 and c.workspace_id = $2";
 /// Deletes a client of the workspace, found by its key first as in
 /// [`SELECT_CLIENT_WITH_CREDENTIALS`] (so does the update in `update_client`).
+/// Whether a key a caller named (a client id from a path or a form) could be stored at all: one
+/// holding U+0000 cannot (PostgreSQL refuses it), so it names nothing, on either backend,
+/// rather than failing the query.
+fn storable(key: &str) -> bool {
+    !key.contains('\0')
+}
+
 /// `$4`, when set: only a client registered by then with no token issued since (abandoned),
 /// checked by the statement that deletes it.
 pub(super) const DELETE_CLIENT: &str = "delete from client where client_id = (with c as materialized \
@@ -561,6 +568,9 @@ macro_rules! sql_store {
                 unused_since: Option<DateTime<Utc>>,
                 audit: &NewAuditEvent,
             ) -> Result<bool, StoreError> {
+                if !storable(client_id) {
+                    return Ok(false);
+                }
                 let mut tx = self.pool.begin().await?;
                 let deleted: Option<bool> = sqlx::query_scalar(DELETE_CLIENT)
                     .bind(at.tenant.as_str())
@@ -802,19 +812,24 @@ macro_rules! sql_store {
                 &self,
                 at: &WorkspaceRef,
                 dcr: &DcrSettings,
+                read_at: DateTime<Utc>,
                 now: DateTime<Utc>,
             ) -> Result<DcrSettingsWrite, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 // Writing the row first holds it against a concurrent policy deletion.
-                let done = sqlx::query("update workspace set dcr_settings = $1, updated_at = $2 where tenant_id = $3 and id = $4")
+                let done = sqlx::query(
+                    "update workspace set dcr_settings = $1, updated_at = $2 where tenant_id = $3 and id = $4 and updated_at = $5",
+                )
                     .bind(Json(dcr))
                     .bind(now)
                     .bind(at.tenant.as_str())
                     .bind(at.workspace.as_str())
+                    .bind(read_at)
                     .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() != 1 {
-                    return Ok(DcrSettingsWrite::NoWorkspace);
+                    self.workspaces.forget(at);
+                    return Ok(DcrSettingsWrite::NotAsRead);
                 }
                 if let Some(id) = &dcr.policy_id {
                     let found = sqlx::query("select 1 from dcr_policy where tenant_id = $1 and workspace_id = $2 and id = $3")
@@ -888,6 +903,9 @@ macro_rules! sql_store {
                 at: &WorkspaceRef,
                 client_id: &str,
             ) -> Result<Option<(ClientDetails, StoredCredentials)>, StoreError> {
+                if !storable(client_id) {
+                    return Ok(None);
+                }
                 let mut reader = self.readers.lend().await?;
                 let row = sqlx::query(SELECT_CLIENT_WITH_CREDENTIALS)
                 .bind(at.tenant.as_str())
