@@ -31,8 +31,8 @@ use crate::tls::dev_certificates;
 use crate::workspace_keys::{TokenSigners, WorkspaceKeyFactory};
 use crate::{bootstrap, http, listener, tls};
 
-/// How often used request `jti`s past their expiry are purged.
-const REPLAY_PURGE_INTERVAL: Duration = Duration::from_mins(10);
+/// How often used request `jti`s, access tokens and console sessions past their expiry are purged.
+const PURGE_INTERVAL: Duration = Duration::from_mins(10);
 
 /// A started server.
 pub struct Running {
@@ -208,9 +208,9 @@ fn tls_config(
 }
 
 /// Upkeep, once a minute: forget rate-limited callers whose allowance is full again; every
-/// [`REPLAY_PURGE_INTERVAL`], delete replay records of expired requests (they would fail the
-/// `exp` check anyway) and expired console sessions, and erase retired signing keys' private
-/// halves.
+/// [`PURGE_INTERVAL`], delete replay records of expired requests (they would fail the
+/// `exp` check anyway), expired access tokens and expired console sessions, and erase retired
+/// signing keys' private halves.
 async fn housekeeping(state: ServerState, mut stopped: watch::Receiver<bool>) {
     const TICK: Duration = Duration::from_mins(1);
     let mut since_purge = Duration::ZERO;
@@ -221,7 +221,7 @@ async fn housekeeping(state: ServerState, mut stopped: watch::Receiver<bool>) {
         }
         state.protocol.rate_limits.forget_idle();
         since_purge += TICK;
-        if since_purge < REPLAY_PURGE_INTERVAL {
+        if since_purge < PURGE_INTERVAL {
             continue;
         }
         since_purge = Duration::ZERO;
@@ -230,6 +230,11 @@ async fn housekeeping(state: ServerState, mut stopped: watch::Receiver<bool>) {
             Ok(0) => {}
             Ok(purged) => tracing::debug!(purged, "purged expired replay records"),
             Err(error) => tracing::warn!(%error, "could not purge replay records"),
+        }
+        match state.app.store.purge_expired_access_tokens(now).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "purged expired access tokens"),
+            Err(error) => tracing::warn!(%error, "could not purge access tokens"),
         }
         match state.app.store.purge_expired_sessions(now).await {
             Ok(0) => {}

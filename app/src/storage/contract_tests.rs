@@ -517,6 +517,49 @@ async fn clients_are_listed_filtered_and_deleted() {
     }
 }
 
+#[tokio::test]
+async fn expired_access_tokens_are_purged_and_when_a_client_last_got_one_is_kept() {
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let at_ws = ws.reference();
+        let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
+        ok(store.register_client(client(&at_ws, "busy", true, 1), None, None, 0, &created).await);
+        ok(store.register_client(client(&at_ws, "quiet", true, 1), None, None, 0, &created).await);
+        // `busy`: more expired tokens than a purge batch, issued at 10..=1209 and expiring at
+        // 100 + issue; one issued last, at 1210, that a long lifetime keeps past the purge.
+        // `quiet`: one expired token, issued at 20, that the purge takes with the rest.
+        let token = |jti: String, client_id: &str, issued: i64, expires_at: i64| AccessTokenRecord {
+            issued_at: at(issued),
+            expires_at,
+            ..token_record(&at_ws, &jti, client_id)
+        };
+        let expired: Vec<_> = (10..1210).map(|issued| token(format!("b{issued:05}"), "busy", issued, 100 + issued)).collect();
+        let inserts = expired.iter().map(|record| store.insert_access_token(record, "hash", None));
+        futures_util::future::join_all(inserts).await.into_iter().for_each(ok);
+        ok(store.insert_access_token(&token("b-live".to_owned(), "busy", 1210, 5000), "hash", None).await);
+        ok(store.insert_access_token(&token("q".to_owned(), "quiet", 20, 500), "hash", None).await);
+
+        assert_eq!(ok(store.purge_expired_access_tokens(110).await), 0, "nothing had expired before 110");
+        assert_eq!(ok(store.purge_expired_access_tokens(1500).await), 1200 + 1, "every expired token, over two batches");
+        assert_eq!(ok(store.purge_expired_access_tokens(1500).await), 0, "once");
+        assert!(ok(store.access_token("b01209").await).is_none(), "an expired token is gone");
+        assert!(ok(store.access_token("b-live").await).is_some(), "a live one stays");
+
+        let last_token = |list: Vec<ClientSummary>| list.into_iter().map(|c| (c.client_id, c.last_token_at)).collect::<Vec<_>>();
+        let listed = last_token(ok(store.clients(&at_ws, ClientFilter::All).await));
+        assert!(listed.contains(&("busy".to_owned(), Some(at(1210)))), "the live token is the newest: {listed:?}");
+        assert!(listed.contains(&("quiet".to_owned(), Some(at(20)))), "kept on the row once its tokens are gone: {listed:?}");
+        let (quiet, _) = ok(store.client_with_credentials(&at_ws, "quiet").await).unwrap_or_else(|| panic!("quiet"));
+        assert_eq!(quiet.summary.last_token_at, Some(at(20)), "read with its credentials too");
+
+        // Abandonment counts a purged token: `quiet` got one at 20.
+        let deleted = audit(&at_ws, AuditEventType::ClientDeleted, Outcome::Success, 9);
+        assert!(!ok(store.delete_unused_client(&at_ws, "quiet", at(19), &deleted).await), "a purged token since the cut-off");
+        assert!(ok(store.delete_unused_client(&at_ws, "quiet", at(20), &deleted).await));
+    }
+}
+
 /// The cap on dynamically registered clients is kept by the registration's own write: past it,
 /// nothing of the registration is stored (client, replay record, audit event); manual clients
 /// do not count; a deletion frees a place, even when a lowered cap left the workspace above it.

@@ -402,6 +402,11 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, id: &str) -> Result<(), StoreError>;
     async fn purge_expired_sessions(&self, now_epoch: i64) -> Result<u64, StoreError>;
 
+    /// Deletes access tokens that expired before `now_epoch`, in batches, keeping the newest
+    /// issue time among each client's on its row (so when it last got a token is not lost);
+    /// returns how many.
+    async fn purge_expired_access_tokens(&self, now_epoch: i64) -> Result<u64, StoreError>;
+
     /// Deletes replay guards whose request expired before `now_epoch`; returns how many.
     async fn purge_expired_replay_guards(&self, now_epoch: i64) -> Result<u64, StoreError>;
 }

@@ -3,6 +3,8 @@
 //! the pool type, the migration directory and the way several statements are sent as one
 //! ([`one_round_trip`]) differ, so a macro stamps out the two impls.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -100,18 +102,43 @@ impl MigrationChecks {
     }
 }
 
+/// `last_token_at`: when client `c` last got a token, the later of its newest stored token
+/// (found through `access_token_by_client`) and the newest of its tokens purged once expired
+/// (kept on its row, migration 13).
+macro_rules! last_token_at_of_c {
+    () => {
+        "(select max(issued) from (select max(a.issued_at) as issued from access_token a where a.client_id = c.client_id \
+         union all select c.purged_token_at) as known) as last_token_at"
+    };
+}
+
 /// A client with its secret hashes, found by its unique key and then checked against the
 /// workspace (`$1`, `$2`). Asked for all three at once, PostgreSQL without fresh statistics (a
 /// table that grew since autovacuum last analyzed it) walks the workspace's index and filters
 /// every client in it: 5 ms a lookup at 14k clients, measured after a burst of registrations.
-pub(super) const SELECT_CLIENT_WITH_CREDENTIALS: &str = "with c as materialized (select * from client where client_id = $3) \
+pub(super) const SELECT_CLIENT_WITH_CREDENTIALS: &str = concat!(
+    "with c as materialized (select * from client where client_id = $3) \
      select c.client_id, c.name, c.dynamically_registered, c.software_id, c.org_id, c.org_name, \
      c.token_endpoint_auth_method, c.metadata, c.software_statement, c.created_at, c.updated_at, \
-     c.client_secret_hash, c.registration_access_token_hash, c.registration_access_token_subject, \
-     (select max(a.issued_at) from access_token a where a.client_id = c.client_id) as last_token_at from c \
-     where c.tenant_id = $1 and c.workspace_id = $2";
+     c.client_secret_hash, c.registration_access_token_hash, c.registration_access_token_subject, ",
+    last_token_at_of_c!(),
+    " from c where c.tenant_id = $1 and c.workspace_id = $2"
+);
 /// Deletes a client of the workspace, found by its key first as in
 /// [`SELECT_CLIENT_WITH_CREDENTIALS`] (so does the update in `update_client`).
+/// Expired access tokens deleted in one transaction: short enough that the group commit writer
+/// (on SQLite, waiting for the write lock meanwhile) does not notice it.
+const PURGE_BATCH: i64 = 1000;
+
+/// The newest issue time among each client's tokens in a batch to purge.
+fn newest_issue_per_client(batch: &[(String, String, DateTime<Utc>, i64)]) -> BTreeMap<&str, DateTime<Utc>> {
+    let mut newest = BTreeMap::new();
+    for (_, client_id, issued_at, _) in batch {
+        newest.entry(client_id.as_str()).and_modify(|at: &mut DateTime<Utc>| *at = (*at).max(*issued_at)).or_insert(*issued_at);
+    }
+    newest
+}
+
 /// Whether a key a caller named (a client id from a path or a form) could be stored at all: one
 /// holding U+0000 cannot (PostgreSQL refuses it), so it names nothing, on either backend,
 /// rather than failing the query.
@@ -120,11 +147,11 @@ fn storable(key: &str) -> bool {
 }
 
 /// `$4`, when set: only a client registered by then with no token issued since (abandoned),
-/// checked by the statement that deletes it.
+/// stored or purged, checked by the statement that deletes it.
 pub(super) const DELETE_CLIENT: &str = "delete from client where client_id = (with c as materialized \
      (select client_id, tenant_id, workspace_id from client where client_id = $3) \
      select client_id from c where tenant_id = $1 and workspace_id = $2) \
-     and ($4 is null or (created_at <= $4 and not exists \
+     and ($4 is null or (created_at <= $4 and (purged_token_at is null or purged_token_at <= $4) and not exists \
      (select 1 from access_token a where a.client_id = client.client_id and a.issued_at > $4))) \
      returning dynamically_registered";
 
@@ -872,13 +899,13 @@ macro_rules! sql_store {
             }
 
             async fn clients(&self, at: &WorkspaceRef, filter: ClientFilter) -> Result<Vec<ClientSummary>, StoreError> {
-                let rows = sqlx::query(
+                let rows = sqlx::query(concat!(
                     "select c.client_id, c.name, c.dynamically_registered, c.software_id, c.org_id, c.org_name, \
-                     c.token_endpoint_auth_method, c.created_at, \
-                     (select max(a.issued_at) from access_token a where a.client_id = c.client_id) as last_token_at from client c \
-                     where c.tenant_id = $1 and c.workspace_id = $2 and ($3 is null or c.dynamically_registered = $3) \
+                     c.token_endpoint_auth_method, c.created_at, ",
+                    last_token_at_of_c!(),
+                    " from client c where c.tenant_id = $1 and c.workspace_id = $2 and ($3 is null or c.dynamically_registered = $3) \
                      order by c.created_at desc, c.client_id",
-                )
+                ))
                 .bind(at.tenant.as_str())
                 .bind(at.workspace.as_str())
                 .bind(filter_flag(filter))
@@ -1512,6 +1539,46 @@ macro_rules! sql_store {
             async fn purge_expired_sessions(&self, now_epoch: i64) -> Result<u64, StoreError> {
                 let done = sqlx::query("delete from console_session where expires_at <= $1").bind(now_epoch).execute(&self.pool).await?;
                 Ok(done.rows_affected())
+            }
+
+            async fn purge_expired_access_tokens(&self, now_epoch: i64) -> Result<u64, StoreError> {
+                let mut purged = 0;
+                loop {
+                    // Read before the batch's transaction, whose first statement then writes:
+                    // a SQLite transaction that read first cannot write once another has.
+                    let batch: Vec<(String, String, DateTime<Utc>, i64)> = sqlx::query_as(
+                        "select jti, client_id, issued_at, expires_at from access_token where expires_at < $1 \
+                         order by expires_at, jti limit $2",
+                    )
+                    .bind(now_epoch)
+                    .bind(PURGE_BATCH)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let Some((last_jti, _, _, last_expiry)) = batch.last() else { break };
+                    let mut tx = self.pool.begin().await?;
+                    for (client_id, issued_at) in newest_issue_per_client(&batch) {
+                        sqlx::query(
+                            "update client set purged_token_at = $2 where client_id = $1 \
+                             and (purged_token_at is null or purged_token_at < $2)",
+                        )
+                        .bind(client_id)
+                        .bind(issued_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    // The batch is the first rows in (expiry, jti) order: every row up to its last.
+                    let done = sqlx::query("delete from access_token where expires_at < $1 or (expires_at = $1 and jti <= $2)")
+                        .bind(last_expiry)
+                        .bind(last_jti)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    purged += done.rows_affected();
+                    if batch.len() < usize::try_from(PURGE_BATCH).unwrap_or(usize::MAX) {
+                        break;
+                    }
+                }
+                Ok(purged)
             }
 
             async fn purge_expired_replay_guards(&self, now_epoch: i64) -> Result<u64, StoreError> {
