@@ -209,8 +209,8 @@ fn tls_config(
 
 /// Upkeep, once a minute: forget rate-limited callers whose allowance is full again; every
 /// [`PURGE_INTERVAL`], delete replay records of expired requests (they would fail the
-/// `exp` check anyway), expired access tokens and expired console sessions, and erase retired
-/// signing keys' private halves.
+/// `exp` check anyway), expired access tokens, expired console sessions and console sign-in
+/// attempts a day old, and erase retired signing keys' private halves.
 async fn housekeeping(state: ServerState, mut stopped: watch::Receiver<bool>) {
     const TICK: Duration = Duration::from_mins(1);
     let mut since_purge = Duration::ZERO;
@@ -240,6 +240,11 @@ async fn housekeeping(state: ServerState, mut stopped: watch::Receiver<bool>) {
             Ok(0) => {}
             Ok(purged) => tracing::debug!(purged, "purged expired console sessions"),
             Err(error) => tracing::warn!(%error, "could not purge console sessions"),
+        }
+        match app::services::accounts::forget_old_sign_in_attempts(&state.app).await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::debug!(forgotten, "forgot old console sign-in attempts"),
+            Err(error) => tracing::warn!(%error, "could not forget old console sign-in attempts"),
         }
         erase_retired_private_keys(&state).await;
     }

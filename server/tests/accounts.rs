@@ -63,6 +63,46 @@ async fn five_failures_lock_the_account_for_fifteen_minutes() {
     assert!(accounts::sign_in(&state.app, ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
 }
 
+/// An address no administrator has is locked after as many failures as one that has: the
+/// answers to the same guesses are the same, so they do not tell which accounts exist.
+#[tokio::test]
+async fn an_unknown_address_is_answered_as_a_known_one_is() {
+    let (state, clock, _dir) = prepared().await;
+    let guesses = |email: &'static str| {
+        let app = state.app.clone();
+        async move {
+            let mut answers = Vec::new();
+            for _ in 0..7 {
+                answers.push(accounts::sign_in(&app, email, "wrong password!").await);
+            }
+            answers
+        }
+    };
+    let known = guesses(ADMIN_EMAIL).await;
+    let unknown = guesses("nobody@bank.example").await;
+    assert_eq!(known, unknown);
+    assert_eq!(unknown[4..], [const { Err(SignInError::Locked { minutes: 15 }) }; 3]);
+    clock.advance(Duration::minutes(15));
+    assert_eq!(accounts::sign_in(&state.app, "nobody@bank.example", "wrong password!").await, Err(SignInError::Invalid));
+    assert!(accounts::sign_in(&state.app, ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok(), "the lock ran out");
+}
+
+/// Failures are forgotten a day after the last attempt: the count starts afresh.
+#[tokio::test]
+async fn failures_are_forgotten_a_day_after_the_last() {
+    let (state, clock, _dir) = prepared().await;
+    for _ in 0..4 {
+        assert_eq!(accounts::sign_in(&state.app, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
+    }
+    clock.advance(Duration::hours(23));
+    assert_eq!(accounts::forget_old_sign_in_attempts(&state.app).await.unwrap(), 0, "within the day");
+    clock.advance(Duration::hours(1) + Duration::seconds(1));
+    assert_eq!(accounts::forget_old_sign_in_attempts(&state.app).await.unwrap(), 1);
+    for _ in 0..4 {
+        assert_eq!(accounts::sign_in(&state.app, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
+    }
+}
+
 #[tokio::test]
 async fn parallel_guesses_cannot_get_past_the_limit() {
     let (state, _, _dir) = prepared().await;

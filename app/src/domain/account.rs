@@ -9,9 +9,6 @@ pub struct AdminUser {
     pub id: String,
     pub email: String,
     pub password_hash: String,
-    pub failed_logins: i32,
-    /// Epoch seconds until which sign-in is refused.
-    pub locked_until: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 

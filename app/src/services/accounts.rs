@@ -1,7 +1,8 @@
 //! Console administrators: creating them, and signing in. Passwords are argon2id hashes made
-//! and checked off the async runtime. Five failed sign-ins in a row lock the account for a
-//! quarter of an hour; an unknown e-mail costs the same work as a wrong password, so timing
-//! does not reveal which accounts exist.
+//! and checked off the async runtime. Five failed sign-ins in a row as one e-mail address lock
+//! it for a quarter of an hour, whether or not an administrator has it; an unknown address
+//! costs the same work as a wrong password, so neither the answers nor their timing reveal
+//! which accounts exist.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -18,6 +19,8 @@ pub const MIN_PASSWORD_LEN: usize = 12;
 const MAX_PASSWORD_LEN: usize = 1024;
 const MAX_FAILED_SIGN_INS: i32 = 5;
 const LOCK_DURATION: Duration = Duration::minutes(15);
+/// How long failed sign-ins are counted after the last attempt.
+const ATTEMPTS_REMEMBERED: Duration = Duration::days(1);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignInError {
@@ -39,14 +42,7 @@ pub async fn create_administrator(state: &AppState, email: &str, password: &str)
     }
     let password_hash = hash(password.to_owned()).await.map_err(ServiceError::Internal)?;
     let now = state.clock.now();
-    let user = AdminUser {
-        id: secrets::new_time_ordered_id(now),
-        email: normalise_email(email),
-        password_hash,
-        failed_logins: 0,
-        locked_until: None,
-        created_at: now,
-    };
+    let user = AdminUser { id: secrets::new_time_ordered_id(now), email: normalise_email(email), password_hash, created_at: now };
     match state.store.insert_admin_user(&user).await {
         Ok(()) => Ok(Administrator { id: user.id, email: user.email }),
         Err(StoreError::Conflict) => Err(ServiceError::Conflict(format!("an administrator {} exists already", user.email))),
@@ -63,41 +59,56 @@ pub async fn ensure_administrator(state: &AppState, email: &str, password: &str)
 }
 
 /// Checks an e-mail address and password. Each attempt is counted before the password is
-/// checked, so parallel guesses cannot get past the limit.
+/// checked, so parallel guesses cannot get past the limit, and counted against the address as
+/// typed whether or not an administrator has it: an unknown address is locked after as many
+/// failures as a known one, so neither the answer nor its timing says which addresses exist.
 pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Administrator, SignInError> {
     let internal = |e: StoreError| SignInError::Internal(e.to_string());
-    if password.len() > MAX_PASSWORD_LEN {
+    let email = normalise_email(email);
+    if password.len() > MAX_PASSWORD_LEN || !is_email(&email) {
+        // No administrator can have it (they are made with an e-mail address): nothing to count.
         return Err(SignInError::Invalid);
     }
     let now = state.clock.now().timestamp();
-    let Some(user) = state.store.admin_user_by_email(&normalise_email(email)).await.map_err(internal)? else {
-        // The same work as a wrong password, so the answer's timing says nothing.
-        let _ = hash(password.to_owned()).await;
-        return Err(SignInError::Invalid);
-    };
-    if let Some(until) = user.locked_until.filter(|until| *until > now) {
+    if let Some(until) = state.store.sign_in_locked_until(&email, now).await.map_err(internal)? {
         return Err(SignInError::Locked { minutes: (until - now + 59) / 60 });
     }
-    let Some(attempt) = state.store.count_sign_in_attempt(&user.id, now).await.map_err(internal)? else {
-        // Locked by a parallel guess since the account was read.
+    let Some(attempt) = state.store.count_sign_in_attempt(&email, now).await.map_err(internal)? else {
+        // Locked by a parallel guess since the lock was looked up.
         return Err(SignInError::Locked { minutes: LOCK_DURATION.num_minutes() });
     };
     let lock = || async {
-        state.store.update_admin_login_state(&user.id, 0, Some(now + LOCK_DURATION.num_seconds())).await.map_err(internal)?;
-        tracing::warn!(user = %user.id, "administrator locked after repeated failed sign-ins");
+        state.store.lock_sign_in(&email, now + LOCK_DURATION.num_seconds()).await.map_err(internal)?;
+        tracing::warn!(%email, "console sign-in locked after repeated failures");
         Err(SignInError::Locked { minutes: LOCK_DURATION.num_minutes() })
     };
     if attempt > MAX_FAILED_SIGN_INS {
         return lock().await;
     }
-    if verify(password.to_owned(), user.password_hash.clone()).await {
-        state.store.update_admin_login_state(&user.id, 0, None).await.map_err(internal)?;
+    let user = state.store.admin_user_by_email(&email).await.map_err(internal)?;
+    let signed_in = match user {
+        Some(user) if verify(password.to_owned(), user.password_hash.clone()).await => Some(user),
+        Some(_) => None,
+        None => {
+            // The same work as a wrong password, so the answer's timing says nothing.
+            let _ = hash(password.to_owned()).await;
+            None
+        }
+    };
+    if let Some(user) = signed_in {
+        state.store.clear_sign_in_attempts(&email).await.map_err(internal)?;
         return Ok(Administrator { id: user.id, email: user.email });
     }
     if attempt == MAX_FAILED_SIGN_INS {
         return lock().await;
     }
     Err(SignInError::Invalid)
+}
+
+/// Forgets the sign-in attempts of addresses with none for a day (and no lock in force).
+pub async fn forget_old_sign_in_attempts(state: &AppState) -> Result<u64, StoreError> {
+    let now = state.clock.now().timestamp();
+    state.store.purge_sign_in_attempts(now, now - ATTEMPTS_REMEMBERED.num_seconds()).await
 }
 
 /// The administrator a session names, if the account still exists.

@@ -303,6 +303,32 @@ async fn the_count_of_dynamic_clients_starts_from_those_held_before_the_upgrade(
     }
 }
 
+/// Migration 14 moves the sign-in lock and count from the account to its address: an account
+/// locked before the upgrade stays locked after it, and a count of failures goes on.
+#[tokio::test]
+async fn sign_in_locks_and_counts_survive_their_move_to_addresses() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut urls = vec![format!("sqlite://{}/older.db", dir.path().display())];
+    urls.extend(fresh_postgres_url().await);
+    for url in urls {
+        migrate_until(&url, 13).await;
+        execute(
+            &url,
+            "insert into admin_user (id, email, password_hash, failed_logins, locked_until, created_at) values \
+             ('u1', 'locked@bank.example', 'h', 0, 4000000000, '2026-01-01T00:00:00Z'), \
+             ('u2', 'counted@bank.example', 'h', 3, null, '2026-01-01T00:00:00Z'), \
+             ('u3', 'clean@bank.example', 'h', 0, null, '2026-01-01T00:00:00Z')",
+        )
+        .await;
+        let store = connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
+        ok(store.migrate().await);
+        assert_eq!(ok(store.sign_in_locked_until("locked@bank.example", 100).await), Some(4_000_000_000), "{url}");
+        assert_eq!(ok(store.count_sign_in_attempt("counted@bank.example", 100).await), Some(4), "{url}");
+        assert_eq!(ok(store.count_sign_in_attempt("clean@bank.example", 100).await), Some(1), "{url}");
+        assert!(ok(store.admin_user_by_email("locked@bank.example").await).is_some(), "{url}: the account itself is kept");
+    }
+}
+
 /// Runs one statement outside the store, as another program (or an older release) would.
 async fn execute(url: &str, statement: &str) {
     let done = if url.starts_with("sqlite:") {
@@ -843,8 +869,6 @@ async fn administrators_and_sessions_are_kept() {
             id: "u1".to_owned(),
             email: "admin@bank.example".to_owned(),
             password_hash: "$argon2id$...".to_owned(),
-            failed_logins: 0,
-            locked_until: None,
             created_at: at(0),
         };
         assert_eq!(ok(store.admin_user_count().await), 0);
@@ -855,13 +879,26 @@ async fn administrators_and_sessions_are_kept() {
             Err(StoreError::Conflict)
         ));
         assert_eq!(ok(store.admin_user_by_email("admin@bank.example").await).as_ref(), Some(&user));
-        assert_eq!(ok(store.count_sign_in_attempt("u1", 100).await), Some(1));
-        assert_eq!(ok(store.count_sign_in_attempt("u1", 100).await), Some(2));
-        ok(store.update_admin_login_state("u1", 3, Some(500)).await);
-        let locked = ok(store.admin_user_by_id("u1").await).unwrap_or_else(|| panic!("user missing"));
-        assert_eq!((locked.failed_logins, locked.locked_until), (3, Some(500)));
-        assert_eq!(ok(store.count_sign_in_attempt("u1", 499).await), None, "locked: not counted");
-        assert_eq!(ok(store.count_sign_in_attempt("u1", 500).await), Some(4), "the lock has run out");
+        assert_eq!(ok(store.admin_user_by_id("u1").await).as_ref(), Some(&user));
+
+        // Sign-in attempts are counted by address, an administrator's or not.
+        for email in ["admin@bank.example", "nobody@bank.example"] {
+            assert_eq!(ok(store.count_sign_in_attempt(email, 100).await), Some(1));
+            assert_eq!(ok(store.count_sign_in_attempt(email, 100).await), Some(2));
+            assert_eq!(ok(store.sign_in_locked_until(email, 100).await), None);
+            ok(store.lock_sign_in(email, 500).await);
+            assert_eq!(ok(store.sign_in_locked_until(email, 499).await), Some(500));
+            assert_eq!(ok(store.count_sign_in_attempt(email, 499).await), None, "locked: not counted");
+            assert_eq!(ok(store.sign_in_locked_until(email, 500).await), None, "the lock has run out");
+            assert_eq!(ok(store.count_sign_in_attempt(email, 500).await), Some(1), "counted afresh");
+        }
+        ok(store.clear_sign_in_attempts("admin@bank.example").await);
+        assert_eq!(ok(store.count_sign_in_attempt("admin@bank.example", 600).await), Some(1), "forgotten after a success");
+        ok(store.lock_sign_in("admin@bank.example", 2000).await);
+        assert_eq!(ok(store.purge_sign_in_attempts(1000, 550).await), 1, "the other's last attempt was at 500");
+        assert_eq!(ok(store.purge_sign_in_attempts(1000, 700).await), 0, "a lock in force is kept");
+        assert_eq!(ok(store.sign_in_locked_until("admin@bank.example", 1000).await), Some(2000));
+        assert_eq!(ok(store.count_sign_in_attempt("nobody@bank.example", 1000).await), Some(1), "forgotten");
 
         let data = json!({"administrator": {"id": "u1"}});
         ok(store.insert_session("s1", &data, 1000).await);

@@ -385,13 +385,20 @@ pub trait Store: Send + Sync + 'static {
     async fn admin_user_by_email(&self, email: &str) -> Result<Option<AdminUser>, StoreError>;
     async fn admin_user_by_id(&self, id: &str) -> Result<Option<AdminUser>, StoreError>;
     async fn admin_user_count(&self) -> Result<i64, StoreError>;
-    /// Counts a sign-in attempt before its password is checked (atomically, so parallel guesses
-    /// each count); returns the count since the last success, or `None` without counting while
-    /// the account is locked at `now_epoch` (a guess that read the account before it was
-    /// locked is refused all the same).
-    async fn count_sign_in_attempt(&self, id: &str, now_epoch: i64) -> Result<Option<i32>, StoreError>;
-    /// Records the outcome of a sign-in: the failure count and the lock, as decided by the caller.
-    async fn update_admin_login_state(&self, id: &str, failed_logins: i32, locked_until: Option<i64>) -> Result<(), StoreError>;
+    /// Epoch seconds until which sign-in as `email` is locked, if it is at `now_epoch`.
+    async fn sign_in_locked_until(&self, email: &str, now_epoch: i64) -> Result<Option<i64>, StoreError>;
+    /// Counts a sign-in attempt as `email` (an administrator's or not) before its password is
+    /// checked, atomically, so parallel guesses each count; returns the count since the last
+    /// success, or `None` without counting while sign-in as `email` is locked at `now_epoch`
+    /// (a guess that found it unlocked before a parallel guess locked it is refused all the same).
+    async fn count_sign_in_attempt(&self, email: &str, now_epoch: i64) -> Result<Option<i32>, StoreError>;
+    /// Locks sign-in as `email` until `until_epoch`; the count starts afresh once it ends.
+    async fn lock_sign_in(&self, email: &str, until_epoch: i64) -> Result<(), StoreError>;
+    /// Forgets the attempts counted for `email` (after a successful sign-in).
+    async fn clear_sign_in_attempts(&self, email: &str) -> Result<(), StoreError>;
+    /// Forgets the attempts of every address whose last was before `before_epoch` and whose
+    /// lock, if any, has ended by `now_epoch`; returns how many addresses.
+    async fn purge_sign_in_attempts(&self, now_epoch: i64, before_epoch: i64) -> Result<u64, StoreError>;
 
     /// Inserts a session; [`StoreError::Conflict`] if the id is taken.
     async fn insert_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError>;

@@ -511,8 +511,6 @@ macro_rules! sql_store {
                     id: row.try_get("id")?,
                     email: row.try_get("email")?,
                     password_hash: row.try_get("password_hash")?,
-                    failed_logins: row.try_get("failed_logins")?,
-                    locked_until: row.try_get("locked_until")?,
                     created_at: row.try_get("created_at")?,
                 })
             }
@@ -1441,13 +1439,11 @@ macro_rules! sql_store {
 
             async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError> {
                 sqlx::query(
-                    "insert into admin_user (id, email, password_hash, failed_logins, locked_until, created_at) values ($1, $2, $3, $4, $5, $6)",
+                    "insert into admin_user (id, email, password_hash, created_at) values ($1, $2, $3, $4)",
                 )
                 .bind(&user.id)
                 .bind(&user.email)
                 .bind(&user.password_hash)
-                .bind(user.failed_logins)
-                .bind(user.locked_until)
                 .bind(user.created_at)
                 .execute(&self.pool)
                 .await
@@ -1457,7 +1453,7 @@ macro_rules! sql_store {
 
             async fn admin_user_by_email(&self, email: &str) -> Result<Option<AdminUser>, StoreError> {
                 let row = sqlx::query(
-                    "select id, email, password_hash, failed_logins, locked_until, created_at from admin_user where email = $1",
+                    "select id, email, password_hash, created_at from admin_user where email = $1",
                 )
                 .bind(email)
                 .fetch_optional(&self.pool)
@@ -1466,7 +1462,7 @@ macro_rules! sql_store {
             }
 
             async fn admin_user_by_id(&self, id: &str) -> Result<Option<AdminUser>, StoreError> {
-                let row = sqlx::query("select id, email, password_hash, failed_logins, locked_until, created_at from admin_user where id = $1")
+                let row = sqlx::query("select id, email, password_hash, created_at from admin_user where id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?;
@@ -1477,25 +1473,50 @@ macro_rules! sql_store {
                 Ok(sqlx::query_scalar::<_, i64>("select count(*) from admin_user").fetch_one(&self.pool).await?)
             }
 
-            async fn count_sign_in_attempt(&self, id: &str, now_epoch: i64) -> Result<Option<i32>, StoreError> {
+            async fn sign_in_locked_until(&self, email: &str, now_epoch: i64) -> Result<Option<i64>, StoreError> {
+                Ok(sqlx::query_scalar::<_, i64>("select locked_until from sign_in_failure where email = $1 and locked_until > $2")
+                    .bind(email)
+                    .bind(now_epoch)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn count_sign_in_attempt(&self, email: &str, now_epoch: i64) -> Result<Option<i32>, StoreError> {
                 Ok(sqlx::query_scalar::<_, i32>(
-                    "update admin_user set failed_logins = failed_logins + 1 \
-                     where id = $1 and (locked_until is null or locked_until <= $2) returning failed_logins",
+                    "insert into sign_in_failure (email, failures, locked_until, last_attempt_at) values ($1, 1, null, $2) \
+                     on conflict (email) do update set failures = sign_in_failure.failures + 1, last_attempt_at = excluded.last_attempt_at \
+                     where sign_in_failure.locked_until is null or sign_in_failure.locked_until <= excluded.last_attempt_at \
+                     returning failures",
                 )
-                .bind(id)
+                .bind(email)
                 .bind(now_epoch)
                 .fetch_optional(&self.pool)
                 .await?)
             }
 
-            async fn update_admin_login_state(&self, id: &str, failed_logins: i32, locked_until: Option<i64>) -> Result<(), StoreError> {
-                sqlx::query("update admin_user set failed_logins = $1, locked_until = $2 where id = $3")
-                    .bind(failed_logins)
-                    .bind(locked_until)
-                    .bind(id)
+            async fn lock_sign_in(&self, email: &str, until_epoch: i64) -> Result<(), StoreError> {
+                sqlx::query("update sign_in_failure set failures = 0, locked_until = $2 where email = $1")
+                    .bind(email)
+                    .bind(until_epoch)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
+            }
+
+            async fn clear_sign_in_attempts(&self, email: &str) -> Result<(), StoreError> {
+                sqlx::query("delete from sign_in_failure where email = $1").bind(email).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn purge_sign_in_attempts(&self, now_epoch: i64, before_epoch: i64) -> Result<u64, StoreError> {
+                let done = sqlx::query(
+                    "delete from sign_in_failure where last_attempt_at < $2 and (locked_until is null or locked_until <= $1)",
+                )
+                .bind(now_epoch)
+                .bind(before_epoch)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
             }
 
             async fn insert_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError> {
