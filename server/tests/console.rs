@@ -225,6 +225,19 @@ async fn an_open_banking_registration_shows_its_organisation_and_software_statem
     let row = &listed["rows"][0];
     assert_eq!((row["client_id"].as_str(), row["dynamically_registered"].as_bool()), (Some(client_id), Some(true)));
     assert_eq!((row["software_id"].as_str(), row["org_id"].as_str()), (Some(SOFTWARE_ID), Some(ORG_ID)));
+    let search = |q: String| {
+        let console = &console;
+        async move {
+            console
+                .call("list_applications", &[workspace[0], workspace[1], ("filter", "all"), ("search", &q), ("page", "1")])
+                .await
+        }
+    };
+    let (_, found) = search(client_id[client_id.len() - 6..].to_uppercase()).await;
+    assert_eq!((found["total"].as_u64(), found["rows"][0]["client_id"].as_str()), (Some(1), Some(client_id)), "{found}");
+    let (status, refused) = search("x".repeat(201)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused.to_string().contains("longer than 200 characters"), "{refused}");
 
     let (status, detail) = console.call("get_application", &[workspace[0], workspace[1], ("client_id", client_id)]).await;
     assert_eq!(status, StatusCode::OK, "{detail}");

@@ -18,23 +18,26 @@ pub struct ApplicationsPage {
     pub pages: usize,
 }
 
-/// The page of `clients` to show: those whose name or client id contains `search` (ignoring
-/// case); pages count from 1 and an out-of-range page shows the nearest one.
-pub fn select_page(clients: Vec<ClientSummary>, search: &str, page: usize) -> ApplicationsPage {
-    let needle = search.trim().to_lowercase();
-    let matching: Vec<ClientSummary> = clients
-        .into_iter()
-        .filter(|c| {
-            needle.is_empty()
-                || c.client_id.to_lowercase().contains(&needle)
-                || c.name.as_deref().is_some_and(|n| n.to_lowercase().contains(&needle))
-        })
-        .collect();
-    let total = matching.len();
-    let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let page = page.clamp(1, pages);
-    let rows = matching.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
-    ApplicationsPage { rows, total, page, pages }
+/// The longest search the Applications view takes, in characters.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// Where a requested page falls among `total` rows, [`PAGE_SIZE`] to a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageWindow {
+    /// The page shown, from 1: an out-of-range request shows the nearest page.
+    pub page: usize,
+    pub pages: usize,
+    /// How many rows come before it.
+    pub offset: u64,
+}
+
+impl PageWindow {
+    pub fn of(total: u64, requested: usize) -> Self {
+        let size = PAGE_SIZE as u64;
+        let pages = usize::try_from(total.div_ceil(size).max(1)).unwrap_or(usize::MAX);
+        let page = requested.clamp(1, pages);
+        Self { page, pages, offset: (page as u64 - 1) * size }
+    }
 }
 
 /// One application with everything it registered, for the detail page.
@@ -76,18 +79,29 @@ pub async fn list_applications(
 ) -> Result<ApplicationsPage, ServerFnError> {
     use crate::api::errors::user_error;
     use crate::api::session::{app_state, require_administrator};
-    use crate::domain::client::ClientFilter;
+    use crate::domain::client::{ClientFilter, ClientSelection};
+    use crate::domain::workspace::SettingsError;
+    use crate::services::clients;
     require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
-    let state = app_state()?;
-    let clients = match filter.as_str() {
-        "abandoned" => crate::services::clients::abandoned_clients(&state, &at).await,
-        "dcr" => crate::services::clients::list_clients(&state, &at, ClientFilter::Dynamic).await,
-        "manual" => crate::services::clients::list_clients(&state, &at, ClientFilter::Manual).await,
-        _ => crate::services::clients::list_clients(&state, &at, ClientFilter::All).await,
+    if search.chars().count() > MAX_SEARCH_CHARS {
+        let too_long = SettingsError::new("search", format!("is longer than {MAX_SEARCH_CHARS} characters"));
+        return Err(user_error(too_long.into()));
     }
-    .map_err(user_error)?;
-    Ok(select_page(clients, &search, page))
+    let state = app_state()?;
+    let mut selection = match filter.as_str() {
+        "abandoned" => clients::abandoned_selection(&state, &at).await.map_err(user_error)?,
+        "dcr" => ClientSelection { filter: ClientFilter::Dynamic, ..ClientSelection::default() },
+        "manual" => ClientSelection { filter: ClientFilter::Manual, ..ClientSelection::default() },
+        _ => ClientSelection::default(),
+    };
+    selection.search = search;
+    let total = clients::count_clients(&state, &at, &selection).await.map_err(user_error)?;
+    let window = PageWindow::of(total, page);
+    selection.offset = window.offset;
+    selection.limit = Some(PAGE_SIZE as u64);
+    let rows = clients::list_clients(&state, &at, &selection).await.map_err(user_error)?;
+    Ok(ApplicationsPage { rows, total: usize::try_from(total).unwrap_or(usize::MAX), page: window.page, pages: window.pages })
 }
 
 /// Deletes every abandoned client of the workspace; returns how many went.
@@ -176,24 +190,7 @@ pub async fn create_manual_client(
 
 #[cfg(test)]
 mod tests {
-    use chrono::DateTime;
-
     use super::*;
-    use crate::domain::oauth::TokenEndpointAuthMethod;
-
-    fn client(n: usize) -> ClientSummary {
-        ClientSummary {
-            client_id: format!("id-{n:03}"),
-            name: Some(if n.is_multiple_of(2) { format!("Even app {n}") } else { format!("Odd app {n}") }),
-            dynamically_registered: true,
-            software_id: None,
-            org_id: None,
-            org_name: None,
-            token_endpoint_auth_method: TokenEndpointAuthMethod::PrivateKeyJwt,
-            created_at: DateTime::from_timestamp(0, 0).unwrap_or_default(),
-            last_token_at: None,
-        }
-    }
 
     #[cfg(feature = "ssr")]
     #[test]
@@ -208,15 +205,11 @@ mod tests {
     }
 
     #[test]
-    fn pages_searches_and_clamps() {
-        let all: Vec<_> = (0..45).map(client).collect();
-        let first = select_page(all.clone(), "", 1);
-        assert_eq!((first.rows.len(), first.total, first.pages), (20, 45, 3));
-        let last = select_page(all.clone(), "", 9);
-        assert_eq!((last.page, last.rows.len()), (3, 5));
-        let even = select_page(all.clone(), "EVEN", 1);
-        assert_eq!(even.total, 23);
-        assert_eq!(select_page(all.clone(), "id-044", 1).rows.len(), 1);
-        assert_eq!(select_page(Vec::new(), "", 1).pages, 1);
+    fn a_requested_page_is_clamped_to_those_there_are() {
+        assert_eq!(PageWindow::of(45, 1), PageWindow { page: 1, pages: 3, offset: 0 });
+        assert_eq!(PageWindow::of(45, 3), PageWindow { page: 3, pages: 3, offset: 40 });
+        assert_eq!(PageWindow::of(45, 9), PageWindow { page: 3, pages: 3, offset: 40 }, "past the end: the last page");
+        assert_eq!(PageWindow::of(40, 0), PageWindow { page: 1, pages: 2, offset: 0 });
+        assert_eq!(PageWindow::of(0, 5), PageWindow { page: 1, pages: 1, offset: 0 }, "no rows: one empty page");
     }
 }

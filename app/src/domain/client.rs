@@ -23,15 +23,6 @@ pub struct ClientSummary {
     pub last_token_at: Option<DateTime<Utc>>,
 }
 
-impl ClientSummary {
-    /// Registered through DCR and unused for `after_days`: no token since then, or none at all
-    /// since it registered that long ago. Manual clients are the bank's own and never abandoned.
-    pub fn is_abandoned(&self, now: DateTime<Utc>, after_days: u32) -> bool {
-        let last_seen = self.last_token_at.unwrap_or(self.created_at);
-        self.dynamically_registered && now - last_seen >= chrono::Duration::days(i64::from(after_days))
-    }
-}
-
 /// One client with everything it registered. `metadata` is the registration as returned to the
 /// client, without secrets; `software_statement` is the SSA it presented.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +57,34 @@ impl ClientFilter {
     }
 }
 
+/// Which of a workspace's clients a list holds, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientSelection {
+    pub filter: ClientFilter,
+    /// Only clients registered by then with no token since (stored, or purged once expired).
+    pub unused_since: Option<DateTime<Utc>>,
+    /// Only clients whose id or name holds it, ignoring case; blank: every one.
+    pub search: String,
+    /// How many to skip, then how many at most (`None`: the rest).
+    pub offset: u64,
+    pub limit: Option<u64>,
+}
+
+impl ClientSelection {
+    /// The dynamically registered clients with no token for `after_days` (counting from their
+    /// registration when they never had one). Manual clients are the bank's own and never
+    /// abandoned.
+    pub fn abandoned(now: DateTime<Utc>, after_days: u32) -> Self {
+        Self { filter: ClientFilter::Dynamic, unused_since: Some(abandoned_cut_off(now, after_days)), ..Self::default() }
+    }
+}
+
+/// A dynamically registered client that has had no token since this moment, and was
+/// registered by then, is abandoned after `after_days`.
+pub fn abandoned_cut_off(now: DateTime<Utc>, after_days: u32) -> DateTime<Utc> {
+    now - chrono::Duration::days(i64::from(after_days))
+}
+
 /// A client an administrator creates (not through DCR), such as the bank's own onboarding
 /// portal that obtains `dcr_register` tokens.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -82,32 +101,4 @@ pub struct NewManualClient {
     /// The certificate subject, for `tls_client_auth`.
     #[serde(default)]
     pub tls_client_auth_subject_dn: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_dcr_client_is_abandoned_after_its_days_without_a_token() {
-        let day = |n: i64| DateTime::UNIX_EPOCH + chrono::Duration::days(n);
-        let client = ClientSummary {
-            client_id: "c".to_owned(),
-            name: None,
-            dynamically_registered: true,
-            software_id: None,
-            org_id: None,
-            org_name: None,
-            token_endpoint_auth_method: TokenEndpointAuthMethod::PrivateKeyJwt,
-            created_at: day(0),
-            last_token_at: None,
-        };
-        assert!(!client.is_abandoned(day(89), 90), "registered 89 days ago, never used: not yet");
-        assert!(client.is_abandoned(day(90), 90));
-        let used = ClientSummary { last_token_at: Some(day(50)), ..client.clone() };
-        assert!(!used.is_abandoned(day(139), 90), "a token 89 days ago");
-        assert!(used.is_abandoned(day(140), 90));
-        let manual = ClientSummary { dynamically_registered: false, ..client };
-        assert!(!manual.is_abandoned(day(1000), 90), "the bank's own clients are never abandoned");
-    }
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 use super::ServiceError;
 use super::workspaces::get_workspace;
 use crate::domain::audit::{AuditEventType, NewAuditEvent};
-use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary, NewManualClient};
+use crate::domain::client::{ClientDetails, ClientSelection, ClientSummary, NewManualClient, abandoned_cut_off};
 use crate::domain::dn::DistinguishedName;
 use crate::domain::ids::WorkspaceRef;
 use crate::domain::oauth::{TokenEndpointAuthMethod, is_scope_token};
@@ -18,20 +18,31 @@ use crate::storage::NewClient;
 /// clients may hold it.
 pub const DCR_REGISTER_SCOPE: &str = "dcr_register";
 
-pub async fn list_clients(state: &AppState, at: &WorkspaceRef, filter: ClientFilter) -> Result<Vec<ClientSummary>, ServiceError> {
+/// The workspace's clients a selection holds, newest first.
+pub async fn list_clients(
+    state: &AppState,
+    at: &WorkspaceRef,
+    selection: &ClientSelection,
+) -> Result<Vec<ClientSummary>, ServiceError> {
     get_workspace(state, at).await?;
-    Ok(state.store.clients(at, filter).await?)
+    Ok(state.store.clients(at, selection).await?)
+}
+
+/// How many clients the selection holds, its `offset` and `limit` aside.
+pub async fn count_clients(state: &AppState, at: &WorkspaceRef, selection: &ClientSelection) -> Result<u64, ServiceError> {
+    get_workspace(state, at).await?;
+    Ok(state.store.count_clients(at, selection).await?)
+}
+
+/// The selection of the workspace's abandoned clients: dynamically registered, with no token
+/// for its `limits.abandoned_after_days`.
+pub async fn abandoned_selection(state: &AppState, at: &WorkspaceRef) -> Result<ClientSelection, ServiceError> {
+    let days = get_workspace(state, at).await?.settings.limits.abandoned_after_days;
+    Ok(ClientSelection::abandoned(state.clock.now(), days))
 }
 
 pub async fn get_client(state: &AppState, at: &WorkspaceRef, client_id: &str) -> Result<ClientDetails, ServiceError> {
     state.store.client(at, client_id).await?.ok_or(ServiceError::NotFound("client"))
-}
-
-/// The workspace's dynamically registered clients with no token for its
-/// `limits.abandoned_after_days`, newest first.
-pub async fn abandoned_clients(state: &AppState, at: &WorkspaceRef) -> Result<Vec<ClientSummary>, ServiceError> {
-    let days = get_workspace(state, at).await?.settings.limits.abandoned_after_days;
-    abandoned_after(state, at, days).await
 }
 
 /// Deletes every abandoned client, each audited as an administrator's deletion; returns how
@@ -40,22 +51,15 @@ pub async fn abandoned_clients(state: &AppState, at: &WorkspaceRef) -> Result<Ve
 pub async fn delete_abandoned_clients(state: &AppState, at: &WorkspaceRef, actor: &str) -> Result<usize, ServiceError> {
     let days = get_workspace(state, at).await?.settings.limits.abandoned_after_days;
     let mut deleted = 0;
-    for candidate in abandoned_after(state, at, days).await? {
+    for candidate in state.store.clients(at, &ClientSelection::abandoned(state.clock.now(), days)).await? {
         // Recomputed for each: a long run must not delete one that has stopped being abandoned.
-        let unused_since = state.clock.now() - chrono::Duration::days(i64::from(days));
+        let unused_since = abandoned_cut_off(state.clock.now(), days);
         let event = deletion_event(state, at, &candidate, actor);
         if state.store.delete_unused_client(at, &candidate.client_id, unused_since, &event).await? {
             deleted += 1;
         }
     }
     Ok(deleted)
-}
-
-async fn abandoned_after(state: &AppState, at: &WorkspaceRef, days: u32) -> Result<Vec<ClientSummary>, ServiceError> {
-    let now = state.clock.now();
-    let mut clients = state.store.clients(at, ClientFilter::Dynamic).await?;
-    clients.retain(|client| client.is_abandoned(now, days));
-    Ok(clients)
 }
 
 /// Deletes a client as an administrator; recorded in the audit log.

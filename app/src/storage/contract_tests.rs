@@ -12,6 +12,7 @@ use sqlx::Connection as _;
 
 use super::*;
 use crate::domain::audit::{AuditEventType, Outcome};
+use crate::domain::client::ClientFilter;
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::oauth::TokenEndpointAuthMethod;
@@ -59,6 +60,11 @@ pub(super) fn audit(ws: &WorkspaceRef, event_type: AuditEventType, outcome: Outc
         detail: None,
         created_at: at(second),
     }
+}
+
+/// Every client the filter lets through, on one page.
+fn only(filter: ClientFilter) -> ClientSelection {
+    ClientSelection { filter, ..ClientSelection::default() }
 }
 
 fn client(ws: &WorkspaceRef, id: &str, dynamic: bool, second: i64) -> NewClient {
@@ -490,7 +496,7 @@ async fn concurrent_registrations_each_keep_their_outcome() {
         let replayed = outcomes.iter().filter(|o| matches!(o, Err(StoreError::Replayed))).count();
         assert_eq!(replayed, 2, "{outcomes:?}");
         assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 198);
-        let listed = ok(store.clients(&at_ws, ClientFilter::All).await);
+        let listed = ok(store.clients(&at_ws, &only(ClientFilter::All)).await);
         assert_eq!(listed.len(), 198, "each registration that succeeded is there, and no other");
         let every_event = AuditFilter { limit: 500, ..AuditFilter::default() };
         assert_eq!(ok(store.audit_events(&at_ws, &every_event).await).len(), 198);
@@ -516,15 +522,15 @@ async fn clients_are_listed_filtered_and_deleted() {
         ok(store.register_client(client(&at_ws, "new", true, 3), None, None, 0, &created).await);
 
         let ids = |list: Vec<ClientSummary>| list.into_iter().map(|c| c.client_id).collect::<Vec<_>>();
-        assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::All).await)), ["new", "manual", "old"]);
-        assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::Dynamic).await)), ["new", "old"]);
-        assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::Manual).await)), ["manual"]);
+        assert_eq!(ids(ok(store.clients(&at_ws, &only(ClientFilter::All)).await)), ["new", "manual", "old"]);
+        assert_eq!(ids(ok(store.clients(&at_ws, &only(ClientFilter::Dynamic)).await)), ["new", "old"]);
+        assert_eq!(ids(ok(store.clients(&at_ws, &only(ClientFilter::Manual)).await)), ["manual"]);
         assert_eq!(ok(store.dynamic_client_count(&at_ws).await), 2);
 
         let deleted = audit(&at_ws, AuditEventType::ClientDeleted, Outcome::Success, 9);
         assert!(ok(store.delete_client(&at_ws, "old", &deleted).await));
         assert!(!ok(store.delete_client(&at_ws, "old", &deleted).await));
-        assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::Dynamic).await)), ["new"]);
+        assert_eq!(ids(ok(store.clients(&at_ws, &only(ClientFilter::Dynamic)).await)), ["new"]);
         assert_eq!(ok(store.dynamic_client_count(&at_ws).await), 1);
         let events = ok(store
             .audit_events(&at_ws, &AuditFilter { event_type: Some(AuditEventType::ClientDeleted), ..AuditFilter::default() })
@@ -539,7 +545,81 @@ async fn clients_are_listed_filtered_and_deleted() {
         assert!(!ok(store.delete_unused_client(&at_ws, "idle", at(4), &deleted).await), "a token since the cut-off");
         assert!(!ok(store.delete_unused_client(&at_ws, "new", at(2), &deleted).await), "registered after the cut-off");
         assert!(ok(store.delete_unused_client(&at_ws, "idle", at(5), &deleted).await));
-        assert_eq!(ids(ok(store.clients(&at_ws, ClientFilter::Dynamic).await)), ["new"]);
+        assert_eq!(ids(ok(store.clients(&at_ws, &only(ClientFilter::Dynamic)).await)), ["new"]);
+    }
+}
+
+#[tokio::test]
+async fn clients_are_searched_paged_and_counted_by_the_database() {
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let at_ws = ws.reference();
+        let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
+        // c00..c24, one a second (c24 newest); every fifth named "Payments 100%_x".
+        for n in 0..25 {
+            let mut new = client(&at_ws, &format!("c{n:02}"), true, n);
+            if n % 5 == 0 {
+                new.summary.name = Some(format!("Payments 100%_x {n}"));
+            }
+            ok(store.register_client(new, None, None, 0, &created).await);
+        }
+        ok(store.register_client(client(&at_ws, "other", true, 30), None, None, 0, &created).await);
+        let ids = |list: Vec<ClientSummary>| list.into_iter().map(|c| c.client_id).collect::<Vec<_>>();
+        let select = |search: &str, offset: u64, limit: Option<u64>| ClientSelection {
+            search: search.to_owned(),
+            offset,
+            limit,
+            ..ClientSelection::default()
+        };
+
+        assert_eq!(ok(store.count_clients(&at_ws, &select("", 0, None)).await), 26);
+        assert_eq!(ids(ok(store.clients(&at_ws, &select("", 0, Some(3))).await)), ["other", "c24", "c23"], "newest first");
+        assert_eq!(ids(ok(store.clients(&at_ws, &select("", 24, Some(3))).await)), ["c01", "c00"], "the last page");
+        assert_eq!(ok(store.count_clients(&at_ws, &select("", 24, Some(3))).await), 26, "a count ignores the page");
+
+        let payments = select(" PAYMENTS ", 0, None);
+        assert_eq!(ids(ok(store.clients(&at_ws, &payments).await)), ["c20", "c15", "c10", "c05", "c00"], "by name, any case");
+        assert_eq!(ok(store.count_clients(&at_ws, &payments).await), 5);
+        assert_eq!(ids(ok(store.clients(&at_ws, &select("C2", 0, None)).await)), ["c24", "c23", "c22", "c21", "c20"], "by id");
+        assert_eq!(ok(store.count_clients(&at_ws, &select("100%_", 0, None)).await), 5, "% and _ as typed");
+        assert_eq!(ok(store.count_clients(&at_ws, &select("0%x", 0, None)).await), 0, "% is not a wildcard");
+        assert_eq!(ok(store.count_clients(&at_ws, &select("0__x", 0, None)).await), 0, "nor is _");
+        assert_eq!(ok(store.count_clients(&at_ws, &select("c\0", 0, None)).await), 0, "a name cannot hold U+0000");
+        assert!(ok(store.clients(&at_ws, &select("c\0", 0, None)).await).is_empty());
+    }
+}
+
+/// The abandoned rule, at its edges: registered by the cut-off, and no token after it.
+#[tokio::test]
+async fn abandoned_clients_are_those_without_a_token_since_the_cut_off() {
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let at_ws = ws.reference();
+        let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
+        let day = |n: i64| at(n * 86_400);
+        let register = |id: &str, dynamic: bool, registered: i64| NewClient {
+            summary: ClientSummary { created_at: day(registered), ..client(&at_ws, id, dynamic, 0).summary },
+            ..client(&at_ws, id, dynamic, 0)
+        };
+        for (id, dynamic, registered) in [("unused", true, 0), ("young", true, 1), ("used", true, 0), ("manual", false, 0)] {
+            ok(store.register_client(register(id, dynamic, registered), None, None, 0, &created).await);
+        }
+        let token = AccessTokenRecord { issued_at: day(50), ..token_record(&at_ws, "t-used", "used") };
+        ok(store.insert_access_token(&token, "hash", None).await);
+        let (store, at_ws) = (&store, &at_ws);
+        let abandoned = |now: i64| async move {
+            let selection = ClientSelection::abandoned(day(now), 90);
+            let mut listed: Vec<_> = ok(store.clients(at_ws, &selection).await).into_iter().map(|c| c.client_id).collect();
+            listed.sort();
+            listed
+        };
+        assert!(abandoned(89).await.is_empty(), "registered 89 days ago, never used: not yet");
+        assert_eq!(abandoned(90).await, ["unused"]);
+        assert_eq!(abandoned(91).await, ["unused", "young"]);
+        assert_eq!(abandoned(139).await, ["unused", "young"], "a token 89 days ago");
+        assert_eq!(abandoned(140).await, ["unused", "used", "young"], "the bank's own clients are never abandoned");
     }
 }
 
@@ -573,7 +653,7 @@ async fn expired_access_tokens_are_purged_and_when_a_client_last_got_one_is_kept
         assert!(ok(store.access_token("b-live").await).is_some(), "a live one stays");
 
         let last_token = |list: Vec<ClientSummary>| list.into_iter().map(|c| (c.client_id, c.last_token_at)).collect::<Vec<_>>();
-        let listed = last_token(ok(store.clients(&at_ws, ClientFilter::All).await));
+        let listed = last_token(ok(store.clients(&at_ws, &only(ClientFilter::All)).await));
         assert!(listed.contains(&("busy".to_owned(), Some(at(1210)))), "the live token is the newest: {listed:?}");
         assert!(listed.contains(&("quiet".to_owned(), Some(at(20)))), "kept on the row once its tokens are gone: {listed:?}");
         let (quiet, _) = ok(store.client_with_credentials(&at_ws, "quiet").await).unwrap_or_else(|| panic!("quiet"));
@@ -645,7 +725,7 @@ async fn registrations_racing_for_the_last_places_never_pass_the_cap() {
         let admitted = outcomes.iter().filter(|o| matches!(o, Ok(Ok(())))).count();
         let refused = outcomes.iter().filter(|o| matches!(o, Ok(Err(StoreError::CapReached)))).count();
         assert_eq!((admitted, refused), (4, 12), "{outcomes:?}");
-        assert_eq!(ok(store.clients(&at_ws, ClientFilter::Dynamic).await).len(), 5);
+        assert_eq!(ok(store.clients(&at_ws, &only(ClientFilter::Dynamic)).await).len(), 5);
         assert_eq!(ok(store.dynamic_client_count(&at_ws).await), 5);
     }
 }
@@ -812,7 +892,7 @@ async fn access_tokens_are_found_by_jti_revoked_once_and_end_with_their_client()
         let token = token_record(&at_ws, "t1", "c1");
         ok(store.insert_access_token(&token, "hash-1", None).await);
         assert_eq!(ok(store.access_token("t1").await), Some((token.clone(), hashed("hash-1"))), "found by jti, with its hash");
-        let listed = ok(store.clients(&at_ws, ClientFilter::All).await);
+        let listed = ok(store.clients(&at_ws, &only(ClientFilter::All)).await);
         assert_eq!(listed[0].last_token_at, Some(at(2)), "the list shows when a client last got a token");
         assert_eq!(ok(store.access_token("t2").await), None);
         assert!(ok(store.revoke_access_token("t1", at(3)).await));

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::domain::account::AdminUser;
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
-use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
+use crate::domain::client::{ClientDetails, ClientSelection, ClientSummary};
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{PolicyId, TenantId, WorkspaceRef};
 use crate::domain::policy::{Policy, PolicyDraft};
@@ -254,7 +254,10 @@ pub trait Store: Send + Sync + 'static {
         max_dynamic_clients: u32,
         audit: &NewAuditEvent,
     ) -> Result<(), StoreError>;
-    async fn clients(&self, at: &WorkspaceRef, filter: ClientFilter) -> Result<Vec<ClientSummary>, StoreError>;
+    /// The workspace's clients a selection holds, newest first.
+    async fn clients(&self, at: &WorkspaceRef, selection: &ClientSelection) -> Result<Vec<ClientSummary>, StoreError>;
+    /// How many clients the selection holds, its `offset` and `limit` aside.
+    async fn count_clients(&self, at: &WorkspaceRef, selection: &ClientSelection) -> Result<u64, StoreError>;
     /// How many dynamically registered clients the workspace holds (a counter the writes keep,
     /// not a count of its clients). Registrations check it inside their write; only the tests
     /// read it.

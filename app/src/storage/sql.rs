@@ -20,7 +20,7 @@ use super::stored_metadata;
 use super::{Backend, DcrSettingsWrite, NewClient, PolicyDeletion, PrivateKeySlot, ReplayGuard, Store, StoreError};
 use crate::domain::account::AdminUser;
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
-use crate::domain::client::{ClientDetails, ClientFilter, ClientSummary};
+use crate::domain::client::{ClientDetails, ClientFilter, ClientSelection, ClientSummary};
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{PolicyId, TenantId, WorkspaceId, WorkspaceRef};
 use crate::domain::policy::{Policy, PolicyBody, PolicyDraft};
@@ -255,6 +255,30 @@ fn parse_tenant(text: String) -> Result<TenantId, StoreError> {
 
 fn parse_workspace_id(text: String) -> Result<WorkspaceId, StoreError> {
     WorkspaceId::parse(text).map_err(|e| corrupt("workspace id")(e.to_string()))
+}
+
+/// The clients of workspace `$1`, `$2` a [`ClientSelection`] holds: `$3` dynamically
+/// registered or not (null: both); `$4`, registered by then with no token since, stored or
+/// purged (null: any); `$5`, a [`containing`] pattern their id or name matches, ignoring case
+/// (null: any).
+macro_rules! selected_clients {
+    () => {
+        "from client c where c.tenant_id = $1 and c.workspace_id = $2 and ($3 is null or c.dynamically_registered = $3) \
+         and ($4 is null or (c.created_at <= $4 and (c.purged_token_at is null or c.purged_token_at <= $4) \
+         and not exists (select 1 from access_token a where a.client_id = c.client_id and a.issued_at > $4))) \
+         and ($5 is null or lower(c.client_id) like lower($5) escape '\\' or lower(c.name) like lower($5) escape '\\')"
+    };
+}
+
+/// A `like` pattern (escaping with `\`) for values containing `search`, trimmed; `None` when
+/// it is blank.
+fn containing(search: &str) -> Option<String> {
+    let search = search.trim();
+    (!search.is_empty()).then(|| format!("%{}%", search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+}
+
+fn saturating_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 fn filter_flag(filter: ClientFilter) -> Option<bool> {
@@ -896,20 +920,43 @@ macro_rules! sql_store {
                     .await
             }
 
-            async fn clients(&self, at: &WorkspaceRef, filter: ClientFilter) -> Result<Vec<ClientSummary>, StoreError> {
+            async fn clients(&self, at: &WorkspaceRef, selection: &ClientSelection) -> Result<Vec<ClientSummary>, StoreError> {
+                if !storable(&selection.search) {
+                    return Ok(Vec::new());
+                }
                 let rows = sqlx::query(concat!(
                     "select c.client_id, c.name, c.dynamically_registered, c.software_id, c.org_id, c.org_name, \
                      c.token_endpoint_auth_method, c.created_at, ",
                     last_token_at_of_c!(),
-                    " from client c where c.tenant_id = $1 and c.workspace_id = $2 and ($3 is null or c.dynamically_registered = $3) \
-                     order by c.created_at desc, c.client_id",
+                    " ",
+                    selected_clients!(),
+                    " order by c.created_at desc, c.client_id limit $6 offset $7",
                 ))
                 .bind(at.tenant.as_str())
                 .bind(at.workspace.as_str())
-                .bind(filter_flag(filter))
+                .bind(filter_flag(selection.filter))
+                .bind(selection.unused_since)
+                .bind(containing(&selection.search))
+                .bind(selection.limit.map_or(i64::MAX, saturating_i64))
+                .bind(saturating_i64(selection.offset))
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(Self::client_summary_from_row).collect()
+            }
+
+            async fn count_clients(&self, at: &WorkspaceRef, selection: &ClientSelection) -> Result<u64, StoreError> {
+                if !storable(&selection.search) {
+                    return Ok(0);
+                }
+                let count: i64 = sqlx::query_scalar(concat!("select count(*) ", selected_clients!()))
+                    .bind(at.tenant.as_str())
+                    .bind(at.workspace.as_str())
+                    .bind(filter_flag(selection.filter))
+                    .bind(selection.unused_since)
+                    .bind(containing(&selection.search))
+                    .fetch_one(&self.pool)
+                    .await?;
+                u64::try_from(count).map_err(|e| corrupt("count(*)")(e.to_string()))
             }
 
             #[cfg(test)]

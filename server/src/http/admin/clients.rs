@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use app::domain::client::{ClientDetails, ClientFilter, NewManualClient};
+use app::domain::client::{ClientDetails, ClientFilter, ClientSelection, NewManualClient};
 use app::services::clients;
 
 use super::{AdminCaller, query};
@@ -34,8 +34,8 @@ pub async fn list(
     WorkspacePath(at): WorkspacePath,
     parsed: Result<Query<ClientQuery>, QueryRejection>,
 ) -> Result<Json<Value>, WireError> {
-    let filter = ClientFilter::from_dcr_flag(query(parsed)?.dcr);
-    let list = clients::list_clients(&state.app, &at, filter).await?;
+    let selection = ClientSelection { filter: ClientFilter::from_dcr_flag(query(parsed)?.dcr), ..ClientSelection::default() };
+    let list = clients::list_clients(&state.app, &at, &selection).await?;
     Ok(Json(json!({ "clients": list })))
 }
 
