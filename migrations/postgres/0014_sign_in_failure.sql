@@ -12,5 +12,6 @@ create index sign_in_failure_by_last_attempt on sign_in_failure (last_attempt_at
 insert into sign_in_failure (email, failures, locked_until, last_attempt_at)
 select email, failed_logins, locked_until, extract(epoch from now())::bigint from admin_user
 where failed_logins > 0 or locked_until is not null;
-alter table admin_user drop column failed_logins;
-alter table admin_user drop column locked_until;
+-- admin_user.failed_logins and locked_until stay, no longer written, so that instances of the
+-- previous release sharing the database during a rolling upgrade keep signing administrators
+-- in; a later release drops them.

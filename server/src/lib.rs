@@ -6,6 +6,7 @@
 
 pub mod bootstrap;
 pub mod cli;
+pub mod housekeeping;
 pub mod http;
 pub mod listener;
 pub mod oauth2;

@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use leptos::config::{Env, LeptosOptions};
@@ -29,10 +28,7 @@ use crate::state::{ProtocolParts, ServerState};
 use crate::tls::client_trust::ClientTrust;
 use crate::tls::dev_certificates;
 use crate::workspace_keys::{TokenSigners, WorkspaceKeyFactory};
-use crate::{bootstrap, http, listener, tls};
-
-/// How often used request `jti`s, access tokens and console sessions past their expiry are purged.
-const PURGE_INTERVAL: Duration = Duration::from_mins(10);
+use crate::{bootstrap, housekeeping, http, listener, tls};
 
 /// A started server.
 pub struct Running {
@@ -171,7 +167,7 @@ pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
     let tasks = vec![
         tokio::spawn(listener::serve(http_listener, None, http::router(state.clone(), plain), stopped.clone())),
         tokio::spawn(listener::serve(https_listener, Some(tls_config), http::router(state.clone(), https), stopped.clone())),
-        tokio::spawn(housekeeping(state.clone(), stopped)),
+        tokio::spawn(housekeeping::run(state.clone(), stopped)),
     ];
     tracing::info!(%http_addr, %https_addr, %public_url, database = state.app.store.backend().as_str(), "Onboard is serving");
     Ok(Running { http_addr, https_addr, dev_ca, state, shutdown, tasks })
@@ -205,56 +201,4 @@ fn tls_config(
     let key = PrivateKeyDer::from_pem_file(&key).with_context(|| format!("reading the private key {}", key.display()))?;
     let config = tls::server_config(chain, key).context("building the TLS configuration")?;
     Ok((Arc::new(config), dev_ca))
-}
-
-/// Upkeep, once a minute: forget rate-limited callers whose allowance is full again; every
-/// [`PURGE_INTERVAL`], delete replay records of expired requests (they would fail the
-/// `exp` check anyway), expired access tokens, expired console sessions and console sign-in
-/// attempts a day old, and erase retired signing keys' private halves.
-async fn housekeeping(state: ServerState, mut stopped: watch::Receiver<bool>) {
-    const TICK: Duration = Duration::from_mins(1);
-    let mut since_purge = Duration::ZERO;
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(TICK) => {}
-            _ = stopped.changed() => return,
-        }
-        state.protocol.rate_limits.forget_idle();
-        since_purge += TICK;
-        if since_purge < PURGE_INTERVAL {
-            continue;
-        }
-        since_purge = Duration::ZERO;
-        let now = state.app.clock.now().timestamp();
-        match state.app.store.purge_expired_replay_guards(now).await {
-            Ok(0) => {}
-            Ok(purged) => tracing::debug!(purged, "purged expired replay records"),
-            Err(error) => tracing::warn!(%error, "could not purge replay records"),
-        }
-        match state.app.store.purge_expired_access_tokens(now).await {
-            Ok(0) => {}
-            Ok(purged) => tracing::debug!(purged, "purged expired access tokens"),
-            Err(error) => tracing::warn!(%error, "could not purge access tokens"),
-        }
-        match state.app.store.purge_expired_sessions(now).await {
-            Ok(0) => {}
-            Ok(purged) => tracing::debug!(purged, "purged expired console sessions"),
-            Err(error) => tracing::warn!(%error, "could not purge console sessions"),
-        }
-        match app::services::accounts::forget_old_sign_in_attempts(&state.app).await {
-            Ok(0) => {}
-            Ok(forgotten) => tracing::debug!(forgotten, "forgot old console sign-in attempts"),
-            Err(error) => tracing::warn!(%error, "could not forget old console sign-in attempts"),
-        }
-        erase_retired_private_keys(&state).await;
-    }
-}
-
-/// Erases the private half of every signing key that has retired, in the store and in the
-/// token signers' memory.
-pub async fn erase_retired_private_keys(state: &ServerState) {
-    match app::services::signing_keys::erase_retired_private_keys(&state.app).await {
-        Ok(erased) => erased.iter().for_each(|key| state.protocol.token_signers.forget(&key.material.kid)),
-        Err(error) => tracing::warn!(%error, "could not erase retired signing keys"),
-    }
 }

@@ -95,9 +95,9 @@ async fn failures_are_forgotten_a_day_after_the_last() {
         assert_eq!(accounts::sign_in(&state.app, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
     }
     clock.advance(Duration::hours(23));
-    assert_eq!(accounts::forget_old_sign_in_attempts(&state.app).await.unwrap(), 0, "within the day");
+    assert_eq!(accounts::forget_old_sign_in_attempts(&state.app, 100).await.unwrap(), 0, "within the day");
     clock.advance(Duration::hours(1) + Duration::seconds(1));
-    assert_eq!(accounts::forget_old_sign_in_attempts(&state.app).await.unwrap(), 1);
+    assert_eq!(accounts::forget_old_sign_in_attempts(&state.app, 100).await.unwrap(), 1);
     for _ in 0..4 {
         assert_eq!(accounts::sign_in(&state.app, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
     }

@@ -262,7 +262,7 @@ async fn a_retired_keys_private_half_is_erased_and_the_key_stays_listed() {
         jwks["keys"].as_array().unwrap().iter().map(|key| key["kid"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
     };
     clock.advance(chrono::Duration::seconds(app::domain::signing::REPLACED_KEY_GRACE_SECONDS - 1));
-    onboard::startup::erase_retired_private_keys(&state).await;
+    onboard::housekeeping::erase_retired_private_keys(&state).await;
     let retiring = old_key().await;
     assert_eq!(
         (retiring["state"].as_str(), retiring["private_key_erased"].as_bool()),
@@ -272,7 +272,7 @@ async fn a_retired_keys_private_half_is_erased_and_the_key_stays_listed() {
     assert!(published().await.contains(&old_kid), "its tokens may still be valid");
 
     clock.advance(chrono::Duration::seconds(2));
-    onboard::startup::erase_retired_private_keys(&state).await;
+    onboard::housekeeping::erase_retired_private_keys(&state).await;
     let retired = old_key().await;
     assert_eq!((retired["state"].as_str(), retired["private_key_erased"].as_bool()), (Some("retired"), Some(true)), "{retired}");
     assert_eq!(retired["public_jwk"], old["public_jwk"], "the public half stays listed");

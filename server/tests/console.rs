@@ -235,6 +235,8 @@ async fn an_open_banking_registration_shows_its_organisation_and_software_statem
     };
     let (_, found) = search(client_id[client_id.len() - 6..].to_uppercase()).await;
     assert_eq!((found["total"].as_u64(), found["rows"][0]["client_id"].as_str()), (Some(1), Some(client_id)), "{found}");
+    let (_, none) = search("no such application".to_owned()).await;
+    assert_eq!((none["total"].as_u64(), none["rows"].as_array().map(Vec::len)), (Some(0), Some(0)), "{none}");
     let (status, refused) = search("x".repeat(201)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert!(refused.to_string().contains("longer than 200 characters"), "{refused}");

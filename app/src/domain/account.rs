@@ -24,11 +24,12 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// A plausible e-mail address: something@something.something, no spaces, at most 254 characters.
+/// A plausible e-mail address: something@something.something, no spaces or control
+/// characters, at most 254 characters.
 pub fn is_email(email: &str) -> bool {
     let email = email.trim();
     email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
         })
@@ -44,6 +45,8 @@ mod tests {
         assert!(!is_email("admin"));
         assert!(!is_email("admin@localhost"));
         assert!(!is_email("a b@bank.example"));
+        assert!(!is_email("a\0b@bank.example"), "PostgreSQL cannot even look it up");
+        assert!(!is_email("a\u{1b}b@bank.example"));
         assert_eq!(normalise_email(" Admin@Bank.Example "), "admin@bank.example");
     }
 }

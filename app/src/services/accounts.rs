@@ -69,6 +69,9 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ad
         // No administrator can have it (they are made with an e-mail address): nothing to count.
         return Err(SignInError::Invalid);
     }
+    // Held from before anything is written: a flood of sign-ins waits here, so it writes no
+    // faster than passwords are checked.
+    let _permit = HASHING.acquire().await.map_err(|e| SignInError::Internal(e.to_string()))?;
     let now = state.clock.now().timestamp();
     if let Some(until) = state.store.sign_in_locked_until(&email, now).await.map_err(internal)? {
         return Err(SignInError::Locked { minutes: (until - now + 59) / 60 });
@@ -87,11 +90,11 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ad
     }
     let user = state.store.admin_user_by_email(&email).await.map_err(internal)?;
     let signed_in = match user {
-        Some(user) if verify(password.to_owned(), user.password_hash.clone()).await => Some(user),
+        Some(user) if verify_holding_permit(password.to_owned(), user.password_hash.clone()).await => Some(user),
         Some(_) => None,
         None => {
             // The same work as a wrong password, so the answer's timing says nothing.
-            let _ = hash(password.to_owned()).await;
+            let _ = hash_holding_permit(password.to_owned()).await;
             None
         }
     };
@@ -105,10 +108,11 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ad
     Err(SignInError::Invalid)
 }
 
-/// Forgets the sign-in attempts of addresses with none for a day (and no lock in force).
-pub async fn forget_old_sign_in_attempts(state: &AppState) -> Result<u64, StoreError> {
+/// Forgets the sign-in attempts of about `batch` addresses with none for a day (and no lock in
+/// force); returns how many.
+pub async fn forget_old_sign_in_attempts(state: &AppState, batch: u64) -> Result<u64, StoreError> {
     let now = state.clock.now().timestamp();
-    state.store.purge_sign_in_attempts(now, now - ATTEMPTS_REMEMBERED.num_seconds()).await
+    state.store.purge_sign_in_attempts(now, now - ATTEMPTS_REMEMBERED.num_seconds(), batch).await
 }
 
 /// The administrator a session names, if the account still exists.
@@ -122,6 +126,11 @@ static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 async fn hash(password: String) -> Result<String, String> {
     let _permit = HASHING.acquire().await.map_err(|e| e.to_string())?;
+    hash_holding_permit(password).await
+}
+
+/// Hashes a password; the caller holds a [`HASHING`] permit.
+async fn hash_holding_permit(password: String) -> Result<String, String> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::encode_b64(&secrets::random_salt()).map_err(|e| e.to_string())?;
         Argon2::default().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|e| e.to_string())
@@ -130,8 +139,8 @@ async fn hash(password: String) -> Result<String, String> {
     .map_err(|e| e.to_string())?
 }
 
-async fn verify(password: String, stored: String) -> bool {
-    let Ok(_permit) = HASHING.acquire().await else { return false };
+/// Checks a password against its stored hash; the caller holds a [`HASHING`] permit.
+async fn verify_holding_permit(password: String, stored: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&stored).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })

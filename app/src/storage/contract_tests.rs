@@ -457,8 +457,16 @@ async fn registration_writes_client_guard_and_audit_together() {
         ok(store.insert_replay_guard(&tenant_wide).await);
         assert!(matches!(store.insert_replay_guard(&tenant_wide).await, Err(StoreError::Replayed)));
         assert!(ok(store.replay_guard_exists(&tenant_wide).await));
-        assert_eq!(ok(store.purge_expired_replay_guards(99).await), 0);
-        assert_eq!(ok(store.purge_expired_replay_guards(101).await), 4);
+        assert_eq!(ok(store.purge_expired_replay_guards(99, 1000).await), 0);
+        ok(store.insert_replay_guard(&guard(&at_ws, "assertion-2", 90)).await);
+        assert_eq!(ok(store.purge_expired_replay_guards(101, 1).await), 1, "a batch of one: the earliest");
+        assert!(!ok(store.replay_guard_exists(&guard(&at_ws, "assertion-2", 90)).await));
+        assert_eq!(
+            ok(store.purge_expired_replay_guards(101, 3).await),
+            4,
+            "a batch runs on past rows that share its last expiry"
+        );
+        assert_eq!(ok(store.purge_expired_replay_guards(101, 1000).await), 0);
         ok(store.register_client(client(&at_ws, "c4", true, 4), Some(&guard(&at_ws, "j1", 200)), None, 0, &created).await);
     }
 }
@@ -632,34 +640,47 @@ async fn expired_access_tokens_are_purged_and_when_a_client_last_got_one_is_kept
         let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
         ok(store.register_client(client(&at_ws, "busy", true, 1), None, None, 0, &created).await);
         ok(store.register_client(client(&at_ws, "quiet", true, 1), None, None, 0, &created).await);
-        // `busy`: more expired tokens than a purge batch, issued at 10..=1209 and expiring at
-        // 100 + issue; one issued last, at 1210, that a long lifetime keeps past the purge.
-        // `quiet`: one expired token, issued at 20, that the purge takes with the rest.
+        // `busy`: 30 expired tokens, issued at 10..=39; 25 of them expire together, at 150,
+        // and one issued last, at 40, that a long lifetime keeps past the purge. `quiet`: one
+        // expired token, issued at 20.
         let token = |jti: String, client_id: &str, issued: i64, expires_at: i64| AccessTokenRecord {
             issued_at: at(issued),
             expires_at,
             ..token_record(&at_ws, &jti, client_id)
         };
-        let expired: Vec<_> = (10..1210).map(|issued| token(format!("b{issued:05}"), "busy", issued, 100 + issued)).collect();
+        let expired: Vec<_> = (10..40)
+            .map(|issued| token(format!("b{issued:02}"), "busy", issued, if issued < 15 { 100 + issued } else { 150 }))
+            .collect();
         let inserts = expired.iter().map(|record| store.insert_access_token(record, "hash", None));
         futures_util::future::join_all(inserts).await.into_iter().for_each(ok);
-        ok(store.insert_access_token(&token("b-live".to_owned(), "busy", 1210, 5000), "hash", None).await);
+        ok(store.insert_access_token(&token("b-live".to_owned(), "busy", 40, 5000), "hash", None).await);
         ok(store.insert_access_token(&token("q".to_owned(), "quiet", 20, 500), "hash", None).await);
 
-        assert_eq!(ok(store.purge_expired_access_tokens(110).await), 0, "nothing had expired before 110");
-        assert_eq!(ok(store.purge_expired_access_tokens(1500).await), 1200 + 1, "every expired token, over two batches");
-        assert_eq!(ok(store.purge_expired_access_tokens(1500).await), 0, "once");
-        assert!(ok(store.access_token("b01209").await).is_none(), "an expired token is gone");
+        assert_eq!(ok(store.purge_expired_access_tokens(110, 10).await), 0, "nothing had expired before 110");
+        let batches: Vec<u64> = {
+            let mut batches = Vec::new();
+            loop {
+                match ok(store.purge_expired_access_tokens(1500, 10).await) {
+                    0 => break batches,
+                    purged => batches.push(purged),
+                }
+            }
+        };
+        assert_eq!(batches, [10, 10, 10, 1], "batches of ten, through tokens sharing an expiry, then the last");
+        assert!(ok(store.access_token("b39").await).is_none(), "an expired token is gone");
         assert!(ok(store.access_token("b-live").await).is_some(), "a live one stays");
 
         let last_token = |list: Vec<ClientSummary>| list.into_iter().map(|c| (c.client_id, c.last_token_at)).collect::<Vec<_>>();
         let listed = last_token(ok(store.clients(&at_ws, &only(ClientFilter::All)).await));
-        assert!(listed.contains(&("busy".to_owned(), Some(at(1210)))), "the live token is the newest: {listed:?}");
+        assert!(listed.contains(&("busy".to_owned(), Some(at(40)))), "the live token is the newest: {listed:?}");
         assert!(listed.contains(&("quiet".to_owned(), Some(at(20)))), "kept on the row once its tokens are gone: {listed:?}");
         let (quiet, _) = ok(store.client_with_credentials(&at_ws, "quiet").await).unwrap_or_else(|| panic!("quiet"));
         assert_eq!(quiet.summary.last_token_at, Some(at(20)), "read with its credentials too");
 
         // Abandonment counts a purged token: `quiet` got one at 20.
+        let abandoned_since = |cut_off: i64| ClientSelection { unused_since: Some(at(cut_off)), ..only(ClientFilter::Dynamic) };
+        assert!(ok(store.clients(&at_ws, &abandoned_since(19)).await).is_empty(), "a purged token since the cut-off");
+        assert_eq!(ok(store.count_clients(&at_ws, &abandoned_since(20)).await), 1);
         let deleted = audit(&at_ws, AuditEventType::ClientDeleted, Outcome::Success, 9);
         assert!(!ok(store.delete_unused_client(&at_ws, "quiet", at(19), &deleted).await), "a purged token since the cut-off");
         assert!(ok(store.delete_unused_client(&at_ws, "quiet", at(20), &deleted).await));
@@ -975,8 +996,8 @@ async fn administrators_and_sessions_are_kept() {
         ok(store.clear_sign_in_attempts("admin@bank.example").await);
         assert_eq!(ok(store.count_sign_in_attempt("admin@bank.example", 600).await), Some(1), "forgotten after a success");
         ok(store.lock_sign_in("admin@bank.example", 2000).await);
-        assert_eq!(ok(store.purge_sign_in_attempts(1000, 550).await), 1, "the other's last attempt was at 500");
-        assert_eq!(ok(store.purge_sign_in_attempts(1000, 700).await), 0, "a lock in force is kept");
+        assert_eq!(ok(store.purge_sign_in_attempts(1000, 550, 1000).await), 1, "the other's last attempt was at 500");
+        assert_eq!(ok(store.purge_sign_in_attempts(1000, 700, 1000).await), 0, "a lock in force is kept");
         assert_eq!(ok(store.sign_in_locked_until("admin@bank.example", 1000).await), Some(2000));
         assert_eq!(ok(store.count_sign_in_attempt("nobody@bank.example", 1000).await), Some(1), "forgotten");
 
@@ -988,7 +1009,7 @@ async fn administrators_and_sessions_are_kept() {
         ok(store.save_session("s1", &json!({}), 2000).await);
         assert_eq!(ok(store.load_session("s1", 1500).await), Some((json!({}), 2000)));
         ok(store.save_session("s2", &data, 10).await);
-        assert_eq!(ok(store.purge_expired_sessions(100).await), 1);
+        assert_eq!(ok(store.purge_expired_sessions(100, 1000).await), 1);
         ok(store.delete_session("s1").await);
         assert_eq!(ok(store.load_session("s1", 0).await), None);
     }

@@ -124,11 +124,29 @@ pub(super) const SELECT_CLIENT_WITH_CREDENTIALS: &str = concat!(
     last_token_at_of_c!(),
     " from c where c.tenant_id = $1 and c.workspace_id = $2"
 );
-/// Deletes a client of the workspace, found by its key first as in
-/// [`SELECT_CLIENT_WITH_CREDENTIALS`] (so does the update in `update_client`).
-/// Expired access tokens deleted in one transaction: short enough that the group commit writer
-/// (on SQLite, waiting for the write lock meanwhile) does not notice it.
-const PURGE_BATCH: i64 = 1000;
+
+/// `$2` rows of `table` at most, in `column` order, where `column op $1`; more only when others
+/// share the last one's value. Through `column`'s index, and in every backend's SQL (a
+/// `delete` takes no `limit` in PostgreSQL): the rows up to the `$2`-th value, or every
+/// matching row when there are fewer.
+macro_rules! earliest_batch {
+    ($table:literal, $column:literal, $op:literal) => {
+        concat!(
+            $column,
+            " <= coalesce((select ",
+            $column,
+            " from ",
+            $table,
+            " where ",
+            $column,
+            " ",
+            $op,
+            " $1 order by ",
+            $column,
+            " limit 1 offset $2 - 1), $1)"
+        )
+    };
+}
 
 /// The newest issue time among each client's tokens in a batch to purge.
 fn newest_issue_per_client(batch: &[(String, String, DateTime<Utc>, i64)]) -> BTreeMap<&str, DateTime<Utc>> {
@@ -146,6 +164,8 @@ fn storable(key: &str) -> bool {
     !key.contains('\0')
 }
 
+/// Deletes a client of the workspace, found by its key first as in
+/// [`SELECT_CLIENT_WITH_CREDENTIALS`] (so does the update in `update_client`).
 /// `$4`, when set: only a client registered by then with no token issued since (abandoned),
 /// stored or purged, checked by the statement that deletes it.
 pub(super) const DELETE_CLIENT: &str = "delete from client where client_id = (with c as materialized \
@@ -1555,12 +1575,14 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn purge_sign_in_attempts(&self, now_epoch: i64, before_epoch: i64) -> Result<u64, StoreError> {
-                let done = sqlx::query(
-                    "delete from sign_in_failure where last_attempt_at < $2 and (locked_until is null or locked_until <= $1)",
-                )
-                .bind(now_epoch)
+            async fn purge_sign_in_attempts(&self, now_epoch: i64, before_epoch: i64, batch: u64) -> Result<u64, StoreError> {
+                let done = sqlx::query(concat!(
+                    "delete from sign_in_failure where last_attempt_at < $1 and (locked_until is null or locked_until <= $3) and ",
+                    earliest_batch!("sign_in_failure", "last_attempt_at", "<"),
+                ))
                 .bind(before_epoch)
+                .bind(saturating_i64(batch))
+                .bind(now_epoch)
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected())
@@ -1604,54 +1626,52 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn purge_expired_sessions(&self, now_epoch: i64) -> Result<u64, StoreError> {
-                let done = sqlx::query("delete from console_session where expires_at <= $1").bind(now_epoch).execute(&self.pool).await?;
+            async fn purge_expired_sessions(&self, now_epoch: i64, batch: u64) -> Result<u64, StoreError> {
+                let done = sqlx::query(concat!("delete from console_session where expires_at <= $1 and ", earliest_batch!("console_session", "expires_at", "<=")))
+                    .bind(now_epoch)
+                    .bind(saturating_i64(batch))
+                    .execute(&self.pool)
+                    .await?;
                 Ok(done.rows_affected())
             }
 
-            async fn purge_expired_access_tokens(&self, now_epoch: i64) -> Result<u64, StoreError> {
-                let mut purged = 0;
-                loop {
-                    // Read before the batch's transaction, whose first statement then writes:
-                    // a SQLite transaction that read first cannot write once another has.
-                    let batch: Vec<(String, String, DateTime<Utc>, i64)> = sqlx::query_as(
-                        "select jti, client_id, issued_at, expires_at from access_token where expires_at < $1 \
-                         order by expires_at, jti limit $2",
+            async fn purge_expired_access_tokens(&self, now_epoch: i64, batch: u64) -> Result<u64, StoreError> {
+                // Read before the batch's transaction, whose first statement then writes: a
+                // SQLite transaction that read first cannot write once another has.
+                let expired: Vec<(String, String, DateTime<Utc>, i64)> = sqlx::query_as(
+                    "select jti, client_id, issued_at, expires_at from access_token where expires_at < $1 \
+                     order by expires_at, jti limit $2",
+                )
+                .bind(now_epoch)
+                .bind(saturating_i64(batch))
+                .fetch_all(&self.pool)
+                .await?;
+                let Some((last_jti, _, _, last_expiry)) = expired.last() else { return Ok(0) };
+                let mut tx = self.pool.begin().await?;
+                for (client_id, issued_at) in newest_issue_per_client(&expired) {
+                    sqlx::query(
+                        "update client set purged_token_at = $2 where client_id = $1 \
+                         and (purged_token_at is null or purged_token_at < $2)",
                     )
-                    .bind(now_epoch)
-                    .bind(PURGE_BATCH)
-                    .fetch_all(&self.pool)
+                    .bind(client_id)
+                    .bind(issued_at)
+                    .execute(&mut *tx)
                     .await?;
-                    let Some((last_jti, _, _, last_expiry)) = batch.last() else { break };
-                    let mut tx = self.pool.begin().await?;
-                    for (client_id, issued_at) in newest_issue_per_client(&batch) {
-                        sqlx::query(
-                            "update client set purged_token_at = $2 where client_id = $1 \
-                             and (purged_token_at is null or purged_token_at < $2)",
-                        )
-                        .bind(client_id)
-                        .bind(issued_at)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    // The batch is the first rows in (expiry, jti) order: every row up to its last.
-                    let done = sqlx::query("delete from access_token where expires_at < $1 or (expires_at = $1 and jti <= $2)")
-                        .bind(last_expiry)
-                        .bind(last_jti)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    purged += done.rows_affected();
-                    if batch.len() < usize::try_from(PURGE_BATCH).unwrap_or(usize::MAX) {
-                        break;
-                    }
                 }
-                Ok(purged)
+                // The batch is the first rows in (expiry, jti) order: every row up to its last.
+                let done = sqlx::query("delete from access_token where expires_at < $1 or (expires_at = $1 and jti <= $2)")
+                    .bind(last_expiry)
+                    .bind(last_jti)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected())
             }
 
-            async fn purge_expired_replay_guards(&self, now_epoch: i64) -> Result<u64, StoreError> {
-                let done = sqlx::query("delete from replay_guard where expires_at < $1")
+            async fn purge_expired_replay_guards(&self, now_epoch: i64, batch: u64) -> Result<u64, StoreError> {
+                let done = sqlx::query(concat!("delete from replay_guard where expires_at < $1 and ", earliest_batch!("replay_guard", "expires_at", "<")))
                     .bind(now_epoch)
+                    .bind(saturating_i64(batch))
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected())
