@@ -117,6 +117,7 @@ test.describe("workspaces", () => {
     // Switched on with nothing configured: every missing piece is named at once, at its field,
     // and the first one gets the focus.
     await page.getByRole("switch", { name: "Enable dynamic client registration" }).check();
+    await expect(page.locator("#open-banking-departures")).toHaveCount(0);
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect(page.locator(".field-error")).toHaveCount(3);
     await expect(page.getByText("3 settings need attention")).toBeVisible();
@@ -126,6 +127,8 @@ test.describe("workspaces", () => {
     await page.getByLabel("Trusted issuers").fill("OpenBanking Ltd");
     await page.locator("#ssa-jwks").fill(directoryJwks.replace('"use": "sig"', '"use": "sig", "d": "secret"'));
     await page.getByRole("switch", { name: "Require mutual TLS" }).uncheck();
+    // An Open Banking UK workspace says what its settings leave out of the profile.
+    await expect(page.locator("#open-banking-departures")).toContainText("Mutual TLS is not required");
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect(page.locator(".field-error", { hasText: "private key material" })).toBeVisible();
     await expect(page.locator(".field-error")).toHaveCount(1);

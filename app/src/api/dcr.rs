@@ -30,6 +30,36 @@ pub struct DcrForm {
     pub policy_id: String,
 }
 
+impl DcrForm {
+    /// What these settings leave out of the Open Banking UK DCR profile, a sentence each, for
+    /// an Open Banking UK workspace's tab. Such a workspace may run without them (a test
+    /// set-up, a bank's own rule), but its registrations are then not the ones the OB
+    /// specification describes, and the tab says so.
+    pub fn open_banking_departures(&self) -> Vec<&'static str> {
+        let mut departures = Vec::new();
+        if !self.require_software_statement {
+            departures
+                .push("Software statements are not required: a registration need not describe software a directory approved.");
+        }
+        if !self.require_signed_request {
+            departures.push(
+                "Request bodies need not be signed: nothing proves the caller holds the TPP's keys, and a request's iat, exp, aud \
+                 and jti are not checked.",
+            );
+        } else if self.request_keys_kind != "software_statement" {
+            departures
+                .push("Requests are verified with the keys configured here, not with the keys the software statement names.");
+        }
+        if !self.require_mtls {
+            departures.push("Mutual TLS is not required: a registration need not come with a certificate from a trusted CA.");
+        }
+        if self.trust_sandbox_directory {
+            departures.push("The sandbox directory is trusted: its test software can register here.");
+        }
+        departures
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl DcrForm {
     fn from_settings(settings: &crate::domain::dcr::DcrSettings) -> Self {
@@ -193,4 +223,52 @@ pub async fn test_jwks_uri(uri: String) -> Result<Vec<String>, ServerFnError> {
     let uri = crate::domain::dcr::JwksUri::parse(&uri).map_err(|e| crate::api::errors::invalid(format!("The URI {e}")))?;
     let keys = app_state()?.jwks.probe(&uri).await.map_err(|e| crate::api::errors::invalid(e.to_string()))?;
     Ok(keys.keys().iter().map(|key| key.kid.clone().unwrap_or_else(|| "(no kid)".to_owned())).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open_banking_form() -> DcrForm {
+        DcrForm {
+            enabled: true,
+            protect_by_access_token: false,
+            require_software_statement: true,
+            ssa_keys_kind: "jwks_uri".to_owned(),
+            ssa_jwks: String::new(),
+            ssa_jwks_uri: "https://keystore.openbanking.org.uk/keystore/openbanking.jwks".to_owned(),
+            trusted_ssa_issuers: "OpenBanking Ltd".to_owned(),
+            max_software_statement_age_seconds: String::new(),
+            require_signed_request: true,
+            request_keys_kind: "software_statement".to_owned(),
+            request_jwks: String::new(),
+            request_jwks_uri: String::new(),
+            require_mtls: true,
+            bind_transport_certificate: true,
+            trust_sandbox_directory: false,
+            policy_id: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_open_banking_defaults_depart_from_nothing() {
+        assert!(open_banking_form().open_banking_departures().is_empty());
+    }
+
+    #[test]
+    fn each_protection_switched_off_is_named() {
+        let named = |form: DcrForm| form.open_banking_departures().join(" ");
+        let form = open_banking_form;
+        assert!(named(DcrForm { require_software_statement: false, ..form() }).contains("Software statements are not required"));
+        assert!(named(DcrForm { require_signed_request: false, ..form() }).contains("need not be signed"));
+        assert!(named(DcrForm { request_keys_kind: "jwks".to_owned(), ..form() }).contains("keys configured here"));
+        assert!(named(DcrForm { require_mtls: false, ..form() }).contains("Mutual TLS is not required"));
+        assert!(named(DcrForm { trust_sandbox_directory: true, ..form() }).contains("sandbox directory is trusted"));
+        let unsigned_with_keys = DcrForm { require_signed_request: false, request_keys_kind: "jwks".to_owned(), ..form() };
+        assert_eq!(
+            unsigned_with_keys.open_banking_departures().len(),
+            1,
+            "keys of an unsigned body are no departure of their own"
+        );
+    }
 }

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use super::{HeaderResource, refresh_header_when_saved, use_workspace_path};
 use crate::api::dcr::{DcrForm, get_dcr_form, save_dcr_settings, test_jwks_uri};
 use crate::api::policies::{PolicySummary, list_policies};
+use crate::domain::workspace::Profile;
 use crate::ui::components::{CopyField, FieldMessage, FormMessage, SaveToast, error_message, field_error};
 
 const FIELDS: &[&str] = &[
@@ -152,6 +153,10 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
         }
         hidden
     });
+    // In an Open Banking UK workspace, what the settings on screen leave out of the profile.
+    let header = expect_context::<HeaderResource>();
+    let open_banking = move || header.get().and_then(Result::ok).is_some_and(|header| header.profile == Profile::OpenbankingUk);
+    let departures = move || if open_banking() { current().open_banking_departures() } else { Vec::new() };
     let save = Action::new(move |form: &DcrForm| {
         let form = form.clone();
         let path = path.get_untracked();
@@ -265,6 +270,17 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                 <FieldMessage field="trust_sandbox_directory" error />
             </section>
 
+            {move || {
+                let departures = departures();
+                (!departures.is_empty()).then(|| {
+                    view! {
+                        <div class="alert warning" role="note" id="open-banking-departures">
+                            <p class="alert-title">"Outside the Open Banking UK profile"</p>
+                            <ul>{departures.into_iter().map(|departure| view! { <li>{departure}</li> }).collect_view()}</ul>
+                        </div>
+                    }
+                })
+            }}
             <FormMessage error fields=FIELDS hidden=hidden_fields />
             <div class="form-actions sticky">
                 <button type="submit" class="button" id="save-dcr" disabled=move || save.pending().get()>
