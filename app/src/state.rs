@@ -14,6 +14,7 @@ use crate::jwks_client::JwksClient;
 use crate::policy::PolicyCache;
 use crate::services::dry_run::RegistrationDryRun;
 use crate::services::sandbox_tpps::SandboxTppMaker;
+use crate::services::sign_in_rate::SignInRate;
 use crate::services::signing_keys::SigningKeyFactory;
 use crate::storage::Store;
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub dry_run: Arc<dyn RegistrationDryRun>,
     /// Makes and registers the console's sandbox TPPs (keys and pipeline live in the server).
     pub sandbox_tpps: Arc<dyn SandboxTppMaker>,
+    /// How often each caller may try to sign in to the console.
+    pub sign_in_rate: Arc<SignInRate>,
     pub leptos_options: LeptosOptions,
 }
 

@@ -9,7 +9,8 @@ use tokio::sync::watch;
 
 use crate::state::ServerState;
 
-/// How often rate-limited callers whose allowance is full again are forgotten.
+/// How often rate-limited callers (of the protocol and of console sign-in) whose allowance is
+/// full again are forgotten.
 const TICK: Duration = Duration::from_mins(1);
 /// How often what has expired is deleted, and retired keys erased.
 const PURGE_INTERVAL: Duration = Duration::from_mins(10);
@@ -31,6 +32,7 @@ pub async fn run(state: ServerState, mut stopped: watch::Receiver<bool>) {
             _ = stopped.changed() => return,
         }
         state.protocol.rate_limits.forget_idle();
+        state.app.sign_in_rate.forget_idle();
         since_purge += TICK;
         if since_purge < PURGE_INTERVAL {
             continue;

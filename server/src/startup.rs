@@ -96,6 +96,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
         policies: Arc::new(app::policy::PolicyCache::default()),
         dry_run: Arc::new(PipelineDryRun { protocol: protocol.clone() }),
         sandbox_tpps: Arc::new(ConsoleSandboxTpps { protocol: protocol.clone() }),
+        sign_in_rate: Arc::default(),
         leptos_options,
     };
     bootstrap::seed(&app).await?;

@@ -23,10 +23,10 @@ async fn prepared() -> (onboard::state::ServerState, Arc<FixedClock>, tempfile::
 #[tokio::test]
 async fn the_first_administrator_comes_from_the_command_line_and_signs_in() {
     let (state, _, _dir) = prepared().await;
-    let admin = accounts::sign_in(&state.app, " Admin@Bank.Example ", ADMIN_PASSWORD).await.unwrap();
+    let admin = accounts::sign_in(&state.app, None, " Admin@Bank.Example ", ADMIN_PASSWORD).await.unwrap();
     assert_eq!(admin.email, ADMIN_EMAIL);
-    assert_eq!(accounts::sign_in(&state.app, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
-    assert_eq!(accounts::sign_in(&state.app, "nobody@bank.example", ADMIN_PASSWORD).await, Err(SignInError::Invalid));
+    assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
+    assert_eq!(accounts::sign_in(&state.app, None, "nobody@bank.example", ADMIN_PASSWORD).await, Err(SignInError::Invalid));
     let stored = state.app.store.admin_user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
     assert!(stored.password_hash.starts_with("$argon2id$"), "argon2id, never the password");
 }
@@ -48,19 +48,22 @@ async fn administrators_need_an_address_and_a_long_password() {
 async fn five_failures_lock_the_account_for_fifteen_minutes() {
     let (state, clock, _dir) = prepared().await;
     for _ in 0..4 {
-        assert_eq!(accounts::sign_in(&state.app, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
+        assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
     }
-    assert_eq!(accounts::sign_in(&state.app, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Locked { minutes: 15 }));
+    assert_eq!(
+        accounts::sign_in(&state.app, None, ADMIN_EMAIL, "wrong password!").await,
+        Err(SignInError::Locked { minutes: 15 })
+    );
     // Locked: even the right password is refused.
     clock.advance(Duration::minutes(10));
-    assert_eq!(accounts::sign_in(&state.app, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Locked { minutes: 5 }));
+    assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Locked { minutes: 5 }));
     clock.advance(Duration::minutes(6));
-    assert!(accounts::sign_in(&state.app, ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
+    assert!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
     // A success resets the count.
     for _ in 0..4 {
-        assert_eq!(accounts::sign_in(&state.app, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
+        assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
     }
-    assert!(accounts::sign_in(&state.app, ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
+    assert!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
 }
 
 /// An address no administrator has is locked after as many failures as one that has: the
@@ -73,7 +76,7 @@ async fn an_unknown_address_is_answered_as_a_known_one_is() {
         async move {
             let mut answers = Vec::new();
             for _ in 0..7 {
-                answers.push(accounts::sign_in(&app, email, "wrong password!").await);
+                answers.push(accounts::sign_in(&app, None, email, "wrong password!").await);
             }
             answers
         }
@@ -83,8 +86,8 @@ async fn an_unknown_address_is_answered_as_a_known_one_is() {
     assert_eq!(known, unknown);
     assert_eq!(unknown[4..], [const { Err(SignInError::Locked { minutes: 15 }) }; 3]);
     clock.advance(Duration::minutes(15));
-    assert_eq!(accounts::sign_in(&state.app, "nobody@bank.example", "wrong password!").await, Err(SignInError::Invalid));
-    assert!(accounts::sign_in(&state.app, ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok(), "the lock ran out");
+    assert_eq!(accounts::sign_in(&state.app, None, "nobody@bank.example", "wrong password!").await, Err(SignInError::Invalid));
+    assert!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok(), "the lock ran out");
 }
 
 /// Failures are forgotten a day after the last attempt: the count starts afresh.
@@ -92,14 +95,14 @@ async fn an_unknown_address_is_answered_as_a_known_one_is() {
 async fn failures_are_forgotten_a_day_after_the_last() {
     let (state, clock, _dir) = prepared().await;
     for _ in 0..4 {
-        assert_eq!(accounts::sign_in(&state.app, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
+        assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
     }
     clock.advance(Duration::hours(23));
     assert_eq!(accounts::forget_old_sign_in_attempts(&state.app, 100).await.unwrap(), 0, "within the day");
     clock.advance(Duration::hours(1) + Duration::seconds(1));
     assert_eq!(accounts::forget_old_sign_in_attempts(&state.app, 100).await.unwrap(), 1);
     for _ in 0..4 {
-        assert_eq!(accounts::sign_in(&state.app, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
+        assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
     }
 }
 
@@ -108,7 +111,7 @@ async fn parallel_guesses_cannot_get_past_the_limit() {
     let (state, _, _dir) = prepared().await;
     let guesses = (0..12).map(|n| {
         let app = state.app.clone();
-        tokio::spawn(async move { accounts::sign_in(&app, ADMIN_EMAIL, &format!("wrong password {n}")).await })
+        tokio::spawn(async move { accounts::sign_in(&app, None, ADMIN_EMAIL, &format!("wrong password {n}")).await })
     });
     let mut invalid = 0;
     for guess in guesses {
@@ -119,7 +122,7 @@ async fn parallel_guesses_cannot_get_past_the_limit() {
         }
     }
     assert!(invalid <= 4, "{invalid} passwords were checked before the lock");
-    assert!(matches!(accounts::sign_in(&state.app, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Locked { .. })));
+    assert!(matches!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Locked { .. })));
 }
 
 #[tokio::test]
@@ -128,7 +131,7 @@ async fn a_sign_in_ends_after_twelve_hours_however_busy_the_session() {
     use app::clock::Clock as _;
     use app::console_sessions::ConsoleSessionStore;
     let (state, clock, _dir) = prepared().await;
-    let administrator = accounts::sign_in(&state.app, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    let administrator = accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
     let sessions = Arc::new(ConsoleSessionStore::new(state.app.store.clone(), state.app.clock.clone()));
     let session = tower_sessions::Session::new(None, sessions, None);
     record_sign_in(&session, administrator.clone(), clock.now().timestamp()).await.unwrap();

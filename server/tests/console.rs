@@ -186,6 +186,27 @@ async fn parallel_guesses_get_no_more_tries_than_the_limit() {
     assert_eq!(after.status(), StatusCode::TOO_MANY_REQUESTS, "the right password waits out the lock");
 }
 
+/// One caller gets twenty sign-in attempts a minute, whichever addresses it tries: past them,
+/// even the right password waits.
+#[tokio::test]
+async fn one_caller_gets_twenty_sign_in_attempts_a_minute() {
+    let server = TestServer::start().await;
+    let (base, client) = (server.http.clone(), client());
+    for n in 0..20 {
+        let guess = client
+            .post(format!("{base}/app/fn/sign_in"))
+            .header(ORIGIN, &base)
+            .form(&[("email", format!("nobody{n}@bank.example").as_str()), ("password", "not the password")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(guess.status(), StatusCode::BAD_REQUEST, "attempt {n}");
+    }
+    let held_off = sign_in(&base, &client, None, ADMIN_PASSWORD).await;
+    assert_eq!(held_off.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(held_off.text().await.unwrap().contains("too many sign-ins from this address: try again in "));
+}
+
 #[tokio::test]
 async fn cross_site_and_origin_less_changes_are_refused() {
     let server = TestServer::start().await;

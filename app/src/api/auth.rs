@@ -27,7 +27,9 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     use crate::api::session::{app_state, record_sign_in, session};
     use crate::services::accounts::{self, SignInError};
     let state = app_state()?;
-    match accounts::sign_in(&state, &email, &password).await {
+    let caller = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::caller_address::CallerAddress>().map(|caller| caller.0));
+    match accounts::sign_in(&state, caller, &email, &password).await {
         Ok(administrator) => {
             let email = administrator.email.clone();
             record_sign_in(&session().await?, administrator, state.clock.now().timestamp()).await.map_err(internal)?;
@@ -36,7 +38,9 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
             Ok(())
         }
         Err(SignInError::Internal(detail)) => Err(internal(detail)),
-        Err(locked @ SignInError::Locked { .. }) => Err(refused(axum::http::StatusCode::TOO_MANY_REQUESTS, locked.to_string())),
+        Err(held_off @ (SignInError::Locked { .. } | SignInError::TooFrequent { .. })) => {
+            Err(refused(axum::http::StatusCode::TOO_MANY_REQUESTS, held_off.to_string()))
+        }
         Err(refusal) => Err(invalid(refusal.to_string())),
     }
 }

@@ -4,6 +4,8 @@
 //! costs the same work as a wrong password, so neither the answers nor their timing reveal
 //! which accounts exist.
 
+use std::net::IpAddr;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use chrono::Duration;
@@ -28,6 +30,8 @@ pub enum SignInError {
     Invalid,
     #[error("too many failed sign-ins: try again in {minutes} minute(s)")]
     Locked { minutes: i64 },
+    #[error("too many sign-ins from this address: try again in {seconds} second(s)")]
+    TooFrequent { seconds: u64 },
     #[error("sign-in is unavailable: {0}")]
     Internal(String),
 }
@@ -62,8 +66,17 @@ pub async fn ensure_administrator(state: &AppState, email: &str, password: &str)
 /// checked, so parallel guesses cannot get past the limit, and counted against the address as
 /// typed whether or not an administrator has it: an unknown address is locked after as many
 /// failures as a known one, so neither the answer nor its timing says which addresses exist.
-pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Administrator, SignInError> {
+/// Before all that, the `caller`'s own rate ([`crate::services::sign_in_rate`]).
+pub async fn sign_in(
+    state: &AppState,
+    caller: Option<IpAddr>,
+    email: &str,
+    password: &str,
+) -> Result<Administrator, SignInError> {
     let internal = |e: StoreError| SignInError::Internal(e.to_string());
+    if let Some(Err(wait)) = caller.map(|address| state.sign_in_rate.check(address)) {
+        return Err(SignInError::TooFrequent { seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) });
+    }
     let email = normalise_email(email);
     if password.len() > MAX_PASSWORD_LEN || !is_email(&email) {
         // No administrator can have it (they are made with an e-mail address): nothing to count.

@@ -16,10 +16,12 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use app::api::session::signed_in_administrator;
+use app::caller_address::CallerAddress;
 use app::console_sessions::ConsoleSessionStore;
 use app::state::AppState;
 
 use super::error::WireError;
+use crate::listener::Connection;
 use crate::state::ServerState;
 
 /// A console session ends after eight hours without use.
@@ -48,6 +50,7 @@ pub(super) fn router(state: &ServerState, browser_https: bool) -> Router<ServerS
             move || app::shell(options.clone())
         })
         .layer(middleware::from_fn_with_state(state.app.clone(), require_sign_in))
+        .layer(middleware::from_fn(tell_caller_address))
         .layer(middleware::from_fn_with_state(ConsoleOrigin::new(browser_https, &state.app.deployment.public_url), same_origin))
         .layer(sessions)
         .nest_service(&format!("/{}", options.site_pkg_dir), assets_service(&assets))
@@ -74,6 +77,14 @@ pub(super) async fn not_found_page(state: ServerState, request: Request) -> Resp
 
 /// Pages need a signed-in administrator; the sign-in page and server functions (which answer
 /// 401 themselves) do not.
+/// Tells the console's server functions who is calling: the connection's peer address.
+async fn tell_caller_address(connection: Connection, mut request: Request, next: Next) -> Response {
+    if let Some(address) = connection.remote_addr {
+        request.extensions_mut().insert(CallerAddress(address.ip()));
+    }
+    next.run(request).await
+}
+
 async fn require_sign_in(State(app): State<AppState>, session: Session, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     if path == "/app/login" || path.starts_with("/app/fn/") || request.method() != Method::GET {

@@ -13,6 +13,7 @@ use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
+use app::caller_address::rate_key;
 use app::domain::ids::WorkspaceRef;
 use app::domain::limits::Limits;
 use app::domain::workspace::Workspace;
@@ -95,7 +96,7 @@ impl<C: Clock + Clone> RateLimiters<C> {
     /// subscriber's usual allocation, which a caller could otherwise walk through).
     pub fn check_address(&self, workspace: &Workspace, rule: Rule, address: Option<IpAddr>) -> Result<(), Throttled> {
         match address {
-            Some(address) => self.check(workspace, rule, &address_key(address)),
+            Some(address) => self.check(workspace, rule, &rate_key(address)),
             None => Ok(()),
         }
     }
@@ -125,16 +126,6 @@ impl<C: Clock + Clone> RateLimiters<C> {
     pub fn remembered(&self) -> usize {
         let limiters = self.limiters.lock().unwrap_or_else(PoisonError::into_inner);
         limiters.values().map(|(_, limiter)| limiter.len()).sum()
-    }
-}
-
-fn address_key(address: IpAddr) -> String {
-    match address {
-        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
-            ipnet::Ipv6Net::new(v6, 64).map_or_else(|_| v6.to_string(), |net| net.trunc().to_string())
-        }
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or_else(|| v6.to_string(), |v4| v4.to_string()),
-        IpAddr::V4(v4) => v4.to_string(),
     }
 }
 
@@ -192,14 +183,6 @@ mod tests {
         assert!(limiters.remembered() > 0);
         limiters.forget_idle();
         assert_eq!(limiters.remembered(), 0, "callers with a full allowance again are forgotten");
-    }
-
-    #[test]
-    fn ipv6_callers_are_counted_by_their_64_and_mapped_ipv4_as_ipv4() {
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(address_key(ip("2001:db8:1:2:aaaa::1")), address_key(ip("2001:db8:1:2:bbbb::9")));
-        assert_ne!(address_key(ip("2001:db8:1:2::1")), address_key(ip("2001:db8:1:3::1")));
-        assert_eq!(address_key(ip("::ffff:192.0.2.7")), "192.0.2.7");
     }
 
     #[test]
