@@ -216,6 +216,10 @@ async fn clients_and_audit_queries_are_validated() {
     let (status, body) = admin.as_admin("GET", &format!("{BASE}/obuk/clients?dcr=maybe"), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"], "invalid_request");
+    for bad in ["limit=0", "limit=1001", &format!("search={}", "x".repeat(201)), "offset=-1"] {
+        let (status, body) = admin.as_admin("GET", &format!("{BASE}/obuk/clients?{bad}"), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
     let (status, body) = admin.as_admin("GET", &format!("{BASE}/obuk/audit-events?type=nonsense"), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, body) =

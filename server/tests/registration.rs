@@ -51,8 +51,14 @@ async fn a_tpp_registers_over_mutual_tls_and_the_admin_api_lists_it() {
     assert_eq!(clients[0]["client_id"], client_id.as_str());
     assert_eq!(clients[0]["dynamically_registered"], true);
     assert_eq!(clients[0]["org_name"], "EXAMPLE TPP LIMITED");
+    assert_eq!(listed["total"], 1);
     let (_, manual) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients?dcr=false"), None).await;
-    assert_eq!(manual["clients"], json!([]));
+    assert_eq!((&manual["clients"], &manual["total"]), (&json!([]), &json!(0)));
+    let suffix = &client_id[client_id.len() - 8..];
+    let (_, found) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients?search={suffix}&limit=1"), None).await;
+    assert_eq!((found["clients"][0]["client_id"].as_str(), &found["total"]), (Some(client_id.as_str()), &json!(1)));
+    let (_, past) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients?offset=1"), None).await;
+    assert_eq!((&past["clients"], &past["total"]), (&json!([]), &json!(1)), "a page past the end: empty, with the total");
 
     let (_, details) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients/{client_id}"), None).await;
     assert!(details["metadata"].get("registration_access_token").is_none(), "secrets are not stored in metadata");

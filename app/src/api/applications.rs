@@ -18,9 +18,6 @@ pub struct ApplicationsPage {
     pub pages: usize,
 }
 
-/// The longest search the Applications view takes, in characters.
-pub const MAX_SEARCH_CHARS: usize = 200;
-
 /// Where a requested page falls among `total` rows, [`PAGE_SIZE`] to a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageWindow {
@@ -80,14 +77,9 @@ pub async fn list_applications(
     use crate::api::errors::user_error;
     use crate::api::session::{app_state, require_administrator};
     use crate::domain::client::{ClientFilter, ClientSelection};
-    use crate::domain::workspace::SettingsError;
     use crate::services::clients;
     require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
-    if search.chars().count() > MAX_SEARCH_CHARS {
-        let too_long = SettingsError::new("search", format!("is longer than {MAX_SEARCH_CHARS} characters"));
-        return Err(user_error(too_long.into()));
-    }
     let state = app_state()?;
     let mut selection = match filter.as_str() {
         "abandoned" => clients::abandoned_selection(&state, &at).await.map_err(user_error)?,

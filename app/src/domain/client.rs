@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::oauth::TokenEndpointAuthMethod;
+use super::workspace::SettingsError;
 
 /// A client in a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,7 +71,25 @@ pub struct ClientSelection {
     pub limit: Option<u64>,
 }
 
+/// The longest search of a client list, in characters.
+pub const MAX_CLIENT_SEARCH_CHARS: usize = 200;
+/// The most clients one page of a list holds.
+pub const MAX_CLIENT_PAGE: u64 = 1000;
+
 impl ClientSelection {
+    /// What a caller may ask for: a search of at most [`MAX_CLIENT_SEARCH_CHARS`] characters, and
+    /// pages of 1 to [`MAX_CLIENT_PAGE`] clients (a caller that names no limit gets every one:
+    /// the services' own lists).
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.search.chars().count() > MAX_CLIENT_SEARCH_CHARS {
+            return Err(SettingsError::new("search", format!("is longer than {MAX_CLIENT_SEARCH_CHARS} characters")));
+        }
+        if self.limit.is_some_and(|limit| !(1..=MAX_CLIENT_PAGE).contains(&limit)) {
+            return Err(SettingsError::new("limit", format!("must be from 1 to {MAX_CLIENT_PAGE}")));
+        }
+        Ok(())
+    }
+
     /// The dynamically registered clients with no token for `after_days` (counting from their
     /// registration when they never had one). Manual clients are the bank's own and never
     /// abandoned.
@@ -101,4 +120,21 @@ pub struct NewManualClient {
     /// The certificate subject, for `tls_client_auth`.
     #[serde(default)]
     pub tls_client_auth_subject_dn: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_selection_takes_a_short_search_and_a_bounded_page() {
+        assert_eq!(ClientSelection::default().validate(), Ok(()));
+        let search = |chars: usize| ClientSelection { search: "é".repeat(chars), ..ClientSelection::default() };
+        assert_eq!(search(MAX_CLIENT_SEARCH_CHARS).validate(), Ok(()), "counted in characters, not bytes");
+        assert_eq!(search(MAX_CLIENT_SEARCH_CHARS + 1).validate().map_err(|e| e.field), Err("search".to_owned()));
+        let page = |limit: u64| ClientSelection { limit: Some(limit), ..ClientSelection::default() };
+        assert_eq!(page(MAX_CLIENT_PAGE).validate(), Ok(()));
+        assert_eq!(page(0).validate().map_err(|e| e.field), Err("limit".to_owned()));
+        assert_eq!(page(MAX_CLIENT_PAGE + 1).validate().map_err(|e| e.field), Err("limit".to_owned()));
+    }
 }

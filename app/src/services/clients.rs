@@ -24,12 +24,14 @@ pub async fn list_clients(
     at: &WorkspaceRef,
     selection: &ClientSelection,
 ) -> Result<Vec<ClientSummary>, ServiceError> {
+    selection.validate()?;
     get_workspace(state, at).await?;
     Ok(state.store.clients(at, selection).await?)
 }
 
 /// How many clients the selection holds, its `offset` and `limit` aside.
 pub async fn count_clients(state: &AppState, at: &WorkspaceRef, selection: &ClientSelection) -> Result<u64, ServiceError> {
+    selection.validate()?;
     get_workspace(state, at).await?;
     Ok(state.store.count_clients(at, selection).await?)
 }

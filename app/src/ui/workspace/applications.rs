@@ -8,9 +8,9 @@ use leptos_router::hooks::use_query_map;
 
 use super::{HeaderResource, use_workspace_path};
 use crate::api::applications::{
-    CreatedClient, MAX_SEARCH_CHARS, ManualClientForm, create_manual_client, delete_abandoned_applications, list_applications,
+    CreatedClient, ManualClientForm, create_manual_client, delete_abandoned_applications, list_applications,
 };
-use crate::domain::client::ClientSummary;
+use crate::domain::client::{ClientSummary, MAX_CLIENT_SEARCH_CHARS};
 use crate::ui::components::{
     CopyField, FieldMessage, FormMessage, RegistrationBadge, application_count, error_message, field_error, or_dash, with_query,
 };
@@ -62,7 +62,7 @@ pub fn ApplicationsPage() -> impl IntoView {
             <Form method="GET" action="" attr:class="search" attr:role="search">
                 <input type="hidden" name="filter" value=move || filter.get() />
                 <label for="app-search" class="sr-only">"Search by name or client id"</label>
-                <input id="app-search" type="search" name="q" maxlength=MAX_SEARCH_CHARS placeholder="Search by name or client id" value=move || search.get() />
+                <input id="app-search" type="search" name="q" maxlength=MAX_CLIENT_SEARCH_CHARS placeholder="Search by name or client id" value=move || search.get() />
                 <button type="submit" class="button secondary small">"Search"</button>
             </Form>
         </div>

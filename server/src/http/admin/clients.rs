@@ -21,7 +21,15 @@ use crate::state::ServerState;
 pub struct ClientQuery {
     /// `true`: only dynamically registered clients; `false`: only manual ones.
     dcr: Option<bool>,
+    /// Only clients whose id or name holds it, ignoring case.
+    search: Option<String>,
+    /// The page: `limit` clients (100 unless given) after the first `offset`, newest first.
+    limit: Option<u64>,
+    offset: Option<u64>,
 }
+
+/// Clients a page of the list holds unless the caller says otherwise.
+const DEFAULT_PAGE: u64 = 100;
 
 #[derive(Deserialize)]
 pub struct ClientPath {
@@ -34,9 +42,17 @@ pub async fn list(
     WorkspacePath(at): WorkspacePath,
     parsed: Result<Query<ClientQuery>, QueryRejection>,
 ) -> Result<Json<Value>, WireError> {
-    let selection = ClientSelection { filter: ClientFilter::from_dcr_flag(query(parsed)?.dcr), ..ClientSelection::default() };
+    let q = query(parsed)?;
+    let selection = ClientSelection {
+        filter: ClientFilter::from_dcr_flag(q.dcr),
+        unused_since: None,
+        search: q.search.unwrap_or_default(),
+        offset: q.offset.unwrap_or(0),
+        limit: Some(q.limit.unwrap_or(DEFAULT_PAGE)),
+    };
+    let total = clients::count_clients(&state.app, &at, &selection).await?;
     let list = clients::list_clients(&state.app, &at, &selection).await?;
-    Ok(Json(json!({ "clients": list })))
+    Ok(Json(json!({ "clients": list, "total": total })))
 }
 
 /// Creates a manual client; a generated secret appears in this response only.
