@@ -162,8 +162,9 @@ pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
         );
     }
 
-    let plain = http::Surface { browser_https: args.listeners.behind_tls_proxy, protocol_only: false };
-    let https = http::Surface { browser_https: true, protocol_only: args.listeners.https_protocol_only };
+    let behind_proxy = args.listeners.behind_tls_proxy;
+    let plain = http::Surface { browser_https: behind_proxy, protocol_only: false, behind_proxy };
+    let https = http::Surface { browser_https: true, protocol_only: args.listeners.https_protocol_only, behind_proxy: false };
     let (shutdown, stopped) = watch::channel(false);
     let tasks = vec![
         tokio::spawn(listener::serve(http_listener, None, http::router(state.clone(), plain), stopped.clone())),

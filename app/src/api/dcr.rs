@@ -52,6 +52,11 @@ impl DcrForm {
         }
         if !self.require_mtls {
             departures.push("Mutual TLS is not required: a registration need not come with a certificate from a trusted CA.");
+        } else if self.require_software_statement && !self.bind_transport_certificate {
+            departures.push(
+                "The client certificate is not bound to the software statement: another TPP holding a copy of a signed request \
+                 could register with it.",
+            );
         }
         if self.trust_sandbox_directory {
             departures.push("The sandbox directory is trusted: its test software can register here.");
@@ -264,6 +269,9 @@ mod tests {
         assert!(named(DcrForm { request_keys_kind: "jwks".to_owned(), ..form() }).contains("keys configured here"));
         assert!(named(DcrForm { require_mtls: false, ..form() }).contains("Mutual TLS is not required"));
         assert!(named(DcrForm { trust_sandbox_directory: true, ..form() }).contains("sandbox directory is trusted"));
+        assert!(named(DcrForm { bind_transport_certificate: false, ..form() }).contains("not bound to the software statement"));
+        let no_mtls = DcrForm { require_mtls: false, bind_transport_certificate: false, ..form() };
+        assert_eq!(no_mtls.open_banking_departures().len(), 1, "no binding without mutual TLS is no departure of its own");
         let unsigned_with_keys = DcrForm { require_signed_request: false, request_keys_kind: "jwks".to_owned(), ..form() };
         assert_eq!(
             unsigned_with_keys.open_banking_departures().len(),

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use chrono::Duration;
+use tokio::sync::SemaphorePermit;
 
 use super::ServiceError;
 use crate::domain::account::{AdminUser, Administrator, is_email, normalise_email};
@@ -82,9 +83,10 @@ pub async fn sign_in(
         // No administrator can have it (they are made with an e-mail address): nothing to count.
         return Err(SignInError::Invalid);
     }
-    // Held from before anything is written: a flood of sign-ins waits here, so it writes no
-    // faster than passwords are checked.
-    let _permit = HASHING.acquire().await.map_err(|e| SignInError::Internal(e.to_string()))?;
+    // Held from before anything is written (a flood of sign-ins waits here, so it writes no
+    // faster than passwords are checked) until the password's hash is done, however the request
+    // ends meanwhile.
+    let permit = HASHING.acquire().await.map_err(|e| SignInError::Internal(e.to_string()))?;
     let now = state.clock.now().timestamp();
     if let Some(until) = state.store.sign_in_locked_until(&email, now).await.map_err(internal)? {
         return Err(SignInError::Locked { minutes: (until - now + 59) / 60 });
@@ -102,14 +104,12 @@ pub async fn sign_in(
         return lock().await;
     }
     let user = state.store.admin_user_by_email(&email).await.map_err(internal)?;
-    let signed_in = match user {
-        Some(user) if verify_holding_permit(password.to_owned(), user.password_hash.clone()).await => Some(user),
-        Some(_) => None,
-        None => {
-            // The same work as a wrong password, so the answer's timing says nothing.
-            let _ = hash_holding_permit(password.to_owned()).await;
-            None
-        }
+    let signed_in = if let Some(user) = user {
+        verify_holding(permit, password.to_owned(), user.password_hash.clone()).await.then_some(user)
+    } else {
+        // The same work as a wrong password, so the answer's timing says nothing.
+        let _ = hash_holding(permit, password.to_owned()).await;
+        None
     };
     if let Some(user) = signed_in {
         state.store.clear_sign_in_attempts(&email).await.map_err(internal)?;
@@ -138,13 +138,15 @@ pub async fn administrator(state: &AppState, id: &str) -> Result<Option<Administ
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 async fn hash(password: String) -> Result<String, String> {
-    let _permit = HASHING.acquire().await.map_err(|e| e.to_string())?;
-    hash_holding_permit(password).await
+    let permit = HASHING.acquire().await.map_err(|e| e.to_string())?;
+    hash_holding(permit, password).await
 }
 
-/// Hashes a password; the caller holds a [`HASHING`] permit.
-async fn hash_holding_permit(password: String) -> Result<String, String> {
+/// Hashes a password, releasing the [`HASHING`] permit when the hash is done (on its thread,
+/// so not before, even if the caller stops waiting).
+async fn hash_holding(permit: SemaphorePermit<'static>, password: String) -> Result<String, String> {
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let salt = SaltString::encode_b64(&secrets::random_salt()).map_err(|e| e.to_string())?;
         Argon2::default().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|e| e.to_string())
     })
@@ -152,9 +154,10 @@ async fn hash_holding_permit(password: String) -> Result<String, String> {
     .map_err(|e| e.to_string())?
 }
 
-/// Checks a password against its stored hash; the caller holds a [`HASHING`] permit.
-async fn verify_holding_permit(password: String, stored: String) -> bool {
+/// Checks a password against its stored hash, releasing the [`HASHING`] permit when done.
+async fn verify_holding(permit: SemaphorePermit<'static>, password: String, stored: String) -> bool {
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         PasswordHash::new(&stored).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await

@@ -461,11 +461,8 @@ async fn registration_writes_client_guard_and_audit_together() {
         ok(store.insert_replay_guard(&guard(&at_ws, "assertion-2", 90)).await);
         assert_eq!(ok(store.purge_expired_replay_guards(101, 1).await), 1, "a batch of one: the earliest");
         assert!(!ok(store.replay_guard_exists(&guard(&at_ws, "assertion-2", 90)).await));
-        assert_eq!(
-            ok(store.purge_expired_replay_guards(101, 3).await),
-            4,
-            "a batch runs on past rows that share its last expiry"
-        );
+        assert_eq!(ok(store.purge_expired_replay_guards(101, 3).await), 3, "a batch holds no more, though more share its expiry");
+        assert_eq!(ok(store.purge_expired_replay_guards(101, 1000).await), 1);
         assert_eq!(ok(store.purge_expired_replay_guards(101, 1000).await), 0);
         ok(store.register_client(client(&at_ws, "c4", true, 4), Some(&guard(&at_ws, "j1", 200)), None, 0, &created).await);
     }
@@ -1009,7 +1006,10 @@ async fn administrators_and_sessions_are_kept() {
         ok(store.save_session("s1", &json!({}), 2000).await);
         assert_eq!(ok(store.load_session("s1", 1500).await), Some((json!({}), 2000)));
         ok(store.save_session("s2", &data, 10).await);
-        assert_eq!(ok(store.purge_expired_sessions(100, 1000).await), 1);
+        ok(store.save_session("s3", &data, 10).await);
+        ok(store.save_session("s4", &data, 20).await);
+        assert_eq!(ok(store.purge_expired_sessions(100, 2).await), 2, "a batch of two: the earliest");
+        assert_eq!(ok(store.purge_expired_sessions(100, 2).await), 1);
         ok(store.delete_session("s1").await);
         assert_eq!(ok(store.load_session("s1", 0).await), None);
     }

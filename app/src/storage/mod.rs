@@ -399,9 +399,8 @@ pub trait Store: Send + Sync + 'static {
     async fn lock_sign_in(&self, email: &str, until_epoch: i64) -> Result<(), StoreError>;
     /// Forgets the attempts counted for `email` (after a successful sign-in).
     async fn clear_sign_in_attempts(&self, email: &str) -> Result<(), StoreError>;
-    /// Forgets the attempts of addresses whose last was before `before_epoch` and whose lock,
-    /// if any, has ended by `now_epoch`, the oldest first, about `batch` of them (see
-    /// [`Store::purge_expired_sessions`]); returns how many addresses.
+    /// Forgets the attempts of at most `batch` addresses whose last was before `before_epoch`
+    /// and whose lock, if any, has ended by `now_epoch`, the oldest first; returns how many.
     async fn purge_sign_in_attempts(&self, now_epoch: i64, before_epoch: i64, batch: u64) -> Result<u64, StoreError>;
 
     /// Inserts a session; [`StoreError::Conflict`] if the id is taken.
@@ -411,9 +410,8 @@ pub trait Store: Send + Sync + 'static {
     /// The session's data, if it exists and has not expired at `now_epoch`.
     async fn load_session(&self, id: &str, now_epoch: i64) -> Result<Option<(Value, i64)>, StoreError>;
     async fn delete_session(&self, id: &str) -> Result<(), StoreError>;
-    /// Deletes sessions expired at `now_epoch`, the earliest first: `batch` of them, or a few
-    /// more when others expired in the same second as the last (so a caller repeats while a
-    /// batch comes back full, and each transaction stays short); returns how many.
+    /// Deletes at most `batch` sessions expired at `now_epoch`, the earliest first (a caller
+    /// repeats while a batch comes back full, so each statement stays short); returns how many.
     async fn purge_expired_sessions(&self, now_epoch: i64, batch: u64) -> Result<u64, StoreError>;
 
     /// Deletes up to `batch` access tokens that expired before `now_epoch`, the earliest first,
@@ -421,8 +419,8 @@ pub trait Store: Send + Sync + 'static {
     /// token is not lost); returns how many.
     async fn purge_expired_access_tokens(&self, now_epoch: i64, batch: u64) -> Result<u64, StoreError>;
 
-    /// Deletes replay guards whose request expired before `now_epoch`, the earliest first,
-    /// about `batch` of them (see [`Store::purge_expired_sessions`]); returns how many.
+    /// Deletes at most `batch` replay guards whose request expired before `now_epoch`, the
+    /// earliest first; returns how many.
     async fn purge_expired_replay_guards(&self, now_epoch: i64, batch: u64) -> Result<u64, StoreError>;
 }
 

@@ -125,29 +125,6 @@ pub(super) const SELECT_CLIENT_WITH_CREDENTIALS: &str = concat!(
     " from c where c.tenant_id = $1 and c.workspace_id = $2"
 );
 
-/// `$2` rows of `table` at most, in `column` order, where `column op $1`; more only when others
-/// share the last one's value. Through `column`'s index, and in every backend's SQL (a
-/// `delete` takes no `limit` in PostgreSQL): the rows up to the `$2`-th value, or every
-/// matching row when there are fewer.
-macro_rules! earliest_batch {
-    ($table:literal, $column:literal, $op:literal) => {
-        concat!(
-            $column,
-            " <= coalesce((select ",
-            $column,
-            " from ",
-            $table,
-            " where ",
-            $column,
-            " ",
-            $op,
-            " $1 order by ",
-            $column,
-            " limit 1 offset $2 - 1), $1)"
-        )
-    };
-}
-
 /// The newest issue time among each client's tokens in a batch to purge.
 fn newest_issue_per_client(batch: &[(String, String, DateTime<Utc>, i64)]) -> BTreeMap<&str, DateTime<Utc>> {
     let mut newest = BTreeMap::new();
@@ -1576,13 +1553,14 @@ macro_rules! sql_store {
             }
 
             async fn purge_sign_in_attempts(&self, now_epoch: i64, before_epoch: i64, batch: u64) -> Result<u64, StoreError> {
-                let done = sqlx::query(concat!(
-                    "delete from sign_in_failure where last_attempt_at < $1 and (locked_until is null or locked_until <= $3) and ",
-                    earliest_batch!("sign_in_failure", "last_attempt_at", "<"),
-                ))
+                let done = sqlx::query(
+                    "delete from sign_in_failure where email in (select email from sign_in_failure \
+                     where last_attempt_at < $1 and (locked_until is null or locked_until <= $2) \
+                     order by last_attempt_at limit $3)",
+                )
                 .bind(before_epoch)
-                .bind(saturating_i64(batch))
                 .bind(now_epoch)
+                .bind(saturating_i64(batch))
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected())
@@ -1627,11 +1605,14 @@ macro_rules! sql_store {
             }
 
             async fn purge_expired_sessions(&self, now_epoch: i64, batch: u64) -> Result<u64, StoreError> {
-                let done = sqlx::query(concat!("delete from console_session where expires_at <= $1 and ", earliest_batch!("console_session", "expires_at", "<=")))
-                    .bind(now_epoch)
-                    .bind(saturating_i64(batch))
-                    .execute(&self.pool)
-                    .await?;
+                let done = sqlx::query(
+                    "delete from console_session where id in \
+                     (select id from console_session where expires_at <= $1 order by expires_at limit $2)",
+                )
+                .bind(now_epoch)
+                .bind(saturating_i64(batch))
+                .execute(&self.pool)
+                .await?;
                 Ok(done.rows_affected())
             }
 
@@ -1669,11 +1650,15 @@ macro_rules! sql_store {
             }
 
             async fn purge_expired_replay_guards(&self, now_epoch: i64, batch: u64) -> Result<u64, StoreError> {
-                let done = sqlx::query(concat!("delete from replay_guard where expires_at < $1 and ", earliest_batch!("replay_guard", "expires_at", "<")))
-                    .bind(now_epoch)
-                    .bind(saturating_i64(batch))
-                    .execute(&self.pool)
-                    .await?;
+                let done = sqlx::query(
+                    "delete from replay_guard where (tenant_id, workspace_id, issuer, jti) in \
+                     (select tenant_id, workspace_id, issuer, jti from replay_guard where expires_at < $1 \
+                     order by expires_at limit $2)",
+                )
+                .bind(now_epoch)
+                .bind(saturating_i64(batch))
+                .execute(&self.pool)
+                .await?;
                 Ok(done.rows_affected())
             }
         }

@@ -27,9 +27,11 @@ use crate::state::ServerState;
 /// A console session ends after eight hours without use.
 const SESSION_IDLE: time::Duration = time::Duration::hours(8);
 
-/// The console's routes. `browser_https`: browsers reach this listener over HTTPS (its own
-/// TLS, or a proxy's in front of the plain listener: `--behind-tls-proxy`).
-pub(super) fn router(state: &ServerState, browser_https: bool) -> Router<ServerState> {
+/// The console's routes on a listener `surface` describes: whether browsers reach it over
+/// HTTPS (its own TLS, or a proxy's in front of the plain listener: `--behind-tls-proxy`), and
+/// whether its connections are the callers' own.
+pub(super) fn router(state: &ServerState, surface: super::Surface) -> Router<ServerState> {
+    let browser_https = surface.browser_https;
     let options = state.app.leptos_options.clone();
     let assets = format!("{}/{}", options.site_root, options.site_pkg_dir);
     let app_state = state.app.clone();
@@ -50,7 +52,7 @@ pub(super) fn router(state: &ServerState, browser_https: bool) -> Router<ServerS
             move || app::shell(options.clone())
         })
         .layer(middleware::from_fn_with_state(state.app.clone(), require_sign_in))
-        .layer(middleware::from_fn(tell_caller_address))
+        .layer(middleware::from_fn_with_state(!surface.behind_proxy, tell_caller_address))
         .layer(middleware::from_fn_with_state(ConsoleOrigin::new(browser_https, &state.app.deployment.public_url), same_origin))
         .layer(sessions)
         .nest_service(&format!("/{}", options.site_pkg_dir), assets_service(&assets))
@@ -77,9 +79,13 @@ pub(super) async fn not_found_page(state: ServerState, request: Request) -> Resp
 
 /// Pages need a signed-in administrator; the sign-in page and server functions (which answer
 /// 401 themselves) do not.
-/// Tells the console's server functions who is calling: the connection's peer address.
-async fn tell_caller_address(connection: Connection, mut request: Request, next: Next) -> Response {
-    if let Some(address) = connection.remote_addr {
+/// Tells the console's server functions who is calling: the connection's peer address, when
+/// connections are the callers' own (`direct`). Behind a proxy every connection comes from the
+/// proxy: counting sign-ins by that address would let one outsider use up every
+/// administrator's allowance, so nothing is told and sign-in relies on the lock of each e-mail
+/// address and the bound on password hashing.
+async fn tell_caller_address(State(direct): State<bool>, connection: Connection, mut request: Request, next: Next) -> Response {
+    if let Some(address) = connection.remote_addr.filter(|_| direct) {
         request.extensions_mut().insert(CallerAddress(address.ip()));
     }
     next.run(request).await

@@ -41,6 +41,9 @@ pub struct Surface {
     /// The protocol endpoints and health checks only: no console, admin API or metrics
     /// (`--https-protocol-only`, for the listener TPPs reach).
     pub protocol_only: bool,
+    /// Its connections come from a proxy (`--behind-tls-proxy`), not from the callers: a
+    /// connection's address says nothing of who calls, so nothing is counted by it.
+    pub behind_proxy: bool,
 }
 
 /// The router of one listener.
@@ -71,7 +74,7 @@ pub fn router(state: ServerState, surface: Surface) -> Router {
     let router = if surface.protocol_only {
         router.fallback(|| async { WireError::not_found("resource").into_response() })
     } else {
-        router.merge(console::router(&state, surface.browser_https)).fallback(not_found)
+        router.merge(console::router(&state, surface)).fallback(not_found)
     };
     router.layer(TraceLayer::new_for_http()).with_state(state)
 }
