@@ -242,6 +242,10 @@ async fn a_valid_token_of_another_client_is_forbidden_and_an_unknown_client_revo
     let (status, _, headers) = tool.call(Method::GET, &a, &format!("{b_id}~not-its-secret"), None).await;
     assert_unauthorized(status, &headers);
 
+    // A client id that is not even UTF-8 names no client either: 401, not a refusal of the path.
+    let (status, body, headers) = tool.call(Method::GET, "%FF", &token_a, None).await;
+    assert_unauthorized(status, &headers);
+    assert_eq!(body["error"], "invalid_token", "{body}");
     let (status, _, headers) = tool.call(Method::GET, "no-such-client", &token_a, None).await;
     assert_unauthorized(status, &headers);
     let (status, _, headers) = tool.call(Method::GET, &a, &token_a, None).await;

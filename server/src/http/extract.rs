@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use http_body_util::{BodyExt as _, Limited};
+use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
 use app::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
@@ -25,8 +26,41 @@ impl<S: Send + Sync> FromRequestParts<S> for Connection {
     }
 }
 
+/// The path's parameters, percent-decoded. One whose bytes are not UTF-8 (`%FF`), for which
+/// axum's `Path` refuses the whole path, is decoded lossily instead (U+FFFD for each bad
+/// sequence): it names no tenant, workspace or client, so the request gets the answer an
+/// unknown one gets (a 404 for a workspace, a 401 for a client at the register endpoint), and
+/// its other parameters still count.
 async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> HashMap<String, String> {
-    Path::<HashMap<String, String>>::from_request_parts(parts, state).await.map(|Path(p)| p).unwrap_or_default()
+    match Path::<HashMap<String, String>>::from_request_parts(parts, state).await {
+        Ok(Path(params)) => params,
+        Err(_) => lossy_path_params(parts),
+    }
+}
+
+/// The parameters of the route's pattern, matched segment by segment against the raw path.
+fn lossy_path_params(parts: &Parts) -> HashMap<String, String> {
+    let Some(pattern) = parts.extensions.get::<MatchedPath>() else { return HashMap::new() };
+    pattern
+        .as_str()
+        .split('/')
+        .zip(parts.uri.path().split('/'))
+        .filter_map(|(segment, raw)| {
+            let name = segment.strip_prefix('{')?.strip_suffix('}')?;
+            Some((name.to_owned(), percent_decode_str(raw).decode_utf8_lossy().into_owned()))
+        })
+        .collect()
+}
+
+/// The `{client_id}` of a path; absent, a 404 naming `what`.
+pub struct ClientIdPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIdPath {
+    type Rejection = WireError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, WireError> {
+        path_params(parts, state).await.remove("client_id").map(Self).ok_or_else(|| WireError::not_found("client"))
+    }
 }
 
 /// The `{tenant}` of a path; an invalid or absent one is a 404.

@@ -6,15 +6,14 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 
 use app::domain::workspace::{Profile, Workspace};
 
 use super::error::WireError;
-use super::extract::{BodyError, WorkspacePath, content_type, read_body};
+use super::extract::{BodyError, ClientIdPath, WorkspacePath, content_type, read_body};
 use crate::listener::Connection;
 use crate::oauth2::registration::RegistrationError;
 use crate::services::management::{self, Refusal};
@@ -73,7 +72,7 @@ pub async fn post<E: Endpoint>(
 pub async fn get<E: Endpoint>(
     State(state): State<ServerState>,
     WorkspacePath(at): WorkspacePath,
-    Path(ClientPath { client_id }): Path<ClientPath>,
+    ClientIdPath(client_id): ClientIdPath,
     connection: Connection,
     headers: HeaderMap,
 ) -> Result<Response, WireError> {
@@ -88,7 +87,7 @@ pub async fn get<E: Endpoint>(
 pub async fn put<E: Endpoint>(
     State(state): State<ServerState>,
     WorkspacePath(at): WorkspacePath,
-    Path(ClientPath { client_id }): Path<ClientPath>,
+    ClientIdPath(client_id): ClientIdPath,
     connection: Connection,
     headers: HeaderMap,
     body: Body,
@@ -108,7 +107,7 @@ pub async fn put<E: Endpoint>(
 pub async fn delete<E: Endpoint>(
     State(state): State<ServerState>,
     WorkspacePath(at): WorkspacePath,
-    Path(ClientPath { client_id }): Path<ClientPath>,
+    ClientIdPath(client_id): ClientIdPath,
     connection: Connection,
     headers: HeaderMap,
 ) -> Result<StatusCode, WireError> {
@@ -117,11 +116,6 @@ pub async fn delete<E: Endpoint>(
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(refusal) => Err(refusal_to_wire(refusal)),
     }
-}
-
-#[derive(Deserialize)]
-pub struct ClientPath {
-    client_id: String,
 }
 
 fn authorization(headers: &HeaderMap) -> Option<&str> {

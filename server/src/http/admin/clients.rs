@@ -3,7 +3,7 @@
 use app::domain::audit::ADMIN_API_ACTOR;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -13,7 +13,7 @@ use app::services::clients;
 
 use super::{AdminCaller, query};
 use crate::http::error::WireError;
-use crate::http::extract::{AdminJson, WorkspacePath};
+use crate::http::extract::{AdminJson, ClientIdPath, WorkspacePath};
 use crate::state::ServerState;
 
 #[derive(Deserialize)]
@@ -30,11 +30,6 @@ pub struct ClientQuery {
 
 /// Clients a page of the list holds unless the caller says otherwise.
 const DEFAULT_PAGE: u64 = 100;
-
-#[derive(Deserialize)]
-pub struct ClientPath {
-    client_id: String,
-}
 
 pub async fn list(
     _: AdminCaller,
@@ -74,7 +69,7 @@ pub async fn get(
     _: AdminCaller,
     State(state): State<ServerState>,
     WorkspacePath(at): WorkspacePath,
-    Path(ClientPath { client_id }): Path<ClientPath>,
+    ClientIdPath(client_id): ClientIdPath,
 ) -> Result<Json<ClientDetails>, WireError> {
     Ok(Json(clients::get_client(&state.app, &at, &client_id).await?))
 }
@@ -83,7 +78,7 @@ pub async fn delete(
     _: AdminCaller,
     State(state): State<ServerState>,
     WorkspacePath(at): WorkspacePath,
-    Path(ClientPath { client_id }): Path<ClientPath>,
+    ClientIdPath(client_id): ClientIdPath,
 ) -> Result<StatusCode, WireError> {
     clients::delete_client(&state.app, &at, &client_id, ADMIN_API_ACTOR).await?;
     Ok(StatusCode::NO_CONTENT)
