@@ -216,10 +216,12 @@ async fn clients_and_audit_queries_are_validated() {
     let (status, body) = admin.as_admin("GET", &format!("{BASE}/obuk/clients?dcr=maybe"), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"], "invalid_request");
-    for bad in ["limit=0", "limit=1001", &format!("search={}", "x".repeat(201)), "offset=-1"] {
+    for bad in ["limit=0", "limit=1001", &format!("search={}", "x".repeat(201)), "after=", "after=bm90LWEtY3Vyc29y", "offset=1"] {
         let (status, body) = admin.as_admin("GET", &format!("{BASE}/obuk/clients?{bad}"), None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
+    let (_, body) = admin.as_admin("GET", &format!("{BASE}/obuk/clients?after=bm90LWEtY3Vyc29y"), None).await;
+    assert!(body["error_description"].as_str().is_some_and(|d| d.contains("after")), "names the parameter: {body}");
     let (status, body) = admin.as_admin("GET", &format!("{BASE}/obuk/audit-events?type=nonsense"), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, body) =
@@ -228,6 +230,45 @@ async fn clients_and_audit_queries_are_validated() {
     assert_eq!(body["audit_events"], json!([]));
     let (status, _) = admin.as_admin("DELETE", &format!("{BASE}/obuk/clients/unknown"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The list pages by cursor: each page names where the next starts, the last names none.
+#[tokio::test]
+async fn the_client_list_pages_by_cursor() {
+    let admin = Admin::new().await;
+    let mut created = Vec::new();
+    for n in 0..5 {
+        let new = json!({
+            "name": format!("Portal {n}"),
+            "scopes": ["accounts"],
+            "token_endpoint_auth_method": "tls_client_auth",
+            "tls_client_auth_subject_dn": format!("CN=portal-{n},O=Bank")
+        });
+        let (status, body) = admin.as_admin("POST", &format!("{BASE}/obuk/clients"), Some(new)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        created.push(body["client_id"].as_str().unwrap_or_default().to_owned());
+    }
+    let mut walked = Vec::new();
+    let mut query = "limit=2".to_owned();
+    for expected in [2, 2, 1] {
+        let (status, page) = admin.as_admin("GET", &format!("{BASE}/obuk/clients?{query}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!((page["clients"].as_array().map(Vec::len), &page["total"]), (Some(expected), &json!(5)), "{page}");
+        walked.extend(
+            page["clients"].as_array().into_iter().flatten().map(|c| c["client_id"].as_str().unwrap_or_default().to_owned()),
+        );
+        match page["next"].as_str() {
+            Some(next) => query = format!("limit=2&after={next}"),
+            None => assert_eq!(expected, 1, "only the last page names no next: {page}"),
+        }
+    }
+    let (_, whole) = admin.as_admin("GET", &format!("{BASE}/obuk/clients?limit=5"), None).await;
+    assert!(whole.get("next").is_none(), "a page that holds the rest names no next: {whole}");
+    let in_one_page: Vec<_> = whole["clients"].as_array().into_iter().flatten().map(|c| c["client_id"].clone()).collect();
+    assert_eq!(json!(walked), json!(in_one_page), "the pages, in the list's order");
+    walked.sort();
+    created.sort();
+    assert_eq!(walked, created, "every client once");
 }
 
 #[tokio::test]

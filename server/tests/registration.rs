@@ -57,8 +57,7 @@ async fn a_tpp_registers_over_mutual_tls_and_the_admin_api_lists_it() {
     let suffix = &client_id[client_id.len() - 8..];
     let (_, found) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients?search={suffix}&limit=1"), None).await;
     assert_eq!((found["clients"][0]["client_id"].as_str(), &found["total"]), (Some(client_id.as_str()), &json!(1)));
-    let (_, past) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients?offset=1"), None).await;
-    assert_eq!((&past["clients"], &past["total"]), (&json!([]), &json!(1)), "a page past the end: empty, with the total");
+    assert!(found.get("next").is_none(), "one page holds it: {found}");
 
     let (_, details) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients/{client_id}"), None).await;
     assert!(details["metadata"].get("registration_access_token").is_none(), "secrets are not stored in metadata");

@@ -76,7 +76,7 @@ pub async fn list_applications(
 ) -> Result<ApplicationsPage, ServerFnError> {
     use crate::api::errors::user_error;
     use crate::api::session::{app_state, require_administrator};
-    use crate::domain::client::{ClientFilter, ClientSelection};
+    use crate::domain::client::{ClientFilter, ClientSelection, PageStart};
     use crate::services::clients;
     require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
@@ -90,7 +90,7 @@ pub async fn list_applications(
     selection.search = search;
     let total = clients::count_clients(&state, &at, &selection).await.map_err(user_error)?;
     let window = PageWindow::of(total, page);
-    selection.offset = window.offset;
+    selection.start = PageStart::Offset(window.offset);
     selection.limit = Some(PAGE_SIZE as u64);
     let rows = clients::list_clients(&state, &at, &selection).await.map_err(user_error)?;
     Ok(ApplicationsPage { rows, total: usize::try_from(total).unwrap_or(usize::MAX), page: window.page, pages: window.pages })

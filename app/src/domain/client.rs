@@ -1,5 +1,7 @@
 //! OAuth clients as the console and admin API see them: a summary for lists, details for one.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -66,9 +68,66 @@ pub struct ClientSelection {
     pub unused_since: Option<DateTime<Utc>>,
     /// Only clients whose id or name holds it, ignoring case; blank: every one.
     pub search: String,
-    /// How many to skip, then how many at most (`None`: the rest).
-    pub offset: u64,
+    /// Where the page starts, then how many it holds at most (`None`: the rest).
+    pub start: PageStart,
     pub limit: Option<u64>,
+}
+
+/// Where a page of a client list starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageStart {
+    /// After skipping this many: pages a reader can jump between, as the console's are.
+    Offset(u64),
+    /// Right after the client a [`ClientCursor`] names, in the list's order: a walk through
+    /// every page neither repeats nor misses a client while others are added or deleted.
+    After(ClientCursor),
+}
+
+impl Default for PageStart {
+    fn default() -> Self {
+        Self::Offset(0)
+    }
+}
+
+/// A place in a client list, newest first: a client's registration time and id (the list's
+/// order). Travels as an opaque text ([`Self::encode`]); it stays valid when its client is
+/// deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCursor {
+    pub created_at: DateTime<Utc>,
+    pub client_id: String,
+}
+
+/// The longest text [`ClientCursor::parse`] takes.
+const MAX_CURSOR_CHARS: usize = 512;
+
+impl ClientCursor {
+    /// The place right after `client`.
+    pub fn after(client: &ClientSummary) -> Self {
+        Self { created_at: client.created_at, client_id: client.client_id.clone() }
+    }
+
+    /// Base64url (no padding) of `<created_at as RFC 3339, nanoseconds>|<client id>`.
+    pub fn encode(&self) -> String {
+        let text = format!("{}|{}", self.created_at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true), self.client_id);
+        URL_SAFE_NO_PAD.encode(text)
+    }
+
+    /// A cursor [`Self::encode`] made; anything else is refused.
+    pub fn parse(text: &str) -> Result<Self, SettingsError> {
+        let invalid = || SettingsError::new("after", "is not a cursor this list returned as `next`");
+        if text.len() > MAX_CURSOR_CHARS {
+            return Err(invalid());
+        }
+        let decoded = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+        let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
+        let (created_at, client_id) = decoded.split_once('|').ok_or_else(invalid)?;
+        let created_at = DateTime::parse_from_rfc3339(created_at).map_err(|_| invalid())?.with_timezone(&Utc);
+        if client_id.is_empty() || client_id.chars().any(char::is_control) {
+            return Err(invalid());
+        }
+        Ok(Self { created_at, client_id: client_id.to_owned() })
+    }
 }
 
 /// The longest search of a client list, in characters.
@@ -136,5 +195,23 @@ mod tests {
         assert_eq!(page(MAX_CLIENT_PAGE).validate(), Ok(()));
         assert_eq!(page(0).validate().map_err(|e| e.field), Err("limit".to_owned()));
         assert_eq!(page(MAX_CLIENT_PAGE + 1).validate().map_err(|e| e.field), Err("limit".to_owned()));
+    }
+
+    #[test]
+    fn a_cursor_survives_its_trip_and_nothing_else_passes_for_one() {
+        let created_at = DateTime::parse_from_rfc3339("2026-11-24T03:23:11.918843123Z").map(|t| t.with_timezone(&Utc));
+        let cursor = ClientCursor { created_at: created_at.unwrap_or_default(), client_id: "a|b~c".to_owned() };
+        assert_eq!(ClientCursor::parse(&cursor.encode()), Ok(cursor.clone()), "nanoseconds and any id kept");
+        assert!(cursor.encode().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "fits a query");
+
+        let refused = |text: &str| ClientCursor::parse(text).map_err(|e| e.field);
+        let encoded = |text: &str| URL_SAFE_NO_PAD.encode(text);
+        assert_eq!(refused("not base64!"), Err("after".to_owned()));
+        assert_eq!(refused(&encoded("2026-11-24T03:23:11Z")), Err("after".to_owned()), "no id");
+        assert_eq!(refused(&encoded("yesterday|c1")), Err("after".to_owned()));
+        assert_eq!(refused(&encoded("2026-11-24T03:23:11Z|")), Err("after".to_owned()), "an empty id");
+        assert_eq!(refused(&encoded("2026-11-24T03:23:11Z|c\n1")), Err("after".to_owned()), "a control character");
+        assert_eq!(refused(&"A".repeat(MAX_CURSOR_CHARS + 1)), Err("after".to_owned()));
+        assert!(refused(&encoded("2026-11-24T03:23:11+01:00|c1")).is_ok(), "any offset, read as UTC");
     }
 }

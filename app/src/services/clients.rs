@@ -5,7 +5,9 @@ use serde_json::json;
 use super::ServiceError;
 use super::workspaces::get_workspace;
 use crate::domain::audit::{AuditEventType, NewAuditEvent};
-use crate::domain::client::{ClientDetails, ClientSelection, ClientSummary, NewManualClient, abandoned_cut_off};
+use crate::domain::client::{
+    ClientCursor, ClientDetails, ClientSelection, ClientSummary, NewManualClient, PageStart, abandoned_cut_off,
+};
 use crate::domain::dn::DistinguishedName;
 use crate::domain::ids::WorkspaceRef;
 use crate::domain::oauth::{TokenEndpointAuthMethod, is_scope_token};
@@ -29,7 +31,7 @@ pub async fn list_clients(
     Ok(state.store.clients(at, selection).await?)
 }
 
-/// How many clients the selection holds, its `offset` and `limit` aside.
+/// How many clients the selection holds, its page aside.
 pub async fn count_clients(state: &AppState, at: &WorkspaceRef, selection: &ClientSelection) -> Result<u64, ServiceError> {
     selection.validate()?;
     get_workspace(state, at).await?;
@@ -53,15 +55,45 @@ pub async fn get_client(state: &AppState, at: &WorkspaceRef, client_id: &str) ->
 pub async fn delete_abandoned_clients(state: &AppState, at: &WorkspaceRef, actor: &str) -> Result<usize, ServiceError> {
     let days = get_workspace(state, at).await?.settings.limits.abandoned_after_days;
     let mut deleted = 0;
-    for candidate in state.store.clients(at, &ClientSelection::abandoned(state.clock.now(), days)).await? {
-        // Recomputed for each: a long run must not delete one that has stopped being abandoned.
-        let unused_since = abandoned_cut_off(state.clock.now(), days);
-        let event = deletion_event(state, at, &candidate, actor);
-        if state.store.delete_unused_client(at, &candidate.client_id, unused_since, &event).await? {
-            deleted += 1;
+    let mut selection = ClientSelection { limit: Some(ABANDONED_BATCH), ..ClientSelection::abandoned(state.clock.now(), days) };
+    loop {
+        let batch = state.store.clients(at, &selection).await?;
+        for candidate in &batch {
+            // Recomputed for each: a long run must not delete one that has stopped being abandoned.
+            let unused_since = abandoned_cut_off(state.clock.now(), days);
+            let event = deletion_event(state, at, candidate, actor);
+            if state.store.delete_unused_client(at, &candidate.client_id, unused_since, &event).await? {
+                deleted += 1;
+            }
+        }
+        match batch.last() {
+            Some(last) if batch.len() as u64 == ABANDONED_BATCH => selection.start = PageStart::After(ClientCursor::after(last)),
+            _ => return Ok(deleted),
         }
     }
-    Ok(deleted)
+}
+
+/// How many abandoned clients [`delete_abandoned_clients`] reads at a time.
+const ABANDONED_BATCH: u64 = 500;
+
+/// A page of a client list and, when more follow, where the next starts.
+#[derive(Debug)]
+pub struct ClientPage {
+    pub clients: Vec<ClientSummary>,
+    pub next: Option<ClientCursor>,
+}
+
+/// A page of the workspace's clients (the selection's `limit` is required), with the cursor of
+/// the next page when more follow: one more client is read to know.
+pub async fn client_page(state: &AppState, at: &WorkspaceRef, selection: &ClientSelection) -> Result<ClientPage, ServiceError> {
+    selection.validate()?;
+    let limit = selection.limit.ok_or_else(|| SettingsError::new("limit", "is required for a page"))?;
+    get_workspace(state, at).await?;
+    let mut clients = state.store.clients(at, &ClientSelection { limit: Some(limit + 1), ..selection.clone() }).await?;
+    let more = clients.len() as u64 > limit;
+    clients.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = if more { clients.last().map(ClientCursor::after) } else { None };
+    Ok(ClientPage { clients, next })
 }
 
 /// Deletes a client as an administrator; recorded in the audit log.

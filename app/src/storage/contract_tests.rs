@@ -12,7 +12,7 @@ use sqlx::Connection as _;
 
 use super::*;
 use crate::domain::audit::{AuditEventType, Outcome};
-use crate::domain::client::ClientFilter;
+use crate::domain::client::{ClientCursor, ClientFilter, PageStart};
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::oauth::TokenEndpointAuthMethod;
@@ -573,7 +573,7 @@ async fn clients_are_searched_paged_and_counted_by_the_database() {
         let ids = |list: Vec<ClientSummary>| list.into_iter().map(|c| c.client_id).collect::<Vec<_>>();
         let select = |search: &str, offset: u64, limit: Option<u64>| ClientSelection {
             search: search.to_owned(),
-            offset,
+            start: PageStart::Offset(offset),
             limit,
             ..ClientSelection::default()
         };
@@ -592,6 +592,45 @@ async fn clients_are_searched_paged_and_counted_by_the_database() {
         assert_eq!(ok(store.count_clients(&at_ws, &select("0__x", 0, None)).await), 0, "nor is _");
         assert_eq!(ok(store.count_clients(&at_ws, &select("c\0", 0, None)).await), 0, "a name cannot hold U+0000");
         assert!(ok(store.clients(&at_ws, &select("c\0", 0, None)).await).is_empty());
+    }
+}
+
+/// A walk through a list by cursors sees every client that was there when it began exactly
+/// once, in order, though clients share a registration instant, the cursor's own client is
+/// deleted and newer ones arrive on the way.
+#[tokio::test]
+async fn a_walk_by_cursor_neither_repeats_nor_misses_a_client() {
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let at_ws = ws.reference();
+        let created = audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, 0);
+        // Microseconds, which both databases keep; b, c and d share theirs.
+        let instant = |n: i64| at(n) + chrono::Duration::microseconds(123_456);
+        let register = |id: &str, second: i64| NewClient {
+            summary: ClientSummary { created_at: instant(second), ..client(&at_ws, id, true, 0).summary },
+            ..client(&at_ws, id, true, 0)
+        };
+        for (id, second) in [("a", 1), ("b", 2), ("c", 2), ("d", 2), ("e", 3), ("f", 4), ("g", 5)] {
+            ok(store.register_client(register(id, second), None, None, 0, &created).await);
+        }
+        let page = |start: PageStart| ClientSelection { start, limit: Some(2), ..ClientSelection::default() };
+        let mut seen = Vec::new();
+        let mut start = PageStart::default();
+        loop {
+            let clients = ok(store.clients(&at_ws, &page(start)).await);
+            seen.extend(clients.iter().map(|c| c.client_id.clone()));
+            let Some(last) = clients.last() else { break };
+            let cursor = ClientCursor::after(last);
+            if last.client_id == "b" {
+                let deleted = audit(&at_ws, AuditEventType::ClientDeleted, Outcome::Success, 9);
+                assert!(ok(store.delete_client(&at_ws, "b", &deleted).await), "the cursor's own client goes");
+                ok(store.register_client(register("newer", 9), None, None, 0, &created).await);
+            }
+            // Through its text, as callers hold it.
+            start = PageStart::After(ClientCursor::parse(&cursor.encode()).unwrap_or_else(|e| panic!("{e:?}")));
+        }
+        assert_eq!(seen, ["g", "f", "e", "b", "c", "d", "a"], "newest first, ties by id");
     }
 }
 

@@ -256,7 +256,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The workspace's clients a selection holds, newest first.
     async fn clients(&self, at: &WorkspaceRef, selection: &ClientSelection) -> Result<Vec<ClientSummary>, StoreError>;
-    /// How many clients the selection holds, its `offset` and `limit` aside.
+    /// How many clients the selection holds, its page aside.
     async fn count_clients(&self, at: &WorkspaceRef, selection: &ClientSelection) -> Result<u64, StoreError>;
     /// How many dynamically registered clients the workspace holds (a counter the writes keep,
     /// not a count of its clients). Registrations check it inside their write; only the tests

@@ -20,7 +20,7 @@ use super::stored_metadata;
 use super::{Backend, DcrSettingsWrite, NewClient, PolicyDeletion, PrivateKeySlot, ReplayGuard, Store, StoreError};
 use crate::domain::account::AdminUser;
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
-use crate::domain::client::{ClientDetails, ClientFilter, ClientSelection, ClientSummary};
+use crate::domain::client::{ClientDetails, ClientFilter, ClientSelection, ClientSummary, PageStart};
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{PolicyId, TenantId, WorkspaceId, WorkspaceRef};
 use crate::domain::policy::{Policy, PolicyBody, PolicyDraft};
@@ -921,21 +921,29 @@ macro_rules! sql_store {
                 if !storable(&selection.search) {
                     return Ok(Vec::new());
                 }
+                let (offset, cursor) = match &selection.start {
+                    PageStart::Offset(offset) => (*offset, None),
+                    PageStart::After(cursor) => (0, Some(cursor)),
+                };
                 let rows = sqlx::query(concat!(
                     "select c.client_id, c.name, c.dynamically_registered, c.software_id, c.org_id, c.org_name, \
                      c.token_endpoint_auth_method, c.created_at, ",
                     last_token_at_of_c!(),
                     " ",
                     selected_clients!(),
-                    " order by c.created_at desc, c.client_id limit $6 offset $7",
+                    // After a cursor's place ($6, $7: null, from the start), in the list's order.
+                    " and ($6 is null or c.created_at < $6 or (c.created_at = $6 and c.client_id > $7)) \
+                     order by c.created_at desc, c.client_id limit $8 offset $9",
                 ))
                 .bind(at.tenant.as_str())
                 .bind(at.workspace.as_str())
                 .bind(filter_flag(selection.filter))
                 .bind(selection.unused_since)
                 .bind(containing(&selection.search))
+                .bind(cursor.map(|c| c.created_at))
+                .bind(cursor.map(|c| c.client_id.as_str()))
                 .bind(selection.limit.map_or(i64::MAX, saturating_i64))
-                .bind(saturating_i64(selection.offset))
+                .bind(saturating_i64(offset))
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(Self::client_summary_from_row).collect()

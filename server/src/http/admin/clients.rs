@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use app::domain::client::{ClientDetails, ClientFilter, ClientSelection, NewManualClient};
+use app::domain::client::{ClientCursor, ClientDetails, ClientFilter, ClientSelection, NewManualClient, PageStart};
+use app::services::ServiceError;
 use app::services::clients;
 
 use super::{AdminCaller, query};
@@ -23,9 +24,10 @@ pub struct ClientQuery {
     dcr: Option<bool>,
     /// Only clients whose id or name holds it, ignoring case.
     search: Option<String>,
-    /// The page: `limit` clients (100 unless given) after the first `offset`, newest first.
+    /// The page: `limit` clients (100 unless given), newest first, from the start or `after`
+    /// the place a previous page's `next` names.
     limit: Option<u64>,
-    offset: Option<u64>,
+    after: Option<String>,
 }
 
 /// Clients a page of the list holds unless the caller says otherwise.
@@ -38,16 +40,24 @@ pub async fn list(
     parsed: Result<Query<ClientQuery>, QueryRejection>,
 ) -> Result<Json<Value>, WireError> {
     let q = query(parsed)?;
+    let start = match q.after.as_deref() {
+        Some(cursor) => PageStart::After(ClientCursor::parse(cursor).map_err(ServiceError::from)?),
+        None => PageStart::default(),
+    };
     let selection = ClientSelection {
         filter: ClientFilter::from_dcr_flag(q.dcr),
         unused_since: None,
         search: q.search.unwrap_or_default(),
-        offset: q.offset.unwrap_or(0),
+        start,
         limit: Some(q.limit.unwrap_or(DEFAULT_PAGE)),
     };
     let total = clients::count_clients(&state.app, &at, &selection).await?;
-    let list = clients::list_clients(&state.app, &at, &selection).await?;
-    Ok(Json(json!({ "clients": list, "total": total })))
+    let page = clients::client_page(&state.app, &at, &selection).await?;
+    let mut body = json!({ "clients": page.clients, "total": total });
+    if let Some(next) = page.next {
+        body["next"] = json!(next.encode());
+    }
+    Ok(Json(body))
 }
 
 /// Creates a manual client; a generated secret appears in this response only.
