@@ -89,6 +89,39 @@ async fn oversized_bodies_count_against_the_address_rate() {
     assert_eq!(audit["audit_events"].as_array().unwrap().len(), 2, "only the refusals within the rate are audited");
 }
 
+/// Refused management requests (no token, any path) are audited within the address's
+/// registration rate, each naming at most 128 characters of the client id it was given; past
+/// the rate they are throttled and written nowhere. A client's own reads are not counted.
+#[tokio::test]
+async fn refused_management_requests_count_against_the_address_rate() {
+    let server = TestServer::start().await;
+    let register = server.generic_workspace_with_dcr("apps").await;
+    let client = server.client(None);
+    let metadata = json!({"client_name": "Budget app", "grant_types": ["client_credentials"]});
+    let registered: Value = client.post(&register).json(&metadata).send().await.unwrap().json().await.unwrap();
+    let own_uri = format!("{register}/{}", registered["client_id"].as_str().unwrap());
+    let own_token = registered["registration_access_token"].as_str().unwrap();
+    limit(&server, "/default/workspaces/apps", json!({"registrations_per_ip_per_minute": 2})).await;
+
+    for _ in 0..3 {
+        assert_eq!(client.get(&own_uri).bearer_auth(own_token).send().await.unwrap().status(), StatusCode::OK, "its own reads");
+    }
+    let long_id = "x".repeat(4000);
+    for _ in 0..2 {
+        let refused = client.get(format!("{register}/{long_id}")).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_throttled(
+        client.delete(format!("{register}/{long_id}")).send().await.unwrap(),
+        "too many registration requests from this address",
+    )
+    .await;
+    let (_, audit) = server.admin(Method::GET, "/default/workspaces/apps/audit-events?outcome=failure", None).await;
+    let named: Vec<usize> =
+        audit["audit_events"].as_array().unwrap().iter().map(|e| e["client_id"].as_str().unwrap_or_default().len()).collect();
+    assert_eq!(named, [128, 128], "the two refusals within the rate, their client ids cut short");
+}
+
 #[tokio::test]
 async fn registrations_racing_for_the_last_places_never_pass_the_cap() {
     let server = TestServer::start().await;

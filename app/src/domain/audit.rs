@@ -133,6 +133,16 @@ pub fn storable(text: &str) -> String {
     text.replace('\0', "\u{FFFD}")
 }
 
+/// The most characters of an identifier named by a request that an audit event keeps.
+pub const MAX_AUDITED_ID_CHARS: usize = 128;
+
+/// An identifier a request named (a client id in its path, a claimed `software_id`), as an
+/// audit event keeps it: [`storable`], and at most [`MAX_AUDITED_ID_CHARS`] characters, so a
+/// refused request cannot make its event large.
+pub fn storable_id(text: &str) -> String {
+    storable(&text.chars().take(MAX_AUDITED_ID_CHARS).collect::<String>())
+}
+
 /// The actor of a change made through the admin REST API (its key names nobody).
 pub const ADMIN_API_ACTOR: &str = "admin API key";
 

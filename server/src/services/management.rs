@@ -2,7 +2,8 @@
 //! or deletes its own registration with a bearer token — an access token issued to it by
 //! `client_credentials`, or its `registration_access_token`. Unknown clients and bad tokens get
 //! 401 (and an access token presented for an unknown client is revoked); a valid token of
-//! another client gets 403. Every operation is an audit event.
+//! another client gets 403. Every operation is an audit event; refusals beyond the address's
+//! registration rate get 429 instead, and are not recorded.
 
 use serde_json::Value;
 
@@ -13,6 +14,7 @@ use app::domain::workspace::{Profile, Workspace};
 use app::secrets::{self, SecretHash};
 use app::storage::StoreError;
 
+use super::rate_limits::Rule;
 use super::registration::{self, Attempt, DCR_REGISTER_SCOPE, Failure, Incoming, Issue};
 use super::token;
 use crate::listener::Connection;
@@ -68,8 +70,7 @@ pub async fn read(
 ) -> Result<Value, Refusal> {
     let (attempt, certificate) = attempt(state, workspace, client_id, connection);
     let outcome = authorize(state, workspace, client_id, authorization, connection, &certificate).await;
-    audit(state, workspace, AuditEventType::DcrRead, &outcome, &attempt).await;
-    Ok(outcome?.metadata)
+    Ok(audited(state, workspace, AuditEventType::DcrRead, outcome, &attempt, connection).await?.metadata)
 }
 
 /// DELETE: the client and every token issued to it end at once.
@@ -94,8 +95,7 @@ pub async fn delete(
         }
         Err(refusal) => Err(refusal),
     };
-    audit(state, workspace, AuditEventType::DcrDeleted, &outcome, &attempt).await;
-    outcome
+    audited(state, workspace, AuditEventType::DcrDeleted, outcome, &attempt, connection).await
 }
 
 /// A PUT its caller may make: checked before the body is read, so an unauthorised caller's
@@ -120,10 +120,11 @@ pub async fn authorize_update(
         Ok(_) if !workspace.dcr.enabled => Err(Refusal::Disabled),
         outcome => outcome,
     };
-    if outcome.is_err() {
-        audit(state, workspace, AuditEventType::DcrUpdated, &outcome, &attempt).await;
-    }
-    outcome.map(|existing| UpdateGrant { existing, attempt, certificate })
+    let existing = match outcome {
+        Ok(existing) => existing,
+        refused @ Err(_) => audited(state, workspace, AuditEventType::DcrUpdated, refused, &attempt, connection).await?,
+    };
+    Ok(UpdateGrant { existing, attempt, certificate })
 }
 
 /// PUT, second step: a complete registration request, validated by exactly the POST pipeline;
@@ -136,8 +137,7 @@ pub async fn update(
 ) -> Result<Value, Refusal> {
     let UpdateGrant { existing, mut attempt, certificate } = grant;
     let outcome = replace(state, workspace, &existing, &incoming, &certificate, &mut attempt).await;
-    audit(state, workspace, AuditEventType::DcrUpdated, &outcome, &attempt).await;
-    outcome
+    audited(state, workspace, AuditEventType::DcrUpdated, outcome, &attempt, &incoming.connection).await
 }
 
 async fn replace(
@@ -361,30 +361,41 @@ fn internal(error: impl std::fmt::Display) -> Refusal {
     Refusal::Registration(Failure::Internal(error.to_string()))
 }
 
-/// Success is recorded with the operation itself (delete, update) or here (read); refusals here.
-async fn audit<T>(
+/// `outcome`, audited: a success is recorded with the operation itself (delete, update) or
+/// here (read). A refusal is recorded here within its address's registration rate; past it, the
+/// caller is told to slow down and nothing is written, so a flood of bad tokens cannot become
+/// a flood of writes.
+async fn audited<T>(
     state: &ServerState,
     workspace: &Workspace,
     event_type: AuditEventType,
-    outcome: &Result<T, Refusal>,
+    outcome: Result<T, Refusal>,
     attempt: &Attempt,
-) {
+    connection: &Connection,
+) -> Result<T, Refusal> {
     let now = state.app.clock.now();
-    match outcome {
+    let refusal = match outcome {
         // A read changes nothing, so its answer does not wait for its event's commit (only for
         // room in the writer's queue).
-        Ok(_) if event_type == AuditEventType::DcrRead => {
+        Ok(done) if event_type == AuditEventType::DcrRead => {
             state.app.store.queue_audit_event(attempt.event(workspace, event_type, now)).await;
+            return Ok(done);
         }
-        Ok(_) => {}
-        Err(refusal) => {
-            if let Refusal::Registration(Failure::Internal(detail)) = refusal {
-                tracing::error!(workspace = %workspace.reference(), %detail, "registration management failed");
-            }
-            let (error, description) = refusal.audit_code();
-            registration::record_failure(state, workspace, event_type, error, description, attempt, now).await;
-        }
+        Ok(done) => return Ok(done),
+        Err(refusal) => refusal,
+    };
+    let address = connection.remote_addr.map(|a| a.ip());
+    state
+        .protocol
+        .rate_limits
+        .check_address(workspace, Rule::RegistrationsPerIp, address)
+        .map_err(|throttled| Refusal::Registration(registration::throttled(workspace)(throttled)))?;
+    if let Refusal::Registration(Failure::Internal(detail)) = &refusal {
+        tracing::error!(workspace = %workspace.reference(), %detail, "registration management failed");
     }
+    let (error, description) = refusal.audit_code();
+    registration::record_failure(state, workspace, event_type, error, description, attempt, now).await;
+    Err(refusal)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use app::domain::audit::{AuditEventType, NewAuditEvent, Outcome, storable};
+use app::domain::audit::{AuditEventType, NewAuditEvent, Outcome, storable, storable_id};
 use app::domain::client::ClientSummary;
 use app::domain::dry_run::{CheckOutcome, Stage, Trace};
 use app::domain::ids::PolicyId;
@@ -158,11 +158,11 @@ impl Attempt {
             workspace: workspace.reference(),
             event_type,
             outcome: Outcome::Success,
-            client_id: self.client_id.as_deref().map(storable),
+            client_id: self.client_id.as_deref().map(storable_id),
             error: None,
             error_description: None,
-            software_id: self.software_id.as_deref().map(storable),
-            org_id: self.org_id.as_deref().map(storable),
+            software_id: self.software_id.as_deref().map(storable_id),
+            org_id: self.org_id.as_deref().map(storable_id),
             client_cert_subject: self.client_cert_subject.as_deref().map(storable),
             remote_addr: self.remote_addr.clone(),
             actor: None,
@@ -219,7 +219,7 @@ fn within_software_rate(state: &ServerState, workspace: &Workspace, validated: &
 }
 
 /// Logs a throttled request (without its credentials) and makes it the failure.
-fn throttled(workspace: &Workspace) -> impl Fn(Throttled) -> Failure + '_ {
+pub(crate) fn throttled(workspace: &Workspace) -> impl Fn(Throttled) -> Failure + '_ {
     move |throttled| {
         tracing::info!(workspace = %workspace.reference(), rule = ?throttled.rule, "registration request throttled");
         Failure::Throttled(throttled)
