@@ -74,6 +74,16 @@ async fn a_client_registers_with_json_and_manages_itself_with_its_registration_t
     for after_the_update in [&updated, &reread] {
         assert_eq!(after_the_update["client_secret_expires_at"], 0, "an update keeps the secret, which does not expire");
     }
+    // RFC 7592 §2.2: a secret sent with an update must be the one the client holds.
+    for (presented, expected) in [(json!("not-its-secret"), StatusCode::BAD_REQUEST), (json!(secret), StatusCode::OK)] {
+        let mut with_secret = changed.clone();
+        with_secret["client_secret"] = presented;
+        let (status, body) = send(client.put(&manage).bearer_auth(rat).json(&with_secret)).await;
+        assert_eq!(status, expected, "{body}");
+        if status == StatusCode::BAD_REQUEST {
+            assert_eq!(body["error"], "invalid_client_metadata", "{body}");
+        }
+    }
 
     // The client's secret gets tokens, with no certificate needed outside OBUK.
     let token_url = format!("{}/default/apps/oauth2/token", server.https);

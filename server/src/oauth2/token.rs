@@ -129,8 +129,15 @@ impl PresentedCredentials {
             return Ok(Self::Post { client_id, secret: secret.to_owned() });
         }
         if let Some(assertion) = get("client_assertion") {
-            if get("client_assertion_type") != Some(JWT_BEARER_ASSERTION) {
-                return Err(TokenError::InvalidRequest(format!("client_assertion_type must be {JWT_BEARER_ASSERTION}")));
+            match get("client_assertion_type") {
+                Some(JWT_BEARER_ASSERTION) => {}
+                None => {
+                    return Err(TokenError::InvalidRequest(format!("client_assertion_type {JWT_BEARER_ASSERTION} is required")));
+                }
+                // RFC 6749 §5.2: an unsupported authentication method is `invalid_client`.
+                Some(_) => {
+                    return Err(TokenError::InvalidClient(format!("client_assertion_type must be {JWT_BEARER_ASSERTION}")));
+                }
             }
             return Ok(Self::Assertion { assertion: assertion.to_owned(), client_id: form_client_id });
         }
@@ -300,7 +307,13 @@ mod tests {
         assert_eq!(parse("scope=x").map(|_| ()).map_err(|e| e.code()), Err("invalid_request"));
         assert_eq!(parse("grant_type=a&grant_type=b&client_id=c").map(|_| ()).map_err(|e| e.code()), Err("invalid_request"));
         let wrong_type = parse("grant_type=client_credentials&client_assertion=a.b.c&client_assertion_type=saml");
-        assert_eq!(wrong_type.map(|_| ()).map_err(|e| e.code()), Err("invalid_request"));
+        assert_eq!(
+            wrong_type.map(|_| ()).map_err(|e| (e.code(), e.status())),
+            Err(("invalid_client", 401)),
+            "an unsupported method"
+        );
+        let no_type = parse("grant_type=client_credentials&client_assertion=a.b.c");
+        assert_eq!(no_type.map(|_| ()).map_err(|e| e.code()), Err("invalid_request"), "a missing parameter");
         let not_basic = TokenRequest::parse(b"grant_type=client_credentials", Some("Bearer abc"));
         assert_eq!(not_basic.map(|_| ()).map_err(|e| e.status()), Err(401));
     }

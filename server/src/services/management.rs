@@ -151,7 +151,7 @@ async fn replace(
     let now = state.app.clock.now();
     let validated = registration::validate(state, workspace, incoming, certificate, now, attempt).await?;
     let client_id = &existing.summary.client_id;
-    if claimed_client_id(incoming).is_some_and(|named| named != *client_id) {
+    if claimed(incoming, "client_id").is_some_and(|named| named.as_str() != Some(client_id)) {
         return Err(invalid("client_id", "must be the client_id of the registration being updated").into());
     }
     if validated.metadata.software_id != existing.summary.software_id {
@@ -159,6 +159,13 @@ async fn replace(
     }
     let stored = state.app.store.client_with_credentials(&workspace.reference(), client_id).await.map_err(internal)?;
     let (_, credentials) = stored.ok_or(Refusal::Unauthorized("unknown client"))?;
+    // RFC 7592 §2.2: a `client_secret` in the request must be the one currently issued.
+    if let Some(presented) = claimed(incoming, "client_secret") {
+        let current = presented.as_str().zip(credentials.client_secret_hash.clone());
+        if !current.is_some_and(|(secret, hash)| SecretHash::from_stored(hash).matches(secret)) {
+            return Err(invalid("client_secret", "must be the client's current secret").into());
+        }
+    }
     if validated.metadata.token_endpoint_auth_method.uses_client_secret() && credentials.client_secret_hash.is_none() {
         return Err(
             invalid("token_endpoint_auth_method", "cannot change to a client secret method: register a new client").into()
@@ -343,14 +350,15 @@ fn attempt(
     (Attempt { client_id: Some(client_id.to_owned()), ..Attempt::new(connection, &certificate) }, certificate)
 }
 
-/// The `client_id` claim of a PUT body (the conformance tool's fork sends it), unverified.
-fn claimed_client_id(incoming: &Incoming) -> Option<String> {
+/// A claim of a PUT body that registration metadata does not keep (`client_id`, which the
+/// conformance tool's fork sends, and `client_secret`), read after the body was validated.
+fn claimed(incoming: &Incoming, name: &str) -> Option<Value> {
     let text = std::str::from_utf8(&incoming.body).ok()?;
-    let claims = match crate::oauth2::jose::CompactJws::parse(text) {
+    let mut claims = match crate::oauth2::jose::CompactJws::parse(text) {
         Ok(jws) => jws.unverified_claims().clone(),
         Err(_) => crate::oauth2::strict_json::parse_object(&incoming.body).ok()?,
     };
-    claims.get("client_id").and_then(Value::as_str).map(str::to_owned)
+    claims.remove(name)
 }
 
 fn invalid(claim: &str, problem: &str) -> Failure {
