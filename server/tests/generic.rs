@@ -123,7 +123,7 @@ async fn profiles_keep_to_their_own_endpoints_and_rules() {
         .await
         .unwrap();
     assert_eq!(discovery["registration_endpoint"], "https://localhost:8443/default/apps/oauth2/register");
-    assert_eq!(discovery["tls_client_certificate_bound_access_tokens"], false);
+    assert_eq!(discovery["tls_client_certificate_bound_access_tokens"], true, "offered to the clients that ask");
 
     let refused = [
         (json!({"redirect_uris": ["http://app.example/callback"]}), "invalid_redirect_uri"),
@@ -169,6 +169,35 @@ fn self_signed_client(common_name: &str) -> (onboard::pki::IssuedCertificate, Va
     jwk["x5c"] = json!([base64::engine::general_purpose::STANDARD.encode(&certificate.der)]);
     let metadata = json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "self_signed_tls_client_auth", "jwks": {"keys": [jwk]}});
     (certificate, metadata)
+}
+
+/// RFC 8705 §3: a client's tokens are bound to its certificate when it registered
+/// `tls_client_certificate_bound_access_tokens` (then a certificate is required) or
+/// authenticates with one; another client's are not, whatever its connection carries.
+#[tokio::test]
+async fn tokens_are_bound_to_the_certificate_of_the_clients_that_asked() {
+    let (server, register) = generic_workspace().await;
+    let token_url = format!("{}/default/apps/oauth2/token", server.https);
+    let (certificate, _) = self_signed_client("laptop");
+    let form = [("grant_type", "client_credentials")];
+    let bound_to = |token: &Value| support::jwt_claims(token["access_token"].as_str().unwrap())["cnf"]["x5t#S256"].clone();
+
+    for asked in [false, true] {
+        let metadata = json!({"grant_types": ["client_credentials"], "tls_client_certificate_bound_access_tokens": asked});
+        let (status, registered) = send(server.client(None).post(&register).json(&metadata)).await;
+        assert_eq!((status, &registered["tls_client_certificate_bound_access_tokens"]), (StatusCode::CREATED, &json!(asked)));
+        let (client_id, secret) = (registered["client_id"].as_str().unwrap(), registered["client_secret"].as_str());
+
+        let with_certificate = server.client(Some(&certificate)).post(&token_url).basic_auth(client_id, secret).form(&form);
+        let (status, token) = send(with_certificate).await;
+        assert_eq!(status, StatusCode::OK, "{token}");
+        let expected = if asked { json!(onboard::oauth2::token::certificate_thumbprint(&certificate.der)) } else { Value::Null };
+        assert_eq!(bound_to(&token), expected, "asked: {asked}");
+
+        let (status, body) = send(server.client(None).post(&token_url).basic_auth(client_id, secret).form(&form)).await;
+        let expected = if asked { (StatusCode::BAD_REQUEST, Some("invalid_request")) } else { (StatusCode::OK, None) };
+        assert_eq!((status, body["error"].as_str()), expected, "asked: {asked}: {body}");
+    }
 }
 
 /// `self_signed_tls_client_auth` (RFC 8705 §2.2): the certificate is one the client registered

@@ -50,6 +50,11 @@ impl TokenEndpointAuthMethod {
         matches!(self, Self::ClientSecretJwt | Self::ClientSecretBasic | Self::ClientSecretPost)
     }
 
+    /// Methods that authenticate with the TLS client certificate (RFC 8705 §2).
+    pub fn uses_certificate(self) -> bool {
+        matches!(self, Self::TlsClientAuth | Self::SelfSignedTlsClientAuth)
+    }
+
     /// Methods whose assertion is a JWT, which need `token_endpoint_auth_signing_alg`.
     pub fn uses_signed_assertion(self) -> bool {
         matches!(self, Self::PrivateKeyJwt | Self::ClientSecretJwt)

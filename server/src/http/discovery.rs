@@ -5,8 +5,6 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use app::domain::workspace::Profile;
-
 use super::error::WireError;
 use super::extract::WorkspacePath;
 use crate::oauth2::jose::JwsAlgorithm;
@@ -32,7 +30,7 @@ pub async fn get(State(state): State<ServerState>, WorkspacePath(at): WorkspaceP
         "response_types_supported": ["code", "code id_token"],
         "grant_types_supported": settings.grant_types,
         "scopes_supported": settings.scopes,
-        "tls_client_certificate_bound_access_tokens": workspace.profile == Profile::OpenbankingUk,
+        "tls_client_certificate_bound_access_tokens": true,
     });
     let mut aliases = json!({
         "token_endpoint": urls.token,

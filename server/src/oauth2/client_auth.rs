@@ -35,6 +35,9 @@ pub struct RegisteredClient {
     pub grant_types: Vec<GrantType>,
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// Its access tokens are bound to its certificate (RFC 8705 §3.4), as it registered.
+    #[serde(default)]
+    pub tls_client_certificate_bound_access_tokens: bool,
 }
 
 impl RegisteredClient {
@@ -211,6 +214,7 @@ mod tests {
             jwks: None,
             grant_types: vec![GrantType::ClientCredentials],
             scopes: vec![],
+            tls_client_certificate_bound_access_tokens: false,
         }
     }
 

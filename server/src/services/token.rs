@@ -139,14 +139,24 @@ fn grant(
         scope == DCR_REGISTER_SCOPE || settings.scopes.iter().any(|offered| offered == scope)
     })?;
     let certificate = connection.client_chain.as_ref().and_then(|chain| chain.first());
-    if certificate.is_none() && workspace.profile == Profile::OpenbankingUk {
-        // FAPI 1 Part 2 §5.2.2-5: only sender-constrained tokens, which need the certificate.
-        return Err(TokenError::InvalidRequest(
-            "a client certificate is required: access tokens are bound to it (RFC 8705)".to_owned(),
-        )
-        .into());
+    if !binds_tokens(workspace, client) {
+        return Ok((scopes, None));
     }
-    Ok((scopes, certificate.map(|c| certificate_thumbprint(c))))
+    let certificate = certificate.ok_or_else(|| {
+        TokenError::InvalidRequest("a client certificate is required: access tokens are bound to it (RFC 8705)".to_owned())
+    })?;
+    Ok((scopes, Some(certificate_thumbprint(certificate))))
+}
+
+/// Whether the client's access tokens are bound to its certificate (RFC 8705 §3): always in
+/// Open Banking UK (FAPI 1 Part 2 §5.2.2-5: only sender-constrained tokens), for a client that
+/// authenticates with its certificate, and for one that registered
+/// `tls_client_certificate_bound_access_tokens`. Others get unbound tokens, whatever
+/// certificate their connection happens to carry.
+fn binds_tokens(workspace: &Workspace, client: &RegisteredClient) -> bool {
+    workspace.profile == Profile::OpenbankingUk
+        || client.token_endpoint_auth_method.uses_certificate()
+        || client.tls_client_certificate_bound_access_tokens
 }
 
 /// A client whose credentials checked out.

@@ -48,4 +48,5 @@ pub(super) struct RequestClaims {
     pub contacts: Option<Vec<String>>,
     pub jwks_uri: Option<String>,
     pub jwks: Option<Value>,
+    pub tls_client_certificate_bound_access_tokens: Option<bool>,
 }

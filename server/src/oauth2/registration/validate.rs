@@ -185,6 +185,7 @@ pub fn validate_traced(
     let application_type =
         trace_rule(trace, "application_type", check_application_type(claims.application_type.as_deref(), obuk))?;
     let (jwks_uri, jwks) = trace_rule(trace, "the client's keys", client_keys(&claims, ssa, method))?;
+    let bound_tokens_asked = claims.tls_client_certificate_bound_access_tokens == Some(true);
     let descriptive = trace_rule(trace, "client_name, URIs and contacts", descriptive_metadata(claims, ssa))?;
 
     let metadata = ClientMetadata {
@@ -207,7 +208,8 @@ pub fn validate_traced(
         contacts: descriptive.contacts,
         jwks_uri,
         jwks,
-        tls_client_certificate_bound_access_tokens: obuk,
+        // RFC 8705 §3.4, as the client asks; always in OBUK, whose tokens are all bound (FAPI).
+        tls_client_certificate_bound_access_tokens: obuk || bound_tokens_asked,
     };
     Ok(ValidatedRegistration { metadata, software_statement, replay })
 }
