@@ -52,7 +52,7 @@ fn lossy_path_params(parts: &Parts) -> HashMap<String, String> {
         .collect()
 }
 
-/// The `{client_id}` of a path; absent, a 404 naming `what`.
+/// The `{client_id}` of a path (decoded lossily, see [`path_params`]); absent, a 404.
 pub struct ClientIdPath(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIdPath {

@@ -16,6 +16,7 @@ use app::secrets::SecretHash;
 
 use super::error::WireError;
 use crate::listener::Connection;
+use crate::oauth2::bearer::bearer_token;
 use crate::state::ServerState;
 
 /// How long a database check may take before the database counts as unreachable.
@@ -65,11 +66,7 @@ pub async fn readyz(State(state): State<ServerState>) -> (StatusCode, Json<Value
 /// `GET /metrics`, in the Prometheus text format: to loopback callers (a scraper beside the
 /// server), and to others only with `Authorization: Bearer <--metrics-token>`.
 pub async fn metrics(State(state): State<ServerState>, connection: Connection, headers: HeaderMap) -> Response {
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
+    let presented = bearer_token(headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()));
     let trusted = trusted_loopback(connection.remote_addr.map(|addr| addr.ip()), state.protocol.metrics_for_loopback);
     if !may_read_metrics(trusted, state.protocol.metrics_token.as_deref(), presented) {
         return WireError::unauthorized("Bearer realm=\"onboard-metrics\"", "metrics need the metrics token").into_response();

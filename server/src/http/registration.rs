@@ -172,10 +172,10 @@ fn failure_to_wire(failure: Failure) -> WireError {
 /// OBUK swagger: 401 carries `WWW-Authenticate: Bearer ...`; 403 is a token of another client.
 fn refusal_to_wire(refusal: Refusal) -> WireError {
     match refusal {
-        Refusal::TokenMissing => WireError::unauthorized(REALM_CHALLENGE, "a bearer token is required"),
+        Refusal::TokenMissing => WireError::unauthorized(REALM_CHALLENGE, Refusal::TOKEN_MISSING),
         Refusal::Unauthorized(why) => WireError::unauthorized(INVALID_TOKEN_CHALLENGE, why),
         Refusal::Forbidden => WireError::access_denied(Refusal::FORBIDDEN),
-        Refusal::Disabled => WireError::access_denied("dynamic client registration is disabled for this workspace"),
+        Refusal::Disabled => WireError::access_denied(registration::DCR_DISABLED),
         Refusal::Registration(failure) => failure_to_wire(failure),
     }
 }

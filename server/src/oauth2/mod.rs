@@ -2,6 +2,7 @@
 //! error codes. No axum, sqlx, reqwest or clock calls in here: keys arrive already fetched and
 //! the time arrives as `now`, so every rule is testable with plain values.
 
+pub mod bearer;
 pub mod client_auth;
 pub mod error_description;
 pub mod jose;

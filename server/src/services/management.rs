@@ -18,11 +18,10 @@ use super::rate_limits::Rule;
 use super::registration::{self, Attempt, DCR_REGISTER_SCOPE, Failure, Incoming, Issue};
 use super::token;
 use crate::listener::Connection;
+use crate::oauth2::bearer::bearer_token;
 use crate::oauth2::registration::{ClientCertificateCheck, RegistrationError};
 use crate::oauth2::token::certificate_thumbprint;
 use crate::state::ServerState;
-
-const DISABLED: &str = "dynamic client registration is disabled for this workspace";
 
 /// Why a management request was refused.
 #[derive(Debug)]
@@ -47,13 +46,14 @@ impl From<Failure> for Refusal {
 
 impl Refusal {
     pub const FORBIDDEN: &str = "the token was issued to another client";
+    pub const TOKEN_MISSING: &str = "a bearer token is required";
 
     /// The wire error code and description, as recorded in the audit log.
     fn audit_code(&self) -> (&'static str, String) {
         match self {
-            Self::TokenMissing => ("invalid_token", "a bearer token is required".to_owned()),
+            Self::TokenMissing => ("invalid_token", Self::TOKEN_MISSING.to_owned()),
             Self::Unauthorized(why) => ("invalid_token", (*why).to_owned()),
-            Self::Disabled => ("access_denied", DISABLED.to_owned()),
+            Self::Disabled => ("access_denied", registration::DCR_DISABLED.to_owned()),
             Self::Forbidden => ("access_denied", Self::FORBIDDEN.to_owned()),
             Self::Registration(failure) => failure.audit_code(),
         }
@@ -211,7 +211,7 @@ async fn authorize(
     if needs_certificate && !matches!(certificate, ClientCertificateCheck::Trusted { .. }) {
         return Err(Refusal::Unauthorized("mutual TLS with a trusted client certificate is required"));
     }
-    let token = bearer(authorization).ok_or(Refusal::TokenMissing)?;
+    let token = bearer_token(authorization).ok_or(Refusal::TokenMissing)?;
     // Access tokens are JWTs; registration access tokens hold no '.': only the store that can
     // hold the presented kind is asked.
     if !token.contains('.') {
@@ -318,12 +318,6 @@ fn same_subject(bound: &str, certificate: &ClientCertificateCheck) -> bool {
 /// unescaped `#` right after `=`. A string value starting with `#` is written `\#`.
 fn has_hex_value(dn: &str) -> bool {
     dn.contains("=#")
-}
-
-fn bearer(authorization: Option<&str>) -> Option<&str> {
-    let (scheme, token) = authorization?.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 fn certificate_check(

@@ -20,6 +20,7 @@ use app::storage::{NewClient, ReplayGuard, ReplayScope, StoreError};
 use super::rate_limits::{Rule, Throttled};
 use super::{keys, policy_check, token};
 use crate::listener::Connection;
+use crate::oauth2::bearer::bearer_token;
 use crate::oauth2::error_description;
 use crate::oauth2::registration::{
     self as pipeline, ClientCertificateCheck, IssuedCredentials, RegistrationError, RegistrationPolicy, RegistrationRequest,
@@ -94,7 +95,7 @@ impl Failure {
 
     fn unsanitised_code(&self) -> (&'static str, String) {
         match self {
-            Self::Disabled => ("access_denied", "dynamic client registration is disabled for this workspace".to_owned()),
+            Self::Disabled => ("access_denied", DCR_DISABLED.to_owned()),
             Self::Token(TokenProblem::InsufficientScope) => ("insufficient_scope", INSUFFICIENT_SCOPE.to_owned()),
             Self::Token(_) => ("invalid_token", TOKEN_REQUIRED.to_owned()),
             Self::Rejected(error) => (error.code().as_str(), error.description()),
@@ -122,6 +123,9 @@ pub enum TokenProblem {
 }
 
 pub const TOKEN_REQUIRED: &str = "registration requires a valid, unused dcr_register access token";
+/// What a request to a workspace with registration switched off is told.
+pub const DCR_DISABLED: &str = "dynamic client registration is disabled for this workspace";
+
 pub const INSUFFICIENT_SCOPE: &str = "registration requires an access token with the dcr_register scope";
 
 pub use app::services::clients::DCR_REGISTER_SCOPE;
@@ -259,13 +263,7 @@ async fn admit(
         return Ok(None);
     }
     let internal = |e: StoreError| Failure::Internal(e.to_string());
-    let token = incoming
-        .authorization
-        .as_deref()
-        .and_then(|header| header.split_once(' '))
-        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
-        .map(|(_, token)| token.trim())
-        .ok_or(Failure::Token(TokenProblem::Missing))?;
+    let token = bearer_token(incoming.authorization.as_deref()).ok_or(Failure::Token(TokenProblem::Missing))?;
     let invalid = Failure::Token(TokenProblem::Invalid);
     let record = token::presented_access_token(state, token).await.map_err(internal)?.ok_or(invalid)?;
     let presented =

@@ -19,6 +19,7 @@ use axum::routing::{get, post};
 use app::secrets::SecretHash;
 
 use super::error::WireError;
+use crate::oauth2::bearer::bearer_token;
 use crate::state::ServerState;
 
 const CHALLENGE: &str = "Bearer realm=\"onboard-admin\"";
@@ -47,14 +48,8 @@ impl FromRequestParts<ServerState> for AdminCaller {
     type Rejection = WireError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, WireError> {
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .filter(|token| !token.is_empty())
+        let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok());
+        let presented = bearer_token(authorization)
             .ok_or_else(|| WireError::unauthorized(CHALLENGE, "an admin API key is required (Authorization: Bearer ...)"))?;
         let hashes = state.app.store.admin_api_key_hashes().await.map_err(WireError::internal)?;
         if hashes.into_iter().any(|hash| SecretHash::from_stored(hash).matches(presented)) {
