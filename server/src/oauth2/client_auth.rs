@@ -299,7 +299,7 @@ mod tests {
         assert!(check_method(&certificate, TokenEndpointAuthMethod::TlsClientAuth).is_ok());
         assert!(check_method(&certificate, TokenEndpointAuthMethod::SelfSignedTlsClientAuth).is_ok());
         assert!(check_method(&certificate, TokenEndpointAuthMethod::PrivateKeyJwt).is_err());
-        let basic = PresentedCredentials::Basic { client_id: "c1".into(), secret: "s".into() };
+        let basic = PresentedCredentials::Basic { client_id: "c1".into(), secret: app::secrets::Secret::from_given("s".into()) };
         assert!(check_method(&basic, TokenEndpointAuthMethod::ClientSecretPost).is_err());
     }
 

@@ -9,6 +9,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
+use app::secrets::Secret;
+
 /// RFC 7523 §2.2: the assertion type of `private_key_jwt` and `client_secret_jwt`.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -49,9 +51,9 @@ impl TokenError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PresentedCredentials {
     /// `Authorization: Basic` (`client_secret_basic`).
-    Basic { client_id: String, secret: String },
+    Basic { client_id: String, secret: Secret },
     /// `client_secret` in the body (`client_secret_post`).
-    Post { client_id: String, secret: String },
+    Post { client_id: String, secret: Secret },
     /// A JWT assertion (`private_key_jwt`); `client_id` is optional alongside it.
     Assertion { assertion: String, client_id: Option<String> },
     /// Only a `client_id`: the client authenticates with its TLS certificate.
@@ -94,14 +96,15 @@ impl TokenRequest {
 /// A request that names a token: introspection (RFC 7662 §2.1) and revocation (RFC 7009 §2.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenReference {
-    pub token: String,
+    pub token: Secret,
     pub credentials: PresentedCredentials,
 }
 
 impl TokenReference {
     pub fn parse(form: &[u8], authorization: Option<&str>) -> Result<Self, TokenError> {
         let params = single_valued(form)?;
-        let token = param(&params, "token").ok_or_else(|| TokenError::InvalidRequest("token is required".to_owned()))?.to_owned();
+        let token = param(&params, "token").ok_or_else(|| TokenError::InvalidRequest("token is required".to_owned()))?;
+        let token = Secret::from_given(token.to_owned());
         Ok(Self { token, credentials: PresentedCredentials::from_params(&params, authorization)? })
     }
 }
@@ -121,12 +124,12 @@ impl PresentedCredentials {
             if form_client_id.as_ref().is_some_and(|id| *id != client_id) {
                 return Err(TokenError::InvalidRequest("client_id differs from the authenticated client".to_owned()));
             }
-            return Ok(Self::Basic { client_id, secret });
+            return Ok(Self::Basic { client_id, secret: Secret::from_given(secret) });
         }
         if let Some(secret) = get("client_secret") {
             let client_id =
                 form_client_id.ok_or_else(|| TokenError::InvalidClient("client_id is required with client_secret".to_owned()))?;
-            return Ok(Self::Post { client_id, secret: secret.to_owned() });
+            return Ok(Self::Post { client_id, secret: Secret::from_given(secret.to_owned()) });
         }
         if let Some(assertion) = get("client_assertion") {
             match get("client_assertion_type") {
@@ -273,11 +276,11 @@ mod tests {
         );
 
         let post = parse("grant_type=client_credentials&client_id=c1&client_secret=s%2B1").map(|r| r.credentials);
-        assert_eq!(post, Ok(PresentedCredentials::Post { client_id: "c1".into(), secret: "s+1".into() }));
+        assert_eq!(post, Ok(PresentedCredentials::Post { client_id: "c1".into(), secret: Secret::from_given("s+1".into()) }));
 
         let header = format!("Basic {}", STANDARD.encode("c%3A1:p%40ss"));
         let basic = TokenRequest::parse(b"grant_type=client_credentials", Some(&header)).map(|r| r.credentials);
-        assert_eq!(basic, Ok(PresentedCredentials::Basic { client_id: "c:1".into(), secret: "p@ss".into() }));
+        assert_eq!(basic, Ok(PresentedCredentials::Basic { client_id: "c:1".into(), secret: Secret::from_given("p@ss".into()) }));
     }
 
     #[test]
@@ -319,9 +322,17 @@ mod tests {
     }
 
     #[test]
+    fn presented_secrets_stay_out_of_debug_output() {
+        let request = parse("grant_type=client_credentials&client_id=c1&client_secret=hunter2-secret");
+        let reference = TokenReference::parse(b"token=the-access-token&client_id=c1&client_secret=hunter2-secret", None);
+        let printed = format!("{request:?} {reference:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("the-access-token"), "{printed}");
+    }
+
+    #[test]
     fn token_references_need_a_token_and_credentials() {
         let reference = TokenReference::parse(b"token=abc&client_id=c1", None);
-        assert_eq!(reference.map(|r| r.token), Ok("abc".to_owned()));
+        assert_eq!(reference.map(|r| r.token.expose().to_owned()), Ok("abc".to_owned()));
         assert_eq!(TokenReference::parse(b"client_id=c1", None).map(|_| ()).map_err(|e| e.code()), Err("invalid_request"));
         assert_eq!(TokenReference::parse(b"token=abc", None).map(|_| ()).map_err(|e| e.code()), Err("invalid_client"));
     }

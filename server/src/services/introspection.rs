@@ -20,7 +20,7 @@ pub async fn introspect(
 ) -> Result<Value, TokenFailure> {
     let request = TokenReference::parse(form, authorization)?;
     let caller = authenticate(state, workspace, &request.credentials, connection).await?;
-    let record = presented_access_token(state, &request.token).await.map_err(internal)?;
+    let record = presented_access_token(state, request.token.expose()).await.map_err(internal)?;
     let now = state.app.clock.now();
     let visible = |client_id: &str| !caller.dynamically_registered || client_id == caller.client.client_id;
     let Some(record) = record.filter(|r| r.workspace == workspace.reference() && r.is_active(now) && visible(&r.client_id))

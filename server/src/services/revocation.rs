@@ -17,7 +17,7 @@ pub async fn revoke(
 ) -> Result<(), TokenFailure> {
     let request = TokenReference::parse(form, authorization)?;
     let caller = authenticate(state, workspace, &request.credentials, connection).await?;
-    let Some(record) = presented_access_token(state, &request.token).await.map_err(internal)? else {
+    let Some(record) = presented_access_token(state, request.token.expose()).await.map_err(internal)? else {
         return Ok(());
     };
     if record.workspace != workspace.reference() {

@@ -261,7 +261,7 @@ async fn identify(
     let mut unrecorded_jti = None;
     match credentials {
         PresentedCredentials::Basic { secret, .. } | PresentedCredentials::Post { secret, .. } => {
-            let matches = stored.client_secret_hash.is_some_and(|hash| SecretHash::from_stored(hash).matches(secret));
+            let matches = stored.client_secret_hash.is_some_and(|hash| SecretHash::from_stored(hash).matches(secret.expose()));
             if !matches {
                 return Err(unknown());
             }
