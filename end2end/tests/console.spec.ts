@@ -40,8 +40,12 @@ test.describe("signing in", () => {
     await signIn(page);
     await expect(page.getByRole("heading", { name: "Workspaces" })).toBeVisible();
     await expect(page.getByText(admin.email)).toBeVisible();
+    await open(page, "/app/default/workspaces/obuk/applications");
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page).toHaveURL(/\/app\/login/);
+    // A page the browser's history kept leads back to the sign-in, not to a page of errors.
+    await page.goBack();
+    await expect(page).toHaveURL(/\/app\/login\?next=%2Fapp%2Fdefault%2Fworkspaces%2Fobuk%2Fapplications/);
     await open(page, "/app/default/workspaces");
     await expect(page).toHaveURL(/\/app\/login/);
   });
@@ -102,6 +106,12 @@ test.describe("workspaces", () => {
     await page.getByRole("button", { name: "Create workspace" }).click();
     await expect(page).toHaveURL(new RegExp(`/app/default/workspaces/${id}/dcr`));
     await expect(page.getByRole("heading", { name: "Dynamic client registration" })).toBeVisible();
+
+    // An address naming no workspace says so once, with the way back, and no tabs.
+    await open(page, "/app/default/workspaces/no-such-workspace/dcr");
+    await expect(page.locator("#workspace-unavailable")).toContainText("Workspace not found.");
+    await expect(page.locator(".sidebar-links")).toBeHidden();
+    await expect(page.getByRole("heading", { name: "Dynamic client registration" })).toBeHidden();
     expect(problems).toEqual([]);
   });
 
@@ -162,15 +172,18 @@ test.describe("workspaces", () => {
     await page.getByRole("button", { name: "Test" }).first().click();
     await expect(page.locator(".probe.error")).toBeVisible();
 
-    // A problem in a section switched off is still told, in the form's message, and nothing
-    // is saved.
+    // A section switched off still verifies what is sent anyway: a problem in it shows the
+    // section, with the problem at its field, and nothing is saved.
     await page.locator("#ssa-keys-jwks").check();
     await page.locator("#request-keys-jwks").check();
     await page.locator("#request-jwks").fill("not a key set");
     await page.getByRole("switch", { name: "Signed request body" }).uncheck();
+    await expect(page.locator("#request-jwks")).toBeHidden();
     await page.getByRole("button", { name: "Save changes" }).click();
-    await expect(page.getByRole("alert").filter({ hasText: "request_jwks (in a section switched off)" })).toBeVisible();
     await expect(page.getByRole("status").filter({ hasText: "Not saved" })).toBeVisible();
+    await expect(page.locator("#request-jwks")).toBeVisible();
+    await expect(page.locator(".field", { has: page.locator("#request-jwks") }).locator(".field-error")).toBeVisible();
+    await expect(page.locator(".nested", { has: page.locator("#request-jwks") }).getByText("Switched off, but kept")).toBeVisible();
     expect(problems).toEqual([]);
   });
 
@@ -292,6 +305,7 @@ test.describe("workspaces", () => {
     await page.getByLabel("Authentication").selectOption("client_secret_basic");
     await page.getByRole("button", { name: "Create client" }).click();
     await expect(page.locator("#created-client-secret")).toHaveValue(/^[A-Za-z0-9_-]{36}$/);
+    await expect(page.locator("#mc-name"), "the form closes: a second click makes no twin").toBeHidden();
     await expect(page.locator("#applications")).toContainText("Onboarding portal");
     await expect(page.locator("#applications tr", { hasText: "Onboarding portal" })).toContainText("Manual");
     expect(problems).toEqual([]);

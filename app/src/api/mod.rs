@@ -18,3 +18,6 @@ pub mod workspaces;
 /// Between the problems of an error that reports several ("field: problem" each), so that a
 /// form shows each at its field. A record separator: no message holds one.
 pub const PROBLEM_SEPARATOR: char = '\u{1e}';
+
+/// What a server function answers (401) once the administrator's sign-in has ended.
+pub const SESSION_ENDED: &str = "Your session has ended. Sign in again.";

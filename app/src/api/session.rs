@@ -67,7 +67,7 @@ pub async fn require_administrator() -> Result<Administrator, ServerFnError> {
     let state = app_state()?;
     match signed_in_administrator(&session().await?, &state).await {
         Ok(Some(administrator)) => Ok(administrator),
-        Ok(None) => Err(refused(axum::http::StatusCode::UNAUTHORIZED, "Your session has ended. Sign in again.")),
+        Ok(None) => Err(refused(axum::http::StatusCode::UNAUTHORIZED, super::SESSION_ENDED)),
         // The session store's errors are text; whether the database is the cause is asked of it.
         Err(detail) if !database_reachable(&state).await => Err(database_unreachable(detail)),
         Err(detail) => Err(internal(detail)),

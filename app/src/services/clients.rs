@@ -225,9 +225,15 @@ fn check_manual_client(
         _ if keys != 0 => Err(SettingsError::new("jwks", "keys are only for private_key_jwt")),
         TokenEndpointAuthMethod::TlsClientAuth => {
             let dn = new.tls_client_auth_subject_dn.as_deref().unwrap_or_default();
+            if dn.trim().is_empty() {
+                return Err(SettingsError::new(
+                    "tls_client_auth_subject_dn",
+                    "is required for tls_client_auth: the subject of the client's certificate",
+                ));
+            }
             DistinguishedName::parse(dn)
                 .map(|_| ())
-                .map_err(|e| SettingsError::new("tls_client_auth_subject_dn", format!("the name {e}")))
+                .map_err(|e| SettingsError::new("tls_client_auth_subject_dn", format!("the subject DN {e}")))
         }
         _ if new.tls_client_auth_subject_dn.is_some() => {
             Err(SettingsError::new("tls_client_auth_subject_dn", "is only for tls_client_auth"))

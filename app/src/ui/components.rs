@@ -8,7 +8,7 @@ use crate::api::PROBLEM_SEPARATOR;
 /// The message a server function failed with, without the framework's prefix.
 pub fn error_message(error: &ServerFnError) -> String {
     match error {
-        ServerFnError::ServerError(message) => message.clone(),
+        ServerFnError::ServerError(message) => sentence_case(message),
         other => other.to_string(),
     }
 }
@@ -60,6 +60,11 @@ fn concerns(problem_field: Option<&str>, field: &str) -> bool {
 /// the form shows somewhere under `field`.
 fn within(problem_field: Option<&str>, field: &str) -> bool {
     concerns(problem_field, field) || problem_field.and_then(|f| f.strip_prefix(field)).is_some_and(|rest| rest.starts_with('['))
+}
+
+/// Whether `error` reports a problem with any of `fields` (or a member or item of one).
+pub fn error_concerns(error: &(Option<String>, String), fields: &[&str]) -> bool {
+    problems(error).iter().any(|(problem_field, _)| fields.iter().any(|field| within(problem_field.as_deref(), field)))
 }
 
 /// A message under a form field, shown when the last error concerns `field`.
@@ -154,6 +159,14 @@ pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     if query.is_empty() { base.to_owned() } else { format!("{base}?{query}") }
 }
 
+/// A distinguished name that may wrap after each of its commas, not inside its attributes, as
+/// a long DN must in a table cell; selected and copied, it is the DN as written.
+#[component]
+#[expect(clippy::needless_pass_by_value, reason = "a component's props are owned")]
+pub fn WrappingDn(#[prop(into)] dn: String) -> impl IntoView {
+    dn.split_inclusive(',').map(|part| view! { {part.to_owned()}<wbr /> }).collect_view()
+}
+
 /// A value, or a muted dash where there is none.
 pub fn or_dash(value: Option<String>) -> String {
     value.unwrap_or_else(|| "—".to_owned())
@@ -223,11 +236,17 @@ fn show_first_problem() {
             .flatten()
             .and_then(|field| field.query_selector("input, textarea, select").ok().flatten())
             .and_then(|input| input.dyn_into::<web_sys::HtmlElement>().ok());
+        // Centred: at the edge of the window, the sticky Save bar would cover the message.
+        let centred = web_sys::ScrollIntoViewOptions::new();
+        centred.set_block(web_sys::ScrollLogicalPosition::Center);
         match input {
             Some(input) => {
-                let _ = input.focus();
+                let without_scrolling = web_sys::FocusOptions::new();
+                without_scrolling.set_prevent_scroll(true);
+                let _ = input.focus_with_options(&without_scrolling);
+                message.scroll_into_view_with_scroll_into_view_options(&centred);
             }
-            None => message.scroll_into_view(),
+            None => message.scroll_into_view_with_scroll_into_view_options(&centred),
         }
     }
 }

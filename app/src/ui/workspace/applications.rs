@@ -236,6 +236,12 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>, allowed_methods: Ve
     Effect::new(move |_| {
         if let Some(Ok(client)) = create.value().get() {
             created.set(Some(client));
+            // Done: a second click must not make a twin.
+            open.set(false);
+            for field in [name, dn, jwks, jwks_uri] {
+                field.set(String::new());
+            }
+            scopes.set("dcr_register".to_owned());
         }
     });
     let error = Signal::derive(move || create.value().get().and_then(Result::err).map(|e| field_error(&e)));
@@ -267,7 +273,13 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>, allowed_methods: Ve
                 created.get().map(|client| {
                     view! {
                         <div class="alert ok" role="status" id="created-client">
-                            <p>"Client created. Copy its credentials now: the secret is not shown again."</p>
+                            <p>
+                                {if client.client_secret.is_some() {
+                                    "Client created. Copy its credentials now: the secret is not shown again."
+                                } else {
+                                    "Client created."
+                                }}
+                            </p>
                             <CopyField label="Client ID" value=client.client_id.clone() id="created-client-id" />
                             {client.client_secret.clone().map(|secret| view! { <CopyField label="Client secret" value=secret id="created-client-secret" /> })}
                         </div>

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use super::use_workspace_path;
 use crate::api::audit::{AuditPage, list_audit_events};
 use crate::domain::audit::{AuditEvent, Outcome};
-use crate::ui::components::{Badge, error_message, or_dash, with_query};
+use crate::ui::components::{Badge, WrappingDn, error_message, or_dash, with_query};
 
 const TYPES: [(&str, &str); 12] = [
     ("dcr_created", "Registered"),
@@ -149,7 +149,12 @@ fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
                                         <div class="mono small">{event.software_id}</div>
                                         <div class="muted small">{event.org_id}</div>
                                     </td>
-                                    <td class="mono small">{or_dash(event.client_cert_subject)}</td>
+                                    <td class="mono small subject">
+                                        {match event.client_cert_subject {
+                                            Some(subject) => view! { <WrappingDn dn=subject /> }.into_any(),
+                                            None => "—".into_any(),
+                                        }}
+                                    </td>
                                     <td class="mono small party">{or_dash(from)}</td>
                                 </tr>
                             }

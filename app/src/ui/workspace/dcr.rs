@@ -7,7 +7,7 @@ use super::{HeaderResource, refresh_header_when_saved, use_workspace_path};
 use crate::api::dcr::{DcrForm, get_dcr_form, save_dcr_settings, test_jwks_uri};
 use crate::api::policies::{PolicySummary, list_policies};
 use crate::domain::workspace::Profile;
-use crate::ui::components::{CopyField, FieldMessage, FormMessage, SaveToast, error_message, field_error};
+use crate::ui::components::{CopyField, FieldMessage, FormMessage, SaveToast, error_concerns, error_message, field_error};
 
 const FIELDS: &[&str] = &[
     "enabled",
@@ -27,6 +27,22 @@ const FIELDS: &[&str] = &[
     "trust_sandbox_directory",
     "policy_id",
 ];
+
+/// The fields of the software statement section.
+const STATEMENT_FIELDS: [&str; 5] =
+    ["ssa_keys_kind", "ssa_jwks", "ssa_jwks_uri", "trusted_ssa_issuers", "max_software_statement_age_seconds"];
+/// The fields of the signed request body section.
+const REQUEST_KEY_FIELDS: [&str; 3] = ["request_keys_kind", "request_jwks", "request_jwks_uri"];
+
+/// Over a section shown though its switch is off (a field of it has a problem): why it matters.
+#[component]
+fn SwitchedOffNote(on: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <p class="alert warning small" class:hidden=move || on.get()>
+            "Switched off, but kept: these settings still verify what a registration sends anyway. Correct or clear the field below to save."
+        </p>
+    }
+}
 
 #[component]
 pub fn DcrSettingsPage() -> impl IntoView {
@@ -133,20 +149,28 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
         trust_sandbox_directory: trust_sandbox_directory.get(),
         policy_id: policy_id.get(),
     };
-    // Fields in a section switched off: a problem with one is told with the form's message.
+    let save = Action::new(move |form: &DcrForm| {
+        let form = form.clone();
+        let path = path.get_untracked();
+        async move { save_dcr_settings(path.tenant, path.workspace, form).await }
+    });
+    let error = Signal::derive(move || save.value().get().and_then(Result::err).map(|e| field_error(&e)));
+    // A section switched off still verifies what is sent anyway (a statement, a signed body):
+    // its fields are kept, and one with a problem shows itself so it can be put right.
+    let statement_section_shown = Signal::derive(move || {
+        require_software_statement.get() || error.with(|e| e.as_ref().is_some_and(|e| error_concerns(e, &STATEMENT_FIELDS)))
+    });
+    let request_section_shown = Signal::derive(move || {
+        require_signed_request.get() || error.with(|e| e.as_ref().is_some_and(|e| error_concerns(e, &REQUEST_KEY_FIELDS)))
+    });
+    // Fields out of sight: a problem with one is told with the form's message.
     let hidden_fields = Signal::derive(move || {
         let mut hidden = Vec::new();
-        if !require_software_statement.get() {
-            hidden.extend([
-                "ssa_keys_kind",
-                "ssa_jwks",
-                "ssa_jwks_uri",
-                "trusted_ssa_issuers",
-                "max_software_statement_age_seconds",
-            ]);
+        if !statement_section_shown.get() {
+            hidden.extend(STATEMENT_FIELDS);
         }
-        if !require_signed_request.get() {
-            hidden.extend(["request_keys_kind", "request_jwks", "request_jwks_uri"]);
+        if !request_section_shown.get() {
+            hidden.extend(REQUEST_KEY_FIELDS);
         }
         if !(require_mtls.get() && require_software_statement.get()) {
             hidden.push("bind_transport_certificate");
@@ -157,12 +181,6 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
     let header = expect_context::<HeaderResource>();
     let open_banking = move || header.get().and_then(Result::ok).is_some_and(|header| header.profile == Profile::OpenbankingUk);
     let departures = move || if open_banking() { current().open_banking_departures() } else { Vec::new() };
-    let save = Action::new(move |form: &DcrForm| {
-        let form = form.clone();
-        let path = path.get_untracked();
-        async move { save_dcr_settings(path.tenant, path.workspace, form).await }
-    });
-    let error = Signal::derive(move || save.value().get().and_then(Result::err).map(|e| field_error(&e)));
     let outcome =
         Signal::derive(move || if save.pending().get() { None } else { save.value().get().map(|result| result.is_ok()) });
     refresh_header_when_saved(outcome);
@@ -222,7 +240,8 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                 <Switch id="dcr-ssa" label="Protected by software statement" checked=require_software_statement>
                     "Registration needs a software statement signed by a trusted directory."
                 </Switch>
-                <div class="nested" class:hidden=move || !require_software_statement.get()>
+                <div class="nested" class:hidden=move || !statement_section_shown.get()>
+                    <SwitchedOffNote on=require_software_statement />
                     <div class="field">
                         <label for="ssa-issuers">"Trusted issuers"</label>
                         <textarea id="ssa-issuers" rows="2" bind:value=trusted_ssa_issuers placeholder="OpenBanking Ltd">{trusted_ssa_issuers.get_untracked()}</textarea>
@@ -245,7 +264,8 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                 <Switch id="dcr-signed" label="Signed request body" checked=require_signed_request>
                     "The request must be a JWS (application/jose or application/jwt)."
                 </Switch>
-                <div class="nested" class:hidden=move || !require_signed_request.get()>
+                <div class="nested" class:hidden=move || !request_section_shown.get()>
+                    <SwitchedOffNote on=require_signed_request />
                     <KeysInput prefix="request" label="Request signing keys" kind=request_keys_kind jwks=request_jwks jwks_uri=request_jwks_uri from_statement=true error />
                 </div>
             </section>

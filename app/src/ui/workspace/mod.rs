@@ -63,17 +63,42 @@ pub fn refresh_header_when_saved(saved: Signal<Option<bool>>) {
     });
 }
 
+/// Leaves for the sign-in page, which returns here once signed in.
+fn sign_in_again() {
+    #[cfg(feature = "hydrate")]
+    {
+        let location = window().location();
+        let here = format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
+        let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
+        let _ = location.set_href(&format!("/app/login?next={next}"));
+    }
+}
+
 #[component]
 pub fn WorkspaceLayout() -> impl IntoView {
     let path = use_workspace_path();
     let header: HeaderResource = Resource::new(move || path.get(), |p| workspace_overview(p.tenant, p.workspace));
     provide_context(header);
     let link = move |page: &'static str| move || path.get().href(page);
+    let all_workspaces = move || format!("/app/{}/workspaces", path.get().tenant);
+    // A workspace that cannot be read (an unknown id in the address) has no pages to show. The
+    // panel that says so is rendered in a Transition; the pages and links are hidden once the
+    // browser knows, by an effect (the server renders them, as before the header is read).
+    let unavailable = move || header.get().and_then(Result::err).map(|error| error_message(&error));
+    let hide_pages = RwSignal::new(false);
+    Effect::new(move |_| {
+        let unavailable = unavailable();
+        // A page kept by the browser's history after signing out: to the sign-in, and back here.
+        if unavailable.as_deref() == Some(crate::api::SESSION_ENDED) {
+            sign_in_again();
+        }
+        hide_pages.set(unavailable.is_some());
+    });
     view! {
         <TopBar />
         <div class="console">
             <nav class="sidebar" aria-label="Workspace">
-                <a class="sidebar-back" href=move || format!("/app/{}/workspaces", path.get().tenant)>
+                <a class="sidebar-back" href=all_workspaces>
                     "← All workspaces"
                 </a>
                 <Transition fallback=|| view! { <div class="sidebar-title muted">"…"</div> }>
@@ -91,11 +116,11 @@ pub fn WorkspaceLayout() -> impl IntoView {
                                     }
                                         .into_any()
                                 }
-                                Err(error) => view! { <div class="alert error">{error_message(&error)}</div> }.into_any(),
+                                Err(_) => ().into_any(),
                             })
                     }}
                 </Transition>
-                <ul class="sidebar-links">
+                <ul class="sidebar-links" class:hidden=hide_pages>
                     <li>
                         <A href=link("dcr")>"Dynamic client registration"</A>
                     </li>
@@ -120,7 +145,25 @@ pub fn WorkspaceLayout() -> impl IntoView {
                 </ul>
             </nav>
             <main class="page wide">
-                <Outlet />
+                <Transition fallback=|| ()>
+                    {move || {
+                        unavailable()
+                            .map(|message| {
+                                view! {
+                                    <div class="unavailable" id="workspace-unavailable">
+                                        <h1>"This workspace cannot be shown"</h1>
+                                        <p class="lead">{if message.ends_with('.') { message } else { format!("{message}.") }}</p>
+                                        <a class="button secondary" href=all_workspaces>
+                                            "All workspaces"
+                                        </a>
+                                    </div>
+                                }
+                            })
+                    }}
+                </Transition>
+                <div class:hidden=hide_pages>
+                    <Outlet />
+                </div>
             </main>
         </div>
     }

@@ -248,7 +248,12 @@ fn NewSandboxTppForm(changed: RwSignal<u32>) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
             changed.update(|n| *n += 1);
-            software_id.set(String::new());
+            // The organisation stays for its next software; what describes this one starts over.
+            for field in [software_id, client_name, redirect_uris] {
+                field.set(String::new());
+            }
+            roles.set(vec!["AISP".to_owned()]);
+            algorithm.set("PS256".to_owned());
         }
     });
     let error = Signal::derive(move || create.value().get().and_then(Result::err).map(|e| field_error(&e)));
