@@ -279,11 +279,15 @@ test.describe("workspaces", () => {
     await expect(page.locator(".field", { hasText: "Registrations per IP address" }).locator(".field-error")).toContainText(
       "Must be at most 1000000",
     );
+    // Every problem is told at once, each at its field.
     await page.getByLabel("Registrations per IP address").fill("-5");
+    await page.getByLabel("Lifetime (seconds)").fill("10");
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect(
       page.locator(".field", { hasText: "Registrations per IP address" }).locator(".field-error", { hasText: "Must be a whole number, 0 or more" }),
     ).toBeVisible();
+    await expect(page.locator(".field", { has: page.locator("#ttl") }).locator(".field-error")).toContainText("Must be between 60 and 86400");
+    await page.getByLabel("Lifetime (seconds)").fill("3600");
     await page.getByLabel("Registrations per IP address").fill("120");
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect(page.getByRole("status").filter({ hasText: "General settings saved" })).toBeVisible();

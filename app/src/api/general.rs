@@ -46,25 +46,30 @@ impl LimitsForm {
         }
     }
 
-    /// The limits, or the first field that is not a whole number (as "limits.field: problem").
-    pub fn to_limits(&self) -> Result<crate::domain::limits::Limits, String> {
-        let number = |field: &str, text: &str| {
-            text.trim().parse::<u32>().map_err(|_| format!("limits.{field}: must be a whole number, 0 or more"))
+    /// The limits, or every field that is not a whole number (as "limits.field: problem").
+    pub fn to_limits(&self) -> Result<crate::domain::limits::Limits, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut number = |field: &str, text: &str| {
+            text.trim().parse::<u32>().unwrap_or_else(|_| {
+                problems.push(format!("limits.{field}: must be a whole number, 0 or more"));
+                0
+            })
         };
-        Ok(crate::domain::limits::Limits {
-            registrations_per_ip_per_minute: number("registrations_per_ip_per_minute", &self.registrations_per_ip_per_minute)?,
+        let limits = crate::domain::limits::Limits {
+            registrations_per_ip_per_minute: number("registrations_per_ip_per_minute", &self.registrations_per_ip_per_minute),
             registrations_per_software_per_minute: number(
                 "registrations_per_software_per_minute",
                 &self.registrations_per_software_per_minute,
-            )?,
-            token_requests_per_ip_per_minute: number("token_requests_per_ip_per_minute", &self.token_requests_per_ip_per_minute)?,
+            ),
+            token_requests_per_ip_per_minute: number("token_requests_per_ip_per_minute", &self.token_requests_per_ip_per_minute),
             token_requests_per_client_per_minute: number(
                 "token_requests_per_client_per_minute",
                 &self.token_requests_per_client_per_minute,
-            )?,
-            max_dynamic_clients: number("max_dynamic_clients", &self.max_dynamic_clients)?,
-            abandoned_after_days: number("abandoned_after_days", &self.abandoned_after_days)?,
-        })
+            ),
+            max_dynamic_clients: number("max_dynamic_clients", &self.max_dynamic_clients),
+            abandoned_after_days: number("abandoned_after_days", &self.abandoned_after_days),
+        };
+        if problems.is_empty() { Ok(limits) } else { Err(problems) }
     }
 }
 
@@ -90,44 +95,64 @@ impl GeneralForm {
         }
     }
 
-    fn to_patch(&self) -> Result<crate::domain::workspace::WorkspaceSettingsPatch, ServerFnError> {
+    /// The change this form describes, and what of it could not be read ("field: problem"
+    /// each). A field that could not be read is left out of the change, so the settings' own
+    /// rules still check every other one: the form shows every problem at once.
+    fn to_patch(&self) -> (crate::domain::workspace::WorkspaceSettingsPatch, Vec<String>) {
+        use crate::domain::oauth::{GrantType, TokenEndpointAuthMethod};
         use crate::domain::workspace::WorkspaceSettingsPatch;
-        let invalid = |field: &str, message: String| crate::api::errors::invalid(format!("{field}: {message}"));
+        /// A field's value, or its problem noted in `problems`.
+        fn read<T>(problems: &mut Vec<String>, field: &str, result: Result<T, String>) -> Option<T> {
+            result.map_err(|message| problems.push(format!("{field}: {message}"))).ok()
+        }
+        let mut problems = Vec::new();
         let lines = |text: &str| text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect::<Vec<_>>();
         let optional = |text: &str| Some(Some(text.trim().to_owned()).filter(|t| !t.is_empty()));
-        let methods = self
-            .token_endpoint_auth_methods
-            .iter()
-            .map(|m| m.parse())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| invalid("token_endpoint_auth_methods", format!("{e}")))?;
-        let grants = self
-            .grant_types
-            .iter()
-            .map(|g| g.parse())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| invalid("grant_types", format!("{e}")))?;
-        let mut role_scopes = std::collections::BTreeMap::new();
-        for line in lines(&self.role_scopes) {
-            let (role, scopes) =
-                line.split_once(':').ok_or_else(|| invalid("role_scopes", format!("'{line}' is not 'ROLE: scope scope'")))?;
-            role_scopes.insert(role.trim().to_owned(), scopes.split_whitespace().map(str::to_owned).collect());
-        }
-        let algorithm = crate::domain::signing::SigningAlgorithm::parse(&self.access_token_signing_alg)
-            .ok_or_else(|| invalid("access_token_signing_alg", "choose PS256 or ES256".to_owned()))?;
-        let limits = self.limits.to_limits().map_err(crate::api::errors::invalid)?;
-        Ok(WorkspaceSettingsPatch {
+        let methods = read(
+            &mut problems,
+            "token_endpoint_auth_methods",
+            self.token_endpoint_auth_methods
+                .iter()
+                .map(|m| m.parse())
+                .collect::<Result<Vec<TokenEndpointAuthMethod>, _>>()
+                .map_err(|e| e.to_string()),
+        );
+        let grants = read(
+            &mut problems,
+            "grant_types",
+            self.grant_types.iter().map(|g| g.parse()).collect::<Result<Vec<GrantType>, _>>().map_err(|e| e.to_string()),
+        );
+        let role_scopes = read(
+            &mut problems,
+            "role_scopes",
+            lines(&self.role_scopes)
+                .into_iter()
+                .map(|line| {
+                    let (role, scopes) = line.split_once(':').ok_or_else(|| format!("'{line}' is not 'ROLE: scope scope'"))?;
+                    Ok((role.trim().to_owned(), scopes.split_whitespace().map(str::to_owned).collect()))
+                })
+                .collect(),
+        );
+        let algorithm = read(
+            &mut problems,
+            "access_token_signing_alg",
+            crate::domain::signing::SigningAlgorithm::parse(&self.access_token_signing_alg)
+                .ok_or_else(|| "choose PS256 or ES256".to_owned()),
+        );
+        let limits = self.limits.to_limits().map_err(|unread| problems.extend(unread)).ok();
+        let patch = WorkspaceSettingsPatch {
             accepted_audiences: Some(lines(&self.accepted_audiences)),
             org_id: optional(&self.org_id),
             trusted_client_ca_pem: optional(&self.trusted_client_ca_pem),
-            token_endpoint_auth_methods: Some(methods),
-            grant_types: Some(grants),
+            token_endpoint_auth_methods: methods,
+            grant_types: grants,
             scopes: Some(self.scopes.split_whitespace().map(str::to_owned).collect()),
-            role_scopes: Some(role_scopes),
+            role_scopes,
             access_token_ttl_seconds: Some(self.access_token_ttl_seconds),
-            access_token_signing_alg: Some(algorithm),
-            limits: Some(limits),
-        })
+            access_token_signing_alg: algorithm,
+            limits,
+        };
+        (patch, problems)
     }
 }
 
@@ -144,10 +169,12 @@ mod tests {
             let bad = LimitsForm { max_dynamic_clients: typed.to_owned(), ..form.clone() };
             assert_eq!(
                 bad.to_limits(),
-                Err("limits.max_dynamic_clients: must be a whole number, 0 or more".to_owned()),
+                Err(vec!["limits.max_dynamic_clients: must be a whole number, 0 or more".to_owned()]),
                 "{typed}"
             );
         }
+        let two = LimitsForm { max_dynamic_clients: "x".to_owned(), abandoned_after_days: "-1".to_owned(), ..form.clone() };
+        assert_eq!(two.to_limits().map_err(|problems| problems.len()), Err(2), "every field is read");
         let padded = LimitsForm { abandoned_after_days: " 30 ".to_owned(), ..form };
         assert_eq!(padded.to_limits().map(|l| l.abandoned_after_days), Ok(30));
     }
@@ -169,9 +196,17 @@ pub async fn save_general_settings(tenant: String, workspace: String, form: Gene
     use crate::api::session::{app_state, require_administrator};
     let administrator = require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
-    let saved = crate::services::workspaces::update_settings(&app_state()?, &at, form.to_patch()?, &administrator.email)
-        .await
-        .map_err(user_error)?;
+    let state = app_state()?;
+    let (patch, unread) = form.to_patch();
+    let problems = crate::services::workspaces::settings_problems(&state, &at, patch.clone()).await.map_err(user_error)?;
+    // Each problem names its form field: the form shows them all at once.
+    let each: Vec<String> =
+        unread.into_iter().chain(problems.iter().map(|problem| format!("{}: {}", problem.field, problem.message))).collect();
+    if !each.is_empty() {
+        return Err(crate::api::errors::invalid(each.join(&crate::api::PROBLEM_SEPARATOR.to_string())));
+    }
+    let saved =
+        crate::services::workspaces::update_settings(&state, &at, patch, &administrator.email).await.map_err(user_error)?;
     tracing::info!(workspace = %at, administrator = %administrator.email, "general settings saved in the console");
     Ok(GeneralForm::from_settings(&saved.settings))
 }

@@ -54,6 +54,12 @@ impl Limits {
     }
 
     pub fn validate(&self) -> Result<(), SettingsError> {
+        self.problems().into_iter().next().map_or(Ok(()), Err)
+    }
+
+    /// Every limit out of its bounds, each with its field (`limits.<name>`).
+    pub fn problems(&self) -> Vec<SettingsError> {
+        let mut problems = Vec::new();
         for (field, value) in [
             ("registrations_per_ip_per_minute", self.registrations_per_ip_per_minute),
             ("registrations_per_software_per_minute", self.registrations_per_software_per_minute),
@@ -62,16 +68,14 @@ impl Limits {
             ("max_dynamic_clients", self.max_dynamic_clients),
         ] {
             if value > MAX_RATE {
-                return Err(SettingsError::new(
-                    format!("limits.{field}"),
-                    format!("must be at most {MAX_RATE} (0 for no limit)"),
-                ));
+                problems
+                    .push(SettingsError::new(format!("limits.{field}"), format!("must be at most {MAX_RATE} (0 for no limit)")));
             }
         }
         if !(1..=3650).contains(&self.abandoned_after_days) {
-            return Err(SettingsError::new("limits.abandoned_after_days", "must be between 1 and 3650 days"));
+            problems.push(SettingsError::new("limits.abandoned_after_days", "must be between 1 and 3650 days"));
         }
-        Ok(())
+        problems
     }
 }
 

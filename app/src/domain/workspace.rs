@@ -123,6 +123,14 @@ impl WorkspaceSettings {
 
     /// Applies a partial update and checks the result as a whole.
     pub fn patched(&self, patch: WorkspaceSettingsPatch) -> Result<Self, SettingsError> {
+        let next = self.with_patch(patch);
+        next.validate()?;
+        Ok(next)
+    }
+
+    /// These settings with a partial update applied, unchecked.
+    #[must_use]
+    pub fn with_patch(&self, patch: WorkspaceSettingsPatch) -> Self {
         let mut next = self.clone();
         if let Some(v) = patch.accepted_audiences {
             next.accepted_audiences = v;
@@ -154,55 +162,59 @@ impl WorkspaceSettings {
         if let Some(v) = patch.limits {
             next.limits = v;
         }
-        next.validate()?;
-        Ok(next)
+        next
     }
 
-    /// Rules that relate fields to each other. The CA bundle is checked by the server, which
-    /// can parse certificates.
+    /// Rules that relate fields to each other, checked on save: the first that fails. See
+    /// [`Self::problems`].
     pub fn validate(&self) -> Result<(), SettingsError> {
+        self.problems().into_iter().next().map_or(Ok(()), Err)
+    }
+
+    /// Every rule these settings break, one problem per field at most (a form shows each at its
+    /// field). The CA bundle is checked by the server, which can parse certificates.
+    pub fn problems(&self) -> Vec<SettingsError> {
+        let mut problems = Vec::new();
         if self.accepted_audiences.is_empty() && self.org_id.is_none() {
-            return Err(SettingsError::new("accepted_audiences", "at least one audience (or org_id) is required"));
-        }
-        if let Some(bad) = self.accepted_audiences.iter().find(|a| a.trim().is_empty() || a.len() > 512) {
-            return Err(SettingsError::new("accepted_audiences", format!("'{bad}' is not a usable audience")));
+            problems.push(SettingsError::new("accepted_audiences", "at least one audience (or org_id) is required"));
+        } else if let Some(bad) = self.accepted_audiences.iter().find(|a| a.trim().is_empty() || a.len() > 512) {
+            problems.push(SettingsError::new("accepted_audiences", format!("'{bad}' is not a usable audience")));
         }
         if let Some(org_id) = &self.org_id
             && (org_id.len() > 64 || !org_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
         {
-            return Err(SettingsError::new("org_id", "must be up to 64 letters, digits, '-' or '_'"));
+            problems.push(SettingsError::new("org_id", "must be up to 64 letters, digits, '-' or '_'"));
         }
         if self.token_endpoint_auth_methods.is_empty() {
-            return Err(SettingsError::new("token_endpoint_auth_methods", "at least one method is required"));
-        }
-        if self.token_endpoint_auth_methods.contains(&TokenEndpointAuthMethod::ClientSecretJwt) {
+            problems.push(SettingsError::new("token_endpoint_auth_methods", "at least one method is required"));
+        } else if self.token_endpoint_auth_methods.contains(&TokenEndpointAuthMethod::ClientSecretJwt) {
             // Its HMAC needs the secret itself, and Onboard keeps only a hash of secrets.
-            return Err(SettingsError::new(
+            problems.push(SettingsError::new(
                 "token_endpoint_auth_methods",
                 "client_secret_jwt is not supported: client secrets are stored only as hashes",
             ));
         }
         if !(60..=86_400).contains(&self.access_token_ttl_seconds) {
-            return Err(SettingsError::new("access_token_ttl_seconds", "must be between 60 and 86400 seconds"));
+            problems.push(SettingsError::new("access_token_ttl_seconds", "must be between 60 and 86400 seconds"));
         }
         if self.grant_types.is_empty() {
-            return Err(SettingsError::new("grant_types", "at least one grant type is required"));
+            problems.push(SettingsError::new("grant_types", "at least one grant type is required"));
         }
         if let Some(bad) = self.scopes.iter().find(|s| !is_scope_token(s)) {
-            return Err(SettingsError::new("scopes", format!("'{bad}' is not a valid scope token (RFC 6749 §3.3)")));
+            problems.push(SettingsError::new("scopes", format!("'{bad}' is not a valid scope token (RFC 6749 §3.3)")));
         }
         for (role, scopes) in &self.role_scopes {
             if role.is_empty() || role.len() > 32 {
-                return Err(SettingsError::new("role_scopes", format!("role '{role}' must be 1 to 32 characters")));
-            }
-            if let Some(missing) = scopes.iter().find(|s| !self.scopes.contains(s)) {
-                return Err(SettingsError::new(
+                problems.push(SettingsError::new("role_scopes", format!("role '{role}' must be 1 to 32 characters")));
+            } else if let Some(missing) = scopes.iter().find(|s| !self.scopes.contains(s)) {
+                problems.push(SettingsError::new(
                     format!("role_scopes.{role}"),
                     format!("scope '{missing}' is not one of the workspace's scopes"),
                 ));
             }
         }
-        self.limits.validate()
+        problems.extend(self.limits.problems());
+        problems
     }
 
     /// The values a registration request's `aud` may take.
@@ -350,5 +362,25 @@ mod tests {
         assert_eq!(field(r#"{"access_token_ttl_seconds": 5}"#).as_deref(), Some("access_token_ttl_seconds"));
         assert_eq!(field(r#"{"scopes": ["bad scope"]}"#).as_deref(), Some("scopes"));
         assert_eq!(field(r#"{"scopes": ["openid"]}"#).as_deref(), Some("role_scopes.AISP"));
+    }
+
+    #[test]
+    fn every_problem_is_told_at_once() {
+        let patch: WorkspaceSettingsPatch = serde_json::from_str(
+            r#"{"accepted_audiences": [], "grant_types": [], "access_token_ttl_seconds": 5,
+                "limits": {"max_dynamic_clients": 2000000, "abandoned_after_days": 0}}"#,
+        )
+        .unwrap_or_default();
+        let fields: Vec<String> = obuk().with_patch(patch).problems().into_iter().map(|p| p.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "accepted_audiences",
+                "access_token_ttl_seconds",
+                "grant_types",
+                "limits.max_dynamic_clients",
+                "limits.abandoned_after_days"
+            ]
+        );
     }
 }

@@ -121,25 +121,44 @@ async fn checked_settings(
     workspace: &Workspace,
     patch: WorkspaceSettingsPatch,
 ) -> Result<WorkspaceSettings, ServiceError> {
-    let settings = workspace.settings.patched(patch)?;
-    match &settings.trusted_client_ca_pem {
-        Some(pem) => check_ca_bundle(pem)?,
-        // As the DCR settings check it: the sandbox directory's CA counts when it is trusted.
-        None if workspace.dcr.enabled && workspace.dcr.require_mtls && !workspace.dcr.trust_sandbox_directory => {
-            return Err(SettingsError::new(
-                "trusted_client_ca_pem",
-                "registration requires mutual TLS, which needs trusted client CAs: turn off \"Require mutual TLS\" in the DCR \
-                 settings first, or trust the sandbox directory there",
-            )
-            .into());
-        }
-        None => {}
+    let settings = workspace.settings.with_patch(patch);
+    if let Some(problem) = problems_of(workspace, &settings).into_iter().next() {
+        return Err(problem.into());
     }
     let algorithm = settings.access_token_signing_alg;
     if algorithm != workspace.settings.access_token_signing_alg {
         signing_keys::ensure_signing_key(state, at, algorithm).await?;
     }
     Ok(settings)
+}
+
+/// Every problem of the workspace's settings with `patch` applied, each with its field: what a
+/// form shows at once, before anything is saved.
+pub async fn settings_problems(
+    state: &AppState,
+    at: &WorkspaceRef,
+    patch: WorkspaceSettingsPatch,
+) -> Result<Vec<SettingsError>, ServiceError> {
+    let workspace = get_workspace(state, at).await?;
+    Ok(problems_of(&workspace, &workspace.settings.with_patch(patch)))
+}
+
+/// The settings' own rules, the CA bundle's and the rule the DCR settings add: mutual TLS
+/// needs CAs (the sandbox directory's count when it is trusted).
+fn problems_of(workspace: &Workspace, settings: &WorkspaceSettings) -> Vec<SettingsError> {
+    let mut problems = settings.problems();
+    match &settings.trusted_client_ca_pem {
+        Some(pem) => problems.extend(check_ca_bundle(pem).err()),
+        None if workspace.dcr.enabled && workspace.dcr.require_mtls && !workspace.dcr.trust_sandbox_directory => {
+            problems.push(SettingsError::new(
+                "trusted_client_ca_pem",
+                "registration requires mutual TLS, which needs trusted client CAs: turn off \"Require mutual TLS\" in the DCR \
+                 settings first, or trust the sandbox directory there",
+            ));
+        }
+        None => {}
+    }
+    problems
 }
 
 /// A CA bundle must hold at least one certificate, each a parsable CA certificate.
