@@ -241,6 +241,7 @@ test.describe("workspaces", () => {
     await page.getByRole("button", { name: "Delete application" }).click();
     await page.getByRole("button", { name: "Yes, delete" }).click();
     await expect(page).toHaveURL(new RegExp(`${id}/applications`));
+    await expect(page.locator("#done-notice")).toHaveText(`Application ${clientId} deleted.`);
     await expect(page.getByText("No applications match.")).toBeVisible();
     // Deleted: its token no longer opens its registration, and its secret gets no new token.
     expect((await request.get(management, { headers: { Authorization: `Bearer ${accessToken}` } })).status()).toBe(401);

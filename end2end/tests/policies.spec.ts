@@ -53,6 +53,7 @@ test("a validator policy refuses a registration with its rule's description, and
 
   await page.getByRole("button", { name: "Save policy" }).click();
   await expect(page).toHaveURL(new RegExp(`${id}/policies/reserved-names/edit`));
+  await expect(page.locator("#done-notice")).toContainText("Policy reserved-names created.");
   await expect(page.getByLabel("Name")).toHaveValue("Reserved names");
   await snapshot(page, "policy-editor");
 

@@ -142,7 +142,8 @@ pub async fn delete_application(tenant: String, workspace: String, client_id: St
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     crate::services::clients::delete_client(&app_state()?, &at, &client_id, &administrator.email).await.map_err(user_error)?;
     tracing::info!(workspace = %at, %client_id, administrator = %administrator.email, "client deleted in the console");
-    leptos_axum::redirect(&format!("/app/{tenant}/workspaces/{workspace}/applications"));
+    let deleted: String = url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
+    leptos_axum::redirect(&format!("/app/{tenant}/workspaces/{workspace}/applications?deleted={deleted}"));
     Ok(())
 }
 

@@ -259,7 +259,7 @@ pub async fn delete_policy(tenant: String, workspace: String, id: String) -> Res
         crate::domain::ids::PolicyId::parse(id).map_err(|_| refused(axum::http::StatusCode::NOT_FOUND, "policy not found"))?;
     crate::services::policies::delete_policy(&app_state()?, &at, &id, &administrator.email).await.map_err(user_error)?;
     tracing::info!(workspace = %at, policy = %id, administrator = %administrator.email, "policy deleted in the console");
-    leptos_axum::redirect(&format!("/app/{tenant}/workspaces/{workspace}/policies"));
+    leptos_axum::redirect(&format!("/app/{tenant}/workspaces/{workspace}/policies?deleted={id}"));
     Ok(())
 }
 

@@ -19,7 +19,8 @@ pub struct JwksUri(Url);
 
 impl JwksUri {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let url = Url::parse(text.trim()).map_err(|e| format!("must be an absolute URL ({e})"))?;
+        let url = Url::parse(text.trim())
+            .map_err(|_| "must be an absolute URL, such as https://directory.example/jwks.json".to_owned())?;
         if !matches!(url.scheme(), "https" | "http") {
             return Err("must use https".to_owned());
         }

@@ -119,6 +119,22 @@ pub fn FormMessage(
     }
 }
 
+/// The confirmation of what the page before did, told by its address: `?{param}=<what>`
+/// (such as `?deleted=<id>` after a deletion that returned to a list) gets `text(what)`.
+#[component]
+pub fn DoneNotice(param: &'static str, text: fn(&str) -> String) -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    move || {
+        query.read().get(param).filter(|what| !what.is_empty()).map(|what| {
+            view! {
+                <div class="alert ok" role="status" id="done-notice">
+                    {text(&what)}
+                </div>
+            }
+        })
+    }
+}
+
 /// A pill label.
 #[component]
 pub fn Badge(#[prop(into)] text: String, tone: &'static str) -> impl IntoView {

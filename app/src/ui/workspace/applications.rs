@@ -12,7 +12,8 @@ use crate::api::applications::{
 };
 use crate::domain::client::{ClientSummary, MAX_CLIENT_SEARCH_CHARS};
 use crate::ui::components::{
-    CopyField, FieldMessage, FormMessage, RegistrationBadge, application_count, error_message, field_error, or_dash, with_query,
+    CopyField, DoneNotice, FieldMessage, FormMessage, RegistrationBadge, application_count, error_message, field_error, or_dash,
+    with_query,
 };
 
 #[component]
@@ -52,6 +53,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                 <p class="lead">"Clients of this workspace: registered by TPPs through DCR, or created here."</p>
             </div>
         </div>
+        <DoneNotice param="deleted" text=|client_id| format!("Application {client_id} deleted.") />
         <div class="toolbar">
             <nav class="tabs" aria-label="Filter applications">
                 {tab("all", "All")}

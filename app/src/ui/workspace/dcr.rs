@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 use super::{HeaderResource, refresh_header_when_saved, use_workspace_path};
 use crate::api::dcr::{DcrForm, get_dcr_form, save_dcr_settings, test_jwks_uri};
@@ -272,7 +273,9 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
 
             <section class="card">
                 <Switch id="dcr-mtls" label="Require mutual TLS" checked=require_mtls>
-                    "A client certificate issued by one of the trusted CAs of the General settings."
+                    "A client certificate issued by one of the trusted CAs of the "
+                    <A href=move || path.get().href("general")>"General settings"</A>
+                    "."
                 </Switch>
                 <FieldMessage field="require_mtls" error />
                 <div class="nested" class:hidden=move || !(require_mtls.get() && require_software_statement.get())>
@@ -350,6 +353,12 @@ fn KeysInput(
         }
     };
     let probe = Action::new(|uri: &String| test_jwks_uri(uri.clone()));
+    // A result speaks of the URI tested: once the URI is edited, it is no longer shown.
+    let tested = RwSignal::new(None::<String>);
+    let test = move |_| {
+        tested.set(Some(jwks_uri.get()));
+        probe.dispatch(jwks_uri.get());
+    };
     let jwks_field = match prefix {
         "ssa" => "ssa_jwks",
         _ => "request_jwks",
@@ -380,13 +389,14 @@ fn KeysInput(
                 <label for=format!("{prefix}-jwks-uri") class="sr-only">{format!("{label} (JWKS URI)")}</label>
                 <div class="copy-row">
                     <input id=format!("{prefix}-jwks-uri") type="url" value=jwks_uri.get_untracked() bind:value=jwks_uri placeholder="https://keystore.example/jwks.json" />
-                    <button type="button" class="button secondary small" on:click=move |_| { probe.dispatch(jwks_uri.get()); } disabled=move || probe.pending().get()>
+                    <button type="button" class="button secondary small" on:click=test disabled=move || probe.pending().get()>
                         {move || if probe.pending().get() { "Testing…" } else { "Test" }}
                     </button>
                 </div>
                 <FieldMessage field=uri_field error />
                 {move || {
-                    probe.value().get().map(|result| match result {
+                    let current = tested.get().is_some_and(|uri| jwks_uri.with(|typed| *typed == uri));
+                    probe.value().get().filter(|_| current).map(|result| match result {
                         Ok(kids) => view! { <p class="probe ok" role="status">{keys_found(&kids)}</p> }.into_any(),
                         Err(e) => view! { <p class="probe error" role="alert">{error_message(&e)}</p> }.into_any(),
                     })

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use super::{HeaderResource, use_workspace_path};
 use crate::api::policies::{DeletePolicy, PolicyForm, RuleForm, describe_value, get_policy_form, list_policies, save_policy};
 use crate::domain::policy::{Comparator, INPUT_FIELDS, PolicyErrorCode};
-use crate::ui::components::{Badge, FieldMessage, FormMessage, SaveToast, error_message, field_error};
+use crate::ui::components::{Badge, DoneNotice, FieldMessage, FormMessage, SaveToast, error_message, field_error};
 
 #[component]
 pub fn PoliciesPage() -> impl IntoView {
@@ -29,6 +29,7 @@ pub fn PoliciesPage() -> impl IntoView {
                 "New policy"
             </A>
         </div>
+        <DoneNotice param="deleted" text=|id| format!("Policy {id} deleted.") />
         <Transition fallback=|| view! { <p class="muted">"Loading policies…"</p> }>
             {move || {
                 let attached = header.get().and_then(Result::ok).and_then(|header| header.policy_id);
@@ -116,6 +117,10 @@ pub fn EditPolicyPage() -> impl IntoView {
     let form = Resource::new(move || (path.get(), id.get()), |(p, id)| get_policy_form(p.tenant, p.workspace, id));
     view! {
         <Title text="Policy" />
+        <DoneNotice
+            param="created"
+            text=|id| format!("Policy {id} created. It applies once chosen in the Dynamic client registration tab.")
+        />
         <Transition fallback=|| view! { <p class="muted">"Loading the policy…"</p> }>
             {move || {
                 form.get()
@@ -197,7 +202,7 @@ fn PolicyEditor(initial: PolicyForm, create: bool) -> impl IntoView {
     Effect::new(move |_| {
         if create && let Some(Ok(saved)) = save.value().get() {
             navigate(
-                &path.get_untracked().href(&format!("policies/{}/edit", saved.id)),
+                &path.get_untracked().href(&format!("policies/{}/edit?created={}", saved.id, saved.id)),
                 leptos_router::NavigateOptions::default(),
             );
         }

@@ -62,7 +62,7 @@ fn TrustNotice() -> impl IntoView {
                     } else if !header.dcr_enabled {
                         "Dynamic client registration is off for this workspace: registrations will be refused (403)."
                     } else if !header.trusts_sandbox_directory {
-                        "This workspace does not trust the sandbox directory: registrations will be refused as unapproved. Switch it on for test workspaces only."
+                        "This workspace does not trust the sandbox directory: its software's registrations will be refused, their statements and certificates not trusted here. Switch it on for test workspaces only."
                     } else {
                         return None;
                     };
@@ -197,24 +197,28 @@ fn Outcome(software_id: String, outcome: Result<SandboxRegistration, ServerFnErr
     let body = match outcome {
         Err(error) => view! { <div class="alert error">{error_message(&error)}</div> }.into_any(),
         Ok(registration) => {
-            let verdict = match registration.client_id.clone() {
-                Some(client_id) => {
-                    let href = path.get_untracked().href(&format!("applications/{client_id}"));
-                    view! {
-                        <div class="verdict accepted" role="status">
-                            <strong>"Registered (201)"</strong>
-                            <span>"client"</span>
-                            <A href=href attr:class="mono">{client_id}</A>
-                        </div>
-                    }
-                    .into_any()
-                }
-                None => view! {
-                    <div class="verdict refused" role="status">
-                        <strong>{format!("Refused ({})", registration.status)}</strong>
+            let verdict = if let Some(client_id) = registration.client_id.clone() {
+                let href = path.get_untracked().href(&format!("applications/{client_id}"));
+                view! {
+                    <div class="verdict accepted" role="status">
+                        <strong>"Registered (201)"</strong>
+                        <span>"client"</span>
+                        <A href=href attr:class="mono">{client_id}</A>
                     </div>
                 }
-                .into_any(),
+                .into_any()
+            } else {
+                // Why, in the protocol's words, above the whole answer.
+                let why = serde_json::from_str::<serde_json::Value>(&registration.answer)
+                    .ok()
+                    .and_then(|answer| answer.get("error_description").and_then(|d| d.as_str()).map(str::to_owned));
+                view! {
+                    <div class="verdict refused" role="status">
+                        <strong>{format!("Refused ({})", registration.status)}</strong>
+                        {why.map(|why| view! { <span>{why}</span> })}
+                    </div>
+                }
+                .into_any()
             };
             view! {
                 {verdict}
