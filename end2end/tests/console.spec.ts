@@ -143,8 +143,17 @@ test.describe("workspaces", () => {
     await expect(page.locator(".field-error", { hasText: "private key material" })).toBeVisible();
     await expect(page.locator(".field-error")).toHaveCount(1);
     await expect(page.getByRole("status").filter({ hasText: "Not saved" })).toBeVisible();
+    // Unsaved changes are said beside the Save button; a link elsewhere asks first, and so
+    // does a reload.
+    await expect(page.locator(".unsaved-note")).toBeVisible();
+    page.once("dialog", (dialog) => dialog.dismiss());
+    await page.locator(".sidebar").getByRole("link", { name: "Policies" }).click();
+    await expect(page).toHaveURL(new RegExp(`${id}/dcr`));
+    const asked = new Promise<string>((resolve) => page.once("dialog", (dialog) => { resolve(dialog.type()); void dialog.accept(); }));
     await page.reload();
+    expect(await asked).toBe("beforeunload");
     await expect(page.getByRole("switch", { name: "Enable dynamic client registration" })).not.toBeChecked();
+    await expect(page.locator(".unsaved-note")).toBeHidden();
 
     // Software statement and signed body with a pasted JWKS: saved, and kept after a reload.
     await page.getByRole("switch", { name: "Enable dynamic client registration" }).check();
@@ -154,6 +163,7 @@ test.describe("workspaces", () => {
     await page.getByRole("switch", { name: "Require mutual TLS" }).uncheck();
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect(page.getByRole("status").filter({ hasText: "DCR settings saved" })).toBeVisible();
+    await expect(page.locator(".unsaved-note")).toBeHidden();
     await snapshot(page, "dcr-settings");
     await page.reload();
     await expect(page.getByRole("switch", { name: "Enable dynamic client registration" })).toBeChecked();

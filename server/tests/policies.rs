@@ -324,6 +324,15 @@ async fn the_dry_run_shows_every_check_and_writes_nothing() {
             .await;
     assert_eq!(report["error"], "invalid_client_metadata");
     assert!(report["error_description"].as_str().unwrap().contains("requires a signed registration request"), "{report}");
+    // Refused at the body: what the pipeline did not reach is listed, and marked so.
+    let unreached: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "not reached")
+        .map(|c| c["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(unreached, ["software_statement", "signature", "claims", "policy"], "{report}");
 
     let (status, body) = server
         .admin(

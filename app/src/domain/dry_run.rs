@@ -29,6 +29,10 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// Every stage, in pipeline order.
+    pub const ALL: [Self; 7] =
+        [Self::Admission, Self::Transport, Self::Body, Self::SoftwareStatement, Self::Signature, Self::Claims, Self::Policy];
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Admission => "Admission",
@@ -101,6 +105,19 @@ impl Trace {
     pub fn first_failure(&self) -> Option<&PipelineCheck> {
         self.checks.iter().find(|check| check.outcome == CheckOutcome::Failed)
     }
+
+    /// After the failure the pipeline stopped at, a skipped row for each later stage it did
+    /// not reach, so a report shows what was left unchecked as well as what was checked.
+    pub fn mark_unreached(&mut self) {
+        let Some(stopped) = self.checks.iter().rev().find(|check| check.outcome == CheckOutcome::Failed).map(|c| c.stage) else {
+            return;
+        };
+        for stage in Stage::ALL.into_iter().skip_while(|stage| *stage != stopped).skip(1) {
+            if !self.checks.iter().any(|check| check.stage == stage) {
+                self.skip(stage, "not reached", "a registration stops at its first failed check");
+            }
+        }
+    }
 }
 
 /// The registration request of a dry run: a compact JWS as a TPP would send it, or the claims
@@ -166,6 +183,23 @@ mod tests {
         let failure = trace.first_failure().map(|check| (check.name.as_str(), check.detail.as_deref()));
         assert_eq!(failure, Some(("aud", Some("aud: not accepted"))));
         assert_eq!(trace.checks.len(), 3);
+    }
+
+    #[test]
+    fn the_stages_after_the_failure_that_stopped_the_pipeline_are_marked_unreached() {
+        let mut trace = Trace::default();
+        let _ = trace.record(Stage::Admission, "enabled", Err::<(), _>("off"), ToString::to_string);
+        trace.pass(Stage::Transport, "certificate");
+        let _ = trace.record(Stage::SoftwareStatement, "issuer", Err::<(), _>("untrusted"), ToString::to_string);
+        trace.mark_unreached();
+        let unreached: Vec<Stage> =
+            trace.checks.iter().filter(|check| check.outcome == CheckOutcome::Skipped).map(|check| check.stage).collect();
+        assert_eq!(unreached, [Stage::Signature, Stage::Claims, Stage::Policy], "after the last failure, not the first");
+
+        let mut passed = Trace::default();
+        passed.pass(Stage::Claims, "aud");
+        passed.mark_unreached();
+        assert_eq!(passed.checks.len(), 1, "nothing is added when nothing failed");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod directory;
 mod layout;
 mod login;
 mod status_page;
+mod unsaved;
 mod workspace;
 
 use leptos::prelude::*;

@@ -84,6 +84,7 @@ pub async fn run(state: &ServerState, at: &WorkspaceRef, request: DryRunRequest)
         Err(_) => Ok(()),
     };
     let outcome = admitted.and(validated.map(drop)).and(replay);
+    trace.mark_unreached();
     Ok(DryRunReport { warnings, ..report(outcome, trace) })
 }
 

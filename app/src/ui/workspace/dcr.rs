@@ -9,6 +9,7 @@ use crate::api::dcr::{DcrForm, get_dcr_form, save_dcr_settings, test_jwks_uri};
 use crate::api::policies::{PolicySummary, list_policies};
 use crate::domain::workspace::Profile;
 use crate::ui::components::{CopyField, FieldMessage, FormMessage, SaveToast, error_concerns, error_message, field_error};
+use crate::ui::unsaved::{UnsavedChanges, UnsavedNote};
 
 const FIELDS: &[&str] = &[
     "enabled",
@@ -185,9 +186,12 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
     let outcome =
         Signal::derive(move || if save.pending().get() { None } else { save.value().get().map(|result| result.is_ok()) });
     refresh_header_when_saved(outcome);
+    let unsaved = UnsavedChanges::track(current, outcome);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        save.dispatch(current());
+        let form = current();
+        unsaved.saving(&form);
+        save.dispatch(form);
     };
     view! {
         <form class="settings" on:submit=submit novalidate>
@@ -306,6 +310,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
             }}
             <FormMessage error fields=FIELDS hidden=hidden_fields />
             <div class="form-actions sticky">
+                <UnsavedNote dirty=unsaved.dirty />
                 <button type="submit" class="button" id="save-dcr" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save changes" }}
                 </button>

@@ -11,6 +11,7 @@ use crate::api::general::{GeneralForm, LimitsForm, get_general_form, save_genera
 use crate::domain::oauth::{GrantType, TokenEndpointAuthMethod};
 use crate::domain::workspace::Profile;
 use crate::ui::components::{FieldMessage, FormMessage, SaveToast, error_message, field_error};
+use crate::ui::unsaved::{UnsavedChanges, UnsavedNote};
 
 const FIELDS: &[&str] = &[
     "accepted_audiences",
@@ -97,20 +98,24 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
     let outcome =
         Signal::derive(move || if save.pending().get() { None } else { save.value().get().map(|result| result.is_ok()) });
     refresh_header_when_saved(outcome);
+    let current = move || GeneralForm {
+        accepted_audiences: accepted_audiences.get(),
+        org_id: org_id.get(),
+        trusted_client_ca_pem: trusted_client_ca_pem.get(),
+        token_endpoint_auth_methods: methods.get(),
+        grant_types: grants.get(),
+        scopes: scopes.get(),
+        role_scopes: role_scopes.get(),
+        access_token_ttl_seconds: ttl.get().trim().parse().unwrap_or(0),
+        access_token_signing_alg: algorithm.get(),
+        limits: limits.current(),
+    };
+    let unsaved = UnsavedChanges::track(current, outcome);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        save.dispatch(GeneralForm {
-            accepted_audiences: accepted_audiences.get(),
-            org_id: org_id.get(),
-            trusted_client_ca_pem: trusted_client_ca_pem.get(),
-            token_endpoint_auth_methods: methods.get(),
-            grant_types: grants.get(),
-            scopes: scopes.get(),
-            role_scopes: role_scopes.get(),
-            access_token_ttl_seconds: ttl.get().trim().parse().unwrap_or(0),
-            access_token_signing_alg: algorithm.get(),
-            limits: limits.current(),
-        });
+        let form = current();
+        unsaved.saving(&form);
+        save.dispatch(form);
     };
     view! {
         <form class="settings" on:submit=submit novalidate>
@@ -190,7 +195,7 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
             </section>
             <section class="card">
                 <h2>"Limits"</h2>
-                <p class="hint">"Per minute, with a burst of a minute's worth; 0 switches a limit off. Callers over a rate get 429 with Retry-After."</p>
+                <p class="hint spaced">"Rates are per minute, with a burst of a minute's worth; 0 switches a limit off. Callers over a rate get 429 with Retry-After."</p>
                 <div class="form-grid">
                     <LimitField id="limit-reg-ip" label="Registrations per IP address" value=limits.registrations_per_ip field="registrations_per_ip_per_minute" error />
                     <LimitField id="limit-reg-software" label="Registrations per software_id" value=limits.registrations_per_software field="registrations_per_software_per_minute" error />
@@ -202,6 +207,7 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
             </section>
             <FormMessage error fields=FIELDS />
             <div class="form-actions sticky">
+                <UnsavedNote dirty=unsaved.dirty />
                 <button type="submit" class="button" id="save-general" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save changes" }}
                 </button>

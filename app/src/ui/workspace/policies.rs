@@ -10,6 +10,7 @@ use super::{HeaderResource, use_workspace_path};
 use crate::api::policies::{DeletePolicy, PolicyForm, RuleForm, describe_value, get_policy_form, list_policies, save_policy};
 use crate::domain::policy::{Comparator, INPUT_FIELDS, PolicyErrorCode};
 use crate::ui::components::{Badge, DoneNotice, FieldMessage, FormMessage, SaveToast, error_message, field_error};
+use crate::ui::unsaved::{UnsavedChanges, UnsavedNote};
 
 #[component]
 pub fn PoliciesPage() -> impl IntoView {
@@ -207,15 +208,19 @@ fn PolicyEditor(initial: PolicyForm, create: bool) -> impl IntoView {
             );
         }
     });
+    let current = move || PolicyForm {
+        id: id.get(),
+        name: name.get(),
+        language: language.get(),
+        rules: rules.get().into_iter().map(RuleRow::form).collect(),
+        rego: rego.get(),
+    };
+    let unsaved = UnsavedChanges::track(current, outcome);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        save.dispatch(PolicyForm {
-            id: id.get(),
-            name: name.get(),
-            language: language.get(),
-            rules: rules.get().into_iter().map(RuleRow::form).collect(),
-            rego: rego.get(),
-        });
+        let form = current();
+        unsaved.saving(&form);
+        save.dispatch(form);
     };
     let add_rule = move |_| {
         let key = next_key.get_value();
@@ -315,6 +320,7 @@ fn PolicyEditor(initial: PolicyForm, create: bool) -> impl IntoView {
 
             <FormMessage error fields=&["id", "name", "language", "rules", "rego"] />
             <div class="form-actions sticky">
+                <UnsavedNote dirty=unsaved.dirty />
                 {(!create).then(|| view! { <A href=move || path.get().href("dry-run") attr:class="button secondary">"Try in the dry run"</A> })}
                 <button type="submit" class="button" id="save-policy" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save policy" }}

@@ -1,0 +1,99 @@
+//! Unsaved changes of a settings form: said beside its Save button, and asked about before
+//! the page is left (another tab of the console, a reload, the window closed), so an edit is
+//! never lost without a word.
+
+use leptos::prelude::*;
+
+/// What a form holds against what was last saved.
+pub struct UnsavedChanges<T: Send + Sync + 'static> {
+    /// What is being saved just now, to become the baseline once saved.
+    saving: StoredValue<Option<T>>,
+    pub dirty: Memo<bool>,
+}
+
+// Handles to reactive values, whatever the form's type (a derive would ask `T: Copy`).
+impl<T: Send + Sync + 'static> Clone for UnsavedChanges<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for UnsavedChanges<T> {}
+
+/// Asked when a page with unsaved changes is about to be left by a link.
+const LEAVE_QUESTION: &str = "Leave this page? Your changes are not saved.";
+
+impl<T: Clone + PartialEq + Send + Sync + 'static> UnsavedChanges<T> {
+    /// Tracks `current` (the form's values) against the values it starts with, and against
+    /// each one saved since (`saved` turns `Some(true)` after a successful save).
+    pub fn track(current: impl Fn() -> T + Send + Sync + Copy + 'static, saved: Signal<Option<bool>>) -> Self {
+        let baseline = RwSignal::new(untrack(current));
+        let saving = StoredValue::new(None::<T>);
+        let dirty = Memo::new(move |_| baseline.with(|baseline| *baseline != current()));
+        Effect::new(move |_| {
+            if saved.get() == Some(true)
+                && let Some(saved) = saving.get_value()
+            {
+                baseline.set(saved);
+            }
+        });
+        ask_before_leaving(dirty);
+        Self { saving, dirty }
+    }
+
+    /// Notes `form` as the one being saved.
+    pub fn saving(&self, form: &T) {
+        self.saving.set_value(Some(form.clone()));
+    }
+}
+
+/// "Unsaved changes", beside a Save button while there are some.
+#[component]
+pub fn UnsavedNote(dirty: Memo<bool>) -> impl IntoView {
+    view! {
+        <span class="unsaved-note" class:hidden=move || !dirty.get() role="status">
+            "Unsaved changes"
+        </span>
+    }
+}
+
+/// While `dirty`, a link elsewhere in the console asks first, and so does the browser before
+/// the page is reloaded or closed.
+fn ask_before_leaving(dirty: Memo<bool>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast as _;
+        use leptos::wasm_bindgen::closure::Closure;
+
+        let unload = window_event_listener(leptos::ev::beforeunload, move |event| {
+            if dirty.get_untracked() {
+                event.prevent_default();
+            }
+        });
+        // In the capture phase, before the router sees the click and navigates.
+        let on_click = Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |event: web_sys::MouseEvent| {
+            let leaves = event
+                .target()
+                .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+                .and_then(|element| element.closest("a[href]").ok().flatten())
+                .is_some();
+            if leaves && dirty.get_untracked() && !window().confirm_with_message(LEAVE_QUESTION).unwrap_or(true) {
+                event.prevent_default();
+                event.stop_propagation();
+            }
+        });
+        let listener = on_click.as_ref().unchecked_ref::<web_sys::js_sys::Function>().clone();
+        let _ = document().add_event_listener_with_callback_and_bool("click", &listener, true);
+        // Kept until the form goes, then removed with its closure (browser objects are not
+        // `Send`; this runs on the page's one thread).
+        let held = send_wrapper::SendWrapper::new((listener, on_click));
+        on_cleanup(move || {
+            unload.remove();
+            let (listener, on_click) = held.take();
+            let _ = document().remove_event_listener_with_callback_and_bool("click", &listener, true);
+            drop(on_click);
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (dirty, LEAVE_QUESTION);
+}
