@@ -4,8 +4,8 @@ mod components;
 mod directory;
 mod layout;
 mod login;
+mod saving;
 mod status_page;
-mod unsaved;
 mod workspace;
 
 use leptos::prelude::*;

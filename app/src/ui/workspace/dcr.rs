@@ -8,8 +8,8 @@ use super::{HeaderResource, refresh_header_when_saved, use_workspace_path};
 use crate::api::dcr::{DcrForm, get_dcr_form, save_dcr_settings, test_jwks_uri};
 use crate::api::policies::{PolicySummary, list_policies};
 use crate::domain::workspace::Profile;
-use crate::ui::components::{CopyField, FieldMessage, FormMessage, SaveToast, error_concerns, error_message, field_error};
-use crate::ui::unsaved::{UnsavedChanges, UnsavedNote};
+use crate::ui::components::{CopyField, FieldMessage, FormMessage, SaveToast, error_concerns, error_message};
+use crate::ui::saving::{FormSave, UnsavedNote};
 
 const FIELDS: &[&str] = &[
     "enabled",
@@ -156,7 +156,8 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
         let path = path.get_untracked();
         async move { save_dcr_settings(path.tenant, path.workspace, form).await }
     });
-    let error = Signal::derive(move || save.value().get().and_then(Result::err).map(|e| field_error(&e)));
+    let saving = FormSave::new(save, current);
+    let error = saving.error;
     // A section switched off still verifies what is sent anyway (a statement, a signed body):
     // its fields are kept, and one with a problem shows itself so it can be put right.
     let statement_section_shown = Signal::derive(move || {
@@ -183,16 +184,9 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
     let header = expect_context::<HeaderResource>();
     let open_banking = move || header.get().and_then(Result::ok).is_some_and(|header| header.profile == Profile::OpenbankingUk);
     let departures = move || if open_banking() { current().open_banking_departures() } else { Vec::new() };
-    let outcome =
-        Signal::derive(move || if save.pending().get() { None } else { save.value().get().map(|result| result.is_ok()) });
+    let outcome = saving.outcome;
     refresh_header_when_saved(outcome);
-    let unsaved = UnsavedChanges::track(current, outcome);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let form = current();
-        unsaved.saving(&form);
-        save.dispatch(form);
-    };
+    let submit = saving.submit(current);
     view! {
         <form class="settings" on:submit=submit novalidate>
             <section class="card">
@@ -310,7 +304,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
             }}
             <FormMessage error fields=FIELDS hidden=hidden_fields />
             <div class="form-actions sticky">
-                <UnsavedNote dirty=unsaved.dirty />
+                <UnsavedNote dirty=saving.unsaved.dirty />
                 <button type="submit" class="button" id="save-dcr" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save changes" }}
                 </button>

@@ -10,8 +10,8 @@ use super::{HeaderResource, refresh_header_when_saved, use_workspace_path};
 use crate::api::general::{GeneralForm, LimitsForm, get_general_form, save_general_settings};
 use crate::domain::oauth::{GrantType, TokenEndpointAuthMethod};
 use crate::domain::workspace::Profile;
-use crate::ui::components::{FieldMessage, FormMessage, SaveToast, error_message, field_error};
-use crate::ui::unsaved::{UnsavedChanges, UnsavedNote};
+use crate::ui::components::{FieldMessage, FormMessage, SaveToast, error_message};
+use crate::ui::saving::{FormSave, UnsavedNote};
 
 const FIELDS: &[&str] = &[
     "accepted_audiences",
@@ -94,10 +94,6 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
         let path = path.get_untracked();
         async move { save_general_settings(path.tenant, path.workspace, form).await }
     });
-    let error = Signal::derive(move || save.value().get().and_then(Result::err).map(|e| field_error(&e)));
-    let outcome =
-        Signal::derive(move || if save.pending().get() { None } else { save.value().get().map(|result| result.is_ok()) });
-    refresh_header_when_saved(outcome);
     let current = move || GeneralForm {
         accepted_audiences: accepted_audiences.get(),
         org_id: org_id.get(),
@@ -110,13 +106,10 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
         access_token_signing_alg: algorithm.get(),
         limits: limits.current(),
     };
-    let unsaved = UnsavedChanges::track(current, outcome);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let form = current();
-        unsaved.saving(&form);
-        save.dispatch(form);
-    };
+    let saving = FormSave::new(save, current);
+    let (error, outcome) = (saving.error, saving.outcome);
+    refresh_header_when_saved(outcome);
+    let submit = saving.submit(current);
     view! {
         <form class="settings" on:submit=submit novalidate>
             <section class="card">
@@ -207,7 +200,7 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
             </section>
             <FormMessage error fields=FIELDS />
             <div class="form-actions sticky">
-                <UnsavedNote dirty=unsaved.dirty />
+                <UnsavedNote dirty=saving.unsaved.dirty />
                 <button type="submit" class="button" id="save-general" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save changes" }}
                 </button>

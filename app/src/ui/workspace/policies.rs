@@ -9,8 +9,8 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use super::{HeaderResource, use_workspace_path};
 use crate::api::policies::{DeletePolicy, PolicyForm, RuleForm, describe_value, get_policy_form, list_policies, save_policy};
 use crate::domain::policy::{Comparator, INPUT_FIELDS, PolicyErrorCode};
-use crate::ui::components::{Badge, DoneNotice, FieldMessage, FormMessage, SaveToast, error_message, field_error};
-use crate::ui::unsaved::{UnsavedChanges, UnsavedNote};
+use crate::ui::components::{Badge, DoneNotice, FieldMessage, FormMessage, SaveToast, error_message};
+use crate::ui::saving::{FormSave, UnsavedNote};
 
 #[component]
 pub fn PoliciesPage() -> impl IntoView {
@@ -196,9 +196,6 @@ fn PolicyEditor(initial: PolicyForm, create: bool) -> impl IntoView {
         let path = path.get_untracked();
         async move { save_policy(path.tenant, path.workspace, create, form).await }
     });
-    let error = Signal::derive(move || save.value().get().and_then(Result::err).map(|e| field_error(&e)));
-    let outcome =
-        Signal::derive(move || if save.pending().get() { None } else { save.value().get().map(|result| result.is_ok()) });
     // A new policy, once saved, is edited at its own address.
     Effect::new(move |_| {
         if create && let Some(Ok(saved)) = save.value().get() {
@@ -215,13 +212,9 @@ fn PolicyEditor(initial: PolicyForm, create: bool) -> impl IntoView {
         rules: rules.get().into_iter().map(RuleRow::form).collect(),
         rego: rego.get(),
     };
-    let unsaved = UnsavedChanges::track(current, outcome);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let form = current();
-        unsaved.saving(&form);
-        save.dispatch(form);
-    };
+    let saving = FormSave::new(save, current);
+    let (error, outcome) = (saving.error, saving.outcome);
+    let submit = saving.submit(current);
     let add_rule = move |_| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
@@ -320,7 +313,7 @@ fn PolicyEditor(initial: PolicyForm, create: bool) -> impl IntoView {
 
             <FormMessage error fields=&["id", "name", "language", "rules", "rego"] />
             <div class="form-actions sticky">
-                <UnsavedNote dirty=unsaved.dirty />
+                <UnsavedNote dirty=saving.unsaved.dirty />
                 {(!create).then(|| view! { <A href=move || path.get().href("dry-run") attr:class="button secondary">"Try in the dry run"</A> })}
                 <button type="submit" class="button" id="save-policy" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save policy" }}

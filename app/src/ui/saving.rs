@@ -1,8 +1,48 @@
-//! Unsaved changes of a settings form: said beside its Save button, and asked about before
-//! the page is left (another tab of the console, a reload, the window closed), so an edit is
-//! never lost without a word.
+//! How a form is saved: a server function's action, the errors and outcome it reports, and
+//! the form's unsaved changes, said beside its Save button and asked about before the page is
+//! left (another tab of the console, a reload, the window closed), so an edit is never lost
+//! without a word.
 
 use leptos::prelude::*;
+
+use super::components::field_error;
+
+/// A form saved by a server function (`action`): the field errors of its last save, how that
+/// save ended (`None` before or while saving) and its unsaved changes.
+pub struct FormSave<T: Send + Sync + 'static, R: Send + Sync + 'static> {
+    action: Action<T, Result<R, ServerFnError>>,
+    pub error: Signal<Option<(Option<String>, String)>>,
+    pub outcome: Signal<Option<bool>>,
+    pub unsaved: UnsavedChanges<T>,
+}
+
+impl<T: Send + Sync + 'static, R: Send + Sync + 'static> Clone for FormSave<T, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static, R: Send + Sync + 'static> Copy for FormSave<T, R> {}
+
+impl<T: Clone + PartialEq + Send + Sync + 'static, R: Clone + Send + Sync + 'static> FormSave<T, R> {
+    /// `current` reads the form's values.
+    pub fn new(action: Action<T, Result<R, ServerFnError>>, current: impl Fn() -> T + Send + Sync + Copy + 'static) -> Self {
+        let error = Signal::derive(move || action.value().get().and_then(Result::err).map(|e| field_error(&e)));
+        let outcome =
+            Signal::derive(move || if action.pending().get() { None } else { action.value().get().map(|result| result.is_ok()) });
+        Self { action, error, outcome, unsaved: UnsavedChanges::track(current, outcome) }
+    }
+
+    /// The form's submit handler: saves what `current` reads.
+    pub fn submit(self, current: impl Fn() -> T + Copy + 'static) -> impl Fn(leptos::ev::SubmitEvent) + Copy + 'static {
+        move |event| {
+            event.prevent_default();
+            let form = current();
+            self.unsaved.saving(&form);
+            self.action.dispatch(form);
+        }
+    }
+}
 
 /// What a form holds against what was last saved.
 pub struct UnsavedChanges<T: Send + Sync + 'static> {
