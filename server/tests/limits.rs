@@ -17,6 +17,7 @@ async fn assert_throttled(response: reqwest::Response, description: &str) {
     let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["pragma"], "no-cache", "RFC 6749 §5.1, on every error");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "temporarily_unavailable", "{body}");
     let said = body["error_description"].as_str().unwrap();

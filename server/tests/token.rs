@@ -88,7 +88,11 @@ async fn private_key_jwt_works_as_the_conformance_tool_sends_it() {
         // The same assertion again is a replay.
         let (status, body, headers) = server.token(&mtls, &form, None).await;
         assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
-        assert!(headers.get("www-authenticate").is_some());
+        assert_eq!(headers.get("www-authenticate").map(|v| v.to_str().unwrap()), Some("Basic realm=\"onboard\""));
+        assert_eq!(
+            (headers.get("cache-control").unwrap(), headers.get("pragma").unwrap()),
+            (&"no-store".parse().unwrap(), &"no-cache".parse().unwrap())
+        );
 
         // An assertion in a request refused after authentication (a scope the client lacks)
         // is spent all the same: it cannot get a token afterwards.

@@ -1,6 +1,6 @@
 //! The one place that turns errors into HTTP responses. Every error body is JSON
-//! `{"error", "error_description"}` with `Cache-Control: no-store`; internal details are logged
-//! once and never sent.
+//! `{"error", "error_description"}` with `Cache-Control: no-store` and `Pragma: no-cache` (RFC
+//! 6749 §5.1); internal details are logged once and never sent.
 
 use std::fmt::Display;
 
@@ -11,8 +11,14 @@ use serde::Serialize;
 
 use app::services::ServiceError;
 
-use crate::oauth2::registration::RegistrationError;
+use crate::oauth2::error_description;
+use crate::oauth2::token::TokenError;
 use crate::services::rate_limits::Throttled;
+use crate::services::token::TokenFailure;
+
+/// RFC 6749 §5.2: a failed client authentication names the scheme clients authenticate with
+/// over HTTP (certificates and assertions have none of their own).
+const CLIENT_CHALLENGE: &str = "Basic realm=\"onboard\"";
 
 #[derive(Debug)]
 pub struct WireError {
@@ -95,6 +101,7 @@ impl IntoResponse for WireError {
         let mut response = (self.status, Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         if let Some(challenge) = self.challenge {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
@@ -105,10 +112,23 @@ impl IntoResponse for WireError {
     }
 }
 
-/// Registration errors: 400 with the RFC 7591 §3.2.2 code.
-impl From<RegistrationError> for WireError {
-    fn from(error: RegistrationError) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, error.code().as_str(), error.description())
+/// RFC 6749 §5.2 errors of the token, introspection and revocation endpoints: 400, or 401 with
+/// a challenge for a failed client authentication.
+impl From<TokenError> for WireError {
+    fn from(error: TokenError) -> Self {
+        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let challenge = matches!(error, TokenError::InvalidClient(_)).then_some(CLIENT_CHALLENGE);
+        Self { challenge, ..Self::new(status, error.code(), error_description::oauth2(&error.to_string())) }
+    }
+}
+
+impl From<TokenFailure> for WireError {
+    fn from(failure: TokenFailure) -> Self {
+        match failure {
+            TokenFailure::Rejected(error) => error.into(),
+            TokenFailure::Throttled(throttled) => Self::throttled(&throttled),
+            TokenFailure::Internal(detail) => Self::internal(detail),
+        }
     }
 }
 

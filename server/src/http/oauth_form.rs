@@ -1,6 +1,6 @@
 //! What the form-encoded OAuth endpoints (token, introspection, revocation) share: the
-//! [`OAuthForm`] extractor (workspace, form body, `Authorization` header), and answers in the
-//! format RFC 6749 §5.2 describes, never cached.
+//! [`OAuthForm`] extractor (workspace, form body, `Authorization` header) and their successful
+//! answers, never cached. Their errors are [`WireError`]s.
 
 use std::sync::Arc;
 
@@ -10,16 +10,13 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::json;
 
 use app::domain::workspace::Workspace;
 use app::services::workspaces;
 
 use super::error::WireError;
 use super::extract::{WorkspacePath, read_body};
-use crate::oauth2::error_description;
 use crate::oauth2::token::TokenError;
-use crate::services::token::TokenFailure;
 use crate::state::ServerState;
 
 const BODY_LIMIT: usize = 16 * 1024;
@@ -42,7 +39,8 @@ impl FromRequest<ServerState> for OAuthForm {
         let workspace = workspaces::get_workspace(&state.app, &at).await.map_err(|e| WireError::from(e).into_response())?;
         let workspace =
             crate::services::sandbox::trusting(state, workspace).await.map_err(|e| WireError::internal(e).into_response())?;
-        let (form, authorization) = read_form(&parts.headers, Body::new(body)).await.map_err(|e| error_response(&e))?;
+        let (form, authorization) =
+            read_form(&parts.headers, Body::new(body)).await.map_err(|e| WireError::from(e).into_response())?;
         Ok(Self { workspace, form, authorization })
     }
 }
@@ -62,39 +60,11 @@ async fn read_form(headers: &HeaderMap, body: Body) -> Result<(Bytes, Option<Str
     Ok((form, authorization))
 }
 
-/// A successful JSON answer, never cached.
+/// A successful JSON answer, never cached (RFC 6749 §5.1).
 pub(super) fn success(body: &impl Serialize) -> Response {
     let mut response = (StatusCode::OK, Json(body)).into_response();
-    no_store(&mut response);
-    response
-}
-
-/// The answer to a failed request.
-pub(super) fn failure(failure: TokenFailure) -> Result<Response, WireError> {
-    match failure {
-        TokenFailure::Rejected(error) => Ok(error_response(&error)),
-        TokenFailure::Throttled(throttled) => Err(WireError::throttled(&throttled)),
-        TokenFailure::Internal(detail) => Err(WireError::internal(detail)),
-    }
-}
-
-/// An RFC 6749 §5.2 error. A failed client authentication is a 401 with a Basic challenge: the
-/// only `Authorization` scheme clients authenticate with here (certificates and assertions
-/// have no HTTP scheme of their own).
-fn error_response(error: &TokenError) -> Response {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut response =
-        (status, Json(json!({"error": error.code(), "error_description": error_description::oauth2(&error.to_string())})))
-            .into_response();
-    no_store(&mut response);
-    if matches!(error, TokenError::InvalidClient(_)) {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"onboard\""));
-    }
-    response
-}
-
-fn no_store(response: &mut Response) {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
 }

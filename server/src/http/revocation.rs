@@ -5,7 +5,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::error::WireError;
-use super::oauth_form::{OAuthForm, failure, success};
+use super::oauth_form::{OAuthForm, success};
 use crate::listener::Connection;
 use crate::services::revocation;
 use crate::state::ServerState;
@@ -13,6 +13,6 @@ use crate::state::ServerState;
 pub async fn post(State(state): State<ServerState>, connection: Connection, form: OAuthForm) -> Result<Response, WireError> {
     match revocation::revoke(&state, &form.workspace, &form.form, form.authorization.as_deref(), &connection).await {
         Ok(()) => Ok(success(&json!({}))),
-        Err(error) => failure(error),
+        Err(failure) => Err(failure.into()),
     }
 }

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::error::WireError;
-use super::oauth_form::{OAuthForm, failure, success};
+use super::oauth_form::{OAuthForm, success};
 use crate::listener::Connection;
 use crate::services::token;
 use crate::state::ServerState;
@@ -12,6 +12,6 @@ use crate::state::ServerState;
 pub async fn post(State(state): State<ServerState>, connection: Connection, form: OAuthForm) -> Result<Response, WireError> {
     match token::issue(&state, &form.workspace, &form.form, form.authorization.as_deref(), &connection).await {
         Ok(issued) => Ok(success(&issued)),
-        Err(error) => failure(error),
+        Err(failure) => Err(failure.into()),
     }
 }
