@@ -16,9 +16,7 @@ use serde_json::{Value, json};
 use support::{Ecosystem, TestServer, WORKSPACE, assert_registration_error};
 
 async fn configured() -> (TestServer, Ecosystem, reqwest::Client) {
-    let server = TestServer::start().await;
-    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
-    tpp.configure(&server).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let client = server.client(Some(&tpp.transport));
     (server, tpp, client)
 }

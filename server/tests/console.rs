@@ -11,7 +11,7 @@ use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, ConsoleSession, Ecosystem, ORG_ID, SOFTWARE_ID, TestServer};
+use support::{ADMIN_EMAIL, ADMIN_PASSWORD, ConsoleSession, ORG_ID, SOFTWARE_ID, TestServer};
 
 /// A browser-like caller without a cookie jar, so each test sees and sends cookies itself.
 fn client() -> Client {
@@ -253,9 +253,7 @@ async fn cross_site_and_origin_less_changes_are_refused() {
 
 #[tokio::test]
 async fn an_open_banking_registration_shows_its_organisation_and_software_statement_claims() {
-    let server = TestServer::start().await;
-    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
-    tpp.configure(&server).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let registered = tpp.register(&server, |_| {}).await;
     let client_id = registered["client_id"].as_str().unwrap();
 

@@ -9,7 +9,7 @@ mod support;
 use axum::http::StatusCode;
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::{ADMIN_WORKSPACE, Ecosystem, TestServer, assert_registration_error};
+use support::{ADMIN_WORKSPACE, TestServer, assert_registration_error};
 
 /// A 429 in the protocol's error format, with a `Retry-After` in whole seconds.
 async fn assert_throttled(response: reqwest::Response, description: &str) {
@@ -141,9 +141,7 @@ async fn registrations_racing_for_the_last_places_never_pass_the_cap() {
 
 #[tokio::test]
 async fn a_software_id_is_limited_once_its_statement_is_verified() {
-    let server = TestServer::start().await;
-    let tpp = Ecosystem::new(onboard::oauth2::jose::JwsAlgorithm::Ps256).await;
-    tpp.configure(&server).await;
+    let (server, tpp) = support::configured(onboard::oauth2::jose::JwsAlgorithm::Ps256).await;
     limit(&server, ADMIN_WORKSPACE, json!({"registrations_per_software_per_minute": 1})).await;
     tpp.register(&server, |_| {}).await;
 
@@ -192,9 +190,7 @@ async fn a_claimed_software_id_spends_no_one_elses_allowance() {
 
 #[tokio::test]
 async fn token_requests_are_limited_per_client_and_per_address() {
-    let server = TestServer::start().await;
-    let tpp = Ecosystem::new(onboard::oauth2::jose::JwsAlgorithm::Ps256).await;
-    tpp.configure(&server).await;
+    let (server, tpp) = support::configured(onboard::oauth2::jose::JwsAlgorithm::Ps256).await;
     let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
     let mtls = server.client(Some(&tpp.transport));
     let form = [("client_id", client_id.as_str()), ("grant_type", "client_credentials")];

@@ -27,9 +27,7 @@ struct Tool {
 
 impl Tool {
     async fn new() -> Self {
-        let server = TestServer::start().await;
-        let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
-        tpp.configure(&server).await;
+        let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
         let mtls = server.client(Some(&tpp.transport));
         Self { server, tpp, mtls }
     }

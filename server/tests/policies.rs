@@ -44,9 +44,7 @@ async fn create(server: &TestServer, policy: Value) -> (StatusCode, Value) {
 
 #[tokio::test]
 async fn policies_are_managed_through_the_admin_api() {
-    let server = TestServer::start().await;
-    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
-    tpp.configure(&server).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
 
     let (status, created) = create(&server, aisp_only()).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -120,9 +118,7 @@ async fn policies_are_managed_through_the_admin_api() {
 
 #[tokio::test]
 async fn a_policy_refuses_registrations_and_a_change_applies_to_the_next_one() {
-    let server = TestServer::start().await;
-    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
-    tpp.configure(&server).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     create(&server, aisp_only()).await;
     attach(&server, &tpp, Some("aisp-only")).await;
 
@@ -145,9 +141,7 @@ async fn a_policy_refuses_registrations_and_a_change_applies_to_the_next_one() {
 
 #[tokio::test]
 async fn rego_policies_allow_deny_and_fail_closed() {
-    let server = TestServer::start().await;
-    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
-    tpp.configure(&server).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let module = r#"package onboard
 
 default allow := false
@@ -189,9 +183,7 @@ deny contains msg if {
 
 #[tokio::test]
 async fn a_policy_that_cannot_be_evaluated_refuses_the_registration() {
-    let server = TestServer::start().await;
-    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
-    tpp.configure(&server).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let module = r#"package onboard
 
 allow if {
@@ -237,9 +229,7 @@ async fn dry_run(server: &TestServer, request: Value) -> Value {
 
 #[tokio::test]
 async fn the_dry_run_agrees_with_the_register_endpoint() {
-    let server = TestServer::start().await;
-    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
-    tpp.configure(&server).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let mut policy = aisp_only();
     policy["body"][0]["value"] = json!(["AISP", "PISP", "CBPII"]);
     policy["body"]
@@ -289,9 +279,7 @@ async fn the_dry_run_agrees_with_the_register_endpoint() {
 
 #[tokio::test]
 async fn the_dry_run_shows_every_check_and_writes_nothing() {
-    let server = TestServer::start().await;
-    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
-    tpp.configure(&server).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     create(&server, aisp_only()).await;
 
     // A policy can be tried before it is attached.
@@ -346,9 +334,7 @@ async fn the_dry_run_shows_every_check_and_writes_nothing() {
 
 #[tokio::test]
 async fn the_dry_run_sees_headers_as_the_endpoint_does_and_says_what_it_leaves_out() {
-    let server = TestServer::start().await;
-    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
-    tpp.configure(&server).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let rule = |field: &str, value: &str, description: &str| {
         json!({"field": field, "comparator": "equals", "value": value,
             "error_code": "invalid_client_metadata", "error_description": description})
@@ -416,9 +402,7 @@ fn request_with_ssa(tpp: &Ecosystem, ssa: impl FnOnce(&mut Value), request: impl
 
 #[tokio::test]
 async fn the_sample_policies_do_what_the_readme_says() {
-    let server = TestServer::start().await;
-    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
-    tpp.configure(&server).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     for sample in [
         include_str!("../policies/aisp-pisp-only.json"),
         include_str!("../policies/tls-client-auth-only.json"),

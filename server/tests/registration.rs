@@ -10,18 +10,11 @@ use axum::http::StatusCode;
 use onboard::oauth2::jose::JwsAlgorithm;
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::{ADMIN_WORKSPACE, Ecosystem, ORG_ID, SOFTWARE_ID, TestServer, WORKSPACE, assert_registration_error};
-
-async fn configured(algorithm: JwsAlgorithm) -> (TestServer, Ecosystem) {
-    let server = TestServer::start().await;
-    let ecosystem = Ecosystem::new(algorithm).await;
-    ecosystem.configure(&server).await;
-    (server, ecosystem)
-}
+use support::{ADMIN_WORKSPACE, ORG_ID, SOFTWARE_ID, TestServer, WORKSPACE, assert_registration_error};
 
 #[tokio::test]
 async fn a_tpp_registers_over_mutual_tls_and_the_admin_api_lists_it() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let client = server.client(Some(&tpp.transport));
     let (status, body) = server.register(&client, "application/jose", tpp.request()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -71,7 +64,7 @@ async fn a_tpp_registers_over_mutual_tls_and_the_admin_api_lists_it() {
 
 #[tokio::test]
 async fn es256_tpps_register_with_private_key_jwt() {
-    let (server, tpp) = configured(JwsAlgorithm::Es256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Es256).await;
     let request = tpp.request_with(|claims| {
         claims["token_endpoint_auth_method"] = json!("private_key_jwt");
         claims["token_endpoint_auth_signing_alg"] = json!("ES256");
@@ -84,7 +77,7 @@ async fn es256_tpps_register_with_private_key_jwt() {
 
 #[tokio::test]
 async fn mutual_tls_is_required_and_judged_per_workspace() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
 
     let (status, body) = server.register(&server.client(None), "application/jose", tpp.request()).await;
     assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
@@ -116,7 +109,7 @@ async fn mutual_tls_is_required_and_judged_per_workspace() {
 
 #[tokio::test]
 async fn a_replayed_request_is_refused_and_writes_nothing() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let client = server.client(Some(&tpp.transport));
     let request = tpp.request();
     let (status, _) = server.register(&client, "application/jose", request.clone()).await;
@@ -131,7 +124,7 @@ async fn a_replayed_request_is_refused_and_writes_nothing() {
 /// One case per stage of the pipeline, each asserting status and `error` on the wire.
 #[tokio::test]
 async fn each_kind_of_rejection_reaches_the_wire_in_rfc7591_form() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let client = server.client(Some(&tpp.transport));
     let other_tpp_key = onboard::tpp::keys::SigningKey::generate(JwsAlgorithm::Ps256, "tpp-sig-1").unwrap();
     let rogue_directory = onboard::tpp::keys::SigningKey::generate(JwsAlgorithm::Ps256, "directory-1").unwrap();
@@ -210,7 +203,7 @@ fn without(mut claims: Value, name: &str) -> Value {
 /// allows the method for its manually created clients; nothing is stored.
 #[tokio::test]
 async fn an_open_banking_workspace_registers_no_secret_clients() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     server
         .patch_workspace(json!({"token_endpoint_auth_methods": ["tls_client_auth", "private_key_jwt", "client_secret_basic"]}))
         .await;
@@ -230,7 +223,7 @@ async fn an_open_banking_workspace_registers_no_secret_clients() {
 
 #[tokio::test]
 async fn bodies_are_checked_for_type_and_size() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let client = server.client(Some(&tpp.transport));
     let (status, body) = server.register(&client, "text/plain", tpp.request()).await;
     assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
@@ -263,7 +256,7 @@ async fn unknown_workspaces_and_paths_answer_404_json() {
 /// Every DCR setting takes effect on the next request, without a restart.
 #[tokio::test]
 async fn settings_change_behaviour_on_the_next_request() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let with_cert = server.client(Some(&tpp.transport));
     let without_cert = server.client(None);
     let discovery = format!("{}{WORKSPACE}/.well-known/openid-configuration", server.https);
@@ -337,7 +330,7 @@ async fn settings_change_behaviour_on_the_next_request() {
 
 #[tokio::test]
 async fn tpp_keys_are_cached_and_refetched_for_an_unknown_kid() {
-    let (server, mut tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, mut tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let client = server.client(Some(&tpp.transport));
     for _ in 0..3 {
         let (status, body) = server.register(&client, "application/jose", tpp.request()).await;
@@ -355,7 +348,7 @@ async fn tpp_keys_are_cached_and_refetched_for_an_unknown_kid() {
 
 #[tokio::test]
 async fn unreachable_key_hosts_are_reported_by_whose_they_are() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let client = server.client(Some(&tpp.transport));
     tpp.published.lock().unwrap().down = true;
     // The bank's own directory key URI is down: the server cannot decide now (503).
@@ -375,7 +368,7 @@ async fn unreachable_key_hosts_are_reported_by_whose_they_are() {
 /// admits exactly one registration.
 #[tokio::test]
 async fn protect_by_access_token_admits_one_registration_per_dcr_register_token() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let portal_cert = tpp
         .transport_ca
         .issue_client(
@@ -509,7 +502,7 @@ async fn manual_clients_are_validated_and_their_secret_is_shown_once() {
 /// software statements and mutual TLS to be required.
 #[tokio::test]
 async fn a_bound_workspace_registers_only_over_a_transport_certificate_the_software_publishes() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let mut keys = tpp.tpp_key.public_jwks();
     let transport_key = onboard::tpp::keys::transport_jwk(&tpp.transport.cert_pem, "tpp-tls-1").unwrap();
     keys["keys"].as_array_mut().unwrap().push(transport_key);
@@ -549,7 +542,7 @@ async fn a_bound_workspace_registers_only_over_a_transport_certificate_the_softw
 /// within a minute and a year.
 #[tokio::test]
 async fn a_workspace_may_refuse_old_software_statements() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let mut settings = tpp.dcr_settings();
     settings["max_software_statement_age_seconds"] = json!(600);
     server.put_dcr(settings.clone()).await;
@@ -579,7 +572,7 @@ async fn a_workspace_may_refuse_old_software_statements() {
 /// access token).
 #[tokio::test]
 async fn a_request_one_workspace_took_is_a_replay_at_the_others() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let (status, body) = server
         .admin(
             Method::POST,

@@ -12,13 +12,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use support::{ADMIN_WORKSPACE, Ecosystem, TestServer, WORKSPACE, jwt_claims};
 
-async fn configured(algorithm: JwsAlgorithm) -> (TestServer, Ecosystem) {
-    let server = TestServer::start().await;
-    let tpp = Ecosystem::new(algorithm).await;
-    tpp.configure(&server).await;
-    (server, tpp)
-}
-
 /// A token request's form parameters.
 type Form<'a> = Vec<(&'a str, &'a str)>;
 
@@ -28,7 +21,7 @@ fn assert_token_error(status: StatusCode, body: &Value, expected_status: StatusC
 
 #[tokio::test]
 async fn tls_client_auth_gets_a_certificate_bound_token_signed_by_the_workspace() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
     let mtls = server.client(Some(&tpp.transport));
     // Exactly what the conformance tool sends for tls_client_auth.
@@ -57,7 +50,7 @@ async fn tls_client_auth_gets_a_certificate_bound_token_signed_by_the_workspace(
 #[tokio::test]
 async fn private_key_jwt_works_as_the_conformance_tool_sends_it() {
     for algorithm in [JwsAlgorithm::Ps256, JwsAlgorithm::Es256] {
-        let (server, tpp) = configured(algorithm).await;
+        let (server, tpp) = support::configured(algorithm).await;
         let registered = tpp
             .register(&server, |c| {
                 c["token_endpoint_auth_method"] = json!("private_key_jwt");
@@ -152,7 +145,7 @@ async fn private_key_jwt_works_as_the_conformance_tool_sends_it() {
 
 #[tokio::test]
 async fn certificate_authentication_is_refused_for_the_wrong_subject_or_ca() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let wrong_dn = tpp.register(&server, |c| c["tls_client_auth_subject_dn"] = json!("CN=someone-else,O=OpenBanking,C=GB")).await;
     let right = tpp.register(&server, |_| {}).await;
     let mtls = server.client(Some(&tpp.transport));
@@ -183,7 +176,7 @@ async fn certificate_authentication_is_refused_for_the_wrong_subject_or_ca() {
 
 #[tokio::test]
 async fn grants_scopes_and_requests_follow_rfc6749() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
     let code_only = tpp.register(&server, |c| c["grant_types"] = json!(["authorization_code"])).await["client_id"]
         .as_str()
@@ -226,7 +219,7 @@ async fn grants_scopes_and_requests_follow_rfc6749() {
 
 #[tokio::test]
 async fn what_the_workspace_stops_offering_no_client_gets() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
     let mtls = server.client(Some(&tpp.transport));
     let form = |scope| [("client_id", client_id.as_str()), ("grant_type", "client_credentials"), ("scope", scope)];
@@ -303,7 +296,7 @@ async fn client_secrets_work_only_where_the_workspace_allows_them() {
 
 #[tokio::test]
 async fn a_client_of_one_workspace_gets_nothing_from_another() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
     let (status, _) = server
         .admin(Method::POST, "/default/workspaces", Some(json!({"id": "other", "name": "Other", "profile": "openbanking_uk"})))
@@ -326,7 +319,7 @@ async fn a_client_of_one_workspace_gets_nothing_from_another() {
 /// tokens; the bank's resource servers (manual clients) may introspect any token.
 #[tokio::test]
 async fn introspection_and_revocation_respect_ownership_and_deletion() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let mtls = server.client(Some(&tpp.transport));
     let a = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
     let b = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
@@ -403,7 +396,7 @@ async fn introspection_and_revocation_respect_ownership_and_deletion() {
 /// key is published next to the RSA one.
 #[tokio::test]
 async fn the_token_signing_algorithm_is_selectable() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
     server.patch_workspace(json!({"access_token_signing_alg": "ES256", "access_token_ttl_seconds": 600})).await;
     let mtls = server.client(Some(&tpp.transport));
@@ -424,7 +417,7 @@ async fn the_token_signing_algorithm_is_selectable() {
 /// published (its tokens still verify) and is listed as retiring until a day after the rotation.
 #[tokio::test]
 async fn a_rotated_key_signs_new_tokens_and_the_old_one_stays_published() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
     let mtls = server.client(Some(&tpp.transport));
     let token = || async {
@@ -481,7 +474,7 @@ async fn a_rotated_key_signs_new_tokens_and_the_old_one_stays_published() {
 /// known algorithm, and the new key signs the next token.
 #[tokio::test]
 async fn the_console_rotates_a_key_with_a_session_and_a_known_algorithm() {
-    let (server, tpp) = configured(JwsAlgorithm::Ps256).await;
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
     let console = support::ConsoleSession::sign_in(&server).await;
     let at = [("tenant", "default"), ("workspace", "obuk")];

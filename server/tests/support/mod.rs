@@ -257,6 +257,15 @@ pub async fn fresh_postgres_database(prefix: &str) -> Option<String> {
     Some(format!("{base}/{name}"))
 }
 
+/// A server whose OBUK workspace trusts a new TPP ecosystem signing with `algorithm`.
+#[allow(dead_code, reason = "each test crate uses its own part of the support module")]
+pub async fn configured(algorithm: JwsAlgorithm) -> (TestServer, Ecosystem) {
+    let server = TestServer::start().await;
+    let ecosystem = Ecosystem::new(algorithm).await;
+    ecosystem.configure(&server).await;
+    (server, ecosystem)
+}
+
 pub async fn decode(response: reqwest::Response) -> (StatusCode, Value) {
     let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
     let text = response.text().await.unwrap();
