@@ -14,10 +14,9 @@ use rustls::pki_types::pem::PemObject as _;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use app::domain::signing::{SigningAlgorithm, SigningKeyMaterial};
+use app::domain::signing::{JwsAlgorithm, SigningKeyMaterial};
 use app::services::signing_keys::SigningKeyFactory;
 
-use crate::oauth2::jose::JwsAlgorithm;
 use crate::sealing::KeyEncryptionKey;
 use crate::tpp::keys::SigningKey;
 
@@ -27,14 +26,10 @@ pub struct WorkspaceKeyFactory {
 }
 
 impl SigningKeyFactory for WorkspaceKeyFactory {
-    fn generate(&self, algorithm: SigningAlgorithm) -> Result<SigningKeyMaterial, String> {
-        let jws_algorithm = match algorithm {
-            SigningAlgorithm::Ps256 => JwsAlgorithm::Ps256,
-            SigningAlgorithm::Es256 => JwsAlgorithm::Es256,
-        };
-        let draft = SigningKey::generate(jws_algorithm, "pending").map_err(|e| e.to_string())?;
+    fn generate(&self, algorithm: JwsAlgorithm) -> Result<SigningKeyMaterial, String> {
+        let draft = SigningKey::generate(algorithm, "pending").map_err(|e| e.to_string())?;
         let kid = thumbprint(draft.public_jwk()).ok_or("the new key has no public parameters")?;
-        let key = SigningKey::from_pem(jws_algorithm, kid.clone(), draft.private_pem()).map_err(|e| e.to_string())?;
+        let key = SigningKey::from_pem(algorithm, kid.clone(), draft.private_pem()).map_err(|e| e.to_string())?;
         let sealed_private_key = self.kek.seal(key.private_pem(), &kid).map_err(|e| format!("the new key {e}"))?;
         Ok(SigningKeyMaterial {
             kid,
@@ -105,10 +100,10 @@ impl TokenSigners {
         let pem = self.kek.open(sealed, &key.kid).map_err(|e| unusable(format!("its sealed private key {e}")))?;
         let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).map_err(|e| unusable(e.to_string()))?;
         let parsed = Arc::new(match key.algorithm {
-            SigningAlgorithm::Ps256 => {
+            JwsAlgorithm::Ps256 => {
                 ParsedKey::Rsa(RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).map_err(|e| unusable(e.to_string()))?)
             }
-            SigningAlgorithm::Es256 => ParsedKey::Ec(
+            JwsAlgorithm::Es256 => ParsedKey::Ec(
                 EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der.secret_pkcs8_der())
                     .map_err(|e| unusable(e.to_string()))?,
             ),
@@ -159,7 +154,7 @@ mod tests {
         use app::domain::jwks::{PublicJwks, Strictness};
         let factory = factory();
         let signers = TokenSigners::new(factory.kek.clone());
-        for algorithm in [SigningAlgorithm::Ps256, SigningAlgorithm::Es256] {
+        for algorithm in [JwsAlgorithm::Ps256, JwsAlgorithm::Es256] {
             let key = factory.generate(algorithm).unwrap_or_else(|e| panic!("{e}"));
             let keys =
                 PublicJwks::parse(&json!({"keys": [key.public_jwk]}), Strictness::Strict).unwrap_or_else(|e| panic!("{e}"));
@@ -175,7 +170,7 @@ mod tests {
     #[test]
     fn new_keys_are_named_by_their_thumbprint_sealed_and_publish_no_private_part() {
         let factory = factory();
-        for algorithm in [SigningAlgorithm::Ps256, SigningAlgorithm::Es256] {
+        for algorithm in [JwsAlgorithm::Ps256, JwsAlgorithm::Es256] {
             let key = factory.generate(algorithm).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(Some(key.kid.clone()), thumbprint(&key.public_jwk));
             assert_eq!(key.public_jwk["kid"], key.kid.as_str());

@@ -136,7 +136,7 @@ impl GeneralForm {
         let algorithm = read(
             &mut problems,
             "access_token_signing_alg",
-            crate::domain::signing::SigningAlgorithm::parse(&self.access_token_signing_alg)
+            crate::domain::signing::JwsAlgorithm::parse(&self.access_token_signing_alg)
                 .ok_or_else(|| "choose PS256 or ES256".to_owned()),
         );
         let limits = self.limits.to_limits().map_err(|unread| problems.extend(unread)).ok();

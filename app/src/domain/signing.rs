@@ -8,16 +8,21 @@ use serde_json::Value;
 
 use super::ids::WorkspaceRef;
 
-/// Algorithms a workspace signs with (FAPI 1 Part 2 §8.6).
+/// The JWS algorithms Onboard accepts anywhere and a workspace signs with (FAPI 1 Part 2
+/// §8.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum SigningAlgorithm {
+pub enum JwsAlgorithm {
+    /// RSASSA-PSS with SHA-256 (RFC 7518 §3.5).
     #[serde(rename = "PS256")]
     Ps256,
+    /// ECDSA with P-256 and SHA-256 (RFC 7518 §3.4).
     #[serde(rename = "ES256")]
     Es256,
 }
 
-impl SigningAlgorithm {
+impl JwsAlgorithm {
+    pub const ALL: [Self; 2] = [Self::Ps256, Self::Es256];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Ps256 => "PS256",
@@ -34,11 +39,17 @@ impl SigningAlgorithm {
     }
 }
 
+impl fmt::Display for JwsAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A key pair made for a workspace. The private half is only ever read to sign.
 #[derive(Clone)]
 pub struct SigningKeyMaterial {
     pub kid: String,
-    pub algorithm: SigningAlgorithm,
+    pub algorithm: JwsAlgorithm,
     /// The PKCS#8 PEM private key, sealed under the deployment's key encryption key (bound to
     /// `kid`) by the server before anything sees it; only the token signer opens it. `None`
     /// once the key has retired and its private half was erased (see [`keys_to_erase`]).
@@ -58,7 +69,7 @@ impl fmt::Debug for SigningKeyMaterial {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SigningKeyView {
     pub kid: String,
-    pub algorithm: SigningAlgorithm,
+    pub algorithm: JwsAlgorithm,
     pub created_at: DateTime<Utc>,
     #[serde(flatten)]
     pub state: KeyState,
@@ -136,11 +147,11 @@ mod tests {
     use super::*;
     use crate::domain::ids::{TenantId, WorkspaceId};
 
-    fn key(kid: &str, algorithm: SigningAlgorithm, hours: i64) -> WorkspaceSigningKey {
+    fn key(kid: &str, algorithm: JwsAlgorithm, hours: i64) -> WorkspaceSigningKey {
         key_in("obuk", kid, algorithm, hours)
     }
 
-    fn key_in(workspace: &str, kid: &str, algorithm: SigningAlgorithm, hours: i64) -> WorkspaceSigningKey {
+    fn key_in(workspace: &str, kid: &str, algorithm: JwsAlgorithm, hours: i64) -> WorkspaceSigningKey {
         let at = WorkspaceRef {
             tenant: TenantId::parse("default").unwrap_or_else(|e| panic!("{e}")),
             workspace: WorkspaceId::parse(workspace).unwrap_or_else(|e| panic!("{e}")),
@@ -159,7 +170,7 @@ mod tests {
 
     #[test]
     fn a_replaced_key_stays_published_for_a_day_after_its_successor_is_made() {
-        use SigningAlgorithm::{Es256, Ps256};
+        use JwsAlgorithm::{Es256, Ps256};
         // Newest first: PS256 rotated at hour 10 and again at hour 40; one ES256 key.
         let keys = [key("ps-3", Ps256, 40), key("es-1", Es256, 5), key("ps-2", Ps256, 10), key("ps-1", Ps256, 0)];
         let at_hour = |hours: i64| DateTime::from_timestamp(hours * 3600, 0).unwrap_or_default();
@@ -172,7 +183,7 @@ mod tests {
 
     #[test]
     fn only_retired_keys_still_holding_their_private_half_are_erased_workspace_by_workspace() {
-        use SigningAlgorithm::{Es256, Ps256};
+        use JwsAlgorithm::{Es256, Ps256};
         let at_hour = |hours: i64| DateTime::from_timestamp(hours * 3600, 0).unwrap_or_default();
         let mut erased = key("ps-1", Ps256, 0);
         erased.material.sealed_private_key = None;

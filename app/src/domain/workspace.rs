@@ -10,7 +10,7 @@ use super::dcr::DcrSettings;
 use super::ids::{TenantId, WorkspaceId, WorkspaceRef};
 use super::limits::Limits;
 use super::oauth::{GrantType, TokenEndpointAuthMethod, is_scope_token};
-use super::signing::SigningAlgorithm;
+use super::signing::JwsAlgorithm;
 
 /// Which rule set a workspace's endpoints apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -65,14 +65,14 @@ pub struct WorkspaceSettings {
     pub access_token_ttl_seconds: u32,
     /// The algorithm the workspace signs access tokens with.
     #[serde(default = "default_signing_alg")]
-    pub access_token_signing_alg: SigningAlgorithm,
+    pub access_token_signing_alg: JwsAlgorithm,
     /// Rate limits on the register and token endpoints, the cap on self-registered clients.
     #[serde(default)]
     pub limits: Limits,
 }
 
-fn default_signing_alg() -> SigningAlgorithm {
-    SigningAlgorithm::Ps256
+fn default_signing_alg() -> JwsAlgorithm {
+    JwsAlgorithm::Ps256
 }
 
 /// One hour, the usual lifetime of a client credentials token.
@@ -238,7 +238,7 @@ pub struct WorkspaceSettingsPatch {
     pub scopes: Option<Vec<String>>,
     pub role_scopes: Option<BTreeMap<String, Vec<String>>>,
     pub access_token_ttl_seconds: Option<u32>,
-    pub access_token_signing_alg: Option<SigningAlgorithm>,
+    pub access_token_signing_alg: Option<JwsAlgorithm>,
     /// Replaces the limits as a whole; members left out take their defaults.
     pub limits: Option<Limits>,
 }

@@ -10,18 +10,18 @@ use super::ServiceError;
 use crate::domain::audit::AuditEventType;
 use crate::domain::ids::WorkspaceRef;
 use crate::domain::signing::{
-    KeyState, SigningAlgorithm, SigningKeyMaterial, SigningKeyView, WorkspaceSigningKey, key_states, keys_to_erase,
+    JwsAlgorithm, KeyState, SigningKeyMaterial, SigningKeyView, WorkspaceSigningKey, key_states, keys_to_erase,
 };
 use crate::services::workspaces::get_workspace;
 use crate::state::AppState;
 
 /// Makes new key pairs.
 pub trait SigningKeyFactory: Send + Sync + 'static {
-    fn generate(&self, algorithm: SigningAlgorithm) -> Result<SigningKeyMaterial, String>;
+    fn generate(&self, algorithm: JwsAlgorithm) -> Result<SigningKeyMaterial, String>;
 }
 
 /// Makes and stores a new signing key for the workspace.
-pub async fn create_signing_key(state: &AppState, at: &WorkspaceRef, algorithm: SigningAlgorithm) -> Result<(), ServiceError> {
+pub async fn create_signing_key(state: &AppState, at: &WorkspaceRef, algorithm: JwsAlgorithm) -> Result<(), ServiceError> {
     let factory: Arc<dyn SigningKeyFactory> = state.signing_key_factory.clone();
     let material = tokio::task::spawn_blocking(move || factory.generate(algorithm))
         .await
@@ -34,7 +34,7 @@ pub async fn create_signing_key(state: &AppState, at: &WorkspaceRef, algorithm: 
 }
 
 /// Makes a signing key for `algorithm` unless the workspace has one.
-pub async fn ensure_signing_key(state: &AppState, at: &WorkspaceRef, algorithm: SigningAlgorithm) -> Result<(), ServiceError> {
+pub async fn ensure_signing_key(state: &AppState, at: &WorkspaceRef, algorithm: JwsAlgorithm) -> Result<(), ServiceError> {
     if !state.store.signing_keys(at).await?.iter().any(|key| key.material.algorithm == algorithm) {
         create_signing_key(state, at, algorithm).await?;
     }
@@ -46,7 +46,7 @@ pub async fn ensure_signing_key(state: &AppState, at: &WorkspaceRef, algorithm: 
 pub async fn rotate_signing_key(
     state: &AppState,
     at: &WorkspaceRef,
-    algorithm: SigningAlgorithm,
+    algorithm: JwsAlgorithm,
     actor: &str,
 ) -> Result<SigningKeyView, ServiceError> {
     get_workspace(state, at).await?;

@@ -854,7 +854,7 @@ async fn queued_audit_events_are_stored_many_to_a_statement() {
 
 #[tokio::test]
 async fn signing_keys_belong_to_their_workspace_newest_first() {
-    use crate::domain::signing::{SigningAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
+    use crate::domain::signing::{JwsAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
     for (store, _dir) in stores().await {
         let ws = workspace("obuk", Profile::OpenbankingUk);
         ok(store.insert_workspace(&ws).await);
@@ -862,7 +862,7 @@ async fn signing_keys_belong_to_their_workspace_newest_first() {
             workspace: ws.reference(),
             material: SigningKeyMaterial {
                 kid: kid.to_owned(),
-                algorithm: SigningAlgorithm::Ps256,
+                algorithm: JwsAlgorithm::Ps256,
                 sealed_private_key: Some(format!("sealed:v1:0011223344556677:{kid}")),
                 public_jwk: json!({"kid": kid, "kty": "RSA"}),
             },
@@ -881,7 +881,7 @@ async fn signing_keys_belong_to_their_workspace_newest_first() {
 
 #[tokio::test]
 async fn an_erased_private_key_is_gone_for_good_and_its_key_stays_listed() {
-    use crate::domain::signing::{SigningAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
+    use crate::domain::signing::{JwsAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
     use crate::storage::PrivateKeySlot;
     for (store, _dir) in stores().await {
         let (obuk, other) = (workspace("obuk", Profile::OpenbankingUk), workspace("other", Profile::Generic));
@@ -890,7 +890,7 @@ async fn an_erased_private_key_is_gone_for_good_and_its_key_stays_listed() {
         for (ws, kid, second) in [(&obuk, "old", 1), (&obuk, "new", 2), (&other, "theirs", 3)] {
             let material = SigningKeyMaterial {
                 kid: kid.to_owned(),
-                algorithm: SigningAlgorithm::Ps256,
+                algorithm: JwsAlgorithm::Ps256,
                 sealed_private_key: Some(format!("sealed {kid}")),
                 public_jwk: json!({"kid": kid}),
             };
@@ -1221,14 +1221,14 @@ async fn a_tenant_has_one_sandbox_directory_and_its_software() {
 #[tokio::test]
 async fn every_stored_private_key_is_listed_by_its_slot_and_replaced_in_place() {
     use crate::domain::sandbox::{SandboxDirectoryKeys, SandboxSoftware, SoftwareDetails};
-    use crate::domain::signing::{SigningAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
+    use crate::domain::signing::{JwsAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
     use crate::storage::PrivateKeySlot;
     for (store, _dir) in stores().await {
         let ws = workspace("obuk", Profile::OpenbankingUk);
         ok(store.insert_workspace(&ws).await);
         let material = SigningKeyMaterial {
             kid: "kid-1".to_owned(),
-            algorithm: SigningAlgorithm::Ps256,
+            algorithm: JwsAlgorithm::Ps256,
             sealed_private_key: Some("workspace key".to_owned()),
             public_jwk: json!({"kid": "kid-1", "kty": "RSA"}),
         };

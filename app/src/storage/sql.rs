@@ -25,7 +25,7 @@ use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{PolicyId, TenantId, WorkspaceId, WorkspaceRef};
 use crate::domain::policy::{Policy, PolicyBody, PolicyDraft};
 use crate::domain::sandbox::{SandboxDirectoryKeys, SandboxSoftware, SandboxSoftwareSummary};
-use crate::domain::signing::{SigningAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
+use crate::domain::signing::{JwsAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
 use crate::domain::token::{AccessTokenRecord, StoredCredentials};
 use crate::domain::workspace::{Profile, Workspace, WorkspaceSettings, WorkspaceSummary};
 use crate::secrets::SecretHash;
@@ -518,7 +518,7 @@ macro_rules! sql_store {
                     },
                     material: SigningKeyMaterial {
                         kid: row.try_get("kid")?,
-                        algorithm: SigningAlgorithm::parse(algorithm)
+                        algorithm: JwsAlgorithm::parse(algorithm)
                             .ok_or_else(|| StoreError::Corrupt(format!("signing_key.algorithm: {algorithm}")))?,
                         sealed_private_key: row.try_get("private_key_pem")?,
                         public_jwk: row.try_get::<Json<Value>, _>("public_jwk")?.0,

@@ -18,42 +18,14 @@ use super::strict_json;
 /// milliseconds; a publisher with more keys of one type names them.
 pub const MAX_KIDLESS_CANDIDATES: usize = 8;
 
-/// The JWS algorithms Onboard accepts anywhere.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JwsAlgorithm {
-    /// RSASSA-PSS with SHA-256 (RFC 7518 §3.5).
-    Ps256,
-    /// ECDSA with P-256 and SHA-256 (RFC 7518 §3.4).
-    Es256,
-}
+pub use app::domain::signing::JwsAlgorithm;
 
-impl JwsAlgorithm {
-    pub const ALL: [Self; 2] = [Self::Ps256, Self::Es256];
-
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "PS256" => Some(Self::Ps256),
-            "ES256" => Some(Self::Es256),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ps256 => "PS256",
-            Self::Es256 => "ES256",
-        }
-    }
-
-    fn fits(self, material: &PublicKeyMaterial) -> bool {
-        matches!((self, material), (Self::Ps256, PublicKeyMaterial::Rsa { .. }) | (Self::Es256, PublicKeyMaterial::EcP256 { .. }))
-    }
-}
-
-impl fmt::Display for JwsAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// Whether a key of `material`'s type can make or check signatures of `algorithm`.
+fn fits(algorithm: JwsAlgorithm, material: &PublicKeyMaterial) -> bool {
+    matches!(
+        (algorithm, material),
+        (JwsAlgorithm::Ps256, PublicKeyMaterial::Rsa { .. }) | (JwsAlgorithm::Es256, PublicKeyMaterial::EcP256 { .. })
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -164,7 +136,7 @@ impl CompactJws {
                 let key = keys.find(kid).filter(|k| k.is_for_signing()).ok_or_else(|| JwsError::UnknownKid(kid.to_owned()))?;
                 vec![key]
             }
-            None => keys.keys().iter().filter(|k| k.is_for_signing() && algorithm.fits(&k.material)).collect(),
+            None => keys.keys().iter().filter(|k| k.is_for_signing() && fits(algorithm, &k.material)).collect(),
         };
         match candidates.len() {
             0 => return Err(JwsError::NoCandidateKey),
@@ -182,7 +154,7 @@ impl CompactJws {
 }
 
 fn verifies(key: &PublicJwk, algorithm: JwsAlgorithm, signing_input: &[u8], signature: &[u8]) -> bool {
-    if !algorithm.fits(&key.material) || key.alg.as_deref().is_some_and(|alg| alg != algorithm.as_str()) {
+    if !fits(algorithm, &key.material) || key.alg.as_deref().is_some_and(|alg| alg != algorithm.as_str()) {
         return false;
     }
     parsed_keys::parsed(&key.material).is_some_and(|key| key.verify_sig(signing_input, signature).is_ok())

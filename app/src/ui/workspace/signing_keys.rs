@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::use_workspace_path;
 use crate::api::signing_keys::{list_signing_keys, rotate_signing_key};
-use crate::domain::signing::{KeyState, SigningAlgorithm, SigningKeyView};
+use crate::domain::signing::{JwsAlgorithm, KeyState, SigningKeyView};
 use crate::ui::components::{SaveToast, error_message};
 
 #[component]
@@ -13,7 +13,7 @@ pub fn SigningKeysCard() -> impl IntoView {
     let path = use_workspace_path();
     let rotations = RwSignal::new(0_u32);
     let keys = Resource::new(move || (path.get(), rotations.get()), |(p, _)| list_signing_keys(p.tenant, p.workspace));
-    let algorithm = RwSignal::new(SigningAlgorithm::Ps256.as_str().to_owned());
+    let algorithm = RwSignal::new(JwsAlgorithm::Ps256.as_str().to_owned());
     let confirming = RwSignal::new(false);
     let rotate = Action::new(move |algorithm: &String| {
         let (path, algorithm) = (path.get_untracked(), algorithm.clone());
@@ -47,7 +47,7 @@ pub fn SigningKeysCard() -> impl IntoView {
             <div class="rotate" class:hidden=move || confirming.get()>
                 <label for="rotate-algorithm">"Rotate the key for"</label>
                 <select id="rotate-algorithm" on:change=move |ev| algorithm.set(event_target_value(&ev)) prop:value=algorithm>
-                    {[SigningAlgorithm::Ps256, SigningAlgorithm::Es256]
+                    {[JwsAlgorithm::Ps256, JwsAlgorithm::Es256]
                         .into_iter()
                         .map(|alg| view! { <option value=alg.as_str()>{alg.as_str()}</option> })
                         .collect_view()}

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use app::domain::signing::{SigningAlgorithm, SigningKeyView};
+use app::domain::signing::{JwsAlgorithm, SigningKeyView};
 use app::services::signing_keys;
 
 use super::AdminCaller;
@@ -20,7 +20,7 @@ use crate::state::ServerState;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rotation {
-    algorithm: SigningAlgorithm,
+    algorithm: JwsAlgorithm,
 }
 
 pub async fn list(
