@@ -154,12 +154,16 @@ async fn hash_holding(permit: SemaphorePermit<'static>, password: String) -> Res
     .map_err(|e| e.to_string())?
 }
 
-/// Checks a password against its stored hash, releasing the [`HASHING`] permit when done.
+/// Checks a password against its stored hash, releasing the [`HASHING`] permit when done. A
+/// check that could not run (its thread panicked) fails closed, and says so in the log.
 async fn verify_holding(permit: SemaphorePermit<'static>, password: String, stored: String) -> bool {
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         PasswordHash::new(&stored).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or_else(|error| {
+        tracing::error!(%error, "a password check could not run; the sign-in is refused");
+        false
+    })
 }
