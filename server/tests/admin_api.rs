@@ -250,6 +250,7 @@ async fn the_client_list_pages_by_cursor() {
     }
     let mut walked = Vec::new();
     let mut query = "limit=2".to_owned();
+    let mut last = Value::Null;
     for expected in [2, 2, 1] {
         let (status, page) = admin.as_admin("GET", &format!("{BASE}/obuk/clients?{query}"), None).await;
         assert_eq!(status, StatusCode::OK, "{page}");
@@ -261,7 +262,9 @@ async fn the_client_list_pages_by_cursor() {
             Some(next) => query = format!("limit=2&after={next}"),
             None => assert_eq!(expected, 1, "only the last page names no next: {page}"),
         }
+        last = page;
     }
+    assert!(last.get("next").is_none(), "the last page names no next: {last}");
     let (_, whole) = admin.as_admin("GET", &format!("{BASE}/obuk/clients?limit=5"), None).await;
     assert!(whole.get("next").is_none(), "a page that holds the rest names no next: {whole}");
     let in_one_page: Vec<_> = whole["clients"].as_array().into_iter().flatten().map(|c| c["client_id"].clone()).collect();

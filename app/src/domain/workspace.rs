@@ -171,8 +171,8 @@ impl WorkspaceSettings {
         self.problems().into_iter().next().map_or(Ok(()), Err)
     }
 
-    /// Every rule these settings break, one problem per field at most (a form shows each at its
-    /// field). The CA bundle is checked by the server, which can parse certificates.
+    /// Every rule these settings break, one problem per field at most (per role for
+    /// `role_scopes`), so a form shows each at its field. The CA bundle is checked by the server, which can parse certificates.
     pub fn problems(&self) -> Vec<SettingsError> {
         let mut problems = Vec::new();
         if self.accepted_audiences.is_empty() && self.org_id.is_none() {

@@ -124,8 +124,12 @@ pub fn FormMessage(
 #[component]
 pub fn DoneNotice(param: &'static str, text: fn(&str) -> String) -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
+    // Only an id: the address is anyone's to write, and this is a confirmation, not a message.
+    let is_id = |what: &str| {
+        (1..=64).contains(&what.len()) && what.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
     move || {
-        query.read().get(param).filter(|what| !what.is_empty()).map(|what| {
+        query.read().get(param).filter(|what| is_id(what)).map(|what| {
             view! {
                 <div class="alert ok" role="status" id="done-notice">
                     {text(&what)}

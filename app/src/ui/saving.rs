@@ -1,7 +1,8 @@
 //! How a form is saved: a server function's action, the errors and outcome it reports, and
 //! the form's unsaved changes, said beside its Save button and asked about before the page is
-//! left (another tab of the console, a reload, the window closed), so an edit is never lost
-//! without a word.
+//! left by a link to another tab of the console, a reload or the window's closing. The
+//! browser's Back and Forward buttons are not asked about (they change the page without an
+//! event that can be held); the note beside Save still says what is unsaved.
 
 use leptos::prelude::*;
 
@@ -110,13 +111,20 @@ fn ask_before_leaving(dirty: Memo<bool>) {
                 event.prevent_default();
             }
         });
-        // In the capture phase, before the router sees the click and navigates.
+        // In the capture phase, before the router sees the click and navigates. Only a plain
+        // click on a link that opens here: one that opens a new tab or window, or downloads,
+        // leaves the form where it is.
         let on_click = Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |event: web_sys::MouseEvent| {
-            let leaves = event
-                .target()
-                .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-                .and_then(|element| element.closest("a[href]").ok().flatten())
-                .is_some();
+            let opens_elsewhere =
+                event.button() != 0 || event.ctrl_key() || event.meta_key() || event.shift_key() || event.alt_key();
+            let leaves = !opens_elsewhere
+                && event
+                    .target()
+                    .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+                    .and_then(|element| {
+                        element.closest("a[href]:not([target]):not([download]):not([rel~=external])").ok().flatten()
+                    })
+                    .is_some();
             if leaves && dirty.get_untracked() && !window().confirm_with_message(LEAVE_QUESTION).unwrap_or(true) {
                 event.prevent_default();
                 event.stop_propagation();

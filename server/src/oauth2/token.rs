@@ -325,6 +325,7 @@ mod tests {
     fn presented_secrets_stay_out_of_debug_output() {
         let request = parse("grant_type=client_credentials&client_id=c1&client_secret=hunter2-secret");
         let reference = TokenReference::parse(b"token=the-access-token&client_id=c1&client_secret=hunter2-secret", None);
+        assert!(request.is_ok() && reference.is_ok(), "parsed, secrets and all");
         let printed = format!("{request:?} {reference:?}");
         assert!(!printed.contains("hunter2") && !printed.contains("the-access-token"), "{printed}");
     }

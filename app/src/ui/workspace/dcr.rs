@@ -36,12 +36,14 @@ const STATEMENT_FIELDS: [&str; 5] =
 /// The fields of the signed request body section.
 const REQUEST_KEY_FIELDS: [&str; 3] = ["request_keys_kind", "request_jwks", "request_jwks_uri"];
 
-/// Over a section shown though its switch is off (a field of it has a problem): why it matters.
+/// Over a section shown though its switch is off (a field of it has a problem): why it matters,
+/// and `remedy`, how to save.
 #[component]
-fn SwitchedOffNote(on: RwSignal<bool>) -> impl IntoView {
+fn SwitchedOffNote(on: RwSignal<bool>, remedy: &'static str) -> impl IntoView {
     view! {
         <p class="alert warning small" class:hidden=move || on.get()>
-            "Switched off, but kept: these settings still verify what a registration sends anyway. Correct or clear the field below to save."
+            "Switched off, but kept: these settings still verify what a registration sends anyway. "
+            {remedy}
         </p>
     }
 }
@@ -240,7 +242,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                     "Registration needs a software statement signed by a trusted directory."
                 </Switch>
                 <div class="nested" class:hidden=move || !statement_section_shown.get()>
-                    <SwitchedOffNote on=require_software_statement />
+                    <SwitchedOffNote on=require_software_statement remedy="Correct or clear the field below to save." />
                     <div class="field">
                         <label for="ssa-issuers">"Trusted issuers"</label>
                         <textarea id="ssa-issuers" rows="2" bind:value=trusted_ssa_issuers placeholder="OpenBanking Ltd">{trusted_ssa_issuers.get_untracked()}</textarea>
@@ -264,7 +266,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                     "The request must be a JWS (application/jose or application/jwt)."
                 </Switch>
                 <div class="nested" class:hidden=move || !request_section_shown.get()>
-                    <SwitchedOffNote on=require_signed_request />
+                    <SwitchedOffNote on=require_signed_request remedy="Correct the keys below, or take them from the software statement, to save." />
                     <KeysInput prefix="request" label="Request signing keys" kind=request_keys_kind jwks=request_jwks jwks_uri=request_jwks_uri from_statement=true error />
                 </div>
             </section>
