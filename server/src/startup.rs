@@ -138,6 +138,9 @@ pub async fn rekey(args: &RekeyArgs) -> anyhow::Result<usize> {
 
 /// Prepares the state, then binds both listeners and serves in the background.
 pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    if let Some(refusal) = plain_listener_refusal(args.http_addr, args.listeners.behind_tls_proxy) {
+        anyhow::bail!(refusal);
+    }
     let state = prepare(args, clock.clone()).await?;
     bootstrap::first_administrator(&state.app, &args.database.data_dir).await?;
     let public_url = state.app.deployment.public_url.clone();
@@ -153,14 +156,6 @@ pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
     let https_listener = TcpListener::bind(args.https_addr).await.with_context(|| format!("binding {}", args.https_addr))?;
     let http_addr = http_listener.local_addr()?;
     let https_addr = https_listener.local_addr()?;
-    if !http_addr.ip().is_loopback() && !args.listeners.behind_tls_proxy {
-        tracing::warn!(
-            %http_addr,
-            "the plain-HTTP listener serves the console, the admin API and the protocol endpoints without TLS on a \
-             non-loopback address: keep it on a private network, behind a proxy that terminates TLS, and say so with \
-             --behind-tls-proxy so the console's cookie is Secure"
-        );
-    }
 
     let behind_proxy = args.listeners.behind_tls_proxy;
     let plain = http::Surface { browser_https: behind_proxy, protocol_only: false, behind_proxy };
@@ -203,4 +198,30 @@ fn tls_config(
     let key = PrivateKeyDer::from_pem_file(&key).with_context(|| format!("reading the private key {}", key.display()))?;
     let config = tls::server_config(chain, key).context("building the TLS configuration")?;
     Ok((Arc::new(config), dev_ca))
+}
+
+/// Why the plain-HTTP listener may not listen on `addr`: it serves the console (its session
+/// cookie), the admin API (its key) and the protocol endpoints (client secrets, tokens) without
+/// TLS, so off a loopback address it must sit behind a proxy that terminates TLS, which
+/// `--behind-tls-proxy` says. Failing to start is safer than a warning in a log nobody reads.
+fn plain_listener_refusal(addr: std::net::SocketAddr, behind_tls_proxy: bool) -> Option<String> {
+    (!addr.ip().is_loopback() && !behind_tls_proxy).then(|| {
+        format!(
+            "--http-addr {addr} would serve the console, the admin API and the protocol endpoints without TLS off this \
+             host: bind it to a loopback address, or put it behind a proxy that terminates TLS and pass --behind-tls-proxy"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_plain_listener_stays_on_loopback_unless_a_tls_proxy_fronts_it() {
+        let addr = |text: &str| text.parse::<std::net::SocketAddr>().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(super::plain_listener_refusal(addr("127.0.0.1:3000"), false), None);
+        assert_eq!(super::plain_listener_refusal(addr("[::1]:3000"), false), None);
+        assert!(super::plain_listener_refusal(addr("0.0.0.0:3000"), false).is_some_and(|why| why.contains("--behind-tls-proxy")));
+        assert!(super::plain_listener_refusal(addr("10.1.2.3:3000"), false).is_some());
+        assert_eq!(super::plain_listener_refusal(addr("0.0.0.0:3000"), true), None);
+    }
 }

@@ -66,6 +66,16 @@ fn an_unusable_configuration_fails_with_a_message() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--jwks-allowed-networks") && stderr.contains("\"intranet\" is not a network"), "{stderr}");
+
+    // Plain HTTP off this host, with no TLS proxy said to front it: refused before anything.
+    let output = onboard()
+        .args(["serve", "--http-addr", "0.0.0.0:0", "--https-addr", "127.0.0.1:0"])
+        .env("ONBOARD_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--http-addr 0.0.0.0:0") && stderr.contains("--behind-tls-proxy"), "{stderr}");
 }
 
 #[test]

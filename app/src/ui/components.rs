@@ -187,6 +187,21 @@ pub fn WrappingDn(#[prop(into)] dn: String) -> impl IntoView {
     dn.split_inclusive(',').map(|part| view! { {part.to_owned()}<wbr /> }).collect_view()
 }
 
+/// A moment to the minute, in UTC, for a table whose column header says "(UTC)".
+pub fn minute(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A moment to the second, in UTC, for a table whose column header says "(UTC)".
+pub fn second(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// A moment to the second, saying it is UTC, where no header does.
+pub fn second_utc(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
 /// A value, or a muted dash where there is none.
 pub fn or_dash(value: Option<String>) -> String {
     value.unwrap_or_else(|| "—".to_owned())

@@ -43,7 +43,15 @@ pub fn WorkspaceDirectory() -> impl IntoView {
                     <input type="hidden" name="tenant" value=tenant />
                     <div class="field">
                         <label for="ws-id">"Id"</label>
-                        <input id="ws-id" name="id" required pattern="[a-z0-9][a-z0-9\\-]*" maxlength="63" placeholder="e.g. sandbox" />
+                        <input
+                            id="ws-id"
+                            name="id"
+                            required
+                            pattern="[a-z0-9][a-z0-9\\-]*"
+                            title="Lowercase letters, digits and '-', starting with a letter or digit"
+                            maxlength="63"
+                            placeholder="e.g. sandbox"
+                        />
                         <p class="hint">"Lowercase letters, digits and '-'; it appears in every endpoint URL."</p>
                         <FieldMessage field="id" error />
                     </div>
@@ -55,9 +63,10 @@ pub fn WorkspaceDirectory() -> impl IntoView {
                     <div class="field">
                         <label for="ws-profile">"Profile"</label>
                         <select id="ws-profile" name="profile">
-                            <option value="openbanking_uk">"Open Banking UK (FAPI, OBUK DCR v3.2)"</option>
+                            <option value="openbanking_uk">"Open Banking UK (DCR v3.2)"</option>
                             <option value="generic">"Generic OAuth 2.0 (RFC 7591)"</option>
                         </select>
+                        <p class="hint">"Open Banking UK: FAPI rules, signed requests, software statements and mutual TLS."</p>
                         <FieldMessage field="profile" error />
                     </div>
                     <FormMessage error fields=&["id", "name", "profile"] />

@@ -18,7 +18,7 @@ pub fn StatusPage() -> impl IntoView {
             <p class="lead">"The version of this server, and whether its database answers."</p>
             <section class="card" aria-labelledby="status-title">
                 <div class="card-header">
-                    <h2 id="status-title">"System status"</h2>
+                    <h2 id="status-title">"This server"</h2>
                     <button
                         id="check-status"
                         class="button secondary"

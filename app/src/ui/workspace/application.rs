@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::use_workspace_path;
 use crate::api::applications::{ApplicationDetail, DeleteApplication, get_application};
-use crate::ui::components::{RegistrationBadge, error_message, or_dash};
+use crate::ui::components::{RegistrationBadge, error_message, or_dash, second_utc};
 
 #[component]
 pub fn ApplicationPage() -> impl IntoView {
@@ -43,10 +43,12 @@ fn Detail(detail: ApplicationDetail) -> impl IntoView {
     view! {
         <div class="page-header">
             <div>
-                <h1>{name}</h1>
+                <h1 class="with-badge">
+                    {name}
+                    <RegistrationBadge dynamically_registered=summary.dynamically_registered />
+                </h1>
                 <p class="mono muted">{summary.client_id.clone()}</p>
             </div>
-            <RegistrationBadge dynamically_registered=summary.dynamically_registered />
         </div>
         <section class="card">
             <dl class="facts">
@@ -57,9 +59,9 @@ fn Detail(detail: ApplicationDetail) -> impl IntoView {
                 <dt>"Organisation"</dt>
                 <dd>{organisation(&summary)}</dd>
                 <dt>"Created"</dt>
-                <dd>{summary.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</dd>
+                <dd>{second_utc(summary.created_at)}</dd>
                 <dt>"Last token"</dt>
-                <dd>{summary.last_token_at.map_or_else(|| "never".to_owned(), |at| at.format("%Y-%m-%d %H:%M:%S UTC").to_string())}</dd>
+                <dd>{summary.last_token_at.map_or_else(|| "never".to_owned(), second_utc)}</dd>
             </dl>
         </section>
         <section class="card">

@@ -12,8 +12,8 @@ use crate::api::applications::{
 };
 use crate::domain::client::{ClientSummary, MAX_CLIENT_SEARCH_CHARS};
 use crate::ui::components::{
-    CopyField, DoneNotice, FieldMessage, FormMessage, RegistrationBadge, application_count, error_message, field_error, or_dash,
-    with_query,
+    CopyField, DoneNotice, FieldMessage, FormMessage, RegistrationBadge, application_count, error_message, field_error, minute,
+    or_dash, with_query,
 };
 
 #[component]
@@ -159,10 +159,6 @@ fn AbandonedCleanup(count: usize, cleaned: RwSignal<Option<usize>>) -> impl Into
     }
 }
 
-fn format_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M").to_string()
-}
-
 #[component]
 fn ApplicationsTable(rows: Vec<ClientSummary>, base: String) -> impl IntoView {
     if rows.is_empty() {
@@ -179,8 +175,8 @@ fn ApplicationsTable(rows: Vec<ClientSummary>, base: String) -> impl IntoView {
                         <th scope="col">"Software ID"</th>
                         <th scope="col">"Organisation"</th>
                         <th scope="col">"Authentication"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Last token"</th>
+                        <th scope="col">"Created (UTC)"</th>
+                        <th scope="col">"Last token (UTC)"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -201,8 +197,8 @@ fn ApplicationsTable(rows: Vec<ClientSummary>, base: String) -> impl IntoView {
                                     <td class="mono small">{or_dash(client.software_id.clone())}</td>
                                     <td>{or_dash(client.org_name.clone().or(client.org_id.clone()))}</td>
                                     <td class="mono small">{client.token_endpoint_auth_method.as_str()}</td>
-                                    <td class="nowrap">{format_time(client.created_at)}</td>
-                                    <td class="nowrap">{client.last_token_at.map_or_else(|| "never".to_owned(), format_time)}</td>
+                                    <td class="nowrap">{minute(client.created_at)}</td>
+                                    <td class="nowrap">{client.last_token_at.map_or_else(|| "never".to_owned(), minute)}</td>
                                 </tr>
                             }
                         })

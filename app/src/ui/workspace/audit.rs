@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use super::use_workspace_path;
 use crate::api::audit::{AuditPage, list_audit_events};
 use crate::domain::audit::{AuditEvent, Outcome};
-use crate::ui::components::{Badge, WrappingDn, error_message, or_dash, with_query};
+use crate::ui::components::{Badge, WrappingDn, error_message, or_dash, second, with_query};
 
 const TYPES: [(&str, &str); 12] = [
     ("dcr_created", "Registered"),
@@ -106,7 +106,7 @@ fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
             <table class="table" id="audit-events">
                 <thead>
                     <tr>
-                        <th scope="col">"Time"</th>
+                        <th scope="col">"Time (UTC)"</th>
                         <th scope="col">"Event"</th>
                         <th scope="col">"Outcome"</th>
                         <th scope="col">"Reason"</th>
@@ -135,7 +135,7 @@ fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
                             let party = if event.software_id.is_none() && event.org_id.is_none() { Some("—") } else { None };
                             view! {
                                 <tr>
-                                    <td class="nowrap">{event.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                    <td class="nowrap">{second(event.created_at)}</td>
                                     <td>{label(event.event_type.as_str())}</td>
                                     <td>
                                         <Badge text=outcome tone=tone />

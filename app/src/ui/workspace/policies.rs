@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use super::{HeaderResource, use_workspace_path};
 use crate::api::policies::{DeletePolicy, PolicyForm, RuleForm, describe_value, get_policy_form, list_policies, save_policy};
 use crate::domain::policy::{Comparator, INPUT_FIELDS, PolicyErrorCode};
-use crate::ui::components::{Badge, DoneNotice, FieldMessage, FormMessage, SaveToast, error_message};
+use crate::ui::components::{Badge, DoneNotice, FieldMessage, FormMessage, SaveToast, error_message, minute};
 use crate::ui::saving::{FormSave, UnsavedNote};
 
 #[component]
@@ -56,7 +56,7 @@ pub fn PoliciesPage() -> impl IntoView {
                                                 <th scope="col">"Id"</th>
                                                 <th scope="col">"Language"</th>
                                                 <th scope="col">"Size"</th>
-                                                <th scope="col">"Updated"</th>
+                                                <th scope="col">"Updated (UTC)"</th>
                                             </tr>
                                         </thead>
                                         <tbody>
@@ -81,7 +81,7 @@ pub fn PoliciesPage() -> impl IntoView {
                                                                 <Badge text=policy.language tone="neutral" />
                                                             </td>
                                                             <td class="nowrap">{size}</td>
-                                                            <td class="nowrap">{policy.updated_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                                            <td class="nowrap">{minute(policy.updated_at)}</td>
                                                         </tr>
                                                     }
                                                 })

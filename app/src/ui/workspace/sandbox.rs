@@ -10,7 +10,7 @@ use super::{HeaderResource, use_workspace_path};
 use crate::api::sandbox::{bundle_href, create_sandbox_tpp, delete_sandbox_tpp, list_sandbox_tpps, register_sandbox_tpp};
 use crate::domain::sandbox::{NewSandboxTpp, SANDBOX_ROLES, SandboxRegistration, SandboxSoftwareSummary, SoftwareDetails};
 use crate::domain::workspace::Profile;
-use crate::ui::components::{FieldMessage, FormMessage, error_message, field_error};
+use crate::ui::components::{FieldMessage, FormMessage, error_message, field_error, minute};
 
 /// The outcome shown under the list: which TPP was tried, and what the endpoint said.
 type Tried = (String, Result<SandboxRegistration, ServerFnError>);
@@ -92,7 +92,7 @@ fn SandboxTable(rows: Vec<SandboxSoftwareSummary>, tried: RwSignal<Option<Tried>
                         <th scope="col">"Name"</th>
                         <th scope="col">"Organisation"</th>
                         <th scope="col">"Roles"</th>
-                        <th scope="col">"Created"</th>
+                        <th scope="col">"Created (UTC)"</th>
                         <th scope="col">
                             <span class="sr-only">"Actions"</span>
                         </th>
@@ -184,7 +184,7 @@ fn SandboxRow(tpp: SandboxSoftwareSummary, tried: RwSignal<Option<Tried>>, chang
             <td>{tpp.details.client_name.clone()}</td>
             <td>{format!("{} ({})", tpp.details.organisation_name(), tpp.details.org_id)}</td>
             <td>{tpp.details.roles.join(", ")}</td>
-            <td class="nowrap">{tpp.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+            <td class="nowrap">{minute(tpp.created_at)}</td>
             <td>{actions} {delete_error}</td>
         </tr>
     }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::use_workspace_path;
 use crate::api::signing_keys::{list_signing_keys, rotate_signing_key};
 use crate::domain::signing::{JwsAlgorithm, KeyState, SigningKeyView};
-use crate::ui::components::{SaveToast, error_message};
+use crate::ui::components::{SaveToast, error_message, minute};
 
 #[component]
 pub fn SigningKeysCard() -> impl IntoView {
@@ -84,7 +84,7 @@ fn KeysTable(rows: Vec<SigningKeyView>) -> impl IntoView {
                     <tr>
                         <th scope="col">"Key ID"</th>
                         <th scope="col">"Algorithm"</th>
-                        <th scope="col">"Made"</th>
+                        <th scope="col">"Made (UTC)"</th>
                         <th scope="col">"State"</th>
                     </tr>
                 </thead>
@@ -96,7 +96,7 @@ fn KeysTable(rows: Vec<SigningKeyView>) -> impl IntoView {
                                 <tr>
                                     <td class="mono small">{key.kid}</td>
                                     <td class="mono small">{key.algorithm.as_str()}</td>
-                                    <td class="nowrap">{format_time(key.created_at)}</td>
+                                    <td class="nowrap">{minute(key.created_at)}</td>
                                     <td><KeyStateBadge state=key.state erased=key.private_key_erased signs_tokens=key.signs_tokens /></td>
                                 </tr>
                             }
@@ -120,13 +120,9 @@ fn KeyStateBadge(state: KeyState, erased: bool, signs_tokens: bool) -> impl Into
                 .into_any()
         }
         KeyState::Retiring { until } => {
-            view! { <span class="badge info">{format!("Published until {}", format_time(until))}</span> }.into_any()
+            view! { <span class="badge info">{format!("Published until {} UTC", minute(until))}</span> }.into_any()
         }
         KeyState::Retired if erased => view! { <span class="badge neutral">"Retired, private key erased"</span> }.into_any(),
         KeyState::Retired => view! { <span class="badge neutral">"Retired"</span> }.into_any(),
     }
-}
-
-fn format_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
