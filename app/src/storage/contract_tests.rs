@@ -1042,15 +1042,17 @@ async fn administrators_and_sessions_are_kept() {
         assert!(matches!(store.insert_session("s1", &data, 1000).await, Err(StoreError::Conflict)));
         assert_eq!(ok(store.load_session("s1", 999).await), Some((data.clone(), 1000)));
         assert_eq!(ok(store.load_session("s1", 1000).await), None, "expired");
-        ok(store.save_session("s1", &json!({}), 2000).await);
+        ok(store.update_session("s1", &json!({}), 2000).await);
         assert_eq!(ok(store.load_session("s1", 1500).await), Some((json!({}), 2000)));
-        ok(store.save_session("s2", &data, 10).await);
-        ok(store.save_session("s3", &data, 10).await);
-        ok(store.save_session("s4", &data, 20).await);
+        for (id, expires_at) in [("s2", 10), ("s3", 10), ("s4", 20)] {
+            ok(store.insert_session(id, &data, expires_at).await);
+        }
         assert_eq!(ok(store.purge_expired_sessions(100, 2).await), 2, "a batch of two: the earliest");
         assert_eq!(ok(store.purge_expired_sessions(100, 2).await), 1);
         ok(store.delete_session("s1").await);
         assert_eq!(ok(store.load_session("s1", 0).await), None);
+        ok(store.update_session("s1", &data, 3000).await);
+        assert_eq!(ok(store.load_session("s1", 0).await), None, "a session signed out stays signed out");
     }
 }
 

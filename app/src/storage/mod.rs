@@ -405,8 +405,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts a session; [`StoreError::Conflict`] if the id is taken.
     async fn insert_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError>;
-    /// Inserts or replaces a session.
-    async fn save_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError>;
+    /// Updates a session that still exists. One deleted meanwhile stays deleted: a request
+    /// that loaded a session before its administrator signed out does not bring it back.
+    async fn update_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError>;
     /// The session's data, if it exists and has not expired at `now_epoch`.
     async fn load_session(&self, id: &str, now_epoch: i64) -> Result<Option<(Value, i64)>, StoreError>;
     async fn delete_session(&self, id: &str) -> Result<(), StoreError>;

@@ -1585,16 +1585,13 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn save_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError> {
-                sqlx::query(
-                    "insert into console_session (id, data, expires_at) values ($1, $2, $3) \
-                     on conflict (id) do update set data = excluded.data, expires_at = excluded.expires_at",
-                )
-                .bind(id)
-                .bind(Json(data))
-                .bind(expires_at)
-                .execute(&self.pool)
-                .await?;
+            async fn update_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError> {
+                sqlx::query("update console_session set data = $2, expires_at = $3 where id = $1")
+                    .bind(id)
+                    .bind(Json(data))
+                    .bind(expires_at)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(())
             }
 
