@@ -91,6 +91,36 @@ async fn a_session_is_made_at_sign_in_renewed_on_each_sign_in_and_ended_by_sign_
 }
 
 #[tokio::test]
+async fn pages_run_only_their_own_nonced_scripts_and_nothing_frames_them() {
+    let server = TestServer::start().await;
+    let console = ConsoleSession::sign_in(&server).await;
+    for path in ["/app/login", "/app/default/workspaces", "/app/no/such/page"] {
+        let page = console.get(path).await;
+        let headers = page.headers().clone();
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let policy = header("content-security-policy");
+        assert!(policy.contains("script-src 'self' 'nonce-"), "{path}: {policy}");
+        let nonce = nonce_of(&page);
+        assert!(policy.contains("frame-ancestors 'none'") && !policy.contains("unsafe-inline"), "{path}: {policy}");
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("cache-control"), "no-store", "{path}");
+        let html = page.text().await.unwrap();
+        let scripts = html.matches("<script").count();
+        assert!(scripts > 0, "{path}: no scripts");
+        assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{path}: a script without the nonce");
+    }
+    // A nonce serves one response.
+    assert_ne!(nonce_of(&console.get("/app/login").await), nonce_of(&console.get("/app/login").await));
+}
+
+/// The nonce of a page's policy.
+fn nonce_of(page: &Response) -> String {
+    let policy = page.headers()["content-security-policy"].to_str().unwrap();
+    policy.split("'nonce-").nth(1).and_then(|rest| rest.split_once('\'')).map(|(nonce, _)| nonce.to_owned()).unwrap()
+}
+
+#[tokio::test]
 async fn over_https_and_http2_the_console_works_and_its_cookie_is_secure() {
     let server = TestServer::start().await;
     let base = server.https.clone();
@@ -336,6 +366,7 @@ async fn compressed_copies_of_the_assets_are_served_to_browsers_that_accept_them
         async move {
             let response = client().get(url).header("accept-encoding", accept).send().await.unwrap();
             let encoding = response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned());
+            assert_eq!(response.headers()["x-content-type-options"], "nosniff");
             (response.status(), encoding, response.text().await.unwrap())
         }
     };

@@ -1,6 +1,8 @@
 //! The console's pages and components.
 
 mod components;
+#[cfg(feature = "ssr")]
+mod content_policy;
 mod directory;
 mod layout;
 mod login;
@@ -27,6 +29,8 @@ const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/s
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_policy::send_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -2,6 +2,7 @@
 //! endpoints and the console, on one router per listener ([`Surface`] says which parts).
 
 pub mod admin;
+mod browser_headers;
 mod console;
 mod console_bundle;
 mod discovery;
@@ -26,6 +27,7 @@ use tower_http::trace::TraceLayer;
 
 use app::domain::urls::{GENERIC_REGISTRATION_PATH, OBUK_REGISTRATION_PATH};
 
+use self::browser_headers::BrowserHeaders;
 use self::error::WireError;
 use self::registration::{Endpoint, Obuk, Rfc7591};
 use crate::state::ServerState;
@@ -74,7 +76,10 @@ pub fn router(state: ServerState, surface: Surface) -> Router {
     let router = if surface.protocol_only {
         router.fallback(|| async { WireError::not_found("resource").into_response() })
     } else {
-        router.merge(console::router(&state, surface)).fallback(not_found)
+        let page_headers = console::page_headers(&state, surface);
+        router
+            .merge(console::router(&state, surface))
+            .fallback(move |State(state): State<ServerState>, request: Request| not_found(state, page_headers, request))
     };
     router.layer(TraceLayer::new_for_http()).with_state(state)
 }
@@ -88,9 +93,9 @@ fn registration_routes<E: Endpoint>(path: &str) -> Router<ServerState> {
 }
 
 /// Nothing here: under `/app` the console's not-found page, elsewhere a JSON 404.
-async fn not_found(State(state): State<ServerState>, request: Request) -> Response {
+async fn not_found(state: ServerState, page_headers: BrowserHeaders, request: Request) -> Response {
     if request.uri().path().starts_with("/app/") {
-        return console::not_found_page(state, request).await;
+        return console::not_found_page(state, page_headers, request).await;
     }
     WireError::not_found("resource").into_response()
 }
