@@ -250,6 +250,16 @@ pub enum AdminCommand {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Give a console administrator a new password, read as for create-user. Their sessions
+    /// signed in with the old one end, and a lock after failed sign-ins is lifted.
+    SetPassword {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

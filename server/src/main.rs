@@ -27,6 +27,9 @@ async fn main() -> ExitCode {
         Some(Command::Admin(AdminCommand::CreateUser { database, email, password })) => {
             create_user(&database, &email, password).await
         }
+        Some(Command::Admin(AdminCommand::SetPassword { database, email, password })) => {
+            set_password(&database, &email, password).await
+        }
         Some(Command::Serve(serve)) => run(&serve).await,
         Some(Command::Tpp(command)) => onboard::tpp::toolkit::run(command).await,
         None => run(&cli.serve).await,
@@ -60,18 +63,29 @@ async fn migrate(database: &onboard::cli::DatabaseArgs) -> anyhow::Result<()> {
 }
 
 async fn create_user(database: &onboard::cli::DatabaseArgs, email: &str, password: Option<String>) -> anyhow::Result<()> {
-    let password = if let Some(password) = password {
-        password
-    } else {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
-        line.trim_end_matches(['\r', '\n']).to_owned()
-    };
-    let args = onboard::cli::ServeArgs::for_database(database.clone());
-    let state = startup::prepare(&args, Arc::new(SystemClock)).await?;
+    let password = password_or_first_line(password)?;
+    let state = startup::prepare(&onboard::cli::ServeArgs::for_database(database.clone()), Arc::new(SystemClock)).await?;
     let administrator = app::services::accounts::create_administrator(&state.app, email, &password).await?;
     tracing::info!(email = %administrator.email, "administrator created");
     Ok(())
+}
+
+async fn set_password(database: &onboard::cli::DatabaseArgs, email: &str, password: Option<String>) -> anyhow::Result<()> {
+    let password = password_or_first_line(password)?;
+    let state = startup::prepare(&onboard::cli::ServeArgs::for_database(database.clone()), Arc::new(SystemClock)).await?;
+    app::services::accounts::set_password(&state.app, email, &password).await?;
+    tracing::info!(%email, "administrator's password replaced; their sessions end");
+    Ok(())
+}
+
+/// `--password`, else the first line of standard input.
+fn password_or_first_line(password: Option<String>) -> std::io::Result<String> {
+    if let Some(password) = password {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 async fn wait_for_signal() {

@@ -24,7 +24,7 @@ async fn prepared() -> (onboard::state::ServerState, Arc<FixedClock>, tempfile::
 async fn the_first_administrator_comes_from_the_command_line_and_signs_in() {
     let (state, _, _dir) = prepared().await;
     let admin = accounts::sign_in(&state.app, None, " Admin@Bank.Example ", ADMIN_PASSWORD).await.unwrap();
-    assert_eq!(admin.email, ADMIN_EMAIL);
+    assert_eq!(admin.administrator.email, ADMIN_EMAIL);
     assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
     assert_eq!(accounts::sign_in(&state.app, None, "nobody@bank.example", ADMIN_PASSWORD).await, Err(SignInError::Invalid));
     let stored = state.app.store.admin_user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
@@ -131,13 +131,40 @@ async fn a_sign_in_ends_after_twelve_hours_however_busy_the_session() {
     use app::clock::Clock as _;
     use app::console_sessions::ConsoleSessionStore;
     let (state, clock, _dir) = prepared().await;
-    let administrator = accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    let signed_in = accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
     let sessions = Arc::new(ConsoleSessionStore::new(state.app.store.clone(), state.app.clock.clone()));
     let session = tower_sessions::Session::new(None, sessions, None);
-    record_sign_in(&session, administrator.clone(), clock.now().timestamp()).await.unwrap();
-    assert_eq!(signed_in_administrator(&session, &state.app).await.unwrap(), Some(administrator));
+    record_sign_in(&session, signed_in.clone(), clock.now().timestamp()).await.unwrap();
+    assert_eq!(signed_in_administrator(&session, &state.app).await.unwrap(), Some(signed_in.administrator));
     clock.advance(SIGN_IN_LIFETIME);
     assert!(signed_in_administrator(&session, &state.app).await.unwrap().is_some(), "still within the lifetime");
     clock.advance(Duration::seconds(1));
     assert_eq!(signed_in_administrator(&session, &state.app).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_new_password_lifts_the_lock_and_ends_the_sessions_of_the_old_one() {
+    use app::api::session::{record_sign_in, signed_in_administrator};
+    use app::clock::Clock as _;
+    use app::console_sessions::ConsoleSessionStore;
+    let (state, clock, _dir) = prepared().await;
+    let signed_in = accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    let sessions = Arc::new(ConsoleSessionStore::new(state.app.store.clone(), state.app.clock.clone()));
+    let session = tower_sessions::Session::new(None, sessions, None);
+    record_sign_in(&session, signed_in.clone(), clock.now().timestamp()).await.unwrap();
+    for _ in 0..5 {
+        let _ = accounts::sign_in(&state.app, None, ADMIN_EMAIL, "a wrong guess!").await;
+    }
+    assert!(matches!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Locked { .. })));
+
+    let refused = accounts::set_password(&state.app, ADMIN_EMAIL, "too short").await;
+    assert!(refused.is_err(), "{refused:?}");
+    assert!(accounts::set_password(&state.app, "nobody@bank.example", "Another-Passw0rd-2026").await.is_err());
+    assert!(signed_in_administrator(&session, &state.app).await.unwrap().is_some(), "nothing changed yet");
+
+    accounts::set_password(&state.app, " Admin@Bank.Example ", "Another-Passw0rd-2026").await.unwrap();
+    assert_eq!(signed_in_administrator(&session, &state.app).await.unwrap(), None, "signed in with the old password");
+    assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Invalid), "unlocked");
+    let again = accounts::sign_in(&state.app, None, ADMIN_EMAIL, "Another-Passw0rd-2026").await.unwrap();
+    assert_eq!(again.administrator, signed_in.administrator);
 }

@@ -79,7 +79,7 @@ fn an_unusable_configuration_fails_with_a_message() {
 }
 
 #[test]
-fn admin_create_user_reads_the_password_from_standard_input() {
+fn admin_create_user_and_set_password_read_the_password_from_standard_input() {
     use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
     let mut child = onboard()
@@ -106,4 +106,21 @@ fn admin_create_user_reads_the_password_from_standard_input() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+
+    let mut child = onboard()
+        .args(["admin", "set-password", "--email", "ops@bank.example"])
+        .env("ONBOARD_DATA_DIR", dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a new long enough password\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let nobody = onboard()
+        .args(["admin", "set-password", "--email", "nobody@bank.example", "--password", "a new long enough password"])
+        .env("ONBOARD_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!nobody.status.success(), "no such administrator");
 }

@@ -30,9 +30,9 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     let caller = use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<crate::caller_address::CallerAddress>().map(|caller| caller.0));
     match accounts::sign_in(&state, caller, &email, &password).await {
-        Ok(administrator) => {
-            let email = administrator.email.clone();
-            record_sign_in(&session().await?, administrator, state.clock.now().timestamp()).await.map_err(internal)?;
+        Ok(signed_in) => {
+            let email = signed_in.administrator.email.clone();
+            record_sign_in(&session().await?, signed_in, state.clock.now().timestamp()).await.map_err(internal)?;
             tracing::info!(administrator = %email, "signed in to the console");
             leptos_axum::redirect(safe_next(next.as_deref()));
             Ok(())

@@ -27,6 +27,10 @@ struct SignInRecord {
     administrator: Administrator,
     /// Seconds since the epoch.
     at: i64,
+    /// The mark of the password signed in with ([`accounts::SignedIn`]); a session of before
+    /// it was kept has none, and is signed out.
+    #[serde(default)]
+    password_mark: String,
 }
 
 /// The application state, provided to server functions by the server.
@@ -41,15 +45,17 @@ pub async fn session() -> Result<Session, ServerFnError> {
 /// Records a sign-in under a new session id, so a session id planted before gains nothing.
 pub async fn record_sign_in(
     session: &Session,
-    administrator: Administrator,
+    signed_in: accounts::SignedIn,
     now: i64,
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
-    session.insert(SIGN_IN, SignInRecord { administrator, at: now }).await
+    let accounts::SignedIn { administrator, password_mark } = signed_in;
+    session.insert(SIGN_IN, SignInRecord { administrator, at: now, password_mark }).await
 }
 
 /// The administrator `session` is signed in as: none when it never was, when the sign-in is
-/// older than [`SIGN_IN_LIFETIME`] (the session is then ended), or when the account is gone.
+/// older than [`SIGN_IN_LIFETIME`] (the session is then ended), or when the account is gone or
+/// has a new password.
 /// An error is the session store or the database failing.
 pub async fn signed_in_administrator(session: &Session, state: &AppState) -> Result<Option<Administrator>, String> {
     let Some(record) = session.get::<SignInRecord>(SIGN_IN).await.map_err(|e| e.to_string())? else {
@@ -59,7 +65,7 @@ pub async fn signed_in_administrator(session: &Session, state: &AppState) -> Res
         session.flush().await.map_err(|e| e.to_string())?;
         return Ok(None);
     }
-    accounts::administrator(state, &record.administrator.id).await.map_err(|e| e.to_string())
+    accounts::administrator(state, &record.administrator.id, &record.password_mark).await.map_err(|e| e.to_string())
 }
 
 /// The signed-in administrator, or a 401.

@@ -25,6 +25,22 @@ const LOCK_DURATION: Duration = Duration::minutes(15);
 /// How long failed sign-ins are counted after the last attempt.
 const ATTEMPTS_REMEMBERED: Duration = Duration::days(1);
 
+/// A successful sign-in: who, and the mark of the password used ([`password_mark`]), which the
+/// session keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub administrator: Administrator,
+    pub password_mark: String,
+}
+
+/// A mark of an administrator's current password, kept in their sessions: a new password
+/// changes it, and a session whose mark is not the current one is signed out. It is a hash of
+/// the password's argon2 hash, so a session holds nothing a guessed password can be checked
+/// against.
+fn password_mark(user: &AdminUser) -> String {
+    secrets::Secret::from_given(user.password_hash.clone()).hash().as_str().to_owned()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignInError {
     #[error("the e-mail address or password is not right")]
@@ -42,10 +58,7 @@ pub async fn create_administrator(state: &AppState, email: &str, password: &str)
     if !is_email(email) {
         return Err(SettingsError::new("email", "is not an e-mail address").into());
     }
-    if password.chars().count() < MIN_PASSWORD_LEN || password.len() > MAX_PASSWORD_LEN {
-        return Err(SettingsError::new("password", format!("must be at least {MIN_PASSWORD_LEN} characters")).into());
-    }
-    let password_hash = hash(password.to_owned()).await.map_err(ServiceError::Internal)?;
+    let password_hash = acceptable_password_hash(password).await?;
     let now = state.clock.now();
     let user = AdminUser { id: secrets::new_time_ordered_id(now), email: normalise_email(email), password_hash, created_at: now };
     match state.store.insert_admin_user(&user).await {
@@ -53,6 +66,27 @@ pub async fn create_administrator(state: &AppState, email: &str, password: &str)
         Err(StoreError::Conflict) => Err(ServiceError::Conflict(format!("an administrator {} exists already", user.email))),
         Err(other) => Err(other.into()),
     }
+}
+
+/// Gives the administrator with `email` a new password (`onboard admin set-password`): every
+/// session signed in with the old one ends at its next request, and the address's failed
+/// sign-ins and lock are forgotten.
+pub async fn set_password(state: &AppState, email: &str, password: &str) -> Result<(), ServiceError> {
+    let email = normalise_email(email);
+    let password_hash = acceptable_password_hash(password).await?;
+    match state.store.set_admin_password(&email, &password_hash).await {
+        Ok(()) => Ok(state.store.clear_sign_in_attempts(&email).await?),
+        Err(StoreError::NotFound) => Err(ServiceError::NotFound("administrator")),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The hash of a new password long enough (and not absurdly long).
+async fn acceptable_password_hash(password: &str) -> Result<String, ServiceError> {
+    if password.chars().count() < MIN_PASSWORD_LEN || password.len() > MAX_PASSWORD_LEN {
+        return Err(SettingsError::new("password", format!("must be at least {MIN_PASSWORD_LEN} characters")).into());
+    }
+    hash(password.to_owned()).await.map_err(ServiceError::Internal)
 }
 
 /// Creates the administrator unless one with this e-mail exists (for `--admin-email`).
@@ -68,12 +102,7 @@ pub async fn ensure_administrator(state: &AppState, email: &str, password: &str)
 /// typed whether or not an administrator has it: an unknown address is locked after as many
 /// failures as a known one, so neither the answer nor its timing says which addresses exist.
 /// Before all that, the `caller`'s own rate ([`crate::services::sign_in_rate`]).
-pub async fn sign_in(
-    state: &AppState,
-    caller: Option<IpAddr>,
-    email: &str,
-    password: &str,
-) -> Result<Administrator, SignInError> {
+pub async fn sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, password: &str) -> Result<SignedIn, SignInError> {
     let internal = |e: StoreError| SignInError::Internal(e.to_string());
     if let Some(Err(wait)) = caller.map(|address| state.sign_in_rate.check(address)) {
         return Err(SignInError::TooFrequent { seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) });
@@ -113,7 +142,8 @@ pub async fn sign_in(
     };
     if let Some(user) = signed_in {
         state.store.clear_sign_in_attempts(&email).await.map_err(internal)?;
-        return Ok(Administrator { id: user.id, email: user.email });
+        let password_mark = password_mark(&user);
+        return Ok(SignedIn { administrator: Administrator { id: user.id, email: user.email }, password_mark });
     }
     if attempt == MAX_FAILED_SIGN_INS {
         return lock().await;
@@ -128,9 +158,11 @@ pub async fn forget_old_sign_in_attempts(state: &AppState, batch: u64) -> Result
     state.store.purge_sign_in_attempts(now, now - ATTEMPTS_REMEMBERED.num_seconds(), batch).await
 }
 
-/// The administrator a session names, if the account still exists.
-pub async fn administrator(state: &AppState, id: &str) -> Result<Option<Administrator>, ServiceError> {
-    Ok(state.store.admin_user_by_id(id).await?.map(|user| Administrator { id: user.id, email: user.email }))
+/// The administrator a session names, if the account still exists and its password is still
+/// the one the session was signed in with.
+pub async fn administrator(state: &AppState, id: &str, signed_in_with: &str) -> Result<Option<Administrator>, ServiceError> {
+    let user = state.store.admin_user_by_id(id).await?.filter(|user| password_mark(user) == signed_in_with);
+    Ok(user.map(|user| Administrator { id: user.id, email: user.email }))
 }
 
 /// At most this many argon2 computations at once (each takes 19 MiB): a flood of sign-ins

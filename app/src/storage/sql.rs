@@ -1513,6 +1513,18 @@ macro_rules! sql_store {
                 row.as_ref().map(Self::admin_user_from_row).transpose()
             }
 
+            async fn set_admin_password(&self, email: &str, password_hash: &str) -> Result<(), StoreError> {
+                let done = sqlx::query("update admin_user set password_hash = $2 where email = $1")
+                    .bind(email)
+                    .bind(password_hash)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
             async fn admin_user_by_id(&self, id: &str) -> Result<Option<AdminUser>, StoreError> {
                 let row = sqlx::query("select id, email, password_hash, created_at from admin_user where id = $1")
                     .bind(id)
