@@ -126,7 +126,7 @@ pub async fn sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, pass
     };
     let lock = || async {
         state.store.lock_sign_in(&email, now + LOCK_DURATION.num_seconds()).await.map_err(internal)?;
-        tracing::warn!(%email, "console sign-in locked after repeated failures");
+        tracing::warn!(%email, caller = ?caller, "console sign-in locked after repeated failures");
         Err(SignInError::Locked { minutes: LOCK_DURATION.num_minutes() })
     };
     if attempt > MAX_FAILED_SIGN_INS {
@@ -148,6 +148,8 @@ pub async fn sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, pass
     if attempt == MAX_FAILED_SIGN_INS {
         return lock().await;
     }
+    // Only an address that is one (a password typed in its place is never logged).
+    tracing::info!(%email, caller = ?caller, attempt, "console sign-in refused: wrong e-mail address or password");
     Err(SignInError::Invalid)
 }
 
