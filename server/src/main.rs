@@ -70,10 +70,13 @@ async fn create_user(database: &onboard::cli::DatabaseArgs, email: &str, passwor
     Ok(())
 }
 
+/// Needs only the database: a locked-out team's way back in must not depend on the key
+/// encryption key or anything else a server needs to start.
 async fn set_password(database: &onboard::cli::DatabaseArgs, email: &str, password: Option<String>) -> anyhow::Result<()> {
     let password = password_or_first_line(password)?;
-    let state = startup::prepare(&onboard::cli::ServeArgs::for_database(database.clone()), Arc::new(SystemClock)).await?;
-    app::services::accounts::set_password(&state.app, email, &password).await?;
+    let store = app::storage::connect(&database.url()).await?;
+    store.migrate().await?;
+    app::services::accounts::set_password(store.as_ref(), email, &password).await?;
     tracing::info!(%email, "administrator's password replaced; their sessions end");
     Ok(())
 }

@@ -157,12 +157,12 @@ async fn a_new_password_lifts_the_lock_and_ends_the_sessions_of_the_old_one() {
     }
     assert!(matches!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Locked { .. })));
 
-    let refused = accounts::set_password(&state.app, ADMIN_EMAIL, "too short").await;
+    let refused = accounts::set_password(state.app.store.as_ref(), ADMIN_EMAIL, "too short").await;
     assert!(refused.is_err(), "{refused:?}");
-    assert!(accounts::set_password(&state.app, "nobody@bank.example", "Another-Passw0rd-2026").await.is_err());
+    assert!(accounts::set_password(state.app.store.as_ref(), "nobody@bank.example", "Another-Passw0rd-2026").await.is_err());
     assert!(signed_in_administrator(&session, &state.app).await.unwrap().is_some(), "nothing changed yet");
 
-    accounts::set_password(&state.app, " Admin@Bank.Example ", "Another-Passw0rd-2026").await.unwrap();
+    accounts::set_password(state.app.store.as_ref(), " Admin@Bank.Example ", "Another-Passw0rd-2026").await.unwrap();
     assert_eq!(signed_in_administrator(&session, &state.app).await.unwrap(), None, "signed in with the old password");
     assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Invalid), "unlocked");
     let again = accounts::sign_in(&state.app, None, ADMIN_EMAIL, "Another-Passw0rd-2026").await.unwrap();

@@ -122,5 +122,7 @@ fn admin_create_user_and_set_password_read_the_password_from_standard_input() {
         .env("ONBOARD_DATA_DIR", dir.path())
         .output()
         .unwrap();
-    assert!(!nobody.status.success(), "no such administrator");
+    assert!(!nobody.status.success());
+    let stderr = String::from_utf8_lossy(&nobody.stderr);
+    assert!(stderr.contains("administrator not found"), "{stderr}");
 }

@@ -112,6 +112,20 @@ async fn pages_run_only_their_own_nonced_scripts_and_nothing_frames_them() {
     }
     // A nonce serves one response.
     assert_ne!(nonce_of(&console.get("/app/login").await), nonce_of(&console.get("/app/login").await));
+
+    // What the console's middleware answers itself is protected too, and runs nothing.
+    let base = &server.http;
+    let sent_to_sign_in = client().get(format!("{base}/app/default/workspaces")).send().await.unwrap();
+    let cross_site = client().post(format!("{base}/app/fn/list_workspaces")).header(ORIGIN, "https://evil.example");
+    let cross_site = cross_site.form(&[("tenant", "default")]).send().await.unwrap();
+    assert_eq!((sent_to_sign_in.status(), cross_site.status()), (StatusCode::SEE_OTHER, StatusCode::FORBIDDEN));
+    for refusal in [sent_to_sign_in, cross_site] {
+        assert_eq!(refusal.headers()["x-frame-options"], "DENY");
+        assert!(refusal.headers()["content-security-policy"].to_str().unwrap().starts_with("default-src 'none'"));
+    }
+    // Nothing any listener answers is to be sniffed, the protocol's JSON included.
+    let discovery = client().get(format!("{base}/default/obuk/.well-known/openid-configuration")).send().await.unwrap();
+    assert_eq!(discovery.headers()["x-content-type-options"], "nosniff");
 }
 
 /// The nonce of a page's policy.

@@ -16,7 +16,7 @@ use crate::domain::account::{AdminUser, Administrator, is_email, normalise_email
 use crate::domain::workspace::SettingsError;
 use crate::secrets;
 use crate::state::AppState;
-use crate::storage::StoreError;
+use crate::storage::{Store, StoreError};
 
 pub const MIN_PASSWORD_LEN: usize = 12;
 const MAX_PASSWORD_LEN: usize = 1024;
@@ -71,11 +71,11 @@ pub async fn create_administrator(state: &AppState, email: &str, password: &str)
 /// Gives the administrator with `email` a new password (`onboard admin set-password`): every
 /// session signed in with the old one ends at its next request, and the address's failed
 /// sign-ins and lock are forgotten.
-pub async fn set_password(state: &AppState, email: &str, password: &str) -> Result<(), ServiceError> {
+pub async fn set_password(store: &dyn Store, email: &str, password: &str) -> Result<(), ServiceError> {
     let email = normalise_email(email);
     let password_hash = acceptable_password_hash(password).await?;
-    match state.store.set_admin_password(&email, &password_hash).await {
-        Ok(()) => Ok(state.store.clear_sign_in_attempts(&email).await?),
+    match store.set_admin_password(&email, &password_hash).await {
+        Ok(()) => Ok(store.clear_sign_in_attempts(&email).await?),
         Err(StoreError::NotFound) => Err(ServiceError::NotFound("administrator")),
         Err(other) => Err(other.into()),
     }

@@ -6,14 +6,12 @@
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes as _, generate_route_list};
-use tower::Layer as _;
 use tower_http::services::ServeDir;
-use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
@@ -58,27 +56,21 @@ pub(super) fn router(state: &ServerState, surface: super::Surface) -> Router<Ser
         .layer(middleware::from_fn_with_state(!surface.behind_proxy, tell_caller_address))
         .layer(middleware::from_fn_with_state(ConsoleOrigin::new(browser_https, &state.app.deployment.public_url), same_origin))
         .layer(sessions)
-        .layer(middleware::map_response_with_state(page_headers(state, surface), super::browser_headers::add))
+        .layer(middleware::from_fn_with_state(browser_https, super::browser_headers::add))
         .nest_service(&format!("/{}", options.site_pkg_dir), assets_service(&assets))
-}
-
-/// The browser headers of the console's pages and server functions on a listener `surface`
-/// describes.
-pub(super) fn page_headers(state: &ServerState, surface: super::Surface) -> BrowserHeaders {
-    BrowserHeaders::new(surface.browser_https, &state.app.deployment.public_url)
 }
 
 /// The console's compiled assets. A release build (`make release`) leaves a Brotli and a gzip
 /// copy beside each file; a browser that accepts one gets it (the release wasm bundle is 2.3 MB,
 /// 634 KB as Brotli), and one that accepts neither, or a build without them, the file itself.
-fn assets_service(assets: &str) -> SetResponseHeader<ServeDir, HeaderValue> {
-    let files = ServeDir::new(assets).precompressed_br().precompressed_gzip();
-    SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")).layer(files)
+fn assets_service(assets: &str) -> ServeDir {
+    ServeDir::new(assets).precompressed_br().precompressed_gzip()
 }
 
 /// An unknown console address: the console's own not-found page (404), so a mistyped link
 /// still offers a way back.
-pub(super) async fn not_found_page(state: ServerState, headers: BrowserHeaders, request: Request) -> Response {
+pub(super) async fn not_found_page(state: ServerState, browser_https: bool, request: Request) -> Response {
+    let headers = BrowserHeaders::for_request(browser_https, &request);
     let options = state.app.leptos_options.clone();
     let app_state = state.app.clone();
     let render = leptos_axum::render_app_to_stream_with_context(

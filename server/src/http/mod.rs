@@ -27,7 +27,6 @@ use tower_http::trace::TraceLayer;
 
 use app::domain::urls::{GENERIC_REGISTRATION_PATH, OBUK_REGISTRATION_PATH};
 
-use self::browser_headers::BrowserHeaders;
 use self::error::WireError;
 use self::registration::{Endpoint, Obuk, Rfc7591};
 use crate::state::ServerState;
@@ -76,12 +75,16 @@ pub fn router(state: ServerState, surface: Surface) -> Router {
     let router = if surface.protocol_only {
         router.fallback(|| async { WireError::not_found("resource").into_response() })
     } else {
-        let page_headers = console::page_headers(&state, surface);
+        let browser_https = surface.browser_https;
         router
             .merge(console::router(&state, surface))
-            .fallback(move |State(state): State<ServerState>, request: Request| not_found(state, page_headers, request))
+            .fallback(move |State(state): State<ServerState>, request: Request| not_found(state, browser_https, request))
     };
-    router.layer(TraceLayer::new_for_http()).with_state(state)
+    router
+        // No response of any kind is to be read as another type than it says.
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 /// POST `{path}`, and GET, PUT, DELETE `{path}/{client_id}`, under every workspace.
@@ -93,9 +96,9 @@ fn registration_routes<E: Endpoint>(path: &str) -> Router<ServerState> {
 }
 
 /// Nothing here: under `/app` the console's not-found page, elsewhere a JSON 404.
-async fn not_found(state: ServerState, page_headers: BrowserHeaders, request: Request) -> Response {
+async fn not_found(state: ServerState, browser_https: bool, request: Request) -> Response {
     if request.uri().path().starts_with("/app/") {
-        return console::not_found_page(state, page_headers, request).await;
+        return console::not_found_page(state, browser_https, request).await;
     }
     WireError::not_found("resource").into_response()
 }
