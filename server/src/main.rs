@@ -55,27 +55,32 @@ async fn run(args: &onboard::cli::ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn migrate(database: &onboard::cli::DatabaseArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&database.data_dir)?;
-    let store = app::storage::connect(&database.url()).await?;
-    store.migrate().await?;
+    let store = migrated_store(database).await?;
     tracing::info!(database = store.backend().as_str(), "migrations applied");
     Ok(())
 }
 
+/// The database `database` names, its migrations applied.
+async fn migrated_store(database: &onboard::cli::DatabaseArgs) -> anyhow::Result<Arc<dyn app::storage::Store>> {
+    std::fs::create_dir_all(&database.data_dir)?;
+    let store = app::storage::connect(&database.url()).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// The administrator commands need only the database: a locked-out team's way back in must not
+/// depend on the key encryption key or anything else a server needs to start.
 async fn create_user(database: &onboard::cli::DatabaseArgs, email: &str, password: Option<String>) -> anyhow::Result<()> {
     let password = password_or_first_line(password)?;
-    let state = startup::prepare(&onboard::cli::ServeArgs::for_database(database.clone()), Arc::new(SystemClock)).await?;
-    let administrator = app::services::accounts::create_administrator(&state.app, email, &password).await?;
+    let store = migrated_store(database).await?;
+    let administrator = app::services::accounts::create_administrator(store.as_ref(), &SystemClock, email, &password).await?;
     tracing::info!(email = %administrator.email, "administrator created");
     Ok(())
 }
 
-/// Needs only the database: a locked-out team's way back in must not depend on the key
-/// encryption key or anything else a server needs to start.
 async fn set_password(database: &onboard::cli::DatabaseArgs, email: &str, password: Option<String>) -> anyhow::Result<()> {
     let password = password_or_first_line(password)?;
-    let store = app::storage::connect(&database.url()).await?;
-    store.migrate().await?;
+    let store = migrated_store(database).await?;
     app::services::accounts::set_password(store.as_ref(), email, &password).await?;
     tracing::info!(%email, "administrator's password replaced; their sessions end");
     Ok(())

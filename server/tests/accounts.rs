@@ -38,9 +38,27 @@ async fn administrators_need_an_address_and_a_long_password() {
         Err(ServiceError::Invalid(error)) => error.field,
         other => panic!("expected a field error, got {other:?}"),
     };
-    assert_eq!(field(accounts::create_administrator(&state.app, "not-an-address", "long enough password").await), "email");
-    assert_eq!(field(accounts::create_administrator(&state.app, "ops@bank.example", "short").await), "password");
-    let duplicate = accounts::create_administrator(&state.app, ADMIN_EMAIL, "another long password").await;
+    assert_eq!(
+        field(
+            accounts::create_administrator(
+                state.app.store.as_ref(),
+                state.app.clock.as_ref(),
+                "not-an-address",
+                "long enough password"
+            )
+            .await
+        ),
+        "email"
+    );
+    assert_eq!(
+        field(
+            accounts::create_administrator(state.app.store.as_ref(), state.app.clock.as_ref(), "ops@bank.example", "short").await
+        ),
+        "password"
+    );
+    let duplicate =
+        accounts::create_administrator(state.app.store.as_ref(), state.app.clock.as_ref(), ADMIN_EMAIL, "another long password")
+            .await;
     assert!(matches!(duplicate, Err(ServiceError::Conflict(_))));
 }
 

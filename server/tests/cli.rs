@@ -93,6 +93,7 @@ fn admin_create_user_and_set_password_read_the_password_from_standard_input() {
     child.stdin.take().unwrap().write_all(b"a long enough password\n").unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(!dir.path().join("key-encryption-key").exists(), "the administrator commands need only the database");
 
     let again = onboard()
         .args(["admin", "create-user", "--email", "ops@bank.example", "--password", "another long password"])

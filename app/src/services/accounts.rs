@@ -12,6 +12,7 @@ use chrono::Duration;
 use tokio::sync::SemaphorePermit;
 
 use super::ServiceError;
+use crate::clock::Clock;
 use crate::domain::account::{AdminUser, Administrator, is_email, normalise_email};
 use crate::domain::workspace::SettingsError;
 use crate::secrets;
@@ -53,15 +54,21 @@ pub enum SignInError {
     Internal(String),
 }
 
-/// Creates an administrator.
-pub async fn create_administrator(state: &AppState, email: &str, password: &str) -> Result<Administrator, ServiceError> {
+/// Creates an administrator. Needs only the database (and a clock), so `onboard admin
+/// create-user` does not depend on what a server needs to start.
+pub async fn create_administrator(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    email: &str,
+    password: &str,
+) -> Result<Administrator, ServiceError> {
     if !is_email(email) {
         return Err(SettingsError::new("email", "is not an e-mail address").into());
     }
     let password_hash = acceptable_password_hash(password).await?;
-    let now = state.clock.now();
+    let now = clock.now();
     let user = AdminUser { id: secrets::new_time_ordered_id(now), email: normalise_email(email), password_hash, created_at: now };
-    match state.store.insert_admin_user(&user).await {
+    match store.insert_admin_user(&user).await {
         Ok(()) => Ok(Administrator { id: user.id, email: user.email }),
         Err(StoreError::Conflict) => Err(ServiceError::Conflict(format!("an administrator {} exists already", user.email))),
         Err(other) => Err(other.into()),
@@ -91,7 +98,7 @@ async fn acceptable_password_hash(password: &str) -> Result<String, ServiceError
 
 /// Creates the administrator unless one with this e-mail exists (for `--admin-email`).
 pub async fn ensure_administrator(state: &AppState, email: &str, password: &str) -> Result<(), ServiceError> {
-    match create_administrator(state, email, password).await {
+    match create_administrator(state.store.as_ref(), state.clock.as_ref(), email, password).await {
         Ok(_) | Err(ServiceError::Conflict(_)) => Ok(()),
         Err(other) => Err(other),
     }
