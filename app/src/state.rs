@@ -25,6 +25,9 @@ pub struct Deployment {
     pub public_url: String,
     /// Lets JWKS URIs use plain http to loopback hosts (tests and local sandboxes).
     pub allow_insecure_jwks_uris: bool,
+    /// Host names besides the public URL's that browsers reach the console under
+    /// (`--console-host`), lower-cased.
+    pub console_hosts: Vec<String>,
 }
 
 impl Deployment {

@@ -351,6 +351,13 @@ pub struct ServeArgs {
     /// `<data-dir>/key-encryption-key` is used, made on first start.
     #[arg(long, env = "ONBOARD_KEY_ENCRYPTION_KEY_FILE")]
     pub key_encryption_key_file: Option<PathBuf>,
+    /// Host names besides the public URL's under which browsers reach the console (as typed in
+    /// the address bar, without the port), comma-separated. The console refuses requests
+    /// addressed to any other name (421), so a page whose name an attacker points at this
+    /// server (DNS rebinding) cannot drive it from an administrator's browser. Addresses and
+    /// `localhost` are always accepted.
+    #[arg(long, env = "ONBOARD_CONSOLE_HOSTS", value_delimiter = ',')]
+    pub console_hosts: Vec<String>,
     /// Where the console's compiled assets are (cargo-leptos's site root).
     #[arg(long, env = "ONBOARD_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

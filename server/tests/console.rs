@@ -135,6 +135,23 @@ fn nonce_of(page: &Response) -> String {
 }
 
 #[tokio::test]
+async fn the_console_refuses_host_names_it_is_not_served_under() {
+    let server = TestServer::start_with(|args| args.console_hosts = vec!["onboard-admin.bank.internal".to_owned()]).await;
+    let port = server.http.rsplit(':').next().unwrap().to_owned();
+    let login = |host: String| client().get(format!("{}/app/login", server.http)).header("host", host).send();
+    // A name an attacker points at this server: the browser thinks the page is the console's.
+    let rebound = login(format!("evil.example:{port}")).await.unwrap();
+    assert_eq!(rebound.status(), StatusCode::MISDIRECTED_REQUEST);
+    assert_eq!(rebound.headers()["x-frame-options"], "DENY");
+    for host in ["localhost", "127.0.0.1", "onboard-admin.bank.internal"] {
+        assert_eq!(login(format!("{host}:{port}")).await.unwrap().status(), StatusCode::OK, "{host}");
+    }
+    // The protocol's endpoints answer under any name: TPPs reach them through whatever fronts them.
+    let discovery = client().get(format!("{}/default/obuk/.well-known/openid-configuration", server.http));
+    assert_eq!(discovery.header("host", "evil.example").send().await.unwrap().status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn over_https_and_http2_the_console_works_and_its_cookie_is_secure() {
     let server = TestServer::start().await;
     let base = server.https.clone();

@@ -10,6 +10,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use super::request_host;
+
 /// A response that set no policy of its own (server functions, the bundle, an error) runs
 /// nothing and frames nothing.
 const DEFAULT_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -45,19 +47,9 @@ impl BrowserHeaders {
 
 /// Whether the browser reached the console at a host name it would keep HTTPS-only: not an
 /// address (browsers ignore it there) and not `localhost`, where it would hold for every port,
-/// the plain listener's at `http://localhost:3000` included. HTTP/2 names the host in the URI,
-/// HTTP/1.1 in `Host`.
+/// the plain listener's at `http://localhost:3000` included.
 fn named_host(request: &Request) -> bool {
-    let authority = match request.uri().authority() {
-        Some(authority) => Some(authority.as_str().to_owned()),
-        None => request.headers().get(header::HOST).and_then(|host| host.to_str().ok()).map(str::to_owned),
-    };
-    let host =
-        authority.and_then(|authority| url::Url::parse(&format!("https://{authority}")).ok()).and_then(|url| match url.host() {
-            Some(url::Host::Domain(name)) => Some(name.to_ascii_lowercase()),
-            _ => None,
-        });
-    host.is_some_and(|name| name != "localhost" && !name.ends_with(".localhost"))
+    request_host::host(request).is_some_and(|host| matches!(host, url::Host::Domain(_)) && !request_host::is_localhost(&host))
 }
 
 /// [`BrowserHeaders`] as a router's middleware, on a listener browsers reach over HTTPS or not.

@@ -22,6 +22,7 @@ use app::state::AppState;
 
 use super::browser_headers::BrowserHeaders;
 use super::error::WireError;
+use super::request_host;
 use crate::listener::Connection;
 use crate::state::ServerState;
 
@@ -56,6 +57,7 @@ pub(super) fn router(state: &ServerState, surface: super::Surface) -> Router<Ser
         .layer(middleware::from_fn_with_state(!surface.behind_proxy, tell_caller_address))
         .layer(middleware::from_fn_with_state(ConsoleOrigin::new(browser_https, &state.app.deployment.public_url), same_origin))
         .layer(sessions)
+        .layer(middleware::from_fn_with_state(ConsoleHosts::new(&state.app.deployment), known_host))
         .layer(middleware::from_fn_with_state(browser_https, super::browser_headers::add))
         .nest_service(&format!("/{}", options.site_pkg_dir), assets_service(&assets))
 }
@@ -120,6 +122,41 @@ async fn require_sign_in(State(app): State<AppState>, session: Session, request:
     }
 }
 
+/// The host names browsers may reach the console under: the public URL's, those named with
+/// `--console-host`, `localhost` and any address. A name resolves to whatever its owner says,
+/// so a page at a name of an attacker's that resolves to this server is, to the browser, of
+/// the same origin as the console there: were any name accepted, such a page could sign in
+/// and guess passwords from the administrator's own machine.
+#[derive(Debug, Clone)]
+struct ConsoleHosts {
+    names: std::sync::Arc<[String]>,
+}
+
+impl ConsoleHosts {
+    fn new(deployment: &app::state::Deployment) -> Self {
+        let public = url::Url::parse(&deployment.public_url).ok().and_then(|url| url.host_str().map(str::to_ascii_lowercase));
+        Self { names: public.into_iter().chain(deployment.console_hosts.iter().cloned()).collect() }
+    }
+
+    fn allows(&self, host: &url::Host<String>) -> bool {
+        match host {
+            url::Host::Domain(name) => request_host::is_localhost(host) || self.names.contains(name),
+            url::Host::Ipv4(_) | url::Host::Ipv6(_) => true,
+        }
+    }
+}
+
+/// Refuses a console request addressed to a host name the console is not served under
+/// (421 Misdirected Request).
+async fn known_host(State(hosts): State<ConsoleHosts>, request: Request, next: Next) -> Response {
+    if request_host::host(&request).is_some_and(|host| hosts.allows(&host)) {
+        return next.run(request).await;
+    }
+    tracing::info!(host = ?request_host::authority(&request), "console request to an unknown host name refused");
+    WireError::new(StatusCode::MISDIRECTED_REQUEST, "invalid_request", "the console is not served under this host name")
+        .into_response()
+}
+
 /// Where the console is served from, as browsers name it in `Origin`: the listener's own
 /// scheme with the authority the request was sent to, or the public URL (for a proxy in front).
 #[derive(Debug, Clone)]
@@ -136,11 +173,7 @@ impl ConsoleOrigin {
     /// The origin `request` was addressed to: HTTP/2 names the authority in the URI, HTTP/1.1
     /// in `Host`.
     fn of_request(&self, request: &Request) -> Option<String> {
-        let authority = match request.uri().authority() {
-            Some(authority) => authority.as_str().to_owned(),
-            None => request.headers().get(header::HOST)?.to_str().ok()?.to_owned(),
-        };
-        origin_of(&format!("{}://{authority}", self.scheme))
+        origin_of(&format!("{}://{}", self.scheme, request_host::authority(request)?))
     }
 
     /// Whether the request's `Origin` (or, without one, its `Referer`) is the console's own.
@@ -181,6 +214,23 @@ mod tests {
             }
         }
         builder.body(Body::empty()).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_console_answers_under_its_own_names_only() {
+        let deployment = app::state::Deployment {
+            public_url: "https://Onboard.Bank.Example".to_owned(),
+            allow_insecure_jwks_uris: false,
+            console_hosts: vec!["onboard-admin.bank.internal".to_owned()],
+        };
+        let hosts = ConsoleHosts::new(&deployment);
+        let allowed = |host: &str| url::Host::parse(host).is_ok_and(|host| hosts.allows(&host));
+        for host in ["onboard.bank.example", "onboard-admin.bank.internal", "localhost", "127.0.0.1", "[::1]", "10.0.0.7"] {
+            assert!(allowed(host), "{host}");
+        }
+        for host in ["evil.example", "bank.example", "onboard.bank.example.evil.example", "localhost.evil.example"] {
+            assert!(!allowed(host), "{host}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod jwks;
 mod oauth_form;
 mod operations;
 mod registration;
+mod request_host;
 mod revocation;
 mod sandbox;
 mod token;

@@ -232,6 +232,7 @@ pub fn serve_args(data_dir: PathBuf) -> ServeArgs {
         allow_insecure_jwks_uris: true,
         listeners: onboard::cli::ListenerArgs::default(),
         jwks_allowed_networks: Vec::new(),
+        console_hosts: Vec::new(),
         metrics_token: None,
         key_encryption_key_file: None,
         sandbox_workspace: false,
