@@ -242,24 +242,21 @@ pub enum AdminCommand {
     /// Create a console administrator. The password comes from --password, else from the
     /// first line of standard input (never from `ONBOARD_ADMIN_PASSWORD`, the first
     /// administrator's, which a shell may still hold).
-    CreateUser {
-        #[command(flatten)]
-        database: DatabaseArgs,
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        password: Option<String>,
-    },
+    CreateUser(AdministratorArgs),
     /// Give a console administrator a new password, read as for create-user. Their sessions
     /// signed in with the old one end, and a lock after failed sign-ins is lifted.
-    SetPassword {
-        #[command(flatten)]
-        database: DatabaseArgs,
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        password: Option<String>,
-    },
+    SetPassword(AdministratorArgs),
+}
+
+/// An administrator and their password, for the `admin` commands.
+#[derive(Debug, Clone, Args)]
+pub struct AdministratorArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -8,7 +8,7 @@ use clap::Parser as _;
 use tracing_subscriber::EnvFilter;
 
 use app::clock::SystemClock;
-use onboard::cli::{AdminCommand, Cli, Command, LogFormat};
+use onboard::cli::{AdminCommand, AdministratorArgs, Cli, Command, LogFormat};
 use onboard::startup;
 
 /// mimalloc instead of glibc's allocator: a request allocates and frees many small buffers on
@@ -24,12 +24,8 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Migrate(database)) => migrate(&database).await,
         Some(Command::Rekey(rekey)) => startup::rekey(&rekey).await.map(|_| ()),
-        Some(Command::Admin(AdminCommand::CreateUser { database, email, password })) => {
-            create_user(&database, &email, password).await
-        }
-        Some(Command::Admin(AdminCommand::SetPassword { database, email, password })) => {
-            set_password(&database, &email, password).await
-        }
+        Some(Command::Admin(AdminCommand::CreateUser(administrator))) => create_user(administrator).await,
+        Some(Command::Admin(AdminCommand::SetPassword(administrator))) => set_password(administrator).await,
         Some(Command::Serve(serve)) => run(&serve).await,
         Some(Command::Tpp(command)) => onboard::tpp::toolkit::run(command).await,
         None => run(&cli.serve).await,
@@ -70,18 +66,18 @@ async fn migrated_store(database: &onboard::cli::DatabaseArgs) -> anyhow::Result
 
 /// The administrator commands need only the database: a locked-out team's way back in must not
 /// depend on the key encryption key or anything else a server needs to start.
-async fn create_user(database: &onboard::cli::DatabaseArgs, email: &str, password: Option<String>) -> anyhow::Result<()> {
+async fn create_user(AdministratorArgs { database, email, password }: AdministratorArgs) -> anyhow::Result<()> {
     let password = password_or_first_line(password)?;
-    let store = migrated_store(database).await?;
-    let administrator = app::services::accounts::create_administrator(store.as_ref(), &SystemClock, email, &password).await?;
+    let store = migrated_store(&database).await?;
+    let administrator = app::services::accounts::create_administrator(store.as_ref(), &SystemClock, &email, &password).await?;
     tracing::info!(email = %administrator.email, "administrator created");
     Ok(())
 }
 
-async fn set_password(database: &onboard::cli::DatabaseArgs, email: &str, password: Option<String>) -> anyhow::Result<()> {
+async fn set_password(AdministratorArgs { database, email, password }: AdministratorArgs) -> anyhow::Result<()> {
     let password = password_or_first_line(password)?;
-    let store = migrated_store(database).await?;
-    app::services::accounts::set_password(store.as_ref(), email, &password).await?;
+    let store = migrated_store(&database).await?;
+    app::services::accounts::set_password(store.as_ref(), &email, &password).await?;
     tracing::info!(%email, "administrator's password replaced; their sessions end");
     Ok(())
 }

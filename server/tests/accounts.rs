@@ -143,16 +143,24 @@ async fn parallel_guesses_cannot_get_past_the_limit() {
     assert!(matches!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Locked { .. })));
 }
 
+/// The administrator signed in, and a console session recording it.
+async fn signed_in_session(
+    state: &onboard::state::ServerState,
+    clock: &FixedClock,
+) -> (accounts::SignedIn, tower_sessions::Session) {
+    use app::clock::Clock as _;
+    let signed_in = accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    let sessions = app::console_sessions::ConsoleSessionStore::new(state.app.store.clone(), state.app.clock.clone());
+    let session = tower_sessions::Session::new(None, Arc::new(sessions), None);
+    app::api::session::record_sign_in(&session, signed_in.clone(), clock.now().timestamp()).await.unwrap();
+    (signed_in, session)
+}
+
 #[tokio::test]
 async fn a_sign_in_ends_after_twelve_hours_however_busy_the_session() {
-    use app::api::session::{SIGN_IN_LIFETIME, record_sign_in, signed_in_administrator};
-    use app::clock::Clock as _;
-    use app::console_sessions::ConsoleSessionStore;
+    use app::api::session::{SIGN_IN_LIFETIME, signed_in_administrator};
     let (state, clock, _dir) = prepared().await;
-    let signed_in = accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
-    let sessions = Arc::new(ConsoleSessionStore::new(state.app.store.clone(), state.app.clock.clone()));
-    let session = tower_sessions::Session::new(None, sessions, None);
-    record_sign_in(&session, signed_in.clone(), clock.now().timestamp()).await.unwrap();
+    let (signed_in, session) = signed_in_session(&state, &clock).await;
     assert_eq!(signed_in_administrator(&session, &state.app).await.unwrap(), Some(signed_in.administrator));
     clock.advance(SIGN_IN_LIFETIME);
     assert!(signed_in_administrator(&session, &state.app).await.unwrap().is_some(), "still within the lifetime");
@@ -162,14 +170,9 @@ async fn a_sign_in_ends_after_twelve_hours_however_busy_the_session() {
 
 #[tokio::test]
 async fn a_new_password_lifts_the_lock_and_ends_the_sessions_of_the_old_one() {
-    use app::api::session::{record_sign_in, signed_in_administrator};
-    use app::clock::Clock as _;
-    use app::console_sessions::ConsoleSessionStore;
+    use app::api::session::signed_in_administrator;
     let (state, clock, _dir) = prepared().await;
-    let signed_in = accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
-    let sessions = Arc::new(ConsoleSessionStore::new(state.app.store.clone(), state.app.clock.clone()));
-    let session = tower_sessions::Session::new(None, sessions, None);
-    record_sign_in(&session, signed_in.clone(), clock.now().timestamp()).await.unwrap();
+    let (signed_in, session) = signed_in_session(&state, &clock).await;
     for _ in 0..5 {
         let _ = accounts::sign_in(&state.app, None, ADMIN_EMAIL, "a wrong guess!").await;
     }
