@@ -1,5 +1,6 @@
 //! What `/metrics` reports, in the Prometheus text format: registrations and token requests by
-//! workspace and outcome, request latency by route, and JWKS fetches and cache hits. Each
+//! workspace and outcome, console sign-ins by outcome, request latency by route, and JWKS
+//! fetches and cache hits. Each
 //! server has its own registry (no process-wide state), so several can run in one process.
 
 use prometheus::{Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
@@ -10,6 +11,7 @@ pub struct Metrics {
     registry: Registry,
     registrations: IntCounterVec,
     token_requests: IntCounterVec,
+    console_sign_ins: IntCounterVec,
     request_duration: HistogramVec,
     jwks_fetches: IntCounterVec,
     jwks_cache_hits: IntCounterVec,
@@ -46,6 +48,11 @@ impl Metrics {
             "Token requests by workspace, authentication method, outcome (issued, refused) and error code.",
             &["workspace", "method", "outcome", "error"],
         )?;
+        let console_sign_ins = counter(
+            "console_sign_ins_total",
+            "Console sign-ins by outcome (signed_in, refused, locked, throttled, error).",
+            &["outcome"],
+        )?;
         let jwks_fetches =
             counter("jwks_fetches_total", "JWKS fetches by outcome (fetched, served_stale, failed).", &["outcome"])?;
         let jwks_cache_hits = counter("jwks_cache_hits_total", "JWKS lookups answered from the cache.", &[])?;
@@ -55,7 +62,7 @@ impl Metrics {
             &["route", "method", "status"],
         )?;
         registry.register(Box::new(request_duration.clone()))?;
-        Ok(Self { registry, registrations, token_requests, request_duration, jwks_fetches, jwks_cache_hits })
+        Ok(Self { registry, registrations, token_requests, console_sign_ins, request_duration, jwks_fetches, jwks_cache_hits })
     }
 
     /// A registration request answered: `error` is its wire error code, `None` when accepted.
@@ -68,6 +75,12 @@ impl Metrics {
     pub fn token_request(&self, at: &WorkspaceRef, method: &str, error: Option<&str>) {
         let outcome = if error.is_some() { "refused" } else { "issued" };
         self.token_requests.with_label_values(&[at.to_string().as_str(), method, outcome, error.unwrap_or("")]).inc();
+    }
+
+    /// A console sign-in answered: `outcome` is `signed_in`, `refused` (a wrong address or
+    /// password), `locked`, `throttled` (the caller's rate) or `error`.
+    pub fn console_sign_in(&self, outcome: &'static str) {
+        self.console_sign_ins.with_label_values(&[outcome]).inc();
     }
 
     /// One request's latency; `route` is the matched route pattern, never the raw path.
@@ -119,6 +132,7 @@ mod tests {
         metrics.request("/{tenant}/{workspace}/oauth2/token", "POST", 200, 0.004);
         metrics.jwks(JwksLookup::CacheHit);
         metrics.jwks(JwksLookup::Fetched);
+        metrics.console_sign_in("refused");
         let text = metrics.render();
         for line in [
             r#"onboard_registrations_total{error="",outcome="accepted",workspace="default/obuk"} 1"#,
@@ -127,6 +141,7 @@ mod tests {
             r#"onboard_http_request_duration_seconds_bucket{method="POST",route="/{tenant}/{workspace}/oauth2/token",status="2xx",le="0.005"} 1"#,
             "onboard_jwks_cache_hits_total 1",
             r#"onboard_jwks_fetches_total{outcome="fetched"} 1"#,
+            r#"onboard_console_sign_ins_total{outcome="refused"} 1"#,
         ] {
             assert!(text.contains(line), "{line} missing from:\n{text}");
         }

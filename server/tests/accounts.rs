@@ -29,6 +29,12 @@ async fn the_first_administrator_comes_from_the_command_line_and_signs_in() {
     assert_eq!(accounts::sign_in(&state.app, None, "nobody@bank.example", ADMIN_PASSWORD).await, Err(SignInError::Invalid));
     let stored = state.app.store.admin_user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
     assert!(stored.password_hash.starts_with("$argon2id$"), "argon2id, never the password");
+    let metrics = state.app.metrics.render();
+    for line in
+        [r#"onboard_console_sign_ins_total{outcome="signed_in"} 1"#, r#"onboard_console_sign_ins_total{outcome="refused"} 2"#]
+    {
+        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
+    }
 }
 
 #[tokio::test]

@@ -108,8 +108,22 @@ pub async fn ensure_administrator(state: &AppState, email: &str, password: &str)
 /// checked, so parallel guesses cannot get past the limit, and counted against the address as
 /// typed whether or not an administrator has it: an unknown address is locked after as many
 /// failures as a known one, so neither the answer nor its timing says which addresses exist.
-/// Before all that, the `caller`'s own rate ([`crate::services::sign_in_rate`]).
+/// Before all that, the `caller`'s own rate ([`crate::services::sign_in_rate`]). Every answer
+/// is counted in `/metrics` by its outcome.
 pub async fn sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, password: &str) -> Result<SignedIn, SignInError> {
+    let answer = checked_sign_in(state, caller, email, password).await;
+    state.metrics.console_sign_in(match &answer {
+        Ok(_) => "signed_in",
+        Err(SignInError::Invalid) => "refused",
+        Err(SignInError::Locked { .. }) => "locked",
+        Err(SignInError::TooFrequent { .. }) => "throttled",
+        Err(SignInError::Internal(_)) => "error",
+    });
+    answer
+}
+
+/// [`sign_in`], uncounted.
+async fn checked_sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, password: &str) -> Result<SignedIn, SignInError> {
     let internal = |e: StoreError| SignInError::Internal(e.to_string());
     if let Some(Err(wait)) = caller.map(|address| state.sign_in_rate.check(address)) {
         return Err(SignInError::TooFrequent { seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) });
