@@ -50,6 +50,39 @@ test.describe("signing in", () => {
     await expect(page).toHaveURL(/\/app\/login/);
   });
 
+  test("administrators' activity lists a refused sign-in, a sign-out and a sign-in, with where each came from", async ({ page }) => {
+    const problems = watchForErrors(page, [/status of 4\d\d/]);
+    await open(page, "/app/login");
+    await page.getByLabel("E-mail address").fill(admin.email);
+    await page.getByLabel("Password").fill("not the password either");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("alert")).toContainText("not right");
+    await signIn(page);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/app\/login/);
+    await signIn(page);
+
+    await page.getByRole("link", { name: "Activity" }).click();
+    await expect(page.getByRole("heading", { name: "Administrator activity" })).toBeVisible();
+    const rows = page.locator("#administrator-events tbody tr");
+    await expect(rows.filter({ hasText: "Signed in" }).filter({ hasText: admin.email }).first()).toBeVisible();
+    await snapshot(page, "activity");
+    for (const [type, label, outcome] of [
+      ["sign_in_refused", "Sign-in refused", "failure"],
+      ["signed_out", "Signed out", "success"],
+    ]) {
+      await page.getByLabel("Event").selectOption(type);
+      await page.getByRole("button", { name: "Filter" }).click();
+      await expect(page).toHaveURL(new RegExp(`type=${type}`));
+      // Other tests sign in meanwhile: only this type's rows are left, this test's among them.
+      await expect(rows.filter({ hasNotText: label })).toHaveCount(0);
+      const ours = rows.filter({ hasText: admin.email }).first();
+      await expect(ours).toContainText(outcome);
+      await expect(ours).toContainText("127.0.0.1");
+    }
+    expect(problems).toEqual([]);
+  });
+
   test("the sign-in form works from the keyboard alone", async ({ page }) => {
     await open(page, "/app/login");
     await expect(page.getByLabel("E-mail address")).toBeFocused();

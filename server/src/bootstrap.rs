@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, bail};
 
+use app::domain::activity::SERVER_START_ACTOR;
 use app::domain::dcr::DcrSettings;
 use app::domain::ids::WorkspaceRef;
 use app::domain::ids::{TenantId, WorkspaceId};
@@ -126,7 +127,15 @@ pub async fn first_administrator(state: &AppState, data_dir: &Path) -> anyhow::R
     let path = data_dir.join(CONSOLE_ADMIN_FILE);
     let contents = format!("email: {FIRST_ADMIN_EMAIL}\npassword: {}\n", password.expose());
     crate::tls::dev_certificates::write(&path, &contents, true)?;
-    match accounts::create_administrator(state.store.as_ref(), state.clock.as_ref(), FIRST_ADMIN_EMAIL, password.expose()).await {
+    match accounts::create_administrator(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        SERVER_START_ACTOR,
+        FIRST_ADMIN_EMAIL,
+        password.expose(),
+    )
+    .await
+    {
         Ok(_) => {}
         // Another instance sharing the database won the race; its file has the password.
         Err(ServiceError::Conflict(_)) => {

@@ -8,6 +8,7 @@ use clap::Parser as _;
 use tracing_subscriber::EnvFilter;
 
 use app::clock::SystemClock;
+use app::domain::activity::COMMAND_LINE_ACTOR;
 use onboard::cli::{AdminCommand, AdministratorArgs, Cli, Command, LogFormat};
 use onboard::startup;
 
@@ -69,7 +70,9 @@ async fn migrated_store(database: &onboard::cli::DatabaseArgs) -> anyhow::Result
 async fn create_user(AdministratorArgs { database, email, password }: AdministratorArgs) -> anyhow::Result<()> {
     let password = password_or_first_line(password)?;
     let store = migrated_store(&database).await?;
-    let administrator = app::services::accounts::create_administrator(store.as_ref(), &SystemClock, &email, &password).await?;
+    let administrator =
+        app::services::accounts::create_administrator(store.as_ref(), &SystemClock, COMMAND_LINE_ACTOR, &email, &password)
+            .await?;
     tracing::info!(email = %administrator.email, "administrator created");
     Ok(())
 }
@@ -77,7 +80,7 @@ async fn create_user(AdministratorArgs { database, email, password }: Administra
 async fn set_password(AdministratorArgs { database, email, password }: AdministratorArgs) -> anyhow::Result<()> {
     let password = password_or_first_line(password)?;
     let store = migrated_store(&database).await?;
-    app::services::accounts::set_password(store.as_ref(), &email, &password).await?;
+    app::services::accounts::set_password(store.as_ref(), &SystemClock, &email, &password).await?;
     tracing::info!(%email, "administrator's password replaced; their sessions end");
     Ok(())
 }

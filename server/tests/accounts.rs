@@ -8,6 +8,8 @@ mod support;
 use std::sync::Arc;
 
 use app::clock::FixedClock;
+use app::domain::activity::{AdministratorEventFilter, AdministratorEventType as Kind, COMMAND_LINE_ACTOR};
+use app::domain::audit::Outcome;
 use app::services::ServiceError;
 use app::services::accounts::{self, SignInError};
 use chrono::{DateTime, Duration};
@@ -49,6 +51,7 @@ async fn administrators_need_an_address_and_a_long_password() {
             accounts::create_administrator(
                 state.app.store.as_ref(),
                 state.app.clock.as_ref(),
+                COMMAND_LINE_ACTOR,
                 "not-an-address",
                 "long enough password"
             )
@@ -58,13 +61,25 @@ async fn administrators_need_an_address_and_a_long_password() {
     );
     assert_eq!(
         field(
-            accounts::create_administrator(state.app.store.as_ref(), state.app.clock.as_ref(), "ops@bank.example", "short").await
+            accounts::create_administrator(
+                state.app.store.as_ref(),
+                state.app.clock.as_ref(),
+                COMMAND_LINE_ACTOR,
+                "ops@bank.example",
+                "short"
+            )
+            .await
         ),
         "password"
     );
-    let duplicate =
-        accounts::create_administrator(state.app.store.as_ref(), state.app.clock.as_ref(), ADMIN_EMAIL, "another long password")
-            .await;
+    let duplicate = accounts::create_administrator(
+        state.app.store.as_ref(),
+        state.app.clock.as_ref(),
+        COMMAND_LINE_ACTOR,
+        ADMIN_EMAIL,
+        "another long password",
+    )
+    .await;
     assert!(matches!(duplicate, Err(ServiceError::Conflict(_))));
 }
 
@@ -184,14 +199,87 @@ async fn a_new_password_lifts_the_lock_and_ends_the_sessions_of_the_old_one() {
     }
     assert!(matches!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Locked { .. })));
 
-    let refused = accounts::set_password(state.app.store.as_ref(), ADMIN_EMAIL, "too short").await;
+    let refused = accounts::set_password(state.app.store.as_ref(), state.app.clock.as_ref(), ADMIN_EMAIL, "too short").await;
     assert!(refused.is_err(), "{refused:?}");
-    assert!(accounts::set_password(state.app.store.as_ref(), "nobody@bank.example", "Another-Passw0rd-2026").await.is_err());
+    assert!(
+        accounts::set_password(
+            state.app.store.as_ref(),
+            state.app.clock.as_ref(),
+            "nobody@bank.example",
+            "Another-Passw0rd-2026"
+        )
+        .await
+        .is_err()
+    );
     assert!(signed_in_administrator(&session, &state.app).await.unwrap().is_some(), "nothing changed yet");
 
-    accounts::set_password(state.app.store.as_ref(), " Admin@Bank.Example ", "Another-Passw0rd-2026").await.unwrap();
+    accounts::set_password(state.app.store.as_ref(), state.app.clock.as_ref(), " Admin@Bank.Example ", "Another-Passw0rd-2026")
+        .await
+        .unwrap();
     assert_eq!(signed_in_administrator(&session, &state.app).await.unwrap(), None, "signed in with the old password");
     assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Invalid), "unlocked");
     let again = accounts::sign_in(&state.app, None, ADMIN_EMAIL, "Another-Passw0rd-2026").await.unwrap();
     assert_eq!(again.administrator, signed_in.administrator);
+}
+
+/// What the activity records, oldest first: (type, outcome, address, actor, caller).
+async fn activity(state: &onboard::state::ServerState) -> Vec<(Kind, Outcome, Option<String>, Option<String>, Option<String>)> {
+    let events = state.app.store.administrator_events(&AdministratorEventFilter::default()).await.unwrap();
+    events
+        .into_iter()
+        .rev()
+        .map(|e| (e.event.event_type, e.event.outcome, e.event.email, e.event.actor, e.event.remote_addr))
+        .collect()
+}
+
+#[tokio::test]
+async fn sign_ins_refusals_locks_and_account_changes_are_recorded_with_who_and_from_where() {
+    let (state, _, _dir) = prepared().await;
+    let caller = Some(std::net::IpAddr::from([192, 0, 2, 7]));
+    let from = Some("192.0.2.7".to_owned());
+    let admin = Some(ADMIN_EMAIL.to_owned());
+    let server_start = Some("server start".to_owned());
+    assert_eq!(
+        activity(&state).await,
+        [(Kind::AdministratorCreated, Outcome::Success, admin.clone(), server_start.clone(), None)]
+    );
+
+    let signed_in = accounts::sign_in(&state.app, caller, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    let _ = accounts::sign_in(&state.app, caller, "Nobody@Bank.Example", ADMIN_PASSWORD).await;
+    let _ = accounts::sign_in(&state.app, caller, "my password, typed in the wrong field", ADMIN_PASSWORD).await;
+    for _ in 0..6 {
+        let _ = accounts::sign_in(&state.app, caller, ADMIN_EMAIL, "a wrong guess!").await;
+    }
+    accounts::signed_out(&state.app, &signed_in.administrator, caller).await;
+    accounts::set_password(state.app.store.as_ref(), state.app.clock.as_ref(), ADMIN_EMAIL, "Another-Passw0rd-2026")
+        .await
+        .unwrap();
+    accounts::create_administrator(
+        state.app.store.as_ref(),
+        state.app.clock.as_ref(),
+        COMMAND_LINE_ACTOR,
+        "Ops@Bank.Example",
+        "long enough password",
+    )
+    .await
+    .unwrap();
+
+    let refused = (Kind::SignInRefused, Outcome::Failure, admin.clone(), None, from.clone());
+    let command_line = Some(COMMAND_LINE_ACTOR.to_owned());
+    let expected = [
+        (Kind::AdministratorCreated, Outcome::Success, admin.clone(), server_start, None),
+        (Kind::SignedIn, Outcome::Success, admin.clone(), None, from.clone()),
+        (Kind::SignInRefused, Outcome::Failure, Some("nobody@bank.example".to_owned()), None, from.clone()),
+        (Kind::SignInRefused, Outcome::Failure, None, None, from.clone()),
+        refused.clone(),
+        refused.clone(),
+        refused.clone(),
+        refused,
+        // The fifth failure locks the address; the attempt after it, held off, is not recorded.
+        (Kind::SignInLocked, Outcome::Failure, admin.clone(), None, from.clone()),
+        (Kind::SignedOut, Outcome::Success, admin.clone(), None, from),
+        (Kind::PasswordChanged, Outcome::Success, admin, command_line.clone(), None),
+        (Kind::AdministratorCreated, Outcome::Success, Some("ops@bank.example".to_owned()), command_line, None),
+    ];
+    assert_eq!(activity(&state).await, expected);
 }

@@ -21,6 +21,7 @@ use onboard::tpp::keys::SigningKey;
 use support::{ADMIN_KEY, serve_args};
 
 const BASE: &str = "/api/admin/v1/tenants/default/workspaces";
+const ACTIVITY: &str = "/api/admin/v1/administrator-events";
 
 struct Admin {
     router: axum::Router,
@@ -230,6 +231,28 @@ async fn clients_and_audit_queries_are_validated() {
     assert_eq!(body["audit_events"], json!([]));
     let (status, _) = admin.as_admin("DELETE", &format!("{BASE}/obuk/clients/unknown"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn administrators_activity_is_listed_filtered_and_needs_the_key() {
+    let admin = Admin::new().await;
+    let (status, _) = admin.call("GET", ACTIVITY, None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = admin.as_admin("GET", ACTIVITY, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let created = &body["administrator_events"][0];
+    assert_eq!(body["administrator_events"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(created["event_type"], "administrator_created");
+    assert_eq!(created["outcome"], "success");
+    assert_eq!(created["email"], support::ADMIN_EMAIL);
+    assert_eq!(created["actor"], "server start");
+    let (_, body) = admin.as_admin("GET", &format!("{ACTIVITY}?type=sign_in_refused&outcome=failure&limit=5"), None).await;
+    assert_eq!(body["administrator_events"], json!([]));
+    for bad in ["type=dcr_created", "outcome=maybe", "before=x", "email=admin@bank.example"] {
+        let (status, body) = admin.as_admin("GET", &format!("{ACTIVITY}?{bad}"), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(body["error"], "invalid_request");
+    }
 }
 
 /// The list pages by cursor: each page names where the next starts, the last names none.

@@ -24,12 +24,10 @@ pub fn safe_next(next: Option<&str>) -> &str {
 #[server(prefix = "/app/fn", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
     use crate::api::errors::{internal, invalid, refused};
-    use crate::api::session::{app_state, record_sign_in, session};
+    use crate::api::session::{app_state, caller, record_sign_in, session};
     use crate::services::accounts::{self, SignInError};
     let state = app_state()?;
-    let caller = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<crate::caller_address::CallerAddress>().map(|caller| caller.0));
-    match accounts::sign_in(&state, caller, &email, &password).await {
+    match accounts::sign_in(&state, caller(), &email, &password).await {
         Ok(signed_in) => {
             let email = signed_in.administrator.email.clone();
             record_sign_in(&session().await?, signed_in, state.clock.now().timestamp()).await.map_err(internal)?;
@@ -47,8 +45,18 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 
 #[server(prefix = "/app/fn", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), ServerFnError> {
-    let session = crate::api::session::session().await?;
-    session.flush().await.map_err(crate::api::errors::internal)?;
+    use crate::api::errors::internal;
+    use crate::api::session::{app_state, caller, session, signed_in_administrator};
+    let (state, session) = (app_state()?, session().await?);
+    // Who it was, for the activity; not knowing (the database failing) does not stop the sign-out.
+    let administrator = signed_in_administrator(&session, &state).await.unwrap_or_else(|error| {
+        tracing::warn!(%error, "signing out a session whose administrator could not be looked up; not recorded");
+        None
+    });
+    session.flush().await.map_err(internal)?;
+    if let Some(administrator) = administrator {
+        crate::services::accounts::signed_out(&state, &administrator, caller()).await;
+    }
     leptos_axum::redirect("/app/login");
     Ok(())
 }

@@ -38,6 +38,12 @@ pub fn app_state() -> Result<AppState, ServerFnError> {
     use_context::<AppState>().ok_or_else(|| internal("the application state is missing"))
 }
 
+/// The address the request came from, as the server saw it ([`crate::caller_address`]).
+pub fn caller() -> Option<std::net::IpAddr> {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::caller_address::CallerAddress>().map(|caller| caller.0))
+}
+
 pub async fn session() -> Result<Session, ServerFnError> {
     leptos_axum::extract::<Session>().await.map_err(|e| internal(format!("no session: {e}")))
 }

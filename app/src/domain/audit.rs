@@ -187,17 +187,28 @@ pub struct AuditEvent {
     pub event: NewAuditEvent,
 }
 
-/// Which events a list shows, newest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditFilter {
-    pub event_type: Option<AuditEventType>,
+/// Which events a list shows, newest first: of a workspace's audit log
+/// ([`AuditEventType`]) or of administrators' activity
+/// ([`AdministratorEventType`](super::activity::AdministratorEventType)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventFilter<Kind> {
+    pub event_type: Option<Kind>,
     pub outcome: Option<Outcome>,
     /// Show events older than this id (for paging).
     pub before_id: Option<i64>,
     pub limit: u32,
 }
 
-impl AuditFilter {
+/// Which events of a workspace's audit log a list shows.
+pub type AuditFilter = EventFilter<AuditEventType>;
+
+impl<Kind> Default for EventFilter<Kind> {
+    fn default() -> Self {
+        Self { event_type: None, outcome: None, before_id: None, limit: 0 }
+    }
+}
+
+impl<Kind> EventFilter<Kind> {
     pub const MAX_LIMIT: u32 = 500;
 
     pub fn effective_limit(&self) -> u32 {

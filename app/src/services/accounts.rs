@@ -2,7 +2,8 @@
 //! and checked off the async runtime. Five failed sign-ins in a row as one e-mail address lock
 //! it for a quarter of an hour, whether or not an administrator has it; an unknown address
 //! costs the same work as a wrong password, so neither the answers nor their timing reveal
-//! which accounts exist.
+//! which accounts exist. Each sign-in, refusal, lock, new administrator and new password is
+//! recorded in the administrators' activity ([`super::activity`]).
 
 use std::net::IpAddr;
 
@@ -14,6 +15,7 @@ use tokio::sync::SemaphorePermit;
 use super::ServiceError;
 use crate::clock::Clock;
 use crate::domain::account::{AdminUser, Administrator, is_email, normalise_email};
+use crate::domain::activity::{AdministratorEventType, COMMAND_LINE_ACTOR, NewAdministratorEvent, SERVER_START_ACTOR};
 use crate::domain::workspace::SettingsError;
 use crate::secrets;
 use crate::state::AppState;
@@ -54,11 +56,13 @@ pub enum SignInError {
     Internal(String),
 }
 
-/// Creates an administrator. Needs only the database (and a clock), so `onboard admin
-/// create-user` does not depend on what a server needs to start.
+/// Creates an administrator, made by `actor` ([`COMMAND_LINE_ACTOR`], [`SERVER_START_ACTOR`]).
+/// Needs only the database (and a clock), so `onboard admin create-user` does not depend on what
+/// a server needs to start.
 pub async fn create_administrator(
     store: &dyn Store,
     clock: &dyn Clock,
+    actor: &str,
     email: &str,
     password: &str,
 ) -> Result<Administrator, ServiceError> {
@@ -69,7 +73,11 @@ pub async fn create_administrator(
     let now = clock.now();
     let user = AdminUser { id: secrets::new_time_ordered_id(now), email: normalise_email(email), password_hash, created_at: now };
     match store.insert_admin_user(&user).await {
-        Ok(()) => Ok(Administrator { id: user.id, email: user.email }),
+        Ok(()) => {
+            let created = NewAdministratorEvent::new(AdministratorEventType::AdministratorCreated, Some(&user.email), now);
+            super::activity::record(store, &created.by(actor)).await;
+            Ok(Administrator { id: user.id, email: user.email })
+        }
         Err(StoreError::Conflict) => Err(ServiceError::Conflict(format!("an administrator {} exists already", user.email))),
         Err(other) => Err(other.into()),
     }
@@ -78,11 +86,15 @@ pub async fn create_administrator(
 /// Gives the administrator with `email` a new password (`onboard admin set-password`): every
 /// session signed in with the old one ends at its next request, and the address's failed
 /// sign-ins and lock are forgotten.
-pub async fn set_password(store: &dyn Store, email: &str, password: &str) -> Result<(), ServiceError> {
+pub async fn set_password(store: &dyn Store, clock: &dyn Clock, email: &str, password: &str) -> Result<(), ServiceError> {
     let email = normalise_email(email);
     let password_hash = acceptable_password_hash(password).await?;
     match store.set_admin_password(&email, &password_hash).await {
-        Ok(()) => Ok(store.clear_sign_in_attempts(&email).await?),
+        Ok(()) => {
+            let changed = NewAdministratorEvent::new(AdministratorEventType::PasswordChanged, Some(&email), clock.now());
+            super::activity::record(store, &changed.by(COMMAND_LINE_ACTOR)).await;
+            Ok(store.clear_sign_in_attempts(&email).await?)
+        }
         Err(StoreError::NotFound) => Err(ServiceError::NotFound("administrator")),
         Err(other) => Err(other.into()),
     }
@@ -98,7 +110,7 @@ async fn acceptable_password_hash(password: &str) -> Result<String, ServiceError
 
 /// Creates the administrator unless one with this e-mail exists (for `--admin-email`).
 pub async fn ensure_administrator(state: &AppState, email: &str, password: &str) -> Result<(), ServiceError> {
-    match create_administrator(state.store.as_ref(), state.clock.as_ref(), email, password).await {
+    match create_administrator(state.store.as_ref(), state.clock.as_ref(), SERVER_START_ACTOR, email, password).await {
         Ok(_) | Err(ServiceError::Conflict(_)) => Ok(()),
         Err(other) => Err(other),
     }
@@ -109,9 +121,22 @@ pub async fn ensure_administrator(state: &AppState, email: &str, password: &str)
 /// typed whether or not an administrator has it: an unknown address is locked after as many
 /// failures as a known one, so neither the answer nor its timing says which addresses exist.
 /// Before all that, the `caller`'s own rate ([`crate::services::sign_in_rate`]). Every answer
-/// is counted in `/metrics` by its outcome.
+/// is counted in `/metrics` by its outcome; a sign-in, a refusal and the lock that repeated
+/// refusals set are recorded in the administrators' activity (an attempt held off by a lock
+/// or by the caller's rate is not: a flood of them would fill it).
 pub async fn sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, password: &str) -> Result<SignedIn, SignInError> {
     let answer = checked_sign_in(state, caller, email, password).await;
+    let recorded = match &answer {
+        Ok(signed_in) => Some((AdministratorEventType::SignedIn, Some(signed_in.administrator.email.clone()))),
+        Err(SignInError::Invalid) => {
+            Some((AdministratorEventType::SignInRefused, Some(normalise_email(email)).filter(|email| is_email(email))))
+        }
+        _ => None,
+    };
+    if let Some((event_type, email)) = recorded {
+        let event = NewAdministratorEvent::new(event_type, email.as_deref(), state.clock.now()).from_address(caller);
+        super::activity::record(state.store.as_ref(), &event).await;
+    }
     state.metrics.console_sign_in(match &answer {
         Ok(_) => "signed_in",
         Err(SignInError::Invalid) => "refused",
@@ -148,6 +173,8 @@ async fn checked_sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, 
     let lock = || async {
         state.store.lock_sign_in(&email, now + LOCK_DURATION.num_seconds()).await.map_err(internal)?;
         tracing::warn!(%email, caller = ?caller, "console sign-in locked after repeated failures");
+        let locked = NewAdministratorEvent::new(AdministratorEventType::SignInLocked, Some(&email), state.clock.now());
+        super::activity::record(state.store.as_ref(), &locked.from_address(caller)).await;
         Err(SignInError::Locked { minutes: LOCK_DURATION.num_minutes() })
     };
     if attempt > MAX_FAILED_SIGN_INS {
@@ -179,6 +206,12 @@ async fn checked_sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, 
 pub async fn forget_old_sign_in_attempts(state: &AppState, batch: u64) -> Result<u64, StoreError> {
     let now = state.clock.now().timestamp();
     state.store.purge_sign_in_attempts(now, now - ATTEMPTS_REMEMBERED.num_seconds(), batch).await
+}
+
+/// Records that `administrator` signed out of the console, from `caller`.
+pub async fn signed_out(state: &AppState, administrator: &Administrator, caller: Option<IpAddr>) {
+    let event = NewAdministratorEvent::new(AdministratorEventType::SignedOut, Some(&administrator.email), state.clock.now());
+    super::activity::record(state.store.as_ref(), &event.from_address(caller)).await;
 }
 
 /// The administrator a session names, if the account still exists and its password is still

@@ -2,6 +2,7 @@
 //! and the console's server functions both call these, so no rule exists twice.
 
 pub mod accounts;
+pub mod activity;
 pub mod audit;
 pub mod clients;
 pub mod dcr_settings;

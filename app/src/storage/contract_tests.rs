@@ -817,6 +817,40 @@ async fn audit_events_are_newest_first_and_filterable() {
     }
 }
 
+#[tokio::test]
+async fn administrator_events_are_newest_first_and_filterable() {
+    use crate::domain::activity::{AdministratorEventFilter as Filter, AdministratorEventType as Kind, NewAdministratorEvent};
+    for (store, _dir) in stores().await {
+        let kinds = [Kind::AdministratorCreated, Kind::SignInRefused, Kind::SignedIn, Kind::SignInRefused, Kind::SignedOut];
+        let events: Vec<_> = kinds
+            .into_iter()
+            .zip(0..)
+            .map(|(kind, second)| {
+                NewAdministratorEvent::new(kind, Some("admin@bank.example"), at(second))
+                    .from_address(Some(std::net::IpAddr::from([192, 0, 2, 7])))
+            })
+            .collect();
+        for event in &events {
+            ok(store.record_administrator_event(event).await);
+        }
+        let all = ok(store.administrator_events(&Filter::default()).await);
+        assert_eq!(all.iter().map(|e| e.event.clone()).collect::<Vec<_>>(), events.iter().rev().cloned().collect::<Vec<_>>());
+
+        let refused =
+            ok(store.administrator_events(&Filter { event_type: Some(Kind::SignInRefused), ..Filter::default() }).await);
+        assert_eq!(refused.iter().map(|e| e.event.created_at).collect::<Vec<_>>(), [at(3), at(1)]);
+        let failures = ok(store.administrator_events(&Filter { outcome: Some(Outcome::Failure), ..Filter::default() }).await);
+        assert_eq!(failures, refused);
+        let page = ok(store.administrator_events(&Filter { before_id: Some(all[1].id), limit: 2, ..Filter::default() }).await);
+        assert_eq!(page.iter().map(|e| e.id).collect::<Vec<_>>(), [all[2].id, all[3].id]);
+
+        let by_command = NewAdministratorEvent::new(Kind::PasswordChanged, Some("admin@bank.example"), at(9)).by("command line");
+        ok(store.record_administrator_event(&by_command).await);
+        let newest = ok(store.administrator_events(&Filter { limit: 1, ..Filter::default() }).await);
+        assert_eq!(newest.iter().map(|e| &e.event).collect::<Vec<_>>(), [&by_command]);
+    }
+}
+
 /// Reads' audit events reach the writer faster than it commits, and a batch inserts them many
 /// rows to a statement (8, 4, 2 and 1 rows): every event is stored once, as it was queued, also
 /// when a write beside them fails and the batch runs again one write at a time.

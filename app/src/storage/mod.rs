@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::account::AdminUser;
+use crate::domain::activity::{AdministratorEvent, AdministratorEventFilter, NewAdministratorEvent};
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientSelection, ClientSummary};
 use crate::domain::dcr::DcrSettings;
@@ -315,6 +316,10 @@ pub trait Store: Send + Sync + 'static {
     /// memory. A failure is logged.
     async fn queue_audit_event(&self, event: NewAuditEvent);
     async fn audit_events(&self, at: &WorkspaceRef, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
+
+    async fn record_administrator_event(&self, event: &NewAdministratorEvent) -> Result<(), StoreError>;
+    /// Administrators' activity, newest first.
+    async fn administrator_events(&self, filter: &AdministratorEventFilter) -> Result<Vec<AdministratorEvent>, StoreError>;
 
     /// Makes `key_hash` the (single) admin API key.
     async fn replace_admin_api_key(&self, key_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError>;

@@ -19,6 +19,7 @@ use super::read_cache::ReadCache;
 use super::stored_metadata;
 use super::{Backend, DcrSettingsWrite, NewClient, PolicyDeletion, PrivateKeySlot, ReplayGuard, Store, StoreError};
 use crate::domain::account::AdminUser;
+use crate::domain::activity::{AdministratorEvent, AdministratorEventFilter, NewAdministratorEvent};
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientFilter, ClientSelection, ClientSummary, PageStart};
 use crate::domain::dcr::DcrSettings;
@@ -493,6 +494,22 @@ macro_rules! sql_store {
                         remote_addr: row.try_get("remote_addr")?,
                         actor: row.try_get("actor")?,
                         detail: row.try_get("detail")?,
+                        created_at: row.try_get("created_at")?,
+                    },
+                })
+            }
+
+            fn administrator_event_from_row(row: &<$db as sqlx::Database>::Row) -> Result<AdministratorEvent, StoreError> {
+                let event_type: &str = row.try_get("event_type")?;
+                let outcome: &str = row.try_get("outcome")?;
+                Ok(AdministratorEvent {
+                    id: row.try_get("id")?,
+                    event: NewAdministratorEvent {
+                        event_type: event_type.parse().map_err(|e: crate::domain::oauth::UnknownValue| corrupt("administrator_event.event_type")(e.to_string()))?,
+                        outcome: outcome.parse().map_err(|e: crate::domain::oauth::UnknownValue| corrupt("administrator_event.outcome")(e.to_string()))?,
+                        email: row.try_get("email")?,
+                        actor: row.try_get("actor")?,
+                        remote_addr: row.try_get("remote_addr")?,
                         created_at: row.try_get("created_at")?,
                     },
                 })
@@ -1142,6 +1159,37 @@ macro_rules! sql_store {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(Self::audit_event_from_row).collect()
+            }
+
+            async fn record_administrator_event(&self, event: &NewAdministratorEvent) -> Result<(), StoreError> {
+                sqlx::query(
+                    "insert into administrator_event (event_type, outcome, email, actor, remote_addr, created_at) \
+                     values ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(event.event_type.as_str())
+                .bind(event.outcome.as_str())
+                .bind(&event.email)
+                .bind(&event.actor)
+                .bind(&event.remote_addr)
+                .bind(event.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn administrator_events(&self, filter: &AdministratorEventFilter) -> Result<Vec<AdministratorEvent>, StoreError> {
+                let rows = sqlx::query(
+                    "select id, event_type, outcome, email, actor, remote_addr, created_at from administrator_event \
+                     where ($1 is null or event_type = $1) and ($2 is null or outcome = $2) and ($3 is null or id < $3) \
+                     order by id desc limit $4",
+                )
+                .bind(filter.event_type.map(|t| t.as_str()))
+                .bind(filter.outcome.map(|o| o.as_str()))
+                .bind(filter.before_id)
+                .bind(i64::from(filter.effective_limit()))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::administrator_event_from_row).collect()
             }
 
             async fn replace_admin_api_key(&self, key_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError> {

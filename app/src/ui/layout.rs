@@ -19,6 +19,9 @@ pub fn TopBar() -> impl IntoView {
             </a>
             <span class="topbar-note">"Dynamic client registration for Open Banking"</span>
             <div class="topbar-user">
+                <a class="topbar-link" href=super::activity::ACTIVITY_PATH>
+                    "Activity"
+                </a>
                 <a class="topbar-link" href="/app/status">
                     "Status"
                 </a>

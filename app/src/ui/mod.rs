@@ -1,9 +1,11 @@
 //! The console's pages and components.
 
+mod activity;
 mod components;
 #[cfg(feature = "ssr")]
 mod content_policy;
 mod directory;
+mod event_log;
 mod layout;
 mod login;
 mod saving;
@@ -16,6 +18,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
 
+use activity::ActivityPage;
 use directory::WorkspaceDirectory;
 use login::LoginPage;
 use status_page::StatusPage;
@@ -69,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/app") view=|| view! { <Redirect path="/app/default/workspaces" /> } />
                 <Route path=path!("/app/login") view=LoginPage />
                 <Route path=path!("/app/status") view=StatusPage />
+                <Route path=path!("/app/activity") view=ActivityPage />
                 <Route path=path!("/app/:tenant/workspaces") view=WorkspaceDirectory />
                 <ParentRoute path=path!("/app/:tenant/workspaces/:workspace") view=WorkspaceLayout>
                     <Route path=path!("") view=|| view! { <Redirect path="dcr" /> } />

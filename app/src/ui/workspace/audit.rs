@@ -3,13 +3,12 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{A, Form};
-use leptos_router::hooks::use_query_map;
 
 use super::use_workspace_path;
-use crate::api::audit::{AuditPage, list_audit_events};
-use crate::domain::audit::{AuditEvent, Outcome};
-use crate::ui::components::{Badge, WrappingDn, error_message, or_dash, second, with_query};
+use crate::api::audit::{EventPage, list_audit_events};
+use crate::domain::audit::AuditEvent;
+use crate::ui::components::{WrappingDn, error_message, or_dash, second};
+use crate::ui::event_log::{EventFilters, EventPager, EventQuery, OutcomeBadge, type_label};
 
 const TYPES: [(&str, &str); 12] = [
     ("dcr_created", "Registered"),
@@ -29,12 +28,9 @@ const TYPES: [(&str, &str); 12] = [
 #[component]
 pub fn AuditLogPage() -> impl IntoView {
     let path = use_workspace_path();
-    let query = use_query_map();
-    let outcome = Memo::new(move |_| query.read().get("outcome").unwrap_or_default());
-    let event_type = Memo::new(move |_| query.read().get("type").unwrap_or_default());
-    let before = Memo::new(move |_| query.read().get("before").and_then(|b| b.parse::<i64>().ok()));
+    let query = EventQuery::of_page();
     let events = Resource::new(
-        move || (path.get(), outcome.get(), event_type.get(), before.get()),
+        move || (path.get(), query.outcome.get(), query.event_type.get(), query.before.get()),
         |(path, outcome, event_type, before)| list_audit_events(path.tenant, path.workspace, outcome, event_type, before),
     );
     view! {
@@ -45,43 +41,16 @@ pub fn AuditLogPage() -> impl IntoView {
                 <p class="lead">"Every registration attempt, client change and administrator's change, with its outcome and reason."</p>
             </div>
         </div>
-        <Form method="GET" action="" attr:class="toolbar filters">
-            <div class="field inline">
-                <label for="audit-outcome">"Outcome"</label>
-                <select id="audit-outcome" name="outcome">
-                    <option value="" selected=move || outcome.get().is_empty()>"Any"</option>
-                    <option value="success" selected=move || outcome.get() == "success">"Success"</option>
-                    <option value="failure" selected=move || outcome.get() == "failure">"Failure"</option>
-                </select>
-            </div>
-            <div class="field inline">
-                <label for="audit-type">"Event"</label>
-                <select id="audit-type" name="type">
-                    <option value="" selected=move || event_type.get().is_empty()>"Any"</option>
-                    {TYPES.into_iter().map(|(value, label)| view! { <option value=value selected=move || event_type.get() == value>{label}</option> }).collect_view()}
-                </select>
-            </div>
-            <button type="submit" class="button secondary small">"Filter"</button>
-        </Form>
+        <EventFilters query id="audit" types=&TYPES />
         <Transition fallback=|| view! { <p class="muted">"Loading events…"</p> }>
             {move || {
                 events
                     .get()
                     .map(|result| match result {
-                        Ok(AuditPage { events, older_than }) => {
-                            let link = |before: Option<i64>| {
-                                let (outcome, event_type) = (outcome.get(), event_type.get());
-                                let before = before.map(|id| id.to_string()).unwrap_or_default();
-                                with_query(&path.get().href("audit"), &[("outcome", &outcome), ("type", &event_type), ("before", &before)])
-                            };
-                            let newest = before.get().is_some().then(|| link(None));
-                            let older = older_than.map(|id| link(Some(id)));
+                        Ok(EventPage { events, older_than }) => {
                             view! {
                                 <EventsTable events />
-                                <nav class="pager" aria-label="Pages">
-                                    {newest.map(|href| view! { <A href=href>"← Newest events"</A> })}
-                                    {older.map(|href| view! { <A href=href>"Older events →"</A> })}
-                                </nav>
+                                <EventPager query base=path.get().href("audit") older_than />
                             }
                                 .into_any()
                         }
@@ -90,10 +59,6 @@ pub fn AuditLogPage() -> impl IntoView {
             }}
         </Transition>
     }
-}
-
-fn label(event_type: &str) -> &'static str {
-    TYPES.iter().find(|(value, _)| *value == event_type).map_or("Event", |(_, label)| label)
 }
 
 #[component]
@@ -119,10 +84,6 @@ fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
                     {events
                         .into_iter()
                         .map(|AuditEvent { event, .. }| {
-                            let (outcome, tone) = match event.outcome {
-                                Outcome::Success => ("success", "ok"),
-                                Outcome::Failure => ("failure", "bad"),
-                            };
                             let (code, detail) = match (event.error, event.error_description) {
                                 (Some(code), description) => (Some(code), description.unwrap_or_default()),
                                 (None, _) => (
@@ -136,9 +97,9 @@ fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
                             view! {
                                 <tr>
                                     <td class="nowrap">{second(event.created_at)}</td>
-                                    <td>{label(event.event_type.as_str())}</td>
+                                    <td>{type_label(&TYPES, event.event_type.as_str())}</td>
                                     <td>
-                                        <Badge text=outcome tone=tone />
+                                        <OutcomeBadge outcome=event.outcome />
                                     </td>
                                     <td class="reason">
                                         {code.map(|code| view! { <div class="mono small error-code">{code}</div> })}

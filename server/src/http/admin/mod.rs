@@ -1,9 +1,9 @@
 //! The admin REST API (`/api/admin/v1`): the same services as the console, for automation.
 //! Every request needs `Authorization: Bearer <admin API key>`.
 
-mod audit_events;
 mod clients;
 mod dcr;
+mod event_logs;
 mod policies;
 mod sandbox;
 mod signing_keys;
@@ -27,6 +27,7 @@ const CHALLENGE: &str = "Bearer realm=\"onboard-admin\"";
 pub fn router() -> Router<ServerState> {
     let workspace = "/api/admin/v1/tenants/{tenant}/workspaces/{workspace}";
     Router::new()
+        .route("/api/admin/v1/administrator-events", get(event_logs::list_administrator_events))
         .route("/api/admin/v1/tenants/{tenant}/workspaces", get(workspaces::list).post(workspaces::create))
         .route(workspace, get(workspaces::get).patch(workspaces::update))
         .route(&format!("{workspace}/dcr"), get(dcr::get).put(dcr::put))
@@ -35,7 +36,7 @@ pub fn router() -> Router<ServerState> {
         .route(&format!("{workspace}/clients/{{client_id}}"), get(clients::get).delete(clients::delete))
         .route(&format!("{workspace}/policies"), get(policies::list).post(policies::create))
         .route(&format!("{workspace}/policies/{{policy_id}}"), get(policies::get).put(policies::put).delete(policies::delete))
-        .route(&format!("{workspace}/audit-events"), get(audit_events::list))
+        .route(&format!("{workspace}/audit-events"), get(event_logs::list_audit_events))
         .route(&format!("{workspace}/signing-keys"), get(signing_keys::list).post(signing_keys::rotate))
         .route("/api/admin/v1/tenants/{tenant}/sandbox/software", post(sandbox::enrol))
         .route("/api/admin/v1/tenants/{tenant}/sandbox/software/{software_id}/statements", post(sandbox::issue_statement))

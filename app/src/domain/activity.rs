@@ -1,0 +1,163 @@
+//! Administrators' activity: signing in and out of the console, sign-ins refused and addresses
+//! locked, and administrators created or given a new password on the command line. Kept for the
+//! whole installation, beside each workspace's audit log (which records what administrators
+//! change in a workspace).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::audit::{EventFilter, Outcome, storable};
+use super::oauth::UnknownValue;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdministratorEventType {
+    /// An administrator signed in to the console.
+    SignedIn,
+    /// A sign-in was refused: the address or the password was not right.
+    SignInRefused,
+    /// An address was locked after repeated failed sign-ins.
+    SignInLocked,
+    /// An administrator signed out of the console.
+    SignedOut,
+    /// An administrator account was created.
+    AdministratorCreated,
+    /// An administrator was given a new password; their sessions ended.
+    PasswordChanged,
+}
+
+impl AdministratorEventType {
+    pub const ALL: [Self; 6] = [
+        Self::SignedIn,
+        Self::SignInRefused,
+        Self::SignInLocked,
+        Self::SignedOut,
+        Self::AdministratorCreated,
+        Self::PasswordChanged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignedIn => "signed_in",
+            Self::SignInRefused => "sign_in_refused",
+            Self::SignInLocked => "sign_in_locked",
+            Self::SignedOut => "signed_out",
+            Self::AdministratorCreated => "administrator_created",
+            Self::PasswordChanged => "password_changed",
+        }
+    }
+
+    /// Whether it records something that was refused.
+    pub fn outcome(self) -> Outcome {
+        match self {
+            Self::SignInRefused | Self::SignInLocked => Outcome::Failure,
+            Self::SignedIn | Self::SignedOut | Self::AdministratorCreated | Self::PasswordChanged => Outcome::Success,
+        }
+    }
+}
+
+impl FromStr for AdministratorEventType {
+    type Err = UnknownValue;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == value).ok_or_else(|| UnknownValue(value.to_owned()))
+    }
+}
+
+impl fmt::Display for AdministratorEventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An account change made with `onboard admin`.
+pub const COMMAND_LINE_ACTOR: &str = "command line";
+/// An administrator the server creates as it starts (`--admin-email`, or the first
+/// administrator of a fresh installation).
+pub const SERVER_START_ACTOR: &str = "server start";
+
+/// An event to record. Never carries a password or a session id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAdministratorEvent {
+    pub event_type: AdministratorEventType,
+    pub outcome: Outcome,
+    /// The administrator's e-mail address; for a refused sign-in, the address typed, when it is
+    /// one.
+    pub email: Option<String>,
+    /// Who acted when not the administrator in the console: [`COMMAND_LINE_ACTOR`] or
+    /// [`SERVER_START_ACTOR`].
+    pub actor: Option<String>,
+    /// The address the console request came from.
+    pub remote_addr: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl NewAdministratorEvent {
+    /// An event of `event_type` about `email` (kept as every store can keep it), with the
+    /// outcome that type has.
+    pub fn new(event_type: AdministratorEventType, email: Option<&str>, now: DateTime<Utc>) -> Self {
+        Self {
+            event_type,
+            outcome: event_type.outcome(),
+            email: email.map(storable),
+            actor: None,
+            remote_addr: None,
+            created_at: now,
+        }
+    }
+
+    /// The same event, made by `actor`.
+    #[must_use]
+    pub fn by(self, actor: &str) -> Self {
+        Self { actor: Some(actor.to_owned()), ..self }
+    }
+
+    /// The same event, from a console request sent from `address`.
+    #[must_use]
+    pub fn from_address(self, address: Option<std::net::IpAddr>) -> Self {
+        Self { remote_addr: address.map(|address| address.to_string()), ..self }
+    }
+}
+
+/// A recorded event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdministratorEvent {
+    pub id: i64,
+    #[serde(flatten)]
+    pub event: NewAdministratorEvent,
+}
+
+/// Which administrator events a list shows.
+pub type AdministratorEventFilter = EventFilter<AdministratorEventType>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_serde_and_as_str() {
+        for kind in AdministratorEventType::ALL {
+            assert_eq!(kind.as_str().parse::<AdministratorEventType>(), Ok(kind));
+            assert_eq!(serde_json::to_value(kind).ok(), Some(serde_json::Value::String(kind.as_str().to_owned())));
+        }
+        assert!("nonsense".parse::<AdministratorEventType>().is_err());
+    }
+
+    #[test]
+    fn refusals_are_failures() {
+        let failures: Vec<_> =
+            AdministratorEventType::ALL.into_iter().filter(|kind| kind.outcome() == Outcome::Failure).collect();
+        assert_eq!(failures, [AdministratorEventType::SignInRefused, AdministratorEventType::SignInLocked]);
+    }
+
+    #[test]
+    fn an_address_typed_is_kept_storable() {
+        let event =
+            NewAdministratorEvent::new(AdministratorEventType::SignInRefused, Some("a\0b@bank.example"), DateTime::UNIX_EPOCH);
+        assert_eq!(event.email.as_deref(), Some("a\u{FFFD}b@bank.example"));
+        assert_eq!(event.outcome, Outcome::Failure);
+    }
+}

@@ -1,0 +1,106 @@
+//! `/app/activity`: administrators' activity, newest first: sign-ins (refused ones and locked
+//! addresses too), sign-outs, and accounts created or given a new password on the command line.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::components::{error_message, or_dash, second};
+use super::event_log::{EventFilters, EventPager, EventQuery, OutcomeBadge, type_label};
+use super::layout::TopBar;
+use crate::api::audit::{EventPage, list_administrator_events};
+use crate::domain::activity::AdministratorEvent;
+
+/// The path of this page.
+pub const ACTIVITY_PATH: &str = "/app/activity";
+
+const TYPES: [(&str, &str); 6] = [
+    ("signed_in", "Signed in"),
+    ("sign_in_refused", "Sign-in refused"),
+    ("sign_in_locked", "Address locked"),
+    ("signed_out", "Signed out"),
+    ("administrator_created", "Administrator created"),
+    ("password_changed", "Password changed"),
+];
+
+#[component]
+pub fn ActivityPage() -> impl IntoView {
+    let query = EventQuery::of_page();
+    let events = Resource::new(
+        move || (query.outcome.get(), query.event_type.get(), query.before.get()),
+        |(outcome, event_type, before)| list_administrator_events(outcome, event_type, before),
+    );
+    view! {
+        <Title text="Administrator activity" />
+        <TopBar />
+        <main class="page">
+            <div class="page-header">
+                <div>
+                    <h1>"Administrator activity"</h1>
+                    <p class="lead">
+                        "Sign-ins to this console, refused ones and locked addresses too, sign-outs, and administrators created or given a new password. What administrators change in a workspace is in that workspace's audit log."
+                    </p>
+                </div>
+            </div>
+            <EventFilters query id="activity" types=&TYPES />
+            <Transition fallback=|| view! { <p class="muted">"Loading activity…"</p> }>
+                {move || {
+                    events
+                        .get()
+                        .map(|result| match result {
+                            Ok(EventPage { events, older_than }) => {
+                                view! {
+                                    <ActivityTable events />
+                                    <EventPager query base=ACTIVITY_PATH.to_owned() older_than />
+                                }
+                                    .into_any()
+                            }
+                            Err(error) => view! { <div class="alert error">{error_message(&error)}</div> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </main>
+    }
+}
+
+#[component]
+fn ActivityTable(events: Vec<AdministratorEvent>) -> impl IntoView {
+    if events.is_empty() {
+        return view! { <div class="empty">"No activity matches."</div> }.into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="table" id="administrator-events">
+                <thead>
+                    <tr>
+                        <th scope="col">"Time (UTC)"</th>
+                        <th scope="col">"Event"</th>
+                        <th scope="col">"Outcome"</th>
+                        <th scope="col">"Administrator"</th>
+                        <th scope="col">"From / by"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {events
+                        .into_iter()
+                        .map(|AdministratorEvent { event, .. }| {
+                            // The console's events say where the request came from; the command line's, who acted.
+                            let from = event.actor.map(|actor| format!("by {actor}")).or(event.remote_addr);
+                            view! {
+                                <tr>
+                                    <td class="nowrap">{second(event.created_at)}</td>
+                                    <td>{type_label(&TYPES, event.event_type.as_str())}</td>
+                                    <td>
+                                        <OutcomeBadge outcome=event.outcome />
+                                    </td>
+                                    <td class="mono small">{or_dash(event.email)}</td>
+                                    <td class="mono small party">{or_dash(from)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,12 @@
+-- Administrators' activity, for the whole installation: console sign-ins (refused ones and
+-- locked addresses too) and sign-outs, administrators created and passwords changed on the
+-- command line. Never holds a password or a session id. Listed newest first by id.
+create table administrator_event (
+    id integer primary key autoincrement,
+    event_type text not null,
+    outcome text not null check (outcome in ('success', 'failure')),
+    email text,
+    actor text,
+    remote_addr text,
+    created_at text not null
+);
