@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, bail};
 
-use app::domain::activity::SERVER_START_ACTOR;
+use app::domain::activity::{Actor, SERVER_START_ACTOR};
 use app::domain::dcr::DcrSettings;
 use app::domain::ids::WorkspaceRef;
 use app::domain::ids::{TenantId, WorkspaceId};
@@ -93,7 +93,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
 pub async fn sandbox_workspace(state: &AppState) -> anyhow::Result<()> {
     let at = WorkspaceRef { tenant: TenantId::parse(DEFAULT_TENANT)?, workspace: WorkspaceId::parse(SANDBOX_WORKSPACE)? };
     let new = NewWorkspace { id: at.workspace.clone(), name: "Sandbox".to_owned(), profile: Profile::OpenbankingUk };
-    match workspaces::create_workspace(state, &at.tenant, new).await {
+    match workspaces::create_workspace(state, &at.tenant, new, &Actor::Named(SERVER_START_ACTOR)).await {
         Ok(_) => {}
         Err(ServiceError::Conflict(_)) => return Ok(()),
         Err(other) => return Err(other).context("creating the sandbox workspace"),

@@ -89,6 +89,22 @@ async fn workspaces_are_created_and_validated() {
 
     let (status, _) = admin.as_admin("POST", BASE, Some(json!({"id": "sandbox", "name": "Again", "profile": "generic"}))).await;
     assert_eq!(status, StatusCode::CONFLICT);
+    // Made by the server as it started (the default workspace) and by the API key; the
+    // conflict made nothing.
+    let (_, activity) = admin.as_admin("GET", &format!("{ACTIVITY}?type=workspace_created"), None).await;
+    let made: Vec<_> = activity["administrator_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| (event["actor"].as_str().unwrap_or("-"), event["detail"].as_str().unwrap_or("-")))
+        .collect();
+    assert_eq!(
+        made,
+        [
+            ("admin API key", "workspace default/sandbox (Generic OAuth 2.0)"),
+            ("server start", "workspace default/obuk (Open Banking UK)")
+        ]
+    );
 
     // Each workspace has its own signing key, published and never exposed in private form.
     let (status, jwks) = admin.call("GET", "/default/sandbox/.well-known/jwks.json", None, None).await;
@@ -238,7 +254,7 @@ async fn administrators_activity_is_listed_filtered_and_needs_the_key() {
     let admin = Admin::new().await;
     let (status, _) = admin.call("GET", ACTIVITY, None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, body) = admin.as_admin("GET", ACTIVITY, None).await;
+    let (status, body) = admin.as_admin("GET", &format!("{ACTIVITY}?type=administrator_created"), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let created = &body["administrator_events"][0];
     assert_eq!(body["administrator_events"].as_array().map(Vec::len), Some(1), "{body}");

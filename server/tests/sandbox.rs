@@ -73,6 +73,15 @@ async fn enrolled_software_registers_where_the_sandbox_is_trusted_and_nowhere_el
 
     let enrolled = enrol(&server).await;
     assert_eq!(enrolled.enrolment["issuer"], "Onboard Sandbox Directory");
+    let (status, issued) = server.admin(Method::POST, "/default/sandbox/software/BudgetPlanner/statements", None).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    assert_eq!(
+        server.administrator_events(&["sandbox_software_enrolled", "sandbox_statement_issued"]).await,
+        [
+            "sandbox_software_enrolled | admin API key | tenant default, software BudgetPlanner",
+            "sandbox_statement_issued | admin API key | tenant default, software BudgetPlanner"
+        ]
+    );
     assert_eq!(
         enrolled.enrolment["software_jwks_endpoint"],
         "https://localhost:8443/default/.sandbox/software/BudgetPlanner/jwks.json"

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use onboard::cli::{TppCommand, TppRequestArgs, TppTlsArgs};
 use onboard::tpp::toolkit;
-use support::{ConsoleSession, TestServer};
+use support::{ADMIN_EMAIL, ConsoleSession, TestServer};
 
 fn new_tpp(software_id: &str) -> Value {
     json!({
@@ -126,6 +126,19 @@ async fn a_console_sandbox_tpp_registers_in_one_call_and_its_bundle_works_with_t
     let jwks = reqwest::get(format!("{}/default/.sandbox/software/BudgetPlanner/jwks.json", server.http)).await.unwrap();
     assert_eq!(jwks.status(), StatusCode::NOT_FOUND);
     assert_eq!(console.get("/app/default/sandbox/BudgetPlanner/bundle.zip").await.status(), StatusCode::NOT_FOUND);
+
+    // Who made it, took its keys and deleted it is in the administrators' activity; the refused
+    // attempts are not, as nothing was done.
+    let kinds = ["sandbox_software_enrolled", "sandbox_bundle_downloaded", "sandbox_software_deleted"];
+    let software = "tenant default, software BudgetPlanner";
+    assert_eq!(
+        server.administrator_events(&kinds).await,
+        [
+            format!("sandbox_software_enrolled | {ADMIN_EMAIL} | {software} (made in the console, keys held)"),
+            format!("sandbox_bundle_downloaded | {ADMIN_EMAIL} | {software}"),
+            format!("sandbox_software_deleted | {ADMIN_EMAIL} | {software}"),
+        ]
+    );
 }
 
 #[tokio::test]

@@ -24,11 +24,10 @@ pub async fn list_sandbox_tpps(tenant: String) -> Result<Vec<SandboxSoftwareSumm
 #[server(prefix = "/app/fn", endpoint = "create_sandbox_tpp", input = Json)]
 pub async fn create_sandbox_tpp(tenant: String, new: NewSandboxTpp) -> Result<SandboxSoftwareSummary, ServerFnError> {
     use crate::api::errors::user_error;
-    use crate::api::session::{app_state, require_administrator};
-    require_administrator().await?;
+    use crate::api::session::{acting_administrator, app_state};
+    let by = acting_administrator().await?;
     let tenant = crate::api::workspaces::tenant_id(&tenant)?;
-    let state = app_state()?;
-    state.sandbox_tpps.create(&state, &tenant, new).await.map_err(user_error)
+    crate::services::sandbox_tpps::create(&app_state()?, &tenant, new, &by).await.map_err(user_error)
 }
 
 #[server(prefix = "/app/fn", endpoint = "register_sandbox_tpp")]
@@ -48,8 +47,8 @@ pub async fn register_sandbox_tpp(
 #[server(prefix = "/app/fn", endpoint = "delete_sandbox_tpp")]
 pub async fn delete_sandbox_tpp(tenant: String, software_id: String) -> Result<(), ServerFnError> {
     use crate::api::errors::user_error;
-    use crate::api::session::{app_state, require_administrator};
-    require_administrator().await?;
+    use crate::api::session::{acting_administrator, app_state};
+    let by = acting_administrator().await?;
     let tenant = crate::api::workspaces::tenant_id(&tenant)?;
-    crate::services::sandbox_tpps::delete(&app_state()?, &tenant, &software_id).await.map_err(user_error)
+    crate::services::sandbox_tpps::delete(&app_state()?, &tenant, &software_id, &by).await.map_err(user_error)
 }

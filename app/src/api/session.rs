@@ -86,6 +86,12 @@ pub async fn require_administrator() -> Result<Administrator, ServerFnError> {
     }
 }
 
+/// The signed-in administrator as the one acting, from where their request came; or a 401.
+pub async fn acting_administrator() -> Result<crate::domain::activity::Actor, ServerFnError> {
+    let Administrator { email, .. } = require_administrator().await?;
+    Ok(crate::domain::activity::Actor::Administrator { email, address: caller() })
+}
+
 /// Whether the database answers within two seconds.
 async fn database_reachable(state: &AppState) -> bool {
     tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping()).await.is_ok_and(|ping| ping.is_ok())

@@ -35,22 +35,23 @@ pub async fn list_workspaces(tenant: String) -> Result<Vec<WorkspaceSummary>, Se
 #[server(prefix = "/app/fn", endpoint = "create_workspace")]
 pub async fn create_workspace(tenant: String, id: String, name: String, profile: String) -> Result<(), ServerFnError> {
     use crate::api::errors::user_error;
-    use crate::api::session::{app_state, require_administrator};
+    use crate::api::session::{acting_administrator, app_state};
     use crate::domain::ids::WorkspaceId;
     use crate::domain::workspace::NewWorkspace;
-    require_administrator().await?;
+    let by = acting_administrator().await?;
     let tenant = tenant_id(&tenant)?;
     let id = WorkspaceId::parse(id.trim()).map_err(|e| crate::api::errors::invalid(format!("id: {e}")))?;
     let profile =
         Profile::parse(&profile).ok_or_else(|| crate::api::errors::invalid("profile: choose Open Banking UK or generic"))?;
-    let workspace = crate::services::workspaces::create_workspace(&app_state()?, &tenant, NewWorkspace { id, name, profile })
-        .await
-        .map_err(|e| match e {
-            crate::services::ServiceError::Conflict(message) => {
-                crate::api::errors::refused(axum::http::StatusCode::CONFLICT, format!("id: {message}"))
-            }
-            other => user_error(other),
-        })?;
+    let workspace =
+        crate::services::workspaces::create_workspace(&app_state()?, &tenant, NewWorkspace { id, name, profile }, &by)
+            .await
+            .map_err(|e| match e {
+                crate::services::ServiceError::Conflict(message) => {
+                    crate::api::errors::refused(axum::http::StatusCode::CONFLICT, format!("id: {message}"))
+                }
+                other => user_error(other),
+            })?;
     leptos_axum::redirect(&format!("/app/{}/workspaces/{}/dcr", workspace.tenant, workspace.id));
     Ok(())
 }

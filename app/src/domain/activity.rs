@@ -1,15 +1,19 @@
 //! Administrators' activity: signing in and out of the console, sign-ins refused and addresses
-//! locked, and administrators created or given a new password on the command line. Kept for the
-//! whole installation, beside each workspace's audit log (which records what administrators
-//! change in a workspace).
+//! locked, administrators created or given a new password on the command line, and what
+//! administrators do in a tenant outside any one workspace (creating a workspace; making,
+//! deleting and downloading sandbox TPPs, enrolling sandbox software and issuing its
+//! statements). Kept for the whole installation, beside each workspace's audit log (which
+//! records what administrators change in a workspace).
 
 use std::fmt;
+use std::net::IpAddr;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::audit::{EventFilter, Outcome, storable};
+use super::ids::TenantId;
 use super::oauth::UnknownValue;
 
 /// What happened.
@@ -28,16 +32,32 @@ pub enum AdministratorEventType {
     AdministratorCreated,
     /// An administrator was given a new password; their sessions ended.
     PasswordChanged,
+    /// A workspace was created.
+    WorkspaceCreated,
+    /// Software was enrolled with a tenant's sandbox directory (a sandbox TPP made in the
+    /// console, or software enrolled through the admin API).
+    SandboxSoftwareEnrolled,
+    /// A fresh software statement was issued for sandbox software (admin API).
+    SandboxStatementIssued,
+    /// Sandbox software was deleted: the directory no longer publishes its keys.
+    SandboxSoftwareDeleted,
+    /// A sandbox TPP's bundle, its private keys included, was downloaded.
+    SandboxBundleDownloaded,
 }
 
 impl AdministratorEventType {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 11] = [
         Self::SignedIn,
         Self::SignInRefused,
         Self::SignInLocked,
         Self::SignedOut,
         Self::AdministratorCreated,
         Self::PasswordChanged,
+        Self::WorkspaceCreated,
+        Self::SandboxSoftwareEnrolled,
+        Self::SandboxStatementIssued,
+        Self::SandboxSoftwareDeleted,
+        Self::SandboxBundleDownloaded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +68,11 @@ impl AdministratorEventType {
             Self::SignedOut => "signed_out",
             Self::AdministratorCreated => "administrator_created",
             Self::PasswordChanged => "password_changed",
+            Self::WorkspaceCreated => "workspace_created",
+            Self::SandboxSoftwareEnrolled => "sandbox_software_enrolled",
+            Self::SandboxStatementIssued => "sandbox_statement_issued",
+            Self::SandboxSoftwareDeleted => "sandbox_software_deleted",
+            Self::SandboxBundleDownloaded => "sandbox_bundle_downloaded",
         }
     }
 
@@ -55,7 +80,7 @@ impl AdministratorEventType {
     pub fn outcome(self) -> Outcome {
         match self {
             Self::SignInRefused | Self::SignInLocked => Outcome::Failure,
-            Self::SignedIn | Self::SignedOut | Self::AdministratorCreated | Self::PasswordChanged => Outcome::Success,
+            _ => Outcome::Success,
         }
     }
 }
@@ -71,6 +96,35 @@ impl fmt::Display for AdministratorEventType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Who did what an event records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// An administrator signed in to the console, and the address their request came from.
+    Administrator { email: String, address: Option<IpAddr> },
+    /// Whoever used what this names: [`ADMIN_API_ACTOR`](super::audit::ADMIN_API_ACTOR),
+    /// [`COMMAND_LINE_ACTOR`], [`SERVER_START_ACTOR`].
+    Named(&'static str),
+}
+
+impl Actor {
+    /// An event of `event_type` this actor did, about `detail` (`tenant default, software
+    /// sw-1`).
+    pub fn did(&self, event_type: AdministratorEventType, detail: &str, now: DateTime<Utc>) -> NewAdministratorEvent {
+        let event = match self {
+            Self::Administrator { email, address } => {
+                NewAdministratorEvent::new(event_type, Some(email), now).from_address(*address)
+            }
+            Self::Named(actor) => NewAdministratorEvent::new(event_type, None, now).by(actor),
+        };
+        NewAdministratorEvent { detail: Some(storable(detail)), ..event }
+    }
+}
+
+/// What a sandbox software event names: the tenant and the software.
+pub fn sandbox_software(tenant: &TenantId, software_id: &str) -> String {
+    format!("tenant {tenant}, software {software_id}")
 }
 
 /// An account change made with `onboard admin`.
@@ -92,6 +146,8 @@ pub struct NewAdministratorEvent {
     pub actor: Option<String>,
     /// The address the console request came from.
     pub remote_addr: Option<String>,
+    /// What was acted on, for a tenant's events (`tenant default, software sw-1`).
+    pub detail: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -105,6 +161,7 @@ impl NewAdministratorEvent {
             email: email.map(storable),
             actor: None,
             remote_addr: None,
+            detail: None,
             created_at: now,
         }
     }
@@ -117,7 +174,7 @@ impl NewAdministratorEvent {
 
     /// The same event, from a console request sent from `address`.
     #[must_use]
-    pub fn from_address(self, address: Option<std::net::IpAddr>) -> Self {
+    pub fn from_address(self, address: Option<IpAddr>) -> Self {
         Self { remote_addr: address.map(|address| address.to_string()), ..self }
     }
 }
@@ -151,6 +208,20 @@ mod tests {
         let failures: Vec<_> =
             AdministratorEventType::ALL.into_iter().filter(|kind| kind.outcome() == Outcome::Failure).collect();
         assert_eq!(failures, [AdministratorEventType::SignInRefused, AdministratorEventType::SignInLocked]);
+    }
+
+    #[test]
+    fn an_administrator_is_named_with_their_address_and_anyone_else_as_the_actor() {
+        let kind = AdministratorEventType::WorkspaceCreated;
+        let administrator =
+            Actor::Administrator { email: "admin@bank.example".to_owned(), address: Some(IpAddr::from([192, 0, 2, 7])) };
+        let event = administrator.did(kind, "workspace default/obuk", DateTime::UNIX_EPOCH);
+        assert_eq!(
+            (event.email.as_deref(), event.actor, event.remote_addr.as_deref(), event.detail.as_deref()),
+            (Some("admin@bank.example"), None, Some("192.0.2.7"), Some("workspace default/obuk"))
+        );
+        let event = Actor::Named(COMMAND_LINE_ACTOR).did(kind, "workspace default/obuk", DateTime::UNIX_EPOCH);
+        assert_eq!((event.email, event.actor.as_deref(), event.remote_addr), (None, Some(COMMAND_LINE_ACTOR), None));
     }
 
     #[test]

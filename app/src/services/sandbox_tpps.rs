@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 
 use super::ServiceError;
+use crate::domain::activity::{Actor, AdministratorEventType, sandbox_software};
 use crate::domain::ids::{TenantId, WorkspaceRef};
 use crate::domain::sandbox::{NewSandboxTpp, SandboxRegistration, SandboxSoftwareSummary};
 use crate::state::AppState;
@@ -26,6 +27,21 @@ pub trait SandboxTppMaker: Send + Sync {
     -> Result<SandboxRegistration, ServiceError>;
 }
 
+/// Makes a sandbox TPP ([`SandboxTppMaker::create`]); the administrators' activity records who
+/// did.
+pub async fn create(
+    state: &AppState,
+    tenant: &TenantId,
+    new: NewSandboxTpp,
+    by: &Actor,
+) -> Result<SandboxSoftwareSummary, ServiceError> {
+    let made = state.sandbox_tpps.create(state, tenant, new).await?;
+    let detail = format!("{} (made in the console, keys held)", sandbox_software(tenant, &made.details.software_id));
+    let event = by.did(AdministratorEventType::SandboxSoftwareEnrolled, &detail, state.clock.now());
+    super::activity::record(state.store.as_ref(), &event).await;
+    Ok(made)
+}
+
 pub async fn list(state: &AppState, tenant: &TenantId) -> Result<Vec<SandboxSoftwareSummary>, ServiceError> {
     if !state.store.tenant_exists(tenant).await? {
         return Err(ServiceError::NotFound("tenant"));
@@ -34,10 +50,14 @@ pub async fn list(state: &AppState, tenant: &TenantId) -> Result<Vec<SandboxSoft
 }
 
 /// Deletes sandbox software: the directory stops publishing its key set, so clients it
-/// registered can no longer prove themselves with it.
-pub async fn delete(state: &AppState, tenant: &TenantId, software_id: &str) -> Result<(), ServiceError> {
+/// registered can no longer prove themselves with it. The administrators' activity records
+/// who did.
+pub async fn delete(state: &AppState, tenant: &TenantId, software_id: &str, by: &Actor) -> Result<(), ServiceError> {
     if state.store.delete_sandbox_software(tenant, software_id).await? {
         tracing::info!(%tenant, %software_id, "sandbox software deleted");
+        let event =
+            by.did(AdministratorEventType::SandboxSoftwareDeleted, &sandbox_software(tenant, software_id), state.clock.now());
+        super::activity::record(state.store.as_ref(), &event).await;
         Ok(())
     } else {
         Err(ServiceError::NotFound("sandbox software"))

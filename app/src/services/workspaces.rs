@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
 use super::{ServiceError, signing_keys};
+use crate::domain::activity::{Actor, AdministratorEventType, SERVER_START_ACTOR};
 use crate::domain::audit::AuditEventType;
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
@@ -30,8 +31,14 @@ pub async fn list_workspaces(state: &AppState, tenant: &TenantId) -> Result<Vec<
     Ok(state.store.workspaces(tenant).await?)
 }
 
-/// Creates a workspace with the defaults of its profile (DCR off) and its first signing key.
-pub async fn create_workspace(state: &AppState, tenant: &TenantId, new: NewWorkspace) -> Result<Workspace, ServiceError> {
+/// Creates a workspace with the defaults of its profile (DCR off) and its first signing key;
+/// the administrators' activity records who did.
+pub async fn create_workspace(
+    state: &AppState,
+    tenant: &TenantId,
+    new: NewWorkspace,
+    by: &Actor,
+) -> Result<Workspace, ServiceError> {
     new.validate()?;
     let now = state.clock.now();
     let at = WorkspaceRef { tenant: tenant.clone(), workspace: new.id.clone() };
@@ -49,6 +56,8 @@ pub async fn create_workspace(state: &AppState, tenant: &TenantId, new: NewWorks
     match state.store.insert_workspace(&workspace).await {
         Ok(()) => {
             signing_keys::create_signing_key(state, &at, workspace.settings.access_token_signing_alg).await?;
+            let detail = format!("workspace {at} ({})", workspace.profile.label());
+            super::activity::record(state.store.as_ref(), &by.did(AdministratorEventType::WorkspaceCreated, &detail, now)).await;
             Ok(workspace)
         }
         Err(StoreError::Conflict) => Err(ServiceError::Conflict(format!("workspace '{}' already exists", at.workspace))),
@@ -66,7 +75,7 @@ pub async fn ensure_workspace(
     profile: Profile,
 ) -> Result<(), ServiceError> {
     let new = NewWorkspace { id: id.clone(), name: name.to_owned(), profile };
-    match create_workspace(state, tenant, new).await {
+    match create_workspace(state, tenant, new, &Actor::Named(SERVER_START_ACTOR)).await {
         Ok(_) => Ok(()),
         Err(ServiceError::Conflict(_)) => {
             let at = WorkspaceRef { tenant: tenant.clone(), workspace: id.clone() };

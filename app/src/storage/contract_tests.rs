@@ -819,7 +819,9 @@ async fn audit_events_are_newest_first_and_filterable() {
 
 #[tokio::test]
 async fn administrator_events_are_newest_first_and_filterable() {
-    use crate::domain::activity::{AdministratorEventFilter as Filter, AdministratorEventType as Kind, NewAdministratorEvent};
+    use crate::domain::activity::{
+        Actor, AdministratorEventFilter as Filter, AdministratorEventType as Kind, NewAdministratorEvent,
+    };
     for (store, _dir) in stores().await {
         let kinds = [Kind::AdministratorCreated, Kind::SignInRefused, Kind::SignedIn, Kind::SignInRefused, Kind::SignedOut];
         let events: Vec<_> = kinds
@@ -844,10 +846,10 @@ async fn administrator_events_are_newest_first_and_filterable() {
         let page = ok(store.administrator_events(&Filter { before_id: Some(all[1].id), limit: 2, ..Filter::default() }).await);
         assert_eq!(page.iter().map(|e| e.id).collect::<Vec<_>>(), [all[2].id, all[3].id]);
 
-        let by_command = NewAdministratorEvent::new(Kind::PasswordChanged, Some("admin@bank.example"), at(9)).by("command line");
-        ok(store.record_administrator_event(&by_command).await);
+        let by_api = Actor::Named("admin API key").did(Kind::SandboxSoftwareDeleted, "tenant default, software sw1", at(9));
+        ok(store.record_administrator_event(&by_api).await);
         let newest = ok(store.administrator_events(&Filter { limit: 1, ..Filter::default() }).await);
-        assert_eq!(newest.iter().map(|e| &e.event).collect::<Vec<_>>(), [&by_command]);
+        assert_eq!(newest.iter().map(|e| &e.event).collect::<Vec<_>>(), [&by_api]);
     }
 }
 

@@ -510,6 +510,7 @@ macro_rules! sql_store {
                         email: row.try_get("email")?,
                         actor: row.try_get("actor")?,
                         remote_addr: row.try_get("remote_addr")?,
+                        detail: row.try_get("detail")?,
                         created_at: row.try_get("created_at")?,
                     },
                 })
@@ -1163,14 +1164,15 @@ macro_rules! sql_store {
 
             async fn record_administrator_event(&self, event: &NewAdministratorEvent) -> Result<(), StoreError> {
                 sqlx::query(
-                    "insert into administrator_event (event_type, outcome, email, actor, remote_addr, created_at) \
-                     values ($1, $2, $3, $4, $5, $6)",
+                    "insert into administrator_event (event_type, outcome, email, actor, remote_addr, detail, created_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(event.event_type.as_str())
                 .bind(event.outcome.as_str())
                 .bind(&event.email)
                 .bind(&event.actor)
                 .bind(&event.remote_addr)
+                .bind(&event.detail)
                 .bind(event.created_at)
                 .execute(&self.pool)
                 .await?;
@@ -1179,7 +1181,7 @@ macro_rules! sql_store {
 
             async fn administrator_events(&self, filter: &AdministratorEventFilter) -> Result<Vec<AdministratorEvent>, StoreError> {
                 let rows = sqlx::query(
-                    "select id, event_type, outcome, email, actor, remote_addr, created_at from administrator_event \
+                    "select id, event_type, outcome, email, actor, remote_addr, detail, created_at from administrator_event \
                      where ($1 is null or event_type = $1) and ($2 is null or outcome = $2) and ($3 is null or id < $3) \
                      order by id desc limit $4",
                 )

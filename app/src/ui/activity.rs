@@ -1,5 +1,6 @@
 //! `/app/activity`: administrators' activity, newest first: sign-ins (refused ones and locked
-//! addresses too), sign-outs, and accounts created or given a new password on the command line.
+//! addresses too), sign-outs, accounts created or given a new password on the command line,
+//! workspaces created, and sandbox software enrolled, deleted and downloaded.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,13 +14,18 @@ use crate::domain::activity::AdministratorEvent;
 /// The path of this page.
 pub const ACTIVITY_PATH: &str = "/app/activity";
 
-const TYPES: [(&str, &str); 6] = [
+const TYPES: [(&str, &str); 11] = [
     ("signed_in", "Signed in"),
     ("sign_in_refused", "Sign-in refused"),
     ("sign_in_locked", "Address locked"),
     ("signed_out", "Signed out"),
     ("administrator_created", "Administrator created"),
     ("password_changed", "Password changed"),
+    ("workspace_created", "Workspace created"),
+    ("sandbox_software_enrolled", "Sandbox software enrolled"),
+    ("sandbox_statement_issued", "Sandbox statement issued"),
+    ("sandbox_software_deleted", "Sandbox software deleted"),
+    ("sandbox_bundle_downloaded", "Sandbox bundle downloaded"),
 ];
 
 #[component]
@@ -37,7 +43,7 @@ pub fn ActivityPage() -> impl IntoView {
                 <div>
                     <h1>"Administrator activity"</h1>
                     <p class="lead">
-                        "Sign-ins to this console, refused ones and locked addresses too, sign-outs, and administrators created or given a new password. What administrators change in a workspace is in that workspace's audit log."
+                        "Sign-ins and sign-outs, refused ones and locked addresses too, accounts and passwords, and what administrators do outside a single workspace. Changes inside a workspace are in its audit log."
                     </p>
                 </div>
             </div>
@@ -76,6 +82,7 @@ fn ActivityTable(events: Vec<AdministratorEvent>) -> impl IntoView {
                         <th scope="col">"Event"</th>
                         <th scope="col">"Outcome"</th>
                         <th scope="col">"Administrator"</th>
+                        <th scope="col">"What"</th>
                         <th scope="col">"From / by"</th>
                     </tr>
                 </thead>
@@ -93,6 +100,7 @@ fn ActivityTable(events: Vec<AdministratorEvent>) -> impl IntoView {
                                         <OutcomeBadge outcome=event.outcome />
                                     </td>
                                     <td class="mono small">{or_dash(event.email)}</td>
+                                    <td>{or_dash(event.detail)}</td>
                                     <td class="mono small party">{or_dash(from)}</td>
                                 </tr>
                             }
@@ -103,4 +111,17 @@ fn ActivityTable(events: Vec<AdministratorEvent>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TYPES;
+    use crate::domain::activity::AdministratorEventType;
+
+    #[test]
+    fn every_event_type_has_a_label_and_a_filter() {
+        let listed: Vec<_> = TYPES.iter().map(|(value, _)| *value).collect();
+        let known: Vec<_> = AdministratorEventType::ALL.iter().map(|kind| kind.as_str()).collect();
+        assert_eq!(listed, known);
+    }
 }

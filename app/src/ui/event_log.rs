@@ -1,7 +1,10 @@
 //! What the event logs (a workspace's audit log, administrators' activity) share: the filter by
 //! outcome and event type kept in the page's query, and the pager back through older events.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
+use leptos::web_sys;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
@@ -26,10 +29,12 @@ impl EventQuery {
         }
     }
 
-    /// The log at `base` with this filter, from the newest event or from before `before`.
+    /// The log at `base` with this filter, from the newest event or from before `before`. Read
+    /// as the page is drawn: a new query draws the page again.
     fn link(self, base: &str, before: Option<i64>) -> String {
         let before = before.map(|id| id.to_string()).unwrap_or_default();
-        with_query(base, &[("outcome", &self.outcome.get()), ("type", &self.event_type.get()), ("before", &before)])
+        let (outcome, event_type) = (self.outcome.get_untracked(), self.event_type.get_untracked());
+        with_query(base, &[("outcome", &outcome), ("type", &event_type), ("before", &before)])
     }
 }
 
@@ -44,7 +49,7 @@ pub fn EventFilters(query: EventQuery, id: &'static str, types: &'static [(&'sta
     let (outcome, event_type) = (query.outcome, query.event_type);
     let (outcome_id, type_id) = (format!("{id}-outcome"), format!("{id}-type"));
     view! {
-        <Form method="GET" action="" attr:class="toolbar filters">
+        <Form method="GET" action="" attr:class="toolbar filters" on_form_data=Arc::new(only_chosen_filters)>
             <div class="field inline">
                 <label for=outcome_id.clone()>"Outcome"</label>
                 <select id=outcome_id name="outcome">
@@ -68,12 +73,22 @@ pub fn EventFilters(query: EventQuery, id: &'static str, types: &'static [(&'sta
     }
 }
 
+/// Leaves out of the query what says nothing: a filter left at "Any", and the nameless entry
+/// Leptos adds for the submit button (`&=`).
+fn only_chosen_filters(form: &web_sys::FormData) {
+    for name in ["", "outcome", "type"] {
+        if form.get(name).as_string().is_none_or(|value| value.is_empty()) {
+            form.delete(name);
+        }
+    }
+}
+
 /// Links to the newest events (when this page is an older one) and to older events (when
 /// `older_than` says there are some), keeping the filter; `base` is the log's path.
 #[component]
 #[expect(clippy::needless_pass_by_value, reason = "a component's props are owned")]
 pub fn EventPager(query: EventQuery, base: String, older_than: Option<i64>) -> impl IntoView {
-    let newest = query.before.get().is_some().then(|| query.link(&base, None));
+    let newest = query.before.get_untracked().is_some().then(|| query.link(&base, None));
     let older = older_than.map(|id| query.link(&base, Some(id)));
     view! {
         <nav class="pager" aria-label="Pages">

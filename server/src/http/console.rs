@@ -84,8 +84,6 @@ pub(super) async fn not_found_page(state: ServerState, browser_https: bool, requ
     response
 }
 
-/// Pages need a signed-in administrator; the sign-in page and server functions (which answer
-/// 401 themselves) do not.
 /// Tells the console's server functions who is calling: the connection's peer address, when
 /// connections are the callers' own (`direct`). Behind a proxy every connection comes from the
 /// proxy: counting sign-ins by that address would let one outsider use up every
@@ -98,6 +96,8 @@ async fn tell_caller_address(State(direct): State<bool>, connection: Connection,
     next.run(request).await
 }
 
+/// Pages need a signed-in administrator; the sign-in page and server functions (which answer
+/// 401 themselves) do not.
 async fn require_sign_in(State(app): State<AppState>, session: Session, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     if path == "/app/login" || path.starts_with("/app/fn/") || request.method() != Method::GET {

@@ -2,12 +2,15 @@
 //! signed-in administrator only (it holds the TPP's private keys). A plain download rather than
 //! a server function, so the browser saves it as a file.
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use app::api::session::signed_in_administrator;
+use app::caller_address::CallerAddress;
+use app::domain::activity::Actor;
 
 use super::error::WireError;
 use super::extract::TenantPath;
@@ -16,6 +19,7 @@ use crate::state::ServerState;
 
 pub async fn download(
     State(state): State<ServerState>,
+    caller: Option<Extension<CallerAddress>>,
     session: Session,
     TenantPath(tenant): TenantPath,
     Path((_, software_id)): Path<(String, String)>,
@@ -29,7 +33,8 @@ pub async fn download(
     if software_id.is_empty() || !software_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(WireError::not_found("sandbox TPP bundle"));
     }
-    let bundle = sandbox_tpps::held_bundle(&state, &tenant, &software_id).await?;
+    let by = Actor::Administrator { email: administrator.email.clone(), address: caller.map(|Extension(caller)| caller.0) };
+    let bundle = sandbox_tpps::download_bundle(&state, &tenant, &software_id, &by).await?;
     let zip = bundle.zip().map_err(|e| WireError::internal(format!("{e:#}")))?;
     tracing::info!(%tenant, %software_id, administrator = %administrator.email, "sandbox TPP bundle downloaded");
     Ok((

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use rcgen::DnType;
 use serde_json::{Value, json};
 
+use app::domain::activity::{Actor, AdministratorEventType, sandbox_software};
 use app::domain::ids::TenantId;
 use app::domain::jwks::{PublicJwks, Strictness};
 use app::domain::sandbox::{
@@ -15,7 +16,7 @@ use app::domain::sandbox::{
     SoftwareDetails,
 };
 use app::domain::workspace::{SettingsError, Workspace};
-use app::services::ServiceError;
+use app::services::{ServiceError, activity};
 use app::storage::{PrivateKeySlot, StoreError};
 
 use crate::oauth2::jose::JwsAlgorithm;
@@ -113,11 +114,21 @@ pub async fn directory(state: &ServerState, tenant: &TenantId) -> Result<Sandbox
 }
 
 /// Enrols (or re-enrols) software a TPP holds the keys of: checks the request, issues its
-/// transport certificate, publishes its key set and signs its software statement.
-pub async fn enrol(state: &ServerState, tenant: &TenantId, request: EnrolmentRequest) -> Result<Enrolment, ServiceError> {
+/// transport certificate, publishes its key set and signs its software statement. The
+/// administrators' activity records who did.
+pub async fn enrol(
+    state: &ServerState,
+    tenant: &TenantId,
+    request: EnrolmentRequest,
+    by: &Actor,
+) -> Result<Enrolment, ServiceError> {
     let (software, enrolment) = certify(state, tenant, request).await?;
     state.app.store.put_sandbox_software(tenant, &software, None).await?;
-    tracing::info!(%tenant, software_id = %software.details.software_id, org_id = %software.details.org_id, "sandbox software enrolled");
+    let software_id = &software.details.software_id;
+    tracing::info!(%tenant, %software_id, org_id = %software.details.org_id, "sandbox software enrolled");
+    let event =
+        by.did(AdministratorEventType::SandboxSoftwareEnrolled, &sandbox_software(tenant, software_id), state.app.clock.now());
+    activity::record(state.app.store.as_ref(), &event).await;
     Ok(enrolment)
 }
 
@@ -170,6 +181,21 @@ pub async fn issue_statement(state: &ServerState, tenant: &TenantId, software_id
     let software_statement = directory.statement(&software.details, state.app.clock.now())?;
     tracing::info!(%tenant, %software_id, "sandbox software statement issued");
     Ok(IssuedStatement { software_statement })
+}
+
+/// [`issue_statement`] at someone's request (through the admin API), recorded in the
+/// administrators' activity.
+pub async fn issue_requested_statement(
+    state: &ServerState,
+    tenant: &TenantId,
+    software_id: &str,
+    by: &Actor,
+) -> Result<IssuedStatement, ServiceError> {
+    let issued = issue_statement(state, tenant, software_id).await?;
+    let event =
+        by.did(AdministratorEventType::SandboxStatementIssued, &sandbox_software(tenant, software_id), state.app.clock.now());
+    activity::record(state.app.store.as_ref(), &event).await;
+    Ok(issued)
 }
 
 /// `CN=...,OU=...,O=...,C=...`, as `tls_client_auth_subject_dn` names the certificate (the

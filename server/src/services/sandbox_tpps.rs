@@ -12,12 +12,13 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
 use serde_json::{Map, Value};
 
+use app::domain::activity::{Actor, AdministratorEventType, sandbox_software};
 use app::domain::ids::{TenantId, WorkspaceRef};
 use app::domain::sandbox::{NewSandboxTpp, SandboxRegistration, SandboxSoftwareSummary};
 use app::domain::workspace::{Profile, SettingsError};
-use app::services::ServiceError;
 use app::services::sandbox_tpps::SandboxTppMaker;
 use app::services::workspaces::get_workspace;
+use app::services::{ServiceError, activity};
 use app::state::AppState;
 use app::storage::PrivateKeySlot;
 
@@ -93,7 +94,7 @@ pub async fn create(state: &ServerState, tenant: &TenantId, new: NewSandboxTpp) 
 }
 
 /// The held bundle of a sandbox TPP.
-pub async fn held_bundle(state: &ServerState, tenant: &TenantId, software_id: &str) -> Result<Bundle, ServiceError> {
+async fn held_bundle(state: &ServerState, tenant: &TenantId, software_id: &str) -> Result<Bundle, ServiceError> {
     let sealed =
         state.app.store.sandbox_held_bundle(tenant, software_id).await?.ok_or(ServiceError::NotFound("sandbox TPP bundle"))?;
     let slot = PrivateKeySlot::SandboxHeldBundle { tenant: tenant.clone(), software_id: software_id.to_owned() };
@@ -103,6 +104,21 @@ pub async fn held_bundle(state: &ServerState, tenant: &TenantId, software_id: &s
         .open(&sealed, &slot.sealing_context())
         .map_err(|e| ServiceError::Internal(format!("the held bundle {e}")))?;
     serde_json::from_str(&held).map_err(|e| ServiceError::Internal(format!("the held bundle is unreadable: {e}")))
+}
+
+/// The held bundle of a sandbox TPP, to hand to `by`; the administrators' activity records
+/// who took its private keys.
+pub async fn download_bundle(
+    state: &ServerState,
+    tenant: &TenantId,
+    software_id: &str,
+    by: &Actor,
+) -> Result<Bundle, ServiceError> {
+    let bundle = held_bundle(state, tenant, software_id).await?;
+    let event =
+        by.did(AdministratorEventType::SandboxBundleDownloaded, &sandbox_software(tenant, software_id), state.app.clock.now());
+    activity::record(state.app.store.as_ref(), &event).await;
+    Ok(bundle)
 }
 
 pub async fn register(state: &ServerState, at: &WorkspaceRef, software_id: &str) -> Result<SandboxRegistration, ServiceError> {

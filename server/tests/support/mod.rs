@@ -147,6 +147,27 @@ impl TestServer {
     }
 
     /// The admin API, over the plain listener.
+    /// Administrators' activity of the types named, oldest first, each as
+    /// `type | email or actor | detail`.
+    pub async fn administrator_events(&self, types: &[&str]) -> Vec<String> {
+        let url = format!("{}/api/admin/v1/administrator-events?limit=500", self.http);
+        let (status, body) = decode(reqwest::Client::new().get(url).bearer_auth(ADMIN_KEY).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let text = |value: &Value| value.as_str().unwrap_or("-").to_owned();
+        let mut events: Vec<String> = body["administrator_events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|event| types.contains(&event["event_type"].as_str().unwrap_or_default()))
+            .map(|event| {
+                let who = if event["email"].is_string() { &event["email"] } else { &event["actor"] };
+                format!("{} | {} | {}", text(&event["event_type"]), text(who), text(&event["detail"]))
+            })
+            .collect();
+        events.reverse();
+        events
+    }
+
     pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut request =
             reqwest::Client::new().request(method, format!("{}/api/admin/v1/tenants{path}", self.http)).bearer_auth(ADMIN_KEY);

@@ -10,6 +10,8 @@ use axum::http::StatusCode;
 use super::AdminCaller;
 use crate::http::error::WireError;
 use crate::http::extract::{AdminJson, TenantPath};
+use app::domain::activity::Actor;
+use app::domain::audit::ADMIN_API_ACTOR;
 use app::domain::sandbox::{Enrolment, EnrolmentRequest, IssuedStatement};
 
 use crate::services::sandbox;
@@ -21,7 +23,7 @@ pub async fn enrol(
     TenantPath(tenant): TenantPath,
     AdminJson(request): AdminJson<EnrolmentRequest>,
 ) -> Result<(StatusCode, Json<Enrolment>), WireError> {
-    Ok((StatusCode::CREATED, Json(sandbox::enrol(&state, &tenant, request).await?)))
+    Ok((StatusCode::CREATED, Json(sandbox::enrol(&state, &tenant, request, &Actor::Named(ADMIN_API_ACTOR)).await?)))
 }
 
 pub async fn issue_statement(
@@ -30,5 +32,6 @@ pub async fn issue_statement(
     TenantPath(tenant): TenantPath,
     Path((_, software_id)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<IssuedStatement>), WireError> {
-    Ok((StatusCode::CREATED, Json(sandbox::issue_statement(&state, &tenant, &software_id).await?)))
+    let by = Actor::Named(ADMIN_API_ACTOR);
+    Ok((StatusCode::CREATED, Json(sandbox::issue_requested_statement(&state, &tenant, &software_id, &by).await?)))
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use app::domain::activity::Actor;
 use app::domain::audit::ADMIN_API_ACTOR;
 use axum::Json;
 use axum::extract::State;
@@ -67,7 +68,7 @@ pub async fn create(
     TenantPath(tenant): TenantPath,
     AdminJson(new): AdminJson<NewWorkspace>,
 ) -> Result<(StatusCode, Json<WorkspaceView>), WireError> {
-    let workspace = workspaces::create_workspace(&state.app, &tenant, new).await?;
+    let workspace = workspaces::create_workspace(&state.app, &tenant, new, &Actor::Named(ADMIN_API_ACTOR)).await?;
     Ok((StatusCode::CREATED, Json(WorkspaceView::new(&state, workspace))))
 }
 
