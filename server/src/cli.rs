@@ -355,6 +355,10 @@ pub struct ServeArgs {
     /// `localhost` are always accepted.
     #[arg(long, env = "ONBOARD_CONSOLE_HOSTS", value_delimiter = ',')]
     pub console_hosts: Vec<String>,
+    /// Delete audit events (every workspace's audit log, and administrators' activity) once
+    /// they are this many days old, 30 at least [default: keep them for good].
+    #[arg(long, env = "ONBOARD_AUDIT_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(30..=36_500))]
+    pub audit_retention_days: Option<u32>,
     /// Where the console's compiled assets are (cargo-leptos's site root).
     #[arg(long, env = "ONBOARD_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

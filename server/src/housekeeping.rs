@@ -1,5 +1,6 @@
 //! Upkeep while the server runs: rate-limit entries forgotten, what has expired deleted in
-//! short batches, retired signing keys' private halves erased.
+//! short batches (audit events too, when the operator bounds how long they are kept), retired
+//! signing keys' private halves erased.
 
 use std::future::Future;
 use std::time::Duration;
@@ -7,7 +8,21 @@ use std::time::Duration;
 use app::storage::StoreError;
 use tokio::sync::watch;
 
+use crate::cli::ServeArgs;
 use crate::state::ServerState;
+
+/// How long what does not expire by itself is kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Audit events and administrators' activity (`--audit-retention-days`); `None`: for good.
+    pub audit: Option<chrono::Duration>,
+}
+
+impl Retention {
+    pub fn of(args: &ServeArgs) -> Self {
+        Self { audit: args.audit_retention_days.map(|days| chrono::Duration::days(days.into())) }
+    }
+}
 
 /// How often rate-limited callers (of the protocol and of console sign-in) whose allowance is
 /// full again are forgotten.
@@ -22,9 +37,10 @@ const PAUSE_BETWEEN_BATCHES: Duration = Duration::from_millis(20);
 
 /// Runs until the server stops: once a minute, forgets rate-limited callers whose allowance is
 /// full again; every [`PURGE_INTERVAL`], deletes expired access tokens, replay records of
-/// expired requests (they would fail the `exp` check anyway), expired console sessions and
-/// console sign-in attempts a day old, and erases retired signing keys' private halves.
-pub async fn run(state: ServerState, mut stopped: watch::Receiver<bool>) {
+/// expired requests (they would fail the `exp` check anyway), expired console sessions,
+/// console sign-in attempts a day old and audit events older than `retention` says, and
+/// erases retired signing keys' private halves.
+pub async fn run(state: ServerState, retention: Retention, mut stopped: watch::Receiver<bool>) {
     let mut since_purge = Duration::ZERO;
     loop {
         tokio::select! {
@@ -38,21 +54,29 @@ pub async fn run(state: ServerState, mut stopped: watch::Receiver<bool>) {
             continue;
         }
         since_purge = Duration::ZERO;
-        if !purge_expired(&state, &mut stopped).await {
+        if !purge_expired(&state, retention, &mut stopped).await {
             return;
         }
         erase_retired_private_keys(&state).await;
     }
 }
 
-/// Deletes everything that has expired; false if the server began to stop meanwhile.
-async fn purge_expired(state: &ServerState, stopped: &mut watch::Receiver<bool>) -> bool {
-    let (app, now) = (&state.app, state.app.clock.now().timestamp());
-    drain("access tokens", stopped, |batch| app.store.purge_expired_access_tokens(now, batch)).await
-        && drain("replay records", stopped, |batch| app.store.purge_expired_replay_guards(now, batch)).await
-        && drain("console sessions", stopped, |batch| app.store.purge_expired_sessions(now, batch)).await
+/// Deletes everything that has expired, and audit events older than `retention` keeps; false
+/// if the server began to stop meanwhile.
+pub async fn purge_expired(state: &ServerState, retention: Retention, stopped: &mut watch::Receiver<bool>) -> bool {
+    let (app, now) = (&state.app, state.app.clock.now());
+    let epoch = now.timestamp();
+    let expired = drain("access tokens", stopped, |batch| app.store.purge_expired_access_tokens(epoch, batch)).await
+        && drain("replay records", stopped, |batch| app.store.purge_expired_replay_guards(epoch, batch)).await
+        && drain("console sessions", stopped, |batch| app.store.purge_expired_sessions(epoch, batch)).await
         && drain("console sign-in attempts", stopped, |batch| app::services::accounts::forget_old_sign_in_attempts(app, batch))
-            .await
+            .await;
+    let Some(cut_off) = retention.audit.map(|kept| now - kept) else {
+        return expired;
+    };
+    expired
+        && drain("audit events", stopped, |batch| app.store.purge_audit_events(cut_off, batch)).await
+        && drain("administrator events", stopped, |batch| app.store.purge_administrator_events(cut_off, batch)).await
 }
 
 /// Deletes `what` a batch at a time until a batch comes back short, pausing between batches;

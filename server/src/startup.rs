@@ -165,7 +165,7 @@ pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
     let tasks = vec![
         tokio::spawn(listener::serve(http_listener, None, http::router(state.clone(), plain), stopped.clone())),
         tokio::spawn(listener::serve(https_listener, Some(tls_config), http::router(state.clone(), https), stopped.clone())),
-        tokio::spawn(housekeeping::run(state.clone(), stopped)),
+        tokio::spawn(housekeeping::run(state.clone(), housekeeping::Retention::of(args), stopped)),
     ];
     tracing::info!(%http_addr, %https_addr, %public_url, database = state.app.store.backend().as_str(), "Onboard is serving");
     Ok(Running { http_addr, https_addr, dev_ca, state, shutdown, tasks })

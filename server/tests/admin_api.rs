@@ -406,3 +406,45 @@ async fn parallel_settings_changes_are_all_kept() {
     assert_eq!(settings["grant_types"], json!(["client_credentials", "refresh_token"]), "{read}");
     assert_eq!(settings["limits"]["registrations_per_ip_per_minute"], 77, "{read}");
 }
+
+/// `--audit-retention-days` (30 at least) bounds how long audit events and administrators'
+/// activity are kept; without it, housekeeping keeps them for good.
+#[tokio::test]
+async fn audit_events_older_than_the_retention_are_purged_and_kept_without_one() {
+    use app::clock::Clock as _;
+    use onboard::cli::Cli;
+    use onboard::housekeeping::{Retention, purge_expired};
+
+    let parse = |days: &str| {
+        use clap::Parser as _;
+        Cli::try_parse_from(["onboard", "--audit-retention-days", days]).map(|cli| Retention::of(&cli.serve))
+    };
+    assert!(parse("29").is_err() && parse("ninety").is_err());
+    let kept_90_days = Retention { audit: Some(chrono::Duration::days(90)) };
+    assert_eq!(parse("90").unwrap(), kept_90_days);
+
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(now()));
+    let state = onboard::startup::prepare(&serve_args(dir.path().to_owned()), clock.clone()).await.unwrap();
+    let admin = Admin { router: router(state.clone(), Surface::default()), _dir: dir };
+    // The default workspace's creation is recorded now; 91 days later it is past 90 days old.
+    clock.advance(chrono::Duration::days(91));
+    let (status, _) = admin.as_admin("PATCH", &format!("{BASE}/obuk"), Some(json!({"org_id": "recent"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, stopped) = tokio::sync::watch::channel(false);
+    let counts = || async {
+        let (_, audit) = admin.as_admin("GET", &format!("{BASE}/obuk/audit-events"), None).await;
+        let (_, activity) = admin.as_admin("GET", ACTIVITY, None).await;
+        let times = |events: &Value| events.as_array().unwrap().iter().map(|e| e["created_at"].clone()).collect::<Vec<_>>();
+        (times(&audit["audit_events"]), times(&activity["administrator_events"]))
+    };
+    let before = counts().await;
+    assert!(before.0.len() == 1 && before.1.len() >= 2, "a change now, and what the start recorded 91 days ago: {before:?}");
+
+    assert!(purge_expired(&state, Retention::default(), &mut stopped.clone()).await);
+    assert_eq!(counts().await, before, "kept for good without a retention");
+
+    assert!(purge_expired(&state, kept_90_days, &mut stopped.clone()).await);
+    let recent = json!(clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    assert_eq!(counts().await, (vec![recent], vec![]), "the settings change of today stays; the start's events are gone");
+}

@@ -28,6 +28,7 @@ fn help_documents_every_serve_flag_with_its_environment_variable() {
         ("--metrics-token", "ONBOARD_METRICS_TOKEN"),
         ("--behind-tls-proxy", "ONBOARD_BEHIND_TLS_PROXY"),
         ("--https-protocol-only", "ONBOARD_HTTPS_PROTOCOL_ONLY"),
+        ("--audit-retention-days", "ONBOARD_AUDIT_RETENTION_DAYS"),
     ] {
         assert!(help.contains(flag) && help.contains(env), "{flag} / {env} missing from:\n{help}");
     }

@@ -853,6 +853,31 @@ async fn administrator_events_are_newest_first_and_filterable() {
     }
 }
 
+#[tokio::test]
+async fn old_audit_events_and_activity_are_purged_oldest_first_in_batches() {
+    use crate::domain::activity::{AdministratorEventFilter, AdministratorEventType, NewAdministratorEvent};
+    for (store, _dir) in stores().await {
+        let ws = workspace("obuk", Profile::OpenbankingUk);
+        ok(store.insert_workspace(&ws).await);
+        let at_ws = ws.reference();
+        for second in 0..5 {
+            ok(store.record_audit_event(&audit(&at_ws, AuditEventType::DcrCreated, Outcome::Success, second * 10)).await);
+            let event = NewAdministratorEvent::new(AdministratorEventType::SignedIn, Some("admin@bank.example"), at(second * 10));
+            ok(store.record_administrator_event(&event).await);
+        }
+        // Before 35 s: the events at 0, 10, 20 and 30 s, two a batch.
+        assert_eq!(ok(store.purge_audit_events(at(35), 2).await), 2);
+        assert_eq!(ok(store.purge_audit_events(at(35), 2).await), 2);
+        assert_eq!(ok(store.purge_audit_events(at(35), 2).await), 0, "the one left is at 40 s");
+        let left = ok(store.audit_events(&at_ws, &AuditFilter::default()).await);
+        assert_eq!(left.iter().map(|e| e.event.created_at).collect::<Vec<_>>(), [at(40)]);
+
+        assert_eq!(ok(store.purge_administrator_events(at(20), 10).await), 2, "0 and 10 s; 20 s is not before 20 s");
+        let left = ok(store.administrator_events(&AdministratorEventFilter::default()).await);
+        assert_eq!(left.iter().map(|e| e.event.created_at).collect::<Vec<_>>(), [at(40), at(30), at(20)]);
+    }
+}
+
 /// Reads' audit events reach the writer faster than it commits, and a batch inserts them many
 /// rows to a statement (8, 4, 2 and 1 rows): every event is stored once, as it was queued, also
 /// when a write beside them fails and the batch runs again one write at a time.

@@ -317,7 +317,15 @@ pub trait Store: Send + Sync + 'static {
     async fn queue_audit_event(&self, event: NewAuditEvent);
     async fn audit_events(&self, at: &WorkspaceRef, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
 
+    /// Deletes the oldest of at most `batch` audit events (of every workspace) that happened
+    /// before `cut_off`; returns how many. Events are taken in the order they were recorded, so
+    /// a batch reads only its own rows (no index on time is kept up by every registration); an
+    /// event recorded with a later time than the next one keeps it until it is old enough too.
+    async fn purge_audit_events(&self, cut_off: DateTime<Utc>, batch: u64) -> Result<u64, StoreError>;
+
     async fn record_administrator_event(&self, event: &NewAdministratorEvent) -> Result<(), StoreError>;
+    /// [`purge_audit_events`](Self::purge_audit_events), of administrators' activity.
+    async fn purge_administrator_events(&self, cut_off: DateTime<Utc>, batch: u64) -> Result<u64, StoreError>;
     /// Administrators' activity, newest first.
     async fn administrator_events(&self, filter: &AdministratorEventFilter) -> Result<Vec<AdministratorEvent>, StoreError>;
 

@@ -1162,6 +1162,29 @@ macro_rules! sql_store {
                 rows.iter().map(Self::audit_event_from_row).collect()
             }
 
+            async fn purge_audit_events(&self, cut_off: DateTime<Utc>, batch: u64) -> Result<u64, StoreError> {
+                let done = sqlx::query(
+                    "delete from audit_event where id in (select id from audit_event order by id limit $2) and created_at < $1",
+                )
+                .bind(cut_off)
+                .bind(saturating_i64(batch))
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn purge_administrator_events(&self, cut_off: DateTime<Utc>, batch: u64) -> Result<u64, StoreError> {
+                let done = sqlx::query(
+                    "delete from administrator_event where id in \
+                     (select id from administrator_event order by id limit $2) and created_at < $1",
+                )
+                .bind(cut_off)
+                .bind(saturating_i64(batch))
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
+            }
+
             async fn record_administrator_event(&self, event: &NewAdministratorEvent) -> Result<(), StoreError> {
                 sqlx::query(
                     "insert into administrator_event (event_type, outcome, email, actor, remote_addr, detail, created_at) \

@@ -257,6 +257,7 @@ pub fn serve_args(data_dir: PathBuf) -> ServeArgs {
         metrics_token: None,
         key_encryption_key_file: None,
         sandbox_workspace: false,
+        audit_retention_days: None,
         site_root: "target/site".to_owned(),
     }
 }
