@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, bail};
 
-use app::domain::activity::{Actor, SERVER_START_ACTOR};
+use app::domain::activity::{Actor, AdministratorEventType, SERVER_START_ACTOR};
 use app::domain::dcr::DcrSettings;
 use app::domain::ids::WorkspaceRef;
 use app::domain::ids::{TenantId, WorkspaceId};
@@ -155,14 +155,20 @@ pub async fn first_administrator(state: &AppState, data_dir: &Path) -> anyhow::R
 /// generates one and writes it (owner-readable only) to `<data-dir>/admin-api-key`.
 pub async fn admin_api_key(state: &AppState, given: Option<&str>, data_dir: &Path) -> anyhow::Result<()> {
     let now = state.clock.now();
+    let held = state.store.admin_api_key_hashes().await?;
     if let Some(key) = given {
         if key.len() < MIN_ADMIN_API_KEY_LEN {
             bail!("--admin-api-key must be at least {MIN_ADMIN_API_KEY_LEN} characters");
         }
-        state.store.replace_admin_api_key(Secret::from_given(key.to_owned()).hash().as_str(), now).await?;
+        let hash = Secret::from_given(key.to_owned()).hash();
+        if held.iter().any(|held| held == hash.as_str()) {
+            return Ok(());
+        }
+        state.store.replace_admin_api_key(hash.as_str(), now).await?;
+        admin_api_key_changed(state, "set from --admin-api-key").await;
         return Ok(());
     }
-    if !state.store.admin_api_key_hashes().await?.is_empty() {
+    if !held.is_empty() {
         return Ok(());
     }
     let key = Secret::generate();
@@ -170,5 +176,12 @@ pub async fn admin_api_key(state: &AppState, given: Option<&str>, data_dir: &Pat
     crate::tls::dev_certificates::write(&path, &format!("{}\n", key.expose()), true)?;
     state.store.replace_admin_api_key(key.hash().as_str(), now).await?;
     tracing::info!(path = %path.display(), "generated an admin API key");
+    admin_api_key_changed(state, &format!("generated into {}", path.display())).await;
     Ok(())
+}
+
+/// Records in the administrators' activity that the admin API key is a new one.
+async fn admin_api_key_changed(state: &AppState, how: &str) {
+    let event = Actor::Named(SERVER_START_ACTOR).did(AdministratorEventType::AdminApiKeyChanged, how, state.clock.now());
+    app::services::activity::record(state.store.as_ref(), &event).await;
 }

@@ -24,7 +24,7 @@ async fn main() -> ExitCode {
     init_logging(cli.log_format);
     let result = match cli.command {
         Some(Command::Migrate(database)) => migrate(&database).await,
-        Some(Command::Rekey(rekey)) => startup::rekey(&rekey).await.map(|_| ()),
+        Some(Command::Rekey(rekey)) => startup::rekey(&rekey, &SystemClock).await.map(|_| ()),
         Some(Command::Admin(AdminCommand::CreateUser(administrator))) => create_user(administrator).await,
         Some(Command::Admin(AdminCommand::SetPassword(administrator))) => set_password(administrator).await,
         Some(Command::Serve(serve)) => run(&serve).await,

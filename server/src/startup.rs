@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 use app::clock::Clock;
+use app::domain::activity::{Actor, AdministratorEventType, COMMAND_LINE_ACTOR};
 use app::jwks_client::JwksClient;
 use app::state::{AppState, Deployment};
 
@@ -118,15 +119,20 @@ fn key_encryption_key(database: &DatabaseArgs, file: Option<&Path>) -> anyhow::R
     }
 }
 
-/// `onboard rekey`: every private key in the database sealed under the new KEK. Returns how
-/// many keys it sealed.
-pub async fn rekey(args: &RekeyArgs) -> anyhow::Result<usize> {
+/// `onboard rekey`: every private key in the database sealed under the new KEK, recorded in the
+/// administrators' activity when there were any. Returns how many keys it sealed.
+pub async fn rekey(args: &RekeyArgs, clock: &dyn Clock) -> anyhow::Result<usize> {
     let store = app::storage::connect(&args.database.url()).await.context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
     let current = key_encryption_key(&args.database, args.key_encryption_key_file.as_deref())?;
     let new =
         KeyEncryptionKey::load_or_generate(&args.new_key_encryption_key_file, true).context("--new-key-encryption-key-file")?;
     let sealed = bootstrap::seal_under(store.as_ref(), &new, Some(&current)).await?;
+    if sealed > 0 {
+        let detail = format!("{sealed} private keys sealed under key {} (was {})", new.id(), current.id());
+        let rotated = Actor::Named(COMMAND_LINE_ACTOR).did(AdministratorEventType::KeyEncryptionKeyRotated, &detail, clock.now());
+        app::services::activity::record(store.as_ref(), &rotated).await;
+    }
     tracing::info!(
         keys = sealed,
         from = current.id(),

@@ -222,14 +222,16 @@ async fn a_new_password_lifts_the_lock_and_ends_the_sessions_of_the_old_one() {
     assert_eq!(again.administrator, signed_in.administrator);
 }
 
-/// What the activity records of accounts and sign-ins, oldest first: (type, outcome, address,
-/// actor, caller).
+/// What the activity records of accounts and console requests, oldest first: (type, outcome,
+/// address, actor, caller).
 async fn activity(state: &onboard::state::ServerState) -> Vec<(Kind, Outcome, Option<String>, Option<String>, Option<String>)> {
     let events = state.app.store.administrator_events(&AdministratorEventFilter::default()).await.unwrap();
     events
         .into_iter()
         .rev()
-        .filter(|e| e.event.event_type != Kind::WorkspaceCreated)
+        .filter(|e| {
+            matches!(e.event.event_type, Kind::AdministratorCreated | Kind::PasswordChanged) || e.event.remote_addr.is_some()
+        })
         .map(|e| (e.event.event_type, e.event.outcome, e.event.email, e.event.actor, e.event.remote_addr))
         .collect()
 }

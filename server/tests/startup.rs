@@ -76,6 +76,13 @@ async fn the_first_start_creates_the_embedded_default_and_a_restart_reuses_it() 
         .unwrap()
         .status();
     assert_eq!(status.as_u16(), 200);
+    let filter = app::domain::activity::AdministratorEventFilter {
+        event_type: Some(app::domain::activity::AdministratorEventType::AdminApiKeyChanged),
+        ..Default::default()
+    };
+    let changes = second.state.app.store.administrator_events(&filter).await.unwrap();
+    let details: Vec<_> = changes.iter().map(|change| change.event.detail.clone().unwrap_or_default()).collect();
+    assert_eq!(details, [format!("generated into {}", key_file.display())], "recorded once, not at the restart");
     second.stop().await;
 }
 
@@ -101,6 +108,10 @@ async fn a_given_admin_api_key_replaces_the_generated_one() {
         .unwrap();
     assert_eq!(stale.status().as_u16(), 401);
     assert!(stale.headers().get("www-authenticate").is_some());
+    assert_eq!(
+        server.administrator_events(&["admin_api_key_changed"]).await,
+        ["admin_api_key_changed | server start | set from --admin-api-key"]
+    );
 }
 
 /// The same registration, with PostgreSQL as the store (run when `make test` provides one).
@@ -225,9 +236,9 @@ async fn rekeying_moves_every_private_key_to_the_new_key_encryption_key() {
         key_encryption_key_file: None,
         new_key_encryption_key_file: keys_dir.path().join("new-kek"),
     };
-    let sealed = startup::rekey(&rekey).await.unwrap();
+    let sealed = startup::rekey(&rekey, &SystemClock).await.unwrap();
     assert!(sealed >= 4, "the workspace keys, the directory's two and the held bundle: {sealed}");
-    assert_eq!(startup::rekey(&rekey).await.unwrap(), 0, "a second run has nothing left to do");
+    assert_eq!(startup::rekey(&rekey, &SystemClock).await.unwrap(), 0, "a second run has nothing left to do");
     let new = onboard::sealing::KeyEncryptionKey::load_or_generate(&rekey.new_key_encryption_key_file, false).unwrap();
     let store = app::storage::connect(&rekey.database.url()).await.unwrap();
     for (slot, stored) in store.stored_private_keys().await.unwrap() {
@@ -253,4 +264,10 @@ async fn rekeying_moves_every_private_key_to_the_new_key_encryption_key() {
     assert_eq!(bundle.status(), StatusCode::OK, "the held bundle opens under the new KEK");
     let directory = reqwest::get(format!("{}/default/.sandbox/directory/jwks.json", server.http)).await.unwrap();
     assert_eq!(directory.status(), StatusCode::OK, "the sandbox directory's keys open under the new KEK");
+    let rotations = server.administrator_events(&["key_encryption_key_rotated"]).await;
+    let expected = format!("key_encryption_key_rotated | command line | {sealed} private keys sealed under key {}", new.id());
+    assert!(
+        rotations.len() == 1 && rotations[0].starts_with(&expected),
+        "the second run, which sealed nothing, is not recorded: {rotations:?}"
+    );
 }

@@ -43,10 +43,16 @@ pub enum AdministratorEventType {
     SandboxSoftwareDeleted,
     /// A sandbox TPP's bundle, its private keys included, was downloaded.
     SandboxBundleDownloaded,
+    /// The admin API key was set to a new one (`--admin-api-key`, or generated on a first
+    /// start).
+    AdminApiKeyChanged,
+    /// The private keys in the database were sealed under a new key encryption key (`onboard
+    /// rekey`).
+    KeyEncryptionKeyRotated,
 }
 
 impl AdministratorEventType {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::SignedIn,
         Self::SignInRefused,
         Self::SignInLocked,
@@ -58,6 +64,8 @@ impl AdministratorEventType {
         Self::SandboxStatementIssued,
         Self::SandboxSoftwareDeleted,
         Self::SandboxBundleDownloaded,
+        Self::AdminApiKeyChanged,
+        Self::KeyEncryptionKeyRotated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +81,8 @@ impl AdministratorEventType {
             Self::SandboxStatementIssued => "sandbox_statement_issued",
             Self::SandboxSoftwareDeleted => "sandbox_software_deleted",
             Self::SandboxBundleDownloaded => "sandbox_bundle_downloaded",
+            Self::AdminApiKeyChanged => "admin_api_key_changed",
+            Self::KeyEncryptionKeyRotated => "key_encryption_key_rotated",
         }
     }
 

@@ -14,7 +14,7 @@ use crate::domain::activity::AdministratorEvent;
 /// The path of this page.
 pub const ACTIVITY_PATH: &str = "/app/activity";
 
-const TYPES: [(&str, &str); 11] = [
+const TYPES: [(&str, &str); 13] = [
     ("signed_in", "Signed in"),
     ("sign_in_refused", "Sign-in refused"),
     ("sign_in_locked", "Address locked"),
@@ -26,6 +26,8 @@ const TYPES: [(&str, &str); 11] = [
     ("sandbox_statement_issued", "Sandbox statement issued"),
     ("sandbox_software_deleted", "Sandbox software deleted"),
     ("sandbox_bundle_downloaded", "Sandbox bundle downloaded"),
+    ("admin_api_key_changed", "Admin API key changed"),
+    ("key_encryption_key_rotated", "Key encryption key rotated"),
 ];
 
 #[component]
