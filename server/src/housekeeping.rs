@@ -70,7 +70,8 @@ pub async fn purge_expired(state: &ServerState, retention: Retention, stopped: &
         && drain("replay records", stopped, |batch| app.store.purge_expired_replay_guards(epoch, batch)).await
         && drain("console sessions", stopped, |batch| app.store.purge_expired_sessions(epoch, batch)).await
         && drain("console sign-in attempts", stopped, |batch| app::services::accounts::forget_old_sign_in_attempts(app, batch))
-            .await;
+            .await
+        && drain("trusted devices", stopped, |batch| app::services::accounts::forget_untrusted_devices(app, batch)).await;
     let Some(cut_off) = retention.audit.map(|kept| now - kept) else {
         return expired;
     };

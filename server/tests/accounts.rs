@@ -25,10 +25,17 @@ async fn prepared() -> (onboard::state::ServerState, Arc<FixedClock>, tempfile::
 #[tokio::test]
 async fn the_first_administrator_comes_from_the_command_line_and_signs_in() {
     let (state, _, _dir) = prepared().await;
-    let admin = accounts::sign_in(&state.app, None, " Admin@Bank.Example ", ADMIN_PASSWORD).await.unwrap();
+    let admin =
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), " Admin@Bank.Example ", ADMIN_PASSWORD).await.unwrap();
     assert_eq!(admin.administrator.email, ADMIN_EMAIL);
-    assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
-    assert_eq!(accounts::sign_in(&state.app, None, "nobody@bank.example", ADMIN_PASSWORD).await, Err(SignInError::Invalid));
+    assert_eq!(
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!").await,
+        Err(SignInError::Invalid)
+    );
+    assert_eq!(
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), "nobody@bank.example", ADMIN_PASSWORD).await,
+        Err(SignInError::Invalid)
+    );
     let stored = state.app.store.admin_user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
     assert!(stored.password_hash.starts_with("$argon2id$"), "argon2id, never the password");
     let metrics = state.app.metrics.render();
@@ -87,22 +94,31 @@ async fn administrators_need_an_address_and_a_long_password() {
 async fn five_failures_lock_the_account_for_fifteen_minutes() {
     let (state, clock, _dir) = prepared().await;
     for _ in 0..4 {
-        assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
+        assert_eq!(
+            accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!").await,
+            Err(SignInError::Invalid)
+        );
     }
     assert_eq!(
-        accounts::sign_in(&state.app, None, ADMIN_EMAIL, "wrong password!").await,
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!").await,
         Err(SignInError::Locked { minutes: 15 })
     );
     // Locked: even the right password is refused.
     clock.advance(Duration::minutes(10));
-    assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Locked { minutes: 5 }));
+    assert_eq!(
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await,
+        Err(SignInError::Locked { minutes: 5 })
+    );
     clock.advance(Duration::minutes(6));
-    assert!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
+    assert!(accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
     // A success resets the count.
     for _ in 0..4 {
-        assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
+        assert_eq!(
+            accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!").await,
+            Err(SignInError::Invalid)
+        );
     }
-    assert!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
+    assert!(accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
 }
 
 /// An address no administrator has is locked after as many failures as one that has: the
@@ -115,7 +131,7 @@ async fn an_unknown_address_is_answered_as_a_known_one_is() {
         async move {
             let mut answers = Vec::new();
             for _ in 0..7 {
-                answers.push(accounts::sign_in(&app, None, email, "wrong password!").await);
+                answers.push(accounts::sign_in(&app, &accounts::SignInFrom::default(), email, "wrong password!").await);
             }
             answers
         }
@@ -125,8 +141,14 @@ async fn an_unknown_address_is_answered_as_a_known_one_is() {
     assert_eq!(known, unknown);
     assert_eq!(unknown[4..], [const { Err(SignInError::Locked { minutes: 15 }) }; 3]);
     clock.advance(Duration::minutes(15));
-    assert_eq!(accounts::sign_in(&state.app, None, "nobody@bank.example", "wrong password!").await, Err(SignInError::Invalid));
-    assert!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok(), "the lock ran out");
+    assert_eq!(
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), "nobody@bank.example", "wrong password!").await,
+        Err(SignInError::Invalid)
+    );
+    assert!(
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok(),
+        "the lock ran out"
+    );
 }
 
 /// Failures are forgotten a day after the last attempt: the count starts afresh.
@@ -134,14 +156,20 @@ async fn an_unknown_address_is_answered_as_a_known_one_is() {
 async fn failures_are_forgotten_a_day_after_the_last() {
     let (state, clock, _dir) = prepared().await;
     for _ in 0..4 {
-        assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
+        assert_eq!(
+            accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!").await,
+            Err(SignInError::Invalid)
+        );
     }
     clock.advance(Duration::hours(23));
     assert_eq!(accounts::forget_old_sign_in_attempts(&state.app, 100).await.unwrap(), 0, "within the day");
     clock.advance(Duration::hours(1) + Duration::seconds(1));
     assert_eq!(accounts::forget_old_sign_in_attempts(&state.app, 100).await.unwrap(), 1);
     for _ in 0..4 {
-        assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, "wrong password!").await, Err(SignInError::Invalid));
+        assert_eq!(
+            accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!").await,
+            Err(SignInError::Invalid)
+        );
     }
 }
 
@@ -150,7 +178,9 @@ async fn parallel_guesses_cannot_get_past_the_limit() {
     let (state, _, _dir) = prepared().await;
     let guesses = (0..12).map(|n| {
         let app = state.app.clone();
-        tokio::spawn(async move { accounts::sign_in(&app, None, ADMIN_EMAIL, &format!("wrong password {n}")).await })
+        tokio::spawn(async move {
+            accounts::sign_in(&app, &accounts::SignInFrom::default(), ADMIN_EMAIL, &format!("wrong password {n}")).await
+        })
     });
     let mut invalid = 0;
     for guess in guesses {
@@ -161,7 +191,10 @@ async fn parallel_guesses_cannot_get_past_the_limit() {
         }
     }
     assert!(invalid <= 4, "{invalid} passwords were checked before the lock");
-    assert!(matches!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Locked { .. })));
+    assert!(matches!(
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await,
+        Err(SignInError::Locked { .. })
+    ));
 }
 
 /// The administrator signed in, and a console session recording it.
@@ -170,7 +203,7 @@ async fn signed_in_session(
     clock: &FixedClock,
 ) -> (accounts::SignedIn, tower_sessions::Session) {
     use app::clock::Clock as _;
-    let signed_in = accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    let signed_in = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
     let sessions = app::console_sessions::ConsoleSessionStore::new(state.app.store.clone(), state.app.clock.clone());
     let session = tower_sessions::Session::new(None, Arc::new(sessions), None);
     app::api::session::record_sign_in(&session, signed_in.clone(), clock.now().timestamp()).await.unwrap();
@@ -195,9 +228,12 @@ async fn a_new_password_lifts_the_lock_and_ends_the_sessions_of_the_old_one() {
     let (state, clock, _dir) = prepared().await;
     let (signed_in, session) = signed_in_session(&state, &clock).await;
     for _ in 0..5 {
-        let _ = accounts::sign_in(&state.app, None, ADMIN_EMAIL, "a wrong guess!").await;
+        let _ = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "a wrong guess!").await;
     }
-    assert!(matches!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Locked { .. })));
+    assert!(matches!(
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await,
+        Err(SignInError::Locked { .. })
+    ));
 
     let refused = accounts::set_password(state.app.store.as_ref(), state.app.clock.as_ref(), ADMIN_EMAIL, "too short").await;
     assert!(refused.is_err(), "{refused:?}");
@@ -217,8 +253,13 @@ async fn a_new_password_lifts_the_lock_and_ends_the_sessions_of_the_old_one() {
         .await
         .unwrap();
     assert_eq!(signed_in_administrator(&session, &state.app).await.unwrap(), None, "signed in with the old password");
-    assert_eq!(accounts::sign_in(&state.app, None, ADMIN_EMAIL, ADMIN_PASSWORD).await, Err(SignInError::Invalid), "unlocked");
-    let again = accounts::sign_in(&state.app, None, ADMIN_EMAIL, "Another-Passw0rd-2026").await.unwrap();
+    assert_eq!(
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await,
+        Err(SignInError::Invalid),
+        "unlocked"
+    );
+    let again =
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "Another-Passw0rd-2026").await.unwrap();
     assert_eq!(again.administrator, signed_in.administrator);
 }
 
@@ -240,6 +281,7 @@ async fn activity(state: &onboard::state::ServerState) -> Vec<(Kind, Outcome, Op
 async fn sign_ins_refusals_locks_and_account_changes_are_recorded_with_who_and_from_where() {
     let (state, _, _dir) = prepared().await;
     let caller = Some(std::net::IpAddr::from([192, 0, 2, 7]));
+    let console = accounts::SignInFrom { address: caller, device: None };
     let from = Some("192.0.2.7".to_owned());
     let admin = Some(ADMIN_EMAIL.to_owned());
     let server_start = Some("server start".to_owned());
@@ -248,11 +290,11 @@ async fn sign_ins_refusals_locks_and_account_changes_are_recorded_with_who_and_f
         [(Kind::AdministratorCreated, Outcome::Success, admin.clone(), server_start.clone(), None)]
     );
 
-    let signed_in = accounts::sign_in(&state.app, caller, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
-    let _ = accounts::sign_in(&state.app, caller, "Nobody@Bank.Example", ADMIN_PASSWORD).await;
-    let _ = accounts::sign_in(&state.app, caller, "my password, typed in the wrong field", ADMIN_PASSWORD).await;
+    let signed_in = accounts::sign_in(&state.app, &console, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    let _ = accounts::sign_in(&state.app, &console, "Nobody@Bank.Example", ADMIN_PASSWORD).await;
+    let _ = accounts::sign_in(&state.app, &console, "my password, typed in the wrong field", ADMIN_PASSWORD).await;
     for _ in 0..6 {
-        let _ = accounts::sign_in(&state.app, caller, ADMIN_EMAIL, "a wrong guess!").await;
+        let _ = accounts::sign_in(&state.app, &console, ADMIN_EMAIL, "a wrong guess!").await;
     }
     accounts::signed_out(&state.app, &signed_in.administrator, caller).await;
     accounts::set_password(state.app.store.as_ref(), state.app.clock.as_ref(), ADMIN_EMAIL, "Another-Passw0rd-2026")
@@ -286,4 +328,63 @@ async fn sign_ins_refusals_locks_and_account_changes_are_recorded_with_who_and_f
         (Kind::AdministratorCreated, Outcome::Success, Some("ops@bank.example".to_owned()), command_line, None),
     ];
     assert_eq!(activity(&state).await, expected);
+}
+
+/// OWASP's device cookie: a browser that signed in as an address before counts its own
+/// failures, so an outsider who keeps the address locked does not lock its administrator out;
+/// the browser's own guesses lock it in turn; its trust ends with a new password, or 30 days
+/// after its last sign-in.
+#[tokio::test]
+async fn a_browser_that_signed_in_before_gets_in_while_outsiders_keep_the_address_locked() {
+    let (state, clock, _dir) = prepared().await;
+    let outsider = accounts::SignInFrom::default();
+    let sign_in = |from: accounts::SignInFrom, password: &'static str| {
+        let app = state.app.clone();
+        async move { accounts::sign_in(&app, &from, ADMIN_EMAIL, password).await }
+    };
+    let device = sign_in(accounts::SignInFrom::default(), ADMIN_PASSWORD).await.unwrap().device;
+    let browser = || accounts::SignInFrom { address: None, device: Some(device.clone()) };
+    let lock_the_address = || async {
+        for _ in 0..5 {
+            let _ = accounts::sign_in(&state.app, &outsider, ADMIN_EMAIL, "an outsider's guess").await;
+        }
+        assert!(matches!(sign_in(accounts::SignInFrom::default(), ADMIN_PASSWORD).await, Err(SignInError::Locked { .. })));
+    };
+
+    lock_the_address().await;
+    let again = sign_in(browser(), ADMIN_PASSWORD).await.unwrap();
+    assert_eq!(again.device, device, "the browser keeps its token");
+    // Another address, or a token that is none, is counted as any outsider is.
+    let elsewhere = accounts::sign_in(&state.app, &browser(), "ops@bank.example", "a guess").await;
+    assert_eq!(elsewhere, Err(SignInError::Invalid));
+    let forged = accounts::SignInFrom { address: None, device: Some(app::secrets::Secret::generate()) };
+    lock_the_address().await;
+    assert!(matches!(sign_in(forged, ADMIN_PASSWORD).await, Err(SignInError::Locked { .. })));
+
+    // The browser's own failures lock it, as the address's lock it.
+    for _ in 0..4 {
+        assert_eq!(sign_in(browser(), "my own typo").await, Err(SignInError::Invalid));
+    }
+    assert!(matches!(sign_in(browser(), "my own typo").await, Err(SignInError::Locked { .. })));
+    assert!(matches!(sign_in(browser(), ADMIN_PASSWORD).await, Err(SignInError::Locked { .. })));
+    clock.advance(Duration::minutes(15));
+    assert!(sign_in(browser(), ADMIN_PASSWORD).await.is_ok(), "its lock has ended");
+
+    // Thirty days after its last sign-in, the browser is an outsider again.
+    clock.advance(accounts::DEVICE_TRUST + Duration::seconds(1));
+    lock_the_address().await;
+    assert!(matches!(sign_in(browser(), ADMIN_PASSWORD).await, Err(SignInError::Locked { .. })));
+
+    // A new password forgets the browsers trusted by the old one.
+    clock.advance(Duration::minutes(15));
+    let device = sign_in(accounts::SignInFrom::default(), ADMIN_PASSWORD).await.unwrap().device;
+    accounts::set_password(state.app.store.as_ref(), state.app.clock.as_ref(), ADMIN_EMAIL, "Another-Passw0rd-2026")
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        let _ = accounts::sign_in(&state.app, &outsider, ADMIN_EMAIL, "an outsider's guess").await;
+    }
+    let trusted_before = accounts::SignInFrom { address: None, device: Some(device) };
+    let refused = accounts::sign_in(&state.app, &trusted_before, ADMIN_EMAIL, "Another-Passw0rd-2026").await;
+    assert!(matches!(refused, Err(SignInError::Locked { .. })), "{refused:?}");
 }

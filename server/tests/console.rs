@@ -20,13 +20,18 @@ fn client() -> Client {
 
 /// The `onboard_session=...` pair a response sets, and the whole header.
 fn session_cookie(response: &Response) -> (String, String) {
+    cookie_named(response, "onboard_session")
+}
+
+/// The `{name}=...` pair a response sets, and the whole header.
+fn cookie_named(response: &Response, name: &str) -> (String, String) {
     let header = response
         .headers()
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("onboard_session="))
-        .unwrap_or_else(|| panic!("no session cookie in {:?}", response.headers()))
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie in {:?}", response.headers()))
         .to_owned();
     (header.split(';').next().unwrap().to_owned(), header)
 }
@@ -166,6 +171,8 @@ async fn over_https_and_http2_the_console_works_and_its_cookie_is_secure() {
     assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
     let (cookie, header) = session_cookie(&response);
     assert!(header.contains("Secure"), "{header}");
+    let (_, device) = cookie_named(&response, "onboard_device");
+    assert!(device.ends_with("; Secure"), "{device}");
     assert_eq!(list_workspaces(&base, &client, Some(&cookie)).await, StatusCode::OK);
 }
 
@@ -219,6 +226,14 @@ async fn the_https_listener_can_serve_the_protocol_only() {
 async fn repeated_failures_lock_the_account_with_a_clear_message() {
     let server = TestServer::start().await;
     let (base, client) = (server.http.clone(), client());
+    // A browser that signed in before is trusted: its cookie goes to sign-in only, and no
+    // script or other site's request can use it.
+    let earlier = sign_in(&base, &client, None, ADMIN_PASSWORD).await;
+    let (device, header) = cookie_named(&earlier, "onboard_device");
+    assert!(device.len() > "onboard_device=".len() + 40, "{device}");
+    for attribute in ["Path=/app/fn/sign_in", "HttpOnly", "SameSite=Strict", "Max-Age=2592000"] {
+        assert!(header.contains(attribute), "{attribute} missing from {header}");
+    }
     for _ in 0..4 {
         let refused = sign_in(&base, &client, None, "not the password").await;
         assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
@@ -230,6 +245,12 @@ async fn repeated_failures_lock_the_account_with_a_clear_message() {
     let still_locked = sign_in(&base, &client, None, ADMIN_PASSWORD).await;
     assert_eq!(still_locked.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(still_locked.headers().get(SET_COOKIE).is_none(), "no session for a locked account");
+    // The lock an outsider's guesses set does not hold the administrator's own browser.
+    let trusted = sign_in(&base, &client, Some(&device), ADMIN_PASSWORD).await;
+    assert!(trusted.status().is_success() || trusted.status().is_redirection(), "{}", trusted.status());
+    let (session, _) = session_cookie(&trusted);
+    assert_eq!(list_workspaces(&base, &client, Some(&session)).await, StatusCode::OK);
+    assert_eq!(cookie_named(&trusted, "onboard_device").0, device, "the same token, trusted for longer");
 }
 
 /// A burst of guesses gets no more password checks than one guess after another: those that

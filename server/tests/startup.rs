@@ -42,7 +42,9 @@ async fn the_first_start_creates_the_embedded_default_and_a_restart_reuses_it() 
     let credentials = std::fs::read_to_string(&admin_file).unwrap();
     let password = credentials.lines().find_map(|line| line.strip_prefix("password: ")).unwrap().to_owned();
     assert!(credentials.contains("email: admin@onboard.localhost"), "{credentials}");
-    assert!(accounts::sign_in(&first.state.app, None, "admin@onboard.localhost", &password).await.is_ok());
+    assert!(
+        accounts::sign_in(&first.state.app, &accounts::SignInFrom::default(), "admin@onboard.localhost", &password).await.is_ok()
+    );
 
     let workspace = reqwest::Client::new()
         .get(format!("http://{}/api/admin/v1/tenants{ADMIN_WORKSPACE}", first.http_addr))

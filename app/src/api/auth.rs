@@ -24,12 +24,13 @@ pub fn safe_next(next: Option<&str>) -> &str {
 #[server(prefix = "/app/fn", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
     use crate::api::errors::{internal, invalid, refused};
-    use crate::api::session::{app_state, caller, record_sign_in, session};
+    use crate::api::session::{app_state, record_sign_in, session, sign_in_from, trust_browser};
     use crate::services::accounts::{self, SignInError};
     let state = app_state()?;
-    match accounts::sign_in(&state, caller(), &email, &password).await {
+    match accounts::sign_in(&state, &sign_in_from(), &email, &password).await {
         Ok(signed_in) => {
             let email = signed_in.administrator.email.clone();
+            trust_browser(&signed_in.device);
             record_sign_in(&session().await?, signed_in, state.clock.now().timestamp()).await.map_err(internal)?;
             tracing::info!(administrator = %email, "signed in to the console");
             leptos_axum::redirect(safe_next(next.as_deref()));

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod dcr;
+pub mod device_cookie;
 pub mod dry_run;
 pub mod errors;
 pub mod general;

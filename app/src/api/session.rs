@@ -44,6 +44,23 @@ pub fn caller() -> Option<std::net::IpAddr> {
         .and_then(|parts| parts.extensions.get::<crate::caller_address::CallerAddress>().map(|caller| caller.0))
 }
 
+/// Where a sign-in comes from: [`caller`], and the device token the browser brought.
+pub fn sign_in_from() -> accounts::SignInFrom {
+    let device = use_context::<axum::http::request::Parts>().and_then(|parts| super::device_cookie::presented(&parts.headers));
+    accounts::SignInFrom { address: caller(), device }
+}
+
+/// Keeps the browser trusted by `device` ([`super::device_cookie`]).
+pub fn trust_browser(device: &crate::secrets::Secret) {
+    use super::device_cookie::{BrowserHttps, set_cookie};
+    let https = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<BrowserHttps>().copied())
+        .is_some_and(|BrowserHttps(https)| https);
+    if let (Some(response), Some(cookie)) = (use_context::<leptos_axum::ResponseOptions>(), set_cookie(device, https)) {
+        response.append_header(axum::http::header::SET_COOKIE, cookie);
+    }
+}
+
 pub async fn session() -> Result<Session, ServerFnError> {
     leptos_axum::extract::<Session>().await.map_err(|e| internal(format!("no session: {e}")))
 }
@@ -55,7 +72,7 @@ pub async fn record_sign_in(
     now: i64,
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
-    let accounts::SignedIn { administrator, password_mark } = signed_in;
+    let accounts::SignedIn { administrator, password_mark, .. } = signed_in;
     session.insert(SIGN_IN, SignInRecord { administrator, at: now, password_mark }).await
 }
 

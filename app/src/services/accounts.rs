@@ -2,7 +2,9 @@
 //! and checked off the async runtime. Five failed sign-ins in a row as one e-mail address lock
 //! it for a quarter of an hour, whether or not an administrator has it; an unknown address
 //! costs the same work as a wrong password, so neither the answers nor their timing reveal
-//! which accounts exist. Each sign-in, refusal, lock, new administrator and new password is
+//! which accounts exist. A browser that has signed in as an address before (a device cookie,
+//! OWASP's defence against lockout) counts its failures on its own instead, so an outsider who
+//! keeps the address locked does not lock its administrator out. Each sign-in, refusal, lock, new administrator and new password is
 //! recorded in the administrators' activity ([`super::activity`]).
 
 use std::net::IpAddr;
@@ -17,7 +19,7 @@ use crate::clock::Clock;
 use crate::domain::account::{AdminUser, Administrator, is_email, normalise_email};
 use crate::domain::activity::{AdministratorEventType, COMMAND_LINE_ACTOR, NewAdministratorEvent, SERVER_START_ACTOR};
 use crate::domain::workspace::SettingsError;
-use crate::secrets;
+use crate::secrets::{self, Secret};
 use crate::state::AppState;
 use crate::storage::{Store, StoreError};
 
@@ -28,12 +30,88 @@ const LOCK_DURATION: Duration = Duration::minutes(15);
 /// How long failed sign-ins are counted after the last attempt.
 const ATTEMPTS_REMEMBERED: Duration = Duration::days(1);
 
-/// A successful sign-in: who, and the mark of the password used ([`password_mark`]), which the
-/// session keeps.
+/// How long a device stays trusted after its last successful sign-in.
+pub const DEVICE_TRUST: Duration = Duration::days(30);
+
+/// Where a sign-in comes from: the caller's address (for its rate), and the device token its
+/// browser holds from an earlier sign-in, if any.
+#[derive(Debug, Clone, Default)]
+pub struct SignInFrom {
+    pub address: Option<IpAddr>,
+    pub device: Option<Secret>,
+}
+
+/// A successful sign-in: who, the mark of the password used ([`password_mark`]), which the
+/// session keeps, and the token the browser is trusted by from now on (the one it brought, or
+/// a new one), for [`DEVICE_TRUST`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
     pub administrator: Administrator,
     pub password_mark: String,
+    pub device: Secret,
+}
+
+/// What a sign-in's attempts are counted against: the e-mail address, or a device trusted for
+/// it (with its lock, if it ever had one).
+enum Counter<'a> {
+    Address(&'a str),
+    Device { token: Secret, token_hash: String, locked_until: Option<i64> },
+}
+
+impl Counter<'_> {
+    /// The device `from` brings, if it is trusted for `email` at `now`; else the address.
+    async fn of<'a>(store: &dyn Store, from: &SignInFrom, email: &'a str, now: i64) -> Result<Counter<'a>, StoreError> {
+        if let Some(token) = &from.device {
+            let token_hash = token.hash().as_str().to_owned();
+            let used_since = now - DEVICE_TRUST.num_seconds();
+            if let Some(locked_until) = store.trusted_device(&token_hash, email, used_since).await? {
+                return Ok(Counter::Device { token: token.clone(), token_hash, locked_until });
+            }
+        }
+        Ok(Counter::Address(email))
+    }
+
+    async fn locked_until(&self, store: &dyn Store, now: i64) -> Result<Option<i64>, StoreError> {
+        match self {
+            Self::Address(email) => store.sign_in_locked_until(email, now).await,
+            Self::Device { locked_until, .. } => Ok(locked_until.filter(|until| *until > now)),
+        }
+    }
+
+    /// Counts an attempt; `None` while locked.
+    async fn count(&self, store: &dyn Store, now: i64) -> Result<Option<i32>, StoreError> {
+        match self {
+            Self::Address(email) => store.count_sign_in_attempt(email, now).await,
+            Self::Device { token_hash, .. } => store.count_device_attempt(token_hash, now).await,
+        }
+    }
+
+    async fn lock(&self, store: &dyn Store, until: i64) -> Result<(), StoreError> {
+        match self {
+            Self::Address(email) => store.lock_sign_in(email, until).await,
+            Self::Device { token_hash, .. } => store.lock_device(token_hash, until).await,
+        }
+    }
+
+    /// After the right password: the count forgotten, and the device trusted from now on (the
+    /// address's own count is forgotten too).
+    async fn succeeded(&self, store: &dyn Store, email: &str, now: i64) -> Result<Secret, StoreError> {
+        store.clear_sign_in_attempts(email).await?;
+        if let Self::Device { token, token_hash, .. } = self {
+            store.clear_device_attempts(token_hash, now).await?;
+            return Ok(token.clone());
+        }
+        let device = Secret::generate();
+        store.trust_device(device.hash().as_str(), email, now).await?;
+        Ok(device)
+    }
+
+    fn what(&self) -> &'static str {
+        match self {
+            Self::Address(_) => "the address",
+            Self::Device { .. } => "a browser trusted by an earlier sign-in",
+        }
+    }
 }
 
 /// A mark of an administrator's current password, kept in their sessions: a new password
@@ -84,8 +162,8 @@ pub async fn create_administrator(
 }
 
 /// Gives the administrator with `email` a new password (`onboard admin set-password`): every
-/// session signed in with the old one ends at its next request, and the address's failed
-/// sign-ins and lock are forgotten.
+/// session signed in with the old one ends at its next request, the address's failed sign-ins
+/// and lock are forgotten, and so are the browsers trusted by sign-ins with the old one.
 pub async fn set_password(store: &dyn Store, clock: &dyn Clock, email: &str, password: &str) -> Result<(), ServiceError> {
     let email = normalise_email(email);
     let password_hash = acceptable_password_hash(password).await?;
@@ -93,6 +171,7 @@ pub async fn set_password(store: &dyn Store, clock: &dyn Clock, email: &str, pas
         Ok(()) => {
             let changed = NewAdministratorEvent::new(AdministratorEventType::PasswordChanged, Some(&email), clock.now());
             super::activity::record(store, &changed.by(COMMAND_LINE_ACTOR)).await;
+            store.forget_devices(&email).await?;
             Ok(store.clear_sign_in_attempts(&email).await?)
         }
         Err(StoreError::NotFound) => Err(ServiceError::NotFound("administrator")),
@@ -124,8 +203,8 @@ pub async fn ensure_administrator(state: &AppState, email: &str, password: &str)
 /// is counted in `/metrics` by its outcome; a sign-in, a refusal and the lock that repeated
 /// refusals set are recorded in the administrators' activity (an attempt held off by a lock
 /// or by the caller's rate is not: a flood of them would fill it).
-pub async fn sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, password: &str) -> Result<SignedIn, SignInError> {
-    let answer = checked_sign_in(state, caller, email, password).await;
+pub async fn sign_in(state: &AppState, from: &SignInFrom, email: &str, password: &str) -> Result<SignedIn, SignInError> {
+    let answer = checked_sign_in(state, from, email, password).await;
     let recorded = match &answer {
         Ok(signed_in) => Some((AdministratorEventType::SignedIn, Some(signed_in.administrator.email.clone()))),
         Err(SignInError::Invalid) => {
@@ -134,7 +213,7 @@ pub async fn sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, pass
         _ => None,
     };
     if let Some((event_type, email)) = recorded {
-        let event = NewAdministratorEvent::new(event_type, email.as_deref(), state.clock.now()).from_address(caller);
+        let event = NewAdministratorEvent::new(event_type, email.as_deref(), state.clock.now()).from_address(from.address);
         super::activity::record(state.store.as_ref(), &event).await;
     }
     state.metrics.console_sign_in(match &answer {
@@ -148,9 +227,9 @@ pub async fn sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, pass
 }
 
 /// [`sign_in`], uncounted.
-async fn checked_sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, password: &str) -> Result<SignedIn, SignInError> {
+async fn checked_sign_in(state: &AppState, from: &SignInFrom, email: &str, password: &str) -> Result<SignedIn, SignInError> {
     let internal = |e: StoreError| SignInError::Internal(e.to_string());
-    if let Some(Err(wait)) = caller.map(|address| state.sign_in_rate.check(address)) {
+    if let Some(Err(wait)) = from.address.map(|address| state.sign_in_rate.check(address)) {
         return Err(SignInError::TooFrequent { seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) });
     }
     let email = normalise_email(email);
@@ -162,25 +241,31 @@ async fn checked_sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, 
     // faster than passwords are checked) until the password's hash is done, however the request
     // ends meanwhile.
     let permit = HASHING.acquire().await.map_err(|e| SignInError::Internal(e.to_string()))?;
-    let now = state.clock.now().timestamp();
-    if let Some(until) = state.store.sign_in_locked_until(&email, now).await.map_err(internal)? {
+    let (store, now) = (state.store.as_ref(), state.clock.now().timestamp());
+    let counter = Counter::of(store, from, &email, now).await.map_err(internal)?;
+    if let Some(until) = counter.locked_until(store, now).await.map_err(internal)? {
         return Err(SignInError::Locked { minutes: (until - now + 59) / 60 });
     }
-    let Some(attempt) = state.store.count_sign_in_attempt(&email, now).await.map_err(internal)? else {
+    let Some(attempt) = counter.count(store, now).await.map_err(internal)? else {
         // Locked by a parallel guess since the lock was looked up.
         return Err(SignInError::Locked { minutes: LOCK_DURATION.num_minutes() });
     };
     let lock = || async {
-        state.store.lock_sign_in(&email, now + LOCK_DURATION.num_seconds()).await.map_err(internal)?;
-        tracing::warn!(%email, caller = ?caller, "console sign-in locked after repeated failures");
+        counter.lock(store, now + LOCK_DURATION.num_seconds()).await.map_err(internal)?;
+        let what = counter.what();
+        tracing::warn!(%email, caller = ?from.address, what, "console sign-in locked after repeated failures");
         let locked = NewAdministratorEvent::new(AdministratorEventType::SignInLocked, Some(&email), state.clock.now());
-        super::activity::record(state.store.as_ref(), &locked.from_address(caller)).await;
+        super::activity::record(
+            store,
+            &NewAdministratorEvent { detail: Some(what.to_owned()), ..locked.from_address(from.address) },
+        )
+        .await;
         Err(SignInError::Locked { minutes: LOCK_DURATION.num_minutes() })
     };
     if attempt > MAX_FAILED_SIGN_INS {
         return lock().await;
     }
-    let user = state.store.admin_user_by_email(&email).await.map_err(internal)?;
+    let user = store.admin_user_by_email(&email).await.map_err(internal)?;
     let signed_in = if let Some(user) = user {
         verify_holding(permit, password.to_owned(), user.password_hash.clone()).await.then_some(user)
     } else {
@@ -189,15 +274,15 @@ async fn checked_sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, 
         None
     };
     if let Some(user) = signed_in {
-        state.store.clear_sign_in_attempts(&email).await.map_err(internal)?;
+        let device = counter.succeeded(store, &email, now).await.map_err(internal)?;
         let password_mark = password_mark(&user);
-        return Ok(SignedIn { administrator: Administrator { id: user.id, email: user.email }, password_mark });
+        return Ok(SignedIn { administrator: Administrator { id: user.id, email: user.email }, password_mark, device });
     }
     if attempt == MAX_FAILED_SIGN_INS {
         return lock().await;
     }
     // Only an address that is one (a password typed in its place is never logged).
-    tracing::info!(%email, caller = ?caller, attempt, "console sign-in refused: wrong e-mail address or password");
+    tracing::info!(%email, caller = ?from.address, attempt, "console sign-in refused: wrong e-mail address or password");
     Err(SignInError::Invalid)
 }
 
@@ -206,6 +291,13 @@ async fn checked_sign_in(state: &AppState, caller: Option<IpAddr>, email: &str, 
 pub async fn forget_old_sign_in_attempts(state: &AppState, batch: u64) -> Result<u64, StoreError> {
     let now = state.clock.now().timestamp();
     state.store.purge_sign_in_attempts(now, now - ATTEMPTS_REMEMBERED.num_seconds(), batch).await
+}
+
+/// Forgets about `batch` devices not signed in from for [`DEVICE_TRUST`] (and not locked);
+/// returns how many.
+pub async fn forget_untrusted_devices(state: &AppState, batch: u64) -> Result<u64, StoreError> {
+    let now = state.clock.now().timestamp();
+    state.store.purge_unused_devices(now, now - DEVICE_TRUST.num_seconds(), batch).await
 }
 
 /// Records that `administrator` signed out of the console, from `caller`.

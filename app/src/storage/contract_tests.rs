@@ -1118,6 +1118,39 @@ async fn administrators_and_sessions_are_kept() {
 }
 
 #[tokio::test]
+async fn trusted_devices_count_their_own_attempts_and_are_forgotten() {
+    for (store, _dir) in stores().await {
+        let email = "admin@bank.example";
+        ok(store.trust_device("d1", email, 100).await);
+        ok(store.trust_device("d2", email, 100).await);
+        ok(store.trust_device("d3", "other@bank.example", 100).await);
+        assert!(matches!(store.trust_device("d1", email, 100).await, Err(StoreError::Conflict)));
+        assert_eq!(ok(store.trusted_device("d1", email, 100).await), Some(None));
+        assert_eq!(ok(store.trusted_device("d1", "other@bank.example", 0).await), None, "trusted for its own address only");
+        assert_eq!(ok(store.trusted_device("d1", email, 101).await), None, "not signed in from since");
+        assert_eq!(ok(store.trusted_device("unknown", email, 0).await), None);
+
+        assert_eq!(ok(store.count_device_attempt("d1", 200).await), Some(1));
+        assert_eq!(ok(store.count_device_attempt("d1", 200).await), Some(2));
+        ok(store.lock_device("d1", 500).await);
+        assert_eq!(ok(store.trusted_device("d1", email, 0).await), Some(Some(500)));
+        assert_eq!(ok(store.count_device_attempt("d1", 499).await), None, "locked: not counted");
+        assert_eq!(ok(store.count_device_attempt("d1", 500).await), Some(1), "counted afresh once the lock ends");
+        assert_eq!(ok(store.count_device_attempt("d2", 200).await), Some(1), "each device its own count");
+        ok(store.clear_device_attempts("d1", 600).await);
+        assert_eq!(ok(store.trusted_device("d1", email, 600).await), Some(None), "trust renewed, lock gone");
+        assert_eq!(ok(store.count_device_attempt("d1", 600).await), Some(1));
+
+        ok(store.lock_device("d2", 5000).await);
+        assert_eq!(ok(store.purge_unused_devices(1000, 550, 10).await), 1, "d3; d1 was used at 600, d2 is locked");
+        assert_eq!(ok(store.trusted_device("d3", "other@bank.example", 0).await), None);
+        ok(store.forget_devices(email).await);
+        assert_eq!(ok(store.trusted_device("d1", email, 0).await), None);
+        assert_eq!(ok(store.trusted_device("d2", email, 0).await), None);
+    }
+}
+
+#[tokio::test]
 async fn the_admin_api_key_is_replaced_not_added() {
     for (store, _dir) in stores().await {
         assert!(ok(store.admin_api_key_hashes().await).is_empty());

@@ -419,6 +419,31 @@ pub trait Store: Send + Sync + 'static {
     /// and whose lock, if any, has ended by `now_epoch`, the oldest first; returns how many.
     async fn purge_sign_in_attempts(&self, now_epoch: i64, before_epoch: i64, batch: u64) -> Result<u64, StoreError>;
 
+    /// Trusts the browser whose device token hashes to `token_hash` for sign-ins as `email`,
+    /// from `now_epoch` (its last successful sign-in).
+    async fn trust_device(&self, token_hash: &str, email: &str, now_epoch: i64) -> Result<(), StoreError>;
+    /// The device with `token_hash`, if it is trusted for `email` and signed in since
+    /// `used_since_epoch`: `Some(locked_until)` (epoch seconds, if a lock was ever set).
+    async fn trusted_device(
+        &self,
+        token_hash: &str,
+        email: &str,
+        used_since_epoch: i64,
+    ) -> Result<Option<Option<i64>>, StoreError>;
+    /// [`count_sign_in_attempt`](Self::count_sign_in_attempt), of a trusted device: `None`
+    /// without counting while it is locked at `now_epoch`, or if it is not trusted any more.
+    async fn count_device_attempt(&self, token_hash: &str, now_epoch: i64) -> Result<Option<i32>, StoreError>;
+    /// Locks sign-in from the device until `until_epoch`; the count starts afresh once it ends.
+    async fn lock_device(&self, token_hash: &str, until_epoch: i64) -> Result<(), StoreError>;
+    /// After a successful sign-in from the device: its count forgotten, its trust renewed from
+    /// `now_epoch`.
+    async fn clear_device_attempts(&self, token_hash: &str, now_epoch: i64) -> Result<(), StoreError>;
+    /// Stops trusting every device for `email` (its password changed).
+    async fn forget_devices(&self, email: &str) -> Result<(), StoreError>;
+    /// Forgets at most `batch` devices not signed in from since `before_epoch` and not locked
+    /// at `now_epoch`, the longest unused first; returns how many.
+    async fn purge_unused_devices(&self, now_epoch: i64, before_epoch: i64, batch: u64) -> Result<u64, StoreError>;
+
     /// Inserts a session; [`StoreError::Conflict`] if the id is taken.
     async fn insert_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError>;
     /// Updates a session that still exists. One deleted meanwhile stays deleted: a request

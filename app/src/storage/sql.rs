@@ -1659,6 +1659,81 @@ macro_rules! sql_store {
                 Ok(done.rows_affected())
             }
 
+            async fn trust_device(&self, token_hash: &str, email: &str, now_epoch: i64) -> Result<(), StoreError> {
+                sqlx::query("insert into trusted_device (token_hash, email, failures, locked_until, last_used_at) values ($1, $2, 0, null, $3)")
+                    .bind(token_hash)
+                    .bind(email)
+                    .bind(now_epoch)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| classify(e, StoreError::Conflict))?;
+                Ok(())
+            }
+
+            async fn trusted_device(
+                &self,
+                token_hash: &str,
+                email: &str,
+                used_since_epoch: i64,
+            ) -> Result<Option<Option<i64>>, StoreError> {
+                Ok(sqlx::query_scalar::<_, Option<i64>>(
+                    "select locked_until from trusted_device where token_hash = $1 and email = $2 and last_used_at >= $3",
+                )
+                .bind(token_hash)
+                .bind(email)
+                .bind(used_since_epoch)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn count_device_attempt(&self, token_hash: &str, now_epoch: i64) -> Result<Option<i32>, StoreError> {
+                Ok(sqlx::query_scalar::<_, i32>(
+                    "update trusted_device set failures = failures + 1 \
+                     where token_hash = $1 and (locked_until is null or locked_until <= $2) returning failures",
+                )
+                .bind(token_hash)
+                .bind(now_epoch)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn lock_device(&self, token_hash: &str, until_epoch: i64) -> Result<(), StoreError> {
+                sqlx::query("update trusted_device set failures = 0, locked_until = $2 where token_hash = $1")
+                    .bind(token_hash)
+                    .bind(until_epoch)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn clear_device_attempts(&self, token_hash: &str, now_epoch: i64) -> Result<(), StoreError> {
+                sqlx::query("update trusted_device set failures = 0, locked_until = null, last_used_at = $2 where token_hash = $1")
+                    .bind(token_hash)
+                    .bind(now_epoch)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn forget_devices(&self, email: &str) -> Result<(), StoreError> {
+                sqlx::query("delete from trusted_device where email = $1").bind(email).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn purge_unused_devices(&self, now_epoch: i64, before_epoch: i64, batch: u64) -> Result<u64, StoreError> {
+                let done = sqlx::query(
+                    "delete from trusted_device where token_hash in (select token_hash from trusted_device \
+                     where last_used_at < $1 and (locked_until is null or locked_until <= $2) \
+                     order by last_used_at limit $3)",
+                )
+                .bind(before_epoch)
+                .bind(now_epoch)
+                .bind(saturating_i64(batch))
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
+            }
+
             async fn insert_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError> {
                 sqlx::query("insert into console_session (id, data, expires_at) values ($1, $2, $3)")
                     .bind(id)

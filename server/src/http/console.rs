@@ -15,6 +15,7 @@ use tower_http::services::ServeDir;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
+use app::api::device_cookie::BrowserHttps;
 use app::api::session::signed_in_administrator;
 use app::caller_address::CallerAddress;
 use app::console_sessions::ConsoleSessionStore;
@@ -55,6 +56,7 @@ pub(super) fn router(state: &ServerState, surface: super::Surface) -> Router<Ser
         })
         .layer(middleware::from_fn_with_state(state.app.clone(), require_sign_in))
         .layer(middleware::from_fn_with_state(!surface.behind_proxy, tell_caller_address))
+        .layer(axum::Extension(BrowserHttps(browser_https)))
         .layer(middleware::from_fn_with_state(ConsoleOrigin::new(browser_https, &state.app.deployment.public_url), same_origin))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(ConsoleHosts::new(&state.app.deployment), known_host))

@@ -1,0 +1,79 @@
+//! The `onboard_device` cookie: the token a browser is trusted by after a successful sign-in
+//! ([`crate::services::accounts::SignInFrom`]). Sent only to the sign-in server function, never
+//! readable by scripts, never sent by another site's request; it lasts as long as the trust.
+
+#![cfg(feature = "ssr")]
+
+use axum::http::{HeaderMap, HeaderValue, header};
+
+use crate::secrets::Secret;
+use crate::services::accounts::DEVICE_TRUST;
+
+pub const DEVICE_COOKIE: &str = "onboard_device";
+/// The only path the cookie is sent to.
+const SIGN_IN_PATH: &str = "/app/fn/sign_in";
+/// Longer than any token Onboard makes (43 characters); a longer value is not one.
+const MAX_TOKEN_LEN: usize = 64;
+
+/// Whether browsers reach the console over HTTPS (its own, or a TLS proxy's in front), put into
+/// each console request's extensions by the server: the cookie then says `Secure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrowserHttps(pub bool);
+
+/// The device token a request's cookies carry, if one plausibly is.
+pub fn presented(headers: &HeaderMap) -> Option<Secret> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .filter_map(|cookie| cookie.trim().split_once('='))
+        .find(|(name, _)| *name == DEVICE_COOKIE)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty() && value.len() <= MAX_TOKEN_LEN)
+        .filter(|value| value.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'))
+        .map(|value| Secret::from_given(value.to_owned()))
+}
+
+/// The `Set-Cookie` value that keeps `token` in the browser for as long as it is trusted.
+pub fn set_cookie(token: &Secret, https: bool) -> Option<HeaderValue> {
+    let secure = if https { "; Secure" } else { "" };
+    let max_age = DEVICE_TRUST.num_seconds();
+    let value =
+        format!("{DEVICE_COOKIE}={}; Path={SIGN_IN_PATH}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}", token.expose());
+    HeaderValue::from_str(&value).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(cookies: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for cookie in cookies {
+            headers.append(header::COOKIE, HeaderValue::from_str(cookie).unwrap_or(HeaderValue::from_static("")));
+        }
+        headers
+    }
+
+    #[test]
+    fn the_token_is_found_among_other_cookies_and_nothing_else_passes_for_one() {
+        let token = Secret::generate();
+        let found = presented(&headers(&["onboard_session=abc", &format!("a=1; onboard_device={}; b=2", token.expose())]));
+        assert_eq!(found, Some(token));
+        for junk in ["onboard_device=", "onboard_device=a b", "x_onboard_device=abc", "onboard_device=%00"]
+        {
+            assert_eq!(presented(&headers(&[junk])), None, "{junk}");
+        }
+        assert_eq!(presented(&headers(&[&format!("onboard_device={}", "a".repeat(65))])), None, "too long to be one");
+    }
+
+    #[test]
+    fn the_cookie_goes_only_to_sign_in_and_is_secure_over_https() {
+        let token = Secret::from_given("token".to_owned());
+        let plain = set_cookie(&token, false).unwrap_or(HeaderValue::from_static(""));
+        assert_eq!(plain, "onboard_device=token; Path=/app/fn/sign_in; Max-Age=2592000; HttpOnly; SameSite=Strict");
+        let secure = set_cookie(&token, true).unwrap_or(HeaderValue::from_static(""));
+        assert!(secure.to_str().is_ok_and(|value| value.ends_with("; Secure")));
+    }
+}
