@@ -171,7 +171,7 @@ async fn over_https_and_http2_the_console_works_and_its_cookie_is_secure() {
     assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
     let (cookie, header) = session_cookie(&response);
     assert!(header.contains("Secure"), "{header}");
-    let (_, device) = cookie_named(&response, "onboard_device");
+    let (_, device) = cookie_named(&response, "__Secure-onboard_device");
     assert!(device.ends_with("; Secure"), "{device}");
     assert_eq!(list_workspaces(&base, &client, Some(&cookie)).await, StatusCode::OK);
 }

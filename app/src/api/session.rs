@@ -44,19 +44,25 @@ pub fn caller() -> Option<std::net::IpAddr> {
         .and_then(|parts| parts.extensions.get::<crate::caller_address::CallerAddress>().map(|caller| caller.0))
 }
 
-/// Where a sign-in comes from: [`caller`], and the device token the browser brought.
+/// Whether browsers reach the console over HTTPS ([`super::device_cookie::BrowserHttps`]).
+fn browser_https() -> bool {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<super::device_cookie::BrowserHttps>().copied())
+        .is_some_and(|super::device_cookie::BrowserHttps(https)| https)
+}
+
+/// Where a sign-in comes from: [`caller`], and the device tokens the browser brought.
 pub fn sign_in_from() -> accounts::SignInFrom {
-    let device = use_context::<axum::http::request::Parts>().and_then(|parts| super::device_cookie::presented(&parts.headers));
-    accounts::SignInFrom { address: caller(), device }
+    let devices = use_context::<axum::http::request::Parts>()
+        .map(|parts| super::device_cookie::presented(&parts.headers, browser_https()))
+        .unwrap_or_default();
+    accounts::SignInFrom { address: caller(), devices }
 }
 
 /// Keeps the browser trusted by `device` ([`super::device_cookie`]).
 pub fn trust_browser(device: &crate::secrets::Secret) {
-    use super::device_cookie::{BrowserHttps, set_cookie};
-    let https = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<BrowserHttps>().copied())
-        .is_some_and(|BrowserHttps(https)| https);
-    if let (Some(response), Some(cookie)) = (use_context::<leptos_axum::ResponseOptions>(), set_cookie(device, https)) {
+    let cookie = super::device_cookie::set_cookie(device, browser_https());
+    if let (Some(response), Some(cookie)) = (use_context::<leptos_axum::ResponseOptions>(), cookie) {
         response.append_header(axum::http::header::SET_COOKIE, cookie);
     }
 }

@@ -26,6 +26,8 @@ pub enum AdministratorEventType {
     SignInRefused,
     /// An address was locked after repeated failed sign-ins.
     SignInLocked,
+    /// A browser trusted by an earlier sign-in was locked after repeated failed sign-ins.
+    BrowserLocked,
     /// An administrator signed out of the console.
     SignedOut,
     /// An administrator account was created.
@@ -52,10 +54,11 @@ pub enum AdministratorEventType {
 }
 
 impl AdministratorEventType {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::SignedIn,
         Self::SignInRefused,
         Self::SignInLocked,
+        Self::BrowserLocked,
         Self::SignedOut,
         Self::AdministratorCreated,
         Self::PasswordChanged,
@@ -73,6 +76,7 @@ impl AdministratorEventType {
             Self::SignedIn => "signed_in",
             Self::SignInRefused => "sign_in_refused",
             Self::SignInLocked => "sign_in_locked",
+            Self::BrowserLocked => "browser_locked",
             Self::SignedOut => "signed_out",
             Self::AdministratorCreated => "administrator_created",
             Self::PasswordChanged => "password_changed",
@@ -89,7 +93,7 @@ impl AdministratorEventType {
     /// Whether it records something that was refused.
     pub fn outcome(self) -> Outcome {
         match self {
-            Self::SignInRefused | Self::SignInLocked => Outcome::Failure,
+            Self::SignInRefused | Self::SignInLocked | Self::BrowserLocked => Outcome::Failure,
             _ => Outcome::Success,
         }
     }
@@ -148,15 +152,17 @@ pub const SERVER_START_ACTOR: &str = "server start";
 pub struct NewAdministratorEvent {
     pub event_type: AdministratorEventType,
     pub outcome: Outcome,
-    /// The administrator's e-mail address; for a refused sign-in, the address typed, when it is
-    /// one.
+    /// The administrator's e-mail address: who signed in or was refused, whose account changed,
+    /// or who acted in the console.
     pub email: Option<String>,
-    /// Who acted when not the administrator in the console: [`COMMAND_LINE_ACTOR`] or
+    /// Who acted when not an administrator in the console:
+    /// [`ADMIN_API_ACTOR`](super::audit::ADMIN_API_ACTOR), [`COMMAND_LINE_ACTOR`] or
     /// [`SERVER_START_ACTOR`].
     pub actor: Option<String>,
     /// The address the console request came from.
     pub remote_addr: Option<String>,
-    /// What was acted on, for a tenant's events (`tenant default, software sw-1`).
+    /// What was acted on or how (`tenant default, software sw-1`, `set from
+    /// --admin-api-key`), where the type does not say it all.
     pub detail: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -217,7 +223,10 @@ mod tests {
     fn refusals_are_failures() {
         let failures: Vec<_> =
             AdministratorEventType::ALL.into_iter().filter(|kind| kind.outcome() == Outcome::Failure).collect();
-        assert_eq!(failures, [AdministratorEventType::SignInRefused, AdministratorEventType::SignInLocked]);
+        assert_eq!(
+            failures,
+            [AdministratorEventType::SignInRefused, AdministratorEventType::SignInLocked, AdministratorEventType::BrowserLocked]
+        );
     }
 
     #[test]

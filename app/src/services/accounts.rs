@@ -3,8 +3,8 @@
 //! it for a quarter of an hour, whether or not an administrator has it; an unknown address
 //! costs the same work as a wrong password, so neither the answers nor their timing reveal
 //! which accounts exist. A browser that has signed in as an address before (a device cookie,
-//! OWASP's defence against lockout) counts its failures on its own instead, so an outsider who
-//! keeps the address locked does not lock its administrator out. Each sign-in, refusal, lock, new administrator and new password is
+//! OWASP's defence against lockout) counts its failures on its own instead, so an outsider
+//! who keeps the address locked does not lock its administrator out. Each sign-in, refusal, lock, new administrator and new password is
 //! recorded in the administrators' activity ([`super::activity`]).
 
 use std::net::IpAddr;
@@ -33,12 +33,12 @@ const ATTEMPTS_REMEMBERED: Duration = Duration::days(1);
 /// How long a device stays trusted after its last successful sign-in.
 pub const DEVICE_TRUST: Duration = Duration::days(30);
 
-/// Where a sign-in comes from: the caller's address (for its rate), and the device token its
-/// browser holds from an earlier sign-in, if any.
+/// Where a sign-in comes from: the caller's address (for its rate), and the device tokens its
+/// browser holds from earlier sign-ins (one, unless a cookie was planted beside it).
 #[derive(Debug, Clone, Default)]
 pub struct SignInFrom {
     pub address: Option<IpAddr>,
-    pub device: Option<Secret>,
+    pub devices: Vec<Secret>,
 }
 
 /// A successful sign-in: who, the mark of the password used ([`password_mark`]), which the
@@ -59,9 +59,9 @@ enum Counter<'a> {
 }
 
 impl Counter<'_> {
-    /// The device `from` brings, if it is trusted for `email` at `now`; else the address.
+    /// The first device `from` brings that is trusted for `email` at `now`; else the address.
     async fn of<'a>(store: &dyn Store, from: &SignInFrom, email: &'a str, now: i64) -> Result<Counter<'a>, StoreError> {
-        if let Some(token) = &from.device {
+        for token in &from.devices {
             let token_hash = token.hash().as_str().to_owned();
             let used_since = now - DEVICE_TRUST.num_seconds();
             if let Some(locked_until) = store.trusted_device(&token_hash, email, used_since).await? {
@@ -93,17 +93,27 @@ impl Counter<'_> {
         }
     }
 
-    /// After the right password: the count forgotten, and the device trusted from now on (the
-    /// address's own count is forgotten too).
-    async fn succeeded(&self, store: &dyn Store, email: &str, now: i64) -> Result<Secret, StoreError> {
-        store.clear_sign_in_attempts(email).await?;
+    /// After `user`'s right password: the count forgotten, and the device trusted from now on
+    /// (the address's own count is forgotten too).
+    async fn succeeded(&self, store: &dyn Store, user: &AdminUser, now: i64) -> Result<Secret, StoreError> {
+        store.clear_sign_in_attempts(&user.email).await?;
         if let Self::Device { token, token_hash, .. } = self {
             store.clear_device_attempts(token_hash, now).await?;
             return Ok(token.clone());
         }
         let device = Secret::generate();
-        store.trust_device(device.hash().as_str(), email, now).await?;
+        // Not trusted if the password changed meanwhile: the cookie is then one more token
+        // that counts for nothing.
+        store.trust_device(device.hash().as_str(), &user.email, &user.password_hash, now).await?;
         Ok(device)
+    }
+
+    /// What the activity calls a lock of this counter.
+    fn lock_event(&self) -> AdministratorEventType {
+        match self {
+            Self::Address(_) => AdministratorEventType::SignInLocked,
+            Self::Device { .. } => AdministratorEventType::BrowserLocked,
+        }
     }
 
     fn what(&self) -> &'static str {
@@ -200,21 +210,16 @@ pub async fn ensure_administrator(state: &AppState, email: &str, password: &str)
 /// typed whether or not an administrator has it: an unknown address is locked after as many
 /// failures as a known one, so neither the answer nor its timing says which addresses exist.
 /// Before all that, the `caller`'s own rate ([`crate::services::sign_in_rate`]). Every answer
-/// is counted in `/metrics` by its outcome; a sign-in, a refusal and the lock that repeated
-/// refusals set are recorded in the administrators' activity (an attempt held off by a lock
-/// or by the caller's rate is not: a flood of them would fill it).
+/// is counted in `/metrics` by its outcome. The administrators' activity records each sign-in,
+/// and each refusal and lock of an administrator's address or trusted browser; not those of
+/// addresses no administrator has, nor attempts held off by a lock or by the caller's rate,
+/// which anyone could send without end.
 pub async fn sign_in(state: &AppState, from: &SignInFrom, email: &str, password: &str) -> Result<SignedIn, SignInError> {
     let answer = checked_sign_in(state, from, email, password).await;
-    let recorded = match &answer {
-        Ok(signed_in) => Some((AdministratorEventType::SignedIn, Some(signed_in.administrator.email.clone()))),
-        Err(SignInError::Invalid) => {
-            Some((AdministratorEventType::SignInRefused, Some(normalise_email(email)).filter(|email| is_email(email))))
-        }
-        _ => None,
-    };
-    if let Some((event_type, email)) = recorded {
-        let event = NewAdministratorEvent::new(event_type, email.as_deref(), state.clock.now()).from_address(from.address);
-        super::activity::record(state.store.as_ref(), &event).await;
+    if let Ok(signed_in) = &answer {
+        let event =
+            NewAdministratorEvent::new(AdministratorEventType::SignedIn, Some(&signed_in.administrator.email), state.clock.now());
+        super::activity::record(state.store.as_ref(), &event.from_address(from.address)).await;
     }
     state.metrics.console_sign_in(match &answer {
         Ok(_) => "signed_in",
@@ -252,20 +257,15 @@ async fn checked_sign_in(state: &AppState, from: &SignInFrom, email: &str, passw
     };
     let lock = || async {
         counter.lock(store, now + LOCK_DURATION.num_seconds()).await.map_err(internal)?;
-        let what = counter.what();
-        tracing::warn!(%email, caller = ?from.address, what, "console sign-in locked after repeated failures");
-        let locked = NewAdministratorEvent::new(AdministratorEventType::SignInLocked, Some(&email), state.clock.now());
-        super::activity::record(
-            store,
-            &NewAdministratorEvent { detail: Some(what.to_owned()), ..locked.from_address(from.address) },
-        )
-        .await;
+        tracing::warn!(%email, caller = ?from.address, what = counter.what(), "console sign-in locked after repeated failures");
         Err(SignInError::Locked { minutes: LOCK_DURATION.num_minutes() })
     };
     if attempt > MAX_FAILED_SIGN_INS {
+        // Counted by a parallel guess before another locked it: locked again, not recorded again.
         return lock().await;
     }
     let user = store.admin_user_by_email(&email).await.map_err(internal)?;
+    let an_administrators = user.is_some();
     let signed_in = if let Some(user) = user {
         verify_holding(permit, password.to_owned(), user.password_hash.clone()).await.then_some(user)
     } else {
@@ -274,9 +274,14 @@ async fn checked_sign_in(state: &AppState, from: &SignInFrom, email: &str, passw
         None
     };
     if let Some(user) = signed_in {
-        let device = counter.succeeded(store, &email, now).await.map_err(internal)?;
+        let device = counter.succeeded(store, &user, now).await.map_err(internal)?;
         let password_mark = password_mark(&user);
         return Ok(SignedIn { administrator: Administrator { id: user.id, email: user.email }, password_mark, device });
+    }
+    if an_administrators {
+        let refusal = if attempt == MAX_FAILED_SIGN_INS { counter.lock_event() } else { AdministratorEventType::SignInRefused };
+        let event = NewAdministratorEvent::new(refusal, Some(&email), state.clock.now()).from_address(from.address);
+        record_off_the_request(state, event);
     }
     if attempt == MAX_FAILED_SIGN_INS {
         return lock().await;
@@ -284,6 +289,13 @@ async fn checked_sign_in(state: &AppState, from: &SignInFrom, email: &str, passw
     // Only an address that is one (a password typed in its place is never logged).
     tracing::info!(%email, caller = ?from.address, attempt, "console sign-in refused: wrong e-mail address or password");
     Err(SignInError::Invalid)
+}
+
+/// Records `event` (a refusal of an administrator's address) in the background, so the answer
+/// takes no longer for an address with an account than for one without, which records nothing.
+fn record_off_the_request(state: &AppState, event: NewAdministratorEvent) {
+    let store = state.store.clone();
+    tokio::spawn(async move { super::activity::record(store.as_ref(), &event).await });
 }
 
 /// Forgets the sign-in attempts of about `batch` addresses with none for a day (and no lock in

@@ -55,9 +55,9 @@ pub async fn create_workspace(
     };
     match state.store.insert_workspace(&workspace).await {
         Ok(()) => {
-            signing_keys::create_signing_key(state, &at, workspace.settings.access_token_signing_alg).await?;
             let detail = format!("workspace {at} ({})", workspace.profile.label());
             super::activity::record(state.store.as_ref(), &by.did(AdministratorEventType::WorkspaceCreated, &detail, now)).await;
+            signing_keys::create_signing_key(state, &at, workspace.settings.access_token_signing_alg).await?;
             Ok(workspace)
         }
         Err(StoreError::Conflict) => Err(ServiceError::Conflict(format!("workspace '{}' already exists", at.workspace))),

@@ -1119,12 +1119,21 @@ async fn administrators_and_sessions_are_kept() {
 
 #[tokio::test]
 async fn trusted_devices_count_their_own_attempts_and_are_forgotten() {
+    use crate::domain::account::AdminUser;
     for (store, _dir) in stores().await {
         let email = "admin@bank.example";
-        ok(store.trust_device("d1", email, 100).await);
-        ok(store.trust_device("d2", email, 100).await);
-        ok(store.trust_device("d3", "other@bank.example", 100).await);
-        assert!(matches!(store.trust_device("d1", email, 100).await, Err(StoreError::Conflict)));
+        for (id, address) in [("u1", email), ("u2", "other@bank.example")] {
+            let user =
+                AdminUser { id: id.to_owned(), email: address.to_owned(), password_hash: "h1".to_owned(), created_at: at(0) };
+            ok(store.insert_admin_user(&user).await);
+        }
+        assert!(ok(store.trust_device("d1", email, "h1", 100).await));
+        assert!(ok(store.trust_device("d2", email, "h1", 100).await));
+        assert!(ok(store.trust_device("d3", "other@bank.example", "h1", 100).await));
+        assert!(matches!(store.trust_device("d1", email, "h1", 100).await, Err(StoreError::Conflict)));
+        assert!(!ok(store.trust_device("d4", email, "h0", 100).await), "the password checked is no longer the one");
+        assert!(!ok(store.trust_device("d4", "nobody@bank.example", "h1", 100).await), "no such administrator");
+        assert_eq!(ok(store.trusted_device("d4", email, 0).await), None);
         assert_eq!(ok(store.trusted_device("d1", email, 100).await), Some(None));
         assert_eq!(ok(store.trusted_device("d1", "other@bank.example", 0).await), None, "trusted for its own address only");
         assert_eq!(ok(store.trusted_device("d1", email, 101).await), None, "not signed in from since");

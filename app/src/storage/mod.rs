@@ -420,8 +420,10 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_sign_in_attempts(&self, now_epoch: i64, before_epoch: i64, batch: u64) -> Result<u64, StoreError>;
 
     /// Trusts the browser whose device token hashes to `token_hash` for sign-ins as `email`,
-    /// from `now_epoch` (its last successful sign-in).
-    async fn trust_device(&self, token_hash: &str, email: &str, now_epoch: i64) -> Result<(), StoreError>;
+    /// from `now_epoch` (its last successful sign-in), if the administrator's password is still
+    /// `password_hash` (the one the sign-in checked: a new password forgets devices, and a
+    /// sign-in that raced it must not trust one afterwards). False if it was not.
+    async fn trust_device(&self, token_hash: &str, email: &str, password_hash: &str, now_epoch: i64) -> Result<bool, StoreError>;
     /// The device with `token_hash`, if it is trusted for `email` and signed in since
     /// `used_since_epoch`: `Some(locked_until)` (epoch seconds, if a lock was ever set).
     async fn trusted_device(

@@ -1659,15 +1659,19 @@ macro_rules! sql_store {
                 Ok(done.rows_affected())
             }
 
-            async fn trust_device(&self, token_hash: &str, email: &str, now_epoch: i64) -> Result<(), StoreError> {
-                sqlx::query("insert into trusted_device (token_hash, email, failures, locked_until, last_used_at) values ($1, $2, 0, null, $3)")
-                    .bind(token_hash)
-                    .bind(email)
-                    .bind(now_epoch)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| classify(e, StoreError::Conflict))?;
-                Ok(())
+            async fn trust_device(&self, token_hash: &str, email: &str, password_hash: &str, now_epoch: i64) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "insert into trusted_device (token_hash, email, failures, locked_until, last_used_at) \
+                     select $1, $2, 0, null, $4 where exists (select 1 from admin_user where email = $2 and password_hash = $3)",
+                )
+                .bind(token_hash)
+                .bind(email)
+                .bind(password_hash)
+                .bind(now_epoch)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| classify(e, StoreError::Conflict))?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn trusted_device(

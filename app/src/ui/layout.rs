@@ -2,6 +2,7 @@
 //! (on workspace pages) the sidebar.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 use crate::api::auth::{SignOut, current_administrator};
 
@@ -19,12 +20,12 @@ pub fn TopBar() -> impl IntoView {
             </a>
             <span class="topbar-note">"Dynamic client registration for Open Banking"</span>
             <div class="topbar-user">
-                <a class="topbar-link" href=super::activity::ACTIVITY_PATH>
+                <A href=super::activity::ACTIVITY_PATH attr:class="topbar-link">
                     "Activity"
-                </a>
-                <a class="topbar-link" href="/app/status">
+                </A>
+                <A href="/app/status" attr:class="topbar-link">
                     "Status"
-                </a>
+                </A>
                 <Transition fallback=|| ()>
                     {move || administrator.get().and_then(Result::ok).map(|admin| view! { <span class="who">{admin.email}</span> })}
                 </Transition>

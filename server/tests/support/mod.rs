@@ -146,7 +146,6 @@ impl TestServer {
         serve_args(self.dir.path().to_owned())
     }
 
-    /// The admin API, over the plain listener.
     /// Administrators' activity of the types named, oldest first, each as
     /// `type | email or actor | detail`.
     pub async fn administrator_events(&self, types: &[&str]) -> Vec<String> {
@@ -168,6 +167,7 @@ impl TestServer {
         events
     }
 
+    /// The admin API, over the plain listener.
     pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut request =
             reqwest::Client::new().request(method, format!("{}/api/admin/v1/tenants{path}", self.http)).bearer_auth(ADMIN_KEY);
