@@ -102,7 +102,7 @@ fn ActivityTable(events: Vec<AdministratorEvent>) -> impl IntoView {
                                     <td>
                                         <OutcomeBadge outcome=event.outcome />
                                     </td>
-                                    <td class="mono small">{or_dash(event.email)}</td>
+                                    <td class="mono small nowrap">{or_dash(event.email)}</td>
                                     <td>{or_dash(event.detail)}</td>
                                     <td class="mono small party">{or_dash(from)}</td>
                                 </tr>
