@@ -84,6 +84,39 @@ test.describe("signing in", () => {
     expect(problems).toEqual([]);
   });
 
+  test("an administrator changes their password on their account page, then changes it back", async ({ page }) => {
+    const problems = watchForErrors(page, [/status of 4\d\d/]);
+    const changed = "E2e-Changed-Passw0rd-2026";
+    await signIn(page);
+    await page.getByRole("link", { name: admin.email }).click();
+    await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+    await expect(page.locator("#account-email")).toHaveText(admin.email);
+
+    const fill = async (current: string, next: string, again: string) => {
+      await page.getByLabel("Current password").fill(current);
+      await page.getByLabel("New password", { exact: true }).fill(next);
+      await page.getByLabel("New password again").fill(again);
+      await page.getByRole("button", { name: "Change password" }).click();
+    };
+    await fill(admin.password, changed, "a typo in the second one");
+    await expect(page.locator(".field-error")).toContainText("Does not match the new password");
+    await expect(page.getByLabel("Current password")).toHaveValue(admin.password);
+    await fill("not my password at all", changed, changed);
+    await expect(page.locator(".field-error")).toContainText("Is not your password");
+    await snapshot(page, "account");
+
+    await fill(admin.password, changed, changed);
+    await expect(page.locator("#password-changed")).toContainText("Password changed");
+    await expect(page.getByLabel("Current password")).toHaveValue("");
+    // Still signed in; and the new password is the one that signs in.
+    await open(page, "/app/default/workspaces");
+    await expect(page.getByRole("heading", { name: "Workspaces" })).toBeVisible();
+    await open(page, "/app/account");
+    await fill(changed, admin.password, admin.password);
+    await expect(page.locator("#password-changed")).toContainText("Password changed");
+    expect(problems).toEqual([]);
+  });
+
   test("the sign-in form works from the keyboard alone", async ({ page }) => {
     await open(page, "/app/login");
     await expect(page.getByLabel("E-mail address")).toBeFocused();

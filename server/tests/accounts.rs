@@ -407,3 +407,67 @@ async fn a_browser_that_signed_in_before_gets_in_while_outsiders_keep_the_addres
     let refused = accounts::sign_in(&state.app, &trusted_before, ADMIN_EMAIL, "Another-Passw0rd-2026").await;
     assert!(matches!(refused, Err(SignInError::Locked { .. })), "{refused:?}");
 }
+
+/// An administrator changes their own password by proving the current one, which is counted
+/// as a sign-in attempt: wrong guesses lock the address as at the sign-in page. Their other
+/// sessions end; the sign-in returned keeps this one going with the new password's mark.
+#[tokio::test]
+async fn an_administrator_changes_their_own_password_with_the_current_one() {
+    use accounts::PasswordChangeError;
+    use app::api::session::signed_in_administrator;
+    let (state, clock, _dir) = prepared().await;
+    let (signed_in, other_session) = signed_in_session(&state, &clock).await;
+    let admin = &signed_in.administrator;
+    let console = accounts::SignInFrom { address: Some(std::net::IpAddr::from([192, 0, 2, 7])), devices: Vec::new() };
+    let change = |current: &'static str, new: &'static str| {
+        let (app, admin, console) = (state.app.clone(), admin.clone(), console.clone());
+        async move { accounts::change_own_password(&app, &admin, &console, current, new).await }
+    };
+    let field = |result: Result<accounts::SignedIn, PasswordChangeError>| match result {
+        Err(PasswordChangeError::New(ServiceError::Invalid(problem))) => problem.field,
+        other => panic!("expected a field error, got {other:?}"),
+    };
+    assert_eq!(field(change(ADMIN_PASSWORD, "short").await), "new_password");
+    assert_eq!(field(change(ADMIN_PASSWORD, ADMIN_PASSWORD).await), "new_password", "the same one again");
+    assert!(matches!(
+        change("not my password", "Another-Passw0rd-2026").await,
+        Err(PasswordChangeError::Current(SignInError::Invalid))
+    ));
+    assert!(signed_in_administrator(&other_session, &state.app).await.unwrap().is_some(), "nothing changed yet");
+
+    let changed = change(ADMIN_PASSWORD, "Another-Passw0rd-2026").await.unwrap();
+    assert_eq!(changed.administrator, *admin);
+    assert_ne!(changed.password_mark, signed_in.password_mark);
+    assert_eq!(signed_in_administrator(&other_session, &state.app).await.unwrap(), None, "the other session has ended");
+    assert_eq!(
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await,
+        Err(SignInError::Invalid)
+    );
+    // This browser is trusted under the new password: an outsider's lock does not hold it.
+    for _ in 0..5 {
+        let _ = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "an outsider's guess").await;
+    }
+    let trusted = accounts::SignInFrom { address: None, devices: vec![changed.device] };
+    assert!(accounts::sign_in(&state.app, &trusted, ADMIN_EMAIL, "Another-Passw0rd-2026").await.is_ok());
+    let recorded = settled_activity(&state, 0).await;
+    assert!(
+        recorded.contains(&(
+            Kind::PasswordChanged,
+            Outcome::Success,
+            Some(ADMIN_EMAIL.to_owned()),
+            None,
+            Some("192.0.2.7".to_owned())
+        )),
+        "by themselves, from their address: {recorded:?}"
+    );
+
+    // Guessing the current password is counted like any sign-in: five wrong lock the address.
+    clock.advance(Duration::minutes(15));
+    for _ in 0..4 {
+        assert!(matches!(change("guess", "Yet-Another-Passw0rd").await, Err(PasswordChangeError::Current(SignInError::Invalid))));
+    }
+    assert!(matches!(
+        change("guess", "Yet-Another-Passw0rd").await,
+        Err(PasswordChangeError::Current(SignInError::Locked { .. }))
+    ));
+}

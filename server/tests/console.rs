@@ -427,3 +427,44 @@ async fn compressed_copies_of_the_assets_are_served_to_browsers_that_accept_them
     assert_eq!(fetch("console.wasm", "identity").await, (StatusCode::OK, None, "wasm".to_owned()));
     assert_eq!(fetch("console.css", "gzip, br").await, (StatusCode::OK, None, "css".to_owned()));
 }
+
+/// Changing one's own password through the console: the session goes on under a new id, every
+/// other session of the old password ends, and the browser gets a device token for the new one.
+#[tokio::test]
+async fn an_administrator_changes_their_password_and_only_this_session_goes_on() {
+    let server = TestServer::start().await;
+    let (base, client) = (server.http.clone(), client());
+    let (this, _) = session_cookie(&sign_in(&base, &client, None, ADMIN_PASSWORD).await);
+    let (other, _) = session_cookie(&sign_in(&base, &client, None, ADMIN_PASSWORD).await);
+    let change = |cookie: String, fields: [(&'static str, &'static str); 3]| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let request = client.post(format!("{base}/app/fn/change_password")).header(ORIGIN, &base).header(COOKIE, cookie);
+            request.form(&fields).send().await.unwrap()
+        }
+    };
+    let new = "Another-Passw0rd-2026";
+    let mismatch =
+        change(this.clone(), [("current_password", ADMIN_PASSWORD), ("new_password", new), ("confirm_password", "typo")]).await;
+    assert_eq!(mismatch.status(), StatusCode::BAD_REQUEST);
+    assert!(mismatch.text().await.unwrap().contains("confirm_password: does not match"));
+    let anonymous = client
+        .post(format!("{base}/app/fn/change_password"))
+        .header(ORIGIN, &base)
+        .form(&[("current_password", ADMIN_PASSWORD), ("new_password", new), ("confirm_password", new)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    let changed =
+        change(this.clone(), [("current_password", ADMIN_PASSWORD), ("new_password", new), ("confirm_password", new)]).await;
+    assert!(changed.status().is_success(), "{}", changed.status());
+    let (renewed, _) = session_cookie(&changed);
+    assert_ne!(renewed, this, "a new session id");
+    cookie_named(&changed, "onboard_device");
+    assert_eq!(list_workspaces(&base, &client, Some(&renewed)).await, StatusCode::OK);
+    assert_eq!(list_workspaces(&base, &client, Some(&other)).await, StatusCode::UNAUTHORIZED, "the other session ended");
+    assert_eq!(sign_in(&base, &client, None, ADMIN_PASSWORD).await.status(), StatusCode::BAD_REQUEST, "the old password");
+    assert!(sign_in(&base, &client, None, new).await.status().is_success());
+}

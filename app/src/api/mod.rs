@@ -1,6 +1,7 @@
 //! Server functions: thin wrappers that take the state, check the session, call a service and
 //! map the error. Their arguments and results are the domain's serde types.
 
+pub mod account;
 pub mod applications;
 pub mod audit;
 pub mod auth;

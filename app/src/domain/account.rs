@@ -19,6 +19,9 @@ pub struct Administrator {
     pub email: String,
 }
 
+/// The fewest characters an administrator's password may have.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
 /// Normalises an e-mail address for lookup: trimmed, lower-case.
 pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()

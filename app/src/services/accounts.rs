@@ -16,14 +16,13 @@ use tokio::sync::SemaphorePermit;
 
 use super::ServiceError;
 use crate::clock::Clock;
-use crate::domain::account::{AdminUser, Administrator, is_email, normalise_email};
+use crate::domain::account::{AdminUser, Administrator, MIN_PASSWORD_CHARS, is_email, normalise_email};
 use crate::domain::activity::{AdministratorEventType, COMMAND_LINE_ACTOR, NewAdministratorEvent, SERVER_START_ACTOR};
 use crate::domain::workspace::SettingsError;
 use crate::secrets::{self, Secret};
 use crate::state::AppState;
 use crate::storage::{Store, StoreError};
 
-pub const MIN_PASSWORD_LEN: usize = 12;
 const MAX_PASSWORD_LEN: usize = 1024;
 const MAX_FAILED_SIGN_INS: i32 = 5;
 const LOCK_DURATION: Duration = Duration::minutes(15);
@@ -128,8 +127,8 @@ impl Counter<'_> {
 /// changes it, and a session whose mark is not the current one is signed out. It is a hash of
 /// the password's argon2 hash, so a session holds nothing a guessed password can be checked
 /// against.
-fn password_mark(user: &AdminUser) -> String {
-    secrets::Secret::from_given(user.password_hash.clone()).hash().as_str().to_owned()
+fn password_mark(password_hash: &str) -> String {
+    Secret::from_given(password_hash.to_owned()).hash().as_str().to_owned()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -157,7 +156,7 @@ pub async fn create_administrator(
     if !is_email(email) {
         return Err(SettingsError::new("email", "is not an e-mail address").into());
     }
-    let password_hash = acceptable_password_hash(password).await?;
+    let password_hash = acceptable_password_hash("password", password).await?;
     let now = clock.now();
     let user = AdminUser { id: secrets::new_time_ordered_id(now), email: normalise_email(email), password_hash, created_at: now };
     match store.insert_admin_user(&user).await {
@@ -176,23 +175,76 @@ pub async fn create_administrator(
 /// and lock are forgotten, and so are the browsers trusted by sign-ins with the old one.
 pub async fn set_password(store: &dyn Store, clock: &dyn Clock, email: &str, password: &str) -> Result<(), ServiceError> {
     let email = normalise_email(email);
-    let password_hash = acceptable_password_hash(password).await?;
-    match store.set_admin_password(&email, &password_hash).await {
+    let password_hash = acceptable_password_hash("password", password).await?;
+    let changed = NewAdministratorEvent::new(AdministratorEventType::PasswordChanged, Some(&email), clock.now());
+    replace_password(store, &email, &password_hash, &changed.by(COMMAND_LINE_ACTOR)).await
+}
+
+/// Why an administrator's own password was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordChangeError {
+    /// The current password was not right, or could not be checked now (held off by a lock or
+    /// the caller's rate).
+    #[error(transparent)]
+    Current(#[from] SignInError),
+    /// The new one is not acceptable (the field says why), or saving it failed.
+    #[error(transparent)]
+    New(#[from] ServiceError),
+}
+
+/// The signed-in `administrator` replaces their own password, proving it with the `current`
+/// one. That proof is a sign-in attempt like any other ([`sign_in`]: counted, locked, held off
+/// by the caller's rate), so a stolen session cannot guess the password here faster than at
+/// the sign-in page. Then as [`set_password`]: every session of the old password ends, and the
+/// browsers it trusted are forgotten; this browser is trusted afresh, and the returned sign-in
+/// (with the new password's mark) keeps this session.
+pub async fn change_own_password(
+    state: &AppState,
+    administrator: &Administrator,
+    from: &SignInFrom,
+    current: &str,
+    new: &str,
+) -> Result<SignedIn, PasswordChangeError> {
+    if new == current {
+        return Err(ServiceError::from(SettingsError::new("new_password", "is the current password; choose another")).into());
+    }
+    let password_hash = acceptable_password_hash("new_password", new).await?;
+    checked_sign_in(state, from, &administrator.email, current).await?;
+    let (store, now) = (state.store.as_ref(), state.clock.now());
+    let changed = NewAdministratorEvent::new(AdministratorEventType::PasswordChanged, Some(&administrator.email), now);
+    replace_password(store, &administrator.email, &password_hash, &changed.from_address(from.address)).await?;
+    let device = Secret::generate();
+    store
+        .trust_device(device.hash().as_str(), &administrator.email, &password_hash, now.timestamp())
+        .await
+        .map_err(ServiceError::from)?;
+    Ok(SignedIn { administrator: administrator.clone(), password_mark: password_mark(&password_hash), device })
+}
+
+/// Stores `password_hash` as the password of `email` and records `changed`; the address's
+/// failed sign-ins and trusted browsers are forgotten.
+async fn replace_password(
+    store: &dyn Store,
+    email: &str,
+    password_hash: &str,
+    changed: &NewAdministratorEvent,
+) -> Result<(), ServiceError> {
+    match store.set_admin_password(email, password_hash).await {
         Ok(()) => {
-            let changed = NewAdministratorEvent::new(AdministratorEventType::PasswordChanged, Some(&email), clock.now());
-            super::activity::record(store, &changed.by(COMMAND_LINE_ACTOR)).await;
-            store.forget_devices(&email).await?;
-            Ok(store.clear_sign_in_attempts(&email).await?)
+            super::activity::record(store, changed).await;
+            store.forget_devices(email).await?;
+            Ok(store.clear_sign_in_attempts(email).await?)
         }
         Err(StoreError::NotFound) => Err(ServiceError::NotFound("administrator")),
         Err(other) => Err(other.into()),
     }
 }
 
-/// The hash of a new password long enough (and not absurdly long).
-async fn acceptable_password_hash(password: &str) -> Result<String, ServiceError> {
-    if password.chars().count() < MIN_PASSWORD_LEN || password.len() > MAX_PASSWORD_LEN {
-        return Err(SettingsError::new("password", format!("must be at least {MIN_PASSWORD_LEN} characters")).into());
+/// The hash of a new password long enough (and not absurdly long); `field` names it in the
+/// refusal.
+async fn acceptable_password_hash(field: &str, password: &str) -> Result<String, ServiceError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_LEN {
+        return Err(SettingsError::new(field, format!("must be at least {MIN_PASSWORD_CHARS} characters")).into());
     }
     hash(password.to_owned()).await.map_err(ServiceError::Internal)
 }
@@ -275,7 +327,7 @@ async fn checked_sign_in(state: &AppState, from: &SignInFrom, email: &str, passw
     };
     if let Some(user) = signed_in {
         let device = counter.succeeded(store, &user, now).await.map_err(internal)?;
-        let password_mark = password_mark(&user);
+        let password_mark = password_mark(&user.password_hash);
         return Ok(SignedIn { administrator: Administrator { id: user.id, email: user.email }, password_mark, device });
     }
     if an_administrators {
@@ -321,7 +373,7 @@ pub async fn signed_out(state: &AppState, administrator: &Administrator, caller:
 /// The administrator a session names, if the account still exists and its password is still
 /// the one the session was signed in with.
 pub async fn administrator(state: &AppState, id: &str, signed_in_with: &str) -> Result<Option<Administrator>, ServiceError> {
-    let user = state.store.admin_user_by_id(id).await?.filter(|user| password_mark(user) == signed_in_with);
+    let user = state.store.admin_user_by_id(id).await?.filter(|user| password_mark(&user.password_hash) == signed_in_with);
     Ok(user.map(|user| Administrator { id: user.id, email: user.email }))
 }
 

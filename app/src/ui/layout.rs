@@ -27,7 +27,18 @@ pub fn TopBar() -> impl IntoView {
                     "Status"
                 </A>
                 <Transition fallback=|| ()>
-                    {move || administrator.get().and_then(Result::ok).map(|admin| view! { <span class="who">{admin.email}</span> })}
+                    {move || {
+                        administrator
+                            .get()
+                            .and_then(Result::ok)
+                            .map(|admin| {
+                                view! {
+                                    <A href=super::account::ACCOUNT_PATH attr:class="topbar-link who" attr:title="Your account">
+                                        {admin.email}
+                                    </A>
+                                }
+                            })
+                    }}
                 </Transition>
                 <ActionForm action=sign_out>
                     <button type="submit" class="button ghost small">

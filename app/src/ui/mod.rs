@@ -1,5 +1,6 @@
 //! The console's pages and components.
 
+mod account;
 mod activity;
 mod components;
 #[cfg(feature = "ssr")]
@@ -18,6 +19,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
 
+use account::AccountPage;
 use activity::ActivityPage;
 use directory::WorkspaceDirectory;
 use login::LoginPage;
@@ -73,6 +75,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/app/login") view=LoginPage />
                 <Route path=path!("/app/status") view=StatusPage />
                 <Route path=path!("/app/activity") view=ActivityPage />
+                <Route path=path!("/app/account") view=AccountPage />
                 <Route path=path!("/app/:tenant/workspaces") view=WorkspaceDirectory />
                 <ParentRoute path=path!("/app/:tenant/workspaces/:workspace") view=WorkspaceLayout>
                     <Route path=path!("") view=|| view! { <Redirect path="dcr" /> } />

@@ -1,0 +1,36 @@
+//! The signed-in administrator's own account: changing their password.
+
+use leptos::prelude::*;
+
+/// Replaces the signed-in administrator's password: `current_password` proves it is them (a
+/// sign-in attempt like any other), `new_password` twice. Every other session of theirs ends;
+/// this one goes on under a new id.
+#[server(prefix = "/app/fn", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<(), ServerFnError> {
+    use crate::api::errors::{internal, invalid, refused, user_error};
+    use crate::api::session::{app_state, record_sign_in, require_administrator, session, sign_in_from, trust_browser};
+    use crate::services::accounts::{self, PasswordChangeError, SignInError};
+    let administrator = require_administrator().await?;
+    if new_password != confirm_password {
+        return Err(invalid("confirm_password: does not match the new password"));
+    }
+    let state = app_state()?;
+    match accounts::change_own_password(&state, &administrator, &sign_in_from(), &current_password, &new_password).await {
+        Ok(signed_in) => {
+            trust_browser(&signed_in.device);
+            record_sign_in(&session().await?, signed_in, state.clock.now().timestamp()).await.map_err(internal)?;
+            tracing::info!(administrator = %administrator.email, "changed their console password");
+            Ok(())
+        }
+        Err(PasswordChangeError::Current(SignInError::Invalid)) => Err(invalid("current_password: is not your password")),
+        Err(PasswordChangeError::Current(SignInError::Internal(detail))) => Err(internal(detail)),
+        Err(PasswordChangeError::Current(held_off)) => {
+            Err(refused(axum::http::StatusCode::TOO_MANY_REQUESTS, format!("current_password: {held_off}")))
+        }
+        Err(PasswordChangeError::New(error)) => Err(user_error(error)),
+    }
+}
