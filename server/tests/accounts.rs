@@ -418,7 +418,13 @@ async fn an_administrator_changes_their_own_password_with_the_current_one() {
     let (state, clock, _dir) = prepared().await;
     let (signed_in, other_session) = signed_in_session(&state, &clock).await;
     let admin = &signed_in.administrator;
-    let console = accounts::SignInFrom { address: Some(std::net::IpAddr::from([192, 0, 2, 7])), devices: Vec::new() };
+    // From the browser that signed in, which is trusted: an outsider's lock on the address
+    // does not keep its administrator from changing the password.
+    let console =
+        accounts::SignInFrom { address: Some(std::net::IpAddr::from([192, 0, 2, 7])), devices: vec![signed_in.device.clone()] };
+    for _ in 0..5 {
+        let _ = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "an outsider's guess").await;
+    }
     let change = |current: &'static str, new: &'static str| {
         let (app, admin, console) = (state.app.clone(), admin.clone(), console.clone());
         async move { accounts::change_own_password(&app, &admin, &console, current, new).await }
@@ -443,10 +449,14 @@ async fn an_administrator_changes_their_own_password_with_the_current_one() {
         accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await,
         Err(SignInError::Invalid)
     );
-    // This browser is trusted under the new password: an outsider's lock does not hold it.
+    // This browser is trusted afresh under the new password (the old token is forgotten): an
+    // outsider's lock does not hold it.
     for _ in 0..5 {
         let _ = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "an outsider's guess").await;
     }
+    let forgotten = accounts::SignInFrom { address: None, devices: vec![signed_in.device.clone()] };
+    let refused = accounts::sign_in(&state.app, &forgotten, ADMIN_EMAIL, "Another-Passw0rd-2026").await;
+    assert!(matches!(refused, Err(SignInError::Locked { .. })), "{refused:?}");
     let trusted = accounts::SignInFrom { address: None, devices: vec![changed.device] };
     assert!(accounts::sign_in(&state.app, &trusted, ADMIN_EMAIL, "Another-Passw0rd-2026").await.is_ok());
     let recorded = settled_activity(&state, 0).await;
@@ -461,7 +471,7 @@ async fn an_administrator_changes_their_own_password_with_the_current_one() {
         "by themselves, from their address: {recorded:?}"
     );
 
-    // Guessing the current password is counted like any sign-in: five wrong lock the address.
+    // Guessing the current password is counted like any sign-in: five wrong lock the browser.
     clock.advance(Duration::minutes(15));
     for _ in 0..4 {
         assert!(matches!(change("guess", "Yet-Another-Passw0rd").await, Err(PasswordChangeError::Current(SignInError::Invalid))));

@@ -231,7 +231,7 @@ async fn repeated_failures_lock_the_account_with_a_clear_message() {
     let earlier = sign_in(&base, &client, None, ADMIN_PASSWORD).await;
     let (device, header) = cookie_named(&earlier, "onboard_device");
     assert!(device.len() > "onboard_device=".len() + 40, "{device}");
-    for attribute in ["Path=/app/fn/sign_in", "HttpOnly", "SameSite=Strict", "Max-Age=2592000"] {
+    for attribute in ["Path=/app/fn/;", "HttpOnly", "SameSite=Strict", "Max-Age=2592000"] {
         assert!(header.contains(attribute), "{attribute} missing from {header}");
     }
     for _ in 0..4 {
@@ -457,11 +457,17 @@ async fn an_administrator_changes_their_password_and_only_this_session_goes_on()
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 
+    let wrong =
+        change(this.clone(), [("current_password", "not my password"), ("new_password", new), ("confirm_password", new)]).await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert!(wrong.text().await.unwrap().contains("current_password: is not your password"));
+
     let changed =
         change(this.clone(), [("current_password", ADMIN_PASSWORD), ("new_password", new), ("confirm_password", new)]).await;
     assert!(changed.status().is_success(), "{}", changed.status());
     let (renewed, _) = session_cookie(&changed);
     assert_ne!(renewed, this, "a new session id");
+    assert_eq!(list_workspaces(&base, &client, Some(&this)).await, StatusCode::UNAUTHORIZED, "the old id is gone");
     cookie_named(&changed, "onboard_device");
     assert_eq!(list_workspaces(&base, &client, Some(&renewed)).await, StatusCode::OK);
     assert_eq!(list_workspaces(&base, &client, Some(&other)).await, StatusCode::UNAUTHORIZED, "the other session ended");

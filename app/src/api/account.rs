@@ -22,8 +22,14 @@ pub async fn change_password(
     match accounts::change_own_password(&state, &administrator, &sign_in_from(), &current_password, &new_password).await {
         Ok(signed_in) => {
             trust_browser(&signed_in.device);
-            record_sign_in(&session().await?, signed_in, state.clock.now().timestamp()).await.map_err(internal)?;
             tracing::info!(administrator = %administrator.email, "changed their console password");
+            if let Err(error) = record_sign_in(&session().await?, signed_in, state.clock.now().timestamp()).await {
+                tracing::error!(%error, "a new password was set, but the session it was set in could not go on");
+                return Err(refused(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "Your password was changed, but this session could not go on: sign in again with the new one.",
+                ));
+            }
             Ok(())
         }
         Err(PasswordChangeError::Current(SignInError::Invalid)) => Err(invalid("current_password: is not your password")),

@@ -1,6 +1,7 @@
 //! The `onboard_device` cookie: the token a browser is trusted by after a successful sign-in
-//! ([`crate::services::accounts::SignInFrom`]). Sent only to the sign-in server function, never
-//! readable by scripts, never sent by another site's request; it lasts as long as the trust.
+//! ([`crate::services::accounts::SignInFrom`]). Sent only to the console's server functions
+//! (signing in, and checking the current password before a new one), never readable by
+//! scripts, never sent by another site's request; it lasts as long as the trust.
 //! Over HTTPS it is `__Secure-onboard_device`, which browsers take only from a secure origin,
 //! so a cookie planted over plain HTTP cannot pass for it.
 
@@ -13,8 +14,8 @@ use crate::services::accounts::DEVICE_TRUST;
 
 const DEVICE_COOKIE: &str = "onboard_device";
 const SECURE_DEVICE_COOKIE: &str = "__Secure-onboard_device";
-/// The only path the cookie is sent to.
-const SIGN_IN_PATH: &str = "/app/fn/sign_in";
+/// The only path the cookie is sent under.
+const SERVER_FUNCTIONS_PATH: &str = "/app/fn/";
 /// Longer than any token Onboard makes (43 characters); a longer value is not one.
 const MAX_TOKEN_LEN: usize = 64;
 /// The most tokens of one request looked at (a planted cookie of the same name and path may
@@ -53,7 +54,8 @@ pub fn presented(headers: &HeaderMap, https: bool) -> Vec<Secret> {
 pub fn set_cookie(token: &Secret, https: bool) -> Option<HeaderValue> {
     let (name, secure) = (cookie_name(https), if https { "; Secure" } else { "" });
     let max_age = DEVICE_TRUST.num_seconds();
-    let value = format!("{name}={}; Path={SIGN_IN_PATH}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}", token.expose());
+    let value =
+        format!("{name}={}; Path={SERVER_FUNCTIONS_PATH}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}", token.expose());
     HeaderValue::from_str(&value).ok()
 }
 
@@ -86,10 +88,10 @@ mod tests {
     }
 
     #[test]
-    fn the_cookie_goes_only_to_sign_in_and_is_secure_over_https() {
+    fn the_cookie_goes_only_to_server_functions_and_is_secure_over_https() {
         let token = Secret::from_given("token".to_owned());
         let plain = set_cookie(&token, false).unwrap_or(HeaderValue::from_static(""));
-        assert_eq!(plain, "onboard_device=token; Path=/app/fn/sign_in; Max-Age=2592000; HttpOnly; SameSite=Strict");
+        assert_eq!(plain, "onboard_device=token; Path=/app/fn/; Max-Age=2592000; HttpOnly; SameSite=Strict");
         let secure = set_cookie(&token, true).unwrap_or(HeaderValue::from_static(""));
         assert!(
             secure.to_str().is_ok_and(|value| value.starts_with("__Secure-onboard_device=token;") && value.ends_with("; Secure"))

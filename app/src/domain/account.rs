@@ -21,6 +21,8 @@ pub struct Administrator {
 
 /// The fewest characters an administrator's password may have.
 pub const MIN_PASSWORD_CHARS: usize = 12;
+/// The longest a password may be, in bytes (a longer one is refused before any hashing).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// Normalises an e-mail address for lookup: trimmed, lower-case.
 pub fn normalise_email(email: &str) -> String {

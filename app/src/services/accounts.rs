@@ -16,14 +16,13 @@ use tokio::sync::SemaphorePermit;
 
 use super::ServiceError;
 use crate::clock::Clock;
-use crate::domain::account::{AdminUser, Administrator, MIN_PASSWORD_CHARS, is_email, normalise_email};
+use crate::domain::account::{AdminUser, Administrator, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, is_email, normalise_email};
 use crate::domain::activity::{AdministratorEventType, COMMAND_LINE_ACTOR, NewAdministratorEvent, SERVER_START_ACTOR};
 use crate::domain::workspace::SettingsError;
 use crate::secrets::{self, Secret};
 use crate::state::AppState;
 use crate::storage::{Store, StoreError};
 
-const MAX_PASSWORD_LEN: usize = 1024;
 const MAX_FAILED_SIGN_INS: i32 = 5;
 const LOCK_DURATION: Duration = Duration::minutes(15);
 /// How long failed sign-ins are counted after the last attempt.
@@ -177,7 +176,14 @@ pub async fn set_password(store: &dyn Store, clock: &dyn Clock, email: &str, pas
     let email = normalise_email(email);
     let password_hash = acceptable_password_hash("password", password).await?;
     let changed = NewAdministratorEvent::new(AdministratorEventType::PasswordChanged, Some(&email), clock.now());
-    replace_password(store, &email, &password_hash, &changed.by(COMMAND_LINE_ACTOR)).await
+    match store.set_admin_password(&email, &password_hash, None).await {
+        Ok(()) => {
+            after_new_password(store, &email, &changed.by(COMMAND_LINE_ACTOR)).await;
+            Ok(())
+        }
+        Err(StoreError::NotFound) => Err(ServiceError::NotFound("administrator")),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Why an administrator's own password was not changed.
@@ -187,17 +193,20 @@ pub enum PasswordChangeError {
     /// the caller's rate).
     #[error(transparent)]
     Current(#[from] SignInError),
-    /// The new one is not acceptable (the field says why), or saving it failed.
+    /// The new one is not acceptable (the field says why), the password was changed elsewhere
+    /// meanwhile (a conflict), or saving it failed.
     #[error(transparent)]
     New(#[from] ServiceError),
 }
 
 /// The signed-in `administrator` replaces their own password, proving it with the `current`
-/// one. That proof is a sign-in attempt like any other ([`sign_in`]: counted, locked, held off
-/// by the caller's rate), so a stolen session cannot guess the password here faster than at
-/// the sign-in page. Then as [`set_password`]: every session of the old password ends, and the
-/// browsers it trusted are forgotten; this browser is trusted afresh, and the returned sign-in
-/// (with the new password's mark) keeps this session.
+/// one. That proof is a sign-in attempt like any other (counted, locked, held off by the
+/// caller's rate, a trusted browser counted on its own), so a stolen session cannot guess the
+/// password here faster than at the sign-in page; nothing is hashed before it passes. The new
+/// password replaces only the one just checked: a change made meanwhile (`onboard admin
+/// set-password`, another tab) is not overwritten. Then as [`set_password`]: every session of
+/// the old password ends, and the browsers it trusted are forgotten; this browser is trusted
+/// afresh, and the returned sign-in (with the new password's mark) keeps this session.
 pub async fn change_own_password(
     state: &AppState,
     administrator: &Administrator,
@@ -208,44 +217,53 @@ pub async fn change_own_password(
     if new == current {
         return Err(ServiceError::from(SettingsError::new("new_password", "is the current password; choose another")).into());
     }
-    let password_hash = acceptable_password_hash("new_password", new).await?;
-    checked_sign_in(state, from, &administrator.email, current).await?;
+    acceptable_password("new_password", new).map_err(ServiceError::from)?;
+    let checked = checked_sign_in(state, from, &administrator.email, current).await?;
+    let password_hash = hash(new.to_owned()).await.map_err(ServiceError::Internal)?;
     let (store, now) = (state.store.as_ref(), state.clock.now());
+    match store.set_admin_password(&administrator.email, &password_hash, Some(&checked.password_hash)).await {
+        Ok(()) => {}
+        Err(StoreError::NotFound) => {
+            return Err(ServiceError::Conflict("your password was changed meanwhile; sign in again".to_owned()).into());
+        }
+        Err(other) => return Err(ServiceError::from(other).into()),
+    }
     let changed = NewAdministratorEvent::new(AdministratorEventType::PasswordChanged, Some(&administrator.email), now);
-    replace_password(store, &administrator.email, &password_hash, &changed.from_address(from.address)).await?;
+    after_new_password(store, &administrator.email, &changed.from_address(from.address)).await;
     let device = Secret::generate();
-    store
-        .trust_device(device.hash().as_str(), &administrator.email, &password_hash, now.timestamp())
-        .await
-        .map_err(ServiceError::from)?;
+    if let Err(error) = store.trust_device(device.hash().as_str(), &administrator.email, &password_hash, now.timestamp()).await {
+        tracing::warn!(%error, "a new password was set, but the browser it was set from could not be trusted");
+    }
     Ok(SignedIn { administrator: administrator.clone(), password_mark: password_mark(&password_hash), device })
 }
 
-/// Stores `password_hash` as the password of `email` and records `changed`; the address's
-/// failed sign-ins and trusted browsers are forgotten.
-async fn replace_password(
-    store: &dyn Store,
-    email: &str,
-    password_hash: &str,
-    changed: &NewAdministratorEvent,
-) -> Result<(), ServiceError> {
-    match store.set_admin_password(email, password_hash).await {
-        Ok(()) => {
-            super::activity::record(store, changed).await;
-            store.forget_devices(email).await?;
-            Ok(store.clear_sign_in_attempts(email).await?)
-        }
-        Err(StoreError::NotFound) => Err(ServiceError::NotFound("administrator")),
-        Err(other) => Err(other.into()),
+/// What follows a new password of `email`, once it is stored: `changed` recorded, the address's
+/// failed sign-ins and trusted browsers forgotten. The password stands whatever happens here,
+/// so a failure is logged, not returned as the change's.
+async fn after_new_password(store: &dyn Store, email: &str, changed: &NewAdministratorEvent) {
+    super::activity::record(store, changed).await;
+    if let Err(error) = store.forget_devices(email).await {
+        tracing::error!(%error, %email, "a new password was set, but the browsers the old one trusted could not be forgotten");
+    }
+    if let Err(error) = store.clear_sign_in_attempts(email).await {
+        tracing::warn!(%error, %email, "a new password was set, but the address's failed sign-ins could not be forgotten");
     }
 }
 
-/// The hash of a new password long enough (and not absurdly long); `field` names it in the
-/// refusal.
-async fn acceptable_password_hash(field: &str, password: &str) -> Result<String, ServiceError> {
-    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_LEN {
-        return Err(SettingsError::new(field, format!("must be at least {MIN_PASSWORD_CHARS} characters")).into());
+/// Refuses a new password too short (or absurdly long); `field` names it in the refusal.
+fn acceptable_password(field: &str, password: &str) -> Result<(), SettingsError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(SettingsError::new(field, format!("must be at least {MIN_PASSWORD_CHARS} characters")));
     }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(SettingsError::new(field, format!("must be at most {MAX_PASSWORD_BYTES} bytes")));
+    }
+    Ok(())
+}
+
+/// The hash of an acceptable new password ([`acceptable_password`]).
+async fn acceptable_password_hash(field: &str, password: &str) -> Result<String, ServiceError> {
+    acceptable_password(field, password)?;
     hash(password.to_owned()).await.map_err(ServiceError::Internal)
 }
 
@@ -267,7 +285,7 @@ pub async fn ensure_administrator(state: &AppState, email: &str, password: &str)
 /// addresses no administrator has, nor attempts held off by a lock or by the caller's rate,
 /// which anyone could send without end.
 pub async fn sign_in(state: &AppState, from: &SignInFrom, email: &str, password: &str) -> Result<SignedIn, SignInError> {
-    let answer = checked_sign_in(state, from, email, password).await;
+    let answer = checked_sign_in(state, from, email, password).await.map(|checked| checked.signed_in);
     if let Ok(signed_in) = &answer {
         let event =
             NewAdministratorEvent::new(AdministratorEventType::SignedIn, Some(&signed_in.administrator.email), state.clock.now());
@@ -283,14 +301,20 @@ pub async fn sign_in(state: &AppState, from: &SignInFrom, email: &str, password:
     answer
 }
 
+/// A password checked: the sign-in it makes, and the hash it was checked against.
+struct Checked {
+    signed_in: SignedIn,
+    password_hash: String,
+}
+
 /// [`sign_in`], uncounted.
-async fn checked_sign_in(state: &AppState, from: &SignInFrom, email: &str, password: &str) -> Result<SignedIn, SignInError> {
+async fn checked_sign_in(state: &AppState, from: &SignInFrom, email: &str, password: &str) -> Result<Checked, SignInError> {
     let internal = |e: StoreError| SignInError::Internal(e.to_string());
     if let Some(Err(wait)) = from.address.map(|address| state.sign_in_rate.check(address)) {
         return Err(SignInError::TooFrequent { seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) });
     }
     let email = normalise_email(email);
-    if password.len() > MAX_PASSWORD_LEN || !is_email(&email) {
+    if password.len() > MAX_PASSWORD_BYTES || !is_email(&email) {
         // No administrator can have it (they are made with an e-mail address): nothing to count.
         return Err(SignInError::Invalid);
     }
@@ -328,7 +352,8 @@ async fn checked_sign_in(state: &AppState, from: &SignInFrom, email: &str, passw
     if let Some(user) = signed_in {
         let device = counter.succeeded(store, &user, now).await.map_err(internal)?;
         let password_mark = password_mark(&user.password_hash);
-        return Ok(SignedIn { administrator: Administrator { id: user.id, email: user.email }, password_mark, device });
+        let signed_in = SignedIn { administrator: Administrator { id: user.id, email: user.email }, password_mark, device };
+        return Ok(Checked { signed_in, password_hash: user.password_hash });
     }
     if an_administrators {
         let refusal = if attempt == MAX_FAILED_SIGN_INS { counter.lock_event() } else { AdministratorEventType::SignInRefused };

@@ -1078,6 +1078,12 @@ async fn administrators_and_sessions_are_kept() {
         ));
         assert_eq!(ok(store.admin_user_by_email("admin@bank.example").await).as_ref(), Some(&user));
         assert_eq!(ok(store.admin_user_by_id("u1").await).as_ref(), Some(&user));
+        // A new password replaces only the one named, when one is.
+        assert!(matches!(store.set_admin_password("admin@bank.example", "h2", Some("another")).await, Err(StoreError::NotFound)));
+        ok(store.set_admin_password("admin@bank.example", "h2", Some(&user.password_hash)).await);
+        ok(store.set_admin_password("admin@bank.example", &user.password_hash, None).await);
+        assert!(matches!(store.set_admin_password("nobody@bank.example", "h2", None).await, Err(StoreError::NotFound)));
+        assert_eq!(ok(store.admin_user_by_id("u1").await).as_ref(), Some(&user));
 
         // Sign-in attempts are counted by address, an administrator's or not.
         for email in ["admin@bank.example", "nobody@bank.example"] {

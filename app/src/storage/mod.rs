@@ -400,9 +400,10 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError>;
     async fn admin_user_by_email(&self, email: &str) -> Result<Option<AdminUser>, StoreError>;
     async fn admin_user_by_id(&self, id: &str) -> Result<Option<AdminUser>, StoreError>;
-    /// Replaces the password hash of the administrator with `email`; [`StoreError::NotFound`]
-    /// if there is none.
-    async fn set_admin_password(&self, email: &str, password_hash: &str) -> Result<(), StoreError>;
+    /// Replaces the password hash of the administrator with `email`, if it is still `replacing`
+    /// when one is given; [`StoreError::NotFound`] if there is no such administrator (or their
+    /// password is another by now).
+    async fn set_admin_password(&self, email: &str, password_hash: &str, replacing: Option<&str>) -> Result<(), StoreError>;
     async fn admin_user_count(&self) -> Result<i64, StoreError>;
     /// Epoch seconds until which sign-in as `email` is locked, if it is at `now_epoch`.
     async fn sign_in_locked_until(&self, email: &str, now_epoch: i64) -> Result<Option<i64>, StoreError>;

@@ -1586,10 +1586,11 @@ macro_rules! sql_store {
                 row.as_ref().map(Self::admin_user_from_row).transpose()
             }
 
-            async fn set_admin_password(&self, email: &str, password_hash: &str) -> Result<(), StoreError> {
-                let done = sqlx::query("update admin_user set password_hash = $2 where email = $1")
+            async fn set_admin_password(&self, email: &str, password_hash: &str, replacing: Option<&str>) -> Result<(), StoreError> {
+                let done = sqlx::query("update admin_user set password_hash = $2 where email = $1 and ($3 is null or password_hash = $3)")
                     .bind(email)
                     .bind(password_hash)
+                    .bind(replacing)
                     .execute(&self.pool)
                     .await?;
                 if done.rows_affected() == 0 {

@@ -7,7 +7,7 @@ use super::components::{FieldMessage, FormMessage, field_error};
 use super::layout::TopBar;
 use crate::api::account::ChangePassword;
 use crate::api::auth::current_administrator;
-use crate::domain::account::MIN_PASSWORD_CHARS;
+use crate::domain::account::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 
 /// The path of this page.
 pub const ACCOUNT_PATH: &str = "/app/account";
@@ -54,9 +54,26 @@ pub fn AccountPage() -> impl IntoView {
                     "Your other sessions end, and browsers trusted by earlier sign-ins are forgotten; this one stays signed in."
                 </p>
                 <ActionForm action=change node_ref=form attr:class="form-grid">
+                    // For password managers: whose password this is.
+                    <input
+                        type="email"
+                        class="hidden"
+                        autocomplete="username"
+                        readonly
+                        tabindex="-1"
+                        aria-hidden="true"
+                        prop:value=move || administrator.get().and_then(Result::ok).map(|admin| admin.email).unwrap_or_default()
+                    />
                     <div class="field">
                         <label for="current-password">"Current password"</label>
-                        <input id="current-password" name="current_password" type="password" autocomplete="current-password" required />
+                        <input
+                            id="current-password"
+                            name="current_password"
+                            type="password"
+                            autocomplete="current-password"
+                            maxlength=MAX_PASSWORD_BYTES
+                            required
+                        />
                         <FieldMessage field="current_password" error />
                     </div>
                     <div class="field">
@@ -67,6 +84,7 @@ pub fn AccountPage() -> impl IntoView {
                             type="password"
                             autocomplete="new-password"
                             minlength=minimum.clone()
+                            maxlength=MAX_PASSWORD_BYTES
                             required
                         />
                         <p class="hint">{format!("At least {MIN_PASSWORD_CHARS} characters.")}</p>
@@ -80,6 +98,7 @@ pub fn AccountPage() -> impl IntoView {
                             type="password"
                             autocomplete="new-password"
                             minlength=minimum
+                            maxlength=MAX_PASSWORD_BYTES
                             required
                         />
                         <FieldMessage field="confirm_password" error />
@@ -90,7 +109,7 @@ pub fn AccountPage() -> impl IntoView {
                             {move || if pending.get() { "Changing…" } else { "Change password" }}
                         </button>
                         <span class="muted" role="status" id="password-changed">
-                            {move || changed.get().then_some("Password changed. Your other sessions are signed out.")}
+                            {move || (changed.get() && !pending.get()).then_some("Password changed. Your other sessions are signed out.")}
                         </span>
                     </div>
                 </ActionForm>
