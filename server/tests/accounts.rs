@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use app::clock::FixedClock;
 use app::domain::activity::{AdministratorEventFilter, AdministratorEventType as Kind, COMMAND_LINE_ACTOR};
-use app::domain::audit::Outcome;
+use app::domain::event_log::Outcome;
 use app::services::ServiceError;
 use app::services::accounts::{self, SignInError};
 use chrono::{DateTime, Duration};

@@ -260,7 +260,7 @@ async fn abandoned_dcr_clients_are_listed_and_deleted_together_from_the_console(
     let created = |id: &str| app::domain::audit::NewAuditEvent {
         workspace: stored_client(id, true, 0).workspace,
         event_type: app::domain::audit::AuditEventType::DcrCreated,
-        outcome: app::domain::audit::Outcome::Success,
+        outcome: app::domain::event_log::Outcome::Success,
         client_id: Some(id.to_owned()),
         error: None,
         error_description: None,

@@ -3,12 +3,12 @@
 
 pub mod account;
 pub mod applications;
-pub mod audit;
 pub mod auth;
 pub mod dcr;
 pub mod device_cookie;
 pub mod dry_run;
 pub mod errors;
+pub mod event_logs;
 pub mod general;
 pub mod policies;
 pub mod sandbox;

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::audit::{EventFilter, Outcome, storable};
+use super::event_log::{EventFilter, Outcome, storable};
 use super::ids::TenantId;
 use super::oauth::UnknownValue;
 

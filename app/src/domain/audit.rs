@@ -8,6 +8,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::event_log::{EventFilter, Outcome, storable};
 use super::ids::WorkspaceRef;
 use super::oauth::UnknownValue;
 
@@ -74,34 +75,6 @@ impl fmt::Display for AuditEventType {
     }
 }
 
-/// Whether the attempt succeeded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Success,
-    Failure,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Success => "success",
-            Self::Failure => "failure",
-        }
-    }
-}
-
-impl FromStr for Outcome {
-    type Err = UnknownValue;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "success" => Ok(Self::Success),
-            "failure" => Ok(Self::Failure),
-            other => Err(UnknownValue(other.to_owned())),
-        }
-    }
-}
-
 /// An event to record. Never carries secrets or tokens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewAuditEvent {
@@ -124,13 +97,6 @@ pub struct NewAuditEvent {
     #[serde(default)]
     pub detail: Option<String>,
     pub created_at: DateTime<Utc>,
-}
-
-/// Text as every store can keep it: U+0000, which PostgreSQL's `text` cannot hold (the event
-/// would be lost), becomes U+FFFD. What a refused request named reaches the audit log
-/// unverified, so this is applied to it.
-pub fn storable(text: &str) -> String {
-    text.replace('\0', "\u{FFFD}")
 }
 
 /// The most characters of an identifier named by a request that an audit event keeps.
@@ -187,37 +153,8 @@ pub struct AuditEvent {
     pub event: NewAuditEvent,
 }
 
-/// Which events a list shows, newest first: of a workspace's audit log
-/// ([`AuditEventType`]) or of administrators' activity
-/// ([`AdministratorEventType`](super::activity::AdministratorEventType)).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EventFilter<Kind> {
-    pub event_type: Option<Kind>,
-    pub outcome: Option<Outcome>,
-    /// Show events older than this id (for paging).
-    pub before_id: Option<i64>,
-    pub limit: u32,
-}
-
 /// Which events of a workspace's audit log a list shows.
 pub type AuditFilter = EventFilter<AuditEventType>;
-
-impl<Kind> Default for EventFilter<Kind> {
-    fn default() -> Self {
-        Self { event_type: None, outcome: None, before_id: None, limit: 0 }
-    }
-}
-
-impl<Kind> EventFilter<Kind> {
-    pub const MAX_LIMIT: u32 = 500;
-
-    pub fn effective_limit(&self) -> u32 {
-        match self.limit {
-            0 => 100,
-            n => n.min(Self::MAX_LIMIT),
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

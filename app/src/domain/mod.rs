@@ -8,6 +8,7 @@ pub mod client;
 pub mod dcr;
 pub mod dn;
 pub mod dry_run;
+pub mod event_log;
 pub mod ids;
 pub mod jwks;
 pub mod limits;

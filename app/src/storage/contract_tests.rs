@@ -11,9 +11,10 @@ use serde_json::json;
 use sqlx::Connection as _;
 
 use super::*;
-use crate::domain::audit::{AuditEventType, Outcome};
+use crate::domain::audit::AuditEventType;
 use crate::domain::client::{ClientCursor, ClientFilter, PageStart};
 use crate::domain::dcr::DcrSettings;
+use crate::domain::event_log::Outcome;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::oauth::TokenEndpointAuthMethod;
 use crate::domain::workspace::Profile;

@@ -153,7 +153,8 @@ fn take_waiting(batch: &mut Vec<Pending>, receiver: &mut mpsc::Receiver<Pending>
 mod tests {
     use super::super::contract_tests;
     use super::*;
-    use crate::domain::audit::{AuditEventType, Outcome};
+    use crate::domain::audit::AuditEventType;
+    use crate::domain::event_log::Outcome;
 
     fn event() -> Write {
         let at = contract_tests::workspace_ref("obuk");

@@ -1855,7 +1855,8 @@ sql_store!(
 mod tests {
     use super::super::contract_tests;
     use super::*;
-    use crate::domain::audit::{AuditEventType, Outcome};
+    use crate::domain::audit::AuditEventType;
+    use crate::domain::event_log::Outcome;
 
     fn event(n: i64) -> Write {
         let event = contract_tests::audit(&contract_tests::workspace_ref("obuk"), AuditEventType::DcrRead, Outcome::Success, n);

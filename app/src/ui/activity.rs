@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use super::components::{error_message, or_dash, second};
 use super::event_log::{EventFilters, EventPager, EventQuery, OutcomeBadge, type_label};
 use super::layout::TopBar;
-use crate::api::audit::{EventPage, list_administrator_events};
+use crate::api::event_logs::{EventPage, list_administrator_events};
 use crate::domain::activity::AdministratorEvent;
 
 /// The path of this page.

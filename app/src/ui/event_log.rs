@@ -9,7 +9,7 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use super::components::{Badge, with_query};
-use crate::domain::audit::Outcome;
+use crate::domain::event_log::Outcome;
 
 /// The filter and page a log's query names: `outcome`, `type` and `before` (an event id).
 #[derive(Clone, Copy)]

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::use_workspace_path;
-use crate::api::audit::{EventPage, list_audit_events};
+use crate::api::event_logs::{EventPage, list_audit_events};
 use crate::domain::audit::AuditEvent;
 use crate::ui::components::{WrappingDn, error_message, or_dash, second};
 use crate::ui::event_log::{EventFilters, EventPager, EventQuery, OutcomeBadge, type_label};

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use app::domain::activity::AdministratorEventType;
-use app::domain::audit::{AuditEventType, EventFilter, Outcome};
+use app::domain::audit::AuditEventType;
+use app::domain::event_log::{EventFilter, Outcome};
 use app::services::{activity, audit};
 
 use super::{AdminCaller, query};

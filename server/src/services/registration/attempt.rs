@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use app::domain::audit::{AuditEventType, NewAuditEvent, Outcome, storable, storable_id};
+use app::domain::audit::{AuditEventType, NewAuditEvent, storable_id};
+use app::domain::event_log::{Outcome, storable};
 use app::domain::workspace::Workspace;
 
 use super::Failure;

@@ -54,7 +54,7 @@ pub async fn list_administrator_events(
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::{EVENT_PAGE_SIZE, EventPage};
-    use crate::domain::audit::EventFilter;
+    use crate::domain::event_log::EventFilter;
 
     /// A page's filter, from the console's query: a type or outcome it does not know shows
     /// every event. One more than a page is fetched, to know whether older events exist.

@@ -1,0 +1,73 @@
+//! What the event logs share (a workspace's audit log, [`super::audit`], and administrators'
+//! activity, [`super::activity`]): an event's outcome, the filter a list is read with, and
+//! text made storable.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::oauth::UnknownValue;
+
+/// Whether the attempt succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+        }
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = UnknownValue;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "success" => Ok(Self::Success),
+            "failure" => Ok(Self::Failure),
+            other => Err(UnknownValue(other.to_owned())),
+        }
+    }
+}
+
+/// Text as every store can keep it: U+0000, which PostgreSQL's `text` cannot hold (the event
+/// would be lost), becomes U+FFFD. What a refused request named reaches the audit log
+/// unverified, so this is applied to it.
+pub fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
+/// Which events a list shows, newest first: of a workspace's audit log
+/// ([`AuditEventType`](super::audit::AuditEventType)) or of administrators' activity
+/// ([`AdministratorEventType`](super::activity::AdministratorEventType)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventFilter<Kind> {
+    pub event_type: Option<Kind>,
+    pub outcome: Option<Outcome>,
+    /// Show events older than this id (for paging).
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
+impl<Kind> Default for EventFilter<Kind> {
+    fn default() -> Self {
+        Self { event_type: None, outcome: None, before_id: None, limit: 0 }
+    }
+}
+
+impl<Kind> EventFilter<Kind> {
+    pub const MAX_LIMIT: u32 = 500;
+
+    pub fn effective_limit(&self) -> u32 {
+        match self.limit {
+            0 => 100,
+            n => n.min(Self::MAX_LIMIT),
+        }
+    }
+}
