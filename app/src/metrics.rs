@@ -12,6 +12,7 @@ pub struct Metrics {
     registrations: IntCounterVec,
     token_requests: IntCounterVec,
     console_sign_ins: IntCounterVec,
+    console_password_changes: IntCounterVec,
     request_duration: HistogramVec,
     jwks_fetches: IntCounterVec,
     jwks_cache_hits: IntCounterVec,
@@ -53,6 +54,11 @@ impl Metrics {
             "Console sign-ins by outcome (signed_in, refused, locked, throttled, error).",
             &["outcome"],
         )?;
+        let console_password_changes = counter(
+            "console_password_changes_total",
+            "Administrators' own password changes by outcome (changed, refused, locked, throttled, rejected, error).",
+            &["outcome"],
+        )?;
         let jwks_fetches =
             counter("jwks_fetches_total", "JWKS fetches by outcome (fetched, served_stale, failed).", &["outcome"])?;
         let jwks_cache_hits = counter("jwks_cache_hits_total", "JWKS lookups answered from the cache.", &[])?;
@@ -62,7 +68,16 @@ impl Metrics {
             &["route", "method", "status"],
         )?;
         registry.register(Box::new(request_duration.clone()))?;
-        Ok(Self { registry, registrations, token_requests, console_sign_ins, request_duration, jwks_fetches, jwks_cache_hits })
+        Ok(Self {
+            registry,
+            registrations,
+            token_requests,
+            console_sign_ins,
+            console_password_changes,
+            request_duration,
+            jwks_fetches,
+            jwks_cache_hits,
+        })
     }
 
     /// A registration request answered: `error` is its wire error code, `None` when accepted.
@@ -81,6 +96,13 @@ impl Metrics {
     /// password), `locked`, `throttled` (the caller's rate) or `error`.
     pub fn console_sign_in(&self, outcome: &'static str) {
         self.console_sign_ins.with_label_values(&[outcome]).inc();
+    }
+
+    /// An administrator's own password change answered: `outcome` is `changed`, `refused` (a
+    /// wrong current password), `locked`, `throttled`, `rejected` (the new one not acceptable,
+    /// or changed elsewhere meanwhile) or `error`.
+    pub fn console_password_change(&self, outcome: &'static str) {
+        self.console_password_changes.with_label_values(&[outcome]).inc();
     }
 
     /// One request's latency; `route` is the matched route pattern, never the raw path.

@@ -480,4 +480,13 @@ async fn an_administrator_changes_their_own_password_with_the_current_one() {
         change("guess", "Yet-Another-Passw0rd").await,
         Err(PasswordChangeError::Current(SignInError::Locked { .. }))
     ));
+    let metrics = state.app.metrics.render();
+    for line in [
+        r#"onboard_console_password_changes_total{outcome="changed"} 1"#,
+        r#"onboard_console_password_changes_total{outcome="refused"} 5"#,
+        r#"onboard_console_password_changes_total{outcome="locked"} 1"#,
+        r#"onboard_console_password_changes_total{outcome="rejected"} 2"#,
+    ] {
+        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
+    }
 }

@@ -206,8 +206,29 @@ pub enum PasswordChangeError {
 /// password replaces only the one just checked: a change made meanwhile (`onboard admin
 /// set-password`, another tab) is not overwritten. Then as [`set_password`]: every session of
 /// the old password ends, and the browsers it trusted are forgotten; this browser is trusted
-/// afresh, and the returned sign-in (with the new password's mark) keeps this session.
+/// afresh, and the returned sign-in (with the new password's mark) keeps this session. Every
+/// answer is counted in `/metrics` by its outcome.
 pub async fn change_own_password(
+    state: &AppState,
+    administrator: &Administrator,
+    from: &SignInFrom,
+    current: &str,
+    new: &str,
+) -> Result<SignedIn, PasswordChangeError> {
+    let answer = checked_password_change(state, administrator, from, current, new).await;
+    state.metrics.console_password_change(match &answer {
+        Ok(_) => "changed",
+        Err(PasswordChangeError::Current(SignInError::Invalid)) => "refused",
+        Err(PasswordChangeError::Current(SignInError::Locked { .. })) => "locked",
+        Err(PasswordChangeError::Current(SignInError::TooFrequent { .. })) => "throttled",
+        Err(PasswordChangeError::New(ServiceError::Invalid(_) | ServiceError::Conflict(_))) => "rejected",
+        Err(_) => "error",
+    });
+    answer
+}
+
+/// [`change_own_password`], uncounted.
+async fn checked_password_change(
     state: &AppState,
     administrator: &Administrator,
     from: &SignInFrom,
