@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::components::{error_message, or_dash, second};
-use super::event_log::{EventFilters, EventPager, EventQuery, OutcomeBadge, type_label};
+use super::event_log::{EventFilters, EventPager, EventQuery, OutcomeBadge, from_or_by, type_label};
 use super::layout::TopBar;
 use crate::api::event_logs::{EventPage, list_administrator_events};
 use crate::domain::activity::AdministratorEvent;
@@ -93,8 +93,6 @@ fn ActivityTable(events: Vec<AdministratorEvent>) -> impl IntoView {
                     {events
                         .into_iter()
                         .map(|AdministratorEvent { event, .. }| {
-                            // The console's events say where the request came from; the command line's, who acted.
-                            let from = event.actor.map(|actor| format!("by {actor}")).or(event.remote_addr);
                             view! {
                                 <tr>
                                     <td class="nowrap">{second(event.created_at)}</td>
@@ -104,7 +102,7 @@ fn ActivityTable(events: Vec<AdministratorEvent>) -> impl IntoView {
                                     </td>
                                     <td class="mono small nowrap">{or_dash(event.email)}</td>
                                     <td>{or_dash(event.detail)}</td>
-                                    <td class="mono small party">{or_dash(from)}</td>
+                                    <td class="mono small party">{from_or_by(event.actor, event.remote_addr)}</td>
                                 </tr>
                             }
                         })

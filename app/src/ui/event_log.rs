@@ -8,7 +8,7 @@ use leptos::web_sys;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
-use super::components::{Badge, with_query};
+use super::components::{Badge, or_dash, with_query};
 use crate::domain::event_log::Outcome;
 
 /// The filter and page a log's query names: `outcome`, `type` and `before` (an event id).
@@ -36,6 +36,12 @@ impl EventQuery {
         let (outcome, event_type) = (self.outcome.get_untracked(), self.event_type.get_untracked());
         with_query(base, &[("outcome", &outcome), ("type", &event_type), ("before", &before)])
     }
+}
+
+/// An event's "From / by" cell: who acted, when someone is named (`by admin API key`), else the
+/// address the request came from.
+pub fn from_or_by(actor: Option<String>, remote_addr: Option<String>) -> String {
+    or_dash(actor.map(|actor| format!("by {actor}")).or(remote_addr))
 }
 
 /// The label of an event type among `types` (value, label).

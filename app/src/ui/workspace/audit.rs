@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use super::use_workspace_path;
 use crate::api::event_logs::{EventPage, list_audit_events};
 use crate::domain::audit::AuditEvent;
-use crate::ui::components::{WrappingDn, error_message, or_dash, second};
-use crate::ui::event_log::{EventFilters, EventPager, EventQuery, OutcomeBadge, type_label};
+use crate::ui::components::{WrappingDn, error_message, second};
+use crate::ui::event_log::{EventFilters, EventPager, EventQuery, OutcomeBadge, from_or_by, type_label};
 
 const TYPES: [(&str, &str); 12] = [
     ("dcr_created", "Registered"),
@@ -91,8 +91,6 @@ fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
                                     event.detail.or_else(|| event.client_id.map(|id| format!("client {id}"))).unwrap_or_default(),
                                 ),
                             };
-                            // An administrator's change says who made it; a protocol request, where it came from.
-                            let from = event.actor.map(|actor| format!("by {actor}")).or(event.remote_addr);
                             let party = if event.software_id.is_none() && event.org_id.is_none() { Some("—") } else { None };
                             view! {
                                 <tr>
@@ -116,7 +114,7 @@ fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
                                             None => "—".into_any(),
                                         }}
                                     </td>
-                                    <td class="mono small party">{or_dash(from)}</td>
+                                    <td class="mono small party">{from_or_by(event.actor, event.remote_addr)}</td>
                                 </tr>
                             }
                         })

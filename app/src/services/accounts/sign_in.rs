@@ -1,0 +1,249 @@
+//! Signing in. Five failed sign-ins in a row as one e-mail address lock it for a quarter of an
+//! hour, whether or not an administrator has it; an unknown address costs the same work as a
+//! wrong password, so neither the answers nor their timing reveal which accounts exist. A
+//! browser that has signed in as an address before (a device cookie, OWASP's defence against
+//! lockout) counts its failures on its own instead, so an outsider who keeps the address locked
+//! does not lock its administrator out.
+
+use std::net::IpAddr;
+
+use chrono::Duration;
+
+use super::hashing::{HASHING, hash_holding, verify_holding};
+use super::password_mark;
+use crate::domain::account::{AdminUser, Administrator, MAX_PASSWORD_BYTES, is_email, normalise_email};
+use crate::domain::activity::{AdministratorEventType, NewAdministratorEvent};
+use crate::secrets::Secret;
+use crate::services::activity;
+use crate::state::AppState;
+use crate::storage::{Store, StoreError};
+
+const MAX_FAILED_SIGN_INS: i32 = 5;
+const LOCK_DURATION: Duration = Duration::minutes(15);
+/// How long failed sign-ins are counted after the last attempt.
+const ATTEMPTS_REMEMBERED: Duration = Duration::days(1);
+
+/// How long a device stays trusted after its last successful sign-in.
+pub const DEVICE_TRUST: Duration = Duration::days(30);
+
+/// Where a sign-in comes from: the caller's address (for its rate), and the device tokens its
+/// browser holds from earlier sign-ins (one, unless a cookie was planted beside it).
+#[derive(Debug, Clone, Default)]
+pub struct SignInFrom {
+    pub address: Option<IpAddr>,
+    pub devices: Vec<Secret>,
+}
+
+/// A successful sign-in: who, the mark of the password used ([`password_mark`]), which the
+/// session keeps, and the token the browser is trusted by from now on (the one it brought, or
+/// a new one), for [`DEVICE_TRUST`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub administrator: Administrator,
+    pub password_mark: String,
+    pub device: Secret,
+}
+
+/// What a sign-in's attempts are counted against: the e-mail address, or a device trusted for
+/// it (with its lock, if it ever had one).
+enum Counter<'a> {
+    Address(&'a str),
+    Device { token: Secret, token_hash: String, locked_until: Option<i64> },
+}
+
+impl Counter<'_> {
+    /// The first device `from` brings that is trusted for `email` at `now`; else the address.
+    async fn of<'a>(store: &dyn Store, from: &SignInFrom, email: &'a str, now: i64) -> Result<Counter<'a>, StoreError> {
+        for token in &from.devices {
+            let token_hash = token.hash().as_str().to_owned();
+            let used_since = now - DEVICE_TRUST.num_seconds();
+            if let Some(locked_until) = store.trusted_device(&token_hash, email, used_since).await? {
+                return Ok(Counter::Device { token: token.clone(), token_hash, locked_until });
+            }
+        }
+        Ok(Counter::Address(email))
+    }
+
+    async fn locked_until(&self, store: &dyn Store, now: i64) -> Result<Option<i64>, StoreError> {
+        match self {
+            Self::Address(email) => store.sign_in_locked_until(email, now).await,
+            Self::Device { locked_until, .. } => Ok(locked_until.filter(|until| *until > now)),
+        }
+    }
+
+    /// Counts an attempt; `None` while locked.
+    async fn count(&self, store: &dyn Store, now: i64) -> Result<Option<i32>, StoreError> {
+        match self {
+            Self::Address(email) => store.count_sign_in_attempt(email, now).await,
+            Self::Device { token_hash, .. } => store.count_device_attempt(token_hash, now).await,
+        }
+    }
+
+    async fn lock(&self, store: &dyn Store, until: i64) -> Result<(), StoreError> {
+        match self {
+            Self::Address(email) => store.lock_sign_in(email, until).await,
+            Self::Device { token_hash, .. } => store.lock_device(token_hash, until).await,
+        }
+    }
+
+    /// After `user`'s right password: the count forgotten, and the device trusted from now on
+    /// (the address's own count is forgotten too).
+    async fn succeeded(&self, store: &dyn Store, user: &AdminUser, now: i64) -> Result<Secret, StoreError> {
+        store.clear_sign_in_attempts(&user.email).await?;
+        if let Self::Device { token, token_hash, .. } = self {
+            store.clear_device_attempts(token_hash, now).await?;
+            return Ok(token.clone());
+        }
+        let device = Secret::generate();
+        // Not trusted if the password changed meanwhile: the cookie is then one more token
+        // that counts for nothing.
+        store.trust_device(device.hash().as_str(), &user.email, &user.password_hash, now).await?;
+        Ok(device)
+    }
+
+    /// What the activity calls a lock of this counter.
+    fn lock_event(&self) -> AdministratorEventType {
+        match self {
+            Self::Address(_) => AdministratorEventType::SignInLocked,
+            Self::Device { .. } => AdministratorEventType::BrowserLocked,
+        }
+    }
+
+    fn what(&self) -> &'static str {
+        match self {
+            Self::Address(_) => "the address",
+            Self::Device { .. } => "a browser trusted by an earlier sign-in",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignInError {
+    #[error("the e-mail address or password is not right")]
+    Invalid,
+    #[error("too many failed sign-ins: try again in {minutes} minute(s)")]
+    Locked { minutes: i64 },
+    #[error("too many sign-ins from this address: try again in {seconds} second(s)")]
+    TooFrequent { seconds: u64 },
+    #[error("sign-in is unavailable: {0}")]
+    Internal(String),
+}
+
+/// Checks an e-mail address and password. Each attempt is counted before the password is
+/// checked, so parallel guesses cannot get past the limit, and counted against the address as
+/// typed whether or not an administrator has it: an unknown address is locked after as many
+/// failures as a known one, so neither the answer nor its timing says which addresses exist.
+/// Before all that, the `caller`'s own rate ([`crate::services::sign_in_rate`]). Every answer
+/// is counted in `/metrics` by its outcome. The administrators' activity records each sign-in,
+/// and each refusal and lock of an administrator's address or trusted browser; not those of
+/// addresses no administrator has, nor attempts held off by a lock or by the caller's rate,
+/// which anyone could send without end.
+pub async fn sign_in(state: &AppState, from: &SignInFrom, email: &str, password: &str) -> Result<SignedIn, SignInError> {
+    let answer = checked_sign_in(state, from, email, password).await.map(|checked| checked.signed_in);
+    if let Ok(signed_in) = &answer {
+        let event =
+            NewAdministratorEvent::new(AdministratorEventType::SignedIn, Some(&signed_in.administrator.email), state.clock.now());
+        activity::record(state.store.as_ref(), &event.from_address(from.address)).await;
+    }
+    state.metrics.console_sign_in(match &answer {
+        Ok(_) => "signed_in",
+        Err(SignInError::Invalid) => "refused",
+        Err(SignInError::Locked { .. }) => "locked",
+        Err(SignInError::TooFrequent { .. }) => "throttled",
+        Err(SignInError::Internal(_)) => "error",
+    });
+    answer
+}
+
+/// A password checked: the sign-in it makes, and the hash it was checked against.
+pub(super) struct Checked {
+    pub signed_in: SignedIn,
+    pub password_hash: String,
+}
+
+/// [`sign_in`], uncounted.
+pub(super) async fn checked_sign_in(
+    state: &AppState,
+    from: &SignInFrom,
+    email: &str,
+    password: &str,
+) -> Result<Checked, SignInError> {
+    let internal = |e: StoreError| SignInError::Internal(e.to_string());
+    if let Some(Err(wait)) = from.address.map(|address| state.sign_in_rate.check(address)) {
+        return Err(SignInError::TooFrequent { seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) });
+    }
+    let email = normalise_email(email);
+    if password.len() > MAX_PASSWORD_BYTES || !is_email(&email) {
+        // No administrator can have it (they are made with an e-mail address): nothing to count.
+        return Err(SignInError::Invalid);
+    }
+    // Held from before anything is written (a flood of sign-ins waits here, so it writes no
+    // faster than passwords are checked) until the password's hash is done, however the request
+    // ends meanwhile.
+    let permit = HASHING.acquire().await.map_err(|e| SignInError::Internal(e.to_string()))?;
+    let (store, now) = (state.store.as_ref(), state.clock.now().timestamp());
+    let counter = Counter::of(store, from, &email, now).await.map_err(internal)?;
+    if let Some(until) = counter.locked_until(store, now).await.map_err(internal)? {
+        return Err(SignInError::Locked { minutes: (until - now + 59) / 60 });
+    }
+    let Some(attempt) = counter.count(store, now).await.map_err(internal)? else {
+        // Locked by a parallel guess since the lock was looked up.
+        return Err(SignInError::Locked { minutes: LOCK_DURATION.num_minutes() });
+    };
+    let lock = || async {
+        counter.lock(store, now + LOCK_DURATION.num_seconds()).await.map_err(internal)?;
+        tracing::warn!(%email, caller = ?from.address, what = counter.what(), "console sign-in locked after repeated failures");
+        Err(SignInError::Locked { minutes: LOCK_DURATION.num_minutes() })
+    };
+    if attempt > MAX_FAILED_SIGN_INS {
+        // Counted by a parallel guess before another locked it: locked again, not recorded again.
+        return lock().await;
+    }
+    let user = store.admin_user_by_email(&email).await.map_err(internal)?;
+    let an_administrators = user.is_some();
+    let signed_in = if let Some(user) = user {
+        verify_holding(permit, password.to_owned(), user.password_hash.clone()).await.then_some(user)
+    } else {
+        // The same work as a wrong password, so the answer's timing says nothing.
+        let _ = hash_holding(permit, password.to_owned()).await;
+        None
+    };
+    if let Some(user) = signed_in {
+        let device = counter.succeeded(store, &user, now).await.map_err(internal)?;
+        let password_mark = password_mark(&user.password_hash);
+        let signed_in = SignedIn { administrator: Administrator { id: user.id, email: user.email }, password_mark, device };
+        return Ok(Checked { signed_in, password_hash: user.password_hash });
+    }
+    if an_administrators {
+        let refusal = if attempt == MAX_FAILED_SIGN_INS { counter.lock_event() } else { AdministratorEventType::SignInRefused };
+        let event = NewAdministratorEvent::new(refusal, Some(&email), state.clock.now()).from_address(from.address);
+        record_off_the_request(state, event);
+    }
+    if attempt == MAX_FAILED_SIGN_INS {
+        return lock().await;
+    }
+    // Only an address that is one (a password typed in its place is never logged).
+    tracing::info!(%email, caller = ?from.address, attempt, "console sign-in refused: wrong e-mail address or password");
+    Err(SignInError::Invalid)
+}
+
+/// Records `event` (a refusal of an administrator's address) in the background, so the answer
+/// takes no longer for an address with an account than for one without, which records nothing.
+fn record_off_the_request(state: &AppState, event: NewAdministratorEvent) {
+    let store = state.store.clone();
+    tokio::spawn(async move { activity::record(store.as_ref(), &event).await });
+}
+
+/// Forgets the sign-in attempts of about `batch` addresses with none for a day (and no lock in
+/// force); returns how many.
+pub async fn forget_old_sign_in_attempts(state: &AppState, batch: u64) -> Result<u64, StoreError> {
+    let now = state.clock.now().timestamp();
+    state.store.purge_sign_in_attempts(now, now - ATTEMPTS_REMEMBERED.num_seconds(), batch).await
+}
+
+/// Forgets about `batch` devices not signed in from for [`DEVICE_TRUST`] (and not locked);
+/// returns how many.
+pub async fn forget_untrusted_devices(state: &AppState, batch: u64) -> Result<u64, StoreError> {
+    let now = state.clock.now().timestamp();
+    state.store.purge_unused_devices(now, now - DEVICE_TRUST.num_seconds(), batch).await
+}
