@@ -29,15 +29,22 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// A plausible e-mail address: something@something.something, no spaces or control
-/// characters, at most 254 characters.
+/// A plausible e-mail address: something@something.something, no spaces, control characters
+/// or invisible formatting ([`is_invisible`]), at most 254 characters.
 pub fn is_email(email: &str) -> bool {
     let email = email.trim();
     email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
         })
+}
+
+/// Characters that show nothing, or turn the text around them (zero-width and bidirectional
+/// marks, the soft hyphen, the byte-order mark): an address holding one could pass, in a list,
+/// for another administrator's.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 #[cfg(test)]
@@ -52,6 +59,9 @@ mod tests {
         assert!(!is_email("a b@bank.example"));
         assert!(!is_email("a\0b@bank.example"), "PostgreSQL cannot even look it up");
         assert!(!is_email("a\u{1b}b@bank.example"));
+        for invisible in ["ad\u{200B}min@bank.example", "admin@bank\u{202E}.example", "\u{FEFF}admin@bank.example"] {
+            assert!(!is_email(invisible), "{invisible:?} could pass for another address");
+        }
         assert_eq!(normalise_email(" Admin@Bank.Example "), "admin@bank.example");
     }
 }
