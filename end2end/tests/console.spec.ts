@@ -121,6 +121,50 @@ test.describe("signing in", () => {
     expect(problems).toEqual([]);
   });
 
+  test("an administrator sees where they are signed in and signs other browsers out", async ({ page, browser }) => {
+    const problems = watchForErrors(page, [/status of 4\d\d/]);
+    // A second browser, told apart by its User-Agent.
+    const phone = await browser.newContext({
+      userAgent: "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0",
+    });
+    const phonePage = await phone.newPage();
+    try {
+      await signIn(phonePage);
+      await signIn(page, "/app/account");
+      const sessions = page.locator("#own-sessions tbody tr");
+      const current = sessions.filter({ hasText: "This browser" });
+      await expect(current).toHaveCount(1);
+      await expect(current).toContainText("127.0.0.1");
+      await expect(current.getByRole("button")).toHaveCount(0);
+      const phoneRows = sessions.filter({ hasText: "Firefox on Android" });
+      await expect(phoneRows).toHaveCount(1);
+      await snapshot(page, "sessions");
+
+      await phoneRows.getByRole("button", { name: "Sign out Firefox on Android at 127.0.0.1" }).click();
+      await expect(phoneRows).toHaveCount(0);
+      // The phone is signed out at its next request.
+      await phonePage.goto("/app/default/workspaces");
+      await expect(phonePage).toHaveURL(/\/app\/login/);
+
+      await signIn(phonePage);
+      await page.reload();
+      await expect(phoneRows).toHaveCount(1);
+      await page.getByRole("button", { name: "Sign out all other sessions" }).click();
+      await expect(page.locator("#sessions-ended")).toContainText(/other sessions? (was|were) signed out/);
+      await expect(sessions).toHaveCount(1);
+      await phonePage.goto("/app/default/workspaces");
+      await expect(phonePage).toHaveURL(/\/app\/login/);
+      // This browser is still signed in.
+      await open(page, "/app/activity?type=sessions_ended");
+      const ended = page.locator("#administrator-events tbody tr");
+      await expect(ended.first()).toContainText("every other session");
+      await expect(ended.nth(1)).toContainText("Firefox on Android, last used from 127.0.0.1");
+    } finally {
+      await phone.close();
+    }
+    expect(problems).toEqual([]);
+  });
+
   test("the sign-in form works from the keyboard alone", async ({ page }) => {
     await open(page, "/app/login");
     await expect(page.getByLabel("E-mail address")).toBeFocused();

@@ -69,6 +69,7 @@ pub async fn purge_expired(state: &ServerState, retention: Retention, stopped: &
     let expired = drain("access tokens", stopped, |batch| app.store.purge_expired_access_tokens(epoch, batch)).await
         && drain("replay records", stopped, |batch| app.store.purge_expired_replay_guards(epoch, batch)).await
         && drain("console sessions", stopped, |batch| app.store.purge_expired_sessions(epoch, batch)).await
+        && drain("console sign-ins", stopped, |batch| app::services::accounts::forget_ended_sessions(app, batch)).await
         && drain("console sign-in attempts", stopped, |batch| app::services::accounts::forget_old_sign_in_attempts(app, batch))
             .await
         && drain("trusted devices", stopped, |batch| app::services::accounts::forget_untrusted_devices(app, batch)).await;

@@ -198,35 +198,32 @@ async fn parallel_guesses_cannot_get_past_the_limit() {
 }
 
 /// The administrator signed in, and a console session recording it.
-async fn signed_in_session(
-    state: &onboard::state::ServerState,
-    clock: &FixedClock,
-) -> (accounts::SignedIn, tower_sessions::Session) {
-    use app::clock::Clock as _;
+async fn signed_in_session(state: &onboard::state::ServerState) -> (accounts::SignedIn, tower_sessions::Session) {
     let signed_in = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
     let sessions = app::console_sessions::ConsoleSessionStore::new(state.app.store.clone(), state.app.clock.clone());
     let session = tower_sessions::Session::new(None, Arc::new(sessions), None);
-    app::api::session::record_sign_in(&session, signed_in.clone(), clock.now().timestamp()).await.unwrap();
+    app::api::session::record_sign_in(&state.app, &session, &signed_in, &accounts::SessionClient::default()).await.unwrap();
     (signed_in, session)
 }
 
 #[tokio::test]
 async fn a_sign_in_ends_after_twelve_hours_however_busy_the_session() {
-    use app::api::session::{SIGN_IN_LIFETIME, signed_in_administrator};
+    use app::api::session::signed_in_administrator;
+    use app::services::accounts::SIGN_IN_LIFETIME;
     let (state, clock, _dir) = prepared().await;
-    let (signed_in, session) = signed_in_session(&state, &clock).await;
-    assert_eq!(signed_in_administrator(&session, &state.app).await.unwrap(), Some(signed_in.administrator));
+    let (signed_in, session) = signed_in_session(&state).await;
+    assert_eq!(signed_in_administrator(&session, &state.app, None).await.unwrap(), Some(signed_in.administrator));
     clock.advance(SIGN_IN_LIFETIME);
-    assert!(signed_in_administrator(&session, &state.app).await.unwrap().is_some(), "still within the lifetime");
+    assert!(signed_in_administrator(&session, &state.app, None).await.unwrap().is_some(), "still within the lifetime");
     clock.advance(Duration::seconds(1));
-    assert_eq!(signed_in_administrator(&session, &state.app).await.unwrap(), None);
+    assert_eq!(signed_in_administrator(&session, &state.app, None).await.unwrap(), None);
 }
 
 #[tokio::test]
 async fn a_new_password_lifts_the_lock_and_ends_the_sessions_of_the_old_one() {
     use app::api::session::signed_in_administrator;
-    let (state, clock, _dir) = prepared().await;
-    let (signed_in, session) = signed_in_session(&state, &clock).await;
+    let (state, _clock, _dir) = prepared().await;
+    let (signed_in, session) = signed_in_session(&state).await;
     for _ in 0..5 {
         let _ = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "a wrong guess!").await;
     }
@@ -247,12 +244,12 @@ async fn a_new_password_lifts_the_lock_and_ends_the_sessions_of_the_old_one() {
         .await
         .is_err()
     );
-    assert!(signed_in_administrator(&session, &state.app).await.unwrap().is_some(), "nothing changed yet");
+    assert!(signed_in_administrator(&session, &state.app, None).await.unwrap().is_some(), "nothing changed yet");
 
     accounts::set_password(state.app.store.as_ref(), state.app.clock.as_ref(), " Admin@Bank.Example ", "Another-Passw0rd-2026")
         .await
         .unwrap();
-    assert_eq!(signed_in_administrator(&session, &state.app).await.unwrap(), None, "signed in with the old password");
+    assert_eq!(signed_in_administrator(&session, &state.app, None).await.unwrap(), None, "signed in with the old password");
     assert_eq!(
         accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await,
         Err(SignInError::Invalid),
@@ -312,7 +309,7 @@ async fn sign_ins_refusals_locks_and_account_changes_are_recorded_with_who_and_f
         let _ = accounts::sign_in(&state.app, &console, ADMIN_EMAIL, "a wrong guess!").await;
     }
     settled_activity(&state, 7).await;
-    accounts::signed_out(&state.app, &signed_in.administrator, caller).await;
+    accounts::signed_out(&state.app, &signed_in.administrator, "a sign-in", caller).await;
     accounts::set_password(state.app.store.as_ref(), state.app.clock.as_ref(), ADMIN_EMAIL, "Another-Passw0rd-2026")
         .await
         .unwrap();
@@ -416,7 +413,7 @@ async fn an_administrator_changes_their_own_password_with_the_current_one() {
     use accounts::PasswordChangeError;
     use app::api::session::signed_in_administrator;
     let (state, clock, _dir) = prepared().await;
-    let (signed_in, other_session) = signed_in_session(&state, &clock).await;
+    let (signed_in, other_session) = signed_in_session(&state).await;
     let admin = &signed_in.administrator;
     // From the browser that signed in, which is trusted: an outsider's lock on the address
     // does not keep its administrator from changing the password.
@@ -439,12 +436,12 @@ async fn an_administrator_changes_their_own_password_with_the_current_one() {
         change("not my password", "Another-Passw0rd-2026").await,
         Err(PasswordChangeError::Current(SignInError::Invalid))
     ));
-    assert!(signed_in_administrator(&other_session, &state.app).await.unwrap().is_some(), "nothing changed yet");
+    assert!(signed_in_administrator(&other_session, &state.app, None).await.unwrap().is_some(), "nothing changed yet");
 
     let changed = change(ADMIN_PASSWORD, "Another-Passw0rd-2026").await.unwrap();
     assert_eq!(changed.administrator, *admin);
     assert_ne!(changed.password_mark, signed_in.password_mark);
-    assert_eq!(signed_in_administrator(&other_session, &state.app).await.unwrap(), None, "the other session has ended");
+    assert_eq!(signed_in_administrator(&other_session, &state.app, None).await.unwrap(), None, "the other session has ended");
     assert_eq!(
         accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await,
         Err(SignInError::Invalid)
@@ -489,4 +486,129 @@ async fn an_administrator_changes_their_own_password_with_the_current_one() {
     ] {
         assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
     }
+}
+
+/// A console session signed in as `email`, from a browser with `user_agent` at `address`, and
+/// the id of its sign-in.
+async fn session_from(
+    state: &onboard::state::ServerState,
+    email: &str,
+    password: &str,
+    user_agent: &str,
+    address: [u8; 4],
+) -> (tower_sessions::Session, String) {
+    let signed_in = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), email, password).await.unwrap();
+    let sessions = app::console_sessions::ConsoleSessionStore::new(state.app.store.clone(), state.app.clock.clone());
+    let session = tower_sessions::Session::new(None, Arc::new(sessions), None);
+    let client = accounts::SessionClient { address: Some(address.into()), user_agent: user_agent.to_owned() };
+    app::api::session::record_sign_in(&state.app, &session, &signed_in, &client).await.unwrap();
+    let current = app::api::session::current_sign_in(&session, &state.app, None).await.unwrap().unwrap();
+    (session, current.id)
+}
+
+const FIREFOX_ON_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+const SAFARI_ON_IOS: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+
+/// An administrator sees their sessions (browser, address, last use) and ends one, or every
+/// other: an ended session is signed out at its next request. Another administrator's sessions
+/// are out of their reach, idle and outlived sessions are not listed, and each ending is in
+/// the activity.
+#[tokio::test]
+async fn an_administrator_lists_and_ends_their_own_sessions() {
+    use app::api::session::signed_in_administrator;
+    use app::clock::Clock as _;
+    let (state, clock, _dir) = prepared().await;
+    let app = &state.app;
+    let (laptop, laptop_id) = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, FIREFOX_ON_LINUX, [192, 0, 2, 7]).await;
+    let admin = signed_in_administrator(&laptop, app, None).await.unwrap().unwrap();
+    clock.advance(Duration::minutes(1));
+    let (phone, phone_id) = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, SAFARI_ON_IOS, [198, 51, 100, 9]).await;
+    clock.advance(Duration::minutes(1));
+    // The laptop is used again, from another address: noted as its last use.
+    assert!(signed_in_administrator(&laptop, app, Some([203, 0, 113, 5].into())).await.unwrap().is_some());
+
+    let listed = accounts::own_sessions(app, &admin, &laptop_id).await.unwrap();
+    let seen: Vec<_> = listed.iter().map(|s| (s.id.as_str(), s.browser.as_str(), s.address.as_deref(), s.current)).collect();
+    assert_eq!(
+        seen,
+        [
+            (laptop_id.as_str(), "Firefox on Linux", Some("203.0.113.5"), true),
+            (phone_id.as_str(), "Safari on iOS", Some("198.51.100.9"), false),
+        ],
+        "the most recently used first"
+    );
+    assert_eq!(listed[0].last_seen_at, clock.now());
+    assert_eq!(listed[0].signed_in_at, clock.now() - Duration::minutes(2));
+    assert_eq!(listed[1].user_agent, SAFARI_ON_IOS);
+
+    // The session in use is ended by signing out, not from the list.
+    let refused = accounts::end_session(app, &admin, &laptop_id, &laptop_id, None).await;
+    assert!(matches!(refused, Err(ServiceError::Conflict(_))), "{refused:?}");
+    // Another administrator cannot end (or learn of) this one's sessions.
+    let other_email = "other@bank.example";
+    accounts::create_administrator(app.store.as_ref(), app.clock.as_ref(), COMMAND_LINE_ACTOR, other_email, ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    let (other, other_id) = session_from(&state, other_email, ADMIN_PASSWORD, FIREFOX_ON_LINUX, [192, 0, 2, 8]).await;
+    let other_admin = signed_in_administrator(&other, app, None).await.unwrap().unwrap();
+    let refused = accounts::end_session(app, &other_admin, &other_id, &phone_id, None).await;
+    assert!(matches!(refused, Err(ServiceError::NotFound("session"))), "{refused:?}");
+    assert_eq!(accounts::end_other_sessions(app, &other_admin, &other_id, None).await.unwrap(), 0);
+    assert_eq!(accounts::own_sessions(app, &other_admin, &other_id).await.unwrap().len(), 1);
+    assert!(signed_in_administrator(&phone, app, None).await.unwrap().is_some(), "the phone is still signed in");
+
+    let console = Some(std::net::IpAddr::from([203, 0, 113, 5]));
+    accounts::end_session(app, &admin, &laptop_id, &phone_id, console).await.unwrap();
+    assert_eq!(signed_in_administrator(&phone, app, None).await.unwrap(), None, "signed out at its next request");
+    let ids = |sessions: Vec<app::domain::console_session::OwnSession>| sessions.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    assert_eq!(ids(accounts::own_sessions(app, &admin, &laptop_id).await.unwrap()), std::slice::from_ref(&laptop_id));
+    let again = accounts::end_session(app, &admin, &laptop_id, &phone_id, console).await;
+    assert!(matches!(again, Err(ServiceError::NotFound(_))), "{again:?}");
+
+    let (tablet, _) = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, SAFARI_ON_IOS, [198, 51, 100, 10]).await;
+    let (desk, _) = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, FIREFOX_ON_LINUX, [198, 51, 100, 11]).await;
+    assert_eq!(accounts::end_other_sessions(app, &admin, &laptop_id, console).await.unwrap(), 2);
+    assert_eq!(signed_in_administrator(&tablet, app, None).await.unwrap(), None);
+    assert_eq!(signed_in_administrator(&desk, app, None).await.unwrap(), None);
+    assert_eq!(signed_in_administrator(&laptop, app, None).await.unwrap(), Some(admin.clone()), "this one goes on");
+    assert!(signed_in_administrator(&other, app, None).await.unwrap().is_some(), "the other administrator's too");
+
+    let ended: Vec<_> = app
+        .store
+        .administrator_events(&AdministratorEventFilter { event_type: Some(Kind::SessionsEnded), ..Default::default() })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event.email, e.event.detail, e.event.remote_addr))
+        .collect();
+    let (admin_email, from) = (Some(ADMIN_EMAIL.to_owned()), Some("203.0.113.5".to_owned()));
+    assert_eq!(
+        ended,
+        [
+            (admin_email.clone(), Some("every other session (2)".to_owned()), from.clone()),
+            (admin_email, Some("Safari on iOS, last used from 198.51.100.9".to_owned()), from),
+        ],
+        "newest first"
+    );
+
+    // A session unused for the idle time has ended and is not listed; housekeeping forgets it.
+    clock.advance(accounts::SESSION_IDLE + Duration::minutes(2));
+    let (_, fresh_id) = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, FIREFOX_ON_LINUX, [192, 0, 2, 7]).await;
+    assert_eq!(ids(accounts::own_sessions(app, &admin, &fresh_id).await.unwrap()), std::slice::from_ref(&fresh_id));
+    assert_eq!(accounts::forget_ended_sessions(app, 100).await.unwrap(), 2, "the laptop's and the other administrator's");
+    // A new password ends every session of the old one, and they are not listed either.
+    accounts::set_password(app.store.as_ref(), app.clock.as_ref(), ADMIN_EMAIL, "Another-Passw0rd-2026").await.unwrap();
+    assert!(accounts::own_sessions(app, &admin, &fresh_id).await.unwrap().is_empty());
+}
+
+/// A session signed in before sign-ins were kept apart holds its sign-in under another key: it
+/// is asked to sign in again rather than failing.
+#[tokio::test]
+async fn a_session_of_before_is_signed_out() {
+    let (state, _, _dir) = prepared().await;
+    let sessions = app::console_sessions::ConsoleSessionStore::new(state.app.store.clone(), state.app.clock.clone());
+    let session = tower_sessions::Session::new(None, Arc::new(sessions), None);
+    let administrator = serde_json::json!({"id": "u1", "email": ADMIN_EMAIL});
+    session.insert("sign_in", serde_json::json!({"administrator": administrator, "at": 0, "password_mark": "m"})).await.unwrap();
+    assert_eq!(app::api::session::signed_in_administrator(&session, &state.app, None).await.unwrap(), None);
 }

@@ -474,3 +474,74 @@ async fn an_administrator_changes_their_password_and_only_this_session_goes_on()
     assert_eq!(sign_in(&base, &client, None, ADMIN_PASSWORD).await.status(), StatusCode::BAD_REQUEST, "the old password");
     assert!(sign_in(&base, &client, None, new).await.status().is_success());
 }
+
+/// An administrator's sessions over the wire: each listed with the browser its `User-Agent`
+/// names and the caller's address, nothing of a session's secrets in the list; another
+/// session ended from this one gets 401 at its next call; an id that is not one of theirs is a
+/// 404, and this session cannot end itself from the list.
+#[tokio::test]
+async fn an_administrator_lists_their_sessions_and_ends_another() {
+    let server = TestServer::start().await;
+    let (base, client) = (server.http.clone(), client());
+    let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+    let sign_in_as = |user_agent: &'static str| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let response = client
+                .post(format!("{base}/app/fn/sign_in"))
+                .header(ORIGIN, &base)
+                .header("accept", "application/json")
+                .header("user-agent", user_agent)
+                .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+                .send()
+                .await
+                .unwrap();
+            session_cookie(&response).0
+        }
+    };
+    let laptop = sign_in_as(firefox).await;
+    let phone = sign_in_as("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Version/18.1 Safari/604.1").await;
+    let call = |cookie: &str, function: &str, form: &[(&str, &str)]| {
+        client.post(format!("{base}/app/fn/{function}")).header(ORIGIN, &base).header(COOKIE, cookie).form(form).send()
+    };
+
+    let listed = call(&laptop, "own_sessions", &[]).await.unwrap();
+    assert_eq!(listed.status(), StatusCode::OK);
+    let body = listed.text().await.unwrap();
+    for secret in [laptop.split('=').nth(1).unwrap(), phone.split('=').nth(1).unwrap(), "password_mark"] {
+        assert!(!body.contains(secret), "{secret} in {body}");
+    }
+    let sessions: Vec<Value> = serde_json::from_str(&body).unwrap();
+    let seen: Vec<_> = sessions
+        .iter()
+        .map(|s| (s["browser"].as_str().unwrap(), s["address"].as_str().unwrap(), s["current"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(seen, [("Safari on iOS", "127.0.0.1", false), ("Firefox on Linux", "127.0.0.1", true)]);
+    assert_eq!(sessions[1]["user_agent"], firefox);
+    let (phone_id, laptop_id) = (sessions[0]["id"].as_str().unwrap(), sessions[1]["id"].as_str().unwrap());
+
+    let itself = call(&laptop, "end_session", &[("session_id", laptop_id)]).await.unwrap();
+    assert_eq!(itself.status(), StatusCode::CONFLICT);
+    let unknown = call(&laptop, "end_session", &[("session_id", "not-a-session")]).await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let anonymous = client
+        .post(format!("{base}/app/fn/end_session"))
+        .header(ORIGIN, &base)
+        .form(&[("session_id", phone_id)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(list_workspaces(&base, &client, Some(&phone)).await, StatusCode::OK, "nothing ended yet");
+
+    let ended = call(&laptop, "end_session", &[("session_id", phone_id)]).await.unwrap();
+    assert!(ended.status().is_success(), "{}", ended.status());
+    assert_eq!(list_workspaces(&base, &client, Some(&phone)).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(list_workspaces(&base, &client, Some(&laptop)).await, StatusCode::OK);
+
+    let tablet = sign_in_as(firefox).await;
+    let all = call(&laptop, "end_other_sessions", &[]).await.unwrap();
+    assert_eq!(all.text().await.unwrap(), "1");
+    assert_eq!(list_workspaces(&base, &client, Some(&tablet)).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(list_workspaces(&base, &client, Some(&laptop)).await, StatusCode::OK);
+}

@@ -1,6 +1,8 @@
-//! The signed-in administrator's own account: changing their password.
+//! The signed-in administrator's own account: their sessions, and changing their password.
 
 use leptos::prelude::*;
+
+use crate::domain::console_session::OwnSession;
 
 /// Replaces the signed-in administrator's password: `current_password` proves it is them (a
 /// sign-in attempt like any other), `new_password` twice. Every other session of theirs ends;
@@ -12,7 +14,9 @@ pub async fn change_password(
     confirm_password: String,
 ) -> Result<(), ServerFnError> {
     use crate::api::errors::{internal, invalid, refused, user_error};
-    use crate::api::session::{app_state, record_sign_in, require_administrator, session, sign_in_from, trust_browser};
+    use crate::api::session::{
+        app_state, record_sign_in, require_administrator, session, session_client, sign_in_from, trust_browser,
+    };
     use crate::services::accounts::{self, PasswordChangeError, SignInError};
     let administrator = require_administrator().await?;
     if new_password != confirm_password {
@@ -23,7 +27,7 @@ pub async fn change_password(
         Ok(signed_in) => {
             trust_browser(&signed_in.device);
             tracing::info!(administrator = %administrator.email, "changed their console password");
-            if let Err(error) = record_sign_in(&session().await?, signed_in, state.clock.now().timestamp()).await {
+            if let Err(error) = record_sign_in(&state, &session().await?, &signed_in, &session_client()).await {
                 tracing::error!(%error, "a new password was set, but the session it was set in could not go on");
                 return Err(refused(
                     axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -39,4 +43,37 @@ pub async fn change_password(
         }
         Err(PasswordChangeError::New(error)) => Err(user_error(error)),
     }
+}
+
+/// The signed-in administrator's sessions, the most recently used first; the one asking is
+/// marked as current.
+#[server(prefix = "/app/fn", endpoint = "own_sessions")]
+pub async fn own_sessions() -> Result<Vec<OwnSession>, ServerFnError> {
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_sign_in};
+    let sign_in = require_sign_in().await?;
+    crate::services::accounts::own_sessions(&app_state()?, &sign_in.administrator, &sign_in.id).await.map_err(user_error)
+}
+
+/// Ends another session of the signed-in administrator's (`session_id`, as
+/// [`own_sessions`] names it); it is signed out at its next request.
+#[server(prefix = "/app/fn", endpoint = "end_session")]
+pub async fn end_session(session_id: String) -> Result<(), ServerFnError> {
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, caller, require_sign_in};
+    let sign_in = require_sign_in().await?;
+    let state = app_state()?;
+    crate::services::accounts::end_session(&state, &sign_in.administrator, &sign_in.id, &session_id, caller())
+        .await
+        .map_err(user_error)
+}
+
+/// Ends every session of the signed-in administrator's but this one; returns how many ended.
+#[server(prefix = "/app/fn", endpoint = "end_other_sessions")]
+pub async fn end_other_sessions() -> Result<u64, ServerFnError> {
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, caller, require_sign_in};
+    let sign_in = require_sign_in().await?;
+    let state = app_state()?;
+    crate::services::accounts::end_other_sessions(&state, &sign_in.administrator, &sign_in.id, caller()).await.map_err(user_error)
 }

@@ -24,15 +24,14 @@ pub fn safe_next(next: Option<&str>) -> &str {
 #[server(prefix = "/app/fn", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
     use crate::api::errors::{internal, invalid, refused};
-    use crate::api::session::{app_state, record_sign_in, session, sign_in_from, trust_browser};
+    use crate::api::session::{app_state, record_sign_in, session, session_client, sign_in_from, trust_browser};
     use crate::services::accounts::{self, SignInError};
     let state = app_state()?;
     match accounts::sign_in(&state, &sign_in_from(), &email, &password).await {
         Ok(signed_in) => {
-            let email = signed_in.administrator.email.clone();
             trust_browser(&signed_in.device);
-            record_sign_in(&session().await?, signed_in, state.clock.now().timestamp()).await.map_err(internal)?;
-            tracing::info!(administrator = %email, "signed in to the console");
+            record_sign_in(&state, &session().await?, &signed_in, &session_client()).await.map_err(internal)?;
+            tracing::info!(administrator = %signed_in.administrator.email, "signed in to the console");
             leptos_axum::redirect(safe_next(next.as_deref()));
             Ok(())
         }
@@ -47,16 +46,16 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 #[server(prefix = "/app/fn", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), ServerFnError> {
     use crate::api::errors::internal;
-    use crate::api::session::{app_state, caller, session, signed_in_administrator};
+    use crate::api::session::{app_state, caller, current_sign_in, session};
     let (state, session) = (app_state()?, session().await?);
     // Who it was, for the activity; not knowing (the database failing) does not stop the sign-out.
-    let administrator = signed_in_administrator(&session, &state).await.unwrap_or_else(|error| {
+    let sign_in = current_sign_in(&session, &state, caller()).await.unwrap_or_else(|error| {
         tracing::warn!(%error, "signing out a session whose administrator could not be looked up; not recorded");
         None
     });
     session.flush().await.map_err(internal)?;
-    if let Some(administrator) = administrator {
-        crate::services::accounts::signed_out(&state, &administrator, caller()).await;
+    if let Some(sign_in) = sign_in {
+        crate::services::accounts::signed_out(&state, &sign_in.administrator, &sign_in.id, caller()).await;
     }
     leptos_axum::redirect("/app/login");
     Ok(())

@@ -1,11 +1,13 @@
 //! What every server function starts with: the application state and the signed-in
-//! administrator. A sign-in lasts while the session is used (the cookie's idle expiry) but at
-//! most [`SIGN_IN_LIFETIME`], and only while the account exists; without one a server function
-//! answers 401.
+//! administrator. A session keeps only the id of its sign-in ([`accounts::open_session`]); it
+//! is signed in while that sign-in counts ([`accounts::session_administrator`]): at most
+//! [`accounts::SIGN_IN_LIFETIME`], while the account has the password it was made with, and
+//! until the administrator ends it. Without one a server function answers 401.
 
 #![cfg(feature = "ssr")]
 
-use chrono::Duration;
+use std::net::IpAddr;
+
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
@@ -15,22 +17,14 @@ use crate::domain::account::Administrator;
 use crate::services::accounts;
 use crate::state::AppState;
 
-/// The longest a sign-in lasts, however busy its session.
-pub const SIGN_IN_LIFETIME: Duration = Duration::hours(12);
-
-/// The session key of the sign-in.
-const SIGN_IN: &str = "sign_in";
+/// The session key of the sign-in. (Sessions of before sign-ins were kept apart held theirs
+/// under `sign_in`, which nothing reads: they are asked to sign in again.)
+const SIGN_IN: &str = "console_sign_in";
 
 /// What a session keeps about its sign-in.
 #[derive(Debug, Serialize, Deserialize)]
 struct SignInRecord {
-    administrator: Administrator,
-    /// Seconds since the epoch.
-    at: i64,
-    /// The mark of the password signed in with ([`accounts::SignedIn`]); a session of before
-    /// it was kept has none, and is signed out.
-    #[serde(default)]
-    password_mark: String,
+    id: String,
 }
 
 /// The application state, provided to server functions by the server.
@@ -39,7 +33,7 @@ pub fn app_state() -> Result<AppState, ServerFnError> {
 }
 
 /// The address the request came from, as the server saw it ([`crate::caller_address`]).
-pub fn caller() -> Option<std::net::IpAddr> {
+pub fn caller() -> Option<IpAddr> {
     use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<crate::caller_address::CallerAddress>().map(|caller| caller.0))
 }
@@ -71,42 +65,79 @@ pub async fn session() -> Result<Session, ServerFnError> {
     leptos_axum::extract::<Session>().await.map_err(|e| internal(format!("no session: {e}")))
 }
 
-/// Records a sign-in under a new session id, so a session id planted before gains nothing.
-pub async fn record_sign_in(
-    session: &Session,
-    signed_in: accounts::SignedIn,
-    now: i64,
-) -> Result<(), tower_sessions::session::Error> {
-    session.cycle_id().await?;
-    let accounts::SignedIn { administrator, password_mark, .. } = signed_in;
-    session.insert(SIGN_IN, SignInRecord { administrator, at: now, password_mark }).await
+/// Where the request came from: [`caller`], and the browser's `User-Agent`.
+pub fn session_client() -> accounts::SessionClient {
+    let user_agent = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| {
+            parts.headers.get(axum::http::header::USER_AGENT).map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        })
+        .unwrap_or_default();
+    accounts::SessionClient { address: caller(), user_agent }
 }
 
-/// The administrator `session` is signed in as: none when it never was, when the sign-in is
-/// older than [`SIGN_IN_LIFETIME`] (the session is then ended), or when the account is gone or
-/// has a new password.
+/// Records a sign-in in `session`, under a new session id, so a session id planted before
+/// gains nothing; whatever the session held before is dropped.
+pub async fn record_sign_in(
+    state: &AppState,
+    session: &Session,
+    signed_in: &accounts::SignedIn,
+    client: &accounts::SessionClient,
+) -> Result<(), String> {
+    let id = accounts::open_session(state, signed_in, client).await.map_err(|e| e.to_string())?;
+    session.clear().await;
+    session.cycle_id().await.map_err(|e| e.to_string())?;
+    session.insert(SIGN_IN, SignInRecord { id }).await.map_err(|e| e.to_string())
+}
+
+/// A session's sign-in that counts: whose, and its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentSignIn {
+    pub administrator: Administrator,
+    pub id: String,
+}
+
+/// The sign-in of `session`, used from `address`: none when it never was signed in or its
+/// sign-in no longer counts (the session is then ended).
 /// An error is the session store or the database failing.
-pub async fn signed_in_administrator(session: &Session, state: &AppState) -> Result<Option<Administrator>, String> {
-    let Some(record) = session.get::<SignInRecord>(SIGN_IN).await.map_err(|e| e.to_string())? else {
+pub async fn current_sign_in(
+    session: &Session,
+    state: &AppState,
+    address: Option<IpAddr>,
+) -> Result<Option<CurrentSignIn>, String> {
+    let Some(SignInRecord { id }) = session.get::<SignInRecord>(SIGN_IN).await.map_err(|e| e.to_string())? else {
         return Ok(None);
     };
-    if state.clock.now().timestamp() - record.at > SIGN_IN_LIFETIME.num_seconds() {
+    let administrator = accounts::session_administrator(state, &id, address).await.map_err(|e| e.to_string())?;
+    if administrator.is_none() {
         session.flush().await.map_err(|e| e.to_string())?;
-        return Ok(None);
     }
-    accounts::administrator(state, &record.administrator.id, &record.password_mark).await.map_err(|e| e.to_string())
+    Ok(administrator.map(|administrator| CurrentSignIn { administrator, id }))
 }
 
-/// The signed-in administrator, or a 401.
-pub async fn require_administrator() -> Result<Administrator, ServerFnError> {
+/// The administrator `session` is signed in as ([`current_sign_in`]).
+pub async fn signed_in_administrator(
+    session: &Session,
+    state: &AppState,
+    address: Option<IpAddr>,
+) -> Result<Option<Administrator>, String> {
+    Ok(current_sign_in(session, state, address).await?.map(|sign_in| sign_in.administrator))
+}
+
+/// The request's sign-in, or a 401.
+pub async fn require_sign_in() -> Result<CurrentSignIn, ServerFnError> {
     let state = app_state()?;
-    match signed_in_administrator(&session().await?, &state).await {
-        Ok(Some(administrator)) => Ok(administrator),
+    match current_sign_in(&session().await?, &state, caller()).await {
+        Ok(Some(sign_in)) => Ok(sign_in),
         Ok(None) => Err(refused(axum::http::StatusCode::UNAUTHORIZED, super::SESSION_ENDED)),
         // The session store's errors are text; whether the database is the cause is asked of it.
         Err(detail) if !database_reachable(&state).await => Err(database_unreachable(detail)),
         Err(detail) => Err(internal(detail)),
     }
+}
+
+/// The signed-in administrator, or a 401.
+pub async fn require_administrator() -> Result<Administrator, ServerFnError> {
+    Ok(require_sign_in().await?.administrator)
 }
 
 /// The signed-in administrator as the one acting, from where their request came; or a 401.

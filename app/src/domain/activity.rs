@@ -30,6 +30,8 @@ pub enum AdministratorEventType {
     BrowserLocked,
     /// An administrator signed out of the console.
     SignedOut,
+    /// An administrator ended other sessions of theirs from their account page.
+    SessionsEnded,
     /// An administrator account was created.
     AdministratorCreated,
     /// An administrator was given a new password; their sessions ended.
@@ -54,12 +56,13 @@ pub enum AdministratorEventType {
 }
 
 impl AdministratorEventType {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::SignedIn,
         Self::SignInRefused,
         Self::SignInLocked,
         Self::BrowserLocked,
         Self::SignedOut,
+        Self::SessionsEnded,
         Self::AdministratorCreated,
         Self::PasswordChanged,
         Self::WorkspaceCreated,
@@ -78,6 +81,7 @@ impl AdministratorEventType {
             Self::SignInLocked => "sign_in_locked",
             Self::BrowserLocked => "browser_locked",
             Self::SignedOut => "signed_out",
+            Self::SessionsEnded => "sessions_ended",
             Self::AdministratorCreated => "administrator_created",
             Self::PasswordChanged => "password_changed",
             Self::WorkspaceCreated => "workspace_created",

@@ -1,10 +1,12 @@
 //! Pure types shared by the console (also compiled to wasm) and the server: identifiers,
-//! workspace and DCR settings, key sets, clients, audit events and administrators' activity. No I/O lives here.
+//! workspace and DCR settings, key sets, clients, audit events, administrators' activity and
+//! console sessions. No I/O lives here.
 
 pub mod account;
 pub mod activity;
 pub mod audit;
 pub mod client;
+pub mod console_session;
 pub mod dcr;
 pub mod dn;
 pub mod dry_run;

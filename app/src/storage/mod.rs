@@ -20,6 +20,7 @@ use crate::domain::account::AdminUser;
 use crate::domain::activity::{AdministratorEvent, AdministratorEventFilter, NewAdministratorEvent};
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientSelection, ClientSummary};
+use crate::domain::console_session::ConsoleSignIn;
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{PolicyId, TenantId, WorkspaceRef};
 use crate::domain::policy::{Policy, PolicyDraft};
@@ -446,6 +447,29 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets at most `batch` devices not signed in from since `before_epoch` and not locked
     /// at `now_epoch`, the longest unused first; returns how many.
     async fn purge_unused_devices(&self, now_epoch: i64, before_epoch: i64, batch: u64) -> Result<u64, StoreError>;
+
+    /// Records a console sign-in ([`ConsoleSignIn`]).
+    async fn insert_console_sign_in(&self, sign_in: &ConsoleSignIn) -> Result<(), StoreError>;
+    /// The console sign-in with `id`, and its administrator; none if either is gone.
+    async fn console_sign_in(&self, id: &str) -> Result<Option<(ConsoleSignIn, AdminUser)>, StoreError>;
+    /// Notes that the sign-in's session was used at `now_epoch`, from `address` if known.
+    async fn touch_console_sign_in(&self, id: &str, now_epoch: i64, address: Option<&str>) -> Result<(), StoreError>;
+    /// An administrator's sign-ins signed in since `signed_in_since` and used since
+    /// `seen_since` (epoch seconds), the most recently used first, at most `limit`.
+    async fn console_sign_ins(
+        &self,
+        administrator_id: &str,
+        signed_in_since: i64,
+        seen_since: i64,
+        limit: u32,
+    ) -> Result<Vec<ConsoleSignIn>, StoreError>;
+    /// Ends the administrator's sign-in `id`; false if they have none by that id.
+    async fn end_console_sign_in(&self, administrator_id: &str, id: &str) -> Result<bool, StoreError>;
+    /// Ends every sign-in of the administrator but `except`; returns how many.
+    async fn end_console_sign_ins(&self, administrator_id: &str, except: Option<&str>) -> Result<u64, StoreError>;
+    /// Forgets at most `batch` sign-ins made before `signed_in_before` or unused since
+    /// `seen_before` (their sessions have ended by then), the earliest first; returns how many.
+    async fn purge_console_sign_ins(&self, signed_in_before: i64, seen_before: i64, batch: u64) -> Result<u64, StoreError>;
 
     /// Inserts a session; [`StoreError::Conflict`] if the id is taken.
     async fn insert_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError>;

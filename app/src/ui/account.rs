@@ -1,13 +1,15 @@
-//! `/app/account`: the signed-in administrator's own account, and changing their password.
+//! `/app/account`: the signed-in administrator's own account: their sessions, which they can
+//! end, and changing their password.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::components::{FieldMessage, FormMessage, field_error};
+use super::components::{Badge, FieldMessage, FormMessage, error_message, field_error, minute, or_dash};
 use super::layout::TopBar;
-use crate::api::account::ChangePassword;
+use crate::api::account::{ChangePassword, EndOtherSessions, EndSession, own_sessions};
 use crate::api::auth::current_administrator;
-use crate::domain::account::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
+use crate::domain::account::{Administrator, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
+use crate::domain::console_session::OwnSession;
 
 /// The path of this page.
 pub const ACCOUNT_PATH: &str = "/app/account";
@@ -15,6 +17,33 @@ pub const ACCOUNT_PATH: &str = "/app/account";
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let administrator = Resource::new(|| (), |()| current_administrator());
+    view! {
+        <Title text="Your account" />
+        <TopBar />
+        <main class="page">
+            <div class="page-header">
+                <div>
+                    <h1>"Your account"</h1>
+                    <p class="lead">"The administrator you are signed in as, where you are signed in, and your password."</p>
+                </div>
+            </div>
+            <section class="card" aria-labelledby="account-title">
+                <h2 id="account-title">"Signed in as"</h2>
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || {
+                        administrator.get().and_then(Result::ok).map(|admin| view! { <p class="mono" id="account-email">{admin.email}</p> })
+                    }}
+                </Transition>
+            </section>
+            <SessionsSection />
+            <PasswordSection administrator />
+        </main>
+    }
+}
+
+/// Changing one's own password: the current one, then the new one twice.
+#[component]
+fn PasswordSection(administrator: Resource<Result<Administrator, ServerFnError>>) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let error = Signal::derive(move || change.value().get().and_then(Result::err).map(|e| field_error(&e)));
     let changed = Signal::derive(move || change.value().get().is_some_and(|result| result.is_ok()));
@@ -31,23 +60,6 @@ pub fn AccountPage() -> impl IntoView {
     });
     let minimum = MIN_PASSWORD_CHARS.to_string();
     view! {
-        <Title text="Your account" />
-        <TopBar />
-        <main class="page">
-            <div class="page-header">
-                <div>
-                    <h1>"Your account"</h1>
-                    <p class="lead">"The administrator you are signed in as, and your password."</p>
-                </div>
-            </div>
-            <section class="card" aria-labelledby="account-title">
-                <h2 id="account-title">"Signed in as"</h2>
-                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || {
-                        administrator.get().and_then(Result::ok).map(|admin| view! { <p class="mono" id="account-email">{admin.email}</p> })
-                    }}
-                </Transition>
-            </section>
             <section class="card" aria-labelledby="password-title">
                 <h2 id="password-title">"Change your password"</h2>
                 <p class="muted">
@@ -55,15 +67,26 @@ pub fn AccountPage() -> impl IntoView {
                 </p>
                 <ActionForm action=change node_ref=form attr:class="form-grid">
                     // For password managers: whose password this is.
-                    <input
-                        type="email"
-                        class="hidden"
-                        autocomplete="username"
-                        readonly
-                        tabindex="-1"
-                        aria-hidden="true"
-                        prop:value=move || administrator.get().and_then(Result::ok).map(|admin| admin.email).unwrap_or_default()
-                    />
+                    <Transition fallback=|| ()>
+                        {move || {
+                            administrator
+                                .get()
+                                .and_then(Result::ok)
+                                .map(|admin| {
+                                    view! {
+                                        <input
+                                            type="email"
+                                            class="hidden"
+                                            autocomplete="username"
+                                            readonly
+                                            tabindex="-1"
+                                            aria-hidden="true"
+                                            value=admin.email
+                                        />
+                                    }
+                                })
+                        }}
+                    </Transition>
                     <div class="field">
                         <label for="current-password">"Current password"</label>
                         <input
@@ -114,6 +137,114 @@ pub fn AccountPage() -> impl IntoView {
                     </div>
                 </ActionForm>
             </section>
-        </main>
+    }
+}
+
+/// The administrator's sessions, each of which but this one they can sign out; or all of them
+/// at once.
+#[component]
+fn SessionsSection() -> impl IntoView {
+    let end = ServerAction::<EndSession>::new();
+    let end_others = ServerAction::<EndOtherSessions>::new();
+    let sessions = Resource::new(move || (end.version().get(), end_others.version().get()), |_| own_sessions());
+    let error = move || {
+        let failed = end.value().get().and_then(Result::err).or_else(|| end_others.value().get().and_then(Result::err));
+        failed.map(|error| error_message(&error))
+    };
+    let ended = move || {
+        end_others.value().get().and_then(Result::ok).map(|count| match count {
+            0 => "No other session was signed in.".to_owned(),
+            1 => "1 other session was signed out.".to_owned(),
+            count => format!("{count} other sessions were signed out."),
+        })
+    };
+    view! {
+        <section class="card" aria-labelledby="sessions-title">
+            <div class="card-header">
+                <h2 id="sessions-title">"Your sessions"</h2>
+                <div class="row-actions">
+                    <span class="muted small" role="status" id="sessions-ended">
+                        {ended}
+                    </span>
+                    <ActionForm action=end_others attr:class="inline">
+                        <button type="submit" class="button secondary small" id="end-other-sessions" disabled=end_others.pending()>
+                            "Sign out all other sessions"
+                        </button>
+                    </ActionForm>
+                </div>
+            </div>
+            <p class="muted">
+                "Where you are signed in, the most recently used first. A session you do not recognise: sign it out, then change your password."
+            </p>
+            {move || error().map(|message| view! { <div class="alert error" role="alert">{message}</div> })}
+            <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
+                {move || {
+                    sessions
+                        .get()
+                        .map(|result| match result {
+                            Ok(sessions) => view! { <SessionsTable sessions end /> }.into_any(),
+                            Err(error) => view! { <div class="alert error">{error_message(&error)}</div> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SessionsTable(sessions: Vec<OwnSession>, end: ServerAction<EndSession>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="table sessions" id="own-sessions">
+                <thead>
+                    <tr>
+                        <th scope="col">"Browser"</th>
+                        <th scope="col">"Address"</th>
+                        <th scope="col">"Signed in (UTC)"</th>
+                        <th scope="col">"Last used (UTC)"</th>
+                        <th scope="col">
+                            <span class="sr-only">"Actions"</span>
+                        </th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {sessions
+                        .into_iter()
+                        .map(|session| {
+                            let label = format!("Sign out {} at {}", session.browser, or_dash(session.address.clone()));
+                            view! {
+                                <tr data-current=session.current.to_string()>
+                                    <td title=session.user_agent>
+                                        {session.browser} " "
+                                        {session.current.then(|| view! { <Badge text="This browser" tone="info" /> })}
+                                    </td>
+                                    <td class="mono small nowrap">{or_dash(session.address)}</td>
+                                    <td class="nowrap">{minute(session.signed_in_at)}</td>
+                                    <td class="nowrap">{minute(session.last_seen_at)}</td>
+                                    <td>
+                                        {(!session.current)
+                                            .then(|| {
+                                                view! {
+                                                    <ActionForm action=end attr:class="inline">
+                                                        <input type="hidden" name="session_id" value=session.id />
+                                                        <button
+                                                            type="submit"
+                                                            class="button secondary small"
+                                                            aria-label=label
+                                                            disabled=end.pending()
+                                                        >
+                                                            "Sign out"
+                                                        </button>
+                                                    </ActionForm>
+                                                }
+                                            })}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }

@@ -14,12 +14,13 @@ use crate::domain::activity::AdministratorEvent;
 /// The path of this page.
 pub const ACTIVITY_PATH: &str = "/app/activity";
 
-const TYPES: [(&str, &str); 14] = [
+const TYPES: [(&str, &str); 15] = [
     ("signed_in", "Signed in"),
     ("sign_in_refused", "Sign-in refused"),
     ("sign_in_locked", "Address locked"),
     ("browser_locked", "Browser locked"),
     ("signed_out", "Signed out"),
+    ("sessions_ended", "Sessions ended"),
     ("administrator_created", "Administrator created"),
     ("password_changed", "Password changed"),
     ("workspace_created", "Workspace created"),

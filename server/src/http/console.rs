@@ -27,8 +27,8 @@ use super::request_host;
 use crate::listener::Connection;
 use crate::state::ServerState;
 
-/// A console session ends after eight hours without use.
-const SESSION_IDLE: time::Duration = time::Duration::hours(8);
+/// A console session ends after this long without use.
+const SESSION_IDLE: time::Duration = time::Duration::seconds(app::services::accounts::SESSION_IDLE.num_seconds());
 
 /// The console's routes on a listener `surface` describes: whether browsers reach it over
 /// HTTPS (its own TLS, or a proxy's in front of the plain listener: `--behind-tls-proxy`), and
@@ -105,7 +105,8 @@ async fn require_sign_in(State(app): State<AppState>, session: Session, request:
     if path == "/app/login" || path.starts_with("/app/fn/") || request.method() != Method::GET {
         return next.run(request).await;
     }
-    match signed_in_administrator(&session, &app).await {
+    let caller = request.extensions().get::<app::caller_address::CallerAddress>().map(|caller| caller.0);
+    match signed_in_administrator(&session, &app, caller).await {
         Ok(Some(_)) => next.run(request).await,
         Ok(None) => {
             let target = request.uri().path_and_query().map_or("/app", |p| p.as_str());

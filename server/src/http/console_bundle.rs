@@ -24,7 +24,8 @@ pub async fn download(
     TenantPath(tenant): TenantPath,
     Path((_, software_id)): Path<(String, String)>,
 ) -> Result<Response, WireError> {
-    let administrator = signed_in_administrator(&session, &state.app).await.map_err(WireError::internal)?;
+    let caller = caller.map(|Extension(caller)| caller.0);
+    let administrator = signed_in_administrator(&session, &state.app, caller).await.map_err(WireError::internal)?;
     let Some(administrator) = administrator else {
         return Err(WireError::unauthorized("Bearer realm=\"onboard\"", "sign in to the console first"));
     };
@@ -33,7 +34,7 @@ pub async fn download(
     if software_id.is_empty() || !software_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(WireError::not_found("sandbox TPP bundle"));
     }
-    let by = Actor::Administrator { email: administrator.email.clone(), address: caller.map(|Extension(caller)| caller.0) };
+    let by = Actor::Administrator { email: administrator.email.clone(), address: caller };
     let bundle = sandbox_tpps::download_bundle(&state, &tenant, &software_id, &by).await?;
     let zip = bundle.zip().map_err(|e| WireError::internal(format!("{e:#}")))?;
     tracing::info!(%tenant, %software_id, administrator = %administrator.email, "sandbox TPP bundle downloaded");

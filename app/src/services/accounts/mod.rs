@@ -1,13 +1,12 @@
-//! Console administrators: creating them, signing in (`sign_in`) and their passwords
-//! (`passwords`). Passwords are argon2id hashes made and checked off the async runtime
-//! (`hashing`). Each sign-in, refusal, lock, new administrator and new password is recorded
+//! Console administrators: creating them, signing in (`sign_in`), their sessions (`sessions`)
+//! and their passwords (`passwords`). Passwords are argon2id hashes made and checked off the
+//! async runtime (`hashing`). Each sign-in, refusal, lock, new administrator and new password is recorded
 //! in the administrators' activity ([`super::activity`]).
 
 mod hashing;
 mod passwords;
+mod sessions;
 mod sign_in;
-
-use std::net::IpAddr;
 
 use super::ServiceError;
 use crate::clock::Clock;
@@ -19,6 +18,10 @@ use crate::state::AppState;
 use crate::storage::{Store, StoreError};
 
 pub use passwords::{PasswordChangeError, change_own_password, set_password};
+pub use sessions::{
+    SESSION_IDLE, SIGN_IN_LIFETIME, SessionClient, end_other_sessions, end_session, forget_ended_sessions, open_session,
+    own_sessions, session_administrator, signed_out,
+};
 pub use sign_in::{
     DEVICE_TRUST, SignInError, SignInFrom, SignedIn, forget_old_sign_in_attempts, forget_untrusted_devices, sign_in,
 };
@@ -59,19 +62,6 @@ pub async fn ensure_administrator(state: &AppState, email: &str, password: &str)
         Ok(_) | Err(ServiceError::Conflict(_)) => Ok(()),
         Err(other) => Err(other),
     }
-}
-
-/// Records that `administrator` signed out of the console, from `caller`.
-pub async fn signed_out(state: &AppState, administrator: &Administrator, caller: Option<IpAddr>) {
-    let event = NewAdministratorEvent::new(AdministratorEventType::SignedOut, Some(&administrator.email), state.clock.now());
-    super::activity::record(state.store.as_ref(), &event.from_address(caller)).await;
-}
-
-/// The administrator a session names, if the account still exists and its password is still
-/// the one the session was signed in with.
-pub async fn administrator(state: &AppState, id: &str, signed_in_with: &str) -> Result<Option<Administrator>, ServiceError> {
-    let user = state.store.admin_user_by_id(id).await?.filter(|user| password_mark(&user.password_hash) == signed_in_with);
-    Ok(user.map(|user| Administrator { id: user.id, email: user.email }))
 }
 
 /// A mark of an administrator's current password, kept in their sessions: a new password

@@ -1,0 +1,187 @@
+//! Administrators' console sessions. Each signed-in session has a sign-in record
+//! ([`ConsoleSignIn`]): the session holds only its id, so the administrator can list their
+//! sessions (browser, address, last use) and end any of them. A session is signed in while its
+//! record exists, is younger than [`SIGN_IN_LIFETIME`], and carries the mark of the
+//! administrator's current password (a new password ends every session of the old one).
+
+use std::net::IpAddr;
+
+use chrono::Duration;
+
+use super::password_mark;
+use super::sign_in::SignedIn;
+use crate::domain::account::Administrator;
+use crate::domain::activity::{Actor, AdministratorEventType, NewAdministratorEvent};
+use crate::domain::console_session::{
+    ConsoleSignIn, LAST_SEEN_GRANULARITY_SECONDS, OwnSession, browser_summary, kept_user_agent,
+};
+use crate::secrets;
+use crate::services::{ServiceError, activity};
+use crate::state::AppState;
+use crate::storage::StoreError;
+
+/// The longest a sign-in lasts, however busy its session.
+pub const SIGN_IN_LIFETIME: Duration = Duration::hours(12);
+
+/// A console session ends after this long unused (the session cookie's idle expiry).
+pub const SESSION_IDLE: Duration = Duration::hours(8);
+
+/// The most sessions an account page lists.
+const LISTED_AT_MOST: u32 = 100;
+
+/// Where a session is used from: the caller's address, and its browser's `User-Agent`.
+#[derive(Debug, Clone, Default)]
+pub struct SessionClient {
+    pub address: Option<IpAddr>,
+    pub user_agent: String,
+}
+
+/// Records the sign-in a new session carries; returns its id, which the session keeps.
+pub async fn open_session(state: &AppState, signed_in: &SignedIn, client: &SessionClient) -> Result<String, StoreError> {
+    let now = state.clock.now();
+    let sign_in = ConsoleSignIn {
+        id: secrets::new_time_ordered_id(now),
+        administrator_id: signed_in.administrator.id.clone(),
+        password_mark: signed_in.password_mark.clone(),
+        signed_in_at: now.timestamp(),
+        last_seen_at: now.timestamp(),
+        address: client.address.map(|address| address.to_string()),
+        user_agent: kept_user_agent(&client.user_agent),
+    };
+    state.store.insert_console_sign_in(&sign_in).await?;
+    Ok(sign_in.id)
+}
+
+/// The administrator a session's sign-in `sign_in_id` is of, while it counts: none once it was
+/// ended, has outlived [`SIGN_IN_LIFETIME`], or was made with a password that is not theirs any
+/// more (or the account is gone). Its last use is noted, from `address` if known, at most once
+/// a minute.
+pub async fn session_administrator(
+    state: &AppState,
+    sign_in_id: &str,
+    address: Option<IpAddr>,
+) -> Result<Option<Administrator>, StoreError> {
+    let now = state.clock.now().timestamp();
+    let Some((sign_in, user)) = state.store.console_sign_in(sign_in_id).await? else {
+        return Ok(None);
+    };
+    if now - sign_in.signed_in_at > SIGN_IN_LIFETIME.num_seconds() || password_mark(&user.password_hash) != sign_in.password_mark
+    {
+        return Ok(None);
+    }
+    if now - sign_in.last_seen_at >= LAST_SEEN_GRANULARITY_SECONDS {
+        let address = address.map(|address| address.to_string());
+        if let Err(error) = state.store.touch_console_sign_in(sign_in_id, now, address.as_deref()).await {
+            // Only the account page's "last used" is behind; the session itself stands.
+            tracing::warn!(%error, "could not note a console session's last use");
+        }
+    }
+    Ok(Some(Administrator { id: user.id, email: user.email }))
+}
+
+/// The `administrator`'s sessions that are signed in, the most recently used first; the one
+/// with sign-in `current` is marked. A session unused for [`SESSION_IDLE`] has ended; as its
+/// last use is noted to within a minute, one may be listed for up to a minute after it ends,
+/// never missed while it lasts.
+pub async fn own_sessions(
+    state: &AppState,
+    administrator: &Administrator,
+    current: &str,
+) -> Result<Vec<OwnSession>, ServiceError> {
+    let now = state.clock.now().timestamp();
+    let Some(user) = state.store.admin_user_by_id(&administrator.id).await? else {
+        return Ok(Vec::new());
+    };
+    let mark = password_mark(&user.password_hash);
+    let signed_in_since = now - SIGN_IN_LIFETIME.num_seconds();
+    let seen_since = now - SESSION_IDLE.num_seconds() - LAST_SEEN_GRANULARITY_SECONDS;
+    let sign_ins = state.store.console_sign_ins(&administrator.id, signed_in_since, seen_since, LISTED_AT_MOST).await?;
+    Ok(sign_ins
+        .into_iter()
+        .filter(|sign_in| sign_in.password_mark == mark)
+        .map(|sign_in| own_session(sign_in, current))
+        .collect())
+}
+
+fn own_session(sign_in: ConsoleSignIn, current: &str) -> OwnSession {
+    let at = |epoch: i64| chrono::DateTime::from_timestamp(epoch, 0).unwrap_or_default();
+    OwnSession {
+        current: sign_in.id == current,
+        browser: browser_summary(&sign_in.user_agent),
+        signed_in_at: at(sign_in.signed_in_at),
+        last_seen_at: at(sign_in.last_seen_at),
+        id: sign_in.id,
+        user_agent: sign_in.user_agent,
+        address: sign_in.address,
+    }
+}
+
+/// The `administrator` ends another session of theirs, `sign_in_id`, from their session with
+/// sign-in `current` (which they end by signing out); it is signed out at its next request.
+/// Recorded in the activity with the browser and address it was last used from.
+pub async fn end_session(
+    state: &AppState,
+    administrator: &Administrator,
+    current: &str,
+    sign_in_id: &str,
+    address: Option<IpAddr>,
+) -> Result<(), ServiceError> {
+    if sign_in_id == current {
+        return Err(ServiceError::Conflict("this is the session you are using: sign out instead".to_owned()));
+    }
+    let ended = match state.store.console_sign_in(sign_in_id).await? {
+        Some((sign_in, _)) if sign_in.administrator_id == administrator.id => sign_in,
+        // Another administrator's session is, to this one, none at all.
+        _ => return Err(ServiceError::NotFound("session")),
+    };
+    if !state.store.end_console_sign_in(&administrator.id, sign_in_id).await? {
+        return Err(ServiceError::NotFound("session"));
+    }
+    let detail = match &ended.address {
+        Some(last_address) => format!("{}, last used from {last_address}", browser_summary(&ended.user_agent)),
+        None => browser_summary(&ended.user_agent),
+    };
+    record_ended(state, administrator, address, &detail).await;
+    Ok(())
+}
+
+/// The `administrator` ends every session of theirs but the one with sign-in `current`;
+/// returns how many there were.
+pub async fn end_other_sessions(
+    state: &AppState,
+    administrator: &Administrator,
+    current: &str,
+    address: Option<IpAddr>,
+) -> Result<u64, ServiceError> {
+    let ended = state.store.end_console_sign_ins(&administrator.id, Some(current)).await?;
+    if ended > 0 {
+        let detail = format!("every other session ({ended})");
+        record_ended(state, administrator, address, &detail).await;
+    }
+    Ok(ended)
+}
+
+/// The `administrator` signed out of their session with sign-in `sign_in_id`, from `address`:
+/// the sign-in is forgotten (the session itself is deleted by the caller) and the sign-out
+/// recorded.
+pub async fn signed_out(state: &AppState, administrator: &Administrator, sign_in_id: &str, address: Option<IpAddr>) {
+    if let Err(error) = state.store.end_console_sign_in(&administrator.id, sign_in_id).await {
+        tracing::warn!(%error, "a session was signed out, but its sign-in could not be forgotten");
+    }
+    let event = NewAdministratorEvent::new(AdministratorEventType::SignedOut, Some(&administrator.email), state.clock.now());
+    activity::record(state.store.as_ref(), &event.from_address(address)).await;
+}
+
+async fn record_ended(state: &AppState, administrator: &Administrator, address: Option<IpAddr>, detail: &str) {
+    let by = Actor::Administrator { email: administrator.email.clone(), address };
+    activity::record(state.store.as_ref(), &by.did(AdministratorEventType::SessionsEnded, detail, state.clock.now())).await;
+}
+
+/// Forgets about `batch` sign-ins whose sessions have ended by now (outlived
+/// [`SIGN_IN_LIFETIME`] or unused for [`SESSION_IDLE`]); returns how many.
+pub async fn forget_ended_sessions(state: &AppState, batch: u64) -> Result<u64, StoreError> {
+    let now = state.clock.now().timestamp();
+    let signed_in_before = now - SIGN_IN_LIFETIME.num_seconds();
+    let seen_before = now - SESSION_IDLE.num_seconds() - LAST_SEEN_GRANULARITY_SECONDS;
+    state.store.purge_console_sign_ins(signed_in_before, seen_before, batch).await
+}
