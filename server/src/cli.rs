@@ -246,6 +246,18 @@ pub enum AdminCommand {
     /// Give a console administrator a new password, read as for create-user. Their sessions
     /// signed in with the old one end, and a lock after failed sign-ins is lifted.
     SetPassword(AdministratorArgs),
+    /// Sign a console administrator out everywhere (a lost laptop, an incident): every
+    /// session of theirs ends at its next request. Their password stays.
+    SignOut(AdministratorAddressArgs),
+}
+
+/// An administrator, for the `admin` commands that need no password.
+#[derive(Debug, Clone, Args)]
+pub struct AdministratorAddressArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[arg(long)]
+    pub email: String,
 }
 
 /// An administrator and their password, for the `admin` commands.

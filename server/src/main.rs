@@ -9,7 +9,7 @@ use tracing_subscriber::EnvFilter;
 
 use app::clock::SystemClock;
 use app::domain::activity::COMMAND_LINE_ACTOR;
-use onboard::cli::{AdminCommand, AdministratorArgs, Cli, Command, LogFormat};
+use onboard::cli::{AdminCommand, AdministratorAddressArgs, AdministratorArgs, Cli, Command, LogFormat};
 use onboard::startup;
 
 /// mimalloc instead of glibc's allocator: a request allocates and frees many small buffers on
@@ -27,6 +27,7 @@ async fn main() -> ExitCode {
         Some(Command::Rekey(rekey)) => startup::rekey(&rekey, &SystemClock).await.map(|_| ()),
         Some(Command::Admin(AdminCommand::CreateUser(administrator))) => create_user(administrator).await,
         Some(Command::Admin(AdminCommand::SetPassword(administrator))) => set_password(administrator).await,
+        Some(Command::Admin(AdminCommand::SignOut(administrator))) => sign_out(administrator).await,
         Some(Command::Serve(serve)) => run(&serve).await,
         Some(Command::Tpp(command)) => onboard::tpp::toolkit::run(command).await,
         None => run(&cli.serve).await,
@@ -82,6 +83,13 @@ async fn set_password(AdministratorArgs { database, email, password }: Administr
     let store = migrated_store(&database).await?;
     app::services::accounts::set_password(store.as_ref(), &SystemClock, &email, &password).await?;
     tracing::info!(%email, "administrator's password replaced; their sessions end");
+    Ok(())
+}
+
+async fn sign_out(AdministratorAddressArgs { database, email }: AdministratorAddressArgs) -> anyhow::Result<()> {
+    let store = migrated_store(&database).await?;
+    let ended = app::services::accounts::sign_out_everywhere(store.as_ref(), &SystemClock, &email).await?;
+    tracing::info!(%email, sessions = ended, "administrator signed out everywhere");
     Ok(())
 }
 

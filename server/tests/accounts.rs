@@ -612,3 +612,33 @@ async fn a_session_of_before_is_signed_out() {
     session.insert("sign_in", serde_json::json!({"administrator": administrator, "at": 0, "password_mark": "m"})).await.unwrap();
     assert_eq!(app::api::session::signed_in_administrator(&session, &state.app, None).await.unwrap(), None);
 }
+
+/// `onboard admin sign-out`: every session of the administrator ends, their password stays,
+/// and the activity says the command line did it.
+#[tokio::test]
+async fn an_administrator_is_signed_out_everywhere_from_the_command_line() {
+    use app::api::session::signed_in_administrator;
+    let (state, _, _dir) = prepared().await;
+    let app = &state.app;
+    let (laptop, _) = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, FIREFOX_ON_LINUX, [192, 0, 2, 7]).await;
+    let (phone, _) = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, SAFARI_ON_IOS, [198, 51, 100, 9]).await;
+    let nobody = accounts::sign_out_everywhere(app.store.as_ref(), app.clock.as_ref(), "nobody@bank.example").await;
+    assert!(matches!(nobody, Err(ServiceError::NotFound("administrator"))), "{nobody:?}");
+    assert!(signed_in_administrator(&laptop, app, None).await.unwrap().is_some());
+
+    let ended = accounts::sign_out_everywhere(app.store.as_ref(), app.clock.as_ref(), " Admin@Bank.Example ").await.unwrap();
+    assert_eq!(ended, 2);
+    assert_eq!(signed_in_administrator(&laptop, app, None).await.unwrap(), None);
+    assert_eq!(signed_in_administrator(&phone, app, None).await.unwrap(), None);
+    assert!(accounts::sign_in(app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok(), "same password");
+    let recorded = app
+        .store
+        .administrator_events(&AdministratorEventFilter { event_type: Some(Kind::SessionsEnded), ..Default::default() })
+        .await
+        .unwrap();
+    let recorded: Vec<_> = recorded.into_iter().map(|e| (e.event.email, e.event.actor, e.event.detail)).collect();
+    assert_eq!(
+        recorded,
+        [(Some(ADMIN_EMAIL.to_owned()), Some(COMMAND_LINE_ACTOR.to_owned()), Some("every session (2)".to_owned()))]
+    );
+}

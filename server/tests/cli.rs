@@ -80,7 +80,7 @@ fn an_unusable_configuration_fails_with_a_message() {
 }
 
 #[test]
-fn admin_create_user_and_set_password_read_the_password_from_standard_input() {
+fn admin_create_user_and_set_password_read_the_password_from_standard_input_and_sign_out_needs_none() {
     use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
     let mut child = onboard()
@@ -127,4 +127,18 @@ fn admin_create_user_and_set_password_read_the_password_from_standard_input() {
     assert!(!nobody.status.success());
     let stderr = String::from_utf8_lossy(&nobody.stderr);
     assert!(stderr.contains("administrator not found"), "{stderr}");
+
+    let signed_out = onboard()
+        .args(["admin", "sign-out", "--email", "ops@bank.example"])
+        .env("ONBOARD_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(signed_out.status.success(), "{}", String::from_utf8_lossy(&signed_out.stderr));
+    let nobody = onboard()
+        .args(["admin", "sign-out", "--email", "nobody@bank.example"])
+        .env("ONBOARD_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!nobody.status.success());
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("administrator not found"));
 }

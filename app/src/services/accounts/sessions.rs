@@ -10,15 +10,16 @@ use chrono::Duration;
 
 use super::password_mark;
 use super::sign_in::SignedIn;
-use crate::domain::account::Administrator;
-use crate::domain::activity::{Actor, AdministratorEventType, NewAdministratorEvent};
+use crate::clock::Clock;
+use crate::domain::account::{Administrator, normalise_email};
+use crate::domain::activity::{Actor, AdministratorEventType, COMMAND_LINE_ACTOR, NewAdministratorEvent};
 use crate::domain::console_session::{
     ConsoleSignIn, LAST_SEEN_GRANULARITY_SECONDS, OwnSession, browser_summary, kept_user_agent,
 };
 use crate::secrets;
 use crate::services::{ServiceError, activity};
 use crate::state::AppState;
-use crate::storage::StoreError;
+use crate::storage::{Store, StoreError};
 
 /// The longest a sign-in lasts, however busy its session.
 pub const SIGN_IN_LIFETIME: Duration = Duration::hours(12);
@@ -158,6 +159,20 @@ pub async fn end_other_sessions(
         let detail = format!("every other session ({ended})");
         record_ended(state, administrator, address, &detail).await;
     }
+    Ok(ended)
+}
+
+/// Ends every session of the administrator with `email` (`onboard admin sign-out`); returns
+/// how many there were. Needs only the database, as the other account commands.
+pub async fn sign_out_everywhere(store: &dyn Store, clock: &dyn Clock, email: &str) -> Result<u64, ServiceError> {
+    let email = normalise_email(email);
+    let Some(user) = store.admin_user_by_email(&email).await? else {
+        return Err(ServiceError::NotFound("administrator"));
+    };
+    let ended = store.end_console_sign_ins(&user.id, None).await?;
+    let by = Actor::Named(COMMAND_LINE_ACTOR);
+    let event = by.did(AdministratorEventType::SessionsEnded, &format!("every session ({ended})"), clock.now());
+    activity::record(store, &NewAdministratorEvent { email: Some(email), ..event }).await;
     Ok(ended)
 }
 
