@@ -101,8 +101,15 @@ test.describe("signing in", () => {
     await fill(admin.password, changed, "a typo in the second one");
     await expect(page.locator(".field-error")).toContainText("Does not match the new password");
     await expect(page.getByLabel("Current password")).toHaveValue(admin.password);
+    // The message describes its input for assistive technology, and only while it shows.
+    const confirm = page.getByLabel("New password again");
+    await expect(confirm).toHaveAttribute("aria-invalid", "true");
+    await expect(confirm).toHaveAccessibleDescription("Does not match the new password");
     await fill("not my password at all", changed, changed);
     await expect(page.locator(".field-error")).toContainText("Is not your password");
+    await expect(page.getByLabel("Current password")).toHaveAccessibleDescription("Is not your password");
+    await expect(confirm).not.toHaveAttribute("aria-invalid");
+    await expect(confirm).not.toHaveAttribute("aria-describedby");
     await snapshot(page, "account");
 
     await fill(admin.password, changed, changed);

@@ -4,7 +4,8 @@
 -- signs that session out at its next request. `password_mark` is a hash of the argon2 hash the
 -- administrator signed in with; a sign-in counts only while it is their password's. Times are
 -- epoch seconds; last_seen_at is written at most once a minute. Sessions signed in before this
--- migration have no row and are asked to sign in again.
+-- migration have no row: they are deleted, and their administrators sign in again.
+delete from console_session;
 create table console_sign_in (
     id text primary key,
     administrator_id text not null references admin_user (id) on delete cascade,

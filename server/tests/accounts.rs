@@ -213,9 +213,26 @@ async fn a_sign_in_ends_after_twelve_hours_however_busy_the_session() {
     let (state, clock, _dir) = prepared().await;
     let (signed_in, session) = signed_in_session(&state).await;
     assert_eq!(signed_in_administrator(&session, &state.app, None).await.unwrap(), Some(signed_in.administrator));
-    clock.advance(SIGN_IN_LIFETIME);
-    assert!(signed_in_administrator(&session, &state.app, None).await.unwrap().is_some(), "still within the lifetime");
+    // Used every three hours, so never idle for long.
+    for _ in 0..4 {
+        clock.advance(SIGN_IN_LIFETIME / 4);
+        assert!(signed_in_administrator(&session, &state.app, None).await.unwrap().is_some(), "still within the lifetime");
+    }
     clock.advance(Duration::seconds(1));
+    assert_eq!(signed_in_administrator(&session, &state.app, None).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_sign_in_ends_after_eight_hours_unused() {
+    use app::api::session::signed_in_administrator;
+    use app::services::accounts::SESSION_IDLE;
+    let (state, clock, _dir) = prepared().await;
+    let (_, session) = signed_in_session(&state).await;
+    // Its last use is noted to within a minute: a minute's grace beyond the idle time.
+    clock.advance(SESSION_IDLE + Duration::minutes(1));
+    assert!(signed_in_administrator(&session, &state.app, None).await.unwrap().is_some());
+    let (_, session) = signed_in_session(&state).await;
+    clock.advance(SESSION_IDLE + Duration::minutes(1) + Duration::seconds(1));
     assert_eq!(signed_in_administrator(&session, &state.app, None).await.unwrap(), None);
 }
 
@@ -595,7 +612,11 @@ async fn an_administrator_lists_and_ends_their_own_sessions() {
     clock.advance(accounts::SESSION_IDLE + Duration::minutes(2));
     let (_, fresh_id) = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, FIREFOX_ON_LINUX, [192, 0, 2, 7]).await;
     assert_eq!(ids(accounts::own_sessions(app, &admin, &fresh_id).await.unwrap()), std::slice::from_ref(&fresh_id));
-    assert_eq!(accounts::forget_ended_sessions(app, 100).await.unwrap(), 2, "the laptop's and the other administrator's");
+    let idle = accounts::end_session(app, &admin, &fresh_id, &laptop_id, console).await;
+    assert!(matches!(idle, Err(ServiceError::NotFound(_))), "an ended session is not ended again: {idle:?}");
+    assert_eq!(accounts::end_other_sessions(app, &admin, &fresh_id, console).await.unwrap(), 0, "none signed in");
+    assert_eq!(accounts::forget_ended_sessions(app, 100).await.unwrap(), 1, "the other administrator's");
+    assert_eq!(signed_in_administrator(&laptop, app, None).await.unwrap(), None, "unused for too long");
     // A new password ends every session of the old one, and they are not listed either.
     accounts::set_password(app.store.as_ref(), app.clock.as_ref(), ADMIN_EMAIL, "Another-Passw0rd-2026").await.unwrap();
     assert!(accounts::own_sessions(app, &admin, &fresh_id).await.unwrap().is_empty());
@@ -641,4 +662,25 @@ async fn an_administrator_is_signed_out_everywhere_from_the_command_line() {
         recorded,
         [(Some(ADMIN_EMAIL.to_owned()), Some(COMMAND_LINE_ACTOR.to_owned()), Some("every session (2)".to_owned()))]
     );
+}
+
+/// Signing in again in a browser that has a session replaces its sign-in: the earlier one is
+/// not left behind in the list, and the session goes on under a new id.
+#[tokio::test]
+async fn signing_in_again_in_a_browser_ends_its_earlier_sign_in() {
+    use app::api::session::{current_sign_in, record_sign_in};
+    let (state, clock, _dir) = prepared().await;
+    let app = &state.app;
+    let (browser, first) = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, FIREFOX_ON_LINUX, [192, 0, 2, 7]).await;
+    let (_, other) = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, SAFARI_ON_IOS, [198, 51, 100, 9]).await;
+    clock.advance(Duration::minutes(1));
+    let again = accounts::sign_in(app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    let client = accounts::SessionClient { address: Some([192, 0, 2, 7].into()), user_agent: FIREFOX_ON_LINUX.to_owned() };
+    record_sign_in(app, &browser, &again, &client).await.unwrap();
+    let second = current_sign_in(&browser, app, None).await.unwrap().unwrap();
+    assert_ne!(second.id, first);
+    let listed: Vec<_> =
+        accounts::own_sessions(app, &second.administrator, &second.id).await.unwrap().into_iter().map(|s| s.id).collect();
+    assert_eq!(listed, [second.id.clone(), other], "the first sign-in is gone");
+    assert_eq!(app.store.console_sign_in(&first).await.unwrap(), None);
 }

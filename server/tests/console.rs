@@ -520,21 +520,21 @@ async fn an_administrator_lists_their_sessions_and_ends_another() {
     assert_eq!(sessions[1]["user_agent"], firefox);
     let (phone_id, laptop_id) = (sessions[0]["id"].as_str().unwrap(), sessions[1]["id"].as_str().unwrap());
 
-    let itself = call(&laptop, "end_session", &[("session_id", laptop_id)]).await.unwrap();
+    let itself = call(&laptop, "end_session", &[("sign_in_id", laptop_id)]).await.unwrap();
     assert_eq!(itself.status(), StatusCode::CONFLICT);
-    let unknown = call(&laptop, "end_session", &[("session_id", "not-a-session")]).await.unwrap();
+    let unknown = call(&laptop, "end_session", &[("sign_in_id", "not-a-session")]).await.unwrap();
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     let anonymous = client
         .post(format!("{base}/app/fn/end_session"))
         .header(ORIGIN, &base)
-        .form(&[("session_id", phone_id)])
+        .form(&[("sign_in_id", phone_id)])
         .send()
         .await
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(list_workspaces(&base, &client, Some(&phone)).await, StatusCode::OK, "nothing ended yet");
 
-    let ended = call(&laptop, "end_session", &[("session_id", phone_id)]).await.unwrap();
+    let ended = call(&laptop, "end_session", &[("sign_in_id", phone_id)]).await.unwrap();
     assert!(ended.status().is_success(), "{}", ended.status());
     assert_eq!(list_workspaces(&base, &client, Some(&phone)).await, StatusCode::UNAUTHORIZED);
     assert_eq!(list_workspaces(&base, &client, Some(&laptop)).await, StatusCode::OK);

@@ -55,15 +55,16 @@ pub async fn own_sessions() -> Result<Vec<OwnSession>, ServerFnError> {
     crate::services::accounts::own_sessions(&app_state()?, &sign_in.administrator, &sign_in.id).await.map_err(user_error)
 }
 
-/// Ends another session of the signed-in administrator's (`session_id`, as
-/// [`own_sessions`] names it); it is signed out at its next request.
+/// Ends another session of the signed-in administrator's, by the id of its sign-in as
+/// [`own_sessions`] lists it (not the session's own id, which is a secret of its browser); it
+/// is signed out at its next request.
 #[server(prefix = "/app/fn", endpoint = "end_session")]
-pub async fn end_session(session_id: String) -> Result<(), ServerFnError> {
+pub async fn end_session(sign_in_id: String) -> Result<(), ServerFnError> {
     use crate::api::errors::user_error;
     use crate::api::session::{app_state, caller, require_sign_in};
     let sign_in = require_sign_in().await?;
     let state = app_state()?;
-    crate::services::accounts::end_session(&state, &sign_in.administrator, &sign_in.id, &session_id, caller())
+    crate::services::accounts::end_session(&state, &sign_in.administrator, &sign_in.id, &sign_in_id, caller())
         .await
         .map_err(user_error)
 }

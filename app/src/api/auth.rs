@@ -53,10 +53,10 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
         tracing::warn!(%error, "signing out a session whose administrator could not be looked up; not recorded");
         None
     });
-    session.flush().await.map_err(internal)?;
     if let Some(sign_in) = sign_in {
         crate::services::accounts::signed_out(&state, &sign_in.administrator, &sign_in.id, caller()).await;
     }
+    session.flush().await.map_err(internal)?;
     leptos_axum::redirect("/app/login");
     Ok(())
 }

@@ -76,17 +76,23 @@ pub fn session_client() -> accounts::SessionClient {
 }
 
 /// Records a sign-in in `session`, under a new session id, so a session id planted before
-/// gains nothing; whatever the session held before is dropped.
+/// gains nothing. Whatever the session held before is dropped, and the sign-in it carried (a
+/// sign-in again in the same browser, or the one a password was just changed in) ends.
 pub async fn record_sign_in(
     state: &AppState,
     session: &Session,
     signed_in: &accounts::SignedIn,
     client: &accounts::SessionClient,
 ) -> Result<(), String> {
-    let id = accounts::open_session(state, signed_in, client).await.map_err(|e| e.to_string())?;
+    let replaced = session.get::<SignInRecord>(SIGN_IN).await.map_err(|e| e.to_string())?;
     session.clear().await;
     session.cycle_id().await.map_err(|e| e.to_string())?;
-    session.insert(SIGN_IN, SignInRecord { id }).await.map_err(|e| e.to_string())
+    let id = accounts::open_session(state, signed_in, client).await.map_err(|e| e.to_string())?;
+    session.insert(SIGN_IN, SignInRecord { id }).await.map_err(|e| e.to_string())?;
+    if let Some(SignInRecord { id }) = replaced {
+        accounts::forget_sign_in(state, &id).await;
+    }
+    Ok(())
 }
 
 /// A session's sign-in that counts: whose, and its id.

@@ -454,11 +454,13 @@ pub trait Store: Send + Sync + 'static {
     async fn console_sign_in(&self, id: &str) -> Result<Option<(ConsoleSignIn, AdminUser)>, StoreError>;
     /// Notes that the sign-in's session was used at `now_epoch`, from `address` if known.
     async fn touch_console_sign_in(&self, id: &str, now_epoch: i64, address: Option<&str>) -> Result<(), StoreError>;
-    /// An administrator's sign-ins signed in since `signed_in_since` and used since
-    /// `seen_since` (epoch seconds), the most recently used first, at most `limit`.
+    /// An administrator's sign-ins made with the password of `password_mark`, signed in since
+    /// `signed_in_since` and used since `seen_since` (epoch seconds), the most recently used
+    /// first, at most `limit`.
     async fn console_sign_ins(
         &self,
         administrator_id: &str,
+        password_mark: &str,
         signed_in_since: i64,
         seen_since: i64,
         limit: u32,

@@ -1806,19 +1806,21 @@ macro_rules! sql_store {
             async fn console_sign_ins(
                 &self,
                 administrator_id: &str,
+                password_mark: &str,
                 signed_in_since: i64,
                 seen_since: i64,
                 limit: u32,
             ) -> Result<Vec<ConsoleSignIn>, StoreError> {
                 let rows = sqlx::query(concat!(
                     "select ", console_sign_in_columns!(), " from console_sign_in s \
-                     where s.administrator_id = $1 and s.signed_in_at >= $2 and s.last_seen_at >= $3 \
+                     where s.administrator_id = $1 and s.password_mark = $5 and s.signed_in_at >= $2 and s.last_seen_at >= $3 \
                      order by s.last_seen_at desc, s.id desc limit $4"
                 ))
                 .bind(administrator_id)
                 .bind(signed_in_since)
                 .bind(seen_since)
                 .bind(i64::from(limit))
+                .bind(password_mark)
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(Self::console_sign_in_from_row).collect()

@@ -60,83 +60,83 @@ fn PasswordSection(administrator: Resource<Result<Administrator, ServerFnError>>
     });
     let minimum = MIN_PASSWORD_CHARS.to_string();
     view! {
-            <section class="card" aria-labelledby="password-title">
-                <h2 id="password-title">"Change your password"</h2>
-                <p class="muted">
-                    "Your other sessions end, and browsers trusted by earlier sign-ins are forgotten; this one stays signed in."
-                </p>
-                <ActionForm action=change node_ref=form attr:class="form-grid">
-                    // For password managers: whose password this is.
-                    <Transition fallback=|| ()>
-                        {move || {
-                            administrator
-                                .get()
-                                .and_then(Result::ok)
-                                .map(|admin| {
-                                    view! {
-                                        <input
-                                            type="email"
-                                            class="hidden"
-                                            autocomplete="username"
-                                            readonly
-                                            tabindex="-1"
-                                            aria-hidden="true"
-                                            value=admin.email
-                                        />
-                                    }
-                                })
-                        }}
-                    </Transition>
-                    <div class="field">
-                        <label for="current-password">"Current password"</label>
-                        <input
-                            id="current-password"
-                            name="current_password"
-                            type="password"
-                            autocomplete="current-password"
-                            maxlength=MAX_PASSWORD_BYTES
-                            required
-                        />
-                        <FieldMessage field="current_password" error />
-                    </div>
-                    <div class="field">
-                        <label for="new-password">"New password"</label>
-                        <input
-                            id="new-password"
-                            name="new_password"
-                            type="password"
-                            autocomplete="new-password"
-                            minlength=minimum.clone()
-                            maxlength=MAX_PASSWORD_BYTES
-                            required
-                        />
-                        <p class="hint">{format!("At least {MIN_PASSWORD_CHARS} characters.")}</p>
-                        <FieldMessage field="new_password" error />
-                    </div>
-                    <div class="field">
-                        <label for="confirm-password">"New password again"</label>
-                        <input
-                            id="confirm-password"
-                            name="confirm_password"
-                            type="password"
-                            autocomplete="new-password"
-                            minlength=minimum
-                            maxlength=MAX_PASSWORD_BYTES
-                            required
-                        />
-                        <FieldMessage field="confirm_password" error />
-                    </div>
-                    <FormMessage error fields=&["current_password", "new_password", "confirm_password"] />
-                    <div class="form-actions">
-                        <button type="submit" class="button" disabled=pending>
-                            {move || if pending.get() { "Changing…" } else { "Change password" }}
-                        </button>
-                        <span class="muted" role="status" id="password-changed">
-                            {move || (changed.get() && !pending.get()).then_some("Password changed. Your other sessions are signed out.")}
-                        </span>
-                    </div>
-                </ActionForm>
-            </section>
+        <section class="card" aria-labelledby="password-title">
+            <h2 id="password-title">"Change your password"</h2>
+            <p class="muted">
+                "Your other sessions end, and browsers trusted by earlier sign-ins are forgotten; this one stays signed in."
+            </p>
+            <ActionForm action=change node_ref=form attr:class="form-grid">
+                // For password managers: whose password this is.
+                <Transition fallback=|| ()>
+                    {move || {
+                        administrator
+                            .get()
+                            .and_then(Result::ok)
+                            .map(|admin| {
+                                view! {
+                                    <input
+                                        type="email"
+                                        class="hidden"
+                                        autocomplete="username"
+                                        readonly
+                                        tabindex="-1"
+                                        aria-hidden="true"
+                                        value=admin.email
+                                    />
+                                }
+                            })
+                    }}
+                </Transition>
+                <div class="field">
+                    <label for="current-password">"Current password"</label>
+                    <input
+                        id="current-password"
+                        name="current_password"
+                        type="password"
+                        autocomplete="current-password"
+                        maxlength=MAX_PASSWORD_BYTES
+                        required
+                    />
+                    <FieldMessage field="current_password" error />
+                </div>
+                <div class="field">
+                    <label for="new-password">"New password"</label>
+                    <input
+                        id="new-password"
+                        name="new_password"
+                        type="password"
+                        autocomplete="new-password"
+                        minlength=minimum.clone()
+                        maxlength=MAX_PASSWORD_BYTES
+                        required
+                    />
+                    <p class="hint">{format!("At least {MIN_PASSWORD_CHARS} characters.")}</p>
+                    <FieldMessage field="new_password" error />
+                </div>
+                <div class="field">
+                    <label for="confirm-password">"New password again"</label>
+                    <input
+                        id="confirm-password"
+                        name="confirm_password"
+                        type="password"
+                        autocomplete="new-password"
+                        minlength=minimum
+                        maxlength=MAX_PASSWORD_BYTES
+                        required
+                    />
+                    <FieldMessage field="confirm_password" error />
+                </div>
+                <FormMessage error fields=&["current_password", "new_password", "confirm_password"] />
+                <div class="form-actions">
+                    <button type="submit" class="button" disabled=pending>
+                        {move || if pending.get() { "Changing…" } else { "Change password" }}
+                    </button>
+                    <span class="muted" role="status" id="password-changed">
+                        {move || (changed.get() && !pending.get()).then_some("Password changed. Your other sessions are signed out.")}
+                    </span>
+                </div>
+            </ActionForm>
+        </section>
     }
 }
 
@@ -151,6 +151,17 @@ fn SessionsSection() -> impl IntoView {
         let failed = end.value().get().and_then(Result::err).or_else(|| end_others.value().get().and_then(Result::err));
         failed.map(|error| error_message(&error))
     };
+    // Each message speaks of the latest action: starting one clears the other's outcome.
+    Effect::new(move |_| {
+        if end.pending().get() {
+            end_others.value().set(None);
+        }
+    });
+    Effect::new(move |_| {
+        if end_others.pending().get() {
+            end.value().set(None);
+        }
+    });
     let ended = move || {
         end_others.value().get().and_then(Result::ok).map(|count| match count {
             0 => "No other session was signed in.".to_owned(),
@@ -191,6 +202,7 @@ fn SessionsSection() -> impl IntoView {
     }
 }
 
+/// The sessions, each but the one in use with a button that signs it out.
 #[component]
 fn SessionsTable(sessions: Vec<OwnSession>, end: ServerAction<EndSession>) -> impl IntoView {
     view! {
@@ -226,7 +238,7 @@ fn SessionsTable(sessions: Vec<OwnSession>, end: ServerAction<EndSession>) -> im
                                             .then(|| {
                                                 view! {
                                                     <ActionForm action=end attr:class="inline">
-                                                        <input type="hidden" name="session_id" value=session.id />
+                                                        <input type="hidden" name="sign_in_id" value=session.id />
                                                         <button
                                                             type="submit"
                                                             class="button secondary small"

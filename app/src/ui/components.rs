@@ -67,18 +67,60 @@ pub fn error_concerns(error: &(Option<String>, String), fields: &[&str]) -> bool
     problems(error).iter().any(|(problem_field, _)| fields.iter().any(|field| within(problem_field.as_deref(), field)))
 }
 
-/// A message under a form field, shown when the last error concerns `field`.
+/// A message under a form field, shown when the last error concerns `field`. While it shows,
+/// the field's inputs are marked invalid and described by it (`aria-invalid`,
+/// `aria-describedby`), so a screen reader reads the message again when one is focused.
 #[component]
 pub fn FieldMessage(#[prop(into)] field: String, error: Signal<Option<(Option<String>, String)>>) -> impl IntoView {
-    move || {
+    let message = Memo::new(move |_| {
         let message = error.get().and_then(|error| problems(&error).into_iter().find(|(f, _)| concerns(f.as_deref(), &field)));
-        message.map(|(_, message)| {
-            view! {
-                <p class="field-error" role="alert">
-                    {sentence_case(&message)}
-                </p>
+        message.map(|(_, message)| sentence_case(&message))
+    });
+    let anchor = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        let shown = message.with(Option::is_some);
+        if let Some(anchor) = anchor.get() {
+            describe_inputs(&anchor, shown);
+        }
+    });
+    view! {
+        <div class="field-message" node_ref=anchor>
+            {move || message.get().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
+        </div>
+    }
+}
+
+/// Marks the inputs of the field around `anchor` (a [`FieldMessage`]) as invalid and described
+/// by its message while it is `shown`, and clears both once it is not. The message takes its id
+/// from the first input's (`{id}-error`), which is unique on the page.
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables, clippy::needless_pass_by_value))]
+fn describe_inputs(anchor: &leptos::web_sys::Element, shown: bool) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast as _;
+        let Some(field) = anchor.closest(".field").ok().flatten() else {
+            return;
+        };
+        let Ok(inputs) = field.query_selector_all("input:not([type=hidden]), textarea, select") else {
+            return;
+        };
+        let inputs: Vec<web_sys::Element> =
+            (0..inputs.length()).filter_map(|i| inputs.item(i)).filter_map(|node| node.dyn_into().ok()).collect();
+        let message = anchor.first_element_child();
+        let id = inputs.iter().map(web_sys::Element::id).find(|id| !id.is_empty()).map(|id| format!("{id}-error"));
+        for input in &inputs {
+            match (&message, &id) {
+                (Some(message), Some(id)) if shown => {
+                    message.set_id(id);
+                    let _ = input.set_attribute("aria-describedby", id);
+                    let _ = input.set_attribute("aria-invalid", "true");
+                }
+                _ => {
+                    let _ = input.remove_attribute("aria-describedby");
+                    let _ = input.remove_attribute("aria-invalid");
+                }
             }
-        })
+        }
     }
 }
 

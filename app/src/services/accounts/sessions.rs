@@ -1,8 +1,9 @@
 //! Administrators' console sessions. Each signed-in session has a sign-in record
 //! ([`ConsoleSignIn`]): the session holds only its id, so the administrator can list their
 //! sessions (browser, address, last use) and end any of them. A session is signed in while its
-//! record exists, is younger than [`SIGN_IN_LIFETIME`], and carries the mark of the
-//! administrator's current password (a new password ends every session of the old one).
+//! record exists and counts ([`Window::counts`]): younger than [`SIGN_IN_LIFETIME`], used within
+//! [`SESSION_IDLE`], and carrying the mark of the administrator's current password (a new
+//! password ends every session of the old one).
 
 use std::net::IpAddr;
 
@@ -11,7 +12,7 @@ use chrono::Duration;
 use super::password_mark;
 use super::sign_in::SignedIn;
 use crate::clock::Clock;
-use crate::domain::account::{Administrator, normalise_email};
+use crate::domain::account::{AdminUser, Administrator, normalise_email};
 use crate::domain::activity::{Actor, AdministratorEventType, COMMAND_LINE_ACTOR, NewAdministratorEvent};
 use crate::domain::console_session::{
     ConsoleSignIn, LAST_SEEN_GRANULARITY_SECONDS, OwnSession, browser_summary, kept_user_agent,
@@ -29,6 +30,30 @@ pub const SESSION_IDLE: Duration = Duration::hours(8);
 
 /// The most sessions an account page lists.
 const LISTED_AT_MOST: u32 = 100;
+
+/// The sign-ins that count at one moment.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    /// Epoch seconds of the earliest sign-in that counts.
+    signed_in_since: i64,
+    /// Epoch seconds of the earliest noted last use that counts: [`SESSION_IDLE`] ago, and the
+    /// minute within which a use may not have been noted.
+    seen_since: i64,
+}
+
+impl Window {
+    fn at(now: i64) -> Self {
+        Self {
+            signed_in_since: now - SIGN_IN_LIFETIME.num_seconds(),
+            seen_since: now - SESSION_IDLE.num_seconds() - LAST_SEEN_GRANULARITY_SECONDS,
+        }
+    }
+
+    /// Whether `sign_in` counts, for an administrator whose password has `mark`.
+    fn counts(self, sign_in: &ConsoleSignIn, mark: &str) -> bool {
+        sign_in.signed_in_at >= self.signed_in_since && sign_in.last_seen_at >= self.seen_since && sign_in.password_mark == mark
+    }
+}
 
 /// Where a session is used from: the caller's address, and its browser's `User-Agent`.
 #[derive(Debug, Clone, Default)]
@@ -54,9 +79,9 @@ pub async fn open_session(state: &AppState, signed_in: &SignedIn, client: &Sessi
 }
 
 /// The administrator a session's sign-in `sign_in_id` is of, while it counts: none once it was
-/// ended, has outlived [`SIGN_IN_LIFETIME`], or was made with a password that is not theirs any
-/// more (or the account is gone). Its last use is noted, from `address` if known, at most once
-/// a minute.
+/// ended, has outlived [`SIGN_IN_LIFETIME`] or [`SESSION_IDLE`], or was made with a password
+/// that is not theirs any more (or the account is gone). Its last use is noted, from `address`
+/// if known, at most once a minute.
 pub async fn session_administrator(
     state: &AppState,
     sign_in_id: &str,
@@ -66,8 +91,7 @@ pub async fn session_administrator(
     let Some((sign_in, user)) = state.store.console_sign_in(sign_in_id).await? else {
         return Ok(None);
     };
-    if now - sign_in.signed_in_at > SIGN_IN_LIFETIME.num_seconds() || password_mark(&user.password_hash) != sign_in.password_mark
-    {
+    if !Window::at(now).counts(&sign_in, &password_mark(&user.password_hash)) {
         return Ok(None);
     }
     if now - sign_in.last_seen_at >= LAST_SEEN_GRANULARITY_SECONDS {
@@ -81,27 +105,26 @@ pub async fn session_administrator(
 }
 
 /// The `administrator`'s sessions that are signed in, the most recently used first; the one
-/// with sign-in `current` is marked. A session unused for [`SESSION_IDLE`] has ended; as its
-/// last use is noted to within a minute, one may be listed for up to a minute after it ends,
-/// never missed while it lasts.
+/// with sign-in `current` is marked. As a session's last use is noted to within a minute, one
+/// unused for [`SESSION_IDLE`] may be listed for up to a minute after it ended.
 pub async fn own_sessions(
     state: &AppState,
     administrator: &Administrator,
     current: &str,
 ) -> Result<Vec<OwnSession>, ServiceError> {
-    let now = state.clock.now().timestamp();
     let Some(user) = state.store.admin_user_by_id(&administrator.id).await? else {
         return Ok(Vec::new());
     };
+    let sign_ins = signed_in(state.store.as_ref(), &user, state.clock.now().timestamp()).await?;
+    Ok(sign_ins.into_iter().map(|sign_in| own_session(sign_in, current)).collect())
+}
+
+/// The sign-ins of `user` that count at `now`, the most recently used first (at most
+/// [`LISTED_AT_MOST`]).
+async fn signed_in(store: &dyn Store, user: &AdminUser, now: i64) -> Result<Vec<ConsoleSignIn>, StoreError> {
+    let Window { signed_in_since, seen_since } = Window::at(now);
     let mark = password_mark(&user.password_hash);
-    let signed_in_since = now - SIGN_IN_LIFETIME.num_seconds();
-    let seen_since = now - SESSION_IDLE.num_seconds() - LAST_SEEN_GRANULARITY_SECONDS;
-    let sign_ins = state.store.console_sign_ins(&administrator.id, signed_in_since, seen_since, LISTED_AT_MOST).await?;
-    Ok(sign_ins
-        .into_iter()
-        .filter(|sign_in| sign_in.password_mark == mark)
-        .map(|sign_in| own_session(sign_in, current))
-        .collect())
+    store.console_sign_ins(&user.id, &mark, signed_in_since, seen_since, LISTED_AT_MOST).await
 }
 
 fn own_session(sign_in: ConsoleSignIn, current: &str) -> OwnSession {
@@ -130,9 +153,16 @@ pub async fn end_session(
     if sign_in_id == current {
         return Err(ServiceError::Conflict("this is the session you are using: sign out instead".to_owned()));
     }
+    let now = state.clock.now().timestamp();
     let ended = match state.store.console_sign_in(sign_in_id).await? {
-        Some((sign_in, _)) if sign_in.administrator_id == administrator.id => sign_in,
-        // Another administrator's session is, to this one, none at all.
+        Some((sign_in, user))
+            if sign_in.administrator_id == administrator.id
+                && Window::at(now).counts(&sign_in, &password_mark(&user.password_hash)) =>
+        {
+            sign_in
+        }
+        // Another administrator's session is, to this one, none at all; one that has ended
+        // already is not ended again.
         _ => return Err(ServiceError::NotFound("session")),
     };
     if !state.store.end_console_sign_in(&administrator.id, sign_in_id).await? {
@@ -154,7 +184,10 @@ pub async fn end_other_sessions(
     current: &str,
     address: Option<IpAddr>,
 ) -> Result<u64, ServiceError> {
-    let ended = state.store.end_console_sign_ins(&administrator.id, Some(current)).await?;
+    // Those that count, for the activity's count; every other record goes.
+    let counted = own_sessions(state, administrator, current).await?;
+    let ended = u64::try_from(counted.iter().filter(|session| !session.current).count()).unwrap_or(u64::MAX);
+    state.store.end_console_sign_ins(&administrator.id, Some(current)).await?;
     if ended > 0 {
         let detail = format!("every other session ({ended})");
         record_ended(state, administrator, address, &detail).await;
@@ -169,19 +202,32 @@ pub async fn sign_out_everywhere(store: &dyn Store, clock: &dyn Clock, email: &s
     let Some(user) = store.admin_user_by_email(&email).await? else {
         return Err(ServiceError::NotFound("administrator"));
     };
-    let ended = store.end_console_sign_ins(&user.id, None).await?;
+    let ended = u64::try_from(signed_in(store, &user, clock.now().timestamp()).await?.len()).unwrap_or(u64::MAX);
+    store.end_console_sign_ins(&user.id, None).await?;
     let by = Actor::Named(COMMAND_LINE_ACTOR);
     let event = by.did(AdministratorEventType::SessionsEnded, &format!("every session ({ended})"), clock.now());
     activity::record(store, &NewAdministratorEvent { email: Some(email), ..event }).await;
     Ok(ended)
 }
 
-/// The `administrator` signed out of their session with sign-in `sign_in_id`, from `address`:
-/// the sign-in is forgotten (the session itself is deleted by the caller) and the sign-out
-/// recorded.
+/// Forgets the sign-in `sign_in_id` of a session that no longer carries it (signed in anew);
+/// a failure is logged, the record then lasting until housekeeping ends it.
+pub async fn forget_sign_in(state: &AppState, sign_in_id: &str) {
+    let forgotten = match state.store.console_sign_in(sign_in_id).await {
+        Ok(Some((sign_in, _))) => state.store.end_console_sign_in(&sign_in.administrator_id, sign_in_id).await.map(drop),
+        Ok(None) => Ok(()),
+        Err(error) => Err(error),
+    };
+    if let Err(error) = forgotten {
+        tracing::warn!(%error, "a session was signed in anew, but its earlier sign-in could not be forgotten");
+    }
+}
+
+/// The `administrator` signs out of their session with sign-in `sign_in_id`, from `address`:
+/// the sign-in ends (the caller then deletes the session itself) and the sign-out is recorded.
 pub async fn signed_out(state: &AppState, administrator: &Administrator, sign_in_id: &str, address: Option<IpAddr>) {
     if let Err(error) = state.store.end_console_sign_in(&administrator.id, sign_in_id).await {
-        tracing::warn!(%error, "a session was signed out, but its sign-in could not be forgotten");
+        tracing::warn!(%error, "a session was signed out, but its sign-in could not be ended");
     }
     let event = NewAdministratorEvent::new(AdministratorEventType::SignedOut, Some(&administrator.email), state.clock.now());
     activity::record(state.store.as_ref(), &event.from_address(address)).await;
