@@ -1,5 +1,6 @@
-//! The one module that talks SQL: the [`Store`] trait and its SQLite and PostgreSQL
-//! implementations, chosen by the database URL's scheme at startup.
+//! The one module that talks SQL: the [`Store`] trait (made of one trait per part of what is
+//! kept) and its SQLite and PostgreSQL implementations, chosen by the database URL's scheme at
+//! startup.
 
 mod group_commit;
 mod held_connections;
@@ -200,19 +201,27 @@ pub struct ReplayGuard {
     pub expires_at: i64,
 }
 
+/// Everything Onboard keeps, in one database (SQLite or PostgreSQL). Each part is a trait of
+/// its own, below, and implemented in a file of its own (`sql/`); this one adds the database
+/// itself: which backend, its migrations, whether it answers. Code holds an `Arc<dyn Store>`
+/// and calls any part's methods on it.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    WorkspaceStore + ClientStore + EventStore + PolicyStore + SandboxStore + AdministratorStore + ConsoleStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
-
     /// Applies the backend's migrations.
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Checks the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+}
 
+/// Tenants, workspaces with their settings, and workspaces' signing keys.
+#[async_trait]
+pub trait WorkspaceStore: Send + Sync {
     /// Creates the tenant if it does not exist.
     async fn ensure_tenant(&self, id: &TenantId, name: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
     async fn tenant_exists(&self, id: &TenantId) -> Result<bool, StoreError>;
-
     /// Inserts a workspace; [`StoreError::Conflict`] if its id is taken, [`StoreError::NotFound`]
     /// if its tenant does not exist.
     async fn insert_workspace(&self, workspace: &Workspace) -> Result<(), StoreError>;
@@ -231,8 +240,8 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
     /// Saves the settings if the workspace is as it was when read (its `updated_at` is still
-    /// `read_at`, as for [`Store::update_workspace_settings`]) and they name no policy it lacks,
-    /// checked in the transaction that writes them (see [`Store::delete_policy`]).
+    /// `read_at`, as for [`Self::update_workspace_settings`]) and they name no policy it lacks,
+    /// checked in the transaction that writes them (see [`PolicyStore::delete_policy`]).
     async fn update_dcr_settings(
         &self,
         at: &WorkspaceRef,
@@ -240,7 +249,28 @@ pub trait Store: Send + Sync + 'static {
         read_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<DcrSettingsWrite, StoreError>;
+    async fn insert_signing_key(&self, key: &WorkspaceSigningKey) -> Result<(), StoreError>;
+    /// The workspace's keys, newest first, the retired ones whose private half was erased
+    /// included (without it). Shared, not copied: every access token looks them up.
+    async fn signing_keys(&self, at: &WorkspaceRef) -> Result<Arc<[WorkspaceSigningKey]>, StoreError>;
+    /// Every workspace's keys, each workspace's together and newest first: what housekeeping
+    /// looks through for keys to erase.
+    async fn every_signing_key(&self) -> Result<Vec<WorkspaceSigningKey>, StoreError>;
+    /// Erases a key's private half for good and records when; `false` if it was erased
+    /// already (or there is no such key).
+    async fn erase_private_key(&self, at: &WorkspaceRef, kid: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Every stored private key (workspace signing keys not erased, sandbox directory keys,
+    /// held sandbox bundles) as stored: what startup checks (and seals, for values stored before sealing)
+    /// before serving.
+    async fn stored_private_keys(&self) -> Result<Vec<(PrivateKeySlot, String)>, StoreError>;
+    /// Replaces what a slot holds with the same value, sealed.
+    async fn replace_private_key(&self, slot: &PrivateKeySlot, sealed: &str) -> Result<(), StoreError>;
+}
 
+/// Clients, the access tokens issued to them, and the replay guards of requests' and
+/// assertions' `jti`s.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
     /// Records the replay guard, the client and the audit event in one transaction, revoking
     /// `consumed_token` (the jti of a single-use registration token) in the same transaction. A
     /// dynamically registered client counts towards the workspace's `max_dynamic_clients` (0:
@@ -276,7 +306,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<(ClientDetails, StoredCredentials)>, StoreError>;
     /// Deletes the client and records the audit event; false if there was no such client.
     async fn delete_client(&self, at: &WorkspaceRef, client_id: &str, audit: &NewAuditEvent) -> Result<bool, StoreError>;
-    /// [`Store::delete_client`], but only if the client is abandoned: registered by
+    /// [`Self::delete_client`], but only if the client is abandoned: registered by
     /// `unused_since` and given no token since, checked by the statement that deletes it (so a
     /// client that gets a token meanwhile stays); false otherwise.
     async fn delete_unused_client(
@@ -286,7 +316,6 @@ pub trait Store: Send + Sync + 'static {
         unused_since: DateTime<Utc>,
         audit: &NewAuditEvent,
     ) -> Result<bool, StoreError>;
-
     /// Replaces a client's registration (RFC 7592 PUT), its client secret hash included (none
     /// forgets it), and records the replay guard and audit event in one transaction; false if
     /// there is no such client. The registration access token hash is kept.
@@ -296,7 +325,6 @@ pub trait Store: Send + Sync + 'static {
         replay: Option<&ReplayGuard>,
         audit: &NewAuditEvent,
     ) -> Result<bool, StoreError>;
-
     /// Records a used `jti`; [`StoreError::Replayed`] if it was used before.
     async fn insert_replay_guard(&self, guard: &ReplayGuard) -> Result<(), StoreError>;
     async fn insert_access_token(
@@ -309,7 +337,20 @@ pub trait Store: Send + Sync + 'static {
     async fn access_token(&self, jti: &str) -> Result<Option<(AccessTokenRecord, SecretHash)>, StoreError>;
     /// Returns false if the token was unknown or already revoked.
     async fn revoke_access_token(&self, jti: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Whether this `jti` is recorded (the check a dry run makes without writing).
+    async fn replay_guard_exists(&self, guard: &ReplayGuard) -> Result<bool, StoreError>;
+    /// Deletes up to `batch` access tokens that expired before `now_epoch`, the earliest first,
+    /// keeping the newest issue time among each client's on its row (so when it last got a
+    /// token is not lost); returns how many.
+    async fn purge_expired_access_tokens(&self, now_epoch: i64, batch: u64) -> Result<u64, StoreError>;
+    /// Deletes at most `batch` replay guards whose request expired before `now_epoch`, the
+    /// earliest first; returns how many.
+    async fn purge_expired_replay_guards(&self, now_epoch: i64, batch: u64) -> Result<u64, StoreError>;
+}
 
+/// Each workspace's audit log and the administrators' activity.
+#[async_trait]
+pub trait EventStore: Send + Sync {
     async fn record_audit_event(&self, event: &NewAuditEvent) -> Result<(), StoreError>;
     /// Records an audit event with the next batch of writes, without waiting for its commit:
     /// for reads, whose answer does not depend on it. Waits only while the writer's queue is
@@ -317,43 +358,21 @@ pub trait Store: Send + Sync + 'static {
     /// memory. A failure is logged.
     async fn queue_audit_event(&self, event: NewAuditEvent);
     async fn audit_events(&self, at: &WorkspaceRef, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
-
     /// Deletes the oldest of at most `batch` audit events (of every workspace) that happened
     /// before `cut_off`; returns how many. Events are taken in the order they were recorded, so
     /// a batch reads only its own rows (no index on time is kept up by every registration); an
     /// event recorded with a later time than the next one keeps it until it is old enough too.
     async fn purge_audit_events(&self, cut_off: DateTime<Utc>, batch: u64) -> Result<u64, StoreError>;
-
     async fn record_administrator_event(&self, event: &NewAdministratorEvent) -> Result<(), StoreError>;
     /// [`purge_audit_events`](Self::purge_audit_events), of administrators' activity.
     async fn purge_administrator_events(&self, cut_off: DateTime<Utc>, batch: u64) -> Result<u64, StoreError>;
     /// Administrators' activity, newest first.
     async fn administrator_events(&self, filter: &AdministratorEventFilter) -> Result<Vec<AdministratorEvent>, StoreError>;
+}
 
-    /// Makes `key_hash` the (single) admin API key.
-    async fn replace_admin_api_key(&self, key_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
-    async fn admin_api_key_hashes(&self) -> Result<Vec<String>, StoreError>;
-
-    async fn insert_signing_key(&self, key: &WorkspaceSigningKey) -> Result<(), StoreError>;
-    /// The workspace's keys, newest first, the retired ones whose private half was erased
-    /// included (without it). Shared, not copied: every access token looks them up.
-    async fn signing_keys(&self, at: &WorkspaceRef) -> Result<Arc<[WorkspaceSigningKey]>, StoreError>;
-    /// Every workspace's keys, each workspace's together and newest first: what housekeeping
-    /// looks through for keys to erase.
-    async fn every_signing_key(&self) -> Result<Vec<WorkspaceSigningKey>, StoreError>;
-    /// Erases a key's private half for good and records when; `false` if it was erased
-    /// already (or there is no such key).
-    async fn erase_private_key(&self, at: &WorkspaceRef, kid: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
-    /// Every stored private key (workspace signing keys not erased, sandbox directory keys,
-    /// held sandbox bundles) as stored: what startup checks (and seals, for values stored before sealing)
-    /// before serving.
-    async fn stored_private_keys(&self) -> Result<Vec<(PrivateKeySlot, String)>, StoreError>;
-    /// Replaces what a slot holds with the same value, sealed.
-    async fn replace_private_key(&self, slot: &PrivateKeySlot, sealed: &str) -> Result<(), StoreError>;
-
-    /// Whether this `jti` is recorded (the check a dry run makes without writing).
-    async fn replay_guard_exists(&self, guard: &ReplayGuard) -> Result<bool, StoreError>;
-
+/// Workspaces' DCR policies.
+#[async_trait]
+pub trait PolicyStore: Send + Sync {
     /// Inserts a policy; [`StoreError::Conflict`] if the id is taken in the workspace,
     /// [`StoreError::NotFound`] if the workspace does not exist.
     async fn insert_policy(&self, at: &WorkspaceRef, policy: &Policy) -> Result<(), StoreError>;
@@ -371,7 +390,11 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the policy unless the workspace's DCR settings name it. The check and the delete
     /// hold the workspace row, as a settings write does, so neither can slip past the other.
     async fn delete_policy(&self, at: &WorkspaceRef, id: &PolicyId) -> Result<PolicyDeletion, StoreError>;
+}
 
+/// Each tenant's sandbox directory and its software.
+#[async_trait]
+pub trait SandboxStore: Send + Sync {
     /// The tenant's sandbox directory, if it has been made.
     async fn sandbox_directory(&self, tenant: &TenantId) -> Result<Option<SandboxDirectoryKeys>, StoreError>;
     /// Stores the tenant's sandbox directory unless one exists; either way returns the one
@@ -396,7 +419,14 @@ pub trait Store: Send + Sync + 'static {
     async fn sandbox_held_bundle(&self, tenant: &TenantId, software_id: &str) -> Result<Option<String>, StoreError>;
     /// Deletes sandbox software (its key set stops being published); false if there was none.
     async fn delete_sandbox_software(&self, tenant: &TenantId, software_id: &str) -> Result<bool, StoreError>;
+}
 
+/// Console administrators, their failed sign-ins and trusted browsers, and the admin API key.
+#[async_trait]
+pub trait AdministratorStore: Send + Sync {
+    /// Makes `key_hash` the (single) admin API key.
+    async fn replace_admin_api_key(&self, key_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn admin_api_key_hashes(&self) -> Result<Vec<String>, StoreError>;
     /// Inserts an administrator; [`StoreError::Conflict`] if the e-mail address is taken.
     async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError>;
     async fn admin_user_by_email(&self, email: &str) -> Result<Option<AdminUser>, StoreError>;
@@ -420,7 +450,6 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets the attempts of at most `batch` addresses whose last was before `before_epoch`
     /// and whose lock, if any, has ended by `now_epoch`, the oldest first; returns how many.
     async fn purge_sign_in_attempts(&self, now_epoch: i64, before_epoch: i64, batch: u64) -> Result<u64, StoreError>;
-
     /// Trusts the browser whose device token hashes to `token_hash` for sign-ins as `email`,
     /// from `now_epoch` (its last successful sign-in), if the administrator's password is still
     /// `password_hash` (the one the sign-in checked: a new password forgets devices, and a
@@ -447,7 +476,11 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets at most `batch` devices not signed in from since `before_epoch` and not locked
     /// at `now_epoch`, the longest unused first; returns how many.
     async fn purge_unused_devices(&self, now_epoch: i64, before_epoch: i64, batch: u64) -> Result<u64, StoreError>;
+}
 
+/// Console sessions (tower-sessions records) and the sign-ins they carry.
+#[async_trait]
+pub trait ConsoleStore: Send + Sync {
     /// Records a console sign-in ([`ConsoleSignIn`]).
     async fn insert_console_sign_in(&self, sign_in: &ConsoleSignIn) -> Result<(), StoreError>;
     /// The console sign-in with `id`, and its administrator; none if either is gone.
@@ -472,7 +505,6 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets at most `batch` sign-ins made before `signed_in_before` or unused since
     /// `seen_before` (their sessions have ended by then), the earliest first; returns how many.
     async fn purge_console_sign_ins(&self, signed_in_before: i64, seen_before: i64, batch: u64) -> Result<u64, StoreError>;
-
     /// Inserts a session; [`StoreError::Conflict`] if the id is taken.
     async fn insert_session(&self, id: &str, data: &Value, expires_at: i64) -> Result<(), StoreError>;
     /// Updates a session that still exists. One deleted meanwhile stays deleted: a request
@@ -484,15 +516,6 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes at most `batch` sessions expired at `now_epoch`, the earliest first (a caller
     /// repeats while a batch comes back full, so each statement stays short); returns how many.
     async fn purge_expired_sessions(&self, now_epoch: i64, batch: u64) -> Result<u64, StoreError>;
-
-    /// Deletes up to `batch` access tokens that expired before `now_epoch`, the earliest first,
-    /// keeping the newest issue time among each client's on its row (so when it last got a
-    /// token is not lost); returns how many.
-    async fn purge_expired_access_tokens(&self, now_epoch: i64, batch: u64) -> Result<u64, StoreError>;
-
-    /// Deletes at most `batch` replay guards whose request expired before `now_epoch`, the
-    /// earliest first; returns how many.
-    async fn purge_expired_replay_guards(&self, now_epoch: i64, batch: u64) -> Result<u64, StoreError>;
 }
 
 /// Opens the store a database URL names: `sqlite:` (file created if missing, WAL mode) or

@@ -1,0 +1,206 @@
+//! The SQL stores' [`AdministratorStore`]: console administrators, their failed sign-ins and
+//! trusted browsers, and the admin API key.
+
+/// Implements [`AdministratorStore`] for a SQL store type (`sql_store!`, one per backend).
+macro_rules! administrator_store {
+    ($name:ident, $db:ty, $backend:expr) => {
+        #[async_trait]
+        impl AdministratorStore for $name {
+            async fn replace_admin_api_key(&self, key_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+                sqlx::query(
+                    "insert into admin_api_key (id, key_hash, created_at) values ('primary', $1, $2) \
+                     on conflict (id) do update set key_hash = excluded.key_hash, created_at = excluded.created_at",
+                )
+                .bind(key_hash)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn admin_api_key_hashes(&self) -> Result<Vec<String>, StoreError> {
+                let rows = sqlx::query("select key_hash from admin_api_key").fetch_all(&self.pool).await?;
+                rows.iter().map(|row| Ok(row.try_get("key_hash")?)).collect()
+            }
+
+            async fn insert_admin_user(&self, user: &AdminUser) -> Result<(), StoreError> {
+                sqlx::query(
+                    "insert into admin_user (id, email, password_hash, created_at) values ($1, $2, $3, $4)",
+                )
+                .bind(&user.id)
+                .bind(&user.email)
+                .bind(&user.password_hash)
+                .bind(user.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| classify(e, StoreError::Conflict))?;
+                Ok(())
+            }
+
+            async fn admin_user_by_email(&self, email: &str) -> Result<Option<AdminUser>, StoreError> {
+                let row = sqlx::query(
+                    "select id, email, password_hash, created_at from admin_user where email = $1",
+                )
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::admin_user_from_row).transpose()
+            }
+
+            async fn set_admin_password(&self, email: &str, password_hash: &str, replacing: Option<&str>) -> Result<(), StoreError> {
+                let done = sqlx::query("update admin_user set password_hash = $2 where email = $1 and ($3 is null or password_hash = $3)")
+                    .bind(email)
+                    .bind(password_hash)
+                    .bind(replacing)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn admin_user_by_id(&self, id: &str) -> Result<Option<AdminUser>, StoreError> {
+                let row = sqlx::query("select id, email, password_hash, created_at from admin_user where id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::admin_user_from_row).transpose()
+            }
+
+            async fn admin_user_count(&self) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar::<_, i64>("select count(*) from admin_user").fetch_one(&self.pool).await?)
+            }
+
+            async fn sign_in_locked_until(&self, email: &str, now_epoch: i64) -> Result<Option<i64>, StoreError> {
+                Ok(sqlx::query_scalar::<_, i64>("select locked_until from sign_in_failure where email = $1 and locked_until > $2")
+                    .bind(email)
+                    .bind(now_epoch)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn count_sign_in_attempt(&self, email: &str, now_epoch: i64) -> Result<Option<i32>, StoreError> {
+                Ok(sqlx::query_scalar::<_, i32>(
+                    "insert into sign_in_failure (email, failures, locked_until, last_attempt_at) values ($1, 1, null, $2) \
+                     on conflict (email) do update set failures = sign_in_failure.failures + 1, last_attempt_at = excluded.last_attempt_at \
+                     where sign_in_failure.locked_until is null or sign_in_failure.locked_until <= excluded.last_attempt_at \
+                     returning failures",
+                )
+                .bind(email)
+                .bind(now_epoch)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn lock_sign_in(&self, email: &str, until_epoch: i64) -> Result<(), StoreError> {
+                sqlx::query("update sign_in_failure set failures = 0, locked_until = $2 where email = $1")
+                    .bind(email)
+                    .bind(until_epoch)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn clear_sign_in_attempts(&self, email: &str) -> Result<(), StoreError> {
+                sqlx::query("delete from sign_in_failure where email = $1").bind(email).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn purge_sign_in_attempts(&self, now_epoch: i64, before_epoch: i64, batch: u64) -> Result<u64, StoreError> {
+                let done = sqlx::query(
+                    "delete from sign_in_failure where email in (select email from sign_in_failure \
+                     where last_attempt_at < $1 and (locked_until is null or locked_until <= $2) \
+                     order by last_attempt_at limit $3)",
+                )
+                .bind(before_epoch)
+                .bind(now_epoch)
+                .bind(saturating_i64(batch))
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn trust_device(&self, token_hash: &str, email: &str, password_hash: &str, now_epoch: i64) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "insert into trusted_device (token_hash, email, failures, locked_until, last_used_at) \
+                     select $1, $2, 0, null, $4 where exists (select 1 from admin_user where email = $2 and password_hash = $3)",
+                )
+                .bind(token_hash)
+                .bind(email)
+                .bind(password_hash)
+                .bind(now_epoch)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| classify(e, StoreError::Conflict))?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn trusted_device(
+                &self,
+                token_hash: &str,
+                email: &str,
+                used_since_epoch: i64,
+            ) -> Result<Option<Option<i64>>, StoreError> {
+                Ok(sqlx::query_scalar::<_, Option<i64>>(
+                    "select locked_until from trusted_device where token_hash = $1 and email = $2 and last_used_at >= $3",
+                )
+                .bind(token_hash)
+                .bind(email)
+                .bind(used_since_epoch)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn count_device_attempt(&self, token_hash: &str, now_epoch: i64) -> Result<Option<i32>, StoreError> {
+                Ok(sqlx::query_scalar::<_, i32>(
+                    "update trusted_device set failures = failures + 1 \
+                     where token_hash = $1 and (locked_until is null or locked_until <= $2) returning failures",
+                )
+                .bind(token_hash)
+                .bind(now_epoch)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn lock_device(&self, token_hash: &str, until_epoch: i64) -> Result<(), StoreError> {
+                sqlx::query("update trusted_device set failures = 0, locked_until = $2 where token_hash = $1")
+                    .bind(token_hash)
+                    .bind(until_epoch)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn clear_device_attempts(&self, token_hash: &str, now_epoch: i64) -> Result<(), StoreError> {
+                sqlx::query("update trusted_device set failures = 0, locked_until = null, last_used_at = $2 where token_hash = $1")
+                    .bind(token_hash)
+                    .bind(now_epoch)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn forget_devices(&self, email: &str) -> Result<(), StoreError> {
+                sqlx::query("delete from trusted_device where email = $1").bind(email).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn purge_unused_devices(&self, now_epoch: i64, before_epoch: i64, batch: u64) -> Result<u64, StoreError> {
+                let done = sqlx::query(
+                    "delete from trusted_device where token_hash in (select token_hash from trusted_device \
+                     where last_used_at < $1 and (locked_until is null or locked_until <= $2) \
+                     order by last_used_at limit $3)",
+                )
+                .bind(before_epoch)
+                .bind(now_epoch)
+                .bind(saturating_i64(batch))
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+
+pub(super) use administrator_store;
