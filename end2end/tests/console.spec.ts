@@ -172,6 +172,20 @@ test.describe("signing in", () => {
     expect(problems).toEqual([]);
   });
 
+  test("the Administrators page lists who can sign in, this administrator marked", async ({ page }) => {
+    const problems = watchForErrors(page);
+    await signIn(page);
+    await page.getByRole("link", { name: "Administrators" }).click();
+    await expect(page.getByRole("heading", { name: "Administrators" })).toBeVisible();
+    const me = page.locator("#administrators tbody tr", { hasText: admin.email });
+    await expect(me).toContainText("You");
+    await expect(me).toContainText(/\d+ sessions?/);
+    await expect(me).toContainText("Open");
+    await expect(me).not.toContainText("Never");
+    await snapshot(page, "administrators");
+    expect(problems).toEqual([]);
+  });
+
   test("the sign-in form works from the keyboard alone", async ({ page }) => {
     await open(page, "/app/login");
     await expect(page.getByLabel("E-mail address")).toBeFocused();

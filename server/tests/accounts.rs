@@ -684,3 +684,33 @@ async fn signing_in_again_in_a_browser_ends_its_earlier_sign_in() {
     assert_eq!(listed, [second.id.clone(), other], "the first sign-in is gone");
     assert_eq!(app.store.console_sign_in(&first).await.unwrap(), None);
 }
+
+/// The Administrators page's list: every administrator by address, the one asking marked,
+/// when each last signed in, how many sessions are signed in as them, and a lock in force.
+#[tokio::test]
+async fn administrators_are_listed_with_their_last_sign_in_sessions_and_lock() {
+    use app::clock::Clock as _;
+    let (state, clock, _dir) = prepared().await;
+    let app = &state.app;
+    let other_email = "ops@bank.example";
+    accounts::create_administrator(app.store.as_ref(), app.clock.as_ref(), COMMAND_LINE_ACTOR, other_email, ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    let started = clock.now();
+    clock.advance(Duration::minutes(5));
+    let (laptop, _) = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, FIREFOX_ON_LINUX, [192, 0, 2, 7]).await;
+    let _phone = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, SAFARI_ON_IOS, [198, 51, 100, 9]).await;
+    let admin = app::api::session::signed_in_administrator(&laptop, app, None).await.unwrap().unwrap();
+    for _ in 0..5 {
+        let _ = accounts::sign_in(app, &accounts::SignInFrom::default(), other_email, "a wrong guess!").await;
+    }
+
+    let listed = accounts::administrators(app, Some(&admin)).await.unwrap();
+    let seen: Vec<_> = listed
+        .iter()
+        .map(|a| (a.email.as_str(), a.you, a.last_signed_in_at, a.signed_in_sessions, a.locked_until.is_some()))
+        .collect();
+    assert_eq!(seen, [(ADMIN_EMAIL, true, Some(clock.now()), 2, false), (other_email, false, None, 0, true)], "by address");
+    assert_eq!(listed[1].created_at, started);
+    assert_eq!(listed[1].locked_until, Some(clock.now() + Duration::minutes(15)));
+}

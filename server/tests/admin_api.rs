@@ -271,6 +271,28 @@ async fn administrators_activity_is_listed_filtered_and_needs_the_key() {
     }
 }
 
+/// The administrators, for an access review: each one's address, creation, last sign-in,
+/// sessions and lock, and nothing secret.
+#[tokio::test]
+async fn administrators_are_listed_without_secrets_and_need_the_key() {
+    let admin = Admin::new().await;
+    let path = "/api/admin/v1/administrators";
+    let (status, _) = admin.call("GET", path, None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = admin.as_admin("GET", path, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["administrators"],
+        json!([{
+            "email": support::ADMIN_EMAIL,
+            "created_at": now(),
+            "last_signed_in_at": null,
+            "signed_in_sessions": 0,
+            "locked_until": null,
+        }])
+    );
+}
+
 /// The list pages by cursor: each page names where the next starts, the last names none.
 #[tokio::test]
 async fn the_client_list_pages_by_cursor() {

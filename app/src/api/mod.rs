@@ -2,6 +2,7 @@
 //! map the error. Their arguments and results are the domain's serde types.
 
 pub mod account;
+pub mod administrators;
 pub mod applications;
 pub mod auth;
 pub mod dcr;

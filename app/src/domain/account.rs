@@ -19,6 +19,30 @@ pub struct Administrator {
     pub email: String,
 }
 
+/// An administrator account and when it last signed in, as the store lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminAccount {
+    pub user: AdminUser,
+    pub last_signed_in_at: Option<DateTime<Utc>>,
+}
+
+/// An administrator as the Administrators page lists them: nothing secret, nothing another
+/// administrator could act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdministratorOverview {
+    pub email: String,
+    pub created_at: DateTime<Utc>,
+    pub last_signed_in_at: Option<DateTime<Utc>>,
+    /// How many sessions are signed in as them now.
+    pub signed_in_sessions: u32,
+    /// Until when sign-in as their address is locked after failed attempts, if it is now.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Whether they are the administrator asking (left out when false, so the admin API, which
+    /// no administrator asks, does not say it of everyone).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub you: bool,
+}
+
 /// The fewest characters an administrator's password may have.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// The longest a password may be, in bytes (a longer one is refused before any hashing).

@@ -1085,6 +1085,12 @@ async fn administrators_and_sessions_are_kept() {
         ok(store.set_admin_password("admin@bank.example", &user.password_hash, None).await);
         assert!(matches!(store.set_admin_password("nobody@bank.example", "h2", None).await, Err(StoreError::NotFound)));
         assert_eq!(ok(store.admin_user_by_id("u1").await).as_ref(), Some(&user));
+        let other = AdminUser { id: "u0".to_owned(), email: "a-first@bank.example".to_owned(), ..user.clone() };
+        ok(store.insert_admin_user(&other).await);
+        ok(store.note_admin_sign_in("u1", at(40)).await);
+        let accounts: Vec<_> =
+            ok(store.admin_accounts().await).into_iter().map(|account| (account.user, account.last_signed_in_at)).collect();
+        assert_eq!(accounts, [(other, None), (user.clone(), Some(at(40)))], "by address, with the last sign-in");
 
         // Sign-in attempts are counted by address, an administrator's or not.
         for email in ["admin@bank.example", "nobody@bank.example"] {

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::account::AdminUser;
+use crate::domain::account::{AdminAccount, AdminUser};
 use crate::domain::activity::{AdministratorEvent, AdministratorEventFilter, NewAdministratorEvent};
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientSelection, ClientSummary};
@@ -436,6 +436,10 @@ pub trait AdministratorStore: Send + Sync {
     /// password is another by now).
     async fn set_admin_password(&self, email: &str, password_hash: &str, replacing: Option<&str>) -> Result<(), StoreError>;
     async fn admin_user_count(&self) -> Result<i64, StoreError>;
+    /// Every administrator, by e-mail address, with when they last signed in.
+    async fn admin_accounts(&self) -> Result<Vec<AdminAccount>, StoreError>;
+    /// Notes that the administrator `id` signed in at `at`.
+    async fn note_admin_sign_in(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
     /// Epoch seconds until which sign-in as `email` is locked, if it is at `now_epoch`.
     async fn sign_in_locked_until(&self, email: &str, now_epoch: i64) -> Result<Option<i64>, StoreError>;
     /// Counts a sign-in attempt as `email` (an administrator's or not) before its password is

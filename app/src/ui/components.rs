@@ -90,22 +90,29 @@ pub fn FieldMessage(#[prop(into)] field: String, error: Signal<Option<(Option<St
     }
 }
 
-/// Marks the inputs of the field around `anchor` (a [`FieldMessage`]) as invalid and described
-/// by its message while it is `shown`, and clears both once it is not. The message takes its id
-/// from the first input's (`{id}-error`), which is unique on the page.
-#[cfg_attr(not(feature = "hydrate"), allow(unused_variables, clippy::needless_pass_by_value))]
+/// Marks the inputs a [`FieldMessage`] (at `anchor`) speaks of as invalid and described by its
+/// message while it is `shown`, and clears both once it is not. Those inputs are the nearest
+/// before it among its siblings: an input itself, or every input of a group (checkboxes, radio
+/// buttons). The message takes its id from the first input's (`{id}-error`), unique on the page.
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
 fn describe_inputs(anchor: &leptos::web_sys::Element, shown: bool) {
     #[cfg(feature = "hydrate")]
     {
         use leptos::wasm_bindgen::JsCast as _;
-        let Some(field) = anchor.closest(".field").ok().flatten() else {
-            return;
+        const INPUTS: &str = "input:not([type=hidden]), textarea, select";
+        let mut sibling = anchor.previous_element_sibling();
+        let inputs: Vec<web_sys::Element> = loop {
+            let Some(element) = sibling else { return };
+            if element.matches(INPUTS).unwrap_or(false) {
+                break vec![element];
+            }
+            if let Ok(within) = element.query_selector_all(INPUTS)
+                && within.length() > 0
+            {
+                break (0..within.length()).filter_map(|i| within.item(i)).filter_map(|node| node.dyn_into().ok()).collect();
+            }
+            sibling = element.previous_element_sibling();
         };
-        let Ok(inputs) = field.query_selector_all("input:not([type=hidden]), textarea, select") else {
-            return;
-        };
-        let inputs: Vec<web_sys::Element> =
-            (0..inputs.length()).filter_map(|i| inputs.item(i)).filter_map(|node| node.dyn_into().ok()).collect();
         let message = anchor.first_element_child();
         let id = inputs.iter().map(web_sys::Element::id).find(|id| !id.is_empty()).map(|id| format!("{id}-error"));
         for input in &inputs {

@@ -20,6 +20,9 @@ pub fn TopBar() -> impl IntoView {
             </a>
             <span class="topbar-note">"Dynamic client registration for Open Banking"</span>
             <div class="topbar-user">
+                <A href=super::administrators::ADMINISTRATORS_PATH attr:class="topbar-link">
+                    "Administrators"
+                </A>
                 <A href=super::activity::ACTIVITY_PATH attr:class="topbar-link">
                     "Activity"
                 </A>

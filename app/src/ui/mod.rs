@@ -2,6 +2,7 @@
 
 mod account;
 mod activity;
+mod administrators;
 mod components;
 #[cfg(feature = "ssr")]
 mod content_policy;
@@ -21,6 +22,7 @@ use leptos_router::path;
 
 use account::AccountPage;
 use activity::ActivityPage;
+use administrators::AdministratorsPage;
 use directory::WorkspaceDirectory;
 use login::LoginPage;
 use status_page::StatusPage;
@@ -76,6 +78,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/app/status") view=StatusPage />
                 <Route path=path!("/app/activity") view=ActivityPage />
                 <Route path=path!("/app/account") view=AccountPage />
+                <Route path=path!("/app/administrators") view=AdministratorsPage />
                 <Route path=path!("/app/:tenant/workspaces") view=WorkspaceDirectory />
                 <ParentRoute path=path!("/app/:tenant/workspaces/:workspace") view=WorkspaceLayout>
                     <Route path=path!("") view=|| view! { <Redirect path="dcr" /> } />

@@ -1,10 +1,11 @@
-//! Console administrators: creating them, signing in (`sign_in`), their sessions (`sessions`)
-//! and their passwords (`passwords`). Passwords are argon2id hashes made and checked off the
+//! Console administrators: creating them, signing in (`sign_in`), their sessions (`sessions`),
+//! their passwords (`passwords`) and the list of them (`roster`). Passwords are argon2id hashes made and checked off the
 //! async runtime (`hashing`). Each sign-in, refusal, lock, new administrator and new password is recorded
 //! in the administrators' activity ([`super::activity`]).
 
 mod hashing;
 mod passwords;
+mod roster;
 mod sessions;
 mod sign_in;
 
@@ -18,6 +19,7 @@ use crate::state::AppState;
 use crate::storage::{Store, StoreError};
 
 pub use passwords::{PasswordChangeError, change_own_password, set_password};
+pub use roster::administrators;
 pub use sessions::{
     SESSION_IDLE, SIGN_IN_LIFETIME, SessionClient, end_other_sessions, end_session, forget_ended_sessions, forget_sign_in,
     open_session, own_sessions, session_administrator, sign_out_everywhere, signed_out,

@@ -121,7 +121,7 @@ pub async fn own_sessions(
 
 /// The sign-ins of `user` that count at `now`, the most recently used first (at most
 /// [`LISTED_AT_MOST`]).
-async fn signed_in(store: &dyn Store, user: &AdminUser, now: i64) -> Result<Vec<ConsoleSignIn>, StoreError> {
+pub(super) async fn signed_in(store: &dyn Store, user: &AdminUser, now: i64) -> Result<Vec<ConsoleSignIn>, StoreError> {
     let Window { signed_in_since, seen_since } = Window::at(now);
     let mark = password_mark(&user.password_hash);
     store.console_sign_ins(&user.id, &mark, signed_in_since, seen_since, LISTED_AT_MOST).await

@@ -141,9 +141,12 @@ pub enum SignInError {
 pub async fn sign_in(state: &AppState, from: &SignInFrom, email: &str, password: &str) -> Result<SignedIn, SignInError> {
     let answer = checked_sign_in(state, from, email, password).await.map(|checked| checked.signed_in);
     if let Ok(signed_in) = &answer {
-        let event =
-            NewAdministratorEvent::new(AdministratorEventType::SignedIn, Some(&signed_in.administrator.email), state.clock.now());
+        let now = state.clock.now();
+        let event = NewAdministratorEvent::new(AdministratorEventType::SignedIn, Some(&signed_in.administrator.email), now);
         activity::record(state.store.as_ref(), &event.from_address(from.address)).await;
+        if let Err(error) = state.store.note_admin_sign_in(&signed_in.administrator.id, now).await {
+            tracing::warn!(%error, "could not note when an administrator last signed in");
+        }
     }
     state.metrics.console_sign_in(match &answer {
         Ok(_) => "signed_in",

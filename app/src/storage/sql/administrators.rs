@@ -4,6 +4,17 @@
 /// Implements [`AdministratorStore`] for a SQL store type (`sql_store!`, one per backend).
 macro_rules! administrator_store {
     ($name:ident, $db:ty, $backend:expr) => {
+        impl $name {
+            fn admin_user_from_row(row: &<$db as sqlx::Database>::Row) -> Result<AdminUser, StoreError> {
+                Ok(AdminUser {
+                    id: row.try_get("id")?,
+                    email: row.try_get("email")?,
+                    password_hash: row.try_get("password_hash")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            }
+        }
+
         #[async_trait]
         impl AdministratorStore for $name {
             async fn replace_admin_api_key(&self, key_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -66,6 +77,22 @@ macro_rules! administrator_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 row.as_ref().map(Self::admin_user_from_row).transpose()
+            }
+
+            async fn admin_accounts(&self) -> Result<Vec<AdminAccount>, StoreError> {
+                let rows = sqlx::query("select id, email, password_hash, created_at, last_signed_in_at from admin_user order by email")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(AdminAccount { user: Self::admin_user_from_row(row)?, last_signed_in_at: row.try_get("last_signed_in_at")? })
+                    })
+                    .collect()
+            }
+
+            async fn note_admin_sign_in(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+                sqlx::query("update admin_user set last_signed_in_at = $2 where id = $1").bind(id).bind(at).execute(&self.pool).await?;
+                Ok(())
             }
 
             async fn admin_user_count(&self) -> Result<i64, StoreError> {

@@ -4,6 +4,25 @@
 /// Implements [`ClientStore`] for a SQL store type (`sql_store!`, one per backend).
 macro_rules! client_store {
     ($name:ident, $db:ty, $backend:expr) => {
+        impl $name {
+            fn client_summary_from_row(row: &<$db as sqlx::Database>::Row) -> Result<ClientSummary, StoreError> {
+                let method: &str = row.try_get("token_endpoint_auth_method")?;
+                Ok(ClientSummary {
+                    client_id: row.try_get("client_id")?,
+                    name: row.try_get("name")?,
+                    dynamically_registered: row.try_get("dynamically_registered")?,
+                    software_id: row.try_get("software_id")?,
+                    org_id: row.try_get("org_id")?,
+                    org_name: row.try_get("org_name")?,
+                    last_token_at: row.try_get("last_token_at")?,
+                    token_endpoint_auth_method: method.parse().map_err(|e: crate::domain::oauth::UnknownValue| {
+                        corrupt("client.token_endpoint_auth_method")(e.to_string())
+                    })?,
+                    created_at: row.try_get("created_at")?,
+                })
+            }
+        }
+
         #[async_trait]
         impl ClientStore for $name {
             async fn register_client(

@@ -1,9 +1,34 @@
 //! The SQL stores' [`ConsoleStore`]: console sessions (tower-sessions records) and the sign-ins
 //! they carry.
 
+/// The columns of a console sign-in `s` as [`console_sign_in_from_row`] reads them.
+macro_rules! console_sign_in_columns {
+    () => {
+        "s.id as sign_in_id, s.administrator_id as sign_in_administrator_id, s.password_mark, s.signed_in_at, \
+         s.last_seen_at, s.address, s.user_agent"
+    };
+}
+
 /// Implements [`ConsoleStore`] for a SQL store type (`sql_store!`, one per backend).
 macro_rules! console_store {
     ($name:ident, $db:ty, $backend:expr) => {
+        impl $name {
+            /// A console sign-in from a row whose columns are named `sign_in_id`,
+            /// `sign_in_administrator_id`, `password_mark`, `signed_in_at`, `last_seen_at`,
+            /// `address` and `user_agent` (apart from a joined administrator's).
+            fn console_sign_in_from_row(row: &<$db as sqlx::Database>::Row) -> Result<ConsoleSignIn, StoreError> {
+                Ok(ConsoleSignIn {
+                    id: row.try_get("sign_in_id")?,
+                    administrator_id: row.try_get("sign_in_administrator_id")?,
+                    password_mark: row.try_get("password_mark")?,
+                    signed_in_at: row.try_get("signed_in_at")?,
+                    last_seen_at: row.try_get("last_seen_at")?,
+                    address: row.try_get("address")?,
+                    user_agent: row.try_get("user_agent")?,
+                })
+            }
+        }
+
         #[async_trait]
         impl ConsoleStore for $name {
             async fn insert_console_sign_in(&self, sign_in: &ConsoleSignIn) -> Result<(), StoreError> {
@@ -150,4 +175,4 @@ macro_rules! console_store {
     };
 }
 
-pub(super) use console_store;
+pub(super) use {console_sign_in_columns, console_store};

@@ -3,6 +3,59 @@
 /// Implements [`EventStore`] for a SQL store type (`sql_store!`, one per backend).
 macro_rules! event_store {
     ($name:ident, $db:ty, $backend:expr) => {
+        impl $name {
+            fn audit_event_from_row(row: &<$db as sqlx::Database>::Row) -> Result<AuditEvent, StoreError> {
+                let event_type: &str = row.try_get("event_type")?;
+                let outcome: &str = row.try_get("outcome")?;
+                Ok(AuditEvent {
+                    id: row.try_get("id")?,
+                    event: NewAuditEvent {
+                        workspace: WorkspaceRef {
+                            tenant: parse_tenant(row.try_get("tenant_id")?)?,
+                            workspace: parse_workspace_id(row.try_get("workspace_id")?)?,
+                        },
+                        event_type: event_type
+                            .parse()
+                            .map_err(|e: crate::domain::oauth::UnknownValue| corrupt("audit_event.event_type")(e.to_string()))?,
+                        outcome: outcome
+                            .parse()
+                            .map_err(|e: crate::domain::oauth::UnknownValue| corrupt("audit_event.outcome")(e.to_string()))?,
+                        client_id: row.try_get("client_id")?,
+                        error: row.try_get("error")?,
+                        error_description: row.try_get("error_description")?,
+                        software_id: row.try_get("software_id")?,
+                        org_id: row.try_get("org_id")?,
+                        client_cert_subject: row.try_get("client_cert_subject")?,
+                        remote_addr: row.try_get("remote_addr")?,
+                        actor: row.try_get("actor")?,
+                        detail: row.try_get("detail")?,
+                        created_at: row.try_get("created_at")?,
+                    },
+                })
+            }
+
+            fn administrator_event_from_row(row: &<$db as sqlx::Database>::Row) -> Result<AdministratorEvent, StoreError> {
+                let event_type: &str = row.try_get("event_type")?;
+                let outcome: &str = row.try_get("outcome")?;
+                Ok(AdministratorEvent {
+                    id: row.try_get("id")?,
+                    event: NewAdministratorEvent {
+                        event_type: event_type.parse().map_err(|e: crate::domain::oauth::UnknownValue| {
+                            corrupt("administrator_event.event_type")(e.to_string())
+                        })?,
+                        outcome: outcome.parse().map_err(|e: crate::domain::oauth::UnknownValue| {
+                            corrupt("administrator_event.outcome")(e.to_string())
+                        })?,
+                        email: row.try_get("email")?,
+                        actor: row.try_get("actor")?,
+                        remote_addr: row.try_get("remote_addr")?,
+                        detail: row.try_get("detail")?,
+                        created_at: row.try_get("created_at")?,
+                    },
+                })
+            }
+        }
+
         #[async_trait]
         impl EventStore for $name {
             async fn record_audit_event(&self, event: &NewAuditEvent) -> Result<(), StoreError> {

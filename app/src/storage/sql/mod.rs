@@ -31,7 +31,7 @@ use super::{
     AdministratorStore, Backend, ClientStore, ConsoleStore, DcrSettingsWrite, EventStore, NewClient, PolicyDeletion, PolicyStore,
     PrivateKeySlot, ReplayGuard, SandboxStore, Store, StoreError, WorkspaceStore,
 };
-use crate::domain::account::AdminUser;
+use crate::domain::account::{AdminAccount, AdminUser};
 use crate::domain::activity::{AdministratorEvent, AdministratorEventFilter, NewAdministratorEvent};
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientFilter, ClientSelection, ClientSummary, PageStart};
@@ -46,7 +46,7 @@ use crate::domain::workspace::{Profile, Workspace, WorkspaceSettings, WorkspaceS
 use crate::secrets::SecretHash;
 use administrators::administrator_store;
 use clients::client_store;
-use console::console_store;
+use console::{console_sign_in_columns, console_store};
 use events::event_store;
 use policies::policy_store;
 use sandbox::sandbox_store;
@@ -308,14 +308,6 @@ fn filter_flag(filter: ClientFilter) -> Option<bool> {
     }
 }
 
-/// The columns of a console sign-in `s` as [`console_sign_in_from_row`] reads them.
-macro_rules! console_sign_in_columns {
-    () => {
-        "s.id as sign_in_id, s.administrator_id as sign_in_administrator_id, s.password_mark, s.signed_in_at, \
-         s.last_seen_at, s.address, s.user_agent"
-    };
-}
-
 macro_rules! sql_store {
     ($(#[$doc:meta])* $name:ident, $db:ty, $backend:expr, $migrations:literal) => {
         $(#[$doc])*
@@ -470,132 +462,6 @@ macro_rules! sql_store {
                     }
                     Write::AuditEvent(event) => Self::insert_audit_event(&mut **tx, event).await,
                 }
-            }
-
-            fn workspace_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Workspace, StoreError> {
-                Ok(Workspace {
-                    tenant: parse_tenant(row.try_get("tenant_id")?)?,
-                    id: parse_workspace_id(row.try_get("id")?)?,
-                    name: row.try_get("name")?,
-                    profile: parse_profile(row.try_get::<&str, _>("profile")?)?,
-                    settings: row.try_get::<Json<WorkspaceSettings>, _>("settings")?.0,
-                    dcr: row.try_get::<Json<DcrSettings>, _>("dcr_settings")?.0,
-                    created_at: row.try_get("created_at")?,
-                    updated_at: row.try_get("updated_at")?,
-                })
-            }
-
-            fn client_summary_from_row(row: &<$db as sqlx::Database>::Row) -> Result<ClientSummary, StoreError> {
-                let method: &str = row.try_get("token_endpoint_auth_method")?;
-                Ok(ClientSummary {
-                    client_id: row.try_get("client_id")?,
-                    name: row.try_get("name")?,
-                    dynamically_registered: row.try_get("dynamically_registered")?,
-                    software_id: row.try_get("software_id")?,
-                    org_id: row.try_get("org_id")?,
-                    org_name: row.try_get("org_name")?,
-                    last_token_at: row.try_get("last_token_at")?,
-                    token_endpoint_auth_method: method
-                        .parse()
-                        .map_err(|e: crate::domain::oauth::UnknownValue| corrupt("client.token_endpoint_auth_method")(e.to_string()))?,
-                    created_at: row.try_get("created_at")?,
-                })
-            }
-
-            fn audit_event_from_row(row: &<$db as sqlx::Database>::Row) -> Result<AuditEvent, StoreError> {
-                let event_type: &str = row.try_get("event_type")?;
-                let outcome: &str = row.try_get("outcome")?;
-                Ok(AuditEvent {
-                    id: row.try_get("id")?,
-                    event: NewAuditEvent {
-                        workspace: WorkspaceRef {
-                            tenant: parse_tenant(row.try_get("tenant_id")?)?,
-                            workspace: parse_workspace_id(row.try_get("workspace_id")?)?,
-                        },
-                        event_type: event_type.parse().map_err(|e: crate::domain::oauth::UnknownValue| corrupt("audit_event.event_type")(e.to_string()))?,
-                        outcome: outcome.parse().map_err(|e: crate::domain::oauth::UnknownValue| corrupt("audit_event.outcome")(e.to_string()))?,
-                        client_id: row.try_get("client_id")?,
-                        error: row.try_get("error")?,
-                        error_description: row.try_get("error_description")?,
-                        software_id: row.try_get("software_id")?,
-                        org_id: row.try_get("org_id")?,
-                        client_cert_subject: row.try_get("client_cert_subject")?,
-                        remote_addr: row.try_get("remote_addr")?,
-                        actor: row.try_get("actor")?,
-                        detail: row.try_get("detail")?,
-                        created_at: row.try_get("created_at")?,
-                    },
-                })
-            }
-
-            fn administrator_event_from_row(row: &<$db as sqlx::Database>::Row) -> Result<AdministratorEvent, StoreError> {
-                let event_type: &str = row.try_get("event_type")?;
-                let outcome: &str = row.try_get("outcome")?;
-                Ok(AdministratorEvent {
-                    id: row.try_get("id")?,
-                    event: NewAdministratorEvent {
-                        event_type: event_type.parse().map_err(|e: crate::domain::oauth::UnknownValue| corrupt("administrator_event.event_type")(e.to_string()))?,
-                        outcome: outcome.parse().map_err(|e: crate::domain::oauth::UnknownValue| corrupt("administrator_event.outcome")(e.to_string()))?,
-                        email: row.try_get("email")?,
-                        actor: row.try_get("actor")?,
-                        remote_addr: row.try_get("remote_addr")?,
-                        detail: row.try_get("detail")?,
-                        created_at: row.try_get("created_at")?,
-                    },
-                })
-            }
-
-            fn policy_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Policy, StoreError> {
-                Ok(Policy {
-                    id: PolicyId::parse(row.try_get::<String, _>("id")?).map_err(|e| corrupt("dcr_policy.id")(e.to_string()))?,
-                    name: row.try_get("name")?,
-                    body: row.try_get::<Json<PolicyBody>, _>("body")?.0,
-                    created_at: row.try_get("created_at")?,
-                    updated_at: row.try_get("updated_at")?,
-                })
-            }
-
-            /// A row of [`SELECT_SIGNING_KEYS`].
-            fn signing_key_from_row(row: &<$db as sqlx::Database>::Row) -> Result<WorkspaceSigningKey, StoreError> {
-                let algorithm: &str = row.try_get("algorithm")?;
-                Ok(WorkspaceSigningKey {
-                    workspace: WorkspaceRef {
-                        tenant: parse_tenant(row.try_get("tenant_id")?)?,
-                        workspace: parse_workspace_id(row.try_get("workspace_id")?)?,
-                    },
-                    material: SigningKeyMaterial {
-                        kid: row.try_get("kid")?,
-                        algorithm: JwsAlgorithm::parse(algorithm)
-                            .ok_or_else(|| StoreError::Corrupt(format!("signing_key.algorithm: {algorithm}")))?,
-                        sealed_private_key: row.try_get("private_key_pem")?,
-                        public_jwk: row.try_get::<Json<Value>, _>("public_jwk")?.0,
-                    },
-                    created_at: row.try_get("created_at")?,
-                })
-            }
-
-            fn admin_user_from_row(row: &<$db as sqlx::Database>::Row) -> Result<AdminUser, StoreError> {
-                Ok(AdminUser {
-                    id: row.try_get("id")?,
-                    email: row.try_get("email")?,
-                    password_hash: row.try_get("password_hash")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            }
-
-            /// A console sign-in from a row whose columns are named `sign_in_id`,
-            /// `sign_in_administrator_id`, `password_mark`, `signed_in_at`, `last_seen_at`,
-            /// `address` and `user_agent` (apart from a joined administrator's).
-            fn console_sign_in_from_row(row: &<$db as sqlx::Database>::Row) -> Result<ConsoleSignIn, StoreError> {
-                Ok(ConsoleSignIn {
-                    id: row.try_get("sign_in_id")?,
-                    administrator_id: row.try_get("sign_in_administrator_id")?,
-                    password_mark: row.try_get("password_mark")?,
-                    signed_in_at: row.try_get("signed_in_at")?,
-                    last_seen_at: row.try_get("last_seen_at")?,
-                    address: row.try_get("address")?,
-                    user_agent: row.try_get("user_agent")?,
-                })
             }
 
             /// The hot writes' combined statements for this backend, made once.

@@ -3,6 +3,18 @@
 /// Implements [`PolicyStore`] for a SQL store type (`sql_store!`, one per backend).
 macro_rules! policy_store {
     ($name:ident, $db:ty, $backend:expr) => {
+        impl $name {
+            fn policy_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Policy, StoreError> {
+                Ok(Policy {
+                    id: PolicyId::parse(row.try_get::<String, _>("id")?).map_err(|e| corrupt("dcr_policy.id")(e.to_string()))?,
+                    name: row.try_get("name")?,
+                    body: row.try_get::<Json<PolicyBody>, _>("body")?.0,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            }
+        }
+
         #[async_trait]
         impl PolicyStore for $name {
             async fn insert_policy(&self, at: &WorkspaceRef, policy: &Policy) -> Result<(), StoreError> {

@@ -4,6 +4,40 @@
 /// Implements [`WorkspaceStore`] for a SQL store type (`sql_store!`, one per backend).
 macro_rules! workspace_store {
     ($name:ident, $db:ty, $backend:expr) => {
+        impl $name {
+            fn workspace_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Workspace, StoreError> {
+                Ok(Workspace {
+                    tenant: parse_tenant(row.try_get("tenant_id")?)?,
+                    id: parse_workspace_id(row.try_get("id")?)?,
+                    name: row.try_get("name")?,
+                    profile: parse_profile(row.try_get::<&str, _>("profile")?)?,
+                    settings: row.try_get::<Json<WorkspaceSettings>, _>("settings")?.0,
+                    dcr: row.try_get::<Json<DcrSettings>, _>("dcr_settings")?.0,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            }
+
+            /// A row of [`SELECT_SIGNING_KEYS`].
+            fn signing_key_from_row(row: &<$db as sqlx::Database>::Row) -> Result<WorkspaceSigningKey, StoreError> {
+                let algorithm: &str = row.try_get("algorithm")?;
+                Ok(WorkspaceSigningKey {
+                    workspace: WorkspaceRef {
+                        tenant: parse_tenant(row.try_get("tenant_id")?)?,
+                        workspace: parse_workspace_id(row.try_get("workspace_id")?)?,
+                    },
+                    material: SigningKeyMaterial {
+                        kid: row.try_get("kid")?,
+                        algorithm: JwsAlgorithm::parse(algorithm)
+                            .ok_or_else(|| StoreError::Corrupt(format!("signing_key.algorithm: {algorithm}")))?,
+                        sealed_private_key: row.try_get("private_key_pem")?,
+                        public_jwk: row.try_get::<Json<Value>, _>("public_jwk")?.0,
+                    },
+                    created_at: row.try_get("created_at")?,
+                })
+            }
+        }
+
         #[async_trait]
         impl WorkspaceStore for $name {
             async fn ensure_tenant(&self, id: &TenantId, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {

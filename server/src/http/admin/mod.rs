@@ -1,6 +1,7 @@
 //! The admin REST API (`/api/admin/v1`): the same services as the console, for automation.
 //! Every request needs `Authorization: Bearer <admin API key>`.
 
+mod administrators;
 mod clients;
 mod dcr;
 mod event_logs;
@@ -27,6 +28,7 @@ const CHALLENGE: &str = "Bearer realm=\"onboard-admin\"";
 pub fn router() -> Router<ServerState> {
     let workspace = "/api/admin/v1/tenants/{tenant}/workspaces/{workspace}";
     Router::new()
+        .route("/api/admin/v1/administrators", get(administrators::list))
         .route("/api/admin/v1/administrator-events", get(event_logs::list_administrator_events))
         .route("/api/admin/v1/tenants/{tenant}/workspaces", get(workspaces::list).post(workspaces::create))
         .route(workspace, get(workspaces::get).patch(workspaces::update))

@@ -1,0 +1,35 @@
+//! The Administrators page: every administrator, when they last signed in, how many sessions
+//! are signed in as them now, and whether sign-in as their address is locked. Read-only: who
+//! may administer is decided on the command line (`onboard admin ...`).
+
+use super::sessions::signed_in;
+use crate::domain::account::{AdminAccount, Administrator, AdministratorOverview};
+use crate::services::ServiceError;
+use crate::state::AppState;
+
+/// Every administrator, by e-mail address; `asking` (an administrator in the console; none for
+/// the admin API) is marked as the one asking.
+pub async fn administrators(
+    state: &AppState,
+    asking: Option<&Administrator>,
+) -> Result<Vec<AdministratorOverview>, ServiceError> {
+    let store = state.store.as_ref();
+    let now = state.clock.now();
+    let mut listed = Vec::new();
+    for AdminAccount { user, last_signed_in_at } in store.admin_accounts().await? {
+        let sessions = signed_in(store, &user, now.timestamp()).await?.len();
+        let locked_until = store
+            .sign_in_locked_until(&user.email, now.timestamp())
+            .await?
+            .and_then(|until| chrono::DateTime::from_timestamp(until, 0));
+        listed.push(AdministratorOverview {
+            you: asking.is_some_and(|asking| asking.id == user.id),
+            email: user.email,
+            created_at: user.created_at,
+            last_signed_in_at,
+            signed_in_sessions: u32::try_from(sessions).unwrap_or(u32::MAX),
+            locked_until,
+        });
+    }
+    Ok(listed)
+}
