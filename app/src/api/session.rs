@@ -84,7 +84,8 @@ pub async fn record_sign_in(
     signed_in: &accounts::SignedIn,
     client: &accounts::SessionClient,
 ) -> Result<(), String> {
-    let replaced = session.get::<SignInRecord>(SIGN_IN).await.map_err(|e| e.to_string())?;
+    // One that cannot be read is dropped all the same; it does not stand in the way.
+    let replaced = session.get::<SignInRecord>(SIGN_IN).await.ok().flatten();
     session.clear().await;
     session.cycle_id().await.map_err(|e| e.to_string())?;
     let id = accounts::open_session(state, signed_in, client).await.map_err(|e| e.to_string())?;

@@ -34,7 +34,7 @@ pub struct AdministratorOverview {
     pub created_at: DateTime<Utc>,
     pub last_signed_in_at: Option<DateTime<Utc>>,
     /// How many sessions are signed in as them now.
-    pub signed_in_sessions: u32,
+    pub signed_in_sessions: u64,
     /// Until when sign-in as their address is locked after failed attempts, if it is now.
     pub locked_until: Option<DateTime<Utc>>,
     /// Whether they are the administrator asking (left out when false, so the admin API, which

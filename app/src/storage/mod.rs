@@ -502,6 +502,15 @@ pub trait ConsoleStore: Send + Sync {
         seen_since: i64,
         limit: u32,
     ) -> Result<Vec<ConsoleSignIn>, StoreError>;
+    /// How many of the administrator's sign-ins [`console_sign_ins`](Self::console_sign_ins) would
+    /// list, without a limit.
+    async fn count_console_sign_ins(
+        &self,
+        administrator_id: &str,
+        password_mark: &str,
+        signed_in_since: i64,
+        seen_since: i64,
+    ) -> Result<u64, StoreError>;
     /// Ends the administrator's sign-in `id`; false if they have none by that id.
     async fn end_console_sign_in(&self, administrator_id: &str, id: &str) -> Result<bool, StoreError>;
     /// Ends every sign-in of the administrator but `except`; returns how many.

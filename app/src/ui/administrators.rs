@@ -80,7 +80,7 @@ fn AdministratorsTable(administrators: Vec<AdministratorOverview>) -> impl IntoV
                                     <td>
                                         {match administrator.locked_until {
                                             Some(until) => {
-                                                view! { <Badge text=format!("Locked until {}", until.format("%H:%M")) tone="bad" /> }
+                                                view! { <Badge text=format!("Locked until {} UTC", minute(until)) tone="bad" /> }
                                                     .into_any()
                                             }
                                             None => view! { <Badge text="Open" tone="ok" /> }.into_any(),
@@ -97,7 +97,7 @@ fn AdministratorsTable(administrators: Vec<AdministratorOverview>) -> impl IntoV
 }
 
 /// "No session", "1 session", "3 sessions".
-fn session_count(count: u32) -> String {
+fn session_count(count: u64) -> String {
     match count {
         0 => "No session".to_owned(),
         1 => "1 session".to_owned(),

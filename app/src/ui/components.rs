@@ -93,7 +93,8 @@ pub fn FieldMessage(#[prop(into)] field: String, error: Signal<Option<(Option<St
 /// Marks the inputs a [`FieldMessage`] (at `anchor`) speaks of as invalid and described by its
 /// message while it is `shown`, and clears both once it is not. Those inputs are the nearest
 /// before it among its siblings: an input itself, or every input of a group (checkboxes, radio
-/// buttons). The message takes its id from the first input's (`{id}-error`), unique on the page.
+/// buttons). The message's wrapper, always there, takes its id from the first input's
+/// (`{id}-error`, unique on the page), so nothing waits for the message itself to be drawn.
 #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
 fn describe_inputs(anchor: &leptos::web_sys::Element, shown: bool) {
     #[cfg(feature = "hydrate")]
@@ -113,19 +114,19 @@ fn describe_inputs(anchor: &leptos::web_sys::Element, shown: bool) {
             }
             sibling = element.previous_element_sibling();
         };
-        let message = anchor.first_element_child();
         let id = inputs.iter().map(web_sys::Element::id).find(|id| !id.is_empty()).map(|id| format!("{id}-error"));
+        if let Some(id) = &id {
+            anchor.set_id(id);
+        }
         for input in &inputs {
-            match (&message, &id) {
-                (Some(message), Some(id)) if shown => {
-                    message.set_id(id);
+            if shown {
+                let _ = input.set_attribute("aria-invalid", "true");
+                if let Some(id) = &id {
                     let _ = input.set_attribute("aria-describedby", id);
-                    let _ = input.set_attribute("aria-invalid", "true");
                 }
-                _ => {
-                    let _ = input.remove_attribute("aria-describedby");
-                    let _ = input.remove_attribute("aria-invalid");
-                }
+            } else {
+                let _ = input.remove_attribute("aria-describedby");
+                let _ = input.remove_attribute("aria-invalid");
             }
         }
     }

@@ -1,8 +1,9 @@
-//! The Administrators page: every administrator, when they last signed in, how many sessions
-//! are signed in as them now, and whether sign-in as their address is locked. Read-only: who
-//! may administer is decided on the command line (`onboard admin ...`).
+//! The roster of administrators (the console's Administrators page, the admin API's
+//! `/administrators`): every administrator, when they last signed in, how many sessions are
+//! signed in as them now, and whether sign-in as their address is locked. Read-only: who may
+//! administer is decided on the command line (`onboard admin ...`).
 
-use super::sessions::signed_in;
+use super::sessions::signed_in_count;
 use crate::domain::account::{AdminAccount, Administrator, AdministratorOverview};
 use crate::services::ServiceError;
 use crate::state::AppState;
@@ -17,7 +18,7 @@ pub async fn administrators(
     let now = state.clock.now();
     let mut listed = Vec::new();
     for AdminAccount { user, last_signed_in_at } in store.admin_accounts().await? {
-        let sessions = signed_in(store, &user, now.timestamp()).await?.len();
+        let sessions = signed_in_count(store, &user, now.timestamp()).await?;
         let locked_until = store
             .sign_in_locked_until(&user.email, now.timestamp())
             .await?
@@ -27,7 +28,7 @@ pub async fn administrators(
             email: user.email,
             created_at: user.created_at,
             last_signed_in_at,
-            signed_in_sessions: u32::try_from(sessions).unwrap_or(u32::MAX),
+            signed_in_sessions: sessions,
             locked_until,
         });
     }

@@ -105,8 +105,8 @@ pub async fn session_administrator(
 }
 
 /// The `administrator`'s sessions that are signed in, the most recently used first; the one
-/// with sign-in `current` is marked. As a session's last use is noted to within a minute, one
-/// unused for [`SESSION_IDLE`] may be listed for up to a minute after it ended.
+/// with sign-in `current` is marked (at most [`LISTED_AT_MOST`]): exactly those
+/// [`session_administrator`] lets in.
 pub async fn own_sessions(
     state: &AppState,
     administrator: &Administrator,
@@ -121,10 +121,16 @@ pub async fn own_sessions(
 
 /// The sign-ins of `user` that count at `now`, the most recently used first (at most
 /// [`LISTED_AT_MOST`]).
-pub(super) async fn signed_in(store: &dyn Store, user: &AdminUser, now: i64) -> Result<Vec<ConsoleSignIn>, StoreError> {
+async fn signed_in(store: &dyn Store, user: &AdminUser, now: i64) -> Result<Vec<ConsoleSignIn>, StoreError> {
     let Window { signed_in_since, seen_since } = Window::at(now);
     let mark = password_mark(&user.password_hash);
     store.console_sign_ins(&user.id, &mark, signed_in_since, seen_since, LISTED_AT_MOST).await
+}
+
+/// How many sign-ins of `user` count at `now`.
+pub(super) async fn signed_in_count(store: &dyn Store, user: &AdminUser, now: i64) -> Result<u64, StoreError> {
+    let Window { signed_in_since, seen_since } = Window::at(now);
+    store.count_console_sign_ins(&user.id, &password_mark(&user.password_hash), signed_in_since, seen_since).await
 }
 
 fn own_session(sign_in: ConsoleSignIn, current: &str) -> OwnSession {
@@ -184,9 +190,11 @@ pub async fn end_other_sessions(
     current: &str,
     address: Option<IpAddr>,
 ) -> Result<u64, ServiceError> {
-    // Those that count, for the activity's count; every other record goes.
-    let counted = own_sessions(state, administrator, current).await?;
-    let ended = u64::try_from(counted.iter().filter(|session| !session.current).count()).unwrap_or(u64::MAX);
+    let Some(user) = state.store.admin_user_by_id(&administrator.id).await? else {
+        return Err(ServiceError::NotFound("administrator"));
+    };
+    // Those that count but this one, for the activity's count; every other record goes.
+    let ended = signed_in_count(state.store.as_ref(), &user, state.clock.now().timestamp()).await?.saturating_sub(1);
     state.store.end_console_sign_ins(&administrator.id, Some(current)).await?;
     if ended > 0 {
         let detail = format!("every other session ({ended})");
@@ -202,7 +210,7 @@ pub async fn sign_out_everywhere(store: &dyn Store, clock: &dyn Clock, email: &s
     let Some(user) = store.admin_user_by_email(&email).await? else {
         return Err(ServiceError::NotFound("administrator"));
     };
-    let ended = u64::try_from(signed_in(store, &user, clock.now().timestamp()).await?.len()).unwrap_or(u64::MAX);
+    let ended = signed_in_count(store, &user, clock.now().timestamp()).await?;
     store.end_console_sign_ins(&user.id, None).await?;
     let by = Actor::Named(COMMAND_LINE_ACTOR);
     let event = by.did(AdministratorEventType::SessionsEnded, &format!("every session ({ended})"), clock.now());

@@ -39,6 +39,9 @@ async fn console_sign_ins_are_listed_ended_and_forgotten_per_administrator() {
         assert_eq!(ids, ["s1", "s2", "s3"], "the most recently used first, the other administrator's not");
         assert_eq!((listed[0].last_seen_at, listed[0].address.as_deref()), (400, Some("198.51.100.1")));
         assert_eq!((listed[1].last_seen_at, listed[1].address.as_deref()), (350, Some("192.0.2.7")), "address kept");
+        assert_eq!(ok(store.count_console_sign_ins("u1", "m1", 0, 0).await), 3);
+        assert_eq!(ok(store.count_console_sign_ins("u1", "m0", 0, 0).await), 0, "made with another password");
+        assert_eq!(ok(store.count_console_sign_ins("u1", "m1", 150, 320).await), 1);
         let recent = ok(store.console_sign_ins("u1", "m1", 150, 320, 10).await);
         let ids: Vec<_> = recent.iter().map(|sign_in| sign_in.id.as_str()).collect();
         assert_eq!(ids, ["s2"], "s1 was signed in before 150, s3 not used since 320");

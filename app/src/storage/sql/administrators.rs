@@ -1,9 +1,10 @@
-//! The SQL stores' [`AdministratorStore`]: console administrators, their failed sign-ins and
-//! trusted browsers, and the admin API key.
+//! The SQL stores' [`AdministratorStore`](crate::storage::AdministratorStore): console
+//! administrators, their failed sign-ins and trusted browsers, and the admin API key.
 
-/// Implements [`AdministratorStore`] for a SQL store type (`sql_store!`, one per backend).
+/// Implements [`AdministratorStore`](crate::storage::AdministratorStore) for a SQL store type
+/// (`sql_store!`, one per backend).
 macro_rules! administrator_store {
-    ($name:ident, $db:ty, $backend:expr) => {
+    ($name:ident, $db:ty) => {
         impl $name {
             fn admin_user_from_row(row: &<$db as sqlx::Database>::Row) -> Result<AdminUser, StoreError> {
                 Ok(AdminUser {
@@ -80,14 +81,18 @@ macro_rules! administrator_store {
             }
 
             async fn admin_accounts(&self) -> Result<Vec<AdminAccount>, StoreError> {
-                let rows = sqlx::query("select id, email, password_hash, created_at, last_signed_in_at from admin_user order by email")
+                let rows = sqlx::query("select id, email, password_hash, created_at, last_signed_in_at from admin_user")
                     .fetch_all(&self.pool)
                     .await?;
-                rows.iter()
+                let mut accounts = rows
+                    .iter()
                     .map(|row| {
                         Ok(AdminAccount { user: Self::admin_user_from_row(row)?, last_signed_in_at: row.try_get("last_signed_in_at")? })
                     })
-                    .collect()
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                // Sorted here, by bytes: PostgreSQL's collation would order them otherwise than SQLite.
+                accounts.sort_by(|a, b| a.user.email.cmp(&b.user.email));
+                Ok(accounts)
             }
 
             async fn note_admin_sign_in(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {

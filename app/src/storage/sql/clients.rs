@@ -1,9 +1,10 @@
-//! The SQL stores' [`ClientStore`]: clients, the access tokens issued to them, and the replay
-//! guards of requests' and assertions' `jti`s.
+//! The SQL stores' [`ClientStore`](crate::storage::ClientStore): clients, the access tokens issued
+//! to them, and the replay guards of requests' and assertions' `jti`s.
 
-/// Implements [`ClientStore`] for a SQL store type (`sql_store!`, one per backend).
+/// Implements [`ClientStore`](crate::storage::ClientStore) for a SQL store type (`sql_store!`, one
+/// per backend).
 macro_rules! client_store {
-    ($name:ident, $db:ty, $backend:expr) => {
+    ($name:ident, $db:ty) => {
         impl $name {
             fn client_summary_from_row(row: &<$db as sqlx::Database>::Row) -> Result<ClientSummary, StoreError> {
                 let method: &str = row.try_get("token_endpoint_auth_method")?;

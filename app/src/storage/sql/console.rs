@@ -1,7 +1,7 @@
-//! The SQL stores' [`ConsoleStore`]: console sessions (tower-sessions records) and the sign-ins
-//! they carry.
+//! The SQL stores' [`ConsoleStore`](crate::storage::ConsoleStore): console sessions (tower-sessions
+//! records) and the sign-ins they carry.
 
-/// The columns of a console sign-in `s` as [`console_sign_in_from_row`] reads them.
+/// The columns of a console sign-in `s` as `console_sign_in_from_row` reads them.
 macro_rules! console_sign_in_columns {
     () => {
         "s.id as sign_in_id, s.administrator_id as sign_in_administrator_id, s.password_mark, s.signed_in_at, \
@@ -9,9 +9,10 @@ macro_rules! console_sign_in_columns {
     };
 }
 
-/// Implements [`ConsoleStore`] for a SQL store type (`sql_store!`, one per backend).
+/// Implements [`ConsoleStore`](crate::storage::ConsoleStore) for a SQL store type (`sql_store!`,
+/// one per backend).
 macro_rules! console_store {
-    ($name:ident, $db:ty, $backend:expr) => {
+    ($name:ident, $db:ty) => {
         impl $name {
             /// A console sign-in from a row whose columns are named `sign_in_id`,
             /// `sign_in_administrator_id`, `password_mark`, `signed_in_at`, `last_seen_at`,
@@ -92,6 +93,26 @@ macro_rules! console_store {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(Self::console_sign_in_from_row).collect()
+            }
+
+            async fn count_console_sign_ins(
+                &self,
+                administrator_id: &str,
+                password_mark: &str,
+                signed_in_since: i64,
+                seen_since: i64,
+            ) -> Result<u64, StoreError> {
+                let count = sqlx::query_scalar::<_, i64>(
+                    "select count(*) from console_sign_in \
+                     where administrator_id = $1 and password_mark = $2 and signed_in_at >= $3 and last_seen_at >= $4",
+                )
+                .bind(administrator_id)
+                .bind(password_mark)
+                .bind(signed_in_since)
+                .bind(seen_since)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(u64::try_from(count).unwrap_or_default())
             }
 
             async fn end_console_sign_in(&self, administrator_id: &str, id: &str) -> Result<bool, StoreError> {

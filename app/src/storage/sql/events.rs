@@ -1,8 +1,10 @@
-//! The SQL stores' [`EventStore`]: each workspace's audit log and the administrators' activity.
+//! The SQL stores' [`EventStore`](crate::storage::EventStore): each workspace's audit log and the
+//! administrators' activity.
 
-/// Implements [`EventStore`] for a SQL store type (`sql_store!`, one per backend).
+/// Implements [`EventStore`](crate::storage::EventStore) for a SQL store type (`sql_store!`, one
+/// per backend).
 macro_rules! event_store {
-    ($name:ident, $db:ty, $backend:expr) => {
+    ($name:ident, $db:ty) => {
         impl $name {
             fn audit_event_from_row(row: &<$db as sqlx::Database>::Row) -> Result<AuditEvent, StoreError> {
                 let event_type: &str = row.try_get("event_type")?;

@@ -2,8 +2,9 @@
 //! backends take the same statements (`$n` placeholders, `on conflict`, standard types); only
 //! the pool type, the migration directory and the way several statements are sent as one
 //! ([`one_round_trip`]) differ, so a macro stamps out the two impls. The store's state, its
-//! group-commit writer, the row readers and the hot writes' statements are here; each part of
-//! [`Store`] is implemented in a file of its own by a macro `sql_store!` invokes for both.
+//! group-commit writer and the hot writes' statements are here; each part of [`Store`] is
+//! implemented, with the readers of its rows, in a file of its own by a macro `sql_store!`
+//! invokes for both.
 
 mod administrators;
 mod clients;
@@ -682,13 +683,13 @@ macro_rules! sql_store {
             }
         }
 
-        workspace_store!($name, $db, $backend);
-        client_store!($name, $db, $backend);
-        event_store!($name, $db, $backend);
-        policy_store!($name, $db, $backend);
-        sandbox_store!($name, $db, $backend);
-        administrator_store!($name, $db, $backend);
-        console_store!($name, $db, $backend);
+        workspace_store!($name, $db);
+        client_store!($name, $db);
+        event_store!($name, $db);
+        policy_store!($name, $db);
+        sandbox_store!($name, $db);
+        administrator_store!($name, $db);
+        console_store!($name, $db);
     };
 }
 

@@ -1,8 +1,9 @@
-//! The SQL stores' [`PolicyStore`]: workspaces' DCR policies.
+//! The SQL stores' [`PolicyStore`](crate::storage::PolicyStore): workspaces' DCR policies.
 
-/// Implements [`PolicyStore`] for a SQL store type (`sql_store!`, one per backend).
+/// Implements [`PolicyStore`](crate::storage::PolicyStore) for a SQL store type (`sql_store!`, one
+/// per backend).
 macro_rules! policy_store {
-    ($name:ident, $db:ty, $backend:expr) => {
+    ($name:ident, $db:ty) => {
         impl $name {
             fn policy_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Policy, StoreError> {
                 Ok(Policy {

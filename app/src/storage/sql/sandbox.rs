@@ -1,8 +1,10 @@
-//! The SQL stores' [`SandboxStore`]: each tenant's sandbox directory and its software.
+//! The SQL stores' [`SandboxStore`](crate::storage::SandboxStore): each tenant's sandbox directory
+//! and its software.
 
-/// Implements [`SandboxStore`] for a SQL store type (`sql_store!`, one per backend).
+/// Implements [`SandboxStore`](crate::storage::SandboxStore) for a SQL store type (`sql_store!`,
+/// one per backend).
 macro_rules! sandbox_store {
-    ($name:ident, $db:ty, $backend:expr) => {
+    ($name:ident, $db:ty) => {
         #[async_trait]
         impl SandboxStore for $name {
             async fn sandbox_directory(&self, tenant: &TenantId) -> Result<Option<SandboxDirectoryKeys>, StoreError> {

@@ -1,9 +1,10 @@
-//! The SQL stores' [`WorkspaceStore`]: tenants, workspaces with their settings, and workspaces'
-//! signing keys.
+//! The SQL stores' [`WorkspaceStore`](crate::storage::WorkspaceStore): tenants, workspaces with
+//! their settings, and workspaces' signing keys.
 
-/// Implements [`WorkspaceStore`] for a SQL store type (`sql_store!`, one per backend).
+/// Implements [`WorkspaceStore`](crate::storage::WorkspaceStore) for a SQL store type
+/// (`sql_store!`, one per backend).
 macro_rules! workspace_store {
-    ($name:ident, $db:ty, $backend:expr) => {
+    ($name:ident, $db:ty) => {
         impl $name {
             fn workspace_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Workspace, StoreError> {
                 Ok(Workspace {
