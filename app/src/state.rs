@@ -28,6 +28,8 @@ pub struct Deployment {
     /// Host names besides the public URL's that browsers reach the console under
     /// (`--console-host`), lower-cased.
     pub console_hosts: Vec<String>,
+    /// How long a console session lasts unused (`--console-idle-minutes`).
+    pub console_idle: chrono::Duration,
 }
 
 impl Deployment {

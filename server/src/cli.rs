@@ -367,6 +367,10 @@ pub struct ServeArgs {
     /// `localhost` are always accepted.
     #[arg(long, env = "ONBOARD_CONSOLE_HOSTS", value_delimiter = ',')]
     pub console_hosts: Vec<String>,
+    /// Sign a console session out after this many minutes unused (OWASP ASVS level 2 asks for
+    /// 30 at most); 5 to 720. A sign-in lasts 12 hours at most however busy.
+    #[arg(long, env = "ONBOARD_CONSOLE_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(5..=720))]
+    pub console_idle_minutes: u32,
     /// Delete audit events (every workspace's audit log, and administrators' activity) once
     /// they are this many days old, 30 at least [default: keep them for good].
     #[arg(long, env = "ONBOARD_AUDIT_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(30..=36_500))]

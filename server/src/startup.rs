@@ -93,6 +93,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
             public_url: public_url.clone(),
             allow_insecure_jwks_uris: args.allow_insecure_jwks_uris,
             console_hosts: args.console_hosts.iter().map(|name| name.trim().to_ascii_lowercase()).collect(),
+            console_idle: chrono::Duration::minutes(args.console_idle_minutes.into()),
         }),
         signing_key_factory: Arc::new(WorkspaceKeyFactory { kek }),
         policies: Arc::new(app::policy::PolicyCache::default()),

@@ -27,9 +27,6 @@ use super::request_host;
 use crate::listener::Connection;
 use crate::state::ServerState;
 
-/// A console session ends after this long without use.
-const SESSION_IDLE: time::Duration = time::Duration::seconds(app::services::accounts::SESSION_IDLE.num_seconds());
-
 /// The console's routes on a listener `surface` describes: whether browsers reach it over
 /// HTTPS (its own TLS, or a proxy's in front of the plain listener: `--behind-tls-proxy`), and
 /// whether its connections are the callers' own.
@@ -44,7 +41,8 @@ pub(super) fn router(state: &ServerState, surface: super::Surface) -> Router<Ser
         .with_same_site(SameSite::Lax)
         .with_secure(browser_https)
         .with_path("/app")
-        .with_expiry(Expiry::OnInactivity(SESSION_IDLE))
+        // Ends after `--console-idle-minutes` without use (the sign-in record is held to it too).
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(state.app.deployment.console_idle.num_seconds())))
         // Saved on every signed-in request (an unchanged one included), so the idle expiry
         // counts from the last use, not from the sign-in.
         .with_always_save(true);
@@ -225,6 +223,7 @@ mod tests {
             public_url: "https://Onboard.Bank.Example".to_owned(),
             allow_insecure_jwks_uris: false,
             console_hosts: vec!["onboard-admin.bank.internal".to_owned()],
+            console_idle: chrono::Duration::minutes(30),
         };
         let hosts = ConsoleHosts::new(&deployment);
         let allowed = |host: &str| url::Host::parse(host).is_ok_and(|host| hosts.allows(&host));

@@ -254,6 +254,7 @@ pub fn serve_args(data_dir: PathBuf) -> ServeArgs {
         listeners: onboard::cli::ListenerArgs::default(),
         jwks_allowed_networks: Vec::new(),
         console_hosts: Vec::new(),
+        console_idle_minutes: 30,
         metrics_token: None,
         key_encryption_key_file: None,
         sandbox_workspace: false,

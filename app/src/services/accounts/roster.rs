@@ -3,7 +3,7 @@
 //! signed in as them now, and whether sign-in as their address is locked. Read-only: who may
 //! administer is decided on the command line (`onboard admin ...`).
 
-use super::sessions::signed_in_count;
+use super::sessions::{Window, signed_in_count};
 use crate::domain::account::{AdminAccount, Administrator, AdministratorOverview};
 use crate::services::ServiceError;
 use crate::state::AppState;
@@ -18,7 +18,7 @@ pub async fn administrators(
     let now = state.clock.now();
     let mut listed = Vec::new();
     for AdminAccount { user, last_signed_in_at } in store.admin_accounts().await? {
-        let sessions = signed_in_count(store, &user, now.timestamp()).await?;
+        let sessions = signed_in_count(store, &user, Window::now(state)).await?;
         let locked_until = store
             .sign_in_locked_until(&user.email, now.timestamp())
             .await?

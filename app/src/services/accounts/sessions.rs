@@ -2,8 +2,8 @@
 //! ([`ConsoleSignIn`]): the session holds only its id, so the administrator can list their
 //! sessions (browser, address, last use) and end any of them. A session is signed in while its
 //! record exists and counts ([`Window::counts`]): younger than [`SIGN_IN_LIFETIME`], used within
-//! [`SESSION_IDLE`], and carrying the mark of the administrator's current password (a new
-//! password ends every session of the old one).
+//! the deployment's idle time (`--console-idle-minutes`), and carrying the mark of the
+//! administrator's current password (a new password ends every session of the old one).
 
 use std::net::IpAddr;
 
@@ -25,28 +25,31 @@ use crate::storage::{Store, StoreError};
 /// The longest a sign-in lasts, however busy its session.
 pub const SIGN_IN_LIFETIME: Duration = Duration::hours(12);
 
-/// A console session ends after this long unused (the session cookie's idle expiry).
-pub const SESSION_IDLE: Duration = Duration::hours(8);
-
 /// The most sessions an account page lists.
 const LISTED_AT_MOST: u32 = 100;
 
 /// The sign-ins that count at one moment.
 #[derive(Debug, Clone, Copy)]
-struct Window {
+pub(super) struct Window {
     /// Epoch seconds of the earliest sign-in that counts.
     signed_in_since: i64,
-    /// Epoch seconds of the earliest noted last use that counts: [`SESSION_IDLE`] ago, and the
+    /// Epoch seconds of the earliest noted last use that counts: the idle time ago, and the
     /// minute within which a use may not have been noted.
     seen_since: i64,
 }
 
 impl Window {
-    fn at(now: i64) -> Self {
+    /// At `now` (epoch seconds), for sessions that end after `idle` unused.
+    fn at(now: i64, idle: Duration) -> Self {
         Self {
             signed_in_since: now - SIGN_IN_LIFETIME.num_seconds(),
-            seen_since: now - SESSION_IDLE.num_seconds() - LAST_SEEN_GRANULARITY_SECONDS,
+            seen_since: now - idle.num_seconds() - LAST_SEEN_GRANULARITY_SECONDS,
         }
+    }
+
+    /// Now, under the deployment's idle time.
+    pub(super) fn now(state: &AppState) -> Self {
+        Self::at(state.clock.now().timestamp(), state.deployment.console_idle)
     }
 
     /// Whether `sign_in` counts, for an administrator whose password has `mark`.
@@ -79,7 +82,7 @@ pub async fn open_session(state: &AppState, signed_in: &SignedIn, client: &Sessi
 }
 
 /// The administrator a session's sign-in `sign_in_id` is of, while it counts: none once it was
-/// ended, has outlived [`SIGN_IN_LIFETIME`] or [`SESSION_IDLE`], or was made with a password
+/// ended, has outlived [`SIGN_IN_LIFETIME`] or gone unused for the idle time, or was made with a password
 /// that is not theirs any more (or the account is gone). Its last use is noted, from `address`
 /// if known, at most once a minute.
 pub async fn session_administrator(
@@ -91,7 +94,7 @@ pub async fn session_administrator(
     let Some((sign_in, user)) = state.store.console_sign_in(sign_in_id).await? else {
         return Ok(None);
     };
-    if !Window::at(now).counts(&sign_in, &password_mark(&user.password_hash)) {
+    if !Window::now(state).counts(&sign_in, &password_mark(&user.password_hash)) {
         return Ok(None);
     }
     if now - sign_in.last_seen_at >= LAST_SEEN_GRANULARITY_SECONDS {
@@ -115,21 +118,21 @@ pub async fn own_sessions(
     let Some(user) = state.store.admin_user_by_id(&administrator.id).await? else {
         return Ok(Vec::new());
     };
-    let sign_ins = signed_in(state.store.as_ref(), &user, state.clock.now().timestamp()).await?;
+    let sign_ins = signed_in(state.store.as_ref(), &user, Window::now(state)).await?;
     Ok(sign_ins.into_iter().map(|sign_in| own_session(sign_in, current)).collect())
 }
 
 /// The sign-ins of `user` that count at `now`, the most recently used first (at most
 /// [`LISTED_AT_MOST`]).
-async fn signed_in(store: &dyn Store, user: &AdminUser, now: i64) -> Result<Vec<ConsoleSignIn>, StoreError> {
-    let Window { signed_in_since, seen_since } = Window::at(now);
+async fn signed_in(store: &dyn Store, user: &AdminUser, window: Window) -> Result<Vec<ConsoleSignIn>, StoreError> {
+    let Window { signed_in_since, seen_since } = window;
     let mark = password_mark(&user.password_hash);
     store.console_sign_ins(&user.id, &mark, signed_in_since, seen_since, LISTED_AT_MOST).await
 }
 
-/// How many sign-ins of `user` count at `now`.
-pub(super) async fn signed_in_count(store: &dyn Store, user: &AdminUser, now: i64) -> Result<u64, StoreError> {
-    let Window { signed_in_since, seen_since } = Window::at(now);
+/// How many sign-ins of `user` count in `window`.
+pub(super) async fn signed_in_count(store: &dyn Store, user: &AdminUser, window: Window) -> Result<u64, StoreError> {
+    let Window { signed_in_since, seen_since } = window;
     store.count_console_sign_ins(&user.id, &password_mark(&user.password_hash), signed_in_since, seen_since).await
 }
 
@@ -159,11 +162,10 @@ pub async fn end_session(
     if sign_in_id == current {
         return Err(ServiceError::Conflict("this is the session you are using: sign out instead".to_owned()));
     }
-    let now = state.clock.now().timestamp();
     let ended = match state.store.console_sign_in(sign_in_id).await? {
         Some((sign_in, user))
             if sign_in.administrator_id == administrator.id
-                && Window::at(now).counts(&sign_in, &password_mark(&user.password_hash)) =>
+                && Window::now(state).counts(&sign_in, &password_mark(&user.password_hash)) =>
         {
             sign_in
         }
@@ -194,7 +196,7 @@ pub async fn end_other_sessions(
         return Err(ServiceError::NotFound("administrator"));
     };
     // Those that count but this one, for the activity's count; every other record goes.
-    let ended = signed_in_count(state.store.as_ref(), &user, state.clock.now().timestamp()).await?.saturating_sub(1);
+    let ended = signed_in_count(state.store.as_ref(), &user, Window::now(state)).await?.saturating_sub(1);
     state.store.end_console_sign_ins(&administrator.id, Some(current)).await?;
     if ended > 0 {
         let detail = format!("every other session ({ended})");
@@ -210,7 +212,8 @@ pub async fn sign_out_everywhere(store: &dyn Store, clock: &dyn Clock, email: &s
     let Some(user) = store.admin_user_by_email(&email).await? else {
         return Err(ServiceError::NotFound("administrator"));
     };
-    let ended = signed_in_count(store, &user, clock.now().timestamp()).await?;
+    // The server's idle time is not known here: every session that may still be signed in.
+    let ended = signed_in_count(store, &user, Window::at(clock.now().timestamp(), SIGN_IN_LIFETIME)).await?;
     store.end_console_sign_ins(&user.id, None).await?;
     let by = Actor::Named(COMMAND_LINE_ACTOR);
     let event = by.did(AdministratorEventType::SessionsEnded, &format!("every session ({ended})"), clock.now());
@@ -247,10 +250,8 @@ async fn record_ended(state: &AppState, administrator: &Administrator, address: 
 }
 
 /// Forgets about `batch` sign-ins whose sessions have ended by now (outlived
-/// [`SIGN_IN_LIFETIME`] or unused for [`SESSION_IDLE`]); returns how many.
+/// [`SIGN_IN_LIFETIME`] or unused for the idle time); returns how many.
 pub async fn forget_ended_sessions(state: &AppState, batch: u64) -> Result<u64, StoreError> {
-    let now = state.clock.now().timestamp();
-    let signed_in_before = now - SIGN_IN_LIFETIME.num_seconds();
-    let seen_before = now - SESSION_IDLE.num_seconds() - LAST_SEEN_GRANULARITY_SECONDS;
-    state.store.purge_console_sign_ins(signed_in_before, seen_before, batch).await
+    let Window { signed_in_since, seen_since } = Window::now(state);
+    state.store.purge_console_sign_ins(signed_in_since, seen_since, batch).await
 }
