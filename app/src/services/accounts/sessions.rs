@@ -82,9 +82,9 @@ pub async fn open_session(state: &AppState, signed_in: &SignedIn, client: &Sessi
 }
 
 /// The administrator a session's sign-in `sign_in_id` is of, while it counts: none once it was
-/// ended, has outlived [`SIGN_IN_LIFETIME`] or gone unused for the idle time, or was made with a password
-/// that is not theirs any more (or the account is gone). Its last use is noted, from `address`
-/// if known, at most once a minute.
+/// ended, has outlived [`SIGN_IN_LIFETIME`], has gone unused for the idle time, or was made with
+/// a password that is not theirs any more (or the account is gone). Its last use is noted, from
+/// `address` if known, at most once a minute.
 pub async fn session_administrator(
     state: &AppState,
     sign_in_id: &str,
@@ -122,7 +122,7 @@ pub async fn own_sessions(
     Ok(sign_ins.into_iter().map(|sign_in| own_session(sign_in, current)).collect())
 }
 
-/// The sign-ins of `user` that count at `now`, the most recently used first (at most
+/// The sign-ins of `user` that count in `window`, the most recently used first (at most
 /// [`LISTED_AT_MOST`]).
 async fn signed_in(store: &dyn Store, user: &AdminUser, window: Window) -> Result<Vec<ConsoleSignIn>, StoreError> {
     let Window { signed_in_since, seen_since } = window;
