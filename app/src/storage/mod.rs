@@ -203,7 +203,8 @@ pub struct ReplayGuard {
 
 /// Everything Onboard keeps, in one database (SQLite or PostgreSQL). Each part is a trait of
 /// its own, below, and implemented in a file of its own (`sql/`); this one adds the database
-/// itself: which backend, its migrations, whether it answers. Code holds an `Arc<dyn Store>`
+/// itself: which backend, its migrations, whether it answers, and the private keys sealed at
+/// rest in any part. Code holds an `Arc<dyn Store>`
 /// and calls any part's methods on it.
 #[async_trait]
 pub trait Store:
@@ -214,6 +215,12 @@ pub trait Store:
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Checks the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Every stored private key (workspace signing keys not erased, sandbox directory keys,
+    /// held sandbox bundles) as stored, whichever part keeps it: what startup checks (and seals,
+    /// for values stored before sealing) before serving, and `onboard rekey` seals anew.
+    async fn stored_private_keys(&self) -> Result<Vec<(PrivateKeySlot, String)>, StoreError>;
+    /// Replaces what a slot holds with the same value, sealed.
+    async fn replace_private_key(&self, slot: &PrivateKeySlot, sealed: &str) -> Result<(), StoreError>;
 }
 
 /// Tenants, workspaces with their settings, and workspaces' signing keys.
@@ -259,12 +266,6 @@ pub trait WorkspaceStore: Send + Sync {
     /// Erases a key's private half for good and records when; `false` if it was erased
     /// already (or there is no such key).
     async fn erase_private_key(&self, at: &WorkspaceRef, kid: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
-    /// Every stored private key (workspace signing keys not erased, sandbox directory keys,
-    /// held sandbox bundles) as stored: what startup checks (and seals, for values stored before sealing)
-    /// before serving.
-    async fn stored_private_keys(&self) -> Result<Vec<(PrivateKeySlot, String)>, StoreError>;
-    /// Replaces what a slot holds with the same value, sealed.
-    async fn replace_private_key(&self, slot: &PrivateKeySlot, sealed: &str) -> Result<(), StoreError>;
 }
 
 /// Clients, the access tokens issued to them, and the replay guards of requests' and

@@ -681,6 +681,74 @@ macro_rules! sql_store {
                 sqlx::query("select 1").execute(&self.pool).await?;
                 Ok(())
             }
+
+            async fn stored_private_keys(&self) -> Result<Vec<(PrivateKeySlot, String)>, StoreError> {
+                let mut stored = Vec::new();
+                for row in sqlx::query(
+                    "select tenant_id, workspace_id, kid, private_key_pem from signing_key where retired_at is null order by kid",
+                )
+                    .fetch_all(&self.pool)
+                    .await?
+                {
+                    let at = WorkspaceRef {
+                        tenant: parse_tenant(row.try_get("tenant_id")?)?,
+                        workspace: parse_workspace_id(row.try_get("workspace_id")?)?,
+                    };
+                    stored.push((PrivateKeySlot::WorkspaceSigningKey { at, kid: row.try_get("kid")? }, row.try_get("private_key_pem")?));
+                }
+                for row in sqlx::query("select tenant_id, signing_key_pem, ca_key_pem from sandbox_directory order by tenant_id")
+                    .fetch_all(&self.pool)
+                    .await?
+                {
+                    let tenant = parse_tenant(row.try_get("tenant_id")?)?;
+                    stored.push((PrivateKeySlot::SandboxDirectorySigningKey { tenant: tenant.clone() }, row.try_get("signing_key_pem")?));
+                    stored.push((PrivateKeySlot::SandboxDirectoryCaKey { tenant }, row.try_get("ca_key_pem")?));
+                }
+                for row in sqlx::query(
+                    "select tenant_id, software_id, held_bundle from sandbox_software where held_bundle is not null \
+                     order by tenant_id, software_id",
+                )
+                .fetch_all(&self.pool)
+                .await?
+                {
+                    let slot = PrivateKeySlot::SandboxHeldBundle {
+                        tenant: parse_tenant(row.try_get("tenant_id")?)?,
+                        software_id: row.try_get("software_id")?,
+                    };
+                    stored.push((slot, row.try_get("held_bundle")?));
+                }
+                Ok(stored)
+            }
+
+            async fn replace_private_key(&self, slot: &PrivateKeySlot, sealed: &str) -> Result<(), StoreError> {
+                let query = match slot {
+                    PrivateKeySlot::WorkspaceSigningKey { kid, .. } => {
+                        sqlx::query("update signing_key set private_key_pem = $1 where kid = $2").bind(sealed).bind(kid)
+                    }
+                    PrivateKeySlot::SandboxDirectorySigningKey { tenant } => {
+                        sqlx::query("update sandbox_directory set signing_key_pem = $1 where tenant_id = $2")
+                            .bind(sealed)
+                            .bind(tenant.as_str())
+                    }
+                    PrivateKeySlot::SandboxDirectoryCaKey { tenant } => {
+                        sqlx::query("update sandbox_directory set ca_key_pem = $1 where tenant_id = $2")
+                            .bind(sealed)
+                            .bind(tenant.as_str())
+                    }
+                    PrivateKeySlot::SandboxHeldBundle { tenant, software_id } => {
+                        sqlx::query("update sandbox_software set held_bundle = $1 where tenant_id = $2 and software_id = $3")
+                            .bind(sealed)
+                            .bind(tenant.as_str())
+                            .bind(software_id)
+                    }
+                };
+                let done = query.execute(&self.pool).await;
+                if let PrivateKeySlot::WorkspaceSigningKey { at, .. } = slot {
+                    self.signing_keys.forget(at);
+                }
+                done?;
+                Ok(())
+            }
         }
 
         workspace_store!($name, $db);
