@@ -172,6 +172,48 @@ test.describe("signing in", () => {
     expect(problems).toEqual([]);
   });
 
+  test("a page warns before its session ends unused, stays signed in on request, and says when it has ended", async ({ page, baseURL }) => {
+    const problems = watchForErrors(page, [/status of 401/]);
+    // The page's timers run on a clock the test moves on.
+    await page.clock.install();
+    // The server's first answer is shortened to 90 seconds left, inside the warning's two
+    // minutes; every later question and "Stay signed in" reach the server as they are.
+    let shortened = false;
+    await page.route("**/app/fn/session_remaining", async (route) => {
+      const response = await route.fetch();
+      if (shortened || !response.ok()) return route.fulfill({ response });
+      shortened = true;
+      return route.fulfill({ response, json: { ...(await response.json()), seconds: 90 } });
+    });
+    await signIn(page);
+    const warning = page.getByRole("dialog", { name: "Your session is about to end" });
+    await expect(warning).toBeVisible();
+    await expect(warning).toContainText("You will be signed out in 1 minute 30 seconds");
+    await expect(warning).toContainText("after 30 minutes without use");
+    await expect(warning.getByRole("button", { name: "Stay signed in" })).toBeFocused();
+    await snapshot(page, "session-ending");
+    await page.clock.runFor(5_000);
+    await expect(warning).toContainText("You will be signed out in 1 minute 25 seconds");
+    await warning.getByRole("button", { name: "Stay signed in" }).click();
+    await expect(warning).toBeHidden();
+
+    // Signed out from elsewhere (here the same browser, behind the page's back): when the page
+    // next asks, shortly before the idle time would run out, it says so.
+    const signedOut = await page.request.post("/app/fn/sign_out", {
+      headers: { Origin: new URL(baseURL ?? "").origin },
+      maxRedirects: 0,
+    });
+    expect(signedOut.status()).toBeLessThan(400);
+    await page.clock.fastForward("31:00");
+    const ended = page.getByRole("dialog", { name: "You have been signed out" });
+    await expect(ended).toBeVisible();
+    await expect(ended.getByRole("button", { name: "Sign in again" })).toBeFocused();
+    await snapshot(page, "session-ended");
+    await ended.getByRole("button", { name: "Sign in again" }).click();
+    await expect(page).toHaveURL(/\/app\/login\?next=%2Fapp%2Fdefault%2Fworkspaces/);
+    expect(problems).toEqual([]);
+  });
+
   test("the Administrators page lists who can sign in, this administrator marked", async ({ page }) => {
     const problems = watchForErrors(page);
     await signIn(page);

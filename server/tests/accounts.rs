@@ -236,6 +236,30 @@ async fn a_sign_in_ends_after_the_idle_time_unused() {
     assert_eq!(signed_in_administrator(&session, &state.app, None).await.unwrap(), None);
 }
 
+/// A page asks how long its session has left so it can warn before the end; asking is no use
+/// of the session, so a page left open does not keep it signed in.
+#[tokio::test]
+async fn asking_how_long_a_session_has_left_does_not_keep_it_signed_in() {
+    use app::api::session::{signed_in_administrator, time_left};
+    let (state, clock, _dir) = prepared().await;
+    let idle = state.app.deployment.console_idle;
+    let (_, session) = signed_in_session(&state).await;
+    let full = time_left(&session, &state.app).await.unwrap().unwrap();
+    // The minute within which a use may not have been noted, and the last second, included.
+    let whole = u64::try_from((idle + Duration::seconds(61)).num_seconds()).unwrap();
+    assert_eq!((full.seconds, full.renewable, full.idle_minutes), (whole, true, 30));
+    for asked in 1..=6_u64 {
+        clock.advance(Duration::minutes(5));
+        assert_eq!(time_left(&session, &state.app).await.unwrap().unwrap().seconds, whole - asked * 300);
+    }
+    // A use, with a minute left, gives it the whole idle time again.
+    assert!(signed_in_administrator(&session, &state.app, None).await.unwrap().is_some());
+    assert_eq!(time_left(&session, &state.app).await.unwrap().unwrap().seconds, whole);
+    clock.advance(Duration::seconds(i64::try_from(whole).unwrap()));
+    assert_eq!(time_left(&session, &state.app).await.unwrap(), None, "ended once its time has passed");
+    assert_eq!(signed_in_administrator(&session, &state.app, None).await.unwrap(), None);
+}
+
 #[tokio::test]
 async fn a_new_password_lifts_the_lock_and_ends_the_sessions_of_the_old_one() {
     use app::api::session::signed_in_administrator;

@@ -476,6 +476,37 @@ async fn an_administrator_changes_their_password_and_only_this_session_goes_on()
     assert!(sign_in(&base, &client, None, new).await.status().is_success());
 }
 
+/// A signed-in page learns how long its session has left and can stay signed in; both answer
+/// 401 without a session, and once it has ended.
+#[tokio::test]
+async fn a_page_learns_how_long_its_session_has_left_and_can_stay_signed_in() {
+    let server = TestServer::start().await;
+    let (base, client) = (server.http.clone(), client());
+    let (cookie, _) = session_cookie(&sign_in(&base, &client, None, ADMIN_PASSWORD).await);
+    let call = |cookie: Option<&str>, function: &str| {
+        let request = client.post(format!("{base}/app/fn/{function}")).header(ORIGIN, &base);
+        match cookie {
+            Some(cookie) => request.header(COOKIE, cookie),
+            None => request,
+        }
+        .send()
+    };
+    for function in ["session_remaining", "stay_signed_in"] {
+        let answer = call(Some(&cookie), function).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{function}");
+        let left: Value = answer.json().await.unwrap();
+        let seconds = left["seconds"].as_u64().unwrap();
+        assert!((30 * 60..=31 * 60 + 1).contains(&seconds), "{function}: {left}");
+        assert_eq!((&left["renewable"], &left["idle_minutes"]), (&Value::Bool(true), &Value::from(30)), "{function}");
+        assert_eq!(call(None, function).await.unwrap().status(), StatusCode::UNAUTHORIZED, "{function} without a session");
+    }
+    let signed_out = call(Some(&cookie), "sign_out").await.unwrap();
+    assert!(signed_out.status().is_success() || signed_out.status().is_redirection(), "{}", signed_out.status());
+    for function in ["session_remaining", "stay_signed_in"] {
+        assert_eq!(call(Some(&cookie), function).await.unwrap().status(), StatusCode::UNAUTHORIZED, "{function} once ended");
+    }
+}
+
 /// An administrator's sessions over the wire: each listed with the browser its `User-Agent`
 /// names and the caller's address, nothing of a session's secrets in the list; another
 /// session ended from this one gets 401 at its next call; an id that is not one of theirs is a

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::domain::account::Administrator;
+use crate::domain::console_session::SessionTimeLeft;
 
 /// Where to go after signing in: only a console path, never another site, and nothing that
 /// cannot stand in a `Location` header as it is.
@@ -64,6 +65,21 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
 #[server(prefix = "/app/fn", endpoint = "current_administrator")]
 pub async fn current_administrator() -> Result<Administrator, ServerFnError> {
     crate::api::session::require_administrator().await
+}
+
+/// How long this session has left unless used, so a page can warn before it ends. Asking is
+/// no use of the session: it does not keep it signed in. 401 once it has ended.
+#[server(prefix = "/app/fn", endpoint = "session_remaining")]
+pub async fn session_remaining() -> Result<SessionTimeLeft, ServerFnError> {
+    crate::api::session::require_time_left().await
+}
+
+/// Keeps this session signed in (a use of it, as any other request is) and says how long it
+/// now has. 401 once it has ended.
+#[server(prefix = "/app/fn", endpoint = "stay_signed_in")]
+pub async fn stay_signed_in() -> Result<SessionTimeLeft, ServerFnError> {
+    crate::api::session::require_sign_in().await?;
+    crate::api::session::require_time_left().await
 }
 
 #[cfg(test)]

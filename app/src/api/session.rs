@@ -14,6 +14,7 @@ use tower_sessions::Session;
 
 use super::errors::{database_unreachable, internal, refused};
 use crate::domain::account::Administrator;
+use crate::domain::console_session::SessionTimeLeft;
 use crate::services::accounts;
 use crate::state::AppState;
 
@@ -130,14 +131,39 @@ pub async fn signed_in_administrator(
     Ok(current_sign_in(session, state, address).await?.map(|sign_in| sign_in.administrator))
 }
 
+/// How long `session` has left unless used ([`accounts::session_time_left`]); asking is no
+/// use of it. None when it is not signed in (the session is then ended).
+pub async fn time_left(session: &Session, state: &AppState) -> Result<Option<SessionTimeLeft>, String> {
+    let Some(SignInRecord { id }) = session.get::<SignInRecord>(SIGN_IN).await.map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let left = accounts::session_time_left(state, &id).await.map_err(|e| e.to_string())?;
+    if left.is_none() {
+        session.flush().await.map_err(|e| e.to_string())?;
+    }
+    Ok(left)
+}
+
 /// The request's sign-in, or a 401.
 pub async fn require_sign_in() -> Result<CurrentSignIn, ServerFnError> {
     let state = app_state()?;
-    match current_sign_in(&session().await?, &state, caller()).await {
-        Ok(Some(sign_in)) => Ok(sign_in),
+    signed_in_or_refused(&state, current_sign_in(&session().await?, &state, caller()).await).await
+}
+
+/// How long the request's session has left unless used ([`time_left`]), or a 401.
+pub async fn require_time_left() -> Result<SessionTimeLeft, ServerFnError> {
+    let state = app_state()?;
+    signed_in_or_refused(&state, time_left(&session().await?, &state).await).await
+}
+
+/// What a session is found to be: its sign-in's, a 401 when it is not signed in, or the
+/// failure of the session store or the database.
+async fn signed_in_or_refused<T>(state: &AppState, found: Result<Option<T>, String>) -> Result<T, ServerFnError> {
+    match found {
+        Ok(Some(found)) => Ok(found),
         Ok(None) => Err(refused(axum::http::StatusCode::UNAUTHORIZED, super::SESSION_ENDED)),
         // The session store's errors are text; whether the database is the cause is asked of it.
-        Err(detail) if !database_reachable(&state).await => Err(database_unreachable(detail)),
+        Err(detail) if !database_reachable(state).await => Err(database_unreachable(detail)),
         Err(detail) => Err(internal(detail)),
     }
 }

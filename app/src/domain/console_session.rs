@@ -31,6 +31,22 @@ pub struct ConsoleSignIn {
 /// A session's last use is written at most once in this many seconds.
 pub const LAST_SEEN_GRANULARITY_SECONDS: i64 = 60;
 
+/// The longest a sign-in lasts, in hours, however busy its session.
+pub const SIGN_IN_LIFETIME_HOURS: i64 = 12;
+
+/// How long a console session has left unless it is used, as its pages are told so they can
+/// warn before it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionTimeLeft {
+    /// Seconds until the session ends; at least 1 while it is signed in.
+    pub seconds: u64,
+    /// Whether using the console would give it longer: false once the end is the sign-in's
+    /// lifetime ([`SIGN_IN_LIFETIME_HOURS`]) rather than the idle time.
+    pub renewable: bool,
+    /// The deployment's idle time in minutes (`--console-idle-minutes`).
+    pub idle_minutes: u32,
+}
+
 /// One of an administrator's sessions, as their account page lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwnSession {

@@ -1,9 +1,10 @@
-//! The frame around signed-in pages: the top bar with the administrator and sign-out, and
-//! (on workspace pages) the sidebar.
+//! The frame around signed-in pages: the top bar with the administrator and sign-out (and the
+//! warning before the session ends), and (on workspace pages) the sidebar.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::session_timeout::SessionTimeout;
 use crate::api::auth::{SignOut, current_administrator};
 
 #[component]
@@ -50,5 +51,6 @@ pub fn TopBar() -> impl IntoView {
                 </ActionForm>
             </div>
         </header>
+        <SessionTimeout />
     }
 }

@@ -11,6 +11,7 @@ mod event_log;
 mod layout;
 mod login;
 mod saving;
+mod session_timeout;
 mod status_page;
 mod workspace;
 

@@ -15,7 +15,8 @@ use crate::clock::Clock;
 use crate::domain::account::{AdminUser, Administrator, normalise_email};
 use crate::domain::activity::{Actor, AdministratorEventType, COMMAND_LINE_ACTOR, NewAdministratorEvent};
 use crate::domain::console_session::{
-    ConsoleSignIn, LAST_SEEN_GRANULARITY_SECONDS, OwnSession, browser_summary, kept_user_agent,
+    ConsoleSignIn, LAST_SEEN_GRANULARITY_SECONDS, OwnSession, SIGN_IN_LIFETIME_HOURS, SessionTimeLeft, browser_summary,
+    kept_user_agent,
 };
 use crate::secrets;
 use crate::services::{ServiceError, activity};
@@ -23,7 +24,7 @@ use crate::state::AppState;
 use crate::storage::{Store, StoreError};
 
 /// The longest a sign-in lasts, however busy its session.
-pub const SIGN_IN_LIFETIME: Duration = Duration::hours(12);
+pub const SIGN_IN_LIFETIME: Duration = Duration::hours(SIGN_IN_LIFETIME_HOURS);
 
 /// The most sessions an account page lists.
 const LISTED_AT_MOST: u32 = 100;
@@ -55,6 +56,20 @@ impl Window {
     /// Whether `sign_in` counts, for an administrator whose password has `mark`.
     fn counts(self, sign_in: &ConsoleSignIn, mark: &str) -> bool {
         sign_in.signed_in_at >= self.signed_in_since && sign_in.last_seen_at >= self.seen_since && sign_in.password_mark == mark
+    }
+}
+
+/// How long `sign_in`, counting at `now` (epoch seconds), has left unless used, for sessions
+/// that end after `idle` unused: until the first second in which [`Window::counts`] no longer
+/// holds, by its idle time (its last use, noted to within a minute) or by its lifetime,
+/// whichever comes first.
+fn time_left(sign_in: &ConsoleSignIn, now: i64, idle: Duration) -> SessionTimeLeft {
+    let idle_ends = sign_in.last_seen_at + idle.num_seconds() + LAST_SEEN_GRANULARITY_SECONDS + 1;
+    let lifetime_ends = sign_in.signed_in_at + SIGN_IN_LIFETIME.num_seconds() + 1;
+    SessionTimeLeft {
+        seconds: u64::try_from(idle_ends.min(lifetime_ends) - now).unwrap_or(0),
+        renewable: idle_ends < lifetime_ends,
+        idle_minutes: u32::try_from(idle.num_minutes()).unwrap_or(u32::MAX),
     }
 }
 
@@ -105,6 +120,20 @@ pub async fn session_administrator(
         }
     }
     Ok(Some(Administrator { id: user.id, email: user.email }))
+}
+
+/// How long the session with sign-in `sign_in_id` has left unless used, while it counts (none
+/// once it does not: see [`session_administrator`]). Asking is no use of it: nothing is noted,
+/// so a page can ask without keeping its session signed in.
+pub async fn session_time_left(state: &AppState, sign_in_id: &str) -> Result<Option<SessionTimeLeft>, StoreError> {
+    let Some((sign_in, user)) = state.store.console_sign_in(sign_in_id).await? else {
+        return Ok(None);
+    };
+    let (now, idle) = (state.clock.now().timestamp(), state.deployment.console_idle);
+    if !Window::at(now, idle).counts(&sign_in, &password_mark(&user.password_hash)) {
+        return Ok(None);
+    }
+    Ok(Some(time_left(&sign_in, now, idle)))
 }
 
 /// The `administrator`'s sessions that are signed in, the most recently used first; the one
@@ -254,4 +283,55 @@ async fn record_ended(state: &AppState, administrator: &Administrator, address: 
 pub async fn forget_ended_sessions(state: &AppState, batch: u64) -> Result<u64, StoreError> {
     let Window { signed_in_since, seen_since } = Window::now(state);
     state.store.purge_console_sign_ins(signed_in_since, seen_since, batch).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIGNED_IN_AT: i64 = 1_800_000_000;
+
+    fn sign_in(last_seen_at: i64) -> ConsoleSignIn {
+        ConsoleSignIn {
+            id: "s".to_owned(),
+            administrator_id: "a".to_owned(),
+            password_mark: "m".to_owned(),
+            signed_in_at: SIGNED_IN_AT,
+            last_seen_at,
+            address: None,
+            user_agent: String::new(),
+        }
+    }
+
+    /// The time left runs out exactly when the window stops counting the sign-in.
+    fn ends_when_it_stops_counting(sign_in: &ConsoleSignIn, now: i64, idle: Duration) {
+        let left = time_left(sign_in, now, idle);
+        let last = now + i64::try_from(left.seconds).unwrap_or(i64::MAX) - 1;
+        assert!(Window::at(last, idle).counts(sign_in, "m"), "counts in its last second");
+        assert!(!Window::at(last + 1, idle).counts(sign_in, "m"), "ends when the time left has passed");
+    }
+
+    #[test]
+    fn a_session_has_the_idle_time_left_from_its_last_noted_use() {
+        let idle = Duration::minutes(30);
+        let fresh = sign_in(SIGNED_IN_AT);
+        let left = time_left(&fresh, SIGNED_IN_AT, idle);
+        // The minute within which a use may not have been noted, and the last second, included.
+        assert_eq!(left, SessionTimeLeft { seconds: 30 * 60 + 61, renewable: true, idle_minutes: 30 });
+        ends_when_it_stops_counting(&fresh, SIGNED_IN_AT, idle);
+        let later = SIGNED_IN_AT + 25 * 60;
+        assert_eq!(time_left(&fresh, later, idle).seconds, 5 * 60 + 61);
+        ends_when_it_stops_counting(&fresh, later, idle);
+    }
+
+    #[test]
+    fn near_its_lifetime_a_session_has_what_is_left_of_it_and_use_gives_no_more() {
+        let idle = Duration::minutes(30);
+        let lifetime_ends = SIGNED_IN_AT + SIGN_IN_LIFETIME.num_seconds();
+        let busy = sign_in(lifetime_ends - 10 * 60);
+        let now = lifetime_ends - 5 * 60;
+        let left = time_left(&busy, now, idle);
+        assert_eq!(left, SessionTimeLeft { seconds: 5 * 60 + 1, renewable: false, idle_minutes: 30 });
+        ends_when_it_stops_counting(&busy, now, idle);
+    }
 }

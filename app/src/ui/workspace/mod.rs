@@ -63,17 +63,6 @@ pub fn refresh_header_when_saved(saved: Signal<Option<bool>>) {
     });
 }
 
-/// Leaves for the sign-in page, which returns here once signed in.
-fn sign_in_again() {
-    #[cfg(feature = "hydrate")]
-    {
-        let location = window().location();
-        let here = format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
-        let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
-        let _ = location.set_href(&format!("/app/login?next={next}"));
-    }
-}
-
 #[component]
 pub fn WorkspaceLayout() -> impl IntoView {
     let path = use_workspace_path();
@@ -90,7 +79,7 @@ pub fn WorkspaceLayout() -> impl IntoView {
         let unavailable = unavailable();
         // A page kept by the browser's history after signing out: to the sign-in, and back here.
         if unavailable.as_deref() == Some(crate::api::SESSION_ENDED) {
-            sign_in_again();
+            super::session_timeout::sign_in_again();
         }
         hide_pages.set(unavailable.is_some());
     });
