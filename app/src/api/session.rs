@@ -22,6 +22,16 @@ use crate::state::AppState;
 /// under `sign_in`, which nothing reads: they are asked to sign in again.)
 const SIGN_IN: &str = "console_sign_in";
 
+/// Why a session's sign-in could not be read or written: the session's own row, or the
+/// sign-in records, both in the database.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("the session store failed: {0}")]
+    Session(#[from] tower_sessions::session::Error),
+    #[error(transparent)]
+    Store(#[from] crate::storage::StoreError),
+}
+
 /// What a session keeps about its sign-in.
 #[derive(Debug, Serialize, Deserialize)]
 struct SignInRecord {
@@ -84,13 +94,13 @@ pub async fn record_sign_in(
     session: &Session,
     signed_in: &accounts::SignedIn,
     client: &accounts::SessionClient,
-) -> Result<(), String> {
+) -> Result<(), SessionError> {
     // One that cannot be read is dropped all the same; it does not stand in the way.
     let replaced = session.get::<SignInRecord>(SIGN_IN).await.ok().flatten();
     session.clear().await;
-    session.cycle_id().await.map_err(|e| e.to_string())?;
-    let id = accounts::open_session(state, signed_in, client).await.map_err(|e| e.to_string())?;
-    session.insert(SIGN_IN, SignInRecord { id }).await.map_err(|e| e.to_string())?;
+    session.cycle_id().await?;
+    let id = accounts::open_session(state, signed_in, client).await?;
+    session.insert(SIGN_IN, SignInRecord { id }).await?;
     if let Some(SignInRecord { id }) = replaced {
         accounts::forget_sign_in(state, &id).await;
     }
@@ -111,14 +121,11 @@ pub async fn current_sign_in(
     session: &Session,
     state: &AppState,
     address: Option<IpAddr>,
-) -> Result<Option<CurrentSignIn>, String> {
-    let Some(SignInRecord { id }) = session.get::<SignInRecord>(SIGN_IN).await.map_err(|e| e.to_string())? else {
+) -> Result<Option<CurrentSignIn>, SessionError> {
+    let Some(id) = carried_sign_in(session).await? else {
         return Ok(None);
     };
-    let administrator = accounts::session_administrator(state, &id, address).await.map_err(|e| e.to_string())?;
-    if administrator.is_none() {
-        session.flush().await.map_err(|e| e.to_string())?;
-    }
+    let administrator = ended_unless(session, accounts::session_administrator(state, &id, address).await?).await?;
     Ok(administrator.map(|administrator| CurrentSignIn { administrator, id }))
 }
 
@@ -127,21 +134,31 @@ pub async fn signed_in_administrator(
     session: &Session,
     state: &AppState,
     address: Option<IpAddr>,
-) -> Result<Option<Administrator>, String> {
+) -> Result<Option<Administrator>, SessionError> {
     Ok(current_sign_in(session, state, address).await?.map(|sign_in| sign_in.administrator))
 }
 
 /// How long `session` has left unless used ([`accounts::session_time_left`]); asking is no
 /// use of it. None when it is not signed in (the session is then ended).
-pub async fn time_left(session: &Session, state: &AppState) -> Result<Option<SessionTimeLeft>, String> {
-    let Some(SignInRecord { id }) = session.get::<SignInRecord>(SIGN_IN).await.map_err(|e| e.to_string())? else {
+pub async fn time_left(session: &Session, state: &AppState) -> Result<Option<SessionTimeLeft>, SessionError> {
+    let Some(id) = carried_sign_in(session).await? else {
         return Ok(None);
     };
-    let left = accounts::session_time_left(state, &id).await.map_err(|e| e.to_string())?;
-    if left.is_none() {
-        session.flush().await.map_err(|e| e.to_string())?;
+    ended_unless(session, accounts::session_time_left(state, &id).await?).await
+}
+
+/// The id of the sign-in `session` carries, if any.
+async fn carried_sign_in(session: &Session) -> Result<Option<String>, SessionError> {
+    Ok(session.get::<SignInRecord>(SIGN_IN).await?.map(|SignInRecord { id }| id))
+}
+
+/// What was `found` of a session's sign-in; when nothing (it no longer counts), the session
+/// is ended too.
+async fn ended_unless<T>(session: &Session, found: Option<T>) -> Result<Option<T>, SessionError> {
+    if found.is_none() {
+        session.flush().await?;
     }
-    Ok(left)
+    Ok(found)
 }
 
 /// The request's sign-in, or a 401.
@@ -158,11 +175,11 @@ pub async fn require_time_left() -> Result<SessionTimeLeft, ServerFnError> {
 
 /// What a session is found to be: its sign-in's, a 401 when it is not signed in, or the
 /// failure of the session store or the database.
-async fn signed_in_or_refused<T>(state: &AppState, found: Result<Option<T>, String>) -> Result<T, ServerFnError> {
+async fn signed_in_or_refused<T>(state: &AppState, found: Result<Option<T>, SessionError>) -> Result<T, ServerFnError> {
     match found {
         Ok(Some(found)) => Ok(found),
         Ok(None) => Err(refused(axum::http::StatusCode::UNAUTHORIZED, super::SESSION_ENDED)),
-        // The session store's errors are text; whether the database is the cause is asked of it.
+        // The session store's errors are text: whether the database is the cause is asked of it.
         Err(detail) if !database_reachable(state).await => Err(database_unreachable(detail)),
         Err(detail) => Err(internal(detail)),
     }
