@@ -12,6 +12,11 @@ data=$(mktemp -d)
 http_port=${E2E_HTTP_PORT:-3460}
 https_port=${E2E_HTTPS_PORT:-8460}
 export E2E_ADMIN_EMAIL="e2e-admin@bank.example" E2E_ADMIN_PASSWORD="e2e password $(date +%s)"
+# A second administrator, who turns two-step sign-in on and keeps it, so the first signs in
+# with the password alone throughout.
+export E2E_TWO_STEP_EMAIL="e2e-two-step@bank.example" E2E_TWO_STEP_PASSWORD="e2e two-step $(date +%s)"
+ONBOARD_DATA_DIR="$data" "$bin" admin create-user --email "$E2E_TWO_STEP_EMAIL" --password "$E2E_TWO_STEP_PASSWORD" \
+  >"$data/create-user.log" 2>&1 || { cat "$data/create-user.log" >&2; exit 1; }
 "$bin" serve --data-dir "$data" --http-addr "127.0.0.1:$http_port" --https-addr "127.0.0.1:$https_port" \
   --public-url "https://localhost:$https_port" --site-root "$here/target/site" \
   --admin-email "$E2E_ADMIN_EMAIL" --admin-password "$E2E_ADMIN_PASSWORD" \

@@ -23,6 +23,8 @@ pub mod outbound;
 #[cfg(feature = "ssr")]
 pub mod policy;
 #[cfg(feature = "ssr")]
+pub mod sealing;
+#[cfg(feature = "ssr")]
 pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod services;
@@ -30,5 +32,7 @@ pub mod services;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod storage;
+#[cfg(feature = "ssr")]
+pub mod totp;
 
 pub use ui::{App, shell};

@@ -104,7 +104,7 @@ pub fn random_salt() -> [u8; 16] {
     random_bytes::<16>()
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0_u8; N];
     // The OS random source failing is not something a security product can continue past.
     #[expect(clippy::expect_used, reason = "no secret can be made without the OS random source")]

@@ -54,6 +54,8 @@ pub struct AppState {
     pub dry_run: Arc<dyn RegistrationDryRun>,
     /// Makes and registers the console's sandbox TPPs (keys and pipeline live in the server).
     pub sandbox_tpps: Arc<dyn SandboxTppMaker>,
+    /// Seals what the console's services store and must read back (two-step secrets).
+    pub sealer: Arc<dyn crate::sealing::Sealer>,
     /// How often each caller may try to sign in to the console.
     pub sign_in_rate: Arc<SignInRate>,
     pub leptos_options: LeptosOptions,

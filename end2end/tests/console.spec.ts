@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { admin, open, signIn, snapshot, uniqueId, watchForErrors } from "./helpers";
+import { admin, open, signIn, snapshot, totp, twoStepAdmin, uniqueId, watchForErrors } from "./helpers";
 
 // A JWKS with one P-256 public key, as a directory would publish it.
 const directoryJwks = JSON.stringify(
@@ -211,6 +211,57 @@ test.describe("signing in", () => {
     await snapshot(page, "session-ended");
     await ended.getByRole("button", { name: "Sign in again" }).click();
     await expect(page).toHaveURL(/\/app\/login\?next=%2Fapp%2Fdefault%2Fworkspaces/);
+    expect(problems).toEqual([]);
+  });
+
+  test("an administrator turns on two-step sign-in with an authenticator app, then signs in with its code", async ({ page, browser }) => {
+    const problems = watchForErrors(page, [/status of 4\d\d/]);
+    await signIn(page, "/app/account", twoStepAdmin);
+    const section = page.locator("section", { has: page.getByRole("heading", { name: "Two-step sign-in" }) });
+    await expect(section.locator("#two-step-state")).toContainText("Off");
+    await section.getByRole("button", { name: "Set up an authenticator app" }).click();
+    await expect(section.getByRole("img", { name: "QR code for your authenticator app" })).toBeVisible();
+    const secret = await section.getByLabel("Key, to type into the app").inputValue();
+    expect(secret).toMatch(/^([A-Z2-7]{4} ){7}[A-Z2-7]{4}$/);
+    // A code from a minute ahead is not the app's now.
+    await section.getByLabel("Code from the app").fill(totp(secret, 2));
+    await section.getByLabel("Your password").fill(twoStepAdmin.password);
+    await section.getByRole("button", { name: "Turn on two-step sign-in" }).click();
+    await expect(section.locator("#enable-code-error")).toContainText("The code is not right");
+    await snapshot(page, "two-step-setup");
+    await section.getByLabel("Code from the app").fill(totp(secret));
+    await section.getByRole("button", { name: "Turn on two-step sign-in" }).click();
+    await expect(section.locator("#two-step-state")).toContainText("On since");
+    await expect(section.getByRole("img")).toHaveCount(0);
+    await snapshot(page, "two-step-on");
+
+    // Another browser: the password, then the code.
+    const laptop = await browser.newContext();
+    const laptopPage = await laptop.newPage();
+    try {
+      await open(laptopPage, "/app/login?next=%2Fapp%2Faccount");
+      await laptopPage.getByLabel("E-mail address").fill(twoStepAdmin.email);
+      await laptopPage.getByLabel("Password").fill(twoStepAdmin.password);
+      await laptopPage.getByRole("button", { name: "Sign in" }).click();
+      const code = laptopPage.getByLabel("Code from your authenticator app");
+      await expect(code).toBeFocused();
+      await snapshot(laptopPage, "sign-in-code");
+      await code.fill(totp(secret, 3));
+      await laptopPage.getByRole("button", { name: "Sign in" }).click();
+      await expect(laptopPage.locator("#sign-in-error")).toContainText("The code is not right");
+      // The next step's code: the one that turned it on is used.
+      await code.fill(totp(secret, 1));
+      await laptopPage.getByRole("button", { name: "Sign in" }).click();
+      await expect(laptopPage).toHaveURL(/\/app\/account$/);
+      await expect(laptopPage.locator("#two-step-state")).toContainText("On since");
+    } finally {
+      await laptop.close();
+    }
+    await open(page, "/app/administrators");
+    const row = page.locator("#administrators tbody tr", { hasText: twoStepAdmin.email });
+    await expect(row.locator("td").nth(4)).toHaveText("On");
+    await open(page, "/app/activity?type=two_step_enabled");
+    await expect(page.locator("#administrator-events tbody tr").first()).toContainText(twoStepAdmin.email);
     expect(problems).toEqual([]);
   });
 

@@ -1,9 +1,33 @@
 import { expect, type Page } from "@playwright/test";
+import { createHmac } from "node:crypto";
 
 export const admin = {
   email: process.env.E2E_ADMIN_EMAIL ?? "admin@bank.example",
   password: process.env.E2E_ADMIN_PASSWORD ?? "correct horse battery staple",
 };
+
+/** An administrator of their own for turning two-step sign-in on (made by `scripts/e2e.sh`). */
+export const twoStepAdmin = {
+  email: process.env.E2E_TWO_STEP_EMAIL ?? "two-step@bank.example",
+  password: process.env.E2E_TWO_STEP_PASSWORD ?? "another horse battery staple",
+};
+
+/**
+ * The code an authenticator app set up with the base32 `secret` shows, `steps` time steps
+ * (of 30 seconds) from now: RFC 6238, HMAC-SHA1, six digits.
+ */
+export function totp(secret: string, steps = 0): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const bits = [...secret.replace(/[\s=]/g, "").toUpperCase()]
+    .map((c) => alphabet.indexOf(c).toString(2).padStart(5, "0"))
+    .join("");
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + steps));
+  const hash = createHmac("sha1", key).update(counter).digest();
+  const offset = hash[hash.length - 1] & 0xf;
+  return ((hash.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).toString().padStart(6, "0");
+}
 
 /** Opens a console page and waits until it is hydrated, so its forms are handled by the app. */
 export async function open(page: Page, path: string) {
@@ -12,10 +36,10 @@ export async function open(page: Page, path: string) {
 }
 
 /** Signs in through the form, waiting for hydration so the form is handled by the app. */
-export async function signIn(page: Page, next = "/app/default/workspaces") {
+export async function signIn(page: Page, next = "/app/default/workspaces", who = admin) {
   await open(page, `/app/login?next=${encodeURIComponent(next)}`);
-  await page.getByLabel("E-mail address").fill(admin.email);
-  await page.getByLabel("Password").fill(admin.password);
+  await page.getByLabel("E-mail address").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(new RegExp(next.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
 }

@@ -249,6 +249,9 @@ pub enum AdminCommand {
     /// Sign a console administrator out everywhere (a lost laptop, an incident): every
     /// session of theirs ends at its next request. Their password stays.
     SignOut(AdministratorAddressArgs),
+    /// Turn a console administrator's two-step sign-in off (a lost or replaced phone): they
+    /// sign in with their password alone until they set up an authenticator app again.
+    ResetTwoStep(AdministratorAddressArgs),
 }
 
 /// An administrator, for the `admin` commands that need no password.

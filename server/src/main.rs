@@ -28,6 +28,7 @@ async fn main() -> ExitCode {
         Some(Command::Admin(AdminCommand::CreateUser(administrator))) => create_user(administrator).await,
         Some(Command::Admin(AdminCommand::SetPassword(administrator))) => set_password(administrator).await,
         Some(Command::Admin(AdminCommand::SignOut(administrator))) => sign_out(administrator).await,
+        Some(Command::Admin(AdminCommand::ResetTwoStep(administrator))) => reset_two_step(administrator).await,
         Some(Command::Serve(serve)) => run(&serve).await,
         Some(Command::Tpp(command)) => onboard::tpp::toolkit::run(command).await,
         None => run(&cli.serve).await,
@@ -90,6 +91,16 @@ async fn sign_out(AdministratorAddressArgs { database, email }: AdministratorAdd
     let store = migrated_store(&database).await?;
     let ended = app::services::accounts::sign_out_everywhere(store.as_ref(), &SystemClock, &email).await?;
     tracing::info!(%email, sessions = ended, "administrator signed out everywhere");
+    Ok(())
+}
+
+async fn reset_two_step(AdministratorAddressArgs { database, email }: AdministratorAddressArgs) -> anyhow::Result<()> {
+    let store = migrated_store(&database).await?;
+    if app::services::accounts::reset_two_step(store.as_ref(), &SystemClock, &email).await? {
+        tracing::info!(%email, "administrator's two-step sign-in turned off; they sign in with the password alone");
+    } else {
+        tracing::info!(%email, "administrator's two-step sign-in was off already");
+    }
     Ok(())
 }
 

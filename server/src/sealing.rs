@@ -12,18 +12,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256};
 
+pub use app::sealing::SealingError;
+
 const PREFIX: &str = "sealed:v1:";
 const KEY_LEN: usize = 32;
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SealingError {
-    #[error("is not sealed")]
-    NotSealed,
-    #[error("is sealed with key encryption key {0}, not this server's")]
-    OtherKey(String),
-    #[error("does not open: it was altered, or sealed for another key")]
-    Corrupt,
-}
 
 /// The key that seals private keys stored in the database.
 pub struct KeyEncryptionKey {
@@ -99,6 +91,16 @@ impl KeyEncryptionKey {
         let opened =
             self.key.open_in_place(nonce, Aad::from(context.as_bytes()), &mut sealed).map_err(|_| SealingError::Corrupt)?;
         String::from_utf8(opened.to_vec()).map_err(|_| SealingError::Corrupt)
+    }
+}
+
+impl app::sealing::Sealer for KeyEncryptionKey {
+    fn seal(&self, secret: &str, context: &str) -> Result<String, SealingError> {
+        KeyEncryptionKey::seal(self, secret, context)
+    }
+
+    fn open(&self, stored: &str, context: &str) -> Result<String, SealingError> {
+        KeyEncryptionKey::open(self, stored, context)
     }
 }
 

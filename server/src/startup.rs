@@ -95,11 +95,12 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
             console_hosts: args.console_hosts.iter().map(|name| name.trim().to_ascii_lowercase()).collect(),
             console_idle: chrono::Duration::minutes(args.console_idle_minutes.into()),
         }),
-        signing_key_factory: Arc::new(WorkspaceKeyFactory { kek }),
+        signing_key_factory: Arc::new(WorkspaceKeyFactory { kek: kek.clone() }),
         policies: Arc::new(app::policy::PolicyCache::default()),
         dry_run: Arc::new(PipelineDryRun { protocol: protocol.clone() }),
         sandbox_tpps: Arc::new(ConsoleSandboxTpps { protocol: protocol.clone() }),
         sign_in_rate: Arc::default(),
+        sealer: kek.clone(),
         leptos_options,
     };
     bootstrap::seed(&app).await?;
@@ -111,7 +112,6 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
     Ok(ServerState::new(app, protocol))
 }
 
-/// The configured key encryption key, or the data directory's (made on first start).
 /// The KEK `--key-encryption-key-file` names, or the data directory's (made on first start).
 fn key_encryption_key(database: &DatabaseArgs, file: Option<&Path>) -> anyhow::Result<KeyEncryptionKey> {
     match file {

@@ -25,15 +25,16 @@ async fn prepared() -> (onboard::state::ServerState, Arc<FixedClock>, tempfile::
 #[tokio::test]
 async fn the_first_administrator_comes_from_the_command_line_and_signs_in() {
     let (state, _, _dir) = prepared().await;
-    let admin =
-        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), " Admin@Bank.Example ", ADMIN_PASSWORD).await.unwrap();
+    let admin = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), " Admin@Bank.Example ", ADMIN_PASSWORD, None)
+        .await
+        .unwrap();
     assert_eq!(admin.administrator.email, ADMIN_EMAIL);
     assert_eq!(
-        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!").await,
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!", None).await,
         Err(SignInError::Invalid)
     );
     assert_eq!(
-        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), "nobody@bank.example", ADMIN_PASSWORD).await,
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), "nobody@bank.example", ADMIN_PASSWORD, None).await,
         Err(SignInError::Invalid)
     );
     let stored = state.app.store.admin_user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
@@ -95,30 +96,30 @@ async fn five_failures_lock_the_account_for_fifteen_minutes() {
     let (state, clock, _dir) = prepared().await;
     for _ in 0..4 {
         assert_eq!(
-            accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!").await,
+            accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!", None).await,
             Err(SignInError::Invalid)
         );
     }
     assert_eq!(
-        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!").await,
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!", None).await,
         Err(SignInError::Locked { minutes: 15 })
     );
     // Locked: even the right password is refused.
     clock.advance(Duration::minutes(10));
     assert_eq!(
-        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await,
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD, None).await,
         Err(SignInError::Locked { minutes: 5 })
     );
     clock.advance(Duration::minutes(6));
-    assert!(accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
+    assert!(accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD, None).await.is_ok());
     // A success resets the count.
     for _ in 0..4 {
         assert_eq!(
-            accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!").await,
+            accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!", None).await,
             Err(SignInError::Invalid)
         );
     }
-    assert!(accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
+    assert!(accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD, None).await.is_ok());
 }
 
 /// An address no administrator has is locked after as many failures as one that has: the
@@ -131,7 +132,7 @@ async fn an_unknown_address_is_answered_as_a_known_one_is() {
         async move {
             let mut answers = Vec::new();
             for _ in 0..7 {
-                answers.push(accounts::sign_in(&app, &accounts::SignInFrom::default(), email, "wrong password!").await);
+                answers.push(accounts::sign_in(&app, &accounts::SignInFrom::default(), email, "wrong password!", None).await);
             }
             answers
         }
@@ -142,11 +143,11 @@ async fn an_unknown_address_is_answered_as_a_known_one_is() {
     assert_eq!(unknown[4..], [const { Err(SignInError::Locked { minutes: 15 }) }; 3]);
     clock.advance(Duration::minutes(15));
     assert_eq!(
-        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), "nobody@bank.example", "wrong password!").await,
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), "nobody@bank.example", "wrong password!", None).await,
         Err(SignInError::Invalid)
     );
     assert!(
-        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok(),
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD, None).await.is_ok(),
         "the lock ran out"
     );
 }
@@ -157,7 +158,7 @@ async fn failures_are_forgotten_a_day_after_the_last() {
     let (state, clock, _dir) = prepared().await;
     for _ in 0..4 {
         assert_eq!(
-            accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!").await,
+            accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!", None).await,
             Err(SignInError::Invalid)
         );
     }
@@ -167,7 +168,7 @@ async fn failures_are_forgotten_a_day_after_the_last() {
     assert_eq!(accounts::forget_old_sign_in_attempts(&state.app, 100).await.unwrap(), 1);
     for _ in 0..4 {
         assert_eq!(
-            accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!").await,
+            accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "wrong password!", None).await,
             Err(SignInError::Invalid)
         );
     }
@@ -179,7 +180,7 @@ async fn parallel_guesses_cannot_get_past_the_limit() {
     let guesses = (0..12).map(|n| {
         let app = state.app.clone();
         tokio::spawn(async move {
-            accounts::sign_in(&app, &accounts::SignInFrom::default(), ADMIN_EMAIL, &format!("wrong password {n}")).await
+            accounts::sign_in(&app, &accounts::SignInFrom::default(), ADMIN_EMAIL, &format!("wrong password {n}"), None).await
         })
     });
     let mut invalid = 0;
@@ -192,14 +193,15 @@ async fn parallel_guesses_cannot_get_past_the_limit() {
     }
     assert!(invalid <= 4, "{invalid} passwords were checked before the lock");
     assert!(matches!(
-        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await,
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD, None).await,
         Err(SignInError::Locked { .. })
     ));
 }
 
 /// The administrator signed in, and a console session recording it.
 async fn signed_in_session(state: &onboard::state::ServerState) -> (accounts::SignedIn, tower_sessions::Session) {
-    let signed_in = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    let signed_in =
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD, None).await.unwrap();
     let sessions = app::console_sessions::ConsoleSessionStore::new(state.app.store.clone(), state.app.clock.clone());
     let session = tower_sessions::Session::new(None, Arc::new(sessions), None);
     app::api::session::record_sign_in(&state.app, &session, &signed_in, &accounts::SessionClient::default()).await.unwrap();
@@ -266,10 +268,10 @@ async fn a_new_password_lifts_the_lock_and_ends_the_sessions_of_the_old_one() {
     let (state, _clock, _dir) = prepared().await;
     let (signed_in, session) = signed_in_session(&state).await;
     for _ in 0..5 {
-        let _ = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "a wrong guess!").await;
+        let _ = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "a wrong guess!", None).await;
     }
     assert!(matches!(
-        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await,
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD, None).await,
         Err(SignInError::Locked { .. })
     ));
 
@@ -292,12 +294,13 @@ async fn a_new_password_lifts_the_lock_and_ends_the_sessions_of_the_old_one() {
         .unwrap();
     assert_eq!(signed_in_administrator(&session, &state.app, None).await.unwrap(), None, "signed in with the old password");
     assert_eq!(
-        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await,
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD, None).await,
         Err(SignInError::Invalid),
         "unlocked"
     );
-    let again =
-        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "Another-Passw0rd-2026").await.unwrap();
+    let again = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "Another-Passw0rd-2026", None)
+        .await
+        .unwrap();
     assert_eq!(again.administrator, signed_in.administrator);
 }
 
@@ -343,11 +346,11 @@ async fn sign_ins_refusals_locks_and_account_changes_are_recorded_with_who_and_f
         [(Kind::AdministratorCreated, Outcome::Success, admin.clone(), server_start.clone(), None)]
     );
 
-    let signed_in = accounts::sign_in(&state.app, &console, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
-    let _ = accounts::sign_in(&state.app, &console, "Nobody@Bank.Example", ADMIN_PASSWORD).await;
-    let _ = accounts::sign_in(&state.app, &console, "my password, typed in the wrong field", ADMIN_PASSWORD).await;
+    let signed_in = accounts::sign_in(&state.app, &console, ADMIN_EMAIL, ADMIN_PASSWORD, None).await.unwrap();
+    let _ = accounts::sign_in(&state.app, &console, "Nobody@Bank.Example", ADMIN_PASSWORD, None).await;
+    let _ = accounts::sign_in(&state.app, &console, "my password, typed in the wrong field", ADMIN_PASSWORD, None).await;
     for _ in 0..6 {
-        let _ = accounts::sign_in(&state.app, &console, ADMIN_EMAIL, "a wrong guess!").await;
+        let _ = accounts::sign_in(&state.app, &console, ADMIN_EMAIL, "a wrong guess!", None).await;
     }
     settled_activity(&state, 7).await;
     accounts::signed_out(&state.app, &signed_in.administrator, "a sign-in", caller).await;
@@ -393,13 +396,13 @@ async fn a_browser_that_signed_in_before_gets_in_while_outsiders_keep_the_addres
     let outsider = accounts::SignInFrom::default();
     let sign_in = |from: accounts::SignInFrom, password: &'static str| {
         let app = state.app.clone();
-        async move { accounts::sign_in(&app, &from, ADMIN_EMAIL, password).await }
+        async move { accounts::sign_in(&app, &from, ADMIN_EMAIL, password, None).await }
     };
     let device = sign_in(accounts::SignInFrom::default(), ADMIN_PASSWORD).await.unwrap().device;
     let browser = || accounts::SignInFrom { address: None, devices: vec![device.clone()] };
     let lock_the_address = || async {
         for _ in 0..5 {
-            let _ = accounts::sign_in(&state.app, &outsider, ADMIN_EMAIL, "an outsider's guess").await;
+            let _ = accounts::sign_in(&state.app, &outsider, ADMIN_EMAIL, "an outsider's guess", None).await;
         }
         assert!(matches!(sign_in(accounts::SignInFrom::default(), ADMIN_PASSWORD).await, Err(SignInError::Locked { .. })));
     };
@@ -410,9 +413,9 @@ async fn a_browser_that_signed_in_before_gets_in_while_outsiders_keep_the_addres
     // Another address, or a token that is none, is counted as any outsider is: against the
     // address, which five failures lock for everyone.
     for _ in 0..5 {
-        let _ = accounts::sign_in(&state.app, &browser(), "ops@bank.example", "a guess").await;
+        let _ = accounts::sign_in(&state.app, &browser(), "ops@bank.example", "a guess", None).await;
     }
-    let elsewhere = accounts::sign_in(&state.app, &outsider, "ops@bank.example", "a guess").await;
+    let elsewhere = accounts::sign_in(&state.app, &outsider, "ops@bank.example", "a guess", None).await;
     assert!(matches!(elsewhere, Err(SignInError::Locked { .. })), "{elsewhere:?}");
     let forged = accounts::SignInFrom { address: None, devices: vec![app::secrets::Secret::generate()] };
     lock_the_address().await;
@@ -439,10 +442,10 @@ async fn a_browser_that_signed_in_before_gets_in_while_outsiders_keep_the_addres
         .await
         .unwrap();
     for _ in 0..5 {
-        let _ = accounts::sign_in(&state.app, &outsider, ADMIN_EMAIL, "an outsider's guess").await;
+        let _ = accounts::sign_in(&state.app, &outsider, ADMIN_EMAIL, "an outsider's guess", None).await;
     }
     let trusted_before = accounts::SignInFrom { address: None, devices: vec![device] };
-    let refused = accounts::sign_in(&state.app, &trusted_before, ADMIN_EMAIL, "Another-Passw0rd-2026").await;
+    let refused = accounts::sign_in(&state.app, &trusted_before, ADMIN_EMAIL, "Another-Passw0rd-2026", None).await;
     assert!(matches!(refused, Err(SignInError::Locked { .. })), "{refused:?}");
 }
 
@@ -461,7 +464,7 @@ async fn an_administrator_changes_their_own_password_with_the_current_one() {
     let console =
         accounts::SignInFrom { address: Some(std::net::IpAddr::from([192, 0, 2, 7])), devices: vec![signed_in.device.clone()] };
     for _ in 0..5 {
-        let _ = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "an outsider's guess").await;
+        let _ = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "an outsider's guess", None).await;
     }
     let change = |current: &'static str, new: &'static str| {
         let (app, admin, console) = (state.app.clone(), admin.clone(), console.clone());
@@ -484,19 +487,19 @@ async fn an_administrator_changes_their_own_password_with_the_current_one() {
     assert_ne!(changed.password_mark, signed_in.password_mark);
     assert_eq!(signed_in_administrator(&other_session, &state.app, None).await.unwrap(), None, "the other session has ended");
     assert_eq!(
-        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await,
+        accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD, None).await,
         Err(SignInError::Invalid)
     );
     // This browser is trusted afresh under the new password (the old token is forgotten): an
     // outsider's lock does not hold it.
     for _ in 0..5 {
-        let _ = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "an outsider's guess").await;
+        let _ = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), ADMIN_EMAIL, "an outsider's guess", None).await;
     }
     let forgotten = accounts::SignInFrom { address: None, devices: vec![signed_in.device.clone()] };
-    let refused = accounts::sign_in(&state.app, &forgotten, ADMIN_EMAIL, "Another-Passw0rd-2026").await;
+    let refused = accounts::sign_in(&state.app, &forgotten, ADMIN_EMAIL, "Another-Passw0rd-2026", None).await;
     assert!(matches!(refused, Err(SignInError::Locked { .. })), "{refused:?}");
     let trusted = accounts::SignInFrom { address: None, devices: vec![changed.device] };
-    assert!(accounts::sign_in(&state.app, &trusted, ADMIN_EMAIL, "Another-Passw0rd-2026").await.is_ok());
+    assert!(accounts::sign_in(&state.app, &trusted, ADMIN_EMAIL, "Another-Passw0rd-2026", None).await.is_ok());
     let recorded = settled_activity(&state, 0).await;
     assert!(
         recorded.contains(&(
@@ -538,7 +541,7 @@ async fn session_from(
     user_agent: &str,
     address: [u8; 4],
 ) -> (tower_sessions::Session, String) {
-    let signed_in = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), email, password).await.unwrap();
+    let signed_in = accounts::sign_in(&state.app, &accounts::SignInFrom::default(), email, password, None).await.unwrap();
     let sessions = app::console_sessions::ConsoleSessionStore::new(state.app.store.clone(), state.app.clock.clone());
     let session = tower_sessions::Session::new(None, Arc::new(sessions), None);
     let client = accounts::SessionClient { address: Some(address.into()), user_agent: user_agent.to_owned() };
@@ -675,7 +678,10 @@ async fn an_administrator_is_signed_out_everywhere_from_the_command_line() {
     assert_eq!(ended, 2);
     assert_eq!(signed_in_administrator(&laptop, app, None).await.unwrap(), None);
     assert_eq!(signed_in_administrator(&phone, app, None).await.unwrap(), None);
-    assert!(accounts::sign_in(app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok(), "same password");
+    assert!(
+        accounts::sign_in(app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD, None).await.is_ok(),
+        "same password"
+    );
     let recorded = app
         .store
         .administrator_events(&AdministratorEventFilter { event_type: Some(Kind::SessionsEnded), ..Default::default() })
@@ -698,7 +704,7 @@ async fn signing_in_again_in_a_browser_ends_its_earlier_sign_in() {
     let (browser, first) = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, FIREFOX_ON_LINUX, [192, 0, 2, 7]).await;
     let (_, other) = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, SAFARI_ON_IOS, [198, 51, 100, 9]).await;
     clock.advance(Duration::minutes(1));
-    let again = accounts::sign_in(app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    let again = accounts::sign_in(app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD, None).await.unwrap();
     let client = accounts::SessionClient { address: Some([192, 0, 2, 7].into()), user_agent: FIREFOX_ON_LINUX.to_owned() };
     record_sign_in(app, &browser, &again, &client).await.unwrap();
     let second = current_sign_in(&browser, app, None).await.unwrap().unwrap();
@@ -726,7 +732,7 @@ async fn administrators_are_listed_with_their_last_sign_in_sessions_and_lock() {
     let _phone = session_from(&state, ADMIN_EMAIL, ADMIN_PASSWORD, SAFARI_ON_IOS, [198, 51, 100, 9]).await;
     let admin = app::api::session::signed_in_administrator(&laptop, app, None).await.unwrap().unwrap();
     for _ in 0..5 {
-        let _ = accounts::sign_in(app, &accounts::SignInFrom::default(), other_email, "a wrong guess!").await;
+        let _ = accounts::sign_in(app, &accounts::SignInFrom::default(), other_email, "a wrong guess!", None).await;
     }
 
     let listed = accounts::administrators(app, Some(&admin)).await.unwrap();
@@ -737,4 +743,114 @@ async fn administrators_are_listed_with_their_last_sign_in_sessions_and_lock() {
     assert_eq!(seen, [(ADMIN_EMAIL, true, Some(clock.now()), 2, false), (other_email, false, None, 0, true)], "by address");
     assert_eq!(listed[1].created_at, started);
     assert_eq!(listed[1].locked_until, Some(clock.now() + Duration::minutes(15)));
+}
+
+/// The code an authenticator app set up with `secret` shows at `at`.
+fn app_code(secret: &str, at: DateTime<chrono::Utc>) -> String {
+    let step = u64::try_from(at.timestamp()).unwrap() / app::totp::STEP_SECONDS;
+    app::totp::code_at(secret, step).unwrap()
+}
+
+/// Two-step sign-in is turned on with the password and a code from the app being set up;
+/// then signing in needs a code, each code is accepted once, and wrong codes count towards
+/// the lock. It is turned off with the password and a code, or reset on the command line.
+/// The app's secret is stored sealed, and each change is in the activity.
+#[tokio::test]
+async fn once_two_step_sign_in_is_on_signing_in_needs_a_code_from_the_app() {
+    use accounts::TwoStepChangeError;
+    use app::clock::Clock as _;
+    let (state, clock, _dir) = prepared().await;
+    let (app, from) = (&state.app, accounts::SignInFrom::default());
+    let admin = accounts::sign_in(app, &from, ADMIN_EMAIL, ADMIN_PASSWORD, None).await.unwrap().administrator;
+    assert_eq!(accounts::two_step_status(app, &admin).await.unwrap().enabled_at, None);
+    let setup = accounts::new_two_step_setup(&admin).unwrap();
+    let secret = setup.secret.replace(' ', "");
+    assert!(setup.uri.starts_with("otpauth://totp/Onboard:admin%40bank.example?secret="), "{}", setup.uri);
+    assert!(setup.uri.contains(&secret) && setup.qr_code.starts_with("data:image/svg+xml;base64,"));
+
+    let enable = |password: &'static str, code: String| {
+        let (admin, from, shown) = (admin.clone(), from.clone(), setup.secret.clone());
+        async move { accounts::enable_two_step(app, &admin, &from, password, &shown, &code).await }
+    };
+    let refused = enable("not my password", app_code(&secret, clock.now())).await;
+    assert!(matches!(refused, Err(TwoStepChangeError::Password(SignInError::Invalid))), "{refused:?}");
+    let later_code = app_code(&secret, clock.now() + Duration::minutes(5));
+    assert!(matches!(enable(ADMIN_PASSWORD, later_code).await, Err(TwoStepChangeError::WrongCode)));
+    assert_eq!(
+        accounts::sign_in(app, &from, ADMIN_EMAIL, ADMIN_PASSWORD, None).await.map(|s| s.administrator),
+        Ok(admin.clone())
+    );
+    let enabling_code = app_code(&secret, clock.now());
+    enable(ADMIN_PASSWORD, enabling_code.clone()).await.unwrap();
+    assert!(matches!(enable(ADMIN_PASSWORD, app_code(&secret, clock.now())).await, Err(TwoStepChangeError::Already(_))));
+    assert_eq!(accounts::two_step_status(app, &admin).await.unwrap().enabled_at, Some(clock.now()));
+    let stored = app.store.admin_two_step(&admin.id).await.unwrap().unwrap();
+    assert!(stored.secret_sealed.starts_with("sealed:v1:") && !stored.secret_sealed.contains(&secret), "sealed at rest");
+
+    let sign_in = |code: Option<String>| {
+        let from = from.clone();
+        async move { accounts::sign_in(app, &from, ADMIN_EMAIL, ADMIN_PASSWORD, code.as_deref()).await }
+    };
+    assert_eq!(sign_in(None).await, Err(SignInError::CodeNeeded));
+    assert_eq!(
+        accounts::sign_in(app, &from, ADMIN_EMAIL, "not my password", Some(&enabling_code)).await,
+        Err(SignInError::Invalid),
+        "a code does not stand in for the password"
+    );
+    assert_eq!(sign_in(Some(enabling_code)).await, Err(SignInError::WrongCode), "the enabling code is used");
+    clock.advance(Duration::seconds(30));
+    let code = app_code(&secret, clock.now());
+    assert_eq!(sign_in(Some(code.clone())).await.map(|s| s.administrator), Ok(admin.clone()));
+    assert_eq!(sign_in(Some(code)).await, Err(SignInError::WrongCode), "once");
+    // A phone's clock half a minute off still signs in.
+    clock.advance(Duration::seconds(30));
+    assert!(sign_in(Some(app_code(&secret, clock.now() + Duration::seconds(30)))).await.is_ok());
+
+    // Wrong codes count towards the lock, as wrong passwords do.
+    clock.advance(Duration::minutes(2));
+    for _ in 0..4 {
+        assert_eq!(sign_in(Some(app_code(&secret, clock.now() + Duration::minutes(10)))).await, Err(SignInError::WrongCode));
+    }
+    let fifth = sign_in(Some(app_code(&secret, clock.now() - Duration::minutes(10)))).await;
+    assert!(matches!(fifth, Err(SignInError::Locked { .. })), "{fifth:?}");
+    assert!(matches!(sign_in(Some(app_code(&secret, clock.now()))).await, Err(SignInError::Locked { .. })));
+    clock.advance(Duration::minutes(16));
+
+    let disable = |code: String| {
+        let (admin, from) = (admin.clone(), from.clone());
+        async move { accounts::disable_two_step(app, &admin, &from, ADMIN_PASSWORD, &code).await }
+    };
+    assert!(matches!(disable(app_code(&secret, clock.now() + Duration::minutes(5))).await, Err(TwoStepChangeError::WrongCode)));
+    disable(app_code(&secret, clock.now())).await.unwrap();
+    assert_eq!(sign_in(None).await.map(|s| s.administrator), Ok(admin.clone()), "the password alone again");
+
+    // On again, then reset from the command line, as for a lost phone.
+    clock.advance(Duration::seconds(30));
+    enable(ADMIN_PASSWORD, app_code(&secret, clock.now())).await.unwrap();
+    let (store, cli_clock) = (app.store.as_ref(), app.clock.as_ref());
+    assert!(accounts::reset_two_step(store, cli_clock, " Admin@Bank.Example ").await.unwrap());
+    assert!(!accounts::reset_two_step(store, cli_clock, ADMIN_EMAIL).await.unwrap(), "off already");
+    assert!(accounts::reset_two_step(store, cli_clock, "nobody@bank.example").await.is_err());
+    assert!(sign_in(None).await.is_ok());
+
+    let changes: Vec<_> = app
+        .store
+        .administrator_events(&AdministratorEventFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .rev()
+        .filter(|e| matches!(e.event.event_type, Kind::TwoStepEnabled | Kind::TwoStepDisabled))
+        .map(|e| (e.event.event_type, e.event.email, e.event.actor, e.event.detail))
+        .collect();
+    let email = Some(ADMIN_EMAIL.to_owned());
+    assert_eq!(
+        changes,
+        [
+            (Kind::TwoStepEnabled, email.clone(), None, Some("authenticator app".to_owned())),
+            (Kind::TwoStepDisabled, email.clone(), None, Some("from their account page".to_owned())),
+            (Kind::TwoStepEnabled, email.clone(), None, Some("authenticator app".to_owned())),
+            (Kind::TwoStepDisabled, email, Some(COMMAND_LINE_ACTOR.to_owned()), Some("reset on the command line".to_owned())),
+        ]
+    );
 }

@@ -272,7 +272,7 @@ async fn administrators_activity_is_listed_filtered_and_needs_the_key() {
 }
 
 /// The administrators, for an access review: each one's address, creation, last sign-in,
-/// sessions and lock, and nothing secret.
+/// sessions, two-step sign-in and lock, and nothing secret.
 #[tokio::test]
 async fn administrators_are_listed_without_secrets_and_need_the_key() {
     let admin = Admin::new().await;
@@ -288,6 +288,7 @@ async fn administrators_are_listed_without_secrets_and_need_the_key() {
             "created_at": now(),
             "last_signed_in_at": null,
             "signed_in_sessions": 0,
+            "two_step": false,
             "locked_until": null,
         }])
     );

@@ -80,7 +80,7 @@ fn an_unusable_configuration_fails_with_a_message() {
 }
 
 #[test]
-fn admin_create_user_and_set_password_read_the_password_from_standard_input_and_sign_out_needs_none() {
+fn admin_create_user_and_set_password_read_the_password_from_standard_input_sign_out_and_reset_two_step_need_none() {
     use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
     let mut child = onboard()
@@ -141,4 +141,18 @@ fn admin_create_user_and_set_password_read_the_password_from_standard_input_and_
         .unwrap();
     assert!(!nobody.status.success());
     assert!(String::from_utf8_lossy(&nobody.stderr).contains("administrator not found"));
+
+    let reset = onboard()
+        .args(["admin", "reset-two-step", "--email", "ops@bank.example"])
+        .env("ONBOARD_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(reset.status.success(), "{}", String::from_utf8_lossy(&reset.stderr));
+    assert!(String::from_utf8_lossy(&reset.stderr).contains("was off already"), "{}", String::from_utf8_lossy(&reset.stderr));
+    let nobody = onboard()
+        .args(["admin", "reset-two-step", "--email", "nobody@bank.example"])
+        .env("ONBOARD_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("administrator not found") && !nobody.status.success());
 }

@@ -577,3 +577,55 @@ async fn an_administrator_lists_their_sessions_and_ends_another() {
     assert_eq!(list_workspaces(&base, &client, Some(&tablet)).await, StatusCode::UNAUTHORIZED);
     assert_eq!(list_workspaces(&base, &client, Some(&laptop)).await, StatusCode::OK);
 }
+
+/// Two-step sign-in over the wire: set up and turned on from a signed-in session; then signing
+/// in with the password alone is answered 401 with a request for the code, a wrong code is
+/// refused at its field, and the right one signs in. The administrators' list says it is on.
+#[tokio::test]
+async fn an_administrator_turns_on_two_step_sign_in_and_then_signs_in_with_a_code() {
+    let server = TestServer::start().await;
+    let (base, client) = (server.http.clone(), client());
+    let (cookie, _) = session_cookie(&sign_in(&base, &client, None, ADMIN_PASSWORD).await);
+    let call = |function: &str, form: &[(&str, &str)]| {
+        client.post(format!("{base}/app/fn/{function}")).header(ORIGIN, &base).header(COOKIE, &cookie).form(form).send()
+    };
+    let setup: Value = call("new_two_step_setup", &[]).await.unwrap().json().await.unwrap();
+    let secret = setup["secret"].as_str().unwrap().replace(' ', "");
+    let code_in = |steps: u64| {
+        let now = u64::try_from(support::now().timestamp()).unwrap() / app::totp::STEP_SECONDS;
+        app::totp::code_at(&secret, now + steps).unwrap()
+    };
+    let status: Value = call("two_step_sign_in", &[]).await.unwrap().json().await.unwrap();
+    assert_eq!(status["enabled_at"], Value::Null);
+    let wrong =
+        call("enable_two_step", &[("password", ADMIN_PASSWORD), ("secret", &secret), ("code", &code_in(5))]).await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert!(wrong.text().await.unwrap().contains("code: the code is not right"));
+    let on = call("enable_two_step", &[("password", ADMIN_PASSWORD), ("secret", &secret), ("code", &code_in(0))]).await.unwrap();
+    assert!(on.status().is_success(), "{}", on.status());
+    let status: Value = call("two_step_sign_in", &[]).await.unwrap().json().await.unwrap();
+    assert!(status["enabled_at"].is_string(), "{status}");
+    let listed: Value = call("list_administrators", &[]).await.unwrap().json().await.unwrap();
+    assert_eq!(listed[0]["two_step"], true, "{listed}");
+
+    let password_alone = sign_in(&base, &client, None, ADMIN_PASSWORD).await;
+    assert_eq!(password_alone.status(), StatusCode::UNAUTHORIZED);
+    assert!(password_alone.headers().get(SET_COOKIE).is_none_or(|c| !c.to_str().unwrap().starts_with("onboard_session=")));
+    assert!(password_alone.text().await.unwrap().contains(app::api::CODE_NEEDED));
+    let with_code = |code: String| {
+        client
+            .post(format!("{base}/app/fn/sign_in"))
+            .header(ORIGIN, &base)
+            .header("accept", "application/json")
+            .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("code", &code)])
+            .send()
+    };
+    let wrong = with_code(code_in(5)).await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert!(wrong.text().await.unwrap().contains("the code is not right"));
+    // The next step's code (the enabling one's step is used): a phone a little ahead.
+    let signed_in = with_code(code_in(1)).await.unwrap();
+    assert!(signed_in.status().is_success() || signed_in.status().is_redirection(), "{}", signed_in.status());
+    let (second, _) = session_cookie(&signed_in);
+    assert_eq!(list_workspaces(&base, &client, Some(&second)).await, StatusCode::OK);
+}

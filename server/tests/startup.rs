@@ -43,7 +43,9 @@ async fn the_first_start_creates_the_embedded_default_and_a_restart_reuses_it() 
     let password = credentials.lines().find_map(|line| line.strip_prefix("password: ")).unwrap().to_owned();
     assert!(credentials.contains("email: admin@onboard.localhost"), "{credentials}");
     assert!(
-        accounts::sign_in(&first.state.app, &accounts::SignInFrom::default(), "admin@onboard.localhost", &password).await.is_ok()
+        accounts::sign_in(&first.state.app, &accounts::SignInFrom::default(), "admin@onboard.localhost", &password, None)
+            .await
+            .is_ok()
     );
 
     let workspace = reqwest::Client::new()

@@ -23,12 +23,12 @@ pub fn safe_next(next: Option<&str>) -> &str {
 }
 
 #[server(prefix = "/app/fn", endpoint = "sign_in")]
-pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
+pub async fn sign_in(email: String, password: String, code: Option<String>, next: Option<String>) -> Result<(), ServerFnError> {
     use crate::api::errors::{internal, invalid, refused};
     use crate::api::session::{app_state, record_sign_in, session, session_client, sign_in_from, trust_browser};
     use crate::services::accounts::{self, SignInError};
     let state = app_state()?;
-    match accounts::sign_in(&state, &sign_in_from(), &email, &password).await {
+    match accounts::sign_in(&state, &sign_in_from(), &email, &password, code.as_deref()).await {
         Ok(signed_in) => {
             trust_browser(&signed_in.device);
             record_sign_in(&state, &session().await?, &signed_in, &session_client()).await.map_err(internal)?;
@@ -40,6 +40,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
         Err(held_off @ (SignInError::Locked { .. } | SignInError::TooFrequent { .. })) => {
             Err(refused(axum::http::StatusCode::TOO_MANY_REQUESTS, held_off.to_string()))
         }
+        Err(SignInError::CodeNeeded) => Err(refused(axum::http::StatusCode::UNAUTHORIZED, super::CODE_NEEDED)),
         Err(refusal) => Err(invalid(refusal.to_string())),
     }
 }

@@ -16,6 +16,7 @@ pub mod sandbox;
 pub mod session;
 pub mod signing_keys;
 pub mod status;
+pub mod two_step;
 pub mod workspaces;
 
 /// Between the problems of an error that reports several ("field: problem" each), so that a
@@ -24,3 +25,7 @@ pub const PROBLEM_SEPARATOR: char = '\u{1e}';
 
 /// What a server function answers (401) once the administrator's sign-in has ended.
 pub const SESSION_ENDED: &str = "Your session has ended. Sign in again.";
+
+/// What sign-in answers when the password was right and the administrator signs in in two
+/// steps: the page then asks for the code.
+pub const CODE_NEEDED: &str = "Enter the code your authenticator app shows.";

@@ -24,6 +24,37 @@ pub struct Administrator {
 pub struct AdminAccount {
     pub user: AdminUser,
     pub last_signed_in_at: Option<DateTime<Utc>>,
+    /// Whether they sign in with a code from an authenticator app too.
+    pub two_step: bool,
+}
+
+/// Whether an administrator signs in in two steps: since when, if they do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoStepStatus {
+    pub enabled_at: Option<DateTime<Utc>>,
+}
+
+/// A fresh secret for an administrator's authenticator app, as the account page shows it while
+/// two-step sign-in is being set up. Nothing is stored until a code from it is given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoStepSetup {
+    /// Base32, in groups of four, for typing into an app.
+    pub secret: String,
+    /// The `otpauth://` address an app takes.
+    pub uri: String,
+    /// That address as a QR code: a `data:` URL of an SVG image.
+    pub qr_code: String,
+}
+
+/// An administrator's two-step sign-in, as stored: the authenticator app's secret, sealed
+/// under the key encryption key, and the last time step (Unix seconds / 30) a code was
+/// accepted in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTwoStep {
+    pub secret_sealed: String,
+    /// Epoch seconds.
+    pub enabled_at: i64,
+    pub last_used_step: i64,
 }
 
 /// An administrator as the Administrators page lists them: nothing secret, nothing another
@@ -35,6 +66,8 @@ pub struct AdministratorOverview {
     pub last_signed_in_at: Option<DateTime<Utc>>,
     /// How many sessions are signed in as them now.
     pub signed_in_sessions: u64,
+    /// Whether they sign in with a code from an authenticator app too.
+    pub two_step: bool,
     /// Until when sign-in as their address is locked after failed attempts, if it is now.
     pub locked_until: Option<DateTime<Utc>>,
     /// Whether they are the administrator asking (left out when false, so the admin API, which

@@ -36,6 +36,10 @@ pub enum AdministratorEventType {
     AdministratorCreated,
     /// An administrator was given a new password; their sessions ended.
     PasswordChanged,
+    /// An administrator turned two-step sign-in on.
+    TwoStepEnabled,
+    /// Two-step sign-in was turned off: by the administrator, or reset on the command line.
+    TwoStepDisabled,
     /// A workspace was created.
     WorkspaceCreated,
     /// Software was enrolled with a tenant's sandbox directory (a sandbox TPP made in the
@@ -56,7 +60,7 @@ pub enum AdministratorEventType {
 }
 
 impl AdministratorEventType {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 17] = [
         Self::SignedIn,
         Self::SignInRefused,
         Self::SignInLocked,
@@ -65,6 +69,8 @@ impl AdministratorEventType {
         Self::SessionsEnded,
         Self::AdministratorCreated,
         Self::PasswordChanged,
+        Self::TwoStepEnabled,
+        Self::TwoStepDisabled,
         Self::WorkspaceCreated,
         Self::SandboxSoftwareEnrolled,
         Self::SandboxStatementIssued,
@@ -84,6 +90,8 @@ impl AdministratorEventType {
             Self::SessionsEnded => "sessions_ended",
             Self::AdministratorCreated => "administrator_created",
             Self::PasswordChanged => "password_changed",
+            Self::TwoStepEnabled => "two_step_enabled",
+            Self::TwoStepDisabled => "two_step_disabled",
             Self::WorkspaceCreated => "workspace_created",
             Self::SandboxSoftwareEnrolled => "sandbox_software_enrolled",
             Self::SandboxStatementIssued => "sandbox_statement_issued",

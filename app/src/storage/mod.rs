@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::account::{AdminAccount, AdminUser};
+use crate::domain::account::{AdminAccount, AdminUser, StoredTwoStep};
 use crate::domain::activity::{AdministratorEvent, AdministratorEventFilter, NewAdministratorEvent};
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientSelection, ClientSummary};
@@ -61,6 +61,8 @@ pub enum PrivateKeySlot {
     SandboxDirectoryCaKey { tenant: TenantId },
     /// The bundle (keys included) the server holds for a console-made sandbox TPP.
     SandboxHeldBundle { tenant: TenantId, software_id: String },
+    /// The secret an administrator's authenticator app shares for two-step sign-in.
+    AdministratorTwoStepSecret { administrator_id: String },
 }
 
 impl PrivateKeySlot {
@@ -72,6 +74,7 @@ impl PrivateKeySlot {
             Self::SandboxDirectorySigningKey { tenant } => format!("sandbox-directory/{tenant}/signing-key"),
             Self::SandboxDirectoryCaKey { tenant } => format!("sandbox-directory/{tenant}/ca-key"),
             Self::SandboxHeldBundle { tenant, software_id } => format!("sandbox-bundle/{tenant}/{software_id}"),
+            Self::AdministratorTwoStepSecret { administrator_id } => format!("administrator/{administrator_id}/two-step"),
         }
     }
 }
@@ -216,7 +219,7 @@ pub trait Store:
     /// Checks the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
     /// Every stored private key (workspace signing keys not erased, sandbox directory keys,
-    /// held sandbox bundles) as stored, whichever part keeps it: what startup checks (and seals,
+    /// held sandbox bundles, administrators' two-step secrets) as stored, whichever part keeps it: what startup checks (and seals,
     /// for values stored before sealing) before serving, and `onboard rekey` seals anew.
     async fn stored_private_keys(&self) -> Result<Vec<(PrivateKeySlot, String)>, StoreError>;
     /// Replaces what a slot holds with the same value, sealed.
@@ -441,6 +444,22 @@ pub trait AdministratorStore: Send + Sync {
     async fn admin_accounts(&self) -> Result<Vec<AdminAccount>, StoreError>;
     /// Notes that the administrator `id` signed in at `at`.
     async fn note_admin_sign_in(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// The administrator's two-step sign-in, while it is on.
+    async fn admin_two_step(&self, administrator_id: &str) -> Result<Option<StoredTwoStep>, StoreError>;
+    /// Turns two-step sign-in on for the administrator, the code that proved the app's
+    /// `used_step` counting as used; [`StoreError::Conflict`] if it is on already.
+    async fn enable_admin_two_step(
+        &self,
+        administrator_id: &str,
+        secret_sealed: &str,
+        at: i64,
+        used_step: i64,
+    ) -> Result<(), StoreError>;
+    /// Turns two-step sign-in off; whether it was on.
+    async fn disable_admin_two_step(&self, administrator_id: &str) -> Result<bool, StoreError>;
+    /// Uses the code of time step `step`, atomically: false (nothing changed) when a code of
+    /// that step or a later one was used already, or two-step sign-in is off.
+    async fn use_admin_two_step(&self, administrator_id: &str, step: i64) -> Result<bool, StoreError>;
     /// Epoch seconds until which sign-in as `email` is locked, if it is at `now_epoch`.
     async fn sign_in_locked_until(&self, email: &str, now_epoch: i64) -> Result<Option<i64>, StoreError>;
     /// Counts a sign-in attempt as `email` (an administrator's or not) before its password is

@@ -1,11 +1,12 @@
 //! `/app/account`: the signed-in administrator's own account: their sessions, which they can
-//! end, and changing their password.
+//! end, two-step sign-in, and changing their password.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::components::{Badge, FieldMessage, FormMessage, error_message, field_error, minute, or_dash};
 use super::layout::TopBar;
+use super::two_step::TwoStepSection;
 use crate::api::account::{ChangePassword, EndOtherSessions, EndSession, own_sessions};
 use crate::api::auth::current_administrator;
 use crate::domain::account::{Administrator, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
@@ -24,7 +25,7 @@ pub fn AccountPage() -> impl IntoView {
             <div class="page-header">
                 <div>
                     <h1>"Your account"</h1>
-                    <p class="lead">"The administrator you are signed in as, where you are signed in, and your password."</p>
+                    <p class="lead">"The administrator you are signed in as, where you are signed in, two-step sign-in and your password."</p>
                 </div>
             </div>
             <section class="card" aria-labelledby="account-title">
@@ -36,6 +37,7 @@ pub fn AccountPage() -> impl IntoView {
                 </Transition>
             </section>
             <SessionsSection />
+            <TwoStepSection />
             <PasswordSection administrator />
         </main>
     }

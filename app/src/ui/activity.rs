@@ -14,7 +14,7 @@ use crate::domain::activity::AdministratorEvent;
 /// The path of this page.
 pub const ACTIVITY_PATH: &str = "/app/activity";
 
-const TYPES: [(&str, &str); 15] = [
+const TYPES: [(&str, &str); 17] = [
     ("signed_in", "Signed in"),
     ("sign_in_refused", "Sign-in refused"),
     ("sign_in_locked", "Address locked"),
@@ -23,6 +23,8 @@ const TYPES: [(&str, &str); 15] = [
     ("sessions_ended", "Sessions ended"),
     ("administrator_created", "Administrator created"),
     ("password_changed", "Password changed"),
+    ("two_step_enabled", "Two-step sign-in on"),
+    ("two_step_disabled", "Two-step sign-in off"),
     ("workspace_created", "Workspace created"),
     ("sandbox_software_enrolled", "Sandbox software enrolled"),
     ("sandbox_statement_issued", "Sandbox statement issued"),

@@ -24,13 +24,15 @@ pub fn AdministratorsPage() -> impl IntoView {
                 <div>
                     <h1>"Administrators"</h1>
                     <p class="lead">
-                        "Everyone who can sign in to this console. An operator adds administrators, gives one a new password, or signs one out everywhere on the server's command line: "
+                        "Everyone who can sign in to this console. An operator adds administrators, gives one a new password, signs one out everywhere, or turns off the two-step sign-in of one who lost their phone on the server's command line: "
                         <span class="mono">"onboard admin create-user"</span>
                         ", "
                         <span class="mono">"set-password"</span>
-                        " and "
+                        ", "
                         <span class="mono">"sign-out"</span>
-                        "."
+                        " and "
+                        <span class="mono">"reset-two-step"</span>
+                        ". Each administrator turns two-step sign-in on for themselves, on their account page."
                     </p>
                 </div>
             </div>
@@ -60,6 +62,7 @@ fn AdministratorsTable(administrators: Vec<AdministratorOverview>) -> impl IntoV
                         <th scope="col">"Created (UTC)"</th>
                         <th scope="col">"Last signed in (UTC)"</th>
                         <th scope="col">"Signed in now"</th>
+                        <th scope="col">"Two-step"</th>
                         <th scope="col">"Sign-in"</th>
                     </tr>
                 </thead>
@@ -77,6 +80,13 @@ fn AdministratorsTable(administrators: Vec<AdministratorOverview>) -> impl IntoV
                                     <td class="nowrap">{minute(administrator.created_at)}</td>
                                     <td class="nowrap">{administrator.last_signed_in_at.map_or_else(|| "Never".to_owned(), minute)}</td>
                                     <td>{session_count(administrator.signed_in_sessions)}</td>
+                                    <td>
+                                        {if administrator.two_step {
+                                            view! { <Badge text="On" tone="ok" /> }.into_any()
+                                        } else {
+                                            view! { <Badge text="Off" tone="neutral" /> }.into_any()
+                                        }}
+                                    </td>
                                     <td>
                                         {match administrator.locked_until {
                                             Some(until) => {

@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::components::error_message;
+use super::two_step::CodeInput;
 use crate::api::auth::SignIn;
 
 #[component]
@@ -13,6 +14,16 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let error = move || sign_in.value().get().and_then(Result::err).map(|e| error_message(&e));
+    // Once the password was right for an administrator who signs in in two steps, the code is
+    // asked for; the address and password stay as typed and are sent again with it.
+    let asks_code = RwSignal::new(false);
+    Effect::new(move |_| {
+        if error().as_deref() == Some(crate::api::CODE_NEEDED) {
+            asks_code.set(true);
+            request_animation_frame(focus_code);
+        }
+    });
+    let problem = move || error().filter(|message| message != crate::api::CODE_NEEDED);
     let pending = sign_in.pending();
     view! {
         <Title text="Sign in" />
@@ -35,12 +46,31 @@ pub fn LoginPage() -> impl IntoView {
                         <label for="password">"Password"</label>
                         <input id="password" name="password" type="password" autocomplete="current-password" required />
                     </div>
-                    {move || error().map(|message| view! { <div class="alert error" role="alert" id="sign-in-error">{message}</div> })}
+                    <Show when=move || asks_code.get()>
+                        <div class="field">
+                            <label for="code">"Code from your authenticator app"</label>
+                            <CodeInput id="code" />
+                            <p class="hint">"Two-step sign-in is on for this account: the six digits your app shows for Onboard now."</p>
+                        </div>
+                    </Show>
+                    {move || problem().map(|message| view! { <div class="alert error" role="alert" id="sign-in-error">{message}</div> })}
                     <button type="submit" class="button wide" disabled=pending>
                         {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
             </div>
         </main>
+    }
+}
+
+/// Moves the keyboard to the code field once it is shown.
+fn focus_code() {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast as _;
+        let field = document().get_element_by_id("code").and_then(|field| field.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(field) = field {
+            let _ = field.focus();
+        }
     }
 }

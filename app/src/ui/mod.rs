@@ -13,6 +13,7 @@ mod login;
 mod saving;
 mod session_timeout;
 mod status_page;
+mod two_step;
 mod workspace;
 
 use leptos::prelude::*;

@@ -8,6 +8,7 @@ mod passwords;
 mod roster;
 mod sessions;
 mod sign_in;
+mod two_step;
 
 use super::ServiceError;
 use crate::clock::Clock;
@@ -27,6 +28,7 @@ pub use sessions::{
 pub use sign_in::{
     DEVICE_TRUST, SignInError, SignInFrom, SignedIn, forget_old_sign_in_attempts, forget_untrusted_devices, sign_in,
 };
+pub use two_step::{TwoStepChangeError, disable_two_step, enable_two_step, new_two_step_setup, reset_two_step, two_step_status};
 
 use passwords::acceptable_password_hash;
 

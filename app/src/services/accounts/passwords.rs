@@ -3,7 +3,7 @@
 
 use super::hashing::hash;
 use super::password_mark;
-use super::sign_in::{SignInError, SignInFrom, SignedIn, checked_sign_in};
+use super::sign_in::{SecondStep, SignInError, SignInFrom, SignedIn, checked_sign_in};
 use crate::clock::Clock;
 use crate::domain::account::{Administrator, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, normalise_email};
 use crate::domain::activity::{AdministratorEventType, COMMAND_LINE_ACTOR, NewAdministratorEvent};
@@ -83,7 +83,7 @@ async fn checked_password_change(
         return Err(ServiceError::from(SettingsError::new("new_password", "is the current password; choose another")).into());
     }
     acceptable_password("new_password", new).map_err(ServiceError::from)?;
-    let checked = checked_sign_in(state, from, &administrator.email, current).await?;
+    let checked = checked_sign_in(state, from, &administrator.email, current, SecondStep::NotAsked).await?;
     let password_hash = hash(new.to_owned()).await.map_err(ServiceError::Internal)?;
     let (store, now) = (state.store.as_ref(), state.clock.now());
     match store.set_admin_password(&administrator.email, &password_hash, Some(&checked.password_hash)).await {

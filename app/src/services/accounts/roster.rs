@@ -1,6 +1,7 @@
 //! The roster of administrators (the console's Administrators page, the admin API's
 //! `/administrators`): every administrator, when they last signed in, how many sessions are
-//! signed in as them now, and whether sign-in as their address is locked. Read-only: who may
+//! signed in as them now, whether they sign in in two steps, and whether sign-in as their
+//! address is locked. Read-only: who may
 //! administer is decided on the command line (`onboard admin ...`).
 
 use super::sessions::{Window, signed_in_count};
@@ -17,7 +18,7 @@ pub async fn administrators(
     let store = state.store.as_ref();
     let now = state.clock.now();
     let mut listed = Vec::new();
-    for AdminAccount { user, last_signed_in_at } in store.admin_accounts().await? {
+    for AdminAccount { user, last_signed_in_at, two_step } in store.admin_accounts().await? {
         let sessions = signed_in_count(store, &user, Window::now(state)).await?;
         let locked_until = store
             .sign_in_locked_until(&user.email, now.timestamp())
@@ -29,6 +30,7 @@ pub async fn administrators(
             created_at: user.created_at,
             last_signed_in_at,
             signed_in_sessions: sessions,
+            two_step,
             locked_until,
         });
     }

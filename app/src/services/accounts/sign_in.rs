@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use chrono::Duration;
 
 use super::hashing::{HASHING, hash_holding, verify_holding};
-use super::password_mark;
+use super::{password_mark, two_step};
 use crate::domain::account::{AdminUser, Administrator, MAX_PASSWORD_BYTES, is_email, normalise_email};
 use crate::domain::activity::{AdministratorEventType, NewAdministratorEvent};
 use crate::secrets::Secret;
@@ -117,10 +117,26 @@ impl Counter<'_> {
     }
 }
 
+/// What a sign-in asks of an administrator who has two-step sign-in on, past the password.
+#[derive(Debug, Clone, Copy)]
+pub enum SecondStep<'a> {
+    /// A code from their authenticator app; none typed yet (the answer then asks for it).
+    Code(Option<&'a str>),
+    /// Nothing more: a signed-in administrator proving it is still them (changing their
+    /// password, turning two-step sign-in on or off), the session having passed both steps.
+    NotAsked,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignInError {
     #[error("the e-mail address or password is not right")]
     Invalid,
+    /// The password was right; the administrator signs in in two steps and gave no code.
+    #[error("enter the code from your authenticator app")]
+    CodeNeeded,
+    /// The password was right and the code was not (or was used already).
+    #[error("the code is not right: enter the one your authenticator app shows now")]
+    WrongCode,
     #[error("too many failed sign-ins: try again in {minutes} minute(s)")]
     Locked { minutes: i64 },
     #[error("too many sign-ins from this address: try again in {seconds} second(s)")]
@@ -138,8 +154,14 @@ pub enum SignInError {
 /// and each refusal and lock of an administrator's address or trusted browser; not those of
 /// addresses no administrator has, nor attempts held off by a lock or by the caller's rate,
 /// which anyone could send without end.
-pub async fn sign_in(state: &AppState, from: &SignInFrom, email: &str, password: &str) -> Result<SignedIn, SignInError> {
-    let answer = checked_sign_in(state, from, email, password).await.map(|checked| checked.signed_in);
+pub async fn sign_in(
+    state: &AppState,
+    from: &SignInFrom,
+    email: &str,
+    password: &str,
+    code: Option<&str>,
+) -> Result<SignedIn, SignInError> {
+    let answer = checked_sign_in(state, from, email, password, SecondStep::Code(code)).await.map(|checked| checked.signed_in);
     if let Ok(signed_in) = &answer {
         let now = state.clock.now();
         let event = NewAdministratorEvent::new(AdministratorEventType::SignedIn, Some(&signed_in.administrator.email), now);
@@ -151,6 +173,8 @@ pub async fn sign_in(state: &AppState, from: &SignInFrom, email: &str, password:
     state.metrics.console_sign_in(match &answer {
         Ok(_) => "signed_in",
         Err(SignInError::Invalid) => "refused",
+        Err(SignInError::CodeNeeded) => "code_needed",
+        Err(SignInError::WrongCode) => "code_refused",
         Err(SignInError::Locked { .. }) => "locked",
         Err(SignInError::TooFrequent { .. }) => "throttled",
         Err(SignInError::Internal(_)) => "error",
@@ -170,6 +194,7 @@ pub(super) async fn checked_sign_in(
     from: &SignInFrom,
     email: &str,
     password: &str,
+    second_step: SecondStep<'_>,
 ) -> Result<Checked, SignInError> {
     let internal = |e: StoreError| SignInError::Internal(e.to_string());
     if let Some(Err(wait)) = from.address.map(|address| state.sign_in_rate.check(address)) {
@@ -211,23 +236,43 @@ pub(super) async fn checked_sign_in(
         let _ = hash_holding(permit, password.to_owned()).await;
         None
     };
+    let mut refusal = SignInError::Invalid;
     if let Some(user) = signed_in {
-        let device = counter.succeeded(store, &user, now).await.map_err(internal)?;
-        let password_mark = password_mark(&user.password_hash);
-        let signed_in = SignedIn { administrator: Administrator { id: user.id, email: user.email }, password_mark, device };
-        return Ok(Checked { signed_in, password_hash: user.password_hash });
+        let second = match second_step {
+            SecondStep::Code(code) => {
+                Some(two_step::second_step(state, &user, code, now).await.map_err(|e| SignInError::Internal(e.to_string()))?)
+            }
+            SecondStep::NotAsked => None,
+        };
+        match second {
+            // The attempt stays counted until the code comes, so the password cannot be tried
+            // here any faster than where no code is asked.
+            Some(two_step::Outcome::Needed) => return Err(SignInError::CodeNeeded),
+            Some(two_step::Outcome::Refused) => refusal = SignInError::WrongCode,
+            None | Some(two_step::Outcome::Off | two_step::Outcome::Passed) => {
+                let device = counter.succeeded(store, &user, now).await.map_err(internal)?;
+                let password_mark = password_mark(&user.password_hash);
+                let signed_in =
+                    SignedIn { administrator: Administrator { id: user.id, email: user.email }, password_mark, device };
+                return Ok(Checked { signed_in, password_hash: user.password_hash });
+            }
+        }
     }
     if an_administrators {
-        let refusal = if attempt == MAX_FAILED_SIGN_INS { counter.lock_event() } else { AdministratorEventType::SignInRefused };
-        let event = NewAdministratorEvent::new(refusal, Some(&email), state.clock.now()).from_address(from.address);
+        let event_type =
+            if attempt == MAX_FAILED_SIGN_INS { counter.lock_event() } else { AdministratorEventType::SignInRefused };
+        let mut event = NewAdministratorEvent::new(event_type, Some(&email), state.clock.now()).from_address(from.address);
+        if refusal == SignInError::WrongCode {
+            event.detail = Some("the password was right, the two-step code was not".to_owned());
+        }
         record_off_the_request(state, event);
     }
     if attempt == MAX_FAILED_SIGN_INS {
         return lock().await;
     }
     // Only an address that is one (a password typed in its place is never logged).
-    tracing::info!(%email, caller = ?from.address, attempt, "console sign-in refused: wrong e-mail address or password");
-    Err(SignInError::Invalid)
+    tracing::info!(%email, caller = ?from.address, attempt, "console sign-in refused: {refusal}");
+    Err(refusal)
 }
 
 /// Records `event` (a refusal of an administrator's address) in the background, so the answer

@@ -30,9 +30,17 @@ async fn administrators_and_sessions_are_kept() {
         let other = AdminUser { id: "u0".to_owned(), email: "a-first@bank.example".to_owned(), ..user.clone() };
         ok(store.insert_admin_user(&other).await);
         ok(store.note_admin_sign_in("u1", at(40)).await);
-        let accounts: Vec<_> =
-            ok(store.admin_accounts().await).into_iter().map(|account| (account.user, account.last_signed_in_at)).collect();
-        assert_eq!(accounts, [(other, None), (user.clone(), Some(at(40)))], "by address, with the last sign-in");
+        ok(store.enable_admin_two_step("u1", "sealed", 40, 7).await);
+        let accounts: Vec<_> = ok(store.admin_accounts().await)
+            .into_iter()
+            .map(|account| (account.user, account.last_signed_in_at, account.two_step))
+            .collect();
+        assert_eq!(
+            accounts,
+            [(other, None, false), (user.clone(), Some(at(40)), true)],
+            "by address, with the last sign-in and whether two-step sign-in is on"
+        );
+        ok(store.disable_admin_two_step("u1").await);
 
         // Sign-in attempts are counted by address, an administrator's or not.
         for email in ["admin@bank.example", "nobody@bank.example"] {
@@ -69,6 +77,35 @@ async fn administrators_and_sessions_are_kept() {
         assert_eq!(ok(store.load_session("s1", 0).await), None);
         ok(store.update_session("s1", &data, 3000).await);
         assert_eq!(ok(store.load_session("s1", 0).await), None, "a session signed out stays signed out");
+    }
+}
+
+/// Two-step sign-in is on while its row exists, and each time step's code is used once.
+#[tokio::test]
+async fn two_step_sign_in_is_turned_on_and_off_and_each_codes_step_used_once() {
+    use crate::domain::account::{AdminUser, StoredTwoStep};
+    for (store, _dir) in stores().await {
+        let user = AdminUser {
+            id: "u1".to_owned(),
+            email: "admin@bank.example".to_owned(),
+            password_hash: "h".to_owned(),
+            created_at: at(0),
+        };
+        ok(store.insert_admin_user(&user).await);
+        assert_eq!(ok(store.admin_two_step("u1").await), None);
+        assert!(!ok(store.use_admin_two_step("u1", 10).await), "off: no code is used");
+        ok(store.enable_admin_two_step("u1", "sealed", 300, 10).await);
+        assert!(matches!(store.enable_admin_two_step("u1", "other", 301, 11).await, Err(StoreError::Conflict)));
+        let on = StoredTwoStep { secret_sealed: "sealed".to_owned(), enabled_at: 300, last_used_step: 10 };
+        assert_eq!(ok(store.admin_two_step("u1").await), Some(on.clone()));
+        assert!(!ok(store.use_admin_two_step("u1", 10).await), "the enabling code's step is used");
+        assert!(ok(store.use_admin_two_step("u1", 12).await));
+        assert!(!ok(store.use_admin_two_step("u1", 12).await), "once");
+        assert!(!ok(store.use_admin_two_step("u1", 11).await), "nor an earlier step after it");
+        assert_eq!(ok(store.admin_two_step("u1").await), Some(StoredTwoStep { last_used_step: 12, ..on }));
+        assert!(ok(store.disable_admin_two_step("u1").await));
+        assert!(!ok(store.disable_admin_two_step("u1").await), "off already");
+        assert_eq!(ok(store.admin_two_step("u1").await), None);
     }
 }
 

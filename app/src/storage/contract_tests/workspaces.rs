@@ -176,12 +176,21 @@ async fn every_stored_private_key_is_listed_by_its_slot_and_replaced_in_place() 
         };
         ok(store.put_sandbox_software(&tenant(), &software("Held"), Some("held bundle")).await);
         ok(store.put_sandbox_software(&tenant(), &software("Elsewhere"), None).await);
+        let administrator = crate::domain::account::AdminUser {
+            id: "u1".to_owned(),
+            email: "admin@bank.example".to_owned(),
+            password_hash: "$argon2id$...".to_owned(),
+            created_at: at(0),
+        };
+        ok(store.insert_admin_user(&administrator).await);
+        ok(store.enable_admin_two_step("u1", "two-step secret", 5, 1).await);
 
         let slots = [
             (PrivateKeySlot::WorkspaceSigningKey { at: ws.reference(), kid: "kid-1".to_owned() }, "workspace key"),
             (PrivateKeySlot::SandboxDirectorySigningKey { tenant: tenant() }, "directory signing key"),
             (PrivateKeySlot::SandboxDirectoryCaKey { tenant: tenant() }, "ca key"),
             (PrivateKeySlot::SandboxHeldBundle { tenant: tenant(), software_id: "Held".to_owned() }, "held bundle"),
+            (PrivateKeySlot::AdministratorTwoStepSecret { administrator_id: "u1".to_owned() }, "two-step secret"),
         ];
         let expected: Vec<_> = slots.iter().map(|(slot, value)| (slot.clone(), (*value).to_owned())).collect();
         assert_eq!(ok(store.stored_private_keys().await), expected, "software without a held bundle has no slot");
@@ -200,5 +209,7 @@ async fn every_stored_private_key_is_listed_by_its_slot_and_replaced_in_place() 
             ("sealed directory signing key", "ca certificate")
         );
         assert_eq!(ok(store.sandbox_held_bundle(&tenant(), "Held").await).as_deref(), Some("sealed held bundle"));
+        let two_step = ok(store.admin_two_step("u1").await).unwrap_or_else(|| panic!("two-step sign-in"));
+        assert_eq!(two_step.secret_sealed, "sealed two-step secret");
     }
 }

@@ -81,13 +81,21 @@ macro_rules! administrator_store {
             }
 
             async fn admin_accounts(&self) -> Result<Vec<AdminAccount>, StoreError> {
-                let rows = sqlx::query("select id, email, password_hash, created_at, last_signed_in_at from admin_user")
-                    .fetch_all(&self.pool)
-                    .await?;
+                let rows = sqlx::query(
+                    "select id, email, password_hash, created_at, last_signed_in_at, \
+                     exists (select 1 from admin_two_step where administrator_id = admin_user.id) as two_step \
+                     from admin_user",
+                )
+                .fetch_all(&self.pool)
+                .await?;
                 let mut accounts = rows
                     .iter()
                     .map(|row| {
-                        Ok(AdminAccount { user: Self::admin_user_from_row(row)?, last_signed_in_at: row.try_get("last_signed_in_at")? })
+                        Ok(AdminAccount {
+                            user: Self::admin_user_from_row(row)?,
+                            last_signed_in_at: row.try_get("last_signed_in_at")?,
+                            two_step: row.try_get("two_step")?,
+                        })
                     })
                     .collect::<Result<Vec<_>, StoreError>>()?;
                 // Sorted here, by bytes: PostgreSQL's collation would order them otherwise than SQLite.
@@ -98,6 +106,55 @@ macro_rules! administrator_store {
             async fn note_admin_sign_in(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
                 sqlx::query("update admin_user set last_signed_in_at = $2 where id = $1").bind(id).bind(at).execute(&self.pool).await?;
                 Ok(())
+            }
+
+            async fn admin_two_step(&self, administrator_id: &str) -> Result<Option<StoredTwoStep>, StoreError> {
+                let row = sqlx::query("select secret_sealed, enabled_at, last_used_step from admin_two_step where administrator_id = $1")
+                    .bind(administrator_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|row| {
+                    Ok(StoredTwoStep {
+                        secret_sealed: row.try_get("secret_sealed")?,
+                        enabled_at: row.try_get("enabled_at")?,
+                        last_used_step: row.try_get("last_used_step")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn enable_admin_two_step(
+                &self,
+                administrator_id: &str,
+                secret_sealed: &str,
+                at: i64,
+                used_step: i64,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "insert into admin_two_step (administrator_id, secret_sealed, enabled_at, last_used_step) values ($1, $2, $3, $4)",
+                )
+                .bind(administrator_id)
+                .bind(secret_sealed)
+                .bind(at)
+                .bind(used_step)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| classify(e, StoreError::Conflict))?;
+                Ok(())
+            }
+
+            async fn disable_admin_two_step(&self, administrator_id: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query("delete from admin_two_step where administrator_id = $1").bind(administrator_id).execute(&self.pool).await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn use_admin_two_step(&self, administrator_id: &str, step: i64) -> Result<bool, StoreError> {
+                let done = sqlx::query("update admin_two_step set last_used_step = $2 where administrator_id = $1 and last_used_step < $2")
+                    .bind(administrator_id)
+                    .bind(step)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn admin_user_count(&self) -> Result<i64, StoreError> {

@@ -32,7 +32,7 @@ use super::{
     AdministratorStore, Backend, ClientStore, ConsoleStore, DcrSettingsWrite, EventStore, NewClient, PolicyDeletion, PolicyStore,
     PrivateKeySlot, ReplayGuard, SandboxStore, Store, StoreError, WorkspaceStore,
 };
-use crate::domain::account::{AdminAccount, AdminUser};
+use crate::domain::account::{AdminAccount, AdminUser, StoredTwoStep};
 use crate::domain::activity::{AdministratorEvent, AdministratorEventFilter, NewAdministratorEvent};
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::client::{ClientDetails, ClientFilter, ClientSelection, ClientSummary, PageStart};
@@ -717,6 +717,13 @@ macro_rules! sql_store {
                     };
                     stored.push((slot, row.try_get("held_bundle")?));
                 }
+                for row in sqlx::query("select administrator_id, secret_sealed from admin_two_step order by administrator_id")
+                    .fetch_all(&self.pool)
+                    .await?
+                {
+                    let slot = PrivateKeySlot::AdministratorTwoStepSecret { administrator_id: row.try_get("administrator_id")? };
+                    stored.push((slot, row.try_get("secret_sealed")?));
+                }
                 Ok(stored)
             }
 
@@ -740,6 +747,11 @@ macro_rules! sql_store {
                             .bind(sealed)
                             .bind(tenant.as_str())
                             .bind(software_id)
+                    }
+                    PrivateKeySlot::AdministratorTwoStepSecret { administrator_id } => {
+                        sqlx::query("update admin_two_step set secret_sealed = $1 where administrator_id = $2")
+                            .bind(sealed)
+                            .bind(administrator_id)
                     }
                 };
                 let done = query.execute(&self.pool).await;

@@ -1,0 +1,71 @@
+//! The signed-in administrator's two-step sign-in: whether it is on, setting up an
+//! authenticator app, and turning it on or off.
+
+use leptos::prelude::*;
+
+use crate::domain::account::{TwoStepSetup, TwoStepStatus};
+
+/// Whether the signed-in administrator signs in in two steps.
+#[server(prefix = "/app/fn", endpoint = "two_step_sign_in")]
+pub async fn two_step_sign_in() -> Result<TwoStepStatus, ServerFnError> {
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_administrator};
+    let administrator = require_administrator().await?;
+    crate::services::accounts::two_step_status(&app_state()?, &administrator).await.map_err(user_error)
+}
+
+/// A fresh secret for the signed-in administrator's authenticator app; nothing is stored
+/// until [`enable_two_step`] gets a code from it.
+#[server(prefix = "/app/fn", endpoint = "new_two_step_setup")]
+pub async fn new_two_step_setup() -> Result<TwoStepSetup, ServerFnError> {
+    use crate::api::errors::user_error;
+    use crate::api::session::require_administrator;
+    let administrator = require_administrator().await?;
+    crate::services::accounts::new_two_step_setup(&administrator).map_err(user_error)
+}
+
+/// Turns two-step sign-in on with the `secret` the app was set up with and a `code` it shows,
+/// the `password` proving it is the administrator.
+#[server(prefix = "/app/fn", endpoint = "enable_two_step")]
+pub async fn enable_two_step(password: String, secret: String, code: String) -> Result<(), ServerFnError> {
+    use crate::api::session::{app_state, require_administrator, sign_in_from};
+    let administrator = require_administrator().await?;
+    let state = app_state()?;
+    crate::services::accounts::enable_two_step(&state, &administrator, &sign_in_from(), &password, &secret, &code)
+        .await
+        .map_err(change_refused)?;
+    tracing::info!(administrator = %administrator.email, "turned two-step sign-in on");
+    Ok(())
+}
+
+/// Turns two-step sign-in off, with the `password` and a `code` from the app.
+#[server(prefix = "/app/fn", endpoint = "disable_two_step")]
+pub async fn disable_two_step(password: String, code: String) -> Result<(), ServerFnError> {
+    use crate::api::session::{app_state, require_administrator, sign_in_from};
+    let administrator = require_administrator().await?;
+    let state = app_state()?;
+    crate::services::accounts::disable_two_step(&state, &administrator, &sign_in_from(), &password, &code)
+        .await
+        .map_err(change_refused)?;
+    tracing::info!(administrator = %administrator.email, "turned two-step sign-in off");
+    Ok(())
+}
+
+/// What the account page shows of a refused change, at its field.
+#[cfg(feature = "ssr")]
+fn change_refused(error: crate::services::accounts::TwoStepChangeError) -> ServerFnError {
+    use axum::http::StatusCode;
+
+    use crate::api::errors::{internal, invalid, refused, user_error};
+    use crate::services::accounts::{SignInError, TwoStepChangeError};
+    match error {
+        TwoStepChangeError::Password(SignInError::Internal(detail)) => internal(detail),
+        TwoStepChangeError::Password(held_off @ (SignInError::Locked { .. } | SignInError::TooFrequent { .. })) => {
+            refused(StatusCode::TOO_MANY_REQUESTS, format!("password: {held_off}"))
+        }
+        TwoStepChangeError::Password(_) => invalid("password: is not your password"),
+        TwoStepChangeError::WrongCode => invalid(format!("code: {}", TwoStepChangeError::WrongCode)),
+        TwoStepChangeError::Already(what) => refused(StatusCode::CONFLICT, what),
+        TwoStepChangeError::Service(error) => user_error(error),
+    }
+}

@@ -1,0 +1,189 @@
+//! Two-step sign-in: an administrator who turns it on signs in with their password and a code
+//! from an authenticator app (TOTP, [`crate::totp`]). The app's secret is stored sealed under
+//! the key encryption key (re-sealed by `onboard rekey` with the private keys); each time
+//! step's code is accepted once. Turning it on or off takes the password (a sign-in attempt,
+//! counted as any) and a code: on, from the app being set up; off, from the app in use. An
+//! administrator who lost their phone has it turned off on the command line (`onboard admin
+//! reset-two-step`).
+
+use super::sign_in::{SecondStep, SignInError, SignInFrom, checked_sign_in};
+use crate::clock::Clock;
+use crate::domain::account::{AdminUser, Administrator, TwoStepSetup, TwoStepStatus, normalise_email};
+use crate::domain::activity::{Actor, AdministratorEventType, COMMAND_LINE_ACTOR, NewAdministratorEvent};
+use crate::services::{ServiceError, activity};
+use crate::state::AppState;
+use crate::storage::{PrivateKeySlot, Store, StoreError};
+use crate::totp;
+
+/// What a sign-in's second step found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Outcome {
+    /// The administrator signs in with the password alone.
+    Off,
+    /// A code is needed and none was given.
+    Needed,
+    /// The code was right, and its time step is now used.
+    Passed,
+    /// The code was not right, or its time step was used already.
+    Refused,
+}
+
+/// Why two-step sign-in was not turned on or off.
+#[derive(Debug, thiserror::Error)]
+pub enum TwoStepChangeError {
+    /// The password was not right, or could not be checked now (a lock, the caller's rate).
+    #[error(transparent)]
+    Password(#[from] SignInError),
+    /// The code was not the app's.
+    #[error("the code is not right: enter the one your authenticator app shows now")]
+    WrongCode,
+    /// It was on already (turning on), or off already (turning off).
+    #[error("{0}")]
+    Already(&'static str),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<StoreError> for TwoStepChangeError {
+    fn from(error: StoreError) -> Self {
+        Self::Service(error.into())
+    }
+}
+
+fn slot(administrator_id: &str) -> PrivateKeySlot {
+    PrivateKeySlot::AdministratorTwoStepSecret { administrator_id: administrator_id.to_owned() }
+}
+
+/// Checks a sign-in's `code` for `user`, whose password was right, at `now` (epoch seconds).
+pub(super) async fn second_step(
+    state: &AppState,
+    user: &AdminUser,
+    code: Option<&str>,
+    now: i64,
+) -> Result<Outcome, ServiceError> {
+    let Some(stored) = state.store.admin_two_step(&user.id).await? else {
+        return Ok(Outcome::Off);
+    };
+    let Some(code) = code.filter(|code| !code.trim().is_empty()) else {
+        return Ok(Outcome::Needed);
+    };
+    let secret = state
+        .sealer
+        .open(&stored.secret_sealed, &slot(&user.id).sealing_context())
+        .map_err(|e| ServiceError::Internal(format!("an administrator's two-step secret {e}")))?;
+    let Some(step) = totp::matching_step(&secret, code, now).and_then(|step| i64::try_from(step).ok()) else {
+        return Ok(Outcome::Refused);
+    };
+    // Used once: a code seen over a shoulder, or replayed, is refused in its own step too.
+    Ok(if state.store.use_admin_two_step(&user.id, step).await? { Outcome::Passed } else { Outcome::Refused })
+}
+
+/// Whether the administrator signs in in two steps, and since when.
+pub async fn two_step_status(state: &AppState, administrator: &Administrator) -> Result<TwoStepStatus, ServiceError> {
+    let stored = state.store.admin_two_step(&administrator.id).await?;
+    Ok(TwoStepStatus { enabled_at: stored.and_then(|stored| chrono::DateTime::from_timestamp(stored.enabled_at, 0)) })
+}
+
+/// A fresh secret for `administrator` to add to their authenticator app: as text, as the
+/// `otpauth://` address and as that address's QR code. Nothing is stored until
+/// [`enable_two_step`] is given a code from it.
+pub fn new_two_step_setup(administrator: &Administrator) -> Result<TwoStepSetup, ServiceError> {
+    use base64::Engine as _;
+    let secret = totp::new_secret();
+    let uri = totp::enrolment_uri(&secret, &administrator.email)
+        .ok_or_else(|| ServiceError::Internal("a new two-step secret makes no address".to_owned()))?;
+    let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(|e| ServiceError::Internal(format!("the QR code: {e}")))?;
+    let svg = qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).build();
+    let qr_code = format!("data:image/svg+xml;base64,{}", base64::engine::general_purpose::STANDARD.encode(svg));
+    Ok(TwoStepSetup { secret: grouped(&secret), uri, qr_code })
+}
+
+/// A base32 secret in groups of four, as people type it.
+fn grouped(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    chars.chunks(4).map(|group| group.iter().collect::<String>()).collect::<Vec<_>>().join(" ")
+}
+
+/// The signed-in `administrator` turns two-step sign-in on with the `secret` of
+/// [`new_two_step_setup`] and a `code` their app made from it, proving it is them with their
+/// `password`. Recorded in the activity.
+pub async fn enable_two_step(
+    state: &AppState,
+    administrator: &Administrator,
+    from: &SignInFrom,
+    password: &str,
+    secret: &str,
+    code: &str,
+) -> Result<(), TwoStepChangeError> {
+    let secret: String = secret.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    checked_sign_in(state, from, &administrator.email, password, SecondStep::NotAsked).await?;
+    let now = state.clock.now();
+    let step = totp::matching_step(&secret, code, now.timestamp())
+        .and_then(|step| i64::try_from(step).ok())
+        .ok_or(TwoStepChangeError::WrongCode)?;
+    let sealed = state
+        .sealer
+        .seal(&secret, &slot(&administrator.id).sealing_context())
+        .map_err(|e| ServiceError::Internal(format!("sealing a two-step secret: {e}")))?;
+    match state.store.enable_admin_two_step(&administrator.id, &sealed, now.timestamp(), step).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => return Err(TwoStepChangeError::Already("two-step sign-in is on already")),
+        Err(other) => return Err(other.into()),
+    }
+    let by = Actor::Administrator { email: administrator.email.clone(), address: from.address };
+    activity::record(state.store.as_ref(), &by.did(AdministratorEventType::TwoStepEnabled, "authenticator app", now)).await;
+    Ok(())
+}
+
+/// The signed-in `administrator` turns two-step sign-in off, with their `password` and a
+/// `code` from their app: checked as at sign-in (counted, and used up). Recorded in the
+/// activity.
+pub async fn disable_two_step(
+    state: &AppState,
+    administrator: &Administrator,
+    from: &SignInFrom,
+    password: &str,
+    code: &str,
+) -> Result<(), TwoStepChangeError> {
+    // The code is checked as at sign-in, so a wrong one counts towards the lock.
+    match checked_sign_in(state, from, &administrator.email, password, SecondStep::Code(Some(code))).await {
+        Ok(_) => {}
+        Err(SignInError::WrongCode | SignInError::CodeNeeded) => return Err(TwoStepChangeError::WrongCode),
+        Err(other) => return Err(other.into()),
+    }
+    let now = state.clock.now();
+    if !state.store.disable_admin_two_step(&administrator.id).await? {
+        return Err(TwoStepChangeError::Already("two-step sign-in is off already"));
+    }
+    let by = Actor::Administrator { email: administrator.email.clone(), address: from.address };
+    activity::record(state.store.as_ref(), &by.did(AdministratorEventType::TwoStepDisabled, "from their account page", now))
+        .await;
+    Ok(())
+}
+
+/// Turns two-step sign-in off for the administrator with `email` (`onboard admin
+/// reset-two-step`: they lost their authenticator app); whether it was on. Needs only the
+/// database, as the other account commands.
+pub async fn reset_two_step(store: &dyn Store, clock: &dyn Clock, email: &str) -> Result<bool, ServiceError> {
+    let email = normalise_email(email);
+    let Some(user) = store.admin_user_by_email(&email).await? else {
+        return Err(ServiceError::NotFound("administrator"));
+    };
+    let was_on = store.disable_admin_two_step(&user.id).await?;
+    if was_on {
+        let by = Actor::Named(COMMAND_LINE_ACTOR);
+        let event = by.did(AdministratorEventType::TwoStepDisabled, "reset on the command line", clock.now());
+        activity::record(store, &NewAdministratorEvent { email: Some(email), ..event }).await;
+    }
+    Ok(was_on)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn a_secret_is_shown_in_groups_of_four() {
+        assert_eq!(grouped("ABCDEFGHIJ"), "ABCD EFGH IJ");
+    }
+}
