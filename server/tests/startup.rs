@@ -220,7 +220,7 @@ async fn private_keys_are_sealed_at_rest_and_plaintext_ones_are_sealed_on_start(
 }
 
 /// `onboard rekey` seals every private key (workspace keys, the sandbox directory's, held
-/// bundles) under a new key encryption key; a second run has nothing left to do; the old key no
+/// bundles, administrators' two-step secrets) under a new key encryption key; a second run has nothing left to do; the old key no
 /// longer starts a server, and the new one does, with every key usable.
 #[tokio::test]
 async fn rekeying_moves_every_private_key_to_the_new_key_encryption_key() {
@@ -231,6 +231,13 @@ async fn rekeying_moves_every_private_key_to_the_new_key_encryption_key() {
         "roles": ["AISP"], "redirect_uris": ["https://rekeyed.example/cb"], "algorithm": "PS256"
     }});
     assert_eq!(console.call_json("create_sandbox_tpp", &sandbox_tpp).await.0, StatusCode::OK);
+    // And an administrator's two-step secret.
+    let (_, setup) = console.call("new_two_step_setup", &[]).await;
+    let secret = setup["secret"].as_str().unwrap().replace(' ', "");
+    let step = u64::try_from(support::now().timestamp()).unwrap() / app::totp::STEP_SECONDS;
+    let code = |step: u64| app::totp::code_at(&secret, step).unwrap();
+    let form = [("password", support::ADMIN_PASSWORD), ("secret", &secret), ("code", &code(step))];
+    assert_eq!(console.call("enable_two_step", &form).await.0, StatusCode::OK);
     let support::TestServer { backend: support::Backend::InProcess(running), dir, .. } = first else { unreachable!() };
     (*running).stop().await;
 
@@ -241,7 +248,7 @@ async fn rekeying_moves_every_private_key_to_the_new_key_encryption_key() {
         new_key_encryption_key_file: keys_dir.path().join("new-kek"),
     };
     let sealed = startup::rekey(&rekey, &SystemClock).await.unwrap();
-    assert!(sealed >= 4, "the workspace keys, the directory's two and the held bundle: {sealed}");
+    assert!(sealed >= 5, "the workspace keys, the directory's two, the held bundle and the two-step secret: {sealed}");
     assert_eq!(startup::rekey(&rekey, &SystemClock).await.unwrap(), 0, "a second run has nothing left to do");
     let new = onboard::sealing::KeyEncryptionKey::load_or_generate(&rekey.new_key_encryption_key_file, false).unwrap();
     let store = app::storage::connect(&rekey.database.url()).await.unwrap();
@@ -263,7 +270,8 @@ async fn rekeying_moves_every_private_key_to_the_new_key_encryption_key() {
     let mtls = server.client(Some(&tpp.transport));
     let (status, body, _) = server.token(&mtls, &[("client_id", &client_id), ("grant_type", "client_credentials")], None).await;
     assert_eq!(status, StatusCode::OK, "the workspace key opens under the new KEK: {body}");
-    let console = support::ConsoleSession::sign_in(&server).await;
+    // The next step's code: the two-step secret opens under the new KEK.
+    let console = support::ConsoleSession::sign_in_with_code(&server, &code(step + 1)).await;
     let bundle = console.get("/app/default/sandbox/RekeyedPlanner/bundle.zip").await;
     assert_eq!(bundle.status(), StatusCode::OK, "the held bundle opens under the new KEK");
     let directory = reqwest::get(format!("{}/default/.sandbox/directory/jwks.json", server.http)).await.unwrap();

@@ -564,13 +564,25 @@ pub struct ConsoleSession {
 
 impl ConsoleSession {
     pub async fn sign_in(server: &TestServer) -> Self {
+        Self::sign_in_with(server, None).await
+    }
+
+    /// Signs in with a `code` from the administrator's authenticator app too (two-step
+    /// sign-in on).
+    pub async fn sign_in_with_code(server: &TestServer, code: &str) -> Self {
+        Self::sign_in_with(server, Some(code)).await
+    }
+
+    async fn sign_in_with(server: &TestServer, code: Option<&str>) -> Self {
         let base = server.http.clone();
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let mut form = vec![("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)];
+        form.extend(code.map(|code| ("code", code)));
         let response = client
             .post(format!("{base}/app/fn/sign_in"))
             .header(reqwest::header::ORIGIN, &base)
             .header("accept", "application/json")
-            .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+            .form(&form)
             .send()
             .await
             .unwrap();
