@@ -30,6 +30,8 @@ pub struct Deployment {
     pub console_hosts: Vec<String>,
     /// How long a console session lasts unused (`--console-idle-minutes`).
     pub console_idle: chrono::Duration,
+    /// Whether every administrator must sign in in two steps (`--console-require-two-step`).
+    pub console_two_step_required: bool,
 }
 
 impl Deployment {

@@ -374,6 +374,11 @@ pub struct ServeArgs {
     /// 30 at most); 5 to 720. A sign-in lasts 12 hours at most however busy.
     #[arg(long, env = "ONBOARD_CONSOLE_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(5..=720))]
     pub console_idle_minutes: u32,
+    /// Every console administrator signs in in two steps (a code from an authenticator app
+    /// after the password): one who has not set it up can only set it up, on their account
+    /// page, until they have.
+    #[arg(long, env = "ONBOARD_CONSOLE_REQUIRE_TWO_STEP")]
+    pub console_require_two_step: bool,
     /// Delete audit events (every workspace's audit log, and administrators' activity) once
     /// they are this many days old, 30 at least [default: keep them for good].
     #[arg(long, env = "ONBOARD_AUDIT_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(30..=36_500))]

@@ -94,6 +94,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
             allow_insecure_jwks_uris: args.allow_insecure_jwks_uris,
             console_hosts: args.console_hosts.iter().map(|name| name.trim().to_ascii_lowercase()).collect(),
             console_idle: chrono::Duration::minutes(args.console_idle_minutes.into()),
+            console_two_step_required: args.console_require_two_step,
         }),
         signing_key_factory: Arc::new(WorkspaceKeyFactory { kek: kek.clone() }),
         policies: Arc::new(app::policy::PolicyCache::default()),

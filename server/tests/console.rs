@@ -629,3 +629,42 @@ async fn an_administrator_turns_on_two_step_sign_in_and_then_signs_in_with_a_cod
     let (second, _) = session_cookie(&signed_in);
     assert_eq!(list_workspaces(&base, &client, Some(&second)).await, StatusCode::OK);
 }
+
+/// With `--console-require-two-step`, an administrator who has not set up two-step sign-in
+/// signs in with the password but can only set it up: pages send them to their account page,
+/// other server functions answer 403 and the bundle download refuses them. Once it is on, the
+/// console is theirs.
+#[tokio::test]
+async fn a_console_that_requires_two_step_sign_in_lets_an_administrator_set_it_up_first() {
+    let server = TestServer::start_with(|args| args.console_require_two_step = true).await;
+    let (base, client) = (server.http.clone(), client());
+    let signed_in = sign_in(&base, &client, None, ADMIN_PASSWORD).await;
+    assert_eq!(signed_in.headers()[LOCATION], "/app/account", "straight to where it is set up");
+    let (cookie, _) = session_cookie(&signed_in);
+    let page = |path: &'static str| client.get(format!("{base}{path}")).header(COOKIE, &cookie).send();
+    let call = |function: &str, form: &[(&str, &str)]| {
+        client.post(format!("{base}/app/fn/{function}")).header(ORIGIN, &base).header(COOKIE, &cookie).form(form).send()
+    };
+    for path in ["/app/default/workspaces", "/app/administrators", "/app/default/sandbox/Any/bundle.zip"] {
+        let sent = page(path).await.unwrap();
+        assert!(sent.status().is_redirection(), "{path}: {}", sent.status());
+        assert_eq!(sent.headers()[LOCATION], "/app/account", "{path}");
+    }
+    assert_eq!(page("/app/account").await.unwrap().status(), StatusCode::OK);
+    let refused = call("list_workspaces", &[("tenant", "default")]).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains(app::api::TWO_STEP_REQUIRED));
+    assert_eq!(call("list_administrators", &[]).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(call("current_administrator", &[]).await.unwrap().status(), StatusCode::OK);
+    let status: Value = call("two_step_sign_in", &[]).await.unwrap().json().await.unwrap();
+    assert_eq!((&status["required"], &status["enabled_at"]), (&Value::Bool(true), &Value::Null));
+
+    let setup: Value = call("new_two_step_setup", &[]).await.unwrap().json().await.unwrap();
+    let secret = setup["secret"].as_str().unwrap().replace(' ', "");
+    let step = u64::try_from(support::now().timestamp()).unwrap() / app::totp::STEP_SECONDS;
+    let code = app::totp::code_at(&secret, step).unwrap();
+    let on = call("enable_two_step", &[("password", ADMIN_PASSWORD), ("secret", &secret), ("code", &code)]).await.unwrap();
+    assert!(on.status().is_success(), "{}", on.status());
+    assert_eq!(call("list_workspaces", &[("tenant", "default")]).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(page("/app/default/workspaces").await.unwrap().status(), StatusCode::OK);
+}

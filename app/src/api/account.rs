@@ -50,8 +50,9 @@ pub async fn change_password(
 #[server(prefix = "/app/fn", endpoint = "own_sessions")]
 pub async fn own_sessions() -> Result<Vec<OwnSession>, ServerFnError> {
     use crate::api::errors::user_error;
-    use crate::api::session::{app_state, require_sign_in};
-    let sign_in = require_sign_in().await?;
+    use crate::api::session::{app_state, require_sign_in_to_set_up};
+    // A read of the account page, shown while two-step sign-in is being set up too.
+    let sign_in = require_sign_in_to_set_up().await?;
     crate::services::accounts::own_sessions(&app_state()?, &sign_in.administrator, &sign_in.id).await.map_err(user_error)
 }
 

@@ -33,7 +33,9 @@ pub async fn sign_in(email: String, password: String, code: Option<String>, next
             trust_browser(&signed_in.device);
             record_sign_in(&state, &session().await?, &signed_in, &session_client()).await.map_err(internal)?;
             tracing::info!(administrator = %signed_in.administrator.email, "signed in to the console");
-            leptos_axum::redirect(safe_next(next.as_deref()));
+            // One who must set up two-step sign-in first can do nothing else: to where they do.
+            let must_set_up = accounts::must_set_up_two_step(&state, &signed_in.administrator).await;
+            leptos_axum::redirect(if matches!(must_set_up, Ok(true)) { "/app/account" } else { safe_next(next.as_deref()) });
             Ok(())
         }
         Err(SignInError::Internal(detail)) => Err(internal(detail)),
@@ -65,7 +67,8 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
 
 #[server(prefix = "/app/fn", endpoint = "current_administrator")]
 pub async fn current_administrator() -> Result<Administrator, ServerFnError> {
-    crate::api::session::require_administrator().await
+    // The top bar's address: shown while two-step sign-in is being set up too.
+    Ok(crate::api::session::require_sign_in_to_set_up().await?.administrator)
 }
 
 /// How long this session has left unless used, so a page can warn before it ends. Asking is
@@ -79,7 +82,7 @@ pub async fn session_remaining() -> Result<SessionTimeLeft, ServerFnError> {
 /// now has. 401 once it has ended.
 #[server(prefix = "/app/fn", endpoint = "stay_signed_in")]
 pub async fn stay_signed_in() -> Result<SessionTimeLeft, ServerFnError> {
-    crate::api::session::require_sign_in().await?;
+    crate::api::session::require_sign_in_to_set_up().await?;
     crate::api::session::require_time_left().await
 }
 

@@ -26,6 +26,10 @@ pub const PROBLEM_SEPARATOR: char = '\u{1e}';
 /// What a server function answers (401) once the administrator's sign-in has ended.
 pub const SESSION_ENDED: &str = "Your session has ended. Sign in again.";
 
+/// What a server function answers (403) while the deployment requires two-step sign-in and
+/// the administrator has not set it up.
+pub const TWO_STEP_REQUIRED: &str = "This console requires two-step sign-in: set it up on your account page to go on.";
+
 /// What sign-in answers when the password was right and the administrator signs in in two
 /// steps: the page then asks for the code.
 pub const CODE_NEEDED: &str = "Enter the code your authenticator app shows.";

@@ -112,6 +112,9 @@ pub async fn record_sign_in(
 pub struct CurrentSignIn {
     pub administrator: Administrator,
     pub id: String,
+    /// The deployment requires two-step sign-in (`--console-require-two-step`) and this
+    /// administrator has not set it up: setting it up is all the session may do.
+    pub must_set_up_two_step: bool,
 }
 
 /// The sign-in of `session`, used from `address`: none when it never was signed in or its
@@ -125,17 +128,22 @@ pub async fn current_sign_in(
     let Some(id) = carried_sign_in(session).await? else {
         return Ok(None);
     };
-    let administrator = ended_unless(session, accounts::session_administrator(state, &id, address).await?).await?;
-    Ok(administrator.map(|administrator| CurrentSignIn { administrator, id }))
+    let Some(administrator) = ended_unless(session, accounts::session_administrator(state, &id, address).await?).await? else {
+        return Ok(None);
+    };
+    let must_set_up_two_step = accounts::must_set_up_two_step(state, &administrator).await?;
+    Ok(Some(CurrentSignIn { administrator, id, must_set_up_two_step }))
 }
 
-/// The administrator `session` is signed in as ([`current_sign_in`]).
+/// The administrator `session` is signed in as ([`current_sign_in`]), free to use the
+/// console: none while they must set up two-step sign-in first.
 pub async fn signed_in_administrator(
     session: &Session,
     state: &AppState,
     address: Option<IpAddr>,
 ) -> Result<Option<Administrator>, SessionError> {
-    Ok(current_sign_in(session, state, address).await?.map(|sign_in| sign_in.administrator))
+    let sign_in = current_sign_in(session, state, address).await?;
+    Ok(sign_in.filter(|sign_in| !sign_in.must_set_up_two_step).map(|sign_in| sign_in.administrator))
 }
 
 /// How long `session` has left unless used ([`accounts::session_time_left`]); asking is no
@@ -161,8 +169,19 @@ async fn ended_unless<T>(session: &Session, found: Option<T>) -> Result<Option<T
     Ok(found)
 }
 
-/// The request's sign-in, or a 401.
+/// The request's sign-in, or a 401; a 403 while the administrator must set up two-step
+/// sign-in first ([`require_sign_in_to_set_up`] is for what that takes).
 pub async fn require_sign_in() -> Result<CurrentSignIn, ServerFnError> {
+    let sign_in = require_sign_in_to_set_up().await?;
+    if sign_in.must_set_up_two_step {
+        return Err(refused(axum::http::StatusCode::FORBIDDEN, super::TWO_STEP_REQUIRED));
+    }
+    Ok(sign_in)
+}
+
+/// The request's sign-in, or a 401, even while the administrator must set up two-step
+/// sign-in first: only for what their account page needs to set it up (and to sign out).
+pub async fn require_sign_in_to_set_up() -> Result<CurrentSignIn, ServerFnError> {
     let state = app_state()?;
     signed_in_or_refused(&state, current_sign_in(&session().await?, &state, caller()).await).await
 }

@@ -9,8 +9,8 @@ use crate::domain::account::{TwoStepSetup, TwoStepStatus};
 #[server(prefix = "/app/fn", endpoint = "two_step_sign_in")]
 pub async fn two_step_sign_in() -> Result<TwoStepStatus, ServerFnError> {
     use crate::api::errors::user_error;
-    use crate::api::session::{app_state, require_administrator};
-    let administrator = require_administrator().await?;
+    use crate::api::session::{app_state, require_sign_in_to_set_up};
+    let administrator = require_sign_in_to_set_up().await?.administrator;
     crate::services::accounts::two_step_status(&app_state()?, &administrator).await.map_err(user_error)
 }
 
@@ -19,8 +19,8 @@ pub async fn two_step_sign_in() -> Result<TwoStepStatus, ServerFnError> {
 #[server(prefix = "/app/fn", endpoint = "new_two_step_setup")]
 pub async fn new_two_step_setup() -> Result<TwoStepSetup, ServerFnError> {
     use crate::api::errors::user_error;
-    use crate::api::session::require_administrator;
-    let administrator = require_administrator().await?;
+    use crate::api::session::require_sign_in_to_set_up;
+    let administrator = require_sign_in_to_set_up().await?.administrator;
     crate::services::accounts::new_two_step_setup(&administrator).map_err(user_error)
 }
 
@@ -28,8 +28,8 @@ pub async fn new_two_step_setup() -> Result<TwoStepSetup, ServerFnError> {
 /// the `password` proving it is the administrator.
 #[server(prefix = "/app/fn", endpoint = "enable_two_step")]
 pub async fn enable_two_step(password: String, secret: String, code: String) -> Result<(), ServerFnError> {
-    use crate::api::session::{app_state, require_administrator, sign_in_from};
-    let administrator = require_administrator().await?;
+    use crate::api::session::{app_state, require_sign_in_to_set_up, sign_in_from};
+    let administrator = require_sign_in_to_set_up().await?.administrator;
     let state = app_state()?;
     crate::services::accounts::enable_two_step(&state, &administrator, &sign_in_from(), &password, &secret, &code)
         .await

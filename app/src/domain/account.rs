@@ -32,6 +32,8 @@ pub struct AdminAccount {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TwoStepStatus {
     pub enabled_at: Option<DateTime<Utc>>,
+    /// Whether the deployment requires every administrator to sign in in two steps.
+    pub required: bool,
 }
 
 /// A fresh secret for an administrator's authenticator app, as the account page shows it while

@@ -28,6 +28,7 @@ pub fn TwoStepSection() -> impl IntoView {
     });
     let status = Resource::new(move || changes.get(), |_| two_step_sign_in());
     let enabled = move || status.get().and_then(Result::ok).map(|status| status.enabled_at);
+    let required = move || status.get().and_then(Result::ok).is_some_and(|status| status.required);
     view! {
         <section class="card" aria-labelledby="two-step-title">
             <div class="card-header">
@@ -59,7 +60,8 @@ pub fn TwoStepSection() -> impl IntoView {
                                             .then(|| {
                                                 view! {
                                                     <p class="alert ok" role="status">
-                                                        "Two-step sign-in is on. Keep your authenticator app at hand: every sign-in needs it."
+                                                        "Two-step sign-in is on. Keep your authenticator app at hand: every sign-in needs it. "
+                                                        {required().then(|| view! { <a href="/app">"Go on to the console"</a> })}
                                                     </p>
                                                 }
                                             })
@@ -75,6 +77,16 @@ pub fn TwoStepSection() -> impl IntoView {
                                     </p>
                                     {move || {
                                         turned_off().then(|| view! { <p class="alert ok" role="status">"Two-step sign-in is off."</p> })
+                                    }}
+                                    {move || {
+                                        required()
+                                            .then(|| {
+                                                view! {
+                                                    <p class="alert warning" role="alert" id="two-step-required">
+                                                        "This console requires two-step sign-in: set up an authenticator app to go on."
+                                                    </p>
+                                                }
+                                            })
                                     }}
                                     <SetUp setup enable />
                                 }

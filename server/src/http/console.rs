@@ -16,7 +16,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use app::api::device_cookie::BrowserHttps;
-use app::api::session::signed_in_administrator;
+use app::api::session::current_sign_in;
 use app::caller_address::CallerAddress;
 use app::console_sessions::ConsoleSessionStore;
 use app::state::AppState;
@@ -97,14 +97,16 @@ async fn tell_caller_address(State(direct): State<bool>, connection: Connection,
 }
 
 /// Pages need a signed-in administrator; the sign-in page and server functions (which answer
-/// 401 themselves) do not.
+/// 401 themselves) do not. One who must set up two-step sign-in first is sent to their
+/// account page, where they do.
 async fn require_sign_in(State(app): State<AppState>, session: Session, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     if path == "/app/login" || path.starts_with("/app/fn/") || request.method() != Method::GET {
         return next.run(request).await;
     }
     let caller = request.extensions().get::<app::caller_address::CallerAddress>().map(|caller| caller.0);
-    match signed_in_administrator(&session, &app, caller).await {
+    match current_sign_in(&session, &app, caller).await {
+        Ok(Some(sign_in)) if sign_in.must_set_up_two_step && path != ACCOUNT_PAGE => Redirect::to(ACCOUNT_PAGE).into_response(),
         Ok(Some(_)) => next.run(request).await,
         Ok(None) => {
             let target = request.uri().path_and_query().map_or("/app", |p| p.as_str());
@@ -122,6 +124,9 @@ async fn require_sign_in(State(app): State<AppState>, session: Session, request:
         }
     }
 }
+
+/// Where an administrator sets up two-step sign-in.
+const ACCOUNT_PAGE: &str = "/app/account";
 
 /// The host names browsers may reach the console under: the public URL's, those named with
 /// `--console-host`, `localhost` and any address. A name resolves to whatever its owner says,
@@ -224,6 +229,7 @@ mod tests {
             allow_insecure_jwks_uris: false,
             console_hosts: vec!["onboard-admin.bank.internal".to_owned()],
             console_idle: chrono::Duration::minutes(30),
+            console_two_step_required: false,
         };
         let hosts = ConsoleHosts::new(&deployment);
         let allowed = |host: &str| url::Host::parse(host).is_ok_and(|host| hosts.allows(&host));

@@ -255,6 +255,7 @@ pub fn serve_args(data_dir: PathBuf) -> ServeArgs {
         jwks_allowed_networks: Vec::new(),
         console_hosts: Vec::new(),
         console_idle_minutes: 30,
+        console_require_two_step: false,
         metrics_token: None,
         key_encryption_key_file: None,
         sandbox_workspace: false,

@@ -78,10 +78,20 @@ pub(super) async fn second_step(
     Ok(if state.store.use_admin_two_step(&user.id, step).await? { Outcome::Passed } else { Outcome::Refused })
 }
 
-/// Whether the administrator signs in in two steps, and since when.
+/// Whether the administrator signs in in two steps, and since when; and whether the deployment
+/// requires it.
 pub async fn two_step_status(state: &AppState, administrator: &Administrator) -> Result<TwoStepStatus, ServiceError> {
     let stored = state.store.admin_two_step(&administrator.id).await?;
-    Ok(TwoStepStatus { enabled_at: stored.and_then(|stored| chrono::DateTime::from_timestamp(stored.enabled_at, 0)) })
+    Ok(TwoStepStatus {
+        enabled_at: stored.and_then(|stored| chrono::DateTime::from_timestamp(stored.enabled_at, 0)),
+        required: state.deployment.console_two_step_required,
+    })
+}
+
+/// Whether `administrator` must set up two-step sign-in before anything else: the deployment
+/// requires it (`--console-require-two-step`) and they have not.
+pub async fn must_set_up_two_step(state: &AppState, administrator: &Administrator) -> Result<bool, StoreError> {
+    Ok(state.deployment.console_two_step_required && state.store.admin_two_step(&administrator.id).await?.is_none())
 }
 
 /// A fresh secret for `administrator` to add to their authenticator app: as text, as the
