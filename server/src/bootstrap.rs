@@ -15,6 +15,7 @@ use app::domain::workspace::{NewWorkspace, Profile};
 use app::secrets::Secret;
 use app::services::{ServiceError, accounts, dcr_settings, workspaces};
 use app::state::AppState;
+use app::storage::PrivateKeySlot;
 use app::storage::Store;
 
 /// The audit log's actor for what Onboard sets up on its own at start (`--sandbox-workspace`).
@@ -56,6 +57,12 @@ pub async fn seal_under(
         let context = slot.sealing_context();
         let plaintext = match sealing::sealed_with(&stored) {
             Some(id) if id == target.id() => continue,
+            // No version stored these unsealed: one in plaintext was written by hand, and
+            // sealing it would make a secret someone chose a valid one.
+            None if matches!(slot, PrivateKeySlot::AdministratorTwoStepSecret { .. }) => bail!(
+                "{slot:?} is stored unsealed, which Onboard never does: turn that administrator's two-step sign-in \
+                 off with onboard admin reset-two-step"
+            ),
             None => stored,
             Some(id) => match previous {
                 Some(previous) if id == previous.id() => {

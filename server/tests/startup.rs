@@ -236,7 +236,7 @@ async fn rekeying_moves_every_private_key_to_the_new_key_encryption_key() {
     let secret = setup["secret"].as_str().unwrap().replace(' ', "");
     let step = u64::try_from(support::now().timestamp()).unwrap() / app::totp::STEP_SECONDS;
     let code = |step: u64| app::totp::code_at(&secret, step).unwrap();
-    let form = [("password", support::ADMIN_PASSWORD), ("secret", &secret), ("code", &code(step))];
+    let form = [("password", support::ADMIN_PASSWORD), ("code", &code(step))];
     assert_eq!(console.call("enable_two_step", &form).await.0, StatusCode::OK);
     let support::TestServer { backend: support::Backend::InProcess(running), dir, .. } = first else { unreachable!() };
     (*running).stop().await;
@@ -282,4 +282,20 @@ async fn rekeying_moves_every_private_key_to_the_new_key_encryption_key() {
         rotations.len() == 1 && rotations[0].starts_with(&expected),
         "the second run, which sealed nothing, is not recorded: {rotations:?}"
     );
+}
+
+/// A two-step secret in plaintext was never written by Onboard: a server refuses to start on
+/// one (sealing it would make a secret someone chose valid), and the reset the message names
+/// lets it start.
+#[tokio::test]
+async fn a_two_step_secret_stored_unsealed_stops_the_server_until_it_is_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = serve_args(dir.path().to_owned());
+    let store = startup::prepare(&args, Arc::new(SystemClock)).await.unwrap().app.store.clone();
+    let admin = store.admin_user_by_email(support::ADMIN_EMAIL).await.unwrap().unwrap();
+    store.enable_admin_two_step(&admin.id, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", 0, 0).await.unwrap();
+    let refused = startup::prepare(&args, Arc::new(SystemClock)).await.err().unwrap();
+    assert!(format!("{refused:#}").contains("reset-two-step"), "{refused:#}");
+    assert!(accounts::reset_two_step(store.as_ref(), &SystemClock, support::ADMIN_EMAIL).await.unwrap());
+    assert!(startup::prepare(&args, Arc::new(SystemClock)).await.is_ok());
 }

@@ -43,6 +43,7 @@ pub async fn sign_in(email: String, password: String, code: Option<String>, next
             Err(refused(axum::http::StatusCode::TOO_MANY_REQUESTS, held_off.to_string()))
         }
         Err(SignInError::CodeNeeded) => Err(refused(axum::http::StatusCode::UNAUTHORIZED, super::CODE_NEEDED)),
+        Err(blocked @ SignInError::TwoStepBlocked) => Err(refused(axum::http::StatusCode::FORBIDDEN, blocked.to_string())),
         Err(refusal) => Err(invalid(refusal.to_string())),
     }
 }

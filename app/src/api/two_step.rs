@@ -18,22 +18,32 @@ pub async fn two_step_sign_in() -> Result<TwoStepStatus, ServerFnError> {
 /// until [`enable_two_step`] gets a code from it.
 #[server(prefix = "/app/fn", endpoint = "new_two_step_setup")]
 pub async fn new_two_step_setup() -> Result<TwoStepSetup, ServerFnError> {
-    use crate::api::errors::user_error;
-    use crate::api::session::require_sign_in_to_set_up;
+    use crate::api::errors::{internal, user_error};
+    use crate::api::session::{app_state, require_sign_in_to_set_up, session};
     let administrator = require_sign_in_to_set_up().await?.administrator;
-    crate::services::accounts::new_two_step_setup(&administrator).map_err(user_error)
+    let (setup, pending) = crate::services::accounts::new_two_step_setup(&app_state()?, &administrator).map_err(user_error)?;
+    session().await?.insert(TWO_STEP_SETUP, pending).await.map_err(internal)?;
+    Ok(setup)
 }
 
-/// Turns two-step sign-in on with the `secret` the app was set up with and a `code` it shows,
-/// the `password` proving it is the administrator.
+/// The session key of the secret being set up ([`new_two_step_setup`]).
+#[cfg(feature = "ssr")]
+const TWO_STEP_SETUP: &str = "two_step_setup";
+
+/// Turns two-step sign-in on with the secret this session set up ([`new_two_step_setup`]) and a
+/// `code` the app shows, the `password` proving it is the administrator.
 #[server(prefix = "/app/fn", endpoint = "enable_two_step")]
-pub async fn enable_two_step(password: String, secret: String, code: String) -> Result<(), ServerFnError> {
-    use crate::api::session::{app_state, require_sign_in_to_set_up, sign_in_from};
-    let administrator = require_sign_in_to_set_up().await?.administrator;
-    let state = app_state()?;
-    crate::services::accounts::enable_two_step(&state, &administrator, &sign_in_from(), &password, &secret, &code)
+pub async fn enable_two_step(password: String, code: String) -> Result<(), ServerFnError> {
+    use crate::api::errors::internal;
+    use crate::api::session::{app_state, require_sign_in_to_set_up, session, sign_in_from};
+    let sign_in = require_sign_in_to_set_up().await?;
+    let (state, administrator, session) = (app_state()?, sign_in.administrator, session().await?);
+    // One that cannot be read is as none: set up again.
+    let pending = session.get(TWO_STEP_SETUP).await.ok().flatten();
+    crate::services::accounts::enable_two_step(&state, &administrator, &sign_in.id, &sign_in_from(), &password, pending, &code)
         .await
         .map_err(change_refused)?;
+    session.remove::<crate::services::accounts::PendingTwoStep>(TWO_STEP_SETUP).await.map_err(internal)?;
     tracing::info!(administrator = %administrator.email, "turned two-step sign-in on");
     Ok(())
 }
@@ -65,6 +75,8 @@ fn change_refused(error: crate::services::accounts::TwoStepChangeError) -> Serve
         }
         TwoStepChangeError::Password(_) => invalid("password: is not your password"),
         TwoStepChangeError::WrongCode => invalid(format!("code: {}", TwoStepChangeError::WrongCode)),
+        TwoStepChangeError::Blocked => refused(StatusCode::FORBIDDEN, format!("code: {}", TwoStepChangeError::Blocked)),
+        TwoStepChangeError::SetupExpired => refused(StatusCode::CONFLICT, format!("code: {}", TwoStepChangeError::SetupExpired)),
         TwoStepChangeError::Already(what) => refused(StatusCode::CONFLICT, what),
         TwoStepChangeError::Service(error) => user_error(error),
     }

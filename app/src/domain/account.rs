@@ -57,6 +57,8 @@ pub struct StoredTwoStep {
     /// Epoch seconds.
     pub enabled_at: i64,
     pub last_used_step: i64,
+    /// Wrong codes given since the last right one.
+    pub failed_codes: i32,
 }
 
 /// An administrator as the Administrators page lists them: nothing secret, nothing another

@@ -457,9 +457,13 @@ pub trait AdministratorStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Turns two-step sign-in off; whether it was on.
     async fn disable_admin_two_step(&self, administrator_id: &str) -> Result<bool, StoreError>;
-    /// Uses the code of time step `step`, atomically: false (nothing changed) when a code of
-    /// that step or a later one was used already, or two-step sign-in is off.
-    async fn use_admin_two_step(&self, administrator_id: &str, step: i64) -> Result<bool, StoreError>;
+    /// Uses the code of time step `step`, atomically, and forgets the wrong codes given: false
+    /// (nothing changed) when a code of that step or a later one was used already, `blocked_at`
+    /// wrong codes have been given, or two-step sign-in is off.
+    async fn use_admin_two_step(&self, administrator_id: &str, step: i64, blocked_at: i32) -> Result<bool, StoreError>;
+    /// Counts a wrong code, atomically; returns how many have been given since the last right
+    /// one (none while two-step sign-in is off).
+    async fn count_wrong_two_step_code(&self, administrator_id: &str) -> Result<Option<i32>, StoreError>;
     /// Epoch seconds until which sign-in as `email` is locked, if it is at `now_epoch`.
     async fn sign_in_locked_until(&self, email: &str, now_epoch: i64) -> Result<Option<i64>, StoreError>;
     /// Counts a sign-in attempt as `email` (an administrator's or not) before its password is

@@ -60,7 +60,7 @@ pub fn TwoStepSection() -> impl IntoView {
                                             .then(|| {
                                                 view! {
                                                     <p class="alert ok" role="status">
-                                                        "Two-step sign-in is on. Keep your authenticator app at hand: every sign-in needs it. "
+                                                        "Two-step sign-in is on, and your other sessions are signed out. Keep your authenticator app at hand: every sign-in needs it. "
                                                         {required().then(|| view! { <a href="/app">"Go on to the console"</a> })}
                                                     </p>
                                                 }
@@ -125,7 +125,6 @@ fn SetUp(setup: ServerAction<NewTwoStepSetup>, enable: ServerAction<EnableTwoSte
                     .into_any()
             }
             Some(TwoStepSetup { secret, uri: _, qr_code }) => {
-                let submitted = secret.clone();
                 view! {
                     <div class="two-step-setup">
                         <img
@@ -142,7 +141,6 @@ fn SetUp(setup: ServerAction<NewTwoStepSetup>, enable: ServerAction<EnableTwoSte
                     </div>
                     <CopyField label="Key, to type into the app" value=secret id="two-step-secret" />
                     <ActionForm action=enable attr:class="form-grid">
-                        <input type="hidden" name="secret" value=submitted />
                         <CodeAndPassword id="enable" code_label="Code from the app" error />
                         <div class="form-actions">
                             <button type="submit" class="button" disabled=pending>

@@ -29,8 +29,8 @@ pub use sign_in::{
     DEVICE_TRUST, SignInError, SignInFrom, SignedIn, forget_old_sign_in_attempts, forget_untrusted_devices, sign_in,
 };
 pub use two_step::{
-    TwoStepChangeError, disable_two_step, enable_two_step, must_set_up_two_step, new_two_step_setup, reset_two_step,
-    two_step_status,
+    PendingTwoStep, TwoStepChangeError, disable_two_step, enable_two_step, must_set_up_two_step, new_two_step_setup,
+    reset_two_step, two_step_status,
 };
 
 use passwords::acceptable_password_hash;

@@ -137,6 +137,9 @@ pub enum SignInError {
     /// The password was right and the code was not (or was used already).
     #[error("the code is not right: enter the one your authenticator app shows now")]
     WrongCode,
+    /// Too many wrong codes were given: an operator must reset two-step sign-in.
+    #[error("two-step sign-in is blocked after too many wrong codes: ask an operator to reset it, and change your password")]
+    TwoStepBlocked,
     #[error("too many failed sign-ins: try again in {minutes} minute(s)")]
     Locked { minutes: i64 },
     #[error("too many sign-ins from this address: try again in {seconds} second(s)")]
@@ -175,6 +178,7 @@ pub async fn sign_in(
         Err(SignInError::Invalid) => "refused",
         Err(SignInError::CodeNeeded) => "code_needed",
         Err(SignInError::WrongCode) => "code_refused",
+        Err(SignInError::TwoStepBlocked) => "code_blocked",
         Err(SignInError::Locked { .. }) => "locked",
         Err(SignInError::TooFrequent { .. }) => "throttled",
         Err(SignInError::Internal(_)) => "error",
@@ -246,9 +250,12 @@ pub(super) async fn checked_sign_in(
         };
         match second {
             // The attempt stays counted until the code comes, so the password cannot be tried
-            // here any faster than where no code is asked.
-            Some(two_step::Outcome::Needed) => return Err(SignInError::CodeNeeded),
+            // here any faster than where no code is asked; the last one before the lock locks.
+            Some(two_step::Outcome::Needed) if attempt < MAX_FAILED_SIGN_INS => return Err(SignInError::CodeNeeded),
+            Some(two_step::Outcome::Needed) => refusal = SignInError::CodeNeeded,
             Some(two_step::Outcome::Refused) => refusal = SignInError::WrongCode,
+            Some(two_step::Outcome::NowBlocked) => refusal = SignInError::TwoStepBlocked,
+            Some(two_step::Outcome::Blocked) => return Err(SignInError::TwoStepBlocked),
             None | Some(two_step::Outcome::Off | two_step::Outcome::Passed) => {
                 let device = counter.succeeded(store, &user, now).await.map_err(internal)?;
                 let password_mark = password_mark(&user.password_hash);
@@ -259,13 +266,32 @@ pub(super) async fn checked_sign_in(
         }
     }
     if an_administrators {
-        let event_type =
-            if attempt == MAX_FAILED_SIGN_INS { counter.lock_event() } else { AdministratorEventType::SignInRefused };
+        let event_type = match refusal {
+            SignInError::TwoStepBlocked => AdministratorEventType::SignInLocked,
+            _ if attempt == MAX_FAILED_SIGN_INS => counter.lock_event(),
+            _ => AdministratorEventType::SignInRefused,
+        };
         let mut event = NewAdministratorEvent::new(event_type, Some(&email), state.clock.now()).from_address(from.address);
-        if refusal == SignInError::WrongCode {
-            event.detail = Some("the password was right, the two-step code was not".to_owned());
-        }
+        event.detail = match refusal {
+            SignInError::WrongCode => Some("the password was right, the two-step code was not".to_owned()),
+            SignInError::TwoStepBlocked => Some(format!(
+                "two-step sign-in blocked after {} wrong codes in a row: the password is known; \
+                 reset both (onboard admin set-password, reset-two-step)",
+                two_step::WRONG_CODES_BLOCKING
+            )),
+            _ => None,
+        };
         record_off_the_request(state, event);
+    }
+    if refusal == SignInError::TwoStepBlocked {
+        tracing::warn!(%email, caller = ?from.address, "two-step sign-in blocked after repeated wrong codes");
+        // The address's lock too, when this was its last try, as for any failure.
+        if attempt == MAX_FAILED_SIGN_INS
+            && let Err(SignInError::Internal(detail)) = lock().await
+        {
+            return Err(SignInError::Internal(detail));
+        }
+        return Err(refusal);
     }
     if attempt == MAX_FAILED_SIGN_INS {
         return lock().await;

@@ -15,6 +15,12 @@ use crate::state::AppState;
 use crate::storage::{PrivateKeySlot, Store, StoreError};
 use crate::totp;
 
+/// Wrong codes in a row (the password right each time) after which two-step sign-in is
+/// blocked until an operator resets it (`onboard admin reset-two-step`). The password's own lock
+/// holds guessing to five tries a quarter of an hour, forgotten at each right password; this
+/// holds it for good: whoever gives wrong codes knows the password.
+pub const WRONG_CODES_BLOCKING: i32 = 10;
+
 /// What a sign-in's second step found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Outcome {
@@ -26,6 +32,10 @@ pub(super) enum Outcome {
     Passed,
     /// The code was not right, or its time step was used already.
     Refused,
+    /// As refused, and the wrong codes have now reached [`WRONG_CODES_BLOCKING`].
+    NowBlocked,
+    /// Too many wrong codes were given: no code is checked until an operator resets it.
+    Blocked,
 }
 
 /// Why two-step sign-in was not turned on or off.
@@ -37,6 +47,12 @@ pub enum TwoStepChangeError {
     /// The code was not the app's.
     #[error("the code is not right: enter the one your authenticator app shows now")]
     WrongCode,
+    /// No secret is being set up in this session, or it was shown too long ago.
+    #[error("set up your authenticator app again: the key shown has expired")]
+    SetupExpired,
+    /// Too many wrong codes were given: only an operator can turn it off now.
+    #[error("{}", SignInError::TwoStepBlocked)]
+    Blocked,
     /// It was on already (turning on), or off already (turning off).
     #[error("{0}")]
     Already(&'static str),
@@ -64,6 +80,9 @@ pub(super) async fn second_step(
     let Some(stored) = state.store.admin_two_step(&user.id).await? else {
         return Ok(Outcome::Off);
     };
+    if stored.failed_codes >= WRONG_CODES_BLOCKING {
+        return Ok(Outcome::Blocked);
+    }
     let Some(code) = code.filter(|code| !code.trim().is_empty()) else {
         return Ok(Outcome::Needed);
     };
@@ -71,11 +90,17 @@ pub(super) async fn second_step(
         .sealer
         .open(&stored.secret_sealed, &slot(&user.id).sealing_context())
         .map_err(|e| ServiceError::Internal(format!("an administrator's two-step secret {e}")))?;
-    let Some(step) = totp::matching_step(&secret, code, now).and_then(|step| i64::try_from(step).ok()) else {
-        return Ok(Outcome::Refused);
-    };
+    let step = totp::matching_step(&secret, code, now).and_then(|step| i64::try_from(step).ok());
     // Used once: a code seen over a shoulder, or replayed, is refused in its own step too.
-    Ok(if state.store.use_admin_two_step(&user.id, step).await? { Outcome::Passed } else { Outcome::Refused })
+    if let Some(step) = step
+        && state.store.use_admin_two_step(&user.id, step, WRONG_CODES_BLOCKING).await?
+    {
+        return Ok(Outcome::Passed);
+    }
+    Ok(match state.store.count_wrong_two_step_code(&user.id).await? {
+        Some(wrong) if wrong >= WRONG_CODES_BLOCKING => Outcome::NowBlocked,
+        _ => Outcome::Refused,
+    })
 }
 
 /// Whether the administrator signs in in two steps, and since when; and whether the deployment
@@ -94,18 +119,42 @@ pub async fn must_set_up_two_step(state: &AppState, administrator: &Administrato
     Ok(state.deployment.console_two_step_required && state.store.admin_two_step(&administrator.id).await?.is_none())
 }
 
+/// How long a secret shown for setting up an app waits for a code from it.
+const SETUP_MINUTES: i64 = 15;
+
+/// A secret being set up, as the administrator's session keeps it until a code from it turns
+/// two-step sign-in on: the server's own (never one the browser sends back), sealed (the
+/// session's row is in the database) and bound to the administrator, with when it was made.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PendingTwoStep {
+    sealed_secret: String,
+    made_at: i64,
+}
+
+fn setup_context(administrator_id: &str) -> String {
+    format!("administrator/{administrator_id}/two-step-setup")
+}
+
 /// A fresh secret for `administrator` to add to their authenticator app: as text, as the
-/// `otpauth://` address and as that address's QR code. Nothing is stored until
-/// [`enable_two_step`] is given a code from it.
-pub fn new_two_step_setup(administrator: &Administrator) -> Result<TwoStepSetup, ServiceError> {
+/// `otpauth://` address and as that address's QR code, to show; and as the session keeps it
+/// for [`enable_two_step`]. Nothing is stored until a code from it is given.
+pub fn new_two_step_setup(
+    state: &AppState,
+    administrator: &Administrator,
+) -> Result<(TwoStepSetup, PendingTwoStep), ServiceError> {
     use base64::Engine as _;
     let secret = totp::new_secret();
+    let sealed_secret = state
+        .sealer
+        .seal(&secret, &setup_context(&administrator.id))
+        .map_err(|e| ServiceError::Internal(format!("sealing a two-step secret being set up: {e}")))?;
+    let pending = PendingTwoStep { sealed_secret, made_at: state.clock.now().timestamp() };
     let uri = totp::enrolment_uri(&secret, &administrator.email)
         .ok_or_else(|| ServiceError::Internal("a new two-step secret makes no address".to_owned()))?;
     let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(|e| ServiceError::Internal(format!("the QR code: {e}")))?;
     let svg = qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).build();
     let qr_code = format!("data:image/svg+xml;base64,{}", base64::engine::general_purpose::STANDARD.encode(svg));
-    Ok(TwoStepSetup { secret: grouped(&secret), uri, qr_code })
+    Ok((TwoStepSetup { secret: grouped(&secret), uri, qr_code }, pending))
 }
 
 /// A base32 secret in groups of four, as people type it.
@@ -114,20 +163,32 @@ fn grouped(secret: &str) -> String {
     chars.chunks(4).map(|group| group.iter().collect::<String>()).collect::<Vec<_>>().join(" ")
 }
 
-/// The signed-in `administrator` turns two-step sign-in on with the `secret` of
-/// [`new_two_step_setup`] and a `code` their app made from it, proving it is them with their
-/// `password`. Recorded in the activity.
+/// The signed-in `administrator` turns two-step sign-in on with the secret their session keeps
+/// from [`new_two_step_setup`] (`pending`) and a `code` their app made from it, proving it is
+/// them with their `password`. Their sessions but `current_sign_in` (signed in with the password alone) end.
+/// Recorded in the activity.
 pub async fn enable_two_step(
     state: &AppState,
     administrator: &Administrator,
+    current_sign_in: &str,
     from: &SignInFrom,
     password: &str,
-    secret: &str,
+    pending: Option<PendingTwoStep>,
     code: &str,
 ) -> Result<(), TwoStepChangeError> {
-    let secret: String = secret.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
-    checked_sign_in(state, from, &administrator.email, password, SecondStep::NotAsked).await?;
+    // Before the password is checked, whose success would forget the failures counted so far.
+    if state.store.admin_two_step(&administrator.id).await?.is_some() {
+        return Err(TwoStepChangeError::Already("two-step sign-in is on already"));
+    }
     let now = state.clock.now();
+    let pending = pending
+        .filter(|pending| now.timestamp() - pending.made_at <= SETUP_MINUTES * 60)
+        .ok_or(TwoStepChangeError::SetupExpired)?;
+    let secret = state
+        .sealer
+        .open(&pending.sealed_secret, &setup_context(&administrator.id))
+        .map_err(|e| ServiceError::Internal(format!("a two-step secret being set up {e}")))?;
+    checked_sign_in(state, from, &administrator.email, password, SecondStep::NotAsked).await?;
     let step = totp::matching_step(&secret, code, now.timestamp())
         .and_then(|step| i64::try_from(step).ok())
         .ok_or(TwoStepChangeError::WrongCode)?;
@@ -140,8 +201,12 @@ pub async fn enable_two_step(
         Err(StoreError::Conflict) => return Err(TwoStepChangeError::Already("two-step sign-in is on already")),
         Err(other) => return Err(other.into()),
     }
+    // Sessions signed in with the password alone (a stolen password's among them, perhaps the
+    // reason for turning it on) end; this one, which proved the app's code, goes on.
+    state.store.end_console_sign_ins(&administrator.id, Some(current_sign_in)).await?;
     let by = Actor::Administrator { email: administrator.email.clone(), address: from.address };
-    activity::record(state.store.as_ref(), &by.did(AdministratorEventType::TwoStepEnabled, "authenticator app", now)).await;
+    let detail = "authenticator app; other sessions signed out";
+    activity::record(state.store.as_ref(), &by.did(AdministratorEventType::TwoStepEnabled, detail, now)).await;
     Ok(())
 }
 
@@ -159,6 +224,7 @@ pub async fn disable_two_step(
     match checked_sign_in(state, from, &administrator.email, password, SecondStep::Code(Some(code))).await {
         Ok(_) => {}
         Err(SignInError::WrongCode | SignInError::CodeNeeded) => return Err(TwoStepChangeError::WrongCode),
+        Err(SignInError::TwoStepBlocked) => return Err(TwoStepChangeError::Blocked),
         Err(other) => return Err(other.into()),
     }
     let now = state.clock.now();

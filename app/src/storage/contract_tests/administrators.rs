@@ -93,16 +93,25 @@ async fn two_step_sign_in_is_turned_on_and_off_and_each_codes_step_used_once() {
         };
         ok(store.insert_admin_user(&user).await);
         assert_eq!(ok(store.admin_two_step("u1").await), None);
-        assert!(!ok(store.use_admin_two_step("u1", 10).await), "off: no code is used");
+        assert!(!ok(store.use_admin_two_step("u1", 10, 5).await), "off: no code is used");
+        assert_eq!(ok(store.count_wrong_two_step_code("u1").await), None);
         ok(store.enable_admin_two_step("u1", "sealed", 300, 10).await);
         assert!(matches!(store.enable_admin_two_step("u1", "other", 301, 11).await, Err(StoreError::Conflict)));
-        let on = StoredTwoStep { secret_sealed: "sealed".to_owned(), enabled_at: 300, last_used_step: 10 };
+        let on = StoredTwoStep { secret_sealed: "sealed".to_owned(), enabled_at: 300, last_used_step: 10, failed_codes: 0 };
         assert_eq!(ok(store.admin_two_step("u1").await), Some(on.clone()));
-        assert!(!ok(store.use_admin_two_step("u1", 10).await), "the enabling code's step is used");
-        assert!(ok(store.use_admin_two_step("u1", 12).await));
-        assert!(!ok(store.use_admin_two_step("u1", 12).await), "once");
-        assert!(!ok(store.use_admin_two_step("u1", 11).await), "nor an earlier step after it");
-        assert_eq!(ok(store.admin_two_step("u1").await), Some(StoredTwoStep { last_used_step: 12, ..on }));
+        assert!(!ok(store.use_admin_two_step("u1", 10, 5).await), "the enabling code's step is used");
+        assert_eq!(ok(store.count_wrong_two_step_code("u1").await), Some(1));
+        assert_eq!(ok(store.count_wrong_two_step_code("u1").await), Some(2));
+        assert_eq!(ok(store.admin_two_step("u1").await).map(|stored| stored.failed_codes), Some(2));
+        assert!(!ok(store.use_admin_two_step("u1", 12, 2).await), "blocked at two wrong codes");
+        assert!(ok(store.use_admin_two_step("u1", 12, 5).await));
+        assert!(!ok(store.use_admin_two_step("u1", 12, 5).await), "once");
+        assert!(!ok(store.use_admin_two_step("u1", 11, 5).await), "nor an earlier step after it");
+        assert_eq!(
+            ok(store.admin_two_step("u1").await),
+            Some(StoredTwoStep { last_used_step: 12, ..on }),
+            "the wrong codes forgotten once a right one is given"
+        );
         assert!(ok(store.disable_admin_two_step("u1").await));
         assert!(!ok(store.disable_admin_two_step("u1").await), "off already");
         assert_eq!(ok(store.admin_two_step("u1").await), None);

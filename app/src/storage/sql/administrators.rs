@@ -109,7 +109,9 @@ macro_rules! administrator_store {
             }
 
             async fn admin_two_step(&self, administrator_id: &str) -> Result<Option<StoredTwoStep>, StoreError> {
-                let row = sqlx::query("select secret_sealed, enabled_at, last_used_step from admin_two_step where administrator_id = $1")
+                let row = sqlx::query(
+                    "select secret_sealed, enabled_at, last_used_step, failed_codes from admin_two_step where administrator_id = $1",
+                )
                     .bind(administrator_id)
                     .fetch_optional(&self.pool)
                     .await?;
@@ -118,6 +120,7 @@ macro_rules! administrator_store {
                         secret_sealed: row.try_get("secret_sealed")?,
                         enabled_at: row.try_get("enabled_at")?,
                         last_used_step: row.try_get("last_used_step")?,
+                        failed_codes: row.try_get("failed_codes")?,
                     })
                 })
                 .transpose()
@@ -148,13 +151,26 @@ macro_rules! administrator_store {
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn use_admin_two_step(&self, administrator_id: &str, step: i64) -> Result<bool, StoreError> {
-                let done = sqlx::query("update admin_two_step set last_used_step = $2 where administrator_id = $1 and last_used_step < $2")
-                    .bind(administrator_id)
-                    .bind(step)
-                    .execute(&self.pool)
-                    .await?;
+            async fn use_admin_two_step(&self, administrator_id: &str, step: i64, blocked_at: i32) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "update admin_two_step set last_used_step = $2, failed_codes = 0 \
+                     where administrator_id = $1 and last_used_step < $2 and failed_codes < $3",
+                )
+                .bind(administrator_id)
+                .bind(step)
+                .bind(blocked_at)
+                .execute(&self.pool)
+                .await?;
                 Ok(done.rows_affected() > 0)
+            }
+
+            async fn count_wrong_two_step_code(&self, administrator_id: &str) -> Result<Option<i32>, StoreError> {
+                Ok(sqlx::query_scalar::<_, i32>(
+                    "update admin_two_step set failed_codes = failed_codes + 1 where administrator_id = $1 returning failed_codes",
+                )
+                .bind(administrator_id)
+                .fetch_optional(&self.pool)
+                .await?)
             }
 
             async fn admin_user_count(&self) -> Result<i64, StoreError> {
