@@ -938,3 +938,36 @@ async fn settled_locks(state: &onboard::state::ServerState, count: usize) -> Vec
     }
     Vec::new()
 }
+
+/// Sign-ins presenting the same code at once: exactly one gets in, however they interleave (a
+/// step's code is used by one atomic write).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_code_presented_at_once_signs_in_once() {
+    use app::clock::Clock as _;
+    let (state, clock, _dir) = prepared().await;
+    let (app, from) = (&state.app, accounts::SignInFrom::default());
+    let signed_in = accounts::sign_in(app, &from, ADMIN_EMAIL, ADMIN_PASSWORD, None).await.unwrap();
+    let session = accounts::open_session(app, &signed_in, &accounts::SessionClient::default()).await.unwrap();
+    let (setup, pending) = accounts::new_two_step_setup(app, &signed_in.administrator).unwrap();
+    let secret = setup.secret.replace(' ', "");
+    let code = app_code(&secret, clock.now());
+    accounts::enable_two_step(app, &signed_in.administrator, &session, &from, ADMIN_PASSWORD, Some(pending), &code)
+        .await
+        .unwrap();
+    clock.advance(Duration::seconds(30));
+    let code = app_code(&secret, clock.now());
+    let attempts: Vec<_> = (0..4)
+        .map(|_| {
+            let (app, code) = (app.clone(), code.clone());
+            tokio::spawn(async move {
+                accounts::sign_in(&app, &accounts::SignInFrom::default(), ADMIN_EMAIL, ADMIN_PASSWORD, Some(&code)).await
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for attempt in attempts {
+        answers.push(attempt.await.unwrap());
+    }
+    assert_eq!(answers.iter().filter(|answer| answer.is_ok()).count(), 1, "{answers:?}");
+    assert!(answers.iter().filter(|answer| answer.is_err()).all(|answer| *answer == Err(SignInError::WrongCode)), "{answers:?}");
+}
