@@ -222,6 +222,10 @@ test.describe("signing in", () => {
     await section.getByRole("button", { name: "Set up an authenticator app" }).click();
     await expect(section.getByRole("img", { name: "QR code for your authenticator app" })).toBeVisible();
     const secret = await section.getByLabel("Key, to type into the app").inputValue();
+    await expect(section.getByRole("link", { name: "Open in an authenticator app on this device" })).toHaveAttribute(
+      "href",
+      new RegExp(`^otpauth://totp/Onboard:e2e-two-step%40bank\\.example\\?secret=${secret.replace(/ /g, "")}&issuer=Onboard$`),
+    );
     expect(secret).toMatch(/^([A-Z2-7]{4} ){7}[A-Z2-7]{4}$/);
     // A code from a minute ahead is not the app's now.
     await section.getByLabel("Code from the app").fill(totp(secret, 2));

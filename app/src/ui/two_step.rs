@@ -124,7 +124,7 @@ fn SetUp(setup: ServerAction<NewTwoStepSetup>, enable: ServerAction<EnableTwoSte
                 }
                     .into_any()
             }
-            Some(TwoStepSetup { secret, uri: _, qr_code }) => {
+            Some(TwoStepSetup { secret, uri, qr_code }) => {
                 view! {
                     <div class="two-step-setup">
                         <img
@@ -134,10 +134,16 @@ fn SetUp(setup: ServerAction<NewTwoStepSetup>, enable: ServerAction<EnableTwoSte
                             width="200"
                             height="200"
                         />
-                        <ol class="steps">
-                            <li>"Scan the QR code with an authenticator app (any that supports time-based codes), or type the key below into it."</li>
-                            <li>"Enter the six-digit code it shows for Onboard, and your password."</li>
-                        </ol>
+                        <div class="setup-steps">
+                            <ol class="steps">
+                                <li>"Scan the QR code with an authenticator app (any that supports time-based codes), or type the key below into it."</li>
+                                <li>"Enter the six-digit code it shows for Onboard, and your password."</li>
+                            </ol>
+                            // On a phone, the app is on the device showing the code: it opens the address.
+                            <a class="button secondary small" href=uri>
+                                "Open in an authenticator app on this device"
+                            </a>
+                        </div>
                     </div>
                     <CopyField label="Key, to type into the app" value=secret id="two-step-secret" />
                     <ActionForm action=enable attr:class="form-grid">
