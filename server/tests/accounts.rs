@@ -919,9 +919,13 @@ async fn ten_wrong_codes_in_a_row_block_two_step_sign_in_until_an_operator_reset
     assert_eq!(locks[1].as_deref(), Some("the password was right, the two-step code was not"), "then at the fifth wrong code");
     assert!(locks[2].as_deref().is_some_and(|detail| detail.contains("blocked after 10 wrong codes")), "{locks:?}");
 
+    let roster = accounts::administrators(app, None).await.unwrap();
+    assert_eq!(roster[0].two_step, app::domain::account::TwoStepState::Blocked, "the Administrators page says so");
+
     assert!(accounts::reset_two_step(app.store.as_ref(), app.clock.as_ref(), ADMIN_EMAIL).await.unwrap());
     clock.advance(Duration::minutes(16));
     assert!(sign_in(None).await.is_ok(), "the password alone after the reset");
+    assert_eq!(accounts::administrators(app, None).await.unwrap()[0].two_step, app::domain::account::TwoStepState::Off);
 }
 
 /// The details of the `sign_in_locked` events, oldest first, once there are `count`: they are

@@ -288,7 +288,7 @@ async fn administrators_are_listed_without_secrets_and_need_the_key() {
             "created_at": now(),
             "last_signed_in_at": null,
             "signed_in_sessions": 0,
-            "two_step": false,
+            "two_step": "off",
             "locked_until": null,
         }])
     );

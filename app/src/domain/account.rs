@@ -24,8 +24,19 @@ pub struct Administrator {
 pub struct AdminAccount {
     pub user: AdminUser,
     pub last_signed_in_at: Option<DateTime<Utc>>,
-    /// Whether they sign in with a code from an authenticator app too.
-    pub two_step: bool,
+    /// The wrong codes given since the last right one while they sign in with a code from an
+    /// authenticator app too; none while they do not.
+    pub two_step_wrong_codes: Option<i32>,
+}
+
+/// Whether an administrator signs in in two steps, as the Administrators page shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TwoStepState {
+    Off,
+    On,
+    /// Too many wrong codes in a row: no code is taken until an operator resets it.
+    Blocked,
 }
 
 /// Whether an administrator signs in in two steps: since when, if they do.
@@ -71,7 +82,7 @@ pub struct AdministratorOverview {
     /// How many sessions are signed in as them now.
     pub signed_in_sessions: u64,
     /// Whether they sign in with a code from an authenticator app too.
-    pub two_step: bool,
+    pub two_step: TwoStepState,
     /// Until when sign-in as their address is locked after failed attempts, if it is now.
     pub locked_until: Option<DateTime<Utc>>,
     /// Whether they are the administrator asking (left out when false, so the admin API, which

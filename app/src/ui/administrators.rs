@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use super::components::{Badge, error_message, minute};
 use super::layout::TopBar;
 use crate::api::administrators::list_administrators;
-use crate::domain::account::AdministratorOverview;
+use crate::domain::account::{AdministratorOverview, TwoStepState};
 
 /// The path of this page.
 pub const ADMINISTRATORS_PATH: &str = "/app/administrators";
@@ -81,10 +81,10 @@ fn AdministratorsTable(administrators: Vec<AdministratorOverview>) -> impl IntoV
                                     <td class="nowrap">{administrator.last_signed_in_at.map_or_else(|| "Never".to_owned(), minute)}</td>
                                     <td>{session_count(administrator.signed_in_sessions)}</td>
                                     <td>
-                                        {if administrator.two_step {
-                                            view! { <Badge text="On" tone="ok" /> }.into_any()
-                                        } else {
-                                            view! { <Badge text="Off" tone="neutral" /> }.into_any()
+                                        {match administrator.two_step {
+                                            TwoStepState::On => view! { <Badge text="On" tone="ok" /> },
+                                            TwoStepState::Off => view! { <Badge text="Off" tone="neutral" /> },
+                                            TwoStepState::Blocked => view! { <Badge text="Blocked: too many wrong codes" tone="bad" /> },
                                         }}
                                     </td>
                                     <td>

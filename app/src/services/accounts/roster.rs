@@ -5,7 +5,7 @@
 //! administer is decided on the command line (`onboard admin ...`).
 
 use super::sessions::{Window, signed_in_count};
-use crate::domain::account::{AdminAccount, Administrator, AdministratorOverview};
+use crate::domain::account::{AdminAccount, Administrator, AdministratorOverview, TwoStepState};
 use crate::services::ServiceError;
 use crate::state::AppState;
 
@@ -18,7 +18,7 @@ pub async fn administrators(
     let store = state.store.as_ref();
     let now = state.clock.now();
     let mut listed = Vec::new();
-    for AdminAccount { user, last_signed_in_at, two_step } in store.admin_accounts().await? {
+    for AdminAccount { user, last_signed_in_at, two_step_wrong_codes } in store.admin_accounts().await? {
         let sessions = signed_in_count(store, &user, Window::now(state)).await?;
         let locked_until = store
             .sign_in_locked_until(&user.email, now.timestamp())
@@ -30,7 +30,11 @@ pub async fn administrators(
             created_at: user.created_at,
             last_signed_in_at,
             signed_in_sessions: sessions,
-            two_step,
+            two_step: match two_step_wrong_codes {
+                None => TwoStepState::Off,
+                Some(wrong) if wrong >= super::two_step::WRONG_CODES_BLOCKING => TwoStepState::Blocked,
+                Some(_) => TwoStepState::On,
+            },
             locked_until,
         });
     }

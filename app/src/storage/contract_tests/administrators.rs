@@ -33,11 +33,11 @@ async fn administrators_and_sessions_are_kept() {
         ok(store.enable_admin_two_step("u1", "sealed", 40, 7).await);
         let accounts: Vec<_> = ok(store.admin_accounts().await)
             .into_iter()
-            .map(|account| (account.user, account.last_signed_in_at, account.two_step))
+            .map(|account| (account.user, account.last_signed_in_at, account.two_step_wrong_codes))
             .collect();
         assert_eq!(
             accounts,
-            [(other, None, false), (user.clone(), Some(at(40)), true)],
+            [(other, None, None), (user.clone(), Some(at(40)), Some(0))],
             "by address, with the last sign-in and whether two-step sign-in is on"
         );
         ok(store.disable_admin_two_step("u1").await);

@@ -83,7 +83,7 @@ macro_rules! administrator_store {
             async fn admin_accounts(&self) -> Result<Vec<AdminAccount>, StoreError> {
                 let rows = sqlx::query(
                     "select id, email, password_hash, created_at, last_signed_in_at, \
-                     exists (select 1 from admin_two_step where administrator_id = admin_user.id) as two_step \
+                     (select failed_codes from admin_two_step where administrator_id = admin_user.id) as two_step_wrong_codes \
                      from admin_user",
                 )
                 .fetch_all(&self.pool)
@@ -94,7 +94,7 @@ macro_rules! administrator_store {
                         Ok(AdminAccount {
                             user: Self::admin_user_from_row(row)?,
                             last_signed_in_at: row.try_get("last_signed_in_at")?,
-                            two_step: row.try_get("two_step")?,
+                            two_step_wrong_codes: row.try_get("two_step_wrong_codes")?,
                         })
                     })
                     .collect::<Result<Vec<_>, StoreError>>()?;
