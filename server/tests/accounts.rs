@@ -870,14 +870,9 @@ async fn once_two_step_sign_in_is_on_signing_in_needs_a_code_from_the_app() {
     );
 }
 
-/// Wrong codes in a row block two-step sign-in for good, beyond the address's lock (which
-/// forgets at every right password): whoever gives them knows the password. The block is in
-/// the activity, and only an operator's reset lifts it. The last try before the address's
-/// lock, answered with a request for the code, locks it as a failure would, recorded.
-#[tokio::test]
-async fn ten_wrong_codes_in_a_row_block_two_step_sign_in_until_an_operator_resets_it() {
+/// The administrator signed in, with two-step sign-in turned on; the app's secret.
+async fn two_step_turned_on(state: &onboard::state::ServerState, clock: &FixedClock) -> String {
     use app::clock::Clock as _;
-    let (state, clock, _dir) = prepared().await;
     let (app, from) = (&state.app, accounts::SignInFrom::default());
     let signed_in = accounts::sign_in(app, &from, ADMIN_EMAIL, ADMIN_PASSWORD, None).await.unwrap();
     let session = accounts::open_session(app, &signed_in, &accounts::SessionClient::default()).await.unwrap();
@@ -887,6 +882,19 @@ async fn ten_wrong_codes_in_a_row_block_two_step_sign_in_until_an_operator_reset
     accounts::enable_two_step(app, &signed_in.administrator, &session, &from, ADMIN_PASSWORD, Some(pending), &code)
         .await
         .unwrap();
+    secret
+}
+
+/// Wrong codes in a row block two-step sign-in for good, beyond the address's lock (which
+/// forgets at every right password): whoever gives them knows the password. The block is in
+/// the activity, and only an operator's reset lifts it. The last try before the address's
+/// lock, answered with a request for the code, locks it as a failure would, recorded.
+#[tokio::test]
+async fn ten_wrong_codes_in_a_row_block_two_step_sign_in_until_an_operator_resets_it() {
+    use app::clock::Clock as _;
+    let (state, clock, _dir) = prepared().await;
+    let (app, from) = (&state.app, accounts::SignInFrom::default());
+    let secret = two_step_turned_on(&state, &clock).await;
     let sign_in = |code: Option<String>| {
         let from = from.clone();
         async move { accounts::sign_in(app, &from, ADMIN_EMAIL, ADMIN_PASSWORD, code.as_deref()).await }
@@ -949,15 +957,8 @@ async fn settled_locks(state: &onboard::state::ServerState, count: usize) -> Vec
 async fn the_same_code_presented_at_once_signs_in_once() {
     use app::clock::Clock as _;
     let (state, clock, _dir) = prepared().await;
-    let (app, from) = (&state.app, accounts::SignInFrom::default());
-    let signed_in = accounts::sign_in(app, &from, ADMIN_EMAIL, ADMIN_PASSWORD, None).await.unwrap();
-    let session = accounts::open_session(app, &signed_in, &accounts::SessionClient::default()).await.unwrap();
-    let (setup, pending) = accounts::new_two_step_setup(app, &signed_in.administrator).unwrap();
-    let secret = setup.secret.replace(' ', "");
-    let code = app_code(&secret, clock.now());
-    accounts::enable_two_step(app, &signed_in.administrator, &session, &from, ADMIN_PASSWORD, Some(pending), &code)
-        .await
-        .unwrap();
+    let app = &state.app;
+    let secret = two_step_turned_on(&state, &clock).await;
     clock.advance(Duration::seconds(30));
     let code = app_code(&secret, clock.now());
     let attempts: Vec<_> = (0..4)
