@@ -976,3 +976,50 @@ async fn the_same_code_presented_at_once_signs_in_once() {
     assert_eq!(answers.iter().filter(|answer| answer.is_ok()).count(), 1, "{answers:?}");
     assert!(answers.iter().filter(|answer| answer.is_err()).all(|answer| *answer == Err(SignInError::WrongCode)), "{answers:?}");
 }
+
+/// A sign-in checked without a code just before two-step sign-in is turned on (its password
+/// right, the setting still off) does not get a session: recorded after the turning on, it is
+/// taken back and the code asked for; recorded before, turning it on ends it. A password
+/// changed in a session that passed a code keeps that session.
+#[tokio::test]
+async fn a_sign_in_racing_two_step_being_turned_on_gets_no_session() {
+    use app::api::session::{SessionError, current_sign_in, record_sign_in, signed_in_administrator};
+    use app::clock::Clock as _;
+    let (state, clock, _dir) = prepared().await;
+    let (app, from) = (&state.app, accounts::SignInFrom::default());
+    let client = accounts::SessionClient::default();
+    let new_session = || {
+        let sessions = app::console_sessions::ConsoleSessionStore::new(app.store.clone(), app.clock.clone());
+        tower_sessions::Session::new(None, Arc::new(sessions), None)
+    };
+
+    // Checked while two-step sign-in was off, recorded before it is turned on elsewhere.
+    let early = accounts::sign_in(app, &from, ADMIN_EMAIL, ADMIN_PASSWORD, None).await.unwrap();
+    assert!(!early.passed_two_step);
+    let early_session = new_session();
+    record_sign_in(app, &early_session, &early, &client).await.unwrap();
+    // Checked while it was off, recorded after it was turned on.
+    let late = accounts::sign_in(app, &from, ADMIN_EMAIL, ADMIN_PASSWORD, None).await.unwrap();
+    let secret = two_step_turned_on(&state, &clock).await;
+    assert_eq!(signed_in_administrator(&early_session, app, None).await.unwrap(), None, "ended by turning it on");
+    let late_session = new_session();
+    let refused = record_sign_in(app, &late_session, &late, &client).await;
+    assert!(matches!(refused, Err(SessionError::TwoStepTurnedOn)), "{refused:?}");
+    assert_eq!(current_sign_in(&late_session, app, None).await.unwrap(), None);
+    let admin = late.administrator.clone();
+    let listed = accounts::own_sessions(app, &admin, "").await.unwrap();
+    assert_eq!(listed.len(), 1, "only the session that turned it on: {listed:?}");
+
+    // With the code, a session; a new password changed in it keeps it.
+    clock.advance(Duration::seconds(30));
+    let code = app_code(&secret, clock.now());
+    let with_code = accounts::sign_in(app, &from, ADMIN_EMAIL, ADMIN_PASSWORD, Some(&code)).await.unwrap();
+    assert!(with_code.passed_two_step);
+    let session = new_session();
+    record_sign_in(app, &session, &with_code, &client).await.unwrap();
+    let new_password = "Another-Passw0rd-For-Testing!";
+    let changed = accounts::change_own_password(app, &admin, &from, ADMIN_PASSWORD, new_password).await.unwrap();
+    assert!(changed.passed_two_step, "the session changing it passed its code");
+    record_sign_in(app, &session, &changed, &client).await.unwrap();
+    assert_eq!(signed_in_administrator(&session, app, None).await.unwrap(), Some(admin));
+}

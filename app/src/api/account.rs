@@ -15,7 +15,7 @@ pub async fn change_password(
 ) -> Result<(), ServerFnError> {
     use crate::api::errors::{internal, invalid, refused, user_error};
     use crate::api::session::{
-        app_state, record_sign_in, require_administrator, session, session_client, sign_in_from, trust_browser,
+        SessionError, app_state, record_sign_in, require_administrator, session, session_client, sign_in_from, trust_browser,
     };
     use crate::services::accounts::{self, PasswordChangeError, SignInError};
     let administrator = require_administrator().await?;
@@ -27,14 +27,21 @@ pub async fn change_password(
         Ok(signed_in) => {
             trust_browser(&signed_in.device);
             tracing::info!(administrator = %administrator.email, "changed their console password");
-            if let Err(error) = record_sign_in(&state, &session().await?, &signed_in, &session_client()).await {
-                tracing::error!(%error, "a new password was set, but the session it was set in could not go on");
-                return Err(refused(
-                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "Your password was changed, but this session could not go on: sign in again with the new one.",
-                ));
+            match record_sign_in(&state, &session().await?, &signed_in, &session_client()).await {
+                Ok(()) => Ok(()),
+                Err(SessionError::TwoStepTurnedOn) => Err(refused(
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    "Your password was changed. Two-step sign-in was turned on meanwhile: sign in again with the new \
+                     password and a code from your authenticator app.",
+                )),
+                Err(error) => {
+                    tracing::error!(%error, "a new password was set, but the session it was set in could not go on");
+                    Err(refused(
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                        "Your password was changed, but this session could not go on: sign in again with the new one.",
+                    ))
+                }
             }
-            Ok(())
         }
         Err(PasswordChangeError::Current(SignInError::Invalid)) => Err(invalid("current_password: is not your password")),
         Err(PasswordChangeError::Current(SignInError::Internal(detail))) => Err(internal(detail)),

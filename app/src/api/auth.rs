@@ -25,13 +25,20 @@ pub fn safe_next(next: Option<&str>) -> &str {
 #[server(prefix = "/app/fn", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, code: Option<String>, next: Option<String>) -> Result<(), ServerFnError> {
     use crate::api::errors::{internal, invalid, refused};
-    use crate::api::session::{app_state, record_sign_in, session, session_client, sign_in_from, trust_browser};
+    use crate::api::session::{SessionError, app_state, record_sign_in, session, session_client, sign_in_from, trust_browser};
     use crate::services::accounts::{self, SignInError};
     let state = app_state()?;
     match accounts::sign_in(&state, &sign_in_from(), &email, &password, code.as_deref()).await {
         Ok(signed_in) => {
             trust_browser(&signed_in.device);
-            record_sign_in(&state, &session().await?, &signed_in, &session_client()).await.map_err(internal)?;
+            match record_sign_in(&state, &session().await?, &signed_in, &session_client()).await {
+                Ok(()) => {}
+                // Turned on while the password was checked: the code is asked for, as it now is.
+                Err(SessionError::TwoStepTurnedOn) => {
+                    return Err(refused(axum::http::StatusCode::UNAUTHORIZED, super::CODE_NEEDED));
+                }
+                Err(other) => return Err(internal(other)),
+            }
             tracing::info!(administrator = %signed_in.administrator.email, "signed in to the console");
             // One who must set up two-step sign-in first can do nothing else: to where they do.
             let must_set_up = accounts::must_set_up_two_step(&state, &signed_in.administrator).await;

@@ -30,6 +30,19 @@ pub enum SessionError {
     Session(#[from] tower_sessions::session::Error),
     #[error(transparent)]
     Store(#[from] crate::storage::StoreError),
+    /// The sign-in being recorded was checked without a code, and two-step sign-in has been
+    /// turned on since: it has no session.
+    #[error("{}", accounts::OpenSessionError::TwoStepTurnedOn)]
+    TwoStepTurnedOn,
+}
+
+impl From<accounts::OpenSessionError> for SessionError {
+    fn from(error: accounts::OpenSessionError) -> Self {
+        match error {
+            accounts::OpenSessionError::TwoStepTurnedOn => Self::TwoStepTurnedOn,
+            accounts::OpenSessionError::Store(error) => Self::Store(error),
+        }
+    }
 }
 
 /// What a session keeps about its sign-in.
@@ -99,11 +112,11 @@ pub async fn record_sign_in(
     let replaced = session.get::<SignInRecord>(SIGN_IN).await.ok().flatten();
     session.clear().await;
     session.cycle_id().await?;
-    let id = accounts::open_session(state, signed_in, client).await?;
-    session.insert(SIGN_IN, SignInRecord { id }).await?;
+    let opened = accounts::open_session(state, signed_in, client).await;
     if let Some(SignInRecord { id }) = replaced {
         accounts::forget_sign_in(state, &id).await;
     }
+    session.insert(SIGN_IN, SignInRecord { id: opened? }).await?;
     Ok(())
 }
 

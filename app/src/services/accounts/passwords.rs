@@ -83,6 +83,8 @@ async fn checked_password_change(
         return Err(ServiceError::from(SettingsError::new("new_password", "is the current password; choose another")).into());
     }
     acceptable_password("new_password", new).map_err(ServiceError::from)?;
+    // Read before the password is checked: on now, the session changing it passed its code.
+    let passed_two_step = state.store.admin_two_step(&administrator.id).await.map_err(ServiceError::from)?.is_some();
     let checked = checked_sign_in(state, from, &administrator.email, current, SecondStep::NotAsked).await?;
     let password_hash = hash(new.to_owned()).await.map_err(ServiceError::Internal)?;
     let (store, now) = (state.store.as_ref(), state.clock.now());
@@ -99,7 +101,7 @@ async fn checked_password_change(
     if let Err(error) = store.trust_device(device.hash().as_str(), &administrator.email, &password_hash, now.timestamp()).await {
         tracing::warn!(%error, "a new password was set, but the browser it was set from could not be trusted");
     }
-    Ok(SignedIn { administrator: administrator.clone(), password_mark: password_mark(&password_hash), device })
+    Ok(SignedIn { administrator: administrator.clone(), password_mark: password_mark(&password_hash), passed_two_step, device })
 }
 
 /// What follows a new password of `email`, once it is stored: `changed` recorded, the address's

@@ -80,8 +80,22 @@ pub struct SessionClient {
     pub user_agent: String,
 }
 
+/// Why a sign-in got no session.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenSessionError {
+    /// Two-step sign-in was turned on after the sign-in, made without a code, was checked.
+    #[error("two-step sign-in was turned on meanwhile: sign in again with a code from your authenticator app")]
+    TwoStepTurnedOn,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Records the sign-in a new session carries; returns its id, which the session keeps.
-pub async fn open_session(state: &AppState, signed_in: &SignedIn, client: &SessionClient) -> Result<String, StoreError> {
+///
+/// A sign-in made without a code is recorded first and then checked against two-step sign-in,
+/// so it cannot slip past its being turned on: turned on before that check, the record is
+/// taken back; after it, turning it on ends every session but its own, this one among them.
+pub async fn open_session(state: &AppState, signed_in: &SignedIn, client: &SessionClient) -> Result<String, OpenSessionError> {
     let now = state.clock.now();
     let sign_in = ConsoleSignIn {
         id: secrets::new_time_ordered_id(now),
@@ -93,6 +107,10 @@ pub async fn open_session(state: &AppState, signed_in: &SignedIn, client: &Sessi
         user_agent: kept_user_agent(&client.user_agent),
     };
     state.store.insert_console_sign_in(&sign_in).await?;
+    if !signed_in.passed_two_step && state.store.admin_two_step(&sign_in.administrator_id).await?.is_some() {
+        state.store.end_console_sign_in(&sign_in.administrator_id, &sign_in.id).await?;
+        return Err(OpenSessionError::TwoStepTurnedOn);
+    }
     Ok(sign_in.id)
 }
 

@@ -35,12 +35,17 @@ pub struct SignInFrom {
 }
 
 /// A successful sign-in: who, the mark of the password used ([`password_mark`]), which the
-/// session keeps, and the token the browser is trusted by from now on (the one it brought, or
-/// a new one), for [`DEVICE_TRUST`].
+/// session keeps, whether a code from the administrator's authenticator app was part of it, and
+/// the token the browser is trusted by from now on (the one it brought, or a new one), for
+/// [`DEVICE_TRUST`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
     pub administrator: Administrator,
     pub password_mark: String,
+    /// A code was given (changing a password: the session's sign-in had one). A sign-in
+    /// without one gets a session only if two-step sign-in is still off once the session is
+    /// recorded ([`super::open_session`]): it may have been turned on since it was checked.
+    pub passed_two_step: bool,
     pub device: Secret,
 }
 
@@ -258,9 +263,12 @@ pub(super) async fn checked_sign_in(
             Some(two_step::Outcome::Blocked) => return Err(SignInError::TwoStepBlocked),
             None | Some(two_step::Outcome::Off | two_step::Outcome::Passed) => {
                 let device = counter.succeeded(store, &user, now).await.map_err(internal)?;
-                let password_mark = password_mark(&user.password_hash);
-                let signed_in =
-                    SignedIn { administrator: Administrator { id: user.id, email: user.email }, password_mark, device };
+                let signed_in = SignedIn {
+                    administrator: Administrator { id: user.id, email: user.email },
+                    password_mark: password_mark(&user.password_hash),
+                    passed_two_step: second == Some(two_step::Outcome::Passed),
+                    device,
+                };
                 return Ok(Checked { signed_in, password_hash: user.password_hash });
             }
         }
