@@ -23,6 +23,8 @@ pub mod outbound;
 #[cfg(feature = "ssr")]
 pub mod policy;
 #[cfg(feature = "ssr")]
+pub mod recovery_codes;
+#[cfg(feature = "ssr")]
 pub mod sealing;
 #[cfg(feature = "ssr")]
 pub mod secrets;

@@ -237,6 +237,12 @@ test.describe("signing in", () => {
     await section.getByRole("button", { name: "Turn on two-step sign-in" }).click();
     await expect(section.locator("#two-step-state")).toContainText("On since");
     await expect(section.getByRole("img")).toHaveCount(0);
+    // Ten recovery codes, shown this once.
+    const recoveryCodes = await section.locator("#recovery-codes li").allTextContents();
+    expect(recoveryCodes).toHaveLength(10);
+    for (const recoveryCode of recoveryCodes) expect(recoveryCode).toMatch(/^[0-9a-z]{4}(-[0-9a-z]{4}){3}$/);
+    await expect(section.getByRole("link", { name: "Download" })).toHaveAttribute("download", "onboard-recovery-codes.txt");
+    await expect(section.locator("#recovery-codes-left")).toHaveText("You have 10 recovery codes left.");
     await snapshot(page, "two-step-on");
 
     // Another browser: the password, then the code.
@@ -260,6 +266,26 @@ test.describe("signing in", () => {
       await expect(laptopPage.locator("#two-step-state")).toContainText("On since");
     } finally {
       await laptop.close();
+    }
+
+    // A browser without the phone: a recovery code in place of the app's, once.
+    const lost = await browser.newContext();
+    const lostPage = await lost.newPage();
+    try {
+      await open(lostPage, "/app/login?next=%2Fapp%2Faccount");
+      await lostPage.getByLabel("E-mail address").fill(twoStepAdmin.email);
+      await lostPage.getByLabel("Password").fill(twoStepAdmin.password);
+      await lostPage.getByRole("button", { name: "Sign in" }).click();
+      await lostPage.getByRole("button", { name: "Lost your phone? Use a recovery code" }).click();
+      const recovery = lostPage.getByLabel("Recovery code");
+      await expect(recovery).toBeFocused();
+      await snapshot(lostPage, "sign-in-recovery-code");
+      await recovery.fill(recoveryCodes[0].toUpperCase());
+      await lostPage.getByRole("button", { name: "Sign in" }).click();
+      await expect(lostPage).toHaveURL(/\/app\/account$/);
+      await expect(lostPage.locator("#recovery-codes-left")).toHaveText("You have 9 recovery codes left.");
+    } finally {
+      await lost.close();
     }
     await open(page, "/app/administrators");
     const row = page.locator("#administrators tbody tr", { hasText: twoStepAdmin.email });

@@ -879,9 +879,11 @@ async fn two_step_turned_on(state: &onboard::state::ServerState, clock: &FixedCl
     let (setup, pending) = accounts::new_two_step_setup(app, &signed_in.administrator).unwrap();
     let secret = setup.secret.replace(' ', "");
     let code = app_code(&secret, clock.now());
-    accounts::enable_two_step(app, &signed_in.administrator, &session, &from, ADMIN_PASSWORD, Some(pending), &code)
-        .await
-        .unwrap();
+    let recovery_codes =
+        accounts::enable_two_step(app, &signed_in.administrator, &session, &from, ADMIN_PASSWORD, Some(pending), &code)
+            .await
+            .unwrap();
+    assert_eq!(recovery_codes.len(), app::recovery_codes::COUNT);
     secret
 }
 
@@ -1022,4 +1024,71 @@ async fn a_sign_in_racing_two_step_being_turned_on_gets_no_session() {
     assert!(changed.passed_two_step, "the session changing it passed its code");
     record_sign_in(app, &session, &changed, &client).await.unwrap();
     assert_eq!(signed_in_administrator(&session, app, None).await.unwrap(), Some(admin));
+}
+
+/// Turning two-step sign-in on gives ten recovery codes: each signs in once in place of the
+/// app's code (typed in any case, with spaces), recorded as such; a wrong one counts as a wrong
+/// code. New codes, made with the password and a code, replace them all; turning two-step
+/// sign-in off with one (a lost phone) takes the rest away.
+#[tokio::test]
+async fn a_recovery_code_signs_in_once_in_place_of_the_apps_code() {
+    use app::clock::Clock as _;
+    let (state, clock, _dir) = prepared().await;
+    let (app, from) = (&state.app, accounts::SignInFrom::default());
+    let signed_in = accounts::sign_in(app, &from, ADMIN_EMAIL, ADMIN_PASSWORD, None).await.unwrap();
+    let admin = signed_in.administrator.clone();
+    let session = accounts::open_session(app, &signed_in, &accounts::SessionClient::default()).await.unwrap();
+    let (setup, pending) = accounts::new_two_step_setup(app, &admin).unwrap();
+    let secret = setup.secret.replace(' ', "");
+    let codes =
+        accounts::enable_two_step(app, &admin, &session, &from, ADMIN_PASSWORD, Some(pending), &app_code(&secret, clock.now()))
+            .await
+            .unwrap();
+    let distinct: std::collections::HashSet<_> = codes.iter().collect();
+    assert_eq!(distinct.len(), 10);
+    assert!(codes.iter().all(|code| app::recovery_codes::normalised(code).is_some()), "{codes:?}");
+    let left = || async { accounts::two_step_status(app, &admin).await.unwrap().recovery_codes_left };
+    assert_eq!(left().await, 10);
+    let stored = app.store.admin_two_step(&admin.id).await.unwrap().unwrap();
+    assert!(!format!("{stored:?}").contains(&codes[0]), "only hashes are stored");
+
+    let sign_in = |code: String| {
+        let from = from.clone();
+        async move { accounts::sign_in(app, &from, ADMIN_EMAIL, ADMIN_PASSWORD, Some(&code)).await }
+    };
+    let typed = codes[0].to_uppercase().replace('-', " ");
+    let with_recovery = sign_in(typed).await.unwrap();
+    assert!(with_recovery.passed_two_step);
+    assert_eq!(sign_in(codes[0].clone()).await, Err(SignInError::WrongCode), "once");
+    assert_eq!(app.store.admin_two_step(&admin.id).await.unwrap().unwrap().failed_codes, 1, "counted as a wrong code");
+    assert_eq!(sign_in("0000-0000-0000-0000".to_owned()).await, Err(SignInError::WrongCode));
+    assert_eq!(left().await, 9);
+    let details = |kind: Kind| async move {
+        let events = app.store.administrator_events(&AdministratorEventFilter::default()).await.unwrap();
+        events.into_iter().filter(|e| e.event.event_type == kind).filter_map(|e| e.event.detail).collect::<Vec<_>>()
+    };
+    assert_eq!(details(Kind::SignedIn).await, ["with a recovery code in place of the app's; 9 left"], "recorded as such");
+
+    // New codes, with the password and a code from the app; the old ones no longer work.
+    clock.advance(Duration::seconds(30));
+    let refused = accounts::replace_recovery_codes(app, &admin, &from, ADMIN_PASSWORD, "0000-0000-0000-0000").await;
+    assert!(matches!(refused, Err(accounts::TwoStepChangeError::WrongCode)), "{refused:?}");
+    let new_codes =
+        accounts::replace_recovery_codes(app, &admin, &from, ADMIN_PASSWORD, &app_code(&secret, clock.now())).await.unwrap();
+    assert_eq!(left().await, 10);
+    assert!(new_codes.iter().all(|code| !codes.contains(code)));
+    assert_eq!(sign_in(codes[1].clone()).await, Err(SignInError::WrongCode), "replaced");
+    assert!(sign_in(new_codes[0].clone()).await.is_ok());
+
+    // A lost phone: off with a recovery code, and the others go with it.
+    accounts::disable_two_step(app, &admin, &from, ADMIN_PASSWORD, &new_codes[1]).await.unwrap();
+    assert_eq!(accounts::two_step_status(app, &admin).await.unwrap().enabled_at, None);
+    assert_eq!(left().await, 0);
+    let (again, pending) = accounts::new_two_step_setup(app, &admin).unwrap();
+    let again_secret = again.secret.replace(' ', "");
+    clock.advance(Duration::seconds(30));
+    let code = app_code(&again_secret, clock.now());
+    accounts::enable_two_step(app, &admin, &session, &from, ADMIN_PASSWORD, Some(pending), &code).await.unwrap();
+    assert_eq!(sign_in(new_codes[2].clone()).await, Err(SignInError::WrongCode), "gone with the old app");
+    assert_eq!(details(Kind::RecoveryCodesReplaced).await, ["the earlier ones no longer work"]);
 }

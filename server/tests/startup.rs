@@ -293,7 +293,7 @@ async fn a_two_step_secret_stored_unsealed_stops_the_server_until_it_is_reset() 
     let args = serve_args(dir.path().to_owned());
     let store = startup::prepare(&args, Arc::new(SystemClock)).await.unwrap().app.store.clone();
     let admin = store.admin_user_by_email(support::ADMIN_EMAIL).await.unwrap().unwrap();
-    store.enable_admin_two_step(&admin.id, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", 0, 0).await.unwrap();
+    store.enable_admin_two_step(&admin.id, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", 0, 0, &[]).await.unwrap();
     let refused = startup::prepare(&args, Arc::new(SystemClock)).await.err().unwrap();
     assert!(format!("{refused:#}").contains("reset-two-step"), "{refused:#}");
     assert!(accounts::reset_two_step(store.as_ref(), &SystemClock, support::ADMIN_EMAIL).await.unwrap());

@@ -1,5 +1,5 @@
 //! The signed-in administrator's two-step sign-in: whether it is on, setting up an
-//! authenticator app, and turning it on or off.
+//! authenticator app, turning it on or off, and its recovery codes.
 
 use leptos::prelude::*;
 
@@ -31,21 +31,45 @@ pub async fn new_two_step_setup() -> Result<TwoStepSetup, ServerFnError> {
 const TWO_STEP_SETUP: &str = "two_step_setup";
 
 /// Turns two-step sign-in on with the secret this session set up ([`new_two_step_setup`]) and a
-/// `code` the app shows, the `password` proving it is the administrator.
+/// `code` the app shows, the `password` proving it is the administrator. Answers the recovery
+/// codes, shown this once.
 #[server(prefix = "/app/fn", endpoint = "enable_two_step")]
-pub async fn enable_two_step(password: String, code: String) -> Result<(), ServerFnError> {
+pub async fn enable_two_step(password: String, code: String) -> Result<Vec<String>, ServerFnError> {
     use crate::api::errors::internal;
     use crate::api::session::{app_state, require_sign_in_to_set_up, session, sign_in_from};
     let sign_in = require_sign_in_to_set_up().await?;
     let (state, administrator, session) = (app_state()?, sign_in.administrator, session().await?);
     // One that cannot be read is as none: set up again.
     let pending = session.get(TWO_STEP_SETUP).await.ok().flatten();
-    crate::services::accounts::enable_two_step(&state, &administrator, &sign_in.id, &sign_in_from(), &password, pending, &code)
-        .await
-        .map_err(change_refused)?;
+    let recovery_codes = crate::services::accounts::enable_two_step(
+        &state,
+        &administrator,
+        &sign_in.id,
+        &sign_in_from(),
+        &password,
+        pending,
+        &code,
+    )
+    .await
+    .map_err(change_refused)?;
     session.remove::<crate::services::accounts::PendingTwoStep>(TWO_STEP_SETUP).await.map_err(internal)?;
     tracing::info!(administrator = %administrator.email, "turned two-step sign-in on");
-    Ok(())
+    Ok(recovery_codes)
+}
+
+/// Replaces the signed-in administrator's recovery codes, with the `password` and a `code`.
+/// Answers the new ones, shown this once.
+#[server(prefix = "/app/fn", endpoint = "new_recovery_codes")]
+pub async fn new_recovery_codes(password: String, code: String) -> Result<Vec<String>, ServerFnError> {
+    use crate::api::session::{app_state, require_administrator, sign_in_from};
+    let administrator = require_administrator().await?;
+    let state = app_state()?;
+    let recovery_codes =
+        crate::services::accounts::replace_recovery_codes(&state, &administrator, &sign_in_from(), &password, &code)
+            .await
+            .map_err(change_refused)?;
+    tracing::info!(administrator = %administrator.email, "made new two-step recovery codes");
+    Ok(recovery_codes)
 }
 
 /// Turns two-step sign-in off, with the `password` and a `code` from the app.

@@ -43,6 +43,8 @@ pub enum TwoStepState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TwoStepStatus {
     pub enabled_at: Option<DateTime<Utc>>,
+    /// Recovery codes not used yet (none while it is off).
+    pub recovery_codes_left: u32,
     /// Whether the deployment requires every administrator to sign in in two steps.
     pub required: bool,
 }
@@ -70,6 +72,8 @@ pub struct StoredTwoStep {
     pub last_used_step: i64,
     /// Wrong codes given since the last right one.
     pub failed_codes: i32,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: i64,
 }
 
 /// An administrator as the Administrators page lists them: nothing secret, nothing another

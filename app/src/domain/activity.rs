@@ -40,6 +40,8 @@ pub enum AdministratorEventType {
     TwoStepEnabled,
     /// Two-step sign-in was turned off: by the administrator, or reset on the command line.
     TwoStepDisabled,
+    /// An administrator replaced their two-step sign-in's recovery codes.
+    RecoveryCodesReplaced,
     /// A workspace was created.
     WorkspaceCreated,
     /// Software was enrolled with a tenant's sandbox directory (a sandbox TPP made in the
@@ -60,7 +62,7 @@ pub enum AdministratorEventType {
 }
 
 impl AdministratorEventType {
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 18] = [
         Self::SignedIn,
         Self::SignInRefused,
         Self::SignInLocked,
@@ -71,6 +73,7 @@ impl AdministratorEventType {
         Self::PasswordChanged,
         Self::TwoStepEnabled,
         Self::TwoStepDisabled,
+        Self::RecoveryCodesReplaced,
         Self::WorkspaceCreated,
         Self::SandboxSoftwareEnrolled,
         Self::SandboxStatementIssued,
@@ -92,6 +95,7 @@ impl AdministratorEventType {
             Self::PasswordChanged => "password_changed",
             Self::TwoStepEnabled => "two_step_enabled",
             Self::TwoStepDisabled => "two_step_disabled",
+            Self::RecoveryCodesReplaced => "recovery_codes_replaced",
             Self::WorkspaceCreated => "workspace_created",
             Self::SandboxSoftwareEnrolled => "sandbox_software_enrolled",
             Self::SandboxStatementIssued => "sandbox_statement_issued",

@@ -447,14 +447,33 @@ pub trait AdministratorStore: Send + Sync {
     /// The administrator's two-step sign-in, while it is on.
     async fn admin_two_step(&self, administrator_id: &str) -> Result<Option<StoredTwoStep>, StoreError>;
     /// Turns two-step sign-in on for the administrator, the code that proved the app's
-    /// `used_step` counting as used; [`StoreError::Conflict`] if it is on already.
+    /// `used_step` counting as used, with recovery codes of `recovery_code_hashes`;
+    /// [`StoreError::Conflict`] if it is on already.
     async fn enable_admin_two_step(
         &self,
         administrator_id: &str,
         secret_sealed: &str,
         at: i64,
         used_step: i64,
+        recovery_code_hashes: &[SecretHash],
     ) -> Result<(), StoreError>;
+    /// Replaces the administrator's recovery codes with those of `recovery_code_hashes`, all at
+    /// once; false (nothing changed) while two-step sign-in is off.
+    async fn replace_recovery_codes(
+        &self,
+        administrator_id: &str,
+        recovery_code_hashes: &[SecretHash],
+    ) -> Result<bool, StoreError>;
+    /// Uses the recovery code of `code_hash`, atomically, and forgets the wrong codes given;
+    /// returns how many codes are left, or none (nothing changed) when it is not one of theirs
+    /// (or was used already), `blocked_at` wrong codes have been given, or two-step sign-in is
+    /// off.
+    async fn use_recovery_code(
+        &self,
+        administrator_id: &str,
+        code_hash: &SecretHash,
+        blocked_at: i32,
+    ) -> Result<Option<i64>, StoreError>;
     /// Turns two-step sign-in off; whether it was on.
     async fn disable_admin_two_step(&self, administrator_id: &str) -> Result<bool, StoreError>;
     /// Uses the code of time step `step`, atomically, and forgets the wrong codes given: false

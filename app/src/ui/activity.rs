@@ -14,7 +14,7 @@ use crate::domain::activity::AdministratorEvent;
 /// The path of this page.
 pub const ACTIVITY_PATH: &str = "/app/activity";
 
-const TYPES: [(&str, &str); 17] = [
+const TYPES: [(&str, &str); 18] = [
     ("signed_in", "Signed in"),
     ("sign_in_refused", "Sign-in refused"),
     ("sign_in_locked", "Address locked"),
@@ -25,6 +25,7 @@ const TYPES: [(&str, &str); 17] = [
     ("password_changed", "Password changed"),
     ("two_step_enabled", "Two-step sign-in on"),
     ("two_step_disabled", "Two-step sign-in off"),
+    ("recovery_codes_replaced", "New recovery codes"),
     ("workspace_created", "Workspace created"),
     ("sandbox_software_enrolled", "Sandbox software enrolled"),
     ("sandbox_statement_issued", "Sandbox statement issued"),

@@ -342,8 +342,22 @@ const COPIED_SECONDS: u64 = 2;
 /// A read-only value with a button that copies it.
 #[component]
 pub fn CopyField(#[prop(into)] label: String, #[prop(into)] value: String, #[prop(into)] id: String) -> impl IntoView {
+    let label_for = id.clone();
+    view! {
+        <div class="copy-field">
+            <label for=label_for>{label}</label>
+            <div class="copy-row">
+                <input id=id readonly value=value.clone() class="mono" />
+                <CopyButton text=value label="Copy" />
+            </div>
+        </div>
+    }
+}
+
+/// A button that copies `text` to the clipboard, saying so for a moment.
+#[component]
+pub fn CopyButton(#[prop(into)] text: String, label: &'static str) -> impl IntoView {
     let copied = RwSignal::new(false);
-    let text = value.clone();
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
         {
@@ -356,17 +370,10 @@ pub fn CopyField(#[prop(into)] label: String, #[prop(into)] value: String, #[pro
         copied.set(true);
         set_timeout(move || _ = copied.try_set(false), std::time::Duration::from_secs(COPIED_SECONDS));
     };
-    let label_for = id.clone();
     view! {
-        <div class="copy-field">
-            <label for=label_for>{label}</label>
-            <div class="copy-row">
-                <input id=id readonly value=value class="mono" />
-                <button type="button" class="button secondary small" on:click=copy>
-                    {move || if copied.get() { "Copied" } else { "Copy" }}
-                </button>
-            </div>
-        </div>
+        <button type="button" class="button secondary small" on:click=copy>
+            {move || if copied.get() { "Copied" } else { label }}
+        </button>
     }
 }
 

@@ -17,6 +17,8 @@ pub fn LoginPage() -> impl IntoView {
     // Once the password was right for an administrator who signs in in two steps, the code is
     // asked for; the address and password stay as typed and are sent again with it.
     let asks_code = RwSignal::new(false);
+    // A recovery code in place of the app's (a lost phone).
+    let recovery = RwSignal::new(false);
     Effect::new(move |_| {
         if error().as_deref() == Some(crate::api::CODE_NEEDED) {
             asks_code.set(true);
@@ -48,9 +50,33 @@ pub fn LoginPage() -> impl IntoView {
                     </div>
                     <Show when=move || asks_code.get()>
                         <div class="field">
-                            <label for="code">"Code from your authenticator app"</label>
-                            <CodeInput id="code" />
-                            <p class="hint">"Two-step sign-in is on for this account: the six digits your app shows for Onboard now."</p>
+                            {move || {
+                                if recovery.get() {
+                                    view! {
+                                        <label for="code">"Recovery code"</label>
+                                        <CodeInput id="code" recovery=true />
+                                        <p class="hint">"One of the codes you saved when you turned two-step sign-in on; each works once."</p>
+                                    }
+                                        .into_any()
+                                } else {
+                                    view! {
+                                        <label for="code">"Code from your authenticator app"</label>
+                                        <CodeInput id="code" />
+                                        <p class="hint">"Two-step sign-in is on for this account: the six digits your app shows for Onboard now."</p>
+                                    }
+                                        .into_any()
+                                }
+                            }}
+                            <button
+                                type="button"
+                                class="link-button"
+                                on:click=move |_| {
+                                    recovery.update(|recovery| *recovery = !*recovery);
+                                    request_animation_frame(focus_code);
+                                }
+                            >
+                                {move || if recovery.get() { "Use a code from the app instead" } else { "Lost your phone? Use a recovery code" }}
+                            </button>
                         </div>
                     </Show>
                     {move || problem().map(|message| view! { <div class="alert error" role="alert" id="sign-in-error">{message}</div> })}

@@ -1,10 +1,11 @@
 //! The account page's two-step sign-in: whether it is on; setting up an authenticator app (a
-//! QR code, or the secret to type) and turning it on with a code from it; turning it off.
+//! QR code, or the secret to type) and turning it on with a code from it; its recovery codes,
+//! shown once when made; turning it off.
 
 use leptos::prelude::*;
 
-use super::components::{Badge, CopyField, FieldMessage, FormMessage, field_error, minute};
-use crate::api::two_step::{DisableTwoStep, EnableTwoStep, NewTwoStepSetup, two_step_sign_in};
+use super::components::{Badge, CopyButton, CopyField, FieldMessage, FormMessage, field_error, minute};
+use crate::api::two_step::{DisableTwoStep, EnableTwoStep, NewRecoveryCodes, NewTwoStepSetup, two_step_sign_in};
 use crate::domain::account::{MAX_PASSWORD_BYTES, TwoStepSetup};
 
 #[component]
@@ -12,13 +13,20 @@ pub fn TwoStepSection() -> impl IntoView {
     let enable = ServerAction::<EnableTwoStep>::new();
     let disable = ServerAction::<DisableTwoStep>::new();
     let setup = ServerAction::<NewTwoStepSetup>::new();
+    let new_codes = ServerAction::<NewRecoveryCodes>::new();
     let turned_on = move || enable.value().get().is_some_and(|result| result.is_ok());
     let turned_off = move || disable.value().get().is_some_and(|result| result.is_ok());
+    let codes_made = move || new_codes.value().get().is_some_and(|result| result.is_ok());
     // Read again after a change, not after a refusal: the form, with what was typed, stays.
     let changes = RwSignal::new(0_u32);
     Effect::new(move |_| {
-        if turned_on() || turned_off() {
+        if turned_on() || turned_off() || codes_made() {
             changes.update(|changes| *changes += 1);
+        }
+        // Codes are shown once: gone from the page once it is off.
+        if turned_off() {
+            enable.value().set(None);
+            new_codes.value().set(None);
         }
         // Once on, the secret shown for setting up is gone from the page; turning it on again
         // later starts from a fresh one.
@@ -28,6 +36,8 @@ pub fn TwoStepSection() -> impl IntoView {
     });
     let status = Resource::new(move || changes.get(), |_| two_step_sign_in());
     let enabled = move || status.get().and_then(Result::ok).map(|status| status.enabled_at);
+    let codes_left = move || status.get().and_then(Result::ok).map_or(0, |status| status.recovery_codes_left);
+    let codes_shown = move || new_codes.value().get().and_then(Result::ok).or_else(|| enable.value().get().and_then(Result::ok));
     let required = move || status.get().and_then(Result::ok).is_some_and(|status| status.required);
     view! {
         <section class="card" aria-labelledby="two-step-title">
@@ -66,6 +76,8 @@ pub fn TwoStepSection() -> impl IntoView {
                                                 }
                                             })
                                     }}
+                                    {move || codes_shown().map(|codes| view! { <RecoveryCodes codes /> })}
+                                    <RecoveryCodesLeft left=codes_left() new_codes />
                                     <TurnOff disable />
                                 }
                                     .into_any()
@@ -161,33 +173,95 @@ fn SetUp(setup: ServerAction<NewTwoStepSetup>, enable: ServerAction<EnableTwoSte
     }
 }
 
-/// Turning it off: a code from the app and the password.
+/// Recovery codes just made, shown this once, to copy or download.
+#[component]
+fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
+    let text = codes.join("\n");
+    // Only [0-9a-z-] and line ends: nothing else to escape.
+    let download = format!("data:text/plain;charset=utf-8,{}%0A", text.replace('\n', "%0A"));
+    view! {
+        <div class="recovery-codes" id="recovery-codes" role="region" aria-labelledby="recovery-codes-title">
+            <h3 id="recovery-codes-title">"Your recovery codes"</h3>
+            <p class="hint">
+                "If you lose your phone, each of these signs you in once in place of a code from the app. Keep them apart from your phone (in a password manager, or printed): this is the only time they are shown."
+            </p>
+            <ul class="code-list mono">{codes.into_iter().map(|code| view! { <li>{code}</li> }).collect_view()}</ul>
+            <div class="form-actions">
+                <CopyButton text label="Copy the codes" />
+                <a class="button secondary small" href=download download="onboard-recovery-codes.txt">
+                    "Download"
+                </a>
+            </div>
+        </div>
+    }
+}
+
+/// How many recovery codes are left, and making new ones (which ends the old ones) with a code
+/// and the password.
+#[component]
+fn RecoveryCodesLeft(left: u32, new_codes: ServerAction<NewRecoveryCodes>) -> impl IntoView {
+    let error = Signal::derive(move || new_codes.value().get().and_then(Result::err).map(|e| field_error(&e)));
+    let pending = new_codes.pending();
+    let (tone, state) = match left {
+        0 => ("alert warning", "You have no recovery codes: make some, so a lost phone does not lock you out.".to_owned()),
+        1 => ("alert warning", "You have 1 recovery code left: make new ones soon.".to_owned()),
+        2 => ("alert warning", "You have 2 recovery codes left: make new ones soon.".to_owned()),
+        left => ("muted", format!("You have {left} recovery codes left.")),
+    };
+    view! {
+        <h3 class="subheading">"Recovery codes"</h3>
+        <p class=tone id="recovery-codes-left">{state}</p>
+        <details class="inline-form">
+            <summary>"Make new recovery codes"</summary>
+            <p class="hint">"New codes replace all the earlier ones, used or not."</p>
+            <ActionForm action=new_codes attr:class="form-grid">
+                <CodeAndPassword id="new-codes" code_label="Code from your app, or a recovery code" recovery=true error />
+                <div class="form-actions">
+                    <button type="submit" class="button secondary" disabled=pending>
+                        {move || if pending.get() { "Making…" } else { "Make new recovery codes" }}
+                    </button>
+                </div>
+            </ActionForm>
+        </details>
+    }
+}
+
+/// Turning it off: a code (from the app, or a recovery code) and the password.
 #[component]
 fn TurnOff(disable: ServerAction<DisableTwoStep>) -> impl IntoView {
     let error = Signal::derive(move || disable.value().get().and_then(Result::err).map(|e| field_error(&e)));
     let pending = disable.pending();
     view! {
-        <p class="hint spaced">"To turn it off, enter a code from your app and your password."</p>
+        <h3 class="subheading">"Turn it off"</h3>
+        <p class="hint">"Enter a code from your app (or a recovery code) and your password."</p>
         <ActionForm action=disable attr:class="form-grid">
-            <CodeAndPassword id="disable" code_label="Code from your app" error />
+            <CodeAndPassword id="disable" code_label="Code from your app, or a recovery code" recovery=true error />
             <div class="form-actions">
                 <button type="submit" class="button secondary" disabled=pending>
                     {move || if pending.get() { "Turning off…" } else { "Turn off two-step sign-in" }}
                 </button>
-                <span class="hint">"Lost your phone? An operator turns it off with onboard admin reset-two-step."</span>
+                <span class="hint">
+                    "Lost your phone? Use a recovery code here, then set up the app again. Without one, an operator turns it off with onboard admin reset-two-step."
+                </span>
             </div>
         </ActionForm>
     }
 }
 
-/// A code from the app and the administrator's password, each with its message, as turning
-/// two-step sign-in on and off ask for them (`{id}-code`, `{id}-password`).
+/// A code and the administrator's password, each with its message, as two-step sign-in's
+/// changes ask for them (`{id}-code`, `{id}-password`); with `recovery`, a recovery code is
+/// taken in place of the app's.
 #[component]
-fn CodeAndPassword(id: &'static str, code_label: &'static str, error: Signal<Option<(Option<String>, String)>>) -> impl IntoView {
+fn CodeAndPassword(
+    id: &'static str,
+    code_label: &'static str,
+    #[prop(optional)] recovery: bool,
+    error: Signal<Option<(Option<String>, String)>>,
+) -> impl IntoView {
     view! {
         <div class="field">
             <label for=format!("{id}-code")>{code_label}</label>
-            <CodeInput id=format!("{id}-code") />
+            <CodeInput id=format!("{id}-code") recovery />
             <FieldMessage field="code" error />
         </div>
         <div class="field">
@@ -207,8 +281,26 @@ fn CodeAndPassword(id: &'static str, code_label: &'static str, error: Signal<Opt
 }
 
 /// The input of a code from an authenticator app (`name="code"`): six digits, a space
-/// allowed as apps show them, offered by the phone's one-time-code autofill.
+/// allowed as apps show them, offered by the phone's one-time-code autofill. With `recovery`,
+/// a recovery code is taken too (letters, digits and hyphens: `7k2m-q9xd-4hvt-0bcn`).
 #[component]
-pub(super) fn CodeInput(#[prop(into)] id: String) -> impl IntoView {
-    view! { <input id=id name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="7" required /> }
+pub(super) fn CodeInput(#[prop(into)] id: String, #[prop(optional)] recovery: bool) -> impl IntoView {
+    if recovery {
+        view! {
+            <input
+                id=id
+                name="code"
+                class="mono"
+                autocomplete="off"
+                autocapitalize="none"
+                spellcheck="false"
+                maxlength="24"
+                required
+            />
+        }
+        .into_any()
+    } else {
+        view! { <input id=id name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="7" required /> }
+            .into_any()
+    }
 }

@@ -30,7 +30,7 @@ pub use sign_in::{
 };
 pub use two_step::{
     PendingTwoStep, TwoStepChangeError, disable_two_step, enable_two_step, must_set_up_two_step, new_two_step_setup,
-    reset_two_step, two_step_status,
+    replace_recovery_codes, reset_two_step, two_step_status,
 };
 
 use passwords::acceptable_password_hash;

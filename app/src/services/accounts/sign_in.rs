@@ -169,15 +169,20 @@ pub async fn sign_in(
     password: &str,
     code: Option<&str>,
 ) -> Result<SignedIn, SignInError> {
-    let answer = checked_sign_in(state, from, email, password, SecondStep::Code(code)).await.map(|checked| checked.signed_in);
-    if let Ok(signed_in) = &answer {
+    let checked = checked_sign_in(state, from, email, password, SecondStep::Code(code)).await;
+    if let Ok(Checked { signed_in, recovery_codes_left, .. }) = &checked {
         let now = state.clock.now();
-        let event = NewAdministratorEvent::new(AdministratorEventType::SignedIn, Some(&signed_in.administrator.email), now);
+        let mut event = NewAdministratorEvent::new(AdministratorEventType::SignedIn, Some(&signed_in.administrator.email), now);
+        if let Some(left) = recovery_codes_left {
+            tracing::warn!(administrator = %signed_in.administrator.email, left, "signed in with a two-step recovery code");
+            event.detail = Some(format!("with a recovery code in place of the app's; {left} left"));
+        }
         activity::record(state.store.as_ref(), &event.from_address(from.address)).await;
         if let Err(error) = state.store.note_admin_sign_in(&signed_in.administrator.id, now).await {
             tracing::warn!(%error, "could not note when an administrator last signed in");
         }
     }
+    let answer = checked.map(|checked| checked.signed_in);
     state.metrics.console_sign_in(match &answer {
         Ok(_) => "signed_in",
         Err(SignInError::Invalid) => "refused",
@@ -191,10 +196,12 @@ pub async fn sign_in(
     answer
 }
 
-/// A password checked: the sign-in it makes, and the hash it was checked against.
+/// A password checked: the sign-in it makes, the hash it was checked against, and, when a
+/// recovery code was given in place of the app's code, how many are left.
 pub(super) struct Checked {
     pub signed_in: SignedIn,
     pub password_hash: String,
+    pub recovery_codes_left: Option<i64>,
 }
 
 /// [`sign_in`], uncounted.
@@ -261,15 +268,20 @@ pub(super) async fn checked_sign_in(
             Some(two_step::Outcome::Refused) => refusal = SignInError::WrongCode,
             Some(two_step::Outcome::NowBlocked) => refusal = SignInError::TwoStepBlocked,
             Some(two_step::Outcome::Blocked) => return Err(SignInError::TwoStepBlocked),
-            None | Some(two_step::Outcome::Off | two_step::Outcome::Passed) => {
+            None
+            | Some(two_step::Outcome::Off | two_step::Outcome::Passed | two_step::Outcome::PassedWithRecoveryCode { .. }) => {
                 let device = counter.succeeded(store, &user, now).await.map_err(internal)?;
+                let recovery_codes_left = match second {
+                    Some(two_step::Outcome::PassedWithRecoveryCode { left }) => Some(left),
+                    _ => None,
+                };
                 let signed_in = SignedIn {
                     administrator: Administrator { id: user.id, email: user.email },
                     password_mark: password_mark(&user.password_hash),
-                    passed_two_step: second == Some(two_step::Outcome::Passed),
+                    passed_two_step: !matches!(second, None | Some(two_step::Outcome::Off)),
                     device,
                 };
-                return Ok(Checked { signed_in, password_hash: user.password_hash });
+                return Ok(Checked { signed_in, password_hash: user.password_hash, recovery_codes_left });
             }
         }
     }

@@ -2,18 +2,19 @@
 //! from an authenticator app (TOTP, [`crate::totp`]). The app's secret is stored sealed under
 //! the key encryption key (re-sealed by `onboard rekey` with the private keys); each time
 //! step's code is accepted once. Turning it on or off takes the password (a sign-in attempt,
-//! counted as any) and a code: on, from the app being set up; off, from the app in use. An
-//! administrator who lost their phone has it turned off on the command line (`onboard admin
-//! reset-two-step`).
+//! counted as any) and a code: on, from the app being set up; off, from the app in use.
+//! Turning it on gives [`recovery_codes`], each signing in once in place of the app's code, so
+//! an administrator who lost their phone signs in with one and sets up a new app; one who lost
+//! both has it turned off on the command line (`onboard admin reset-two-step`).
 
 use super::sign_in::{SecondStep, SignInError, SignInFrom, checked_sign_in};
 use crate::clock::Clock;
-use crate::domain::account::{AdminUser, Administrator, TwoStepSetup, TwoStepStatus, normalise_email};
+use crate::domain::account::{AdminUser, Administrator, StoredTwoStep, TwoStepSetup, TwoStepStatus, normalise_email};
 use crate::domain::activity::{Actor, AdministratorEventType, COMMAND_LINE_ACTOR, NewAdministratorEvent};
 use crate::services::{ServiceError, activity};
 use crate::state::AppState;
 use crate::storage::{PrivateKeySlot, Store, StoreError};
-use crate::totp;
+use crate::{recovery_codes, totp};
 
 /// Wrong codes in a row (the password right each time) after which two-step sign-in is
 /// blocked until an operator resets it (`onboard admin reset-two-step`). The password's own lock
@@ -30,6 +31,8 @@ pub(super) enum Outcome {
     Needed,
     /// The code was right, and its time step is now used.
     Passed,
+    /// A recovery code was given in place of the app's, and is now used; `left` remain.
+    PassedWithRecoveryCode { left: i64 },
     /// The code was not right, or its time step was used already.
     Refused,
     /// As refused, and the wrong codes have now reached [`WRONG_CODES_BLOCKING`].
@@ -86,16 +89,15 @@ pub(super) async fn second_step(
     let Some(code) = code.filter(|code| !code.trim().is_empty()) else {
         return Ok(Outcome::Needed);
     };
-    let secret = state
-        .sealer
-        .open(&stored.secret_sealed, &slot(&user.id).sealing_context())
-        .map_err(|e| ServiceError::Internal(format!("an administrator's two-step secret {e}")))?;
-    let step = totp::matching_step(&secret, code, now).and_then(|step| i64::try_from(step).ok());
-    // Used once: a code seen over a shoulder, or replayed, is refused in its own step too.
-    if let Some(step) = step
-        && state.store.use_admin_two_step(&user.id, step, WRONG_CODES_BLOCKING).await?
-    {
-        return Ok(Outcome::Passed);
+    let passed = if let Some(recovery_code) = recovery_codes::normalised(code) {
+        let code_hash = recovery_codes::stored_hash(&recovery_code);
+        let used = state.store.use_recovery_code(&user.id, &code_hash, WRONG_CODES_BLOCKING).await?;
+        used.map(|left| Outcome::PassedWithRecoveryCode { left })
+    } else {
+        used_app_code(state, user, &stored, code, now).await?.then_some(Outcome::Passed)
+    };
+    if let Some(passed) = passed {
+        return Ok(passed);
     }
     Ok(match state.store.count_wrong_two_step_code(&user.id).await? {
         Some(wrong) if wrong >= WRONG_CODES_BLOCKING => Outcome::NowBlocked,
@@ -103,11 +105,32 @@ pub(super) async fn second_step(
     })
 }
 
+/// Whether `code` is the app's (of `stored`) at `now`, in a time step not used yet; the step is
+/// used if so. Used once: a code seen over a shoulder, or replayed, is refused in its own step
+/// too.
+async fn used_app_code(
+    state: &AppState,
+    user: &AdminUser,
+    stored: &StoredTwoStep,
+    code: &str,
+    now: i64,
+) -> Result<bool, ServiceError> {
+    let secret = state
+        .sealer
+        .open(&stored.secret_sealed, &slot(&user.id).sealing_context())
+        .map_err(|e| ServiceError::Internal(format!("an administrator's two-step secret {e}")))?;
+    match totp::matching_step(&secret, code, now).and_then(|step| i64::try_from(step).ok()) {
+        Some(step) => Ok(state.store.use_admin_two_step(&user.id, step, WRONG_CODES_BLOCKING).await?),
+        None => Ok(false),
+    }
+}
+
 /// Whether the administrator signs in in two steps, and since when; and whether the deployment
 /// requires it.
 pub async fn two_step_status(state: &AppState, administrator: &Administrator) -> Result<TwoStepStatus, ServiceError> {
     let stored = state.store.admin_two_step(&administrator.id).await?;
     Ok(TwoStepStatus {
+        recovery_codes_left: stored.as_ref().map_or(0, |stored| u32::try_from(stored.recovery_codes_left).unwrap_or(u32::MAX)),
         enabled_at: stored.and_then(|stored| chrono::DateTime::from_timestamp(stored.enabled_at, 0)),
         required: state.deployment.console_two_step_required,
     })
@@ -166,7 +189,7 @@ fn grouped(secret: &str) -> String {
 /// The signed-in `administrator` turns two-step sign-in on with the secret their session keeps
 /// from [`new_two_step_setup`] (`pending`) and a `code` their app made from it, proving it is
 /// them with their `password`. Their sessions but `current_sign_in` (signed in with the password alone) end.
-/// Recorded in the activity.
+/// Recorded in the activity. Returns their [`recovery_codes`], to show them once.
 pub async fn enable_two_step(
     state: &AppState,
     administrator: &Administrator,
@@ -175,7 +198,7 @@ pub async fn enable_two_step(
     password: &str,
     pending: Option<PendingTwoStep>,
     code: &str,
-) -> Result<(), TwoStepChangeError> {
+) -> Result<Vec<String>, TwoStepChangeError> {
     // Before the password is checked, whose success would forget the failures counted so far.
     if state.store.admin_two_step(&administrator.id).await?.is_some() {
         return Err(TwoStepChangeError::Already("two-step sign-in is on already"));
@@ -196,7 +219,9 @@ pub async fn enable_two_step(
         .sealer
         .seal(&secret, &slot(&administrator.id).sealing_context())
         .map_err(|e| ServiceError::Internal(format!("sealing a two-step secret: {e}")))?;
-    match state.store.enable_admin_two_step(&administrator.id, &sealed, now.timestamp(), step).await {
+    let recovery_codes = recovery_codes::new_codes();
+    let hashes = stored_hashes(&recovery_codes);
+    match state.store.enable_admin_two_step(&administrator.id, &sealed, now.timestamp(), step, &hashes).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => return Err(TwoStepChangeError::Already("two-step sign-in is on already")),
         Err(other) => return Err(other.into()),
@@ -207,13 +232,17 @@ pub async fn enable_two_step(
     let by = Actor::Administrator { email: administrator.email.clone(), address: from.address };
     let detail = "authenticator app; other sessions signed out";
     activity::record(state.store.as_ref(), &by.did(AdministratorEventType::TwoStepEnabled, detail, now)).await;
-    Ok(())
+    Ok(recovery_codes)
 }
 
-/// The signed-in `administrator` turns two-step sign-in off, with their `password` and a
-/// `code` from their app: checked as at sign-in (counted, and used up). Recorded in the
-/// activity.
-pub async fn disable_two_step(
+/// What is stored of recovery codes shown as `codes`.
+fn stored_hashes(codes: &[String]) -> Vec<crate::secrets::SecretHash> {
+    codes.iter().filter_map(|code| recovery_codes::normalised(code)).map(|code| recovery_codes::stored_hash(&code)).collect()
+}
+
+/// The signed-in `administrator` proves it is them with their `password` and a `code` (from
+/// their app, or a recovery code), checked as at sign-in: counted, and used up.
+async fn proven_with_code(
     state: &AppState,
     administrator: &Administrator,
     from: &SignInFrom,
@@ -222,11 +251,45 @@ pub async fn disable_two_step(
 ) -> Result<(), TwoStepChangeError> {
     // The code is checked as at sign-in, so a wrong one counts towards the lock.
     match checked_sign_in(state, from, &administrator.email, password, SecondStep::Code(Some(code))).await {
-        Ok(_) => {}
-        Err(SignInError::WrongCode | SignInError::CodeNeeded) => return Err(TwoStepChangeError::WrongCode),
-        Err(SignInError::TwoStepBlocked) => return Err(TwoStepChangeError::Blocked),
-        Err(other) => return Err(other.into()),
+        Ok(_) => Ok(()),
+        Err(SignInError::WrongCode | SignInError::CodeNeeded) => Err(TwoStepChangeError::WrongCode),
+        Err(SignInError::TwoStepBlocked) => Err(TwoStepChangeError::Blocked),
+        Err(other) => Err(other.into()),
     }
+}
+
+/// The signed-in `administrator` replaces their recovery codes (used up, or seen by someone),
+/// with their `password` and a `code`; the earlier ones no longer work. Recorded in the
+/// activity. Returns the new codes, to show them once.
+pub async fn replace_recovery_codes(
+    state: &AppState,
+    administrator: &Administrator,
+    from: &SignInFrom,
+    password: &str,
+    code: &str,
+) -> Result<Vec<String>, TwoStepChangeError> {
+    proven_with_code(state, administrator, from, password, code).await?;
+    let recovery_codes = recovery_codes::new_codes();
+    if !state.store.replace_recovery_codes(&administrator.id, &stored_hashes(&recovery_codes)).await? {
+        return Err(TwoStepChangeError::Already("two-step sign-in is off"));
+    }
+    let by = Actor::Administrator { email: administrator.email.clone(), address: from.address };
+    let detail = "the earlier ones no longer work";
+    activity::record(state.store.as_ref(), &by.did(AdministratorEventType::RecoveryCodesReplaced, detail, state.clock.now()))
+        .await;
+    Ok(recovery_codes)
+}
+
+/// The signed-in `administrator` turns two-step sign-in off, with their `password` and a
+/// `code` ([`proven_with_code`]); their recovery codes go with it. Recorded in the activity.
+pub async fn disable_two_step(
+    state: &AppState,
+    administrator: &Administrator,
+    from: &SignInFrom,
+    password: &str,
+    code: &str,
+) -> Result<(), TwoStepChangeError> {
+    proven_with_code(state, administrator, from, password, code).await?;
     let now = state.clock.now();
     if !state.store.disable_admin_two_step(&administrator.id).await? {
         return Err(TwoStepChangeError::Already("two-step sign-in is off already"));

@@ -30,7 +30,7 @@ async fn administrators_and_sessions_are_kept() {
         let other = AdminUser { id: "u0".to_owned(), email: "a-first@bank.example".to_owned(), ..user.clone() };
         ok(store.insert_admin_user(&other).await);
         ok(store.note_admin_sign_in("u1", at(40)).await);
-        ok(store.enable_admin_two_step("u1", "sealed", 40, 7).await);
+        ok(store.enable_admin_two_step("u1", "sealed", 40, 7, &[]).await);
         let accounts: Vec<_> = ok(store.admin_accounts().await)
             .into_iter()
             .map(|account| (account.user, account.last_signed_in_at, account.two_step_wrong_codes))
@@ -95,9 +95,15 @@ async fn two_step_sign_in_is_turned_on_and_off_and_each_codes_step_used_once() {
         assert_eq!(ok(store.admin_two_step("u1").await), None);
         assert!(!ok(store.use_admin_two_step("u1", 10, 5).await), "off: no code is used");
         assert_eq!(ok(store.count_wrong_two_step_code("u1").await), None);
-        ok(store.enable_admin_two_step("u1", "sealed", 300, 10).await);
-        assert!(matches!(store.enable_admin_two_step("u1", "other", 301, 11).await, Err(StoreError::Conflict)));
-        let on = StoredTwoStep { secret_sealed: "sealed".to_owned(), enabled_at: 300, last_used_step: 10, failed_codes: 0 };
+        ok(store.enable_admin_two_step("u1", "sealed", 300, 10, &[]).await);
+        assert!(matches!(store.enable_admin_two_step("u1", "other", 301, 11, &[]).await, Err(StoreError::Conflict)));
+        let on = StoredTwoStep {
+            secret_sealed: "sealed".to_owned(),
+            enabled_at: 300,
+            last_used_step: 10,
+            failed_codes: 0,
+            recovery_codes_left: 0,
+        };
         assert_eq!(ok(store.admin_two_step("u1").await), Some(on.clone()));
         assert!(!ok(store.use_admin_two_step("u1", 10, 5).await), "the enabling code's step is used");
         assert_eq!(ok(store.count_wrong_two_step_code("u1").await), Some(1));
@@ -115,6 +121,52 @@ async fn two_step_sign_in_is_turned_on_and_off_and_each_codes_step_used_once() {
         assert!(ok(store.disable_admin_two_step("u1").await));
         assert!(!ok(store.disable_admin_two_step("u1").await), "off already");
         assert_eq!(ok(store.admin_two_step("u1").await), None);
+    }
+}
+
+/// Recovery codes come with two-step sign-in, each is used once (by one of parallel uses),
+/// a use forgets the wrong codes given, a replacement takes all the earlier ones away, and
+/// they go when two-step sign-in is turned off.
+#[tokio::test]
+async fn recovery_codes_are_used_once_replaced_whole_and_go_with_two_step_sign_in() {
+    use crate::domain::account::AdminUser;
+    use crate::secrets::SecretHash;
+    async fn left(store: &dyn Store) -> Option<i64> {
+        ok(store.admin_two_step("u1").await).map(|stored| stored.recovery_codes_left)
+    }
+    let hashes = |names: &[&str]| names.iter().map(|name| SecretHash::from_stored((*name).to_owned())).collect::<Vec<_>>();
+    for (store, _dir) in stores().await {
+        for (id, email) in [("u1", "admin@bank.example"), ("u2", "other@bank.example")] {
+            let user = AdminUser { id: id.to_owned(), email: email.to_owned(), password_hash: "h".to_owned(), created_at: at(0) };
+            ok(store.insert_admin_user(&user).await);
+        }
+        let first = hashes(&["a", "b", "c"]);
+        assert!(!ok(store.replace_recovery_codes("u1", &first).await), "off: no codes");
+        assert_eq!(ok(store.use_recovery_code("u1", &first[0], 10).await), None);
+        ok(store.enable_admin_two_step("u1", "sealed", 300, 10, &first).await);
+        ok(store.enable_admin_two_step("u2", "sealed", 300, 10, &hashes(&["a", "z"])).await);
+        assert_eq!(left(store.as_ref()).await, Some(3));
+
+        assert_eq!(ok(store.count_wrong_two_step_code("u1").await), Some(1));
+        let uses = futures_util::future::join_all((0..4).map(|_| store.use_recovery_code("u1", &first[1], 10))).await;
+        let uses: Vec<_> = uses.into_iter().map(ok).collect();
+        assert_eq!(uses.iter().filter(|used| **used == Some(2)).count(), 1, "one of parallel uses: {uses:?}");
+        assert_eq!(uses.iter().filter(|used| used.is_none()).count(), 3, "{uses:?}");
+        assert_eq!(ok(store.admin_two_step("u1").await).map(|stored| stored.failed_codes), Some(0), "wrong codes forgotten");
+        assert_eq!(ok(store.use_recovery_code("u1", &hashes(&["z"])[0], 10).await), None, "another administrator's");
+        ok(store.count_wrong_two_step_code("u1").await);
+        assert_eq!(ok(store.use_recovery_code("u1", &first[0], 1).await), None, "blocked at one wrong code");
+
+        assert!(ok(store.replace_recovery_codes("u1", &hashes(&["d", "e"])).await));
+        assert_eq!(left(store.as_ref()).await, Some(2));
+        assert_eq!(ok(store.use_recovery_code("u1", &first[0], 10).await), None, "replaced");
+        assert_eq!(ok(store.use_recovery_code("u1", &hashes(&["e"])[0], 10).await), Some(1));
+        assert_eq!(ok(store.use_recovery_code("u2", &hashes(&["a"])[0], 10).await), Some(1), "their own codes stand");
+
+        assert!(ok(store.disable_admin_two_step("u1").await));
+        ok(store.enable_admin_two_step("u1", "sealed", 400, 12, &[]).await);
+        assert_eq!(left(store.as_ref()).await, Some(0), "gone with two-step sign-in");
+        assert_eq!(ok(store.use_recovery_code("u1", &hashes(&["d"])[0], 10).await), None);
     }
 }
 

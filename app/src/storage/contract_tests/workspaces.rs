@@ -183,7 +183,7 @@ async fn every_stored_private_key_is_listed_by_its_slot_and_replaced_in_place() 
             created_at: at(0),
         };
         ok(store.insert_admin_user(&administrator).await);
-        ok(store.enable_admin_two_step("u1", "two-step secret", 5, 1).await);
+        ok(store.enable_admin_two_step("u1", "two-step secret", 5, 1, &[]).await);
 
         let slots = [
             (PrivateKeySlot::WorkspaceSigningKey { at: ws.reference(), kid: "kid-1".to_owned() }, "workspace key"),

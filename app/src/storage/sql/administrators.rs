@@ -14,6 +14,22 @@ macro_rules! administrator_store {
                     created_at: row.try_get("created_at")?,
                 })
             }
+
+            /// Stores recovery codes of the administrator's, in `tx`.
+            async fn insert_recovery_codes(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                administrator_id: &str,
+                code_hashes: &[SecretHash],
+            ) -> Result<(), StoreError> {
+                for code_hash in code_hashes {
+                    sqlx::query("insert into admin_recovery_code (administrator_id, code_hash) values ($1, $2)")
+                        .bind(administrator_id)
+                        .bind(code_hash.as_str())
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            }
         }
 
         #[async_trait]
@@ -110,7 +126,9 @@ macro_rules! administrator_store {
 
             async fn admin_two_step(&self, administrator_id: &str) -> Result<Option<StoredTwoStep>, StoreError> {
                 let row = sqlx::query(
-                    "select secret_sealed, enabled_at, last_used_step, failed_codes from admin_two_step where administrator_id = $1",
+                    "select secret_sealed, enabled_at, last_used_step, failed_codes, \
+                     (select count(*) from admin_recovery_code where administrator_id = $1) as recovery_codes_left \
+                     from admin_two_step where administrator_id = $1",
                 )
                     .bind(administrator_id)
                     .fetch_optional(&self.pool)
@@ -121,6 +139,7 @@ macro_rules! administrator_store {
                         enabled_at: row.try_get("enabled_at")?,
                         last_used_step: row.try_get("last_used_step")?,
                         failed_codes: row.try_get("failed_codes")?,
+                        recovery_codes_left: row.try_get("recovery_codes_left")?,
                     })
                 })
                 .transpose()
@@ -132,7 +151,9 @@ macro_rules! administrator_store {
                 secret_sealed: &str,
                 at: i64,
                 used_step: i64,
+                recovery_code_hashes: &[SecretHash],
             ) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "insert into admin_two_step (administrator_id, secret_sealed, enabled_at, last_used_step) values ($1, $2, $3, $4)",
                 )
@@ -140,10 +161,52 @@ macro_rules! administrator_store {
                 .bind(secret_sealed)
                 .bind(at)
                 .bind(used_step)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(|e| classify(e, StoreError::Conflict))?;
+                Self::insert_recovery_codes(&mut tx, administrator_id, recovery_code_hashes).await?;
+                tx.commit().await?;
                 Ok(())
+            }
+
+            async fn replace_recovery_codes(&self, administrator_id: &str, recovery_code_hashes: &[SecretHash]) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                // Holds the administrator's row until the commit, so replacements one after the
+                // other leave the last one's codes, never both.
+                let on = sqlx::query("update admin_two_step set failed_codes = failed_codes where administrator_id = $1")
+                    .bind(administrator_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if on.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                sqlx::query("delete from admin_recovery_code where administrator_id = $1").bind(administrator_id).execute(&mut *tx).await?;
+                Self::insert_recovery_codes(&mut tx, administrator_id, recovery_code_hashes).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn use_recovery_code(&self, administrator_id: &str, code_hash: &SecretHash, blocked_at: i32) -> Result<Option<i64>, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let used = sqlx::query(
+                    "delete from admin_recovery_code where administrator_id = $1 and code_hash = $2 \
+                     and exists (select 1 from admin_two_step where administrator_id = $1 and failed_codes < $3)",
+                )
+                .bind(administrator_id)
+                .bind(code_hash.as_str())
+                .bind(blocked_at)
+                .execute(&mut *tx)
+                .await?;
+                if used.rows_affected() == 0 {
+                    return Ok(None);
+                }
+                sqlx::query("update admin_two_step set failed_codes = 0 where administrator_id = $1").bind(administrator_id).execute(&mut *tx).await?;
+                let left = sqlx::query_scalar::<_, i64>("select count(*) from admin_recovery_code where administrator_id = $1")
+                    .bind(administrator_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some(left))
             }
 
             async fn disable_admin_two_step(&self, administrator_id: &str) -> Result<bool, StoreError> {
