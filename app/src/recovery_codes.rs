@@ -14,9 +14,9 @@ const SYMBOLS: usize = 16;
 /// Crockford's base32, lowercase.
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
-/// [`COUNT`] new codes, as shown (`xxxx-xxxx-xxxx-xxxx`).
+/// [`COUNT`] new codes, as their symbols (to show: [`shown`]; to store: [`stored_hash`]).
 pub fn new_codes() -> Vec<String> {
-    (0..COUNT).map(|_| shown(&encoded(random_bytes::<10>()))).collect()
+    (0..COUNT).map(|_| encoded(random_bytes::<10>())).collect()
 }
 
 /// 80 bits as [`SYMBOLS`] base32 symbols, five bits each, the first bits first.
@@ -25,8 +25,8 @@ fn encoded(bytes: [u8; 10]) -> String {
     (0..SYMBOLS).rev().map(|at| char::from(ALPHABET[usize::try_from((bits >> (at * 5)) & 31).unwrap_or(0)])).collect()
 }
 
-/// Symbols in groups of four, joined by hyphens.
-fn shown(symbols: &str) -> String {
+/// A code's symbols as shown: in groups of four, joined by hyphens (`xxxx-xxxx-xxxx-xxxx`).
+pub fn shown(symbols: &str) -> String {
     symbols.as_bytes().chunks(4).map(|group| String::from_utf8_lossy(group).into_owned()).collect::<Vec<_>>().join("-")
 }
 
@@ -57,7 +57,7 @@ mod tests {
 
     #[test]
     fn codes_are_eighty_random_bits_in_groups_of_four() {
-        let codes = new_codes();
+        let codes: Vec<_> = new_codes().iter().map(|symbols| shown(symbols)).collect();
         assert_eq!(codes.len(), COUNT);
         for code in &codes {
             assert_eq!(code.len(), 19, "{code}");

@@ -468,7 +468,7 @@ async fn an_administrator_changes_their_own_password_with_the_current_one() {
     }
     let change = |current: &'static str, new: &'static str| {
         let (app, admin, console) = (state.app.clone(), admin.clone(), console.clone());
-        async move { accounts::change_own_password(&app, &admin, &console, current, new).await }
+        async move { accounts::change_own_password(&app, &admin, &console, current, None, new).await }
     };
     let field = |result: Result<accounts::SignedIn, PasswordChangeError>| match result {
         Err(PasswordChangeError::New(ServiceError::Invalid(problem))) => problem.field,
@@ -782,7 +782,7 @@ async fn once_two_step_sign_in_is_on_signing_in_needs_a_code_from_the_app() {
     let refused = enable("not my password", app_code(&secret, clock.now())).await;
     assert!(matches!(refused, Err(TwoStepChangeError::Password(SignInError::Invalid))), "{refused:?}");
     let later_code = app_code(&secret, clock.now() + Duration::minutes(5));
-    assert!(matches!(enable(ADMIN_PASSWORD, later_code).await, Err(TwoStepChangeError::WrongCode)));
+    assert!(matches!(enable(ADMIN_PASSWORD, later_code).await, Err(TwoStepChangeError::WrongSetupCode)));
     assert_eq!(
         accounts::sign_in(app, &from, ADMIN_EMAIL, ADMIN_PASSWORD, None).await.map(|s| s.administrator),
         Ok(admin.clone())
@@ -981,8 +981,8 @@ async fn the_same_code_presented_at_once_signs_in_once() {
 
 /// A sign-in checked without a code just before two-step sign-in is turned on (its password
 /// right, the setting still off) does not get a session: recorded after the turning on, it is
-/// taken back and the code asked for; recorded before, turning it on ends it. A password
-/// changed in a session that passed a code keeps that session.
+/// taken back and the code asked for; recorded before, turning it on ends it. A new password
+/// needs the code too, so a session that never gave one gets none by changing the password.
 #[tokio::test]
 async fn a_sign_in_racing_two_step_being_turned_on_gets_no_session() {
     use app::api::session::{SessionError, current_sign_in, record_sign_in, signed_in_administrator};
@@ -1012,16 +1012,27 @@ async fn a_sign_in_racing_two_step_being_turned_on_gets_no_session() {
     let listed = accounts::own_sessions(app, &admin, "").await.unwrap();
     assert_eq!(listed.len(), 1, "only the session that turned it on: {listed:?}");
 
-    // With the code, a session; a new password changed in it keeps it.
+    // A new password, asked for by a session that never gave a code (its request began before
+    // two-step sign-in was turned on), needs the code: the password alone gets no session.
+    let new_password = "Another-Passw0rd-For-Testing!";
+    let change = |code: Option<String>| {
+        let (admin, from) = (admin.clone(), from.clone());
+        async move { accounts::change_own_password(app, &admin, &from, ADMIN_PASSWORD, code.as_deref(), new_password).await }
+    };
+    assert!(matches!(change(None).await, Err(accounts::PasswordChangeError::Current(SignInError::CodeNeeded))));
     clock.advance(Duration::seconds(30));
+    let wrong = change(Some(app_code(&secret, clock.now() + Duration::minutes(5)))).await;
+    assert!(matches!(wrong, Err(accounts::PasswordChangeError::Current(SignInError::WrongCode))), "{wrong:?}");
+
+    // With the code, a session; a new password changed in it, with a code, keeps it.
     let code = app_code(&secret, clock.now());
     let with_code = accounts::sign_in(app, &from, ADMIN_EMAIL, ADMIN_PASSWORD, Some(&code)).await.unwrap();
     assert!(with_code.passed_two_step);
     let session = new_session();
     record_sign_in(app, &session, &with_code, &client).await.unwrap();
-    let new_password = "Another-Passw0rd-For-Testing!";
-    let changed = accounts::change_own_password(app, &admin, &from, ADMIN_PASSWORD, new_password).await.unwrap();
-    assert!(changed.passed_two_step, "the session changing it passed its code");
+    clock.advance(Duration::seconds(30));
+    let changed = change(Some(app_code(&secret, clock.now()))).await.unwrap();
+    assert!(changed.passed_two_step);
     record_sign_in(app, &session, &changed, &client).await.unwrap();
     assert_eq!(signed_in_administrator(&session, app, None).await.unwrap(), Some(admin));
 }

@@ -5,11 +5,12 @@ use leptos::prelude::*;
 use crate::domain::console_session::OwnSession;
 
 /// Replaces the signed-in administrator's password: `current_password` proves it is them (a
-/// sign-in attempt like any other), `new_password` twice. Every other session of theirs ends;
-/// this one goes on under a new id.
+/// sign-in attempt like any other), with a `code` if they sign in in two steps; `new_password`
+/// twice. Every other session of theirs ends; this one goes on under a new id.
 #[server(prefix = "/app/fn", endpoint = "change_password")]
 pub async fn change_password(
     current_password: String,
+    code: Option<String>,
     new_password: String,
     confirm_password: String,
 ) -> Result<(), ServerFnError> {
@@ -23,7 +24,8 @@ pub async fn change_password(
         return Err(invalid("confirm_password: does not match the new password"));
     }
     let state = app_state()?;
-    match accounts::change_own_password(&state, &administrator, &sign_in_from(), &current_password, &new_password).await {
+    let code = code.as_deref().filter(|code| !code.trim().is_empty());
+    match accounts::change_own_password(&state, &administrator, &sign_in_from(), &current_password, code, &new_password).await {
         Ok(signed_in) => {
             trust_browser(&signed_in.device);
             tracing::info!(administrator = %administrator.email, "changed their console password");
@@ -44,6 +46,13 @@ pub async fn change_password(
             }
         }
         Err(PasswordChangeError::Current(SignInError::Invalid)) => Err(invalid("current_password: is not your password")),
+        Err(PasswordChangeError::Current(SignInError::CodeNeeded)) => {
+            Err(invalid("code: enter the code from your authenticator app (two-step sign-in is on)"))
+        }
+        Err(PasswordChangeError::Current(wrong @ SignInError::WrongCode)) => Err(invalid(format!("code: {wrong}"))),
+        Err(PasswordChangeError::Current(blocked @ SignInError::TwoStepBlocked)) => {
+            Err(refused(axum::http::StatusCode::FORBIDDEN, format!("code: {blocked}")))
+        }
         Err(PasswordChangeError::Current(SignInError::Internal(detail))) => Err(internal(detail)),
         Err(PasswordChangeError::Current(held_off)) => {
             Err(refused(axum::http::StatusCode::TOO_MANY_REQUESTS, format!("current_password: {held_off}")))

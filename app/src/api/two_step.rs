@@ -98,7 +98,7 @@ fn change_refused(error: crate::services::accounts::TwoStepChangeError) -> Serve
             refused(StatusCode::TOO_MANY_REQUESTS, format!("password: {held_off}"))
         }
         TwoStepChangeError::Password(_) => invalid("password: is not your password"),
-        TwoStepChangeError::WrongCode => invalid(format!("code: {}", TwoStepChangeError::WrongCode)),
+        wrong @ (TwoStepChangeError::WrongCode | TwoStepChangeError::WrongSetupCode) => invalid(format!("code: {wrong}")),
         TwoStepChangeError::Blocked => refused(StatusCode::FORBIDDEN, format!("code: {}", TwoStepChangeError::Blocked)),
         TwoStepChangeError::SetupExpired => refused(StatusCode::CONFLICT, format!("code: {}", TwoStepChangeError::SetupExpired)),
         TwoStepChangeError::Already(what) => refused(StatusCode::CONFLICT, what),

@@ -6,9 +6,10 @@ use leptos_meta::Title;
 
 use super::components::{Badge, FieldMessage, FormMessage, error_message, field_error, minute, or_dash};
 use super::layout::TopBar;
-use super::two_step::TwoStepSection;
+use super::two_step::{CodeInput, TwoStepSection};
 use crate::api::account::{ChangePassword, EndOtherSessions, EndSession, own_sessions};
 use crate::api::auth::current_administrator;
+use crate::api::two_step::two_step_sign_in;
 use crate::domain::account::{Administrator, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 use crate::domain::console_session::OwnSession;
 
@@ -48,6 +49,13 @@ pub fn AccountPage() -> impl IntoView {
 fn PasswordSection(administrator: Resource<Result<Administrator, ServerFnError>>) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let error = Signal::derive(move || change.value().get().and_then(Result::err).map(|e| field_error(&e)));
+    // With two-step sign-in on, a code too; asked for as well once the server asks (it may have
+    // been turned on since the page was read).
+    let two_step = Resource::new(|| (), |()| two_step_sign_in());
+    let asks_code = move || {
+        two_step.get().and_then(Result::ok).is_some_and(|status| status.enabled_at.is_some())
+            || error.get().is_some_and(|(field, _)| field.as_deref() == Some("code"))
+    };
     let changed = Signal::derive(move || change.value().get().is_some_and(|result| result.is_ok()));
     let pending = change.pending();
     // A successful change empties the form, so no password stays in the page; after a refusal
@@ -101,6 +109,20 @@ fn PasswordSection(administrator: Resource<Result<Administrator, ServerFnError>>
                     />
                     <FieldMessage field="current_password" error />
                 </div>
+                <Transition fallback=|| ()>
+                    {move || {
+                        asks_code()
+                            .then(|| {
+                                view! {
+                                    <div class="field">
+                                        <label for="password-code">"Code from your app, or a recovery code"</label>
+                                        <CodeInput id="password-code" recovery=true />
+                                        <FieldMessage field="code" error />
+                                    </div>
+                                }
+                            })
+                    }}
+                </Transition>
                 <div class="field">
                     <label for="new-password">"New password"</label>
                     <input
@@ -128,7 +150,7 @@ fn PasswordSection(administrator: Resource<Result<Administrator, ServerFnError>>
                     />
                     <FieldMessage field="confirm_password" error />
                 </div>
-                <FormMessage error fields=&["current_password", "new_password", "confirm_password"] />
+                <FormMessage error fields=&["current_password", "code", "new_password", "confirm_password"] />
                 <div class="form-actions">
                     <button type="submit" class="button" disabled=pending>
                         {move || if pending.get() { "Changing…" } else { "Change password" }}

@@ -16,28 +16,13 @@ pub fn TwoStepSection() -> impl IntoView {
     let new_codes = ServerAction::<NewRecoveryCodes>::new();
     let turned_on = move || enable.value().get().is_some_and(|result| result.is_ok());
     let turned_off = move || disable.value().get().is_some_and(|result| result.is_ok());
-    let codes_made = move || new_codes.value().get().is_some_and(|result| result.is_ok());
     // Read again after a change, not after a refusal: the form, with what was typed, stays.
     let changes = RwSignal::new(0_u32);
-    Effect::new(move |_| {
-        if turned_on() || turned_off() || codes_made() {
-            changes.update(|changes| *changes += 1);
-        }
-        // Codes are shown once: gone from the page once it is off.
-        if turned_off() {
-            enable.value().set(None);
-            new_codes.value().set(None);
-        }
-        // Once on, the secret shown for setting up is gone from the page; turning it on again
-        // later starts from a fresh one.
-        if turned_on() {
-            setup.value().set(None);
-        }
-    });
+    let codes_shown = RwSignal::new(None::<Vec<String>>);
+    follow_changes(Actions { setup, enable, disable, new_codes }, changes, codes_shown);
     let status = Resource::new(move || changes.get(), |_| two_step_sign_in());
     let enabled = move || status.get().and_then(Result::ok).map(|status| status.enabled_at);
     let codes_left = move || status.get().and_then(Result::ok).map_or(0, |status| status.recovery_codes_left);
-    let codes_shown = move || new_codes.value().get().and_then(Result::ok).or_else(|| enable.value().get().and_then(Result::ok));
     let required = move || status.get().and_then(Result::ok).is_some_and(|status| status.required);
     view! {
         <section class="card" aria-labelledby="two-step-title">
@@ -76,7 +61,7 @@ pub fn TwoStepSection() -> impl IntoView {
                                                 }
                                             })
                                     }}
-                                    {move || codes_shown().map(|codes| view! { <RecoveryCodes codes /> })}
+                                    {move || codes_shown.get().map(|codes| view! { <RecoveryCodes codes /> })}
                                     <RecoveryCodesLeft left=codes_left() new_codes />
                                     <TurnOff disable />
                                 }
@@ -109,6 +94,44 @@ pub fn TwoStepSection() -> impl IntoView {
             </Transition>
         </section>
     }
+}
+
+/// The account page's two-step actions.
+#[derive(Clone, Copy)]
+struct Actions {
+    setup: ServerAction<NewTwoStepSetup>,
+    enable: ServerAction<EnableTwoStep>,
+    disable: ServerAction<DisableTwoStep>,
+    new_codes: ServerAction<NewRecoveryCodes>,
+}
+
+/// Counts `changes` at each action that changed something, and keeps in `codes_shown` the
+/// recovery codes last made until it is turned off. Each action's own answer is followed on
+/// its own, so an earlier answer of another (off, then on again) does not undo this one.
+fn follow_changes(actions: Actions, changes: RwSignal<u32>, codes_shown: RwSignal<Option<Vec<String>>>) {
+    let Actions { setup, enable, disable, new_codes } = actions;
+    let count = move || changes.update(|changes| *changes += 1);
+    Effect::new(move |_| {
+        if let Some(Ok(codes)) = enable.value().get() {
+            // The secret shown for setting up is gone from the page; turning it on again later
+            // starts from a fresh one.
+            setup.value().set(None);
+            codes_shown.set(Some(codes));
+            count();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(codes)) = new_codes.value().get() {
+            codes_shown.set(Some(codes));
+            count();
+        }
+    });
+    Effect::new(move |_| {
+        if disable.value().get().is_some_and(|result| result.is_ok()) {
+            codes_shown.set(None);
+            count();
+        }
+    });
 }
 
 /// Setting up an app: a fresh secret on request, then its code and the password turn it on.

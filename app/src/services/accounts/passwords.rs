@@ -33,8 +33,8 @@ pub async fn set_password(store: &dyn Store, clock: &dyn Clock, email: &str, pas
 /// Why an administrator's own password was not changed.
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordChangeError {
-    /// The current password was not right, or could not be checked now (held off by a lock or
-    /// the caller's rate).
+    /// The current password (or, with two-step sign-in on, the code) was not right, or could
+    /// not be checked now (held off by a lock or the caller's rate).
     #[error(transparent)]
     Current(#[from] SignInError),
     /// The new one is not acceptable (the field says why), the password was changed elsewhere
@@ -44,9 +44,11 @@ pub enum PasswordChangeError {
 }
 
 /// The signed-in `administrator` replaces their own password, proving it with the `current`
-/// one. That proof is a sign-in attempt like any other (counted, locked, held off by the
-/// caller's rate, a trusted browser counted on its own), so a stolen session cannot guess the
-/// password here faster than at the sign-in page; nothing is hashed before it passes. The new
+/// one and, if they sign in in two steps, a `code` (from their app, or a recovery code). That
+/// proof is a sign-in attempt like any other (counted, locked, held off by the caller's rate,
+/// a trusted browser counted on its own), so a stolen session cannot guess the password here
+/// faster than at the sign-in page, nor change it without the second step; nothing is hashed
+/// before it passes. The new
 /// password replaces only the one just checked: a change made meanwhile (`onboard admin
 /// set-password`, another tab) is not overwritten. Then as [`set_password`]: every session of
 /// the old password ends, and the browsers it trusted are forgotten; this browser is trusted
@@ -57,13 +59,14 @@ pub async fn change_own_password(
     administrator: &Administrator,
     from: &SignInFrom,
     current: &str,
+    code: Option<&str>,
     new: &str,
 ) -> Result<SignedIn, PasswordChangeError> {
-    let answer = checked_password_change(state, administrator, from, current, new).await;
+    let answer = checked_password_change(state, administrator, from, current, code, new).await;
     state.metrics.console_password_change(match &answer {
         Ok(_) => "changed",
-        Err(PasswordChangeError::Current(SignInError::Invalid)) => "refused",
-        Err(PasswordChangeError::Current(SignInError::Locked { .. })) => "locked",
+        Err(PasswordChangeError::Current(SignInError::Invalid | SignInError::CodeNeeded | SignInError::WrongCode)) => "refused",
+        Err(PasswordChangeError::Current(SignInError::TwoStepBlocked | SignInError::Locked { .. })) => "locked",
         Err(PasswordChangeError::Current(SignInError::TooFrequent { .. })) => "throttled",
         Err(PasswordChangeError::New(ServiceError::Invalid(_) | ServiceError::Conflict(_))) => "rejected",
         Err(_) => "error",
@@ -77,15 +80,17 @@ async fn checked_password_change(
     administrator: &Administrator,
     from: &SignInFrom,
     current: &str,
+    code: Option<&str>,
     new: &str,
 ) -> Result<SignedIn, PasswordChangeError> {
     if new == current {
         return Err(ServiceError::from(SettingsError::new("new_password", "is the current password; choose another")).into());
     }
     acceptable_password("new_password", new).map_err(ServiceError::from)?;
-    // Read before the password is checked: on now, the session changing it passed its code.
-    let passed_two_step = state.store.admin_two_step(&administrator.id).await.map_err(ServiceError::from)?.is_some();
-    let checked = checked_sign_in(state, from, &administrator.email, current, SecondStep::NotAsked).await?;
+    // The code is checked now, not taken from the session's sign-in: one made with the password
+    // alone just before two-step sign-in was turned on gets no session by a new password.
+    let checked = checked_sign_in(state, from, &administrator.email, current, SecondStep::Code(code)).await?;
+    let passed_two_step = checked.signed_in.passed_two_step;
     let password_hash = hash(new.to_owned()).await.map_err(ServiceError::Internal)?;
     let (store, now) = (state.store.as_ref(), state.clock.now());
     match store.set_admin_password(&administrator.email, &password_hash, Some(&checked.password_hash)).await {

@@ -42,9 +42,9 @@ pub struct SignInFrom {
 pub struct SignedIn {
     pub administrator: Administrator,
     pub password_mark: String,
-    /// A code was given (changing a password: the session's sign-in had one). A sign-in
-    /// without one gets a session only if two-step sign-in is still off once the session is
-    /// recorded ([`super::open_session`]): it may have been turned on since it was checked.
+    /// A code (from the app, or a recovery code) was given. A sign-in without one gets a
+    /// session only if two-step sign-in is still off once the session is recorded
+    /// ([`super::open_session`]): it may have been turned on since it was checked.
     pub passed_two_step: bool,
     pub device: Secret,
 }
@@ -127,8 +127,8 @@ impl Counter<'_> {
 pub enum SecondStep<'a> {
     /// A code from their authenticator app; none typed yet (the answer then asks for it).
     Code(Option<&'a str>),
-    /// Nothing more: a signed-in administrator proving it is still them (changing their
-    /// password, turning two-step sign-in on or off), the session having passed both steps.
+    /// Nothing more: a signed-in administrator proving it is still them while turning two-step
+    /// sign-in on (which it is not yet).
     NotAsked,
 }
 
@@ -140,7 +140,7 @@ pub enum SignInError {
     #[error("enter the code from your authenticator app")]
     CodeNeeded,
     /// The password was right and the code was not (or was used already).
-    #[error("the code is not right: enter the one your authenticator app shows now")]
+    #[error("the code is not right: enter the one your authenticator app shows now, or a recovery code not used yet")]
     WrongCode,
     /// Too many wrong codes were given: an operator must reset two-step sign-in.
     #[error("two-step sign-in is blocked after too many wrong codes: ask an operator to reset it, and change your password")]
@@ -271,16 +271,13 @@ pub(super) async fn checked_sign_in(
             None
             | Some(two_step::Outcome::Off | two_step::Outcome::Passed | two_step::Outcome::PassedWithRecoveryCode { .. }) => {
                 let device = counter.succeeded(store, &user, now).await.map_err(internal)?;
-                let recovery_codes_left = match second {
-                    Some(two_step::Outcome::PassedWithRecoveryCode { left }) => Some(left),
-                    _ => None,
-                };
                 let signed_in = SignedIn {
                     administrator: Administrator { id: user.id, email: user.email },
                     password_mark: password_mark(&user.password_hash),
-                    passed_two_step: !matches!(second, None | Some(two_step::Outcome::Off)),
+                    passed_two_step: second.is_some_and(two_step::Outcome::passed),
                     device,
                 };
+                let recovery_codes_left = second.and_then(two_step::Outcome::recovery_codes_left);
                 return Ok(Checked { signed_in, password_hash: user.password_hash, recovery_codes_left });
             }
         }

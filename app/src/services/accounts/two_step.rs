@@ -41,15 +41,33 @@ pub(super) enum Outcome {
     Blocked,
 }
 
+impl Outcome {
+    /// Whether a code was given and accepted.
+    pub(super) fn passed(self) -> bool {
+        matches!(self, Self::Passed | Self::PassedWithRecoveryCode { .. })
+    }
+
+    /// How many recovery codes are left, when one was given.
+    pub(super) fn recovery_codes_left(self) -> Option<i64> {
+        match self {
+            Self::PassedWithRecoveryCode { left } => Some(left),
+            _ => None,
+        }
+    }
+}
+
 /// Why two-step sign-in was not turned on or off.
 #[derive(Debug, thiserror::Error)]
 pub enum TwoStepChangeError {
     /// The password was not right, or could not be checked now (a lock, the caller's rate).
     #[error(transparent)]
     Password(#[from] SignInError),
-    /// The code was not the app's.
-    #[error("the code is not right: enter the one your authenticator app shows now")]
+    /// The code was not the app's, nor a recovery code not used yet.
+    #[error("{}", SignInError::WrongCode)]
     WrongCode,
+    /// Turning it on: the code was not the app's being set up.
+    #[error("the code is not right: enter the one your authenticator app shows now")]
+    WrongSetupCode,
     /// No secret is being set up in this session, or it was shown too long ago.
     #[error("set up your authenticator app again: the key shown has expired")]
     SetupExpired,
@@ -214,14 +232,13 @@ pub async fn enable_two_step(
     checked_sign_in(state, from, &administrator.email, password, SecondStep::NotAsked).await?;
     let step = totp::matching_step(&secret, code, now.timestamp())
         .and_then(|step| i64::try_from(step).ok())
-        .ok_or(TwoStepChangeError::WrongCode)?;
+        .ok_or(TwoStepChangeError::WrongSetupCode)?;
     let sealed = state
         .sealer
         .seal(&secret, &slot(&administrator.id).sealing_context())
         .map_err(|e| ServiceError::Internal(format!("sealing a two-step secret: {e}")))?;
-    let recovery_codes = recovery_codes::new_codes();
-    let hashes = stored_hashes(&recovery_codes);
-    match state.store.enable_admin_two_step(&administrator.id, &sealed, now.timestamp(), step, &hashes).await {
+    let recovery_codes = NewRecoveryCodes::made();
+    match state.store.enable_admin_two_step(&administrator.id, &sealed, now.timestamp(), step, &recovery_codes.hashes).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => return Err(TwoStepChangeError::Already("two-step sign-in is on already")),
         Err(other) => return Err(other.into()),
@@ -232,12 +249,23 @@ pub async fn enable_two_step(
     let by = Actor::Administrator { email: administrator.email.clone(), address: from.address };
     let detail = "authenticator app; other sessions signed out";
     activity::record(state.store.as_ref(), &by.did(AdministratorEventType::TwoStepEnabled, detail, now)).await;
-    Ok(recovery_codes)
+    Ok(recovery_codes.shown)
 }
 
-/// What is stored of recovery codes shown as `codes`.
-fn stored_hashes(codes: &[String]) -> Vec<crate::secrets::SecretHash> {
-    codes.iter().filter_map(|code| recovery_codes::normalised(code)).map(|code| recovery_codes::stored_hash(&code)).collect()
+/// Fresh recovery codes: as shown, once, and as stored.
+struct NewRecoveryCodes {
+    shown: Vec<String>,
+    hashes: Vec<crate::secrets::SecretHash>,
+}
+
+impl NewRecoveryCodes {
+    fn made() -> Self {
+        let symbols = recovery_codes::new_codes();
+        Self {
+            shown: symbols.iter().map(|code| recovery_codes::shown(code)).collect(),
+            hashes: symbols.iter().map(|code| recovery_codes::stored_hash(code)).collect(),
+        }
+    }
 }
 
 /// The signed-in `administrator` proves it is them with their `password` and a `code` (from
@@ -269,15 +297,15 @@ pub async fn replace_recovery_codes(
     code: &str,
 ) -> Result<Vec<String>, TwoStepChangeError> {
     proven_with_code(state, administrator, from, password, code).await?;
-    let recovery_codes = recovery_codes::new_codes();
-    if !state.store.replace_recovery_codes(&administrator.id, &stored_hashes(&recovery_codes)).await? {
+    let recovery_codes = NewRecoveryCodes::made();
+    if !state.store.replace_recovery_codes(&administrator.id, &recovery_codes.hashes).await? {
         return Err(TwoStepChangeError::Already("two-step sign-in is off"));
     }
     let by = Actor::Administrator { email: administrator.email.clone(), address: from.address };
     let detail = "the earlier ones no longer work";
     activity::record(state.store.as_ref(), &by.did(AdministratorEventType::RecoveryCodesReplaced, detail, state.clock.now()))
         .await;
-    Ok(recovery_codes)
+    Ok(recovery_codes.shown)
 }
 
 /// The signed-in `administrator` turns two-step sign-in off, with their `password` and a

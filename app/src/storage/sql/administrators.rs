@@ -188,19 +188,25 @@ macro_rules! administrator_store {
 
             async fn use_recovery_code(&self, administrator_id: &str, code_hash: &SecretHash, blocked_at: i32) -> Result<Option<i64>, StoreError> {
                 let mut tx = self.pool.begin().await?;
-                let used = sqlx::query(
-                    "delete from admin_recovery_code where administrator_id = $1 and code_hash = $2 \
-                     and exists (select 1 from admin_two_step where administrator_id = $1 and failed_codes < $3)",
-                )
-                .bind(administrator_id)
-                .bind(code_hash.as_str())
-                .bind(blocked_at)
-                .execute(&mut *tx)
-                .await?;
-                if used.rows_affected() == 0 {
+                // The administrator's row first, as replacing the codes and turning two-step
+                // sign-in off lock it, so none of them waits on another in the other order.
+                let open = sqlx::query("update admin_two_step set failed_codes = 0 where administrator_id = $1 and failed_codes < $2")
+                    .bind(administrator_id)
+                    .bind(blocked_at)
+                    .execute(&mut *tx)
+                    .await?;
+                if open.rows_affected() == 0 {
                     return Ok(None);
                 }
-                sqlx::query("update admin_two_step set failed_codes = 0 where administrator_id = $1").bind(administrator_id).execute(&mut *tx).await?;
+                let used = sqlx::query("delete from admin_recovery_code where administrator_id = $1 and code_hash = $2")
+                    .bind(administrator_id)
+                    .bind(code_hash.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                if used.rows_affected() == 0 {
+                    // Not theirs, or used already: the wrong codes stand (the transaction is undone).
+                    return Ok(None);
+                }
                 let left = sqlx::query_scalar::<_, i64>("select count(*) from admin_recovery_code where administrator_id = $1")
                     .bind(administrator_id)
                     .fetch_one(&mut *tx)
