@@ -243,6 +243,8 @@ test.describe("signing in", () => {
     for (const recoveryCode of recoveryCodes) expect(recoveryCode).toMatch(/^[0-9a-z]{4}(-[0-9a-z]{4}){3}$/);
     await expect(section.getByRole("link", { name: "Download" })).toHaveAttribute("download", "onboard-recovery-codes.txt");
     await expect(section.locator("#recovery-codes-left")).toHaveText("You have 10 recovery codes left.");
+    // A new password now takes a code too.
+    await expect(page.getByLabel("Code from your app, or a recovery code").last()).toHaveAttribute("id", "password-code");
     await snapshot(page, "two-step-on");
 
     // Another browser: the password, then the code.

@@ -19,6 +19,9 @@ pub const ACCOUNT_PATH: &str = "/app/account";
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let administrator = Resource::new(|| (), |()| current_administrator());
+    // Counts two-step sign-in's changes, so the password form knows at once whether it asks
+    // for a code.
+    let two_step_changes = RwSignal::new(0_u32);
     view! {
         <Title text="Your account" />
         <TopBar />
@@ -38,20 +41,24 @@ pub fn AccountPage() -> impl IntoView {
                 </Transition>
             </section>
             <SessionsSection />
-            <TwoStepSection />
-            <PasswordSection administrator />
+            <TwoStepSection changes=two_step_changes />
+            <PasswordSection administrator two_step_changes />
         </main>
     }
 }
 
-/// Changing one's own password: the current one, then the new one twice.
+/// Changing one's own password: the current one (and a code while two-step sign-in is on), then
+/// the new one twice.
 #[component]
-fn PasswordSection(administrator: Resource<Result<Administrator, ServerFnError>>) -> impl IntoView {
+fn PasswordSection(
+    administrator: Resource<Result<Administrator, ServerFnError>>,
+    two_step_changes: RwSignal<u32>,
+) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let error = Signal::derive(move || change.value().get().and_then(Result::err).map(|e| field_error(&e)));
     // With two-step sign-in on, a code too; asked for as well once the server asks (it may have
-    // been turned on since the page was read).
-    let two_step = Resource::new(|| (), |()| two_step_sign_in());
+    // been turned on elsewhere since the page was read).
+    let two_step = Resource::new(move || two_step_changes.get(), |_| two_step_sign_in());
     let asks_code = move || {
         two_step.get().and_then(Result::ok).is_some_and(|status| status.enabled_at.is_some())
             || error.get().is_some_and(|(field, _)| field.as_deref() == Some("code"))

@@ -8,8 +8,9 @@ use super::components::{Badge, CopyButton, CopyField, FieldMessage, FormMessage,
 use crate::api::two_step::{DisableTwoStep, EnableTwoStep, NewRecoveryCodes, NewTwoStepSetup, two_step_sign_in};
 use crate::domain::account::{MAX_PASSWORD_BYTES, TwoStepSetup};
 
+/// `changes` counts what this section changes (turned on or off, new recovery codes).
 #[component]
-pub fn TwoStepSection() -> impl IntoView {
+pub fn TwoStepSection(changes: RwSignal<u32>) -> impl IntoView {
     let enable = ServerAction::<EnableTwoStep>::new();
     let disable = ServerAction::<DisableTwoStep>::new();
     let setup = ServerAction::<NewTwoStepSetup>::new();
@@ -17,7 +18,6 @@ pub fn TwoStepSection() -> impl IntoView {
     let turned_on = move || enable.value().get().is_some_and(|result| result.is_ok());
     let turned_off = move || disable.value().get().is_some_and(|result| result.is_ok());
     // Read again after a change, not after a refusal: the form, with what was typed, stays.
-    let changes = RwSignal::new(0_u32);
     let codes_shown = RwSignal::new(None::<Vec<String>>);
     follow_changes(Actions { setup, enable, disable, new_codes }, changes, codes_shown);
     let status = Resource::new(move || changes.get(), |_| two_step_sign_in());
