@@ -252,6 +252,31 @@ fn roles_compare_case_insensitively_and_defaults_keep_to_authorised_roles() {
     assert_eq!(only_pisp_authorised.map(|r| r.metadata.scopes).ok(), Some(vec!["openid".to_owned(), "payments".to_owned()]));
 }
 
+/// OBUK's `scope` is String(256): scopes the workspace offers and the roles allow, but more than
+/// 256 characters together, are refused (requested, or taken from the roles by default).
+#[test]
+fn an_open_banking_scope_is_at_most_256_characters() {
+    let long: Vec<String> = (0..8).map(|n| format!("accounts-{n}-{}", "x".repeat(20))).collect();
+    let requested = format!("accounts {}", long.join(" "));
+    assert_eq!(requested.len(), 8 + 8 * 32, "too long by one scope");
+    let with_long_scopes = |case: Case| {
+        let mut case = case;
+        case.settings.scopes.extend(long.iter().cloned());
+        case.settings.role_scopes.entry("AISP".to_owned()).or_default().extend(long.iter().cloned());
+        case
+    };
+    let problem = |error: RegistrationError| match error {
+        RegistrationError::ClaimInvalid { claim, problem } if claim == "scope" => problem,
+        other => panic!("expected the scope refused, got {other:?}"),
+    };
+    let refused = with_long_scopes(Case::new().claim("scope", json!(requested))).error();
+    assert_eq!(problem(refused), "is 264 characters; Open Banking UK allows at most 256");
+    let by_default = with_long_scopes(Case::new().claim("scope", Value::Null)).error();
+    assert!(problem(by_default).starts_with("is "), "the roles' default is held to it too");
+    let seven = format!("accounts {}", long[..7].join(" "));
+    assert!(with_long_scopes(Case::new().claim("scope", json!(seven))).run().is_ok(), "232 characters are fine");
+}
+
 /// OBUK DCR (FAPI 1 Advanced) admits no `client_secret_*` method, even where the workspace
 /// allows one for its manually created clients.
 #[test]

@@ -24,6 +24,8 @@ use crate::oauth2::software_statement::{SoftwareStatement, is_base62_id};
 /// The longest a registration request may be valid: the conformance tool signs `exp = iat + 1h`.
 pub const MAX_REQUEST_LIFETIME_SECONDS: i64 = 3600;
 const MAX_REDIRECT_URI_LEN: usize = 256;
+/// OBUK's `scope`: String(256), the scopes joined by spaces.
+const MAX_SCOPE_LEN_OBUK: usize = 256;
 /// `tls_client_auth_subject_dn`: String(128) in OBUK DCR v3.2 (the conformance tool checks the
 /// GET response against it); 512 elsewhere, as OBUK v3.4 later allowed.
 const MAX_SUBJECT_DN_LEN_OBUK: usize = 128;
@@ -580,6 +582,14 @@ fn check_scopes(
         return Err(RegistrationError::ClaimInvalid {
             claim: "scope".to_owned(),
             problem: "no scope is left: the software statement's roles allow none of the workspace's scopes".to_owned(),
+        });
+    }
+    // OBUK's `scope` is String(256), requested or taken from the roles (what GET answers).
+    let length = scopes.iter().map(String::len).sum::<usize>() + scopes.len() - 1;
+    if policy.profile == Profile::OpenbankingUk && length > MAX_SCOPE_LEN_OBUK {
+        return Err(RegistrationError::ClaimInvalid {
+            claim: "scope".to_owned(),
+            problem: format!("is {length} characters; Open Banking UK allows at most {MAX_SCOPE_LEN_OBUK}"),
         });
     }
     Ok(scopes.into_iter().collect())
