@@ -187,6 +187,18 @@ async fn each_kind_of_rejection_reaches_the_wire_in_rfc7591_form() {
     assert_eq!(server.audit_events("?type=dcr_rejected&limit=100").await.len(), count, "every refusal is audited");
     let (_, listed) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/clients"), None).await;
     assert_eq!(listed["clients"], json!([]), "no refusal registers anything");
+
+    // A refusal names the software and organisation only of a statement that verified: anyone
+    // can claim another's in one that does not.
+    let newest_refusal = || async { server.audit_events("?type=dcr_rejected&limit=1").await.remove(0) };
+    let forged = tpp.tpp_key.sign(&tpp.request_claims(&rogue_directory.sign(&tpp.ssa_claims()).unwrap())).unwrap();
+    server.register(&client, "application/jose", forged).await;
+    let refused = newest_refusal().await;
+    assert_eq!((&refused["software_id"], &refused["org_id"]), (&Value::Null, &Value::Null), "{refused}");
+    server.register(&client, "application/jose", tpp.request_with(|c| c["scope"] = json!("accounts admin"))).await;
+    let refused = newest_refusal().await;
+    assert_eq!(refused["software_id"], tpp.ssa_claims()["software_id"], "{refused}");
+    assert_eq!(refused["org_id"], tpp.ssa_claims()["org_id"], "{refused}");
 }
 
 fn with(mut claims: Value, name: &str, value: Value) -> Value {

@@ -66,20 +66,23 @@ pub(crate) async fn validate_traced(
         }
         Ok(Some(unverified)) => {
             trace.pass(Stage::SoftwareStatement, "present, well-formed, from a trusted issuer");
-            attempt.software_id = unverified.claimed("software_id");
-            attempt.org_id = unverified.claimed("org_id");
             let keys = step(
                 trace,
                 Stage::SoftwareStatement,
                 "the issuer's keys are available",
                 keys::software_statement_keys(state, workspace, unverified.claimed("iss").as_deref(), unverified.kid()).await,
             )?;
-            Some(step(
+            let verified = step(
                 trace,
                 Stage::SoftwareStatement,
                 "signature, validity and organisation",
                 software_statement::verify(unverified, &keys, now, dcr.max_software_statement_age_seconds),
-            )?)
+            )?;
+            // Only a verified statement's: anyone can claim another's software in a statement
+            // that fails, and the audit log would file the failure under it.
+            attempt.software_id = Some(verified.software_id.clone());
+            attempt.org_id.clone_from(&verified.org_id);
+            Some(verified)
         }
     };
     let claims = match &request {
