@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { admin, open, signIn, snapshot, totp, twoStepAdmin, uniqueId, watchForErrors } from "./helpers";
+import { admin, enterPassword, open, signIn, snapshot, totp, twoStepAdmin, uniqueId, watchForErrors } from "./helpers";
 
 // A JWKS with one P-256 public key, as a directory would publish it.
 const directoryJwks = JSON.stringify(
@@ -251,10 +251,7 @@ test.describe("signing in", () => {
     const laptop = await browser.newContext();
     const laptopPage = await laptop.newPage();
     try {
-      await open(laptopPage, "/app/login?next=%2Fapp%2Faccount");
-      await laptopPage.getByLabel("E-mail address").fill(twoStepAdmin.email);
-      await laptopPage.getByLabel("Password").fill(twoStepAdmin.password);
-      await laptopPage.getByRole("button", { name: "Sign in" }).click();
+      await enterPassword(laptopPage, "/app/account", twoStepAdmin);
       const code = laptopPage.getByLabel("Code from your authenticator app");
       await expect(code).toBeFocused();
       await snapshot(laptopPage, "sign-in-code");
@@ -274,10 +271,7 @@ test.describe("signing in", () => {
     const lost = await browser.newContext();
     const lostPage = await lost.newPage();
     try {
-      await open(lostPage, "/app/login?next=%2Fapp%2Faccount");
-      await lostPage.getByLabel("E-mail address").fill(twoStepAdmin.email);
-      await lostPage.getByLabel("Password").fill(twoStepAdmin.password);
-      await lostPage.getByRole("button", { name: "Sign in" }).click();
+      await enterPassword(lostPage, "/app/account", twoStepAdmin);
       await lostPage.getByRole("button", { name: "Lost your phone? Use a recovery code" }).click();
       const recovery = lostPage.getByLabel("Recovery code");
       await expect(recovery).toBeFocused();
