@@ -384,13 +384,13 @@ test.describe("workspaces", () => {
     await page.getByRole("switch", { name: "Enable dynamic client registration" }).check();
     await expect(page.locator("#open-banking-departures")).toHaveCount(0);
     await page.getByRole("button", { name: "Save changes" }).click();
-    await expect(page.locator(".field-error")).toHaveCount(3);
-    await expect(page.getByText("3 settings need attention")).toBeVisible();
-    await expect(page.getByLabel("Trusted issuers")).toBeFocused();
+    await expect(page.locator(".field-error")).toHaveCount(2);
+    await expect(page.getByText("2 settings need attention")).toBeVisible();
+    await expect(page.locator("#ssa-0-issuer")).toBeFocused();
 
     // A private key pasted as the directory's keys: refused at the field, nothing saved.
-    await page.getByLabel("Trusted issuers").fill("OpenBanking Ltd");
-    await page.locator("#ssa-jwks").fill(directoryJwks.replace('"use": "sig"', '"use": "sig", "d": "secret"'));
+    await page.locator("#ssa-0-issuer").fill("OpenBanking Ltd");
+    await page.locator("#ssa-0-jwks").fill(directoryJwks.replace('"use": "sig"', '"use": "sig", "d": "secret"'));
     await page.getByRole("switch", { name: "Require mutual TLS" }).uncheck();
     // An Open Banking UK workspace says what its settings leave out of the profile.
     await expect(page.locator("#open-banking-departures")).toContainText("Mutual TLS is not required");
@@ -412,8 +412,8 @@ test.describe("workspaces", () => {
 
     // Software statement and signed body with a pasted JWKS: saved, and kept after a reload.
     await page.getByRole("switch", { name: "Enable dynamic client registration" }).check();
-    await page.getByLabel("Trusted issuers").fill("OpenBanking Ltd");
-    await page.locator("#ssa-jwks").fill(directoryJwks);
+    await page.locator("#ssa-0-issuer").fill("OpenBanking Ltd");
+    await page.locator("#ssa-0-jwks").fill(directoryJwks);
     await page.getByRole("switch", { name: "Signed request body" }).check();
     await page.getByRole("switch", { name: "Require mutual TLS" }).uncheck();
     await page.getByRole("button", { name: "Save changes" }).click();
@@ -424,22 +424,34 @@ test.describe("workspaces", () => {
     await expect(page.getByRole("switch", { name: "Enable dynamic client registration" })).toBeChecked();
     await expect(page.getByRole("switch", { name: "Protected by software statement" })).toBeChecked();
     await expect(page.getByRole("switch", { name: "Signed request body" })).toBeChecked();
-    await expect(page.locator("#ssa-jwks")).toHaveValue(/directory-1/);
-    await expect(page.getByLabel("Trusted issuers")).toHaveValue("OpenBanking Ltd");
+    await expect(page.locator("#ssa-0-jwks")).toHaveValue(/directory-1/);
+    await expect(page.locator("#ssa-0-issuer")).toHaveValue("OpenBanking Ltd");
     await expect(page.locator(".sidebar")).toContainText("DCR on");
 
+    // Each issuer has keys of its own: a second one given the first one's keys is warned
+    // about (either could sign statements in the other's name), and can be taken out again.
+    await page.getByRole("button", { name: "Add an issuer" }).click();
+    await page.locator("#ssa-1-issuer").fill("Another Directory");
+    await page.locator("#ssa-1-jwks").fill(directoryJwks);
+    await expect(page.getByRole("note").filter({ hasText: "OpenBanking Ltd and Another Directory are given the same keys" })).toBeVisible();
+    await snapshot(page, "dcr-settings-two-issuers");
+    await page.getByRole("button", { name: "Remove issuer 2" }).click();
+    await expect(page.locator("#ssa-1-issuer")).toHaveCount(0);
+    await expect(page.getByText("are given the same keys")).toHaveCount(0);
+    await expect(page.locator(".unsaved-note")).toBeHidden();
+
     // A JWKS URI can be tried before saving: the key ids it serves, or why it failed.
-    await page.locator("#ssa-keys-jwks_uri").check();
-    await page.locator("#ssa-jwks-uri").fill(new URL("/default/obuk/.well-known/jwks.json", page.url()).href);
+    await page.locator("#ssa-0-keys-jwks_uri").check();
+    await page.locator("#ssa-0-jwks-uri").fill(new URL("/default/obuk/.well-known/jwks.json", page.url()).href);
     await page.getByRole("button", { name: "Test" }).first().click();
     await expect(page.locator(".probe.ok")).toContainText(/Found 1 key: [A-Za-z0-9_-]{43}/);
-    await page.locator("#ssa-jwks-uri").fill(new URL("/default/no-such-workspace/.well-known/jwks.json", page.url()).href);
+    await page.locator("#ssa-0-jwks-uri").fill(new URL("/default/no-such-workspace/.well-known/jwks.json", page.url()).href);
     await page.getByRole("button", { name: "Test" }).first().click();
     await expect(page.locator(".probe.error")).toBeVisible();
 
     // A section switched off still verifies what is sent anyway: a problem in it shows the
     // section, with the problem at its field, and nothing is saved.
-    await page.locator("#ssa-keys-jwks").check();
+    await page.locator("#ssa-0-keys-jwks").check();
     await page.locator("#request-keys-jwks").check();
     await page.locator("#request-jwks").fill("not a key set");
     await page.getByRole("switch", { name: "Signed request body" }).uncheck();

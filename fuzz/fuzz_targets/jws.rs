@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 
 use onboard::oauth2::jose::CompactJws;
 use onboard::oauth2::software_statement;
-use onboard_fuzz::{DIRECTORY, FIXTURE, now};
+use onboard_fuzz::{FIXTURE, now};
 
 fuzz_target!(|text: &str| {
     let fixture = &*FIXTURE;
@@ -16,7 +16,7 @@ fuzz_target!(|text: &str| {
         let _ = (jws.check_header(), jws.kid(), jws.typ(), jws.unverified_claims().len());
         let _ = jws.verify(&fixture.tpp_keys);
     }
-    if let Ok(unverified) = software_statement::inspect(text, &[DIRECTORY.to_owned()]) {
+    if let Ok(unverified) = software_statement::inspect(text, &fixture.dcr.software_statement_issuers) {
         let _ = software_statement::verify(unverified, &fixture.directory_keys, now(), Some(3600));
     }
 });

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use app::domain::dcr::{DcrSettings, KeySource};
+use app::domain::dcr::{DcrSettings, KeySource, SoftwareStatementIssuer};
 use app::domain::jwks::{PublicJwks, Strictness};
 use app::domain::sandbox::SoftwareDetails;
 use app::domain::workspace::{Profile, WorkspaceSettings};
@@ -60,8 +60,10 @@ pub static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     let dcr = DcrSettings {
         enabled: true,
         require_signed_request: false,
-        software_statement_keys: Some(KeySource::Jwks(directory_keys.clone())),
-        trusted_ssa_issuers: vec![DIRECTORY.to_owned()],
+        software_statement_issuers: vec![SoftwareStatementIssuer {
+            issuer: DIRECTORY.to_owned(),
+            keys: Some(KeySource::Jwks(directory_keys.clone())),
+        }],
         ..DcrSettings::defaults_for(Profile::OpenbankingUk)
     };
     let software = SoftwareDetails {

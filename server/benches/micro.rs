@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 
+use app::domain::dcr::{KeySource, SoftwareStatementIssuer};
 use app::domain::dn::DistinguishedName;
 use app::domain::jwks::{PublicJwks, Strictness};
 use app::domain::policy::ValidatorRule;
@@ -51,7 +52,7 @@ fn statement_validation(c: &mut Criterion) {
     let directory = SigningKey::generate(JwsAlgorithm::Ps256, "directory-1").unwrap();
     let keys = PublicJwks::parse(&directory.public_jwks(), Strictness::Strict).unwrap();
     let statement = directory.sign(&claims::software_statement(&software(), "Directory", None, now())).unwrap();
-    let trusted = vec!["Directory".to_owned()];
+    let trusted = [SoftwareStatementIssuer { issuer: "Directory".to_owned(), keys: Some(KeySource::Jwks(keys.clone())) }];
     c.bench_function("software statement: inspect and verify (PS256)", |b| {
         b.iter(|| {
             let unverified = software_statement::inspect(black_box(&statement), &trusted).unwrap();

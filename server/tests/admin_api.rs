@@ -173,24 +173,30 @@ async fn dcr_settings_are_validated_and_nothing_is_saved_on_error() {
     let good = json!({
         "enabled": true,
         "require_software_statement": true,
-        "software_statement_keys": {"jwks": key.public_jwks()},
-        "trusted_ssa_issuers": ["OpenBanking Ltd"],
+        "software_statement_issuers": [{"issuer": "OpenBanking Ltd", "keys": {"jwks": key.public_jwks()}}],
         "require_signed_request": true,
         "request_signing_keys": "software_statement",
         "require_mtls": true
     });
     let mut private = good.clone();
-    private["software_statement_keys"]["jwks"]["keys"][0]["d"] = json!("c2VjcmV0");
+    private["software_statement_issuers"][0]["keys"]["jwks"]["keys"][0]["d"] = json!("c2VjcmV0");
     let mut malformed = good.clone();
-    malformed["software_statement_keys"] = json!({"jwks": {"keys": "nope"}});
+    malformed["software_statement_issuers"][0]["keys"] = json!({"jwks": {"keys": "nope"}});
     let mut plain_http = good.clone();
-    plain_http["software_statement_keys"] = json!({"jwks_uri": "http://keys.example.com/jwks"});
+    plain_http["software_statement_issuers"][0]["keys"] = json!({"jwks_uri": "http://keys.example.com/jwks"});
     let mut private_address = good.clone();
-    private_address["software_statement_keys"] = json!({"jwks_uri": "https://10.1.2.3/jwks"});
+    private_address["software_statement_issuers"][0]["keys"] = json!({"jwks_uri": "https://10.1.2.3/jwks"});
     let mut unknown = good.clone();
     unknown["require_everything"] = json!(true);
     let mut no_issuers = good.clone();
-    no_issuers["trusted_ssa_issuers"] = json!([]);
+    no_issuers["software_statement_issuers"] = json!([]);
+    let mut keyless = good.clone();
+    keyless["software_statement_issuers"][0]["keys"] = json!(null);
+    let mut twice = good.clone();
+    let first = twice["software_statement_issuers"][0].clone();
+    twice["software_statement_issuers"].as_array_mut().unwrap().push(first);
+    let mut shared_keys = good.clone();
+    shared_keys["software_statement_keys"] = json!({"jwks": key.public_jwks()});
     let (status, body) = admin.as_admin("PUT", &path, Some(good.clone())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "mutual TLS without trusted CAs: {body}");
     assert!(body["error_description"].as_str().unwrap().starts_with("require_mtls:"), "{body}");
@@ -199,12 +205,16 @@ async fn dcr_settings_are_validated_and_nothing_is_saved_on_error() {
         admin.as_admin("PATCH", &format!("{BASE}/obuk"), Some(json!({"trusted_client_ca_pem": ca.cert_pem()}))).await;
     assert_eq!(status, StatusCode::OK);
     let cases = [
-        (private, "software_statement_keys.jwks", "private key material"),
-        (malformed, "software_statement_keys.jwks", "\"keys\" array"),
-        (plain_http, "software_statement_keys.jwks_uri", "loopback"),
-        (private_address, "software_statement_keys.jwks_uri", "10.1.2.3 is not an address outbound fetches may reach"),
+        (private, "software_statement_issuers[0].keys.jwks", "private key material"),
+        (malformed, "software_statement_issuers[0].keys.jwks", "\"keys\" array"),
+        (plain_http, "software_statement_issuers[0].keys.jwks_uri", "loopback"),
+        (private_address, "software_statement_issuers[0].keys.jwks_uri", "10.1.2.3 is not an address outbound fetches may reach"),
         (unknown, "require_everything", "unknown field"),
-        (no_issuers, "trusted_ssa_issuers", "at least one issuer"),
+        (no_issuers, "software_statement_issuers", "at least one issuer"),
+        (keyless, "software_statement_issuers[0].keys", "needs its keys"),
+        (twice, "software_statement_issuers[1].issuer", "listed twice"),
+        // The shape from before each issuer had its own keys: refused, naming the field.
+        (shared_keys, "software_statement_keys", "unknown field"),
     ];
     for (body, field, problem) in cases {
         let (status, error) = admin.as_admin("PUT", &path, Some(body)).await;
@@ -218,7 +228,7 @@ async fn dcr_settings_are_validated_and_nothing_is_saved_on_error() {
     let (status, saved) = admin.as_admin("PUT", &path, Some(good.clone())).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     let (_, read_back) = admin.as_admin("GET", &path, None).await;
-    assert_eq!(read_back["software_statement_keys"], good["software_statement_keys"]);
+    assert_eq!(read_back["software_statement_issuers"], good["software_statement_issuers"]);
     assert_eq!(read_back["enabled"], true);
 
     let (status, _) = admin.call("PUT", &path, Some(ADMIN_KEY), None).await;

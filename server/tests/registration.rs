@@ -302,15 +302,16 @@ async fn settings_change_behaviour_on_the_next_request() {
     let (status, body) = server.register(&with_cert, "application/json", plain.to_string()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
-    // trusted_ssa_issuers: the directory is no longer trusted.
-    settings["trusted_ssa_issuers"] = json!(["Another Directory"]);
+    // software_statement_issuers: the directory is no longer trusted.
+    let trusted = settings["software_statement_issuers"].clone();
+    settings["software_statement_issuers"][0]["issuer"] = json!("Another Directory");
     server.put_dcr(settings.clone()).await;
     let (status, body) = server.register(&with_cert, "application/jose", tpp.request()).await;
     assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "unapproved_software_statement");
 
-    // software_statement_keys as inline JWKS instead of a URI.
-    settings["trusted_ssa_issuers"] = json!([support::DIRECTORY]);
-    settings["software_statement_keys"] = json!({"jwks": tpp.directory_key.public_jwks()});
+    // The directory's keys as inline JWKS instead of a URI.
+    settings["software_statement_issuers"] = trusted;
+    settings["software_statement_issuers"][0]["keys"] = json!({"jwks": tpp.directory_key.public_jwks()});
     server.put_dcr(settings.clone()).await;
     let (status, body) = server.register(&with_cert, "application/jose", tpp.request()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -369,7 +370,7 @@ async fn unreachable_key_hosts_are_reported_by_whose_they_are() {
 
     // With the directory keys inline, only the TPP's endpoint is down: the TPP's problem (400).
     let mut settings = tpp.dcr_settings();
-    settings["software_statement_keys"] = json!({"jwks": tpp.directory_key.public_jwks()});
+    settings["software_statement_issuers"][0]["keys"] = json!({"jwks": tpp.directory_key.public_jwks()});
     server.put_dcr(settings).await;
     let (status, body) = server.register(&client, "application/jose", tpp.request()).await;
     assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");
@@ -576,6 +577,37 @@ async fn a_workspace_may_refuse_old_software_statements() {
     let (status, refused) = server.admin(Method::PUT, &format!("{ADMIN_WORKSPACE}/dcr"), Some(settings)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert!(refused.to_string().contains("max_software_statement_age_seconds"), "{refused}");
+}
+
+/// Each trusted directory's statements are verified with its own keys only: a workspace
+/// trusting two directories does not let one sign statements naming the other as issuer.
+#[tokio::test]
+async fn a_directory_cannot_sign_statements_in_another_directorys_name() {
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
+    let other_directory = onboard::tpp::keys::SigningKey::generate(JwsAlgorithm::Ps256, "other-directory").unwrap();
+    let mut settings = tpp.dcr_settings();
+    settings["software_statement_issuers"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"issuer": "Another Directory", "keys": {"jwks": other_directory.public_jwks()}}));
+    server.put_dcr(settings).await;
+    let mtls = server.client(Some(&tpp.transport));
+    let register_with = |issuer: &str, signer: &onboard::tpp::keys::SigningKey| {
+        let mut claims = tpp.ssa_claims();
+        claims["iss"] = json!(issuer);
+        let ssa = signer.sign(&claims).unwrap();
+        tpp.tpp_key.sign(&tpp.request_claims(&ssa)).unwrap()
+    };
+
+    let (status, body) = server.register(&mtls, "application/jose", register_with("Another Directory", &other_directory)).await;
+    assert_eq!(status, StatusCode::CREATED, "the other directory's own statement: {body}");
+    let (status, body) = server.register(&mtls, "application/jose", register_with(support::DIRECTORY, &other_directory)).await;
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_software_statement");
+    assert!(body["error_description"].as_str().unwrap().contains("signature"), "{body}");
+    let (status, body) = server.register(&mtls, "application/jose", register_with("Another Directory", &tpp.directory_key)).await;
+    assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_software_statement");
+    let (status, body) = server.register(&mtls, "application/jose", tpp.request()).await;
+    assert_eq!(status, StatusCode::CREATED, "the first directory's own statement: {body}");
 }
 
 /// A registration request whose `aud` is the bank's `org_id` is valid at each of the bank's

@@ -111,9 +111,9 @@ async fn enrolled_software_registers_where_the_sandbox_is_trusted_and_nowhere_el
     let client = server.client(Some(&enrolled.transport));
     let mut untrusting = settings.clone();
     untrusting["trust_sandbox_directory"] = json!(false);
-    untrusting["software_statement_keys"] =
-        json!({"jwks": {"keys": [SigningKey::generate(JwsAlgorithm::Ps256, "other").unwrap().public_jwk()]}});
-    untrusting["trusted_ssa_issuers"] = json!(["OpenBanking Ltd"]);
+    let other = SigningKey::generate(JwsAlgorithm::Ps256, "other").unwrap();
+    untrusting["software_statement_issuers"] =
+        json!([{"issuer": "OpenBanking Ltd", "keys": {"jwks": {"keys": [other.public_jwk()]}}}]);
     untrusting["require_mtls"] = json!(false);
     untrusting["bind_transport_certificate"] = json!(false);
     server.put_dcr(untrusting).await;

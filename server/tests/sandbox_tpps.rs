@@ -63,7 +63,7 @@ async fn a_console_sandbox_tpp_registers_in_one_call_and_its_bundle_works_with_t
     let directory = onboard::tpp::keys::SigningKey::generate(onboard::oauth2::jose::JwsAlgorithm::Es256, "ob").unwrap();
     let own = json!({
         "enabled": true, "require_software_statement": true, "require_signed_request": true,
-        "software_statement_keys": {"jwks": directory.public_jwks()}, "trusted_ssa_issuers": ["OpenBanking Ltd"],
+        "software_statement_issuers": [{"issuer": "OpenBanking Ltd", "keys": {"jwks": directory.public_jwks()}}],
         "request_signing_keys": "software_statement", "require_mtls": false
     });
     server.put_dcr(own).await;

@@ -176,8 +176,7 @@ async fn a_statement_signed_with_a_given_key_registers_where_that_key_is_trusted
     server
         .put_dcr(json!({
             "enabled": true, "require_software_statement": true, "require_signed_request": true,
-            "software_statement_keys": {"jwks": directory.public_jwks()},
-            "trusted_ssa_issuers": ["Bank Test Directory"],
+            "software_statement_issuers": [{"issuer": "Bank Test Directory", "keys": {"jwks": directory.public_jwks()}}],
             "request_signing_keys": "software_statement", "require_mtls": false
         }))
         .await;

@@ -4,18 +4,15 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
-/// The DCR settings as the tab edits them: keys as text, issuers one per line.
+/// The DCR settings as the tab edits them: keys as text, each trusted issuer with its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[allow(clippy::struct_excessive_bools, reason = "one per switch of the tab, as the settings have them")]
 pub struct DcrForm {
     pub enabled: bool,
     pub protect_by_access_token: bool,
     pub require_software_statement: bool,
-    /// `none`, `jwks` or `jwks_uri`.
-    pub ssa_keys_kind: String,
-    pub ssa_jwks: String,
-    pub ssa_jwks_uri: String,
-    pub trusted_ssa_issuers: String,
+    /// The trusted issuers; a row left wholly blank is none.
+    pub ssa_issuers: Vec<IssuerForm>,
     /// Seconds, or empty for no limit.
     pub max_software_statement_age_seconds: String,
     pub require_signed_request: bool,
@@ -28,6 +25,37 @@ pub struct DcrForm {
     pub trust_sandbox_directory: bool,
     /// A policy id, or empty for none.
     pub policy_id: String,
+}
+
+/// A trusted software statement issuer as the tab edits it: its `iss`, and its keys as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerForm {
+    pub issuer: String,
+    /// `jwks` or `jwks_uri`.
+    pub keys_kind: String,
+    pub jwks: String,
+    pub jwks_uri: String,
+}
+
+impl Default for IssuerForm {
+    fn default() -> Self {
+        Self { issuer: String::new(), keys_kind: "jwks".to_owned(), jwks: String::new(), jwks_uri: String::new() }
+    }
+}
+
+impl IssuerForm {
+    /// Nothing typed in: the row stands for no issuer.
+    pub fn is_blank(&self) -> bool {
+        [&self.issuer, &self.jwks, &self.jwks_uri].iter().all(|text| text.trim().is_empty())
+    }
+
+    /// The keys given, as compared between issuers: the chosen source, its text without
+    /// whitespace. None when none are given.
+    fn keys_given(&self) -> Option<(&str, String)> {
+        let text = if self.keys_kind == "jwks" { &self.jwks } else { &self.jwks_uri };
+        let compact: String = text.split_whitespace().collect();
+        (!compact.is_empty()).then_some((self.keys_kind.as_str(), compact))
+    }
 }
 
 impl DcrForm {
@@ -63,18 +91,55 @@ impl DcrForm {
         }
         departures
     }
+
+    /// Issuers given the same keys, named in pairs: the holder of those keys can sign
+    /// statements in either's name. (Settings saved before each issuer had keys of its own
+    /// gave every issuer the one key set.)
+    pub fn issuers_sharing_keys(&self) -> Vec<(String, String)> {
+        let given: Vec<_> = self
+            .ssa_issuers
+            .iter()
+            .filter(|row| !row.issuer.trim().is_empty())
+            .filter_map(|row| row.keys_given().map(|keys| (row.issuer.trim(), keys)))
+            .collect();
+        let mut pairs = Vec::new();
+        for (index, (issuer, keys)) in given.iter().enumerate() {
+            if let Some((earlier, _)) = given[..index].iter().find(|(_, other)| other == keys) {
+                pairs.push(((*earlier).to_owned(), (*issuer).to_owned()));
+            }
+        }
+        pairs
+    }
 }
 
 #[cfg(feature = "ssr")]
 impl DcrForm {
+    /// The indexes of the issuer rows the settings keep, in order: the settings' issuer `n`
+    /// is the row at the `n`th of them.
+    fn kept_issuer_rows(&self) -> Vec<usize> {
+        self.ssa_issuers.iter().enumerate().filter(|(_, row)| !row.is_blank()).map(|(index, _)| index).collect()
+    }
+
     fn from_settings(settings: &crate::domain::dcr::DcrSettings) -> Self {
         use crate::domain::dcr::{KeySource, RequestSigningKeys};
         let pretty = |jwks: &crate::domain::jwks::PublicJwks| serde_json::to_string_pretty(jwks.as_json()).unwrap_or_default();
-        let (ssa_keys_kind, ssa_jwks, ssa_jwks_uri) = match &settings.software_statement_keys {
-            None => ("none", String::new(), String::new()),
-            Some(KeySource::Jwks(jwks)) => ("jwks", pretty(jwks), String::new()),
-            Some(KeySource::JwksUri(uri)) => ("jwks_uri", String::new(), uri.to_string()),
-        };
+        let ssa_issuers = settings
+            .software_statement_issuers
+            .iter()
+            .map(|trusted| {
+                let issuer = trusted.issuer.clone();
+                match &trusted.keys {
+                    None => IssuerForm { issuer, ..IssuerForm::default() },
+                    Some(KeySource::Jwks(jwks)) => IssuerForm { issuer, jwks: pretty(jwks), ..IssuerForm::default() },
+                    Some(KeySource::JwksUri(uri)) => IssuerForm {
+                        issuer,
+                        keys_kind: "jwks_uri".to_owned(),
+                        jwks_uri: uri.to_string(),
+                        ..IssuerForm::default()
+                    },
+                }
+            })
+            .collect();
         let (request_keys_kind, request_jwks, request_jwks_uri) = match &settings.request_signing_keys {
             RequestSigningKeys::SoftwareStatement => ("software_statement", String::new(), String::new()),
             RequestSigningKeys::Jwks(jwks) => ("jwks", pretty(jwks), String::new()),
@@ -84,10 +149,7 @@ impl DcrForm {
             enabled: settings.enabled,
             protect_by_access_token: settings.protect_by_access_token,
             require_software_statement: settings.require_software_statement,
-            ssa_keys_kind: ssa_keys_kind.to_owned(),
-            ssa_jwks,
-            ssa_jwks_uri,
-            trusted_ssa_issuers: settings.trusted_ssa_issuers.join("\n"),
+            ssa_issuers,
             max_software_statement_age_seconds: settings
                 .max_software_statement_age_seconds
                 .map(|seconds| seconds.to_string())
@@ -105,26 +167,28 @@ impl DcrForm {
 
     /// The settings this form describes; a problem names the form field it concerns.
     fn to_settings(&self) -> Result<crate::domain::dcr::DcrSettings, ServerFnError> {
-        use crate::domain::dcr::{DcrSettings, JwksUri, KeySource, RequestSigningKeys};
+        use crate::domain::dcr::{DcrSettings, JwksUri, KeySource, RequestSigningKeys, SoftwareStatementIssuer};
         use crate::domain::jwks::{PublicJwks, Strictness};
         let jwks = |field: &str, text: &str| {
             PublicJwks::parse_str(text, Strictness::Strict).map_err(|e| crate::api::errors::invalid(format!("{field}: {e}")))
         };
         let uri =
             |field: &str, text: &str| JwksUri::parse(text).map_err(|e| crate::api::errors::invalid(format!("{field}: {e}")));
-        // No keys given is no keys configured: whether some are needed is the settings' rule
-        // (a workspace trusting the sandbox directory may have none of its own).
-        let ssa_given = match self.ssa_keys_kind.as_str() {
-            "jwks" => &self.ssa_jwks,
-            _ => &self.ssa_jwks_uri,
-        };
-        let software_statement_keys = match self.ssa_keys_kind.as_str() {
-            _ if ssa_given.trim().is_empty() => None,
-            "jwks" => Some(KeySource::Jwks(jwks("ssa_jwks", &self.ssa_jwks)?)),
-            "jwks_uri" => Some(KeySource::JwksUri(uri("ssa_jwks_uri", &self.ssa_jwks_uri)?)),
-            "none" | "" => None,
-            other => return Err(crate::api::errors::invalid(format!("ssa_keys_kind: '{other}' is not a key source"))),
-        };
+        // No keys given is no keys configured: whether some are needed is the settings' rule.
+        let mut software_statement_issuers = Vec::new();
+        for index in self.kept_issuer_rows() {
+            let row = &self.ssa_issuers[index];
+            let field = |name: &str| format!("ssa_issuers[{index}].{name}");
+            let keys = match row.keys_kind.as_str() {
+                _ if row.keys_given().is_none() => None,
+                "jwks" => Some(KeySource::Jwks(jwks(&field("jwks"), &row.jwks)?)),
+                "jwks_uri" => Some(KeySource::JwksUri(uri(&field("jwks_uri"), &row.jwks_uri)?)),
+                other => {
+                    return Err(crate::api::errors::invalid(format!("{}: '{other}' is not a key source", field("keys_kind"))));
+                }
+            };
+            software_statement_issuers.push(SoftwareStatementIssuer { issuer: row.issuer.trim().to_owned(), keys });
+        }
         let request_signing_keys = match self.request_keys_kind.as_str() {
             "jwks" => RequestSigningKeys::Jwks(jwks("request_jwks", &self.request_jwks)?),
             "jwks_uri" => RequestSigningKeys::JwksUri(uri("request_jwks_uri", &self.request_jwks_uri)?),
@@ -135,14 +199,7 @@ impl DcrForm {
             enabled: self.enabled,
             protect_by_access_token: self.protect_by_access_token,
             require_software_statement: self.require_software_statement,
-            software_statement_keys,
-            trusted_ssa_issuers: self
-                .trusted_ssa_issuers
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            software_statement_issuers,
             max_software_statement_age_seconds: match self.max_software_statement_age_seconds.trim() {
                 "" => None,
                 seconds => Some(seconds.parse().map_err(|_| {
@@ -167,17 +224,32 @@ impl DcrForm {
     }
 }
 
-/// Names a settings error by the form field it concerns.
+/// Names a settings error by the form field it concerns. An issuer's problem names its row;
+/// "name at least one issuer" names the first row's issuer, where the name goes.
 #[cfg(feature = "ssr")]
 fn form_field(field: &str, form: &DcrForm) -> String {
-    let key_field = |prefix: &str, kind: &str| match kind {
-        "jwks" => format!("{prefix}_jwks"),
-        "jwks_uri" => format!("{prefix}_jwks_uri"),
-        _ => format!("{prefix}_keys_kind"),
+    let key_field = |prefix: &str, separator: char, kind: &str| match kind {
+        "jwks" => format!("{prefix}{separator}jwks"),
+        "jwks_uri" => format!("{prefix}{separator}jwks_uri"),
+        _ => format!("{prefix}{separator}keys_kind"),
     };
+    let rows = form.kept_issuer_rows();
+    if field == "software_statement_issuers" {
+        return if form.ssa_issuers.is_empty() { "ssa_issuers" } else { "ssa_issuers[0].issuer" }.to_owned();
+    }
+    if let Some((index, member)) = field
+        .strip_prefix("software_statement_issuers[")
+        .and_then(|rest| rest.split_once(']'))
+        .and_then(|(index, member)| Some((rows.get(index.parse::<usize>().ok()?).copied()?, member)))
+    {
+        let prefix = format!("ssa_issuers[{index}]");
+        return match member {
+            m if m.starts_with(".keys") => key_field(&prefix, '.', &form.ssa_issuers[index].keys_kind),
+            _ => format!("{prefix}.issuer"),
+        };
+    }
     match field {
-        f if f.starts_with("software_statement_keys") => key_field("ssa", &form.ssa_keys_kind),
-        f if f.starts_with("request_signing_keys") => key_field("request", &form.request_keys_kind),
+        f if f.starts_with("request_signing_keys") => key_field("request", '_', &form.request_keys_kind),
         other => other.to_owned(),
     }
 }
@@ -234,15 +306,21 @@ pub async fn test_jwks_uri(uri: String) -> Result<Vec<String>, ServerFnError> {
 mod tests {
     use super::*;
 
+    fn issuer(name: &str, jwks_uri: &str) -> IssuerForm {
+        IssuerForm {
+            issuer: name.to_owned(),
+            keys_kind: "jwks_uri".to_owned(),
+            jwks_uri: jwks_uri.to_owned(),
+            ..IssuerForm::default()
+        }
+    }
+
     fn open_banking_form() -> DcrForm {
         DcrForm {
             enabled: true,
             protect_by_access_token: false,
             require_software_statement: true,
-            ssa_keys_kind: "jwks_uri".to_owned(),
-            ssa_jwks: String::new(),
-            ssa_jwks_uri: "https://keystore.openbanking.org.uk/keystore/openbanking.jwks".to_owned(),
-            trusted_ssa_issuers: "OpenBanking Ltd".to_owned(),
+            ssa_issuers: vec![issuer("OpenBanking Ltd", "https://keystore.openbanking.org.uk/keystore/openbanking.jwks")],
             max_software_statement_age_seconds: String::new(),
             require_signed_request: true,
             request_keys_kind: "software_statement".to_owned(),
@@ -278,5 +356,39 @@ mod tests {
             1,
             "keys of an unsigned body are no departure of their own"
         );
+    }
+
+    #[test]
+    fn issuers_given_the_same_keys_are_named() {
+        let shared = "https://keystore.directory.example/jwks";
+        let form = |issuers: Vec<IssuerForm>| DcrForm { ssa_issuers: issuers, ..open_banking_form() };
+        let apart = form(vec![issuer("A", shared), issuer("B", "https://other.example/jwks")]);
+        assert_eq!(apart.issuers_sharing_keys(), []);
+        let together =
+            form(vec![issuer("A", shared), issuer("B", "https://other.example/jwks"), issuer("C", &format!(" {shared} "))]);
+        assert_eq!(together.issuers_sharing_keys(), [("A".to_owned(), "C".to_owned())]);
+        // A key set pasted in differs only in layout: still the same keys.
+        let pasted =
+            |name: &str, text: &str| IssuerForm { issuer: name.to_owned(), jwks: text.to_owned(), ..IssuerForm::default() };
+        let same = form(vec![pasted("A", "{\"keys\": []}"), pasted("B", "{\n  \"keys\": []\n}"), issuer("", shared)]);
+        assert_eq!(same.issuers_sharing_keys(), [("A".to_owned(), "B".to_owned())]);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn an_issuer_problem_names_its_row_past_blank_ones() {
+        let blank = IssuerForm::default();
+        let mut form =
+            DcrForm { ssa_issuers: vec![blank.clone(), issuer("A", "https://a.example/j"), blank], ..open_banking_form() };
+        form.ssa_issuers.push(IssuerForm { issuer: "B".to_owned(), ..IssuerForm::default() });
+        assert_eq!(form_field("software_statement_issuers[0].issuer", &form), "ssa_issuers[1].issuer");
+        assert_eq!(form_field("software_statement_issuers[0].keys.jwks_uri", &form), "ssa_issuers[1].jwks_uri");
+        assert_eq!(form_field("software_statement_issuers[1].keys", &form), "ssa_issuers[3].jwks");
+        assert_eq!(form_field("software_statement_issuers", &form), "ssa_issuers[0].issuer");
+        assert_eq!(form_field("software_statement_issuers", &DcrForm { ssa_issuers: vec![], ..form.clone() }), "ssa_issuers");
+        assert_eq!(form_field("request_signing_keys.jwks_uri", &form), "request_keys_kind");
+        let settings = form.to_settings().unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<&str> = settings.software_statement_issuers.iter().map(|t| t.issuer.as_str()).collect();
+        assert_eq!(names, ["A", "B"]);
     }
 }

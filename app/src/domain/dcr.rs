@@ -9,6 +9,7 @@ use url::Url;
 
 use super::ids::PolicyId;
 use super::jwks::PublicJwks;
+use super::sandbox::SANDBOX_ISSUER;
 use super::workspace::{Profile, SettingsError};
 
 /// A URL a key set is fetched from. Parsing checks the shape; whether plain `http` is allowed
@@ -101,6 +102,19 @@ pub enum KeySource {
     JwksUri(JwksUri),
 }
 
+/// A directory whose software statements the workspace trusts: the statement's `iss`, and the
+/// keys that verify what it signs. Each issuer has keys of its own, so one directory's keys
+/// never verify a statement naming another as its issuer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SoftwareStatementIssuer {
+    /// The statement's `iss`, compared exactly (e.g. `OpenBanking Ltd`).
+    pub issuer: String,
+    /// None until given: a partial setup can be saved while registration is off.
+    #[serde(default)]
+    pub keys: Option<KeySource>,
+}
+
 /// Which keys verify a signed registration request.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -127,13 +141,12 @@ pub struct DcrSettings {
     /// Requires a single-use bearer token with the `dcr_register` scope.
     #[serde(default)]
     pub protect_by_access_token: bool,
-    /// Requires a `software_statement`, verified with `software_statement_keys`.
+    /// Requires a `software_statement` from one of `software_statement_issuers`.
     pub require_software_statement: bool,
+    /// The directories whose statements are trusted, each with its keys. A statement sent
+    /// where none is required is verified the same way.
     #[serde(default)]
-    pub software_statement_keys: Option<KeySource>,
-    /// SSA `iss` values the workspace trusts (e.g. `OpenBanking Ltd`).
-    #[serde(default)]
-    pub trusted_ssa_issuers: Vec<String>,
+    pub software_statement_issuers: Vec<SoftwareStatementIssuer>,
     /// The oldest a software statement may be, counted from its `iat`, in seconds; none for no
     /// limit. OB statements carry no `exp`, and the directory specification leaves their
     /// lifetime to the bank ("pragmatic time ranges", such as a minute for statements fetched
@@ -171,8 +184,7 @@ impl DcrSettings {
             enabled: false,
             protect_by_access_token: false,
             require_software_statement: obuk,
-            software_statement_keys: None,
-            trusted_ssa_issuers: Vec::new(),
+            software_statement_issuers: Vec::new(),
             max_software_statement_age_seconds: None,
             require_signed_request: obuk,
             request_signing_keys: RequestSigningKeys::SoftwareStatement,
@@ -183,14 +195,21 @@ impl DcrSettings {
         }
     }
 
+    /// The trusted issuer named `issuer`, if any.
+    pub fn software_statement_issuer(&self, issuer: &str) -> Option<&SoftwareStatementIssuer> {
+        self.software_statement_issuers.iter().find(|trusted| trusted.issuer == issuer)
+    }
+
     /// The JWKS URIs these settings fetch keys from, each with the field that names it.
-    pub fn jwks_uris(&self) -> Vec<(&'static str, &JwksUri)> {
+    pub fn jwks_uris(&self) -> Vec<(String, &JwksUri)> {
         let mut uris = Vec::new();
-        if let Some(KeySource::JwksUri(uri)) = &self.software_statement_keys {
-            uris.push(("software_statement_keys.jwks_uri", uri));
+        for (index, trusted) in self.software_statement_issuers.iter().enumerate() {
+            if let Some(KeySource::JwksUri(uri)) = &trusted.keys {
+                uris.push((format!("software_statement_issuers[{index}].keys.jwks_uri"), uri));
+            }
         }
         if let RequestSigningKeys::JwksUri(uri) = &self.request_signing_keys {
-            uris.push(("request_signing_keys.jwks_uri", uri));
+            uris.push(("request_signing_keys.jwks_uri".to_owned(), uri));
         }
         uris
     }
@@ -209,9 +228,7 @@ impl DcrSettings {
             .into_iter()
             .filter_map(|(field, uri)| uri.check_transport(allow_insecure_jwks_uris).err().map(|m| SettingsError::new(field, m)))
             .collect();
-        if let Some(bad) = self.trusted_ssa_issuers.iter().find(|i| i.trim().is_empty() || i.len() > 256) {
-            problems.push(SettingsError::new("trusted_ssa_issuers", format!("'{bad}' is not a usable issuer")));
-        }
+        problems.extend(self.issuer_problems());
         if let Some(age) = self.max_software_statement_age_seconds
             && !MAX_SOFTWARE_STATEMENT_AGE_RANGE.contains(&age)
         {
@@ -227,17 +244,17 @@ impl DcrSettings {
         if !self.enabled {
             return problems;
         }
-        if self.require_software_statement && !self.trust_sandbox_directory {
-            if self.trusted_ssa_issuers.is_empty() {
+        if self.require_software_statement && !self.trust_sandbox_directory && self.software_statement_issuers.is_empty() {
+            problems.push(SettingsError::new(
+                "software_statement_issuers",
+                "name at least one issuer while software statements are required, or trust the sandbox directory",
+            ));
+        }
+        for (index, trusted) in self.software_statement_issuers.iter().enumerate() {
+            if trusted.keys.is_none() {
                 problems.push(SettingsError::new(
-                    "trusted_ssa_issuers",
-                    "name at least one issuer while software statements are required, or trust the sandbox directory",
-                ));
-            }
-            if self.software_statement_keys.is_none() {
-                problems.push(SettingsError::new(
-                    "software_statement_keys",
-                    "required while software statements are required: give a JWKS or a JWKS URI, or trust the sandbox directory",
+                    format!("software_statement_issuers[{index}].keys"),
+                    format!("'{}' needs its keys to verify its statements: give a JWKS or a JWKS URI", trusted.issuer),
                 ));
             }
         }
@@ -260,6 +277,31 @@ impl DcrSettings {
         }
         problems
     }
+
+    /// Each issuer is named once, by a usable `iss`, and not by the sandbox directory's (which
+    /// `trust_sandbox_directory` trusts, with the directory's own keys).
+    fn issuer_problems(&self) -> Vec<SettingsError> {
+        let mut problems = Vec::new();
+        for (index, trusted) in self.software_statement_issuers.iter().enumerate() {
+            let field = format!("software_statement_issuers[{index}].issuer");
+            let name = &trusted.issuer;
+            let problem = if name.trim().is_empty() {
+                "name the issuer: the software statement's iss".to_owned()
+            } else if name.trim() != name || name.len() > 256 {
+                format!("'{name}' is not a usable issuer: at most 256 characters, without leading or trailing spaces")
+            } else if name == SANDBOX_ISSUER {
+                format!(
+                    "'{name}' is the sandbox directory's issuer: trust the sandbox directory instead, which verifies with its own keys"
+                )
+            } else if self.software_statement_issuers[..index].iter().any(|earlier| earlier.issuer == *name) {
+                format!("'{name}' is listed twice: give each issuer once, with its keys")
+            } else {
+                continue;
+            };
+            problems.push(SettingsError::new(field, problem));
+        }
+        problems
+    }
 }
 
 #[cfg(test)]
@@ -277,8 +319,7 @@ mod tests {
         json!({
             "enabled": true,
             "require_software_statement": true,
-            "software_statement_keys": {"jwks": jwks()},
-            "trusted_ssa_issuers": ["OpenBanking Ltd"],
+            "software_statement_issuers": [{"issuer": "OpenBanking Ltd", "keys": {"jwks": jwks()}}],
             "require_signed_request": true,
             "request_signing_keys": "software_statement",
             "require_mtls": true
@@ -293,7 +334,9 @@ mod tests {
     fn parses_the_documented_shape() {
         let settings = parse(enabled_obuk()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(settings.validate(false), Ok(()));
-        assert!(matches!(settings.software_statement_keys, Some(KeySource::Jwks(_))));
+        let directory = settings.software_statement_issuer("OpenBanking Ltd").unwrap_or_else(|| panic!("trusted"));
+        assert!(matches!(directory.keys, Some(KeySource::Jwks(_))));
+        assert_eq!(settings.software_statement_issuer("Another Directory"), None);
         assert_eq!(settings.request_signing_keys, RequestSigningKeys::SoftwareStatement);
 
         let mut uri = enabled_obuk();
@@ -308,12 +351,17 @@ mod tests {
         assert!(parse(unknown).is_err());
 
         let mut private = enabled_obuk();
-        private["software_statement_keys"]["jwks"]["keys"][0]["d"] = json!("secret");
+        private["software_statement_issuers"][0]["keys"]["jwks"]["keys"][0]["d"] = json!("secret");
         assert!(parse(private).is_err_and(|e| e.contains("private key material")));
 
         let mut not_url = enabled_obuk();
-        not_url["software_statement_keys"] = json!({"jwks_uri": "keys.example"});
+        not_url["software_statement_issuers"][0]["keys"] = json!({"jwks_uri": "keys.example"});
         assert!(parse(not_url).is_err());
+
+        // The shape before issuers had keys of their own is refused, not half read.
+        let mut shared = enabled_obuk();
+        shared["software_statement_keys"] = json!({"jwks": jwks()});
+        assert!(parse(shared).is_err_and(|e| e.contains("software_statement_keys")));
     }
 
     #[test]
@@ -335,11 +383,14 @@ mod tests {
             mutate(&mut value);
             parse(value).ok().and_then(|s| s.validate(false).err()).map(|e| e.field)
         };
-        assert_eq!(field(&|v| v["software_statement_keys"] = json!(null)).as_deref(), Some("software_statement_keys"));
-        assert_eq!(field(&|v| v["trusted_ssa_issuers"] = json!([])).as_deref(), Some("trusted_ssa_issuers"));
         assert_eq!(
-            field(&|v| v["software_statement_keys"] = json!({"jwks_uri": "http://a.example/j"})).as_deref(),
-            Some("software_statement_keys.jwks_uri")
+            field(&|v| v["software_statement_issuers"][0]["keys"] = json!(null)).as_deref(),
+            Some("software_statement_issuers[0].keys")
+        );
+        assert_eq!(field(&|v| v["software_statement_issuers"] = json!([])).as_deref(), Some("software_statement_issuers"));
+        assert_eq!(
+            field(&|v| v["software_statement_issuers"][0]["keys"] = json!({"jwks_uri": "http://a.example/j"})).as_deref(),
+            Some("software_statement_issuers[0].keys.jwks_uri")
         );
         assert_eq!(
             field(&|v| {
@@ -358,9 +409,38 @@ mod tests {
     fn every_problem_is_reported_at_once() {
         let enabled = DcrSettings { enabled: true, ..DcrSettings::defaults_for(Profile::OpenbankingUk) };
         let fields: Vec<String> = enabled.problems(false).into_iter().map(|p| p.field).collect();
-        assert_eq!(fields, ["trusted_ssa_issuers", "software_statement_keys"]);
+        assert_eq!(fields, ["software_statement_issuers"]);
         let sandbox = DcrSettings { trust_sandbox_directory: true, ..enabled };
         assert_eq!(sandbox.problems(false), []);
+    }
+
+    #[test]
+    fn each_issuer_is_named_once_by_a_usable_iss() {
+        let issuer = |name: &str| json!({"issuer": name, "keys": {"jwks": jwks()}});
+        let problems = |issuers: serde_json::Value| {
+            let mut value = enabled_obuk();
+            value["software_statement_issuers"] = issuers;
+            let settings = parse(value).unwrap_or_else(|e| panic!("{e}"));
+            settings.problems(false).into_iter().map(|p| (p.field, p.message)).collect::<Vec<_>>()
+        };
+        assert_eq!(problems(json!([issuer("OpenBanking Ltd"), issuer("Other Directory")])), []);
+        let found = problems(json!([
+            issuer("OpenBanking Ltd"),
+            issuer(" "),
+            issuer("OpenBanking Ltd"),
+            issuer(" padded"),
+            issuer(&"x".repeat(257)),
+            issuer(SANDBOX_ISSUER),
+        ]));
+        let fields: Vec<&str> = found.iter().map(|(field, _)| field.as_str()).collect();
+        assert_eq!(fields, (1..=5).map(|i| format!("software_statement_issuers[{i}].issuer")).collect::<Vec<_>>(), "{found:?}");
+        assert!(found[1].1.contains("listed twice") && found[4].1.contains("sandbox directory"), "{found:?}");
+
+        // Keys are needed only once registration is on: a partial setup can be saved.
+        let mut partial = enabled_obuk();
+        partial["software_statement_issuers"][0]["keys"] = json!(null);
+        partial["enabled"] = json!(false);
+        assert_eq!(parse(partial).map(|s| s.problems(false)), Ok(vec![]));
     }
 
     #[test]

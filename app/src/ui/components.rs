@@ -388,15 +388,16 @@ mod tests {
 
     #[test]
     fn an_error_may_report_several_problems() {
-        let error: ServerFnError =
-            ServerFnError::ServerError("trusted_ssa_issuers: name one\u{1e}ssa_jwks: required\u{1e}not a field line".to_owned());
+        let error: ServerFnError = ServerFnError::ServerError(
+            "ssa_issuers: name one\u{1e}ssa_issuers[0].jwks: required\u{1e}not a field line".to_owned(),
+        );
         let parsed = field_error(&error);
         assert_eq!(parsed.0, None);
         assert_eq!(
             problems(&parsed),
             [
-                (Some("trusted_ssa_issuers".to_owned()), "name one".to_owned()),
-                (Some("ssa_jwks".to_owned()), "required".to_owned()),
+                (Some("ssa_issuers".to_owned()), "name one".to_owned()),
+                (Some("ssa_issuers[0].jwks".to_owned()), "required".to_owned()),
                 (None, "not a field line".to_owned())
             ]
         );

@@ -117,8 +117,7 @@ impl Fixtures {
         json!({
             "enabled": true,
             "require_software_statement": true,
-            "software_statement_keys": {"jwks": self.directory.public_jwks()},
-            "trusted_ssa_issuers": [DIRECTORY],
+            "software_statement_issuers": [{"issuer": DIRECTORY, "keys": {"jwks": self.directory.public_jwks()}}],
             "require_signed_request": true,
             "request_signing_keys": "software_statement",
             "require_mtls": true,

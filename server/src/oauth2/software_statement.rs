@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use app::domain::dcr::SoftwareStatementIssuer;
 use app::domain::jwks::PublicJwks;
 
 use super::CLOCK_SKEW_SECONDS;
@@ -138,7 +139,10 @@ impl SoftwareStatement {
 }
 
 /// Step one: the statement is a JWS with an allowed algorithm, from a trusted issuer.
-pub fn inspect(text: &str, trusted_issuers: &[String]) -> Result<UnverifiedSoftwareStatement, RegistrationError> {
+pub fn inspect(
+    text: &str,
+    trusted_issuers: &[SoftwareStatementIssuer],
+) -> Result<UnverifiedSoftwareStatement, RegistrationError> {
     let jws = CompactJws::parse(text).map_err(|error| match error {
         JwsError::NotCompact => RegistrationError::SoftwareStatementNotJwt,
         other => RegistrationError::SoftwareStatementMalformed(other),
@@ -160,7 +164,7 @@ pub fn inspect(text: &str, trusted_issuers: &[String]) -> Result<UnverifiedSoftw
         .filter(|iss| !iss.is_empty())
         .ok_or(RegistrationError::SoftwareStatementIssuerMissing)?
         .to_owned();
-    if !trusted_issuers.contains(&issuer) {
+    if !trusted_issuers.iter().any(|trusted| trusted.issuer == issuer) {
         return Err(RegistrationError::SoftwareStatementIssuerNotTrusted(issuer));
     }
     Ok(UnverifiedSoftwareStatement { jws, issuer })

@@ -14,25 +14,26 @@ use super::sandbox;
 use crate::oauth2::registration::{RegistrationError, RequestKeySource};
 use crate::state::ServerState;
 
-/// The directory keys that verify a software statement from `issuer`: the sandbox directory's
-/// when the workspace trusts it and the statement claims to be its, else the configured ones.
+/// The keys that verify a software statement from `issuer`, and only that issuer's: the
+/// sandbox directory's when the workspace trusts it and the statement claims to be its, else
+/// the keys configured for that issuer. One directory's keys never verify another's statement.
 pub async fn software_statement_keys(
     state: &ServerState,
     workspace: &Workspace,
-    issuer: Option<&str>,
+    issuer: &str,
     kid: Option<&str>,
 ) -> Result<Arc<PublicJwks>, Failure> {
     if let Some(keys) = sandbox::statement_keys(state, workspace, issuer).await.map_err(|e| Failure::Internal(e.to_string()))? {
         return Ok(keys);
     }
-    match &workspace.dcr.software_statement_keys {
+    match workspace.dcr.software_statement_issuer(issuer).and_then(|trusted| trusted.keys.as_ref()) {
         Some(KeySource::Jwks(keys)) => Ok(Arc::new(keys.clone())),
         Some(KeySource::JwksUri(uri)) => {
             state.app.jwks.get(uri, kid).await.map_err(|error| unavailable("software statement", &error))
         }
-        None => Err(Failure::Rejected(RegistrationError::SoftwareStatementSignatureInvalid(
-            "this workspace has no software statement keys configured".to_owned(),
-        ))),
+        None => Err(Failure::Rejected(RegistrationError::SoftwareStatementSignatureInvalid(format!(
+            "this workspace has no keys configured for the issuer '{issuer}'"
+        )))),
     }
 }
 

@@ -9,6 +9,7 @@ use rcgen::DnType;
 use serde_json::{Value, json};
 
 use app::domain::activity::{Actor, AdministratorEventType, sandbox_software};
+use app::domain::dcr::SoftwareStatementIssuer;
 use app::domain::ids::TenantId;
 use app::domain::jwks::{PublicJwks, Strictness};
 use app::domain::sandbox::{
@@ -228,7 +229,10 @@ pub async fn trusting(state: &ServerState, workspace: Arc<Workspace>) -> Result<
     };
     // The stored workspace is shared (the store keeps it for a second): this view is a copy.
     let mut workspace = Arc::unwrap_or_clone(workspace);
-    workspace.dcr.trusted_ssa_issuers.push(SANDBOX_ISSUER.to_owned());
+    // Its keys are the directory's, read when a statement claims to be its (`statement_keys`).
+    let issuers = &mut workspace.dcr.software_statement_issuers;
+    issuers.retain(|trusted| trusted.issuer != SANDBOX_ISSUER);
+    issuers.push(SoftwareStatementIssuer { issuer: SANDBOX_ISSUER.to_owned(), keys: None });
     let bundle = match workspace.settings.trusted_client_ca_pem.take() {
         Some(own) => format!("{}\n{}", own.trim_end(), keys.ca_cert_pem),
         None => keys.ca_cert_pem,
@@ -242,14 +246,14 @@ pub async fn trusting(state: &ServerState, workspace: Arc<Workspace>) -> Result<
 pub async fn statement_keys(
     state: &ServerState,
     workspace: &Workspace,
-    issuer: Option<&str>,
+    issuer: &str,
 ) -> Result<Option<Arc<PublicJwks>>, ServiceError> {
-    if !workspace.dcr.trust_sandbox_directory || issuer != Some(SANDBOX_ISSUER) {
+    if !workspace.dcr.trust_sandbox_directory || issuer != SANDBOX_ISSUER {
         return Ok(None);
     }
     let keys = match existing_directory(state, &workspace.tenant).await {
         Ok(directory) => directory.public_jwks(),
-        // No directory yet: nothing it signed can be genuine; the configured keys will refuse it.
+        // No directory yet: nothing it signed can be genuine, and no keys of the workspace's verify it.
         Err(ServiceError::NotFound(_)) => return Ok(None),
         Err(other) => return Err(other),
     };

@@ -390,8 +390,7 @@ impl Ecosystem {
         json!({
             "enabled": true,
             "require_software_statement": true,
-            "software_statement_keys": {"jwks_uri": self.directory_jwks_uri()},
-            "trusted_ssa_issuers": [DIRECTORY],
+            "software_statement_issuers": [{"issuer": DIRECTORY, "keys": {"jwks_uri": self.directory_jwks_uri()}}],
             "require_signed_request": true,
             "request_signing_keys": "software_statement",
             "require_mtls": true

@@ -175,6 +175,56 @@ async fn sign_in_locks_and_counts_survive_their_move_to_addresses() {
     }
 }
 
+/// Migration 22 gives each trusted software statement issuer the key set that verified them
+/// all: what was trusted stays trusted, in order, and keys with no issuer (which verified
+/// nothing) are dropped.
+#[tokio::test]
+async fn each_trusted_issuer_keeps_the_keys_it_was_verified_with() {
+    use crate::domain::dcr::{JwksUri, KeySource};
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut urls = vec![format!("sqlite://{}/older.db", dir.path().display())];
+    urls.extend(fresh_postgres_url().await);
+    let older = |issuers: &str, keys: &str| {
+        format!(
+            r#"{{"enabled": true, "require_software_statement": true, "software_statement_keys": {keys},
+                "trusted_ssa_issuers": {issuers}, "require_signed_request": true,
+                "request_signing_keys": "software_statement", "require_mtls": true}}"#
+        )
+    };
+    let shared = r#"{"jwks_uri": "https://keystore.directory.example/jwks"}"#;
+    for url in urls {
+        migrate_until(&url, 21).await;
+        let store = connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
+        ok(store.ensure_tenant(&tenant(), "Default", at(0)).await);
+        let cases = [
+            ("two", older(r#"["OpenBanking Ltd", "Another Directory"]"#, shared)),
+            ("no-keys", older(r#"["OpenBanking Ltd"]"#, "null")),
+            ("no-issuers", older("[]", shared)),
+        ];
+        for (id, dcr) in &cases {
+            ok(store.insert_workspace(&workspace(id, Profile::OpenbankingUk)).await);
+            execute(&url, &format!("update workspace set dcr_settings = '{dcr}' where id = '{id}'")).await;
+        }
+
+        ok(store.migrate().await);
+        let read = async |id: &str| {
+            let found = ok(store.workspace(&workspace_ref(id)).await).unwrap_or_else(|| panic!("{url}: {id}"));
+            found.dcr.software_statement_issuers.iter().map(|i| (i.issuer.clone(), i.keys.clone())).collect::<Vec<_>>()
+        };
+        let uri = JwksUri::parse("https://keystore.directory.example/jwks").unwrap_or_else(|e| panic!("{e}"));
+        let keys = Some(KeySource::JwksUri(uri));
+        assert_eq!(
+            read("two").await,
+            [("OpenBanking Ltd".to_owned(), keys.clone()), ("Another Directory".to_owned(), keys)],
+            "{url}"
+        );
+        assert_eq!(read("no-keys").await, [("OpenBanking Ltd".to_owned(), None)], "{url}");
+        assert_eq!(read("no-issuers").await, [], "{url}");
+        let kept = ok(store.workspace(&workspace_ref("two")).await).unwrap_or_else(|| panic!("{url}"));
+        assert!(kept.dcr.enabled && kept.dcr.require_mtls, "{url}: the other settings are kept");
+    }
+}
+
 /// Runs one statement outside the store, as another program (or an older release) would.
 async fn execute(url: &str, statement: &str) {
     let done = if url.starts_with("sqlite:") {

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use super::{HeaderResource, refresh_header_when_saved, use_workspace_path};
-use crate::api::dcr::{DcrForm, get_dcr_form, save_dcr_settings, test_jwks_uri};
+use crate::api::dcr::{DcrForm, IssuerForm, get_dcr_form, save_dcr_settings, test_jwks_uri};
 use crate::api::policies::{PolicySummary, list_policies};
 use crate::domain::workspace::Profile;
 use crate::ui::components::{CopyField, FieldMessage, FormMessage, SaveToast, error_concerns, error_message};
@@ -15,10 +15,7 @@ const FIELDS: &[&str] = &[
     "enabled",
     "protect_by_access_token",
     "require_software_statement",
-    "ssa_keys_kind",
-    "ssa_jwks",
-    "ssa_jwks_uri",
-    "trusted_ssa_issuers",
+    "ssa_issuers",
     "max_software_statement_age_seconds",
     "require_signed_request",
     "request_keys_kind",
@@ -31,8 +28,7 @@ const FIELDS: &[&str] = &[
 ];
 
 /// The fields of the software statement section.
-const STATEMENT_FIELDS: [&str; 5] =
-    ["ssa_keys_kind", "ssa_jwks", "ssa_jwks_uri", "trusted_ssa_issuers", "max_software_statement_age_seconds"];
+const STATEMENT_FIELDS: [&str; 2] = ["ssa_issuers", "max_software_statement_age_seconds"];
 /// The fields of the signed request body section.
 const REQUEST_KEY_FIELDS: [&str; 3] = ["request_keys_kind", "request_jwks", "request_jwks_uri"];
 
@@ -102,11 +98,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
     let enabled = RwSignal::new(initial.enabled);
     let protect_by_access_token = RwSignal::new(initial.protect_by_access_token);
     let require_software_statement = RwSignal::new(initial.require_software_statement);
-    let ssa_keys_kind =
-        RwSignal::new(if initial.ssa_keys_kind == "none" { "jwks".to_owned() } else { initial.ssa_keys_kind.clone() });
-    let ssa_jwks = RwSignal::new(initial.ssa_jwks.clone());
-    let ssa_jwks_uri = RwSignal::new(initial.ssa_jwks_uri.clone());
-    let trusted_ssa_issuers = RwSignal::new(initial.trusted_ssa_issuers.clone());
+    let issuers = IssuerRows::new(&initial.ssa_issuers);
     let max_ssa_age = RwSignal::new(initial.max_software_statement_age_seconds.clone());
     let require_signed_request = RwSignal::new(initial.require_signed_request);
     let request_keys_kind = RwSignal::new(initial.request_keys_kind.clone());
@@ -130,18 +122,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
         enabled: enabled.get(),
         protect_by_access_token: protect_by_access_token.get(),
         require_software_statement: require_software_statement.get(),
-        // Keys are kept only while software statements are required or given.
-        ssa_keys_kind: if require_software_statement.get()
-            || !ssa_jwks.get().trim().is_empty()
-            || !ssa_jwks_uri.get().trim().is_empty()
-        {
-            ssa_keys_kind.get()
-        } else {
-            "none".to_owned()
-        },
-        ssa_jwks: ssa_jwks.get(),
-        ssa_jwks_uri: ssa_jwks_uri.get(),
-        trusted_ssa_issuers: trusted_ssa_issuers.get(),
+        ssa_issuers: issuers.forms(),
         max_software_statement_age_seconds: max_ssa_age.get(),
         require_signed_request: require_signed_request.get(),
         request_keys_kind: request_keys_kind.get(),
@@ -243,13 +224,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                 </Switch>
                 <div class="nested" class:hidden=move || !statement_section_shown.get()>
                     <SwitchedOffNote on=require_software_statement remedy="Correct or clear the field below to save." />
-                    <div class="field">
-                        <label for="ssa-issuers">"Trusted issuers"</label>
-                        <textarea id="ssa-issuers" rows="2" bind:value=trusted_ssa_issuers placeholder="OpenBanking Ltd">{trusted_ssa_issuers.get_untracked()}</textarea>
-                        <p class="hint">"One per line: the software statement's iss."</p>
-                        <FieldMessage field="trusted_ssa_issuers" error />
-                    </div>
-                    <KeysInput prefix="ssa" label="Software statement keys" kind=ssa_keys_kind jwks=ssa_jwks jwks_uri=ssa_jwks_uri from_statement=false error />
+                    <TrustedIssuers rows=issuers error sharing=move || current().issuers_sharing_keys() />
                     <div class="form-grid">
                         <div class="field">
                             <label for="ssa-max-age">"Maximum statement age (seconds)"</label>
@@ -267,7 +242,16 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                 </Switch>
                 <div class="nested" class:hidden=move || !request_section_shown.get()>
                     <SwitchedOffNote on=require_signed_request remedy="Correct the keys below, or take them from the software statement, to save." />
-                    <KeysInput prefix="request" label="Request signing keys" kind=request_keys_kind jwks=request_jwks jwks_uri=request_jwks_uri from_statement=true error />
+                    <KeysInput
+                        id_prefix="request"
+                        label="Request signing keys"
+                        fields=KeyFields::named(|member| format!("request_{member}"))
+                        kind=request_keys_kind
+                        jwks=request_jwks
+                        jwks_uri=request_jwks_uri
+                        from_statement=true
+                        error
+                    />
                 </div>
             </section>
 
@@ -335,15 +319,19 @@ fn Switch(id: &'static str, label: &'static str, checked: RwSignal<bool>, childr
 /// signatures) the TPP's keys named by its software statement.
 #[component]
 fn KeysInput(
-    prefix: &'static str,
-    label: &'static str,
+    /// Starts the ids of its inputs, unique on the page.
+    #[prop(into)]
+    id_prefix: String,
+    #[prop(into)] label: String,
+    fields: KeyFields,
     kind: RwSignal<String>,
     jwks: RwSignal<String>,
     jwks_uri: RwSignal<String>,
     from_statement: bool,
     error: Signal<Option<(Option<String>, String)>>,
 ) -> impl IntoView {
-    let radio = move |value: &'static str, text: &'static str| {
+    let prefix = id_prefix;
+    let radio = |value: &'static str, text: &'static str| {
         let id = format!("{prefix}-keys-{value}");
         let label_for = id.clone();
         view! {
@@ -360,21 +348,10 @@ fn KeysInput(
         tested.set(Some(jwks_uri.get()));
         probe.dispatch(jwks_uri.get());
     };
-    let jwks_field = match prefix {
-        "ssa" => "ssa_jwks",
-        _ => "request_jwks",
-    };
-    let uri_field = match prefix {
-        "ssa" => "ssa_jwks_uri",
-        _ => "request_jwks_uri",
-    };
-    let kind_field = match prefix {
-        "ssa" => "ssa_keys_kind",
-        _ => "request_keys_kind",
-    };
+    let KeyFields { kind: kind_field, jwks: jwks_field, jwks_uri: uri_field } = fields;
     view! {
         <fieldset class="field">
-            <legend>{label}</legend>
+            <legend>{label.clone()}</legend>
             <div class="radios">
                 {from_statement.then(|| radio("software_statement", "From the software statement (software_jwks_endpoint)"))}
                 {radio("jwks", "JWKS")}
@@ -403,6 +380,145 @@ fn KeysInput(
                     })
                 }}
             </div>
+        </fieldset>
+    }
+}
+
+/// The form fields a [`KeysInput`] reports problems of: where keys come from, the JWKS and the
+/// JWKS URI.
+struct KeyFields {
+    kind: String,
+    jwks: String,
+    jwks_uri: String,
+}
+
+impl KeyFields {
+    /// Each field named by `name` of its member (`keys_kind`, `jwks`, `jwks_uri`).
+    fn named(name: impl Fn(&str) -> String) -> Self {
+        Self { kind: name("keys_kind"), jwks: name("jwks"), jwks_uri: name("jwks_uri") }
+    }
+}
+
+/// The trusted issuers as the tab edits them: a row each, with the signals of its fields.
+#[derive(Clone, Copy)]
+struct IssuerRows {
+    rows: RwSignal<Vec<IssuerRow>>,
+    /// The key the next row gets: rows keep theirs while others are added and removed.
+    next_key: StoredValue<usize>,
+}
+
+#[derive(Clone, Copy)]
+struct IssuerRow {
+    key: usize,
+    issuer: RwSignal<String>,
+    kind: RwSignal<String>,
+    jwks: RwSignal<String>,
+    jwks_uri: RwSignal<String>,
+}
+
+impl IssuerRows {
+    /// The rows of `issuers`, or one empty row to start from.
+    fn new(issuers: &[IssuerForm]) -> Self {
+        let this = Self { rows: RwSignal::new(Vec::new()), next_key: StoredValue::new(0) };
+        if issuers.is_empty() {
+            this.add(&IssuerForm::default());
+        }
+        for issuer in issuers {
+            this.add(issuer);
+        }
+        this
+    }
+
+    fn add(self, form: &IssuerForm) {
+        let key = self.next_key.get_value();
+        self.next_key.set_value(key + 1);
+        let row = IssuerRow {
+            key,
+            issuer: RwSignal::new(form.issuer.clone()),
+            kind: RwSignal::new(form.keys_kind.clone()),
+            jwks: RwSignal::new(form.jwks.clone()),
+            jwks_uri: RwSignal::new(form.jwks_uri.clone()),
+        };
+        self.rows.update(|rows| rows.push(row));
+    }
+
+    fn remove(self, key: usize) {
+        self.rows.update(|rows| rows.retain(|row| row.key != key));
+    }
+
+    fn forms(self) -> Vec<IssuerForm> {
+        self.rows.with(|rows| {
+            rows.iter()
+                .map(|row| IssuerForm {
+                    issuer: row.issuer.get(),
+                    keys_kind: row.kind.get(),
+                    jwks: row.jwks.get(),
+                    jwks_uri: row.jwks_uri.get(),
+                })
+                .collect()
+        })
+    }
+}
+
+/// The directories whose software statements are trusted, each with its own keys; and a
+/// warning while two are given the same keys.
+#[component]
+fn TrustedIssuers(
+    rows: IssuerRows,
+    error: Signal<Option<(Option<String>, String)>>,
+    sharing: impl Fn() -> Vec<(String, String)> + Send + Sync + 'static,
+) -> impl IntoView {
+    let row_view = move |index: usize, row: IssuerRow| {
+        let number = index + 1;
+        let id = format!("ssa-{index}-issuer");
+        view! {
+            <div class="issuer-row">
+                <div class="issuer-row-head">
+                    <h3>{format!("Issuer {number}")}</h3>
+                    <button type="button" class="button secondary small" on:click=move |_| rows.remove(row.key)>
+                        {format!("Remove issuer {number}")}
+                    </button>
+                </div>
+                <div class="field">
+                    <label for=id.clone()>"Name (iss)"</label>
+                    <input id=id type="text" value=row.issuer.get_untracked() bind:value=row.issuer placeholder="OpenBanking Ltd" />
+                    <p class="hint">"The software statement's iss, exactly as the directory writes it."</p>
+                    <FieldMessage field=format!("ssa_issuers[{index}].issuer") error />
+                </div>
+                <KeysInput
+                    id_prefix=format!("ssa-{index}")
+                    label=format!("Keys of issuer {number}")
+                    fields=KeyFields::named(|member| format!("ssa_issuers[{index}].{member}"))
+                    kind=row.kind
+                    jwks=row.jwks
+                    jwks_uri=row.jwks_uri
+                    from_statement=false
+                    error
+                />
+            </div>
+        }
+    };
+    view! {
+        <fieldset class="field">
+            <legend>"Trusted issuers"</legend>
+            <p class="hint">"Each directory's statements are verified with its keys only: one directory cannot sign in another's name."</p>
+            {move || rows.rows.get().into_iter().enumerate().map(|(index, row)| row_view(index, row)).collect_view()}
+            <button type="button" class="button secondary small" id="add-ssa-issuer" on:click=move |_| rows.add(&IssuerForm::default())>
+                "Add an issuer"
+            </button>
+            <FieldMessage field="ssa_issuers" error />
+            {move || {
+                sharing()
+                    .into_iter()
+                    .map(|(first, second)| {
+                        view! {
+                            <p class="alert warning small" role="note">
+                                {format!("{first} and {second} are given the same keys: whoever holds them can sign statements in either's name. Give each issuer its own directory's keys.")}
+                            </p>
+                        }
+                    })
+                    .collect_view()
+            }}
         </fieldset>
     }
 }

@@ -95,7 +95,7 @@ pub fn inspect_software_statement(
     match request.presented_claims().get("software_statement") {
         None | Some(Value::Null) if dcr.require_software_statement => Err(RegistrationError::SoftwareStatementMissing),
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => software_statement::inspect(text, &dcr.trusted_ssa_issuers).map(Some),
+        Some(Value::String(text)) => software_statement::inspect(text, &dcr.software_statement_issuers).map(Some),
         Some(_) => Err(RegistrationError::SoftwareStatementNotJwt),
     }
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Map, Value, json};
 
-use app::domain::dcr::{DcrSettings, KeySource};
+use app::domain::dcr::{DcrSettings, KeySource, SoftwareStatementIssuer};
 use app::domain::jwks::PublicJwks;
 use app::domain::oauth::TokenEndpointAuthMethod;
 use app::domain::workspace::{Profile, WorkspaceSettings};
@@ -32,8 +32,10 @@ pub(super) fn settings() -> WorkspaceSettings {
 fn dcr() -> DcrSettings {
     DcrSettings {
         enabled: true,
-        software_statement_keys: Some(KeySource::Jwks(directory_keys())),
-        trusted_ssa_issuers: vec!["OpenBanking Ltd".to_owned()],
+        software_statement_issuers: vec![SoftwareStatementIssuer {
+            issuer: "OpenBanking Ltd".to_owned(),
+            keys: Some(KeySource::Jwks(directory_keys())),
+        }],
         ..DcrSettings::defaults_for(Profile::OpenbankingUk)
     }
 }
@@ -143,7 +145,8 @@ impl Case {
         let request = RegistrationRequest::parse(Some(content_type), body, &self.dcr)?;
         let ssa = match inspect_software_statement(&request, &self.dcr)? {
             Some(unverified) => {
-                let Some(KeySource::Jwks(keys)) = &self.dcr.software_statement_keys else { panic!("test uses inline keys") };
+                let trusted = self.dcr.software_statement_issuer(unverified.issuer());
+                let Some(KeySource::Jwks(keys)) = trusted.and_then(|t| t.keys.as_ref()) else { panic!("test uses inline keys") };
                 Some(software_statement::verify(unverified, keys, now(), self.dcr.max_software_statement_age_seconds)?)
             }
             None => None,

@@ -70,7 +70,7 @@ pub(crate) async fn validate_traced(
                 trace,
                 Stage::SoftwareStatement,
                 "the issuer's keys are available",
-                keys::software_statement_keys(state, workspace, unverified.claimed("iss").as_deref(), unverified.kid()).await,
+                keys::software_statement_keys(state, workspace, unverified.issuer(), unverified.kid()).await,
             )?;
             let verified = step(
                 trace,
