@@ -428,15 +428,22 @@ test.describe("workspaces", () => {
     await expect(page.locator("#ssa-0-issuer")).toHaveValue("OpenBanking Ltd");
     await expect(page.locator(".sidebar")).toContainText("DCR on");
 
-    // Each issuer has keys of its own: a second one given the first one's keys is warned
-    // about (either could sign statements in the other's name), and can be taken out again.
+    // Each issuer has keys of its own. An empty row is no change; a second issuer given the
+    // first one's keys is warned about (either could sign statements in the other's name).
     await page.getByRole("button", { name: "Add an issuer" }).click();
+    await expect(page.locator(".unsaved-note")).toBeHidden();
     await page.locator("#ssa-1-issuer").fill("Another Directory");
     await page.locator("#ssa-1-jwks").fill(directoryJwks);
     await expect(page.getByRole("note").filter({ hasText: "OpenBanking Ltd and Another Directory are given the same keys" })).toBeVisible();
     await snapshot(page, "dcr-settings-two-issuers");
+    // Named twice: refused at the second row. Taken out, no problem is left on the first.
+    await page.locator("#ssa-1-issuer").fill("OpenBanking Ltd");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(page.locator(".issuer-row").nth(1).locator(".field-error")).toContainText("listed twice");
+    await expect(page.locator(".issuer-row").nth(0).locator(".field-error")).toHaveCount(0);
     await page.getByRole("button", { name: "Remove issuer 2" }).click();
     await expect(page.locator("#ssa-1-issuer")).toHaveCount(0);
+    await expect(page.locator(".issuer-row .field-error")).toHaveCount(0);
     await expect(page.getByText("are given the same keys")).toHaveCount(0);
     await expect(page.locator(".unsaved-note")).toBeHidden();
 

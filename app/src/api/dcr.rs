@@ -44,17 +44,22 @@ impl Default for IssuerForm {
 }
 
 impl IssuerForm {
-    /// Nothing typed in: the row stands for no issuer.
+    /// No name and no keys (text left in the key source not chosen does not count): the row
+    /// stands for no issuer.
     pub fn is_blank(&self) -> bool {
-        [&self.issuer, &self.jwks, &self.jwks_uri].iter().all(|text| text.trim().is_empty())
+        self.issuer.trim().is_empty() && self.keys_given().is_none()
     }
 
-    /// The keys given, as compared between issuers: the chosen source, its text without
-    /// whitespace. None when none are given.
+    /// The keys given, as compared between issuers: the chosen source, and its text; a key
+    /// set that is JSON is compared as JSON (its layout and the order of its members aside).
+    /// None when none are given.
     fn keys_given(&self) -> Option<(&str, String)> {
-        let text = if self.keys_kind == "jwks" { &self.jwks } else { &self.jwks_uri };
-        let compact: String = text.split_whitespace().collect();
-        (!compact.is_empty()).then_some((self.keys_kind.as_str(), compact))
+        let text = if self.keys_kind == "jwks" { self.jwks.trim() } else { self.jwks_uri.trim() };
+        let canonical = match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(json) if self.keys_kind == "jwks" => json.to_string(),
+            _ => text.to_owned(),
+        };
+        (!canonical.is_empty()).then_some((self.keys_kind.as_str(), canonical))
     }
 }
 
@@ -233,10 +238,11 @@ fn form_field(field: &str, form: &DcrForm) -> String {
         "jwks_uri" => format!("{prefix}{separator}jwks_uri"),
         _ => format!("{prefix}{separator}keys_kind"),
     };
-    let rows = form.kept_issuer_rows();
     if field == "software_statement_issuers" {
-        return if form.ssa_issuers.is_empty() { "ssa_issuers" } else { "ssa_issuers[0].issuer" }.to_owned();
+        // None is named: the tab shows where the first name goes.
+        return "ssa_issuers[0].issuer".to_owned();
     }
+    let rows = form.kept_issuer_rows();
     if let Some((index, member)) = field
         .strip_prefix("software_statement_issuers[")
         .and_then(|rest| rest.split_once(']'))
@@ -370,7 +376,9 @@ mod tests {
         // A key set pasted in differs only in layout: still the same keys.
         let pasted =
             |name: &str, text: &str| IssuerForm { issuer: name.to_owned(), jwks: text.to_owned(), ..IssuerForm::default() };
-        let same = form(vec![pasted("A", "{\"keys\": []}"), pasted("B", "{\n  \"keys\": []\n}"), issuer("", shared)]);
+        let (one, other) =
+            ("{\"keys\": [{\"kty\": \"EC\", \"crv\": \"P-256\"}]}", "{\n  \"keys\": [{\"crv\": \"P-256\", \"kty\": \"EC\"}]\n}");
+        let same = form(vec![pasted("A", one), pasted("B", other), issuer("", shared)]);
         assert_eq!(same.issuers_sharing_keys(), [("A".to_owned(), "B".to_owned())]);
     }
 
@@ -385,7 +393,13 @@ mod tests {
         assert_eq!(form_field("software_statement_issuers[0].keys.jwks_uri", &form), "ssa_issuers[1].jwks_uri");
         assert_eq!(form_field("software_statement_issuers[1].keys", &form), "ssa_issuers[3].jwks");
         assert_eq!(form_field("software_statement_issuers", &form), "ssa_issuers[0].issuer");
-        assert_eq!(form_field("software_statement_issuers", &DcrForm { ssa_issuers: vec![], ..form.clone() }), "ssa_issuers");
+        assert_eq!(
+            form_field("software_statement_issuers", &DcrForm { ssa_issuers: vec![], ..form.clone() }),
+            "ssa_issuers[0].issuer"
+        );
+        // Text left in the key source not chosen is no issuer.
+        let leftover = IssuerForm { keys_kind: "jwks_uri".to_owned(), jwks: "{}".to_owned(), ..IssuerForm::default() };
+        assert!(leftover.is_blank() && !IssuerForm { keys_kind: "jwks".to_owned(), ..leftover.clone() }.is_blank());
         assert_eq!(form_field("request_signing_keys.jwks_uri", &form), "request_keys_kind");
         let settings = form.to_settings().unwrap_or_else(|e| panic!("{e}"));
         let names: Vec<&str> = settings.software_statement_issuers.iter().map(|t| t.issuer.as_str()).collect();

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use app::domain::dcr::KeySource;
 use app::domain::jwks::PublicJwks;
+use app::domain::sandbox::SANDBOX_ISSUER;
 use app::domain::workspace::Workspace;
 use app::jwks_client::JwksFetchError;
 use app::services::ServiceError;
@@ -23,8 +24,13 @@ pub async fn software_statement_keys(
     issuer: &str,
     kid: Option<&str>,
 ) -> Result<Arc<PublicJwks>, Failure> {
-    if let Some(keys) = sandbox::statement_keys(state, workspace, issuer).await.map_err(|e| Failure::Internal(e.to_string()))? {
-        return Ok(keys);
+    if issuer == SANDBOX_ISSUER {
+        // Only the directory's own keys, whatever settings saved before the rule against it
+        // may list under its name.
+        return match sandbox::statement_keys(state, workspace, issuer).await.map_err(|e| Failure::Internal(e.to_string()))? {
+            Some(keys) => Ok(keys),
+            None => Err(Failure::Rejected(RegistrationError::SoftwareStatementIssuerNotTrusted(issuer.to_owned()))),
+        };
     }
     match workspace.dcr.software_statement_issuer(issuer).and_then(|trusted| trusted.keys.as_ref()) {
         Some(KeySource::Jwks(keys)) => Ok(Arc::new(keys.clone())),

@@ -169,7 +169,11 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
     let departures = move || if open_banking() { current().open_banking_departures() } else { Vec::new() };
     let outcome = saving.outcome;
     refresh_header_when_saved(outcome);
-    let submit = saving.submit(current);
+    let save_form = saving.submit(current);
+    let submit = move |event| {
+        issuers.submitting();
+        save_form(event);
+    };
     view! {
         <form class="settings" on:submit=submit novalidate>
             <section class="card">
@@ -399,12 +403,16 @@ impl KeyFields {
     }
 }
 
-/// The trusted issuers as the tab edits them: a row each, with the signals of its fields.
+/// The trusted issuers as the tab edits them: a row each, with the signals of its fields. A
+/// row left blank is no issuer: it is not part of the form, so adding one changes nothing.
 #[derive(Clone, Copy)]
 struct IssuerRows {
     rows: RwSignal<Vec<IssuerRow>>,
     /// The key the next row gets: rows keep theirs while others are added and removed.
     next_key: StoredValue<usize>,
+    /// The keys of the rows last submitted, in the form's order: the server names a row's
+    /// problem by that position, which rows added or removed since do not move.
+    submitted: RwSignal<Vec<usize>>,
 }
 
 #[derive(Clone, Copy)]
@@ -416,16 +424,23 @@ struct IssuerRow {
     jwks_uri: RwSignal<String>,
 }
 
+impl IssuerRow {
+    fn form(self) -> IssuerForm {
+        IssuerForm { issuer: self.issuer.get(), keys_kind: self.kind.get(), jwks: self.jwks.get(), jwks_uri: self.jwks_uri.get() }
+    }
+}
+
 impl IssuerRows {
     /// The rows of `issuers`, or one empty row to start from.
     fn new(issuers: &[IssuerForm]) -> Self {
-        let this = Self { rows: RwSignal::new(Vec::new()), next_key: StoredValue::new(0) };
+        let this = Self { rows: RwSignal::new(Vec::new()), next_key: StoredValue::new(0), submitted: RwSignal::new(Vec::new()) };
         if issuers.is_empty() {
             this.add(&IssuerForm::default());
         }
         for issuer in issuers {
             this.add(issuer);
         }
+        this.submitting();
         this
     }
 
@@ -442,21 +457,36 @@ impl IssuerRows {
         self.rows.update(|rows| rows.push(row));
     }
 
+    /// Takes row `key` out; the last row left is emptied instead, so there is always one to
+    /// name an issuer in.
     fn remove(self, key: usize) {
         self.rows.update(|rows| rows.retain(|row| row.key != key));
+        if self.rows.with(Vec::is_empty) {
+            self.add(&IssuerForm::default());
+        }
+    }
+
+    /// The rows not left blank, with their keys.
+    fn filled(self) -> Vec<(usize, IssuerForm)> {
+        self.rows.with(|rows| rows.iter().map(|row| (row.key, row.form())).filter(|(_, form)| !form.is_blank()).collect())
     }
 
     fn forms(self) -> Vec<IssuerForm> {
-        self.rows.with(|rows| {
-            rows.iter()
-                .map(|row| IssuerForm {
-                    issuer: row.issuer.get(),
-                    keys_kind: row.kind.get(),
-                    jwks: row.jwks.get(),
-                    jwks_uri: row.jwks_uri.get(),
-                })
-                .collect()
-        })
+        self.filled().into_iter().map(|(_, form)| form).collect()
+    }
+
+    /// Notes which rows are being submitted, to place the problems the server finds in them.
+    fn submitting(self) {
+        let keys = untrack(|| self.filled()).into_iter().map(|(key, _)| key).collect();
+        self.submitted.set(keys);
+    }
+
+    /// The position the server names row `key` by, if it was submitted. The first row on
+    /// screen also takes position 0 when no issuer was submitted: "name at least one issuer"
+    /// is shown where the first name goes.
+    fn submitted_position(self, key: usize, shown_first: bool) -> Option<usize> {
+        self.submitted
+            .with(|keys| keys.iter().position(|submitted| *submitted == key).or((keys.is_empty() && shown_first).then_some(0)))
     }
 }
 
@@ -471,10 +501,17 @@ fn TrustedIssuers(
     let row_view = move |index: usize, row: IssuerRow| {
         let number = index + 1;
         let id = format!("ssa-{index}-issuer");
+        let heading = format!("ssa-{index}-heading");
+        let labelled_by = heading.clone();
+        // A row not submitted has no problems to show yet.
+        let field = match rows.submitted_position(row.key, index == 0) {
+            Some(position) => format!("ssa_issuers[{position}]"),
+            None => "ssa_issuers[unsaved]".to_owned(),
+        };
         view! {
-            <div class="issuer-row">
+            <div class="issuer-row" role="group" aria-labelledby=labelled_by>
                 <div class="issuer-row-head">
-                    <h3>{format!("Issuer {number}")}</h3>
+                    <h3 id=heading>{format!("Issuer {number}")}</h3>
                     <button type="button" class="button secondary small" on:click=move |_| rows.remove(row.key)>
                         {format!("Remove issuer {number}")}
                     </button>
@@ -483,12 +520,12 @@ fn TrustedIssuers(
                     <label for=id.clone()>"Name (iss)"</label>
                     <input id=id type="text" value=row.issuer.get_untracked() bind:value=row.issuer placeholder="OpenBanking Ltd" />
                     <p class="hint">"The software statement's iss, exactly as the directory writes it."</p>
-                    <FieldMessage field=format!("ssa_issuers[{index}].issuer") error />
+                    <FieldMessage field=format!("{field}.issuer") error />
                 </div>
                 <KeysInput
                     id_prefix=format!("ssa-{index}")
                     label=format!("Keys of issuer {number}")
-                    fields=KeyFields::named(|member| format!("ssa_issuers[{index}].{member}"))
+                    fields=KeyFields::named(|member| format!("{field}.{member}"))
                     kind=row.kind
                     jwks=row.jwks
                     jwks_uri=row.jwks_uri
@@ -502,11 +539,15 @@ fn TrustedIssuers(
         <fieldset class="field">
             <legend>"Trusted issuers"</legend>
             <p class="hint">"Each directory's statements are verified with its keys only: one directory cannot sign in another's name."</p>
-            {move || rows.rows.get().into_iter().enumerate().map(|(index, row)| row_view(index, row)).collect_view()}
-            <button type="button" class="button secondary small" id="add-ssa-issuer" on:click=move |_| rows.add(&IssuerForm::default())>
+            // Drawn again when rows are added or removed, and when submitted (their problems'
+            // names follow); what is typed lives in the rows' signals.
+            {move || {
+                rows.submitted.track();
+                rows.rows.get().into_iter().enumerate().map(|(index, row)| row_view(index, row)).collect_view()
+            }}
+            <button type="button" class="button secondary small issuer-add" id="add-ssa-issuer" on:click=move |_| rows.add(&IssuerForm::default())>
                 "Add an issuer"
             </button>
-            <FieldMessage field="ssa_issuers" error />
             {move || {
                 sharing()
                     .into_iter()
