@@ -468,6 +468,14 @@ test.describe("workspaces", () => {
     await expect(page.locator("#request-jwks")).toBeVisible();
     await expect(page.locator(".field", { has: page.locator("#request-jwks") }).locator(".field-error")).toBeVisible();
     await expect(page.locator(".nested", { has: page.locator("#request-jwks") }).getByText("Switched off, but kept")).toBeVisible();
+
+    // The audit log says what each save changed: here, which directory was trusted with which keys.
+    page.once("dialog", (dialog) => dialog.accept());
+    await page.locator(".sidebar").getByRole("link", { name: "Audit log" }).click();
+    const change = page.locator("#audit-events tr", { hasText: "DCR settings changed" }).first();
+    await expect(change).toContainText("registration switched on: issuer 'OpenBanking Ltd' trusted, verified with a pasted JWKS (key directory-1)");
+    await expect(change).toContainText("mutual TLS no longer required");
+    await snapshot(page, "audit-log-dcr-change");
     expect(problems).toEqual([]);
   });
 

@@ -113,7 +113,9 @@ async fn policies_are_managed_through_the_admin_api() {
     );
     assert_eq!(details(server.audit_events("?type=policy_deleted").await), ["policy aisp-only deleted"]);
     let dcr = details(server.audit_events("?type=dcr_settings_updated").await);
-    assert!(!dcr.is_empty() && dcr.iter().all(|detail| detail == "registration on"), "{dcr:?}");
+    // What each save changed: the policy chosen, then none.
+    assert!(dcr.first().is_some_and(|latest| latest == "registration on: no policy"), "{dcr:?}");
+    assert!(dcr.iter().any(|detail| detail == "registration on: policy aisp-only chosen"), "{dcr:?}");
 }
 
 #[tokio::test]

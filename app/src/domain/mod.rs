@@ -8,6 +8,7 @@ pub mod audit;
 pub mod client;
 pub mod console_session;
 pub mod dcr;
+pub mod dcr_change;
 pub mod dn;
 pub mod dry_run;
 pub mod event_log;

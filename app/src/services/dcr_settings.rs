@@ -5,6 +5,7 @@ use super::audit::record_change;
 use super::workspaces::{SETTINGS_WRITE_ATTEMPTS, get_workspace, next_write_time};
 use crate::domain::audit::AuditEventType;
 use crate::domain::dcr::DcrSettings;
+use crate::domain::dcr_change::describe_change;
 use crate::domain::ids::WorkspaceRef;
 use crate::domain::workspace::SettingsError;
 use crate::state::AppState;
@@ -25,15 +26,16 @@ pub async fn update_dcr_settings(
     actor: &str,
 ) -> Result<DcrSettings, ServiceError> {
     for _ in 0..SETTINGS_WRITE_ATTEMPTS {
-        let read_at = get_workspace(state, at).await?.updated_at;
+        let current = get_workspace(state, at).await?;
+        let read_at = current.updated_at;
         if let Some(problem) = dcr_settings_problems(state, at, &settings).await?.into_iter().next() {
             return Err(problem.into());
         }
         let now = next_write_time(state.clock.now(), read_at);
         match state.store.update_dcr_settings(at, &settings, read_at, now).await? {
             DcrSettingsWrite::Saved => {
-                let detail = if settings.enabled { "registration on" } else { "registration off" };
-                record_change(state, at, AuditEventType::DcrSettingsUpdated, actor, Some(detail.to_owned())).await;
+                let detail = describe_change(&current.dcr, &settings);
+                record_change(state, at, AuditEventType::DcrSettingsUpdated, actor, Some(detail)).await;
                 return Ok(settings);
             }
             DcrSettingsWrite::NotAsRead => {}
