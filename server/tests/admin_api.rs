@@ -159,6 +159,11 @@ async fn general_settings_are_patched_and_checked() {
     }
     let (_, unchanged) = admin.as_admin("GET", &path, None).await;
     assert_eq!(unchanged["settings"]["scopes"], json!(["openid", "accounts", "payments", "fundsconfirmations"]));
+
+    // The audit log says what the one accepted change changed: the CA trusted is named.
+    let (_, audit) = admin.as_admin("GET", &format!("{path}/audit-events?type=settings_updated"), None).await;
+    let details: Vec<&str> = audit["audit_events"].as_array().unwrap().iter().filter_map(|e| e["detail"].as_str()).collect();
+    assert_eq!(details, ["organisation id 0015800001HQQrZAAX; trusted client CAs: 'CN=Transport CA, O=Onboard'"], "{audit}");
 }
 
 #[tokio::test]

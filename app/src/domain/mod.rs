@@ -22,3 +22,4 @@ pub mod signing;
 pub mod token;
 pub mod urls;
 pub mod workspace;
+pub mod workspace_change;

@@ -14,6 +14,7 @@ use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
 use crate::domain::workspace::{
     NewWorkspace, Profile, SettingsError, Workspace, WorkspaceSettings, WorkspaceSettingsPatch, WorkspaceSummary,
 };
+use crate::domain::workspace_change::describe_settings_change;
 use crate::state::AppState;
 use crate::storage::StoreError;
 
@@ -100,7 +101,8 @@ pub async fn update_settings(
         let settings = checked_settings(state, at, &workspace, patch.clone()).await?;
         let now = next_write_time(state.clock.now(), workspace.updated_at);
         if state.store.update_workspace_settings(at, &settings, workspace.updated_at, now).await? {
-            super::audit::record_change(state, at, AuditEventType::SettingsUpdated, actor, None).await;
+            let detail = describe_settings_change(&workspace.settings, &settings, &ca_subjects);
+            super::audit::record_change(state, at, AuditEventType::SettingsUpdated, actor, Some(detail)).await;
             workspace.settings = settings;
             workspace.updated_at = now;
             return Ok(workspace);
@@ -197,6 +199,19 @@ pub fn check_ca_bundle(pem: &str) -> Result<(), SettingsError> {
         return Err(SettingsError::new(field, "no PEM certificates found"));
     }
     Ok(())
+}
+
+/// The subjects of a CA bundle's certificates, in order; a block that cannot be read is named
+/// as such (a bundle is checked before it is saved, so none should be).
+fn ca_subjects(pem: &str) -> Vec<String> {
+    x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes())
+        .map(|block| {
+            let subject = block.ok().and_then(|block| {
+                X509Certificate::from_der(&block.contents).ok().map(|(_, certificate)| certificate.subject().to_string())
+            });
+            subject.unwrap_or_else(|| "an unreadable certificate".to_owned())
+        })
+        .collect()
 }
 
 #[cfg(test)]
