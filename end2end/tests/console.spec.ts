@@ -285,7 +285,10 @@ test.describe("signing in", () => {
     }
     await open(page, "/app/administrators");
     const row = page.locator("#administrators tbody tr", { hasText: twoStepAdmin.email });
-    await expect(row.locator("td").nth(4)).toHaveText("On");
+    // How many recovery codes each has left (never which): one used of ten.
+    await expect(row.locator("td").nth(4).locator(".badge")).toHaveText("On");
+    await expect(row.locator("td").nth(4).locator(".recovery-left")).toHaveText("9 recovery codes left");
+    await snapshot(page, "administrators-two-step");
     await open(page, "/app/activity?type=two_step_enabled");
     await expect(page.locator("#administrator-events tbody tr").first()).toContainText(twoStepAdmin.email);
     expect(problems).toEqual([]);

@@ -606,6 +606,7 @@ async fn an_administrator_turns_on_two_step_sign_in_and_then_signs_in_with_a_cod
     assert!(status["enabled_at"].is_string(), "{status}");
     let listed: Value = call("list_administrators", &[]).await.unwrap().json().await.unwrap();
     assert_eq!(listed[0]["two_step"], "on", "{listed}");
+    assert_eq!(listed[0]["recovery_codes_left"], 10, "how many, never which: {listed}");
 
     let password_alone = sign_in(&base, &client, None, ADMIN_PASSWORD).await;
     assert_eq!(password_alone.status(), StatusCode::UNAUTHORIZED);

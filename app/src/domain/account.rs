@@ -76,6 +76,10 @@ pub struct StoredTwoStep {
     pub recovery_codes_left: i64,
 }
 
+/// At or under this many recovery codes left, the console warns: on the owner's account page,
+/// and on the Administrators page.
+pub const RECOVERY_CODES_RUNNING_LOW: u32 = 2;
+
 /// An administrator as the Administrators page lists them: nothing secret, nothing another
 /// administrator could act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +91,10 @@ pub struct AdministratorOverview {
     pub signed_in_sessions: u64,
     /// Whether they sign in with a code from an authenticator app too.
     pub two_step: TwoStepState,
+    /// While two-step sign-in is on: the recovery codes they have not used yet (how many, never
+    /// which), so one running out can be told to make new ones before losing their phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_codes_left: Option<u32>,
     /// Until when sign-in as their address is locked after failed attempts, if it is now.
     pub locked_until: Option<DateTime<Utc>>,
     /// Whether they are the administrator asking (left out when false, so the admin API, which

@@ -7,8 +7,9 @@ use leptos_meta::Title;
 
 use super::components::{Badge, error_message, minute};
 use super::layout::TopBar;
+use super::two_step::recovery_codes;
 use crate::api::administrators::list_administrators;
-use crate::domain::account::{AdministratorOverview, TwoStepState};
+use crate::domain::account::{AdministratorOverview, RECOVERY_CODES_RUNNING_LOW, TwoStepState};
 
 /// The path of this page.
 pub const ADMINISTRATORS_PATH: &str = "/app/administrators";
@@ -86,6 +87,13 @@ fn AdministratorsTable(administrators: Vec<AdministratorOverview>) -> impl IntoV
                                             TwoStepState::Off => view! { <Badge text="Off" tone="neutral" /> },
                                             TwoStepState::Blocked => view! { <Badge text="Blocked: too many wrong codes" tone="bad" /> },
                                         }}
+                                        {administrator.recovery_codes_left.map(|left| {
+                                            view! {
+                                                <span class="recovery-left small" class:warning-text=left <= RECOVERY_CODES_RUNNING_LOW>
+                                                    {format!("{} left", recovery_codes(left))}
+                                                </span>
+                                            }
+                                        })}
                                     </td>
                                     <td>
                                         {match administrator.locked_until {

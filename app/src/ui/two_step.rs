@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::components::{Badge, CopyButton, CopyField, FieldMessage, FormMessage, field_error, minute};
 use crate::api::two_step::{DisableTwoStep, EnableTwoStep, NewRecoveryCodes, NewTwoStepSetup, two_step_sign_in};
-use crate::domain::account::{MAX_PASSWORD_BYTES, TwoStepSetup};
+use crate::domain::account::{MAX_PASSWORD_BYTES, RECOVERY_CODES_RUNNING_LOW, TwoStepSetup};
 
 /// `changes` counts what this section changes (turned on or off, new recovery codes).
 #[component]
@@ -221,15 +221,21 @@ fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
 
 /// How many recovery codes are left, and making new ones (which ends the old ones) with a code
 /// and the password.
+/// "1 recovery code", "8 recovery codes".
+pub fn recovery_codes(count: u32) -> String {
+    if count == 1 { "1 recovery code".to_owned() } else { format!("{count} recovery codes") }
+}
+
 #[component]
 fn RecoveryCodesLeft(left: u32, new_codes: ServerAction<NewRecoveryCodes>) -> impl IntoView {
     let error = Signal::derive(move || new_codes.value().get().and_then(Result::err).map(|e| field_error(&e)));
     let pending = new_codes.pending();
     let (tone, state) = match left {
         0 => ("alert warning", "You have no recovery codes: make some, so a lost phone does not lock you out.".to_owned()),
-        1 => ("alert warning", "You have 1 recovery code left: make new ones soon.".to_owned()),
-        2 => ("alert warning", "You have 2 recovery codes left: make new ones soon.".to_owned()),
-        left => ("muted", format!("You have {left} recovery codes left.")),
+        left if left <= RECOVERY_CODES_RUNNING_LOW => {
+            ("alert warning", format!("You have {} left: make new ones soon.", recovery_codes(left)))
+        }
+        left => ("muted", format!("You have {} left.", recovery_codes(left))),
     };
     view! {
         <h3 class="subheading">"Recovery codes"</h3>

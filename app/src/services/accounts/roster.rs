@@ -1,6 +1,7 @@
 //! The roster of administrators (the console's Administrators page, the admin API's
 //! `/administrators`): every administrator, when they last signed in, how many sessions are
-//! signed in as them now, whether they sign in in two steps, and whether sign-in as their
+//! signed in as them now, whether they sign in in two steps (with how many recovery codes
+//! left), and whether sign-in as their
 //! address is locked. Read-only: who may
 //! administer is decided on the command line (`onboard admin ...`).
 
@@ -24,6 +25,12 @@ pub async fn administrators(
             .sign_in_locked_until(&user.email, now.timestamp())
             .await?
             .and_then(|until| chrono::DateTime::from_timestamp(until, 0));
+        let recovery_codes_left = match two_step_wrong_codes {
+            Some(_) => {
+                store.admin_two_step(&user.id).await?.map(|two_step| u32::try_from(two_step.recovery_codes_left).unwrap_or(0))
+            }
+            None => None,
+        };
         listed.push(AdministratorOverview {
             you: asking.is_some_and(|asking| asking.id == user.id),
             email: user.email,
@@ -35,6 +42,7 @@ pub async fn administrators(
                 Some(wrong) if wrong >= super::two_step::WRONG_CODES_BLOCKING => TwoStepState::Blocked,
                 Some(_) => TwoStepState::On,
             },
+            recovery_codes_left,
             locked_until,
         });
     }
