@@ -1,6 +1,7 @@
 //! The abuse controls of a workspace's endpoints: rate limits per client address, per software
-//! and per client (429 with `Retry-After`, nothing stored, not audited) and the cap on
-//! dynamically registered clients (403, audited).
+//! and per client (429 with `Retry-After`, nothing stored; of a caller's throttled
+//! registration requests, the first of each minute is audited) and the cap on dynamically
+//! registered clients (403, audited).
 
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
@@ -50,16 +51,29 @@ async fn registrations_are_limited_per_address_and_capped_per_workspace() {
     assert_registration_error(status, &body, StatusCode::FORBIDDEN, "access_denied");
     assert_eq!(body["error_description"], "this workspace holds its limit of 2 dynamically registered clients");
 
-    assert_throttled(
-        client.post(&register).json(&metadata).send().await.unwrap(),
-        "too many registration requests from this address",
-    )
-    .await;
+    for _ in 0..3 {
+        assert_throttled(
+            client.post(&register).json(&metadata).send().await.unwrap(),
+            "too many registration requests from this address",
+        )
+        .await;
+    }
     assert_eq!(client_count(&server, "/default/workspaces/apps").await, 2, "nothing stored past the cap or the rate");
     let (_, audit) = server.admin(Method::GET, "/default/workspaces/apps/audit-events?type=dcr_rejected", None).await;
-    let refusals: Vec<&str> =
-        audit["audit_events"].as_array().unwrap().iter().map(|e| e["error"].as_str().unwrap_or_default()).collect();
-    assert_eq!(refusals, ["access_denied"], "the cap is audited; a throttled request is not written anywhere");
+    let refusals: Vec<(&str, &str)> = audit["audit_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["error"].as_str().unwrap_or_default(), e["error_description"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        refusals,
+        [
+            ("temporarily_unavailable", "too many registration requests from this address"),
+            ("access_denied", "this workspace holds its limit of 2 dynamically registered clients")
+        ],
+        "the cap is audited, and the first throttled request of the minute; the two after it are written nowhere"
+    );
 
     // Another workspace keeps its own allowance; 0 switches a limit off.
     limit(&server, "/default/workspaces/apps", json!({"registrations_per_ip_per_minute": 0, "max_dynamic_clients": 3})).await;
@@ -67,7 +81,8 @@ async fn registrations_are_limited_per_address_and_capped_per_workspace() {
 }
 
 /// A body too large to read is refused (413, audited) as a registration attempt of its
-/// address: past the address's rate it is throttled and written nowhere.
+/// address: past the address's rate it is throttled, and only the first throttled request of
+/// the minute is written.
 #[tokio::test]
 async fn oversized_bodies_count_against_the_address_rate() {
     let server = TestServer::start().await;
@@ -87,12 +102,19 @@ async fn oversized_bodies_count_against_the_address_rate() {
     )
     .await;
     let (_, audit) = server.admin(Method::GET, "/default/workspaces/apps/audit-events?type=dcr_rejected", None).await;
-    assert_eq!(audit["audit_events"].as_array().unwrap().len(), 2, "only the refusals within the rate are audited");
+    let codes: Vec<&str> =
+        audit["audit_events"].as_array().unwrap().iter().map(|e| e["error"].as_str().unwrap_or_default()).collect();
+    assert_eq!(
+        codes,
+        ["temporarily_unavailable", "invalid_client_metadata", "invalid_client_metadata"],
+        "the refusals within the rate, and the first throttled one"
+    );
 }
 
 /// Refused management requests (no token, any path) are audited within the address's
 /// registration rate, each naming at most 128 characters of the client id it was given; past
-/// the rate they are throttled and written nowhere. A client's own reads are not counted.
+/// the rate they are throttled, the first of the minute written. A client's own reads are not
+/// counted.
 #[tokio::test]
 async fn refused_management_requests_count_against_the_address_rate() {
     let server = TestServer::start().await;
@@ -112,15 +134,25 @@ async fn refused_management_requests_count_against_the_address_rate() {
         let refused = client.get(format!("{register}/{long_id}")).send().await.unwrap();
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     }
-    assert_throttled(
-        client.delete(format!("{register}/{long_id}")).send().await.unwrap(),
-        "too many registration requests from this address",
-    )
-    .await;
+    for _ in 0..2 {
+        assert_throttled(
+            client.delete(format!("{register}/{long_id}")).send().await.unwrap(),
+            "too many registration requests from this address",
+        )
+        .await;
+    }
     let (_, audit) = server.admin(Method::GET, "/default/workspaces/apps/audit-events?outcome=failure", None).await;
-    let named: Vec<usize> =
-        audit["audit_events"].as_array().unwrap().iter().map(|e| e["client_id"].as_str().unwrap_or_default().len()).collect();
-    assert_eq!(named, [128, 128], "the two refusals within the rate, their client ids cut short");
+    let named: Vec<(&str, usize)> = audit["audit_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["error"].as_str().unwrap_or_default(), e["client_id"].as_str().unwrap_or_default().len()))
+        .collect();
+    assert_eq!(
+        named,
+        [("temporarily_unavailable", 128), ("invalid_token", 128), ("invalid_token", 128)],
+        "the two refusals within the rate and the first throttled one, their client ids cut short"
+    );
 }
 
 #[tokio::test]

@@ -386,12 +386,18 @@ async fn audited<T>(
         Ok(done) => return Ok(done),
         Err(refusal) => refusal,
     };
+    // Refusals count against the address's registration rate; past it, the request is
+    // throttled instead, and recorded once a minute.
     let address = connection.remote_addr.map(|a| a.ip());
-    state
-        .protocol
-        .rate_limits
-        .check_address(workspace, Rule::RegistrationsPerIp, address)
-        .map_err(|throttled| Refusal::Registration(registration::throttled(workspace)(throttled)))?;
+    let refusal = match state.protocol.rate_limits.check_address(workspace, Rule::RegistrationsPerIp, address) {
+        Ok(()) => refusal,
+        Err(over) => Refusal::Registration(registration::throttled(workspace)(over)),
+    };
+    if let Refusal::Registration(failure) = &refusal
+        && !failure.is_recorded()
+    {
+        return Err(refusal);
+    }
     if let Refusal::Registration(Failure::Internal(detail)) = &refusal {
         tracing::error!(workspace = %workspace.reference(), %detail, "registration management failed");
     }

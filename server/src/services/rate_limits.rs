@@ -1,6 +1,8 @@
 //! The per-workspace rate limits of the register and token endpoints ([`Limits`]): GCRA in
 //! memory, a burst of one minute's worth. They count per instance: behind a balancer, N
-//! instances let through up to N times a rate.
+//! instances let through up to N times a rate. Of the requests one caller has refused under a
+//! rule, the first of each minute is marked to be recorded ([`Throttled::first_in_minute`]): a
+//! flood shows in the audit log once a minute, and does not become a flood of writes.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -53,6 +55,8 @@ impl Rule {
 pub struct Throttled {
     pub rule: Rule,
     pub retry_after: Duration,
+    /// The first refusal of this caller under this rule in a minute: the one worth recording.
+    pub first_in_minute: bool,
 }
 
 impl Throttled {
@@ -65,11 +69,15 @@ impl Throttled {
 type Limiter<C> = RateLimiter<String, DefaultKeyedStateStore<String>, C, NoOpMiddleware<<C as Clock>::Instant>>;
 /// A workspace's limiter for a rule, with the rate it was made for.
 type Limiters<C> = HashMap<(WorkspaceRef, Rule), (NonZeroU32, Arc<Limiter<C>>)>;
+/// A workspace's gate for a rule, letting one refusal a minute of each caller be recorded.
+type RefusalGates<C> = HashMap<(WorkspaceRef, Rule), Arc<Limiter<C>>>;
 
-/// One limiter per workspace and rule, made again when the workspace's rate changes.
+/// One limiter per workspace and rule, made again when the workspace's rate changes; and one
+/// per workspace and rule letting one refusal a minute of each caller be recorded.
 pub struct RateLimiters<C: Clock = DefaultClock> {
     clock: C,
     limiters: Mutex<Limiters<C>>,
+    recorded_refusals: Mutex<RefusalGates<C>>,
 }
 
 impl Default for RateLimiters {
@@ -80,16 +88,19 @@ impl Default for RateLimiters {
 
 impl<C: Clock + Clone> RateLimiters<C> {
     pub fn with_clock(clock: C) -> Self {
-        Self { clock, limiters: Mutex::default() }
+        Self { clock, limiters: Mutex::default(), recorded_refusals: Mutex::default() }
     }
 
     /// Counts one request of `key` under `rule`; refuses it when over the workspace's rate.
     pub fn check(&self, workspace: &Workspace, rule: Rule, key: &str) -> Result<(), Throttled> {
         let Some(per_minute) = NonZeroU32::new(rule.per_minute(&workspace.settings.limits)) else { return Ok(()) };
         let limiter = self.limiter(workspace.reference(), rule, per_minute);
-        limiter
-            .check_key(&key.to_owned())
-            .map_err(|not_until| Throttled { rule, retry_after: not_until.wait_time_from(self.clock.now()) })
+        let key = key.to_owned();
+        limiter.check_key(&key).map_err(|not_until| Throttled {
+            rule,
+            retry_after: not_until.wait_time_from(self.clock.now()),
+            first_in_minute: self.refusals_recorded(workspace.reference(), rule).check_key(&key).is_ok(),
+        })
     }
 
     /// [`Self::check`] keyed by a client address: IPv4 by address, IPv6 by its /64 (one
@@ -113,10 +124,25 @@ impl<C: Clock + Clone> RateLimiters<C> {
         }
     }
 
+    /// One recorded refusal a minute for each caller of `rule` at `at`.
+    fn refusals_recorded(&self, at: WorkspaceRef, rule: Rule) -> Arc<Limiter<C>> {
+        let mut gates = self.recorded_refusals.lock().unwrap_or_else(PoisonError::into_inner);
+        gates
+            .entry((at, rule))
+            .or_insert_with(|| Arc::new(RateLimiter::dashmap_with_clock(Quota::per_minute(NonZeroU32::MIN), self.clock.clone())))
+            .clone()
+    }
+
+    /// Every limiter, refusal gates included.
+    fn every_limiter(&self) -> Vec<Arc<Limiter<C>>> {
+        let limiters = self.limiters.lock().unwrap_or_else(PoisonError::into_inner);
+        let gates = self.recorded_refusals.lock().unwrap_or_else(PoisonError::into_inner);
+        limiters.values().map(|(_, limiter)| limiter.clone()).chain(gates.values().cloned()).collect()
+    }
+
     /// Forgets callers whose allowance is full again; run now and then to bound memory.
     pub fn forget_idle(&self) {
-        let limiters = self.limiters.lock().unwrap_or_else(PoisonError::into_inner);
-        for (_, limiter) in limiters.values() {
+        for limiter in self.every_limiter() {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
@@ -124,8 +150,7 @@ impl<C: Clock + Clone> RateLimiters<C> {
 
     /// How many callers are remembered, over every limiter.
     pub fn remembered(&self) -> usize {
-        let limiters = self.limiters.lock().unwrap_or_else(PoisonError::into_inner);
-        limiters.values().map(|(_, limiter)| limiter.len()).sum()
+        self.every_limiter().iter().map(|limiter| limiter.len()).sum()
     }
 }
 
@@ -164,7 +189,12 @@ mod tests {
             assert_eq!(limiters.check_address(&limited, Rule::RegistrationsPerIp, ip), Ok(()));
         }
         let refused = limiters.check_address(&limited, Rule::RegistrationsPerIp, ip);
-        assert_eq!(refused.map_err(|t| (t.rule, t.retry_after_seconds())), Err((Rule::RegistrationsPerIp, 20)));
+        assert_eq!(
+            refused.map_err(|t| (t.rule, t.retry_after_seconds(), t.first_in_minute)),
+            Err((Rule::RegistrationsPerIp, 20, true))
+        );
+        let again = limiters.check_address(&limited, Rule::RegistrationsPerIp, ip);
+        assert_eq!(again.map_err(|t| t.first_in_minute), Err(false), "one refusal a minute is worth recording");
         // Another address, another rule and another workspace each have their own allowance.
         assert_eq!(limiters.check_address(&limited, Rule::RegistrationsPerIp, Some(IpAddr::from([192, 0, 2, 2]))), Ok(()));
         assert_eq!(limiters.check_address(&limited, Rule::TokenRequestsPerIp, ip), Ok(()), "0 is no limit");
@@ -173,7 +203,14 @@ mod tests {
 
         clock.advance(Duration::from_secs(20));
         assert_eq!(limiters.check_address(&limited, Rule::RegistrationsPerIp, ip), Ok(()), "one more every 20 s");
-        assert!(limiters.check_address(&limited, Rule::RegistrationsPerIp, ip).is_err());
+        let within_the_minute = limiters.check_address(&limited, Rule::RegistrationsPerIp, ip);
+        assert_eq!(within_the_minute.map_err(|t| t.first_in_minute), Err(false));
+        clock.advance(Duration::from_mins(1));
+        for _ in 0..3 {
+            assert_eq!(limiters.check_address(&limited, Rule::RegistrationsPerIp, ip), Ok(()));
+        }
+        let next_minute = limiters.check_address(&limited, Rule::RegistrationsPerIp, ip);
+        assert_eq!(next_minute.map_err(|t| t.first_in_minute), Err(true), "a minute on, the next refusal is recorded");
 
         // A changed rate starts afresh.
         let raised = workspace("w", Limits { registrations_per_ip_per_minute: 10, ..Limits::off() });
@@ -187,7 +224,11 @@ mod tests {
 
     #[test]
     fn retry_after_is_whole_seconds_rounded_up() {
-        let throttled = |millis| Throttled { rule: Rule::TokenRequestsPerIp, retry_after: Duration::from_millis(millis) };
+        let throttled = |millis| Throttled {
+            rule: Rule::TokenRequestsPerIp,
+            retry_after: Duration::from_millis(millis),
+            first_in_minute: true,
+        };
         assert_eq!(throttled(0).retry_after_seconds(), 1);
         assert_eq!(throttled(1).retry_after_seconds(), 1);
         assert_eq!(throttled(1000).retry_after_seconds(), 1);

@@ -30,6 +30,15 @@ impl From<RegistrationError> for Failure {
 }
 
 impl Failure {
+    /// Whether the audit log records this refusal: every one, but of a caller's throttled
+    /// requests only the first of each minute (a flood must not become a flood of writes).
+    pub(crate) fn is_recorded(&self) -> bool {
+        match self {
+            Self::Throttled(throttled) => throttled.first_in_minute,
+            _ => true,
+        }
+    }
+
     /// "code: description", as the audit log and a dry run show it.
     pub(crate) fn detail(&self) -> String {
         let (code, description) = self.audit_code();

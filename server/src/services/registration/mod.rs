@@ -44,21 +44,20 @@ pub async fn register(state: &ServerState, workspace: &Workspace, incoming: Inco
         workspace.settings.trusted_client_ca_pem.as_deref(),
         now,
     );
-    // Before any work, and never audited: a flood must not become a flood of writes.
     let address = incoming.connection.remote_addr.map(|a| a.ip());
-    state.protocol.rate_limits.check_address(workspace, Rule::RegistrationsPerIp, address).map_err(throttled(workspace))?;
     let mut attempt = Attempt::new(&incoming.connection, &certificate);
     let outcome = async {
+        // Before any work.
+        state.protocol.rate_limits.check_address(workspace, Rule::RegistrationsPerIp, address).map_err(throttled(workspace))?;
         let consumed_token = admission::admit(state, workspace, &incoming, now).await?;
         let validated = validate(state, workspace, &incoming, &certificate, now, &mut attempt).await?;
         within_software_rate(state, workspace, &validated)?;
         issuance::store(state, workspace, &validated, consumed_token.as_deref(), now, &attempt).await
     }
     .await;
-    if let Err(Failure::Throttled(_)) = &outcome {
-        return outcome;
-    }
-    if let Err(failure) = &outcome {
+    if let Err(failure) = &outcome
+        && failure.is_recorded()
+    {
         record_rejection(state, workspace, failure, &attempt, now).await;
     }
     outcome
@@ -88,8 +87,9 @@ pub(crate) fn throttled(workspace: &Workspace) -> impl Fn(Throttled) -> Failure 
 }
 
 /// Refuses an attempt that never reached the pipeline (an oversized body). It counts against
-/// its address's registration rate like any other, and is audited only within that rate: a
-/// flood of large bodies must not become a flood of writes either.
+/// its address's registration rate like any other, and past that rate is recorded as
+/// throttled once a minute: a flood of large bodies must not become a flood of writes either.
+/// `Err` when throttled: the caller answers 429 rather than the refusal.
 pub async fn refuse_unread(
     state: &ServerState,
     workspace: &Workspace,
@@ -97,8 +97,14 @@ pub async fn refuse_unread(
     connection: &Connection,
 ) -> Result<(), Failure> {
     let address = connection.remote_addr.map(|a| a.ip());
-    state.protocol.rate_limits.check_address(workspace, Rule::RegistrationsPerIp, address).map_err(throttled(workspace))?;
+    let within_rate = state.protocol.rate_limits.check_address(workspace, Rule::RegistrationsPerIp, address);
+    let failure = within_rate.map_or_else(throttled(workspace), |()| Failure::Rejected(error));
     let attempt = Attempt { remote_addr: connection.remote_addr.map(|a| a.to_string()), ..Attempt::default() };
-    record_rejection(state, workspace, &Failure::Rejected(error), &attempt, state.app.clock.now()).await;
-    Ok(())
+    if failure.is_recorded() {
+        record_rejection(state, workspace, &failure, &attempt, state.app.clock.now()).await;
+    }
+    match failure {
+        Failure::Throttled(_) => Err(failure),
+        _ => Ok(()),
+    }
 }
