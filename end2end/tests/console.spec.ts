@@ -476,7 +476,7 @@ test.describe("workspaces", () => {
     page.once("dialog", (dialog) => dialog.accept());
     await page.locator(".sidebar").getByRole("link", { name: "Audit log" }).click();
     const change = page.locator("#audit-events tr", { hasText: "DCR settings changed" }).first();
-    await expect(change).toContainText("registration switched on: issuer 'OpenBanking Ltd' trusted, verified with a pasted JWKS (key directory-1)");
+    await expect(change).toContainText("registration switched on: issuer 'OpenBanking Ltd' trusted, verified with a pasted JWKS (key 'directory-1')");
     await expect(change).toContainText("mutual TLS no longer required");
     await snapshot(page, "audit-log-dcr-change");
     expect(problems).toEqual([]);

@@ -115,7 +115,7 @@ async fn policies_are_managed_through_the_admin_api() {
     let dcr = details(server.audit_events("?type=dcr_settings_updated").await);
     // What each save changed: the policy chosen, then none.
     assert!(dcr.first().is_some_and(|latest| latest == "registration on: no policy"), "{dcr:?}");
-    assert!(dcr.iter().any(|detail| detail == "registration on: policy aisp-only chosen"), "{dcr:?}");
+    assert!(dcr.iter().any(|detail| detail == "registration on: policy 'aisp-only' chosen"), "{dcr:?}");
 }
 
 #[tokio::test]

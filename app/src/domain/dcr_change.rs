@@ -1,7 +1,8 @@
 //! What a change of DCR settings changed, in words, for the audit log: a security team reads
 //! there who trusted which directory with which keys, and when a protection was switched off.
 
-use super::dcr::{DcrSettings, KeySource, RequestSigningKeys, SoftwareStatementIssuer};
+use super::dcr::{DcrSettings, JwksUri, KeySource, RequestSigningKeys, SoftwareStatementIssuer};
+use super::event_log::quoted;
 use super::jwks::PublicJwks;
 
 /// The change from `before` to `after`: whether registration is (or was switched) on, then
@@ -18,7 +19,8 @@ pub fn describe_change(before: &DcrSettings, after: &DcrSettings) -> String {
     if changes.is_empty() { state.to_owned() } else { format!("{state}: {}", changes.join("; ")) }
 }
 
-/// Each setting but `enabled` that changed, in the order of the DCR tab.
+/// Each setting but `enabled` that changed: the protections in the order of the DCR tab, then
+/// the policy.
 fn changes(before: &DcrSettings, after: &DcrSettings) -> Vec<String> {
     let (was, is) = (before, after);
     let mut changes: Vec<String> = Vec::new();
@@ -45,7 +47,8 @@ fn changes(before: &DcrSettings, after: &DcrSettings) -> Vec<String> {
         "signed request bodies no longer required",
     ));
     if was.request_signing_keys != is.request_signing_keys {
-        changes.push(format!("requests verified with {}", request_keys(&is.request_signing_keys)));
+        let (before, after) = (request_keys(&was.request_signing_keys), request_keys(&is.request_signing_keys));
+        changes.push(format!("requests verified with {after}{}", same_words(&before, &after)));
     }
     changes.extend(switched((was.require_mtls, is.require_mtls), "mutual TLS required", "mutual TLS no longer required"));
     changes.extend(switched(
@@ -60,7 +63,7 @@ fn changes(before: &DcrSettings, after: &DcrSettings) -> Vec<String> {
     ));
     if was.policy_id != is.policy_id {
         changes.push(match &is.policy_id {
-            Some(id) => format!("policy {id} chosen"),
+            Some(id) => format!("policy {} chosen", quoted(id.as_str())),
             None => "no policy".to_owned(),
         });
     }
@@ -76,16 +79,18 @@ fn switched((was, is): (bool, bool), on: &str, off: &str) -> Option<String> {
 fn issuer_changes(before: &[SoftwareStatementIssuer], after: &[SoftwareStatementIssuer]) -> Vec<String> {
     let mut changes = Vec::new();
     for issuer in after {
+        let name = quoted(&issuer.issuer);
         match before.iter().find(|earlier| earlier.issuer == issuer.issuer) {
-            None => changes.push(format!("issuer '{}' trusted, {}", issuer.issuer, verified_with(issuer.keys.as_ref()))),
+            None => changes.push(format!("issuer {name} trusted, {}", verified_with(issuer.keys.as_ref()))),
             Some(earlier) if earlier.keys != issuer.keys => {
-                changes.push(format!("issuer '{}' now {}", issuer.issuer, verified_with(issuer.keys.as_ref())));
+                let (was, is) = (verified_with(earlier.keys.as_ref()), verified_with(issuer.keys.as_ref()));
+                changes.push(format!("issuer {name} now {is}{}", same_words(&was, &is)));
             }
             Some(_) => {}
         }
     }
     for gone in before.iter().filter(|earlier| !after.iter().any(|issuer| issuer.issuer == earlier.issuer)) {
-        changes.push(format!("issuer '{}' no longer trusted", gone.issuer));
+        changes.push(format!("issuer {} no longer trusted", quoted(&gone.issuer)));
     }
     changes
 }
@@ -94,7 +99,7 @@ fn verified_with(keys: Option<&KeySource>) -> String {
     match keys {
         None => "with no keys yet".to_owned(),
         Some(KeySource::Jwks(jwks)) => format!("verified with {}", pasted(jwks)),
-        Some(KeySource::JwksUri(uri)) => format!("verified with the JWKS at {uri}"),
+        Some(KeySource::JwksUri(uri)) => format!("verified with {}", fetched(uri)),
     }
 }
 
@@ -102,14 +107,29 @@ fn request_keys(keys: &RequestSigningKeys) -> String {
     match keys {
         RequestSigningKeys::SoftwareStatement => "the keys the software statement names".to_owned(),
         RequestSigningKeys::Jwks(jwks) => pasted(jwks),
-        RequestSigningKeys::JwksUri(uri) => format!("the JWKS at {uri}"),
+        RequestSigningKeys::JwksUri(uri) => fetched(uri),
     }
+}
+
+/// Keys that changed but read the same (a key replaced under its old `kid`): said so, or the
+/// log would show a change of nothing.
+fn same_words(before: &str, after: &str) -> &'static str {
+    if before == after { " (other key material under the same key ids)" } else { "" }
+}
+
+/// A JWKS URI by where it points: scheme, host and path, without a query, which may carry
+/// a credential.
+fn fetched(uri: &JwksUri) -> String {
+    let url = uri.url();
+    let query = if url.query().is_some() { "?…" } else { "" };
+    format!("the JWKS at {}", quoted(&format!("{}://{}{}{query}", url.scheme(), url.host_str().unwrap_or_default(), url.path())))
 }
 
 /// A key set given inline, by its key ids: what an investigation can match against a
 /// directory's published keys.
 fn pasted(jwks: &PublicJwks) -> String {
-    let kids: Vec<&str> = jwks.keys().iter().map(|key| key.kid.as_deref().unwrap_or("(no kid)")).collect();
+    let kids: Vec<String> =
+        jwks.keys().iter().map(|key| key.kid.as_deref().map_or_else(|| "no kid".to_owned(), quoted)).collect();
     match kids.as_slice() {
         [] => "an empty pasted JWKS".to_owned(),
         [kid] => format!("a pasted JWKS (key {kid})"),
@@ -126,6 +146,13 @@ mod tests {
 
     fn jwks(kid: &str) -> KeySource {
         let c = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc";
+        let value = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": kid, "x": c, "y": c}]});
+        KeySource::Jwks(serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    /// A key set of one other EC key, under `kid`.
+    fn other_key(kid: &str) -> KeySource {
+        let c = "CAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAg";
         let value = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": kid, "x": c, "y": c}]});
         KeySource::Jwks(serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}")))
     }
@@ -162,11 +189,26 @@ mod tests {
         ];
         assert_eq!(
             describe_change(&obuk(), &after),
-            "registration on: issuer 'OpenBanking Ltd' now verified with a pasted JWKS (key ob-2); \
-             issuer 'Other Directory' trusted, verified with the JWKS at https://keys.other.example/jwks; \
+            "registration on: issuer 'OpenBanking Ltd' now verified with a pasted JWKS (key 'ob-2'); \
+             issuer 'Other Directory' trusted, verified with the JWKS at 'https://keys.other.example/jwks'; \
              issuer 'Third' trusted, with no keys yet"
         );
         assert_eq!(describe_change(&after, &obuk()).matches("no longer trusted").count(), 2);
+    }
+
+    #[test]
+    fn values_are_quoted_keys_replaced_under_their_kid_are_said_and_queries_left_out() {
+        let mut after = obuk();
+        after.software_statement_issuers = vec![issuer("OpenBanking Ltd", Some(other_key("ob-1")))];
+        after.software_statement_issuers.push(issuer("it's; mutual TLS required", None));
+        let uri = crate::domain::dcr::JwksUri::parse("https://tpp.example/jwks?token=secret").unwrap_or_else(|e| panic!("{e}"));
+        after.request_signing_keys = RequestSigningKeys::JwksUri(uri);
+        assert_eq!(
+            describe_change(&obuk(), &after),
+            "registration on: issuer 'OpenBanking Ltd' now verified with a pasted JWKS (key 'ob-1') \
+             (other key material under the same key ids); issuer 'it\\'s; mutual TLS required' trusted, with no keys \
+             yet; requests verified with the JWKS at 'https://tpp.example/jwks?…'"
+        );
     }
 
     #[test]
@@ -188,7 +230,7 @@ mod tests {
             describe_change(&obuk(), &weaker),
             "registration on: protected by access token; software statements no longer required; \
              software statements at most 60 seconds old; signed request bodies no longer required; \
-             requests verified with the JWKS at https://tpp.example/jwks; mutual TLS no longer required; \
+             requests verified with the JWKS at 'https://tpp.example/jwks'; mutual TLS no longer required; \
              client certificate no longer bound to the software statement; sandbox directory trusted"
         );
         let back = describe_change(&weaker, &obuk());

@@ -43,6 +43,31 @@ pub fn storable(text: &str) -> String {
     text.replace('\0', "\u{FFFD}")
 }
 
+/// The longest an administrator's value is quoted in an event's detail, in characters.
+const QUOTED_CHARS: usize = 120;
+
+/// A value an administrator typed, as an event's detail names it: in single quotes, with
+/// quotes, separators' look-alikes and control characters escaped (so it cannot read as a
+/// change of its own), and cut to [`QUOTED_CHARS`] with "…".
+pub fn quoted(text: &str) -> String {
+    let mut chars = text.chars();
+    let kept: String = chars.by_ref().take(QUOTED_CHARS).collect();
+    let more = if chars.next().is_some() { "…" } else { "" };
+    format!("'{}{more}'", kept.escape_debug())
+}
+
+/// The longest an event's detail is kept, in characters: a bundle of a thousand CAs is named,
+/// but not without end.
+pub const MAX_DETAIL_CHARS: usize = 4000;
+
+/// A detail as it is recorded: storable, and cut to [`MAX_DETAIL_CHARS`] with "…".
+pub fn recordable_detail(detail: &str) -> String {
+    let mut chars = detail.chars();
+    let kept: String = chars.by_ref().take(MAX_DETAIL_CHARS).collect();
+    let more = if chars.next().is_some() { "…" } else { "" };
+    storable(&format!("{kept}{more}"))
+}
+
 /// Which events a list shows, newest first: of a workspace's audit log
 /// ([`AuditEventType`](super::audit::AuditEventType)) or of administrators' activity
 /// ([`AdministratorEventType`](super::activity::AdministratorEventType)).

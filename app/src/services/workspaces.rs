@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use sha2::{Digest as _, Sha256};
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
 use super::{ServiceError, signing_keys};
@@ -14,7 +15,7 @@ use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
 use crate::domain::workspace::{
     NewWorkspace, Profile, SettingsError, Workspace, WorkspaceSettings, WorkspaceSettingsPatch, WorkspaceSummary,
 };
-use crate::domain::workspace_change::describe_settings_change;
+use crate::domain::workspace_change::{CaCertificate, describe_settings_change};
 use crate::state::AppState;
 use crate::storage::StoreError;
 
@@ -101,7 +102,7 @@ pub async fn update_settings(
         let settings = checked_settings(state, at, &workspace, patch.clone()).await?;
         let now = next_write_time(state.clock.now(), workspace.updated_at);
         if state.store.update_workspace_settings(at, &settings, workspace.updated_at, now).await? {
-            let detail = describe_settings_change(&workspace.settings, &settings, &ca_subjects);
+            let detail = describe_settings_change(&workspace.settings, &settings, &ca_certificates);
             super::audit::record_change(state, at, AuditEventType::SettingsUpdated, actor, Some(detail)).await;
             workspace.settings = settings;
             workspace.updated_at = now;
@@ -201,15 +202,15 @@ pub fn check_ca_bundle(pem: &str) -> Result<(), SettingsError> {
     Ok(())
 }
 
-/// The subjects of a CA bundle's certificates, in order; a block that cannot be read is named
-/// as such (a bundle is checked before it is saved, so none should be).
-fn ca_subjects(pem: &str) -> Vec<String> {
+/// The certificates of a CA bundle, in order, by subject and SHA-256 fingerprint; a block that
+/// cannot be read is left out (a bundle is checked before it is saved, so none should be).
+fn ca_certificates(pem: &str) -> Vec<CaCertificate> {
     x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes())
-        .map(|block| {
-            let subject = block.ok().and_then(|block| {
-                X509Certificate::from_der(&block.contents).ok().map(|(_, certificate)| certificate.subject().to_string())
-            });
-            subject.unwrap_or_else(|| "an unreadable certificate".to_owned())
+        .filter_map(Result::ok)
+        .filter_map(|block| {
+            let (_, certificate) = X509Certificate::from_der(&block.contents).ok()?;
+            let sha256 = crate::secrets::hex(&Sha256::digest(&block.contents));
+            Some(CaCertificate { subject: certificate.subject().to_string(), sha256 })
         })
         .collect()
 }
