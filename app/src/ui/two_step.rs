@@ -219,13 +219,13 @@ fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
     }
 }
 
-/// How many recovery codes are left, and making new ones (which ends the old ones) with a code
-/// and the password.
 /// "1 recovery code", "8 recovery codes".
 pub fn recovery_codes(count: u32) -> String {
     if count == 1 { "1 recovery code".to_owned() } else { format!("{count} recovery codes") }
 }
 
+/// How many recovery codes are left, and making new ones (which ends the old ones) with a code
+/// and the password.
 #[component]
 fn RecoveryCodesLeft(left: u32, new_codes: ServerAction<NewRecoveryCodes>) -> impl IntoView {
     let error = Signal::derive(move || new_codes.value().get().and_then(Result::err).map(|e| field_error(&e)));

@@ -25,11 +25,18 @@ pub async fn administrators(
             .sign_in_locked_until(&user.email, now.timestamp())
             .await?
             .and_then(|until| chrono::DateTime::from_timestamp(until, 0));
-        let recovery_codes_left = match two_step_wrong_codes {
-            Some(_) => {
+        let two_step = match two_step_wrong_codes {
+            None => TwoStepState::Off,
+            Some(wrong) if wrong >= super::two_step::WRONG_CODES_BLOCKING => TwoStepState::Blocked,
+            Some(_) => TwoStepState::On,
+        };
+        // Only while codes are taken: a blocked two-step sign-in takes none until reset, and a
+        // reset deletes them.
+        let recovery_codes_left = match two_step {
+            TwoStepState::On => {
                 store.admin_two_step(&user.id).await?.map(|two_step| u32::try_from(two_step.recovery_codes_left).unwrap_or(0))
             }
-            None => None,
+            TwoStepState::Off | TwoStepState::Blocked => None,
         };
         listed.push(AdministratorOverview {
             you: asking.is_some_and(|asking| asking.id == user.id),
@@ -37,11 +44,7 @@ pub async fn administrators(
             created_at: user.created_at,
             last_signed_in_at,
             signed_in_sessions: sessions,
-            two_step: match two_step_wrong_codes {
-                None => TwoStepState::Off,
-                Some(wrong) if wrong >= super::two_step::WRONG_CODES_BLOCKING => TwoStepState::Blocked,
-                Some(_) => TwoStepState::On,
-            },
+            two_step,
             recovery_codes_left,
             locked_until,
         });

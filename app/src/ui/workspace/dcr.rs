@@ -170,6 +170,11 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
     let outcome = saving.outcome;
     refresh_header_when_saved(outcome);
     let save_form = saving.submit(current);
+    Effect::new(move |_| {
+        if outcome.get().is_some() {
+            issuers.answered();
+        }
+    });
     let submit = move |event| {
         issuers.submitting();
         save_form(event);
@@ -410,9 +415,11 @@ struct IssuerRows {
     rows: RwSignal<Vec<IssuerRow>>,
     /// The key the next row gets: rows keep theirs while others are added and removed.
     next_key: StoredValue<usize>,
-    /// The keys of the rows last submitted, in the form's order: the server names a row's
-    /// problem by that position, which rows added or removed since do not move.
+    /// The keys of the rows of the save last answered, in the form's order: the server names
+    /// a row's problem by that position, which rows added or removed since do not move.
     submitted: RwSignal<Vec<usize>>,
+    /// The keys of the rows being saved, until the answer comes.
+    pending: StoredValue<Vec<usize>>,
 }
 
 #[derive(Clone, Copy)]
@@ -433,7 +440,12 @@ impl IssuerRow {
 impl IssuerRows {
     /// The rows of `issuers`, or one empty row to start from.
     fn new(issuers: &[IssuerForm]) -> Self {
-        let this = Self { rows: RwSignal::new(Vec::new()), next_key: StoredValue::new(0), submitted: RwSignal::new(Vec::new()) };
+        let this = Self {
+            rows: RwSignal::new(Vec::new()),
+            next_key: StoredValue::new(0),
+            submitted: RwSignal::new(Vec::new()),
+            pending: StoredValue::new(Vec::new()),
+        };
         if issuers.is_empty() {
             this.add(&IssuerForm::default());
         }
@@ -441,6 +453,7 @@ impl IssuerRows {
             this.add(issuer);
         }
         this.submitting();
+        this.answered();
         this
     }
 
@@ -475,10 +488,19 @@ impl IssuerRows {
         self.filled().into_iter().map(|(_, form)| form).collect()
     }
 
-    /// Notes which rows are being submitted, to place the problems the server finds in them.
+    /// Notes which rows are being saved, to place the problems the server finds in them.
     fn submitting(self) {
         let keys = untrack(|| self.filled()).into_iter().map(|(key, _)| key).collect();
-        self.submitted.set(keys);
+        self.pending.set_value(keys);
+    }
+
+    /// The save's answer came: its problems are placed by the rows it saved. Rows are drawn
+    /// again only when those differ from the last save's.
+    fn answered(self) {
+        let keys = self.pending.get_value();
+        if self.submitted.with_untracked(|submitted| *submitted != keys) {
+            self.submitted.set(keys);
+        }
     }
 
     /// The position the server names row `key` by, if it was submitted. The first row on
@@ -539,8 +561,8 @@ fn TrustedIssuers(
         <fieldset class="field">
             <legend>"Trusted issuers"</legend>
             <p class="hint">"Each directory's statements are verified with its keys only: one directory cannot sign in another's name."</p>
-            // Drawn again when rows are added or removed, and when submitted (their problems'
-            // names follow); what is typed lives in the rows' signals.
+            // Drawn again when rows are added or removed, and when a save of other rows is
+            // answered (their problems' names follow); what is typed lives in the rows' signals.
             {move || {
                 rows.submitted.track();
                 rows.rows.get().into_iter().enumerate().map(|(index, row)| row_view(index, row)).collect_view()
