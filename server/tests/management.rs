@@ -9,6 +9,7 @@ mod support;
 
 use axum::http::StatusCode;
 use onboard::oauth2::jose::JwsAlgorithm;
+use onboard::tpp::keys::SigningKey;
 use reqwest::Method;
 use serde_json::{Value, json};
 use support::{Ecosystem, TestServer, WORKSPACE};
@@ -303,6 +304,61 @@ async fn switched_off_registration_keeps_reads_and_deletes_but_refuses_changes()
     assert_eq!(response.status().as_u16(), 401);
     let (status, _, _) = tool.call(Method::DELETE, &client_id, &rat, None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+/// A client registered with a software statement stays with its directory and organisation: a
+/// token that reached another TPP cannot move the client under another directory's statement
+/// or organisation, nor (where statements are optional) drop the statement for keys of its own.
+#[tokio::test]
+async fn an_update_keeps_the_clients_directory_and_organisation() {
+    let tool = Tool::new().await;
+    let other_directory = SigningKey::generate(JwsAlgorithm::Ps256, "other-directory").unwrap();
+    let mut settings = tool.tpp.dcr_settings();
+    settings["software_statement_issuers"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"issuer": "Another Directory", "keys": {"jwks": other_directory.public_jwks()}}));
+    tool.server.put_dcr(settings.clone()).await;
+    let client_id = tool.register(Auth::TlsClientAuth).await["client_id"].as_str().unwrap().to_owned();
+    let token = tool.token(Auth::TlsClientAuth, &client_id).await;
+    let update_with = |statement: Value, signer: &SigningKey| {
+        let ssa = signer.sign(&statement).unwrap();
+        tool.tpp.tpp_key.sign(&tool.tpp.request_claims(&ssa)).unwrap()
+    };
+
+    let mut elsewhere = tool.tpp.ssa_claims();
+    elsewhere["iss"] = json!("Another Directory");
+    let mut other_org = tool.tpp.ssa_claims();
+    other_org["org_id"] = json!("0015800001ZEZ3hAAH");
+    let refused = [
+        (
+            update_with(elsewhere, &other_directory),
+            "claim iss must be the issuer of the software statement the client registered with",
+        ),
+        (update_with(other_org, &tool.tpp.directory_key), "claim org_id must be the organisation the client registered with"),
+    ];
+    for (body, problem) in refused {
+        let (status, body, _) = tool.call(Method::PUT, &client_id, &token, Some(body)).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_software_statement")), "{body}");
+        assert!(body["error_description"].as_str().unwrap().contains(problem), "{body}");
+    }
+
+    // Statements made optional, requests verified with configured keys: one without a
+    // statement is still refused for a client that registered with one.
+    settings["require_software_statement"] = json!(false);
+    settings["bind_transport_certificate"] = json!(false);
+    settings["request_signing_keys"] = json!({"jwks": tool.tpp.tpp_key.public_jwks()});
+    tool.server.put_dcr(settings).await;
+    let without = tool.update_body(Auth::TlsClientAuth, |c| {
+        c.as_object_mut().map(|m| m.remove("software_statement"));
+        c["software_id"] = json!(support::SOFTWARE_ID);
+        c["jwks_uri"] = json!("https://attacker.example/jwks");
+    });
+    let (status, body, _) = tool.call(Method::PUT, &client_id, &token, Some(without)).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_software_statement")), "{body}");
+    assert_eq!(body["error_description"], "software_statement: required to update a client that registered with one");
+    let (status, _, _) = tool.call(Method::PUT, &client_id, &token, Some(tool.update_body(Auth::TlsClientAuth, |_| {}))).await;
+    assert_eq!(status, StatusCode::OK, "its own directory's statement still updates it");
 }
 
 #[tokio::test]

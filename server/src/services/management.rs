@@ -19,7 +19,9 @@ use super::registration::{self, Attempt, DCR_REGISTER_SCOPE, Failure, Incoming, 
 use super::token;
 use crate::listener::Connection;
 use crate::oauth2::bearer::bearer_token;
+use crate::oauth2::jose::CompactJws;
 use crate::oauth2::registration::{ClientCertificateCheck, RegistrationError};
+use crate::oauth2::software_statement::SoftwareStatement;
 use crate::oauth2::token::certificate_thumbprint;
 use crate::state::ServerState;
 
@@ -157,6 +159,7 @@ async fn replace(
     if validated.metadata.software_id != existing.summary.software_id {
         return Err(invalid("software_id", "cannot change").into());
     }
+    same_statement_origin(existing, validated.software_statement.as_ref()).map_err(Failure::Rejected)?;
     let stored = state.app.store.client_with_credentials(&workspace.reference(), client_id).await.map_err(internal)?;
     let (_, credentials) = stored.ok_or(Refusal::Unauthorized("unknown client"))?;
     // RFC 7592 §2.2: a `client_secret` in the request must be the one currently issued.
@@ -353,6 +356,32 @@ fn claimed(incoming: &Incoming, name: &str) -> Option<Value> {
         Err(_) => crate::oauth2::strict_json::parse_object(&incoming.body).ok()?,
     };
     claims.remove(name)
+}
+
+/// A client registered with a software statement stays with its directory and organisation:
+/// an update presents a statement of the same issuer naming the same `org_id`. Otherwise a
+/// token that reached another TPP could move the client under that TPP's statement, or (where
+/// statements are optional) drop the statement to register keys of its own.
+fn same_statement_origin(existing: &ClientDetails, updated: Option<&SoftwareStatement>) -> Result<(), RegistrationError> {
+    let Some(stored) = existing.software_statement.as_deref() else { return Ok(()) };
+    let updated = updated.ok_or(RegistrationError::SoftwareStatementRequiredForUpdate)?;
+    // Verified when the client registered: its issuer is read, not checked again.
+    let stored_issuer = CompactJws::parse(stored)
+        .ok()
+        .and_then(|jws| jws.unverified_claims().get("iss").and_then(Value::as_str).map(str::to_owned));
+    if stored_issuer.as_deref() != Some(updated.issuer.as_str()) {
+        return Err(RegistrationError::SoftwareStatementClaimInvalid {
+            claim: "iss".to_owned(),
+            problem: "must be the issuer of the software statement the client registered with".to_owned(),
+        });
+    }
+    if updated.org_id != existing.summary.org_id {
+        return Err(RegistrationError::SoftwareStatementClaimInvalid {
+            claim: "org_id".to_owned(),
+            problem: "must be the organisation the client registered with".to_owned(),
+        });
+    }
+    Ok(())
 }
 
 fn invalid(claim: &str, problem: &str) -> Failure {

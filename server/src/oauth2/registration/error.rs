@@ -54,6 +54,8 @@ pub enum RegistrationError {
     // Software statement (step 3).
     #[error("software_statement: required by this workspace")]
     SoftwareStatementMissing,
+    #[error("software_statement: required to update a client that registered with one")]
+    SoftwareStatementRequiredForUpdate,
     #[error("Registration Request contains an invalid software_statement, software_statement claim is not an encoded JWT")]
     SoftwareStatementNotJwt,
     #[error("Registration Request contains an invalid software_statement: the software statement {0}")]
@@ -176,6 +178,7 @@ impl RegistrationError {
                 ErrorCode::InvalidRedirectUri
             }
             E::SoftwareStatementMissing
+            | E::SoftwareStatementRequiredForUpdate
             | E::SoftwareStatementNotJwt
             | E::SoftwareStatementMalformed(_)
             | E::SoftwareStatementIssuerMissing
