@@ -361,6 +361,24 @@ async fn an_update_keeps_the_clients_directory_and_organisation() {
     assert_eq!(status, StatusCode::OK, "its own directory's statement still updates it");
 }
 
+/// An update runs the registration's pipeline, so it counts against the address's
+/// registration rate as a registration does; a client's own reads do not.
+#[tokio::test]
+async fn updates_count_against_the_address_rate() {
+    let tool = Tool::new().await;
+    let client_id = tool.register(Auth::TlsClientAuth).await["client_id"].as_str().unwrap().to_owned();
+    let token = tool.token(Auth::TlsClientAuth, &client_id).await;
+    tool.server.patch_workspace(json!({"limits": {"registrations_per_ip_per_minute": 1}})).await;
+    for _ in 0..3 {
+        assert_eq!(tool.call(Method::GET, &client_id, &token, None).await.0, StatusCode::OK, "its own reads");
+    }
+    let update = || Some(tool.update_body(Auth::TlsClientAuth, |_| {}));
+    assert_eq!(tool.call(Method::PUT, &client_id, &token, update()).await.0, StatusCode::OK);
+    let (status, body, headers) = tool.call(Method::PUT, &client_id, &token, update()).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("temporarily_unavailable")), "{body}");
+    assert!(headers.contains_key("retry-after"));
+}
+
 #[tokio::test]
 async fn updates_follow_the_registration_rules_and_every_operation_is_audited() {
     let tool = Tool::new().await;

@@ -151,6 +151,14 @@ async fn replace(
     attempt: &mut Attempt,
 ) -> Result<Value, Refusal> {
     let now = state.app.clock.now();
+    // An update runs the registration's whole pipeline (key fetches, the policy): it counts
+    // against the address's registration rate before any of that work, as a registration does.
+    let address = incoming.connection.remote_addr.map(|a| a.ip());
+    state
+        .protocol
+        .rate_limits
+        .check_address(workspace, Rule::RegistrationsPerIp, address)
+        .map_err(registration::throttled(workspace))?;
     let validated = registration::validate(state, workspace, incoming, certificate, now, attempt).await?;
     let client_id = &existing.summary.client_id;
     if claimed(incoming, "client_id").is_some_and(|named| named.as_str() != Some(client_id)) {
@@ -415,12 +423,15 @@ async fn audited<T>(
         Ok(done) => return Ok(done),
         Err(refusal) => refusal,
     };
-    // Refusals count against the address's registration rate; past it, the request is
-    // throttled instead, and recorded once a minute.
+    // Refusals count against the address's registration rate (one throttled already has been);
+    // past it, the request is throttled instead, and recorded once a minute.
     let address = connection.remote_addr.map(|a| a.ip());
-    let refusal = match state.protocol.rate_limits.check_address(workspace, Rule::RegistrationsPerIp, address) {
-        Ok(()) => refusal,
-        Err(over) => Refusal::Registration(registration::throttled(workspace)(over)),
+    let refusal = match refusal {
+        throttled @ Refusal::Registration(Failure::Throttled(_)) => throttled,
+        other => match state.protocol.rate_limits.check_address(workspace, Rule::RegistrationsPerIp, address) {
+            Ok(()) => other,
+            Err(over) => Refusal::Registration(registration::throttled(workspace)(over)),
+        },
     };
     if let Refusal::Registration(failure) = &refusal
         && !failure.is_recorded()
