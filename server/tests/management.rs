@@ -299,6 +299,10 @@ async fn switched_off_registration_keeps_reads_and_deletes_but_refuses_changes()
     let response = tool.mtls.get(tool.url(&client_id)).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 401);
     assert_eq!(response.headers()["www-authenticate"], "Bearer realm=\"onboard\"");
+    // Nor without a certificate as well: no token is answered as no token.
+    let response = tool.server.client(None).get(tool.url(&client_id)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    assert_eq!(response.headers()["www-authenticate"], "Bearer realm=\"onboard\"");
     // Without a trusted certificate an OBUK workspace refuses even the registration token.
     let response = tool.server.client(None).get(tool.url(&client_id)).bearer_auth(&rat).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 401);

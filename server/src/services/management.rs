@@ -218,11 +218,12 @@ async fn authorize(
 ) -> Result<ClientDetails, Refusal> {
     let at = workspace.reference();
     let now = state.app.clock.now();
+    // No token at all is answered as such (RFC 6750 §3.1: a bare challenge), certificate or not.
+    let token = bearer_token(authorization).ok_or(Refusal::TokenMissing)?;
     let needs_certificate = workspace.profile == Profile::OpenbankingUk && workspace.dcr.require_mtls;
     if needs_certificate && !matches!(certificate, ClientCertificateCheck::Trusted { .. }) {
         return Err(Refusal::Unauthorized("mutual TLS with a trusted client certificate is required"));
     }
-    let token = bearer_token(authorization).ok_or(Refusal::TokenMissing)?;
     // Access tokens are JWTs; registration access tokens hold no '.': only the store that can
     // hold the presented kind is asked.
     if !token.contains('.') {
