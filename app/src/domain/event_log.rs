@@ -50,10 +50,16 @@ const QUOTED_CHARS: usize = 120;
 /// quotes, separators' look-alikes and control characters escaped (so it cannot read as a
 /// change of its own), and cut to [`QUOTED_CHARS`] with "…".
 pub fn quoted(text: &str) -> String {
-    let mut chars = text.chars();
-    let kept: String = chars.by_ref().take(QUOTED_CHARS).collect();
-    let more = if chars.next().is_some() { "…" } else { "" };
+    let (kept, more) = cut(text, QUOTED_CHARS);
     format!("'{}{more}'", kept.escape_debug())
+}
+
+/// The first `chars` characters of `text`, and "…" if that left some out.
+fn cut(text: &str, chars: usize) -> (&str, &'static str) {
+    match text.char_indices().nth(chars) {
+        Some((end, _)) => (&text[..end], "…"),
+        None => (text, ""),
+    }
 }
 
 /// The longest an event's detail is kept, in characters: a bundle of a thousand CAs is named,
@@ -62,9 +68,7 @@ pub const MAX_DETAIL_CHARS: usize = 4000;
 
 /// A detail as it is recorded: storable, and cut to [`MAX_DETAIL_CHARS`] with "…".
 pub fn recordable_detail(detail: &str) -> String {
-    let mut chars = detail.chars();
-    let kept: String = chars.by_ref().take(MAX_DETAIL_CHARS).collect();
-    let more = if chars.next().is_some() { "…" } else { "" };
+    let (kept, more) = cut(detail, MAX_DETAIL_CHARS);
     storable(&format!("{kept}{more}"))
 }
 
@@ -94,5 +98,21 @@ impl<Kind> EventFilter<Kind> {
             0 => 100,
             n => n.min(Self::MAX_LIMIT),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_values_are_quoted_escaped_and_cut() {
+        assert_eq!(quoted("it's"), "'it\\'s'");
+        assert_eq!(quoted("a\nb"), "'a\\nb'");
+        let long = "é".repeat(QUOTED_CHARS + 1);
+        assert_eq!(quoted(&long), format!("'{}…'", "é".repeat(QUOTED_CHARS)));
+        assert_eq!(quoted(&"é".repeat(QUOTED_CHARS)), format!("'{}'", "é".repeat(QUOTED_CHARS)));
+        assert_eq!(recordable_detail("a\0b"), "a\u{FFFD}b");
+        assert_eq!(recordable_detail(&"x".repeat(MAX_DETAIL_CHARS + 5)).chars().count(), MAX_DETAIL_CHARS + 1);
     }
 }
