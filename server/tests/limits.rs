@@ -111,6 +111,30 @@ async fn oversized_bodies_count_against_the_address_rate() {
     );
 }
 
+/// A body whose chunked framing breaks mid-way cannot be read: it is refused in the protocol's
+/// own format and audited as a registration attempt, like an oversized one.
+#[tokio::test]
+async fn an_unreadable_body_is_refused_and_audited() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start().await;
+    server.generic_workspace_with_dcr("apps").await;
+    let address = server.http.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = "POST /default/apps/oauth2/register HTTP/1.1\r\nhost: localhost\r\n\
+        content-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n\
+        2\r\n{}\r\nnot-a-chunk-size\r\n\r\n";
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("\"error\":\"invalid_client_metadata\""), "{answer}");
+
+    let (_, audit) = server.admin(Method::GET, "/default/workspaces/apps/audit-events?type=dcr_rejected", None).await;
+    let described: Vec<&str> =
+        audit["audit_events"].as_array().unwrap().iter().map(|e| e["error_description"].as_str().unwrap_or_default()).collect();
+    assert_eq!(described, ["request body: could not be read (the connection ended or its framing was broken)"]);
+}
+
 /// Refused management requests (no token, any path) are audited within the address's
 /// registration rate, each naming at most 128 characters of the client id it was given; past
 /// the rate they are throttled, the first of the minute written. A client's own reads are not

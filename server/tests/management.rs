@@ -259,6 +259,49 @@ async fn a_valid_token_of_another_client_is_forbidden_and_an_unknown_client_revo
     assert_unauthorized(status, &headers);
     let (status, body, _) = tool.call(Method::PUT, &b_id, &b_rat, Some(oversized)).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("invalid_client_metadata")), "{body}");
+    // The authorised update's oversized body is recorded as that client's update.
+    let events = tool.server.audit_events("?type=dcr_updated&limit=100").await;
+    let oversized_update = events.iter().find(|e| e["error_description"] == "request body: larger than 64 KiB");
+    let oversized_update = oversized_update.unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!(
+        (oversized_update["client_id"].as_str(), oversized_update["outcome"].as_str()),
+        (Some(b_id.as_str()), Some("failure"))
+    );
+    assert!(oversized_update["software_id"].is_string(), "{oversized_update}");
+}
+
+/// A caller without a valid token learns nothing of which client ids exist: a forged token, an
+/// unknown access token or a foreign registration access token gets the same 401 for an
+/// existing client as for one that never was. The audit log keeps the reason.
+#[tokio::test]
+async fn a_bad_token_gets_the_same_answer_whether_or_not_the_client_exists() {
+    let tool = Tool::new().await;
+    let existing = tool.register(Auth::TlsClientAuth).await["client_id"].as_str().unwrap().to_owned();
+    let forged_jwt = "eyJhbGciOiJQUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+    let forged_rat = |client_id: &str| format!("{client_id}~not-its-secret");
+    for method in [Method::GET, Method::DELETE] {
+        for token in [forged_jwt.to_owned(), forged_rat(&existing)] {
+            let for_existing = tool.call(method.clone(), &existing, &token, None).await;
+            let for_unknown = tool.call(method.clone(), "never-registered", &token, None).await;
+            assert_unauthorized(for_existing.0, &for_existing.2);
+            assert_eq!(for_existing.1, for_unknown.1, "{method} with {token}");
+            assert_eq!(for_existing.2["www-authenticate"], for_unknown.2["www-authenticate"]);
+        }
+    }
+    let (_, body, _) = tool.call(Method::GET, "never-registered", &forged_rat("never-registered"), None).await;
+    assert_eq!(body["error_description"], "the token is not valid for this client", "{body}");
+
+    let events = tool.server.audit_events("?type=dcr_deleted&limit=100").await;
+    let reason = |client_id: &str| {
+        events
+            .iter()
+            .filter(|e| e["client_id"] == client_id)
+            .map(|e| e["error_description"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert!(reason("never-registered").iter().all(|d| d.contains("an unknown client")), "{events:?}");
+    assert!(reason(&existing).iter().any(|d| d.contains("an unknown access token")), "{events:?}");
+    assert!(reason(&existing).iter().any(|d| d.contains("an unknown registration access token")), "{events:?}");
 }
 
 #[tokio::test]
@@ -425,6 +468,12 @@ async fn updates_follow_the_registration_rules_and_every_operation_is_audited() 
     assert_eq!(count("dcr_updated", "success"), 1);
     assert_eq!(count("dcr_updated", "failure"), 4);
     assert_eq!(count("dcr_read", "success"), 1);
+    let read = events.iter().find(|e| e["event_type"] == "dcr_read").unwrap();
+    let deleted = events.iter().find(|e| e["event_type"] == "dcr_deleted").unwrap();
+    for field in ["software_id", "org_id"] {
+        assert!(read[field].is_string(), "a read names the client's {field}: {read}");
+        assert_eq!(read[field], deleted[field]);
+    }
     assert_eq!(count("dcr_deleted", "success"), 1);
     let _ = WORKSPACE;
 }

@@ -53,10 +53,11 @@ pub async fn post<E: Endpoint>(
 ) -> Result<Response, WireError> {
     let workspace = workspace::<E>(&state, &at).await?;
     let metrics = &state.app.metrics;
-    let incoming = incoming(&state, &workspace, &headers, body, connection)
-        .await
-        .inspect_err(|wire| metrics.registration(&at, Some(wire.code())))?;
-    match registration::register(&state, &workspace, incoming).await {
+    let outcome = match incoming(&headers, body, connection.clone()).await {
+        Ok(incoming) => registration::register(&state, &workspace, incoming).await,
+        Err(error) => Err(registration::refuse_unread(&state, &workspace, error, &connection).await),
+    };
+    match outcome {
         Ok(registered) => {
             metrics.registration(&at, None);
             Ok((StatusCode::CREATED, Json(registered)).into_response())
@@ -96,8 +97,11 @@ pub async fn put<E: Endpoint>(
     let grant = management::authorize_update(&state, &workspace, &client_id, authorization(&headers), &connection)
         .await
         .map_err(refusal_to_wire)?;
-    let incoming = incoming(&state, &workspace, &headers, body, connection).await?;
-    match management::update(&state, &workspace, grant, incoming).await {
+    let outcome = match incoming(&headers, body, connection.clone()).await {
+        Ok(incoming) => management::update(&state, &workspace, grant, incoming).await,
+        Err(error) => Err(management::refuse_unread(&state, &workspace, grant, error, &connection).await),
+    };
+    match outcome {
         Ok(registration) => Ok(Json(registration).into_response()),
         Err(refusal) => Err(refusal_to_wire(refusal)),
     }
@@ -122,15 +126,9 @@ fn authorization(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
 }
 
-/// Reads a registration body (at most 64 KiB); an oversized one is refused, and audited
-/// within the address's registration rate.
-async fn incoming(
-    state: &ServerState,
-    workspace: &Workspace,
-    headers: &HeaderMap,
-    body: Body,
-    connection: Connection,
-) -> Result<Incoming, WireError> {
+/// Reads a registration body (at most 64 KiB); the handler refuses and audits one it could
+/// not take.
+async fn incoming(headers: &HeaderMap, body: Body, connection: Connection) -> Result<Incoming, RegistrationError> {
     match read_body(body, BODY_LIMIT).await {
         Ok(body) => Ok(Incoming {
             authorization: authorization(headers).map(str::to_owned),
@@ -139,15 +137,8 @@ async fn incoming(
             connection,
             headers: policy_check::policy_headers(headers),
         }),
-        Err(BodyError::TooLarge { limit }) => {
-            let error = RegistrationError::BodyTooLarge { limit_kib: limit / 1024 };
-            let wire = WireError::new(StatusCode::PAYLOAD_TOO_LARGE, error.code().as_str(), error.description());
-            match registration::refuse_unread(state, workspace, error, &connection).await {
-                Ok(()) => Err(wire),
-                Err(throttled) => Err(failure_to_wire(throttled)),
-            }
-        }
-        Err(BodyError::Unreadable) => Err(WireError::invalid_request("the request body could not be read")),
+        Err(BodyError::TooLarge { limit }) => Err(RegistrationError::BodyTooLarge { limit_kib: limit / 1024 }),
+        Err(BodyError::Unreadable) => Err(RegistrationError::BodyUnreadable),
     }
 }
 
@@ -161,6 +152,9 @@ fn failure_to_wire(failure: Failure) -> WireError {
         ),
         Failure::Internal(detail) => WireError::internal(detail),
         Failure::Throttled(throttled) => WireError::throttled(&throttled),
+        Failure::Rejected(error @ RegistrationError::BodyTooLarge { .. }) => {
+            WireError::new(StatusCode::PAYLOAD_TOO_LARGE, error.code().as_str(), error.description())
+        }
         other => {
             let status = StatusCode::from_u16(other.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let (error, description) = other.audit_code();
@@ -174,6 +168,7 @@ fn refusal_to_wire(refusal: Refusal) -> WireError {
     match refusal {
         Refusal::TokenMissing => WireError::unauthorized(REALM_CHALLENGE, Refusal::TOKEN_MISSING),
         Refusal::Unauthorized(why) => WireError::unauthorized(INVALID_TOKEN_CHALLENGE, why),
+        Refusal::TokenNotValid(_) => WireError::unauthorized(INVALID_TOKEN_CHALLENGE, Refusal::TOKEN_NOT_VALID),
         Refusal::Forbidden => WireError::access_denied(Refusal::FORBIDDEN),
         Refusal::Disabled => WireError::access_denied(registration::DCR_DISABLED),
         Refusal::Registration(failure) => failure_to_wire(failure),

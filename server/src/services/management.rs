@@ -1,7 +1,8 @@
 //! Registration management (OBUK DCR v3.2 §GET/PUT/DELETE, RFC 7592): a client reads, replaces
 //! or deletes its own registration with a bearer token — an access token issued to it by
 //! `client_credentials`, or its `registration_access_token`. Unknown clients and bad tokens get
-//! 401 (and an access token presented for an unknown client is revoked); a valid token of
+//! 401 (and an access token presented for an unknown client is revoked), one answer for both so
+//! that a caller without a valid token cannot learn which client ids exist; a valid token of
 //! another client gets 403. Every operation is an audit event; refusals beyond the address's
 //! registration rate get 429 instead, and are not recorded.
 
@@ -30,8 +31,13 @@ use crate::state::ServerState;
 pub enum Refusal {
     /// 401 with `WWW-Authenticate: Bearer` and no error code (RFC 6750 §3.1): no token at all.
     TokenMissing,
-    /// 401 with `WWW-Authenticate: Bearer error="invalid_token"`.
+    /// 401 with `WWW-Authenticate: Bearer error="invalid_token"`, saying why: the caller holds
+    /// a valid token (or has been told what it lacks), so the reason tells it nothing new.
     Unauthorized(&'static str),
+    /// 401 `invalid_token` for a token that proves nothing: the answer is the same whether or
+    /// not the client exists, so it cannot be used to find client ids; `why` (an unknown
+    /// client, an unknown or expired token) goes to the audit log only.
+    TokenNotValid(&'static str),
     /// 403: registration is switched off for the workspace, so nothing may change.
     Disabled,
     /// 403: the token belongs to another client.
@@ -49,12 +55,14 @@ impl From<Failure> for Refusal {
 impl Refusal {
     pub const FORBIDDEN: &str = "the token was issued to another client";
     pub const TOKEN_MISSING: &str = "a bearer token is required";
+    pub const TOKEN_NOT_VALID: &str = "the token is not valid for this client";
 
     /// The wire error code and description, as recorded in the audit log.
     fn audit_code(&self) -> (&'static str, String) {
         match self {
             Self::TokenMissing => ("invalid_token", Self::TOKEN_MISSING.to_owned()),
             Self::Unauthorized(why) => ("invalid_token", (*why).to_owned()),
+            Self::TokenNotValid(why) => ("invalid_token", format!("{}: {why}", Self::TOKEN_NOT_VALID)),
             Self::Disabled => ("access_denied", registration::DCR_DISABLED.to_owned()),
             Self::Forbidden => ("access_denied", Self::FORBIDDEN.to_owned()),
             Self::Registration(failure) => failure.audit_code(),
@@ -70,8 +78,9 @@ pub async fn read(
     authorization: Option<&str>,
     connection: &Connection,
 ) -> Result<Value, Refusal> {
-    let (attempt, certificate) = attempt(state, workspace, client_id, connection);
+    let (mut attempt, certificate) = attempt(state, workspace, client_id, connection);
     let outcome = authorize(state, workspace, client_id, authorization, connection, &certificate).await;
+    let outcome = outcome.inspect(|client| attempt.names_software_of(client));
     Ok(audited(state, workspace, AuditEventType::DcrRead, outcome, &attempt, connection).await?.metadata)
 }
 
@@ -83,12 +92,11 @@ pub async fn delete(
     authorization: Option<&str>,
     connection: &Connection,
 ) -> Result<(), Refusal> {
-    let (attempt, certificate) = attempt(state, workspace, client_id, connection);
+    let (mut attempt, certificate) = attempt(state, workspace, client_id, connection);
     let outcome = match authorize(state, workspace, client_id, authorization, connection, &certificate).await {
         Ok(client) => {
-            let mut event = attempt.event(workspace, AuditEventType::DcrDeleted, state.app.clock.now());
-            event.software_id.clone_from(&client.summary.software_id);
-            event.org_id.clone_from(&client.summary.org_id);
+            attempt.names_software_of(&client);
+            let event = attempt.event(workspace, AuditEventType::DcrDeleted, state.app.clock.now());
             match state.app.store.delete_client(&workspace.reference(), client_id, &event).await {
                 Ok(true) => return Ok(()),
                 Ok(false) => Err(Refusal::Unauthorized("unknown client")),
@@ -117,10 +125,13 @@ pub async fn authorize_update(
     authorization: Option<&str>,
     connection: &Connection,
 ) -> Result<UpdateGrant, Refusal> {
-    let (attempt, certificate) = attempt(state, workspace, client_id, connection);
+    let (mut attempt, certificate) = attempt(state, workspace, client_id, connection);
     let outcome = match authorize(state, workspace, client_id, authorization, connection, &certificate).await {
-        Ok(_) if !workspace.dcr.enabled => Err(Refusal::Disabled),
-        outcome => outcome,
+        Ok(client) => {
+            attempt.names_software_of(&client);
+            if workspace.dcr.enabled { Ok(client) } else { Err(Refusal::Disabled) }
+        }
+        refused => refused,
     };
     let existing = match outcome {
         Ok(existing) => existing,
@@ -140,6 +151,19 @@ pub async fn update(
     let UpdateGrant { existing, mut attempt, certificate } = grant;
     let outcome = replace(state, workspace, &existing, &incoming, &certificate, &mut attempt).await;
     audited(state, workspace, AuditEventType::DcrUpdated, outcome, &attempt, &incoming.connection).await
+}
+
+/// PUT, when the body could not be taken (too large, or unreadable): refused, and audited as
+/// the client's update.
+pub async fn refuse_unread(
+    state: &ServerState,
+    workspace: &Workspace,
+    grant: UpdateGrant,
+    error: RegistrationError,
+    connection: &Connection,
+) -> Refusal {
+    let refusal = Refusal::Registration(Failure::Rejected(error));
+    refused(state, workspace, AuditEventType::DcrUpdated, refusal, &grant.attempt, connection).await
 }
 
 async fn replace(
@@ -233,7 +257,7 @@ async fn authorize(
 
     if let Some(record) = token::presented_access_token(state, token).await.map_err(internal)? {
         if record.workspace != at || !record.is_active(now) || record.has_scope(DCR_REGISTER_SCOPE) {
-            return Err(Refusal::Unauthorized("the access token is not valid"));
+            return Err(Refusal::TokenNotValid("an expired, revoked or foreign access token"));
         }
         if let Some(bound) = &record.certificate_thumbprint {
             let presented =
@@ -257,8 +281,8 @@ async fn authorize(
     }
 
     match client {
-        Some(_) => Err(Refusal::Unauthorized("the access token is not valid")),
-        None => Err(Refusal::Unauthorized("unknown client")),
+        Some(_) => Err(Refusal::TokenNotValid("an unknown access token")),
+        None => Err(Refusal::TokenNotValid("an unknown client")),
     }
 }
 
@@ -275,11 +299,13 @@ async fn by_registration_access_token(
     // Only dynamically registered clients hold a registration access token: any other is
     // unknown here, as is a client that does not exist.
     let stored = state.app.store.client_with_credentials(at, client_id).await.map_err(internal)?;
-    let Some((client, credentials)) = stored else { return Err(Refusal::Unauthorized("unknown client")) };
-    let Some(stored) = credentials.registration_access_token_hash else { return Err(Refusal::Unauthorized("unknown client")) };
+    let Some((client, credentials)) = stored else { return Err(Refusal::TokenNotValid("an unknown client")) };
+    let Some(stored) = credentials.registration_access_token_hash else {
+        return Err(Refusal::TokenNotValid("a client without a registration access token"));
+    };
     if SecretHash::from_stored(stored).matches(token) {
         if !client.summary.dynamically_registered {
-            return Err(Refusal::Unauthorized("unknown client"));
+            return Err(Refusal::TokenNotValid("a client registered by an administrator"));
         }
         if let Some(bound) = &credentials.registration_access_token_subject
             && !same_subject(bound, certificate)
@@ -293,14 +319,14 @@ async fn by_registration_access_token(
     // Not this client's token. If it is the valid token of another client of the workspace,
     // the caller is known but not allowed here.
     let Some(owner) = secrets::registration_token_client(token).filter(|owner| *owner != client_id) else {
-        return Err(Refusal::Unauthorized("the token is not valid"));
+        return Err(Refusal::TokenNotValid("an unknown registration access token"));
     };
     let owner_record = state.app.store.client_with_credentials(at, owner).await.map_err(internal)?;
     let owner_hash = owner_record.and_then(|(_, credentials)| credentials.registration_access_token_hash);
     if owner_hash.is_some_and(|stored| SecretHash::from_stored(stored).matches(token)) {
         return Err(Refusal::Forbidden);
     }
-    Err(Refusal::Unauthorized("the token is not valid"))
+    Err(Refusal::TokenNotValid("an unknown registration access token"))
 }
 
 /// Whether `certificate` is trusted and its subject is `bound`, as attribute sets (the order
@@ -402,9 +428,7 @@ fn internal(error: impl std::fmt::Display) -> Refusal {
 }
 
 /// `outcome`, audited: a success is recorded with the operation itself (delete, update) or
-/// here (read). A refusal is recorded here within its address's registration rate; past it, the
-/// caller is told to slow down and nothing is written, so a flood of bad tokens cannot become
-/// a flood of writes.
+/// here (read); a refusal as `refused` says.
 async fn audited<T>(
     state: &ServerState,
     workspace: &Workspace,
@@ -413,19 +437,29 @@ async fn audited<T>(
     attempt: &Attempt,
     connection: &Connection,
 ) -> Result<T, Refusal> {
-    let now = state.app.clock.now();
     let refusal = match outcome {
         // A read changes nothing, so its answer does not wait for its event's commit (only for
         // room in the writer's queue).
         Ok(done) if event_type == AuditEventType::DcrRead => {
-            state.app.store.queue_audit_event(attempt.event(workspace, event_type, now)).await;
+            state.app.store.queue_audit_event(attempt.event(workspace, event_type, state.app.clock.now())).await;
             return Ok(done);
         }
         Ok(done) => return Ok(done),
         Err(refusal) => refusal,
     };
-    // Refusals count against the address's registration rate (one throttled already has been);
-    // past it, the request is throttled instead, and recorded once a minute.
+    Err(refused(state, workspace, event_type, refusal, attempt, connection).await)
+}
+
+/// `refusal`, recorded. Refusals count against the address's registration rate (one throttled
+/// already has been); past it, the request is throttled instead, and recorded once a minute.
+async fn refused(
+    state: &ServerState,
+    workspace: &Workspace,
+    event_type: AuditEventType,
+    refusal: Refusal,
+    attempt: &Attempt,
+    connection: &Connection,
+) -> Refusal {
     let address = connection.remote_addr.map(|a| a.ip());
     let refusal = match refusal {
         throttled @ Refusal::Registration(Failure::Throttled(_)) => throttled,
@@ -437,14 +471,14 @@ async fn audited<T>(
     if let Refusal::Registration(failure) = &refusal
         && !failure.is_recorded()
     {
-        return Err(refusal);
+        return refusal;
     }
     if let Refusal::Registration(Failure::Internal(detail)) = &refusal {
         tracing::error!(workspace = %workspace.reference(), %detail, "registration management failed");
     }
     let (error, description) = refusal.audit_code();
-    registration::record_failure(state, workspace, event_type, error, description, attempt, now).await;
-    Err(refusal)
+    registration::record_failure(state, workspace, event_type, error, description, attempt, state.app.clock.now()).await;
+    refusal
 }
 
 #[cfg(test)]

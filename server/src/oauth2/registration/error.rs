@@ -48,6 +48,8 @@ pub enum RegistrationError {
     MalformedJson(String),
     #[error("request body: larger than {limit_kib} KiB")]
     BodyTooLarge { limit_kib: usize },
+    #[error("request body: could not be read (the connection ended or its framing was broken)")]
+    BodyUnreadable,
     #[error("Registration Request JWT is invalid: the request {0}")]
     MalformedRequestJwt(JwsError),
 

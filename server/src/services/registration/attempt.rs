@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use app::domain::audit::{AuditEventType, NewAuditEvent, storable_id};
+use app::domain::client::ClientDetails;
 use app::domain::event_log::{Outcome, storable};
 use app::domain::workspace::Workspace;
 
@@ -35,6 +36,12 @@ impl Attempt {
             remote_addr: connection.remote_addr.map(|a| a.to_string()),
             ..Self::default()
         }
+    }
+
+    /// Names the software and organisation of the client the caller was authorised for.
+    pub(crate) fn names_software_of(&mut self, client: &ClientDetails) {
+        self.software_id.clone_from(&client.summary.software_id);
+        self.org_id.clone_from(&client.summary.org_id);
     }
 
     /// The audit event of this attempt.
@@ -72,7 +79,8 @@ pub(crate) async fn record_rejection(
 }
 
 /// Logs a refused operation and records it as a failed audit event of `event_type`, with the
-/// wire error code and description the client was given.
+/// wire error code and description the client was given (for a token that proved nothing, with
+/// the reason its answer leaves out).
 pub(crate) async fn record_failure(
     state: &ServerState,
     workspace: &Workspace,

@@ -86,16 +86,16 @@ pub(crate) fn throttled(workspace: &Workspace) -> impl Fn(Throttled) -> Failure 
     }
 }
 
-/// Refuses an attempt that never reached the pipeline (an oversized body). It counts against
-/// its address's registration rate like any other, and past that rate is recorded as
-/// throttled once a minute: a flood of large bodies must not become a flood of writes either.
-/// `Err` when throttled: the caller answers 429 rather than the refusal.
+/// Refuses a registration whose body was not taken (too large, or unreadable), so it never
+/// reached the pipeline. It counts against its address's registration rate like any other, and
+/// past that rate is recorded as throttled once a minute: a flood of large bodies must not
+/// become a flood of writes either. The answer is the failure: the refusal, or throttled.
 pub async fn refuse_unread(
     state: &ServerState,
     workspace: &Workspace,
     error: RegistrationError,
     connection: &Connection,
-) -> Result<(), Failure> {
+) -> Failure {
     let address = connection.remote_addr.map(|a| a.ip());
     let within_rate = state.protocol.rate_limits.check_address(workspace, Rule::RegistrationsPerIp, address);
     let failure = within_rate.map_or_else(throttled(workspace), |()| Failure::Rejected(error));
@@ -103,8 +103,5 @@ pub async fn refuse_unread(
     if failure.is_recorded() {
         record_rejection(state, workspace, &failure, &attempt, state.app.clock.now()).await;
     }
-    match failure {
-        Failure::Throttled(_) => Err(failure),
-        _ => Ok(()),
-    }
+    failure
 }
