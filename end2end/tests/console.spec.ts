@@ -455,6 +455,18 @@ test.describe("workspaces", () => {
     await page.locator("#ssa-0-jwks-uri").fill(new URL("/default/obuk/.well-known/jwks.json", page.url()).href);
     await page.getByRole("button", { name: "Test" }).first().click();
     await expect(page.locator(".probe.ok")).toContainText(/Found 1 key: [A-Za-z0-9_-]{43}/);
+    // A row keeps its elements while others come and go: its Test result stays, and the rows
+    // after a removed one move up a number with what was typed in them.
+    await page.getByRole("button", { name: "Add an issuer" }).click();
+    await page.getByRole("button", { name: "Add an issuer" }).click();
+    await page.getByRole("group", { name: "Issuer 3" }).getByLabel("Name (iss)").fill("Third Directory");
+    await page.getByRole("button", { name: "Remove issuer 2" }).click();
+    await expect(page.getByRole("group", { name: "Issuer 2" }).getByLabel("Name (iss)")).toHaveValue("Third Directory");
+    await expect(page.getByRole("group", { name: "Issuer 3" })).toHaveCount(0);
+    await expect(page.locator(".probe.ok")).toBeVisible();
+    await page.getByRole("button", { name: "Remove issuer 2" }).click();
+    await expect(page.locator(".issuer-row")).toHaveCount(1);
+    await expect(page.locator(".probe.ok")).toBeVisible();
     await page.locator("#ssa-0-jwks-uri").fill(new URL("/default/no-such-workspace/.well-known/jwks.json", page.url()).href);
     await page.getByRole("button", { name: "Test" }).first().click();
     await expect(page.locator(".probe.error")).toBeVisible();

@@ -71,9 +71,16 @@ pub fn error_concerns(error: &(Option<String>, String), fields: &[&str]) -> bool
 /// the field's inputs are marked invalid and described by it (`aria-invalid`,
 /// `aria-describedby`), so a screen reader reads the message again when one is focused.
 #[component]
-pub fn FieldMessage(#[prop(into)] field: String, error: Signal<Option<(Option<String>, String)>>) -> impl IntoView {
+pub fn FieldMessage(
+    /// The field, as the server names it; a row's fields follow the row as it moves.
+    #[prop(into)]
+    field: Signal<String>,
+    error: Signal<Option<(Option<String>, String)>>,
+) -> impl IntoView {
     let message = Memo::new(move |_| {
-        let message = error.get().and_then(|error| problems(&error).into_iter().find(|(f, _)| concerns(f.as_deref(), &field)));
+        let message = error
+            .get()
+            .and_then(|error| field.with(|field| problems(&error).into_iter().find(|(f, _)| concerns(f.as_deref(), field))));
         message.map(|(_, message)| sentence_case(&message))
     });
     let anchor = NodeRef::<leptos::html::Div>::new();

@@ -331,7 +331,9 @@ fn KeysInput(
     /// Starts the ids of its inputs, unique on the page.
     #[prop(into)]
     id_prefix: String,
-    #[prop(into)] label: String,
+    /// Names the set; a row's follows the row's number as rows come and go.
+    #[prop(into)]
+    label: Signal<String>,
     fields: KeyFields,
     kind: RwSignal<String>,
     jwks: RwSignal<String>,
@@ -360,7 +362,7 @@ fn KeysInput(
     let KeyFields { kind: kind_field, jwks: jwks_field, jwks_uri: uri_field } = fields;
     view! {
         <fieldset class="field">
-            <legend>{label.clone()}</legend>
+            <legend>{label}</legend>
             <div class="radios">
                 {from_statement.then(|| radio("software_statement", "From the software statement (software_jwks_endpoint)"))}
                 {radio("jwks", "JWKS")}
@@ -368,12 +370,12 @@ fn KeysInput(
             </div>
             <FieldMessage field=kind_field error />
             <div class:hidden=move || kind.get() != "jwks">
-                <label for=format!("{prefix}-jwks") class="sr-only">{format!("{label} (JWKS)")}</label>
+                <label for=format!("{prefix}-jwks") class="sr-only">{move || format!("{} (JWKS)", label.get())}</label>
                 <textarea id=format!("{prefix}-jwks") class="mono" rows="6" bind:value=jwks placeholder="{\"keys\": [ ... ]}">{jwks.get_untracked()}</textarea>
                 <FieldMessage field=jwks_field error />
             </div>
             <div class:hidden=move || kind.get() != "jwks_uri">
-                <label for=format!("{prefix}-jwks-uri") class="sr-only">{format!("{label} (JWKS URI)")}</label>
+                <label for=format!("{prefix}-jwks-uri") class="sr-only">{move || format!("{} (JWKS URI)", label.get())}</label>
                 <div class="copy-row">
                     <input id=format!("{prefix}-jwks-uri") type="url" value=jwks_uri.get_untracked() bind:value=jwks_uri placeholder="https://keystore.example/jwks.json" />
                     <button type="button" class="button secondary small" on:click=test disabled=move || probe.pending().get()>
@@ -396,15 +398,17 @@ fn KeysInput(
 /// The form fields a [`KeysInput`] reports problems of: where keys come from, the JWKS and the
 /// JWKS URI.
 struct KeyFields {
-    kind: String,
-    jwks: String,
-    jwks_uri: String,
+    kind: Signal<String>,
+    jwks: Signal<String>,
+    jwks_uri: Signal<String>,
 }
 
 impl KeyFields {
-    /// Each field named by `name` of its member (`keys_kind`, `jwks`, `jwks_uri`).
-    fn named(name: impl Fn(&str) -> String) -> Self {
-        Self { kind: name("keys_kind"), jwks: name("jwks"), jwks_uri: name("jwks_uri") }
+    /// Each field named by `name` of its member (`keys_kind`, `jwks`, `jwks_uri`); a name that
+    /// reads signals follows them.
+    fn named(name: impl Fn(&'static str) -> String + Copy + Send + Sync + 'static) -> Self {
+        let field = move |member: &'static str| Signal::derive(move || name(member));
+        Self { kind: field("keys_kind"), jwks: field("jwks"), jwks_uri: field("jwks_uri") }
     }
 }
 
@@ -494,8 +498,7 @@ impl IssuerRows {
         self.pending.set_value(keys);
     }
 
-    /// The save's answer came: its problems are placed by the rows it saved. Rows are drawn
-    /// again only when those differ from the last save's.
+    /// The save's answer came: its problems are placed by the rows it saved.
     fn answered(self) {
         let keys = self.pending.get_value();
         if self.submitted.with_untracked(|submitted| *submitted != keys) {
@@ -510,6 +513,11 @@ impl IssuerRows {
         self.submitted
             .with(|keys| keys.iter().position(|submitted| *submitted == key).or((keys.is_empty() && shown_first).then_some(0)))
     }
+
+    /// Where row `key` is on screen, counted from 0.
+    fn shown_position(self, key: usize) -> usize {
+        self.rows.with(|rows| rows.iter().position(|row| row.key == key).unwrap_or_default())
+    }
 }
 
 /// The directories whose software statements are trusted, each with its own keys; and a
@@ -520,34 +528,38 @@ fn TrustedIssuers(
     error: Signal<Option<(Option<String>, String)>>,
     sharing: impl Fn() -> Vec<(String, String)> + Send + Sync + 'static,
 ) -> impl IntoView {
-    let row_view = move |index: usize, row: IssuerRow| {
-        let number = index + 1;
-        let id = format!("ssa-{index}-issuer");
-        let heading = format!("ssa-{index}-heading");
+    // A row keeps its elements while others come and go (focus stays, a Test result too):
+    // its ids follow its key, its number and the names of its problems its place.
+    let row_view = move |row: IssuerRow| {
+        let position = Memo::new(move |_| rows.shown_position(row.key));
+        let number = move || position.get() + 1;
+        let prefix = format!("ssa-{}", row.key);
+        let id = format!("{prefix}-issuer");
+        let heading = format!("{prefix}-heading");
         let labelled_by = heading.clone();
         // A row not submitted has no problems to show yet.
-        let field = match rows.submitted_position(row.key, index == 0) {
+        let field = Signal::derive(move || match rows.submitted_position(row.key, position.get() == 0) {
             Some(position) => format!("ssa_issuers[{position}]"),
             None => "ssa_issuers[unsaved]".to_owned(),
-        };
+        });
         view! {
             <div class="issuer-row" role="group" aria-labelledby=labelled_by>
                 <div class="issuer-row-head">
-                    <h3 id=heading>{format!("Issuer {number}")}</h3>
+                    <h3 id=heading>{move || format!("Issuer {}", number())}</h3>
                     <button type="button" class="button secondary small" on:click=move |_| rows.remove(row.key)>
-                        {format!("Remove issuer {number}")}
+                        {move || format!("Remove issuer {}", number())}
                     </button>
                 </div>
                 <div class="field">
                     <label for=id.clone()>"Name (iss)"</label>
                     <input id=id type="text" value=row.issuer.get_untracked() bind:value=row.issuer placeholder="OpenBanking Ltd" />
                     <p class="hint">"The software statement's iss, exactly as the directory writes it."</p>
-                    <FieldMessage field=format!("{field}.issuer") error />
+                    <FieldMessage field=Signal::derive(move || format!("{}.issuer", field.get())) error />
                 </div>
                 <KeysInput
-                    id_prefix=format!("ssa-{index}")
-                    label=format!("Keys of issuer {number}")
-                    fields=KeyFields::named(|member| format!("{field}.{member}"))
+                    id_prefix=prefix
+                    label=Signal::derive(move || format!("Keys of issuer {}", number()))
+                    fields=KeyFields::named(move |member| format!("{}.{member}", field.get()))
                     kind=row.kind
                     jwks=row.jwks
                     jwks_uri=row.jwks_uri
@@ -561,12 +573,7 @@ fn TrustedIssuers(
         <fieldset class="field">
             <legend>"Trusted issuers"</legend>
             <p class="hint">"Each directory's statements are verified with its keys only: one directory cannot sign in another's name."</p>
-            // Drawn again when rows are added or removed, and when a save of other rows is
-            // answered (their problems' names follow); what is typed lives in the rows' signals.
-            {move || {
-                rows.submitted.track();
-                rows.rows.get().into_iter().enumerate().map(|(index, row)| row_view(index, row)).collect_view()
-            }}
+            <For each=move || rows.rows.get() key=|row| row.key children=row_view />
             <button type="button" class="button secondary small issuer-add" id="add-ssa-issuer" on:click=move |_| rows.add(&IssuerForm::default())>
                 "Add an issuer"
             </button>

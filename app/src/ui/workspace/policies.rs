@@ -392,7 +392,7 @@ fn RuleEditor(
                         bind:value=row.field
                         placeholder="software_statement.software_roles"
                     />
-                    {move || view! { <FieldMessage field=field_at("field")() error /> }}
+                    <FieldMessage field=Signal::derive(field_at("field")) error />
                 </div>
                 <div class="field">
                     <label for=ids("comparator")>"Comparator"</label>
@@ -411,7 +411,7 @@ fn RuleEditor(
                     <input id=ids("value") class="mono" value=row.value.get_untracked() bind:value=row.value />
                     <p class="hint">{value_hint}</p>
                     <p class="hint value-preview" aria-live="polite">{compared_with}</p>
-                    {move || view! { <FieldMessage field=field_at("value")() error /> }}
+                    <FieldMessage field=Signal::derive(field_at("value")) error />
                 </div>
                 <div class="field">
                     <label for=ids("code")>"Error code"</label>
@@ -433,7 +433,7 @@ fn RuleEditor(
                         bind:value=row.error_description
                         placeholder="What the TPP is told, e.g. only AISP and PISP software may register"
                     />
-                    {move || view! { <FieldMessage field=field_at("error_description")() error /> }}
+                    <FieldMessage field=Signal::derive(field_at("error_description")) error />
                 </div>
             </div>
         </li>
