@@ -27,6 +27,8 @@ pub struct AdminAccount {
     /// The wrong codes given since the last right one while they sign in with a code from an
     /// authenticator app too; none while they do not.
     pub two_step_wrong_codes: Option<i32>,
+    /// Recovery codes not used yet (none while two-step sign-in is off).
+    pub recovery_codes_left: i64,
 }
 
 /// Whether an administrator signs in in two steps, as the Administrators page shows it.

@@ -1,9 +1,8 @@
 //! The roster of administrators (the console's Administrators page, the admin API's
 //! `/administrators`): every administrator, when they last signed in, how many sessions are
 //! signed in as them now, whether they sign in in two steps (with how many recovery codes
-//! left), and whether sign-in as their
-//! address is locked. Read-only: who may
-//! administer is decided on the command line (`onboard admin ...`).
+//! left), and whether sign-in as their address is locked. Read-only: who may administer is
+//! decided on the command line (`onboard admin ...`).
 
 use super::sessions::{Window, signed_in_count};
 use crate::domain::account::{AdminAccount, Administrator, AdministratorOverview, TwoStepState};
@@ -19,7 +18,7 @@ pub async fn administrators(
     let store = state.store.as_ref();
     let now = state.clock.now();
     let mut listed = Vec::new();
-    for AdminAccount { user, last_signed_in_at, two_step_wrong_codes } in store.admin_accounts().await? {
+    for AdminAccount { user, last_signed_in_at, two_step_wrong_codes, recovery_codes_left } in store.admin_accounts().await? {
         let sessions = signed_in_count(store, &user, Window::now(state)).await?;
         let locked_until = store
             .sign_in_locked_until(&user.email, now.timestamp())
@@ -33,9 +32,7 @@ pub async fn administrators(
         // Only while codes are taken: a blocked two-step sign-in takes none until reset, and a
         // reset deletes them.
         let recovery_codes_left = match two_step {
-            TwoStepState::On => {
-                store.admin_two_step(&user.id).await?.map(|two_step| u32::try_from(two_step.recovery_codes_left).unwrap_or(0))
-            }
+            TwoStepState::On => Some(u32::try_from(recovery_codes_left).unwrap_or(0)),
             TwoStepState::Off | TwoStepState::Blocked => None,
         };
         listed.push(AdministratorOverview {

@@ -30,15 +30,16 @@ async fn administrators_and_sessions_are_kept() {
         let other = AdminUser { id: "u0".to_owned(), email: "a-first@bank.example".to_owned(), ..user.clone() };
         ok(store.insert_admin_user(&other).await);
         ok(store.note_admin_sign_in("u1", at(40)).await);
-        ok(store.enable_admin_two_step("u1", "sealed", 40, 7, &[]).await);
+        let recovery_codes = ["r1", "r2"].map(|name| crate::secrets::SecretHash::from_stored(name.to_owned()));
+        ok(store.enable_admin_two_step("u1", "sealed", 40, 7, &recovery_codes).await);
         let accounts: Vec<_> = ok(store.admin_accounts().await)
             .into_iter()
-            .map(|account| (account.user, account.last_signed_in_at, account.two_step_wrong_codes))
+            .map(|account| (account.user, account.last_signed_in_at, account.two_step_wrong_codes, account.recovery_codes_left))
             .collect();
         assert_eq!(
             accounts,
-            [(other, None, None), (user.clone(), Some(at(40)), Some(0))],
-            "by address, with the last sign-in and whether two-step sign-in is on"
+            [(other, None, None, 0), (user.clone(), Some(at(40)), Some(0), 2)],
+            "by address, with the last sign-in, whether two-step sign-in is on and its recovery codes left"
         );
         ok(store.disable_admin_two_step("u1").await);
 

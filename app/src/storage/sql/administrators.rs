@@ -99,7 +99,8 @@ macro_rules! administrator_store {
             async fn admin_accounts(&self) -> Result<Vec<AdminAccount>, StoreError> {
                 let rows = sqlx::query(
                     "select id, email, password_hash, created_at, last_signed_in_at, \
-                     (select failed_codes from admin_two_step where administrator_id = admin_user.id) as two_step_wrong_codes \
+                     (select failed_codes from admin_two_step where administrator_id = admin_user.id) as two_step_wrong_codes, \
+                     (select count(*) from admin_recovery_code where administrator_id = admin_user.id) as recovery_codes_left \
                      from admin_user",
                 )
                 .fetch_all(&self.pool)
@@ -111,6 +112,7 @@ macro_rules! administrator_store {
                             user: Self::admin_user_from_row(row)?,
                             last_signed_in_at: row.try_get("last_signed_in_at")?,
                             two_step_wrong_codes: row.try_get("two_step_wrong_codes")?,
+                            recovery_codes_left: row.try_get("recovery_codes_left")?,
                         })
                     })
                     .collect::<Result<Vec<_>, StoreError>>()?;
