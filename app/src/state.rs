@@ -32,6 +32,9 @@ pub struct Deployment {
     pub console_idle: chrono::Duration,
     /// Whether every administrator must sign in in two steps (`--console-require-two-step`).
     pub console_two_step_required: bool,
+    /// How long a password proven in a console session lets it make sensitive changes before
+    /// it is asked for again (`--console-confirm-minutes`).
+    pub console_confirm: chrono::Duration,
 }
 
 impl Deployment {

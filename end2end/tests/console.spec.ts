@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { type Locator, type Page, expect, test } from "@playwright/test";
 import { admin, enterPassword, open, signIn, snapshot, totp, twoStepAdmin, uniqueId, watchForErrors } from "./helpers";
 
 // A JWKS with one P-256 public key, as a directory would publish it.
@@ -666,6 +666,54 @@ test.describe("workspaces", () => {
     await snapshot(page, "audit-log-administration");
     expect(problems).toEqual([]);
   });
+
+  test("a change made a while after the password was given asks for it first, then is made", async ({ page }) => {
+    const problems = watchForErrors(page, [/status of 4\d\d/]);
+    const id = uniqueId("confirm");
+    await page.getByLabel("Id").fill(id);
+    await page.getByLabel("Name").fill("Confirmation test");
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await expect(page).toHaveURL(new RegExp(`${id}/dcr`));
+    // The server answers the first save as it does once --console-confirm-minutes have passed
+    // since this session last gave the password (the Rust tests move its clock); everything
+    // after, the confirmation and the save made again, reaches the server as it is.
+    let refuseNext = true;
+    await page.route("**/app/fn/save_dcr_settings", async (route) => {
+      if (!refuseNext) return route.continue();
+      refuseNext = false;
+      return route.fulfill({ status: 403, contentType: "text/plain", body: "ServerError|Confirm your password to make this change." });
+    });
+    const protect = page.getByRole("switch", { name: "Protect by access token" });
+    await protect.check();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
+    await expect(dialog).toBeVisible();
+    await expect(dialog.getByLabel("Password")).toBeFocused();
+
+    // A wrong password is refused where it was typed; the right one makes the change asked.
+    await confirmWith(page, dialog, "not the password at all");
+    await expect(dialog.locator(".field-error")).toContainText("That is not your password");
+    await expect(dialog.getByLabel("Password")).toHaveAttribute("aria-invalid", "true");
+    await snapshot(page, "confirm-password");
+    await confirmWith(page, dialog, admin.password);
+    await expect(dialog).toBeHidden();
+    await expect(page.getByRole("status").filter({ hasText: "DCR settings saved" })).toBeVisible();
+    await page.reload();
+    await expect(protect).toBeChecked();
+
+    // Cancelled, nothing is made, and the form says why.
+    refuseNext = true;
+    await protect.uncheck();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await expect(dialog).toBeHidden();
+    await expect(page.getByText("Confirm your password to make this change.")).toBeVisible();
+    await expect(page.locator(".unsaved-note")).toBeVisible();
+    await page.reload();
+    await expect(protect).toBeChecked();
+    expect(problems).toEqual([]);
+  });
 });
 
 test("the console is readable on a phone", async ({ page }) => {
@@ -674,3 +722,20 @@ test("the console is readable on a phone", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "Dynamic client registration" })).toBeVisible();
   await snapshot(page, "dcr-phone");
 });
+
+/**
+ * Gives `password` in the dialog that asks for it again. Confirming counts against the same
+ * 20 a minute from one address as signing in: told to wait (429), it waits and sends again.
+ */
+async function confirmWith(page: Page, dialog: Locator, password: string) {
+  await dialog.getByLabel("Password").fill(password);
+  for (let attempt = 1; ; attempt++) {
+    const answered = page.waitForResponse((response) => new URL(response.url()).pathname === "/app/fn/confirm_password");
+    await dialog.getByRole("button", { name: "Confirm and continue" }).click();
+    const answer = await answered;
+    const wait = answer.status() === 429 ? /try again in (\d+) second/i.exec(await answer.text()) : null;
+    if (!wait) return;
+    if (attempt === 5) throw new Error(`confirmation still throttled after ${attempt} attempts`);
+    await page.waitForTimeout(Number(wait[1]) * 1000 + 100);
+  }
+}

@@ -374,6 +374,12 @@ pub struct ServeArgs {
     /// 30 at most); 5 to 720. A sign-in lasts 12 hours at most however busy.
     #[arg(long, env = "ONBOARD_CONSOLE_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(5..=720))]
     pub console_idle_minutes: u32,
+    /// A sensitive change in the console (a workspace's settings, DCR settings and policies,
+    /// manual clients, deleting clients, rotating the signing key) asks for the
+    /// administrator's password again once this many minutes have passed since they last
+    /// gave it in that session; 1 to 720.
+    #[arg(long, env = "ONBOARD_CONSOLE_CONFIRM_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub console_confirm_minutes: u32,
     /// Every console administrator signs in in two steps (a code from an authenticator app
     /// after the password): one who has not set it up can only set it up, on their account
     /// page, until they have.

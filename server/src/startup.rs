@@ -95,6 +95,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
             console_hosts: args.console_hosts.iter().map(|name| name.trim().to_ascii_lowercase()).collect(),
             console_idle: chrono::Duration::minutes(args.console_idle_minutes.into()),
             console_two_step_required: args.console_require_two_step,
+            console_confirm: chrono::Duration::minutes(args.console_confirm_minutes.into()),
         }),
         signing_key_factory: Arc::new(WorkspaceKeyFactory { kek: kek.clone() }),
         policies: Arc::new(app::policy::PolicyCache::default()),

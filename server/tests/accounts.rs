@@ -746,6 +746,11 @@ async fn administrators_are_listed_with_their_last_sign_in_sessions_and_lock() {
 }
 
 /// The code an authenticator app set up with `secret` shows at `at`.
+/// The administrator of sign-in `id`, while it counts.
+async fn administrator_of(state: &app::state::AppState, id: &str) -> Option<app::domain::account::Administrator> {
+    accounts::session_administrator(state, id, None).await.unwrap().map(|sign_in| sign_in.administrator)
+}
+
 fn app_code(secret: &str, at: DateTime<chrono::Utc>) -> String {
     let step = u64::try_from(at.timestamp()).unwrap() / app::totp::STEP_SECONDS;
     app::totp::code_at(secret, step).unwrap()
@@ -792,8 +797,8 @@ async fn once_two_step_sign_in_is_on_signing_in_needs_a_code_from_the_app() {
     assert!(matches!(enable(ADMIN_PASSWORD, app_code(&secret, clock.now())).await, Err(TwoStepChangeError::Already(_))));
     assert_eq!(accounts::two_step_status(app, &admin).await.unwrap().enabled_at, Some(clock.now()));
     // Sessions signed in with the password alone end; the one that turned it on goes on.
-    assert_eq!(accounts::session_administrator(app, &other_session, None).await.unwrap(), None);
-    assert_eq!(accounts::session_administrator(app, &this_session, None).await.unwrap(), Some(admin.clone()));
+    assert_eq!(administrator_of(app, &other_session).await, None);
+    assert_eq!(administrator_of(app, &this_session).await, Some(admin.clone()));
     let stored = app.store.admin_two_step(&admin.id).await.unwrap().unwrap();
     assert!(stored.secret_sealed.starts_with("sealed:v1:") && !stored.secret_sealed.contains(&secret), "sealed at rest");
 

@@ -668,3 +668,61 @@ async fn a_console_that_requires_two_step_sign_in_lets_an_administrator_set_it_u
     assert_eq!(call("list_workspaces", &[("tenant", "default")]).await.unwrap().status(), StatusCode::OK);
     assert_eq!(page("/app/default/workspaces").await.unwrap().status(), StatusCode::OK);
 }
+
+/// A sensitive change asks for the password again once `--console-confirm-minutes` (15 by
+/// default) have passed since it was last given in the session: reading does not, a wrong
+/// password is refused (and recorded) as at sign-in, and the right one lets the change through
+/// for another window.
+#[tokio::test]
+async fn a_sensitive_change_asks_for_the_password_again_after_a_while() {
+    use app::clock::FixedClock;
+    let clock = std::sync::Arc::new(FixedClock::new(support::now()));
+    let server = TestServer::start_on_clock(clock.clone(), |_| {}).await;
+    let (base, client) = (server.http.clone(), client());
+    let (cookie, _) = session_cookie(&sign_in(&base, &client, None, ADMIN_PASSWORD).await);
+    let (other_browser, _) = session_cookie(&sign_in(&base, &client, None, ADMIN_PASSWORD).await);
+    let call_in = |cookie: &str, function: &str, form: &[(&str, &str)]| {
+        client.post(format!("{base}/app/fn/{function}")).header(ORIGIN, &base).header(COOKIE, cookie).form(form).send()
+    };
+    let call = |function: &str, form: &[(&str, &str)]| call_in(&cookie, function, form);
+    let rotate = [("tenant", "default"), ("workspace", "obuk"), ("algorithm", "PS256")];
+    let policy = [("tenant", "default"), ("workspace", "obuk"), ("id", "no-such-policy")];
+
+    // Signing in gave the password: the first window is open.
+    assert_eq!(call("rotate_signing_key", &rotate).await.unwrap().status(), StatusCode::OK);
+    clock.advance(chrono::Duration::minutes(15));
+    for (function, form) in [("rotate_signing_key", &rotate[..]), ("delete_policy", &policy[..])] {
+        let refused = call(function, form).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{function}");
+        assert_eq!(refused.text().await.unwrap(), format!("ServerError|{}", app::api::CONFIRMATION_NEEDED), "{function}");
+    }
+    let read = call("list_signing_keys", &[("tenant", "default"), ("workspace", "obuk")]).await.unwrap();
+    assert_eq!(read.status(), StatusCode::OK, "reading is no change");
+
+    let wrong = call("confirm_password", &[("password", "not my password")]).await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(wrong.text().await.unwrap(), "ServerError|password: that is not your password");
+    assert_eq!(call("rotate_signing_key", &rotate).await.unwrap().status(), StatusCode::FORBIDDEN, "still not confirmed");
+    let right = call("confirm_password", &[("password", ADMIN_PASSWORD)]).await.unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    assert_eq!(call("rotate_signing_key", &rotate).await.unwrap().status(), StatusCode::OK);
+    let elsewhere = call_in(&other_browser, "rotate_signing_key", &rotate).await.unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::FORBIDDEN, "each session has its own window: the confirmation was this one's");
+    clock.advance(chrono::Duration::minutes(14));
+    assert_eq!(call("rotate_signing_key", &rotate).await.unwrap().status(), StatusCode::OK, "within the new window");
+
+    // The wrong password is in the administrators' activity, as a refused sign-in is (recorded
+    // off the request: looked for until it is there).
+    let refusals = || async {
+        let url = format!("{base}/api/admin/v1/administrator-events?type=sign_in_refused");
+        let listed: Value = client.get(url).bearer_auth(support::ADMIN_KEY).send().await.unwrap().json().await.unwrap();
+        listed["administrator_events"].as_array().map_or(0, Vec::len)
+    };
+    for _ in 0..100 {
+        if refusals().await > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(refusals().await, 1);
+}

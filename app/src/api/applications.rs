@@ -100,8 +100,8 @@ pub async fn list_applications(
 #[server(prefix = "/app/fn", endpoint = "delete_abandoned_applications")]
 pub async fn delete_abandoned_applications(tenant: String, workspace: String) -> Result<usize, ServerFnError> {
     use crate::api::errors::user_error;
-    use crate::api::session::{app_state, require_administrator};
-    let administrator = require_administrator().await?;
+    use crate::api::session::{app_state, require_confirmed_administrator};
+    let administrator = require_confirmed_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let deleted =
         crate::services::clients::delete_abandoned_clients(&app_state()?, &at, &administrator.email).await.map_err(user_error)?;
@@ -137,8 +137,8 @@ fn decode_claims(compact: &str) -> Option<String> {
 #[server(prefix = "/app/fn", endpoint = "delete_application")]
 pub async fn delete_application(tenant: String, workspace: String, client_id: String) -> Result<(), ServerFnError> {
     use crate::api::errors::user_error;
-    use crate::api::session::{app_state, require_administrator};
-    let administrator = require_administrator().await?;
+    use crate::api::session::{app_state, require_confirmed_administrator};
+    let administrator = require_confirmed_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     crate::services::clients::delete_client(&app_state()?, &at, &client_id, &administrator.email).await.map_err(user_error)?;
     tracing::info!(workspace = %at, %client_id, administrator = %administrator.email, "client deleted in the console");
@@ -154,11 +154,11 @@ pub async fn create_manual_client(
     form: ManualClientForm,
 ) -> Result<CreatedClient, ServerFnError> {
     use crate::api::errors::user_error;
-    use crate::api::session::{app_state, require_administrator};
+    use crate::api::session::{app_state, require_confirmed_administrator};
     use crate::domain::client::NewManualClient;
     use crate::domain::dcr::JwksUri;
     use crate::domain::jwks::{PublicJwks, Strictness};
-    let administrator = require_administrator().await?;
+    let administrator = require_confirmed_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let invalid = |field: &str, message: String| crate::api::errors::invalid(format!("{field}: {message}"));
     let method = form.token_endpoint_auth_method.parse().map_err(|e| invalid("token_endpoint_auth_method", format!("{e}")))?;

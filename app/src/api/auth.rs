@@ -73,6 +73,33 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
     Ok(())
 }
 
+/// The signed-in administrator gives their password again, as a sensitive change asks once
+/// `--console-confirm-minutes` have passed since they last did ([`super::CONFIRMATION_NEEDED`]).
+/// Checked as at sign-in, against the same limits; a wrong one is refused as a sign-in is.
+#[server(prefix = "/app/fn", endpoint = "confirm_password")]
+pub async fn confirm_password(password: String) -> Result<(), ServerFnError> {
+    use crate::api::errors::{internal, invalid, refused};
+    use crate::api::session::{app_state, require_sign_in, sign_in_from, trust_browser};
+    use crate::services::accounts::{self, SignInError};
+    let sign_in = require_sign_in().await?;
+    let state = app_state()?;
+    match accounts::confirm_password(&state, &sign_in.id, &sign_in.administrator, &sign_in_from(), &password).await {
+        Ok(confirmed) => {
+            trust_browser(&confirmed.device);
+            if !confirmed.still_signed_in {
+                return Err(refused(axum::http::StatusCode::UNAUTHORIZED, super::SESSION_ENDED));
+            }
+            Ok(())
+        }
+        Err(SignInError::Internal(detail)) => Err(internal(detail)),
+        Err(held_off @ (SignInError::Locked { .. } | SignInError::TooFrequent { .. })) => {
+            Err(refused(axum::http::StatusCode::TOO_MANY_REQUESTS, held_off.to_string()))
+        }
+        Err(SignInError::Invalid) => Err(invalid("password: that is not your password")),
+        Err(refusal) => Err(invalid(refusal.to_string())),
+    }
+}
+
 #[server(prefix = "/app/fn", endpoint = "current_administrator")]
 pub async fn current_administrator() -> Result<Administrator, ServerFnError> {
     // The top bar's address: shown while two-step sign-in is being set up too.

@@ -273,9 +273,9 @@ pub async fn get_dcr_form(tenant: String, workspace: String) -> Result<DcrForm, 
 #[server(prefix = "/app/fn", endpoint = "save_dcr_settings", input = Json)]
 pub async fn save_dcr_settings(tenant: String, workspace: String, form: DcrForm) -> Result<DcrForm, ServerFnError> {
     use crate::api::errors::user_error;
-    use crate::api::session::{app_state, require_administrator};
+    use crate::api::session::{app_state, require_confirmed_administrator};
     use crate::services::ServiceError;
-    let administrator = require_administrator().await?;
+    let administrator = require_confirmed_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let settings = form.to_settings()?;
     let state = app_state()?;

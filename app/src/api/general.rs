@@ -193,8 +193,8 @@ pub async fn get_general_form(tenant: String, workspace: String) -> Result<Gener
 #[server(prefix = "/app/fn", endpoint = "save_general_settings", input = Json)]
 pub async fn save_general_settings(tenant: String, workspace: String, form: GeneralForm) -> Result<GeneralForm, ServerFnError> {
     use crate::api::errors::user_error;
-    use crate::api::session::{app_state, require_administrator};
-    let administrator = require_administrator().await?;
+    use crate::api::session::{app_state, require_confirmed_administrator};
+    let administrator = require_confirmed_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let state = app_state()?;
     let (patch, unread) = form.to_patch();

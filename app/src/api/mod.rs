@@ -30,6 +30,11 @@ pub const SESSION_ENDED: &str = "Your session has ended. Sign in again.";
 /// the administrator has not set it up.
 pub const TWO_STEP_REQUIRED: &str = "This console requires two-step sign-in: set it up on your account page to go on.";
 
+/// What a server function making a sensitive change answers (403) once the administrator last
+/// gave their password in this session longer ago than `--console-confirm-minutes`: the page
+/// then asks for it ([`auth::confirm_password`]) and tries again.
+pub const CONFIRMATION_NEEDED: &str = "Confirm your password to make this change.";
+
 /// What sign-in answers when the password was right and the administrator signs in in two
 /// steps: the page then asks for the code.
 pub const CODE_NEEDED: &str = "Enter the code your authenticator app shows.";

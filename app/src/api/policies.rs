@@ -220,11 +220,11 @@ pub async fn get_policy_form(tenant: String, workspace: String, id: String) -> R
 #[server(prefix = "/app/fn", endpoint = "save_policy", input = Json)]
 pub async fn save_policy(tenant: String, workspace: String, create: bool, form: PolicyForm) -> Result<PolicyForm, ServerFnError> {
     use crate::api::errors::{invalid, user_error};
-    use crate::api::session::{app_state, require_administrator};
+    use crate::api::session::{app_state, require_confirmed_administrator};
     use crate::domain::ids::PolicyId;
     use crate::domain::policy::NewPolicy;
     use crate::services::{ServiceError, policies};
-    let administrator = require_administrator().await?;
+    let administrator = require_confirmed_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let id = PolicyId::parse(form.id.trim()).map_err(|e| invalid(format!("id: {e}")))?;
     let draft = form.to_draft()?;
@@ -252,8 +252,8 @@ pub async fn save_policy(tenant: String, workspace: String, create: bool, form: 
 #[server(prefix = "/app/fn", endpoint = "delete_policy")]
 pub async fn delete_policy(tenant: String, workspace: String, id: String) -> Result<(), ServerFnError> {
     use crate::api::errors::{refused, user_error};
-    use crate::api::session::{app_state, require_administrator};
-    let administrator = require_administrator().await?;
+    use crate::api::session::{app_state, require_confirmed_administrator};
+    let administrator = require_confirmed_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let id =
         crate::domain::ids::PolicyId::parse(id).map_err(|_| refused(axum::http::StatusCode::NOT_FOUND, "policy not found"))?;

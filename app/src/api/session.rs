@@ -128,6 +128,9 @@ pub struct CurrentSignIn {
     /// The deployment requires two-step sign-in (`--console-require-two-step`) and this
     /// administrator has not set it up: setting it up is all the session may do.
     pub must_set_up_two_step: bool,
+    /// The administrator gave their password in this session within
+    /// `--console-confirm-minutes`: it may make sensitive changes.
+    pub recently_confirmed: bool,
 }
 
 /// The sign-in of `session`, used from `address`: none when it never was signed in or its
@@ -141,11 +144,13 @@ pub async fn current_sign_in(
     let Some(id) = carried_sign_in(session).await? else {
         return Ok(None);
     };
-    let Some(administrator) = ended_unless(session, accounts::session_administrator(state, &id, address).await?).await? else {
+    let Some(accounts::SessionSignIn { administrator, recently_confirmed }) =
+        ended_unless(session, accounts::session_administrator(state, &id, address).await?).await?
+    else {
         return Ok(None);
     };
     let must_set_up_two_step = accounts::must_set_up_two_step(state, &administrator).await?;
-    Ok(Some(CurrentSignIn { administrator, id, must_set_up_two_step }))
+    Ok(Some(CurrentSignIn { administrator, id, must_set_up_two_step, recently_confirmed }))
 }
 
 /// The administrator `session` is signed in as ([`current_sign_in`]), free to use the
@@ -226,6 +231,19 @@ pub async fn require_administrator() -> Result<Administrator, ServerFnError> {
 pub async fn acting_administrator() -> Result<crate::domain::activity::Actor, ServerFnError> {
     let Administrator { email, .. } = require_administrator().await?;
     Ok(crate::domain::activity::Actor::Administrator { email, address: caller() })
+}
+
+/// The signed-in administrator, for a sensitive change (a workspace's trust settings and
+/// policies, its manual clients, deleting clients, rotating its signing key): a 401 as
+/// [`require_sign_in`], or a 403 [`super::CONFIRMATION_NEEDED`] once they last gave their
+/// password in this session longer ago than `--console-confirm-minutes`. A session taken over,
+/// or a browser left signed in, cannot make such a change without the password.
+pub async fn require_confirmed_administrator() -> Result<Administrator, ServerFnError> {
+    let sign_in = require_sign_in().await?;
+    if !sign_in.recently_confirmed {
+        return Err(refused(axum::http::StatusCode::FORBIDDEN, super::CONFIRMATION_NEEDED));
+    }
+    Ok(sign_in.administrator)
 }
 
 /// Whether the database answers within two seconds.

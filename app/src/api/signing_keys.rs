@@ -18,9 +18,9 @@ pub async fn list_signing_keys(tenant: String, workspace: String) -> Result<Vec<
 #[server(prefix = "/app/fn", endpoint = "rotate_signing_key")]
 pub async fn rotate_signing_key(tenant: String, workspace: String, algorithm: String) -> Result<SigningKeyView, ServerFnError> {
     use crate::api::errors::{invalid, user_error};
-    use crate::api::session::{app_state, require_administrator};
+    use crate::api::session::{app_state, require_confirmed_administrator};
     use crate::domain::signing::JwsAlgorithm;
-    let administrator = require_administrator().await?;
+    let administrator = require_confirmed_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let algorithm = JwsAlgorithm::parse(&algorithm).ok_or_else(|| invalid("algorithm: choose PS256 or ES256"))?;
     let key = crate::services::signing_keys::rotate_signing_key(&app_state()?, &at, algorithm, &administrator.email)

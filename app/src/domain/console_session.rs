@@ -22,10 +22,21 @@ pub struct ConsoleSignIn {
     pub signed_in_at: i64,
     /// Epoch seconds, to within a minute: see [`LAST_SEEN_GRANULARITY_SECONDS`].
     pub last_seen_at: i64,
+    /// Epoch seconds: when the administrator last proved their password in this session (at
+    /// the sign-in, or asked to confirm it since): see [`ConsoleSignIn::confirmed_within`].
+    pub confirmed_at: i64,
     /// The address the session was last used from.
     pub address: Option<String>,
     /// The browser's `User-Agent`, cut to [`MAX_USER_AGENT_BYTES`].
     pub user_agent: String,
+}
+
+impl ConsoleSignIn {
+    /// Whether the administrator proved their password in this session within `window` of
+    /// `now` (epoch seconds): if not, a sensitive change asks them to confirm it first.
+    pub fn confirmed_within(&self, now: i64, window: chrono::Duration) -> bool {
+        now - self.confirmed_at < window.num_seconds()
+    }
 }
 
 /// A session's last use is written at most once in this many seconds.

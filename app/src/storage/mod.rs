@@ -532,6 +532,10 @@ pub trait ConsoleStore: Send + Sync {
     async fn insert_console_sign_in(&self, sign_in: &ConsoleSignIn) -> Result<(), StoreError>;
     /// The console sign-in with `id`, and its administrator; none if either is gone.
     async fn console_sign_in(&self, id: &str) -> Result<Option<(ConsoleSignIn, AdminUser)>, StoreError>;
+    /// Notes that the administrator of sign-in `id` proved their password at `at` (epoch
+    /// seconds): only while the sign-in was made with that password (`password_mark`); whether
+    /// it was.
+    async fn confirm_console_sign_in(&self, id: &str, password_mark: &str, at: i64) -> Result<bool, StoreError>;
     /// Notes that the sign-in's session was used at `now_epoch`, from `address` if known.
     async fn touch_console_sign_in(&self, id: &str, now_epoch: i64, address: Option<&str>) -> Result<(), StoreError>;
     /// An administrator's sign-ins made with the password of `password_mark`, signed in since

@@ -389,6 +389,31 @@ fn web_sys_window() -> Option<web_sys::Window> {
     web_sys::window()
 }
 
+/// Opens `dialog` as a modal (the page behind it inert) or closes it; opened, the first
+/// element matching `focus` (e.g. its first button, as the one to press) takes the focus.
+pub fn show_modal(dialog: NodeRef<leptos::html::Dialog>, shown: bool, focus: Option<&'static str>) {
+    #[cfg(feature = "hydrate")]
+    if let Some(dialog) = dialog.get() {
+        if shown && !dialog.open() {
+            let _ = dialog.show_modal();
+        } else if !shown && dialog.open() {
+            dialog.close();
+        }
+        if let Some(selector) = focus.filter(|_| shown) {
+            // Once the dialog's content is drawn.
+            request_animation_frame(move || {
+                use leptos::wasm_bindgen::JsCast as _;
+                let first = dialog.query_selector(selector).ok().flatten();
+                if let Some(element) = first.and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok()) {
+                    let _ = element.focus();
+                }
+            });
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (dialog, shown, focus);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

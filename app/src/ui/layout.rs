@@ -1,9 +1,11 @@
 //! The frame around signed-in pages: the top bar with the administrator and sign-out (and the
-//! warning before the session ends), and (on workspace pages) the sidebar.
+//! warning before the session ends, and the request for the password before a sensitive
+//! change), and (on workspace pages) the sidebar.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::password_confirmation::PasswordConfirmationDialog;
 use super::session_timeout::SessionTimeout;
 use crate::api::auth::{SignOut, current_administrator};
 
@@ -52,5 +54,6 @@ pub fn TopBar() -> impl IntoView {
             </div>
         </header>
         <SessionTimeout />
+        <PasswordConfirmationDialog />
     }
 }

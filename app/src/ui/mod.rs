@@ -10,6 +10,7 @@ mod directory;
 mod event_log;
 mod layout;
 mod login;
+mod password_confirmation;
 mod saving;
 mod session_timeout;
 mod status_page;
@@ -61,6 +62,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    password_confirmation::PasswordConfirmation::provide();
     // Effects run only in the browser, once the page is hydrated: mark the page so scripts
     // (and the end-to-end tests) know its forms are live.
     Effect::new(|| {

@@ -9,7 +9,8 @@ use leptos::prelude::*;
 use super::components::field_error;
 
 /// A form saved by a server function (`action`): the field errors of its last save, how that
-/// save ended (`None` before or while saving) and its unsaved changes.
+/// save ended (`None` before or while saving) and its unsaved changes. A save refused until the
+/// administrator confirms their password is made again once they have.
 pub struct FormSave<T: Send + Sync + 'static, R: Send + Sync + 'static> {
     action: Action<T, Result<R, ServerFnError>>,
     pub error: Signal<Option<(Option<String>, String)>>,
@@ -28,9 +29,18 @@ impl<T: Send + Sync + 'static, R: Send + Sync + 'static> Copy for FormSave<T, R>
 impl<T: Clone + PartialEq + Send + Sync + 'static, R: Clone + Send + Sync + 'static> FormSave<T, R> {
     /// `current` reads the form's values.
     pub fn new(action: Action<T, Result<R, ServerFnError>>, current: impl Fn() -> T + Send + Sync + Copy + 'static) -> Self {
+        super::password_confirmation::retried_after_confirmation(action);
         let error = Signal::derive(move || action.value().get().and_then(Result::err).map(|e| field_error(&e)));
-        let outcome =
-            Signal::derive(move || if action.pending().get() { None } else { action.value().get().map(|result| result.is_ok()) });
+        // A save waiting for the password to be confirmed has not ended yet: no toast says so.
+        let outcome = Signal::derive(move || {
+            if action.pending().get() {
+                return None;
+            }
+            action.value().with(|answer| match answer {
+                Some(Err(error)) if super::password_confirmation::asks_for_password(error) => None,
+                answer => answer.as_ref().map(Result::is_ok),
+            })
+        });
         Self { action, error, outcome, unsaved: UnsavedChanges::track(current, outcome) }
     }
 

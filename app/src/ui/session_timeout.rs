@@ -6,6 +6,7 @@
 
 use leptos::prelude::*;
 
+use super::components::show_modal;
 use crate::api::auth::{SignOut, session_remaining, stay_signed_in};
 use crate::domain::console_session::{SIGN_IN_LIFETIME_HOURS, SessionTimeLeft};
 
@@ -216,7 +217,7 @@ pub fn SessionTimeout() -> impl IntoView {
             (Some(shown), Some(before)) => !shown.same_kind(before),
             (shown, _) => shown.is_some(),
         };
-        show_dialog(dialog, shown.is_some(), new_kind);
+        show_modal(dialog, shown.is_some(), new_kind.then_some("button"));
         shown
     });
     // Escape keeps the session, as "Stay signed in" does, or closes a notice nothing can lift.
@@ -289,31 +290,6 @@ pub fn SessionTimeout() -> impl IntoView {
             {content}
         </dialog>
     }
-}
-
-/// Opens `dialog` as a modal (the page behind it inert) or closes it; a notice of a `new_kind`
-/// has its first button focused, as the one to press.
-fn show_dialog(dialog: NodeRef<leptos::html::Dialog>, shown: bool, new_kind: bool) {
-    #[cfg(feature = "hydrate")]
-    if let Some(dialog) = dialog.get() {
-        if shown && !dialog.open() {
-            let _ = dialog.show_modal();
-        } else if !shown && dialog.open() {
-            dialog.close();
-        }
-        if shown && new_kind {
-            // Once the notice's buttons are drawn.
-            request_animation_frame(move || {
-                use leptos::wasm_bindgen::JsCast as _;
-                let first = dialog.query_selector("button").ok().flatten();
-                if let Some(button) = first.and_then(|button| button.dyn_into::<web_sys::HtmlElement>().ok()) {
-                    let _ = button.focus();
-                }
-            });
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (dialog, shown, new_kind);
 }
 
 /// Leaves for the sign-in page, which returns here once signed in.

@@ -230,6 +230,7 @@ mod tests {
             console_hosts: vec!["onboard-admin.bank.internal".to_owned()],
             console_idle: chrono::Duration::minutes(30),
             console_two_step_required: false,
+            console_confirm: chrono::Duration::minutes(15),
         };
         let hosts = ConsoleHosts::new(&deployment);
         let allowed = |host: &str| url::Host::parse(host).is_ok_and(|host| hosts.allows(&host));

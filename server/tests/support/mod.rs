@@ -96,13 +96,22 @@ impl TestServer {
         Self::try_start_with(change).await.unwrap()
     }
 
+    /// [`Self::start_with`], on `clock`: a test moves time on where the server keeps it.
+    pub async fn start_on_clock(clock: Arc<dyn app::clock::Clock>, change: impl FnOnce(&mut ServeArgs)) -> Self {
+        Self::try_start_on(clock, change).await.unwrap()
+    }
+
     async fn try_start_with(change: impl FnOnce(&mut ServeArgs)) -> anyhow::Result<Self> {
+        Self::try_start_on(Arc::new(SystemClock), change).await
+    }
+
+    async fn try_start_on(clock: Arc<dyn app::clock::Clock>, change: impl FnOnce(&mut ServeArgs)) -> anyhow::Result<Self> {
         // Server logs go to the test's captured output, shown when a test fails.
         let _ = tracing_subscriber::fmt().with_env_filter("info").with_test_writer().try_init();
         let dir = tempfile::tempdir().unwrap();
         let mut args = serve_args(dir.path().to_owned());
         change(&mut args);
-        let running = startup::start(&args, Arc::new(SystemClock)).await?;
+        let running = startup::start(&args, clock).await?;
         let dev_ca_pem = std::fs::read_to_string(running.dev_ca.as_ref().unwrap()).unwrap();
         Ok(Self {
             http: format!("http://{}", running.http_addr),
@@ -255,6 +264,7 @@ pub fn serve_args(data_dir: PathBuf) -> ServeArgs {
         jwks_allowed_networks: Vec::new(),
         console_hosts: Vec::new(),
         console_idle_minutes: 30,
+        console_confirm_minutes: 15,
         console_require_two_step: false,
         metrics_token: None,
         key_encryption_key_file: None,

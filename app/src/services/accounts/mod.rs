@@ -22,8 +22,9 @@ use crate::storage::{Store, StoreError};
 pub use passwords::{PasswordChangeError, change_own_password, set_password};
 pub use roster::administrators;
 pub use sessions::{
-    OpenSessionError, SIGN_IN_LIFETIME, SessionClient, end_other_sessions, end_session, forget_ended_sessions, forget_sign_in,
-    open_session, own_sessions, session_administrator, session_time_left, sign_out_everywhere, signed_out,
+    ConfirmedPassword, OpenSessionError, SIGN_IN_LIFETIME, SessionClient, SessionSignIn, confirm_password, end_other_sessions,
+    end_session, forget_ended_sessions, forget_sign_in, open_session, own_sessions, session_administrator, session_time_left,
+    sign_out_everywhere, signed_out,
 };
 pub use sign_in::{
     DEVICE_TRUST, SignInError, SignInFrom, SignedIn, forget_old_sign_in_attempts, forget_untrusted_devices, sign_in,

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use chrono::Duration;
 
 use super::password_mark;
-use super::sign_in::SignedIn;
+use super::sign_in::{SecondStep, SignInError, SignInFrom, SignedIn, checked_sign_in};
 use crate::clock::Clock;
 use crate::domain::account::{AdminUser, Administrator, normalise_email};
 use crate::domain::activity::{Actor, AdministratorEventType, COMMAND_LINE_ACTOR, NewAdministratorEvent};
@@ -103,6 +103,7 @@ pub async fn open_session(state: &AppState, signed_in: &SignedIn, client: &Sessi
         password_mark: signed_in.password_mark.clone(),
         signed_in_at: now.timestamp(),
         last_seen_at: now.timestamp(),
+        confirmed_at: now.timestamp(),
         address: client.address.map(|address| address.to_string()),
         user_agent: kept_user_agent(&client.user_agent),
     };
@@ -114,6 +115,14 @@ pub async fn open_session(state: &AppState, signed_in: &SignedIn, client: &Sessi
     Ok(sign_in.id)
 }
 
+/// A session's sign-in that counts: whose it is, and whether they proved their password in it
+/// recently enough to make a sensitive change (`--console-confirm-minutes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSignIn {
+    pub administrator: Administrator,
+    pub recently_confirmed: bool,
+}
+
 /// The administrator a session's sign-in `sign_in_id` is of, while it counts: none once it was
 /// ended, has outlived [`SIGN_IN_LIFETIME`], has gone unused for the idle time, or was made with
 /// a password that is not theirs any more (or the account is gone). Its last use is noted, from
@@ -122,7 +131,7 @@ pub async fn session_administrator(
     state: &AppState,
     sign_in_id: &str,
     address: Option<IpAddr>,
-) -> Result<Option<Administrator>, StoreError> {
+) -> Result<Option<SessionSignIn>, StoreError> {
     let now = state.clock.now().timestamp();
     let Some((sign_in, user)) = state.store.console_sign_in(sign_in_id).await? else {
         return Ok(None);
@@ -137,7 +146,42 @@ pub async fn session_administrator(
             tracing::warn!(%error, "could not note a console session's last use");
         }
     }
-    Ok(Some(Administrator { id: user.id, email: user.email }))
+    Ok(Some(SessionSignIn {
+        administrator: Administrator { id: user.id, email: user.email },
+        recently_confirmed: sign_in.confirmed_within(now, state.deployment.console_confirm),
+    }))
+}
+
+/// The administrator of sign-in `sign_in_id` gives their `password` again, as the console asks
+/// before a sensitive change once `--console-confirm-minutes` have passed since they last did.
+/// It is checked as at sign-in (counted against the same limits, refusals recorded alike), but
+/// without the two-step code: the session was made with it, and what this guards against (a
+/// session taken over, a browser left signed in) has no password. Whether the sign-in still
+/// counts, now confirmed; false once it has ended, or was made with another password.
+pub async fn confirm_password(
+    state: &AppState,
+    sign_in_id: &str,
+    administrator: &Administrator,
+    from: &SignInFrom,
+    password: &str,
+) -> Result<ConfirmedPassword, SignInError> {
+    let checked = checked_sign_in(state, from, &administrator.email, password, SecondStep::NotAsked).await?;
+    let SignedIn { password_mark, device, .. } = checked.signed_in;
+    let now = state.clock.now().timestamp();
+    let confirmed = state
+        .store
+        .confirm_console_sign_in(sign_in_id, &password_mark, now)
+        .await
+        .map_err(|error| SignInError::Internal(error.to_string()))?;
+    Ok(ConfirmedPassword { still_signed_in: confirmed, device })
+}
+
+/// A password given again ([`confirm_password`]): whether the session's sign-in still counts,
+/// and the token the browser is trusted by from now on, as after a sign-in.
+#[derive(Debug)]
+pub struct ConfirmedPassword {
+    pub still_signed_in: bool,
+    pub device: secrets::Secret,
 }
 
 /// How long the session with sign-in `sign_in_id` has left unless used, while it counts (none
@@ -316,6 +360,7 @@ mod tests {
             password_mark: "m".to_owned(),
             signed_in_at: SIGNED_IN_AT,
             last_seen_at,
+            confirmed_at: SIGNED_IN_AT,
             address: None,
             user_agent: String::new(),
         }

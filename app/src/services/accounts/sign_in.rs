@@ -127,8 +127,9 @@ impl Counter<'_> {
 pub enum SecondStep<'a> {
     /// A code from their authenticator app; none typed yet (the answer then asks for it).
     Code(Option<&'a str>),
-    /// Nothing more: a signed-in administrator proving it is still them while turning two-step
-    /// sign-in on (which it is not yet).
+    /// Nothing more: a signed-in administrator proving it is still them, while turning two-step
+    /// sign-in on (which it is not yet), or before a sensitive change (their session was made
+    /// with the code).
     NotAsked,
 }
 

@@ -18,6 +18,7 @@ async fn console_sign_ins_are_listed_ended_and_forgotten_per_administrator() {
             password_mark: "m1".to_owned(),
             signed_in_at: at,
             last_seen_at: at,
+            confirmed_at: at,
             address: Some("192.0.2.7".to_owned()),
             user_agent: "Firefox/133.0".to_owned(),
         };
@@ -31,6 +32,13 @@ async fn console_sign_ins_are_listed_ended_and_forgotten_per_administrator() {
         assert_eq!(found, sign_in("s2", "u1", 200));
         assert_eq!(user.email, "admin@bank.example");
         assert_eq!(ok(store.console_sign_in("nothing").await), None);
+
+        // A confirmation counts only for a sign-in made with the password just proven.
+        assert!(!ok(store.confirm_console_sign_in("s2", "m0", 260).await), "made with another password");
+        assert!(!ok(store.confirm_console_sign_in("nothing", "m1", 260).await));
+        assert!(ok(store.confirm_console_sign_in("s2", "m1", 260).await));
+        let (found, _) = ok(store.console_sign_in("s2").await).unwrap_or_else(|| panic!("s2 is there"));
+        assert_eq!(found, ConsoleSignIn { confirmed_at: 260, ..sign_in("s2", "u1", 200) });
 
         ok(store.touch_console_sign_in("s1", 400, Some("198.51.100.1")).await);
         ok(store.touch_console_sign_in("s2", 350, None).await);

@@ -5,7 +5,7 @@
 macro_rules! console_sign_in_columns {
     () => {
         "s.id as sign_in_id, s.administrator_id as sign_in_administrator_id, s.password_mark, s.signed_in_at, \
-         s.last_seen_at, s.address, s.user_agent"
+         s.last_seen_at, s.confirmed_at, s.address, s.user_agent"
     };
 }
 
@@ -16,7 +16,7 @@ macro_rules! console_store {
         impl $name {
             /// A console sign-in from a row whose columns are named `sign_in_id`,
             /// `sign_in_administrator_id`, `password_mark`, `signed_in_at`, `last_seen_at`,
-            /// `address` and `user_agent` (apart from a joined administrator's).
+            /// `confirmed_at`, `address` and `user_agent` (apart from a joined administrator's).
             fn console_sign_in_from_row(row: &<$db as sqlx::Database>::Row) -> Result<ConsoleSignIn, StoreError> {
                 Ok(ConsoleSignIn {
                     id: row.try_get("sign_in_id")?,
@@ -24,6 +24,7 @@ macro_rules! console_store {
                     password_mark: row.try_get("password_mark")?,
                     signed_in_at: row.try_get("signed_in_at")?,
                     last_seen_at: row.try_get("last_seen_at")?,
+                    confirmed_at: row.try_get("confirmed_at")?,
                     address: row.try_get("address")?,
                     user_agent: row.try_get("user_agent")?,
                 })
@@ -35,14 +36,15 @@ macro_rules! console_store {
             async fn insert_console_sign_in(&self, sign_in: &ConsoleSignIn) -> Result<(), StoreError> {
                 sqlx::query(
                     "insert into console_sign_in \
-                     (id, administrator_id, password_mark, signed_in_at, last_seen_at, address, user_agent) \
-                     values ($1, $2, $3, $4, $5, $6, $7)",
+                     (id, administrator_id, password_mark, signed_in_at, last_seen_at, confirmed_at, address, user_agent) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(&sign_in.id)
                 .bind(&sign_in.administrator_id)
                 .bind(&sign_in.password_mark)
                 .bind(sign_in.signed_in_at)
                 .bind(sign_in.last_seen_at)
+                .bind(sign_in.confirmed_at)
                 .bind(&sign_in.address)
                 .bind(&sign_in.user_agent)
                 .execute(&self.pool)
@@ -60,6 +62,16 @@ macro_rules! console_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 row.as_ref().map(|row| Ok((Self::console_sign_in_from_row(row)?, Self::admin_user_from_row(row)?))).transpose()
+            }
+
+            async fn confirm_console_sign_in(&self, id: &str, password_mark: &str, at: i64) -> Result<bool, StoreError> {
+                let done = sqlx::query("update console_sign_in set confirmed_at = $3 where id = $1 and password_mark = $2")
+                    .bind(id)
+                    .bind(password_mark)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn touch_console_sign_in(&self, id: &str, now_epoch: i64, address: Option<&str>) -> Result<(), StoreError> {

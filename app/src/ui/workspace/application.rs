@@ -39,6 +39,7 @@ fn Detail(detail: ApplicationDetail) -> impl IntoView {
     let summary = detail.summary;
     let confirming = RwSignal::new(false);
     let delete = ServerAction::<DeleteApplication>::new();
+    crate::ui::password_confirmation::retried_after_confirmation(*delete);
     let name = summary.name.clone().unwrap_or_else(|| "(unnamed)".to_owned());
     view! {
         <div class="page-header">

@@ -15,6 +15,7 @@ use crate::ui::components::{
     CopyField, DoneNotice, FieldMessage, FormMessage, RegistrationBadge, application_count, error_message, field_error, minute,
     or_dash, with_query,
 };
+use crate::ui::password_confirmation::retried_after_confirmation;
 
 #[component]
 pub fn ApplicationsPage() -> impl IntoView {
@@ -128,6 +129,7 @@ fn AbandonedCleanup(count: usize, cleaned: RwSignal<Option<usize>>) -> impl Into
         let path = path.get_untracked();
         async move { delete_abandoned_applications(path.tenant, path.workspace).await }
     });
+    retried_after_confirmation(delete);
     Effect::new(move |_| {
         if let Some(Ok(deleted)) = delete.value().get() {
             confirming.set(false);
@@ -231,6 +233,7 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>, allowed_methods: Ve
         let path = path.get_untracked();
         async move { create_manual_client(path.tenant, path.workspace, form).await }
     });
+    retried_after_confirmation(create);
     Effect::new(move |_| {
         if let Some(Ok(client)) = create.value().get() {
             created.set(Some(client));

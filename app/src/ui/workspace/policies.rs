@@ -445,6 +445,7 @@ fn DeletePolicySection(id: String) -> impl IntoView {
     let path = use_workspace_path();
     let confirming = RwSignal::new(false);
     let delete = ServerAction::<DeletePolicy>::new();
+    crate::ui::password_confirmation::retried_after_confirmation(*delete);
     view! {
         <section class="card danger">
             <h2>"Delete"</h2>

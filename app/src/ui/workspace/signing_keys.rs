@@ -7,6 +7,7 @@ use super::use_workspace_path;
 use crate::api::signing_keys::{list_signing_keys, rotate_signing_key};
 use crate::domain::signing::{JwsAlgorithm, KeyState, SigningKeyView};
 use crate::ui::components::{SaveToast, error_message, minute};
+use crate::ui::password_confirmation::retried_after_confirmation;
 
 #[component]
 pub fn SigningKeysCard() -> impl IntoView {
@@ -19,6 +20,7 @@ pub fn SigningKeysCard() -> impl IntoView {
         let (path, algorithm) = (path.get_untracked(), algorithm.clone());
         async move { rotate_signing_key(path.tenant, path.workspace, algorithm).await }
     });
+    retried_after_confirmation(rotate);
     Effect::new(move |_| {
         if let Some(Ok(_)) = rotate.value().get() {
             confirming.set(false);
