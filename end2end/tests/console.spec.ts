@@ -681,7 +681,7 @@ test.describe("workspaces", () => {
     await page.route("**/app/fn/save_dcr_settings", async (route) => {
       if (!refuseNext) return route.continue();
       refuseNext = false;
-      return route.fulfill({ status: 403, contentType: "text/plain", body: "ServerError|Confirm your password to make this change." });
+      return route.fulfill({ status: 403, contentType: "text/plain", body: "ServerError|Confirm your password to do this." });
     });
     const protect = page.getByRole("switch", { name: "Protect by access token" });
     await protect.check();
@@ -708,7 +708,7 @@ test.describe("workspaces", () => {
     await expect(dialog).toBeVisible();
     await dialog.getByRole("button", { name: "Cancel" }).click();
     await expect(dialog).toBeHidden();
-    await expect(page.getByText("Confirm your password to make this change.")).toBeVisible();
+    await expect(page.getByText("Confirm your password to do this.")).toBeVisible();
     await expect(page.locator(".unsaved-note")).toBeVisible();
     await page.reload();
     await expect(protect).toBeChecked();

@@ -51,7 +51,7 @@ test("a sandbox TPP is made, refused while the workspace does not trust it, then
   await snapshot(page, "sandbox-tpps");
 
   // The bundle downloads as a zip named after the software.
-  const [download] = await Promise.all([page.waitForEvent("download"), row.getByRole("link", { name: "Download bundle" }).click()]);
+  const [download] = await Promise.all([page.waitForEvent("download"), row.getByRole("button", { name: "Download bundle" }).click()]);
   expect(download.suggestedFilename()).toBe(`${softwareId}-bundle.zip`);
 
   // The client is in Applications, with the DCR label.

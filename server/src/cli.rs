@@ -375,9 +375,10 @@ pub struct ServeArgs {
     #[arg(long, env = "ONBOARD_CONSOLE_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(5..=720))]
     pub console_idle_minutes: u32,
     /// A sensitive change in the console (a workspace's settings, DCR settings and policies,
-    /// manual clients, deleting clients, rotating the signing key) asks for the
-    /// administrator's password again once this many minutes have passed since they last
-    /// gave it in that session; 1 to 720.
+    /// manual clients, deleting clients, rotating the signing key, sandbox TPPs and their
+    /// bundles) asks for the administrator's password again once this many minutes have
+    /// passed since they last gave it in that session; 1 to 720 (the longest a sign-in lasts:
+    /// never asks).
     #[arg(long, env = "ONBOARD_CONSOLE_CONFIRM_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=720))]
     pub console_confirm_minutes: u32,
     /// Every console administrator signs in in two steps (a code from an authenticator app

@@ -745,12 +745,12 @@ async fn administrators_are_listed_with_their_last_sign_in_sessions_and_lock() {
     assert_eq!(listed[1].locked_until, Some(clock.now() + Duration::minutes(15)));
 }
 
-/// The code an authenticator app set up with `secret` shows at `at`.
 /// The administrator of sign-in `id`, while it counts.
 async fn administrator_of(state: &app::state::AppState, id: &str) -> Option<app::domain::account::Administrator> {
     accounts::session_administrator(state, id, None).await.unwrap().map(|sign_in| sign_in.administrator)
 }
 
+/// The code an authenticator app set up with `secret` shows at `at`.
 fn app_code(secret: &str, at: DateTime<chrono::Utc>) -> String {
     let step = u64::try_from(at.timestamp()).unwrap() / app::totp::STEP_SECONDS;
     app::totp::code_at(secret, step).unwrap()

@@ -671,8 +671,8 @@ async fn a_console_that_requires_two_step_sign_in_lets_an_administrator_set_it_u
 
 /// A sensitive change asks for the password again once `--console-confirm-minutes` (15 by
 /// default) have passed since it was last given in the session: reading does not, a wrong
-/// password is refused (and recorded) as at sign-in, and the right one lets the change through
-/// for another window.
+/// password is refused (and recorded) as at sign-in, and the right one gives the session a new
+/// id and lets changes through for another window.
 #[tokio::test]
 async fn a_sensitive_change_asks_for_the_password_again_after_a_while() {
     use app::clock::FixedClock;
@@ -681,48 +681,101 @@ async fn a_sensitive_change_asks_for_the_password_again_after_a_while() {
     let (base, client) = (server.http.clone(), client());
     let (cookie, _) = session_cookie(&sign_in(&base, &client, None, ADMIN_PASSWORD).await);
     let (other_browser, _) = session_cookie(&sign_in(&base, &client, None, ADMIN_PASSWORD).await);
-    let call_in = |cookie: &str, function: &str, form: &[(&str, &str)]| {
+    let call = |cookie: &str, function: &str, form: &[(&str, &str)]| {
         client.post(format!("{base}/app/fn/{function}")).header(ORIGIN, &base).header(COOKIE, cookie).form(form).send()
     };
-    let call = |function: &str, form: &[(&str, &str)]| call_in(&cookie, function, form);
     let rotate = [("tenant", "default"), ("workspace", "obuk"), ("algorithm", "PS256")];
-    let policy = [("tenant", "default"), ("workspace", "obuk"), ("id", "no-such-policy")];
+    let in_workspace = [("tenant", "default"), ("workspace", "obuk")];
+    let sandbox = [("tenant", "default"), ("software_id", "NoSuchSoftware")];
+    let registration = [("tenant", "default"), ("workspace", "obuk"), ("software_id", "NoSuchSoftware")];
+    let sensitive: [(&str, &[(&str, &str)]); 7] = [
+        ("rotate_signing_key", &rotate),
+        ("delete_policy", &[("tenant", "default"), ("workspace", "obuk"), ("id", "no-such-policy")]),
+        ("delete_application", &[("tenant", "default"), ("workspace", "obuk"), ("client_id", "no-such-client")]),
+        ("delete_abandoned_applications", &in_workspace),
+        ("register_sandbox_tpp", &registration),
+        ("delete_sandbox_tpp", &sandbox),
+        ("sandbox_bundle_download", &sandbox),
+    ];
+    let bundle = || client.get(format!("{base}/app/default/sandbox/NoSuchSoftware/bundle.zip")).header(COOKIE, &cookie).send();
 
     // Signing in gave the password: the first window is open.
-    assert_eq!(call("rotate_signing_key", &rotate).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(call(&cookie, "rotate_signing_key", &rotate).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(bundle().await.unwrap().status(), StatusCode::NOT_FOUND, "allowed, and there is none");
     clock.advance(chrono::Duration::minutes(15));
-    for (function, form) in [("rotate_signing_key", &rotate[..]), ("delete_policy", &policy[..])] {
-        let refused = call(function, form).await.unwrap();
+    for (function, form) in sensitive {
+        let refused = call(&cookie, function, form).await.unwrap();
         assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{function}");
         assert_eq!(refused.text().await.unwrap(), format!("ServerError|{}", app::api::CONFIRMATION_NEEDED), "{function}");
     }
-    let read = call("list_signing_keys", &[("tenant", "default"), ("workspace", "obuk")]).await.unwrap();
-    assert_eq!(read.status(), StatusCode::OK, "reading is no change");
+    let refused: Value = bundle().await.unwrap().json().await.unwrap();
+    assert_eq!(refused["error_description"], app::api::CONFIRMATION_NEEDED, "the bundle holds private keys");
+    for (function, form) in [("list_signing_keys", &in_workspace[..]), ("list_sandbox_tpps", &[("tenant", "default")])] {
+        assert_eq!(call(&cookie, function, form).await.unwrap().status(), StatusCode::OK, "reading is no change: {function}");
+    }
 
-    let wrong = call("confirm_password", &[("password", "not my password")]).await.unwrap();
+    let wrong = call(&cookie, "confirm_password", &[("password", "not my password")]).await.unwrap();
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
     assert_eq!(wrong.text().await.unwrap(), "ServerError|password: that is not your password");
-    assert_eq!(call("rotate_signing_key", &rotate).await.unwrap().status(), StatusCode::FORBIDDEN, "still not confirmed");
-    let right = call("confirm_password", &[("password", ADMIN_PASSWORD)]).await.unwrap();
+    assert_eq!(call(&cookie, "rotate_signing_key", &rotate).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let right = call(&cookie, "confirm_password", &[("password", ADMIN_PASSWORD)]).await.unwrap();
     assert_eq!(right.status(), StatusCode::OK);
-    assert_eq!(call("rotate_signing_key", &rotate).await.unwrap().status(), StatusCode::OK);
-    let elsewhere = call_in(&other_browser, "rotate_signing_key", &rotate).await.unwrap();
+    // A new session id, as at sign-in: a copy of the old cookie is signed out.
+    let (confirmed, _) = session_cookie(&right);
+    assert_ne!(confirmed, cookie);
+    assert_eq!(call(&cookie, "rotate_signing_key", &rotate).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&confirmed, "rotate_signing_key", &rotate).await.unwrap().status(), StatusCode::OK);
+    let elsewhere = call(&other_browser, "rotate_signing_key", &rotate).await.unwrap();
     assert_eq!(elsewhere.status(), StatusCode::FORBIDDEN, "each session has its own window: the confirmation was this one's");
     clock.advance(chrono::Duration::minutes(14));
-    assert_eq!(call("rotate_signing_key", &rotate).await.unwrap().status(), StatusCode::OK, "within the new window");
+    assert_eq!(call(&confirmed, "rotate_signing_key", &rotate).await.unwrap().status(), StatusCode::OK, "within the new window");
 
-    // The wrong password is in the administrators' activity, as a refused sign-in is (recorded
-    // off the request: looked for until it is there).
+    // The wrong password is in the administrators' activity, said to be a confirmation's
+    // (recorded off the request: looked for until it is there).
     let refusals = || async {
         let url = format!("{base}/api/admin/v1/administrator-events?type=sign_in_refused");
         let listed: Value = client.get(url).bearer_auth(support::ADMIN_KEY).send().await.unwrap().json().await.unwrap();
-        listed["administrator_events"].as_array().map_or(0, Vec::len)
+        listed["administrator_events"].as_array().cloned().unwrap_or_default()
     };
     for _ in 0..100 {
-        if refusals().await > 0 {
+        if !refusals().await.is_empty() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(refusals().await, 1);
+    let refused = refusals().await;
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0]["detail"].as_str().unwrap_or_default().contains("confirming their password"), "{refused:?}");
+}
+
+/// Guessing at the password from inside a session locks the address as guessing at sign-in
+/// does, and ends that session: whoever holds it does not know the password.
+#[tokio::test]
+async fn guessing_the_password_in_a_session_locks_the_address_and_ends_the_session() {
+    use app::clock::FixedClock;
+    let clock = std::sync::Arc::new(FixedClock::new(support::now()));
+    let server = TestServer::start_on_clock(clock.clone(), |_| {}).await;
+    let (base, client) = (server.http.clone(), client());
+    let (cookie, _) = session_cookie(&sign_in(&base, &client, None, ADMIN_PASSWORD).await);
+    let confirm = |password: &'static str| {
+        client
+            .post(format!("{base}/app/fn/confirm_password"))
+            .header(ORIGIN, &base)
+            .header(COOKIE, &cookie)
+            .form(&[("password", password)])
+            .send()
+    };
+    for _ in 0..4 {
+        assert_eq!(confirm("a guess at the password").await.unwrap().status(), StatusCode::BAD_REQUEST);
+        assert_eq!(list_workspaces(&base, &client, Some(&cookie)).await, StatusCode::OK, "a wrong guess alone ends nothing");
+    }
+    let locked = confirm("a fifth guess").await.unwrap();
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.text().await.unwrap().contains("too many failed sign-ins"));
+    assert_eq!(list_workspaces(&base, &client, Some(&cookie)).await, StatusCode::UNAUTHORIZED, "the session has ended");
+    assert_eq!(
+        sign_in(&base, &client, None, ADMIN_PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address is locked"
+    );
 }

@@ -79,7 +79,7 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
 #[server(prefix = "/app/fn", endpoint = "confirm_password")]
 pub async fn confirm_password(password: String) -> Result<(), ServerFnError> {
     use crate::api::errors::{internal, invalid, refused};
-    use crate::api::session::{app_state, require_sign_in, sign_in_from, trust_browser};
+    use crate::api::session::{app_state, require_sign_in, session, sign_in_from, trust_browser};
     use crate::services::accounts::{self, SignInError};
     let sign_in = require_sign_in().await?;
     let state = app_state()?;
@@ -89,6 +89,8 @@ pub async fn confirm_password(password: String) -> Result<(), ServerFnError> {
             if !confirmed.still_signed_in {
                 return Err(refused(axum::http::StatusCode::UNAUTHORIZED, super::SESSION_ENDED));
             }
+            // A new session id, as at sign-in: a copy of the cookie taken before gains nothing.
+            session().await?.cycle_id().await.map_err(internal)?;
             Ok(())
         }
         Err(SignInError::Internal(detail)) => Err(internal(detail)),

@@ -33,7 +33,7 @@ pub const TWO_STEP_REQUIRED: &str = "This console requires two-step sign-in: set
 /// What a server function making a sensitive change answers (403) once the administrator last
 /// gave their password in this session longer ago than `--console-confirm-minutes`: the page
 /// then asks for it ([`auth::confirm_password`]) and tries again.
-pub const CONFIRMATION_NEEDED: &str = "Confirm your password to make this change.";
+pub const CONFIRMATION_NEEDED: &str = "Confirm your password to do this.";
 
 /// What sign-in answers when the password was right and the administrator signs in in two
 /// steps: the page then asks for the code.

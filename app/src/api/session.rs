@@ -234,16 +234,23 @@ pub async fn acting_administrator() -> Result<crate::domain::activity::Actor, Se
 }
 
 /// The signed-in administrator, for a sensitive change (a workspace's trust settings and
-/// policies, its manual clients, deleting clients, rotating its signing key): a 401 as
-/// [`require_sign_in`], or a 403 [`super::CONFIRMATION_NEEDED`] once they last gave their
-/// password in this session longer ago than `--console-confirm-minutes`. A session taken over,
-/// or a browser left signed in, cannot make such a change without the password.
+/// policies, its manual clients, deleting clients, rotating its signing key, sandbox TPPs and
+/// their keys): a 401 as [`require_sign_in`], or a 403 [`super::CONFIRMATION_NEEDED`] once
+/// they last gave their password in this session longer ago than `--console-confirm-minutes`.
+/// A session taken over, or a browser left signed in, cannot make such a change without the
+/// password.
 pub async fn require_confirmed_administrator() -> Result<Administrator, ServerFnError> {
     let sign_in = require_sign_in().await?;
     if !sign_in.recently_confirmed {
         return Err(refused(axum::http::StatusCode::FORBIDDEN, super::CONFIRMATION_NEEDED));
     }
     Ok(sign_in.administrator)
+}
+
+/// [`require_confirmed_administrator`] as the one acting, from where their request came.
+pub async fn confirmed_acting_administrator() -> Result<crate::domain::activity::Actor, ServerFnError> {
+    let Administrator { email, .. } = require_confirmed_administrator().await?;
+    Ok(crate::domain::activity::Actor::Administrator { email, address: caller() })
 }
 
 /// Whether the database answers within two seconds.

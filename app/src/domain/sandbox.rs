@@ -88,13 +88,19 @@ pub struct SoftwareDetails {
     pub redirect_uris: Vec<String>,
 }
 
+/// Whether `software_id` could be sandbox software's: 1 to 22 letters and digits, as the Open
+/// Banking directory issues them (so it stands in a URL path or a header as it is).
+pub fn is_software_id(software_id: &str) -> bool {
+    (1..=22).contains(&software_id.len()) && software_id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 impl SoftwareDetails {
     /// A software id of 1 to 22 letters and digits (as the Open Banking directory issues them),
     /// an organisation id of 1 to 64 letters, digits, `-` and `_` (both go into certificate
     /// subjects and URLs), known roles, and `https` redirect URIs.
     pub fn check(&self) -> Result<(), SettingsError> {
         let software_id = &self.software_id;
-        if software_id.is_empty() || software_id.len() > 22 || !software_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if !is_software_id(software_id) {
             return Err(SettingsError::new("software_id", "must be 1 to 22 letters or digits"));
         }
         let org_id = &self.org_id;

@@ -1,12 +1,13 @@
 //! Asks for the administrator's password again before a sensitive change, once the server
 //! answers that they last gave it in this session too long ago
 //! ([`crate::api::CONFIRMATION_NEEDED`], `--console-confirm-minutes`): a dialog over the page
-//! asks for it, and once it is confirmed the change is made again as it was asked. Cancelled,
-//! nothing is made, and the page's own message says why.
+//! asks for it, and once it is confirmed each change waiting is made again as it was asked.
+//! Cancelled, or left for another page, nothing is made, and the page's own message says why.
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 use super::components::{FieldMessage, FormMessage, error_message, field_error, show_modal};
 use crate::api::CONFIRMATION_NEEDED;
@@ -16,32 +17,67 @@ use crate::api::auth::confirm_password;
 type Retry = Arc<dyn Fn() + Send + Sync>;
 
 /// The console's question for the password, one for every page: whether it is being asked, and
-/// the change waiting for the answer.
+/// the changes waiting for the answer, each under the id of the action that asked.
 #[derive(Clone, Copy)]
 pub struct PasswordConfirmation {
     asked: RwSignal<bool>,
-    waiting: StoredValue<Option<Retry>>,
+    waiting: StoredValue<Vec<(u64, Retry)>>,
+    next_id: StoredValue<u64>,
 }
 
 impl PasswordConfirmation {
     /// Makes the question available to every page under the caller.
     pub fn provide() {
-        provide_context(Self { asked: RwSignal::new(false), waiting: StoredValue::new(None) });
+        provide_context(Self {
+            asked: RwSignal::new(false),
+            waiting: StoredValue::new(Vec::new()),
+            next_id: StoredValue::new(0),
+        });
     }
 
-    /// Asks for the password; `retry` makes the change again once it is given.
-    fn ask(self, retry: Retry) {
-        self.waiting.set_value(Some(retry));
+    /// Whether the password is being asked for now.
+    pub fn asking(self) -> bool {
+        self.asked.get()
+    }
+
+    fn new_id(self) -> u64 {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        id
+    }
+
+    /// Asks for the password; `retry` makes action `id`'s change again once it is given (an
+    /// earlier retry of the same action is replaced).
+    fn ask(self, id: u64, retry: Retry) {
+        self.waiting.update_value(|waiting| {
+            waiting.retain(|(waiting_id, _)| *waiting_id != id);
+            waiting.push((id, retry));
+        });
         self.asked.set(true);
     }
 
-    /// Stops asking; the change waiting, if `confirmed`, is made again.
+    /// Action `id` is gone (its page left): its change is not made, and with nothing left
+    /// waiting, nothing is asked.
+    fn withdraw(self, id: u64) {
+        let Some(left) = self.waiting.try_update_value(|waiting| {
+            waiting.retain(|(waiting_id, _)| *waiting_id != id);
+            waiting.len()
+        }) else {
+            return;
+        };
+        if left == 0 {
+            self.asked.try_set(false);
+        }
+    }
+
+    /// Stops asking; the changes waiting, if `confirmed`, are made again.
     fn answered(self, confirmed: bool) {
         self.asked.set(false);
-        let waiting = self.waiting.get_value();
-        self.waiting.set_value(None);
-        if let Some(retry) = waiting.filter(|_| confirmed) {
-            retry();
+        let waiting = std::mem::take(&mut *self.waiting.write_value());
+        if confirmed {
+            for (_, retry) in waiting {
+                retry();
+            }
         }
     }
 }
@@ -51,16 +87,36 @@ pub fn asks_for_password(error: &ServerFnError) -> bool {
     error_message(error) == CONFIRMATION_NEEDED
 }
 
+/// An action's answer that may be the server asking for the password first.
+pub trait Answer {
+    fn asks_for_password(&self) -> bool;
+}
+
+impl<R> Answer for Result<R, ServerFnError> {
+    fn asks_for_password(&self) -> bool {
+        self.as_ref().err().is_some_and(asks_for_password)
+    }
+}
+
+/// An answer kept with what it answers (e.g. the software a registration was tried for).
+impl<K, R> Answer for (K, Result<R, ServerFnError>) {
+    fn asks_for_password(&self) -> bool {
+        self.1.asks_for_password()
+    }
+}
+
 /// Whenever `action` is answered that the password must be confirmed first, asks for it and
-/// then dispatches `action` again with the input it was refused.
-pub fn retried_after_confirmation<T, R>(action: Action<T, Result<R, ServerFnError>>)
+/// then dispatches `action` again with the input it was refused. Once the action is gone (its
+/// page left), its change waits no more.
+pub fn retried_after_confirmation<T, O>(action: Action<T, O>)
 where
     T: Clone + Send + Sync + 'static,
-    R: Send + Sync + 'static,
+    O: Answer + Send + Sync + 'static,
 {
     let Some(confirmation) = use_context::<PasswordConfirmation>() else {
         return;
     };
+    let id = confirmation.new_id();
     // The input is the action's only while it runs: kept from its dispatch for the retry.
     let last_input = StoredValue::new(None::<T>);
     Effect::new(move |_| {
@@ -69,20 +125,25 @@ where
         }
     });
     Effect::new(move |_| {
-        let refused = action.value().with(|answer| matches!(answer, Some(Err(error)) if asks_for_password(error)));
+        let refused = action.value().with(|answer| answer.as_ref().is_some_and(Answer::asks_for_password));
         if refused && let Some(input) = last_input.get_value() {
-            confirmation.ask(Arc::new(move || {
-                action.dispatch(input.clone());
-            }));
+            confirmation.ask(
+                id,
+                Arc::new(move || {
+                    action.dispatch(input.clone());
+                }),
+            );
         }
     });
+    on_cleanup(move || confirmation.withdraw(id));
 }
 
 /// The dialog that asks, shown over any signed-in page while [`PasswordConfirmation`] asks.
+/// Leaving the page (another path) cancels the question.
 #[component]
 pub fn PasswordConfirmationDialog() -> impl IntoView {
     let confirmation = use_context::<PasswordConfirmation>();
-    let asked = Signal::derive(move || confirmation.is_some_and(|confirmation| confirmation.asked.get()));
+    let asked = Signal::derive(move || confirmation.is_some_and(PasswordConfirmation::asking));
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let password = RwSignal::new(String::new());
     let confirm = Action::new(|password: &String| confirm_password(password.clone()));
@@ -92,6 +153,13 @@ pub fn PasswordConfirmationDialog() -> impl IntoView {
         let answer = confirm.value().get().filter(|_| answered_now.get() && !confirm.pending().get());
         answer.and_then(Result::err).map(|error| field_error(&error))
     });
+    let cancel = move || {
+        // An answer on its way decides: one that comes after a cancel is not taken for the next.
+        if let Some(confirmation) = confirmation.filter(|_| !confirm.pending().get_untracked()) {
+            password.set(String::new());
+            confirmation.answered(false);
+        }
+    };
     Effect::new(move |_| {
         let shown = asked.get();
         if shown {
@@ -106,11 +174,20 @@ pub fn PasswordConfirmationDialog() -> impl IntoView {
             confirmation.answered(true);
         }
     });
-    let cancel = move || {
-        if let Some(confirmation) = confirmation {
-            confirmation.answered(false);
+    // Refused, the password is there to be typed again.
+    Effect::new(move |_| {
+        if error.with(Option::is_some) {
+            show_modal(dialog, true, Some("input"));
         }
-    };
+    });
+    let location = use_location();
+    Effect::new(move |previous: Option<String>| {
+        let path = location.pathname.get();
+        if previous.is_some_and(|previous| previous != path) {
+            cancel();
+        }
+        path
+    });
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         answered_now.set(true);
@@ -120,8 +197,8 @@ pub fn PasswordConfirmationDialog() -> impl IntoView {
         <dialog
             class="session-dialog"
             node_ref=dialog
-            aria-labelledby="identity-check-title"
-            aria-describedby="identity-check-text"
+            aria-labelledby="password-confirmation-title"
+            aria-describedby="password-confirmation-text"
             on:cancel=move |event: leptos::ev::Event| {
                 event.prevent_default();
                 cancel();
@@ -132,13 +209,13 @@ pub fn PasswordConfirmationDialog() -> impl IntoView {
                 asked.get().then(|| {
                     view! {
                         <form on:submit=submit novalidate>
-                            <h2 id="identity-check-title">"Confirm it's you"</h2>
-                            <p id="identity-check-text">
-                                "This change needs your password: some time has passed since you last gave it. Once you confirm, the change is made."
+                            <h2 id="password-confirmation-title">"Confirm it's you"</h2>
+                            <p id="password-confirmation-text">
+                                "This needs your password: some time has passed since you last gave it. Once you confirm, it is done."
                             </p>
                             <div class="field">
-                                <label for="identity-check-password">"Password"</label>
-                                <input id="identity-check-password" type="password" autocomplete="current-password" bind:value=password />
+                                <label for="password-confirmation-password">"Password"</label>
+                                <input id="password-confirmation-password" type="password" autocomplete="current-password" bind:value=password />
                                 <FieldMessage field="password" error />
                             </div>
                             <FormMessage error fields=&["password"] />
@@ -146,7 +223,7 @@ pub fn PasswordConfirmationDialog() -> impl IntoView {
                                 <button type="submit" class="button" disabled=move || confirm.pending().get()>
                                     {move || if confirm.pending().get() { "Confirming…" } else { "Confirm and continue" }}
                                 </button>
-                                <button type="button" class="button secondary" on:click=move |_| cancel()>
+                                <button type="button" class="button secondary" disabled=move || confirm.pending().get() on:click=move |_| cancel()>
                                     "Cancel"
                                 </button>
                             </div>

@@ -7,6 +7,7 @@
 use leptos::prelude::*;
 
 use super::components::field_error;
+use super::password_confirmation::{PasswordConfirmation, asks_for_password, retried_after_confirmation};
 
 /// A form saved by a server function (`action`): the field errors of its last save, how that
 /// save ended (`None` before or while saving) and its unsaved changes. A save refused until the
@@ -29,15 +30,22 @@ impl<T: Send + Sync + 'static, R: Send + Sync + 'static> Copy for FormSave<T, R>
 impl<T: Clone + PartialEq + Send + Sync + 'static, R: Clone + Send + Sync + 'static> FormSave<T, R> {
     /// `current` reads the form's values.
     pub fn new(action: Action<T, Result<R, ServerFnError>>, current: impl Fn() -> T + Send + Sync + Copy + 'static) -> Self {
-        super::password_confirmation::retried_after_confirmation(action);
-        let error = Signal::derive(move || action.value().get().and_then(Result::err).map(|e| field_error(&e)));
+        retried_after_confirmation(action);
+        // While the password is being asked for, the form does not say it was: once it is
+        // cancelled, the form says why nothing was saved.
+        let confirmation = use_context::<PasswordConfirmation>();
+        let error = Signal::derive(move || {
+            let error = action.value().get().and_then(Result::err)?;
+            let asking = confirmation.is_some_and(PasswordConfirmation::asking);
+            (!(asking && asks_for_password(&error))).then(|| field_error(&error))
+        });
         // A save waiting for the password to be confirmed has not ended yet: no toast says so.
         let outcome = Signal::derive(move || {
             if action.pending().get() {
                 return None;
             }
             action.value().with(|answer| match answer {
-                Some(Err(error)) if super::password_confirmation::asks_for_password(error) => None,
+                Some(Err(error)) if asks_for_password(error) => None,
                 answer => answer.as_ref().map(Result::is_ok),
             })
         });

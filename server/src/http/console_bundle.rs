@@ -1,6 +1,6 @@
 //! `GET /app/{tenant}/sandbox/{software_id}/bundle.zip`: a console sandbox TPP's bundle, for a
-//! signed-in administrator only (it holds the TPP's private keys). A plain download rather than
-//! a server function, so the browser saves it as a file.
+//! signed-in administrator who gave their password lately (it holds the TPP's private keys). A
+//! plain download rather than a server function, so the browser saves it as a file.
 
 use axum::Extension;
 use axum::extract::{Path, State};
@@ -8,7 +8,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-use app::api::session::signed_in_administrator;
+use app::api::CONFIRMATION_NEEDED;
+use app::api::session::current_sign_in;
 use app::caller_address::CallerAddress;
 use app::domain::activity::Actor;
 
@@ -25,13 +26,19 @@ pub async fn download(
     Path((_, software_id)): Path<(String, String)>,
 ) -> Result<Response, WireError> {
     let caller = caller.map(|Extension(caller)| caller.0);
-    let administrator = signed_in_administrator(&session, &state.app, caller).await.map_err(WireError::internal)?;
-    let Some(administrator) = administrator else {
+    let sign_in = current_sign_in(&session, &state.app, caller).await.map_err(WireError::internal)?;
+    let Some(sign_in) = sign_in.filter(|sign_in| !sign_in.must_set_up_two_step) else {
         return Err(WireError::unauthorized("Bearer realm=\"onboard\"", "sign in to the console first"));
     };
+    // It holds private keys: as for a sensitive change, the password given in this session
+    // lately (the page asks for it first, through `sandbox_bundle_download`).
+    if !sign_in.recently_confirmed {
+        return Err(WireError::access_denied(CONFIRMATION_NEEDED));
+    }
+    let administrator = sign_in.administrator;
     // Sandbox software ids are letters and digits; anything else names nothing (and never
     // reaches a header).
-    if software_id.is_empty() || !software_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if !app::domain::sandbox::is_software_id(&software_id) {
         return Err(WireError::not_found("sandbox TPP bundle"));
     }
     let by = Actor::Administrator { email: administrator.email.clone(), address: caller };

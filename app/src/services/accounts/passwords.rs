@@ -3,7 +3,7 @@
 
 use super::hashing::hash;
 use super::password_mark;
-use super::sign_in::{SecondStep, SignInError, SignInFrom, SignedIn, checked_sign_in};
+use super::sign_in::{Purpose, SecondStep, SignInError, SignInFrom, SignedIn, checked_sign_in};
 use crate::clock::Clock;
 use crate::domain::account::{Administrator, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, normalise_email};
 use crate::domain::activity::{AdministratorEventType, COMMAND_LINE_ACTOR, NewAdministratorEvent};
@@ -89,7 +89,8 @@ async fn checked_password_change(
     acceptable_password("new_password", new).map_err(ServiceError::from)?;
     // The code is checked now, not taken from the session's sign-in: one made with the password
     // alone just before two-step sign-in was turned on gets no session by a new password.
-    let checked = checked_sign_in(state, from, &administrator.email, current, SecondStep::Code(code)).await?;
+    let checked =
+        checked_sign_in(state, from, &administrator.email, current, SecondStep::Code(code), Purpose::PasswordChange).await?;
     let passed_two_step = checked.signed_in.passed_two_step;
     let password_hash = hash(new.to_owned()).await.map_err(ServiceError::Internal)?;
     let (store, now) = (state.store.as_ref(), state.clock.now());

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use chrono::Duration;
 
 use super::password_mark;
-use super::sign_in::{SecondStep, SignInError, SignInFrom, SignedIn, checked_sign_in};
+use super::sign_in::{Purpose, SecondStep, SignInError, SignInFrom, SignedIn, checked_sign_in};
 use crate::clock::Clock;
 use crate::domain::account::{AdminUser, Administrator, normalise_email};
 use crate::domain::activity::{Actor, AdministratorEventType, COMMAND_LINE_ACTOR, NewAdministratorEvent};
@@ -156,8 +156,10 @@ pub async fn session_administrator(
 /// before a sensitive change once `--console-confirm-minutes` have passed since they last did.
 /// It is checked as at sign-in (counted against the same limits, refusals recorded alike), but
 /// without the two-step code: the session was made with it, and what this guards against (a
-/// session taken over, a browser left signed in) has no password. Whether the sign-in still
-/// counts, now confirmed; false once it has ended, or was made with another password.
+/// session taken over, a browser left signed in) has no password. Guesses that lock the
+/// address end this sign-in too: whoever holds the session is not the one who knows the
+/// password. Whether the sign-in still counts, now confirmed; false once it has ended, or was
+/// made with another password.
 pub async fn confirm_password(
     state: &AppState,
     sign_in_id: &str,
@@ -165,7 +167,17 @@ pub async fn confirm_password(
     from: &SignInFrom,
     password: &str,
 ) -> Result<ConfirmedPassword, SignInError> {
-    let checked = checked_sign_in(state, from, &administrator.email, password, SecondStep::NotAsked).await?;
+    let checked =
+        match checked_sign_in(state, from, &administrator.email, password, SecondStep::NotAsked, Purpose::Confirmation).await {
+            Ok(checked) => checked,
+            Err(locked @ SignInError::Locked { .. }) => {
+                if let Err(error) = state.store.end_console_sign_in(&administrator.id, sign_in_id).await {
+                    tracing::warn!(%error, "could not end a session whose password confirmations locked its address");
+                }
+                return Err(locked);
+            }
+            Err(other) => return Err(other),
+        };
     let SignedIn { password_mark, device, .. } = checked.signed_in;
     let now = state.clock.now().timestamp();
     let confirmed = state

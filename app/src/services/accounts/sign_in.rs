@@ -133,6 +133,29 @@ pub enum SecondStep<'a> {
     NotAsked,
 }
 
+/// What a password is checked for: a sign-in, or a signed-in administrator proving it is still
+/// them. A refusal's activity event says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Purpose {
+    SignIn,
+    PasswordChange,
+    TwoStepChange,
+    /// Before a sensitive change in the console ([`super::confirm_password`]).
+    Confirmation,
+}
+
+impl Purpose {
+    /// What a refusal's activity event adds to say so; a sign-in's needs nothing.
+    fn detail(self) -> Option<&'static str> {
+        match self {
+            Self::SignIn => None,
+            Self::PasswordChange => Some("in a signed-in session, changing their password"),
+            Self::TwoStepChange => Some("in a signed-in session, changing two-step sign-in"),
+            Self::Confirmation => Some("in a signed-in session, confirming their password before a sensitive change"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignInError {
     #[error("the e-mail address or password is not right")]
@@ -170,7 +193,7 @@ pub async fn sign_in(
     password: &str,
     code: Option<&str>,
 ) -> Result<SignedIn, SignInError> {
-    let checked = checked_sign_in(state, from, email, password, SecondStep::Code(code)).await;
+    let checked = checked_sign_in(state, from, email, password, SecondStep::Code(code), Purpose::SignIn).await;
     if let Ok(Checked { signed_in, recovery_codes_left, .. }) = &checked {
         let now = state.clock.now();
         let mut event = NewAdministratorEvent::new(AdministratorEventType::SignedIn, Some(&signed_in.administrator.email), now);
@@ -212,6 +235,7 @@ pub(super) async fn checked_sign_in(
     email: &str,
     password: &str,
     second_step: SecondStep<'_>,
+    purpose: Purpose,
 ) -> Result<Checked, SignInError> {
     let internal = |e: StoreError| SignInError::Internal(e.to_string());
     if let Some(Err(wait)) = from.address.map(|address| state.sign_in_rate.check(address)) {
@@ -297,7 +321,7 @@ pub(super) async fn checked_sign_in(
                  reset both (onboard admin set-password, reset-two-step)",
                 two_step::WRONG_CODES_BLOCKING
             )),
-            _ => None,
+            _ => purpose.detail().map(str::to_owned),
         };
         record_off_the_request(state, event);
     }

@@ -7,7 +7,7 @@
 //! an administrator who lost their phone signs in with one and sets up a new app; one who lost
 //! both has it turned off on the command line (`onboard admin reset-two-step`).
 
-use super::sign_in::{SecondStep, SignInError, SignInFrom, checked_sign_in};
+use super::sign_in::{Purpose, SecondStep, SignInError, SignInFrom, checked_sign_in};
 use crate::clock::Clock;
 use crate::domain::account::{AdminUser, Administrator, StoredTwoStep, TwoStepSetup, TwoStepStatus, normalise_email};
 use crate::domain::activity::{Actor, AdministratorEventType, COMMAND_LINE_ACTOR, NewAdministratorEvent};
@@ -229,7 +229,7 @@ pub async fn enable_two_step(
         .sealer
         .open(&pending.sealed_secret, &setup_context(&administrator.id))
         .map_err(|e| ServiceError::Internal(format!("a two-step secret being set up {e}")))?;
-    checked_sign_in(state, from, &administrator.email, password, SecondStep::NotAsked).await?;
+    checked_sign_in(state, from, &administrator.email, password, SecondStep::NotAsked, Purpose::TwoStepChange).await?;
     let step = totp::matching_step(&secret, code, now.timestamp())
         .and_then(|step| i64::try_from(step).ok())
         .ok_or(TwoStepChangeError::WrongSetupCode)?;
@@ -278,7 +278,8 @@ async fn proven_with_code(
     code: &str,
 ) -> Result<(), TwoStepChangeError> {
     // The code is checked as at sign-in, so a wrong one counts towards the lock.
-    match checked_sign_in(state, from, &administrator.email, password, SecondStep::Code(Some(code))).await {
+    match checked_sign_in(state, from, &administrator.email, password, SecondStep::Code(Some(code)), Purpose::TwoStepChange).await
+    {
         Ok(_) => Ok(()),
         Err(SignInError::WrongCode | SignInError::CodeNeeded) => Err(TwoStepChangeError::WrongCode),
         Err(SignInError::TwoStepBlocked) => Err(TwoStepChangeError::Blocked),

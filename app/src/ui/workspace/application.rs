@@ -7,6 +7,7 @@ use leptos_router::hooks::use_params_map;
 use super::use_workspace_path;
 use crate::api::applications::{ApplicationDetail, DeleteApplication, get_application};
 use crate::ui::components::{RegistrationBadge, error_message, or_dash, second_utc};
+use crate::ui::password_confirmation::retried_after_confirmation;
 
 #[component]
 pub fn ApplicationPage() -> impl IntoView {
@@ -39,7 +40,7 @@ fn Detail(detail: ApplicationDetail) -> impl IntoView {
     let summary = detail.summary;
     let confirming = RwSignal::new(false);
     let delete = ServerAction::<DeleteApplication>::new();
-    crate::ui::password_confirmation::retried_after_confirmation(*delete);
+    retried_after_confirmation(*delete);
     let name = summary.name.clone().unwrap_or_else(|| "(unnamed)".to_owned());
     view! {
         <div class="page-header">

@@ -10,6 +10,7 @@ use super::{HeaderResource, use_workspace_path};
 use crate::api::policies::{DeletePolicy, PolicyForm, RuleForm, describe_value, get_policy_form, list_policies, save_policy};
 use crate::domain::policy::{Comparator, INPUT_FIELDS, PolicyErrorCode};
 use crate::ui::components::{Badge, DoneNotice, FieldMessage, FormMessage, SaveToast, error_message, minute};
+use crate::ui::password_confirmation::retried_after_confirmation;
 use crate::ui::saving::{FormSave, UnsavedNote};
 
 #[component]
@@ -445,7 +446,7 @@ fn DeletePolicySection(id: String) -> impl IntoView {
     let path = use_workspace_path();
     let confirming = RwSignal::new(false);
     let delete = ServerAction::<DeletePolicy>::new();
-    crate::ui::password_confirmation::retried_after_confirmation(*delete);
+    retried_after_confirmation(*delete);
     view! {
         <section class="card danger">
             <h2>"Delete"</h2>

@@ -7,10 +7,13 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use super::{HeaderResource, use_workspace_path};
-use crate::api::sandbox::{bundle_href, create_sandbox_tpp, delete_sandbox_tpp, list_sandbox_tpps, register_sandbox_tpp};
+use crate::api::sandbox::{
+    create_sandbox_tpp, delete_sandbox_tpp, list_sandbox_tpps, register_sandbox_tpp, sandbox_bundle_download,
+};
 use crate::domain::sandbox::{NewSandboxTpp, SANDBOX_ROLES, SandboxRegistration, SandboxSoftwareSummary, SoftwareDetails};
 use crate::domain::workspace::Profile;
 use crate::ui::components::{FieldMessage, FormMessage, error_message, field_error, minute};
+use crate::ui::password_confirmation::{Answer as _, asks_for_password, retried_after_confirmation};
 
 /// The outcome shown under the list: which TPP was tried, and what the endpoint said.
 type Tried = (String, Result<SandboxRegistration, ServerFnError>);
@@ -113,14 +116,28 @@ fn SandboxRow(tpp: SandboxSoftwareSummary, tried: RwSignal<Option<Tried>>, chang
         let (path, software_id) = (path.get_untracked(), software_id.clone());
         async move { (software_id.clone(), register_sandbox_tpp(path.tenant, path.workspace, software_id).await) }
     });
+    retried_after_confirmation(register);
     Effect::new(move |_| {
-        if let Some(outcome) = register.value().get() {
+        if let Some(outcome) = register.value().get().filter(|outcome| !outcome.asks_for_password()) {
             tried.set(Some(outcome));
         }
     });
     let delete = Action::new(move |software_id: &String| {
         let (tenant, software_id) = (path.get_untracked().tenant, software_id.clone());
         async move { delete_sandbox_tpp(tenant, software_id).await }
+    });
+    retried_after_confirmation(delete);
+    // The bundle holds private keys: the server may ask for the password before it is handed
+    // over; once allowed, the browser downloads it.
+    let download = Action::new(move |software_id: &String| {
+        let (tenant, software_id) = (path.get_untracked().tenant, software_id.clone());
+        async move { sandbox_bundle_download(tenant, software_id).await }
+    });
+    retried_after_confirmation(download);
+    Effect::new(move |_| {
+        if let Some(Ok(href)) = download.value().get() {
+            start_download(&href);
+        }
     });
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
@@ -130,7 +147,7 @@ fn SandboxRow(tpp: SandboxSoftwareSummary, tried: RwSignal<Option<Tried>>, chang
     let confirming = RwSignal::new(false);
     let actions = if tpp.held {
         let (for_register, for_delete) = (software_id.clone(), software_id.clone());
-        let download = bundle_href(&path.get_untracked().tenant, &software_id);
+        let for_download = software_id.clone();
         view! {
             <div class="row-actions">
                 <button
@@ -144,9 +161,16 @@ fn SandboxRow(tpp: SandboxSoftwareSummary, tried: RwSignal<Option<Tried>>, chang
                 >
                     {move || if register.pending().get() { "Registering…" } else { "Register here" }}
                 </button>
-                <a class="button secondary small" href=download download="" rel="external">
+                <button
+                    type="button"
+                    class="button secondary small"
+                    disabled=move || download.pending().get()
+                    on:click=move |_| {
+                        download.dispatch(for_download.clone());
+                    }
+                >
                     "Download bundle"
-                </a>
+                </button>
                 {move || {
                     let for_delete = for_delete.clone();
                     if confirming.get() {
@@ -176,8 +200,10 @@ fn SandboxRow(tpp: SandboxSoftwareSummary, tried: RwSignal<Option<Tried>>, chang
     } else {
         view! { <span class="muted small">"Keys held by the TPP (enrolled with onboard tpp)"</span> }.into_any()
     };
-    let delete_error =
-        move || delete.value().get().and_then(Result::err).map(|e| view! { <p class="field-error">{error_message(&e)}</p> });
+    let row_error = move || {
+        let failed = delete.value().get().and_then(Result::err).or_else(|| download.value().get().and_then(Result::err));
+        failed.filter(|error| !asks_for_password(error)).map(|e| view! { <p class="field-error">{error_message(&e)}</p> })
+    };
     view! {
         <tr>
             <td class="mono small">{software_id.clone()}</td>
@@ -185,7 +211,7 @@ fn SandboxRow(tpp: SandboxSoftwareSummary, tried: RwSignal<Option<Tried>>, chang
             <td>{format!("{} ({})", tpp.details.organisation_name(), tpp.details.org_id)}</td>
             <td>{tpp.details.roles.join(", ")}</td>
             <td class="nowrap">{minute(tpp.created_at)}</td>
-            <td>{actions} {delete_error}</td>
+            <td>{actions} {row_error}</td>
         </tr>
     }
 }
@@ -249,6 +275,7 @@ fn NewSandboxTppForm(changed: RwSignal<u32>) -> impl IntoView {
         let (tenant, new) = (path.get_untracked().tenant, new.clone());
         async move { create_sandbox_tpp(tenant, new).await }
     });
+    retried_after_confirmation(create);
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
             changed.update(|n| *n += 1);
@@ -365,4 +392,14 @@ fn NewSandboxTppForm(changed: RwSignal<u32>) -> impl IntoView {
             </form>
         </section>
     }
+}
+
+/// Has the browser download `href` (an attachment: the page stays).
+fn start_download(href: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().assign(href);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = href;
 }
