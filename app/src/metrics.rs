@@ -13,6 +13,7 @@ pub struct Metrics {
     token_requests: IntCounterVec,
     console_sign_ins: IntCounterVec,
     console_password_changes: IntCounterVec,
+    console_password_confirmations: IntCounterVec,
     request_duration: HistogramVec,
     jwks_fetches: IntCounterVec,
     jwks_cache_hits: IntCounterVec,
@@ -59,6 +60,11 @@ impl Metrics {
             "Administrators' own password changes by outcome (changed, refused, locked, throttled, rejected, error).",
             &["outcome"],
         )?;
+        let console_password_confirmations = counter(
+            "console_password_confirmations_total",
+            "Passwords given again in a signed-in console session before a sensitive change, by outcome (confirmed, refused, locked, throttled, ended, error).",
+            &["outcome"],
+        )?;
         let jwks_fetches =
             counter("jwks_fetches_total", "JWKS fetches by outcome (fetched, served_stale, failed).", &["outcome"])?;
         let jwks_cache_hits = counter("jwks_cache_hits_total", "JWKS lookups answered from the cache.", &[])?;
@@ -74,6 +80,7 @@ impl Metrics {
             token_requests,
             console_sign_ins,
             console_password_changes,
+            console_password_confirmations,
             request_duration,
             jwks_fetches,
             jwks_cache_hits,
@@ -103,6 +110,13 @@ impl Metrics {
     /// or changed elsewhere meanwhile) or `error`.
     pub fn console_password_change(&self, outcome: &'static str) {
         self.console_password_changes.with_label_values(&[outcome]).inc();
+    }
+
+    /// A password given again before a sensitive change answered: `outcome` is `confirmed`,
+    /// `refused` (a wrong password), `locked` (the session then ends), `throttled`, `ended`
+    /// (the session had ended meanwhile) or `error`.
+    pub fn console_password_confirmation(&self, outcome: &'static str) {
+        self.console_password_confirmations.with_label_values(&[outcome]).inc();
     }
 
     /// One request's latency; `route` is the matched route pattern, never the raw path.

@@ -1013,6 +1013,11 @@ async fn a_sign_in_racing_two_step_being_turned_on_gets_no_session() {
     let refused = record_sign_in(app, &late_session, &late, &client).await;
     assert!(matches!(refused, Err(SessionError::TwoStepTurnedOn)), "{refused:?}");
     assert_eq!(current_sign_in(&late_session, app, None).await.unwrap(), None);
+    // The activity recorded the sign-in when its password was checked; it says it was taken back.
+    let events = app.store.administrator_events(&AdministratorEventFilter::default()).await.unwrap();
+    let latest = &events[0].event;
+    assert_eq!((latest.event_type, latest.outcome), (Kind::SignInRefused, Outcome::Failure));
+    assert!(latest.detail.as_deref().is_some_and(|detail| detail.contains("taken back")), "{latest:?}");
     let admin = late.administrator.clone();
     let listed = accounts::own_sessions(app, &admin, "").await.unwrap();
     assert_eq!(listed.len(), 1, "only the session that turned it on: {listed:?}");

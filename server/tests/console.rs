@@ -778,4 +778,11 @@ async fn guessing_the_password_in_a_session_locks_the_address_and_ends_the_sessi
         StatusCode::TOO_MANY_REQUESTS,
         "the address is locked"
     );
+    let metrics = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    for line in [
+        r#"onboard_console_password_confirmations_total{outcome="refused"} 4"#,
+        r#"onboard_console_password_confirmations_total{outcome="locked"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
+    }
 }

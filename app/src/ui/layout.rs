@@ -54,6 +54,6 @@ pub fn TopBar() -> impl IntoView {
             </div>
         </header>
         <SessionTimeout />
-        <PasswordConfirmationDialog />
+        <PasswordConfirmationDialog email=Signal::derive(move || administrator.get().and_then(Result::ok).map(|admin| admin.email)) />
     }
 }

@@ -141,7 +141,10 @@ where
 /// The dialog that asks, shown over any signed-in page while [`PasswordConfirmation`] asks.
 /// Leaving the page (another path) cancels the question.
 #[component]
-pub fn PasswordConfirmationDialog() -> impl IntoView {
+pub fn PasswordConfirmationDialog(
+    /// The administrator's address, for password managers to fill the right account's password.
+    email: Signal<Option<String>>,
+) -> impl IntoView {
     let confirmation = use_context::<PasswordConfirmation>();
     let asked = Signal::derive(move || confirmation.is_some_and(PasswordConfirmation::asking));
     let dialog = NodeRef::<leptos::html::Dialog>::new();
@@ -213,6 +216,7 @@ pub fn PasswordConfirmationDialog() -> impl IntoView {
                             <p id="password-confirmation-text">
                                 "This needs your password: some time has passed since you last gave it. Once you confirm, it is done."
                             </p>
+                            <input type="email" name="username" autocomplete="username" hidden readonly prop:value=move || email.get().unwrap_or_default() />
                             <div class="field">
                                 <label for="password-confirmation-password">"Password"</label>
                                 <input id="password-confirmation-password" type="password" autocomplete="current-password" bind:value=password />

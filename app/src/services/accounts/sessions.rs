@@ -94,7 +94,8 @@ pub enum OpenSessionError {
 ///
 /// A sign-in made without a code is recorded first and then checked against two-step sign-in,
 /// so it cannot slip past its being turned on: turned on before that check, the record is
-/// taken back; after it, turning it on ends every session but its own, this one among them.
+/// taken back (and the activity, which recorded the sign-in, says so); after it, turning it on
+/// ends every session but its own, this one among them.
 pub async fn open_session(state: &AppState, signed_in: &SignedIn, client: &SessionClient) -> Result<String, OpenSessionError> {
     let now = state.clock.now();
     let sign_in = ConsoleSignIn {
@@ -110,6 +111,10 @@ pub async fn open_session(state: &AppState, signed_in: &SignedIn, client: &Sessi
     state.store.insert_console_sign_in(&sign_in).await?;
     if !signed_in.passed_two_step && state.store.admin_two_step(&sign_in.administrator_id).await?.is_some() {
         state.store.end_console_sign_in(&sign_in.administrator_id, &sign_in.id).await?;
+        let mut taken_back =
+            NewAdministratorEvent::new(AdministratorEventType::SignInRefused, Some(&signed_in.administrator.email), now);
+        taken_back.detail = Some("the sign-in just recorded was taken back: two-step sign-in was turned on while the password was checked, so a code is asked for".to_owned());
+        activity::record(state.store.as_ref(), &taken_back.from_address(client.address)).await;
         return Err(OpenSessionError::TwoStepTurnedOn);
     }
     Ok(sign_in.id)
@@ -159,8 +164,28 @@ pub async fn session_administrator(
 /// session taken over, a browser left signed in) has no password. Guesses that lock the
 /// address end this sign-in too: whoever holds the session is not the one who knows the
 /// password. Whether the sign-in still counts, now confirmed; false once it has ended, or was
-/// made with another password.
+/// made with another password. Every answer is counted in `/metrics` by its outcome.
 pub async fn confirm_password(
+    state: &AppState,
+    sign_in_id: &str,
+    administrator: &Administrator,
+    from: &SignInFrom,
+    password: &str,
+) -> Result<ConfirmedPassword, SignInError> {
+    let answer = checked_confirmation(state, sign_in_id, administrator, from, password).await;
+    state.metrics.console_password_confirmation(match &answer {
+        Ok(ConfirmedPassword { still_signed_in: true, .. }) => "confirmed",
+        Ok(ConfirmedPassword { still_signed_in: false, .. }) => "ended",
+        Err(SignInError::Locked { .. } | SignInError::TwoStepBlocked) => "locked",
+        Err(SignInError::TooFrequent { .. }) => "throttled",
+        Err(SignInError::Internal(_)) => "error",
+        Err(SignInError::Invalid | SignInError::CodeNeeded | SignInError::WrongCode) => "refused",
+    });
+    answer
+}
+
+/// [`confirm_password`], uncounted.
+async fn checked_confirmation(
     state: &AppState,
     sign_in_id: &str,
     administrator: &Administrator,
