@@ -459,14 +459,15 @@ test.describe("workspaces", () => {
     // after a removed one move up a number with what was typed in them.
     await page.getByRole("button", { name: "Add an issuer" }).click();
     await page.getByRole("button", { name: "Add an issuer" }).click();
-    await page.getByRole("group", { name: "Issuer 3" }).getByLabel("Name (iss)").fill("Third Directory");
+    await page.getByRole("group", { name: "Issuer 3", exact: true }).getByLabel("Name (iss)").fill("Third Directory");
     await page.getByRole("button", { name: "Remove issuer 2" }).click();
-    await expect(page.getByRole("group", { name: "Issuer 2" }).getByLabel("Name (iss)")).toHaveValue("Third Directory");
-    await expect(page.getByRole("group", { name: "Issuer 3" })).toHaveCount(0);
+    await expect(page.getByRole("group", { name: "Issuer 2", exact: true }).getByLabel("Name (iss)")).toHaveValue("Third Directory");
+    await expect(page.getByRole("group", { name: "Issuer 3", exact: true })).toHaveCount(0);
     await expect(page.locator(".probe.ok")).toBeVisible();
     await page.getByRole("button", { name: "Remove issuer 2" }).click();
     await expect(page.locator(".issuer-row")).toHaveCount(1);
     await expect(page.locator(".probe.ok")).toBeVisible();
+    await expect(page.getByRole("button", { name: "Add an issuer" })).toBeFocused();
     await page.locator("#ssa-0-jwks-uri").fill(new URL("/default/no-such-workspace/.well-known/jwks.json", page.url()).href);
     await page.getByRole("button", { name: "Test" }).first().click();
     await expect(page.locator(".probe.error")).toBeVisible();

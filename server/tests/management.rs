@@ -271,16 +271,24 @@ async fn a_valid_token_of_another_client_is_forbidden_and_an_unknown_client_revo
 }
 
 /// A caller without a valid token learns nothing of which client ids exist: a forged token, an
-/// unknown access token or a foreign registration access token gets the same 401 for an
-/// existing client as for one that never was. The audit log keeps the reason.
+/// unknown access token or a forged registration access token (naming the path's client or
+/// another) gets the same 401 for an existing client as for one that never was, and a valid
+/// registration access token of another client the same 403. The audit log keeps the reason.
 #[tokio::test]
 async fn a_bad_token_gets_the_same_answer_whether_or_not_the_client_exists() {
     let tool = Tool::new().await;
     let existing = tool.register(Auth::TlsClientAuth).await["client_id"].as_str().unwrap().to_owned();
+    let other = tool.register(Auth::TlsClientAuth).await;
+    let (other_id, other_rat) =
+        (other["client_id"].as_str().unwrap().to_owned(), other["registration_access_token"].as_str().unwrap().to_owned());
     let forged_jwt = "eyJhbGciOiJQUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
     let forged_rat = |client_id: &str| format!("{client_id}~not-its-secret");
+    for path in [&existing, "never-registered"] {
+        let (status, body, _) = tool.call(Method::GET, path, &other_rat, None).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("access_denied")), "{path}: {body}");
+    }
     for method in [Method::GET, Method::DELETE] {
-        for token in [forged_jwt.to_owned(), forged_rat(&existing)] {
+        for token in [forged_jwt.to_owned(), forged_rat(&existing), forged_rat(&other_id)] {
             let for_existing = tool.call(method.clone(), &existing, &token, None).await;
             let for_unknown = tool.call(method.clone(), "never-registered", &token, None).await;
             assert_unauthorized(for_existing.0, &for_existing.2);
@@ -299,9 +307,12 @@ async fn a_bad_token_gets_the_same_answer_whether_or_not_the_client_exists() {
             .map(|e| e["error_description"].as_str().unwrap_or_default().to_owned())
             .collect::<Vec<_>>()
     };
-    assert!(reason("never-registered").iter().all(|d| d.contains("an unknown client")), "{events:?}");
-    assert!(reason(&existing).iter().any(|d| d.contains("an unknown access token")), "{events:?}");
-    assert!(reason(&existing).iter().any(|d| d.contains("an unknown registration access token")), "{events:?}");
+    for path in [existing.as_str(), "never-registered"] {
+        let reasons = reason(path);
+        assert_eq!(reasons.len(), 3, "{events:?}");
+        assert!(reasons.iter().any(|d| d.contains("an unknown access token")), "{events:?}");
+        assert!(reasons.iter().filter(|d| d.contains("an unknown registration access token")).count() == 2, "{events:?}");
+    }
 }
 
 #[tokio::test]
@@ -415,10 +426,14 @@ async fn updates_count_against_the_address_rate() {
     let tool = Tool::new().await;
     let client_id = tool.register(Auth::TlsClientAuth).await["client_id"].as_str().unwrap().to_owned();
     let token = tool.token(Auth::TlsClientAuth, &client_id).await;
-    tool.server.patch_workspace(json!({"limits": {"registrations_per_ip_per_minute": 1}})).await;
+    tool.server.patch_workspace(json!({"limits": {"registrations_per_ip_per_minute": 2}})).await;
     for _ in 0..3 {
         assert_eq!(tool.call(Method::GET, &client_id, &token, None).await.0, StatusCode::OK, "its own reads");
     }
+    // A refused update counts once, as it was counted before its checks ran.
+    let refused = tool.update_body(Auth::TlsClientAuth, |claims| claims["client_id"] = json!("another-client"));
+    let (status, body, _) = tool.call(Method::PUT, &client_id, &token, Some(refused)).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_client_metadata")), "{body}");
     let update = || Some(tool.update_body(Auth::TlsClientAuth, |_| {}));
     assert_eq!(tool.call(Method::PUT, &client_id, &token, update()).await.0, StatusCode::OK);
     let (status, body, headers) = tool.call(Method::PUT, &client_id, &token, update()).await;

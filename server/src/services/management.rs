@@ -4,7 +4,7 @@
 //! 401 (and an access token presented for an unknown client is revoked), one answer for both so
 //! that a caller without a valid token cannot learn which client ids exist; a valid token of
 //! another client gets 403. Every operation is an audit event; refusals beyond the address's
-//! registration rate get 429 instead, and are not recorded.
+//! registration rate get 429 instead, and only the first of each minute is recorded.
 
 use serde_json::Value;
 
@@ -81,7 +81,7 @@ pub async fn read(
     let (mut attempt, certificate) = attempt(state, workspace, client_id, connection);
     let outcome = authorize(state, workspace, client_id, authorization, connection, &certificate).await;
     let outcome = outcome.inspect(|client| attempt.names_software_of(client));
-    Ok(audited(state, workspace, AuditEventType::DcrRead, outcome, &attempt, connection).await?.metadata)
+    Ok(audited(state, workspace, AuditEventType::DcrRead, outcome, &attempt, connection, Counted::NotYet).await?.metadata)
 }
 
 /// DELETE: the client and every token issued to it end at once.
@@ -105,7 +105,7 @@ pub async fn delete(
         }
         Err(refusal) => Err(refusal),
     };
-    audited(state, workspace, AuditEventType::DcrDeleted, outcome, &attempt, connection).await
+    audited(state, workspace, AuditEventType::DcrDeleted, outcome, &attempt, connection, Counted::NotYet).await
 }
 
 /// A PUT its caller may make: checked before the body is read, so an unauthorised caller's
@@ -135,7 +135,9 @@ pub async fn authorize_update(
     };
     let existing = match outcome {
         Ok(existing) => existing,
-        refused @ Err(_) => audited(state, workspace, AuditEventType::DcrUpdated, refused, &attempt, connection).await?,
+        refused @ Err(_) => {
+            audited(state, workspace, AuditEventType::DcrUpdated, refused, &attempt, connection, Counted::NotYet).await?
+        }
     };
     Ok(UpdateGrant { existing, attempt, certificate })
 }
@@ -149,8 +151,23 @@ pub async fn update(
     incoming: Incoming,
 ) -> Result<Value, Refusal> {
     let UpdateGrant { existing, mut attempt, certificate } = grant;
-    let outcome = replace(state, workspace, &existing, &incoming, &certificate, &mut attempt).await;
-    audited(state, workspace, AuditEventType::DcrUpdated, outcome, &attempt, &incoming.connection).await
+    // An update runs the registration's whole pipeline (key fetches, the policy): it counts
+    // against the address's registration rate before any of that work, as a registration does,
+    // and its refusal is not counted again.
+    let address = incoming.connection.remote_addr.map(|a| a.ip());
+    let outcome = match state.protocol.rate_limits.check_address(workspace, Rule::RegistrationsPerIp, address) {
+        Ok(()) => {
+            let replaced = replace(state, workspace, &existing, &incoming, &certificate, &mut attempt).await;
+            // A refusal is the client's event: it names the client's software and organisation,
+            // not those of a statement presented to move it elsewhere (the refusal says why).
+            if replaced.is_err() {
+                attempt.names_software_of(&existing);
+            }
+            replaced
+        }
+        Err(over) => Err(Refusal::Registration(registration::throttled(workspace)(over))),
+    };
+    audited(state, workspace, AuditEventType::DcrUpdated, outcome, &attempt, &incoming.connection, Counted::Already).await
 }
 
 /// PUT, when the body could not be taken (too large, or unreadable): refused, and audited as
@@ -163,7 +180,7 @@ pub async fn refuse_unread(
     connection: &Connection,
 ) -> Refusal {
     let refusal = Refusal::Registration(Failure::Rejected(error));
-    refused(state, workspace, AuditEventType::DcrUpdated, refusal, &grant.attempt, connection).await
+    refused(state, workspace, AuditEventType::DcrUpdated, refusal, &grant.attempt, connection, Counted::NotYet).await
 }
 
 async fn replace(
@@ -175,14 +192,6 @@ async fn replace(
     attempt: &mut Attempt,
 ) -> Result<Value, Refusal> {
     let now = state.app.clock.now();
-    // An update runs the registration's whole pipeline (key fetches, the policy): it counts
-    // against the address's registration rate before any of that work, as a registration does.
-    let address = incoming.connection.remote_addr.map(|a| a.ip());
-    state
-        .protocol
-        .rate_limits
-        .check_address(workspace, Rule::RegistrationsPerIp, address)
-        .map_err(registration::throttled(workspace))?;
     let validated = registration::validate(state, workspace, incoming, certificate, now, attempt).await?;
     let client_id = &existing.summary.client_id;
     if claimed(incoming, "client_id").is_some_and(|named| named.as_str() != Some(client_id)) {
@@ -253,42 +262,41 @@ async fn authorize(
     if !token.contains('.') {
         return by_registration_access_token(state, &at, client_id, token, certificate).await;
     }
+    // The token first: one that proves nothing never has the path's client looked up, so the
+    // answer and its timing are the same whether or not that client exists.
+    let Some(record) = token::presented_access_token(state, token).await.map_err(internal)? else {
+        return Err(Refusal::TokenNotValid("an unknown access token"));
+    };
+    if record.workspace != at || !record.is_active(now) || record.has_scope(DCR_REGISTER_SCOPE) {
+        return Err(Refusal::TokenNotValid("an expired, revoked or foreign access token"));
+    }
+    if let Some(bound) = &record.certificate_thumbprint {
+        let presented = connection.client_chain.as_ref().and_then(|chain| chain.first()).map(|der| certificate_thumbprint(der));
+        if presented.as_deref() != Some(bound.as_str()) {
+            return Err(Refusal::Unauthorized("the access token is bound to another certificate"));
+        }
+    }
     let client = state.app.store.client(&at, client_id).await.map_err(internal)?.filter(|c| c.summary.dynamically_registered);
-
-    if let Some(record) = token::presented_access_token(state, token).await.map_err(internal)? {
-        if record.workspace != at || !record.is_active(now) || record.has_scope(DCR_REGISTER_SCOPE) {
-            return Err(Refusal::TokenNotValid("an expired, revoked or foreign access token"));
+    let Some(client) = client else {
+        // OBUK DCR v3.2: "the ASPSP responds with an Unauthorized status code and immediately
+        // revokes the access token".
+        if let Err(error) = state.app.store.revoke_access_token(&record.jti, now).await {
+            tracing::warn!(%error, "could not revoke a token presented for an unknown client");
         }
-        if let Some(bound) = &record.certificate_thumbprint {
-            let presented =
-                connection.client_chain.as_ref().and_then(|chain| chain.first()).map(|der| certificate_thumbprint(der));
-            if presented.as_deref() != Some(bound.as_str()) {
-                return Err(Refusal::Unauthorized("the access token is bound to another certificate"));
-            }
-        }
-        let Some(client) = client else {
-            // OBUK DCR v3.2: "the ASPSP responds with an Unauthorized status code and
-            // immediately revokes the access token".
-            if let Err(error) = state.app.store.revoke_access_token(&record.jti, now).await {
-                tracing::warn!(%error, "could not revoke a token presented for an unknown client");
-            }
-            return Err(Refusal::Unauthorized("unknown client"));
-        };
-        if record.client_id != client_id {
-            return Err(Refusal::Forbidden);
-        }
-        return Ok(client);
+        return Err(Refusal::Unauthorized("unknown client"));
+    };
+    if record.client_id != client_id {
+        return Err(Refusal::Forbidden);
     }
-
-    match client {
-        Some(_) => Err(Refusal::TokenNotValid("an unknown access token")),
-        None => Err(Refusal::TokenNotValid("an unknown client")),
-    }
+    Ok(client)
 }
 
 /// The client's own registration access token: the stored hash is compared in constant time,
 /// and a token bound to a certificate subject works only over a trusted certificate with that
-/// subject (compared as a set of attributes).
+/// subject (compared as a set of attributes). The token names its client (`{client_id}~...`):
+/// that client is the one looked up, not the one the path names, so a caller learns nothing
+/// of the path's client from the answer or its timing. A valid token of another client is
+/// refused as such (403) whether or not the path names a client at all.
 async fn by_registration_access_token(
     state: &ServerState,
     at: &app::domain::ids::WorkspaceRef,
@@ -296,37 +304,31 @@ async fn by_registration_access_token(
     token: &str,
     certificate: &ClientCertificateCheck,
 ) -> Result<ClientDetails, Refusal> {
-    // Only dynamically registered clients hold a registration access token: any other is
-    // unknown here, as is a client that does not exist.
-    let stored = state.app.store.client_with_credentials(at, client_id).await.map_err(internal)?;
-    let Some((client, credentials)) = stored else { return Err(Refusal::TokenNotValid("an unknown client")) };
-    let Some(stored) = credentials.registration_access_token_hash else {
-        return Err(Refusal::TokenNotValid("a client without a registration access token"));
-    };
-    if SecretHash::from_stored(stored).matches(token) {
-        if !client.summary.dynamically_registered {
-            return Err(Refusal::TokenNotValid("a client registered by an administrator"));
-        }
-        if let Some(bound) = &credentials.registration_access_token_subject
-            && !same_subject(bound, certificate)
-        {
-            return Err(Refusal::Unauthorized(
-                "the registration access token is bound to the certificate subject its client registered with",
-            ));
-        }
-        return Ok(client);
-    }
-    // Not this client's token. If it is the valid token of another client of the workspace,
-    // the caller is known but not allowed here.
-    let Some(owner) = secrets::registration_token_client(token).filter(|owner| *owner != client_id) else {
+    // Tokens of before they named their client name none: the path's client is the one asked.
+    let named = secrets::registration_token_client(token).unwrap_or(client_id);
+    let stored = state.app.store.client_with_credentials(at, named).await.map_err(internal)?;
+    // Only dynamically registered clients hold a registration access token.
+    let owner = stored.filter(|(client, credentials)| {
+        client.summary.dynamically_registered
+            && credentials
+                .registration_access_token_hash
+                .clone()
+                .is_some_and(|stored| SecretHash::from_stored(stored).matches(token))
+    });
+    let Some((client, credentials)) = owner else {
         return Err(Refusal::TokenNotValid("an unknown registration access token"));
     };
-    let owner_record = state.app.store.client_with_credentials(at, owner).await.map_err(internal)?;
-    let owner_hash = owner_record.and_then(|(_, credentials)| credentials.registration_access_token_hash);
-    if owner_hash.is_some_and(|stored| SecretHash::from_stored(stored).matches(token)) {
+    if client.summary.client_id != client_id {
         return Err(Refusal::Forbidden);
     }
-    Err(Refusal::TokenNotValid("an unknown registration access token"))
+    if let Some(bound) = &credentials.registration_access_token_subject
+        && !same_subject(bound, certificate)
+    {
+        return Err(Refusal::Unauthorized(
+            "the registration access token is bound to the certificate subject its client registered with",
+        ));
+    }
+    Ok(client)
 }
 
 /// Whether `certificate` is trusted and its subject is `bound`, as attribute sets (the order
@@ -436,6 +438,7 @@ async fn audited<T>(
     outcome: Result<T, Refusal>,
     attempt: &Attempt,
     connection: &Connection,
+    counted: Counted,
 ) -> Result<T, Refusal> {
     let refusal = match outcome {
         // A read changes nothing, so its answer does not wait for its event's commit (only for
@@ -447,11 +450,20 @@ async fn audited<T>(
         Ok(done) => return Ok(done),
         Err(refusal) => refusal,
     };
-    Err(refused(state, workspace, event_type, refusal, attempt, connection).await)
+    Err(refused(state, workspace, event_type, refusal, attempt, connection, counted).await)
 }
 
-/// `refusal`, recorded. Refusals count against the address's registration rate (one throttled
-/// already has been); past it, the request is throttled instead, and recorded once a minute.
+/// Whether a request was counted against its address's registration rate before it was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    /// Before its work began (an update).
+    Already,
+    NotYet,
+}
+
+/// `refusal`, recorded. Refusals count against the address's registration rate (once: one
+/// throttled, or counted before, already has been); past it, the request is throttled instead,
+/// and recorded once a minute.
 async fn refused(
     state: &ServerState,
     workspace: &Workspace,
@@ -459,10 +471,12 @@ async fn refused(
     refusal: Refusal,
     attempt: &Attempt,
     connection: &Connection,
+    counted: Counted,
 ) -> Refusal {
     let address = connection.remote_addr.map(|a| a.ip());
     let refusal = match refusal {
         throttled @ Refusal::Registration(Failure::Throttled(_)) => throttled,
+        other if counted == Counted::Already => other,
         other => match state.protocol.rate_limits.check_address(workspace, Rule::RegistrationsPerIp, address) {
             Ok(()) => other,
             Err(over) => Refusal::Registration(registration::throttled(workspace)(over)),

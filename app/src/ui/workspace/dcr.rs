@@ -514,9 +514,9 @@ impl IssuerRows {
             .with(|keys| keys.iter().position(|submitted| *submitted == key).or((keys.is_empty() && shown_first).then_some(0)))
     }
 
-    /// Where row `key` is on screen, counted from 0.
-    fn shown_position(self, key: usize) -> usize {
-        self.rows.with(|rows| rows.iter().position(|row| row.key == key).unwrap_or_default())
+    /// Where row `key` is on screen, counted from 0; none once it is taken out.
+    fn shown_position(self, key: usize) -> Option<usize> {
+        self.rows.with(|rows| rows.iter().position(|row| row.key == key))
     }
 }
 
@@ -531,7 +531,9 @@ fn TrustedIssuers(
     // A row keeps its elements while others come and go (focus stays, a Test result too):
     // its ids follow its key, its number and the names of its problems its place.
     let row_view = move |row: IssuerRow| {
-        let position = Memo::new(move |_| rows.shown_position(row.key));
+        // A row being taken out keeps its last place until it is gone.
+        let position =
+            Memo::new(move |before: Option<&usize>| rows.shown_position(row.key).or(before.copied()).unwrap_or_default());
         let number = move || position.get() + 1;
         let prefix = format!("ssa-{}", row.key);
         let id = format!("{prefix}-issuer");
@@ -546,7 +548,15 @@ fn TrustedIssuers(
             <div class="issuer-row" role="group" aria-labelledby=labelled_by>
                 <div class="issuer-row-head">
                     <h3 id=heading>{move || format!("Issuer {}", number())}</h3>
-                    <button type="button" class="button secondary small" on:click=move |_| rows.remove(row.key)>
+                    <button
+                        type="button"
+                        class="button secondary small"
+                        on:click=move |_| {
+                            rows.remove(row.key);
+                            // The button pressed is gone: the focus goes on from the list's end.
+                            focus_element("add-ssa-issuer");
+                        }
+                    >
                         {move || format!("Remove issuer {}", number())}
                     </button>
                 </div>
@@ -600,4 +610,18 @@ fn keys_found(kids: &[String]) -> String {
         [kid] => format!("Found 1 key: {kid}"),
         kids => format!("Found {} keys: {}", kids.len(), kids.join(", ")),
     }
+}
+
+/// Moves the focus to the element with `id`, if the page has one.
+fn focus_element(id: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast as _;
+        let element = document().get_element_by_id(id).and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(element) = element {
+            let _ = element.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
 }
