@@ -63,6 +63,53 @@ impl<T: Clone + PartialEq + Send + Sync + 'static, R: Clone + Send + Sync + 'sta
     }
 }
 
+/// The order of a form's rows (by their keys) in the save last answered. The server names a
+/// row's problem by its place in what was saved (`rules[2].value`): placed by this order, a
+/// problem stays with its row while rows are added, removed or moved since.
+pub struct SavedOrder<K: Send + Sync + 'static> {
+    submitted: RwSignal<Vec<K>>,
+    /// The keys of the rows being saved, until the answer comes.
+    pending: StoredValue<Vec<K>>,
+}
+
+impl<K: Send + Sync + 'static> Clone for SavedOrder<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K: Send + Sync + 'static> Copy for SavedOrder<K> {}
+
+impl<K: Clone + PartialEq + Send + Sync + 'static> SavedOrder<K> {
+    /// Rows as loaded, in the order they were last saved.
+    pub fn new(keys: Vec<K>) -> Self {
+        Self { submitted: RwSignal::new(keys.clone()), pending: StoredValue::new(keys) }
+    }
+
+    /// Notes the rows being saved, `keys` in the form's order.
+    pub fn submitting(self, keys: Vec<K>) {
+        self.pending.set_value(keys);
+    }
+
+    /// The save's answer came: its problems are placed by the rows it saved.
+    pub fn answered(self) {
+        let keys = self.pending.get_value();
+        if self.submitted.with_untracked(|submitted| *submitted != keys) {
+            self.submitted.set(keys);
+        }
+    }
+
+    /// Where row `key` was in the save last answered, if it was in it.
+    pub fn position(self, key: &K) -> Option<usize> {
+        self.submitted.with(|keys| keys.iter().position(|submitted| submitted == key))
+    }
+
+    /// Whether the save last answered had no rows.
+    pub fn none_saved(self) -> bool {
+        self.submitted.with(Vec::is_empty)
+    }
+}
+
 /// What a form holds against what was last saved.
 pub struct UnsavedChanges<T: Send + Sync + 'static> {
     /// What is being saved just now, to become the baseline once saved.

@@ -9,7 +9,7 @@ use crate::api::dcr::{DcrForm, IssuerForm, get_dcr_form, save_dcr_settings, test
 use crate::api::policies::{PolicySummary, list_policies};
 use crate::domain::workspace::Profile;
 use crate::ui::components::{CopyField, FieldMessage, FormMessage, SaveToast, error_concerns, error_message};
-use crate::ui::saving::{FormSave, UnsavedNote};
+use crate::ui::saving::{FormSave, SavedOrder, UnsavedNote};
 
 const FIELDS: &[&str] = &[
     "enabled",
@@ -419,11 +419,8 @@ struct IssuerRows {
     rows: RwSignal<Vec<IssuerRow>>,
     /// The key the next row gets: rows keep theirs while others are added and removed.
     next_key: StoredValue<usize>,
-    /// The keys of the rows of the save last answered, in the form's order: the server names
-    /// a row's problem by that position, which rows added or removed since do not move.
-    submitted: RwSignal<Vec<usize>>,
-    /// The keys of the rows being saved, until the answer comes.
-    pending: StoredValue<Vec<usize>>,
+    /// The rows of the save last answered, which place the problems it found.
+    saved: SavedOrder<usize>,
 }
 
 #[derive(Clone, Copy)]
@@ -444,12 +441,7 @@ impl IssuerRow {
 impl IssuerRows {
     /// The rows of `issuers`, or one empty row to start from.
     fn new(issuers: &[IssuerForm]) -> Self {
-        let this = Self {
-            rows: RwSignal::new(Vec::new()),
-            next_key: StoredValue::new(0),
-            submitted: RwSignal::new(Vec::new()),
-            pending: StoredValue::new(Vec::new()),
-        };
+        let this = Self { rows: RwSignal::new(Vec::new()), next_key: StoredValue::new(0), saved: SavedOrder::new(Vec::new()) };
         if issuers.is_empty() {
             this.add(&IssuerForm::default());
         }
@@ -492,26 +484,21 @@ impl IssuerRows {
         self.filled().into_iter().map(|(_, form)| form).collect()
     }
 
-    /// Notes which rows are being saved, to place the problems the server finds in them.
+    /// Notes which rows are being saved (the blank ones are not), to place the problems the
+    /// server finds in them.
     fn submitting(self) {
-        let keys = untrack(|| self.filled()).into_iter().map(|(key, _)| key).collect();
-        self.pending.set_value(keys);
+        self.saved.submitting(untrack(|| self.filled()).into_iter().map(|(key, _)| key).collect());
     }
 
-    /// The save's answer came: its problems are placed by the rows it saved.
     fn answered(self) {
-        let keys = self.pending.get_value();
-        if self.submitted.with_untracked(|submitted| *submitted != keys) {
-            self.submitted.set(keys);
-        }
+        self.saved.answered();
     }
 
     /// The position the server names row `key` by, if it was submitted. The first row on
     /// screen also takes position 0 when no issuer was submitted: "name at least one issuer"
     /// is shown where the first name goes.
     fn submitted_position(self, key: usize, shown_first: bool) -> Option<usize> {
-        self.submitted
-            .with(|keys| keys.iter().position(|submitted| *submitted == key).or((keys.is_empty() && shown_first).then_some(0)))
+        self.saved.position(&key).or((self.saved.none_saved() && shown_first).then_some(0))
     }
 
     /// Where row `key` is on screen, counted from 0; none once it is taken out.

@@ -11,7 +11,7 @@ use crate::api::policies::{DeletePolicy, PolicyForm, RuleForm, describe_value, g
 use crate::domain::policy::{Comparator, INPUT_FIELDS, PolicyErrorCode};
 use crate::ui::components::{Badge, DoneNotice, FieldMessage, FormMessage, SaveToast, error_message, minute};
 use crate::ui::password_confirmation::retried_after_confirmation;
-use crate::ui::saving::{FormSave, UnsavedNote};
+use crate::ui::saving::{FormSave, SavedOrder, UnsavedNote};
 
 #[component]
 pub fn PoliciesPage() -> impl IntoView {
@@ -215,7 +215,18 @@ fn PolicyEditor(initial: PolicyForm, create: bool) -> impl IntoView {
     };
     let saving = FormSave::new(save, current);
     let (error, outcome) = (saving.error, saving.outcome);
-    let submit = saving.submit(current);
+    let save_form = saving.submit(current);
+    // A rule's problems stay with it while rules are moved, added or removed after the save.
+    let saved = SavedOrder::new(rules.with_untracked(|rows| rows.iter().map(|row| row.key).collect()));
+    Effect::new(move |_| {
+        if outcome.get().is_some() {
+            saved.answered();
+        }
+    });
+    let submit = move |event| {
+        saved.submitting(rules.with_untracked(|rows| rows.iter().map(|row| row.key).collect()));
+        save_form(event);
+    };
     let add_rule = move |_| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
@@ -294,7 +305,7 @@ fn PolicyEditor(initial: PolicyForm, create: bool) -> impl IntoView {
                 <FieldMessage field="rules" error />
                 <ol class="rules">
                     <For each=move || rules.get().into_iter().enumerate() key=|(_, row)| row.key let:item>
-                        <RuleEditor index=item.0 row=item.1 rules error />
+                        <RuleEditor index=item.0 row=item.1 rules saved error />
                     </For>
                 </ol>
             </section>
@@ -331,6 +342,8 @@ fn RuleEditor(
     index: usize,
     row: RuleRow,
     rules: RwSignal<Vec<RuleRow>>,
+    /// The rules of the save last answered, which place its problems.
+    saved: SavedOrder<u64>,
     error: Signal<Option<(Option<String>, String)>>,
 ) -> impl IntoView {
     let count = move || rules.with(Vec::len);
@@ -359,7 +372,13 @@ fn RuleEditor(
     };
     let prefix = format!("rule-{}", row.key);
     let ids = move |part: &str| format!("{prefix}-{part}");
-    let field_at = move |part: &'static str| move || format!("rules[{}].{part}", position());
+    // A rule not saved yet has no problems to show.
+    let field_at = move |part: &'static str| {
+        move || match saved.position(&row.key) {
+            Some(saved_at) => format!("rules[{saved_at}].{part}"),
+            None => format!("rules[unsaved].{part}"),
+        }
+    };
     view! {
         <li class="rule">
             <div class="rule-head">
