@@ -694,6 +694,7 @@ test.describe("workspaces", () => {
     // A wrong password is refused where it was typed; the right one makes the change asked.
     await confirmWith(page, dialog, "not the password at all");
     await expect(dialog.locator(".field-error")).toContainText("That is not your password");
+    await expect(dialog.getByLabel("Password")).toBeFocused();
     await expect(dialog.getByLabel("Password")).toHaveAttribute("aria-invalid", "true");
     await snapshot(page, "confirm-password");
     await confirmWith(page, dialog, admin.password);

@@ -13,6 +13,9 @@ use super::components::{FieldMessage, FormMessage, error_message, field_error, s
 use crate::api::CONFIRMATION_NEEDED;
 use crate::api::auth::confirm_password;
 
+/// The field the dialog puts the focus in (not the hidden one naming the account).
+const PASSWORD_INPUT: &str = "input[type=password]";
+
 /// A change to make again once the password is confirmed.
 type Retry = Arc<dyn Fn() + Send + Sync>;
 
@@ -169,7 +172,7 @@ pub fn PasswordConfirmationDialog(
             password.set(String::new());
             answered_now.set(false);
         }
-        show_modal(dialog, shown, shown.then_some("input"));
+        show_modal(dialog, shown, shown.then_some(PASSWORD_INPUT));
     });
     Effect::new(move |_| {
         if let (Some(Ok(())), Some(confirmation)) = (confirm.value().get(), confirmation) {
@@ -180,7 +183,7 @@ pub fn PasswordConfirmationDialog(
     // Refused, the password is there to be typed again.
     Effect::new(move |_| {
         if error.with(Option::is_some) {
-            show_modal(dialog, true, Some("input"));
+            show_modal(dialog, true, Some(PASSWORD_INPUT));
         }
     });
     let location = use_location();
