@@ -62,6 +62,19 @@ async fn a_tpp_registers_over_mutual_tls_and_the_admin_api_lists_it() {
     assert_eq!(events[0]["client_cert_subject"], format!("C=GB,O=OpenBanking,OU={ORG_ID},CN={SOFTWARE_ID}"));
 }
 
+/// A body too large to read never reaches the pipeline, but its refusal names the certificate
+/// it came with, as every other refusal does.
+#[tokio::test]
+async fn an_oversized_body_is_audited_with_its_certificate() {
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
+    let oversized = "a".repeat(70 * 1024);
+    let (status, body) = server.register(&server.client(Some(&tpp.transport)), "application/jose", oversized).await;
+    assert_registration_error(status, &body, StatusCode::PAYLOAD_TOO_LARGE, "invalid_client_metadata");
+    let rejected = server.audit_events("?type=dcr_rejected").await;
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0]["client_cert_subject"], format!("C=GB,O=OpenBanking,OU={ORG_ID},CN={SOFTWARE_ID}"));
+}
+
 #[tokio::test]
 async fn es256_tpps_register_with_private_key_jwt() {
     let (server, tpp) = support::configured(JwsAlgorithm::Es256).await;

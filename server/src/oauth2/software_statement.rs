@@ -149,13 +149,13 @@ pub fn inspect(
     })?;
     jws.check_header().map_err(RegistrationError::SoftwareStatementMalformed)?;
     // OB directory specification: the SSA header's `typ` MUST be JWT.
-    if let Some(typ) = jws.typ()
-        && !typ.eq_ignore_ascii_case("JWT")
-    {
-        return Err(RegistrationError::SoftwareStatementClaimInvalid {
-            claim: "typ (header)".to_owned(),
-            problem: format!("is '{typ}'; a software statement is a JWT"),
-        });
+    let typ_problem = match jws.typ() {
+        Some(typ) if typ.eq_ignore_ascii_case("JWT") => None,
+        Some(typ) => Some(format!("is '{typ}'; a software statement is a JWT")),
+        None => Some("is required and must be 'JWT'".to_owned()),
+    };
+    if let Some(problem) = typ_problem {
+        return Err(RegistrationError::SoftwareStatementClaimInvalid { claim: "typ (header)".to_owned(), problem });
     }
     let issuer = jws
         .unverified_claims()

@@ -360,19 +360,6 @@ fn has_hex_value(dn: &str) -> bool {
     dn.contains("=#")
 }
 
-fn certificate_check(
-    state: &ServerState,
-    workspace: &Workspace,
-    connection: &Connection,
-    now: chrono::DateTime<chrono::Utc>,
-) -> ClientCertificateCheck {
-    state.protocol.client_trust.check(
-        connection.client_chain.as_deref(),
-        workspace.settings.trusted_client_ca_pem.as_deref(),
-        now,
-    )
-}
-
 /// What the audit log records of a caller, and its certificate's check (made once a request).
 fn attempt(
     state: &ServerState,
@@ -380,7 +367,7 @@ fn attempt(
     client_id: &str,
     connection: &Connection,
 ) -> (Attempt, ClientCertificateCheck) {
-    let certificate = certificate_check(state, workspace, connection, state.app.clock.now());
+    let certificate = registration::certificate_check(state, workspace, connection, state.app.clock.now());
     (Attempt { client_id: Some(client_id.to_owned()), ..Attempt::new(connection, &certificate) }, certificate)
 }
 

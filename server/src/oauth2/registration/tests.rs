@@ -162,9 +162,12 @@ impl Case {
         validate(&claims, matches!(request, RegistrationRequest::Signed(_)), ssa, &policy, now())
     }
 
-    /// Runs with the software statement's header `typ` set to `typ`.
-    fn error_with_ssa_typ(&self, typ: &str) -> RegistrationError {
-        let header = json!({"alg": "ES256", "kid": self.ssa_key.kid(), "typ": typ});
+    /// Runs with the software statement's header `typ` set to `typ`, or without one.
+    fn error_with_ssa_typ(&self, typ: Option<&str>) -> RegistrationError {
+        let mut header = json!({"alg": "ES256", "kid": self.ssa_key.kid()});
+        if let Some(typ) = typ {
+            header["typ"] = json!(typ);
+        }
         let ssa = self.ssa_key.sign_with_header(&header, &self.ssa).unwrap_or_else(|e| panic!("{e}"));
         let mut request = self.request.clone();
         request["software_statement"] = Value::String(ssa);
@@ -551,6 +554,12 @@ fn table() -> Vec<(&'static str, Case, RegistrationError, ErrorCode)> {
             Ssa,
         ),
         (
+            "statement without a type",
+            Case::new(),
+            E::SoftwareStatementClaimInvalid { claim: "typ (header)".into(), problem: "is required and must be 'JWT'".into() },
+            Ssa,
+        ),
+        (
             "exp near i64::MAX",
             Case::new().claim("iat", json!(i64::MIN)).claim("exp", json!(i64::MAX)),
             E::LifetimeTooLong { seconds: i64::MAX, max: 3600 },
@@ -644,7 +653,11 @@ fn table() -> Vec<(&'static str, Case, RegistrationError, ErrorCode)> {
 #[test]
 fn each_rule_rejects_with_its_error_and_code() {
     for (name, case, expected, code) in table() {
-        let error = if name == "statement typed as something else" { case.error_with_ssa_typ("JOSE+JSON") } else { case.error() };
+        let error = match name {
+            "statement typed as something else" => case.error_with_ssa_typ(Some("JOSE+JSON")),
+            "statement without a type" => case.error_with_ssa_typ(None),
+            _ => case.error(),
+        };
         assert_eq!(error, expected, "{name}");
         assert_eq!(error.code(), code, "{name}");
         assert!(!error.description().is_empty() && error.description().len() <= 500, "{name}");

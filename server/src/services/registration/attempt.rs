@@ -64,6 +64,20 @@ impl Attempt {
     }
 }
 
+/// The check of the connection's client certificate against the workspace's trusted CAs.
+pub(crate) fn certificate_check(
+    state: &ServerState,
+    workspace: &Workspace,
+    connection: &Connection,
+    now: DateTime<Utc>,
+) -> ClientCertificateCheck {
+    state.protocol.client_trust.check(
+        connection.client_chain.as_deref(),
+        workspace.settings.trusted_client_ca_pem.as_deref(),
+        now,
+    )
+}
+
 pub(crate) async fn record_rejection(
     state: &ServerState,
     workspace: &Workspace,

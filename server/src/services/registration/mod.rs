@@ -16,7 +16,7 @@ use serde_json::value::RawValue;
 use app::domain::workspace::Workspace;
 pub use app::services::clients::DCR_REGISTER_SCOPE;
 
-pub(crate) use self::attempt::{Attempt, record_failure, record_rejection};
+pub(crate) use self::attempt::{Attempt, certificate_check, record_failure, record_rejection};
 pub use self::failure::{DCR_DISABLED, Failure, INSUFFICIENT_SCOPE, TOKEN_REQUIRED, TokenProblem};
 pub(crate) use self::issuance::{Issue, registered_client, replay_guard};
 pub(crate) use self::validation::{validate, validate_traced};
@@ -39,11 +39,7 @@ pub struct Incoming {
 /// Runs a registration; returns the 201 body.
 pub async fn register(state: &ServerState, workspace: &Workspace, incoming: Incoming) -> Result<Box<RawValue>, Failure> {
     let now = state.app.clock.now();
-    let certificate = state.protocol.client_trust.check(
-        incoming.connection.client_chain.as_deref(),
-        workspace.settings.trusted_client_ca_pem.as_deref(),
-        now,
-    );
+    let certificate = certificate_check(state, workspace, &incoming.connection, now);
     let address = incoming.connection.remote_addr.map(|a| a.ip());
     let mut attempt = Attempt::new(&incoming.connection, &certificate);
     let outcome = async {
@@ -99,9 +95,10 @@ pub async fn refuse_unread(
     let address = connection.remote_addr.map(|a| a.ip());
     let within_rate = state.protocol.rate_limits.check_address(workspace, Rule::RegistrationsPerIp, address);
     let failure = within_rate.map_or_else(throttled(workspace), |()| Failure::Rejected(error));
-    let attempt = Attempt { remote_addr: connection.remote_addr.map(|a| a.to_string()), ..Attempt::default() };
     if failure.is_recorded() {
-        record_rejection(state, workspace, &failure, &attempt, state.app.clock.now()).await;
+        let now = state.app.clock.now();
+        let attempt = Attempt::new(connection, &certificate_check(state, workspace, connection, now));
+        record_rejection(state, workspace, &failure, &attempt, now).await;
     }
     failure
 }
