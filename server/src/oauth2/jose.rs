@@ -157,7 +157,7 @@ fn verifies(key: &PublicJwk, algorithm: JwsAlgorithm, signing_input: &[u8], sign
     if !fits(algorithm, &key.material) || key.alg.as_deref().is_some_and(|alg| alg != algorithm.as_str()) {
         return false;
     }
-    parsed_keys::parsed(&key.material).is_some_and(|key| key.verify_sig(signing_input, signature).is_ok())
+    parsed_keys::parsed(&key.material).is_some_and(|key| key.verifies(signing_input, signature))
 }
 
 fn decode_object(segment: &str) -> Result<Map<String, Value>, String> {

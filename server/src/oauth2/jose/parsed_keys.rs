@@ -2,11 +2,18 @@
 //! jsonwebtoken does), an RSA key is set up again each time, its Montgomery constants included;
 //! parsed once by aws-lc-rs, it keeps them. The same few keys (a directory's, a TPP's) verify
 //! request after request, so parsed keys are kept by their components, at most [`CAPACITY`].
+//!
+//! A PS256 signature is checked with the salt RFC 7518 §3.5 sets (as long as the hash, 32
+//! bytes) and, failing that, with the longest salt the key allows: what Go's `crypto/rsa`
+//! makes with `PSSSaltLengthAuto`, as jwt-go before v3.2.1 signs PS256 (and so the OBUK
+//! conformance tool, built on jwt-go v3.2.0, signs its requests and assertions). The salt's
+//! length is no part of PSS's security; the signature must still be the key's, over the same
+//! input.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ParsedPublicKey, RSA_PSS_2048_8192_SHA256};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ParsedPublicKey, RSA_PSS_2048_8192_SHA256, RsaParameters, RsaPssSaltLength};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -16,16 +23,40 @@ use app::domain::jwks::PublicKeyMaterial;
 /// registered clients, so a full cache means unusual churn, and parsing again is only slower.
 const CAPACITY: usize = 1_024;
 
+/// PS256 with the longest salt the key allows (`emLen - hLen - 2` bytes).
+static RSA_PSS_MAX_SALT_SHA256: RsaParameters = RSA_PSS_2048_8192_SHA256.with_pss_salt_length(RsaPssSaltLength::Max);
+
 static PARSED: LazyLock<ParsedKeys> = LazyLock::new(|| ParsedKeys::with_capacity(CAPACITY));
 
 /// The key for `material`, bound to the one algorithm Onboard verifies with it (PS256 for RSA,
 /// ES256 for P-256); `None` when the components are not a usable key of that kind.
-pub(super) fn parsed(material: &PublicKeyMaterial) -> Option<Arc<ParsedPublicKey>> {
+pub(super) fn parsed(material: &PublicKeyMaterial) -> Option<Arc<VerifyingKey>> {
     PARSED.get(material)
 }
 
+/// A public key ready to verify signatures of its one algorithm.
+pub(super) enum VerifyingKey {
+    /// PS256: the salt as long as the hash, or the longest (see the module's note).
+    Rsa { hash_long_salt: ParsedPublicKey, longest_salt: ParsedPublicKey },
+    /// ES256.
+    EcP256(ParsedPublicKey),
+}
+
+impl VerifyingKey {
+    /// Whether `signature` is this key's over `signing_input`.
+    pub(super) fn verifies(&self, signing_input: &[u8], signature: &[u8]) -> bool {
+        match self {
+            Self::Rsa { hash_long_salt, longest_salt } => {
+                hash_long_salt.verify_sig(signing_input, signature).is_ok()
+                    || longest_salt.verify_sig(signing_input, signature).is_ok()
+            }
+            Self::EcP256(key) => key.verify_sig(signing_input, signature).is_ok(),
+        }
+    }
+}
+
 struct ParsedKeys {
-    keys: RwLock<HashMap<PublicKeyMaterial, Arc<ParsedPublicKey>>>,
+    keys: RwLock<HashMap<PublicKeyMaterial, Arc<VerifyingKey>>>,
     capacity: usize,
 }
 
@@ -34,7 +65,7 @@ impl ParsedKeys {
         Self { keys: RwLock::default(), capacity }
     }
 
-    fn get(&self, material: &PublicKeyMaterial) -> Option<Arc<ParsedPublicKey>> {
+    fn get(&self, material: &PublicKeyMaterial) -> Option<Arc<VerifyingKey>> {
         if let Some(key) = self.keys.read().unwrap_or_else(PoisonError::into_inner).get(material) {
             return Some(Arc::clone(key));
         }
@@ -56,7 +87,7 @@ impl ParsedKeys {
 /// RSA as a PKCS#1 `RSAPublicKey` (RFC 8017 A.1.1) for RSASSA-PSS with SHA-256, 2048 to 8192
 /// bits; P-256 as an uncompressed point (SEC 1 §2.3.3), whose coordinates must be 32 bytes
 /// each (RFC 7518 §6.2.1.2).
-fn parse(material: &PublicKeyMaterial) -> Option<ParsedPublicKey> {
+fn parse(material: &PublicKeyMaterial) -> Option<VerifyingKey> {
     let decode = |component: &str| URL_SAFE_NO_PAD.decode(component).ok();
     match material {
         PublicKeyMaterial::Rsa { n, e } => {
@@ -67,14 +98,17 @@ fn parse(material: &PublicKeyMaterial) -> Option<ParsedPublicKey> {
                     sequence.next().write_bigint_bytes(&e, true);
                 });
             });
-            ParsedPublicKey::new(&RSA_PSS_2048_8192_SHA256, der).ok()
+            Some(VerifyingKey::Rsa {
+                hash_long_salt: ParsedPublicKey::new(&RSA_PSS_2048_8192_SHA256, &der).ok()?,
+                longest_salt: ParsedPublicKey::new(&RSA_PSS_MAX_SALT_SHA256, der).ok()?,
+            })
         }
         PublicKeyMaterial::EcP256 { x, y } => {
             let (x, y) = (decode(x)?, decode(y)?);
             if x.len() != 32 || y.len() != 32 {
                 return None;
             }
-            ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, [&[0x04][..], &x, &y].concat()).ok()
+            ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, [&[0x04][..], &x, &y].concat()).ok().map(VerifyingKey::EcP256)
         }
     }
 }
@@ -135,7 +169,7 @@ mod tests {
         let key = cache.get(&PublicKeyMaterial::Rsa { n: RSA_1024_N.to_owned(), e: "AQAB".to_owned() }).unwrap();
         let (signing_input, signature) = SIGNED_BY_RSA_1024.rsplit_once('.').unwrap();
         let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
-        assert!(key.verify_sig(signing_input.as_bytes(), &signature).is_err());
+        assert!(!key.verifies(signing_input.as_bytes(), &signature));
     }
 
     #[test]

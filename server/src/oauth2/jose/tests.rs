@@ -156,3 +156,37 @@ fn a_tampered_payload_fails() {
     parts[1] = &forged;
     assert_eq!(verify(&parts.join("."), &jwks_of(&[rsa_key()])), Err(JwsError::BadSignature));
 }
+
+/// `claims` signed PS256 by `key` with a PSS salt of `salt` bytes, `kid` in the header.
+fn signed_with_salt(key: &SigningKey, salt: aws_lc_rs::signature::RsaPssSaltLength) -> String {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{RSA_PSS_SHA256, RsaKeyPair};
+    use rustls::pki_types::PrivatePkcs8KeyDer;
+    use rustls::pki_types::pem::PemObject as _;
+
+    let der = PrivatePkcs8KeyDer::from_pem_slice(key.private_pem().as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let pair = RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).unwrap_or_else(|e| panic!("{e}"));
+    let encoding = Box::leak(Box::new(RSA_PSS_SHA256.with_pss_salt_length(salt)));
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let input = format!("{}.{}", b64(&json!({"alg": "PS256", "kid": key.kid()})), b64(&claims()));
+    let mut signature = vec![0; pair.public_modulus_len()];
+    pair.sign(encoding, &SystemRandom::new(), input.as_bytes(), &mut signature).unwrap_or_else(|e| panic!("{e}"));
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+/// RFC 7518 §3.5 sets a salt as long as the hash; jwt-go before v3.2.1 (so the OBUK
+/// conformance tool) signs PS256 with the longest salt the key allows. Both verify; any other
+/// length, or the longest salt under another key, does not.
+#[test]
+fn ps256_verifies_with_the_hash_long_salt_or_the_longest() {
+    use aws_lc_rs::signature::RsaPssSaltLength;
+    let keys = jwks_of(&[rsa_key()]);
+    for salt in [RsaPssSaltLength::Digest, RsaPssSaltLength::Custom(32), RsaPssSaltLength::Max, RsaPssSaltLength::Custom(222)] {
+        assert!(verify(&signed_with_salt(rsa_key(), salt), &keys).is_ok(), "{salt:?}");
+    }
+    for salt in [RsaPssSaltLength::Custom(0), RsaPssSaltLength::Custom(20), RsaPssSaltLength::Custom(221)] {
+        assert_eq!(verify(&signed_with_salt(rsa_key(), salt), &keys), Err(JwsError::BadSignature), "{salt:?}");
+    }
+    let other = signed_with_salt(other_rsa_key(), RsaPssSaltLength::Max);
+    assert_eq!(verify(&other, &keys), Err(JwsError::BadSignature));
+}
