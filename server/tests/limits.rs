@@ -80,6 +80,34 @@ async fn registrations_are_limited_per_address_and_capped_per_workspace() {
     assert_eq!(client.post(&register).json(&metadata).send().await.unwrap().status().as_u16(), 201);
 }
 
+/// Behind a proxy that terminates TLS every connection is the proxy's: the plain listener
+/// counts nothing by that address (one outsider would use up every TPP's allowance) and
+/// records no address, while the TLS listener, whose connections are the callers', still does.
+#[tokio::test]
+async fn behind_a_proxy_nothing_is_counted_or_recorded_by_the_proxys_address() {
+    let server = TestServer::start_with(|args| args.listeners.behind_tls_proxy = true).await;
+    let direct = server.generic_workspace_with_dcr("apps").await;
+    let proxied = direct.replace(&server.https, &server.http);
+    limit(&server, "/default/workspaces/apps", json!({"registrations_per_ip_per_minute": 1})).await;
+
+    let metadata = json!({"client_name": "Budget app", "grant_types": ["client_credentials"]});
+    let plain = reqwest::Client::new();
+    for _ in 0..3 {
+        assert_eq!(plain.post(&proxied).json(&metadata).send().await.unwrap().status(), StatusCode::CREATED);
+    }
+    let client = server.client(None);
+    assert_eq!(client.post(&direct).json(&metadata).send().await.unwrap().status(), StatusCode::CREATED);
+    assert_throttled(
+        client.post(&direct).json(&metadata).send().await.unwrap(),
+        "too many registration requests from this address",
+    )
+    .await;
+
+    let (_, audit) = server.admin(Method::GET, "/default/workspaces/apps/audit-events?type=dcr_created", None).await;
+    let addresses: Vec<bool> = audit["audit_events"].as_array().unwrap().iter().map(|e| e["remote_addr"].is_string()).collect();
+    assert_eq!(addresses, [true, false, false, false], "newest first: the direct one names its address, the proxied ones none");
+}
+
 /// A body too large to read is refused (413, audited) as a registration attempt of its
 /// address: past the address's rate it is throttled, and only the first throttled request of
 /// the minute is written.

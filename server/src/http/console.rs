@@ -53,7 +53,7 @@ pub(super) fn router(state: &ServerState, surface: super::Surface) -> Router<Ser
             move || app::shell(options.clone())
         })
         .layer(middleware::from_fn_with_state(state.app.clone(), require_sign_in))
-        .layer(middleware::from_fn_with_state(!surface.behind_proxy, tell_caller_address))
+        .layer(middleware::from_fn(tell_caller_address))
         .layer(axum::Extension(BrowserHttps(browser_https)))
         .layer(middleware::from_fn_with_state(ConsoleOrigin::new(browser_https, &state.app.deployment.public_url), same_origin))
         .layer(sessions)
@@ -84,13 +84,11 @@ pub(super) async fn not_found_page(state: ServerState, browser_https: bool, requ
     response
 }
 
-/// Tells the console's server functions who is calling: the connection's peer address, when
-/// connections are the callers' own (`direct`). Behind a proxy every connection comes from the
-/// proxy: counting sign-ins by that address would let one outsider use up every
-/// administrator's allowance, so nothing is told and sign-in relies on the lock of each e-mail
-/// address and the bound on password hashing.
-async fn tell_caller_address(State(direct): State<bool>, connection: Connection, mut request: Request, next: Next) -> Response {
-    if let Some(address) = connection.remote_addr.filter(|_| direct) {
+/// Tells the console's server functions who is calling: the connection's peer address. Behind
+/// a proxy a request has none ([`super::forget_proxy_address`]): nothing is told, and sign-in
+/// relies on the lock of each e-mail address and the bound on password hashing.
+async fn tell_caller_address(connection: Connection, mut request: Request, next: Next) -> Response {
+    if let Some(address) = connection.remote_addr {
         request.extensions_mut().insert(CallerAddress(address.ip()));
     }
     next.run(request).await

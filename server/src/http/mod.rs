@@ -30,6 +30,7 @@ use app::domain::urls::{GENERIC_REGISTRATION_PATH, OBUK_REGISTRATION_PATH};
 
 use self::error::WireError;
 use self::registration::{Endpoint, Obuk, Rfc7591};
+use crate::listener::Connection;
 use crate::state::ServerState;
 
 pub use registration::BODY_LIMIT as REGISTRATION_BODY_LIMIT;
@@ -44,7 +45,8 @@ pub struct Surface {
     /// (`--https-protocol-only`, for the listener TPPs reach).
     pub protocol_only: bool,
     /// Its connections come from a proxy (`--behind-tls-proxy`), not from the callers: a
-    /// connection's address says nothing of who calls, so nothing is counted by it.
+    /// connection's address says nothing of who calls, so requests are served without it
+    /// ([`forget_proxy_address`]): nothing is counted, recorded or trusted by it.
     pub behind_proxy: bool,
 }
 
@@ -81,11 +83,23 @@ pub fn router(state: ServerState, surface: Surface) -> Router {
             .merge(console::router(&state, surface))
             .fallback(move |State(state): State<ServerState>, request: Request| not_found(state, browser_https, request))
     };
+    let router = if surface.behind_proxy { router.layer(axum::middleware::from_fn(forget_proxy_address)) } else { router };
     router
         // No response of any kind is to be read as another type than it says.
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Behind a proxy every connection is the proxy's: its address is no caller's. Counted, one
+/// outsider would use up every caller's allowance (registrations, tokens, console sign-ins);
+/// recorded, it would name the proxy as every caller. So the request goes on without one, as
+/// a request made inside the server does, and the proxy is the place for per-caller limits.
+async fn forget_proxy_address(mut request: Request, next: axum::middleware::Next) -> Response {
+    if let Some(connection) = request.extensions_mut().get_mut::<Connection>() {
+        connection.remote_addr = None;
+    }
+    next.run(request).await
 }
 
 /// POST `{path}`, and GET, PUT, DELETE `{path}/{client_id}`, under every workspace.
