@@ -331,6 +331,9 @@ pub trait ClientStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Records a used `jti`; [`StoreError::Replayed`] if it was used before.
     async fn insert_replay_guard(&self, guard: &ReplayGuard) -> Result<(), StoreError>;
+    /// Stores an access token (its hash) with the replay record of the client assertion it was
+    /// issued for, in one commit: [`StoreError::Replayed`] if that assertion was used before,
+    /// [`StoreError::NotFound`] if the client is gone (deleted while the token was made).
     async fn insert_access_token(
         &self,
         token: &AccessTokenRecord,

@@ -98,7 +98,7 @@ struct AssertionClaims {
 
 /// Checks a `private_key_jwt` assertion: signed with the registered algorithm by the client's
 /// keys (by `kid`, or each key when there is none), `iss` = `sub` = the client, `aud` the token
-/// endpoint or the issuer, within its `exp`, `nbf` and `iat`, at most 30 minutes long, with a
+/// endpoint or the issuer (one audience), within its `exp`, `nbf` and `iat`, at most 30 minutes long, with a
 /// `jti`.
 pub fn check_assertion(
     assertion: &str,
@@ -121,13 +121,15 @@ pub fn check_assertion(
     if claims.iss.as_deref() != Some(client_id) || claims.sub.as_deref() != Some(client_id) {
         return Err(invalid("iss and sub must both be the client_id"));
     }
-    let audience_ok = match &claims.aud {
-        Some(Value::String(aud)) => audiences.contains(&aud.as_str()),
-        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(|aud| audiences.contains(&aud)),
-        _ => false,
+    // One audience only (the OpenID Foundation's 2025 advisory on audience injection, and
+    // RFC 7523's revision): an assertion naming several servers could be replayed at each.
+    let audience = match &claims.aud {
+        Some(Value::String(aud)) => Some(aud.as_str()),
+        Some(Value::Array(list)) if list.len() == 1 => list[0].as_str(),
+        _ => None,
     };
-    if !audience_ok {
-        return Err(invalid("aud must be the token endpoint or the issuer"));
+    if !audience.is_some_and(|aud| audiences.contains(&aud)) {
+        return Err(invalid("aud must be the token endpoint or the issuer, and nothing else"));
     }
     let (now_wide, skew) = (i128::from(now), i128::from(CLOCK_SKEW_SECONDS));
     let exp = claims.exp.ok_or_else(|| invalid("exp is required"))?;
@@ -225,7 +227,8 @@ mod tests {
     #[test]
     fn accepts_the_tools_assertion_and_the_issuer_as_audience() {
         assert_eq!(check(&assertion(|_| {})), Ok(AssertionUse { jti: "j1".into(), keep_until: NOW + 1800 + 60 }));
-        assert!(check(&assertion(|c| c["aud"] = json!([ISSUER, "other"]))).is_ok());
+        assert!(check(&assertion(|c| c["aud"] = json!(ISSUER))).is_ok());
+        assert!(check(&assertion(|c| c["aud"] = json!([ISSUER]))).is_ok());
         assert!(check(&assertion(|c| c["nbf"] = json!(NOW + 60))).is_ok());
         assert!(
             check(&assertion(|c| {
@@ -247,6 +250,8 @@ mod tests {
             ("iss not the client", assertion(|c| c["iss"] = json!("c2"))),
             ("sub not the client", assertion(|c| c["sub"] = json!("c2"))),
             ("foreign audience", assertion(|c| c["aud"] = json!("https://elsewhere"))),
+            ("another audience besides", assertion(|c| c["aud"] = json!([ISSUER, "https://elsewhere"]))),
+            ("no audience", assertion(|c| c["aud"] = json!([]))),
             (
                 "expired",
                 assertion(|c| {

@@ -404,6 +404,11 @@ async fn keep(
     match state.app.store.insert_access_token(&signed.record, hash.as_str(), assertion).await {
         Ok(()) => {}
         Err(StoreError::Replayed) => return Err(replayed(workspace)),
+        // Deleted since it was authenticated: it is no client any more.
+        Err(StoreError::NotFound) => {
+            tracing::info!(workspace = %workspace.reference(), reason = "the client was deleted meanwhile", "client authentication failed");
+            return Err(TokenError::InvalidClient(AUTHENTICATION_FAILED.to_owned()).into());
+        }
         Err(other) => return Err(internal(other)),
     }
     let record = &signed.record;

@@ -448,5 +448,8 @@ async fn access_tokens_are_found_by_jti_revoked_once_and_end_with_their_client()
         assert_eq!(ok(store.access_token("t4").await), None);
         assert!(ok(store.delete_client(&at_ws, "c1", &updated).await));
         assert_eq!(ok(store.access_token("t2").await), None, "deleting the client ends its tokens");
+        let for_the_deleted = store.insert_access_token(&token_record(&at_ws, "t5", "c1"), "hash-5", None).await;
+        assert!(matches!(for_the_deleted, Err(StoreError::NotFound)), "no token outlives its client: {for_the_deleted:?}");
+        assert_eq!(ok(store.access_token("t5").await), None);
     }
 }
