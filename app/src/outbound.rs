@@ -97,18 +97,16 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a >= 240) // reserved
 }
 
+/// Global unicast (`2000::/3`, the only IPv6 space allocated for it) outside its special
+/// ranges. Everything else (loopback, unique and link-local, multicast, the reserved space,
+/// IPv4-compatible and local-use NAT64 (RFC 8215) addresses) is no public host.
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00 // unique local
-        || (first & 0xffc0) == 0xfe80 // link-local
-        || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
-        || first == 0x2001 && ip.segments()[1] == 0x0db8 // documentation
-        || first == 0x0100 && ip.segments()[1..4] == [0, 0, 0] // discard-only
-        || first == 0x2002 // 6to4: reaches an IPv4 address that is not checked here
-        || ip.segments()[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
+    let [first, second, ..] = ip.segments();
+    (first & 0xe000) == 0x2000
+        && !(first == 0x2001 && second == 0x0db8 // documentation
+            || first == 0x2001 && second < 0x0200 // IETF protocol assignments, Teredo's IPv4 tunnels among them
+            || first == 0x2002 // 6to4: reaches an IPv4 address that is not checked here
+            || first == 0x3fff && second < 0x1000) // documentation (RFC 9637)
 }
 
 /// A resolver for reqwest that answers only with the addresses the policy permits.
@@ -150,7 +148,7 @@ mod tests {
     #[test]
     fn public_addresses_pass_and_special_ranges_do_not() {
         let policy = OutboundPolicy::default();
-        for public in ["8.8.8.8", "151.101.1.69", "2a00:1450:4009:81f::200e", "64:ff9b::808:808"] {
+        for public in ["8.8.8.8", "151.101.1.69", "2a00:1450:4009:81f::200e", "64:ff9b::808:808", "2001:200::1"] {
             assert!(policy.permits(ip(public)), "{public} is public");
         }
         for special in [
@@ -177,6 +175,13 @@ mod tests {
             "64:ff9b::a00:1",
             "2002:7f00:1::",
             "::7f00:1",
+            "64:ff9b:1::a00:5",
+            "64:ff9b:1:ffff::1",
+            "2001::4136:e378:8000:63bf:3fff:fdd2", // Teredo
+            "2001:1ff:ffff::1",
+            "3fff::1",
+            "100::1",
+            "4000::1",
         ] {
             assert!(!policy.permits(ip(special)), "{special} is refused");
         }
