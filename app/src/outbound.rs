@@ -102,11 +102,16 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 /// IPv4-compatible and local-use NAT64 (RFC 8215) addresses) is no public host.
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     let [first, second, ..] = ip.segments();
-    (first & 0xe000) == 0x2000
-        && !(first == 0x2001 && second == 0x0db8 // documentation
-            || first == 0x2001 && second < 0x0200 // IETF protocol assignments, Teredo's IPv4 tunnels among them
-            || first == 0x2002 // 6to4: reaches an IPv4 address that is not checked here
-            || first == 0x3fff && second < 0x1000) // documentation (RFC 9637)
+    let special = match first {
+        // IETF protocol assignments (Teredo's IPv4 tunnels among them), and documentation.
+        0x2001 => second < 0x0200 || second == 0x0db8,
+        // 6to4: reaches an IPv4 address that is not checked here.
+        0x2002 => true,
+        // Documentation (RFC 9637).
+        0x3fff => second < 0x1000,
+        _ => false,
+    };
+    (first & 0xe000) == 0x2000 && !special
 }
 
 /// A resolver for reqwest that answers only with the addresses the policy permits.

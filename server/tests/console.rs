@@ -702,6 +702,21 @@ async fn a_sensitive_change_asks_for_the_password_again_after_a_while() {
     // Signing in gave the password: the first window is open.
     assert_eq!(call(&cookie, "rotate_signing_key", &rotate).await.unwrap().status(), StatusCode::OK);
     assert_eq!(bundle().await.unwrap().status(), StatusCode::NOT_FOUND, "allowed, and there is none");
+    for (site, status) in [
+        ("same-origin", StatusCode::NOT_FOUND),
+        ("none", StatusCode::NOT_FOUND),
+        ("cross-site", StatusCode::FORBIDDEN),
+        ("same-site", StatusCode::FORBIDDEN),
+    ] {
+        let fetched = client
+            .get(format!("{base}/app/default/sandbox/NoSuchSoftware/bundle.zip"))
+            .header(COOKIE, &cookie)
+            .header("sec-fetch-site", site)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(fetched.status(), status, "started by {site}: another site's link downloads nothing");
+    }
     clock.advance(chrono::Duration::minutes(15));
     for (function, form) in sensitive {
         let refused = call(&cookie, function, form).await.unwrap();

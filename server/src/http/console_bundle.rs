@@ -1,10 +1,13 @@
 //! `GET /app/{tenant}/sandbox/{software_id}/bundle.zip`: a console sandbox TPP's bundle, for a
 //! signed-in administrator who gave their password lately (it holds the TPP's private keys). A
-//! plain download rather than a server function, so the browser saves it as a file.
+//! plain download rather than a server function, so the browser saves it as a file. Being a
+//! GET, the session cookie (`SameSite=Lax`) comes with it even from another site's link: a
+//! request the browser says another site started (`Sec-Fetch-Site`) is refused, so no site
+//! can drop the keys into an administrator's downloads, or into the activity, unasked.
 
 use axum::Extension;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
@@ -24,7 +27,11 @@ pub async fn download(
     session: Session,
     TenantPath(tenant): TenantPath,
     Path((_, software_id)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> Result<Response, WireError> {
+    if !started_by_the_console(&headers) {
+        return Err(WireError::access_denied("start the download from the console's Sandbox TPPs page"));
+    }
     let caller = caller.map(|Extension(caller)| caller.0);
     let sign_in = current_sign_in(&session, &state.app, caller).await.map_err(WireError::internal)?;
     let Some(sign_in) = sign_in.filter(|sign_in| !sign_in.must_set_up_two_step) else {
@@ -55,4 +62,15 @@ pub async fn download(
         zip,
     )
         .into_response())
+}
+
+/// Whether the browser says the request was started by the console's own page, or by the
+/// administrator directly (typed, a bookmark): `Sec-Fetch-Site` `same-origin` or `none`. A
+/// browser that sends no such header (from before 2023) is let through; the other checks
+/// still hold.
+fn started_by_the_console(headers: &HeaderMap) -> bool {
+    match headers.get("sec-fetch-site") {
+        None => true,
+        Some(site) => matches!(site.as_bytes(), b"same-origin" | b"none"),
+    }
 }
