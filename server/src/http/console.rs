@@ -27,6 +27,13 @@ use super::request_host;
 use crate::listener::Connection;
 use crate::state::ServerState;
 
+/// The session cookie over plain HTTP (loopback, for development).
+const SESSION_COOKIE: &str = "onboard_session";
+/// The session cookie over HTTPS. Browsers take a `__Host-` cookie only from a secure origin,
+/// for the whole host (`Path=/`, no `Domain`): no sibling host of the bank's, nor anything on
+/// plain HTTP, can plant one beside it, for the whole console or for a path of it.
+const HOST_SESSION_COOKIE: &str = "__Host-onboard_session";
+
 /// The console's routes on a listener `surface` describes: whether browsers reach it over
 /// HTTPS (its own TLS, or a proxy's in front of the plain listener: `--behind-tls-proxy`), and
 /// whether its connections are the callers' own.
@@ -36,11 +43,11 @@ pub(super) fn router(state: &ServerState, surface: super::Surface) -> Router<Ser
     let assets = format!("{}/{}", options.site_root, options.site_pkg_dir);
     let app_state = state.app.clone();
     let sessions = SessionManagerLayer::new(ConsoleSessionStore::new(state.app.store.clone(), state.app.clock.clone()))
-        .with_name("onboard_session")
+        .with_name(if browser_https { HOST_SESSION_COOKIE } else { SESSION_COOKIE })
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(browser_https)
-        .with_path("/app")
+        .with_path("/")
         // Ends after `--console-idle-minutes` without use (the sign-in record is held to it too).
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(state.app.deployment.console_idle.num_seconds())))
         // Saved on every signed-in request (an unchanged one included), so the idle expiry
