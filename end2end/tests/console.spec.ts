@@ -1,5 +1,5 @@
 import { type Locator, type Page, expect, test } from "@playwright/test";
-import { admin, enterPassword, open, signIn, snapshot, totp, twoStepAdmin, uniqueId, watchForErrors } from "./helpers";
+import { admin, enterPassword, open, reload, signIn, snapshot, totp, twoStepAdmin, uniqueId, watchForErrors } from "./helpers";
 
 // A JWKS with one P-256 public key, as a directory would publish it.
 const directoryJwks = JSON.stringify(
@@ -154,7 +154,7 @@ test.describe("signing in", () => {
       await expect(phonePage).toHaveURL(/\/app\/login/);
 
       await signIn(phonePage);
-      await page.reload();
+      await reload(page);
       await expect(phoneRows).toHaveCount(1);
       await page.getByRole("button", { name: "Sign out all other sessions" }).click();
       await expect(page.locator("#sessions-ended")).toContainText(/other sessions? (was|were) signed out/);
@@ -700,7 +700,7 @@ test.describe("workspaces", () => {
     await confirmWith(page, dialog, admin.password);
     await expect(dialog).toBeHidden();
     await expect(page.getByRole("status").filter({ hasText: "DCR settings saved" })).toBeVisible();
-    await page.reload();
+    await reload(page);
     await expect(protect).toBeChecked();
 
     // Cancelled, nothing is made, and the form says why.

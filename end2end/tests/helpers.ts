@@ -35,6 +35,13 @@ export async function open(page: Page, path: string) {
   await page.locator("body[data-hydrated]").waitFor();
 }
 
+/** Reloads a console page and waits until it is hydrated again: a click before that is the
+ * bare server-rendered element's, undone when the app takes the page over. */
+export async function reload(page: Page) {
+  await page.reload();
+  await page.locator("body[data-hydrated]").waitFor();
+}
+
 /** Signs in through the form, waiting for hydration so the form is handled by the app. */
 export async function signIn(page: Page, next = "/app/default/workspaces", who = admin) {
   await enterPassword(page, next, who);
