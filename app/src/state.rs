@@ -11,7 +11,7 @@ use crate::domain::ids::WorkspaceRef;
 use crate::domain::urls::WorkspaceUrls;
 use crate::domain::workspace::Profile;
 use crate::jwks_client::JwksClient;
-use crate::policy::PolicyCache;
+use crate::policy::{PolicyCache, RegoSandbox};
 use crate::services::dry_run::RegistrationDryRun;
 use crate::services::sandbox_tpps::SandboxTppMaker;
 use crate::services::sign_in_rate::SignInRate;
@@ -55,6 +55,8 @@ pub struct AppState {
     pub signing_key_factory: Arc<dyn SigningKeyFactory>,
     /// DCR policies, compiled once per version.
     pub policies: Arc<PolicyCache>,
+    /// The processes Rego policies run in.
+    pub rego: Arc<RegoSandbox>,
     /// Runs the registration pipeline without writing (the pipeline lives in the server).
     pub dry_run: Arc<dyn RegistrationDryRun>,
     /// Makes and registers the console's sandbox TPPs (keys and pipeline live in the server).

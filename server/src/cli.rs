@@ -40,6 +40,10 @@ pub enum Command {
     /// Act as a TPP: make keys, a certificate and a software statement, and register.
     #[command(subcommand)]
     Tpp(TppCommand),
+    /// Evaluate Rego policies for a running server: one JSON request a line on standard input,
+    /// one answer a line on standard output. The server starts these itself.
+    #[command(name = "policy-worker", hide = true)]
+    PolicyWorker,
 }
 
 #[derive(Debug, Subcommand)]
@@ -393,6 +397,10 @@ pub struct ServeArgs {
     /// Where the console's compiled assets are (cargo-leptos's site root).
     #[arg(long, env = "ONBOARD_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+    /// The program Rego policies run in (`{program} policy-worker`): this one, unless a test
+    /// that serves from its own process names the `onboard` binary. Not a flag.
+    #[arg(skip)]
+    pub policy_worker_program: Option<std::path::PathBuf>,
 }
 
 impl ServeArgs {

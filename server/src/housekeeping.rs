@@ -32,6 +32,9 @@ const PURGE_INTERVAL: Duration = Duration::from_mins(10);
 /// Rows deleted in one statement (or, for access tokens, one transaction): short enough that
 /// the hot paths' writes, which wait for the write lock on SQLite meanwhile, barely notice.
 const PURGE_BATCH: u64 = 1000;
+/// How long past its request's expiry a replay record is kept: instances whose clocks run
+/// behind the purging one's still accept that request for as long as theirs lag.
+const REPLAY_RECORD_MARGIN_SECONDS: i64 = 300;
 /// The hot paths' turn between two batches.
 const PAUSE_BETWEEN_BATCHES: Duration = Duration::from_millis(20);
 
@@ -67,7 +70,10 @@ pub async fn purge_expired(state: &ServerState, retention: Retention, stopped: &
     let (app, now) = (&state.app, state.app.clock.now());
     let epoch = now.timestamp();
     let expired = drain("access tokens", stopped, |batch| app.store.purge_expired_access_tokens(epoch, batch)).await
-        && drain("replay records", stopped, |batch| app.store.purge_expired_replay_guards(epoch, batch)).await
+        && drain("replay records", stopped, |batch| {
+            app.store.purge_expired_replay_guards(epoch - REPLAY_RECORD_MARGIN_SECONDS, batch)
+        })
+        .await
         && drain("console sessions", stopped, |batch| app.store.purge_expired_sessions(epoch, batch)).await
         && drain("console sign-ins", stopped, |batch| app::services::accounts::forget_ended_sessions(app, batch)).await
         && drain("console sign-in attempts", stopped, |batch| app::services::accounts::forget_old_sign_in_attempts(app, batch))
@@ -81,9 +87,11 @@ pub async fn purge_expired(state: &ServerState, retention: Retention, stopped: &
         && drain("administrator events", stopped, |batch| app.store.purge_administrator_events(cut_off, batch)).await
 }
 
-/// Deletes `what` a batch at a time until a batch comes back short, pausing between batches;
+/// Deletes `what` a batch at a time until a batch deletes nothing, pausing between batches;
 /// false if the server began to stop meanwhile (a backlog, such as the first purge after an
-/// upgrade, is taken up again at the next start).
+/// upgrade, is taken up again at the next start). A short batch is no end: the audit purges
+/// look at the oldest rows a batch, and one dated ahead (a clock that jumped) among them
+/// keeps every batch short.
 async fn drain<F, Purge>(what: &str, stopped: &mut watch::Receiver<bool>, mut purge: F) -> bool
 where
     F: FnMut(u64) -> Purge,
@@ -94,7 +102,7 @@ where
         match purge(PURGE_BATCH).await {
             Ok(deleted) => {
                 purged += deleted;
-                if deleted < PURGE_BATCH {
+                if deleted == 0 {
                     break;
                 }
             }
@@ -134,16 +142,16 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn batches_run_until_one_comes_back_short() {
+    async fn batches_run_until_one_deletes_nothing() {
         let (_keep_open, mut stopped) = watch::channel(false);
-        let deletions = Mutex::new(vec![PURGE_BATCH, PURGE_BATCH + 3, 7, PURGE_BATCH]);
+        let deletions = Mutex::new(vec![PURGE_BATCH, PURGE_BATCH + 3, 7, 999, 0, PURGE_BATCH]);
         let purge = |batch| {
             assert_eq!(batch, PURGE_BATCH);
             let deleted = lock(&deletions).remove(0);
             async move { Ok(deleted) }
         };
         assert!(drain("rows", &mut stopped, purge).await);
-        assert_eq!(*lock(&deletions), [PURGE_BATCH], "up to the short batch, not past it");
+        assert_eq!(*lock(&deletions), [PURGE_BATCH], "past short batches, up to the empty one, not past it");
     }
 
     #[tokio::test(start_paused = true)]

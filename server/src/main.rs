@@ -18,10 +18,37 @@ use onboard::startup;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A policy worker runs admin-written code on TPPs' input: no runtime, no logging, capped.
+    if let Some(Command::PolicyWorker) = cli.command {
+        return policy_worker();
+    }
     init_logging(cli.log_format);
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(run_command(cli)),
+        Err(error) => {
+            tracing::error!("starting the async runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `onboard policy-worker`: caps the address space this process may map, then answers the
+/// server's requests until it closes standard input. A policy that would take more ends this
+/// process, not the server, which refuses the registration and starts another worker.
+fn policy_worker() -> ExitCode {
+    let limit = app::policy::sandbox::WORKER_MEMORY_LIMIT;
+    if rlimit::Resource::AS.set(limit, limit).is_err() {
+        return ExitCode::FAILURE;
+    }
+    match app::policy::sandbox::serve(std::io::stdin().lock(), std::io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
+    }
+}
+
+async fn run_command(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Some(Command::Migrate(database)) => migrate(&database).await,
         Some(Command::Rekey(rekey)) => startup::rekey(&rekey, &SystemClock).await.map(|_| ()),
@@ -31,6 +58,8 @@ async fn main() -> ExitCode {
         Some(Command::Admin(AdminCommand::ResetTwoStep(administrator))) => reset_two_step(administrator).await,
         Some(Command::Serve(serve)) => run(&serve).await,
         Some(Command::Tpp(command)) => onboard::tpp::toolkit::run(command).await,
+        // Served before the runtime starts (`main`).
+        Some(Command::PolicyWorker) => Ok(()),
         None => run(&cli.serve).await,
     };
     match result {

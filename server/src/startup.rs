@@ -43,11 +43,15 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting, drains open connections and waits for the listeners to finish.
+    /// Stops accepting, drains open connections, waits for the listeners to finish, and then
+    /// for the database writer to commit what they queued.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         for task in self.tasks {
             let _ = task.await;
+        }
+        if let Err(error) = self.state.app.store.flush().await {
+            tracing::error!(%error, "writes queued before shutdown may be lost");
         }
     }
 }
@@ -99,6 +103,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
         }),
         signing_key_factory: Arc::new(WorkspaceKeyFactory { kek: kek.clone() }),
         policies: Arc::new(app::policy::PolicyCache::default()),
+        rego: Arc::new(app::policy::RegoSandbox::new(policy_worker_program(args)?, policy_workers())),
         dry_run: Arc::new(PipelineDryRun { protocol: protocol.clone() }),
         sandbox_tpps: Arc::new(ConsoleSandboxTpps { protocol: protocol.clone() }),
         sign_in_rate: Arc::default(),
@@ -112,6 +117,19 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
     bootstrap::admin_api_key(&app, args.admin_api_key.as_deref(), data_dir).await?;
     bootstrap::administrator(&app, args.admin_email.as_deref(), args.admin_password.as_deref()).await?;
     Ok(ServerState::new(app, protocol))
+}
+
+/// The program policy workers run: the one `args` name, else this one.
+fn policy_worker_program(args: &ServeArgs) -> anyhow::Result<PathBuf> {
+    match &args.policy_worker_program {
+        Some(program) => Ok(program.clone()),
+        None => std::env::current_exe().context("finding this program, to run Rego policies in"),
+    }
+}
+
+/// How many policy workers may run at once: one a core (an evaluation is CPU work).
+fn policy_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
 }
 
 /// The KEK `--key-encryption-key-file` names, or the data directory's (made on first start).

@@ -473,7 +473,7 @@ async fn audit_events_older_than_the_retention_are_purged_and_kept_without_one()
     clock.advance(chrono::Duration::days(91));
     let (status, _) = admin.as_admin("PATCH", &format!("{BASE}/obuk"), Some(json!({"org_id": "recent"}))).await;
     assert_eq!(status, StatusCode::OK);
-    let (_, stopped) = tokio::sync::watch::channel(false);
+    let (_running, stopped) = tokio::sync::watch::channel(false);
     let counts = || async {
         let (_, audit) = admin.as_admin("GET", &format!("{BASE}/obuk/audit-events"), None).await;
         let (_, activity) = admin.as_admin("GET", ACTIVITY, None).await;

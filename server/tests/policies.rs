@@ -204,12 +204,27 @@ allow if {
 conflict := 1 if input.request.client_name == "broken"
 
 conflict := 2 if input.request.client_name == "broken"
+
+# One step that asks for gigabytes: beyond the timer's reach, within a worker's memory cap.
+allow if {
+    input.request.client_name == "greedy"
+    count(sprintf("%04000000000d", [1])) > 0
+}
+
+# A function that calls itself without end: beyond any thread's stack.
+allow if {
+    input.request.client_name == "endless"
+    endless(1) > 0
+}
+
+endless(n) := endless(n + 1)
 "#;
     let (status, body) = create(&server, json!({"id": "fragile", "name": "Fragile", "language": "rego", "body": module})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     attach(&server, &tpp, Some("fragile")).await;
     let client = server.client(Some(&tpp.transport));
-    for client_name in ["spin", "broken", "plain"] {
+    // Each refused, and the server (whose policy workers the worst of them end) serves on.
+    for client_name in ["spin", "broken", "greedy", "endless", "plain", "greedy", "plain"] {
         let request = tpp.request_with(|claims| claims["client_name"] = json!(client_name));
         let (status, body) = server.register(&client, "application/jose", request).await;
         support::assert_registration_error(status, &body, StatusCode::BAD_REQUEST, "invalid_client_metadata");

@@ -1,9 +1,11 @@
 //! Evaluating DCR policies (built with the `ssr` feature only): a policy compiled once per version, then checked
 //! against each registration's input document. Both languages give the same kind of outcome:
-//! the checks made, in order, and the rejection if one failed.
+//! the checks made, in order, and the rejection if one failed. Validators run in the server;
+//! Rego runs in its policy workers ([`sandbox`]).
 
 mod cache;
 mod rego;
+pub mod sandbox;
 mod validators;
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +13,7 @@ use serde_json::Value;
 
 pub use cache::PolicyCache;
 pub use rego::{CompiledRego, EVALUATION_LIMIT, RegoVerdict};
+pub use sandbox::RegoSandbox;
 pub use validators::CompiledValidators;
 
 use crate::domain::policy::{MAX_DESCRIPTION_LEN, PolicyBody, PolicyErrorCode, ValidatorRule};
@@ -25,7 +28,8 @@ pub const UNEVALUABLE: &str = "the registration could not be checked against the
 #[derive(Debug, Clone)]
 pub enum CompiledPolicy {
     Validators(CompiledValidators),
-    Rego(Box<CompiledRego>),
+    /// A Rego module, compiled by the worker that evaluates it.
+    Rego(String),
 }
 
 /// One check a policy made.
@@ -54,20 +58,30 @@ pub struct PolicyOutcome {
 }
 
 impl CompiledPolicy {
-    /// Compiles a policy; a problem names the part of the body it concerns.
+    /// Compiles a policy's validators, or takes its Rego module as it is (a policy being saved
+    /// is checked with [`check`]); a problem names the part of the body it concerns.
     pub fn compile(body: &PolicyBody) -> Result<Self, SettingsError> {
         body.check_shape()?;
         match body {
             PolicyBody::Validators(rules) => CompiledValidators::compile(rules).map(Self::Validators),
-            PolicyBody::Rego(module) => CompiledRego::compile(module).map(|rego| Self::Rego(Box::new(rego))),
+            PolicyBody::Rego(module) => Ok(Self::Rego(module.clone())),
         }
     }
 
-    pub fn evaluate(&self, input: &Value) -> PolicyOutcome {
+    pub async fn evaluate(&self, input: &Value, sandbox: &RegoSandbox) -> PolicyOutcome {
         match self {
             Self::Validators(validators) => validator_outcome(validators, input),
-            Self::Rego(rego) => rego_outcome(rego, input),
+            Self::Rego(module) => rego_outcome(sandbox.evaluate(module, input).await),
         }
+    }
+}
+
+/// Checks a policy before it is saved: its shape, its validators compiled, its Rego module
+/// compiled and evaluated once on an empty input by a policy worker.
+pub async fn check(body: &PolicyBody, sandbox: &RegoSandbox) -> Result<(), SettingsError> {
+    match CompiledPolicy::compile(body)? {
+        CompiledPolicy::Validators(_) => Ok(()),
+        CompiledPolicy::Rego(module) => sandbox.check(&module).await,
     }
 }
 
@@ -110,10 +124,10 @@ fn one_line(text: &str) -> String {
     line
 }
 
-fn rego_outcome(rego: &CompiledRego, input: &Value) -> PolicyOutcome {
+fn rego_outcome(evaluated: Result<RegoVerdict, String>) -> PolicyOutcome {
     let rejection =
         |description: String, internal: Option<String>| PolicyRejection { code: REGO_ERROR_CODE, description, internal };
-    match rego.evaluate(input) {
+    match evaluated {
         Ok(verdict) => {
             let denied = (!verdict.deny.is_empty()).then(|| one_line(&verdict.deny.join("; ")));
             let checks = vec![

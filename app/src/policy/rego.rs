@@ -1,7 +1,8 @@
-//! Rego policies, evaluated in-process by `regorus`. A module defines `allow` (a boolean) and
-//! may define `deny` (a set of messages); a registration passes when `allow` is true and `deny`
-//! is empty. Evaluation is bounded by the engine's execution timer and fails closed: an error
-//! or a timeout is a rejection, never an acceptance.
+//! Rego policies, evaluated by `regorus`. A module defines `allow` (a boolean) and may define
+//! `deny` (a set of messages); a registration passes when `allow` is true and `deny` is empty.
+//! Evaluation is bounded by the engine's execution timer and fails closed: an error or a
+//! timeout is a rejection, never an acceptance. The server runs this only in its policy
+//! workers ([`super::sandbox`]): what the timer cannot stop, a worker's limits do.
 
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -21,6 +22,8 @@ pub const MAX_RANGE: i64 = 10_000;
 const MAX_SHIFT: i64 = 63;
 /// The file name syntax errors are reported against.
 const SOURCE_NAME: &str = "policy.rego";
+/// A rule name no policy defines, asked for to have the engine analyse a module.
+const UNDEFINED_PROBE: &str = "onboard_analysis_probe_";
 /// What regorus answers for a rule the module does not define.
 const UNDEFINED_RULE: &str = "not a valid rule path";
 
@@ -29,11 +32,11 @@ const UNDEFINED_RULE: &str = "not a valid rule path";
 pub struct CompiledRego {
     engine: Engine,
     allow: String,
-    deny: Option<String>,
+    deny: String,
 }
 
 /// What a Rego policy decided.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RegoVerdict {
     pub allow: bool,
     /// The `deny` messages, sorted.
@@ -54,41 +57,64 @@ impl CompiledRego {
     }
 
     pub fn compile_with_limit(module: &str, limit: Duration) -> Result<Self, SettingsError> {
+        let compiled = Self::parse_with_limit(module, limit)?;
+        let problem = |message: String| SettingsError::new("body", message);
+        let package = compiled.allow.trim_end_matches(".allow");
+        // The probe runs on a copy: a failed evaluation may leave state behind.
+        let mut engine = compiled.engine.clone();
+        engine.set_input(RegoValue::new_object());
+        match engine.eval_rule(compiled.allow.clone()) {
+            Ok(_) => {}
+            Err(e) if e.to_string() == UNDEFINED_RULE => return Err(problem(format!("{package} must define allow"))),
+            Err(e) => return Err(problem(format!("evaluating on an empty input failed: {e}"))),
+        }
+        match engine.eval_rule(compiled.deny.clone()) {
+            Ok(_) => {}
+            Err(e) if e.to_string() == UNDEFINED_RULE => {}
+            Err(e) => return Err(problem(format!("evaluating deny on an empty input failed: {e}"))),
+        }
+        Ok(compiled)
+    }
+
+    /// Parses the module without evaluating it (a saved policy was checked when it was saved;
+    /// a mistake shows at evaluation, which then fails closed).
+    pub fn parse(module: &str) -> Result<Self, SettingsError> {
+        Self::parse_with_limit(module, EVALUATION_LIMIT)
+    }
+
+    fn parse_with_limit(module: &str, limit: Duration) -> Result<Self, SettingsError> {
         let problem = |message: String| SettingsError::new("body", message);
         let mut engine = Engine::new();
         engine.set_execution_timer_config(ExecutionTimerConfig {
             limit: limit / 2,
             check_interval: NonZeroU32::new(32).unwrap_or(NonZeroU32::MIN),
         });
+        // What a policy prints is kept with its evaluation and dropped with it, never written
+        // out: it would be a TPP's data, unescaped, in the server's output.
+        engine.set_gather_prints(true);
         bound_allocating_builtins(&mut engine).map_err(|e| problem(e.to_string()))?;
         let package =
             engine.add_policy(SOURCE_NAME.to_owned(), module.to_owned()).map_err(|e| problem(syntax_error(&e.to_string())))?;
-        let allow = format!("{package}.allow");
-        let deny = format!("{package}.deny");
-        // The probe runs on the engine kept for evaluations, so its analysis is done once, here.
-        engine.set_input(RegoValue::new_object());
-        match engine.eval_rule(allow.clone()) {
-            Ok(_) => {}
-            Err(e) if e.to_string() == UNDEFINED_RULE => return Err(problem(format!("{package} must define allow"))),
-            Err(e) => return Err(problem(format!("evaluating on an empty input failed: {e}"))),
+        // Asking for a rule no module defines makes the engine analyse the module (once, for
+        // every copy evaluations make) and evaluates nothing.
+        match engine.eval_rule(format!("{package}.{UNDEFINED_PROBE}")) {
+            Err(e) if e.to_string() == UNDEFINED_RULE => {}
+            Err(e) => return Err(problem(e.to_string())),
+            Ok(_) => return Err(problem(format!("{package}.{UNDEFINED_PROBE} is a name Onboard keeps"))),
         }
-        let deny = match engine.eval_rule(deny.clone()) {
-            Ok(_) => Some(deny),
-            Err(e) if e.to_string() == UNDEFINED_RULE => None,
-            Err(e) => return Err(problem(format!("evaluating deny on an empty input failed: {e}"))),
-        };
-        Ok(Self { engine, allow, deny })
+        Ok(Self { engine, allow: format!("{package}.allow"), deny: format!("{package}.deny") })
     }
 
-    /// Evaluates the module on `input`. An error (including running past the time limit) is
-    /// returned for the caller to reject with.
+    /// Evaluates the module on `input`. An error (including running past the time limit, or
+    /// an undefined `allow`) is returned for the caller to reject with.
     pub fn evaluate(&self, input: &Value) -> Result<RegoVerdict, String> {
         let mut engine = self.engine.clone();
         engine.set_input(RegoValue::from(input.clone()));
         let allow = engine.eval_rule(self.allow.clone()).map_err(|e| e.to_string())? == RegoValue::from(true);
-        let deny = match &self.deny {
-            Some(path) => messages(&engine.eval_rule(path.clone()).map_err(|e| e.to_string())?)?,
-            None => Vec::new(),
+        let deny = match engine.eval_rule(self.deny.clone()) {
+            Ok(messages_set) => messages(&messages_set)?,
+            Err(e) if e.to_string() == UNDEFINED_RULE => Vec::new(),
+            Err(e) => return Err(e.to_string()),
         };
         Ok(RegoVerdict { allow, deny })
     }

@@ -7,8 +7,8 @@ use super::audit::record_change;
 use super::workspaces::get_workspace;
 use crate::domain::audit::AuditEventType;
 use crate::domain::ids::{PolicyId, WorkspaceRef};
-use crate::domain::policy::{NewPolicy, Policy, PolicyBody, PolicyDraft};
-use crate::policy::CompiledPolicy;
+use crate::domain::policy::{NewPolicy, Policy, PolicyDraft};
+use crate::policy;
 use crate::state::AppState;
 use crate::storage::{PolicyDeletion, StoreError};
 
@@ -22,7 +22,7 @@ pub async fn get_policy(state: &AppState, at: &WorkspaceRef, id: &PolicyId) -> R
 }
 
 pub async fn create_policy(state: &AppState, at: &WorkspaceRef, new: NewPolicy, actor: &str) -> Result<Policy, ServiceError> {
-    let draft = checked(new.draft).await?;
+    let draft = checked(state, new.draft).await?;
     let now = state.clock.now();
     let policy = Policy { id: new.id, name: draft.name, body: draft.body, created_at: now, updated_at: now };
     match state.store.insert_policy(at, &policy).await {
@@ -44,7 +44,7 @@ pub async fn update_policy(
     draft: PolicyDraft,
     actor: &str,
 ) -> Result<Policy, ServiceError> {
-    let draft = checked(draft).await?;
+    let draft = checked(state, draft).await?;
     if !state.store.update_policy(at, id, &draft, state.clock.now()).await? {
         return Err(ServiceError::NotFound("policy"));
     }
@@ -67,14 +67,11 @@ pub async fn delete_policy(state: &AppState, at: &WorkspaceRef, id: &PolicyId, a
     }
 }
 
-/// A draft with its name trimmed, after its shape checks and compilation pass. Compiling Rego
-/// evaluates it once (bounded by the evaluation limit), so it runs off the async runtime.
-async fn checked(mut draft: PolicyDraft) -> Result<PolicyDraft, ServiceError> {
+/// A draft with its name trimmed, after its shape checks and compilation pass (a Rego module
+/// is compiled and evaluated once by a policy worker).
+async fn checked(state: &AppState, mut draft: PolicyDraft) -> Result<PolicyDraft, ServiceError> {
     draft.name = draft.name.trim().to_owned();
     draft.check()?;
-    let body: PolicyBody = draft.body.clone();
-    tokio::task::spawn_blocking(move || CompiledPolicy::compile(&body).map(drop))
-        .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))??;
+    policy::check(&draft.body, &state.rego).await?;
     Ok(draft)
 }

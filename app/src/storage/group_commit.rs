@@ -49,6 +49,8 @@ pub enum Write {
         replay: Option<ReplayGuard>,
     },
     AuditEvent(Box<NewAuditEvent>),
+    /// Nothing: answered once every write queued before it is committed.
+    Barrier,
 }
 
 /// A write and where its outcome goes: to the caller waiting for it, or (for a write nobody
@@ -78,6 +80,7 @@ impl Write {
             Self::ReplayGuard(_) => "replay record",
             Self::AccessToken { .. } => "access token",
             Self::AuditEvent(_) => "audit event",
+            Self::Barrier => "barrier",
         }
     }
 }
@@ -100,6 +103,17 @@ impl Queue {
         let (reply, outcome) = oneshot::channel();
         self.sender.send(Pending { write, reply: Some(reply) }).await.map_err(|_| StoreError::WriterGone)?;
         outcome.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Waits until every write queued before this call is committed: the queue is first in,
+    /// first out, and batches commit in order.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.submit(Write::Barrier).await
+    }
+
+    /// Whether the writer has stopped (every write would be refused).
+    pub fn writer_gone(&self) -> bool {
+        self.sender.is_closed()
     }
 
     /// Hands `write` to the writer, in order with the others, without waiting for its commit.

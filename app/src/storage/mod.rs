@@ -216,8 +216,11 @@ pub trait Store:
     fn backend(&self) -> Backend;
     /// Applies the backend's migrations.
     async fn migrate(&self) -> Result<(), StoreError>;
-    /// Checks the database answers.
+    /// Checks the database answers, and its writer runs.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Waits until every write handed to the store before this call is committed: at
+    /// shutdown, the audit events queued without waiting (reads') are not lost.
+    async fn flush(&self) -> Result<(), StoreError>;
     /// Every stored private key (workspace signing keys not erased, sandbox directory keys,
     /// held sandbox bundles, administrators' two-step secrets) as stored, whichever part keeps it: what startup checks (and seals,
     /// for values stored before sealing) before serving, and `onboard rekey` seals anew.

@@ -3,17 +3,15 @@
 //! evaluated refuses the registration (the reason goes to the log), so a broken policy never
 //! lets a registration through.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 use app::domain::dry_run::{CheckOutcome, Stage, Trace};
 use app::domain::ids::{PolicyId, WorkspaceRef};
 use app::domain::policy::{Policy, PolicyErrorCode};
 use app::domain::workspace::Workspace;
-use app::policy::{PolicyCache, PolicyOutcome, UNEVALUABLE};
+use app::policy::{PolicyOutcome, UNEVALUABLE};
 
 use super::registration::Failure;
 use crate::oauth2::registration::{RegistrationError, ValidatedRegistration};
@@ -44,7 +42,8 @@ pub fn select_headers<'a>(value_of: impl Fn(&str) -> Option<&'a str>) -> BTreeMa
 }
 
 /// The document every policy reads: `{request, registration, software_statement,
-/// client_certificate, headers, workspace}` (absent parts are `null`). `client_certificate` is
+/// client_certificate, headers, workspace}` (absent parts are `null`; `request` is the claims
+/// as sent but a `client_secret`). `client_certificate` is
 /// there only when the certificate chains to one of the workspace's trusted CAs.
 pub fn policy_input(
     workspace: &Workspace,
@@ -58,8 +57,12 @@ pub fn policy_input(
     if let Some(fields) = registered.as_object_mut() {
         fields.insert("scope".to_owned(), Value::String(registration.scopes.join(" ")));
     }
+    // A client's secret (an update may carry it) is no policy's business: a message that
+    // quotes the request would hand it on.
+    let request: Map<String, Value> =
+        claims.iter().filter(|(name, _)| name.as_str() != "client_secret").map(|(k, v)| (k.clone(), v.clone())).collect();
     json!({
-        "request": claims,
+        "request": request,
         "registration": registered,
         "software_statement": ssa.map(|s| &s.claims),
         "client_certificate": certificate,
@@ -89,7 +92,7 @@ pub async fn check_policy(
         Err(error) => return Err(Failure::Internal(error.to_string())),
     };
     let outcome = match policy {
-        Some(policy) => evaluate(state.app.policies.clone(), at.clone(), policy, input()).await,
+        Some(policy) => evaluate(state, at.clone(), policy, input()).await,
         None => Err(format!("policy '{id}' does not exist")),
     };
     match outcome {
@@ -102,15 +105,16 @@ pub async fn check_policy(
     }
 }
 
-/// Compiles (when the cache does not hold this version) and evaluates, off the async runtime:
-/// a Rego policy may compute for up to its time limit.
-async fn evaluate(cache: Arc<PolicyCache>, at: WorkspaceRef, policy: Policy, input: Value) -> Result<PolicyOutcome, String> {
-    tokio::task::spawn_blocking(move || {
-        let compiled = cache.compiled(&at, &policy).map_err(|e| format!("policy '{}' does not compile: {e}", policy.id))?;
-        Ok(compiled.evaluate(&input))
+/// Compiles (when the cache does not hold this version, off the async runtime: validators
+/// compile their patterns) and evaluates: validators here, a Rego module in a policy worker.
+async fn evaluate(state: &ServerState, at: WorkspaceRef, policy: Policy, input: Value) -> Result<PolicyOutcome, String> {
+    let cache = state.app.policies.clone();
+    let compiled = tokio::task::spawn_blocking(move || {
+        cache.compiled(&at, &policy).map_err(|e| format!("policy '{}' does not compile: {e}", policy.id))
     })
     .await
-    .map_err(|e| format!("the evaluation stopped: {e}"))?
+    .map_err(|e| format!("the compilation stopped: {e}"))??;
+    Ok(compiled.evaluate(&input, &state.app.rego).await)
 }
 
 fn record(trace: &mut Trace, id: &PolicyId, outcome: PolicyOutcome) -> Result<(), Failure> {

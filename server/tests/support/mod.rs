@@ -271,6 +271,8 @@ pub fn serve_args(data_dir: PathBuf) -> ServeArgs {
         sandbox_workspace: false,
         audit_retention_days: None,
         site_root: "target/site".to_owned(),
+        // The tests serve from their own process: Rego policies run in the real binary.
+        policy_worker_program: Some(PathBuf::from(env!("CARGO_BIN_EXE_onboard"))),
     }
 }
 

@@ -120,10 +120,15 @@ async fn queued_audit_events_are_stored_many_to_a_statement() {
         assert!(matches!(replayed.await, Ok(Err(StoreError::Replayed))));
         // Committed after (or with) every event queued before it.
         ok(store.record_audit_event(&event(150)).await);
+        // As a flush (at shutdown) is.
+        for n in 151..=160 {
+            store.queue_audit_event(event(n)).await;
+        }
+        ok(store.flush().await);
 
         let filter = AuditFilter { limit: AuditFilter::MAX_LIMIT, ..AuditFilter::default() };
         let mut stored: Vec<NewAuditEvent> = ok(store.audit_events(&at_ws, &filter).await).into_iter().map(|e| e.event).collect();
         stored.sort_by_key(|e| e.created_at);
-        assert_eq!(stored, (0..=150).map(event).collect::<Vec<_>>());
+        assert_eq!(stored, (0..=160).map(event).collect::<Vec<_>>());
     }
 }

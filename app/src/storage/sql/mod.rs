@@ -342,17 +342,21 @@ macro_rules! sql_store {
                 connection: HeldConnections<<$db as sqlx::Database>::Connection>,
                 mut receiver: tokio::sync::mpsc::Receiver<Pending>,
             ) {
+                use futures_util::FutureExt as _;
                 while let Some(batch) = next_batch(&mut receiver).await {
-                    let outcome = match connection.lend().await {
-                        Ok(mut lent) => {
-                            let outcome = Self::commit_batch(&mut lent, &batch).await;
-                            if outcome.is_ok() {
-                                lent.give_back();
-                            }
-                            outcome
+                    let committed = async {
+                        let mut lent = connection.lend().await?;
+                        let outcome = Self::commit_batch(&mut lent, &batch).await;
+                        if outcome.is_ok() {
+                            lent.give_back();
                         }
-                        Err(error) => Err(error),
+                        outcome
                     };
+                    // A panic fails its batch, not every write after it: the writer goes on
+                    // (with a fresh connection, the lent one dropped unreturned).
+                    let outcome = std::panic::AssertUnwindSafe(committed).catch_unwind().await.unwrap_or_else(|_| {
+                        Err(sqlx::Error::Protocol("the database writer failed on this batch".to_owned()))
+                    });
                     Self::answer(batch, outcome);
                 }
             }
@@ -462,6 +466,7 @@ macro_rules! sql_store {
                         Self::insert_token(&mut **tx, record, token_hash, replay.as_ref()).await
                     }
                     Write::AuditEvent(event) => Self::insert_audit_event(&mut **tx, event).await,
+                    Write::Barrier => Ok(()),
                 }
             }
 
@@ -678,8 +683,15 @@ macro_rules! sql_store {
             }
 
             async fn ping(&self) -> Result<(), StoreError> {
+                if self.writes.writer_gone() {
+                    return Err(StoreError::WriterGone);
+                }
                 sqlx::query("select 1").execute(&self.pool).await?;
                 Ok(())
+            }
+
+            async fn flush(&self) -> Result<(), StoreError> {
+                self.writes.flush().await
             }
 
             async fn stored_private_keys(&self) -> Result<Vec<(PrivateKeySlot, String)>, StoreError> {
