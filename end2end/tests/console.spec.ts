@@ -106,8 +106,8 @@ test.describe("signing in", () => {
     await expect(confirm).toHaveAttribute("aria-invalid", "true");
     await expect(confirm).toHaveAccessibleDescription("Does not match the new password");
     await fill("not my password at all", changed, changed);
-    await expect(page.locator(".field-error")).toContainText("Is not your password");
-    await expect(page.getByLabel("Current password")).toHaveAccessibleDescription("Is not your password");
+    await expect(page.locator(".field-error")).toContainText("That is not your password");
+    await expect(page.getByLabel("Current password")).toHaveAccessibleDescription("That is not your password");
     await expect(confirm).not.toHaveAttribute("aria-invalid");
     await expect(confirm).not.toHaveAttribute("aria-describedby");
     await snapshot(page, "account");
@@ -302,7 +302,7 @@ test.describe("signing in", () => {
     const me = page.locator("#administrators tbody tr", { hasText: admin.email });
     await expect(me).toContainText("You");
     await expect(me).toContainText(/\d+ sessions?/);
-    await expect(me).toContainText("Open");
+    await expect(me).toContainText("Not locked");
     await expect(me).not.toContainText("Never");
     await snapshot(page, "administrators");
     expect(problems).toEqual([]);
@@ -352,13 +352,13 @@ test.describe("workspaces", () => {
     await expect(page.locator("#workspace-cards")).toContainText("Open Banking UK");
     await snapshot(page, "workspaces");
 
-    await page.getByLabel("Id").fill("obuk");
+    await page.getByLabel("ID", { exact: true }).fill("obuk");
     await page.getByLabel("Name").fill("Duplicate");
     await page.getByRole("button", { name: "Create workspace" }).click();
     await expect(page.locator(".field-error")).toContainText("already exists");
 
     const id = uniqueId("sandbox");
-    await page.getByLabel("Id").fill(id);
+    await page.getByLabel("ID", { exact: true }).fill(id);
     await page.getByLabel("Name").fill("Sandbox");
     await page.getByLabel("Profile").selectOption("generic");
     await page.getByRole("button", { name: "Create workspace" }).click();
@@ -376,7 +376,7 @@ test.describe("workspaces", () => {
   test("DCR settings are saved and kept; a bad JWKS is refused at its field and nothing changes", async ({ page }) => {
     const problems = watchForErrors(page, [/status of 4\d\d/]);
     const id = uniqueId("dcr");
-    await page.getByLabel("Id").fill(id);
+    await page.getByLabel("ID", { exact: true }).fill(id);
     await page.getByLabel("Name").fill("DCR test");
     await page.getByRole("button", { name: "Create workspace" }).click();
     await expect(page).toHaveURL(new RegExp(`${id}/dcr`));
@@ -498,7 +498,7 @@ test.describe("workspaces", () => {
   test("a registration made through the API appears with the DCR label, opens, and is deleted; refusals are in the audit log", async ({ page, request }) => {
     const problems = watchForErrors(page, [/status of 4\d\d/]);
     const id = uniqueId("apps");
-    await page.getByLabel("Id").fill(id);
+    await page.getByLabel("ID", { exact: true }).fill(id);
     await page.getByLabel("Name").fill("Apps");
     await page.getByLabel("Profile").selectOption("generic");
     await page.getByRole("button", { name: "Create workspace" }).click();
@@ -546,11 +546,16 @@ test.describe("workspaces", () => {
     await expect(page.getByRole("heading", { name: "Budget Planner" })).toBeVisible();
     await expect(page.locator("#metadata")).toContainText(clientId);
     await snapshot(page, "application");
+    // The question takes the focus, and Cancel gives it back to the button that asked.
+    await page.getByRole("button", { name: "Delete application" }).click();
+    await expect(page.getByRole("button", { name: "Yes, delete" })).toBeFocused();
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await expect(page.getByRole("button", { name: "Delete application" })).toBeFocused();
     await page.getByRole("button", { name: "Delete application" }).click();
     await page.getByRole("button", { name: "Yes, delete" }).click();
     await expect(page).toHaveURL(new RegExp(`${id}/applications`));
     await expect(page.locator("#done-notice")).toHaveText(`Application ${clientId} deleted.`);
-    await expect(page.getByText("No applications match.")).toBeVisible();
+    await expect(page.getByText(/^No applications yet\./)).toBeVisible();
     // Deleted: its token no longer opens its registration, and its secret gets no new token.
     expect((await request.get(management, { headers: { Authorization: `Bearer ${accessToken}` } })).status()).toBe(401);
     const again = await request.post(`/default/${id}/oauth2/token`, {
@@ -626,7 +631,7 @@ test.describe("workspaces", () => {
   test("a signing key is rotated after a confirmation; the replaced one stays published", async ({ page, request }) => {
     const problems = watchForErrors(page);
     const id = uniqueId("keys");
-    await page.getByLabel("Id").fill(id);
+    await page.getByLabel("ID", { exact: true }).fill(id);
     await page.getByLabel("Name").fill("Key rotation");
     await page.getByLabel("Profile").selectOption("generic");
     await page.getByRole("button", { name: "Create workspace" }).click();
@@ -671,7 +676,7 @@ test.describe("workspaces", () => {
   test("a change made a while after the password was given asks for it first, then is made", async ({ page }) => {
     const problems = watchForErrors(page, [/status of 4\d\d/]);
     const id = uniqueId("confirm");
-    await page.getByLabel("Id").fill(id);
+    await page.getByLabel("ID", { exact: true }).fill(id);
     await page.getByLabel("Name").fill("Confirmation test");
     await page.getByRole("button", { name: "Create workspace" }).click();
     await expect(page).toHaveURL(new RegExp(`${id}/dcr`));

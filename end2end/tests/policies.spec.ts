@@ -8,7 +8,7 @@ test.beforeEach(async ({ page }) => {
 test("a validator policy refuses a registration with its rule's description, and the dry run agrees", async ({ page, request }) => {
   const problems = watchForErrors(page, [/status of 4\d\d/]);
   const id = uniqueId("pol");
-  await page.getByLabel("Id").fill(id);
+  await page.getByLabel("ID", { exact: true }).fill(id);
   await page.getByLabel("Name").fill("Policies");
   await page.getByLabel("Profile").selectOption("generic");
   await page.getByRole("button", { name: "Create workspace" }).click();
@@ -22,7 +22,7 @@ test("a validator policy refuses a registration with its rule's description, and
   await expect(page.getByText("No policies yet.")).toBeVisible();
   await page.getByRole("link", { name: "New policy" }).click();
   await page.getByLabel("Name").fill("Reserved names");
-  await page.getByLabel("Id", { exact: true }).fill("reserved-names");
+  await page.getByLabel("ID", { exact: true }).fill("reserved-names");
   const rules = page.locator("ol.rules > li");
   await rules.nth(0).getByLabel("Field").fill("request.client_name");
   await rules.nth(0).getByLabel("Comparator").selectOption("not_equals");
@@ -72,6 +72,11 @@ test("a validator policy refuses a registration with its rule's description, and
   await page.locator(".sidebar").getByRole("link", { name: "Policies" }).click();
   await expect(page.locator("#policies tr", { hasText: "Reserved names" })).toContainText("Attached");
   await snapshot(page, "policies");
+  // Attached, it cannot be deleted, and its page says so before anything is tried.
+  await page.getByRole("link", { name: "Reserved names" }).click();
+  await expect(page.getByRole("button", { name: "Delete policy" })).toBeDisabled();
+  await expect(page.getByText("This policy protects the register endpoint, so it cannot be deleted")).toBeVisible();
+  await page.locator(".sidebar").getByRole("link", { name: "Policies" }).click();
 
   // A registration that breaks the rule is refused with its description; another passes.
   const register = `/default/${id}/oauth2/register`;
@@ -93,8 +98,8 @@ test("a validator policy refuses a registration with its rule's description, and
   const report = page.locator("#dry-run-report");
   await expect(report.locator(".verdict")).toContainText("Refused (400)");
   await expect(report.locator(".verdict")).toContainText("that name is reserved");
-  await expect(report.locator(".check.failed")).toContainText("request.client_name not_equals");
-  await expect(report.locator(".check.passed").first()).toBeVisible();
+  await expect(report.locator(".pipeline-check.failed")).toContainText("request.client_name not_equals");
+  await expect(report.locator(".pipeline-check.passed").first()).toBeVisible();
   await snapshot(page, "dry-run");
 
   await page.getByLabel("Registration request").fill(JSON.stringify({ ...claims, client_name: "Budget Planner" }));
@@ -107,7 +112,7 @@ test("a Rego policy with a syntax error is refused with its line, and nothing is
   const problems = watchForErrors(page, [/status of 4\d\d/]);
   await open(page, "/app/default/workspaces/obuk/policies/new");
   await page.getByLabel("Name").fill("Broken Rego");
-  await page.getByLabel("Id", { exact: true }).fill(uniqueId("rego"));
+  await page.getByLabel("ID", { exact: true }).fill(uniqueId("rego"));
   await page.getByLabel("Rego", { exact: true }).check();
   await page.getByLabel("Rego module").fill("package onboard\n\nallow if {\n    input.request.scope ==\n");
   await page.getByRole("button", { name: "Save policy" }).click();

@@ -5,7 +5,7 @@ test("a sandbox TPP is made, refused while the workspace does not trust it, then
   const problems = watchForErrors(page, [/status of 4\d\d/]);
   await signIn(page);
   const workspace = uniqueId("tpp");
-  await page.getByLabel("Id").fill(workspace);
+  await page.getByLabel("ID", { exact: true }).fill(workspace);
   await page.getByLabel("Name").fill("TPP sandbox");
   await page.getByRole("button", { name: "Create workspace" }).click();
   await expect(page).toHaveURL(new RegExp(`${workspace}/dcr`));

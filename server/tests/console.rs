@@ -471,7 +471,7 @@ async fn an_administrator_changes_their_password_and_only_this_session_goes_on()
     let wrong =
         change(this.clone(), [("current_password", "not my password"), ("new_password", new), ("confirm_password", new)]).await;
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
-    assert!(wrong.text().await.unwrap().contains("current_password: is not your password"));
+    assert!(wrong.text().await.unwrap().contains("current_password: that is not your password"));
 
     let changed =
         change(this.clone(), [("current_password", ADMIN_PASSWORD), ("new_password", new), ("confirm_password", new)]).await;

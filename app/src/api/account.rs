@@ -45,7 +45,7 @@ pub async fn change_password(
                 }
             }
         }
-        Err(PasswordChangeError::Current(SignInError::Invalid)) => Err(invalid("current_password: is not your password")),
+        Err(PasswordChangeError::Current(SignInError::Invalid)) => Err(invalid("current_password: that is not your password")),
         Err(PasswordChangeError::Current(SignInError::CodeNeeded)) => {
             Err(invalid("code: enter the code from your authenticator app (two-step sign-in is on)"))
         }

@@ -97,7 +97,7 @@ fn change_refused(error: crate::services::accounts::TwoStepChangeError) -> Serve
         TwoStepChangeError::Password(held_off @ (SignInError::Locked { .. } | SignInError::TooFrequent { .. })) => {
             refused(StatusCode::TOO_MANY_REQUESTS, format!("password: {held_off}"))
         }
-        TwoStepChangeError::Password(_) => invalid("password: is not your password"),
+        TwoStepChangeError::Password(_) => invalid("password: that is not your password"),
         wrong @ (TwoStepChangeError::WrongCode | TwoStepChangeError::WrongSetupCode) => invalid(format!("code: {wrong}")),
         TwoStepChangeError::Blocked => refused(StatusCode::FORBIDDEN, format!("code: {}", TwoStepChangeError::Blocked)),
         TwoStepChangeError::SetupExpired => refused(StatusCode::CONFLICT, format!("code: {}", TwoStepChangeError::SetupExpired)),

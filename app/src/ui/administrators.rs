@@ -101,7 +101,7 @@ fn AdministratorsTable(administrators: Vec<AdministratorOverview>) -> impl IntoV
                                                 view! { <Badge text=format!("Locked until {} UTC", minute(until)) tone="bad" /> }
                                                     .into_any()
                                             }
-                                            None => view! { <Badge text="Open" tone="ok" /> }.into_any(),
+                                            None => view! { <Badge text="Not locked" tone="ok" /> }.into_any(),
                                         }}
                                     </td>
                                 </tr>

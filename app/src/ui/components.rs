@@ -414,6 +414,40 @@ pub fn show_modal(dialog: NodeRef<leptos::html::Dialog>, shown: bool, focus: Opt
     let _ = (dialog, shown, focus);
 }
 
+/// Moves the focus with a two-step confirmation, so a keyboard never loses its place: into
+/// `question` (its first enabled button, the one that confirms) when `confirming` opens it,
+/// back to `trigger` (the button that opened it) when it closes. A screen reader announces
+/// the question (`role="alertdialog"`) as its button takes the focus.
+pub fn focus_follows_confirmation(
+    confirming: RwSignal<bool>,
+    question: NodeRef<leptos::html::Div>,
+    trigger: NodeRef<leptos::html::Button>,
+) {
+    Effect::new(move |was_open: Option<bool>| {
+        let open = confirming.get();
+        #[cfg(feature = "hydrate")]
+        if was_open.is_some_and(|was_open| was_open != open) {
+            // Once the question or the trigger is shown again.
+            request_animation_frame(move || {
+                use leptos::wasm_bindgen::JsCast as _;
+                let target: Option<web_sys::HtmlElement> = if open {
+                    let question = question.get_untracked();
+                    let first = question.and_then(|question| question.query_selector("button:not([disabled])").ok().flatten());
+                    first.and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+                } else {
+                    trigger.get_untracked().map(Into::into)
+                };
+                if let Some(target) = target {
+                    let _ = target.focus();
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (was_open, question, trigger);
+        open
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

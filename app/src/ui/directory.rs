@@ -42,7 +42,7 @@ pub fn WorkspaceDirectory() -> impl IntoView {
                 <ActionForm action=create attr:class="form-grid">
                     <input type="hidden" name="tenant" value=tenant />
                     <div class="field">
-                        <label for="ws-id">"Id"</label>
+                        <label for="ws-id">"ID"</label>
                         <input
                             id="ws-id"
                             name="id"

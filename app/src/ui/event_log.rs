@@ -74,7 +74,7 @@ pub fn EventFilters(query: EventQuery, id: &'static str, types: &'static [(&'sta
                         .collect_view()}
                 </select>
             </div>
-            <button type="submit" class="button secondary small">"Filter"</button>
+            <button type="submit" class="button secondary">"Filter"</button>
         </Form>
     }
 }

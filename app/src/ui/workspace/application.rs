@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::use_workspace_path;
 use crate::api::applications::{ApplicationDetail, DeleteApplication, get_application};
-use crate::ui::components::{RegistrationBadge, error_message, or_dash, second_utc};
+use crate::ui::components::{RegistrationBadge, error_message, focus_follows_confirmation, or_dash, second_utc};
 use crate::ui::password_confirmation::retried_after_confirmation;
 
 #[component]
@@ -39,6 +39,8 @@ fn Detail(detail: ApplicationDetail) -> impl IntoView {
     let path = use_workspace_path();
     let summary = detail.summary;
     let confirming = RwSignal::new(false);
+    let (question, trigger) = (NodeRef::new(), NodeRef::new());
+    focus_follows_confirmation(confirming, question, trigger);
     let delete = ServerAction::<DeleteApplication>::new();
     retried_after_confirmation(*delete);
     let name = summary.name.clone().unwrap_or_else(|| "(unnamed)".to_owned());
@@ -81,10 +83,10 @@ fn Detail(detail: ApplicationDetail) -> impl IntoView {
         <section class="card danger">
             <h2>"Delete"</h2>
             <p class="hint spaced">"The client and every token issued to it stop working at once."</p>
-            <button type="button" class="button danger" class:hidden=move || confirming.get() on:click=move |_| confirming.set(true)>
+            <button type="button" class="button danger" node_ref=trigger class:hidden=move || confirming.get() on:click=move |_| confirming.set(true)>
                 "Delete application"
             </button>
-            <div class="confirm" class:hidden=move || !confirming.get() role="alertdialog" aria-labelledby="confirm-delete">
+            <div class="confirm" node_ref=question class:hidden=move || !confirming.get() role="alertdialog" aria-labelledby="confirm-delete">
                 <p id="confirm-delete">"Delete this application? This cannot be undone."</p>
                 <ActionForm action=delete attr:class="inline">
                     <input type="hidden" name="tenant" value=move || path.get().tenant />

@@ -12,8 +12,8 @@ use crate::api::applications::{
 };
 use crate::domain::client::{ClientSummary, MAX_CLIENT_SEARCH_CHARS};
 use crate::ui::components::{
-    CopyField, DoneNotice, FieldMessage, FormMessage, RegistrationBadge, application_count, error_message, field_error, minute,
-    or_dash, with_query,
+    CopyField, DoneNotice, FieldMessage, FormMessage, RegistrationBadge, application_count, error_message, field_error,
+    focus_follows_confirmation, minute, or_dash, with_query,
 };
 use crate::ui::password_confirmation::retried_after_confirmation;
 
@@ -64,9 +64,9 @@ pub fn ApplicationsPage() -> impl IntoView {
             </nav>
             <Form method="GET" action="" attr:class="search" attr:role="search">
                 <input type="hidden" name="filter" value=move || filter.get() />
-                <label for="app-search" class="sr-only">"Search by name or client id"</label>
-                <input id="app-search" type="search" name="q" maxlength=MAX_CLIENT_SEARCH_CHARS placeholder="Search by name or client id" value=move || search.get() />
-                <button type="submit" class="button secondary small">"Search"</button>
+                <label for="app-search" class="sr-only">"Search by name or client ID"</label>
+                <input id="app-search" type="search" name="q" maxlength=MAX_CLIENT_SEARCH_CHARS placeholder="Search by name or client ID" value=move || search.get() />
+                <button type="submit" class="button secondary">"Search"</button>
             </Form>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading applications…"</p> }>
@@ -94,7 +94,11 @@ pub fn ApplicationsPage() -> impl IntoView {
                                 {move || cleaned.get().map(|n| view! { <div class="alert ok" role="status">{format!("Deleted {}.", application_count(n))}</div> })}
                                 <p class="muted">{application_count(listing.total)}</p>
                                 {cleanup}
-                                <ApplicationsTable rows=listing.rows base=path.href("applications") />
+                                <ApplicationsTable
+                                    rows=listing.rows
+                                    base=path.href("applications")
+                                    filtered=filter.get() != "all" || !search.get().is_empty()
+                                />
                                 {pager}
                             }
                                 .into_any()
@@ -125,6 +129,8 @@ const MANUAL_CLIENT_METHODS: [(&str, &str); 3] = [
 fn AbandonedCleanup(count: usize, cleaned: RwSignal<Option<usize>>) -> impl IntoView {
     let path = use_workspace_path();
     let confirming = RwSignal::new(false);
+    let (question, trigger) = (NodeRef::new(), NodeRef::new());
+    focus_follows_confirmation(confirming, question, trigger);
     let delete = Action::new(move |(): &()| {
         let path = path.get_untracked();
         async move { delete_abandoned_applications(path.tenant, path.workspace).await }
@@ -142,10 +148,10 @@ fn AbandonedCleanup(count: usize, cleaned: RwSignal<Option<usize>>) -> impl Into
             <p class="hint spaced">
                 {format!("{} registered through DCR had no token for the days set under Limits in General settings.", application_count(count))}
             </p>
-            <button type="button" class="button danger" class:hidden=move || confirming.get() on:click=move |_| confirming.set(true)>
+            <button type="button" class="button danger" node_ref=trigger class:hidden=move || confirming.get() on:click=move |_| confirming.set(true)>
                 "Delete all abandoned"
             </button>
-            <div class="confirm" class:hidden=move || !confirming.get() role="alertdialog" aria-labelledby="confirm-abandoned">
+            <div class="confirm" node_ref=question class:hidden=move || !confirming.get() role="alertdialog" aria-labelledby="confirm-abandoned">
                 <p id="confirm-abandoned">{format!("Delete {}? Their tokens stop working at once; this cannot be undone.", application_count(count))}</p>
                 <button type="button" class="button danger" id="confirm-abandoned-button" disabled=move || delete.pending().get() on:click=move |_| {
                     delete.dispatch(());
@@ -162,9 +168,14 @@ fn AbandonedCleanup(count: usize, cleaned: RwSignal<Option<usize>>) -> impl Into
 }
 
 #[component]
-fn ApplicationsTable(rows: Vec<ClientSummary>, base: String) -> impl IntoView {
+fn ApplicationsTable(rows: Vec<ClientSummary>, base: String, filtered: bool) -> impl IntoView {
     if rows.is_empty() {
-        return view! { <div class="empty">"No applications match."</div> }.into_any();
+        let said = if filtered {
+            "No applications match."
+        } else {
+            "No applications yet. Clients created here, and those TPPs register once dynamic client registration is on, appear here."
+        };
+        return view! { <div class="empty">{said}</div> }.into_any();
     }
     view! {
         <div class="table-wrap">

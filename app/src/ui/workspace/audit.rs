@@ -49,7 +49,10 @@ pub fn AuditLogPage() -> impl IntoView {
                     .map(|result| match result {
                         Ok(EventPage { events, older_than }) => {
                             view! {
-                                <EventsTable events />
+                                <EventsTable
+                                    events
+                                    filtered=!query.outcome.get().is_empty() || !query.event_type.get().is_empty() || query.before.get().is_some()
+                                />
                                 <EventPager query base=path.get().href("audit") older_than />
                             }
                                 .into_any()
@@ -62,19 +65,25 @@ pub fn AuditLogPage() -> impl IntoView {
 }
 
 #[component]
-fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
+fn EventsTable(events: Vec<AuditEvent>, filtered: bool) -> impl IntoView {
     if events.is_empty() {
-        return view! { <div class="empty">"No events match."</div> }.into_any();
+        let said = if filtered {
+            "No events match."
+        } else {
+            "No events yet. Every registration attempt, client change and settings change made here will be listed."
+        };
+        return view! { <div class="empty">{said}</div> }.into_any();
     }
     view! {
-        <div class="table-wrap">
+        // Focusable, so a keyboard can scroll a table wider than the page.
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Audit events">
             <table class="table" id="audit-events">
                 <thead>
                     <tr>
                         <th scope="col">"Time (UTC)"</th>
                         <th scope="col">"Event"</th>
                         <th scope="col">"Outcome"</th>
-                        <th scope="col">"Reason"</th>
+                        <th scope="col">"Details"</th>
                         <th scope="col">"Software / organisation"</th>
                         <th scope="col">"Certificate"</th>
                         <th scope="col">"From / by"</th>

@@ -211,10 +211,17 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
                     <p class="hint">
                         {move || if missing_policy_chosen() {
                             "The policy these settings name does not exist, so every registration is refused: choose another, or none."
+                                .into_any()
                         } else if no_policies {
-                            "This workspace has no policies yet: create one under Policies. Every registration is checked by the built-in rules."
+                            view! {
+                                "This workspace has no policies yet: create one under "
+                                <A href=move || path.get().href("policies")>"Policies"</A>
+                                ". Every registration is checked by the built-in rules."
+                            }
+                                .into_any()
                         } else {
                             "Checked after the built-in rules on every registration; its first failing rule refuses the registration."
+                                .into_any()
                         }}
                     </p>
                     <FieldMessage field="policy_id" error />
@@ -312,14 +319,25 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
 /// A labelled switch (a checkbox styled as one) with a description.
 #[component]
 fn Switch(id: &'static str, label: &'static str, checked: RwSignal<bool>, children: Children) -> impl IntoView {
+    // A screen reader reads what the switch does with its name.
+    let hint = format!("{id}-hint");
     view! {
         <div class="switch-row">
             <label class="switch" for=id>
-                <input type="checkbox" role="switch" id=id checked=checked.get_untracked() bind:checked=checked />
+                <input
+                    type="checkbox"
+                    role="switch"
+                    id=id
+                    aria-describedby=hint.clone()
+                    checked=checked.get_untracked()
+                    bind:checked=checked
+                />
                 <span class="switch-track" aria-hidden="true"></span>
                 <span class="switch-label">{label}</span>
             </label>
-            <p class="hint">{children()}</p>
+            <p class="hint" id=hint>
+                {children()}
+            </p>
         </div>
     }
 }
@@ -549,7 +567,7 @@ fn TrustedIssuers(
                 </div>
                 <div class="field">
                     <label for=id.clone()>"Name (iss)"</label>
-                    <input id=id type="text" value=row.issuer.get_untracked() bind:value=row.issuer placeholder="OpenBanking Ltd" />
+                    <input id=id type="text" value=row.issuer.get_untracked() bind:value=row.issuer placeholder="e.g. OpenBanking Ltd" />
                     <p class="hint">"The software statement's iss, exactly as the directory writes it."</p>
                     <FieldMessage field=Signal::derive(move || format!("{}.issuer", field.get())) error />
                 </div>

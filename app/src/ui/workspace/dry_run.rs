@@ -114,7 +114,7 @@ fn DryRunForm(policies: Vec<PolicySummary>) -> impl IntoView {
                     <textarea
                         id="dry-request"
                         class="mono"
-                        rows="6"
+                        rows="12"
                         spellcheck="false"
                         bind:value=request
                         placeholder="eyJhbGciOiJQUzI1NiIs… (the signed JWT a TPP sends), or the claims as JSON"
@@ -164,12 +164,12 @@ fn DryRunForm(policies: Vec<PolicySummary>) -> impl IntoView {
                         bind:value=headers
                         placeholder="x-fapi-financial-id: 001580000103UAvAAM"
                     ></textarea>
-                    <p class="hint">"One name: value per line, for policies that read headers: user-agent, x-fapi-interaction-id, x-fapi-financial-id, x-forwarded-for."</p>
+                    <p class="hint">"One header per line, as name: value, for policies that read headers: user-agent, x-fapi-interaction-id, x-fapi-financial-id, x-forwarded-for."</p>
                     <FieldMessage field="headers" error />
                 </div>
             </section>
             <FormMessage error fields=&["request", "software_statement", "client_certificate_pem", "headers", "policy_id"] />
-            <div class="form-actions">
+            <div class="form-actions spaced">
                 <button type="submit" class="button" id="run-dry-run" disabled=move || run.pending().get()>
                     {move || if run.pending().get() { "Running…" } else { "Run the checks" }}
                 </button>
@@ -217,7 +217,7 @@ fn Report(report: DryRunReport) -> impl IntoView {
                     </ul>
                 }
             })}
-            <ol class="checks">{report.checks.into_iter().map(|check| view! { <CheckRow check /> }).collect_view()}</ol>
+            <ol class="pipeline-checks">{report.checks.into_iter().map(|check| view! { <CheckRow check /> }).collect_view()}</ol>
         </section>
     }
 }
@@ -225,14 +225,15 @@ fn Report(report: DryRunReport) -> impl IntoView {
 #[component]
 fn CheckRow(check: PipelineCheck) -> impl IntoView {
     let (class, mark, label) = match check.outcome {
-        CheckOutcome::Passed => ("check passed", "✓", "passed"),
-        CheckOutcome::Failed => ("check failed", "✗", "failed"),
-        CheckOutcome::Skipped => ("check skipped", "–", "skipped"),
+        CheckOutcome::Passed => ("pipeline-check passed", "✓", "Passed"),
+        CheckOutcome::Failed => ("pipeline-check failed", "✗", "Failed"),
+        CheckOutcome::Skipped => ("pipeline-check skipped", "–", "Skipped"),
     };
     view! {
         <li class=class>
-            <span class="check-mark" aria-label=label>
-                {mark}
+            <span class="check-mark">
+                <span aria-hidden="true">{mark}</span>
+                <span class="sr-only">{label}</span>
             </span>
             <span class="check-stage">{check.stage.label()}</span>
             <span class="check-name">{check.name}</span>

@@ -121,8 +121,8 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
                     <FieldMessage field="accepted_audiences" error />
                 </div>
                 <div class="field">
-                    <label for="org-id">"Organisation id"</label>
-                    <input id="org-id" value=org_id.get_untracked() bind:value=org_id placeholder="0015800001HQQrZAAX" />
+                    <label for="org-id">"Organisation ID"</label>
+                    <input id="org-id" value=org_id.get_untracked() bind:value=org_id placeholder="e.g. 0015800001HQQrZAAX" />
                     <FieldMessage field="org_id" error />
                 </div>
                 <div class="field">

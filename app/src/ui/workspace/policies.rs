@@ -9,7 +9,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use super::{HeaderResource, use_workspace_path};
 use crate::api::policies::{DeletePolicy, PolicyForm, RuleForm, describe_value, get_policy_form, list_policies, save_policy};
 use crate::domain::policy::{Comparator, INPUT_FIELDS, PolicyErrorCode};
-use crate::ui::components::{Badge, DoneNotice, FieldMessage, FormMessage, SaveToast, error_message, minute};
+use crate::ui::components::{
+    Badge, DoneNotice, FieldMessage, FormMessage, SaveToast, error_message, focus_follows_confirmation, minute,
+};
 use crate::ui::password_confirmation::retried_after_confirmation;
 use crate::ui::saving::{FormSave, SavedOrder, UnsavedNote};
 
@@ -54,7 +56,7 @@ pub fn PoliciesPage() -> impl IntoView {
                                         <thead>
                                             <tr>
                                                 <th scope="col">"Name"</th>
-                                                <th scope="col">"Id"</th>
+                                                <th scope="col">"ID"</th>
                                                 <th scope="col">"Language"</th>
                                                 <th scope="col">"Size"</th>
                                                 <th scope="col">"Updated (UTC)"</th>
@@ -271,7 +273,7 @@ fn PolicyEditor(initial: PolicyForm, create: bool) -> impl IntoView {
                         <FieldMessage field="name" error />
                     </div>
                     <div class="field">
-                        <label for="policy-id">"Id"</label>
+                        <label for="policy-id">"ID"</label>
                         <input
                             id="policy-id"
                             class="mono"
@@ -463,17 +465,48 @@ fn RuleEditor(
 #[component]
 fn DeletePolicySection(id: String) -> impl IntoView {
     let path = use_workspace_path();
+    // The one the register endpoint uses cannot go: said before it is tried.
+    let header = use_context::<HeaderResource>();
+    let attached = {
+        let id = id.clone();
+        Signal::derive(move || {
+            header.and_then(|header| header.get()).and_then(Result::ok).and_then(|header| header.policy_id).as_deref()
+                == Some(id.as_str())
+        })
+    };
     let confirming = RwSignal::new(false);
+    let (question, trigger) = (NodeRef::new(), NodeRef::new());
+    focus_follows_confirmation(confirming, question, trigger);
     let delete = ServerAction::<DeletePolicy>::new();
     retried_after_confirmation(*delete);
     view! {
         <section class="card danger">
             <h2>"Delete"</h2>
-            <p class="hint spaced">"A policy attached to the register endpoint cannot be deleted; choose another in the DCR tab first."</p>
-            <button type="button" class="button danger" class:hidden=move || confirming.get() on:click=move |_| confirming.set(true)>
+            <p class="hint spaced">
+                {move || {
+                    if attached.get() {
+                        view! {
+                            "This policy protects the register endpoint, so it cannot be deleted: choose another, or none, in "
+                            <A href=move || path.get().href("dcr")>"DCR settings"</A>
+                            " first."
+                        }
+                            .into_any()
+                    } else {
+                        "A policy attached to the register endpoint cannot be deleted; this one is not.".into_any()
+                    }
+                }}
+            </p>
+            <button
+                type="button"
+                class="button danger"
+                node_ref=trigger
+                class:hidden=move || confirming.get()
+                disabled=move || attached.get()
+                on:click=move |_| confirming.set(true)
+            >
                 "Delete policy"
             </button>
-            <div class="confirm" class:hidden=move || !confirming.get() role="alertdialog" aria-labelledby="confirm-delete-policy">
+            <div class="confirm" node_ref=question class:hidden=move || !confirming.get() role="alertdialog" aria-labelledby="confirm-delete-policy">
                 <p id="confirm-delete-policy">"Delete this policy? This cannot be undone."</p>
                 <ActionForm action=delete attr:class="inline">
                     <input type="hidden" name="tenant" value=move || path.get().tenant />

@@ -330,7 +330,7 @@ fn NewSandboxTppForm(changed: RwSignal<u32>) -> impl IntoView {
             <div class="card-header">
                 <h2 id="new-sandbox-tpp">"New sandbox TPP"</h2>
             </div>
-            <p class="hint">
+            <p class="hint spaced">
                 "The directory issues its transport certificate and software statement; its private keys stay on this server, for the bundle download. Test material only."
             </p>
             {move || {
@@ -345,23 +345,23 @@ fn NewSandboxTppForm(changed: RwSignal<u32>) -> impl IntoView {
             <form class="form-grid" on:submit=submit novalidate>
                 <div class="field">
                     <label for="st-software-id">"Software ID"</label>
-                    <input id="st-software-id" class="mono" placeholder="BudgetPlanner" bind:value=software_id required />
+                    <input id="st-software-id" class="mono" placeholder="e.g. BudgetPlanner" bind:value=software_id required />
                     <p class="hint">"1 to 22 letters or digits."</p>
                     <FieldMessage field="software_id" error />
                 </div>
                 <div class="field">
                     <label for="st-org-id">"Organisation ID"</label>
-                    <input id="st-org-id" class="mono" placeholder="0015800001SANDBOX" bind:value=org_id required />
+                    <input id="st-org-id" class="mono" placeholder="e.g. 0015800001SANDBOX" bind:value=org_id required />
                     <FieldMessage field="org_id" error />
                 </div>
                 <div class="field">
                     <label for="st-org-name">"Organisation name"</label>
-                    <input id="st-org-name" placeholder="Budget Planner Ltd" bind:value=org_name required />
+                    <input id="st-org-name" placeholder="e.g. Budget Planner Ltd" bind:value=org_name required />
                     <FieldMessage field="org_name" error />
                 </div>
                 <div class="field">
                     <label for="st-name">"Client name"</label>
-                    <input id="st-name" placeholder="Budget Planner" bind:value=client_name required />
+                    <input id="st-name" placeholder="e.g. Budget Planner" bind:value=client_name required />
                     <FieldMessage field="client_name" error />
                 </div>
                 <div class="field">
@@ -379,7 +379,7 @@ fn NewSandboxTppForm(changed: RwSignal<u32>) -> impl IntoView {
                 </fieldset>
                 <div class="field">
                     <label for="st-redirect">"Redirect URIs"</label>
-                    <textarea id="st-redirect" class="mono" rows="2" placeholder="https://budget.example/callback" bind:value=redirect_uris></textarea>
+                    <textarea id="st-redirect" class="mono" rows="2" placeholder="e.g. https://budget.example/callback" bind:value=redirect_uris></textarea>
                     <p class="hint">"One per line, https."</p>
                     <FieldMessage field="redirect_uris" error />
                 </div>

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::use_workspace_path;
 use crate::api::signing_keys::{list_signing_keys, rotate_signing_key};
 use crate::domain::signing::{JwsAlgorithm, KeyState, SigningKeyView};
-use crate::ui::components::{SaveToast, error_message, minute};
+use crate::ui::components::{SaveToast, error_message, focus_follows_confirmation, minute};
 use crate::ui::password_confirmation::retried_after_confirmation;
 
 #[component]
@@ -16,6 +16,8 @@ pub fn SigningKeysCard() -> impl IntoView {
     let keys = Resource::new(move || (path.get(), rotations.get()), |(p, _)| list_signing_keys(p.tenant, p.workspace));
     let algorithm = RwSignal::new(JwsAlgorithm::Ps256.as_str().to_owned());
     let confirming = RwSignal::new(false);
+    let (question, trigger) = (NodeRef::new(), NodeRef::new());
+    focus_follows_confirmation(confirming, question, trigger);
     let rotate = Action::new(move |algorithm: &String| {
         let (path, algorithm) = (path.get_untracked(), algorithm.clone());
         async move { rotate_signing_key(path.tenant, path.workspace, algorithm).await }
@@ -54,11 +56,11 @@ pub fn SigningKeysCard() -> impl IntoView {
                         .map(|alg| view! { <option value=alg.as_str()>{alg.as_str()}</option> })
                         .collect_view()}
                 </select>
-                <button type="button" class="button secondary" id="rotate-key" on:click=move |_| confirming.set(true)>
+                <button type="button" class="button secondary" id="rotate-key" node_ref=trigger on:click=move |_| confirming.set(true)>
                     "Rotate…"
                 </button>
             </div>
-            <div class="confirm" class:hidden=move || !confirming.get() role="alertdialog" aria-labelledby="confirm-rotation">
+            <div class="confirm" node_ref=question class:hidden=move || !confirming.get() role="alertdialog" aria-labelledby="confirm-rotation">
                 <p id="confirm-rotation">
                     {move || format!("Make a new {} key? It signs every token from now on; the current one stays published for a day.", algorithm.get())}
                 </p>
