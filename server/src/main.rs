@@ -38,6 +38,8 @@ fn main() -> ExitCode {
 /// server's requests until it closes standard input. A policy that would take more ends this
 /// process, not the server, which refuses the registration and starts another worker.
 fn policy_worker() -> ExitCode {
+    // Short of memory, the kernel ends a worker before the server.
+    let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
     let limit = app::policy::sandbox::WORKER_MEMORY_LIMIT;
     if rlimit::Resource::AS.set(limit, limit).is_err() {
         return ExitCode::FAILURE;

@@ -31,6 +31,9 @@ use crate::tls::dev_certificates;
 use crate::workspace_keys::{TokenSigners, WorkspaceKeyFactory};
 use crate::{bootstrap, housekeeping, http, listener, tls};
 
+/// How long shutdown waits for the database to commit what was queued.
+const SHUTDOWN_FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A started server.
 pub struct Running {
     pub http_addr: SocketAddr,
@@ -50,8 +53,11 @@ impl Running {
         for task in self.tasks {
             let _ = task.await;
         }
-        if let Err(error) = self.state.app.store.flush().await {
-            tracing::error!(%error, "writes queued before shutdown may be lost");
+        // Bounded: a database that does not answer must not keep the process from ending.
+        match tokio::time::timeout(SHUTDOWN_FLUSH_LIMIT, self.state.app.store.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "writes queued before shutdown may be lost"),
+            Err(_) => tracing::error!("the database did not take the writes queued before shutdown in time; they may be lost"),
         }
     }
 }
@@ -119,10 +125,14 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
     Ok(ServerState::new(app, protocol))
 }
 
-/// The program policy workers run: the one `args` name, else this one.
+/// The program policy workers run: the one `args` name, else this one. On Linux that is
+/// `/proc/self/exe`, this very binary even once an upgrade has replaced its file (a worker of
+/// the new release might not speak this one's protocol).
 fn policy_worker_program(args: &ServeArgs) -> anyhow::Result<PathBuf> {
+    let this = Path::new("/proc/self/exe");
     match &args.policy_worker_program {
         Some(program) => Ok(program.clone()),
+        None if this.exists() => Ok(this.to_owned()),
         None => std::env::current_exe().context("finding this program, to run Rego policies in"),
     }
 }

@@ -51,3 +51,11 @@ async fn a_policy_that_ends_its_worker_fails_and_the_next_evaluation_works() {
         assert!(verdict.allow, "{name}: the next evaluation");
     }
 }
+
+/// A message of many megabytes, made in one step, reaches the server cut short.
+#[tokio::test]
+async fn a_huge_message_is_cut_in_the_worker() {
+    let module = "package onboard\n\nallow := true\n\ndeny contains sprintf(\"%050000000d\", [1])\n";
+    let verdict = sandbox().evaluate(module, &json!({})).await.unwrap();
+    assert_eq!(verdict.deny.iter().map(String::len).collect::<Vec<_>>(), [500]);
+}

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::Semaphore;
 
@@ -36,6 +36,13 @@ pub const WORKER_MEMORY_LIMIT: u64 = 1 << 30;
 pub const CALL_LIMIT: Duration = Duration::from_secs(2);
 /// Compiled modules a worker keeps; past it, it starts over.
 const WORKER_CACHE: usize = 64;
+/// The longest answer the server reads: a worker's answers are cut well below it (a policy
+/// may make a message of hundreds of megabytes in one step; the server never holds it).
+const MAX_ANSWER: u64 = 256 * 1024;
+/// The most `deny` messages an answer carries, each cut to [`MAX_MESSAGE_CHARS`]; a TPP is
+/// told at most 500 characters of them anyway.
+const MAX_MESSAGES: usize = 20;
+const MAX_MESSAGE_CHARS: usize = 500;
 
 /// What the server asks a worker.
 #[derive(Debug, Serialize, Deserialize)]
@@ -104,7 +111,12 @@ impl RegoSandbox {
 
     async fn ask(&self, request: &Request) -> Result<Answer, String> {
         let line = serde_json::to_string(request).map_err(|e| e.to_string())?;
-        let _running = self.running.acquire().await.map_err(|e| e.to_string())?;
+        // A slot is waited for no longer than an answer: with every worker busy (a slow
+        // policy elsewhere), the evaluation fails rather than queue without end.
+        let _running = match tokio::time::timeout(CALL_LIMIT, self.running.acquire()).await {
+            Ok(permit) => permit.map_err(|e| e.to_string())?,
+            Err(_) => return Err(format!("every policy worker stayed busy for {} s", CALL_LIMIT.as_secs())),
+        };
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let mut worker = match idle {
             Some(worker) => worker,
@@ -153,8 +165,12 @@ impl Worker {
         self.input.write_all(b"\n").await.map_err(|e| e.to_string())?;
         self.input.flush().await.map_err(|e| e.to_string())?;
         let mut answer = String::new();
-        if self.output.read_line(&mut answer).await.map_err(|e| e.to_string())? == 0 {
+        let mut limited = (&mut self.output).take(MAX_ANSWER);
+        if limited.read_line(&mut answer).await.map_err(|e| e.to_string())? == 0 {
             return Err("it ended".to_owned());
+        }
+        if !answer.ends_with('\n') {
+            return Err(format!("its answer is longer than {MAX_ANSWER} bytes"));
         }
         serde_json::from_str(&answer).map_err(|e| format!("its answer is not one: {e}"))
     }
@@ -184,8 +200,8 @@ pub fn serve(input: impl BufRead, mut output: impl Write) -> std::io::Result<()>
                     };
                 }
                 match compiled.get(&module).map(|rego| rego.evaluate(&input)) {
-                    Some(Ok(verdict)) => Answer::Verdict(verdict),
-                    Some(Err(reason)) => Answer::Failed(reason),
+                    Some(Ok(verdict)) => Answer::Verdict(bounded(verdict)),
+                    Some(Err(reason)) => Answer::Failed(cut(&reason)),
                     None => Answer::Failed("the policy was not kept".to_owned()),
                 }
             }
@@ -194,6 +210,17 @@ pub fn serve(input: impl BufRead, mut output: impl Write) -> std::io::Result<()>
         write_answer(&mut output, &answer)?;
     }
     Ok(())
+}
+
+/// The verdict with at most [`MAX_MESSAGES`] messages of [`MAX_MESSAGE_CHARS`] each.
+fn bounded(mut verdict: RegoVerdict) -> RegoVerdict {
+    verdict.deny.truncate(MAX_MESSAGES);
+    verdict.deny = verdict.deny.iter().map(|message| cut(message)).collect();
+    verdict
+}
+
+fn cut(text: &str) -> String {
+    text.chars().take(MAX_MESSAGE_CHARS).collect()
 }
 
 fn write_answer(output: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
@@ -213,6 +240,16 @@ mod tests {
         let mut output = Vec::new();
         serve(input.as_bytes(), &mut output).unwrap_or_else(|e| panic!("{e}"));
         String::from_utf8_lossy(&output).lines().map(|line| serde_json::from_str(line).unwrap_or(Value::Null)).collect()
+    }
+
+    #[test]
+    fn an_answer_carries_a_bounded_number_of_bounded_messages() {
+        let module =
+            "package onboard\n\nallow := true\n\ndeny contains sprintf(\"%02000d\", [n]) if some n in numbers.range(1, 30)\n";
+        let answers = answers(&[Request::Evaluate { module: module.to_owned(), input: json!({}) }]);
+        let deny = answers[0]["verdict"]["deny"].as_array().cloned().unwrap_or_default();
+        assert_eq!(deny.len(), MAX_MESSAGES);
+        assert!(deny.iter().all(|m| m.as_str().map(str::len) == Some(MAX_MESSAGE_CHARS)), "{deny:?}");
     }
 
     #[test]
