@@ -95,7 +95,15 @@ async fn a_client_registers_with_json_and_manages_itself_with_its_registration_t
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{token}");
-    assert!(support::jwt_claims(token["access_token"].as_str().unwrap()).get("cnf").is_none(), "no certificate, no binding");
+    let access_token = token["access_token"].as_str().unwrap();
+    assert!(support::jwt_claims(access_token).get("cnf").is_none(), "no certificate, no binding");
+    // A bearer token any resource server it is sent to could replay manages nothing.
+    for request in
+        [client.get(&manage), client.put(&manage).json(&json!({"grant_types": ["client_credentials"]})), client.delete(&manage)]
+    {
+        let (status, body) = send(request.bearer_auth(access_token)).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_token")), "{body}");
+    }
 
     let (status, _) = send(client.delete(&manage).bearer_auth(rat)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);

@@ -294,6 +294,47 @@ async fn client_secrets_work_only_where_the_workspace_allows_them() {
     assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
 }
 
+/// A token a client of the workspace gets or is refused is an audit event, with the scope it
+/// was granted or the reason its answer leaves out; a request naming no client is not.
+#[tokio::test]
+async fn token_requests_of_the_workspace_s_clients_are_audited() {
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
+    let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let mtls = server.client(Some(&tpp.transport));
+    let grant =
+        |scope: &'static str| vec![("client_id", client_id.as_str()), ("grant_type", "client_credentials"), ("scope", scope)];
+    let (status, body, _) = server.token(&mtls, &grant("accounts"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body, _) = server.token(&mtls, &grant("payments"), None).await;
+    assert_token_error(status, &body, StatusCode::BAD_REQUEST, "invalid_scope");
+    // Without its certificate the client cannot authenticate: refused, and said why in the log.
+    let (status, body, _) = server.token(&server.client(None), &grant("accounts"), None).await;
+    assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+    assert_eq!(body["error_description"], "client authentication failed", "the reason stays off the wire");
+    let stranger = [("client_id", "nobody"), ("grant_type", "client_credentials")];
+    let (status, body, _) = server.token(&mtls, &stranger, None).await;
+    assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+
+    let issued = server.audit_events("?type=token_issued").await;
+    assert_eq!(issued.len(), 1, "{issued:?}");
+    assert_eq!(
+        (issued[0]["client_id"].as_str(), issued[0]["detail"].as_str()),
+        (Some(client_id.as_str()), Some("scope accounts"))
+    );
+    assert_eq!(issued[0]["outcome"], "success");
+    assert!(issued[0]["client_cert_subject"].as_str().is_some_and(|subject| subject.contains("CN=")), "{}", issued[0]);
+    assert!(issued[0]["software_id"].is_string() && issued[0]["org_id"].is_string(), "{}", issued[0]);
+    let refused = server.audit_events("?type=token_refused").await;
+    let reasons: Vec<_> = refused.iter().map(|e| (e["client_id"].as_str(), e["error"].as_str())).collect();
+    assert_eq!(
+        reasons,
+        [(Some(client_id.as_str()), Some("invalid_client")), (Some(client_id.as_str()), Some("invalid_scope"))],
+        "newest first, and nothing for a client the workspace does not have"
+    );
+    let why = refused[0]["error_description"].as_str().unwrap_or_default();
+    assert!(why.contains("certificate"), "the audit event says why: {why}");
+}
+
 #[tokio::test]
 async fn a_client_of_one_workspace_gets_nothing_from_another() {
     let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;

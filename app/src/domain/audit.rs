@@ -1,6 +1,7 @@
 //! Audit events: every registration attempt, accepted or rejected with its reason, every
-//! change to a client, and every change an administrator makes to the workspace (its settings,
-//! policies and signing keys), kept per workspace.
+//! change to a client, every token a client of the workspace asked for, and every change an
+//! administrator makes to the workspace (its settings, policies and signing keys), kept per
+//! workspace.
 
 use std::fmt;
 use std::str::FromStr;
@@ -40,6 +41,11 @@ pub enum AuditEventType {
     PolicyDeleted,
     /// An administrator rotated the workspace's signing key.
     SigningKeyRotated,
+    /// A client got an access token from the token endpoint (`detail`: the scope granted).
+    TokenIssued,
+    /// A client of the workspace asked for an access token and was refused (a request naming
+    /// no client of the workspace is only counted in the metrics: anyone can send those).
+    TokenRefused,
 }
 
 impl AuditEventType {
@@ -57,6 +63,8 @@ impl AuditEventType {
             Self::PolicySaved => "policy_saved",
             Self::PolicyDeleted => "policy_deleted",
             Self::SigningKeyRotated => "signing_key_rotated",
+            Self::TokenIssued => "token_issued",
+            Self::TokenRefused => "token_refused",
         }
     }
 }
@@ -93,7 +101,8 @@ pub struct NewAuditEvent {
     /// Who made an administrative change: the administrator's email, or [`ADMIN_API_ACTOR`].
     #[serde(default)]
     pub actor: Option<String>,
-    /// What an administrative change was (`policy reserved-names`, `registration on`).
+    /// What an administrative change was (`policy reserved-names`, `registration on`), or the
+    /// scope an issued token was granted (`scope accounts payments`).
     #[serde(default)]
     pub detail: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -113,8 +122,8 @@ pub fn storable_id(text: &str) -> String {
 pub const ADMIN_API_ACTOR: &str = "admin API key";
 
 impl NewAuditEvent {
-    /// Whether it names who acted or what they did: an administrator's change. A protocol
-    /// request's event names neither.
+    /// Whether it names who acted or what they did: an administrator's change, or an issued
+    /// token (its scope). Other protocol requests' events name neither.
     pub fn is_attributed(&self) -> bool {
         self.actor.is_some() || self.detail.is_some()
     }

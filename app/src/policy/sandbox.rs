@@ -12,7 +12,7 @@
 //! The messages are JSON, one per line, both ways: [`Request`] in, [`Answer`] out.
 
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -146,7 +146,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn start(program: &PathBuf) -> std::io::Result<Self> {
+    fn start(program: &Path) -> std::io::Result<Self> {
         let mut child = Command::new(program)
             .arg(WORKER_COMMAND)
             .env_clear()

@@ -42,11 +42,13 @@ pub enum Write {
         audit: Box<NewAuditEvent>,
     },
     ReplayGuard(ReplayGuard),
-    /// An access token, with the replay record of the client assertion it was issued for.
+    /// An access token, with the replay record of the client assertion it was issued for and
+    /// its audit event.
     AccessToken {
         record: AccessTokenRecord,
         token_hash: String,
         replay: Option<ReplayGuard>,
+        audit: Box<NewAuditEvent>,
     },
     AuditEvent(Box<NewAuditEvent>),
     /// Nothing: answered once every write queued before it is committed.
@@ -81,6 +83,17 @@ impl Write {
             Self::AccessToken { .. } => "access token",
             Self::AuditEvent(_) => "audit event",
             Self::Barrier => "barrier",
+        }
+    }
+
+    /// The workspace whose count of dynamically registered clients this write updates (a row
+    /// the transaction then holds locked until its commit).
+    fn locked_count(&self) -> Option<(&str, &str)> {
+        match self {
+            Self::Registration { client, .. } if client.summary.dynamically_registered => {
+                Some((client.workspace.tenant.as_str(), client.workspace.workspace.as_str()))
+            }
+            _ => None,
         }
     }
 }
@@ -150,7 +163,17 @@ pub async fn next_batch(receiver: &mut mpsc::Receiver<Pending>) -> Option<Vec<Pe
             Ok(None) | Err(_) => break,
         }
     }
+    in_lock_order(&mut batch);
     Some(batch)
+}
+
+/// Orders a batch's registrations by the count row each locks. Two instances on one
+/// PostgreSQL database, each committing a batch with registrations in workspaces A and B,
+/// would otherwise deadlock when one locks A's row first and the other B's: one batch would
+/// be aborted and its writes run again. Each caller hears its own write's outcome, so the
+/// order within a batch is free; the sort is stable, so the rest keeps its queue order.
+fn in_lock_order(batch: &mut [Pending]) {
+    batch.sort_by(|a, b| a.write.locked_count().cmp(&b.write.locked_count()));
 }
 
 /// Adds the writes already waiting in the queue, up to a full batch.
@@ -203,6 +226,46 @@ mod tests {
         let started = Instant::now();
         let batch = next_batch(&mut receiver).await.unwrap_or_default();
         assert_eq!((batch.len(), started.elapsed()), (2, LINGER / 5));
+    }
+
+    fn registration(workspace: &str, client_id: &str, dynamic: bool) -> Write {
+        let at = contract_tests::workspace_ref(workspace);
+        let audit = contract_tests::audit(&at, AuditEventType::DcrCreated, Outcome::Success, 0);
+        Write::Registration {
+            client: Box::new(contract_tests::client(&at, client_id, dynamic, 0)),
+            metadata: RawValue::from_string("{}".to_owned()).unwrap_or_else(|e| panic!("{e}")),
+            replay: None,
+            consumed_token: None,
+            max_dynamic_clients: 10,
+            audit: Box::new(audit),
+        }
+    }
+
+    fn client_id(write: &Write) -> &str {
+        match write {
+            Write::Registration { client, .. } => &client.summary.client_id,
+            other => other.kind(),
+        }
+    }
+
+    #[tokio::test]
+    async fn registrations_take_their_count_rows_in_one_order() {
+        let (queue, mut receiver) = Queue::new();
+        let writes = [
+            registration("zeta", "z1", true),
+            event(),
+            registration("alpha", "a1", true),
+            registration("alpha", "manual", false),
+            registration("zeta", "z2", true),
+            registration("alpha", "a2", true),
+        ];
+        for write in writes {
+            queue.submit_detached(write).await;
+        }
+        let batch = next_batch(&mut receiver).await.unwrap_or_default();
+        let order: Vec<&str> = batch.iter().map(|pending| client_id(&pending.write)).collect();
+        // Writes that lock no count row first, in queue order; then alpha's, then zeta's.
+        assert_eq!(order, ["audit event", "manual", "a1", "a2", "z1", "z2"]);
     }
 
     #[tokio::test(start_paused = true)]

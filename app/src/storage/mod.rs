@@ -335,13 +335,15 @@ pub trait ClientStore: Send + Sync {
     /// Records a used `jti`; [`StoreError::Replayed`] if it was used before.
     async fn insert_replay_guard(&self, guard: &ReplayGuard) -> Result<(), StoreError>;
     /// Stores an access token (its hash) with the replay record of the client assertion it was
-    /// issued for, in one commit: [`StoreError::Replayed`] if that assertion was used before,
-    /// [`StoreError::NotFound`] if the client is gone (deleted while the token was made).
+    /// issued for and its audit event, in one commit: [`StoreError::Replayed`] if that
+    /// assertion was used before, [`StoreError::NotFound`] if the client is gone (deleted while
+    /// the token was made).
     async fn insert_access_token(
         &self,
         token: &AccessTokenRecord,
         token_hash: &str,
         replay: Option<&ReplayGuard>,
+        audit: &NewAuditEvent,
     ) -> Result<(), StoreError>;
     /// The access token with this `jti`, and the hash of the token as it was issued.
     async fn access_token(&self, jti: &str) -> Result<Option<(AccessTokenRecord, SecretHash)>, StoreError>;

@@ -238,7 +238,7 @@ async fn replace(
 
 /// Checks the caller: in an OBUK workspace that requires mutual TLS, a trusted client
 /// certificate; then the bearer token: an active access token of this workspace issued to this
-/// client (and, if bound, presented with its certificate), or this client's registration access
+/// client, bound to the certificate it is presented with, or this client's registration access
 /// token. Only dynamically registered clients are managed here: administrators' clients are not
 /// reachable through this endpoint, and a `dcr_register` token authorises nothing but one POST.
 async fn authorize(
@@ -270,11 +270,16 @@ async fn authorize(
     if record.workspace != at || !record.is_active(now) || record.has_scope(DCR_REGISTER_SCOPE) {
         return Err(Refusal::TokenNotValid("an expired, revoked or foreign access token"));
     }
-    if let Some(bound) = &record.certificate_thumbprint {
-        let presented = connection.client_chain.as_ref().and_then(|chain| chain.first()).map(|der| certificate_thumbprint(der));
-        if presented.as_deref() != Some(bound.as_str()) {
-            return Err(Refusal::Unauthorized("the access token is bound to another certificate"));
-        }
+    // An access token goes to every resource server its client calls; one not bound to a
+    // certificate could be replayed by any of them to take the registration over (RFC 6750
+    // §5.2). Such a client manages its registration with its registration access token
+    // (RFC 7592 §2). In Open Banking UK every access token is bound.
+    let Some(bound) = &record.certificate_thumbprint else {
+        return Err(Refusal::TokenNotValid("an access token not bound to a certificate"));
+    };
+    let presented = connection.client_chain.as_ref().and_then(|chain| chain.first()).map(|der| certificate_thumbprint(der));
+    if presented.as_deref() != Some(bound.as_str()) {
+        return Err(Refusal::Unauthorized("the access token is bound to another certificate"));
     }
     let client = state.app.store.client(&at, client_id).await.map_err(internal)?.filter(|c| c.summary.dynamically_registered);
     let Some(client) = client else {

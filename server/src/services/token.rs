@@ -6,10 +6,13 @@
 use chrono::Duration;
 use serde::Serialize;
 
+use app::domain::audit::AuditEventType;
+use app::domain::client::ClientDetails;
 use app::domain::dcr::JwksUri;
+use app::domain::event_log::{Outcome, storable};
 use app::domain::jwks::{PublicJwks, Strictness};
 use app::domain::oauth::TokenEndpointAuthMethod;
-use app::domain::token::AccessTokenRecord;
+use app::domain::token::{AccessTokenRecord, StoredCredentials};
 use app::domain::workspace::{Profile, Workspace};
 use app::secrets::{Secret, SecretHash};
 use app::services::clients::DCR_REGISTER_SCOPE;
@@ -23,8 +26,9 @@ use crate::oauth2::token::{
     AccessTokenClaims, Confirmation, PresentedCredentials, TokenError, TokenRequest, certificate_thumbprint, granted_scopes,
 };
 use crate::services::rate_limits::{Rule, Throttled};
+use crate::services::registration::Attempt;
 use crate::state::ServerState;
-use crate::tls::client_trust::subject_name;
+use crate::tls::client_trust::{subject_dn, subject_name};
 
 /// RFC 6749 §5.1.
 #[derive(Debug, Serialize)]
@@ -102,12 +106,33 @@ async fn issue_counted(
     if request.grant_type != "client_credentials" {
         return Err(TokenError::UnsupportedGrantType(request.grant_type).into());
     }
-    let authenticated = authenticate_with(state, workspace, &request.credentials, connection, Jti::WithTheToken).await?;
+    let found = find(state, workspace, &request.credentials).await.map_err(without_reason(workspace))?;
+    // From here on the request names a client of the workspace: its outcome is audited.
+    let attempt = token_attempt(&found, connection);
+    let outcome = issue_to(state, workspace, &request, found, connection, &attempt).await;
+    if let Err(failure) = &outcome {
+        record_refusal(state, workspace, failure, &attempt).await;
+    }
+    outcome.map_err(without_reason(workspace))
+}
+
+/// The rest of a token request, once it names a client: authenticate it, count it against its
+/// allowance, grant the scopes, and sign and store the token with its audit event.
+async fn issue_to(
+    state: &ServerState,
+    workspace: &Workspace,
+    request: &TokenRequest,
+    found: Found,
+    connection: &Connection,
+    attempt: &Attempt,
+) -> Result<TokenResponse, TokenFailure> {
+    let authenticated = verify(state, workspace, &request.credentials, found, connection, Jti::WithTheToken).await?;
     let assertion = authenticated.unrecorded_jti;
     let client = authenticated.client;
     // Counted once authenticated, so nobody spends another client's allowance.
+    let limits = &state.protocol.rate_limits;
     if let Err(over) = limits.check(workspace, Rule::TokenRequestsPerClient, &authenticated.allowance) {
-        record_jti(state, workspace, assertion.as_ref()).await?;
+        record_jti(state, assertion.as_ref()).await?;
         return Err(throttled(workspace)(over));
     }
     // The assertion's jti is recorded in the same commit as the token; when no token is issued,
@@ -117,11 +142,41 @@ async fn issue_counted(
         Err(refusal) => Err(refusal),
     };
     match signed {
-        Ok(signed) => keep(state, workspace, signed, assertion.as_ref()).await,
+        Ok(signed) => keep(state, workspace, signed, assertion.as_ref(), attempt).await,
         Err(failure) => {
-            record_jti(state, workspace, assertion.as_ref()).await?;
+            record_jti(state, assertion.as_ref()).await?;
             Err(failure)
         }
+    }
+}
+
+/// Who asks for a token, as its audit events name them: the client, its software and
+/// organisation, the subject of the certificate the connection carries, and the address.
+fn token_attempt(found: &Found, connection: &Connection) -> Attempt {
+    let summary = &found.details.summary;
+    let leaf = connection.client_chain.as_ref().and_then(|chain| chain.first());
+    Attempt {
+        client_id: Some(summary.client_id.clone()),
+        software_id: summary.software_id.clone(),
+        org_id: summary.org_id.clone(),
+        client_cert_subject: leaf.and_then(subject_dn),
+        remote_addr: connection.remote_addr.map(|a| a.to_string()),
+        ..Attempt::default()
+    }
+}
+
+/// Records a refused request of a client of the workspace, with the reason its answer may
+/// leave out. Throttled requests are not recorded one by one (the metrics count them), nor
+/// are failures of Onboard's own (the log has them).
+async fn record_refusal(state: &ServerState, workspace: &Workspace, failure: &TokenFailure, attempt: &Attempt) {
+    let TokenFailure::Rejected(error) = failure else { return };
+    let now = state.app.clock.now();
+    let mut event = attempt.event(workspace, AuditEventType::TokenRefused, now);
+    event.outcome = Outcome::Failure;
+    event.error = Some(error.code().to_owned());
+    event.error_description = Some(storable(&error.to_string()));
+    if let Err(error) = state.app.store.record_audit_event(&event).await {
+        tracing::error!(%error, "could not record the audit event of a refused token request");
     }
 }
 
@@ -191,64 +246,81 @@ enum Jti {
 }
 
 /// Records the assertion's jti on its own; a replay found now refuses the request.
-async fn record_jti(state: &ServerState, workspace: &Workspace, guard: Option<&ReplayGuard>) -> Result<(), TokenFailure> {
+async fn record_jti(state: &ServerState, guard: Option<&ReplayGuard>) -> Result<(), TokenFailure> {
     let Some(guard) = guard else { return Ok(()) };
     match state.app.store.insert_replay_guard(guard).await {
         Ok(()) => Ok(()),
-        Err(StoreError::Replayed) => Err(replayed(workspace)),
+        Err(StoreError::Replayed) => Err(replayed()),
         Err(other) => Err(internal(other)),
     }
 }
 
-/// A client assertion used before: `invalid_client`, like every authentication failure.
-fn replayed(workspace: &Workspace) -> TokenFailure {
-    tracing::info!(workspace = %workspace.reference(), reason = "client assertion: its jti has been used before", "client authentication failed");
-    TokenError::InvalidClient(AUTHENTICATION_FAILED.to_owned()).into()
+/// A client assertion used before.
+fn replayed() -> TokenFailure {
+    TokenError::InvalidClient("client assertion: its jti has been used before".to_owned()).into()
 }
 
-/// Finds the client named by the request and checks its credentials with its registered method.
 /// Every authentication failure gets the same `invalid_client` answer, so that nobody learns
-/// which clients exist or how they authenticate; the reason goes to the log.
+/// which clients exist or how they authenticate; the reason goes to the log (and, for a client
+/// of the workspace, to its audit event).
+fn without_reason(workspace: &Workspace) -> impl Fn(TokenFailure) -> TokenFailure + '_ {
+    move |failure| match failure {
+        TokenFailure::Rejected(TokenError::InvalidClient(reason)) => {
+            tracing::info!(workspace = %workspace.reference(), %reason, "client authentication failed");
+            TokenError::InvalidClient(AUTHENTICATION_FAILED.to_owned()).into()
+        }
+        other => other,
+    }
+}
+
+/// Finds the client named by the request and checks its credentials with its registered method,
+/// answering every authentication failure alike ([`without_reason`]).
 pub(crate) async fn authenticate(
     state: &ServerState,
     workspace: &Workspace,
     credentials: &PresentedCredentials,
     connection: &Connection,
 ) -> Result<Authenticated, TokenFailure> {
-    authenticate_with(state, workspace, credentials, connection, Jti::AtOnce).await
-}
-
-async fn authenticate_with(
-    state: &ServerState,
-    workspace: &Workspace,
-    credentials: &PresentedCredentials,
-    connection: &Connection,
-    jti: Jti,
-) -> Result<Authenticated, TokenFailure> {
-    match identify(state, workspace, credentials, connection, jti).await {
-        Err(TokenFailure::Rejected(TokenError::InvalidClient(reason))) => {
-            tracing::info!(workspace = %workspace.reference(), %reason, "client authentication failed");
-            Err(TokenError::InvalidClient(AUTHENTICATION_FAILED.to_owned()).into())
-        }
-        other => other,
-    }
+    let found = find(state, workspace, credentials).await;
+    let authenticated = match found {
+        Ok(found) => verify(state, workspace, credentials, found, connection, Jti::AtOnce).await,
+        Err(failure) => Err(failure),
+    };
+    authenticated.map_err(without_reason(workspace))
 }
 
 const AUTHENTICATION_FAILED: &str = "client authentication failed";
 
-async fn identify(
+/// The client a request names, as stored, before its credentials are checked.
+struct Found {
+    details: ClientDetails,
+    stored: StoredCredentials,
+    client: RegisteredClient,
+}
+
+/// The client of the workspace the credentials name; `invalid_client` if there is none.
+async fn find(state: &ServerState, workspace: &Workspace, credentials: &PresentedCredentials) -> Result<Found, TokenFailure> {
+    let client_id = client_auth::claimed_client_id(credentials)?;
+    let stored = state.app.store.client_with_credentials(&workspace.reference(), &client_id).await.map_err(internal)?;
+    let (details, stored) = stored.ok_or_else(|| TokenFailure::Rejected(TokenError::InvalidClient(UNKNOWN_CLIENT.to_owned())))?;
+    let client = RegisteredClient::from_metadata(&details.metadata).map_err(internal)?;
+    Ok(Found { details, stored, client })
+}
+
+/// The same words for an unknown client and a wrong secret, in the log too.
+const UNKNOWN_CLIENT: &str = "unknown client or wrong secret";
+
+/// Checks the found client's credentials with its registered method.
+async fn verify(
     state: &ServerState,
     workspace: &Workspace,
     credentials: &PresentedCredentials,
+    found: Found,
     connection: &Connection,
     jti: Jti,
 ) -> Result<Authenticated, TokenFailure> {
+    let Found { details, stored, client } = found;
     let at = workspace.reference();
-    let client_id = client_auth::claimed_client_id(credentials)?;
-    let unknown = || TokenFailure::Rejected(TokenError::InvalidClient("unknown client or wrong secret".to_owned()));
-    let (details, stored) =
-        state.app.store.client_with_credentials(&at, &client_id).await.map_err(internal)?.ok_or_else(unknown)?;
-    let client = RegisteredClient::from_metadata(&details.metadata).map_err(internal)?;
     client_auth::check_method(credentials, client.token_endpoint_auth_method)?;
     if !workspace.settings.token_endpoint_auth_methods.contains(&client.token_endpoint_auth_method) {
         return Err(TokenError::InvalidClient(format!(
@@ -263,7 +335,7 @@ async fn identify(
         PresentedCredentials::Basic { secret, .. } | PresentedCredentials::Post { secret, .. } => {
             let matches = stored.client_secret_hash.is_some_and(|hash| SecretHash::from_stored(hash).matches(secret.expose()));
             if !matches {
-                return Err(unknown());
+                return Err(TokenError::InvalidClient(UNKNOWN_CLIENT.to_owned()).into());
             }
         }
         PresentedCredentials::Assertion { assertion, .. } => {
@@ -273,20 +345,13 @@ async fn identify(
             let used = client_auth::check_assertion(assertion, &keys, &client, &[&urls.token, &urls.issuer], now.timestamp())?;
             let guard = ReplayGuard {
                 scope: ReplayScope::Workspace(at.clone()),
-                issuer: format!("client_assertion:{client_id}"),
+                issuer: format!("client_assertion:{}", client.client_id),
                 jti: used.jti,
                 expires_at: used.keep_until,
             };
-            if jti == Jti::WithTheToken {
-                unrecorded_jti = Some(guard);
-            } else {
-                match state.app.store.insert_replay_guard(&guard).await {
-                    Ok(()) => {}
-                    Err(StoreError::Replayed) => {
-                        return Err(TokenError::InvalidClient("client assertion: its jti has been used before".to_owned()).into());
-                    }
-                    Err(other) => return Err(internal(other)),
-                }
+            match jti {
+                Jti::WithTheToken => unrecorded_jti = Some(guard),
+                Jti::AtOnce => record_jti(state, Some(&guard)).await?,
             }
         }
         PresentedCredentials::Certificate { .. } => authenticate_certificate(state, workspace, &client, connection, now).await?,
@@ -393,25 +458,28 @@ async fn sign(
     Ok(Signed { record, response: TokenResponse { access_token: token, token_type: "Bearer", expires_in: lifetime, scope } })
 }
 
-/// Stores the token (its hash) with the assertion's replay record, in one commit.
+/// Stores the token (its hash) with the assertion's replay record and its audit event, in one
+/// commit.
 async fn keep(
     state: &ServerState,
     workspace: &Workspace,
     signed: Signed,
     assertion: Option<&ReplayGuard>,
+    attempt: &Attempt,
 ) -> Result<TokenResponse, TokenFailure> {
     let hash = Secret::from_given(signed.response.access_token.clone()).hash();
-    match state.app.store.insert_access_token(&signed.record, hash.as_str(), assertion).await {
+    let record = &signed.record;
+    let mut event = attempt.event(workspace, AuditEventType::TokenIssued, record.issued_at);
+    event.detail = Some(storable(&format!("scope {}", record.scope)));
+    match state.app.store.insert_access_token(record, hash.as_str(), assertion, &event).await {
         Ok(()) => {}
-        Err(StoreError::Replayed) => return Err(replayed(workspace)),
+        Err(StoreError::Replayed) => return Err(replayed()),
         // Deleted since it was authenticated: it is no client any more.
         Err(StoreError::NotFound) => {
-            tracing::info!(workspace = %workspace.reference(), reason = "the client was deleted meanwhile", "client authentication failed");
-            return Err(TokenError::InvalidClient(AUTHENTICATION_FAILED.to_owned()).into());
+            return Err(TokenError::InvalidClient("the client was deleted while its token was made".to_owned()).into());
         }
         Err(other) => return Err(internal(other)),
     }
-    let record = &signed.record;
     tracing::info!(workspace = %record.workspace, client_id = %record.client_id, jti = %record.jti, "access token issued");
     Ok(signed.response)
 }

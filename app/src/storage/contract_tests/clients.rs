@@ -149,7 +149,7 @@ async fn clients_are_listed_filtered_and_deleted() {
         // cut-off and given no token since.
         ok(store.register_client(client(&at_ws, "idle", true, 1), None, None, 0, &created).await);
         let token = AccessTokenRecord { issued_at: at(5), ..token_record(&at_ws, "t-idle", "idle") };
-        ok(store.insert_access_token(&token, "hash-idle", None).await);
+        ok(store.insert_access_token(&token, "hash-idle", None, &issued(&token)).await);
         assert!(!ok(store.delete_unused_client(&at_ws, "idle", at(4), &deleted).await), "a token since the cut-off");
         assert!(!ok(store.delete_unused_client(&at_ws, "new", at(2), &deleted).await), "registered after the cut-off");
         assert!(ok(store.delete_unused_client(&at_ws, "idle", at(5), &deleted).await));
@@ -254,7 +254,7 @@ async fn abandoned_clients_are_those_without_a_token_since_the_cut_off() {
             ok(store.register_client(register(id, dynamic, registered), None, None, 0, &created).await);
         }
         let token = AccessTokenRecord { issued_at: day(50), ..token_record(&at_ws, "t-used", "used") };
-        ok(store.insert_access_token(&token, "hash", None).await);
+        ok(store.insert_access_token(&token, "hash", None, &issued(&token)).await);
         let (store, at_ws) = (&store, &at_ws);
         let abandoned = |now: i64| async move {
             let selection = ClientSelection::abandoned(day(now), 90);
@@ -290,10 +290,13 @@ async fn expired_access_tokens_are_purged_and_when_a_client_last_got_one_is_kept
         let expired: Vec<_> = (10..40)
             .map(|issued| token(format!("b{issued:02}"), "busy", issued, if issued < 15 { 100 + issued } else { 150 }))
             .collect();
-        let inserts = expired.iter().map(|record| store.insert_access_token(record, "hash", None));
+        let events: Vec<_> = expired.iter().map(issued).collect();
+        let inserts = expired.iter().zip(&events).map(|(record, event)| store.insert_access_token(record, "hash", None, event));
         futures_util::future::join_all(inserts).await.into_iter().for_each(ok);
-        ok(store.insert_access_token(&token("b-live".to_owned(), "busy", 40, 5000), "hash", None).await);
-        ok(store.insert_access_token(&token("q".to_owned(), "quiet", 20, 500), "hash", None).await);
+        let live = token("b-live".to_owned(), "busy", 40, 5000);
+        ok(store.insert_access_token(&live, "hash", None, &issued(&live)).await);
+        let quiet = token("q".to_owned(), "quiet", 20, 500);
+        ok(store.insert_access_token(&quiet, "hash", None, &issued(&quiet)).await);
 
         assert_eq!(ok(store.purge_expired_access_tokens(110, 10).await), 0, "nothing had expired before 110");
         let batches: Vec<u64> = {
@@ -400,7 +403,7 @@ async fn access_tokens_are_found_by_jti_revoked_once_and_end_with_their_client()
         // A manual client: the store's registration of a dynamic one counts it (migration 10).
         ok(store.register_client(client(&at_ws, "c1", false, 1), None, None, 0, &created).await);
         let token = token_record(&at_ws, "t1", "c1");
-        ok(store.insert_access_token(&token, "hash-1", None).await);
+        ok(store.insert_access_token(&token, "hash-1", None, &issued(&token)).await);
         assert_eq!(ok(store.access_token("t1").await), Some((token.clone(), hashed("hash-1"))), "found by jti, with its hash");
         let listed = ok(store.clients(&at_ws, &only(ClientFilter::All)).await);
         assert_eq!(listed[0].last_token_at, Some(at(2)), "the list shows when a client last got a token");
@@ -436,19 +439,25 @@ async fn access_tokens_are_found_by_jti_revoked_once_and_end_with_their_client()
         ));
         assert!(!ok(store.update_client(&client(&at_ws, "ghost", true, 1), None, &updated).await));
 
-        ok(store.insert_access_token(&AccessTokenRecord { jti: "t2".to_owned(), ..token.clone() }, "hash-2", None).await);
-        // A token issued for a client assertion whose jti was used before is not kept.
+        let second = AccessTokenRecord { jti: "t2".to_owned(), ..token.clone() };
+        ok(store.insert_access_token(&second, "hash-2", None, &issued(&second)).await);
+        // A token issued for a client assertion whose jti was used before is not kept, nor is
+        // its audit event.
         let assertion = guard(&at_ws, "assertion-t3", 100);
-        ok(store
-            .insert_access_token(&AccessTokenRecord { jti: "t3".to_owned(), ..token.clone() }, "hash-3", Some(&assertion))
-            .await);
-        let again =
-            store.insert_access_token(&AccessTokenRecord { jti: "t4".to_owned(), ..token }, "hash-4", Some(&assertion)).await;
+        let third = AccessTokenRecord { jti: "t3".to_owned(), ..token.clone() };
+        ok(store.insert_access_token(&third, "hash-3", Some(&assertion), &issued(&third)).await);
+        let fourth = AccessTokenRecord { jti: "t4".to_owned(), scope: "fourth".to_owned(), ..token.clone() };
+        let again = store.insert_access_token(&fourth, "hash-4", Some(&assertion), &issued(&fourth)).await;
         assert!(matches!(again, Err(StoreError::Replayed)), "{again:?}");
         assert_eq!(ok(store.access_token("t4").await), None);
+        let tokens_issued = AuditFilter { event_type: Some(AuditEventType::TokenIssued), ..AuditFilter::default() };
+        let recorded = ok(store.audit_events(&at_ws, &tokens_issued).await);
+        let recorded: Vec<_> = recorded.iter().map(|e| (e.event.client_id.as_deref(), e.event.detail.as_deref())).collect();
+        assert_eq!(recorded, [(Some("c1"), Some("scope accounts openid")); 3], "one event a token kept, in its commit");
         assert!(ok(store.delete_client(&at_ws, "c1", &updated).await));
         assert_eq!(ok(store.access_token("t2").await), None, "deleting the client ends its tokens");
-        let for_the_deleted = store.insert_access_token(&token_record(&at_ws, "t5", "c1"), "hash-5", None).await;
+        let gone = token_record(&at_ws, "t5", "c1");
+        let for_the_deleted = store.insert_access_token(&gone, "hash-5", None, &issued(&gone)).await;
         assert!(matches!(for_the_deleted, Err(StoreError::NotFound)), "no token outlives its client: {for_the_deleted:?}");
         assert_eq!(ok(store.access_token("t5").await), None);
     }

@@ -78,7 +78,7 @@ fn only(filter: ClientFilter) -> ClientSelection {
     ClientSelection { filter, ..ClientSelection::default() }
 }
 
-fn client(ws: &WorkspaceRef, id: &str, dynamic: bool, second: i64) -> NewClient {
+pub(super) fn client(ws: &WorkspaceRef, id: &str, dynamic: bool, second: i64) -> NewClient {
     NewClient {
         workspace: ws.clone(),
         summary: ClientSummary {
@@ -111,6 +111,15 @@ fn token_record(ws: &WorkspaceRef, jti: &str, client_id: &str) -> AccessTokenRec
         issued_at: at(2),
         expires_at: 1_790_003_602,
         revoked: false,
+    }
+}
+
+/// The audit event stored with `token`.
+fn issued(token: &AccessTokenRecord) -> NewAuditEvent {
+    NewAuditEvent {
+        client_id: Some(token.client_id.clone()),
+        detail: Some(format!("scope {}", token.scope)),
+        ..audit(&token.workspace, AuditEventType::TokenIssued, Outcome::Success, 2)
     }
 }
 

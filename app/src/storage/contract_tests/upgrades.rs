@@ -100,7 +100,7 @@ async fn the_table_rebuilds_keep_clients_their_tokens_and_the_cascade() {
         // A manual client: the store's registration of a dynamic one counts it (migration 10).
         ok(store.register_client(client(&at_ws, "c1", false, 1), None, None, 0, &created).await);
         let token = token_record(&at_ws, "t1", "c1");
-        ok(store.insert_access_token(&token, "token-hash-1", None).await);
+        ok(store.insert_access_token(&token, "token-hash-1", None, &issued(&token)).await);
         take_back_later_columns(&url).await;
 
         ok(store.migrate().await);

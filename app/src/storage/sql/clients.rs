@@ -207,9 +207,14 @@ macro_rules! client_store {
                 token: &AccessTokenRecord,
                 token_hash: &str,
                 replay: Option<&ReplayGuard>,
+                audit: &NewAuditEvent,
             ) -> Result<(), StoreError> {
-                let write =
-                    Write::AccessToken { record: token.clone(), token_hash: token_hash.to_owned(), replay: replay.cloned() };
+                let write = Write::AccessToken {
+                    record: token.clone(),
+                    token_hash: token_hash.to_owned(),
+                    replay: replay.cloned(),
+                    audit: Box::new(audit.clone()),
+                };
                 self.writes.submit(write).await
             }
 

@@ -224,8 +224,9 @@ struct CombinedWrites {
     /// A client's registration: its replay record if it has a `jti`, its count if it is
     /// dynamically registered, the client, the audit event; see [`Self::registration`].
     registrations: [[String; 2]; 2],
-    /// An access token and the replay record of its client assertion.
-    guard_token: String,
+    /// An access token and its audit event, after the replay record of its client assertion
+    /// if it has one: see [`Self::token`].
+    tokens: [String; 2],
 }
 
 impl CombinedWrites {
@@ -245,8 +246,16 @@ impl CombinedWrites {
         Self {
             audit_events,
             registrations: [false, true].map(|guarded| [false, true].map(|counted| registration(guarded, counted))),
-            guard_token: one_round_trip::combine(backend, &[INSERT_REPLAY_GUARD, INSERT_ACCESS_TOKEN]),
+            tokens: [false, true].map(|guarded| {
+                let statements = [guarded.then_some(INSERT_REPLAY_GUARD), Some(INSERT_ACCESS_TOKEN), Some(INSERT_AUDIT_EVENT)];
+                one_round_trip::combine(backend, &statements.into_iter().flatten().collect::<Vec<_>>())
+            }),
         }
+    }
+
+    /// The access token that records its client assertion's `jti` or not.
+    fn token(&self, guarded: bool) -> &str {
+        &self.tokens[usize::from(guarded)]
     }
 
     /// The insert of `rows` unattributed audit events, a power of two up to
@@ -462,8 +471,8 @@ macro_rules! sql_store {
                         Self::insert_registration(tx, client, metadata, replay, consumed_token, *max_dynamic_clients, audit).await
                     }
                     Write::ReplayGuard(guard) => Self::insert_guard(&mut **tx, guard).await,
-                    Write::AccessToken { record, token_hash, replay } => {
-                        Self::insert_token(&mut **tx, record, token_hash, replay.as_ref()).await
+                    Write::AccessToken { record, token_hash, replay, audit } => {
+                        Self::insert_token(&mut **tx, record, token_hash, replay.as_ref(), audit).await
                     }
                     Write::AuditEvent(event) => Self::insert_audit_event(&mut **tx, event).await,
                     Write::Barrier => Ok(()),
@@ -512,21 +521,25 @@ macro_rules! sql_store {
             }
 
             /// An access token, and in the same query the replay record of the assertion it was
-            /// issued for.
+            /// issued for and its audit event.
             async fn insert_token<'e, E>(
                 executor: E,
                 token: &AccessTokenRecord,
                 token_hash: &str,
                 replay: Option<&ReplayGuard>,
+                audit: &NewAuditEvent,
             ) -> Result<(), StoreError>
             where
                 E: sqlx::Executor<'e, Database = $db>,
             {
-                let query = match replay {
-                    Some(guard) => Self::bind_guard(sqlx::query(&Self::combined().guard_token), guard),
-                    None => sqlx::query(INSERT_ACCESS_TOKEN),
-                };
-                Self::bind_token(query, token, token_hash).execute(executor).await.map_err(classify_write)?;
+                let mut query = sqlx::query(Self::combined().token(replay.is_some()));
+                if let Some(guard) = replay {
+                    query = Self::bind_guard(query, guard);
+                }
+                Self::bind_audit_event(Self::bind_token(query, token, token_hash), audit)
+                    .execute(executor)
+                    .await
+                    .map_err(classify_write)?;
                 Ok(())
             }
 

@@ -1,4 +1,4 @@
-//! The audit log: registration and management events, and administrators' changes, newest
+//! The audit log: registration, management and token events, and administrators' changes, newest
 //! first, with their outcome and reason (or who made a change); filter by outcome and type.
 
 use leptos::prelude::*;
@@ -10,12 +10,14 @@ use crate::domain::audit::AuditEvent;
 use crate::ui::components::{WrappingDn, error_message, second};
 use crate::ui::event_log::{EventFilters, EventPager, EventQuery, OutcomeBadge, from_or_by, type_label};
 
-const TYPES: [(&str, &str); 12] = [
+const TYPES: [(&str, &str); 14] = [
     ("dcr_created", "Registered"),
     ("dcr_rejected", "Registration refused"),
     ("dcr_read", "Registration read"),
     ("dcr_updated", "Registration updated"),
     ("dcr_deleted", "Registration deleted"),
+    ("token_issued", "Token issued"),
+    ("token_refused", "Token refused"),
     ("client_created", "Client created"),
     ("client_deleted", "Client deleted"),
     ("settings_updated", "General settings changed"),
@@ -93,12 +95,9 @@ fn EventsTable(events: Vec<AuditEvent>, filtered: bool) -> impl IntoView {
                     {events
                         .into_iter()
                         .map(|AuditEvent { event, .. }| {
-                            let (code, detail) = match (event.error, event.error_description) {
-                                (Some(code), description) => (Some(code), description.unwrap_or_default()),
-                                (None, _) => (
-                                    None,
-                                    event.detail.or_else(|| event.client_id.map(|id| format!("client {id}"))).unwrap_or_default(),
-                                ),
+                            let (code, detail) = match event.error {
+                                Some(code) => (Some(code), event.error_description.unwrap_or_default()),
+                                None => (None, what_happened(event.client_id, event.detail)),
                             };
                             let party = if event.software_id.is_none() && event.org_id.is_none() { Some("—") } else { None };
                             view! {
@@ -133,4 +132,11 @@ fn EventsTable(events: Vec<AuditEvent>, filtered: bool) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// An event's details without an error: the client concerned, then what the change was (or the
+/// scope a token was granted).
+fn what_happened(client_id: Option<String>, detail: Option<String>) -> String {
+    let client = client_id.map(|id| format!("client {id}"));
+    [client, detail].into_iter().flatten().collect::<Vec<_>>().join(", ")
 }
