@@ -354,8 +354,9 @@ pub struct ServeArgs {
     #[arg(long, env = "ONBOARD_ALLOW_INSECURE_JWKS_URIS")]
     pub allow_insecure_jwks_uris: bool,
     /// Token that non-loopback scrapers of `/metrics` present as `Authorization: Bearer`
-    /// (loopback callers need none). Without it, `/metrics` answers loopback callers only.
-    #[arg(long, env = "ONBOARD_METRICS_TOKEN", hide_env_values = true)]
+    /// (loopback callers need none; at least 32 characters). Without it, `/metrics` answers
+    /// loopback callers only.
+    #[arg(long, env = "ONBOARD_METRICS_TOKEN", hide_env_values = true, value_parser = long_enough_token)]
     pub metrics_token: Option<String>,
     /// Networks besides the public internet that JWKS URIs may reach, in CIDR notation and
     /// comma-separated (e.g. `10.20.0.0/16,fd00:1::/48`). Private, loopback, link-local and
@@ -410,5 +411,30 @@ impl ServeArgs {
         let mut args = Cli::parse_from(["onboard"]).serve;
         args.database = database;
         args
+    }
+}
+
+/// A bearer token an operator chose: long enough that guessing it is hopeless.
+fn long_enough_token(token: &str) -> Result<String, String> {
+    const MIN_LEN: usize = 32;
+    if token.chars().count() < MIN_LEN {
+        return Err(format!("must be at least {MIN_LEN} characters"));
+    }
+    Ok(token.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::Cli;
+
+    #[test]
+    fn a_metrics_token_is_at_least_32_characters() {
+        let with_token = |token: &str| Cli::try_parse_from(["onboard", "--metrics-token", token]);
+        let refused = with_token("short").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(refused.contains("at least 32 characters"), "{refused}");
+        let token = "t".repeat(32);
+        assert_eq!(with_token(&token).ok().and_then(|cli| cli.serve.metrics_token), Some(token));
     }
 }

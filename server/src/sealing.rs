@@ -29,6 +29,18 @@ impl fmt::Debug for KeyEncryptionKey {
     }
 }
 
+/// Warns when the key encryption key's file is open to the group or to others: anyone who can
+/// read it, and the database, has every private key.
+fn warn_if_others_can_read(path: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    if let Ok(metadata) = std::fs::metadata(path)
+        && metadata.permissions().mode() & 0o077 != 0
+    {
+        let mode = format!("{:o}", metadata.permissions().mode() & 0o777);
+        tracing::warn!(path = %path.display(), mode, "the key encryption key's file is readable by others than its owner; chmod 600 it");
+    }
+}
+
 impl KeyEncryptionKey {
     fn from_bytes(bytes: &[u8]) -> anyhow::Result<Self> {
         if bytes.len() != KEY_LEN {
@@ -44,6 +56,7 @@ impl KeyEncryptionKey {
     pub fn load_or_generate(path: &Path, generate: bool) -> anyhow::Result<Self> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
+                warn_if_others_can_read(path);
                 let bytes = URL_SAFE_NO_PAD.decode(text.trim()).context("the key encryption key is not base64url")?;
                 Self::from_bytes(&bytes).with_context(|| format!("reading {}", path.display()))
             }
@@ -51,7 +64,10 @@ impl KeyEncryptionKey {
                 let mut bytes = [0u8; KEY_LEN];
                 aws_lc_rs::rand::fill(&mut bytes).map_err(|_| anyhow::anyhow!("no randomness for a key encryption key"))?;
                 crate::tls::dev_certificates::write(path, &format!("{}\n", URL_SAFE_NO_PAD.encode(bytes)), true)?;
-                tracing::info!(path = %path.display(), "generated a key encryption key; back it up with the database");
+                tracing::info!(
+                    path = %path.display(),
+                    "generated a key encryption key; back it up, and keep it apart from the database's backups"
+                );
                 Self::from_bytes(&bytes)
             }
             Err(error) => Err(error).with_context(|| format!("reading the key encryption key {}", path.display())),

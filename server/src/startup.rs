@@ -71,7 +71,11 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
         .map_err(anyhow::Error::msg)
         .context("--jwks-allowed-networks")?;
     let data_dir = &args.database.data_dir;
-    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    // Readable by the owner only: it holds the development keys, the admin API key's file, the
+    // key encryption key by default, and the SQLite database.
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
 
     let store = app::storage::connect(&args.database.url()).await.context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
@@ -179,6 +183,9 @@ pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
     if let Some(refusal) = plain_listener_refusal(args.http_addr, args.listeners.behind_tls_proxy) {
         anyhow::bail!(refusal);
     }
+    if let Some(refusal) = development_certificate_refusal(args.https_addr, args.tls_cert.is_some()) {
+        anyhow::bail!(refusal);
+    }
     let state = prepare(args, clock.clone()).await?;
     bootstrap::first_administrator(&state.app, &args.database.data_dir).await?;
     let public_url = state.app.deployment.public_url.clone();
@@ -251,8 +258,33 @@ fn plain_listener_refusal(addr: std::net::SocketAddr, behind_tls_proxy: bool) ->
     })
 }
 
+/// Why the HTTPS listener may not listen on `addr` with the development certificate made in
+/// the data directory: its CA is one Onboard invented (its key is in that directory), which no
+/// TPP should trust, so a listener others reach needs a real certificate (`--tls-cert`,
+/// `--tls-key`). Without this, a deployment that forgot them would come up on a certificate
+/// nobody can check, with a line in the log.
+fn development_certificate_refusal(addr: std::net::SocketAddr, certificate_given: bool) -> Option<String> {
+    (!addr.ip().is_loopback() && !certificate_given).then(|| {
+        format!(
+            "--https-addr {addr} is off this host, and no server certificate was given: pass --tls-cert and --tls-key \
+             (the development certificate Onboard makes is for loopback addresses only)"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_development_certificate_serves_loopback_only() {
+        let addr = |text: &str| text.parse::<std::net::SocketAddr>().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(super::development_certificate_refusal(addr("127.0.0.1:8443"), false), None);
+        assert_eq!(super::development_certificate_refusal(addr("[::1]:8443"), false), None);
+        assert!(
+            super::development_certificate_refusal(addr("0.0.0.0:8443"), false).is_some_and(|why| why.contains("--tls-cert"))
+        );
+        assert_eq!(super::development_certificate_refusal(addr("10.1.2.3:8443"), true), None);
+    }
+
     #[test]
     fn the_plain_listener_stays_on_loopback_unless_a_tls_proxy_fronts_it() {
         let addr = |text: &str| text.parse::<std::net::SocketAddr>().unwrap_or_else(|e| panic!("{e}"));

@@ -50,6 +50,15 @@ async fn dcr_001_validate_oidc_config_registration_url() {
     assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(1), "{jwks}");
     assert_eq!(jwks["keys"][0]["alg"], "PS256");
     assert_eq!(document["mtls_endpoint_aliases"]["registration_endpoint"], document["registration_endpoint"]);
+    for endpoint in ["introspection", "revocation"] {
+        let methods = &document[format!("{endpoint}_endpoint_auth_methods_supported")];
+        assert_eq!(methods, &document["token_endpoint_auth_methods_supported"], "{endpoint}: clients authenticate alike");
+    }
+
+    // The same document where RFC 8414 §3.1 puts it for an issuer with a path.
+    let rfc8414 = format!("{}/.well-known/oauth-authorization-server{WORKSPACE}", server.https);
+    let same: Value = server.client(None).get(rfc8414).send().await.unwrap().json().await.unwrap();
+    assert_eq!(same, document);
 }
 
 /// DCR-004: each invalid registration request fails with 400.

@@ -1,5 +1,7 @@
-//! `GET /{tenant}/{workspace}/.well-known/openid-configuration` (OpenID Connect Discovery 1.0
-//! §3, RFC 8414 §2), with the fields the OBUK conformance tool reads (OBUK-DCR.md §6.3).
+//! The workspace's authorization server metadata (RFC 8414 §2), with the fields the OBUK
+//! conformance tool reads (OBUK-DCR.md §6.3): at `GET /{tenant}/{workspace}/.well-known/
+//! openid-configuration` (OpenID Connect Discovery 1.0 §4, where FAPI clients look) and at
+//! `GET /.well-known/oauth-authorization-server/{tenant}/{workspace}` (RFC 8414 §3.1).
 
 use axum::Json;
 use axum::extract::State;
@@ -25,6 +27,13 @@ pub async fn get(State(state): State<ServerState>, WorkspacePath(at): WorkspaceP
         "revocation_endpoint": urls.revocation,
         "token_endpoint_auth_methods_supported": settings.token_endpoint_auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": algorithms,
+        // Introspection and revocation authenticate clients as the token endpoint does; left
+        // out, RFC 8414 §2 would have clients assume client_secret_basic.
+        "introspection_endpoint_auth_methods_supported": settings.token_endpoint_auth_methods,
+        "introspection_endpoint_auth_signing_alg_values_supported": algorithms,
+        "revocation_endpoint_auth_methods_supported": settings.token_endpoint_auth_methods,
+        "revocation_endpoint_auth_signing_alg_values_supported": algorithms,
+        "subject_types_supported": ["public"],
         "request_object_signing_alg_values_supported": algorithms,
         "id_token_signing_alg_values_supported": algorithms,
         "response_types_supported": ["code", "code id_token"],

@@ -54,6 +54,7 @@ pub struct Surface {
 pub fn router(state: ServerState, surface: Surface) -> Router {
     let mut api = Router::new()
         .route("/{tenant}/{workspace}/.well-known/openid-configuration", get(discovery::get))
+        .route("/.well-known/oauth-authorization-server/{tenant}/{workspace}", get(discovery::get))
         .route("/{tenant}/{workspace}/.well-known/jwks.json", get(jwks::get))
         .merge(registration_routes::<Obuk>(OBUK_REGISTRATION_PATH))
         .merge(registration_routes::<Rfc7591>(GENERIC_REGISTRATION_PATH))
