@@ -396,6 +396,10 @@ async fn introspection_and_revocation_respect_ownership_and_deletion() {
         body["active"].as_bool().unwrap()
     };
 
+    for name in ["introspect", "revoke"] {
+        let response = call(&mtls, name, &a, "unknown-token").await.unwrap();
+        assert_eq!(response.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{name}");
+    }
     let (status, own) = support::decode(call(&mtls, "introspect", &a, &token_a).await.unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
