@@ -26,7 +26,7 @@ pub struct Deployment {
     /// Lets JWKS URIs use plain http to loopback hosts (tests and local sandboxes).
     pub allow_insecure_jwks_uris: bool,
     /// Host names besides the public URL's that browsers reach the console under
-    /// (`--console-host`), lower-cased.
+    /// (`--console-hosts`), lower-cased.
     pub console_hosts: Vec<String>,
     /// How long a console session lasts unused (`--console-idle-minutes`).
     pub console_idle: chrono::Duration,

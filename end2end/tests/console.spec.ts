@@ -525,7 +525,11 @@ test.describe("workspaces", () => {
     expect(issued.status()).toBe(200);
     const accessToken = (await issued.json()).access_token as string;
     const management = `${register}/${clientId}`;
-    expect((await request.get(management, { headers: { Authorization: `Bearer ${accessToken}` } })).status()).toBe(200);
+    const registrationToken = registration.registration_access_token as string;
+    // An unbound access token, which any resource server it reached could replay, manages
+    // nothing; the registration access token does (RFC 7592).
+    expect((await request.get(management, { headers: { Authorization: `Bearer ${accessToken}` } })).status()).toBe(401);
+    expect((await request.get(management, { headers: { Authorization: `Bearer ${registrationToken}` } })).status()).toBe(200);
 
     await page.getByRole("link", { name: "Applications" }).click();
     const row = page.locator("#applications tr", { hasText: "Budget Planner" });
@@ -557,7 +561,7 @@ test.describe("workspaces", () => {
     await expect(page.locator("#done-notice")).toHaveText(`Application ${clientId} deleted.`);
     await expect(page.getByText(/^No applications yet\./)).toBeVisible();
     // Deleted: its token no longer opens its registration, and its secret gets no new token.
-    expect((await request.get(management, { headers: { Authorization: `Bearer ${accessToken}` } })).status()).toBe(401);
+    expect((await request.get(management, { headers: { Authorization: `Bearer ${registrationToken}` } })).status()).toBe(401);
     const again = await request.post(`/default/${id}/oauth2/token`, {
       form: { grant_type: "client_credentials", scope: "openid" },
       headers: { Authorization: basic },
@@ -565,6 +569,8 @@ test.describe("workspaces", () => {
     expect(again.status()).toBe(401);
 
     await page.getByRole("link", { name: "Audit log" }).click();
+    const tokenIssued = page.locator("#audit-events tr", { hasText: "Token issued" });
+    await expect(tokenIssued).toContainText(`client ${clientId}, scope openid`);
     await page.getByLabel("Outcome").selectOption("failure");
     await page.getByRole("button", { name: "Filter" }).click();
     const rejection = page.locator("#audit-events tr", { hasText: "Registration refused" });
@@ -695,6 +701,9 @@ test.describe("workspaces", () => {
     const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
     await expect(dialog).toBeVisible();
     await expect(dialog.getByLabel("Password")).toBeFocused();
+    // It names the change waiting, and how long a given password counts.
+    await expect(dialog).toContainText("To save the DCR settings, confirm your password");
+    await expect(dialog).toContainText(/more than \d+ minutes? ago/);
 
     // A wrong password is refused where it was typed; the right one makes the change asked.
     await confirmWith(page, dialog, "not the password at all");

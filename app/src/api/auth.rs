@@ -102,6 +102,14 @@ pub async fn confirm_password(password: String) -> Result<(), ServerFnError> {
     }
 }
 
+/// How long a password given in a session lets it make sensitive changes
+/// (`--console-confirm-minutes`), for the dialog that asks for it again to say.
+#[server(prefix = "/app/fn", endpoint = "password_confirmation_minutes")]
+pub async fn password_confirmation_minutes() -> Result<i64, ServerFnError> {
+    crate::api::session::require_sign_in().await?;
+    Ok(crate::api::session::app_state()?.deployment.console_confirm.num_minutes())
+}
+
 #[server(prefix = "/app/fn", endpoint = "current_administrator")]
 pub async fn current_administrator() -> Result<Administrator, ServerFnError> {
     // The top bar's address: shown while two-step sign-in is being set up too.

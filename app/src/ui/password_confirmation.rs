@@ -11,7 +11,7 @@ use leptos_router::hooks::use_location;
 
 use super::components::{FieldMessage, FormMessage, error_message, field_error, show_modal};
 use crate::api::CONFIRMATION_NEEDED;
-use crate::api::auth::confirm_password;
+use crate::api::auth::{confirm_password, password_confirmation_minutes};
 
 /// The field the dialog puts the focus in (not the hidden one naming the account).
 const PASSWORD_INPUT: &str = "input[type=password]";
@@ -19,11 +19,13 @@ const PASSWORD_INPUT: &str = "input[type=password]";
 /// A change to make again once the password is confirmed.
 type Retry = Arc<dyn Fn() + Send + Sync>;
 
-/// The console's question for the password, one for every page: whether it is being asked, and
-/// the changes waiting for the answer, each under the id of the action that asked.
+/// The console's question for the password, one for every page: whether it is being asked, for
+/// what (the change that asked last, e.g. "delete this application"), and the changes waiting
+/// for the answer, each under the id of the action that asked.
 #[derive(Clone, Copy)]
 pub struct PasswordConfirmation {
     asked: RwSignal<bool>,
+    asked_for: RwSignal<&'static str>,
     waiting: StoredValue<Vec<(u64, Retry)>>,
     next_id: StoredValue<u64>,
 }
@@ -33,6 +35,7 @@ impl PasswordConfirmation {
     pub fn provide() {
         provide_context(Self {
             asked: RwSignal::new(false),
+            asked_for: RwSignal::new(""),
             waiting: StoredValue::new(Vec::new()),
             next_id: StoredValue::new(0),
         });
@@ -49,13 +52,14 @@ impl PasswordConfirmation {
         id
     }
 
-    /// Asks for the password; `retry` makes action `id`'s change again once it is given (an
-    /// earlier retry of the same action is replaced).
-    fn ask(self, id: u64, retry: Retry) {
+    /// Asks for the password to make `what`; `retry` makes action `id`'s change again once it
+    /// is given (an earlier retry of the same action is replaced).
+    fn ask(self, id: u64, what: &'static str, retry: Retry) {
         self.waiting.update_value(|waiting| {
             waiting.retain(|(waiting_id, _)| *waiting_id != id);
             waiting.push((id, retry));
         });
+        self.asked_for.set(what);
         self.asked.set(true);
     }
 
@@ -108,10 +112,10 @@ impl<K, R> Answer for (K, Result<R, ServerFnError>) {
     }
 }
 
-/// Whenever `action` is answered that the password must be confirmed first, asks for it and
-/// then dispatches `action` again with the input it was refused. Once the action is gone (its
-/// page left), its change waits no more.
-pub fn retried_after_confirmation<T, O>(action: Action<T, O>)
+/// Whenever `action` is answered that the password must be confirmed first, asks for it (to
+/// make `what`: "delete this application") and then dispatches `action` again with the input
+/// it was refused. Once the action is gone (its page left), its change waits no more.
+pub fn retried_after_confirmation<T, O>(action: Action<T, O>, what: &'static str)
 where
     T: Clone + Send + Sync + 'static,
     O: Answer + Send + Sync + 'static,
@@ -132,6 +136,7 @@ where
         if refused && let Some(input) = last_input.get_value() {
             confirmation.ask(
                 id,
+                what,
                 Arc::new(move || {
                     action.dispatch(input.clone());
                 }),
@@ -150,6 +155,12 @@ pub fn PasswordConfirmationDialog(
 ) -> impl IntoView {
     let confirmation = use_context::<PasswordConfirmation>();
     let asked = Signal::derive(move || confirmation.is_some_and(PasswordConfirmation::asking));
+    let asked_for = Signal::derive(move || confirmation.map(|confirmation| confirmation.asked_for.get()).unwrap_or_default());
+    // How long a given password counts, read once a question is first asked.
+    let minutes = LocalResource::new(move || {
+        let shown = asked.get();
+        async move { if shown { password_confirmation_minutes().await.ok() } else { None } }
+    });
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let password = RwSignal::new(String::new());
     let confirm = Action::new(|password: &String| confirm_password(password.clone()));
@@ -217,7 +228,7 @@ pub fn PasswordConfirmationDialog(
                         <form on:submit=submit novalidate>
                             <h2 id="password-confirmation-title">"Confirm it's you"</h2>
                             <p id="password-confirmation-text">
-                                "This needs your password: some time has passed since you last gave it. Once you confirm, it is done."
+                                {move || confirmation_text(asked_for.get(), minutes.get().flatten())}
                             </p>
                             <input type="email" name="username" autocomplete="username" hidden readonly prop:value=move || email.get().unwrap_or_default() />
                             <div class="field">
@@ -239,5 +250,33 @@ pub fn PasswordConfirmationDialog(
                 })
             }}
         </dialog>
+    }
+}
+
+/// What the dialog says: the change waiting (`what`), and how long ago the password was last
+/// given, once known.
+fn confirmation_text(what: &str, minutes: Option<i64>) -> String {
+    let change = if what.is_empty() { "make this change".to_owned() } else { what.to_owned() };
+    let since = match minutes {
+        Some(minutes) if minutes > 0 => format!("more than {minutes} minute{} ago", if minutes == 1 { "" } else { "s" }),
+        _ => "a while ago".to_owned(),
+    };
+    format!("To {change}, confirm your password: you last gave it in this session {since}. Once you confirm, it is done.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::confirmation_text;
+
+    #[test]
+    fn the_question_names_the_change_and_how_long_ago() {
+        assert_eq!(
+            confirmation_text("delete this application", Some(15)),
+            "To delete this application, confirm your password: you last gave it in this session more than 15 minutes ago. \
+             Once you confirm, it is done."
+        );
+        assert!(confirmation_text("", None).starts_with("To make this change,"));
+        assert!(confirmation_text("rotate the signing key", Some(1)).contains("more than 1 minute ago"));
+        assert!(confirmation_text("rotate the signing key", None).contains("a while ago"));
     }
 }

@@ -28,9 +28,14 @@ impl<T: Send + Sync + 'static, R: Send + Sync + 'static> Clone for FormSave<T, R
 impl<T: Send + Sync + 'static, R: Send + Sync + 'static> Copy for FormSave<T, R> {}
 
 impl<T: Clone + PartialEq + Send + Sync + 'static, R: Clone + Send + Sync + 'static> FormSave<T, R> {
-    /// `current` reads the form's values.
-    pub fn new(action: Action<T, Result<R, ServerFnError>>, current: impl Fn() -> T + Send + Sync + Copy + 'static) -> Self {
-        retried_after_confirmation(action);
+    /// `current` reads the form's values; `what` is the save, as the question for the password
+    /// names it ("save the DCR settings").
+    pub fn new(
+        action: Action<T, Result<R, ServerFnError>>,
+        what: &'static str,
+        current: impl Fn() -> T + Send + Sync + Copy + 'static,
+    ) -> Self {
+        retried_after_confirmation(action, what);
         // While the password is being asked for, the form does not say it was: once it is
         // cancelled, the form says why nothing was saved.
         let confirmation = use_context::<PasswordConfirmation>();

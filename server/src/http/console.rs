@@ -134,7 +134,7 @@ async fn require_sign_in(State(app): State<AppState>, session: Session, request:
 const ACCOUNT_PAGE: &str = "/app/account";
 
 /// The host names browsers may reach the console under: the public URL's, those named with
-/// `--console-host`, `localhost` and any address. A name resolves to whatever its owner says,
+/// `--console-hosts`, `localhost` and any address. A name resolves to whatever its owner says,
 /// so a page at a name of an attacker's that resolves to this server is, to the browser, of
 /// the same origin as the console there: were any name accepted, such a page could sign in
 /// and guess passwords from the administrator's own machine.

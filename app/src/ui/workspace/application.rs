@@ -42,7 +42,7 @@ fn Detail(detail: ApplicationDetail) -> impl IntoView {
     let (question, trigger) = (NodeRef::new(), NodeRef::new());
     focus_follows_confirmation(confirming, question, trigger);
     let delete = ServerAction::<DeleteApplication>::new();
-    retried_after_confirmation(*delete);
+    retried_after_confirmation(*delete, "delete this application");
     let name = summary.name.clone().unwrap_or_else(|| "(unnamed)".to_owned());
     view! {
         <div class="page-header">

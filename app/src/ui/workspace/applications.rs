@@ -135,7 +135,7 @@ fn AbandonedCleanup(count: usize, cleaned: RwSignal<Option<usize>>) -> impl Into
         let path = path.get_untracked();
         async move { delete_abandoned_applications(path.tenant, path.workspace).await }
     });
-    retried_after_confirmation(delete);
+    retried_after_confirmation(delete, "delete the abandoned applications");
     Effect::new(move |_| {
         if let Some(Ok(deleted)) = delete.value().get() {
             confirming.set(false);
@@ -244,7 +244,7 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>, allowed_methods: Ve
         let path = path.get_untracked();
         async move { create_manual_client(path.tenant, path.workspace, form).await }
     });
-    retried_after_confirmation(create);
+    retried_after_confirmation(create, "create an application");
     Effect::new(move |_| {
         if let Some(Ok(client)) = create.value().get() {
             created.set(Some(client));

@@ -40,7 +40,7 @@ pub fn AuditLogPage() -> impl IntoView {
         <div class="page-header">
             <div>
                 <h1>"Audit log"</h1>
-                <p class="lead">"Every registration attempt, client change and administrator's change, with its outcome and reason."</p>
+                <p class="lead">"Every registration attempt, token request, client change and administrator's change, with its outcome and reason."</p>
             </div>
         </div>
         <EventFilters query id="audit" types=&TYPES />
@@ -72,7 +72,7 @@ fn EventsTable(events: Vec<AuditEvent>, filtered: bool) -> impl IntoView {
         let said = if filtered {
             "No events match."
         } else {
-            "No events yet. Every registration attempt, client change and settings change made here will be listed."
+            "No events yet. Every registration attempt, token request, client change and settings change made here will be listed."
         };
         return view! { <div class="empty">{said}</div> }.into_any();
     }

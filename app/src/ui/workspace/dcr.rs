@@ -139,7 +139,7 @@ fn DcrEditor(initial: DcrForm, policies: Vec<PolicySummary>) -> impl IntoView {
         let path = path.get_untracked();
         async move { save_dcr_settings(path.tenant, path.workspace, form).await }
     });
-    let saving = FormSave::new(save, current);
+    let saving = FormSave::new(save, "save the DCR settings", current);
     let error = saving.error;
     // A section switched off still verifies what is sent anyway (a statement, a signed body):
     // its fields are kept, and one with a problem shows itself so it can be put right.

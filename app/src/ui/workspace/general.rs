@@ -106,7 +106,7 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
         access_token_signing_alg: algorithm.get(),
         limits: limits.current(),
     };
-    let saving = FormSave::new(save, current);
+    let saving = FormSave::new(save, "save the general settings", current);
     let (error, outcome) = (saving.error, saving.outcome);
     refresh_header_when_saved(outcome);
     let submit = saving.submit(current);

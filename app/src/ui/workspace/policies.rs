@@ -215,7 +215,7 @@ fn PolicyEditor(initial: PolicyForm, create: bool) -> impl IntoView {
         rules: rules.get().into_iter().map(RuleRow::form).collect(),
         rego: rego.get(),
     };
-    let saving = FormSave::new(save, current);
+    let saving = FormSave::new(save, "save this policy", current);
     let (error, outcome) = (saving.error, saving.outcome);
     let save_form = saving.submit(current);
     // A rule's problems stay with it while rules are moved, added or removed after the save.
@@ -478,7 +478,7 @@ fn DeletePolicySection(id: String) -> impl IntoView {
     let (question, trigger) = (NodeRef::new(), NodeRef::new());
     focus_follows_confirmation(confirming, question, trigger);
     let delete = ServerAction::<DeletePolicy>::new();
-    retried_after_confirmation(*delete);
+    retried_after_confirmation(*delete, "delete this policy");
     view! {
         <section class="card danger">
             <h2>"Delete"</h2>

@@ -116,7 +116,7 @@ fn SandboxRow(tpp: SandboxSoftwareSummary, tried: RwSignal<Option<Tried>>, chang
         let (path, software_id) = (path.get_untracked(), software_id.clone());
         async move { (software_id.clone(), register_sandbox_tpp(path.tenant, path.workspace, software_id).await) }
     });
-    retried_after_confirmation(register);
+    retried_after_confirmation(register, "register this sandbox TPP");
     Effect::new(move |_| {
         if let Some(outcome) = register.value().get().filter(|outcome| !outcome.asks_for_password()) {
             tried.set(Some(outcome));
@@ -126,14 +126,14 @@ fn SandboxRow(tpp: SandboxSoftwareSummary, tried: RwSignal<Option<Tried>>, chang
         let (tenant, software_id) = (path.get_untracked().tenant, software_id.clone());
         async move { delete_sandbox_tpp(tenant, software_id).await }
     });
-    retried_after_confirmation(delete);
+    retried_after_confirmation(delete, "delete this sandbox TPP");
     // The bundle holds private keys: the server may ask for the password before it is handed
     // over; once allowed, the browser downloads it.
     let download = Action::new(move |software_id: &String| {
         let (tenant, software_id) = (path.get_untracked().tenant, software_id.clone());
         async move { sandbox_bundle_download(tenant, software_id).await }
     });
-    retried_after_confirmation(download);
+    retried_after_confirmation(download, "download this sandbox TPP's keys");
     Effect::new(move |_| {
         if let Some(Ok(href)) = download.value().get() {
             start_download(&href);
@@ -275,7 +275,7 @@ fn NewSandboxTppForm(changed: RwSignal<u32>) -> impl IntoView {
         let (tenant, new) = (path.get_untracked().tenant, new.clone());
         async move { create_sandbox_tpp(tenant, new).await }
     });
-    retried_after_confirmation(create);
+    retried_after_confirmation(create, "create a sandbox TPP");
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
             changed.update(|n| *n += 1);

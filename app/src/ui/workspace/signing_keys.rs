@@ -22,7 +22,7 @@ pub fn SigningKeysCard() -> impl IntoView {
         let (path, algorithm) = (path.get_untracked(), algorithm.clone());
         async move { rotate_signing_key(path.tenant, path.workspace, algorithm).await }
     });
-    retried_after_confirmation(rotate);
+    retried_after_confirmation(rotate, "rotate the signing key");
     Effect::new(move |_| {
         if let Some(Ok(_)) = rotate.value().get() {
             confirming.set(false);
