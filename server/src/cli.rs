@@ -353,9 +353,9 @@ pub struct ServeArgs {
     /// Let JWKS URIs use plain http to loopback hosts (for tests and local sandboxes).
     #[arg(long, env = "ONBOARD_ALLOW_INSECURE_JWKS_URIS")]
     pub allow_insecure_jwks_uris: bool,
-    /// Token that non-loopback scrapers of `/metrics` present as `Authorization: Bearer`
-    /// (loopback callers need none; at least 32 characters). Without it, `/metrics` answers
-    /// loopback callers only.
+    /// Token that scrapers of `/metrics` present as `Authorization: Bearer` (at least 32
+    /// characters); loopback callers of the plain listener need none. Without it, `/metrics`
+    /// answers those alone.
     #[arg(long, env = "ONBOARD_METRICS_TOKEN", hide_env_values = true, value_parser = long_enough_token)]
     pub metrics_token: Option<String>,
     /// Networks besides the public internet that JWKS URIs may reach, in CIDR notation and

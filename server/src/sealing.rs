@@ -29,15 +29,17 @@ impl fmt::Debug for KeyEncryptionKey {
     }
 }
 
-/// Warns when the key encryption key's file is open to the group or to others: anyone who can
-/// read it, and the database, has every private key.
-fn warn_if_others_can_read(path: &Path) {
+/// Warns when `path` (`what` it is, e.g. "the key encryption key's file") is open to its
+/// group or to others: whoever can read the key encryption key and the database has every
+/// private key.
+pub(crate) fn warn_if_others_can_read(path: &Path, what: &str) {
     use std::os::unix::fs::PermissionsExt as _;
     if let Ok(metadata) = std::fs::metadata(path)
         && metadata.permissions().mode() & 0o077 != 0
     {
         let mode = format!("{:o}", metadata.permissions().mode() & 0o777);
-        tracing::warn!(path = %path.display(), mode, "the key encryption key's file is readable by others than its owner; chmod 600 it");
+        let owner_only = if metadata.is_dir() { "700" } else { "600" };
+        tracing::warn!(path = %path.display(), mode, "{what} is open to others than its owner; chmod {owner_only} it");
     }
 }
 
@@ -56,7 +58,7 @@ impl KeyEncryptionKey {
     pub fn load_or_generate(path: &Path, generate: bool) -> anyhow::Result<Self> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
-                warn_if_others_can_read(path);
+                warn_if_others_can_read(path, "the key encryption key's file");
                 let bytes = URL_SAFE_NO_PAD.decode(text.trim()).context("the key encryption key is not base64url")?;
                 Self::from_bytes(&bytes).with_context(|| format!("reading {}", path.display()))
             }

@@ -76,6 +76,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
     std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
         .create(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
+    crate::sealing::warn_if_others_can_read(data_dir, "the data directory");
 
     let store = app::storage::connect(&args.database.url()).await.context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
@@ -96,7 +97,6 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
         rate_limits: Arc::new(RateLimiters::default()),
         kek: kek.clone(),
         metrics_token: args.metrics_token.clone().map(|token| Arc::new(app::secrets::Secret::from_given(token).hash())),
-        metrics_for_loopback: !args.listeners.behind_tls_proxy,
     };
     let app = AppState {
         store,
@@ -202,9 +202,9 @@ pub async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
     let http_addr = http_listener.local_addr()?;
     let https_addr = https_listener.local_addr()?;
 
-    let behind_proxy = args.listeners.behind_tls_proxy;
-    let plain = http::Surface { browser_https: behind_proxy, protocol_only: false, behind_proxy };
-    let https = http::Surface { browser_https: true, protocol_only: args.listeners.https_protocol_only, behind_proxy: false };
+    let plain_transport = if args.listeners.behind_tls_proxy { http::Transport::BehindTlsProxy } else { http::Transport::Plain };
+    let plain = http::Surface { transport: plain_transport, protocol_only: false };
+    let https = http::Surface { transport: http::Transport::Tls, protocol_only: args.listeners.https_protocol_only };
     let (shutdown, stopped) = watch::channel(false);
     let tasks = vec![
         tokio::spawn(listener::serve(http_listener, None, http::router(state.clone(), plain), stopped.clone())),

@@ -34,9 +34,6 @@ pub struct ProtocolParts {
     pub kek: Arc<KeyEncryptionKey>,
     /// What non-loopback callers of `/metrics` must present (`--metrics-token`), hashed.
     pub metrics_token: Option<Arc<app::secrets::SecretHash>>,
-    /// Whether a loopback caller may read `/metrics` without the token: not behind a proxy on
-    /// this host (`--behind-tls-proxy`), through which every caller comes from loopback.
-    pub metrics_for_loopback: bool,
 }
 
 impl ServerState {

@@ -31,8 +31,10 @@ async fn metrics_count_registrations_tokens_and_latency_by_route() {
     let wrong = client.post(&token_url).basic_auth(client_id, Some("wrong")).form(&[("grant_type", "client_credentials")]);
     assert_eq!(wrong.send().await.unwrap().status().as_u16(), 401);
 
+    let over_tls = client.get(format!("{}/metrics", server.https)).send().await.unwrap();
+    assert_eq!(over_tls.status().as_u16(), 401, "over TLS, loopback may be a proxy on this host passing every caller");
     let response = client.get(format!("{}/metrics", server.http)).send().await.unwrap();
-    assert_eq!(response.status().as_u16(), 200, "a loopback scraper needs no token");
+    assert_eq!(response.status().as_u16(), 200, "a loopback scraper of the plain listener needs no token");
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
     let text = response.text().await.unwrap();
     for line in [

@@ -185,6 +185,8 @@ mod tests {
             T::PolicySaved,
             T::PolicyDeleted,
             T::SigningKeyRotated,
+            T::TokenIssued,
+            T::TokenRefused,
         ] {
             assert_eq!(kind.as_str().parse::<T>(), Ok(kind));
             assert_eq!(serde_json::to_value(kind).ok(), Some(serde_json::Value::String(kind.as_str().to_owned())));

@@ -156,10 +156,11 @@ pub fn PasswordConfirmationDialog(
     let confirmation = use_context::<PasswordConfirmation>();
     let asked = Signal::derive(move || confirmation.is_some_and(PasswordConfirmation::asking));
     let asked_for = Signal::derive(move || confirmation.map(|confirmation| confirmation.asked_for.get()).unwrap_or_default());
-    // How long a given password counts, read once a question is first asked.
+    // How long a given password counts: read when a question is first asked, and kept.
+    let ever_asked = Memo::new(move |before: Option<&bool>| before.copied().unwrap_or_default() || asked.get());
     let minutes = LocalResource::new(move || {
-        let shown = asked.get();
-        async move { if shown { password_confirmation_minutes().await.ok() } else { None } }
+        let needed = ever_asked.get();
+        async move { if needed { password_confirmation_minutes().await.ok() } else { None } }
     });
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let password = RwSignal::new(String::new());

@@ -38,7 +38,7 @@ const HOST_SESSION_COOKIE: &str = "__Host-onboard_session";
 /// HTTPS (its own TLS, or a proxy's in front of the plain listener: `--behind-tls-proxy`), and
 /// whether its connections are the callers' own.
 pub(super) fn router(state: &ServerState, surface: super::Surface) -> Router<ServerState> {
-    let browser_https = surface.browser_https;
+    let browser_https = surface.browser_https();
     let options = state.app.leptos_options.clone();
     let assets = format!("{}/{}", options.site_root, options.site_pkg_dir);
     let app_state = state.app.clone();

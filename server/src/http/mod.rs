@@ -35,19 +35,47 @@ use crate::state::ServerState;
 
 pub use registration::BODY_LIMIT as REGISTRATION_BODY_LIMIT;
 
+/// How callers reach a listener.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Transport {
+    /// Plain HTTP, straight from the callers (on loopback, where it is allowed alone).
+    #[default]
+    Plain,
+    /// Plain HTTP from a proxy that terminates TLS (`--behind-tls-proxy`).
+    BehindTlsProxy,
+    /// TLS of its own: the HTTPS listener.
+    Tls,
+}
+
 /// What one listener serves.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Surface {
-    /// Browsers reach it over HTTPS (its own TLS, or a proxy's): the console's cookie is
-    /// `Secure` and its origin `https`.
-    pub browser_https: bool,
+    pub transport: Transport,
     /// The protocol endpoints and health checks only: no console, admin API or metrics
     /// (`--https-protocol-only`, for the listener TPPs reach).
     pub protocol_only: bool,
-    /// Its connections come from a proxy (`--behind-tls-proxy`), not from the callers: a
-    /// connection's address says nothing of who calls, so requests are served without it
-    /// ([`forget_proxy_address`]): nothing is counted, recorded or trusted by it.
-    pub behind_proxy: bool,
+}
+
+impl Surface {
+    /// Browsers reach it over HTTPS (its own TLS, or a proxy's): the console's cookie is
+    /// `Secure` and its origin `https`.
+    pub fn browser_https(self) -> bool {
+        self.transport != Transport::Plain
+    }
+
+    /// Its connections come from a proxy, not from the callers: a connection's address says
+    /// nothing of who calls, so requests are served without it ([`forget_proxy_address`]):
+    /// nothing is counted, recorded or trusted by it.
+    pub fn behind_proxy(self) -> bool {
+        self.transport == Transport::BehindTlsProxy
+    }
+
+    /// A caller from a loopback address is on this host: only on the plain listener. Over
+    /// TLS it proves nothing: a proxy on this host passing TLS through (as mutual TLS needs)
+    /// makes every caller loopback.
+    pub fn loopback_is_local(self) -> bool {
+        self.transport == Transport::Plain
+    }
 }
 
 /// The router of one listener.
@@ -67,7 +95,11 @@ pub fn router(state: ServerState, surface: Surface) -> Router {
         .route("/healthz", get(operations::healthz))
         .route("/readyz", get(operations::readyz));
     if !surface.protocol_only {
-        api = api.merge(admin::router()).route("/metrics", get(operations::metrics));
+        let loopback_is_local = surface.loopback_is_local();
+        let metrics = move |State(state): State<ServerState>, connection: Connection, headers: axum::http::HeaderMap| async move {
+            operations::metrics(&state, &connection, &headers, loopback_is_local)
+        };
+        api = api.merge(admin::router()).route("/metrics", get(metrics));
     }
     let api = api
         .method_not_allowed_fallback(method_not_allowed)
@@ -79,12 +111,12 @@ pub fn router(state: ServerState, surface: Surface) -> Router {
     let router = if surface.protocol_only {
         router.fallback(|| async { WireError::not_found("resource").into_response() })
     } else {
-        let browser_https = surface.browser_https;
+        let browser_https = surface.browser_https();
         router
             .merge(console::router(&state, surface))
             .fallback(move |State(state): State<ServerState>, request: Request| not_found(state, browser_https, request))
     };
-    let router = if surface.behind_proxy { router.layer(axum::middleware::from_fn(forget_proxy_address)) } else { router };
+    let router = if surface.behind_proxy() { router.layer(axum::middleware::from_fn(forget_proxy_address)) } else { router };
     router
         // No response of any kind is to be read as another type than it says.
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

@@ -63,11 +63,12 @@ pub async fn readyz(State(state): State<ServerState>) -> (StatusCode, Json<Value
     }
 }
 
-/// `GET /metrics`, in the Prometheus text format: to loopback callers (a scraper beside the
-/// server), and to others only with `Authorization: Bearer <--metrics-token>`.
-pub async fn metrics(State(state): State<ServerState>, connection: Connection, headers: HeaderMap) -> Response {
+/// `GET /metrics`, in the Prometheus text format: to loopback callers where they are on this
+/// host (`loopback_is_local`: a scraper beside the server, on the plain listener), and to
+/// others only with `Authorization: Bearer <--metrics-token>`.
+pub fn metrics(state: &ServerState, connection: &Connection, headers: &HeaderMap, loopback_is_local: bool) -> Response {
     let presented = bearer_token(headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()));
-    let trusted = trusted_loopback(connection.remote_addr.map(|addr| addr.ip()), state.protocol.metrics_for_loopback);
+    let trusted = trusted_loopback(connection.remote_addr.map(|addr| addr.ip()), loopback_is_local);
     if !may_read_metrics(trusted, state.protocol.metrics_token.as_deref(), presented) {
         return WireError::unauthorized("Bearer realm=\"onboard-metrics\"", "metrics need the metrics token").into_response();
     }
@@ -76,8 +77,8 @@ pub async fn metrics(State(state): State<ServerState>, connection: Connection, h
     response
 }
 
-/// Whether the caller is on this host and may be taken at its word: not when a proxy on this
-/// host (`--behind-tls-proxy`) makes every caller look like one.
+/// Whether the caller is on this host and may be taken at its word: not where a proxy on this
+/// host may make every caller look like one ([`super::Surface::loopback_is_local`]).
 fn trusted_loopback(caller: Option<IpAddr>, loopback_is_local: bool) -> bool {
     loopback_is_local && caller.is_some_and(|ip| ip.to_canonical().is_loopback())
 }

@@ -1,6 +1,6 @@
 //! Registration management (OBUK DCR v3.2 §GET/PUT/DELETE, RFC 7592): a client reads, replaces
 //! or deletes its own registration with a bearer token — an access token issued to it by
-//! `client_credentials`, or its `registration_access_token`. Unknown clients and bad tokens get
+//! `client_credentials` and bound to its certificate, or its `registration_access_token`. Unknown clients and bad tokens get
 //! 401 (and an access token presented for an unknown client is revoked), one answer for both so
 //! that a caller without a valid token cannot learn which client ids exist; a valid token of
 //! another client gets 403. Every operation is an audit event; refusals beyond the address's
@@ -275,7 +275,9 @@ async fn authorize(
     // §5.2). Such a client manages its registration with its registration access token
     // (RFC 7592 §2). In Open Banking UK every access token is bound.
     let Some(bound) = &record.certificate_thumbprint else {
-        return Err(Refusal::TokenNotValid("an access token not bound to a certificate"));
+        return Err(Refusal::Unauthorized(
+            "an access token not bound to a certificate manages no registration: use the registration access token",
+        ));
     };
     let presented = connection.client_chain.as_ref().and_then(|chain| chain.first()).map(|der| certificate_thumbprint(der));
     if presented.as_deref() != Some(bound.as_str()) {

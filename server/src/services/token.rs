@@ -9,7 +9,7 @@ use serde::Serialize;
 use app::domain::audit::AuditEventType;
 use app::domain::client::ClientDetails;
 use app::domain::dcr::JwksUri;
-use app::domain::event_log::{Outcome, storable};
+use app::domain::event_log::storable;
 use app::domain::jwks::{PublicJwks, Strictness};
 use app::domain::oauth::TokenEndpointAuthMethod;
 use app::domain::token::{AccessTokenRecord, StoredCredentials};
@@ -153,31 +153,26 @@ async fn issue_to(
 /// Who asks for a token, as its audit events name them: the client, its software and
 /// organisation, the subject of the certificate the connection carries, and the address.
 fn token_attempt(found: &Found, connection: &Connection) -> Attempt {
-    let summary = &found.details.summary;
     let leaf = connection.client_chain.as_ref().and_then(|chain| chain.first());
-    Attempt {
-        client_id: Some(summary.client_id.clone()),
-        software_id: summary.software_id.clone(),
-        org_id: summary.org_id.clone(),
+    let mut attempt = Attempt {
+        client_id: Some(found.details.summary.client_id.clone()),
         client_cert_subject: leaf.and_then(subject_dn),
         remote_addr: connection.remote_addr.map(|a| a.to_string()),
         ..Attempt::default()
-    }
+    };
+    attempt.names_software_of(&found.details);
+    attempt
 }
 
 /// Records a refused request of a client of the workspace, with the reason its answer may
 /// leave out. Throttled requests are not recorded one by one (the metrics count them), nor
-/// are failures of Onboard's own (the log has them).
+/// are failures of Onboard's own (the log has them). Queued, not waited for: a refusal of a
+/// known client answers as soon as one of an unknown client, and costs no commit of its own.
 async fn record_refusal(state: &ServerState, workspace: &Workspace, failure: &TokenFailure, attempt: &Attempt) {
     let TokenFailure::Rejected(error) = failure else { return };
-    let now = state.app.clock.now();
-    let mut event = attempt.event(workspace, AuditEventType::TokenRefused, now);
-    event.outcome = Outcome::Failure;
-    event.error = Some(error.code().to_owned());
-    event.error_description = Some(storable(&error.to_string()));
-    if let Err(error) = state.app.store.record_audit_event(&event).await {
-        tracing::error!(%error, "could not record the audit event of a refused token request");
-    }
+    let event =
+        attempt.failure_event(workspace, AuditEventType::TokenRefused, error.code(), &error.to_string(), state.app.clock.now());
+    state.app.store.queue_audit_event(event).await;
 }
 
 /// What the request may have: its scopes and the certificate its token is bound to.
@@ -302,13 +297,11 @@ struct Found {
 async fn find(state: &ServerState, workspace: &Workspace, credentials: &PresentedCredentials) -> Result<Found, TokenFailure> {
     let client_id = client_auth::claimed_client_id(credentials)?;
     let stored = state.app.store.client_with_credentials(&workspace.reference(), &client_id).await.map_err(internal)?;
-    let (details, stored) = stored.ok_or_else(|| TokenFailure::Rejected(TokenError::InvalidClient(UNKNOWN_CLIENT.to_owned())))?;
+    let unknown = || TokenFailure::Rejected(TokenError::InvalidClient("unknown client".to_owned()));
+    let (details, stored) = stored.ok_or_else(unknown)?;
     let client = RegisteredClient::from_metadata(&details.metadata).map_err(internal)?;
     Ok(Found { details, stored, client })
 }
-
-/// The same words for an unknown client and a wrong secret, in the log too.
-const UNKNOWN_CLIENT: &str = "unknown client or wrong secret";
 
 /// Checks the found client's credentials with its registered method.
 async fn verify(
@@ -335,7 +328,7 @@ async fn verify(
         PresentedCredentials::Basic { secret, .. } | PresentedCredentials::Post { secret, .. } => {
             let matches = stored.client_secret_hash.is_some_and(|hash| SecretHash::from_stored(hash).matches(secret.expose()));
             if !matches {
-                return Err(TokenError::InvalidClient(UNKNOWN_CLIENT.to_owned()).into());
+                return Err(TokenError::InvalidClient("wrong client secret".to_owned()).into());
             }
         }
         PresentedCredentials::Assertion { assertion, .. } => {
@@ -470,7 +463,8 @@ async fn keep(
     let hash = Secret::from_given(signed.response.access_token.clone()).hash();
     let record = &signed.record;
     let mut event = attempt.event(workspace, AuditEventType::TokenIssued, record.issued_at);
-    event.detail = Some(storable(&format!("scope {}", record.scope)));
+    event.detail =
+        Some(if record.scope.is_empty() { "no scope".to_owned() } else { storable(&format!("scope {}", record.scope)) });
     match state.app.store.insert_access_token(record, hash.as_str(), assertion, &event).await {
         Ok(()) => {}
         Err(StoreError::Replayed) => return Err(replayed()),

@@ -450,15 +450,15 @@ async fn access_tokens_are_found_by_jti_revoked_once_and_end_with_their_client()
         let again = store.insert_access_token(&fourth, "hash-4", Some(&assertion), &issued(&fourth)).await;
         assert!(matches!(again, Err(StoreError::Replayed)), "{again:?}");
         assert_eq!(ok(store.access_token("t4").await), None);
-        let tokens_issued = AuditFilter { event_type: Some(AuditEventType::TokenIssued), ..AuditFilter::default() };
-        let recorded = ok(store.audit_events(&at_ws, &tokens_issued).await);
-        let recorded: Vec<_> = recorded.iter().map(|e| (e.event.client_id.as_deref(), e.event.detail.as_deref())).collect();
-        assert_eq!(recorded, [(Some("c1"), Some("scope accounts openid")); 3], "one event a token kept, in its commit");
         assert!(ok(store.delete_client(&at_ws, "c1", &updated).await));
         assert_eq!(ok(store.access_token("t2").await), None, "deleting the client ends its tokens");
         let gone = token_record(&at_ws, "t5", "c1");
         let for_the_deleted = store.insert_access_token(&gone, "hash-5", None, &issued(&gone)).await;
         assert!(matches!(for_the_deleted, Err(StoreError::NotFound)), "no token outlives its client: {for_the_deleted:?}");
         assert_eq!(ok(store.access_token("t5").await), None);
+        let tokens_issued = AuditFilter { event_type: Some(AuditEventType::TokenIssued), ..AuditFilter::default() };
+        let recorded = ok(store.audit_events(&at_ws, &tokens_issued).await);
+        let recorded: Vec<_> = recorded.iter().map(|e| (e.event.client_id.as_deref(), e.event.detail.as_deref())).collect();
+        assert_eq!(recorded, [(Some("c1"), Some("scope accounts openid")); 3], "one event a token kept, in its commit");
     }
 }

@@ -203,8 +203,8 @@ const WITHIN_CAP: &str = "dynamic_clients_within_cap";
 const INSERT_AUDIT_EVENT: &str = "insert into audit_event (tenant_id, workspace_id, event_type, outcome, client_id, error, \
      error_description, software_id, org_id, client_cert_subject, remote_addr, actor, detail, created_at) \
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
-/// An event no administrator made ([`NewAuditEvent::is_attributed`] false), without the two
-/// columns it leaves empty: the batches of reads' events bind two values a row fewer (binding
+/// An event that names no actor and no detail ([`NewAuditEvent::is_attributed`] false: a
+/// protocol request's, but an issued token's), without the two columns it leaves empty: the batches of reads' events bind two values a row fewer (binding
 /// costs the square of a statement's binds on SQLite, see [`AUDIT_EVENTS_PER_STATEMENT`]).
 const INSERT_UNATTRIBUTED_AUDIT_EVENT: &str = "insert into audit_event (tenant_id, workspace_id, event_type, outcome, \
      client_id, error, error_description, software_id, org_id, client_cert_subject, remote_addr, created_at) \

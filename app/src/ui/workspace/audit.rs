@@ -95,9 +95,12 @@ fn EventsTable(events: Vec<AuditEvent>, filtered: bool) -> impl IntoView {
                     {events
                         .into_iter()
                         .map(|AuditEvent { event, .. }| {
+                            let client = event.client_id.map(|id| format!("client {id}"));
                             let (code, detail) = match event.error {
-                                Some(code) => (Some(code), event.error_description.unwrap_or_default()),
-                                None => (None, what_happened(event.client_id, event.detail)),
+                                // A refusal says why, then the client concerned (if it names one).
+                                Some(code) => (Some(code), joined([event.error_description, client], "; ")),
+                                // The client concerned, then what changed (or the scope granted).
+                                None => (None, joined([client, event.detail], ", ")),
                             };
                             let party = if event.software_id.is_none() && event.org_id.is_none() { Some("—") } else { None };
                             view! {
@@ -134,9 +137,7 @@ fn EventsTable(events: Vec<AuditEvent>, filtered: bool) -> impl IntoView {
     .into_any()
 }
 
-/// An event's details without an error: the client concerned, then what the change was (or the
-/// scope a token was granted).
-fn what_happened(client_id: Option<String>, detail: Option<String>) -> String {
-    let client = client_id.map(|id| format!("client {id}"));
-    [client, detail].into_iter().flatten().collect::<Vec<_>>().join(", ")
+/// The parts given, in order, separated by `separator`.
+fn joined(parts: [Option<String>; 2], separator: &str) -> String {
+    parts.into_iter().flatten().collect::<Vec<_>>().join(separator)
 }

@@ -44,6 +44,23 @@ impl Attempt {
         self.org_id.clone_from(&client.summary.org_id);
     }
 
+    /// The audit event of this attempt, refused with the wire `error` code and `description`.
+    pub(crate) fn failure_event(
+        &self,
+        workspace: &Workspace,
+        event_type: AuditEventType,
+        error: &str,
+        description: &str,
+        now: DateTime<Utc>,
+    ) -> NewAuditEvent {
+        NewAuditEvent {
+            outcome: Outcome::Failure,
+            error: Some(error.to_owned()),
+            error_description: Some(storable(description)),
+            ..self.event(workspace, event_type, now)
+        }
+    }
+
     /// The audit event of this attempt.
     pub(crate) fn event(&self, workspace: &Workspace, event_type: AuditEventType, now: DateTime<Utc>) -> NewAuditEvent {
         NewAuditEvent {
@@ -105,10 +122,7 @@ pub(crate) async fn record_failure(
     now: DateTime<Utc>,
 ) {
     tracing::info!(workspace = %workspace.reference(), error, %description, operation = event_type.as_str(), "registration operation refused");
-    let mut event = attempt.event(workspace, event_type, now);
-    event.outcome = Outcome::Failure;
-    event.error = Some(error.to_owned());
-    event.error_description = Some(storable(&description));
+    let event = attempt.failure_event(workspace, event_type, error, &description, now);
     if let Err(error) = state.app.store.record_audit_event(&event).await {
         tracing::error!(%error, "could not record the audit event of a refused operation");
     }
