@@ -96,11 +96,11 @@ fn EventsTable(events: Vec<AuditEvent>, filtered: bool) -> impl IntoView {
                         .into_iter()
                         .map(|AuditEvent { event, .. }| {
                             let client = event.client_id.map(|id| format!("client {id}"));
-                            let (code, detail) = match event.error {
-                                // A refusal says why, then the client concerned (if it names one).
-                                Some(code) => (Some(code), joined([event.error_description, client], "; ")),
+                            let (code, detail, refused_client) = match event.error {
+                                // A refusal says why, and under it the client concerned (if any).
+                                Some(code) => (Some(code), event.error_description.unwrap_or_default(), client),
                                 // The client concerned, then what changed (or the scope granted).
-                                None => (None, joined([client, event.detail], ", ")),
+                                None => (None, [client, event.detail].into_iter().flatten().collect::<Vec<_>>().join(", "), None),
                             };
                             let party = if event.software_id.is_none() && event.org_id.is_none() { Some("—") } else { None };
                             view! {
@@ -113,6 +113,7 @@ fn EventsTable(events: Vec<AuditEvent>, filtered: bool) -> impl IntoView {
                                     <td class="reason">
                                         {code.map(|code| view! { <div class="mono small error-code">{code}</div> })}
                                         <div>{detail}</div>
+                                        {refused_client.map(|client| view! { <div class="muted small mono">{client}</div> })}
                                     </td>
                                     <td>
                                         {party}
@@ -135,9 +136,4 @@ fn EventsTable(events: Vec<AuditEvent>, filtered: bool) -> impl IntoView {
         </div>
     }
     .into_any()
-}
-
-/// The parts given, in order, separated by `separator`.
-fn joined(parts: [Option<String>; 2], separator: &str) -> String {
-    parts.into_iter().flatten().collect::<Vec<_>>().join(separator)
 }
