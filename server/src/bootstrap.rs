@@ -30,7 +30,9 @@ pub const ADMIN_API_KEY_FILE: &str = "admin-api-key";
 pub const CONSOLE_ADMIN_FILE: &str = "console-admin";
 pub const KEY_ENCRYPTION_KEY_FILE: &str = "key-encryption-key";
 pub const FIRST_ADMIN_EMAIL: &str = "admin@onboard.localhost";
-const MIN_ADMIN_API_KEY_LEN: usize = 32;
+/// The fewest characters of a bearer secret an operator chooses (the admin API key, the
+/// metrics token): long enough that guessing it is hopeless.
+pub const MIN_OPERATOR_SECRET_LEN: usize = 32;
 
 /// Checks that `kek` opens every stored private key, and seals any stored before keys were
 /// sealed. Refuses to start with a different KEK than the database's, rather than fail on the
@@ -164,8 +166,8 @@ pub async fn admin_api_key(state: &AppState, given: Option<&str>, data_dir: &Pat
     let now = state.clock.now();
     let held = state.store.admin_api_key_hashes().await?;
     if let Some(key) = given {
-        if key.len() < MIN_ADMIN_API_KEY_LEN {
-            bail!("--admin-api-key must be at least {MIN_ADMIN_API_KEY_LEN} characters");
+        if key.len() < MIN_OPERATOR_SECRET_LEN {
+            bail!("--admin-api-key must be at least {MIN_OPERATOR_SECRET_LEN} characters");
         }
         let hash = Secret::from_given(key.to_owned()).hash();
         if held.iter().any(|held| held == hash.as_str()) {

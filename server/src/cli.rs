@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::bootstrap::MIN_OPERATOR_SECRET_LEN;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "onboard",
@@ -414,11 +416,10 @@ impl ServeArgs {
     }
 }
 
-/// A bearer token an operator chose: long enough that guessing it is hopeless.
+/// A bearer token an operator chose, at least [`MIN_OPERATOR_SECRET_LEN`] characters.
 fn long_enough_token(token: &str) -> Result<String, String> {
-    const MIN_LEN: usize = 32;
-    if token.chars().count() < MIN_LEN {
-        return Err(format!("must be at least {MIN_LEN} characters"));
+    if token.len() < MIN_OPERATOR_SECRET_LEN {
+        return Err(format!("must be at least {MIN_OPERATOR_SECRET_LEN} characters"));
     }
     Ok(token.to_owned())
 }
