@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -19,9 +18,8 @@ use crate::clock::Clock;
 use crate::domain::dcr::JwksUri;
 use crate::domain::jwks::{JwksError, PublicJwks, Strictness};
 use crate::metrics::{JwksLookup, Metrics};
-use crate::outbound::{GuardedResolver, OutboundPolicy};
+use crate::outbound::{FetchFailure, Fetcher};
 
-const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 const MAX_BODY_BYTES: usize = 256 * 1024;
 const DEFAULT_TTL: chrono::Duration = chrono::Duration::minutes(5);
 const MIN_TTL: chrono::Duration = chrono::Duration::seconds(30);
@@ -58,10 +56,9 @@ struct CacheEntry {
 }
 
 pub struct JwksClient {
-    http: reqwest::Client,
+    fetcher: Arc<Fetcher>,
     clock: Arc<dyn Clock>,
     allow_insecure_loopback: bool,
-    addresses: Arc<OutboundPolicy>,
     cache: Mutex<HashMap<String, CacheEntry>>,
     /// The last failed fetch of each URI with no set cached, and why; only those within
     /// [`RETRY_AFTER_FAILURE`] are kept.
@@ -70,33 +67,17 @@ pub struct JwksClient {
 }
 
 impl JwksClient {
-    /// `allow_insecure_loopback` lets plain http reach loopback (and so allows loopback
-    /// addresses); `addresses` says which non-public networks may be reached besides.
-    pub fn new(
-        clock: Arc<dyn Clock>,
-        allow_insecure_loopback: bool,
-        addresses: OutboundPolicy,
-        metrics: Arc<Metrics>,
-    ) -> Result<Self, reqwest::Error> {
-        let addresses = Arc::new(if allow_insecure_loopback { addresses.with_loopback() } else { addresses });
-        let http = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            .connect_timeout(FETCH_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy would resolve the name itself, past the address check.
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver { policy: addresses.clone() }))
-            .user_agent(concat!("onboard/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self {
-            http,
+    /// `allow_insecure_loopback` lets plain http reach loopback hosts (the fetcher's policy
+    /// must then allow loopback addresses too).
+    pub fn new(clock: Arc<dyn Clock>, allow_insecure_loopback: bool, fetcher: Arc<Fetcher>, metrics: Arc<Metrics>) -> Self {
+        Self {
+            fetcher,
             clock,
             allow_insecure_loopback,
-            addresses,
             cache: Mutex::new(HashMap::new()),
             failures: Mutex::new(HashMap::new()),
             metrics,
-        })
+        }
     }
 
     /// The key set at `uri`, from the cache when fresh and (if `kid` is given) holding it.
@@ -157,22 +138,9 @@ impl JwksClient {
         self.check_address(uri).map_err(refuse)
     }
 
-    /// An address written in the URI must be one fetches may reach (a name is checked when it
-    /// resolves, at each fetch). Settings check this on save, so that a URI every fetch would
-    /// refuse is not saved.
+    /// An address written in the URI must be one fetches may reach (see [`Fetcher::check_address`]).
     pub fn check_address(&self, uri: &JwksUri) -> Result<(), String> {
-        let literal = match uri.url().host() {
-            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
-            _ => None,
-        };
-        match literal {
-            Some(ip) if !self.addresses.permits(ip) => Err(format!(
-                "{ip} is not an address outbound fetches may reach (private and special-purpose networks need \
-                 --jwks-allowed-networks)"
-            )),
-            _ => Ok(()),
-        }
+        self.fetcher.check_address(uri.url())
     }
 
     /// What the cache holds for `uri`. A refresh it calls for is claimed here, under the lock,
@@ -212,30 +180,16 @@ impl JwksClient {
 
     async fn fetch(&self, uri: &JwksUri) -> Result<(PublicJwks, chrono::Duration), JwksFetchError> {
         let name = || uri.to_string();
-        let unreachable = |e: reqwest::Error| JwksFetchError::Unreachable { uri: name(), reason: describe(&e) };
-        let mut response = self
-            .http
-            .get(uri.url().clone())
-            .header(reqwest::header::ACCEPT, "application/jwk-set+json, application/json")
-            .send()
-            .await
-            .map_err(unreachable)?;
-        if response.status() != reqwest::StatusCode::OK {
-            return Err(JwksFetchError::Status { uri: name(), status: response.status().as_u16() });
-        }
-        if response.content_length().is_some_and(|len| len > MAX_BODY_BYTES as u64) {
-            return Err(JwksFetchError::TooLarge { uri: name() });
-        }
-        let ttl = cache_ttl(response.headers().get(reqwest::header::CACHE_CONTROL));
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(JwksFetchError::TooLarge { uri: name() });
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let json: serde_json::Value =
-            serde_json::from_slice(&body).map_err(|_| JwksFetchError::Invalid { uri: name(), error: JwksError::NotAKeySet })?;
+        let fetched = self.fetcher.get(uri.url(), "application/jwk-set+json, application/json", MAX_BODY_BYTES).await.map_err(
+            |failure| match failure {
+                FetchFailure::Unreachable(reason) => JwksFetchError::Unreachable { uri: name(), reason },
+                FetchFailure::Status(status) => JwksFetchError::Status { uri: name(), status },
+                FetchFailure::TooLarge => JwksFetchError::TooLarge { uri: name() },
+            },
+        )?;
+        let ttl = cache_ttl(fetched.cache_control.as_ref());
+        let json: serde_json::Value = serde_json::from_slice(&fetched.body)
+            .map_err(|_| JwksFetchError::Invalid { uri: name(), error: JwksError::NotAKeySet })?;
         let keys = PublicJwks::parse(&json, Strictness::SkipUnsupported)
             .map_err(|error| JwksFetchError::Invalid { uri: name(), error })?;
         Ok((keys, ttl))
@@ -257,45 +211,7 @@ enum Lookup {
 
 /// The cache lifetime a `Cache-Control` header asks for, kept within sane bounds.
 fn cache_ttl(header: Option<&reqwest::header::HeaderValue>) -> chrono::Duration {
-    let Some(value) = header.and_then(|h| h.to_str().ok()) else { return DEFAULT_TTL };
-    let directives = value.split(',').map(str::trim);
-    if directives.clone().any(|d| d.eq_ignore_ascii_case("no-store") || d.eq_ignore_ascii_case("no-cache")) {
-        return MIN_TTL;
-    }
-    directives.filter_map(|d| d.strip_prefix("max-age=")).find_map(|seconds| seconds.parse::<u64>().ok()).map_or(
-        DEFAULT_TTL,
-        |seconds| {
-            // Clamped before conversion: a huge max-age from a TPP's host must not overflow.
-            let bounded = seconds.clamp(MIN_TTL.num_seconds().unsigned_abs(), MAX_TTL.num_seconds().unsigned_abs());
-            chrono::Duration::seconds(i64::try_from(bounded).unwrap_or(i64::MAX))
-        },
-    )
-}
-
-fn describe(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        "timed out".to_owned()
-    } else if let Some(refused) = source_of::<crate::outbound::NotPermitted>(error) {
-        refused.to_string()
-    } else if error.is_connect() {
-        "connection failed".to_owned()
-    } else if error.is_redirect() || error.status().is_some_and(|s| s.is_redirection()) {
-        "redirects are not followed".to_owned()
-    } else {
-        "request failed".to_owned()
-    }
-}
-
-/// The first error of type `E` in `error`'s chain of sources.
-fn source_of<'e, E: std::error::Error + 'static>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e E> {
-    let mut current = Some(error);
-    while let Some(error) = current {
-        if let Some(found) = error.downcast_ref::<E>() {
-            return Some(found);
-        }
-        current = error.source();
-    }
-    None
+    crate::outbound::cache_lifetime(header, DEFAULT_TTL, MIN_TTL..=MAX_TTL)
 }
 
 #[cfg(test)]
@@ -309,6 +225,7 @@ mod tests {
 
     use super::*;
     use crate::clock::FixedClock;
+    use crate::outbound::OutboundPolicy;
 
     /// A key host whose answer the test controls; counts fetches.
     #[derive(Clone, Default)]
@@ -346,6 +263,13 @@ mod tests {
         Arc::new(Metrics::new().unwrap_or_else(|e| panic!("{e}")))
     }
 
+    /// A client as `onboard serve` makes one: loopback reachable when plain http to it is.
+    fn jwks_client(clock: Arc<FixedClock>, allow_insecure_loopback: bool, policy: OutboundPolicy) -> JwksClient {
+        let policy = if allow_insecure_loopback { policy.with_loopback() } else { policy };
+        let fetcher = Fetcher::new(policy).unwrap_or_else(|e| panic!("{e}"));
+        JwksClient::new(clock, allow_insecure_loopback, Arc::new(fetcher), metrics())
+    }
+
     fn start() -> DateTime<Utc> {
         DateTime::from_timestamp(1_795_316_679, 0).unwrap_or_default()
     }
@@ -356,7 +280,7 @@ mod tests {
         host.kids.lock().unwrap_or_else(PoisonError::into_inner).push("k1");
         let uri = JwksUri::parse(&serve(host.clone()).await).unwrap_or_else(|e| panic!("{e}"));
         let clock = Arc::new(FixedClock::new(start()));
-        let client = JwksClient::new(clock.clone(), true, OutboundPolicy::default(), metrics()).unwrap_or_else(|e| panic!("{e}"));
+        let client = jwks_client(clock.clone(), true, OutboundPolicy::default());
         let fetches = || host.fetches.load(Ordering::SeqCst);
         let get = |kid: &'static str| {
             let client = &client;
@@ -409,11 +333,10 @@ mod tests {
         *host.padding.lock().unwrap_or_else(PoisonError::into_inner) = MAX_BODY_BYTES;
         let uri = JwksUri::parse(&serve(host).await).unwrap_or_else(|e| panic!("{e}"));
         let clock = Arc::new(FixedClock::new(start()));
-        let client = JwksClient::new(clock.clone(), true, OutboundPolicy::default(), metrics()).unwrap_or_else(|e| panic!("{e}"));
+        let client = jwks_client(clock.clone(), true, OutboundPolicy::default());
         assert!(matches!(client.get(&uri, None).await, Err(JwksFetchError::TooLarge { .. })));
 
-        let strict =
-            JwksClient::new(clock.clone(), false, OutboundPolicy::default(), metrics()).unwrap_or_else(|e| panic!("{e}"));
+        let strict = jwks_client(clock.clone(), false, OutboundPolicy::default());
         assert!(matches!(strict.get(&uri, None).await, Err(JwksFetchError::NotAllowed { .. })));
         let remote = JwksUri::parse("http://keys.example/jwks").unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(client.get(&remote, None).await, Err(JwksFetchError::NotAllowed { .. })));
@@ -422,8 +345,7 @@ mod tests {
     #[tokio::test]
     async fn reaches_only_public_addresses_unless_networks_are_listed() {
         let clock = Arc::new(FixedClock::new(start()));
-        let strict =
-            JwksClient::new(clock.clone(), false, OutboundPolicy::default(), metrics()).unwrap_or_else(|e| panic!("{e}"));
+        let strict = jwks_client(clock.clone(), false, OutboundPolicy::default());
         let uri = |s: &str| JwksUri::parse(s).unwrap_or_else(|e| panic!("{e}"));
         for literal in ["https://127.0.0.1/jwks", "https://169.254.169.254/latest", "https://[::ffff:10.0.0.1]/jwks"] {
             let refused = strict.get(&uri(literal), None).await;
@@ -443,8 +365,7 @@ mod tests {
         );
         // Listed, the same address is tried (and here found closed).
         let networks = OutboundPolicy::parse_networks(&["127.0.0.0/8".to_owned()]).unwrap_or_else(|e| panic!("{e}"));
-        let listed =
-            JwksClient::new(clock, false, OutboundPolicy::allowing(networks), metrics()).unwrap_or_else(|e| panic!("{e}"));
+        let listed = jwks_client(clock, false, OutboundPolicy::allowing(networks));
         let tried = listed.get(&uri("https://127.0.0.1:9/jwks"), None).await;
         assert!(matches!(&tried, Err(JwksFetchError::Unreachable { reason, .. }) if reason == "connection failed"), "{tried:?}");
     }

@@ -15,6 +15,8 @@ pub mod clock;
 #[cfg(feature = "ssr")]
 pub mod console_sessions;
 #[cfg(feature = "ssr")]
+pub mod crl_client;
+#[cfg(feature = "ssr")]
 pub mod jwks_client;
 #[cfg(feature = "ssr")]
 pub mod metrics;

@@ -1,6 +1,6 @@
 //! What `/metrics` reports, in the Prometheus text format: registrations and token requests by
-//! workspace and outcome, console sign-ins by outcome, request latency by route, and JWKS
-//! fetches and cache hits. Each
+//! workspace and outcome, console sign-ins by outcome, request latency by route, JWKS
+//! fetches and cache hits, and revocation list fetches. Each
 //! server has its own registry (no process-wide state), so several can run in one process.
 
 use prometheus::{Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
@@ -17,6 +17,18 @@ pub struct Metrics {
     request_duration: HistogramVec,
     jwks_fetches: IntCounterVec,
     jwks_cache_hits: IntCounterVec,
+    crl_fetches: IntCounterVec,
+}
+
+/// How a fetch of a certificate revocation list ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrlFetch {
+    /// Fetched, and the list was usable.
+    Fetched,
+    /// The refresh failed, and the list kept was used.
+    KeptUsed,
+    /// The fetch failed, with no list kept: client certificates are refused.
+    Failed,
 }
 
 /// How a JWKS lookup was answered.
@@ -68,6 +80,11 @@ impl Metrics {
         let jwks_fetches =
             counter("jwks_fetches_total", "JWKS fetches by outcome (fetched, served_stale, failed).", &["outcome"])?;
         let jwks_cache_hits = counter("jwks_cache_hits_total", "JWKS lookups answered from the cache.", &[])?;
+        let crl_fetches = counter(
+            "crl_fetches_total",
+            "Certificate revocation list fetches by outcome (fetched, kept_used, failed).",
+            &["outcome"],
+        )?;
         let request_duration = HistogramVec::new(
             HistogramOpts::new("http_request_duration_seconds", "Request latency by route, method and status class.")
                 .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
@@ -84,6 +101,7 @@ impl Metrics {
             request_duration,
             jwks_fetches,
             jwks_cache_hits,
+            crl_fetches,
         })
     }
 
@@ -138,6 +156,15 @@ impl Metrics {
             JwksLookup::ServedStale => self.jwks_fetches.with_label_values(&["served_stale"]).inc(),
             JwksLookup::Failed => self.jwks_fetches.with_label_values(&["failed"]).inc(),
         }
+    }
+
+    pub fn crl_fetch(&self, fetch: CrlFetch) {
+        let outcome = match fetch {
+            CrlFetch::Fetched => "fetched",
+            CrlFetch::KeptUsed => "kept_used",
+            CrlFetch::Failed => "failed",
+        };
+        self.crl_fetches.with_label_values(&[outcome]).inc();
     }
 
     /// The Prometheus text exposition of every metric.

@@ -1,4 +1,5 @@
-//! Which addresses Onboard's own outbound fetches (key sets at JWKS URIs) may reach.
+//! Onboard's own outbound fetches (key sets at JWKS URIs, certificate revocation lists): which
+//! addresses they may reach, and the one bounded GET they all make ([`Fetcher`]).
 //!
 //! A JWKS URI comes from a TPP or an administrator: followed blindly it would let a caller make
 //! the bank's server probe its own network (SSRF). So a fetch may reach public addresses only;
@@ -10,8 +11,12 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use ipnet::IpNet;
+use url::Url;
+
+const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The networks beyond the public internet that outbound fetches may reach.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -71,6 +76,134 @@ fn canonical(ip: IpAddr) -> IpAddr {
         }
         v4 @ IpAddr::V4(_) => v4,
     }
+}
+
+/// The HTTP client of outbound fetches: a 3 s timeout, no redirects, no proxy, and names
+/// resolved only to the addresses the policy permits.
+pub struct Fetcher {
+    http: reqwest::Client,
+    policy: Arc<OutboundPolicy>,
+}
+
+/// A body fetched, with the response's `Cache-Control`.
+pub struct Fetched {
+    pub body: Vec<u8>,
+    pub cache_control: Option<reqwest::header::HeaderValue>,
+}
+
+/// Why a fetch failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchFailure {
+    /// No answer: the reason is safe to show an administrator.
+    Unreachable(String),
+    /// An answer other than 200.
+    Status(u16),
+    /// A body over the caller's limit.
+    TooLarge,
+}
+
+impl Fetcher {
+    pub fn new(policy: OutboundPolicy) -> Result<Self, reqwest::Error> {
+        let policy = Arc::new(policy);
+        let http = reqwest::Client::builder()
+            .timeout(FETCH_TIMEOUT)
+            .connect_timeout(FETCH_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the name itself, past the address check.
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver { policy: policy.clone() }))
+            .user_agent(concat!("onboard/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { http, policy })
+    }
+
+    /// An address written in `url` must be one fetches may reach (a name is checked when it
+    /// resolves, at each fetch). Settings check this on save, so that a URL every fetch would
+    /// refuse is not saved.
+    pub fn check_address(&self, url: &Url) -> Result<(), String> {
+        let literal = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            _ => None,
+        };
+        match literal {
+            Some(ip) if !self.policy.permits(ip) => Err(format!(
+                "{ip} is not an address outbound fetches may reach (private and special-purpose networks need \
+                 --jwks-allowed-networks)"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// GETs `url`, asking for `accept`, and reads at most `max_bytes` of a 200 answer.
+    pub async fn get(&self, url: &Url, accept: &'static str, max_bytes: usize) -> Result<Fetched, FetchFailure> {
+        let unreachable = |e: reqwest::Error| FetchFailure::Unreachable(describe(&e));
+        let mut response =
+            self.http.get(url.clone()).header(reqwest::header::ACCEPT, accept).send().await.map_err(unreachable)?;
+        if response.status() != reqwest::StatusCode::OK {
+            return Err(FetchFailure::Status(response.status().as_u16()));
+        }
+        if response.content_length().is_some_and(|len| len > max_bytes as u64) {
+            return Err(FetchFailure::TooLarge);
+        }
+        let cache_control = response.headers().get(reqwest::header::CACHE_CONTROL).cloned();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+            if body.len() + chunk.len() > max_bytes {
+                return Err(FetchFailure::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Fetched { body, cache_control })
+    }
+}
+
+/// The cache lifetime a `Cache-Control` header asks for (`max-age`), `default` without one,
+/// and within `bounds` (its start for `no-store` or `no-cache`).
+pub fn cache_lifetime(
+    header: Option<&reqwest::header::HeaderValue>,
+    default: chrono::Duration,
+    bounds: std::ops::RangeInclusive<chrono::Duration>,
+) -> chrono::Duration {
+    let Some(value) = header.and_then(|h| h.to_str().ok()) else { return default };
+    let directives = value.split(',').map(str::trim);
+    if directives.clone().any(|d| d.eq_ignore_ascii_case("no-store") || d.eq_ignore_ascii_case("no-cache")) {
+        return *bounds.start();
+    }
+    directives.filter_map(|d| d.strip_prefix("max-age=")).find_map(|seconds| seconds.parse::<u64>().ok()).map_or(
+        default,
+        |seconds| {
+            // Clamped before conversion: a huge max-age from a remote host must not overflow.
+            let (min, max) = (bounds.start().num_seconds().unsigned_abs(), bounds.end().num_seconds().unsigned_abs());
+            chrono::Duration::seconds(i64::try_from(seconds.clamp(min, max)).unwrap_or(i64::MAX))
+        },
+    )
+}
+
+fn describe(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timed out".to_owned()
+    } else if let Some(refused) = source_of::<NotPermitted>(error) {
+        refused.to_string()
+    } else if error.is_connect() {
+        "connection failed".to_owned()
+    } else if error.is_redirect() || error.status().is_some_and(|s| s.is_redirection()) {
+        "redirects are not followed".to_owned()
+    } else {
+        "request failed".to_owned()
+    }
+}
+
+/// The first error of type `E` in `error`'s chain of sources.
+fn source_of<'e, E: std::error::Error + 'static>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e E> {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(found) = error.downcast_ref::<E>() {
+            return Some(found);
+        }
+        current = error.source();
+    }
+    None
 }
 
 /// Globally reachable unicast: not in any special-purpose range of the IANA registries.

@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::clock::Clock;
+use crate::crl_client::CrlClient;
 use crate::domain::ids::WorkspaceRef;
 use crate::domain::urls::WorkspaceUrls;
 use crate::domain::workspace::Profile;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub jwks: Arc<JwksClient>,
+    /// The revocation lists of trusted client CAs (`client_crl_uris`).
+    pub crls: Arc<CrlClient>,
     pub deployment: Arc<Deployment>,
     /// What `/metrics` reports.
     pub metrics: Arc<crate::metrics::Metrics>,

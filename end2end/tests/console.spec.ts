@@ -602,15 +602,28 @@ test.describe("workspaces", () => {
     // Every problem is told at once, each at its field.
     await page.getByLabel("Registrations per IP address").fill("-5");
     await page.getByLabel("Lifetime (seconds)").fill("10");
+    const crls = page.getByLabel("Certificate revocation lists");
+    await crls.fill("http://10.0.0.9/issuing-ca.crl");
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect(
       page.locator(".field", { hasText: "Registrations per IP address" }).locator(".field-error", { hasText: "Must be a whole number, 0 or more" }),
     ).toBeVisible();
     await expect(page.locator(".field", { has: page.locator("#ttl") }).locator(".field-error")).toContainText("Must be between 60 and 86400");
+    await expect(page.locator(".field", { has: crls }).locator(".field-error")).toContainText("not an address outbound fetches may reach");
     await page.getByLabel("Lifetime (seconds)").fill("3600");
     await page.getByLabel("Registrations per IP address").fill("120");
+    // A saved list that cannot be fetched is shown as such: client certificates are refused meanwhile.
+    await crls.fill("http://127.0.0.1:9/issuing-ca.crl");
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect(page.getByRole("status").filter({ hasText: "General settings saved" })).toBeVisible();
+    await expect(page.locator(".crl-statuses .probe.error")).toContainText(
+      "could not be fetched: connection failed. Client certificates are refused until a usable list is fetched.",
+    );
+    await page.locator(".field", { has: crls }).scrollIntoViewIfNeeded();
+    await snapshot(page, "general-settings-revocation-list");
+    await crls.fill("");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(page.locator(".crl-statuses")).toBeHidden();
     // The other tabs follow the saved settings at once, without a reload.
     await page.locator(".sidebar").getByRole("link", { name: "Applications" }).click();
     await page.getByRole("button", { name: "New manual client" }).click();

@@ -352,7 +352,8 @@ pub struct ServeArgs {
     pub sandbox_workspace: bool,
     #[command(flatten)]
     pub listeners: ListenerArgs,
-    /// Let JWKS URIs use plain http to loopback hosts (for tests and local sandboxes).
+    /// Let JWKS URIs use plain http to loopback hosts (for tests and local sandboxes); revocation
+    /// lists may then be fetched from loopback too.
     #[arg(long, env = "ONBOARD_ALLOW_INSECURE_JWKS_URIS")]
     pub allow_insecure_jwks_uris: bool,
     /// Token that scrapers of `/metrics` present as `Authorization: Bearer` (at least 32
@@ -360,8 +361,8 @@ pub struct ServeArgs {
     /// answers those alone.
     #[arg(long, env = "ONBOARD_METRICS_TOKEN", hide_env_values = true, value_parser = long_enough_token)]
     pub metrics_token: Option<String>,
-    /// Networks besides the public internet that JWKS URIs may reach, in CIDR notation and
-    /// comma-separated (e.g. `10.20.0.0/16,fd00:1::/48`). Private, loopback, link-local and
+    /// Networks besides the public internet that outbound fetches (JWKS URIs, certificate
+    /// revocation lists) may reach, in CIDR notation and comma-separated (e.g. `10.20.0.0/16,fd00:1::/48`). Private, loopback, link-local and
     /// other special-purpose addresses are refused otherwise.
     #[arg(long, env = "ONBOARD_JWKS_ALLOWED_NETWORKS", value_delimiter = ',')]
     pub jwks_allowed_networks: Vec<String>,

@@ -120,6 +120,39 @@ impl CertificateAuthority {
         set_validity(&mut request.params, now, Duration::days(365));
         Ok(request.signed_by(&self.issuer)?.pem())
     }
+
+    /// A revocation list (DER) naming `revoked`, certificates this authority issued, current
+    /// from `this_update` to `next_update` (whole days, as the certificates' validity is): for
+    /// the test suites' checks of revocation.
+    pub fn revocation_list(
+        &self,
+        revoked: &[&CertificateDer<'_>],
+        this_update: DateTime<Utc>,
+        next_update: DateTime<Utc>,
+    ) -> Result<Vec<u8>, PkiError> {
+        use x509_parser::prelude::{FromDer as _, X509Certificate};
+        let revoked_certs = revoked
+            .iter()
+            .map(|der| {
+                let (_, certificate) = X509Certificate::from_der(der).map_err(|_| rcgen::Error::CouldNotParseCertificate)?;
+                Ok(rcgen::RevokedCertParams {
+                    serial_number: rcgen::SerialNumber::from_slice(certificate.raw_serial()),
+                    revocation_time: offset(this_update),
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+            })
+            .collect::<Result<Vec<_>, rcgen::Error>>()?;
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: offset(this_update),
+            next_update: offset(next_update),
+            crl_number: rcgen::SerialNumber::from(u64::try_from(this_update.timestamp()).unwrap_or_default()),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        Ok(params.signed_by(&self.issuer)?.der().to_vec())
+    }
 }
 
 /// A self-signed TLS client certificate (for `self_signed_tls_client_auth`), valid for a year.

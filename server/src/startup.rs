@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 use app::clock::Clock;
+use app::crl_client::CrlClient;
 use app::domain::activity::{Actor, AdministratorEventType, COMMAND_LINE_ACTOR};
 use app::jwks_client::JwksClient;
 use app::state::{AppState, Deployment};
@@ -66,10 +67,13 @@ impl Running {
 /// bound yet, so tests can drive the router in-process.
 pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<ServerState> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let jwks_addresses = app::outbound::OutboundPolicy::parse_networks(&args.jwks_allowed_networks)
+    let outbound_addresses = app::outbound::OutboundPolicy::parse_networks(&args.jwks_allowed_networks)
         .map(app::outbound::OutboundPolicy::allowing)
         .map_err(anyhow::Error::msg)
         .context("--jwks-allowed-networks")?;
+    // Plain http to loopback key sets needs loopback reachable too.
+    let outbound_addresses = if args.allow_insecure_jwks_uris { outbound_addresses.with_loopback() } else { outbound_addresses };
+    let fetcher = Arc::new(app::outbound::Fetcher::new(outbound_addresses)?);
     let data_dir = &args.database.data_dir;
     // Readable by the owner only: it holds the development keys, the admin API key's file, the
     // key encryption key by default, and the SQLite database.
@@ -101,7 +105,8 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<
     let app = AppState {
         store,
         clock: clock.clone(),
-        jwks: Arc::new(JwksClient::new(clock.clone(), args.allow_insecure_jwks_uris, jwks_addresses, metrics.clone())?),
+        jwks: Arc::new(JwksClient::new(clock.clone(), args.allow_insecure_jwks_uris, fetcher.clone(), metrics.clone())),
+        crls: Arc::new(CrlClient::new(fetcher, clock.clone(), metrics.clone())),
         metrics,
         deployment: Arc::new(Deployment {
             public_url: public_url.clone(),

@@ -561,3 +561,71 @@ async fn the_console_rotates_a_key_with_a_session_and_a_known_algorithm() {
     let token = body["access_token"].as_str().unwrap();
     assert_eq!(CompactJws::parse(token).unwrap().kid(), rotated["kid"].as_str());
 }
+
+/// A loopback host publishing one certificate revocation list, which the test replaces.
+async fn serve_crl(list: std::sync::Arc<std::sync::Mutex<Vec<u8>>>) -> String {
+    async fn crl(
+        axum::extract::State(list): axum::extract::State<std::sync::Arc<std::sync::Mutex<Vec<u8>>>>,
+    ) -> impl axum::response::IntoResponse {
+        ([("content-type", "application/pkix-crl"), ("cache-control", "no-cache")], list.lock().unwrap().clone())
+    }
+    let router = axum::Router::new().route("/issuing-ca.crl", axum::routing::get(crl)).with_state(list);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}/issuing-ca.crl")
+}
+
+/// With `client_crl_uris`, a transport certificate its CA has revoked is refused at the
+/// register and token endpoints once the list naming it is fetched; the list is checked to
+/// be one the deployment may reach before it is saved.
+#[tokio::test]
+async fn a_revoked_transport_certificate_is_refused_once_its_ca_lists_it() {
+    let clock = std::sync::Arc::new(app::clock::FixedClock::new(support::now()));
+    let server = TestServer::start_on_clock(clock.clone(), |_| {}).await;
+    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
+    tpp.configure(&server).await;
+    let days = |n: i64| support::now() + chrono::Duration::days(n);
+    let list = std::sync::Arc::new(std::sync::Mutex::new(tpp.transport_ca.revocation_list(&[], days(-1), days(2)).unwrap()));
+    let crl_uri = serve_crl(list.clone()).await;
+
+    let (status, body) =
+        server.admin(Method::PATCH, ADMIN_WORKSPACE, Some(json!({"client_crl_uris": ["http://10.1.2.3/ca.crl"]}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.to_string().contains("not an address outbound fetches may reach"), "{body}");
+    server.patch_workspace(json!({"client_crl_uris": [crl_uri]})).await;
+
+    let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let mtls = server.client(Some(&tpp.transport));
+    let grant = [("client_id", client_id.as_str()), ("grant_type", "client_credentials")];
+    let (status, body, _) = server.token(&mtls, &grant, None).await;
+    assert_eq!(status, StatusCode::OK, "not revoked yet: {body}");
+
+    *list.lock().unwrap() = tpp.transport_ca.revocation_list(&[&tpp.transport.der], days(-1), days(2)).unwrap();
+    // `no-cache`: fetched again a minute on.
+    clock.advance(chrono::Duration::seconds(61));
+    let (status, body, _) = server.token(&mtls, &grant, None).await;
+    assert_token_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
+    let (status, body) = server.register(&mtls, "application/jose", tpp.request()).await;
+    assert!(status.is_client_error(), "{status} {body}");
+    assert!(body["error_description"].as_str().is_some_and(|why| why.contains("revoked")), "{body}");
+
+    let mut refused = server.audit_events("?type=token_refused").await;
+    for _ in 0..100 {
+        if !refused.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        refused = server.audit_events("?type=token_refused").await;
+    }
+    let why = refused.first().and_then(|event| event["error_description"].as_str()).unwrap_or_default();
+    assert!(why.contains("the certificate is revoked"), "the audit log says why: {refused:?}");
+
+    // The console shows what the list says.
+    let console = support::ConsoleSession::sign_in(&server).await;
+    let (status, lists) = console.call("revocation_list_status", &[("tenant", "default"), ("workspace", "obuk")]).await;
+    assert_eq!(status, StatusCode::OK, "{lists}");
+    let list = &lists[0]["state"]["Ok"];
+    assert_eq!((lists[0]["uri"].as_str(), list["revoked"].as_u64()), (Some(crl_uri.as_str()), Some(1)), "{lists}");
+    assert!(list["issuer"].as_str().is_some_and(|issuer| issuer.contains("CN=Test Transport CA")), "{lists}");
+}

@@ -11,6 +11,8 @@ pub struct GeneralForm {
     pub accepted_audiences: String,
     pub org_id: String,
     pub trusted_client_ca_pem: String,
+    /// One URL per line.
+    pub client_crl_uris: String,
     pub token_endpoint_auth_methods: Vec<String>,
     pub grant_types: Vec<String>,
     /// Space-separated.
@@ -80,6 +82,7 @@ impl GeneralForm {
             accepted_audiences: settings.accepted_audiences.join("\n"),
             org_id: settings.org_id.clone().unwrap_or_default(),
             trusted_client_ca_pem: settings.trusted_client_ca_pem.clone().unwrap_or_default(),
+            client_crl_uris: settings.client_crl_uris.join("\n"),
             token_endpoint_auth_methods: settings.token_endpoint_auth_methods.iter().map(|m| m.as_str().to_owned()).collect(),
             grant_types: settings.grant_types.iter().map(|g| g.as_str().to_owned()).collect(),
             scopes: settings.scopes.join(" "),
@@ -144,6 +147,7 @@ impl GeneralForm {
             accepted_audiences: Some(lines(&self.accepted_audiences)),
             org_id: optional(&self.org_id),
             trusted_client_ca_pem: optional(&self.trusted_client_ca_pem),
+            client_crl_uris: Some(lines(&self.client_crl_uris)),
             token_endpoint_auth_methods: methods,
             grant_types: grants,
             scopes: Some(self.scopes.split_whitespace().map(str::to_owned).collect()),
@@ -188,6 +192,50 @@ pub async fn get_general_form(tenant: String, workspace: String) -> Result<Gener
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let workspace = crate::services::workspaces::get_workspace(&app_state()?, &at).await.map_err(user_error)?;
     Ok(GeneralForm::from_settings(&workspace.settings))
+}
+
+/// A revocation list of the workspace as the certificate checks see it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationListReport {
+    pub uri: String,
+    /// What the list says, or why there is none (client certificates are then refused).
+    pub state: Result<RevocationListFacts, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationListFacts {
+    pub issuer: String,
+    /// `YYYY-MM-DD HH:MM UTC`.
+    pub next_update: String,
+    pub revoked: usize,
+    /// Past its next update: the certificates of its issuer are refused until a newer one is had.
+    pub stale: bool,
+}
+
+/// The saved revocation lists of a workspace, fetched if none is kept.
+#[server(prefix = "/app/fn", endpoint = "revocation_list_status")]
+pub async fn revocation_list_status(tenant: String, workspace: String) -> Result<Vec<RevocationListReport>, ServerFnError> {
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_administrator};
+    require_administrator().await?;
+    let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
+    let state = app_state()?;
+    let workspace = crate::services::workspaces::get_workspace(&state, &at).await.map_err(user_error)?;
+    let now = state.clock.now();
+    let mut statuses = Vec::with_capacity(workspace.settings.client_crl_uris.len());
+    for uri in &workspace.settings.client_crl_uris {
+        let list = state.crls.list_at(uri).await;
+        let state = list
+            .map(|list| RevocationListFacts {
+                issuer: list.issuer().to_owned(),
+                next_update: list.next_update().format("%Y-%m-%d %H:%M UTC").to_string(),
+                revoked: list.revoked(),
+                stale: list.next_update() <= now,
+            })
+            .map_err(|error| error.to_string());
+        statuses.push(RevocationListReport { uri: uri.clone(), state });
+    }
+    Ok(statuses)
 }
 
 #[server(prefix = "/app/fn", endpoint = "save_general_settings", input = Json)]

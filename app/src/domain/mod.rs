@@ -17,6 +17,7 @@ pub mod jwks;
 pub mod limits;
 pub mod oauth;
 pub mod policy;
+pub mod revocation;
 pub mod sandbox;
 pub mod signing;
 pub mod token;

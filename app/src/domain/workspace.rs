@@ -10,6 +10,7 @@ use super::dcr::DcrSettings;
 use super::ids::{TenantId, WorkspaceId, WorkspaceRef};
 use super::limits::Limits;
 use super::oauth::{GrantType, TokenEndpointAuthMethod, is_scope_token};
+use super::revocation::crl_uris_problem;
 use super::signing::JwsAlgorithm;
 
 /// Which rule set a workspace's endpoints apply.
@@ -55,6 +56,12 @@ pub struct WorkspaceSettings {
     pub org_id: Option<String>,
     /// PEM bundle of the CAs whose client certificates this workspace trusts.
     pub trusted_client_ca_pem: Option<String>,
+    /// Where the revocation lists of those CAs are published: a client certificate a list of
+    /// its issuer names is refused, and while a list cannot be had, every client certificate is.
+    /// Left out when empty, so that settings saved without lists stay readable by a release
+    /// before them (a rolling upgrade).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_crl_uris: Vec<String>,
     pub token_endpoint_auth_methods: Vec<TokenEndpointAuthMethod>,
     pub grant_types: Vec<GrantType>,
     pub scopes: Vec<String>,
@@ -89,6 +96,7 @@ impl WorkspaceSettings {
                 accepted_audiences: vec![issuer.to_owned()],
                 org_id: None,
                 trusted_client_ca_pem: None,
+                client_crl_uris: Vec::new(),
                 token_endpoint_auth_methods: vec![TokenEndpointAuthMethod::TlsClientAuth, TokenEndpointAuthMethod::PrivateKeyJwt],
                 grant_types: GrantType::ALL.to_vec(),
                 scopes: ["openid", "accounts", "payments", "fundsconfirmations"].map(str::to_owned).to_vec(),
@@ -105,6 +113,7 @@ impl WorkspaceSettings {
                 accepted_audiences: vec![issuer.to_owned()],
                 org_id: None,
                 trusted_client_ca_pem: None,
+                client_crl_uris: Vec::new(),
                 token_endpoint_auth_methods: vec![
                     TokenEndpointAuthMethod::ClientSecretBasic,
                     TokenEndpointAuthMethod::ClientSecretPost,
@@ -140,6 +149,9 @@ impl WorkspaceSettings {
         }
         if let Some(v) = patch.trusted_client_ca_pem {
             next.trusted_client_ca_pem = v.filter(|s| !s.trim().is_empty());
+        }
+        if let Some(v) = patch.client_crl_uris {
+            next.client_crl_uris = v.iter().map(|uri| uri.trim().to_owned()).filter(|uri| !uri.is_empty()).collect();
         }
         if let Some(v) = patch.token_endpoint_auth_methods {
             next.token_endpoint_auth_methods = v;
@@ -185,6 +197,7 @@ impl WorkspaceSettings {
         {
             problems.push(SettingsError::new("org_id", "must be up to 64 letters, digits, '-' or '_'"));
         }
+        problems.extend(crl_uris_problem(&self.client_crl_uris));
         if self.token_endpoint_auth_methods.is_empty() {
             problems.push(SettingsError::new("token_endpoint_auth_methods", "at least one method is required"));
         } else if self.token_endpoint_auth_methods.contains(&TokenEndpointAuthMethod::ClientSecretJwt) {
@@ -233,6 +246,7 @@ pub struct WorkspaceSettingsPatch {
     pub org_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     pub trusted_client_ca_pem: Option<Option<String>>,
+    pub client_crl_uris: Option<Vec<String>>,
     pub token_endpoint_auth_methods: Option<Vec<TokenEndpointAuthMethod>>,
     pub grant_types: Option<Vec<GrantType>>,
     pub scopes: Option<Vec<String>>,

@@ -45,6 +45,8 @@ pub fn describe_settings_change(
         };
         changes.extend(added_and_removed("trusted client CAs", &named(&was_cas), &named(&is_cas)));
     }
+    let lists = |uris: &[String]| uris.iter().map(|uri| quoted(uri)).collect::<Vec<_>>();
+    changes.extend(added_and_removed("revocation lists", &lists(&was.client_crl_uris), &lists(&is.client_crl_uris)));
     changes.extend(added_and_removed(
         "token endpoint auth methods",
         &names(&was.token_endpoint_auth_methods, TokenEndpointAuthMethod::as_str),
@@ -123,6 +125,7 @@ mod tests {
         let mut after = obuk();
         after.org_id = Some("0015800001HQQrZAAX".to_owned());
         after.trusted_client_ca_pem = Some("CN=Bank TPP CA|aa11\nCN=Directory CA|bb22".to_owned());
+        after.client_crl_uris = vec!["http://crl.directory.example/issuing.crl".to_owned()];
         after.scopes.push("fundsconfirmations2".to_owned());
         after.scopes.retain(|scope| scope != "payments");
         after.token_endpoint_auth_methods = vec![TokenEndpointAuthMethod::PrivateKeyJwt];
@@ -132,7 +135,8 @@ mod tests {
         assert_eq!(
             describe_settings_change(&obuk(), &after, &certificates),
             "organisation id '0015800001HQQrZAAX'; trusted client CAs added: 'CN=Bank TPP CA' (SHA-256 aa11), \
-             'CN=Directory CA' (SHA-256 bb22); token endpoint auth methods removed: tls_client_auth; \
+             'CN=Directory CA' (SHA-256 bb22); revocation lists added: \
+             'http://crl.directory.example/issuing.crl'; token endpoint auth methods removed: tls_client_auth; \
              scopes added: fundsconfirmations2; scopes removed: payments; role 'CBPII' may request no scopes; \
              role 'PISP' may request: payments; access tokens last 600 seconds"
         );

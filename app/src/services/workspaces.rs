@@ -12,6 +12,7 @@ use crate::domain::activity::{Actor, AdministratorEventType, SERVER_START_ACTOR}
 use crate::domain::audit::AuditEventType;
 use crate::domain::dcr::DcrSettings;
 use crate::domain::ids::{TenantId, WorkspaceId, WorkspaceRef};
+use crate::domain::revocation::CrlUri;
 use crate::domain::workspace::{
     NewWorkspace, Profile, SettingsError, Workspace, WorkspaceSettings, WorkspaceSettingsPatch, WorkspaceSummary,
 };
@@ -134,7 +135,7 @@ async fn checked_settings(
     patch: WorkspaceSettingsPatch,
 ) -> Result<WorkspaceSettings, ServiceError> {
     let settings = workspace.settings.with_patch(patch);
-    if let Some(problem) = problems_of(workspace, &settings).into_iter().next() {
+    if let Some(problem) = problems_of(state, workspace, &settings).into_iter().next() {
         return Err(problem.into());
     }
     let algorithm = settings.access_token_signing_alg;
@@ -152,13 +153,22 @@ pub async fn settings_problems(
     patch: WorkspaceSettingsPatch,
 ) -> Result<Vec<SettingsError>, ServiceError> {
     let workspace = get_workspace(state, at).await?;
-    Ok(problems_of(&workspace, &workspace.settings.with_patch(patch)))
+    Ok(problems_of(state, &workspace, &workspace.settings.with_patch(patch)))
 }
 
-/// The settings' own rules, the CA bundle's and the rule the DCR settings add: mutual TLS
-/// needs CAs (the sandbox directory's count when it is trusted).
-fn problems_of(workspace: &Workspace, settings: &WorkspaceSettings) -> Vec<SettingsError> {
+/// The settings' own rules, the CA bundle's, the deployment's outbound policy for revocation
+/// lists, and the rule the DCR settings add: mutual TLS needs CAs (the sandbox directory's
+/// count when it is trusted).
+fn problems_of(state: &AppState, workspace: &Workspace, settings: &WorkspaceSettings) -> Vec<SettingsError> {
     let mut problems = settings.problems();
+    if !problems.iter().any(|problem| problem.field == "client_crl_uris") {
+        let unreachable = settings
+            .client_crl_uris
+            .iter()
+            .filter_map(|uri| CrlUri::parse(uri).ok())
+            .find_map(|uri| state.crls.check_address(&uri).err().map(|message| format!("'{uri}': {message}")));
+        problems.extend(unreachable.map(|message| SettingsError::new("client_crl_uris", message)));
+    }
     match &settings.trusted_client_ca_pem {
         Some(pem) => problems.extend(check_ca_bundle(pem).err()),
         None if workspace.dcr.enabled && workspace.dcr.require_mtls && !workspace.dcr.trust_sandbox_directory => {

@@ -42,7 +42,7 @@ fn problems((field, message): &(Option<String>, String)) -> Vec<(Option<String>,
 /// A message as a sentence: a first word in lowercase letters gets its capital ("name at
 /// least one issuer" reads "Name at least one issuer"); one that is an identifier
 /// (`token_endpoint_auth_method`, `keys[0]`, `'x'`) is left as it is.
-fn sentence_case(message: &str) -> String {
+pub fn sentence_case(message: &str) -> String {
     let first_word = message.split(' ').next().unwrap_or_default();
     if first_word.is_empty() || !first_word.bytes().all(|b| b.is_ascii_lowercase()) {
         return message.to_owned();

@@ -62,11 +62,7 @@ pub async fn run(state: &ServerState, at: &WorkspaceRef, request: DryRunRequest)
         trace.skip(Stage::Admission, "a dcr_register access token", "a dry run presents no token");
         warnings.push(TOKEN_WARNING.to_owned());
     }
-    let certificate = state.protocol.client_trust.check(
-        incoming.connection.client_chain.as_deref(),
-        workspace.settings.trusted_client_ca_pem.as_deref(),
-        now,
-    );
+    let certificate = registration::certificate_check(state, &workspace, &incoming.connection, now).await;
     let mut attempt = Attempt::new(&incoming.connection, &certificate);
     let validated = registration::validate_traced(
         state,

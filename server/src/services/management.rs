@@ -78,7 +78,7 @@ pub async fn read(
     authorization: Option<&str>,
     connection: &Connection,
 ) -> Result<Value, Refusal> {
-    let (mut attempt, certificate) = attempt(state, workspace, client_id, connection);
+    let (mut attempt, certificate) = attempt(state, workspace, client_id, connection).await;
     let outcome = authorize(state, workspace, client_id, authorization, connection, &certificate).await;
     let outcome = outcome.inspect(|client| attempt.names_software_of(client));
     Ok(audited(state, workspace, AuditEventType::DcrRead, outcome, &attempt, connection, Counted::NotYet).await?.metadata)
@@ -92,7 +92,7 @@ pub async fn delete(
     authorization: Option<&str>,
     connection: &Connection,
 ) -> Result<(), Refusal> {
-    let (mut attempt, certificate) = attempt(state, workspace, client_id, connection);
+    let (mut attempt, certificate) = attempt(state, workspace, client_id, connection).await;
     let outcome = match authorize(state, workspace, client_id, authorization, connection, &certificate).await {
         Ok(client) => {
             attempt.names_software_of(&client);
@@ -125,7 +125,7 @@ pub async fn authorize_update(
     authorization: Option<&str>,
     connection: &Connection,
 ) -> Result<UpdateGrant, Refusal> {
-    let (mut attempt, certificate) = attempt(state, workspace, client_id, connection);
+    let (mut attempt, certificate) = attempt(state, workspace, client_id, connection).await;
     let outcome = match authorize(state, workspace, client_id, authorization, connection, &certificate).await {
         Ok(client) => {
             attempt.names_software_of(&client);
@@ -368,13 +368,13 @@ fn has_hex_value(dn: &str) -> bool {
 }
 
 /// What the audit log records of a caller, and its certificate's check (made once a request).
-fn attempt(
+async fn attempt(
     state: &ServerState,
     workspace: &Workspace,
     client_id: &str,
     connection: &Connection,
 ) -> (Attempt, ClientCertificateCheck) {
-    let certificate = registration::certificate_check(state, workspace, connection, state.app.clock.now());
+    let certificate = registration::certificate_check(state, workspace, connection, state.app.clock.now()).await;
     (Attempt { client_id: Some(client_id.to_owned()), ..Attempt::new(connection, &certificate) }, certificate)
 }
 

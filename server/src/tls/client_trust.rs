@@ -1,18 +1,20 @@
 //! Per-workspace client certificate trust: does the presented chain lead to one of the
-//! workspace's trusted CAs, is it valid now, and is it meant for client authentication. The
-//! verifier built from a workspace's CA bundle is cached, keyed by the bundle itself; so is
-//! each chain a bundle has accepted, with the window in which every certificate in it is
-//! valid, since nothing else in the verdict changes with time (no revocation lists are used).
-//! A keep-alive TPP pays for the signature checks of its chain once, not on every request.
+//! workspace's trusted CAs, is it valid now, is it meant for client authentication, and is it
+//! named by none of the workspace's revocation lists. The verifier built from a workspace's CA
+//! bundle and lists is cached, keyed by both; so is each chain they have accepted, with the
+//! window in which every certificate in it is valid and every list is current, since nothing
+//! else in the verdict changes with time. A keep-alive TPP pays for the signature checks of
+//! its chain once, not on every request; a list that changes is a new key.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use app::crl_client::{CrlFetchError, RevocationList};
 use chrono::{DateTime, Utc};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, UnixTime};
 use rustls::server::WebPkiClientVerifier;
 use rustls::server::danger::ClientCertVerifier;
 use rustls::{CertificateError, RootCertStore};
@@ -24,13 +26,17 @@ use crate::oauth2::registration::ClientCertificateCheck;
 use app::domain::dn::DistinguishedName;
 use app::secrets::hex;
 
-/// More distinct CA bundles than this and the cache starts over.
+/// More distinct CA bundles (with their lists) than this and the cache starts over.
 const MAX_CACHED_BUNDLES: usize = 256;
 /// More accepted chains than this and their cache starts over.
 const MAX_ACCEPTED_CHAINS: usize = 16_384;
 
+/// The revocation lists of a workspace (`client_crl_uris`), or why they cannot be had. An
+/// empty list checks no revocation.
+pub type RevocationLists = Result<Vec<Arc<RevocationList>>, CrlFetchError>;
+
 /// A chain a bundle accepted: the leaf's subject, and when every certificate in the chain is
-/// valid (Unix seconds, inclusive).
+/// valid and every list current (Unix seconds, inclusive).
 #[derive(Clone)]
 struct Accepted {
     subject: String,
@@ -38,10 +44,13 @@ struct Accepted {
     not_after: i64,
 }
 
+type Verifier = Result<Arc<dyn ClientCertVerifier>, &'static str>;
+
 pub struct ClientTrust {
     provider: Arc<CryptoProvider>,
-    verifiers: Mutex<HashMap<String, Option<Arc<dyn ClientCertVerifier>>>>,
-    /// Keyed by the SHA-256 of the bundle and the chain.
+    /// Keyed by the SHA-256 of the bundle and its lists.
+    verifiers: Mutex<HashMap<[u8; 32], Verifier>>,
+    /// Keyed by the SHA-256 of the bundle, its lists and the chain.
     accepted: Mutex<HashMap<[u8; 32], Accepted>>,
 }
 
@@ -50,30 +59,48 @@ impl ClientTrust {
         Self { provider, verifiers: Mutex::new(HashMap::new()), accepted: Mutex::new(HashMap::new()) }
     }
 
-    /// Judges the chain a client presented (leaf first) against a workspace's CA bundle.
+    /// Judges the chain a client presented (leaf first) against a workspace's CA bundle and
+    /// revocation lists.
     pub fn check(
         &self,
         chain: Option<&[CertificateDer<'static>]>,
         trusted_ca_pem: Option<&str>,
+        revocation: &RevocationLists,
         now: DateTime<Utc>,
     ) -> ClientCertificateCheck {
         let Some(chain) = chain.filter(|chain| !chain.is_empty()) else {
             return ClientCertificateCheck::Absent;
         };
-        let key = trusted_ca_pem.map(|pem| chain_key(pem, chain));
-        if let Some(subject) = key.as_ref().and_then(|key| self.accepted_at(key, now)) {
+        let lists = match revocation {
+            Ok(lists) => lists.as_slice(),
+            Err(error) => {
+                let reason = format!("its revocation status cannot be checked: {error}");
+                return ClientCertificateCheck::Untrusted { subject: subject_dn(&chain[0]), reason };
+            }
+        };
+        let Some(pem) = trusted_ca_pem else {
+            return ClientCertificateCheck::Untrusted {
+                subject: subject_dn(&chain[0]),
+                reason: "this workspace trusts no client certificate authorities (trusted_client_ca_pem is not set)".to_owned(),
+            };
+        };
+        let bundle = bundle_key(pem, lists);
+        let key = chain_key(&bundle, chain);
+        if let Some(subject) = self.accepted_at(&key, now) {
             return ClientCertificateCheck::Trusted { subject };
         }
-        let check = self.verify(chain, trusted_ca_pem, now);
-        if let (Some(key), ClientCertificateCheck::Trusted { subject }) = (key, &check)
-            && let Some((not_before, not_after)) = validity_window(chain)
+        let check = self.verify(chain, pem, lists, &bundle, now);
+        if let ClientCertificateCheck::Trusted { subject } = &check
+            && let Some((not_before, certificates_until)) = validity_window(chain)
         {
+            let lists_until = lists.iter().map(|list| list.next_update().timestamp()).min().unwrap_or(i64::MAX);
+            let not_after = certificates_until.min(lists_until);
             self.remember(key, Accepted { subject: subject.clone(), not_before, not_after });
         }
         check
     }
 
-    /// The subject of a chain accepted before, if `now` is within its validity window.
+    /// The subject of a chain accepted before, if `now` is within its window.
     fn accepted_at(&self, key: &[u8; 32], now: DateTime<Utc>) -> Option<String> {
         let accepted = self.accepted.lock().unwrap_or_else(PoisonError::into_inner);
         let chain = accepted.get(key)?;
@@ -88,11 +115,14 @@ impl ClientTrust {
         accepted.insert(key, chain);
     }
 
-    /// The full check: the chain's signatures, validity, purpose and path to the bundle.
+    /// The full check: the chain's signatures, validity, purpose, path to the bundle, and
+    /// revocation.
     fn verify(
         &self,
         chain: &[CertificateDer<'static>],
-        trusted_ca_pem: Option<&str>,
+        pem: &str,
+        lists: &[Arc<RevocationList>],
+        bundle: &[u8; 32],
         now: DateTime<Utc>,
     ) -> ClientCertificateCheck {
         let Some((leaf, intermediates)) = chain.split_first() else {
@@ -100,48 +130,77 @@ impl ClientTrust {
         };
         let subject = subject_dn(leaf);
         let untrusted = |reason: &str| ClientCertificateCheck::Untrusted { subject: subject.clone(), reason: reason.to_owned() };
-        let Some(pem) = trusted_ca_pem else {
-            return untrusted("this workspace trusts no client certificate authorities (trusted_client_ca_pem is not set)");
-        };
-        let Some(verifier) = self.verifier(pem) else {
-            return untrusted("this workspace's trusted_client_ca_pem holds no usable CA certificate");
+        let verifier = match self.verifier(pem, lists, bundle) {
+            Ok(verifier) => verifier,
+            Err(reason) => return untrusted(reason),
         };
         let seconds = u64::try_from(now.timestamp()).unwrap_or_default();
         match verifier.verify_client_cert(leaf, intermediates, UnixTime::since_unix_epoch(Duration::from_secs(seconds))) {
             Ok(_) => ClientCertificateCheck::Trusted { subject: subject.unwrap_or_default() },
             Err(rustls::Error::InvalidCertificate(error)) => untrusted(&describe(&error)),
+            Err(rustls::Error::InvalidCertRevocationList(error)) => {
+                untrusted(&format!("the revocation list of its issuer cannot be used ({error:?})"))
+            }
             Err(_) => untrusted("the certificate could not be verified"),
         }
     }
 
-    fn verifier(&self, pem: &str) -> Option<Arc<dyn ClientCertVerifier>> {
+    fn verifier(&self, pem: &str, lists: &[Arc<RevocationList>], bundle: &[u8; 32]) -> Verifier {
         let mut cache = self.verifiers.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(cached) = cache.get(pem) {
+        if let Some(cached) = cache.get(bundle) {
             return cached.clone();
         }
         if cache.len() >= MAX_CACHED_BUNDLES {
             cache.clear();
         }
-        let built = self.build(pem);
-        cache.insert(pem.to_owned(), built.clone());
+        let built = self.build(pem, lists);
+        cache.insert(*bundle, built.clone());
         built
     }
 
-    fn build(&self, pem: &str) -> Option<Arc<dyn ClientCertVerifier>> {
+    /// A verifier for the bundle. With lists, a certificate one of them names is refused, and
+    /// one past its `nextUpdate` refuses the certificates it covers; a certificate whose issuer
+    /// publishes none of the lists is not checked for revocation.
+    fn build(&self, pem: &str, lists: &[Arc<RevocationList>]) -> Verifier {
         let mut roots = RootCertStore::empty();
         let certificates = CertificateDer::pem_slice_iter(pem.as_bytes()).filter_map(Result::ok);
         let (added, _) = roots.add_parsable_certificates(certificates);
         if added == 0 {
-            return None;
+            return Err("this workspace's trusted_client_ca_pem holds no usable CA certificate");
         }
-        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), self.provider.clone()).build().ok()
+        let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), self.provider.clone());
+        let builder = if lists.is_empty() {
+            builder
+        } else {
+            builder
+                .with_crls(lists.iter().map(|list| CertificateRevocationListDer::from(list.der().to_vec())))
+                .allow_unknown_revocation_status()
+                .enforce_revocation_expiration()
+        };
+        builder.build().map_err(|error| {
+            tracing::warn!(?error, "a client certificate verifier could not be built");
+            "this workspace's trusted CAs or revocation lists cannot be used"
+        })
     }
 }
 
-/// What identifies a verdict: the bundle and the chain, each part length-prefixed.
-fn chain_key(pem: &str, chain: &[CertificateDer<'_>]) -> [u8; 32] {
+/// What identifies a bundle with its lists, each part length-prefixed.
+fn bundle_key(pem: &str, lists: &[Arc<RevocationList>]) -> [u8; 32] {
     let mut digest = Sha256::new();
-    for part in std::iter::once(pem.as_bytes()).chain(chain.iter().map(AsRef::as_ref)) {
+    digest.update((pem.len() as u64).to_be_bytes());
+    digest.update(pem.as_bytes());
+    for list in lists {
+        digest.update(list.sha256());
+    }
+    digest.finalize().into()
+}
+
+/// What identifies a verdict: the bundle (with its lists) and the chain, each certificate
+/// length-prefixed.
+fn chain_key(bundle: &[u8; 32], chain: &[CertificateDer<'_>]) -> [u8; 32] {
+    let mut digest = Sha256::new();
+    digest.update(bundle);
+    for part in chain.iter().map(AsRef::as_ref) {
         digest.update((part.len() as u64).to_be_bytes());
         digest.update(part);
     }
@@ -167,7 +226,10 @@ fn describe(error: &CertificateError) -> String {
         CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
             "the certificate is not meant for TLS client authentication".to_owned()
         }
-        CertificateError::Revoked => "the certificate is revoked".to_owned(),
+        CertificateError::Revoked => "the certificate is revoked (named by its issuer's revocation list)".to_owned(),
+        CertificateError::ExpiredRevocationList | CertificateError::ExpiredRevocationListContext { .. } => {
+            "the revocation list of its issuer is past its next update, and no newer one could be fetched".to_owned()
+        }
         other => format!("the certificate is not acceptable ({other:?})"),
     }
 }
@@ -277,6 +339,64 @@ mod tests {
         vec![der.clone()]
     }
 
+    /// No revocation lists.
+    const NONE: RevocationLists = Ok(Vec::new());
+
+    fn lists(ders: &[&[u8]]) -> Vec<Arc<RevocationList>> {
+        ders.iter().map(|der| Arc::new(RevocationList::parse(der).unwrap_or_else(|e| panic!("{e}")))).collect()
+    }
+
+    fn reason(check: ClientCertificateCheck) -> String {
+        match check {
+            ClientCertificateCheck::Untrusted { reason, .. } => reason,
+            other => panic!("expected untrusted, got {other:?}"),
+        }
+    }
+
+    /// A certificate its issuer's list names is refused; one it does not name passes, as does
+    /// one of an issuer with no list; a list past its next update refuses what it covers, and
+    /// lists that cannot be had refuse every certificate.
+    #[test]
+    fn revocation_lists_refuse_what_they_name_and_fail_closed() {
+        let ca = CertificateAuthority::generate("Issuing CA", now()).unwrap_or_else(|e| panic!("{e}"));
+        let other = CertificateAuthority::generate("Other CA", now()).unwrap_or_else(|e| panic!("{e}"));
+        let subject = |cn| [(DnType::CommonName, cn), (DnType::CountryName, "GB")];
+        let revoked = ca.issue_client(&subject("revoked tpp"), now()).unwrap_or_else(|e| panic!("{e}"));
+        let kept = ca.issue_client(&subject("good tpp"), now()).unwrap_or_else(|e| panic!("{e}"));
+        let elsewhere = other.issue_client(&subject("other tpp"), now()).unwrap_or_else(|e| panic!("{e}"));
+        let bundle = format!("{}{}", ca.cert_pem(), other.cert_pem());
+        let current = ca.revocation_list(&[&revoked.der], now() - Duration::days(1), now() + Duration::days(2));
+        let current = Ok(lists(&[&current.unwrap_or_else(|e| panic!("{e}"))]));
+        let trust = ClientTrust::new(crate::tls::provider());
+        let check = |issued: &crate::pki::IssuedCertificate, lists: &RevocationLists, at| {
+            trust.check(Some(&chain(&issued.der)), Some(&bundle), lists, at)
+        };
+
+        assert!(matches!(check(&revoked, &NONE, now()), ClientCertificateCheck::Trusted { .. }), "no lists, no check");
+        assert!(reason(check(&revoked, &current, now())).contains("revoked"));
+        assert!(matches!(check(&kept, &current, now()), ClientCertificateCheck::Trusted { .. }));
+        assert!(matches!(check(&elsewhere, &current, now()), ClientCertificateCheck::Trusted { .. }), "no list of its issuer");
+
+        let late = now() + Duration::days(3);
+        assert!(reason(check(&kept, &current, late)).contains("past its next update"), "a remembered chain too");
+        assert!(matches!(check(&elsewhere, &current, late), ClientCertificateCheck::Trusted { .. }));
+
+        let forged = other.revocation_list(&[], now() - Duration::days(1), now() + Duration::days(2));
+        let mut forged = forged.unwrap_or_else(|e| panic!("{e}"));
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+        let refused = reason(check(&elsewhere, &Ok(lists(&[&forged])), now()));
+        assert!(refused.contains("revocation list"), "{refused}");
+
+        let unavailable: RevocationLists =
+            Err(CrlFetchError::Status { uri: "http://crl.example/ca.crl".to_owned(), status: 503 });
+        let refused = reason(check(&kept, &unavailable, now()));
+        assert_eq!(
+            refused,
+            "its revocation status cannot be checked: the revocation list at http://crl.example/ca.crl answered HTTP 503"
+        );
+    }
+
     #[test]
     fn judges_chains_against_the_workspace_bundle() {
         let ca = CertificateAuthority::generate("Test CA", now()).unwrap_or_else(|e| panic!("{e}"));
@@ -289,22 +409,23 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let trust = ClientTrust::new(crate::tls::provider());
 
-        assert_eq!(trust.check(None, Some(ca.cert_pem()), now()), ClientCertificateCheck::Absent);
+        assert_eq!(trust.check(None, Some(ca.cert_pem()), &NONE, now()), ClientCertificateCheck::Absent);
         assert_eq!(
-            trust.check(Some(&chain(&good.der)), Some(ca.cert_pem()), now()),
+            trust.check(Some(&chain(&good.der)), Some(ca.cert_pem()), &NONE, now()),
             ClientCertificateCheck::Trusted { subject: "C=GB,O=OpenBanking,CN=tpp\\, ltd".to_owned() }
         );
-        let reason = |check: ClientCertificateCheck| match check {
-            ClientCertificateCheck::Untrusted { reason, .. } => reason,
-            other => panic!("expected untrusted, got {other:?}"),
-        };
-        assert!(reason(trust.check(Some(&chain(&foreign.der)), Some(ca.cert_pem()), now())).contains("not issued by a CA"));
-        assert!(reason(trust.check(Some(&chain(&expired.der)), Some(ca.cert_pem()), now())).contains("expired"));
-        assert!(reason(trust.check(Some(&chain(&good.der)), None, now())).contains("trusts no client"));
-        assert!(reason(trust.check(Some(&chain(&good.der)), Some("garbage"), now())).contains("no usable CA"));
+        assert!(
+            reason(trust.check(Some(&chain(&foreign.der)), Some(ca.cert_pem()), &NONE, now())).contains("not issued by a CA")
+        );
+        assert!(reason(trust.check(Some(&chain(&expired.der)), Some(ca.cert_pem()), &NONE, now())).contains("expired"));
+        assert!(reason(trust.check(Some(&chain(&good.der)), None, &NONE, now())).contains("trusts no client"));
+        assert!(reason(trust.check(Some(&chain(&good.der)), Some("garbage"), &NONE, now())).contains("no usable CA"));
         assert_eq!(subject_name(&good.der), DistinguishedName::parse("CN=tpp\\, ltd,O=OpenBanking,C=GB").ok());
         let both = format!("{}{}", other.cert_pem(), ca.cert_pem());
-        assert!(matches!(trust.check(Some(&chain(&good.der)), Some(&both), now()), ClientCertificateCheck::Trusted { .. }));
+        assert!(matches!(
+            trust.check(Some(&chain(&good.der)), Some(&both), &NONE, now()),
+            ClientCertificateCheck::Trusted { .. }
+        ));
     }
 
     /// An accepted chain is taken from memory only while every certificate in it is valid, and
@@ -318,7 +439,7 @@ mod tests {
         let issued = ca.issue_client_valid(&subject, now() - Duration::days(1), until).unwrap_or_else(|e| panic!("{e}"));
         let trust = ClientTrust::new(crate::tls::provider());
         let presented = chain(&issued.der);
-        let check = |pem: &str, at: DateTime<Utc>| trust.check(Some(&presented), Some(pem), at);
+        let check = |pem: &str, at: DateTime<Utc>| trust.check(Some(&presented), Some(pem), &NONE, at);
 
         assert!(matches!(check(ca.cert_pem(), now()), ClientCertificateCheck::Trusted { .. }));
         assert_eq!(trust.accepted.lock().map(|a| a.len()).unwrap_or_default(), 1, "remembered");

@@ -1,22 +1,25 @@
-//! The General tab: audiences, organisation id, trusted client CAs, authentication methods,
-//! grant types, scopes, the role→scope map, access token lifetime and algorithm, limits, and
-//! the signing keys.
+//! The General tab: audiences, organisation id, trusted client CAs and their revocation lists,
+//! authentication methods, grant types, scopes, the role→scope map, access token lifetime and
+//! algorithm, limits, and the signing keys.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::signing_keys::SigningKeysCard;
 use super::{HeaderResource, refresh_header_when_saved, use_workspace_path};
-use crate::api::general::{GeneralForm, LimitsForm, get_general_form, save_general_settings};
+use crate::api::general::{
+    GeneralForm, LimitsForm, RevocationListReport, get_general_form, revocation_list_status, save_general_settings,
+};
 use crate::domain::oauth::{GrantType, TokenEndpointAuthMethod};
 use crate::domain::workspace::Profile;
-use crate::ui::components::{FieldMessage, FormMessage, SaveToast, error_message};
+use crate::ui::components::{FieldMessage, FormMessage, SaveToast, error_message, sentence_case};
 use crate::ui::saving::{FormSave, UnsavedNote};
 
 const FIELDS: &[&str] = &[
     "accepted_audiences",
     "org_id",
     "trusted_client_ca_pem",
+    "client_crl_uris",
     "token_endpoint_auth_methods",
     "grant_types",
     "scopes",
@@ -56,6 +59,46 @@ pub fn GeneralSettingsPage() -> impl IntoView {
     }
 }
 
+/// What the saved revocation lists say now, or why one cannot be had; read again after a save.
+#[component]
+fn RevocationListStatuses(saved: Signal<Option<bool>>) -> impl IntoView {
+    let path = use_workspace_path();
+    let statuses = Resource::new(move || (path.get(), saved.get()), |(p, _)| revocation_list_status(p.tenant, p.workspace));
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                statuses.get().and_then(Result::ok).filter(|statuses| !statuses.is_empty()).map(|statuses| {
+                    view! {
+                        <ul class="crl-statuses" aria-label="Revocation lists now">
+                            {statuses.into_iter().map(|status| view! { <RevocationListLine status /> }).collect_view()}
+                        </ul>
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn RevocationListLine(status: RevocationListReport) -> impl IntoView {
+    let (class, text) = match status.state {
+        Ok(list) if list.stale => (
+            "probe error",
+            format!(
+                "{}: past its next update ({}), so certificates of {} are refused",
+                status.uri, list.next_update, list.issuer
+            ),
+        ),
+        Ok(list) => {
+            ("probe ok", format!("{}: {}, {} revoked, next update {}", status.uri, list.issuer, list.revoked, list.next_update))
+        }
+        Err(error) => {
+            ("probe error", format!("{}. Client certificates are refused until a usable list is fetched.", sentence_case(&error)))
+        }
+    };
+    view! { <li class=class>{text}</li> }
+}
+
 /// On an Open Banking UK workspace, a client secret method serves manually created clients
 /// only: its dynamic registrations keep to FAPI 1 Advanced's methods.
 #[component]
@@ -82,6 +125,7 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
     let accepted_audiences = RwSignal::new(initial.accepted_audiences.clone());
     let org_id = RwSignal::new(initial.org_id.clone());
     let trusted_client_ca_pem = RwSignal::new(initial.trusted_client_ca_pem.clone());
+    let client_crl_uris = RwSignal::new(initial.client_crl_uris.clone());
     let methods = RwSignal::new(initial.token_endpoint_auth_methods.clone());
     let grants = RwSignal::new(initial.grant_types.clone());
     let scopes = RwSignal::new(initial.scopes.clone());
@@ -98,6 +142,7 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
         accepted_audiences: accepted_audiences.get(),
         org_id: org_id.get(),
         trusted_client_ca_pem: trusted_client_ca_pem.get(),
+        client_crl_uris: client_crl_uris.get(),
         token_endpoint_auth_methods: methods.get(),
         grant_types: grants.get(),
         scopes: scopes.get(),
@@ -130,6 +175,13 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
                     <textarea id="trusted-cas" class="mono" rows="6" bind:value=trusted_client_ca_pem placeholder="-----BEGIN CERTIFICATE-----">{trusted_client_ca_pem.get_untracked()}</textarea>
                     <p class="hint">"PEM certificates of the CAs that issue TPP transport certificates."</p>
                     <FieldMessage field="trusted_client_ca_pem" error />
+                </div>
+                <div class="field">
+                    <label for="crl-uris">"Certificate revocation lists"</label>
+                    <textarea id="crl-uris" class="mono" rows="2" bind:value=client_crl_uris placeholder="http://crl.directory.example/issuing-ca.crl">{client_crl_uris.get_untracked()}</textarea>
+                    <p class="hint">"URLs of those CAs' revocation lists, one per line, fetched and kept fresh. A certificate a list names is refused; while a list cannot be fetched, or is past its next update, client certificates are refused."</p>
+                    <FieldMessage field="client_crl_uris" error />
+                    <RevocationListStatuses saved=outcome />
                 </div>
             </section>
             <section class="card">

@@ -39,7 +39,7 @@ pub struct Incoming {
 /// Runs a registration; returns the 201 body.
 pub async fn register(state: &ServerState, workspace: &Workspace, incoming: Incoming) -> Result<Box<RawValue>, Failure> {
     let now = state.app.clock.now();
-    let certificate = certificate_check(state, workspace, &incoming.connection, now);
+    let certificate = certificate_check(state, workspace, &incoming.connection, now).await;
     let address = incoming.connection.remote_addr.map(|a| a.ip());
     let mut attempt = Attempt::new(&incoming.connection, &certificate);
     let outcome = async {
@@ -97,7 +97,7 @@ pub async fn refuse_unread(
     let failure = within_rate.map_or_else(throttled(workspace), |()| Failure::Rejected(error));
     if failure.is_recorded() {
         let now = state.app.clock.now();
-        let attempt = Attempt::new(connection, &certificate_check(state, workspace, connection, now));
+        let attempt = Attempt::new(connection, &certificate_check(state, workspace, connection, now).await);
         record_rejection(state, workspace, &failure, &attempt, now).await;
     }
     failure

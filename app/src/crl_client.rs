@@ -1,0 +1,395 @@
+//! Fetches the certificate revocation lists a workspace names (`client_crl_uris`) and keeps
+//! them for the client certificate checks.
+//!
+//! Bounded as key set fetches are ([`crate::outbound`]): public addresses only unless the
+//! deployment lists more networks, no redirects, no proxy, a 3 s timeout, and at most 8 MiB. A
+//! list is fetched again after the response's `max-age` (10 minutes without one, kept between 1
+//! minute and 1 hour) and at its `nextUpdate` at the latest. While a refresh fails the list kept
+//! is used, and once past its `nextUpdate` the certificate check refuses what it covers: a
+//! revocation is never missed for want of a fresh list. With no list kept, a failed fetch is
+//! the answer for 30 s before the URL is tried again, so that clients' requests cannot each
+//! become a fetch.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest as _, Sha256};
+use x509_parser::prelude::{CertificateRevocationList, FromDer as _};
+
+use crate::clock::Clock;
+use crate::domain::revocation::CrlUri;
+use crate::metrics::{CrlFetch, Metrics};
+use crate::outbound::{FetchFailure, Fetcher};
+
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+const DEFAULT_REFRESH: chrono::Duration = chrono::Duration::minutes(10);
+const MIN_REFRESH: chrono::Duration = chrono::Duration::minutes(1);
+const MAX_REFRESH: chrono::Duration = chrono::Duration::hours(1);
+/// How long a failed fetch of a URL with no list kept is the answer, and how long a refresh
+/// claimed by one request spares the others from fetching too.
+const RETRY_AFTER_FAILURE: chrono::Duration = chrono::Duration::seconds(30);
+
+/// A certificate revocation list as fetched (DER), with what the checks need to know of it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RevocationList {
+    der: Vec<u8>,
+    sha256: [u8; 32],
+    issuer: String,
+    next_update: DateTime<Utc>,
+    revoked: usize,
+}
+
+impl RevocationList {
+    /// A CRL in DER or PEM (`X509 CRL`). It must say when its successor is due (`nextUpdate`,
+    /// which RFC 5280 §5.1.2.5 requires): without it, a list could be used forever.
+    pub fn parse(body: &[u8]) -> Result<Self, String> {
+        let der = if body.starts_with(b"-----BEGIN") {
+            let (_, pem) = x509_parser::pem::parse_x509_pem(body).map_err(|_| "is not a PEM document".to_owned())?;
+            if pem.label != "X509 CRL" {
+                return Err(format!("is a PEM {}, not an X509 CRL", pem.label));
+            }
+            pem.contents
+        } else {
+            body.to_vec()
+        };
+        let (rest, list) =
+            CertificateRevocationList::from_der(&der).map_err(|_| "is not a certificate revocation list".to_owned())?;
+        if !rest.is_empty() {
+            return Err("has data after the certificate revocation list".to_owned());
+        }
+        let next_update = list
+            .next_update()
+            .and_then(|at| DateTime::from_timestamp(at.timestamp(), 0))
+            .ok_or_else(|| "has no nextUpdate, so it cannot tell when it is out of date".to_owned())?;
+        let issuer = list.issuer().to_string();
+        let revoked = list.iter_revoked_certificates().count();
+        Ok(Self { sha256: Sha256::digest(&der).into(), der, issuer, next_update, revoked })
+    }
+
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// SHA-256 of the DER: what tells two lists apart.
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn next_update(&self) -> DateTime<Utc> {
+        self.next_update
+    }
+
+    /// How many certificates the list names.
+    pub fn revoked(&self) -> usize {
+        self.revoked
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CrlFetchError {
+    #[error("the revocation list URL {uri} is not usable: {reason}")]
+    NotAllowed { uri: String, reason: String },
+    #[error("the revocation list at {uri} could not be fetched: {reason}")]
+    Unreachable { uri: String, reason: String },
+    #[error("the revocation list at {uri} answered HTTP {status}")]
+    Status { uri: String, status: u16 },
+    #[error("the revocation list at {uri} is larger than {MAX_BODY_BYTES} bytes")]
+    TooLarge { uri: String },
+    #[error("the document at {uri} {reason}")]
+    Invalid { uri: String, reason: String },
+}
+
+struct Kept {
+    list: Arc<RevocationList>,
+    refresh_at: DateTime<Utc>,
+    /// When a request took on the refresh; the others use the list meanwhile.
+    refresh_claimed: Option<DateTime<Utc>>,
+}
+
+enum Lookup {
+    Use(Arc<RevocationList>),
+    /// Due for a refresh, which this request has claimed; usable if the refresh fails.
+    Refresh(Arc<RevocationList>),
+    Missing,
+}
+
+pub struct CrlClient {
+    fetcher: Arc<Fetcher>,
+    clock: Arc<dyn Clock>,
+    kept: Mutex<HashMap<CrlUri, Kept>>,
+    failures: Mutex<HashMap<CrlUri, (DateTime<Utc>, CrlFetchError)>>,
+    metrics: Arc<Metrics>,
+}
+
+impl CrlClient {
+    pub fn new(fetcher: Arc<Fetcher>, clock: Arc<dyn Clock>, metrics: Arc<Metrics>) -> Self {
+        Self { fetcher, clock, kept: Mutex::new(HashMap::new()), failures: Mutex::new(HashMap::new()), metrics }
+    }
+
+    /// The lists at `uris`, in order; the first that cannot be had is the error.
+    pub async fn lists(&self, uris: &[String]) -> Result<Vec<Arc<RevocationList>>, CrlFetchError> {
+        let mut lists = Vec::with_capacity(uris.len());
+        for uri in uris {
+            lists.push(self.list_at(uri).await?);
+        }
+        Ok(lists)
+    }
+
+    /// The list at `uri`: kept, or fetched.
+    pub async fn list_at(&self, uri: &str) -> Result<Arc<RevocationList>, CrlFetchError> {
+        let uri = CrlUri::parse(uri).map_err(|reason| CrlFetchError::NotAllowed { uri: uri.to_owned(), reason })?;
+        self.list(&uri).await
+    }
+
+    /// An address written in the URL must be one fetches may reach; settings check this on save.
+    pub fn check_address(&self, uri: &CrlUri) -> Result<(), String> {
+        self.fetcher.check_address(uri.url())
+    }
+
+    async fn list(&self, uri: &CrlUri) -> Result<Arc<RevocationList>, CrlFetchError> {
+        self.check_address(uri).map_err(|reason| CrlFetchError::NotAllowed { uri: uri.to_string(), reason })?;
+        let now = self.clock.now();
+        let kept = match self.lookup(uri, now) {
+            Lookup::Use(list) => return Ok(list),
+            Lookup::Refresh(list) => Some(list),
+            Lookup::Missing => None,
+        };
+        if kept.is_none()
+            && let Some(error) = self.recent_failure(uri, now)
+        {
+            return Err(error);
+        }
+        match self.fetch(uri).await {
+            Ok((list, lifetime)) => {
+                self.metrics.crl_fetch(CrlFetch::Fetched);
+                let list = Arc::new(list);
+                let refresh_at = (now + lifetime).min(list.next_update).max(now + MIN_REFRESH);
+                self.lock_kept().insert(uri.clone(), Kept { list: list.clone(), refresh_at, refresh_claimed: None });
+                self.lock_failures().remove(uri);
+                Ok(list)
+            }
+            Err(error) => {
+                if let Some(list) = kept {
+                    self.metrics.crl_fetch(CrlFetch::KeptUsed);
+                    tracing::warn!(%error, next_update = %list.next_update, "using the revocation list kept while its refresh fails");
+                    return Ok(list);
+                }
+                self.metrics.crl_fetch(CrlFetch::Failed);
+                tracing::warn!(%error, "a revocation list could not be had: client certificates are refused");
+                let mut failures = self.lock_failures();
+                failures.retain(|_, (at, _)| now - *at < RETRY_AFTER_FAILURE);
+                failures.insert(uri.clone(), (now, error.clone()));
+                Err(error)
+            }
+        }
+    }
+
+    /// What is kept for `uri`. A refresh it calls for is claimed here, under the lock.
+    fn lookup(&self, uri: &CrlUri, now: DateTime<Utc>) -> Lookup {
+        let mut kept = self.lock_kept();
+        let Some(entry) = kept.get_mut(uri) else { return Lookup::Missing };
+        let claimed_recently = entry.refresh_claimed.is_some_and(|at| now - at < RETRY_AFTER_FAILURE);
+        if now < entry.refresh_at || claimed_recently {
+            return Lookup::Use(entry.list.clone());
+        }
+        entry.refresh_claimed = Some(now);
+        Lookup::Refresh(entry.list.clone())
+    }
+
+    fn recent_failure(&self, uri: &CrlUri, now: DateTime<Utc>) -> Option<CrlFetchError> {
+        let failures = self.lock_failures();
+        failures.get(uri).filter(|(at, _)| now - *at < RETRY_AFTER_FAILURE).map(|(_, error)| error.clone())
+    }
+
+    async fn fetch(&self, uri: &CrlUri) -> Result<(RevocationList, chrono::Duration), CrlFetchError> {
+        let name = || uri.to_string();
+        let fetched = self
+            .fetcher
+            .get(uri.url(), "application/pkix-crl, application/x-pkcs7-crl;q=0.5, */*;q=0.1", MAX_BODY_BYTES)
+            .await
+            .map_err(|failure| match failure {
+                FetchFailure::Unreachable(reason) => CrlFetchError::Unreachable { uri: name(), reason },
+                FetchFailure::Status(status) => CrlFetchError::Status { uri: name(), status },
+                FetchFailure::TooLarge => CrlFetchError::TooLarge { uri: name() },
+            })?;
+        let lifetime =
+            crate::outbound::cache_lifetime(fetched.cache_control.as_ref(), DEFAULT_REFRESH, MIN_REFRESH..=MAX_REFRESH);
+        let list = RevocationList::parse(&fetched.body).map_err(|reason| CrlFetchError::Invalid { uri: name(), reason })?;
+        Ok((list, lifetime))
+    }
+
+    fn lock_kept(&self) -> MutexGuard<'_, HashMap<CrlUri, Kept>> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_failures(&self) -> MutexGuard<'_, HashMap<CrlUri, (DateTime<Utc>, CrlFetchError)>> {
+        self.failures.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::outbound::OutboundPolicy;
+
+    /// A CRL host whose answer the test controls; counts fetches.
+    #[derive(Clone, Default)]
+    struct Host {
+        fetches: Arc<AtomicUsize>,
+        body: Arc<Mutex<Vec<u8>>>,
+        status: Arc<Mutex<u16>>,
+        cache_control: Arc<Mutex<&'static str>>,
+    }
+
+    impl Host {
+        fn answer(&self, status: u16, body: Vec<u8>) {
+            *self.status.lock().unwrap_or_else(PoisonError::into_inner) = status;
+            *self.body.lock().unwrap_or_else(PoisonError::into_inner) = body;
+        }
+
+        fn fetches(&self) -> usize {
+            self.fetches.load(Ordering::SeqCst)
+        }
+    }
+
+    async fn serve(host: Host) -> String {
+        async fn crl(axum::extract::State(host): axum::extract::State<Host>) -> axum::response::Response {
+            host.fetches.fetch_add(1, Ordering::SeqCst);
+            let status = *host.status.lock().unwrap_or_else(PoisonError::into_inner);
+            let body = host.body.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            let cache_control = *host.cache_control.lock().unwrap_or_else(PoisonError::into_inner);
+            (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), [("cache-control", cache_control)], body).into_response()
+        }
+        *host.cache_control.lock().unwrap_or_else(PoisonError::into_inner) = "max-age=600";
+        let router = axum::Router::new().route("/ca.crl", axum::routing::get(crl)).with_state(host);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        format!("http://{addr}/ca.crl")
+    }
+
+    fn start() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_795_316_679, 0).unwrap_or_default()
+    }
+
+    fn date(at: DateTime<Utc>) -> time::OffsetDateTime {
+        time::OffsetDateTime::from_unix_timestamp(at.timestamp()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A CA's revocation list, current from `start()` for `days`, as DER.
+    fn crl(number: u64, days: i64) -> Vec<u8> {
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap_or_else(|e| panic!("{e}"));
+        let mut ca = CertificateParams::default();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let issuer = Issuer::new(ca, key);
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: date(start()),
+            next_update: date(start() + chrono::Duration::days(days)),
+            crl_number: rcgen::SerialNumber::from(number),
+            issuing_distribution_point: None,
+            revoked_certs: Vec::new(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        params.signed_by(&issuer).unwrap_or_else(|e| panic!("{e}")).der().to_vec()
+    }
+
+    fn client(clock: Arc<FixedClock>) -> CrlClient {
+        let fetcher = Fetcher::new(OutboundPolicy::default().with_loopback()).unwrap_or_else(|e| panic!("{e}"));
+        CrlClient::new(Arc::new(fetcher), clock, Arc::new(Metrics::new().unwrap_or_else(|e| panic!("{e}"))))
+    }
+
+    #[test]
+    fn lists_parse_from_der_or_pem_and_must_say_when_they_go_stale() {
+        let der = crl(1, 2);
+        let parsed = RevocationList::parse(&der).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed.next_update(), start() + chrono::Duration::days(2));
+        let pem = format!("-----BEGIN X509 CRL-----\n{}\n-----END X509 CRL-----\n", base64(&der));
+        assert_eq!(RevocationList::parse(pem.as_bytes()).map(|list| list.sha256), Ok(parsed.sha256));
+        let certificate = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+        assert_eq!(RevocationList::parse(certificate.as_bytes()), Err("is a PEM CERTIFICATE, not an X509 CRL".to_owned()));
+        assert_eq!(RevocationList::parse(b"<html>"), Err("is not a certificate revocation list".to_owned()));
+        let mut trailing = der;
+        trailing.push(0);
+        assert_eq!(RevocationList::parse(&trailing), Err("has data after the certificate revocation list".to_owned()));
+    }
+
+    fn base64(der: &[u8]) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(der)
+    }
+
+    #[tokio::test]
+    async fn keeps_lists_refreshes_them_and_fails_closed_only_with_none_kept() {
+        let host = Host::default();
+        let uri = serve(host.clone()).await;
+        let clock = Arc::new(FixedClock::new(start()));
+        let client = client(clock.clone());
+        let lists = || client.lists(std::slice::from_ref(&uri));
+        let number = |lists: Vec<Arc<RevocationList>>| lists.first().map(|list| list.sha256);
+
+        host.answer(503, Vec::new());
+        assert_eq!(lists().await, Err(CrlFetchError::Status { uri: uri.clone(), status: 503 }));
+        host.answer(200, crl(1, 2));
+        assert!(lists().await.is_err() && host.fetches() == 1, "a failure is the answer for 30 s");
+        clock.advance(chrono::Duration::seconds(31));
+        let first = lists().await.map(number);
+        assert!(first.as_ref().is_ok_and(Option::is_some), "{first:?}");
+        assert_eq!(host.fetches(), 2);
+
+        host.answer(200, crl(2, 2));
+        assert_eq!(lists().await.map(number), first, "kept for max-age=600");
+        clock.advance(chrono::Duration::seconds(601));
+        let second = lists().await.map(number);
+        assert!(second.is_ok() && second != first, "refreshed");
+        assert_eq!(host.fetches(), 3);
+
+        host.answer(500, Vec::new());
+        clock.advance(chrono::Duration::seconds(601));
+        assert_eq!(lists().await.map(number), second, "the list kept is used while its refresh fails");
+        assert_eq!(lists().await.map(number), second);
+        assert_eq!(host.fetches(), 4, "and the others wait for the retry");
+
+        host.answer(200, b"not a list".to_vec());
+        clock.advance(chrono::Duration::seconds(31));
+        assert_eq!(lists().await.map(number), second, "an unusable answer is a failed refresh");
+        assert_eq!(host.fetches(), 5);
+
+        let refused = client.lists(&["http://10.0.0.1/ca.crl".to_owned()]).await;
+        assert!(
+            matches!(&refused, Err(CrlFetchError::NotAllowed { reason, .. }) if reason.contains("not an address")),
+            "{refused:?}"
+        );
+        let refused = client.lists(&["ftp://crl.example/ca.crl".to_owned()]).await;
+        assert!(matches!(refused, Err(CrlFetchError::NotAllowed { .. })));
+    }
+
+    /// A list is fetched again at its `nextUpdate` even when `max-age` says later.
+    #[tokio::test]
+    async fn a_list_is_refreshed_by_its_next_update_at_the_latest() {
+        let host = Host::default();
+        let uri = serve(host.clone()).await;
+        *host.cache_control.lock().unwrap_or_else(PoisonError::into_inner) = "max-age=3600";
+        let clock = Arc::new(FixedClock::new(start()));
+        let client = client(clock.clone());
+        // Its next update is within the hour.
+        clock.set(start() + chrono::Duration::days(1) - chrono::Duration::minutes(5));
+        host.answer(200, crl(1, 1));
+        assert!(client.lists(std::slice::from_ref(&uri)).await.is_ok());
+        clock.advance(chrono::Duration::minutes(5));
+        assert!(client.lists(std::slice::from_ref(&uri)).await.is_ok());
+        assert_eq!(host.fetches(), 2);
+    }
+}
