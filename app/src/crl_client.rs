@@ -4,12 +4,15 @@
 //! Bounded as key set fetches are ([`crate::outbound`]): public addresses only unless the
 //! deployment lists more networks, no redirects, no proxy, a 3 s timeout, and at most 8 MiB. A
 //! list is fetched again after the response's `max-age` (10 minutes without one, kept between 1
-//! minute and 1 hour) and at its `nextUpdate` at the latest. While a refresh fails the list kept
-//! is used, and once past its `nextUpdate` the certificate check refuses what it covers: a
-//! revocation is never missed for want of a fresh list. With no list kept, a failed fetch is
-//! the answer for 30 s before the URL is tried again, so that clients' requests cannot each
-//! become a fetch.
+//! minute and 1 hour) and at its `nextUpdate` at the latest. What is fetched replaces the list
+//! kept only if rustls-webpki can use it and it is not older (by `thisUpdate` and `cRLNumber`):
+//! a signed list stays valid until its `nextUpdate`, so an old one replayed over plain http
+//! would otherwise hide a revocation. While a refresh fails the list kept is used, and once
+//! past its `nextUpdate` the certificate check refuses what it covers. With no list kept, one
+//! request fetches while the others for the same URL wait for it, and a failure is the answer
+//! for 30 s before the URL is tried again: clients' requests cannot each become a fetch.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -29,19 +32,28 @@ const MAX_REFRESH: chrono::Duration = chrono::Duration::hours(1);
 /// How long a failed fetch of a URL with no list kept is the answer, and how long a refresh
 /// claimed by one request spares the others from fetching too.
 const RETRY_AFTER_FAILURE: chrono::Duration = chrono::Duration::seconds(30);
+/// A list no check has asked for this long (its URL left the settings) is no longer kept.
+const FORGET_UNUSED: chrono::Duration = chrono::Duration::days(1);
 
 /// A certificate revocation list as fetched (DER), with what the checks need to know of it.
 #[derive(Debug, PartialEq, Eq)]
 pub struct RevocationList {
     der: Vec<u8>,
     sha256: [u8; 32],
+    /// The issuer's name as the list encodes it (DER): rustls-webpki matches it byte for byte
+    /// with a certificate's issuer.
+    issuer_der: Vec<u8>,
     issuer: String,
+    this_update: DateTime<Utc>,
     next_update: DateTime<Utc>,
+    /// The `cRLNumber`, big-endian without leading zeros.
+    number: Option<Vec<u8>>,
     revoked: usize,
 }
 
 impl RevocationList {
-    /// A CRL in DER or PEM (`X509 CRL`). It must say when its successor is due (`nextUpdate`,
+    /// A CRL in DER or PEM (`X509 CRL`) that rustls-webpki can use (no delta or indirect lists,
+    /// no unknown critical extension). It must say when its successor is due (`nextUpdate`,
     /// which RFC 5280 §5.1.2.5 requires): without it, a list could be used forever.
     pub fn parse(body: &[u8]) -> Result<Self, String> {
         let der = if body.starts_with(b"-----BEGIN") {
@@ -58,13 +70,24 @@ impl RevocationList {
         if !rest.is_empty() {
             return Err("has data after the certificate revocation list".to_owned());
         }
+        webpki::OwnedCertRevocationList::from_der(&der)
+            .map_err(|error| format!("is a revocation list the certificate check cannot use ({error})"))?;
+        let time = |at: x509_parser::time::ASN1Time| DateTime::from_timestamp(at.timestamp(), 0);
         let next_update = list
             .next_update()
-            .and_then(|at| DateTime::from_timestamp(at.timestamp(), 0))
+            .and_then(time)
             .ok_or_else(|| "has no nextUpdate, so it cannot tell when it is out of date".to_owned())?;
-        let issuer = list.issuer().to_string();
-        let revoked = list.iter_revoked_certificates().count();
-        Ok(Self { sha256: Sha256::digest(&der).into(), der, issuer, next_update, revoked })
+        let this_update = time(list.last_update()).ok_or_else(|| "has an unreadable thisUpdate".to_owned())?;
+        Ok(Self {
+            sha256: Sha256::digest(&der).into(),
+            issuer_der: list.issuer().as_raw().to_vec(),
+            issuer: list.issuer().to_string(),
+            this_update,
+            next_update,
+            number: list.crl_number().map(|number| number.to_bytes_be().into_iter().skip_while(|b| *b == 0).collect()),
+            revoked: list.iter_revoked_certificates().count(),
+            der,
+        })
     }
 
     pub fn der(&self) -> &[u8] {
@@ -74,6 +97,11 @@ impl RevocationList {
     /// SHA-256 of the DER: what tells two lists apart.
     pub fn sha256(&self) -> &[u8; 32] {
         &self.sha256
+    }
+
+    /// The issuer's name as the list encodes it (DER).
+    pub fn issuer_der(&self) -> &[u8] {
+        &self.issuer_der
     }
 
     pub fn issuer(&self) -> &str {
@@ -87,6 +115,16 @@ impl RevocationList {
     /// How many certificates the list names.
     pub fn revoked(&self) -> usize {
         self.revoked
+    }
+
+    /// Whether this list was issued before `other`: an earlier `thisUpdate`, or a lower
+    /// `cRLNumber` when both have one.
+    fn is_older_than(&self, other: &Self) -> bool {
+        let by_number = match (&self.number, &other.number) {
+            (Some(mine), Some(theirs)) => mine.len().cmp(&theirs.len()).then_with(|| mine.cmp(theirs)),
+            _ => Ordering::Equal,
+        };
+        self.this_update < other.this_update || by_number == Ordering::Less
     }
 }
 
@@ -109,6 +147,7 @@ struct Kept {
     refresh_at: DateTime<Utc>,
     /// When a request took on the refresh; the others use the list meanwhile.
     refresh_claimed: Option<DateTime<Utc>>,
+    last_used: DateTime<Utc>,
 }
 
 enum Lookup {
@@ -123,12 +162,21 @@ pub struct CrlClient {
     clock: Arc<dyn Clock>,
     kept: Mutex<HashMap<CrlUri, Kept>>,
     failures: Mutex<HashMap<CrlUri, (DateTime<Utc>, CrlFetchError)>>,
+    /// One lock per URL with no list kept: its first fetch is made once, not by every request.
+    first_fetches: Mutex<HashMap<CrlUri, Arc<tokio::sync::Mutex<()>>>>,
     metrics: Arc<Metrics>,
 }
 
 impl CrlClient {
     pub fn new(fetcher: Arc<Fetcher>, clock: Arc<dyn Clock>, metrics: Arc<Metrics>) -> Self {
-        Self { fetcher, clock, kept: Mutex::new(HashMap::new()), failures: Mutex::new(HashMap::new()), metrics }
+        Self {
+            fetcher,
+            clock,
+            kept: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
+            first_fetches: Mutex::new(HashMap::new()),
+            metrics,
+        }
     }
 
     /// The lists at `uris`, in order; the first that cannot be had is the error.
@@ -143,7 +191,12 @@ impl CrlClient {
     /// The list at `uri`: kept, or fetched.
     pub async fn list_at(&self, uri: &str) -> Result<Arc<RevocationList>, CrlFetchError> {
         let uri = CrlUri::parse(uri).map_err(|reason| CrlFetchError::NotAllowed { uri: uri.to_owned(), reason })?;
-        self.list(&uri).await
+        self.check_address(&uri).map_err(|reason| CrlFetchError::NotAllowed { uri: uri.to_string(), reason })?;
+        match self.lookup(&uri, self.clock.now()) {
+            Lookup::Use(list) => Ok(list),
+            Lookup::Refresh(kept) => Ok(self.refresh(&uri, kept).await),
+            Lookup::Missing => self.first_fetch(&uri).await,
+        }
     }
 
     /// An address written in the URL must be one fetches may reach; settings check this on save.
@@ -151,37 +204,25 @@ impl CrlClient {
         self.fetcher.check_address(uri.url())
     }
 
-    async fn list(&self, uri: &CrlUri) -> Result<Arc<RevocationList>, CrlFetchError> {
-        self.check_address(uri).map_err(|reason| CrlFetchError::NotAllowed { uri: uri.to_string(), reason })?;
+    /// A fetch of a list not kept, made by one request while the others wait for its outcome.
+    async fn first_fetch(&self, uri: &CrlUri) -> Result<Arc<RevocationList>, CrlFetchError> {
+        let gate = lock(&self.first_fetches).entry(uri.clone()).or_default().clone();
+        let _turn = gate.lock().await;
         let now = self.clock.now();
-        let kept = match self.lookup(uri, now) {
-            Lookup::Use(list) => return Ok(list),
-            Lookup::Refresh(list) => Some(list),
-            Lookup::Missing => None,
-        };
-        if kept.is_none()
-            && let Some(error) = self.recent_failure(uri, now)
-        {
+        if let Lookup::Use(list) | Lookup::Refresh(list) = self.lookup(uri, now) {
+            return Ok(list);
+        }
+        if let Some(error) = self.recent_failure(uri, now) {
             return Err(error);
         }
-        match self.fetch(uri).await {
-            Ok((list, lifetime)) => {
-                self.metrics.crl_fetch(CrlFetch::Fetched);
-                let list = Arc::new(list);
-                let refresh_at = (now + lifetime).min(list.next_update).max(now + MIN_REFRESH);
-                self.lock_kept().insert(uri.clone(), Kept { list: list.clone(), refresh_at, refresh_claimed: None });
-                self.lock_failures().remove(uri);
-                Ok(list)
-            }
+        let fetched = self.fetch(uri).await;
+        lock(&self.first_fetches).remove(uri);
+        match fetched {
+            Ok((list, lifetime)) => Ok(self.keep(uri, list, lifetime, now)),
             Err(error) => {
-                if let Some(list) = kept {
-                    self.metrics.crl_fetch(CrlFetch::KeptUsed);
-                    tracing::warn!(%error, next_update = %list.next_update, "using the revocation list kept while its refresh fails");
-                    return Ok(list);
-                }
                 self.metrics.crl_fetch(CrlFetch::Failed);
                 tracing::warn!(%error, "a revocation list could not be had: client certificates are refused");
-                let mut failures = self.lock_failures();
+                let mut failures = lock(&self.failures);
                 failures.retain(|_, (at, _)| now - *at < RETRY_AFTER_FAILURE);
                 failures.insert(uri.clone(), (now, error.clone()));
                 Err(error)
@@ -189,10 +230,43 @@ impl CrlClient {
         }
     }
 
+    /// A refresh of the list kept, which stays in use if the fetch fails or brings an older one.
+    async fn refresh(&self, uri: &CrlUri, kept: Arc<RevocationList>) -> Arc<RevocationList> {
+        let now = self.clock.now();
+        let refreshed = self.fetch(uri).await.and_then(|(list, lifetime)| {
+            if list.is_older_than(&kept) {
+                let reason = format!("is older than the list kept (thisUpdate {}), and was not used", list.this_update);
+                return Err(CrlFetchError::Invalid { uri: uri.to_string(), reason });
+            }
+            Ok((list, lifetime))
+        });
+        match refreshed {
+            Ok((list, lifetime)) => self.keep(uri, list, lifetime, now),
+            Err(error) => {
+                self.metrics.crl_fetch(CrlFetch::KeptUsed);
+                tracing::warn!(%error, next_update = %kept.next_update, "using the revocation list kept while its refresh fails");
+                kept
+            }
+        }
+    }
+
+    fn keep(&self, uri: &CrlUri, list: RevocationList, lifetime: chrono::Duration, now: DateTime<Utc>) -> Arc<RevocationList> {
+        self.metrics.crl_fetch(CrlFetch::Fetched);
+        let list = Arc::new(list);
+        let refresh_at = (now + lifetime).min(list.next_update).max(now + MIN_REFRESH);
+        let mut kept = lock(&self.kept);
+        kept.retain(|_, entry| now - entry.last_used < FORGET_UNUSED);
+        kept.insert(uri.clone(), Kept { list: list.clone(), refresh_at, refresh_claimed: None, last_used: now });
+        drop(kept);
+        lock(&self.failures).remove(uri);
+        list
+    }
+
     /// What is kept for `uri`. A refresh it calls for is claimed here, under the lock.
     fn lookup(&self, uri: &CrlUri, now: DateTime<Utc>) -> Lookup {
-        let mut kept = self.lock_kept();
+        let mut kept = lock(&self.kept);
         let Some(entry) = kept.get_mut(uri) else { return Lookup::Missing };
+        entry.last_used = now;
         let claimed_recently = entry.refresh_claimed.is_some_and(|at| now - at < RETRY_AFTER_FAILURE);
         if now < entry.refresh_at || claimed_recently {
             return Lookup::Use(entry.list.clone());
@@ -202,7 +276,7 @@ impl CrlClient {
     }
 
     fn recent_failure(&self, uri: &CrlUri, now: DateTime<Utc>) -> Option<CrlFetchError> {
-        let failures = self.lock_failures();
+        let failures = lock(&self.failures);
         failures.get(uri).filter(|(at, _)| now - *at < RETRY_AFTER_FAILURE).map(|(_, error)| error.clone())
     }
 
@@ -222,14 +296,10 @@ impl CrlClient {
         let list = RevocationList::parse(&fetched.body).map_err(|reason| CrlFetchError::Invalid { uri: name(), reason })?;
         Ok((list, lifetime))
     }
+}
 
-    fn lock_kept(&self) -> MutexGuard<'_, HashMap<CrlUri, Kept>> {
-        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn lock_failures(&self) -> MutexGuard<'_, HashMap<CrlUri, (DateTime<Utc>, CrlFetchError)>> {
-        self.failures.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -367,6 +437,12 @@ mod tests {
         assert_eq!(lists().await.map(number), second, "an unusable answer is a failed refresh");
         assert_eq!(host.fetches(), 5);
 
+        // An older list, replayed, does not replace the newer one kept.
+        host.answer(200, crl(1, 2));
+        clock.advance(chrono::Duration::seconds(31));
+        assert_eq!(lists().await.map(number), second, "a lower cRLNumber");
+        assert_eq!(host.fetches(), 6);
+
         let refused = client.lists(&["http://10.0.0.1/ca.crl".to_owned()]).await;
         assert!(
             matches!(&refused, Err(CrlFetchError::NotAllowed { reason, .. }) if reason.contains("not an address")),
@@ -374,6 +450,38 @@ mod tests {
         );
         let refused = client.lists(&["ftp://crl.example/ca.crl".to_owned()]).await;
         assert!(matches!(refused, Err(CrlFetchError::NotAllowed { .. })));
+    }
+
+    /// Requests for a list not kept wait for one fetch instead of each making their own.
+    #[tokio::test]
+    async fn the_first_fetch_of_a_list_is_made_once() {
+        let host = Host::default();
+        let uri = serve(host.clone()).await;
+        host.answer(200, crl(1, 2));
+        let client = client(Arc::new(FixedClock::new(start())));
+        let uris = [uri];
+        let all = futures_util::future::join_all((0..8).map(|_| client.lists(&uris))).await;
+        assert!(all.iter().all(Result::is_ok), "{all:?}");
+        assert_eq!(host.fetches(), 1);
+    }
+
+    #[test]
+    fn an_older_list_is_told_by_this_update_or_number() {
+        let list = |this_update: i64, number: Option<&[u8]>| RevocationList {
+            der: Vec::new(),
+            sha256: [0; 32],
+            issuer_der: Vec::new(),
+            issuer: String::new(),
+            this_update: start() + chrono::Duration::hours(this_update),
+            next_update: start() + chrono::Duration::days(7),
+            number: number.map(<[u8]>::to_vec),
+            revoked: 0,
+        };
+        assert!(list(0, None).is_older_than(&list(1, None)));
+        assert!(!list(1, None).is_older_than(&list(0, None)));
+        assert!(list(1, Some(&[0x02])).is_older_than(&list(1, Some(&[0x01, 0x00]))), "compared as numbers");
+        assert!(!list(1, Some(&[0x01, 0x00])).is_older_than(&list(1, Some(&[0x02]))));
+        assert!(!list(1, Some(&[7])).is_older_than(&list(1, None)), "a number alone decides nothing");
     }
 
     /// A list is fetched again at its `nextUpdate` even when `max-age` says later.

@@ -623,9 +623,10 @@ async fn a_revoked_transport_certificate_is_refused_once_its_ca_lists_it() {
 
     // The console shows what the list says.
     let console = support::ConsoleSession::sign_in(&server).await;
-    let (status, lists) = console.call("revocation_list_status", &[("tenant", "default"), ("workspace", "obuk")]).await;
-    assert_eq!(status, StatusCode::OK, "{lists}");
-    let list = &lists[0]["state"]["Ok"];
-    assert_eq!((lists[0]["uri"].as_str(), list["revoked"].as_u64()), (Some(crl_uri.as_str()), Some(1)), "{lists}");
-    assert!(list["issuer"].as_str().is_some_and(|issuer| issuer.contains("CN=Test Transport CA")), "{lists}");
+    let (status, report) = console.call("revocation_list_status", &[("tenant", "default"), ("workspace", "obuk")]).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let list = &report["lists"][0]["state"]["Ok"];
+    assert_eq!((report["lists"][0]["uri"].as_str(), list["revoked"].as_u64()), (Some(crl_uri.as_str()), Some(1)), "{report}");
+    assert!(list["issuer"].as_str().is_some_and(|issuer| issuer.contains("CN=Test Transport CA")), "{report}");
+    assert_eq!(report["uncovered_cas"], json!([]), "the one trusted CA has its list");
 }

@@ -194,48 +194,17 @@ pub async fn get_general_form(tenant: String, workspace: String) -> Result<Gener
     Ok(GeneralForm::from_settings(&workspace.settings))
 }
 
-/// A revocation list of the workspace as the certificate checks see it now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RevocationListReport {
-    pub uri: String,
-    /// What the list says, or why there is none (client certificates are then refused).
-    pub state: Result<RevocationListFacts, String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RevocationListFacts {
-    pub issuer: String,
-    /// `YYYY-MM-DD HH:MM UTC`.
-    pub next_update: String,
-    pub revoked: usize,
-    /// Past its next update: the certificates of its issuer are refused until a newer one is had.
-    pub stale: bool,
-}
-
-/// The saved revocation lists of a workspace, fetched if none is kept.
+/// What the saved revocation lists of a workspace say now (each fetched if none is kept).
 #[server(prefix = "/app/fn", endpoint = "revocation_list_status")]
-pub async fn revocation_list_status(tenant: String, workspace: String) -> Result<Vec<RevocationListReport>, ServerFnError> {
+pub async fn revocation_list_status(
+    tenant: String,
+    workspace: String,
+) -> Result<crate::domain::revocation::RevocationReport, ServerFnError> {
     use crate::api::errors::user_error;
     use crate::api::session::{app_state, require_administrator};
     require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
-    let state = app_state()?;
-    let workspace = crate::services::workspaces::get_workspace(&state, &at).await.map_err(user_error)?;
-    let now = state.clock.now();
-    let mut statuses = Vec::with_capacity(workspace.settings.client_crl_uris.len());
-    for uri in &workspace.settings.client_crl_uris {
-        let list = state.crls.list_at(uri).await;
-        let state = list
-            .map(|list| RevocationListFacts {
-                issuer: list.issuer().to_owned(),
-                next_update: list.next_update().format("%Y-%m-%d %H:%M UTC").to_string(),
-                revoked: list.revoked(),
-                stale: list.next_update() <= now,
-            })
-            .map_err(|error| error.to_string());
-        statuses.push(RevocationListReport { uri: uri.clone(), state });
-    }
-    Ok(statuses)
+    crate::services::revocation_lists::report(&app_state()?, &at).await.map_err(user_error)
 }
 
 #[server(prefix = "/app/fn", endpoint = "save_general_settings", input = Json)]

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::workspace::SettingsError;
@@ -10,10 +11,10 @@ use super::workspace::SettingsError;
 /// More lists than this is a misconfiguration: each is fetched and checked on a request.
 pub const MAX_CRL_URIS: usize = 8;
 
-/// A URL a CRL is fetched from. Plain `http` is allowed, to any host: a CRL is signed by the CA
-/// that issued the certificates it names, so its transport needs no protection, and CAs publish
-/// them over `http` (RFC 5280 §4.2.1.13). Which addresses may be reached is the deployment's
-/// outbound policy, as for key sets.
+/// A URL a CRL is fetched from. Plain `http` is allowed, to any host: CAs publish their lists
+/// over `http` (RFC 5280 §4.2.1.13), as a list is signed by its CA. What signing does not stop,
+/// an older list replayed, the fetch refuses by the list's `thisUpdate` and number. Which
+/// addresses may be reached is the deployment's outbound policy, as for key sets.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct CrlUri(Url);
 
@@ -58,6 +59,36 @@ impl fmt::Debug for CrlUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "CrlUri({})", self.0)
     }
+}
+
+/// What a workspace's revocation lists say now, as the console shows it under the setting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationReport {
+    pub lists: Vec<RevocationListReport>,
+    /// The subjects of trusted CAs no list fetched is of: a certificate one of them issues has
+    /// no known revocation status, and is refused.
+    pub uncovered_cas: Vec<String>,
+    /// The workspace trusts the sandbox directory, which publishes no list: its certificates
+    /// are refused while lists are set.
+    pub sandbox_uncovered: bool,
+}
+
+/// One list, as the certificate checks see it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationListReport {
+    pub uri: String,
+    /// What the list says, or why there is none (client certificates are then refused).
+    pub state: Result<RevocationListFacts, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationListFacts {
+    pub issuer: String,
+    /// `YYYY-MM-DD HH:MM UTC`.
+    pub next_update: String,
+    pub revoked: usize,
+    /// Past its next update: the certificates of its issuer are refused until a newer one is had.
+    pub stale: bool,
 }
 
 /// What is wrong with a list of CRL URLs, if anything: too many, one unusable, or one twice.

@@ -56,8 +56,9 @@ pub struct WorkspaceSettings {
     pub org_id: Option<String>,
     /// PEM bundle of the CAs whose client certificates this workspace trusts.
     pub trusted_client_ca_pem: Option<String>,
-    /// Where the revocation lists of those CAs are published: a client certificate a list of
-    /// its issuer names is refused, and while a list cannot be had, every client certificate is.
+    /// Where the revocation lists of the CAs that issue client certificates are published. With
+    /// lists set, a certificate is accepted only if a current list of its issuer leaves it out,
+    /// and while a list cannot be had, no client certificate is.
     /// Left out when empty, so that settings saved without lists stay readable by a release
     /// before them (a rolling upgrade).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

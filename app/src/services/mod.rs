@@ -8,6 +8,7 @@ pub mod clients;
 pub mod dcr_settings;
 pub mod dry_run;
 pub mod policies;
+pub mod revocation_lists;
 pub mod sandbox_tpps;
 pub mod sign_in_rate;
 pub mod signing_keys;

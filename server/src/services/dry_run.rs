@@ -18,6 +18,7 @@ use app::services::dry_run::RegistrationDryRun;
 use app::services::workspaces::get_workspace;
 use app::state::AppState;
 
+use super::client_certificate;
 use super::policy_check::{CONTENT_TYPE, POLICY_HEADERS, select_headers};
 use super::registration::{self, Attempt, Failure, Incoming};
 use crate::listener::Connection;
@@ -62,7 +63,7 @@ pub async fn run(state: &ServerState, at: &WorkspaceRef, request: DryRunRequest)
         trace.skip(Stage::Admission, "a dcr_register access token", "a dry run presents no token");
         warnings.push(TOKEN_WARNING.to_owned());
     }
-    let certificate = registration::certificate_check(state, &workspace, &incoming.connection, now).await;
+    let certificate = client_certificate::check(state, &workspace, &incoming.connection, now).await;
     let mut attempt = Attempt::new(&incoming.connection, &certificate);
     let validated = registration::validate_traced(
         state,

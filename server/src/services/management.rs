@@ -15,6 +15,7 @@ use app::domain::workspace::{Profile, Workspace};
 use app::secrets::{self, SecretHash};
 use app::storage::StoreError;
 
+use super::client_certificate;
 use super::rate_limits::Rule;
 use super::registration::{self, Attempt, DCR_REGISTER_SCOPE, Failure, Incoming, Issue};
 use super::token;
@@ -374,7 +375,7 @@ async fn attempt(
     client_id: &str,
     connection: &Connection,
 ) -> (Attempt, ClientCertificateCheck) {
-    let certificate = registration::certificate_check(state, workspace, connection, state.app.clock.now()).await;
+    let certificate = client_certificate::check(state, workspace, connection, state.app.clock.now()).await;
     (Attempt { client_id: Some(client_id.to_owned()), ..Attempt::new(connection, &certificate) }, certificate)
 }
 

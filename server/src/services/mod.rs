@@ -1,5 +1,6 @@
 //! Protocol use cases that need I/O between their pure steps.
 
+pub mod client_certificate;
 pub mod dry_run;
 pub mod introspection;
 pub mod keys;

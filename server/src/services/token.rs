@@ -25,8 +25,9 @@ use crate::oauth2::registration::ClientCertificateCheck;
 use crate::oauth2::token::{
     AccessTokenClaims, Confirmation, PresentedCredentials, TokenError, TokenRequest, certificate_thumbprint, granted_scopes,
 };
+use crate::services::client_certificate;
 use crate::services::rate_limits::{Rule, Throttled};
-use crate::services::registration::{self, Attempt};
+use crate::services::registration::Attempt;
 use crate::state::ServerState;
 use crate::tls::client_trust::{subject_dn, subject_name};
 
@@ -368,7 +369,7 @@ async fn authenticate_certificate(
         let keys = client_keys(state, workspace, client, None).await?;
         return Ok(client_auth::check_self_signed(leaf, &keys)?);
     }
-    match registration::certificate_check(state, workspace, connection, now).await {
+    match client_certificate::check(state, workspace, connection, now).await {
         ClientCertificateCheck::Trusted { .. } => {}
         ClientCertificateCheck::Untrusted { reason, .. } => {
             return Err(TokenError::InvalidClient(format!("client certificate: {reason}")).into());

@@ -1,10 +1,12 @@
 //! Per-workspace client certificate trust: does the presented chain lead to one of the
-//! workspace's trusted CAs, is it valid now, is it meant for client authentication, and is it
-//! named by none of the workspace's revocation lists. The verifier built from a workspace's CA
-//! bundle and lists is cached, keyed by both; so is each chain they have accepted, with the
-//! window in which every certificate in it is valid and every list is current, since nothing
-//! else in the verdict changes with time. A keep-alive TPP pays for the signature checks of
-//! its chain once, not on every request; a list that changes is a new key.
+//! workspace's trusted CAs, is it valid now, is it meant for client authentication, and, when
+//! the workspace has revocation lists, does a current list of each issuer in the chain leave it
+//! out. The verifier built from a workspace's CA bundle and lists is cached, one per bundle and
+//! set of list issuers, and replaced when a list changes. So is each verdict that only a new
+//! list can change (a chain accepted, a certificate revoked), for the window in which every
+//! certificate in the chain is valid and every list current: a keep-alive TPP pays for the
+//! signature checks of its chain once, not on every request, and a revoked one does not make
+//! the lists be searched again on each.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,37 +28,46 @@ use crate::oauth2::registration::ClientCertificateCheck;
 use app::domain::dn::DistinguishedName;
 use app::secrets::hex;
 
-/// More distinct CA bundles (with their lists) than this and the cache starts over.
+/// More distinct CA bundles (with their lists' issuers) than this and the cache starts over.
 const MAX_CACHED_BUNDLES: usize = 256;
-/// More accepted chains than this and their cache starts over.
-const MAX_ACCEPTED_CHAINS: usize = 16_384;
+/// More remembered verdicts than this and their cache starts over.
+const MAX_REMEMBERED_VERDICTS: usize = 16_384;
 
 /// The revocation lists of a workspace (`client_crl_uris`), or why they cannot be had. An
 /// empty list checks no revocation.
 pub type RevocationLists = Result<Vec<Arc<RevocationList>>, CrlFetchError>;
 
-/// A chain a bundle accepted: the leaf's subject, and when every certificate in the chain is
-/// valid and every list current (Unix seconds, inclusive).
+/// What a TPP is told when the lists cannot be had (the reason is in the log and the console).
+const LISTS_UNAVAILABLE: &str = "its revocation status cannot be checked now: a revocation list of this workspace cannot be had";
+
+/// A verdict on a chain and when it holds: while every certificate in the chain is valid and
+/// every list is current (Unix seconds, inclusive).
 #[derive(Clone)]
-struct Accepted {
-    subject: String,
+struct Remembered {
+    check: ClientCertificateCheck,
     not_before: i64,
     not_after: i64,
 }
 
 type Verifier = Result<Arc<dyn ClientCertVerifier>, &'static str>;
 
+/// A verifier, and the bundle and lists it was built from.
+struct Built {
+    bundle: [u8; 32],
+    verifier: Verifier,
+}
+
 pub struct ClientTrust {
     provider: Arc<CryptoProvider>,
-    /// Keyed by the SHA-256 of the bundle and its lists.
-    verifiers: Mutex<HashMap<[u8; 32], Verifier>>,
+    /// Keyed by the SHA-256 of the bundle and its lists' issuers.
+    verifiers: Mutex<HashMap<[u8; 32], Built>>,
     /// Keyed by the SHA-256 of the bundle, its lists and the chain.
-    accepted: Mutex<HashMap<[u8; 32], Accepted>>,
+    verdicts: Mutex<HashMap<[u8; 32], Remembered>>,
 }
 
 impl ClientTrust {
     pub fn new(provider: Arc<CryptoProvider>) -> Self {
-        Self { provider, verifiers: Mutex::new(HashMap::new()), accepted: Mutex::new(HashMap::new()) }
+        Self { provider, verifiers: Mutex::new(HashMap::new()), verdicts: Mutex::new(HashMap::new()) }
     }
 
     /// Judges the chain a client presented (leaf first) against a workspace's CA bundle and
@@ -71,96 +82,105 @@ impl ClientTrust {
         let Some(chain) = chain.filter(|chain| !chain.is_empty()) else {
             return ClientCertificateCheck::Absent;
         };
-        let lists = match revocation {
-            Ok(lists) => lists.as_slice(),
-            Err(error) => {
-                let reason = format!("its revocation status cannot be checked: {error}");
-                return ClientCertificateCheck::Untrusted { subject: subject_dn(&chain[0]), reason };
-            }
+        let untrusted =
+            |reason: &str| ClientCertificateCheck::Untrusted { subject: subject_dn(&chain[0]), reason: reason.to_owned() };
+        let Ok(lists) = revocation else {
+            return untrusted(LISTS_UNAVAILABLE);
         };
         let Some(pem) = trusted_ca_pem else {
-            return ClientCertificateCheck::Untrusted {
-                subject: subject_dn(&chain[0]),
-                reason: "this workspace trusts no client certificate authorities (trusted_client_ca_pem is not set)".to_owned(),
-            };
+            return untrusted("this workspace trusts no client certificate authorities (trusted_client_ca_pem is not set)");
         };
         let bundle = bundle_key(pem, lists);
         let key = chain_key(&bundle, chain);
-        if let Some(subject) = self.accepted_at(&key, now) {
-            return ClientCertificateCheck::Trusted { subject };
+        if let Some(check) = self.remembered(&key, now) {
+            return check;
         }
-        let check = self.verify(chain, pem, lists, &bundle, now);
-        if let ClientCertificateCheck::Trusted { subject } = &check
-            && let Some((not_before, certificates_until)) = validity_window(chain)
-        {
-            let lists_until = lists.iter().map(|list| list.next_update().timestamp()).min().unwrap_or(i64::MAX);
+        let (check, lasting) = self.verify(chain, pem, lists, bundle, now);
+        if lasting && let Some((not_before, certificates_until)) = validity_window(chain) {
+            // A list is out of date at its nextUpdate itself.
+            let lists_until = lists.iter().map(|list| list.next_update().timestamp() - 1).min().unwrap_or(i64::MAX);
             let not_after = certificates_until.min(lists_until);
-            self.remember(key, Accepted { subject: subject.clone(), not_before, not_after });
+            self.remember(key, Remembered { check: check.clone(), not_before, not_after });
         }
         check
     }
 
-    /// The subject of a chain accepted before, if `now` is within its window.
-    fn accepted_at(&self, key: &[u8; 32], now: DateTime<Utc>) -> Option<String> {
-        let accepted = self.accepted.lock().unwrap_or_else(PoisonError::into_inner);
-        let chain = accepted.get(key)?;
-        (chain.not_before..=chain.not_after).contains(&now.timestamp()).then(|| chain.subject.clone())
+    /// A verdict remembered for this chain, if `now` is within its window.
+    fn remembered(&self, key: &[u8; 32], now: DateTime<Utc>) -> Option<ClientCertificateCheck> {
+        let verdicts = self.verdicts.lock().unwrap_or_else(PoisonError::into_inner);
+        let verdict = verdicts.get(key)?;
+        (verdict.not_before..=verdict.not_after).contains(&now.timestamp()).then(|| verdict.check.clone())
     }
 
-    fn remember(&self, key: [u8; 32], chain: Accepted) {
-        let mut accepted = self.accepted.lock().unwrap_or_else(PoisonError::into_inner);
-        if accepted.len() >= MAX_ACCEPTED_CHAINS {
-            accepted.clear();
+    fn remember(&self, key: [u8; 32], verdict: Remembered) {
+        let mut verdicts = self.verdicts.lock().unwrap_or_else(PoisonError::into_inner);
+        if verdicts.len() >= MAX_REMEMBERED_VERDICTS {
+            verdicts.clear();
         }
-        accepted.insert(key, chain);
+        verdicts.insert(key, verdict);
     }
 
     /// The full check: the chain's signatures, validity, purpose, path to the bundle, and
-    /// revocation.
+    /// revocation. Also whether the verdict holds for as long as the chain and the lists do
+    /// (accepted, or revoked), so that it may be remembered.
     fn verify(
         &self,
         chain: &[CertificateDer<'static>],
         pem: &str,
         lists: &[Arc<RevocationList>],
-        bundle: &[u8; 32],
+        bundle: [u8; 32],
         now: DateTime<Utc>,
-    ) -> ClientCertificateCheck {
+    ) -> (ClientCertificateCheck, bool) {
         let Some((leaf, intermediates)) = chain.split_first() else {
-            return ClientCertificateCheck::Absent;
+            return (ClientCertificateCheck::Absent, false);
         };
         let subject = subject_dn(leaf);
         let untrusted = |reason: &str| ClientCertificateCheck::Untrusted { subject: subject.clone(), reason: reason.to_owned() };
         let verifier = match self.verifier(pem, lists, bundle) {
             Ok(verifier) => verifier,
-            Err(reason) => return untrusted(reason),
+            Err(reason) => return (untrusted(reason), false),
         };
         let seconds = u64::try_from(now.timestamp()).unwrap_or_default();
         match verifier.verify_client_cert(leaf, intermediates, UnixTime::since_unix_epoch(Duration::from_secs(seconds))) {
-            Ok(_) => ClientCertificateCheck::Trusted { subject: subject.unwrap_or_default() },
-            Err(rustls::Error::InvalidCertificate(error)) => untrusted(&describe(&error)),
-            Err(rustls::Error::InvalidCertRevocationList(error)) => {
-                untrusted(&format!("the revocation list of its issuer cannot be used ({error:?})"))
+            Ok(_) => (ClientCertificateCheck::Trusted { subject: subject.clone().unwrap_or_default() }, true),
+            Err(rustls::Error::InvalidCertificate(CertificateError::Revoked)) => {
+                (untrusted(&describe(&CertificateError::Revoked)), true)
             }
-            Err(_) => untrusted("the certificate could not be verified"),
+            Err(rustls::Error::InvalidCertificate(error)) => (untrusted(&describe(&error)), false),
+            Err(rustls::Error::InvalidCertRevocationList(error)) => {
+                tracing::warn!(?error, "a revocation list of a workspace cannot be used");
+                (
+                    untrusted("the revocation list of its issuer cannot be used (its signature or contents are not acceptable)"),
+                    false,
+                )
+            }
+            Err(_) => (untrusted("the certificate could not be verified"), false),
         }
     }
 
-    fn verifier(&self, pem: &str, lists: &[Arc<RevocationList>], bundle: &[u8; 32]) -> Verifier {
-        let mut cache = self.verifiers.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(cached) = cache.get(bundle) {
-            return cached.clone();
+    /// The verifier for `pem` with `lists`: cached, or built (outside the cache's lock: lists
+    /// can be large) and cached in place of one built from older lists.
+    fn verifier(&self, pem: &str, lists: &[Arc<RevocationList>], bundle: [u8; 32]) -> Verifier {
+        let slot = slot_key(pem, lists);
+        {
+            let cache = self.verifiers.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(built) = cache.get(&slot).filter(|built| built.bundle == bundle) {
+                return built.verifier.clone();
+            }
         }
-        if cache.len() >= MAX_CACHED_BUNDLES {
+        let verifier = self.build(pem, lists);
+        let mut cache = self.verifiers.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= MAX_CACHED_BUNDLES && !cache.contains_key(&slot) {
             cache.clear();
         }
-        let built = self.build(pem, lists);
-        cache.insert(*bundle, built.clone());
-        built
+        cache.insert(slot, Built { bundle, verifier: verifier.clone() });
+        verifier
     }
 
-    /// A verifier for the bundle. With lists, a certificate one of them names is refused, and
-    /// one past its `nextUpdate` refuses the certificates it covers; a certificate whose issuer
-    /// publishes none of the lists is not checked for revocation.
+    /// A verifier for the bundle. With lists, every certificate of the chain below the trusted
+    /// CA must be left out by a current list of its issuer: one a list names is revoked, one no
+    /// list covers (or only a list past its `nextUpdate`) has an unknown status, and both are
+    /// refused. A trusted CA itself is not looked up.
     fn build(&self, pem: &str, lists: &[Arc<RevocationList>]) -> Verifier {
         let mut roots = RootCertStore::empty();
         let certificates = CertificateDer::pem_slice_iter(pem.as_bytes()).filter_map(Result::ok);
@@ -174,7 +194,6 @@ impl ClientTrust {
         } else {
             builder
                 .with_crls(lists.iter().map(|list| CertificateRevocationListDer::from(list.der().to_vec())))
-                .allow_unknown_revocation_status()
                 .enforce_revocation_expiration()
         };
         builder.build().map_err(|error| {
@@ -191,6 +210,17 @@ fn bundle_key(pem: &str, lists: &[Arc<RevocationList>]) -> [u8; 32] {
     digest.update(pem.as_bytes());
     for list in lists {
         digest.update(list.sha256());
+    }
+    digest.finalize().into()
+}
+
+/// What identifies a bundle with the issuers of its lists: the same from one version of the
+/// lists to the next, so a new version takes the old one's place in the cache.
+fn slot_key(pem: &str, lists: &[Arc<RevocationList>]) -> [u8; 32] {
+    let mut digest = Sha256::new();
+    for part in std::iter::once(pem.as_bytes()).chain(lists.iter().map(|list| list.issuer_der())) {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part);
     }
     digest.finalize().into()
 }
@@ -227,6 +257,9 @@ fn describe(error: &CertificateError) -> String {
             "the certificate is not meant for TLS client authentication".to_owned()
         }
         CertificateError::Revoked => "the certificate is revoked (named by its issuer's revocation list)".to_owned(),
+        CertificateError::UnknownRevocationStatus => {
+            "its revocation status is unknown: no revocation list of this workspace is its issuer's".to_owned()
+        }
         CertificateError::ExpiredRevocationList | CertificateError::ExpiredRevocationListContext { .. } => {
             "the revocation list of its issuer is past its next update, and no newer one could be fetched".to_owned()
         }
@@ -353,9 +386,10 @@ mod tests {
         }
     }
 
-    /// A certificate its issuer's list names is refused; one it does not name passes, as does
-    /// one of an issuer with no list; a list past its next update refuses what it covers, and
-    /// lists that cannot be had refuse every certificate.
+    /// A certificate its issuer's list names is refused, and remembered as such; one it does
+    /// not name passes. With lists, one whose issuer has none is refused (its status is
+    /// unknown), a list past its next update refuses what it covers, a list with a bad
+    /// signature refuses too, and lists that cannot be had refuse every certificate.
     #[test]
     fn revocation_lists_refuse_what_they_name_and_fail_closed() {
         let ca = CertificateAuthority::generate("Issuing CA", now()).unwrap_or_else(|e| panic!("{e}"));
@@ -365,36 +399,57 @@ mod tests {
         let kept = ca.issue_client(&subject("good tpp"), now()).unwrap_or_else(|e| panic!("{e}"));
         let elsewhere = other.issue_client(&subject("other tpp"), now()).unwrap_or_else(|e| panic!("{e}"));
         let bundle = format!("{}{}", ca.cert_pem(), other.cert_pem());
-        let current = ca.revocation_list(&[&revoked.der], now() - Duration::days(1), now() + Duration::days(2));
-        let current = Ok(lists(&[&current.unwrap_or_else(|e| panic!("{e}"))]));
+        let list_of = |authority: &CertificateAuthority, revoked: &[&CertificateDer<'_>]| {
+            authority
+                .revocation_list(revoked, now() - Duration::days(1), now() + Duration::days(2))
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let current = Ok(lists(&[&list_of(&ca, &[&revoked.der])]));
         let trust = ClientTrust::new(crate::tls::provider());
         let check = |issued: &crate::pki::IssuedCertificate, lists: &RevocationLists, at| {
             trust.check(Some(&chain(&issued.der)), Some(&bundle), lists, at)
         };
 
         assert!(matches!(check(&revoked, &NONE, now()), ClientCertificateCheck::Trusted { .. }), "no lists, no check");
-        assert!(reason(check(&revoked, &current, now())).contains("revoked"));
+        assert!(reason(check(&revoked, &current, now())).contains("the certificate is revoked"));
+        assert_eq!(trust.verdicts.lock().map(|v| v.len()).unwrap_or_default(), 2, "the revocation is remembered too");
+        assert!(reason(check(&revoked, &current, now())).contains("the certificate is revoked"));
         assert!(matches!(check(&kept, &current, now()), ClientCertificateCheck::Trusted { .. }));
-        assert!(matches!(check(&elsewhere, &current, now()), ClientCertificateCheck::Trusted { .. }), "no list of its issuer");
+        let unknown = reason(check(&elsewhere, &current, now()));
+        assert_eq!(unknown, "its revocation status is unknown: no revocation list of this workspace is its issuer's");
 
+        let both = Ok(lists(&[&list_of(&ca, &[&revoked.der]), &list_of(&other, &[])]));
+        assert!(matches!(check(&elsewhere, &both, now()), ClientCertificateCheck::Trusted { .. }), "each issuer its list");
         let late = now() + Duration::days(3);
-        assert!(reason(check(&kept, &current, late)).contains("past its next update"), "a remembered chain too");
-        assert!(matches!(check(&elsewhere, &current, late), ClientCertificateCheck::Trusted { .. }));
+        assert!(reason(check(&kept, &both, late)).contains("past its next update"), "a remembered chain too");
+        assert!(reason(check(&elsewhere, &both, late)).contains("past its next update"));
 
-        let forged = other.revocation_list(&[], now() - Duration::days(1), now() + Duration::days(2));
-        let mut forged = forged.unwrap_or_else(|e| panic!("{e}"));
+        let mut forged = list_of(&other, &[]);
         let last = forged.len() - 1;
         forged[last] ^= 1;
         let refused = reason(check(&elsewhere, &Ok(lists(&[&forged])), now()));
-        assert!(refused.contains("revocation list"), "{refused}");
+        assert!(refused.contains("cannot be used (its signature or contents"), "{refused}");
 
         let unavailable: RevocationLists =
             Err(CrlFetchError::Status { uri: "http://crl.example/ca.crl".to_owned(), status: 503 });
-        let refused = reason(check(&kept, &unavailable, now()));
-        assert_eq!(
-            refused,
-            "its revocation status cannot be checked: the revocation list at http://crl.example/ca.crl answered HTTP 503"
-        );
+        assert_eq!(reason(check(&kept, &unavailable, now())), LISTS_UNAVAILABLE, "the list's address is not told");
+    }
+
+    /// A new version of a workspace's lists takes the place of the old one in the cache.
+    #[test]
+    fn a_new_version_of_the_lists_replaces_the_verifier_built_from_the_old() {
+        let ca = CertificateAuthority::generate("Issuing CA", now()).unwrap_or_else(|e| panic!("{e}"));
+        let issued = ca.issue_client(&[(DnType::CommonName, "tpp")], now()).unwrap_or_else(|e| panic!("{e}"));
+        let trust = ClientTrust::new(crate::tls::provider());
+        for day in 0..3 {
+            let list = ca.revocation_list(&[], now() - Duration::days(1) + Duration::days(day), now() + Duration::days(5));
+            let lists = Ok(lists(&[&list.unwrap_or_else(|e| panic!("{e}"))]));
+            assert!(matches!(
+                trust.check(Some(&chain(&issued.der)), Some(ca.cert_pem()), &lists, now()),
+                ClientCertificateCheck::Trusted { .. }
+            ));
+        }
+        assert_eq!(trust.verifiers.lock().map(|v| v.len()).unwrap_or_default(), 1);
     }
 
     #[test]
@@ -442,7 +497,7 @@ mod tests {
         let check = |pem: &str, at: DateTime<Utc>| trust.check(Some(&presented), Some(pem), &NONE, at);
 
         assert!(matches!(check(ca.cert_pem(), now()), ClientCertificateCheck::Trusted { .. }));
-        assert_eq!(trust.accepted.lock().map(|a| a.len()).unwrap_or_default(), 1, "remembered");
+        assert_eq!(trust.verdicts.lock().map(|a| a.len()).unwrap_or_default(), 1, "remembered");
         assert!(matches!(check(ca.cert_pem(), now() + Duration::hours(1)), ClientCertificateCheck::Trusted { .. }));
         let expired = check(ca.cert_pem(), until + Duration::seconds(1));
         assert!(
@@ -456,7 +511,7 @@ mod tests {
         );
         let foreign = check(other.cert_pem(), now());
         assert!(matches!(&foreign, ClientCertificateCheck::Untrusted { reason, .. } if reason.contains("not issued by a CA")));
-        assert_eq!(trust.accepted.lock().map(|a| a.len()).unwrap_or_default(), 1, "refusals are not remembered");
+        assert_eq!(trust.verdicts.lock().map(|a| a.len()).unwrap_or_default(), 1, "refusals are not remembered");
     }
 
     /// Values x509-parser has no string for print as RFC 4514 hex of their encoding: two

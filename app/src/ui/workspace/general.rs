@@ -7,10 +7,9 @@ use leptos_meta::Title;
 
 use super::signing_keys::SigningKeysCard;
 use super::{HeaderResource, refresh_header_when_saved, use_workspace_path};
-use crate::api::general::{
-    GeneralForm, LimitsForm, RevocationListReport, get_general_form, revocation_list_status, save_general_settings,
-};
+use crate::api::general::{GeneralForm, LimitsForm, get_general_form, revocation_list_status, save_general_settings};
 use crate::domain::oauth::{GrantType, TokenEndpointAuthMethod};
+use crate::domain::revocation::RevocationListReport;
 use crate::domain::workspace::Profile;
 use crate::ui::components::{FieldMessage, FormMessage, SaveToast, error_message, sentence_case};
 use crate::ui::saving::{FormSave, UnsavedNote};
@@ -59,18 +58,26 @@ pub fn GeneralSettingsPage() -> impl IntoView {
     }
 }
 
-/// What the saved revocation lists say now, or why one cannot be had; read again after a save.
+/// What the saved revocation lists say now, or why one cannot be had, and which trusted CAs no
+/// list is of; read again after a save.
 #[component]
 fn RevocationListStatuses(saved: Signal<Option<bool>>) -> impl IntoView {
     let path = use_workspace_path();
-    let statuses = Resource::new(move || (path.get(), saved.get()), |(p, _)| revocation_list_status(p.tenant, p.workspace));
+    let report = Resource::new(move || (path.get(), saved.get()), |(p, _)| revocation_list_status(p.tenant, p.workspace));
     view! {
         <Transition fallback=|| ()>
             {move || {
-                statuses.get().and_then(Result::ok).filter(|statuses| !statuses.is_empty()).map(|statuses| {
+                report.get().and_then(Result::ok).filter(|report| !report.lists.is_empty()).map(|report| {
+                    let uncovered = report.uncovered_cas.into_iter().map(|subject| {
+                        format!("No list here is of {subject}: a certificate it issues has no known revocation status, and is refused.")
+                    });
+                    let sandbox = report.sandbox_uncovered.then(|| {
+                        "The sandbox directory publishes no revocation list: its certificates are refused while lists are set.".to_owned()
+                    });
                     view! {
                         <ul class="crl-statuses" aria-label="Revocation lists now">
-                            {statuses.into_iter().map(|status| view! { <RevocationListLine status /> }).collect_view()}
+                            {report.lists.into_iter().map(|status| view! { <RevocationListLine status /> }).collect_view()}
+                            {uncovered.chain(sandbox).map(|text| view! { <li class="probe warning">{text}</li> }).collect_view()}
                         </ul>
                     }
                 })
@@ -85,7 +92,7 @@ fn RevocationListLine(status: RevocationListReport) -> impl IntoView {
         Ok(list) if list.stale => (
             "probe error",
             format!(
-                "{}: past its next update ({}), so certificates of {} are refused",
+                "{}: past its next update ({}), so certificates of {} are refused until a newer list is fetched.",
                 status.uri, list.next_update, list.issuer
             ),
         ),
@@ -179,7 +186,7 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
                 <div class="field">
                     <label for="crl-uris">"Certificate revocation lists"</label>
                     <textarea id="crl-uris" class="mono" rows="2" bind:value=client_crl_uris placeholder="http://crl.directory.example/issuing-ca.crl">{client_crl_uris.get_untracked()}</textarea>
-                    <p class="hint">"URLs of those CAs' revocation lists, one per line, fetched and kept fresh. A certificate a list names is refused; while a list cannot be fetched, or is past its next update, client certificates are refused."</p>
+                    <p class="hint">"URLs of the revocation lists of the CAs that issue client certificates, one per line, fetched and kept fresh. With lists set, a certificate is accepted only if a current list of its issuer leaves it out."</p>
                     <FieldMessage field="client_crl_uris" error />
                     <RevocationListStatuses saved=outcome />
                 </div>

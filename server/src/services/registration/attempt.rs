@@ -81,22 +81,6 @@ impl Attempt {
     }
 }
 
-/// The check of the connection's client certificate against the workspace's trusted CAs and
-/// revocation lists (fetched only when a certificate was presented).
-pub(crate) async fn certificate_check(
-    state: &ServerState,
-    workspace: &Workspace,
-    connection: &Connection,
-    now: DateTime<Utc>,
-) -> ClientCertificateCheck {
-    let chain = connection.client_chain.as_deref().filter(|chain| !chain.is_empty());
-    let revocation = match chain {
-        Some(_) => state.app.crls.lists(&workspace.settings.client_crl_uris).await,
-        None => Ok(Vec::new()),
-    };
-    state.protocol.client_trust.check(chain, workspace.settings.trusted_client_ca_pem.as_deref(), &revocation, now)
-}
-
 pub(crate) async fn record_rejection(
     state: &ServerState,
     workspace: &Workspace,

@@ -16,10 +16,11 @@ use serde_json::value::RawValue;
 use app::domain::workspace::Workspace;
 pub use app::services::clients::DCR_REGISTER_SCOPE;
 
-pub(crate) use self::attempt::{Attempt, certificate_check, record_failure, record_rejection};
+pub(crate) use self::attempt::{Attempt, record_failure, record_rejection};
 pub use self::failure::{DCR_DISABLED, Failure, INSUFFICIENT_SCOPE, TOKEN_REQUIRED, TokenProblem};
 pub(crate) use self::issuance::{Issue, registered_client, replay_guard};
 pub(crate) use self::validation::{validate, validate_traced};
+use super::client_certificate;
 use super::rate_limits::{Rule, Throttled};
 use crate::listener::Connection;
 use crate::oauth2::registration::{RegistrationError, ValidatedRegistration};
@@ -39,7 +40,7 @@ pub struct Incoming {
 /// Runs a registration; returns the 201 body.
 pub async fn register(state: &ServerState, workspace: &Workspace, incoming: Incoming) -> Result<Box<RawValue>, Failure> {
     let now = state.app.clock.now();
-    let certificate = certificate_check(state, workspace, &incoming.connection, now).await;
+    let certificate = client_certificate::check(state, workspace, &incoming.connection, now).await;
     let address = incoming.connection.remote_addr.map(|a| a.ip());
     let mut attempt = Attempt::new(&incoming.connection, &certificate);
     let outcome = async {
@@ -97,7 +98,7 @@ pub async fn refuse_unread(
     let failure = within_rate.map_or_else(throttled(workspace), |()| Failure::Rejected(error));
     if failure.is_recorded() {
         let now = state.app.clock.now();
-        let attempt = Attempt::new(connection, &certificate_check(state, workspace, connection, now).await);
+        let attempt = Attempt::new(connection, &client_certificate::check(state, workspace, connection, now).await);
         record_rejection(state, workspace, &failure, &attempt, now).await;
     }
     failure
