@@ -640,6 +640,9 @@ test.describe("workspaces", () => {
     await page.getByLabel("Authentication").selectOption("private_key_jwt");
     await page.locator("#mc-jwks").fill("not a key set");
     await page.getByLabel("Authentication").selectOption("client_secret_basic");
+    // A portal, not a resource server: it may introspect its own tokens only.
+    await expect(page.getByLabel("May introspect any token of this workspace")).not.toBeChecked();
+    await snapshot(page, "manual-client-form");
     await page.getByRole("button", { name: "Create client" }).click();
     await expect(page.locator("#created-client-secret")).toHaveValue(/^[A-Za-z0-9_-]{36}$/);
     await expect(page.locator("#mc-name"), "the form closes: a second click makes no twin").toBeHidden();

@@ -366,7 +366,8 @@ async fn a_client_of_one_workspace_gets_nothing_from_another() {
 }
 
 /// Introspection (RFC 7662) and revocation (RFC 7009): TPPs see and end only their own
-/// tokens; the bank's resource servers (manual clients) may introspect any token.
+/// tokens; the bank's resource servers (manual clients allowed to) may introspect any token,
+/// and its other manual clients only their own.
 #[tokio::test]
 async fn introspection_and_revocation_respect_ownership_and_deletion() {
     let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
@@ -389,11 +390,21 @@ async fn introspection_and_revocation_respect_ownership_and_deletion() {
         .transport_ca
         .issue_client(&[(rcgen::DnType::CommonName, "accounts-api"), (rcgen::DnType::OrganizationName, "Bank")], support::now())
         .unwrap();
-    let new_rs = json!({"name": "Accounts API", "scopes": ["accounts"], "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": "CN=accounts-api,O=Bank"});
+    let new_rs = json!({"name": "Accounts API", "scopes": ["accounts"], "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": "CN=accounts-api,O=Bank", "may_introspect": true});
     let (status, resource_server) = server.admin(Method::POST, &format!("{ADMIN_WORKSPACE}/clients"), Some(new_rs)).await;
     assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(resource_server["metadata"]["may_introspect"], true, "{resource_server}");
     let rs_id = resource_server["client_id"].as_str().unwrap().to_owned();
     let rs = server.client(Some(&rs_cert));
+    let portal_cert = tpp
+        .transport_ca
+        .issue_client(&[(rcgen::DnType::CommonName, "portal"), (rcgen::DnType::OrganizationName, "Bank")], support::now())
+        .unwrap();
+    let new_portal = json!({"name": "Onboarding portal", "scopes": ["dcr_register"], "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": "CN=portal,O=Bank"});
+    let (status, portal) = server.admin(Method::POST, &format!("{ADMIN_WORKSPACE}/clients"), Some(new_portal)).await;
+    assert_eq!(status, StatusCode::CREATED, "{portal}");
+    let portal_id = portal["client_id"].as_str().unwrap().to_owned();
+    let portal = server.client(Some(&portal_cert));
 
     let endpoint = |name: &str| format!("{}{WORKSPACE}/oauth2/{name}", server.https);
     let call = |client: &reqwest::Client, name: &str, caller: &str, token: &str| {
@@ -418,6 +429,10 @@ async fn introspection_and_revocation_respect_ownership_and_deletion() {
     assert_eq!(own["cnf"]["x5t#S256"], certificate_thumbprint(&tpp.transport.der));
     assert!(!active(call(&mtls, "introspect", &a, &token_b).await.unwrap()).await, "a TPP never sees another TPP's token");
     assert!(active(call(&rs, "introspect", &rs_id, &token_b).await.unwrap()).await, "a resource server sees every token");
+    assert!(
+        !active(call(&portal, "introspect", &portal_id, &token_b).await.unwrap()).await,
+        "a manual client not made a resource server sees only its own"
+    );
     assert!(!active(call(&rs, "introspect", &rs_id, "not-a-token").await.unwrap()).await);
     // Found by its jti, a token counts only if it is the very token issued: another signature
     // or payload with the same jti is nothing.

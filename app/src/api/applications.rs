@@ -64,6 +64,9 @@ pub struct ManualClientForm {
     pub tls_client_auth_subject_dn: String,
     pub jwks: String,
     pub jwks_uri: String,
+    /// May introspect any token of the workspace (a resource server).
+    #[serde(default)]
+    pub may_introspect: bool,
 }
 
 #[server(prefix = "/app/fn", endpoint = "list_applications")]
@@ -173,6 +176,7 @@ pub async fn create_manual_client(
             .map_err(|e| invalid("jwks", e.to_string()))?,
         jwks_uri: text(&form.jwks_uri).map(|u| JwksUri::parse(&u)).transpose().map_err(|e| invalid("jwks_uri", e))?,
         tls_client_auth_subject_dn: text(&form.tls_client_auth_subject_dn),
+        may_introspect: form.may_introspect,
     };
     let (client, secret) = crate::services::clients::create_manual_client(&app_state()?, &at, new, &administrator.email)
         .await

@@ -179,6 +179,10 @@ pub struct NewManualClient {
     /// The certificate subject, for `tls_client_auth`.
     #[serde(default)]
     pub tls_client_auth_subject_dn: Option<String>,
+    /// Whether it may introspect any token of the workspace (a resource server, RFC 7662 §4);
+    /// without, only its own.
+    #[serde(default)]
+    pub may_introspect: bool,
 }
 
 #[cfg(test)]

@@ -139,6 +139,7 @@ pub async fn create_manual_client(
         "grant_types": ["client_credentials"],
         "scope": new.scopes.join(" "),
         "scopes": new.scopes,
+        "may_introspect": new.may_introspect,
     });
     if let Some(jwks) = &new.jwks {
         metadata["jwks"] = jwks.as_json().clone();

@@ -38,6 +38,10 @@ pub struct RegisteredClient {
     /// Its access tokens are bound to its certificate (RFC 8705 §3.4), as it registered.
     #[serde(default)]
     pub tls_client_certificate_bound_access_tokens: bool,
+    /// For a client an administrator created: whether it may introspect any token of the
+    /// workspace. Clients created before the choice existed have none, and may.
+    #[serde(default)]
+    pub may_introspect: Option<bool>,
 }
 
 impl RegisteredClient {
@@ -217,6 +221,7 @@ mod tests {
             grant_types: vec![GrantType::ClientCredentials],
             scopes: vec![],
             tls_client_certificate_bound_access_tokens: false,
+            may_introspect: None,
         }
     }
 

@@ -1,6 +1,8 @@
 //! Token introspection (RFC 7662): what an access token is, for an authenticated client. A
-//! TPP may introspect only its own tokens; clients an administrator created (the bank's
-//! resource servers) may introspect any token of the workspace. Anything else is inactive.
+//! client may introspect its own tokens; a client an administrator created as a resource
+//! server (`may_introspect`, RFC 7662 §4) may introspect any token of the workspace. Anything
+//! else is inactive. A dynamically registered client never sees another's tokens, whatever
+//! its registration carried.
 
 use serde_json::{Value, json};
 
@@ -22,7 +24,8 @@ pub async fn introspect(
     let caller = authenticate(state, workspace, &request.credentials, connection).await?;
     let record = presented_access_token(state, request.token.expose()).await.map_err(internal)?;
     let now = state.app.clock.now();
-    let visible = |client_id: &str| !caller.dynamically_registered || client_id == caller.client.client_id;
+    let every_token = sees_every_token(caller.dynamically_registered, caller.client.may_introspect);
+    let visible = |client_id: &str| every_token || client_id == caller.client.client_id;
     let Some(record) = record.filter(|r| r.workspace == workspace.reference() && r.is_active(now) && visible(&r.client_id))
     else {
         return Ok(json!({ "active": false }));
@@ -44,4 +47,25 @@ pub async fn introspect(
         response["cnf"] = json!({ "x5t#S256": thumbprint });
     }
     Ok(response)
+}
+
+/// Whether a caller may introspect the tokens of other clients: one an administrator created
+/// as a resource server, or before the choice existed (`may_introspect` absent), as then every
+/// such client could.
+fn sees_every_token(dynamically_registered: bool, may_introspect: Option<bool>) -> bool {
+    !dynamically_registered && may_introspect.unwrap_or(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sees_every_token;
+
+    #[test]
+    fn only_resource_servers_see_every_token() {
+        assert!(sees_every_token(false, Some(true)));
+        assert!(!sees_every_token(false, Some(false)));
+        assert!(sees_every_token(false, None), "created before the choice existed");
+        assert!(!sees_every_token(true, Some(true)), "whatever a registration carried");
+        assert!(!sees_every_token(true, None));
+    }
 }

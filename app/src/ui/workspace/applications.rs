@@ -239,6 +239,7 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>, allowed_methods: Ve
     let dn = RwSignal::new(String::new());
     let jwks = RwSignal::new(String::new());
     let jwks_uri = RwSignal::new(String::new());
+    let may_introspect = RwSignal::new(false);
     let create = Action::new(move |form: &ManualClientForm| {
         let form = form.clone();
         let path = path.get_untracked();
@@ -254,6 +255,7 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>, allowed_methods: Ve
                 field.set(String::new());
             }
             scopes.set("dcr_register".to_owned());
+            may_introspect.set(false);
         }
     });
     let error = Signal::derive(move || create.value().get().and_then(Result::err).map(|e| field_error(&e)));
@@ -270,6 +272,7 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>, allowed_methods: Ve
             jwks: for_method("private_key_jwt", jwks),
             jwks_uri: for_method("private_key_jwt", jwks_uri),
             token_endpoint_auth_method: method,
+            may_introspect: may_introspect.get(),
         });
     };
     view! {
@@ -331,6 +334,18 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>, allowed_methods: Ve
                     <label for="mc-jwks-uri">"or JWKS URI"</label>
                     <input id="mc-jwks-uri" type="url" value=jwks_uri.get_untracked() bind:value=jwks_uri />
                     <FieldMessage field="jwks_uri" error />
+                </div>
+                <div class="field span-2">
+                    <label class="check" for="mc-introspect">
+                        <input
+                            type="checkbox"
+                            id="mc-introspect"
+                            prop:checked=may_introspect
+                            on:change=move |ev| may_introspect.set(event_target_checked(&ev))
+                        />
+                        "May introspect any token of this workspace"
+                    </label>
+                    <p class="hint">"For a resource server that checks the tokens presented to it. Without it, the client may introspect its own tokens only."</p>
                 </div>
                 <FormMessage error fields=&["name", "scopes", "token_endpoint_auth_method", "tls_client_auth_subject_dn", "jwks", "jwks_uri"] />
                 <div class="form-actions">
