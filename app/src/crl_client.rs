@@ -4,13 +4,15 @@
 //! Bounded as key set fetches are ([`crate::outbound`]): public addresses only unless the
 //! deployment lists more networks, no redirects, no proxy, a 3 s timeout, and at most 8 MiB. A
 //! list is fetched again after the response's `max-age` (10 minutes without one, kept between 1
-//! minute and 1 hour) and at its `nextUpdate` at the latest. What is fetched replaces the list
-//! kept only if rustls-webpki can use it and it is not older (by `thisUpdate` and `cRLNumber`):
-//! a signed list stays valid until its `nextUpdate`, so an old one replayed over plain http
-//! would otherwise hide a revocation. While a refresh fails the list kept is used, and once
-//! past its `nextUpdate` the certificate check refuses what it covers. With no list kept, one
-//! request fetches while the others for the same URL wait for it, and a failure is the answer
-//! for 30 s before the URL is tried again: clients' requests cannot each become a fetch.
+//! minute and 1 hour) and at its `nextUpdate` at the latest. What is fetched is kept only if
+//! rustls-webpki can use it, it is signed by the trusted CA whose name it carries as its issuer,
+//! its `thisUpdate` is not in the future, and it is not older (by `thisUpdate` and `cRLNumber`)
+//! than the list kept: a signed list stays valid until its `nextUpdate`, so an old one replayed
+//! over plain http would otherwise hide a revocation, and an unsigned one could pose as the
+//! newest. While a refresh fails the list kept is used, and once past its `nextUpdate` the
+//! certificate check refuses what it covers. With no list kept, one request fetches while the
+//! others for the same URL wait for it, and a failure is the answer for 30 s before the URL is
+//! tried again: clients' requests cannot each become a fetch.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -18,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
-use x509_parser::prelude::{CertificateRevocationList, FromDer as _};
+use x509_parser::prelude::{CertificateRevocationList, FromDer as _, X509Certificate};
 
 use crate::clock::Clock;
 use crate::domain::revocation::CrlUri;
@@ -34,6 +36,8 @@ const MAX_REFRESH: chrono::Duration = chrono::Duration::hours(1);
 const RETRY_AFTER_FAILURE: chrono::Duration = chrono::Duration::seconds(30);
 /// A list no check has asked for this long (its URL left the settings) is no longer kept.
 const FORGET_UNUSED: chrono::Duration = chrono::Duration::days(1);
+/// How far in the future a list's `thisUpdate` may be (the CA's clock may run ahead of ours).
+const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
 
 /// A certificate revocation list as fetched (DER), with what the checks need to know of it.
 #[derive(Debug, PartialEq, Eq)]
@@ -53,9 +57,10 @@ pub struct RevocationList {
 
 impl RevocationList {
     /// A CRL in DER or PEM (`X509 CRL`) that rustls-webpki can use (no delta or indirect lists,
-    /// no unknown critical extension). It must say when its successor is due (`nextUpdate`,
-    /// which RFC 5280 §5.1.2.5 requires): without it, a list could be used forever.
-    pub fn parse(body: &[u8]) -> Result<Self, String> {
+    /// no unknown critical extension), signed by the CA of `trusted_ca_pem` whose name it
+    /// carries as its issuer. It must say when its successor is due (`nextUpdate`, which RFC 5280
+    /// §5.1.2.5 requires): without it, a list could be used forever.
+    pub fn parse(body: &[u8], trusted_ca_pem: &str) -> Result<Self, String> {
         let der = if body.starts_with(b"-----BEGIN") {
             let (_, pem) = x509_parser::pem::parse_x509_pem(body).map_err(|_| "is not a PEM document".to_owned())?;
             if pem.label != "X509 CRL" {
@@ -72,6 +77,15 @@ impl RevocationList {
         }
         webpki::OwnedCertRevocationList::from_der(&der)
             .map_err(|error| format!("is a revocation list the certificate check cannot use ({error})"))?;
+        let issuer = x509_parser::pem::Pem::iter_from_buffer(trusted_ca_pem.as_bytes())
+            .filter_map(Result::ok)
+            .find(|block| {
+                X509Certificate::from_der(&block.contents).is_ok_and(|(_, ca)| ca.subject().as_raw() == list.issuer().as_raw())
+            })
+            .ok_or_else(|| format!("is issued by {}, which is not one of the workspace's trusted client CAs", list.issuer()))?;
+        let (_, issuer) = X509Certificate::from_der(&issuer.contents).map_err(|_| "names an unreadable issuer".to_owned())?;
+        list.verify_signature(issuer.public_key())
+            .map_err(|_| format!("is not signed by {}, the trusted CA it names as its issuer", list.issuer()))?;
         let time = |at: x509_parser::time::ASN1Time| DateTime::from_timestamp(at.timestamp(), 0);
         let next_update = list
             .next_update()
@@ -179,23 +193,21 @@ impl CrlClient {
         }
     }
 
-    /// The lists at `uris`, in order; the first that cannot be had is the error.
-    pub async fn lists(&self, uris: &[String]) -> Result<Vec<Arc<RevocationList>>, CrlFetchError> {
-        let mut lists = Vec::with_capacity(uris.len());
-        for uri in uris {
-            lists.push(self.list_at(uri).await?);
-        }
-        Ok(lists)
+    /// The lists at `uris`, in order, each checked against `trusted_ca_pem` when fetched; the
+    /// first that cannot be had is the error. Lists not kept are fetched together.
+    pub async fn lists(&self, uris: &[String], trusted_ca_pem: Option<&str>) -> Result<Vec<Arc<RevocationList>>, CrlFetchError> {
+        futures_util::future::join_all(uris.iter().map(|uri| self.list_at(uri, trusted_ca_pem))).await.into_iter().collect()
     }
 
-    /// The list at `uri`: kept, or fetched.
-    pub async fn list_at(&self, uri: &str) -> Result<Arc<RevocationList>, CrlFetchError> {
+    /// The list at `uri`: kept, or fetched and checked against `trusted_ca_pem`.
+    pub async fn list_at(&self, uri: &str, trusted_ca_pem: Option<&str>) -> Result<Arc<RevocationList>, CrlFetchError> {
         let uri = CrlUri::parse(uri).map_err(|reason| CrlFetchError::NotAllowed { uri: uri.to_owned(), reason })?;
         self.check_address(&uri).map_err(|reason| CrlFetchError::NotAllowed { uri: uri.to_string(), reason })?;
+        let trusted = trusted_ca_pem.unwrap_or_default();
         match self.lookup(&uri, self.clock.now()) {
             Lookup::Use(list) => Ok(list),
-            Lookup::Refresh(kept) => Ok(self.refresh(&uri, kept).await),
-            Lookup::Missing => self.first_fetch(&uri).await,
+            Lookup::Refresh(kept) => Ok(self.refresh(&uri, kept, trusted).await),
+            Lookup::Missing => self.first_fetch(&uri, trusted).await,
         }
     }
 
@@ -205,42 +217,36 @@ impl CrlClient {
     }
 
     /// A fetch of a list not kept, made by one request while the others wait for its outcome.
-    async fn first_fetch(&self, uri: &CrlUri) -> Result<Arc<RevocationList>, CrlFetchError> {
+    async fn first_fetch(&self, uri: &CrlUri, trusted: &str) -> Result<Arc<RevocationList>, CrlFetchError> {
         let gate = lock(&self.first_fetches).entry(uri.clone()).or_default().clone();
         let _turn = gate.lock().await;
         let now = self.clock.now();
-        if let Lookup::Use(list) | Lookup::Refresh(list) = self.lookup(uri, now) {
-            return Ok(list);
-        }
-        if let Some(error) = self.recent_failure(uri, now) {
-            return Err(error);
-        }
-        let fetched = self.fetch(uri).await;
+        let outcome = match self.lookup(uri, now) {
+            Lookup::Use(list) => Ok(list),
+            Lookup::Refresh(kept) => Ok(self.refresh(uri, kept, trusted).await),
+            Lookup::Missing => match self.recent_failure(uri, now) {
+                Some(error) => Err(error),
+                None => match self.fetch(uri, trusted).await {
+                    Ok((list, lifetime)) => Ok(self.keep(uri, list, lifetime, now)),
+                    Err(error) => {
+                        self.metrics.crl_fetch(CrlFetch::Failed);
+                        tracing::warn!(%error, "a revocation list could not be had: client certificates are refused");
+                        let mut failures = lock(&self.failures);
+                        failures.retain(|_, (at, _)| now - *at < RETRY_AFTER_FAILURE);
+                        failures.insert(uri.clone(), (now, error.clone()));
+                        Err(error)
+                    }
+                },
+            },
+        };
         lock(&self.first_fetches).remove(uri);
-        match fetched {
-            Ok((list, lifetime)) => Ok(self.keep(uri, list, lifetime, now)),
-            Err(error) => {
-                self.metrics.crl_fetch(CrlFetch::Failed);
-                tracing::warn!(%error, "a revocation list could not be had: client certificates are refused");
-                let mut failures = lock(&self.failures);
-                failures.retain(|_, (at, _)| now - *at < RETRY_AFTER_FAILURE);
-                failures.insert(uri.clone(), (now, error.clone()));
-                Err(error)
-            }
-        }
+        outcome
     }
 
-    /// A refresh of the list kept, which stays in use if the fetch fails or brings an older one.
-    async fn refresh(&self, uri: &CrlUri, kept: Arc<RevocationList>) -> Arc<RevocationList> {
+    /// A refresh of the list kept, which stays in use if the fetch fails.
+    async fn refresh(&self, uri: &CrlUri, kept: Arc<RevocationList>, trusted: &str) -> Arc<RevocationList> {
         let now = self.clock.now();
-        let refreshed = self.fetch(uri).await.and_then(|(list, lifetime)| {
-            if list.is_older_than(&kept) {
-                let reason = format!("is older than the list kept (thisUpdate {}), and was not used", list.this_update);
-                return Err(CrlFetchError::Invalid { uri: uri.to_string(), reason });
-            }
-            Ok((list, lifetime))
-        });
-        match refreshed {
+        match self.fetch(uri, trusted).await {
             Ok((list, lifetime)) => self.keep(uri, list, lifetime, now),
             Err(error) => {
                 self.metrics.crl_fetch(CrlFetch::KeptUsed);
@@ -250,12 +256,22 @@ impl CrlClient {
         }
     }
 
+    /// Keeps `list`, unless the list kept meanwhile is newer: an older list, replayed, does not
+    /// replace it (decided under the lock, so that two fetches cannot undo each other).
     fn keep(&self, uri: &CrlUri, list: RevocationList, lifetime: chrono::Duration, now: DateTime<Utc>) -> Arc<RevocationList> {
-        self.metrics.crl_fetch(CrlFetch::Fetched);
-        let list = Arc::new(list);
         let refresh_at = (now + lifetime).min(list.next_update).max(now + MIN_REFRESH);
         let mut kept = lock(&self.kept);
         kept.retain(|_, entry| now - entry.last_used < FORGET_UNUSED);
+        if let Some(entry) = kept.get_mut(uri)
+            && list.is_older_than(&entry.list)
+        {
+            self.metrics.crl_fetch(CrlFetch::KeptUsed);
+            tracing::warn!(uri = %uri, this_update = %list.this_update, "a revocation list older than the one kept was fetched, and not used");
+            entry.refresh_at = refresh_at;
+            return entry.list.clone();
+        }
+        self.metrics.crl_fetch(CrlFetch::Fetched);
+        let list = Arc::new(list);
         kept.insert(uri.clone(), Kept { list: list.clone(), refresh_at, refresh_claimed: None, last_used: now });
         drop(kept);
         lock(&self.failures).remove(uri);
@@ -280,7 +296,7 @@ impl CrlClient {
         failures.get(uri).filter(|(at, _)| now - *at < RETRY_AFTER_FAILURE).map(|(_, error)| error.clone())
     }
 
-    async fn fetch(&self, uri: &CrlUri) -> Result<(RevocationList, chrono::Duration), CrlFetchError> {
+    async fn fetch(&self, uri: &CrlUri, trusted: &str) -> Result<(RevocationList, chrono::Duration), CrlFetchError> {
         let name = || uri.to_string();
         let fetched = self
             .fetcher
@@ -293,7 +309,11 @@ impl CrlClient {
             })?;
         let lifetime =
             crate::outbound::cache_lifetime(fetched.cache_control.as_ref(), DEFAULT_REFRESH, MIN_REFRESH..=MAX_REFRESH);
-        let list = RevocationList::parse(&fetched.body).map_err(|reason| CrlFetchError::Invalid { uri: name(), reason })?;
+        let invalid = |reason: String| CrlFetchError::Invalid { uri: name(), reason };
+        let list = RevocationList::parse(&fetched.body, trusted).map_err(invalid)?;
+        if list.this_update > self.clock.now() + CLOCK_SKEW {
+            return Err(invalid(format!("was issued in the future (thisUpdate {})", list.this_update)));
+        }
         Ok((list, lifetime))
     }
 }
@@ -358,22 +378,36 @@ mod tests {
         time::OffsetDateTime::from_unix_timestamp(at.timestamp()).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// A CA's revocation list, current from `start()` for `days`, as DER.
-    fn crl(number: u64, days: i64) -> Vec<u8> {
-        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap_or_else(|e| panic!("{e}"));
-        let mut ca = CertificateParams::default();
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let issuer = Issuer::new(ca, key);
-        let params = rcgen::CertificateRevocationListParams {
-            this_update: date(start()),
-            next_update: date(start() + chrono::Duration::days(days)),
-            crl_number: rcgen::SerialNumber::from(number),
-            issuing_distribution_point: None,
-            revoked_certs: Vec::new(),
-            key_identifier_method: rcgen::KeyIdMethod::Sha256,
-        };
-        params.signed_by(&issuer).unwrap_or_else(|e| panic!("{e}")).der().to_vec()
+    /// A CA whose lists the tests sign.
+    struct TestCa {
+        issuer: Issuer<'static, KeyPair>,
+        pem: String,
+    }
+
+    impl TestCa {
+        fn new(name: &str) -> Self {
+            let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap_or_else(|e| panic!("{e}"));
+            let mut params = CertificateParams::default();
+            params.distinguished_name.push(rcgen::DnType::CommonName, name);
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+            let pem = params.self_signed(&key).unwrap_or_else(|e| panic!("{e}")).pem();
+            Self { issuer: Issuer::new(params, key), pem }
+        }
+
+        /// Its list number `number`, issued `hours` after `start()` and current for `days`, as DER.
+        fn crl(&self, number: u64, hours: i64, days: i64) -> Vec<u8> {
+            let issued = start() + chrono::Duration::hours(hours);
+            let params = rcgen::CertificateRevocationListParams {
+                this_update: date(issued),
+                next_update: date(issued + chrono::Duration::days(days)),
+                crl_number: rcgen::SerialNumber::from(number),
+                issuing_distribution_point: None,
+                revoked_certs: Vec::new(),
+                key_identifier_method: rcgen::KeyIdMethod::Sha256,
+            };
+            params.signed_by(&self.issuer).unwrap_or_else(|e| panic!("{e}")).der().to_vec()
+        }
     }
 
     fn client(clock: Arc<FixedClock>) -> CrlClient {
@@ -382,18 +416,37 @@ mod tests {
     }
 
     #[test]
-    fn lists_parse_from_der_or_pem_and_must_say_when_they_go_stale() {
-        let der = crl(1, 2);
-        let parsed = RevocationList::parse(&der).unwrap_or_else(|e| panic!("{e}"));
+    fn lists_parse_from_der_or_pem_signed_by_the_trusted_ca_they_name() {
+        let ca = TestCa::new("Issuing CA");
+        let der = ca.crl(1, 0, 2);
+        let parse = |body: &[u8]| RevocationList::parse(body, &ca.pem);
+        let parsed = parse(&der).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(parsed.next_update(), start() + chrono::Duration::days(2));
+        assert_eq!(parsed.issuer(), "CN=Issuing CA");
         let pem = format!("-----BEGIN X509 CRL-----\n{}\n-----END X509 CRL-----\n", base64(&der));
-        assert_eq!(RevocationList::parse(pem.as_bytes()).map(|list| list.sha256), Ok(parsed.sha256));
+        assert_eq!(parse(pem.as_bytes()).map(|list| list.sha256), Ok(parsed.sha256));
         let certificate = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
-        assert_eq!(RevocationList::parse(certificate.as_bytes()), Err("is a PEM CERTIFICATE, not an X509 CRL".to_owned()));
-        assert_eq!(RevocationList::parse(b"<html>"), Err("is not a certificate revocation list".to_owned()));
-        let mut trailing = der;
+        assert_eq!(parse(certificate.as_bytes()), Err("is a PEM CERTIFICATE, not an X509 CRL".to_owned()));
+        assert_eq!(parse(b"<html>"), Err("is not a certificate revocation list".to_owned()));
+        let mut trailing = der.clone();
         trailing.push(0);
-        assert_eq!(RevocationList::parse(&trailing), Err("has data after the certificate revocation list".to_owned()));
+        assert_eq!(parse(&trailing), Err("has data after the certificate revocation list".to_owned()));
+
+        // Not signed by the trusted CA it names: a forgery, or another CA of the same name.
+        let impostor = TestCa::new("Issuing CA");
+        assert_eq!(
+            parse(&impostor.crl(9, 0, 2)),
+            Err("is not signed by CN=Issuing CA, the trusted CA it names as its issuer".to_owned())
+        );
+        let mut forged = der;
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+        assert!(parse(&forged).is_err_and(|e| e.starts_with("is not signed by")));
+        let stranger = TestCa::new("Other CA");
+        assert_eq!(
+            parse(&stranger.crl(1, 0, 2)),
+            Err("is issued by CN=Other CA, which is not one of the workspace's trusted client CAs".to_owned())
+        );
     }
 
     fn base64(der: &[u8]) -> String {
@@ -407,19 +460,20 @@ mod tests {
         let uri = serve(host.clone()).await;
         let clock = Arc::new(FixedClock::new(start()));
         let client = client(clock.clone());
-        let lists = || client.lists(std::slice::from_ref(&uri));
+        let ca = TestCa::new("Issuing CA");
+        let lists = || client.lists(std::slice::from_ref(&uri), Some(&ca.pem));
         let number = |lists: Vec<Arc<RevocationList>>| lists.first().map(|list| list.sha256);
 
         host.answer(503, Vec::new());
         assert_eq!(lists().await, Err(CrlFetchError::Status { uri: uri.clone(), status: 503 }));
-        host.answer(200, crl(1, 2));
+        host.answer(200, ca.crl(1, 0, 2));
         assert!(lists().await.is_err() && host.fetches() == 1, "a failure is the answer for 30 s");
         clock.advance(chrono::Duration::seconds(31));
         let first = lists().await.map(number);
         assert!(first.as_ref().is_ok_and(Option::is_some), "{first:?}");
         assert_eq!(host.fetches(), 2);
 
-        host.answer(200, crl(2, 2));
+        host.answer(200, ca.crl(2, 0, 2));
         assert_eq!(lists().await.map(number), first, "kept for max-age=600");
         clock.advance(chrono::Duration::seconds(601));
         let second = lists().await.map(number);
@@ -437,18 +491,29 @@ mod tests {
         assert_eq!(lists().await.map(number), second, "an unusable answer is a failed refresh");
         assert_eq!(host.fetches(), 5);
 
-        // An older list, replayed, does not replace the newer one kept.
-        host.answer(200, crl(1, 2));
+        // An older list, replayed, does not replace the newer one kept; nor does one from the
+        // future, nor one the trusted CA did not sign.
+        host.answer(200, ca.crl(1, 0, 2));
         clock.advance(chrono::Duration::seconds(31));
         assert_eq!(lists().await.map(number), second, "a lower cRLNumber");
-        assert_eq!(host.fetches(), 6);
+        host.answer(200, ca.crl(3, 1, 2));
+        clock.advance(chrono::Duration::minutes(11));
+        assert_eq!(lists().await.map(number), second, "thisUpdate an hour ahead");
+        host.answer(200, TestCa::new("Issuing CA").crl(4, 0, 2));
+        clock.advance(chrono::Duration::minutes(11));
+        assert_eq!(lists().await.map(number), second, "signed by another key");
+        assert_eq!(host.fetches(), 8);
+        host.answer(200, ca.crl(5, 0, 2));
+        clock.advance(chrono::Duration::minutes(11));
+        let fifth = lists().await.map(number);
+        assert!(fifth.is_ok() && fifth != second, "a newer list signed by the CA");
 
-        let refused = client.lists(&["http://10.0.0.1/ca.crl".to_owned()]).await;
+        let refused = client.lists(&["http://10.0.0.1/ca.crl".to_owned()], Some(&ca.pem)).await;
         assert!(
             matches!(&refused, Err(CrlFetchError::NotAllowed { reason, .. }) if reason.contains("not an address")),
             "{refused:?}"
         );
-        let refused = client.lists(&["ftp://crl.example/ca.crl".to_owned()]).await;
+        let refused = client.lists(&["ftp://crl.example/ca.crl".to_owned()], Some(&ca.pem)).await;
         assert!(matches!(refused, Err(CrlFetchError::NotAllowed { .. })));
     }
 
@@ -457,10 +522,11 @@ mod tests {
     async fn the_first_fetch_of_a_list_is_made_once() {
         let host = Host::default();
         let uri = serve(host.clone()).await;
-        host.answer(200, crl(1, 2));
+        let ca = TestCa::new("Issuing CA");
+        host.answer(200, ca.crl(1, 0, 2));
         let client = client(Arc::new(FixedClock::new(start())));
         let uris = [uri];
-        let all = futures_util::future::join_all((0..8).map(|_| client.lists(&uris))).await;
+        let all = futures_util::future::join_all((0..8).map(|_| client.lists(&uris, Some(&ca.pem)))).await;
         assert!(all.iter().all(Result::is_ok), "{all:?}");
         assert_eq!(host.fetches(), 1);
     }
@@ -494,10 +560,11 @@ mod tests {
         let client = client(clock.clone());
         // Its next update is within the hour.
         clock.set(start() + chrono::Duration::days(1) - chrono::Duration::minutes(5));
-        host.answer(200, crl(1, 1));
-        assert!(client.lists(std::slice::from_ref(&uri)).await.is_ok());
+        let ca = TestCa::new("Issuing CA");
+        host.answer(200, ca.crl(1, 0, 1));
+        assert!(client.lists(std::slice::from_ref(&uri), Some(&ca.pem)).await.is_ok());
         clock.advance(chrono::Duration::minutes(5));
-        assert!(client.lists(std::slice::from_ref(&uri)).await.is_ok());
+        assert!(client.lists(std::slice::from_ref(&uri), Some(&ca.pem)).await.is_ok());
         assert_eq!(host.fetches(), 2);
     }
 }

@@ -372,7 +372,8 @@ async fn a_client_of_one_workspace_gets_nothing_from_another() {
 async fn introspection_and_revocation_respect_ownership_and_deletion() {
     let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
     let mtls = server.client(Some(&tpp.transport));
-    let a = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    // Asking for the resource servers' permission in a registration gets nothing.
+    let a = tpp.register(&server, |c| c["may_introspect"] = json!(true)).await["client_id"].as_str().unwrap().to_owned();
     let b = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
     let token_of = |client_id: String| {
         let server = &server;

@@ -12,11 +12,12 @@ use crate::state::AppState;
 pub async fn report(state: &AppState, at: &WorkspaceRef) -> Result<RevocationReport, ServiceError> {
     let workspace = get_workspace(state, at).await?;
     let uris = &workspace.settings.client_crl_uris;
+    let pem = workspace.settings.trusted_client_ca_pem.as_deref().unwrap_or_default();
     let now = state.clock.now();
     let mut lists = Vec::with_capacity(uris.len());
     let mut issuers = Vec::with_capacity(uris.len());
     for uri in uris {
-        let fetched = state.crls.list_at(uri).await;
+        let fetched = state.crls.list_at(uri, Some(pem)).await;
         let facts = fetched
             .map(|list| {
                 issuers.push(list.issuer_der().to_vec());
@@ -30,7 +31,6 @@ pub async fn report(state: &AppState, at: &WorkspaceRef) -> Result<RevocationRep
             .map_err(|error| error.to_string());
         lists.push(RevocationListReport { uri: uri.clone(), state: facts });
     }
-    let pem = workspace.settings.trusted_client_ca_pem.as_deref().unwrap_or_default();
     let uncovered_cas = if uris.is_empty() { Vec::new() } else { uncovered_cas(pem, &issuers) };
     Ok(RevocationReport { lists, uncovered_cas, sandbox_uncovered: !uris.is_empty() && workspace.dcr.trust_sandbox_directory })
 }

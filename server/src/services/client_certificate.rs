@@ -18,9 +18,10 @@ pub async fn check(
     now: DateTime<Utc>,
 ) -> ClientCertificateCheck {
     let chain = connection.client_chain.as_deref().filter(|chain| !chain.is_empty());
+    let trusted = workspace.settings.trusted_client_ca_pem.as_deref();
     let revocation = match chain {
-        Some(_) => state.app.crls.lists(&workspace.settings.client_crl_uris).await,
+        Some(_) => state.app.crls.lists(&workspace.settings.client_crl_uris, trusted).await,
         None => Ok(Vec::new()),
     };
-    state.protocol.client_trust.check(chain, workspace.settings.trusted_client_ca_pem.as_deref(), &revocation, now)
+    state.protocol.client_trust.check(chain, trusted, &revocation, now)
 }

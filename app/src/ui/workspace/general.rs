@@ -69,7 +69,7 @@ fn RevocationListStatuses(saved: Signal<Option<bool>>) -> impl IntoView {
             {move || {
                 report.get().and_then(Result::ok).filter(|report| !report.lists.is_empty()).map(|report| {
                     let uncovered = report.uncovered_cas.into_iter().map(|subject| {
-                        format!("No list here is of {subject}: a certificate it issues has no known revocation status, and is refused.")
+                        format!("No list here is of {subject}: a certificate it issues, unless a CA trusted here, has no known revocation status and is refused.")
                     });
                     let sandbox = report.sandbox_uncovered.then(|| {
                         "The sandbox directory publishes no revocation list: its certificates are refused while lists are set.".to_owned()
