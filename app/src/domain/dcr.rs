@@ -25,15 +25,7 @@ impl JwksUri {
         if !matches!(url.scheme(), "https" | "http") {
             return Err("must use https".to_owned());
         }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err("must name a host".to_owned());
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err("must not carry credentials".to_owned());
-        }
-        if url.fragment().is_some() {
-            return Err("must not have a fragment".to_owned());
-        }
+        check_fetched_url(&url)?;
         if text.len() > 2048 {
             return Err("must be at most 2048 characters".to_owned());
         }
@@ -67,6 +59,21 @@ impl JwksUri {
             None => false,
         }
     }
+}
+
+/// What every URL Onboard fetches from must be: one that names a host, carries no credentials
+/// (they would be sent to whoever answers) and has no fragment.
+pub fn check_fetched_url(url: &Url) -> Result<(), String> {
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("must name a host".to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry credentials".to_owned());
+    }
+    if url.fragment().is_some() {
+        return Err("must not have a fragment".to_owned());
+    }
+    Ok(())
 }
 
 impl TryFrom<String> for JwksUri {

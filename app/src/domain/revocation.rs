@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::dcr::check_fetched_url;
 use super::workspace::SettingsError;
 
 /// More lists than this is a misconfiguration: each is fetched and checked on a request.
@@ -28,15 +29,7 @@ impl CrlUri {
         if !matches!(url.scheme(), "https" | "http") {
             return Err("must use http or https".to_owned());
         }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err("must name a host".to_owned());
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err("must not carry credentials".to_owned());
-        }
-        if url.fragment().is_some() {
-            return Err("must not have a fragment".to_owned());
-        }
+        check_fetched_url(&url)?;
         Ok(Self(url))
     }
 
