@@ -580,7 +580,7 @@ test.describe("workspaces", () => {
     expect(problems).toEqual([]);
   });
 
-  test("a manual client's secret is shown once", async ({ page }) => {
+  test("a manual client's secret is shown once; its page changes it into a resource server", async ({ page }) => {
     const problems = watchForErrors(page, [/status of 4\d\d/]);
     // While the workspace allows no client secrets, the manual client form does not offer one.
     await open(page, "/app/default/workspaces/obuk/applications");
@@ -648,6 +648,26 @@ test.describe("workspaces", () => {
     await expect(page.locator("#mc-name"), "the form closes: a second click makes no twin").toBeHidden();
     await expect(page.locator("#applications")).toContainText("Onboarding portal");
     await expect(page.locator("#applications tr", { hasText: "Onboarding portal" })).toContainText("Manual");
+
+    // Its page changes it: made a resource server, it may introspect every token.
+    await page.locator("#applications").getByRole("link", { name: "Onboarding portal" }).click();
+    await expect(page.locator("#introspection")).toHaveText("Its own tokens only");
+    await expect(page.getByLabel("Authentication")).toHaveValue("client_secret_basic");
+    await page.getByLabel("Name", { exact: true }).fill("Accounts API");
+    await page.getByLabel("Scopes").fill("accounts");
+    await page.getByLabel("May introspect any token of this workspace").check();
+    await expect(page.getByText("Unsaved changes")).toBeVisible();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Application saved" })).toBeVisible();
+    await expect(page.locator("#introspection")).toHaveText("Any token of this workspace");
+    await expect(page.getByRole("heading", { level: 1 })).toContainText("Accounts API");
+    await expect(page.locator("#metadata")).toContainText('"may_introspect": true');
+    await expect(page.getByText("Unsaved changes")).toBeHidden();
+    await snapshot(page, "application-change");
+    await page.locator(".sidebar").getByRole("link", { name: "Audit log" }).click();
+    await expect(page.locator("#audit-events tr", { hasText: "Client changed" })).toContainText(
+      "changed client_name, scope, may_introspect on",
+    );
     expect(problems).toEqual([]);
   });
   test("a signing key is rotated after a confirmation; the replaced one stays published", async ({ page, request }) => {

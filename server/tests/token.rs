@@ -462,6 +462,91 @@ async fn introspection_and_revocation_respect_ownership_and_deletion() {
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
 }
 
+/// A manual client changes through the admin API (the console's form calls the same service):
+/// giving a resource server its permission and withdrawing it takes effect at its next
+/// introspection; each change is audited with what it changed, and one that changes nothing
+/// is not. Its method stays, and a TPP's registration is the TPP's to change.
+#[tokio::test]
+async fn a_manual_client_changes_and_its_introspection_follows() {
+    let (server, tpp) = support::configured(JwsAlgorithm::Ps256).await;
+    let mtls = server.client(Some(&tpp.transport));
+    let tpp_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let (status, body, _) = server.token(&mtls, &[("client_id", &tpp_id), ("grant_type", "client_credentials")], None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let tpp_token = body["access_token"].as_str().unwrap().to_owned();
+
+    let subject = [(rcgen::DnType::CommonName, "accounts-api"), (rcgen::DnType::OrganizationName, "Bank")];
+    let rs_cert = tpp.transport_ca.issue_client(&subject, support::now()).unwrap();
+    let rs = server.client(Some(&rs_cert));
+    let body = |may_introspect: bool, scopes: &[&str]| {
+        json!({"name": "Accounts API", "scopes": scopes, "token_endpoint_auth_method": "tls_client_auth",
+               "tls_client_auth_subject_dn": "CN=accounts-api,O=Bank", "may_introspect": may_introspect})
+    };
+    let (status, created) =
+        server.admin(Method::POST, &format!("{ADMIN_WORKSPACE}/clients"), Some(body(false, &["accounts"]))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let rs_id = created["client_id"].as_str().unwrap().to_owned();
+    let path = format!("{ADMIN_WORKSPACE}/clients/{rs_id}");
+    let sees_tpp_token = || async {
+        let form = [("client_id", rs_id.as_str()), ("token", tpp_token.as_str())];
+        let response = rs.post(format!("{}{WORKSPACE}/oauth2/introspect", server.https)).form(&form).send().await.unwrap();
+        let (status, answer) = support::decode(response).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer["active"].as_bool().unwrap()
+    };
+    assert!(!sees_tpp_token().await, "created without the permission");
+
+    let (status, changed) = server.admin(Method::PUT, &path, Some(body(true, &["accounts", "payments"]))).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(
+        (changed["metadata"]["may_introspect"].as_bool(), changed["metadata"]["scope"].as_str()),
+        (Some(true), Some("accounts payments"))
+    );
+    assert_eq!(changed["metadata"]["client_id_issued_at"], created["metadata"]["client_id_issued_at"], "{changed}");
+    assert!(sees_tpp_token().await, "given the permission");
+    let (status, _) = server.admin(Method::PUT, &path, Some(body(true, &["accounts", "payments"]))).await;
+    assert_eq!(status, StatusCode::OK, "the same again");
+    let (status, _) = server.admin(Method::PUT, &path, Some(body(false, &["accounts", "payments"]))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!sees_tpp_token().await, "withdrawn");
+    let (_, audit) = server.admin(Method::GET, &format!("{ADMIN_WORKSPACE}/audit-events?type=client_updated"), None).await;
+    let details: Vec<(&str, &str)> = audit["audit_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["client_id"].as_str().unwrap(), e["detail"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        details,
+        [(rs_id.as_str(), "changed may_introspect off"), (rs_id.as_str(), "changed scope, may_introspect on")],
+        "newest first; nothing for the change that changed nothing"
+    );
+
+    let other_method =
+        json!({"name": "Accounts API", "scopes": ["accounts"], "token_endpoint_auth_method": "client_secret_basic"});
+    let (status, refused) = server.admin(Method::PUT, &path, Some(other_method)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused.to_string().contains("token_endpoint_auth_method"), "{refused}");
+    let unknown_scope = body(true, &["accounts", "nonsense"]);
+    let (status, refused) = server.admin(Method::PUT, &path, Some(unknown_scope)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let (_, kept) = server.admin(Method::GET, &path, None).await;
+    assert_eq!(
+        (kept["metadata"]["may_introspect"].as_bool(), kept["metadata"]["scope"].as_str()),
+        (Some(false), Some("accounts payments")),
+        "a refused change changes nothing"
+    );
+
+    let tpp_path = format!("{ADMIN_WORKSPACE}/clients/{tpp_id}");
+    let (status, refused) = server.admin(Method::PUT, &tpp_path, Some(body(true, &["accounts"]))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    let (_, tpp_client) = server.admin(Method::GET, &tpp_path, None).await;
+    assert_eq!(tpp_client["metadata"].get("may_introspect"), None, "{tpp_client}");
+    let (status, _) =
+        server.admin(Method::PUT, &format!("{ADMIN_WORKSPACE}/clients/no-such-client"), Some(body(true, &["accounts"]))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
 /// Access tokens are signed with PS256 by default; ES256 is selectable per workspace, and its
 /// key is published next to the RSA one.
 #[tokio::test]

@@ -45,6 +45,11 @@ pub struct ApplicationDetail {
     pub metadata: String,
     /// The software statement's claims, decoded and pretty-printed.
     pub software_statement_claims: Option<String>,
+    /// May introspect the tokens of other clients of the workspace.
+    pub introspects_every_token: bool,
+    /// A manual client's registration as the form that changes it shows it; none for a
+    /// dynamically registered client, which changes itself.
+    pub manual: Option<ManualClientForm>,
 }
 
 /// What creating a manual client returns: the client, and its secret (shown once).
@@ -119,12 +124,61 @@ pub async fn get_application(tenant: String, workspace: String, client_id: Strin
     require_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
     let client = crate::services::clients::get_client(&app_state()?, &at, &client_id).await.map_err(user_error)?;
-    let software_statement_claims = client.software_statement.as_deref().and_then(decode_claims);
-    Ok(ApplicationDetail {
+    Ok(detail_of(client))
+}
+
+#[cfg(feature = "ssr")]
+fn detail_of(client: crate::domain::client::ClientDetails) -> ApplicationDetail {
+    use crate::domain::client::introspects_every_token;
+    let may_introspect = client.metadata.get("may_introspect").and_then(serde_json::Value::as_bool);
+    let dynamically_registered = client.summary.dynamically_registered;
+    ApplicationDetail {
         metadata: serde_json::to_string_pretty(&client.metadata).unwrap_or_default(),
+        software_statement_claims: client.software_statement.as_deref().and_then(decode_claims),
+        introspects_every_token: introspects_every_token(dynamically_registered, may_introspect),
+        manual: (!dynamically_registered).then(|| ManualClientForm::of(&client)),
         summary: client.summary,
-        software_statement_claims,
-    })
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl ManualClientForm {
+    /// The form showing a manual client's registration as it is.
+    fn of(client: &crate::domain::client::ClientDetails) -> Self {
+        let metadata = &client.metadata;
+        let text = |member: &str| metadata.get(member).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+        Self {
+            name: client.summary.name.clone().unwrap_or_default(),
+            scopes: text("scope"),
+            token_endpoint_auth_method: client.summary.token_endpoint_auth_method.as_str().to_owned(),
+            tls_client_auth_subject_dn: text("tls_client_auth_subject_dn"),
+            jwks: metadata.get("jwks").and_then(|jwks| serde_json::to_string_pretty(jwks).ok()).unwrap_or_default(),
+            jwks_uri: text("jwks_uri"),
+            may_introspect: metadata.get("may_introspect").and_then(serde_json::Value::as_bool).unwrap_or(false),
+        }
+    }
+
+    /// The client the form describes; a field that cannot be read is refused by name.
+    fn parse(self) -> Result<crate::domain::client::NewManualClient, ServerFnError> {
+        use crate::domain::dcr::JwksUri;
+        use crate::domain::jwks::{PublicJwks, Strictness};
+        let invalid = |field: &str, message: String| crate::api::errors::invalid(format!("{field}: {message}"));
+        let method =
+            self.token_endpoint_auth_method.parse().map_err(|e| invalid("token_endpoint_auth_method", format!("{e}")))?;
+        let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+        Ok(crate::domain::client::NewManualClient {
+            scopes: self.scopes.split_whitespace().map(str::to_owned).collect(),
+            token_endpoint_auth_method: method,
+            jwks: text(&self.jwks)
+                .map(|j| PublicJwks::parse_str(&j, Strictness::Strict))
+                .transpose()
+                .map_err(|e| invalid("jwks", e.to_string()))?,
+            jwks_uri: text(&self.jwks_uri).map(|u| JwksUri::parse(&u)).transpose().map_err(|e| invalid("jwks_uri", e))?,
+            tls_client_auth_subject_dn: text(&self.tls_client_auth_subject_dn),
+            may_introspect: self.may_introspect,
+            name: self.name,
+        })
+    }
 }
 
 /// The payload of a compact JWS, pretty-printed (it was verified when it was registered).
@@ -158,31 +212,34 @@ pub async fn create_manual_client(
 ) -> Result<CreatedClient, ServerFnError> {
     use crate::api::errors::user_error;
     use crate::api::session::{app_state, require_confirmed_administrator};
-    use crate::domain::client::NewManualClient;
-    use crate::domain::dcr::JwksUri;
-    use crate::domain::jwks::{PublicJwks, Strictness};
     let administrator = require_confirmed_administrator().await?;
     let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
-    let invalid = |field: &str, message: String| crate::api::errors::invalid(format!("{field}: {message}"));
-    let method = form.token_endpoint_auth_method.parse().map_err(|e| invalid("token_endpoint_auth_method", format!("{e}")))?;
-    let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
-    let new = NewManualClient {
-        name: form.name,
-        scopes: form.scopes.split_whitespace().map(str::to_owned).collect(),
-        token_endpoint_auth_method: method,
-        jwks: text(&form.jwks)
-            .map(|j| PublicJwks::parse_str(&j, Strictness::Strict))
-            .transpose()
-            .map_err(|e| invalid("jwks", e.to_string()))?,
-        jwks_uri: text(&form.jwks_uri).map(|u| JwksUri::parse(&u)).transpose().map_err(|e| invalid("jwks_uri", e))?,
-        tls_client_auth_subject_dn: text(&form.tls_client_auth_subject_dn),
-        may_introspect: form.may_introspect,
-    };
+    let new = form.parse()?;
     let (client, secret) = crate::services::clients::create_manual_client(&app_state()?, &at, new, &administrator.email)
         .await
         .map_err(user_error)?;
     tracing::info!(workspace = %at, client_id = %client.summary.client_id, administrator = %administrator.email, "manual client created in the console");
     Ok(CreatedClient { client_id: client.summary.client_id, client_secret: secret.map(|s| s.expose().to_owned()) })
+}
+
+/// Changes a manual client; answers with its page's detail as it now is.
+#[server(prefix = "/app/fn", endpoint = "update_manual_client", input = Json)]
+pub async fn update_manual_client(
+    tenant: String,
+    workspace: String,
+    client_id: String,
+    form: ManualClientForm,
+) -> Result<ApplicationDetail, ServerFnError> {
+    use crate::api::errors::user_error;
+    use crate::api::session::{app_state, require_confirmed_administrator};
+    let administrator = require_confirmed_administrator().await?;
+    let at = crate::api::workspaces::workspace_ref(&tenant, &workspace)?;
+    let change = form.parse()?;
+    let client = crate::services::clients::update_manual_client(&app_state()?, &at, &client_id, change, &administrator.email)
+        .await
+        .map_err(user_error)?;
+    tracing::info!(workspace = %at, %client_id, administrator = %administrator.email, "manual client changed in the console");
+    Ok(detail_of(client))
 }
 
 #[cfg(test)]

@@ -29,6 +29,8 @@ pub enum AuditEventType {
     DcrDeleted,
     /// An administrator created a client.
     ClientCreated,
+    /// An administrator changed a client they created (`detail`: what changed).
+    ClientUpdated,
     /// An administrator deleted a client.
     ClientDeleted,
     /// An administrator changed the workspace's general settings.
@@ -57,6 +59,7 @@ impl AuditEventType {
             Self::DcrUpdated => "dcr_updated",
             Self::DcrDeleted => "dcr_deleted",
             Self::ClientCreated => "client_created",
+            Self::ClientUpdated => "client_updated",
             Self::ClientDeleted => "client_deleted",
             Self::SettingsUpdated => "settings_updated",
             Self::DcrSettingsUpdated => "dcr_settings_updated",

@@ -185,9 +185,62 @@ pub struct NewManualClient {
     pub may_introspect: bool,
 }
 
+/// Whether a client may introspect the tokens of other clients of its workspace (RFC 7662 §4):
+/// only one an administrator created as a resource server, saying so. A dynamically registered
+/// client never may, whatever its registration carried; a stored registration without the
+/// member may not (migration 24 wrote it into every manual client made before it existed).
+pub fn introspects_every_token(dynamically_registered: bool, may_introspect: Option<bool>) -> bool {
+    !dynamically_registered && may_introspect == Some(true)
+}
+
+/// What an administrator's change of a manual client changed, for the audit log: the names of
+/// the members that differ (`scope`, `jwks`), or `None` if nothing did.
+pub fn manual_client_changes(before: &Value, after: &Value) -> Option<String> {
+    let changed: Vec<&str> = MANUAL_CLIENT_MEMBERS
+        .iter()
+        .copied()
+        .filter(|member| before.get(*member) != after.get(*member))
+        .map(|member| if member == "may_introspect" { introspection_change(after) } else { member })
+        .collect();
+    (!changed.is_empty()).then(|| format!("changed {}", changed.join(", ")))
+}
+
+/// The members of a manual client's registration an administrator may change.
+const MANUAL_CLIENT_MEMBERS: [&str; 6] =
+    ["client_name", "scope", "jwks", "jwks_uri", "tls_client_auth_subject_dn", "may_introspect"];
+
+fn introspection_change(after: &Value) -> &'static str {
+    if after.get("may_introspect") == Some(&Value::Bool(true)) { "may_introspect on" } else { "may_introspect off" }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_resource_servers_introspect_every_token() {
+        assert!(introspects_every_token(false, Some(true)));
+        assert!(!introspects_every_token(false, Some(false)));
+        assert!(!introspects_every_token(false, None), "not said: not allowed");
+        assert!(!introspects_every_token(true, Some(true)), "whatever a registration carried");
+        assert!(!introspects_every_token(true, None));
+    }
+
+    #[test]
+    fn a_change_names_what_it_changed() {
+        let before =
+            serde_json::json!({"client_name": "RS", "scope": "a", "jwks_uri": "https://rs/jwks", "may_introspect": false});
+        assert_eq!(manual_client_changes(&before, &before), None);
+        let mut after = before.clone();
+        after["scope"] = "a b".into();
+        after["may_introspect"] = true.into();
+        assert_eq!(manual_client_changes(&before, &after).as_deref(), Some("changed scope, may_introspect on"));
+        let keys = serde_json::json!({"client_name": "RS", "scope": "a", "jwks": {"keys": []}, "may_introspect": false});
+        assert_eq!(manual_client_changes(&before, &keys).as_deref(), Some("changed jwks, jwks_uri"));
+        let mut off = after.clone();
+        off["may_introspect"] = false.into();
+        assert_eq!(manual_client_changes(&after, &off).as_deref(), Some("changed may_introspect off"));
+    }
 
     #[test]
     fn a_selection_takes_a_short_search_and_a_bounded_page() {

@@ -1,5 +1,6 @@
-//! Listing, reading and deleting a workspace's clients.
+//! Listing, reading and deleting a workspace's clients; creating and changing manual ones.
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::ServiceError;
@@ -7,6 +8,7 @@ use super::workspaces::get_workspace;
 use crate::domain::audit::{AuditEventType, NewAuditEvent};
 use crate::domain::client::{
     ClientCursor, ClientDetails, ClientSelection, ClientSummary, NewManualClient, PageStart, abandoned_cut_off,
+    manual_client_changes,
 };
 use crate::domain::dn::DistinguishedName;
 use crate::domain::ids::WorkspaceRef;
@@ -131,25 +133,7 @@ pub async fn create_manual_client(
     let secret =
         (new.token_endpoint_auth_method == TokenEndpointAuthMethod::ClientSecretBasic).then(Secret::generate_client_secret);
     let name = new.name.trim().to_owned();
-    let mut metadata = json!({
-        "client_id": client_id,
-        "client_id_issued_at": now.timestamp(),
-        "client_name": name,
-        "token_endpoint_auth_method": new.token_endpoint_auth_method,
-        "grant_types": ["client_credentials"],
-        "scope": new.scopes.join(" "),
-        "scopes": new.scopes,
-        "may_introspect": new.may_introspect,
-    });
-    if let Some(jwks) = &new.jwks {
-        metadata["jwks"] = jwks.as_json().clone();
-    }
-    if let Some(uri) = &new.jwks_uri {
-        metadata["jwks_uri"] = json!(uri.as_str());
-    }
-    if let Some(dn) = &new.tls_client_auth_subject_dn {
-        metadata["tls_client_auth_subject_dn"] = json!(dn);
-    }
+    let metadata = manual_metadata(&client_id, now, &new);
     let summary = ClientSummary {
         client_id: client_id.clone(),
         name: Some(name),
@@ -177,6 +161,85 @@ pub async fn create_manual_client(
     // A manual client does not count towards the cap on dynamically registered ones.
     state.store.register_client(client, None, None, 0, &event).await?;
     Ok((ClientDetails { summary, metadata, software_statement: None, updated_at: now }, secret))
+}
+
+/// Changes a client an administrator created: its name, scopes, keys or subject DN, and whether
+/// it may introspect any token. Its authentication method, and so its secret, stays: another
+/// method is another client. Its tokens already issued keep their scope until they expire.
+/// Recorded in the audit log with what changed; a change that changes nothing writes nothing.
+pub async fn update_manual_client(
+    state: &AppState,
+    at: &WorkspaceRef,
+    client_id: &str,
+    change: NewManualClient,
+    actor: &str,
+) -> Result<ClientDetails, ServiceError> {
+    let workspace = get_workspace(state, at).await?;
+    let (current, credentials) =
+        state.store.client_with_credentials(at, client_id).await?.ok_or(ServiceError::NotFound("client"))?;
+    if current.summary.dynamically_registered {
+        return Err(ServiceError::Conflict(
+            "a dynamically registered client changes its own registration (RFC 7592 PUT)".to_owned(),
+        ));
+    }
+    if change.token_endpoint_auth_method != current.summary.token_endpoint_auth_method {
+        return Err(SettingsError::new(
+            "token_endpoint_auth_method",
+            format!("stays {}: for another method, create a new client", current.summary.token_endpoint_auth_method.as_str()),
+        )
+        .into());
+    }
+    check_manual_client(&workspace, &change, state.deployment.allow_insecure_jwks_uris)?;
+    if let Some(uri) = &change.jwks_uri {
+        state.jwks.check_address(uri).map_err(|message| SettingsError::new("jwks_uri", message))?;
+    }
+    let metadata = manual_metadata(client_id, current.summary.created_at, &change);
+    let Some(detail) = manual_client_changes(&current.metadata, &metadata) else {
+        return Ok(current);
+    };
+    let now = state.clock.now();
+    let summary = ClientSummary { name: Some(change.name.trim().to_owned()), ..current.summary };
+    let client = NewClient {
+        workspace: at.clone(),
+        summary: summary.clone(),
+        metadata: metadata.clone(),
+        software_statement: None,
+        client_secret_hash: credentials.client_secret_hash,
+        registration_access_token_hash: None,
+        registration_access_token_subject: None,
+    };
+    let event = NewAuditEvent {
+        client_id: Some(client_id.to_owned()),
+        ..NewAuditEvent::administration(at.clone(), AuditEventType::ClientUpdated, actor, Some(detail), now)
+    };
+    if !state.store.update_client(&client, None, &event).await? {
+        return Err(ServiceError::NotFound("client"));
+    }
+    Ok(ClientDetails { summary, metadata, software_statement: None, updated_at: now })
+}
+
+/// The registration of a manual client, as stored and shown.
+fn manual_metadata(client_id: &str, issued_at: DateTime<Utc>, new: &NewManualClient) -> serde_json::Value {
+    let mut metadata = json!({
+        "client_id": client_id,
+        "client_id_issued_at": issued_at.timestamp(),
+        "client_name": new.name.trim(),
+        "token_endpoint_auth_method": new.token_endpoint_auth_method,
+        "grant_types": ["client_credentials"],
+        "scope": new.scopes.join(" "),
+        "scopes": new.scopes,
+        "may_introspect": new.may_introspect,
+    });
+    if let Some(jwks) = &new.jwks {
+        metadata["jwks"] = jwks.as_json().clone();
+    }
+    if let Some(uri) = &new.jwks_uri {
+        metadata["jwks_uri"] = json!(uri.as_str());
+    }
+    if let Some(dn) = &new.tls_client_auth_subject_dn {
+        metadata["tls_client_auth_subject_dn"] = json!(dn);
+    }
+    metadata
 }
 
 fn check_manual_client(

@@ -39,7 +39,7 @@ pub struct RegisteredClient {
     #[serde(default)]
     pub tls_client_certificate_bound_access_tokens: bool,
     /// For a client an administrator created: whether it may introspect any token of the
-    /// workspace. Clients created before the choice existed have none, and may.
+    /// workspace ([`app::domain::client::introspects_every_token`]).
     #[serde(default)]
     pub may_introspect: Option<bool>,
 }

@@ -6,6 +6,7 @@
 
 use serde_json::{Value, json};
 
+use app::domain::client::introspects_every_token;
 use app::domain::workspace::Workspace;
 
 use super::token::{TokenFailure, authenticate, internal, presented_access_token};
@@ -24,7 +25,7 @@ pub async fn introspect(
     let caller = authenticate(state, workspace, &request.credentials, connection).await?;
     let record = presented_access_token(state, request.token.expose()).await.map_err(internal)?;
     let now = state.app.clock.now();
-    let every_token = sees_every_token(caller.dynamically_registered, caller.client.may_introspect);
+    let every_token = introspects_every_token(caller.dynamically_registered, caller.client.may_introspect);
     let visible = |client_id: &str| every_token || client_id == caller.client.client_id;
     let Some(record) = record.filter(|r| r.workspace == workspace.reference() && r.is_active(now) && visible(&r.client_id))
     else {
@@ -47,25 +48,4 @@ pub async fn introspect(
         response["cnf"] = json!({ "x5t#S256": thumbprint });
     }
     Ok(response)
-}
-
-/// Whether a caller may introspect the tokens of other clients: one an administrator created
-/// as a resource server, or before the choice existed (`may_introspect` absent), as then every
-/// such client could.
-fn sees_every_token(dynamically_registered: bool, may_introspect: Option<bool>) -> bool {
-    !dynamically_registered && may_introspect.unwrap_or(true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sees_every_token;
-
-    #[test]
-    fn only_resource_servers_see_every_token() {
-        assert!(sees_every_token(false, Some(true)));
-        assert!(!sees_every_token(false, Some(false)));
-        assert!(sees_every_token(false, None), "created before the choice existed");
-        assert!(!sees_every_token(true, Some(true)), "whatever a registration carried");
-        assert!(!sees_every_token(true, None));
-    }
 }

@@ -225,6 +225,44 @@ async fn each_trusted_issuer_keeps_the_keys_it_was_verified_with() {
     }
 }
 
+/// Migration 24 writes `may_introspect: true` into every manual client made before the choice
+/// existed (as then each could introspect any token), and leaves alone the manual clients that
+/// say, and dynamically registered ones.
+#[tokio::test]
+async fn manual_clients_made_before_the_choice_keep_their_introspection_in_writing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut urls = vec![format!("sqlite://{}/older.db", dir.path().display())];
+    urls.extend(fresh_postgres_url().await);
+    for url in urls {
+        migrate_until(&url, 23).await;
+        let store = connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
+        let at_ws = workspace_ref("obuk");
+        ok(store.ensure_tenant(&tenant(), "Default", at(0)).await);
+        ok(store.insert_workspace(&workspace("obuk", Profile::OpenbankingUk)).await);
+        let created = audit(&at_ws, AuditEventType::ClientCreated, Outcome::Success, 1);
+        let said = |id: &str, may: bool| {
+            let mut new = client(&at_ws, id, false, 1);
+            new.metadata["may_introspect"] = may.into();
+            new
+        };
+        for new in [client(&at_ws, "legacy", false, 1), said("said-no", false), said("said-yes", true)] {
+            ok(store.register_client(new, None, None, 0, &created).await);
+        }
+        ok(store.register_client(client(&at_ws, "tpp", true, 1), None, None, 0, &created).await);
+
+        ok(store.migrate().await);
+        let may = async |id: &str| {
+            let found = ok(store.client(&at_ws, id).await).unwrap_or_else(|| panic!("{url}: {id}"));
+            assert_eq!(found.metadata["scope"], "accounts", "{url}: {id} keeps the rest");
+            found.metadata.get("may_introspect").cloned()
+        };
+        assert_eq!(may("legacy").await, Some(true.into()), "{url}");
+        assert_eq!(may("said-no").await, Some(false.into()), "{url}");
+        assert_eq!(may("said-yes").await, Some(true.into()), "{url}");
+        assert_eq!(may("tpp").await, None, "{url}: a TPP's registration is not touched");
+    }
+}
+
 /// Runs one statement outside the store, as another program (or an older release) would.
 async fn execute(url: &str, statement: &str) {
     let done = if url.starts_with("sqlite:") {

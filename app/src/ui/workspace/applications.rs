@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
+use super::manual_client_form::{MANUAL_CLIENT_FIELD_NAMES, ManualClientFields, ManualClientInputs};
 use super::{HeaderResource, use_workspace_path};
 use crate::api::applications::{
     CreatedClient, ManualClientForm, create_manual_client, delete_abandoned_applications, list_applications,
@@ -228,18 +229,16 @@ fn ApplicationsTable(rows: Vec<ClientSummary>, base: String, filtered: bool) -> 
 fn NewManualClient(created: RwSignal<Option<CreatedClient>>, allowed_methods: Vec<String>) -> impl IntoView {
     let path = use_workspace_path();
     let open = RwSignal::new(false);
-    let name = RwSignal::new(String::new());
-    let scopes = RwSignal::new("dcr_register".to_owned());
     // Only what the workspace allows is offered: a client with another method could never get
     // a token.
     let offered: Vec<(&'static str, &'static str)> =
         MANUAL_CLIENT_METHODS.into_iter().filter(|(method, _)| allowed_methods.iter().any(|m| m == method)).collect();
     let none_offered = offered.is_empty();
-    let method = RwSignal::new(offered.first().map(|(method, _)| (*method).to_owned()).unwrap_or_default());
-    let dn = RwSignal::new(String::new());
-    let jwks = RwSignal::new(String::new());
-    let jwks_uri = RwSignal::new(String::new());
-    let may_introspect = RwSignal::new(false);
+    let fields = ManualClientFields::new(&ManualClientForm {
+        scopes: "dcr_register".to_owned(),
+        token_endpoint_auth_method: offered.first().map(|(method, _)| (*method).to_owned()).unwrap_or_default(),
+        ..ManualClientForm::default()
+    });
     let create = Action::new(move |form: &ManualClientForm| {
         let form = form.clone();
         let path = path.get_untracked();
@@ -251,30 +250,15 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>, allowed_methods: Ve
             created.set(Some(client));
             // Done: a second click must not make a twin.
             open.set(false);
-            for field in [name, dn, jwks, jwks_uri] {
-                field.set(String::new());
-            }
-            scopes.set("dcr_register".to_owned());
-            may_introspect.set(false);
+            fields.show(&ManualClientForm { scopes: "dcr_register".to_owned(), ..ManualClientForm::default() });
         }
     });
     let error = Signal::derive(move || create.value().get().and_then(Result::err).map(|e| field_error(&e)));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        // Only what the chosen method uses: a subject or keys typed for another method and then
-        // hidden by a change of method would be refused, out of sight.
-        let method = method.get();
-        let for_method = |wanted: &str, value: RwSignal<String>| if method == wanted { value.get() } else { String::new() };
-        create.dispatch(ManualClientForm {
-            name: name.get(),
-            scopes: scopes.get(),
-            tls_client_auth_subject_dn: for_method("tls_client_auth", dn),
-            jwks: for_method("private_key_jwt", jwks),
-            jwks_uri: for_method("private_key_jwt", jwks_uri),
-            token_endpoint_auth_method: method,
-            may_introspect: may_introspect.get(),
-        });
+        create.dispatch(fields.form());
     };
+    let method = fields.method;
     view! {
         <section class="card manual-clients" aria-labelledby="manual-client">
             <div class="card-header">
@@ -302,52 +286,19 @@ fn NewManualClient(created: RwSignal<Option<CreatedClient>>, allowed_methods: Ve
                 })
             }}
             <form class="form-grid" class:hidden=move || !open.get() on:submit=submit novalidate>
-                <div class="field">
-                    <label for="mc-name">"Name"</label>
-                    <input id="mc-name" value=name.get_untracked() bind:value=name required />
-                    <FieldMessage field="name" error />
-                </div>
-                <div class="field">
-                    <label for="mc-scopes">"Scopes"</label>
-                    <input id="mc-scopes" value=scopes.get_untracked() bind:value=scopes />
-                    <FieldMessage field="scopes" error />
-                </div>
-                <div class="field">
-                    <label for="mc-method">"Authentication"</label>
-                    <select id="mc-method" on:change=move |ev| method.set(event_target_value(&ev)) prop:value=method disabled=none_offered>
-                        {offered.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
-                    </select>
-                    {none_offered.then(|| view! {
-                        <p class="hint">"This workspace allows none of tls_client_auth, private_key_jwt and client_secret_basic: allow one in General settings first."</p>
-                    })}
-                    <FieldMessage field="token_endpoint_auth_method" error />
-                </div>
-                <div class="field" class:hidden=move || method.get() != "tls_client_auth">
-                    <label for="mc-dn">"Certificate subject DN"</label>
-                    <input id="mc-dn" class="mono" value=dn.get_untracked() bind:value=dn placeholder="CN=onboarding-portal,O=Bank" />
-                    <FieldMessage field="tls_client_auth_subject_dn" error />
-                </div>
-                <div class="field span-2" class:hidden=move || method.get() != "private_key_jwt">
-                    <label for="mc-jwks">"JWKS"</label>
-                    <textarea id="mc-jwks" class="mono" rows="4" bind:value=jwks>{jwks.get_untracked()}</textarea>
-                    <FieldMessage field="jwks" error />
-                    <label for="mc-jwks-uri">"or JWKS URI"</label>
-                    <input id="mc-jwks-uri" type="url" value=jwks_uri.get_untracked() bind:value=jwks_uri />
-                    <FieldMessage field="jwks_uri" error />
-                </div>
-                <div class="field span-2">
-                    <label class="check" for="mc-introspect">
-                        <input
-                            type="checkbox"
-                            id="mc-introspect"
-                            prop:checked=may_introspect
-                            on:change=move |ev| may_introspect.set(event_target_checked(&ev))
-                        />
-                        "May introspect any token of this workspace"
-                    </label>
-                    <p class="hint">"For a resource server that checks the tokens presented to it. Without it, the client may introspect its own tokens only."</p>
-                </div>
-                <FormMessage error fields=&["name", "scopes", "token_endpoint_auth_method", "tls_client_auth_subject_dn", "jwks", "jwks_uri"] />
+                <ManualClientInputs fields error>
+                    <div class="field">
+                        <label for="mc-method">"Authentication"</label>
+                        <select id="mc-method" on:change=move |ev| method.set(event_target_value(&ev)) prop:value=method disabled=none_offered>
+                            {offered.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                        </select>
+                        {none_offered.then(|| view! {
+                            <p class="hint">"This workspace allows none of tls_client_auth, private_key_jwt and client_secret_basic: allow one in General settings first."</p>
+                        })}
+                        <FieldMessage field="token_endpoint_auth_method" error />
+                    </div>
+                </ManualClientInputs>
+                <FormMessage error fields=MANUAL_CLIENT_FIELD_NAMES />
                 <div class="form-actions">
                     <button type="submit" class="button" disabled=move || none_offered || create.pending().get()>
                         {move || if create.pending().get() { "Creating…" } else { "Create client" }}

@@ -10,7 +10,7 @@ use crate::domain::audit::AuditEvent;
 use crate::ui::components::{WrappingDn, error_message, second};
 use crate::ui::event_log::{EventFilters, EventPager, EventQuery, OutcomeBadge, from_or_by, type_label};
 
-const TYPES: [(&str, &str); 14] = [
+const TYPES: [(&str, &str); 15] = [
     ("dcr_created", "Registered"),
     ("dcr_rejected", "Registration refused"),
     ("dcr_read", "Registration read"),
@@ -19,6 +19,7 @@ const TYPES: [(&str, &str); 14] = [
     ("token_issued", "Token issued"),
     ("token_refused", "Token refused"),
     ("client_created", "Client created"),
+    ("client_updated", "Client changed"),
     ("client_deleted", "Client deleted"),
     ("settings_updated", "General settings changed"),
     ("dcr_settings_updated", "DCR settings changed"),

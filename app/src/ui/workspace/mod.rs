@@ -6,6 +6,7 @@ mod audit;
 mod dcr;
 mod dry_run;
 mod general;
+mod manual_client_form;
 mod policies;
 mod sandbox;
 mod signing_keys;

@@ -1,4 +1,5 @@
-//! `/tenants/{tenant}/workspaces/{workspace}/clients[/{client_id}]`: list, read, delete.
+//! `/tenants/{tenant}/workspaces/{workspace}/clients[/{client_id}]`: list, create, read, change
+//! (a manual client), delete.
 
 use app::domain::audit::ADMIN_API_ACTOR;
 use axum::Json;
@@ -82,6 +83,18 @@ pub async fn get(
     ClientIdPath(client_id): ClientIdPath,
 ) -> Result<Json<ClientDetails>, WireError> {
     Ok(Json(clients::get_client(&state.app, &at, &client_id).await?))
+}
+
+/// Changes a manual client: the body is the one that created it, its authentication method
+/// unchanged; answers with the client as it now is.
+pub async fn put(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+    ClientIdPath(client_id): ClientIdPath,
+    AdminJson(change): AdminJson<NewManualClient>,
+) -> Result<Json<ClientDetails>, WireError> {
+    Ok(Json(clients::update_manual_client(&state.app, &at, &client_id, change, ADMIN_API_ACTOR).await?))
 }
 
 pub async fn delete(

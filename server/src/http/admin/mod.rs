@@ -35,7 +35,7 @@ pub fn router() -> Router<ServerState> {
         .route(&format!("{workspace}/dcr"), get(dcr::get).put(dcr::put))
         .route(&format!("{workspace}/dcr/dry-run"), post(dcr::dry_run))
         .route(&format!("{workspace}/clients"), get(clients::list).post(clients::create))
-        .route(&format!("{workspace}/clients/{{client_id}}"), get(clients::get).delete(clients::delete))
+        .route(&format!("{workspace}/clients/{{client_id}}"), get(clients::get).put(clients::put).delete(clients::delete))
         .route(&format!("{workspace}/policies"), get(policies::list).post(policies::create))
         .route(&format!("{workspace}/policies/{{policy_id}}"), get(policies::get).put(policies::put).delete(policies::delete))
         .route(&format!("{workspace}/audit-events"), get(event_logs::list_audit_events))
