@@ -694,7 +694,7 @@ test.describe("workspaces", () => {
     await expect(keys).toHaveCount(1);
     await page.getByRole("button", { name: "Rotate…" }).click();
     await page.getByRole("button", { name: "Yes, rotate" }).click();
-    await expect(page.getByRole("status").filter({ hasText: "New signing key made" })).toBeVisible();
+    await expect(page.getByRole("status").filter({ hasText: "Signing key rotated" })).toBeVisible();
     await expect(keys).toHaveCount(2);
     await expect(keys.nth(0)).toContainText("Signs tokens");
     await expect(keys.nth(1)).toContainText(first);
@@ -706,10 +706,27 @@ test.describe("workspaces", () => {
     const newest = (await keys.nth(0).locator("td").first().innerText()).trim();
     expect(published).toEqual(expect.arrayContaining([first, newest]));
 
+    // A planned rotation publishes its key first; withdrawn, it goes before signing anything.
+    await page.getByLabel("When the new key signs").selectOption({ label: "after publishing it for a day" });
+    await page.getByRole("button", { name: "Rotate…" }).click();
+    await expect(page.getByRole("alertdialog")).toContainText("Publish a new PS256 key now? It signs every token 24 hours from now");
+    await page.getByRole("button", { name: "Yes, publish it" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "New signing key published" })).toBeVisible();
+    await expect(keys).toHaveCount(3);
+    await expect(keys.nth(0)).toContainText("Next: signs from");
+    await expect(keys.nth(1)).toContainText("Signs tokens");
+    await page.locator("#signing-keys").scrollIntoViewIfNeeded();
+    await snapshot(page, "signing-keys-planned");
+    await keys.nth(0).getByRole("button", { name: "Withdraw" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Planned key withdrawn" })).toBeVisible();
+    await expect(keys).toHaveCount(2);
+    await expect(keys.nth(0)).toContainText(newest);
+
     // The audit log says who rotated it, besides the workspace's other changes.
     await page.locator(".sidebar").getByRole("link", { name: "Audit log" }).click();
-    const rotation = page.locator("#audit-events tr", { hasText: "Signing key rotated" });
-    await expect(rotation).toContainText(newest);
+    const rotation = page.locator("#audit-events tr", { hasText: `new PS256 key ${newest}` });
+    await expect(rotation).toContainText("Signing key rotated");
+    await expect(page.locator("#audit-events tr", { hasText: "Planned signing key withdrawn" })).toBeVisible();
     await expect(rotation).toContainText(/by \S+@\S+/);
     await snapshot(page, "audit-log-administration");
     expect(problems).toEqual([]);

@@ -625,6 +625,87 @@ async fn a_rotated_key_signs_new_tokens_and_the_old_one_stays_published() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+/// A planned rotation publishes its key first: the current key signs until the planned hour,
+/// then the new one does. A planned key can be started early or withdrawn before it signs;
+/// one planned rotation at a time.
+#[tokio::test]
+async fn a_planned_rotation_publishes_its_key_first_and_it_signs_from_its_hour() {
+    let clock = std::sync::Arc::new(app::clock::FixedClock::new(support::now()));
+    let server = TestServer::start_on_clock(clock.clone(), |_| {}).await;
+    let tpp = Ecosystem::new(JwsAlgorithm::Ps256).await;
+    tpp.configure(&server).await;
+    let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let mtls = server.client(Some(&tpp.transport));
+    let signed_by = || async {
+        let (status, body, _) =
+            server.token(&mtls, &[("client_id", &client_id), ("grant_type", "client_credentials")], None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        CompactJws::parse(body["access_token"].as_str().unwrap()).unwrap().kid().unwrap().to_owned()
+    };
+    let published = || async {
+        let jwks: Value =
+            mtls.get(format!("{}{WORKSPACE}/.well-known/jwks.json", server.https)).send().await.unwrap().json().await.unwrap();
+        jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    let keys_path = format!("{ADMIN_WORKSPACE}/signing-keys");
+    let plan = |hours: u32| Some(json!({"algorithm": "PS256", "published_ahead_hours": hours}));
+    let current = signed_by().await;
+
+    let (status, planned) = server.admin(Method::POST, &keys_path, plan(1)).await;
+    assert_eq!(status, StatusCode::CREATED, "{planned}");
+    let next = planned["kid"].as_str().unwrap().to_owned();
+    assert_eq!((planned["state"].as_str(), planned["signs_tokens"].as_bool()), (Some("next"), Some(false)), "{planned}");
+    assert!(published().await.contains(&next), "published before it signs");
+    assert_eq!(signed_by().await, current, "the current key signs until the planned hour");
+    let (status, refused) = server.admin(Method::POST, &keys_path, plan(24)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "one planned rotation at a time: {refused}");
+    let (status, refused) = server.admin(Method::POST, &keys_path, plan(721)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+
+    clock.advance(chrono::Duration::hours(1));
+    assert_eq!(signed_by().await, next, "from its hour on");
+    let (_, listed) = server.admin(Method::GET, &keys_path, None).await;
+    let state_of =
+        |kid: &str| listed["signing_keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid).unwrap()["state"].clone();
+    assert_eq!((state_of(&next), state_of(&current)), (json!("signing"), json!("retiring")), "{listed}");
+
+    // Planned again, then withdrawn: it leaves the set, and signed nothing.
+    let (_, withdrawn) = server.admin(Method::POST, &keys_path, plan(48)).await;
+    let withdrawn = withdrawn["kid"].as_str().unwrap().to_owned();
+    let (status, _) = server.admin(Method::DELETE, &format!("{keys_path}/{withdrawn}"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(!published().await.contains(&withdrawn));
+    let (status, _) = server.admin(Method::DELETE, &format!("{keys_path}/{withdrawn}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, refused) = server.admin(Method::DELETE, &format!("{keys_path}/{next}"), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a key that signs is rotated, not withdrawn: {refused}");
+
+    // Planned, then started early: rotating at once makes the published key sign now.
+    let (_, early) = server.admin(Method::POST, &keys_path, plan(24)).await;
+    let early = early["kid"].as_str().unwrap().to_owned();
+    let (status, started) = server.admin(Method::POST, &keys_path, Some(json!({"algorithm": "PS256"}))).await;
+    assert_eq!(
+        (status, started["kid"].as_str(), started["state"].as_str()),
+        (StatusCode::OK, Some(early.as_str()), Some("signing"))
+    );
+    assert_eq!(signed_by().await, early);
+
+    let details: Vec<String> =
+        server.audit_events("?type=signing_key_rotated").await.iter().map(|e| e["detail"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(
+        details,
+        [
+            format!("planned PS256 key {early} signs from now"),
+            format!("new PS256 key {early}, published now, signs in 24 h"),
+            format!("new PS256 key {withdrawn}, published now, signs in 48 h"),
+            format!("new PS256 key {next}, published now, signs in 1 h"),
+        ]
+    );
+    let withdrawals = server.audit_events("?type=signing_key_withdrawn").await;
+    assert_eq!(withdrawals.len(), 1);
+    assert_eq!(withdrawals[0]["detail"], format!("planned key {withdrawn}"));
+}
+
 /// The console rotates a key through its server function: only with a session, only for a
 /// known algorithm, and the new key signs the next token.
 #[tokio::test]

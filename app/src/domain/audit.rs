@@ -41,8 +41,10 @@ pub enum AuditEventType {
     PolicySaved,
     /// An administrator deleted a DCR policy.
     PolicyDeleted,
-    /// An administrator rotated the workspace's signing key.
+    /// An administrator rotated the workspace's signing key, or planned a rotation.
     SigningKeyRotated,
+    /// An administrator withdrew a key a planned rotation had published.
+    SigningKeyWithdrawn,
     /// A client got an access token from the token endpoint (`detail`: the scope granted).
     TokenIssued,
     /// A client of the workspace asked for an access token and was refused (a request naming
@@ -66,6 +68,7 @@ impl AuditEventType {
             Self::PolicySaved => "policy_saved",
             Self::PolicyDeleted => "policy_deleted",
             Self::SigningKeyRotated => "signing_key_rotated",
+            Self::SigningKeyWithdrawn => "signing_key_withdrawn",
             Self::TokenIssued => "token_issued",
             Self::TokenRefused => "token_refused",
         }

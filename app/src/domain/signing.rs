@@ -87,7 +87,13 @@ pub struct WorkspaceSigningKey {
     pub workspace: WorkspaceRef,
     pub material: SigningKeyMaterial,
     pub created_at: DateTime<Utc>,
+    /// When it starts signing: when it was made, or later for a planned rotation, which
+    /// publishes the key first so verifiers that cache the key set have it before it is used.
+    pub signs_from: DateTime<Utc>,
 }
+
+/// The longest a planned rotation may publish its key before it signs (30 days).
+pub const MAX_PUBLISHED_AHEAD_HOURS: u32 = 720;
 
 /// How long a replaced key stays published: the longest an access token can live (a day) and
 /// the clock skew verifiers allow, so every token it signed can still be verified.
@@ -97,7 +103,10 @@ pub const REPLACED_KEY_GRACE_SECONDS: i64 = 86_400 + 60;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum KeyState {
-    /// The newest key of its algorithm: it signs the workspace's tokens.
+    /// Made by a planned rotation: published, and signing from `signs_from`.
+    Next { signs_from: DateTime<Utc> },
+    /// The newest key of its algorithm that has started signing: it signs the workspace's
+    /// tokens.
     Signing,
     /// Replaced, and still published for the tokens it signed until `until`.
     Retiring { until: DateTime<Utc> },
@@ -111,22 +120,34 @@ impl KeyState {
     }
 }
 
-/// Each key's state at `now`, given a workspace's keys newest first: a key is replaced when a
-/// newer key of its algorithm exists, and retires a grace period after that key was made.
+/// Each key's state at `now`, given a workspace's keys newest first: a key signs from its
+/// `signs_from`, is replaced once a newer key of its algorithm has started signing, and retires
+/// a grace period after that.
 pub fn key_states(keys: &[WorkspaceSigningKey], now: DateTime<Utc>) -> Vec<KeyState> {
     keys.iter()
         .enumerate()
         .map(|(index, key)| {
-            let successor = keys[..index].iter().rev().find(|newer| newer.material.algorithm == key.material.algorithm);
+            if key.signs_from > now {
+                return KeyState::Next { signs_from: key.signs_from };
+            }
+            let successor = keys[..index]
+                .iter()
+                .rev()
+                .find(|newer| newer.material.algorithm == key.material.algorithm && newer.signs_from <= now);
             match successor {
                 None => KeyState::Signing,
                 Some(newer) => {
-                    let until = newer.created_at + chrono::Duration::seconds(REPLACED_KEY_GRACE_SECONDS);
+                    let until = newer.signs_from + chrono::Duration::seconds(REPLACED_KEY_GRACE_SECONDS);
                     if now < until { KeyState::Retiring { until } } else { KeyState::Retired }
                 }
             }
         })
         .collect()
+}
+
+/// The key of `algorithm` that signs at `now`, of a workspace's keys newest first.
+pub fn signing_key(keys: &[WorkspaceSigningKey], algorithm: JwsAlgorithm, now: DateTime<Utc>) -> Option<&WorkspaceSigningKey> {
+    keys.iter().find(|key| key.material.algorithm == algorithm && key.signs_from <= now)
 }
 
 /// The keys whose private half can go: retired at `now` (no token they signed is still valid,
@@ -165,6 +186,7 @@ mod tests {
                 public_jwk: json!({"kid": kid}),
             },
             created_at: DateTime::from_timestamp(hours * 3600, 0).unwrap_or_default(),
+            signs_from: DateTime::from_timestamp(hours * 3600, 0).unwrap_or_default(),
         }
     }
 
@@ -179,6 +201,25 @@ mod tests {
         assert_eq!(key_states(&keys[2..], at_hour(33)), [KeyState::Signing, until(34)], "before the second rotation");
         assert_eq!(key_states(&keys, at_hour(65)), [KeyState::Signing, KeyState::Signing, KeyState::Retired, KeyState::Retired]);
         assert!(!KeyState::Retired.is_published() && until(1).is_published() && KeyState::Signing.is_published());
+    }
+
+    #[test]
+    fn a_planned_key_is_published_first_then_signs_and_its_predecessor_retires_a_day_later() {
+        use JwsAlgorithm::{Es256, Ps256};
+        let at_hour = |hours: i64| DateTime::from_timestamp(hours * 3600, 0).unwrap_or_default();
+        // Made at hour 10 to sign from hour 34.
+        let planned = WorkspaceSigningKey { signs_from: at_hour(34), ..key("ps-2", Ps256, 10) };
+        let keys = [planned, key("es-1", Es256, 5), key("ps-1", Ps256, 0)];
+        let next = KeyState::Next { signs_from: at_hour(34) };
+        let kid = |hours: i64, algorithm| signing_key(&keys, algorithm, at_hour(hours)).map(|k| k.material.kid.as_str());
+        assert_eq!(key_states(&keys, at_hour(11)), [next, KeyState::Signing, KeyState::Signing]);
+        assert!(next.is_published(), "published before it signs");
+        assert_eq!((kid(11, Ps256), kid(11, Es256)), (Some("ps-1"), Some("es-1")));
+        let until = KeyState::Retiring { until: at_hour(58) + chrono::Duration::seconds(60) };
+        assert_eq!(key_states(&keys, at_hour(34)), [KeyState::Signing, KeyState::Signing, until], "from its hour on");
+        assert_eq!(kid(34, Ps256), Some("ps-2"));
+        assert_eq!(key_states(&keys, at_hour(59))[2], KeyState::Retired);
+        assert_eq!(signing_key(&keys[..1], Ps256, at_hour(11)).map(|k| k.material.kid.as_str()), None, "none signs yet");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! A workspace's own signing keys: made when the workspace is created, published at its
-//! `.well-known/jwks.json`. Key generation is cryptography, which the server provides through
+//! A workspace's own signing keys: made when the workspace is created, rotated at once or
+//! published ahead of a planned rotation, published at its `.well-known/jwks.json`. Key generation is cryptography, which the server provides through
 //! [`SigningKeyFactory`]; it runs off the async runtime.
 
 use std::sync::Arc;
@@ -10,8 +10,10 @@ use super::ServiceError;
 use crate::domain::audit::AuditEventType;
 use crate::domain::ids::WorkspaceRef;
 use crate::domain::signing::{
-    JwsAlgorithm, KeyState, SigningKeyMaterial, SigningKeyView, WorkspaceSigningKey, key_states, keys_to_erase,
+    JwsAlgorithm, KeyState, MAX_PUBLISHED_AHEAD_HOURS, SigningKeyMaterial, SigningKeyView, WorkspaceSigningKey, key_states,
+    keys_to_erase, signing_key,
 };
+use crate::domain::workspace::SettingsError;
 use crate::services::workspaces::get_workspace;
 use crate::state::AppState;
 
@@ -20,17 +22,29 @@ pub trait SigningKeyFactory: Send + Sync + 'static {
     fn generate(&self, algorithm: JwsAlgorithm) -> Result<SigningKeyMaterial, String>;
 }
 
-/// Makes and stores a new signing key for the workspace.
-pub async fn create_signing_key(state: &AppState, at: &WorkspaceRef, algorithm: JwsAlgorithm) -> Result<(), ServiceError> {
+/// Makes and stores a new signing key for the workspace, signing at once; returns its `kid`.
+pub async fn create_signing_key(state: &AppState, at: &WorkspaceRef, algorithm: JwsAlgorithm) -> Result<String, ServiceError> {
+    make_signing_key(state, at, algorithm, 0).await
+}
+
+/// Makes and stores a new key that signs once it has been published for `hours`.
+async fn make_signing_key(
+    state: &AppState,
+    at: &WorkspaceRef,
+    algorithm: JwsAlgorithm,
+    hours: u32,
+) -> Result<String, ServiceError> {
     let factory: Arc<dyn SigningKeyFactory> = state.signing_key_factory.clone();
     let material = tokio::task::spawn_blocking(move || factory.generate(algorithm))
         .await
         .map_err(|e| ServiceError::Internal(format!("key generation stopped: {e}")))?
         .map_err(|e| ServiceError::Internal(format!("key generation failed: {e}")))?;
-    let key = WorkspaceSigningKey { workspace: at.clone(), material, created_at: state.clock.now() };
+    let now = state.clock.now();
+    let signs_from = now + chrono::Duration::hours(i64::from(hours));
+    let key = WorkspaceSigningKey { workspace: at.clone(), material, created_at: now, signs_from };
     state.store.insert_signing_key(&key).await?;
-    tracing::info!(workspace = %at, kid = %key.material.kid, "made a signing key");
-    Ok(())
+    tracing::info!(workspace = %at, kid = %key.material.kid, %signs_from, "made a signing key");
+    Ok(key.material.kid)
 }
 
 /// Makes a signing key for `algorithm` unless the workspace has one.
@@ -41,24 +55,97 @@ pub async fn ensure_signing_key(state: &AppState, at: &WorkspaceRef, algorithm: 
     Ok(())
 }
 
-/// Rotates the workspace's `algorithm` key: a new key signs its tokens from now on, and the one
-/// it replaces stays published until every token that key signed has expired.
+/// A rotation done: the key that signs, or will, and whether it was made by it (rather than
+/// planned before and started now).
+#[derive(Debug)]
+pub struct Rotated {
+    pub key: SigningKeyView,
+    pub made: bool,
+}
+
+/// Rotates the workspace's `algorithm` key. With `published_ahead_hours` 0 a key signs its
+/// tokens from now on (for a key that may be compromised): a new one, or the key a planned
+/// rotation published, started early. Otherwise a new key is published now and signs once
+/// that many hours have passed, so verifiers that cache the key set have it before they meet
+/// it; one planned rotation at a time. Either way the key it replaces stays published until
+/// every token it signed has expired.
 pub async fn rotate_signing_key(
     state: &AppState,
     at: &WorkspaceRef,
     algorithm: JwsAlgorithm,
+    published_ahead_hours: u32,
     actor: &str,
-) -> Result<SigningKeyView, ServiceError> {
+) -> Result<Rotated, ServiceError> {
     get_workspace(state, at).await?;
-    create_signing_key(state, at, algorithm).await?;
-    let signing = key_views(state, at)
+    if published_ahead_hours > MAX_PUBLISHED_AHEAD_HOURS {
+        return Err(SettingsError::new(
+            "published_ahead_hours",
+            format!("must be between 0 (at once) and {MAX_PUBLISHED_AHEAD_HOURS}"),
+        )
+        .into());
+    }
+    let now = state.clock.now();
+    let keys = state.store.signing_keys(at).await?;
+    let planned = keys.iter().zip(key_states(&keys, now)).find_map(|(key, state)| match state {
+        KeyState::Next { signs_from } if key.material.algorithm == algorithm => Some((key.material.kid.clone(), signs_from)),
+        _ => None,
+    });
+    let alg = algorithm.as_str();
+    let (kid, made, detail) = match (planned, published_ahead_hours) {
+        (Some((kid, _)), 0) => {
+            if !state.store.start_signing(at, &kid, now).await? {
+                return Err(ServiceError::Conflict(format!(
+                    "the planned {alg} key {kid} has started signing or was withdrawn meanwhile: look at the keys again"
+                )));
+            }
+            let detail = format!("planned {alg} key {kid} signs from now");
+            (kid, false, detail)
+        }
+        (Some((kid, signs_from)), _) => {
+            return Err(ServiceError::Conflict(format!(
+                "the {alg} key {kid} is already planned to sign from {}: make it sign now, or withdraw it first",
+                signs_from.format("%Y-%m-%d %H:%M UTC")
+            )));
+        }
+        (None, 0) => {
+            let kid = create_signing_key(state, at, algorithm).await?;
+            let detail = format!("new {alg} key {kid}");
+            (kid, true, detail)
+        }
+        (None, hours) => {
+            if signing_key(&keys, algorithm, now).is_none() {
+                return Err(ServiceError::Conflict(format!("no {alg} key signs yet: make one that signs at once")));
+            }
+            let kid = make_signing_key(state, at, algorithm, hours).await?;
+            let detail = format!("new {alg} key {kid}, published now, signs in {hours} h");
+            (kid, true, detail)
+        }
+    };
+    let key = key_views(state, at)
         .await?
         .into_iter()
-        .find(|key| key.algorithm == algorithm && key.state == KeyState::Signing)
-        .ok_or_else(|| ServiceError::Internal(format!("the new {} key of {at} is not stored", algorithm.as_str())))?;
-    let detail = format!("new {} key {}", algorithm.as_str(), signing.kid);
+        .find(|key| key.kid == kid)
+        .ok_or_else(|| ServiceError::Internal(format!("the {alg} key {kid} of {at} is not stored")))?;
     super::audit::record_change(state, at, AuditEventType::SigningKeyRotated, actor, Some(detail)).await;
-    Ok(signing)
+    Ok(Rotated { key, made })
+}
+
+/// Withdraws a key a planned rotation published, before it signs anything: it leaves the
+/// published set, and the key signing now goes on.
+pub async fn withdraw_planned_key(state: &AppState, at: &WorkspaceRef, kid: &str, actor: &str) -> Result<(), ServiceError> {
+    get_workspace(state, at).await?;
+    let now = state.clock.now();
+    if !state.store.delete_planned_signing_key(at, kid, now).await? {
+        let exists = state.store.signing_keys(at).await?.iter().any(|key| key.material.kid == kid);
+        return Err(if exists {
+            ServiceError::Conflict(format!("the key {kid} is not planned: it has signed tokens, so rotate to replace it"))
+        } else {
+            ServiceError::NotFound("signing key")
+        });
+    }
+    let detail = format!("planned key {kid}");
+    super::audit::record_change(state, at, AuditEventType::SigningKeyWithdrawn, actor, Some(detail)).await;
+    Ok(())
 }
 
 /// The workspace's keys, newest first, with their states.
@@ -102,8 +189,8 @@ pub async fn erase_retired_private_keys(state: &AppState) -> Result<Vec<Workspac
     Ok(erased)
 }
 
-/// The workspace's published keys as a JWKS (RFC 7517 §5): those signing, and those replaced
-/// whose tokens may still be valid.
+/// The workspace's published keys as a JWKS (RFC 7517 §5): those signing, those a planned
+/// rotation published ahead, and those replaced whose tokens may still be valid.
 pub async fn public_jwks(state: &AppState, at: &WorkspaceRef) -> Result<Value, ServiceError> {
     let keys = state.store.signing_keys(at).await?;
     let states = key_states(&keys, state.clock.now());

@@ -272,6 +272,12 @@ pub trait WorkspaceStore: Send + Sync {
     /// Erases a key's private half for good and records when; `false` if it was erased
     /// already (or there is no such key).
     async fn erase_private_key(&self, at: &WorkspaceRef, kid: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Makes a planned key sign from `now`; `false` if it is not planned (any more) to start
+    /// later, or there is no such key.
+    async fn start_signing(&self, at: &WorkspaceRef, kid: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Deletes a planned key that has not started signing (it signed nothing); `false` if it
+    /// has started, or there is no such key.
+    async fn delete_planned_signing_key(&self, at: &WorkspaceRef, kid: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
 }
 
 /// Clients, the access tokens issued to them, and the replay guards of requests' and

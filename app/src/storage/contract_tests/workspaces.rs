@@ -70,6 +70,7 @@ async fn signing_keys_belong_to_their_workspace_newest_first() {
                 public_jwk: json!({"kid": kid, "kty": "RSA"}),
             },
             created_at: at(second),
+            signs_from: at(second),
         };
         ok(store.insert_signing_key(&key("old", 1)).await);
         ok(store.insert_signing_key(&key("new", 2)).await);
@@ -79,6 +80,49 @@ async fn signing_keys_belong_to_their_workspace_newest_first() {
         let stored = ok(store.signing_keys(&ws.reference()).await)[0].clone();
         assert_eq!((stored.material.public_jwk, stored.created_at), (json!({"kid": "new", "kty": "RSA"}), at(2)));
         assert!(ok(store.signing_keys(&workspace_ref("other")).await).is_empty());
+    }
+}
+
+/// A planned key keeps when it signs; it starts early or is deleted only while it is still
+/// planned, and only in its workspace.
+#[tokio::test]
+async fn a_planned_key_starts_early_or_goes_only_while_it_is_planned() {
+    use crate::domain::signing::{JwsAlgorithm, SigningKeyMaterial, WorkspaceSigningKey};
+    for (store, _dir) in stores().await {
+        let (ws, other) = (workspace("obuk", Profile::OpenbankingUk), workspace_ref("other"));
+        ok(store.insert_workspace(&ws).await);
+        ok(store.insert_workspace(&workspace("other", Profile::Generic)).await);
+        let key = |kid: &str, made: i64, signs: i64| WorkspaceSigningKey {
+            workspace: ws.reference(),
+            material: SigningKeyMaterial {
+                kid: kid.to_owned(),
+                algorithm: JwsAlgorithm::Ps256,
+                sealed_private_key: Some(format!("sealed {kid}")),
+                public_jwk: json!({"kid": kid}),
+            },
+            created_at: at(made),
+            signs_from: at(signs),
+        };
+        for new in [key("current", 1, 1), key("planned", 2, 100), key("later", 3, 200)] {
+            ok(store.insert_signing_key(&new).await);
+        }
+        let signs_from = async |kid: &str| {
+            let keys = ok(store.signing_keys(&ws.reference()).await);
+            keys.iter().find(|k| k.material.kid == kid).map(|k| k.signs_from)
+        };
+        assert_eq!(signs_from("planned").await, Some(at(100)));
+
+        assert!(!ok(store.start_signing(&other, "planned", at(50)).await), "not that workspace's key");
+        assert!(!ok(store.start_signing(&ws.reference(), "current", at(50)).await), "signing already");
+        assert!(ok(store.start_signing(&ws.reference(), "planned", at(50)).await));
+        assert_eq!(signs_from("planned").await, Some(at(50)), "read again at once");
+        assert!(!ok(store.start_signing(&ws.reference(), "planned", at(60)).await), "once");
+
+        assert!(!ok(store.delete_planned_signing_key(&ws.reference(), "planned", at(60)).await), "it has started");
+        assert!(!ok(store.delete_planned_signing_key(&other, "later", at(60)).await));
+        assert!(!ok(store.delete_planned_signing_key(&ws.reference(), "later", at(200)).await), "its hour has come");
+        assert!(ok(store.delete_planned_signing_key(&ws.reference(), "later", at(199)).await));
+        assert_eq!(signs_from("later").await, None);
     }
 }
 
@@ -98,7 +142,12 @@ async fn an_erased_private_key_is_gone_for_good_and_its_key_stays_listed() {
                 public_jwk: json!({"kid": kid}),
             };
             ok(store
-                .insert_signing_key(&WorkspaceSigningKey { workspace: ws.reference(), material, created_at: at(second) })
+                .insert_signing_key(&WorkspaceSigningKey {
+                    workspace: ws.reference(),
+                    material,
+                    created_at: at(second),
+                    signs_from: at(second),
+                })
                 .await);
         }
         let every = |keys: &[WorkspaceSigningKey]| {
@@ -154,7 +203,14 @@ async fn every_stored_private_key_is_listed_by_its_slot_and_replaced_in_place() 
             sealed_private_key: Some("workspace key".to_owned()),
             public_jwk: json!({"kid": "kid-1", "kty": "RSA"}),
         };
-        ok(store.insert_signing_key(&WorkspaceSigningKey { workspace: ws.reference(), material, created_at: at(1) }).await);
+        ok(store
+            .insert_signing_key(&WorkspaceSigningKey {
+                workspace: ws.reference(),
+                material,
+                created_at: at(1),
+                signs_from: at(1),
+            })
+            .await);
         let keys = SandboxDirectoryKeys {
             signing_key_pem: "directory signing key".to_owned(),
             ca_cert_pem: "ca certificate".to_owned(),

@@ -178,7 +178,8 @@ pub(super) const DELETE_CLIENT: &str = "delete from client where client_id = (wi
 /// Signing keys, the private half only while the key holds it (an erased key's column is
 /// empty, and `retired_at` says when it was erased).
 const SELECT_SIGNING_KEYS: &str = "select tenant_id, workspace_id, kid, algorithm, \
-     case when retired_at is null then private_key_pem end as private_key_pem, public_jwk, created_at from signing_key";
+     case when retired_at is null then private_key_pem end as private_key_pem, public_jwk, created_at, \
+     coalesce(signs_from, created_at) as signs_from from signing_key";
 
 /// The rows the hot paths write, one statement each; [`CombinedWrites`] sends several at once.
 const INSERT_REPLAY_GUARD: &str =

@@ -35,6 +35,7 @@ macro_rules! workspace_store {
                         public_jwk: row.try_get::<Json<Value>, _>("public_jwk")?.0,
                     },
                     created_at: row.try_get("created_at")?,
+                    signs_from: row.try_get("signs_from")?,
                 })
             }
         }
@@ -183,8 +184,8 @@ macro_rules! workspace_store {
 
             async fn insert_signing_key(&self, key: &WorkspaceSigningKey) -> Result<(), StoreError> {
                 let done = sqlx::query(
-                    "insert into signing_key (kid, tenant_id, workspace_id, algorithm, private_key_pem, public_jwk, created_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7)",
+                    "insert into signing_key (kid, tenant_id, workspace_id, algorithm, private_key_pem, public_jwk, created_at, \
+                     signs_from) values ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(&key.material.kid)
                 .bind(key.workspace.tenant.as_str())
@@ -193,6 +194,7 @@ macro_rules! workspace_store {
                 .bind(key.material.sealed_private_key.as_deref())
                 .bind(Json(&key.material.public_jwk))
                 .bind(key.created_at)
+                .bind(key.signs_from)
                 .execute(&self.pool)
                 .await;
                 self.signing_keys.forget(&key.workspace);
@@ -233,6 +235,39 @@ macro_rules! workspace_store {
                 Ok(done?.rows_affected() == 1)
             }
 
+            async fn start_signing(&self, at: &WorkspaceRef, kid: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "update signing_key set signs_from = $1 \
+                     where tenant_id = $2 and workspace_id = $3 and kid = $4 and signs_from > $1",
+                )
+                .bind(now)
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .bind(kid)
+                .execute(&self.pool)
+                .await;
+                self.signing_keys.forget(at);
+                Ok(done?.rows_affected() == 1)
+            }
+
+            async fn delete_planned_signing_key(
+                &self,
+                at: &WorkspaceRef,
+                kid: &str,
+                now: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "delete from signing_key where tenant_id = $1 and workspace_id = $2 and kid = $3 and signs_from > $4",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.workspace.as_str())
+                .bind(kid)
+                .bind(now)
+                .execute(&self.pool)
+                .await;
+                self.signing_keys.forget(at);
+                Ok(done?.rows_affected() == 1)
+            }
         }
     };
 }

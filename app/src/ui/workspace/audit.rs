@@ -10,7 +10,7 @@ use crate::domain::audit::AuditEvent;
 use crate::ui::components::{WrappingDn, error_message, second};
 use crate::ui::event_log::{EventFilters, EventPager, EventQuery, OutcomeBadge, from_or_by, type_label};
 
-const TYPES: [(&str, &str); 15] = [
+const TYPES: [(&str, &str); 16] = [
     ("dcr_created", "Registered"),
     ("dcr_rejected", "Registration refused"),
     ("dcr_read", "Registration read"),
@@ -26,6 +26,7 @@ const TYPES: [(&str, &str); 15] = [
     ("policy_saved", "Policy saved"),
     ("policy_deleted", "Policy deleted"),
     ("signing_key_rotated", "Signing key rotated"),
+    ("signing_key_withdrawn", "Planned signing key withdrawn"),
 ];
 
 #[component]

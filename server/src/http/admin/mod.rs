@@ -15,7 +15,7 @@ use axum::extract::FromRequestParts;
 use axum::extract::rejection::QueryRejection;
 use axum::http::header;
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use app::secrets::SecretHash;
 
@@ -40,6 +40,7 @@ pub fn router() -> Router<ServerState> {
         .route(&format!("{workspace}/policies/{{policy_id}}"), get(policies::get).put(policies::put).delete(policies::delete))
         .route(&format!("{workspace}/audit-events"), get(event_logs::list_audit_events))
         .route(&format!("{workspace}/signing-keys"), get(signing_keys::list).post(signing_keys::rotate))
+        .route(&format!("{workspace}/signing-keys/{{kid}}"), delete(signing_keys::withdraw))
         .route("/api/admin/v1/tenants/{tenant}/sandbox/software", post(sandbox::enrol))
         .route("/api/admin/v1/tenants/{tenant}/sandbox/software/{software_id}/statements", post(sandbox::issue_statement))
 }

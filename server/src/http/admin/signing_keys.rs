@@ -1,10 +1,12 @@
-//! `/tenants/{tenant}/workspaces/{workspace}/signing-keys`: the keys a workspace signs its
-//! access tokens with. POST rotates one algorithm's key: the new key signs from then on, and
-//! the replaced one stays published until every token it signed has expired.
+//! `/tenants/{tenant}/workspaces/{workspace}/signing-keys[/{kid}]`: the keys a workspace signs
+//! its access tokens with. POST rotates one algorithm's key: a key signs from then on, or, with
+//! `published_ahead_hours`, a new key is published now and signs once they have passed; the
+//! replaced one stays published until every token it signed has expired. DELETE withdraws a
+//! planned key before it signs.
 
 use app::domain::audit::ADMIN_API_ACTOR;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -21,6 +23,13 @@ use crate::state::ServerState;
 #[serde(deny_unknown_fields)]
 pub struct Rotation {
     algorithm: JwsAlgorithm,
+    #[serde(default)]
+    published_ahead_hours: u32,
+}
+
+#[derive(Deserialize)]
+pub struct KeyPath {
+    kid: String,
 }
 
 pub async fn list(
@@ -37,5 +46,18 @@ pub async fn rotate(
     WorkspacePath(at): WorkspacePath,
     AdminJson(rotation): AdminJson<Rotation>,
 ) -> Result<(StatusCode, Json<SigningKeyView>), WireError> {
-    Ok((StatusCode::CREATED, Json(signing_keys::rotate_signing_key(&state.app, &at, rotation.algorithm, ADMIN_API_ACTOR).await?)))
+    let rotated =
+        signing_keys::rotate_signing_key(&state.app, &at, rotation.algorithm, rotation.published_ahead_hours, ADMIN_API_ACTOR)
+            .await?;
+    Ok((if rotated.made { StatusCode::CREATED } else { StatusCode::OK }, Json(rotated.key)))
+}
+
+pub async fn withdraw(
+    _: AdminCaller,
+    State(state): State<ServerState>,
+    WorkspacePath(at): WorkspacePath,
+    Path(path): Path<KeyPath>,
+) -> Result<StatusCode, WireError> {
+    signing_keys::withdraw_planned_key(&state.app, &at, &path.kid, ADMIN_API_ACTOR).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
