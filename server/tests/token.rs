@@ -522,8 +522,11 @@ async fn a_manual_client_changes_and_its_introspection_follows() {
         "newest first; nothing for the change that changed nothing"
     );
 
-    let other_method =
-        json!({"name": "Accounts API", "scopes": ["accounts"], "token_endpoint_auth_method": "client_secret_basic"});
+    let unsaid = json!({"name": "Accounts API", "scopes": ["accounts"], "token_endpoint_auth_method": "tls_client_auth",
+                        "tls_client_auth_subject_dn": "CN=accounts-api,O=Bank"});
+    let (status, refused) = server.admin(Method::PUT, &path, Some(unsaid)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a change says whether it may introspect: {refused}");
+    let other_method = json!({"name": "Accounts API", "scopes": ["accounts"], "token_endpoint_auth_method": "client_secret_basic", "may_introspect": false});
     let (status, refused) = server.admin(Method::PUT, &path, Some(other_method)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert!(refused.to_string().contains("token_endpoint_auth_method"), "{refused}");
@@ -545,6 +548,15 @@ async fn a_manual_client_changes_and_its_introspection_follows() {
     let (status, _) =
         server.admin(Method::PUT, &format!("{ADMIN_WORKSPACE}/clients/no-such-client"), Some(body(true, &["accounts"]))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A method the workspace stopped allowing does not keep an administrator from narrowing
+    // what the client may do; a new client could not have it.
+    server.patch_workspace(json!({"token_endpoint_auth_methods": ["private_key_jwt"]})).await;
+    let (status, narrowed) = server.admin(Method::PUT, &path, Some(body(false, &["accounts"]))).await;
+    assert_eq!((status, narrowed["metadata"]["scope"].as_str()), (StatusCode::OK, Some("accounts")), "{narrowed}");
+    let (status, refused) =
+        server.admin(Method::POST, &format!("{ADMIN_WORKSPACE}/clients"), Some(body(false, &["accounts"]))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
 }
 
 /// Access tokens are signed with PS256 by default; ES256 is selectable per workspace, and its
@@ -650,6 +662,8 @@ async fn a_planned_rotation_publishes_its_key_first_and_it_signs_from_its_hour()
     let keys_path = format!("{ADMIN_WORKSPACE}/signing-keys");
     let plan = |hours: u32| Some(json!({"algorithm": "PS256", "published_ahead_hours": hours}));
     let current = signed_by().await;
+    // Keys are ordered by when they were made: the planned one is made after the current one.
+    clock.advance(chrono::Duration::seconds(1));
 
     let (status, planned) = server.admin(Method::POST, &keys_path, plan(1)).await;
     assert_eq!(status, StatusCode::CREATED, "{planned}");

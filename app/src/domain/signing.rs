@@ -95,6 +95,11 @@ pub struct WorkspaceSigningKey {
 /// The longest a planned rotation may publish its key before it signs (30 days).
 pub const MAX_PUBLISHED_AHEAD_HOURS: u32 = 720;
 
+/// How long before its hour a planned key can no longer be withdrawn: instances read the keys
+/// through a cache and their clocks differ, so one may sign with it a little early, and a
+/// token it signed must keep verifying.
+pub const WITHDRAWAL_CLOSES_SECONDS_BEFORE: i64 = 300;
+
 /// How long a replaced key stays published: the longest an access token can live (a day) and
 /// the clock skew verifiers allow, so every token it signed can still be verified.
 pub const REPLACED_KEY_GRACE_SECONDS: i64 = 86_400 + 60;

@@ -125,6 +125,7 @@ pub async fn create_manual_client(
 ) -> Result<(ClientDetails, Option<Secret>), ServiceError> {
     let workspace = get_workspace(state, at).await?;
     check_manual_client(&workspace, &new, state.deployment.allow_insecure_jwks_uris)?;
+    check_method_allowed(&workspace, new.token_endpoint_auth_method)?;
     if let Some(uri) = &new.jwks_uri {
         state.jwks.check_address(uri).map_err(|message| SettingsError::new("jwks_uri", message))?;
     }
@@ -242,6 +243,20 @@ fn manual_metadata(client_id: &str, issued_at: DateTime<Utc>, new: &NewManualCli
     metadata
 }
 
+/// A new client's method must be one the workspace allows: with another it could never get a
+/// token. (A change keeps the client's method, allowed or not since, so that an administrator
+/// can still narrow what the client may do.)
+fn check_method_allowed(workspace: &Workspace, method: TokenEndpointAuthMethod) -> Result<(), SettingsError> {
+    if workspace.settings.token_endpoint_auth_methods.contains(&method) {
+        Ok(())
+    } else {
+        Err(SettingsError::new(
+            "token_endpoint_auth_method",
+            format!("{} is not allowed by this workspace's token_endpoint_auth_methods", method.as_str()),
+        ))
+    }
+}
+
 fn check_manual_client(
     workspace: &Workspace,
     new: &NewManualClient,
@@ -269,12 +284,6 @@ fn check_manual_client(
         return Err(SettingsError::new(
             "token_endpoint_auth_method",
             "must be client_secret_basic, private_key_jwt or tls_client_auth",
-        ));
-    }
-    if !workspace.settings.token_endpoint_auth_methods.contains(&method) {
-        return Err(SettingsError::new(
-            "token_endpoint_auth_method",
-            format!("{} is not allowed by this workspace's token_endpoint_auth_methods", method.as_str()),
         ));
     }
     let keys = usize::from(new.jwks.is_some()) + usize::from(new.jwks_uri.is_some());

@@ -10,8 +10,8 @@ use super::ServiceError;
 use crate::domain::audit::AuditEventType;
 use crate::domain::ids::WorkspaceRef;
 use crate::domain::signing::{
-    JwsAlgorithm, KeyState, MAX_PUBLISHED_AHEAD_HOURS, SigningKeyMaterial, SigningKeyView, WorkspaceSigningKey, key_states,
-    keys_to_erase, signing_key,
+    JwsAlgorithm, KeyState, MAX_PUBLISHED_AHEAD_HOURS, SigningKeyMaterial, SigningKeyView, WITHDRAWAL_CLOSES_SECONDS_BEFORE,
+    WorkspaceSigningKey, key_states, keys_to_erase, signing_key,
 };
 use crate::domain::workspace::SettingsError;
 use crate::services::workspaces::get_workspace;
@@ -42,7 +42,14 @@ async fn make_signing_key(
     let now = state.clock.now();
     let signs_from = now + chrono::Duration::hours(i64::from(hours));
     let key = WorkspaceSigningKey { workspace: at.clone(), material, created_at: now, signs_from };
-    state.store.insert_signing_key(&key).await?;
+    if hours == 0 {
+        state.store.insert_signing_key(&key).await?;
+    } else if !state.store.insert_planned_signing_key(&key, now).await? {
+        return Err(ServiceError::Conflict(format!(
+            "another {} key was planned meanwhile: look at the keys again",
+            algorithm.as_str()
+        )));
+    }
     tracing::info!(workspace = %at, kid = %key.material.kid, %signs_from, "made a signing key");
     Ok(key.material.kid)
 }
@@ -130,15 +137,18 @@ pub async fn rotate_signing_key(
     Ok(Rotated { key, made })
 }
 
-/// Withdraws a key a planned rotation published, before it signs anything: it leaves the
-/// published set, and the key signing now goes on.
+/// Withdraws a key a planned rotation published, before it signs anything (until
+/// [`WITHDRAWAL_CLOSES_SECONDS_BEFORE`] its hour): it leaves the published set, and the key
+/// signing now goes on.
 pub async fn withdraw_planned_key(state: &AppState, at: &WorkspaceRef, kid: &str, actor: &str) -> Result<(), ServiceError> {
     get_workspace(state, at).await?;
-    let now = state.clock.now();
-    if !state.store.delete_planned_signing_key(at, kid, now).await? {
+    let not_before = state.clock.now() + chrono::Duration::seconds(WITHDRAWAL_CLOSES_SECONDS_BEFORE);
+    if !state.store.delete_planned_signing_key(at, kid, not_before).await? {
         let exists = state.store.signing_keys(at).await?.iter().any(|key| key.material.kid == kid);
         return Err(if exists {
-            ServiceError::Conflict(format!("the key {kid} is not planned: it has signed tokens, so rotate to replace it"))
+            ServiceError::Conflict(format!(
+                "the key {kid} signs, or is about to (a planned key can be withdrawn until 5 minutes before its hour): rotate to replace it"
+            ))
         } else {
             ServiceError::NotFound("signing key")
         });

@@ -275,9 +275,17 @@ pub trait WorkspaceStore: Send + Sync {
     /// Makes a planned key sign from `now`; `false` if it is not planned (any more) to start
     /// later, or there is no such key.
     async fn start_signing(&self, at: &WorkspaceRef, kid: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
-    /// Deletes a planned key that has not started signing (it signed nothing); `false` if it
-    /// has started, or there is no such key.
-    async fn delete_planned_signing_key(&self, at: &WorkspaceRef, kid: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Deletes a planned key that signs only after `not_before` (so it signed nothing); `false`
+    /// if it signs sooner, or there is no such key.
+    async fn delete_planned_signing_key(
+        &self,
+        at: &WorkspaceRef,
+        kid: &str,
+        not_before: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Stores a key a planned rotation makes, unless its workspace holds a key of its algorithm
+    /// still planned at `now` (checked by the statement that inserts it); `false` then.
+    async fn insert_planned_signing_key(&self, key: &WorkspaceSigningKey, now: DateTime<Utc>) -> Result<bool, StoreError>;
 }
 
 /// Clients, the access tokens issued to them, and the replay guards of requests' and

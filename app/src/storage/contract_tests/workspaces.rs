@@ -123,6 +123,16 @@ async fn a_planned_key_starts_early_or_goes_only_while_it_is_planned() {
         assert!(!ok(store.delete_planned_signing_key(&ws.reference(), "later", at(200)).await), "its hour has come");
         assert!(ok(store.delete_planned_signing_key(&ws.reference(), "later", at(199)).await));
         assert_eq!(signs_from("later").await, None);
+
+        // One planned key per algorithm, checked as the key is stored.
+        assert!(ok(store.insert_planned_signing_key(&key("planned-again", 70, 300), at(70)).await), "none planned at 70");
+        assert!(!ok(store.insert_planned_signing_key(&key("twin", 71, 400), at(71)).await), "one is planned");
+        assert_eq!(signs_from("twin").await, None);
+        let es = WorkspaceSigningKey {
+            material: SigningKeyMaterial { algorithm: JwsAlgorithm::Es256, ..key("es", 72, 400).material },
+            ..key("es", 72, 400)
+        };
+        assert!(ok(store.insert_planned_signing_key(&es, at(72)).await), "another algorithm's");
     }
 }
 

@@ -254,7 +254,7 @@ macro_rules! workspace_store {
                 &self,
                 at: &WorkspaceRef,
                 kid: &str,
-                now: DateTime<Utc>,
+                not_before: DateTime<Utc>,
             ) -> Result<bool, StoreError> {
                 let done = sqlx::query(
                     "delete from signing_key where tenant_id = $1 and workspace_id = $2 and kid = $3 and signs_from > $4",
@@ -262,11 +262,36 @@ macro_rules! workspace_store {
                 .bind(at.tenant.as_str())
                 .bind(at.workspace.as_str())
                 .bind(kid)
-                .bind(now)
+                .bind(not_before)
                 .execute(&self.pool)
                 .await;
                 self.signing_keys.forget(at);
                 Ok(done?.rows_affected() == 1)
+            }
+
+            async fn insert_planned_signing_key(
+                &self,
+                key: &WorkspaceSigningKey,
+                now: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "insert into signing_key (kid, tenant_id, workspace_id, algorithm, private_key_pem, public_jwk, created_at, \
+                     signs_from) select $1, $2, $3, $4, $5, $6, $7, $8 where not exists (select 1 from signing_key \
+                     where tenant_id = $2 and workspace_id = $3 and algorithm = $4 and signs_from > $9)",
+                )
+                .bind(&key.material.kid)
+                .bind(key.workspace.tenant.as_str())
+                .bind(key.workspace.workspace.as_str())
+                .bind(key.material.algorithm.as_str())
+                .bind(key.material.sealed_private_key.as_deref())
+                .bind(Json(&key.material.public_jwk))
+                .bind(key.created_at)
+                .bind(key.signs_from)
+                .bind(now)
+                .execute(&self.pool)
+                .await;
+                self.signing_keys.forget(&key.workspace);
+                Ok(done.map_err(|e| classify(e, StoreError::Conflict))?.rows_affected() == 1)
             }
         }
     };

@@ -7,7 +7,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use app::domain::client::{ClientCursor, ClientDetails, ClientFilter, ClientSelection, NewManualClient, PageStart};
 use app::services::ServiceError;
@@ -15,7 +15,7 @@ use app::services::clients;
 
 use super::{AdminCaller, query};
 use crate::http::error::WireError;
-use crate::http::extract::{AdminJson, ClientIdPath, WorkspacePath};
+use crate::http::extract::{AdminJson, ClientIdPath, WorkspacePath, admin_value};
 use crate::state::ServerState;
 
 #[derive(Deserialize)]
@@ -86,14 +86,21 @@ pub async fn get(
 }
 
 /// Changes a manual client: the body is the one that created it, its authentication method
-/// unchanged; answers with the client as it now is.
+/// unchanged, and `may_introspect` said (a body written for a scope change must not withdraw
+/// a resource server's permission by leaving it out); answers with the client as it now is.
 pub async fn put(
     _: AdminCaller,
     State(state): State<ServerState>,
     WorkspacePath(at): WorkspacePath,
     ClientIdPath(client_id): ClientIdPath,
-    AdminJson(change): AdminJson<NewManualClient>,
+    AdminJson(body): AdminJson<Map<String, Value>>,
 ) -> Result<Json<ClientDetails>, WireError> {
+    if !body.contains_key("may_introspect") {
+        return Err(WireError::invalid_request(
+            "may_introspect: is required when changing a client (false withdraws the permission to introspect any token)",
+        ));
+    }
+    let change: NewManualClient = admin_value(body)?;
     Ok(Json(clients::update_manual_client(&state.app, &at, &client_id, change, ADMIN_API_ACTOR).await?))
 }
 
