@@ -298,6 +298,38 @@ async fn token_requests_are_limited_per_client_and_per_address() {
     assert_throttled(over, "too many token requests from this address").await;
 }
 
+/// Introspection and revocation count together against their own rate per address, before
+/// any work; the token endpoint's allowance is not theirs. The rate is stored only when it is
+/// not its default, so an older release can still read the workspace.
+#[tokio::test]
+async fn introspection_and_revocation_are_limited_per_address() {
+    let (server, tpp) = support::configured(onboard::oauth2::jose::JwsAlgorithm::Ps256).await;
+    let client_id = tpp.register(&server, |_| {}).await["client_id"].as_str().unwrap().to_owned();
+    let mtls = server.client(Some(&tpp.transport));
+    let (_, workspace) = server.admin(Method::GET, ADMIN_WORKSPACE, None).await;
+    assert!(workspace["settings"]["limits"].get("introspection_requests_per_ip_per_minute").is_none(), "{workspace}");
+
+    limit(
+        &server,
+        ADMIN_WORKSPACE,
+        json!({"introspection_requests_per_ip_per_minute": 2, "token_requests_per_ip_per_minute": 0}),
+    )
+    .await;
+    let (_, workspace) = server.admin(Method::GET, ADMIN_WORKSPACE, None).await;
+    assert_eq!(workspace["settings"]["limits"]["introspection_requests_per_ip_per_minute"], 2);
+    let url = |name: &str| server.token_url().replace("/oauth2/token", &format!("/oauth2/{name}"));
+    let form = [("client_id", client_id.as_str()), ("token", "not-a-token")];
+    for name in ["introspect", "revoke"] {
+        assert_eq!(mtls.post(url(name)).form(&form).send().await.unwrap().status(), StatusCode::OK, "{name}");
+    }
+    for name in ["introspect", "revoke"] {
+        let over = mtls.post(url(name)).form(&form).send().await.unwrap();
+        assert_throttled(over, "too many introspection and revocation requests from this address").await;
+    }
+    let grant = [("client_id", client_id.as_str()), ("grant_type", "client_credentials")];
+    assert_eq!(server.token(&mtls, &grant, None).await.0, StatusCode::OK, "tokens are counted apart");
+}
+
 #[tokio::test]
 async fn limits_are_checked_when_saved() {
     let server = TestServer::start().await;

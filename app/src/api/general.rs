@@ -32,6 +32,7 @@ pub struct LimitsForm {
     pub registrations_per_software_per_minute: String,
     pub token_requests_per_ip_per_minute: String,
     pub token_requests_per_client_per_minute: String,
+    pub introspection_requests_per_ip_per_minute: String,
     pub max_dynamic_clients: String,
     pub abandoned_after_days: String,
 }
@@ -43,6 +44,7 @@ impl LimitsForm {
             registrations_per_software_per_minute: limits.registrations_per_software_per_minute.to_string(),
             token_requests_per_ip_per_minute: limits.token_requests_per_ip_per_minute.to_string(),
             token_requests_per_client_per_minute: limits.token_requests_per_client_per_minute.to_string(),
+            introspection_requests_per_ip_per_minute: limits.introspection_requests_per_ip_per_minute.to_string(),
             max_dynamic_clients: limits.max_dynamic_clients.to_string(),
             abandoned_after_days: limits.abandoned_after_days.to_string(),
         }
@@ -67,6 +69,10 @@ impl LimitsForm {
             token_requests_per_client_per_minute: number(
                 "token_requests_per_client_per_minute",
                 &self.token_requests_per_client_per_minute,
+            ),
+            introspection_requests_per_ip_per_minute: number(
+                "introspection_requests_per_ip_per_minute",
+                &self.introspection_requests_per_ip_per_minute,
             ),
             max_dynamic_clients: number("max_dynamic_clients", &self.max_dynamic_clients),
             abandoned_after_days: number("abandoned_after_days", &self.abandoned_after_days),

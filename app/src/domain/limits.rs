@@ -1,5 +1,5 @@
 //! How much a workspace takes from one caller, and how many clients may register themselves:
-//! the abuse controls of its register and token endpoints.
+//! the abuse controls of its register, token, introspection and revocation endpoints.
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +17,11 @@ pub struct Limits {
     pub token_requests_per_ip_per_minute: u32,
     /// Token requests of one authenticated client.
     pub token_requests_per_client_per_minute: u32,
+    /// Introspection and revocation requests from one client IP address, counted together.
+    /// Left out of what is stored and answered while it has its default, so an instance of an
+    /// older release, which knows no such member, can still read the workspace.
+    #[serde(skip_serializing_if = "is_default_introspection_rate")]
+    pub introspection_requests_per_ip_per_minute: u32,
     /// Dynamically registered clients the workspace holds at most.
     pub max_dynamic_clients: u32,
     /// A dynamically registered client with no token for this many days is abandoned: the
@@ -31,6 +36,7 @@ impl Default for Limits {
             registrations_per_software_per_minute: 20,
             token_requests_per_ip_per_minute: 1200,
             token_requests_per_client_per_minute: 600,
+            introspection_requests_per_ip_per_minute: DEFAULT_INTROSPECTION_RATE,
             max_dynamic_clients: 10_000,
             abandoned_after_days: 90,
         }
@@ -40,6 +46,15 @@ impl Default for Limits {
 /// Past this a "limit" protects nothing; a typo is more likely than intent.
 const MAX_RATE: u32 = 1_000_000;
 
+/// A hundred a second from one address: room for a resource server that introspects every
+/// token presented to it, not for a flood.
+const DEFAULT_INTROSPECTION_RATE: u32 = 6000;
+
+#[allow(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
+fn is_default_introspection_rate(rate: &u32) -> bool {
+    *rate == DEFAULT_INTROSPECTION_RATE
+}
+
 impl Limits {
     /// No rate limits and no cap (abandonment is still judged after the default days).
     pub fn off() -> Self {
@@ -48,6 +63,7 @@ impl Limits {
             registrations_per_software_per_minute: 0,
             token_requests_per_ip_per_minute: 0,
             token_requests_per_client_per_minute: 0,
+            introspection_requests_per_ip_per_minute: 0,
             max_dynamic_clients: 0,
             ..Self::default()
         }
@@ -65,6 +81,7 @@ impl Limits {
             ("registrations_per_software_per_minute", self.registrations_per_software_per_minute),
             ("token_requests_per_ip_per_minute", self.token_requests_per_ip_per_minute),
             ("token_requests_per_client_per_minute", self.token_requests_per_client_per_minute),
+            ("introspection_requests_per_ip_per_minute", self.introspection_requests_per_ip_per_minute),
             ("max_dynamic_clients", self.max_dynamic_clients),
         ] {
             if value > MAX_RATE {
@@ -84,6 +101,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_introspection_rate_is_stored_only_when_it_is_not_the_default() {
+        let stored = serde_json::to_value(Limits::default()).unwrap_or_default();
+        assert!(stored.get("introspection_requests_per_ip_per_minute").is_none(), "{stored}");
+        let changed = Limits { introspection_requests_per_ip_per_minute: 60, ..Limits::default() };
+        let stored = serde_json::to_value(changed).unwrap_or_default();
+        assert_eq!(stored["introspection_requests_per_ip_per_minute"], 60);
+        assert_eq!(serde_json::from_value::<Limits>(stored).ok(), Some(changed), "and read back");
+    }
+
+    #[test]
     fn missing_members_take_their_defaults_and_bounds_are_checked() {
         let partial: Limits = serde_json::from_str(r#"{"max_dynamic_clients": 5}"#).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(partial, Limits { max_dynamic_clients: 5, ..Limits::default() });
@@ -92,6 +119,8 @@ mod tests {
         assert_eq!(Limits::off().validate(), Ok(()));
         let error = Limits { token_requests_per_ip_per_minute: 2_000_000, ..Limits::default() }.validate();
         assert_eq!(error.map_err(|e| e.field), Err("limits.token_requests_per_ip_per_minute".to_owned()));
+        let error = Limits { introspection_requests_per_ip_per_minute: 1_000_001, ..Limits::default() }.validate();
+        assert_eq!(error.map_err(|e| e.field), Err("limits.introspection_requests_per_ip_per_minute".to_owned()));
         let error = Limits { abandoned_after_days: 0, ..Limits::default() }.validate();
         assert_eq!(error.map_err(|e| e.field), Err("limits.abandoned_after_days".to_owned()));
     }

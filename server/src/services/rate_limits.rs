@@ -1,4 +1,5 @@
-//! The per-workspace rate limits of the register and token endpoints ([`Limits`]): GCRA in
+//! The per-workspace rate limits of the register, token, introspection and revocation
+//! endpoints ([`Limits`]): GCRA in
 //! memory, a burst of one minute's worth. They count per instance: behind a balancer, N
 //! instances let through up to N times a rate. Of the requests one caller has refused under a
 //! rule, the first of each minute is marked to be recorded ([`Throttled::first_in_minute`]): a
@@ -27,6 +28,8 @@ pub enum Rule {
     RegistrationsPerSoftware,
     TokenRequestsPerIp,
     TokenRequestsPerClient,
+    /// Introspection and revocation requests, together.
+    IntrospectionRequestsPerIp,
 }
 
 impl Rule {
@@ -36,6 +39,7 @@ impl Rule {
             Self::RegistrationsPerSoftware => limits.registrations_per_software_per_minute,
             Self::TokenRequestsPerIp => limits.token_requests_per_ip_per_minute,
             Self::TokenRequestsPerClient => limits.token_requests_per_client_per_minute,
+            Self::IntrospectionRequestsPerIp => limits.introspection_requests_per_ip_per_minute,
         }
     }
 
@@ -46,6 +50,7 @@ impl Rule {
             Self::RegistrationsPerSoftware => "too many registrations of this software",
             Self::TokenRequestsPerIp => "too many token requests from this address",
             Self::TokenRequestsPerClient => "too many token requests from this client",
+            Self::IntrospectionRequestsPerIp => "too many introspection and revocation requests from this address",
         }
     }
 }

@@ -3,7 +3,8 @@
 
 use app::domain::workspace::Workspace;
 
-use super::token::{TokenFailure, authenticate, internal, presented_access_token};
+use super::rate_limits::Rule;
+use super::token::{TokenFailure, authenticate, internal, presented_access_token, throttled};
 use crate::listener::Connection;
 use crate::oauth2::token::{TokenError, TokenReference};
 use crate::state::ServerState;
@@ -15,6 +16,9 @@ pub async fn revoke(
     authorization: Option<&str>,
     connection: &Connection,
 ) -> Result<(), TokenFailure> {
+    let address = connection.remote_addr.map(|a| a.ip());
+    let limits = &state.protocol.rate_limits;
+    limits.check_address(workspace, Rule::IntrospectionRequestsPerIp, address).map_err(throttled(workspace))?;
     let request = TokenReference::parse(form, authorization)?;
     let caller = authenticate(state, workspace, &request.credentials, connection).await?;
     let Some(record) = presented_access_token(state, request.token.expose()).await.map_err(internal)? else {

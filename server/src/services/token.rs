@@ -56,7 +56,7 @@ impl From<TokenError> for TokenFailure {
 }
 
 /// Logs a throttled request (without its credentials) and makes it the failure.
-fn throttled(workspace: &Workspace) -> impl Fn(Throttled) -> TokenFailure + '_ {
+pub(crate) fn throttled(workspace: &Workspace) -> impl Fn(Throttled) -> TokenFailure + '_ {
     move |throttled| {
         tracing::info!(workspace = %workspace.reference(), rule = ?throttled.rule, "token request throttled");
         TokenFailure::Throttled(throttled)

@@ -29,6 +29,7 @@ const FIELDS: &[&str] = &[
     "limits.registrations_per_software_per_minute",
     "limits.token_requests_per_ip_per_minute",
     "limits.token_requests_per_client_per_minute",
+    "limits.introspection_requests_per_ip_per_minute",
     "limits.max_dynamic_clients",
     "limits.abandoned_after_days",
 ];
@@ -253,6 +254,7 @@ fn GeneralEditor(initial: GeneralForm) -> impl IntoView {
                     <LimitField id="limit-reg-software" label="Registrations per software_id" value=limits.registrations_per_software field="registrations_per_software_per_minute" error />
                     <LimitField id="limit-token-ip" label="Token requests per IP address" value=limits.token_requests_per_ip field="token_requests_per_ip_per_minute" error />
                     <LimitField id="limit-token-client" label="Token requests per client" value=limits.token_requests_per_client field="token_requests_per_client_per_minute" error />
+                    <LimitField id="limit-introspection-ip" label="Introspect and revoke per IP address" value=limits.introspection_requests_per_ip field="introspection_requests_per_ip_per_minute" error />
                     <LimitField id="limit-max-clients" label="Dynamically registered clients at most" value=limits.max_dynamic_clients field="max_dynamic_clients" error />
                     <LimitField id="limit-abandoned" label="Abandoned after days without a token" value=limits.abandoned_after_days field="abandoned_after_days" error />
                 </div>
@@ -276,6 +278,7 @@ struct LimitFields {
     registrations_per_software: RwSignal<String>,
     token_requests_per_ip: RwSignal<String>,
     token_requests_per_client: RwSignal<String>,
+    introspection_requests_per_ip: RwSignal<String>,
     max_dynamic_clients: RwSignal<String>,
     abandoned_after_days: RwSignal<String>,
 }
@@ -288,6 +291,7 @@ impl LimitFields {
             registrations_per_software: field(&limits.registrations_per_software_per_minute),
             token_requests_per_ip: field(&limits.token_requests_per_ip_per_minute),
             token_requests_per_client: field(&limits.token_requests_per_client_per_minute),
+            introspection_requests_per_ip: field(&limits.introspection_requests_per_ip_per_minute),
             max_dynamic_clients: field(&limits.max_dynamic_clients),
             abandoned_after_days: field(&limits.abandoned_after_days),
         }
@@ -300,6 +304,7 @@ impl LimitFields {
             registrations_per_software_per_minute: self.registrations_per_software.get(),
             token_requests_per_ip_per_minute: self.token_requests_per_ip.get(),
             token_requests_per_client_per_minute: self.token_requests_per_client.get(),
+            introspection_requests_per_ip_per_minute: self.introspection_requests_per_ip.get(),
             max_dynamic_clients: self.max_dynamic_clients.get(),
             abandoned_after_days: self.abandoned_after_days.get(),
         }
