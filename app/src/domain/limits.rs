@@ -73,17 +73,23 @@ impl Limits {
         self.problems().into_iter().next().map_or(Ok(()), Err)
     }
 
-    /// Every limit out of its bounds, each with its field (`limits.<name>`).
-    pub fn problems(&self) -> Vec<SettingsError> {
-        let mut problems = Vec::new();
-        for (field, value) in [
+    /// Every limit by its name, `abandoned_after_days` last.
+    pub fn members(&self) -> [(&'static str, u32); 7] {
+        [
             ("registrations_per_ip_per_minute", self.registrations_per_ip_per_minute),
             ("registrations_per_software_per_minute", self.registrations_per_software_per_minute),
             ("token_requests_per_ip_per_minute", self.token_requests_per_ip_per_minute),
             ("token_requests_per_client_per_minute", self.token_requests_per_client_per_minute),
             ("introspection_requests_per_ip_per_minute", self.introspection_requests_per_ip_per_minute),
             ("max_dynamic_clients", self.max_dynamic_clients),
-        ] {
+            ("abandoned_after_days", self.abandoned_after_days),
+        ]
+    }
+
+    /// Every limit out of its bounds, each with its field (`limits.<name>`).
+    pub fn problems(&self) -> Vec<SettingsError> {
+        let mut problems = Vec::new();
+        for (field, value) in self.members().into_iter().filter(|(field, _)| *field != "abandoned_after_days") {
             if value > MAX_RATE {
                 problems
                     .push(SettingsError::new(format!("limits.{field}"), format!("must be at most {MAX_RATE} (0 for no limit)")));

@@ -74,7 +74,8 @@ pub struct WorkspaceSettings {
     /// The algorithm the workspace signs access tokens with.
     #[serde(default = "default_signing_alg")]
     pub access_token_signing_alg: JwsAlgorithm,
-    /// Rate limits on the register and token endpoints, the cap on self-registered clients.
+    /// Rate limits on the register, token, introspection and revocation endpoints, the cap on
+    /// self-registered clients.
     #[serde(default)]
     pub limits: Limits,
 }

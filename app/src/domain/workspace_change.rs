@@ -74,8 +74,16 @@ pub fn describe_settings_change(
     if was.access_token_signing_alg != is.access_token_signing_alg {
         changes.push(format!("access tokens signed with {}", is.access_token_signing_alg));
     }
-    if was.limits != is.limits {
-        changes.push(format!("limits: {}", serde_json::to_string(&is.limits).unwrap_or_default()));
+    let limits: Vec<String> = was
+        .limits
+        .members()
+        .into_iter()
+        .zip(is.limits.members())
+        .filter(|((_, before), (_, after))| before != after)
+        .map(|((name, _), (_, after))| format!("{name} {after}"))
+        .collect();
+    if !limits.is_empty() {
+        changes.push(format!("limits: {}", limits.join(", ")));
     }
     if changes.is_empty() { "no change".to_owned() } else { changes.join("; ") }
 }
@@ -150,6 +158,19 @@ mod tests {
         );
         let back = describe_settings_change(&after, &obuk(), &certificates);
         assert!(back.starts_with("no organisation id; trusted client CAs removed: "), "{back}");
+    }
+
+    #[test]
+    fn limits_are_named_one_by_one_with_what_they_became() {
+        let mut before = obuk();
+        before.limits.introspection_requests_per_ip_per_minute = 60;
+        let mut after = obuk();
+        after.limits.token_requests_per_ip_per_minute = 30;
+        assert_eq!(
+            describe_settings_change(&before, &after, &certificates),
+            "limits: token_requests_per_ip_per_minute 30, introspection_requests_per_ip_per_minute 6000",
+            "a rate set back to its default is named too, though it is not stored"
+        );
     }
 
     #[test]

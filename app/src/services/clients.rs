@@ -124,8 +124,8 @@ pub async fn create_manual_client(
     actor: &str,
 ) -> Result<(ClientDetails, Option<Secret>), ServiceError> {
     let workspace = get_workspace(state, at).await?;
-    check_manual_client(&workspace, &new, state.deployment.allow_insecure_jwks_uris)?;
     check_method_allowed(&workspace, new.token_endpoint_auth_method)?;
+    check_manual_client(&workspace, &new, state.deployment.allow_insecure_jwks_uris)?;
     if let Some(uri) = &new.jwks_uri {
         state.jwks.check_address(uri).map_err(|message| SettingsError::new("jwks_uri", message))?;
     }

@@ -105,6 +105,7 @@ impl Fixtures {
             registrations_per_software_per_minute: rate,
             token_requests_per_ip_per_minute: rate,
             token_requests_per_client_per_minute: rate,
+            introspection_requests_per_ip_per_minute: rate,
             max_dynamic_clients: rate,
             ..app::domain::limits::Limits::default()
         };

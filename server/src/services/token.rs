@@ -58,7 +58,7 @@ impl From<TokenError> for TokenFailure {
 /// Logs a throttled request (without its credentials) and makes it the failure.
 pub(crate) fn throttled(workspace: &Workspace) -> impl Fn(Throttled) -> TokenFailure + '_ {
     move |throttled| {
-        tracing::info!(workspace = %workspace.reference(), rule = ?throttled.rule, "token request throttled");
+        tracing::info!(workspace = %workspace.reference(), rule = ?throttled.rule, "request throttled");
         TokenFailure::Throttled(throttled)
     }
 }
